@@ -1,0 +1,9 @@
+package io.agora.schemas;
+
+/** The connection settings every part of the market needs. */
+public interface AgoraConfigView {
+    String bootstrapServers();
+
+    /** Apicurio v2 API base, e.g. http://localhost:8081/apis/registry/v2, or "plain" for none. */
+    String registryUrl();
+}

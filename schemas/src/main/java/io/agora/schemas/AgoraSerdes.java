@@ -1,0 +1,142 @@
+package io.agora.schemas;
+
+import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Builds the serdes of the catalogue's topics from configuration passed in, never from
+ * static state.
+ * <ul>
+ *   <li>With a registry URL the values go through Apicurio Registry in the Confluent wire
+ *   format (magic byte + 4-byte content id), auto-registering {@code <topic>-value}.</li>
+ *   <li>With {@link #plain()} the values are bare Avro binary of the generated class:
+ *   for TopologyTestDriver and rule tests, which have no registry.</li>
+ * </ul>
+ */
+public final class AgoraSerdes {
+    private final String registryUrl;
+
+    private AgoraSerdes(String registryUrl) {
+        this.registryUrl = registryUrl;
+    }
+
+    /** Serdes talking to the registry at e.g. {@code http://localhost:8081/apis/registry/v2}. */
+    public static AgoraSerdes registry(String registryUrl) {
+        return new AgoraSerdes(registryUrl);
+    }
+
+    /** Registry-less Avro binary serdes, for tests that have no registry. */
+    public static AgoraSerdes plain() {
+        return new AgoraSerdes(null);
+    }
+
+    public static AgoraSerdes fromConfig(AgoraConfigView cfg) {
+        String url = cfg.registryUrl();
+        return url == null || url.isBlank() || url.equals("plain") ? plain() : registry(url);
+    }
+
+    public boolean usesRegistry() {
+        return registryUrl != null;
+    }
+
+    /** The Apicurio serde properties; also usable as producer/consumer properties. */
+    public Map<String, Object> registryProperties() {
+        Map<String, Object> p = new HashMap<>();
+        p.put("apicurio.registry.url", registryUrl);
+        p.put("apicurio.registry.auto-register", "true");
+        p.put("apicurio.registry.find-latest", "true");
+        p.put("apicurio.registry.use-specific-avro-reader", "true");
+        p.put("apicurio.registry.headers.enabled", "false");
+        p.put("apicurio.registry.as-confluent", "true");
+        p.put("apicurio.registry.use-id", "contentId");
+        return p;
+    }
+
+    public Serde<String> keySerde() {
+        return Serdes.String();
+    }
+
+    /** The value serde of a catalogue topic. */
+    @SuppressWarnings("unchecked")
+    public <V> Serde<V> valueSerde(TopicSpec<?, V> topic) {
+        if (topic.valueType() == byte[].class) {
+            return (Serde<V>) Serdes.ByteArray();
+        }
+        return (Serde<V>) avroSerde((Class<? extends SpecificRecord>) topic.valueType());
+    }
+
+    public <V extends SpecificRecord> Serde<V> avroSerde(Class<V> type) {
+        if (registryUrl == null) {
+            return Serdes.serdeFrom(new PlainSerializer<>(), new PlainDeserializer<>(type));
+        }
+        AvroKafkaSerializer<V> ser = new AvroKafkaSerializer<>();
+        AvroKafkaDeserializer<V> de = new AvroKafkaDeserializer<>();
+        Map<String, Object> props = registryProperties();
+        ser.configure(props, false);
+        de.configure(props, false);
+        return Serdes.serdeFrom(ser, de);
+    }
+
+    /** Avro binary without a registry. */
+    static final class PlainSerializer<V extends SpecificRecord> implements Serializer<V> {
+        @Override
+        public byte[] serialize(String topic, V data) {
+            if (data == null) {
+                return null;
+            }
+            try {
+                ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+                BinaryEncoder enc = EncoderFactory.get().directBinaryEncoder(out, null);
+                new SpecificDatumWriter<V>(data.getSchema()).write(data, enc);
+                enc.flush();
+                return out.toByteArray();
+            } catch (IOException | RuntimeException e) {
+                throw new SerializationException("cannot encode " + data.getClass().getSimpleName(), e);
+            }
+        }
+    }
+
+    /** Avro binary without a registry; throws SerializationException on bytes that do not decode. */
+    static final class PlainDeserializer<V extends SpecificRecord> implements Deserializer<V> {
+        private final SpecificDatumReader<V> reader;
+
+        PlainDeserializer(Class<V> type) {
+            this.reader = new SpecificDatumReader<>(SpecificData.get().getSchema(type));
+        }
+
+        @Override
+        public V deserialize(String topic, byte[] data) {
+            if (data == null) {
+                return null;
+            }
+            try {
+                BinaryDecoder dec = DecoderFactory.get().binaryDecoder(data, null);
+                V v = reader.read(null, dec);
+                if (!dec.isEnd()) {
+                    throw new SerializationException("trailing bytes after record on " + topic);
+                }
+                return v;
+            } catch (IOException | RuntimeException e) {
+                throw new SerializationException("cannot decode record on " + topic + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

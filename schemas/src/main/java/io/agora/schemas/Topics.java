@@ -1,0 +1,60 @@
+package io.agora.schemas;
+
+import io.agora.events.Heartbeat;
+import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobRequested;
+import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.ReputationChanged;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.events.WorkerRegistration;
+
+import java.util.List;
+
+/**
+ * The catalogue of every topic in the market. Keys are always strings; values are Avro
+ * records registered in the schema registry under {@code <topic>-value}. The DLQ carries
+ * the original bytes untouched, with the reason in headers (see {@link DeadLetters}).
+ */
+public final class Topics {
+    private static final long DAY = 24L * 3600 * 1000;
+    public static final long FOREVER = -1L;
+    /** Partitions of every keyed stream topic; co-partitioning across apps relies on it being equal. */
+    public static final int PARTITIONS = 6;
+    /** The task topic has more partitions than other topics so that many workers can each own some. */
+    public static final int TASK_PARTITIONS = 24;
+
+    public static final TopicSpec<String, WorkerRegistration> REGISTRATIONS = new TopicSpec<>(
+            "agora.workers.registrations", String.class, WorkerRegistration.class, PARTITIONS, true, FOREVER);
+    public static final TopicSpec<String, Heartbeat> HEARTBEATS = new TopicSpec<>(
+            "agora.workers.heartbeats", String.class, Heartbeat.class, PARTITIONS, false, DAY);
+    public static final TopicSpec<String, JobRequested> JOB_REQUESTS = new TopicSpec<>(
+            "agora.jobs.requests", String.class, JobRequested.class, PARTITIONS, false, FOREVER);
+    public static final TopicSpec<String, JobCommand> JOB_COMMANDS = new TopicSpec<>(
+            "agora.jobs.commands", String.class, JobCommand.class, PARTITIONS, false, FOREVER);
+    public static final TopicSpec<String, TaskAssigned> TASKS = new TopicSpec<>(
+            "agora.jobs.tasks", String.class, TaskAssigned.class, TASK_PARTITIONS, false, 7 * DAY);
+    public static final TopicSpec<String, TaskResult> RESULTS = new TopicSpec<>(
+            "agora.jobs.results", String.class, TaskResult.class, PARTITIONS, false, FOREVER);
+    public static final TopicSpec<String, JobEvent> JOB_EVENTS = new TopicSpec<>(
+            "agora.jobs.events", String.class, JobEvent.class, PARTITIONS, false, FOREVER);
+    public static final TopicSpec<String, JobVerdict> VERDICTS = new TopicSpec<>(
+            "agora.jobs.verdicts", String.class, JobVerdict.class, PARTITIONS, false, FOREVER);
+    public static final TopicSpec<String, LedgerEntry> LEDGER = new TopicSpec<>(
+            "agora.ledger.entries", String.class, LedgerEntry.class, PARTITIONS, false, FOREVER);
+    public static final TopicSpec<String, ReputationChanged> REPUTATION = new TopicSpec<>(
+            "agora.workers.reputation", String.class, ReputationChanged.class, PARTITIONS, false, FOREVER);
+    public static final TopicSpec<byte[], byte[]> DLQ = new TopicSpec<>(
+            "agora.dlq", byte[].class, byte[].class, 1, false, 30 * DAY);
+
+    private Topics() {
+    }
+
+    /** Every topic, in the order topic setup creates them. */
+    public static List<TopicSpec<?, ?>> all() {
+        return List.of(REGISTRATIONS, HEARTBEATS, JOB_REQUESTS, JOB_COMMANDS, TASKS, RESULTS,
+                JOB_EVENTS, VERDICTS, LEDGER, REPUTATION, DLQ);
+    }
+}
