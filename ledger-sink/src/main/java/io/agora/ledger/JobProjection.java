@@ -1,0 +1,129 @@
+package io.agora.ledger;
+
+import io.agora.events.JobEvent;
+import io.agora.events.JobVerdict;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.Set;
+
+/**
+ * Keeps the {@code jobs} row of every job, its {@code job_events} history and its
+ * {@code verdicts}, from topics {@code agora.jobs.events} and {@code agora.jobs.verdicts}.
+ *
+ * <p>The two topics are read in no particular order relative to each other, so every column is
+ * merged by a rule that gives the same row whatever the interleaving (the audit compares a live
+ * database with a replay):
+ * <ul>
+ *   <li>a terminal status is never overwritten by an event; the verdict, the market's final word,
+ *       sets the status and reason whatever came before;</li>
+ *   <li>{@code submitted_at} is the earliest and {@code updated_at} the latest time seen;</li>
+ *   <li>{@code escrow_micros} is the largest escrow announced.</li>
+ * </ul>
+ * Events of one job share a partition (key jobId), so among events the topic order holds.
+ */
+public final class JobProjection {
+    /** Statuses a job never leaves. */
+    public static final Set<String> TERMINAL =
+            Set.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED");
+
+    private static final String TERMINAL_SQL = "('COMPLETED','FAILED','NO_CONSENSUS','EXPIRED','CANCELLED','REJECTED')";
+
+    /** @return false if the event id was already recorded (nothing changes) */
+    public boolean record(Connection c, JobEvent e) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
+            ps.setString(1, e.getEventId());
+            ps.setString(2, e.getJobId());
+            ps.setString(3, e.getType().name());
+            ps.setString(4, e.getReason());
+            ps.setString(5, e.getWorkerId());
+            ps.setInt(6, e.getReplica());
+            ps.setInt(7, e.getAttempt());
+            ps.setObject(8, Sql.ts(e.getTimestamp()));
+            if (ps.executeUpdate() == 0) {
+                return false;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO jobs (job_id, client_id, pool, status, reason, submitted_at, updated_at, escrow_micros)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (job_id) DO UPDATE SET
+                  pool = coalesce(EXCLUDED.pool, jobs.pool),
+                  status = CASE WHEN jobs.status IN %1$s THEN jobs.status ELSE EXCLUDED.status END,
+                  reason = CASE WHEN jobs.status IN %1$s THEN jobs.reason ELSE EXCLUDED.reason END,
+                  submitted_at = least(jobs.submitted_at, EXCLUDED.submitted_at),
+                  updated_at = greatest(jobs.updated_at, EXCLUDED.updated_at),
+                  escrow_micros = greatest(jobs.escrow_micros, EXCLUDED.escrow_micros)""".formatted(TERMINAL_SQL))) {
+            ps.setString(1, e.getJobId());
+            ps.setString(2, e.getClientId());
+            ps.setString(3, e.getPool());
+            ps.setString(4, e.getType().name());
+            ps.setString(5, e.getReason());
+            ps.setObject(6, Sql.ts(e.getTimestamp()));
+            ps.setObject(7, Sql.ts(e.getTimestamp()));
+            ps.setLong(8, e.getEscrowMicros());
+            ps.executeUpdate();
+        }
+        return true;
+    }
+
+    /** @return false if the job already has a verdict (the first one stands) */
+    public boolean record(Connection c, JobVerdict v) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO verdicts (job_id, event_id, outcome, consensus_hash, output, exit_code, agreeing, dissenting,
+                                      cost_micros, refund_micros, reason, submitted_at, decided_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
+            ps.setString(1, v.getJobId());
+            ps.setString(2, v.getEventId());
+            ps.setString(3, v.getOutcome().name());
+            ps.setString(4, v.getConsensusHash());
+            ps.setString(5, v.getOutput());
+            ps.setInt(6, v.getExitCode());
+            ps.setArray(7, Sql.textArray(c, v.getAgreeing()));
+            ps.setArray(8, Sql.textArray(c, v.getDissenting()));
+            ps.setLong(9, v.getCostMicros());
+            ps.setLong(10, v.getRefundMicros());
+            ps.setString(11, v.getReason());
+            ps.setObject(12, Sql.ts(v.getSubmittedAt()));
+            ps.setObject(13, Sql.ts(v.getDecidedAt()));
+            if (ps.executeUpdate() == 0) {
+                return false;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO jobs (job_id, client_id, status, reason, submitted_at, updated_at, cost_micros, refund_micros,
+                                  consensus_hash, output, exit_code, agreeing, dissenting)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (job_id) DO UPDATE SET
+                  status = EXCLUDED.status,
+                  reason = EXCLUDED.reason,
+                  submitted_at = least(jobs.submitted_at, EXCLUDED.submitted_at),
+                  updated_at = greatest(jobs.updated_at, EXCLUDED.updated_at),
+                  cost_micros = EXCLUDED.cost_micros,
+                  refund_micros = EXCLUDED.refund_micros,
+                  consensus_hash = EXCLUDED.consensus_hash,
+                  output = EXCLUDED.output,
+                  exit_code = EXCLUDED.exit_code,
+                  agreeing = EXCLUDED.agreeing,
+                  dissenting = EXCLUDED.dissenting""")) {
+            ps.setString(1, v.getJobId());
+            ps.setString(2, v.getClientId());
+            ps.setString(3, v.getOutcome().name());
+            ps.setString(4, v.getReason());
+            ps.setObject(5, Sql.ts(v.getSubmittedAt()));
+            ps.setObject(6, Sql.ts(v.getDecidedAt()));
+            ps.setLong(7, v.getCostMicros());
+            ps.setLong(8, v.getRefundMicros());
+            ps.setString(9, v.getConsensusHash());
+            ps.setString(10, v.getOutput());
+            ps.setInt(11, v.getExitCode());
+            ps.setArray(12, Sql.textArray(c, v.getAgreeing()));
+            ps.setArray(13, Sql.textArray(c, v.getDissenting()));
+            ps.executeUpdate();
+        }
+        return true;
+    }
+}
