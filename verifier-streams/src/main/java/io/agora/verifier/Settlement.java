@@ -1,0 +1,103 @@
+package io.agora.verifier;
+
+import io.agora.events.EntryKind;
+import io.agora.events.JobSpec;
+import io.agora.events.JobTerms;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Posting;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.schemas.Accounts;
+import io.agora.schemas.Pricing;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * How a decided job's escrow is split. The job's escrow account {@code escrow:<jobId>} holds
+ * {@code JobTerms.escrowMicros}; settlement empties it exactly:
+ * <ul>
+ *   <li>COMPLETED: each agreeing worker is paid
+ *   {@link Pricing#payout} of its own result (its price at assignment, capped by the client's max
+ *   price, times its measured duration capped by the timeout, times cpu units), never more than
+ *   what is left in escrow; dissenters and failed replicas get nothing; the rest is refunded.</li>
+ *   <li>FAILED, NO_CONSENSUS, EXPIRED, CANCELLED: everything is refunded, nobody is paid (a
+ *   cancelled job has no verdict, so results already received are not paid either).</li>
+ * </ul>
+ * Zero amounts post no entry. Transaction ids are {@code payout:<jobId>:<workerId>} and
+ * {@code refund:<jobId>}, so the sink refuses a replay.
+ */
+public final class Settlement {
+    /** What one agreeing worker earned (before the escrow cap) or is paid (after). */
+    public record Share(String workerId, long micros) {
+    }
+
+    /** The split of one escrow: payouts in order, then the refund; {@code cost + refund == escrow}. */
+    public record Plan(List<Share> payouts, long refundMicros) {
+        public long costMicros() {
+            return payouts.stream().mapToLong(Share::micros).sum();
+        }
+    }
+
+    private Settlement() {
+    }
+
+    /** What an agreeing result earns under the job's terms. */
+    public static long earned(TaskAssigned task, TaskResult result) {
+        JobSpec spec = task.getSpec();
+        JobTerms terms = task.getTerms();
+        return Pricing.payout(task.getPricePerCpuSecondMicros(), terms.getMaxPricePerCpuSecondMicros(),
+                result.getDurationMs(), spec.getTimeoutMs(), spec.getCpus());
+    }
+
+    /** COMPLETED: pay the agreeing workers in order, each capped by what is left, refund the rest. */
+    public static Plan completed(long escrowMicros, List<Share> earned) {
+        long left = Math.max(0, escrowMicros);
+        List<Share> paid = new ArrayList<>();
+        for (Share s : earned) {
+            long p = Math.min(Math.max(0, s.micros()), left);
+            left -= p;
+            paid.add(new Share(s.workerId(), p));
+        }
+        return new Plan(List.copyOf(paid), left);
+    }
+
+    /** Every other outcome: the whole escrow goes back to the client. */
+    public static Plan refundAll(long escrowMicros) {
+        return new Plan(List.of(), Math.max(0, escrowMicros));
+    }
+
+    /** The balanced ledger transactions of a plan, keyed (by the caller) by client id. */
+    public static List<LedgerEntry> entries(String jobId, String clientId, Plan plan, long timestamp) {
+        List<LedgerEntry> out = new ArrayList<>();
+        String escrow = Accounts.escrow(jobId);
+        for (Share s : plan.payouts()) {
+            if (s.micros() > 0) {
+                String tx = "payout:" + jobId + ":" + s.workerId();
+                out.add(entry(tx, clientId, EntryKind.PAYOUT, jobId, "payout to " + s.workerId(), timestamp,
+                        escrow, Accounts.worker(s.workerId()), s.micros()));
+            }
+        }
+        if (plan.refundMicros() > 0) {
+            out.add(entry("refund:" + jobId, clientId, EntryKind.REFUND, jobId, "refund of unspent escrow", timestamp,
+                    escrow, Accounts.client(clientId), plan.refundMicros()));
+        }
+        return out;
+    }
+
+    private static LedgerEntry entry(String tx, String clientId, EntryKind kind, String jobId, String memo, long ts,
+                                     String from, String to, long amount) {
+        return LedgerEntry.newBuilder()
+                .setEventId(UUID.nameUUIDFromBytes(tx.getBytes(StandardCharsets.UTF_8)).toString())
+                .setTransactionId(tx)
+                .setClientId(clientId)
+                .setKind(kind)
+                .setPostings(List.of(new Posting(from, -amount), new Posting(to, amount)))
+                .setJobId(jobId)
+                .setMemo(memo)
+                .setTimestamp(java.time.Instant.ofEpochMilli(ts))
+                .build();
+    }
+}

@@ -1,0 +1,29 @@
+package io.agora.verifier;
+
+import io.agora.common.AgoraConfig;
+import io.agora.common.Launcher;
+import io.agora.common.Service;
+import io.agora.common.StreamsService;
+import io.agora.schemas.AgoraSerdes;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Runs the verifier topology ({@link VerifierTopology}) with exactly-once processing. */
+public final class VerifierApp {
+    private VerifierApp() {
+    }
+
+    public static Service create(AgoraConfig cfg) {
+        VerifierConfig vc = VerifierConfig.from(cfg);
+        AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
+        String stateDir = Path.of(cfg.stateDir(), "verifier").toString();
+        Map<String, String> extra = Map.of();
+        return new StreamsService(VerifierConfig.APP_ID, VerifierTopology.build(vc, serdes),
+                StreamsService.properties(VerifierConfig.APP_ID, cfg, stateDir, extra));
+    }
+
+    public static void main(String[] args) {
+        Launcher.run("verifier", Map.of(), VerifierApp::create);
+    }
+}

@@ -1,0 +1,110 @@
+package io.agora.verifier;
+
+import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.ReputationChanged;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.TopicSpec;
+import io.agora.schemas.Topics;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The verifier's topology, a pure function of its config and serdes.
+ * <ul>
+ *   <li>Reads {@code agora.jobs.tasks} (key workerId, re-keyed by jobId through the internal
+ *   topic {@code agora-verifier-tasks-by-job-repartition}), {@code agora.jobs.results} and
+ *   {@code agora.jobs.commands} (key jobId) into one {@link JobVerifier}.</li>
+ *   <li>Reads {@code agora.workers.reputation} into the global store {@code verifier-reputation}
+ *   ({@link ReputationBook}), for reputation-weighted and adaptive consensus.</li>
+ *   <li>Writes {@code agora.jobs.verdicts}, {@code agora.jobs.events} (key jobId),
+ *   {@code agora.ledger.entries} (key clientId), {@code agora.workers.reputation} (key workerId),
+ *   {@code agora.jobs.commands} (REQUEST_REPLICAS, key jobId) and {@code agora.dlq}.</li>
+ * </ul>
+ * Stores (key jobId unless said): {@code verifier-jobs} ({@link JobState}), {@code verifier-tasks}
+ * and {@code verifier-results} (key taskId), {@code verifier-orphans} (key taskId|eventId),
+ * {@code verifier-open} (deadline of each open job). Internal records and state use plain Avro
+ * binary, whatever the serdes of the market topics.
+ */
+public final class VerifierTopology {
+    public static final String JOBS_STORE = "verifier-jobs";
+    public static final String TASKS_STORE = "verifier-tasks";
+    public static final String RESULTS_STORE = "verifier-results";
+    public static final String ORPHANS_STORE = "verifier-orphans";
+    public static final String OPEN_STORE = "verifier-open";
+    public static final String REPUTATION_STORE = "verifier-reputation";
+
+    private VerifierTopology() {
+    }
+
+    public static Topology build(VerifierConfig cfg, AgoraSerdes serdes) {
+        AgoraSerdes internal = AgoraSerdes.plain();
+        Serde<String> keys = serdes.keySerde();
+        StreamsBuilder b = new StreamsBuilder();
+
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(JOBS_STORE), Serdes.String(), JobState.serde()));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(TASKS_STORE), Serdes.String(),
+                internal.avroSerde(TaskAssigned.class)));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RESULTS_STORE), Serdes.String(),
+                internal.avroSerde(TaskResult.class)));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORPHANS_STORE), Serdes.String(), Orphan.serde()));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_STORE), Serdes.String(), Serdes.Long()));
+        b.addGlobalStore(
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REPUTATION_STORE), Serdes.String(), WorkerStanding.serde())
+                        .withLoggingDisabled(),
+                Topics.REPUTATION.name(),
+                Consumed.with(keys, serdes.valueSerde(Topics.REPUTATION)).withName("reputation-source"),
+                ReputationBook::new);
+
+        KStream<String, SpecificRecord> tasks = b
+                .stream(Topics.TASKS.name(), Consumed.with(keys, serdes.valueSerde(Topics.TASKS)).withName("tasks-source"))
+                .selectKey((worker, t) -> t.getJobId(), Named.as("tasks-key-by-job"))
+                .repartition(Repartitioned.with(Serdes.String(), internal.avroSerde(TaskAssigned.class))
+                        .withName("tasks-by-job").withNumberOfPartitions(Topics.PARTITIONS))
+                .mapValues(t -> (SpecificRecord) t, Named.as("tasks-as-input"));
+        KStream<String, SpecificRecord> results = b
+                .stream(Topics.RESULTS.name(), Consumed.with(keys, serdes.valueSerde(Topics.RESULTS)).withName("results-source"))
+                .mapValues(r -> (SpecificRecord) r, Named.as("results-as-input"));
+        KStream<String, SpecificRecord> commands = b
+                .stream(Topics.JOB_COMMANDS.name(), Consumed.with(keys, serdes.valueSerde(Topics.JOB_COMMANDS)).withName("commands-source"))
+                .mapValues(c -> (SpecificRecord) c, Named.as("commands-as-input"));
+
+        Serde<TaskResult> resultSerde = serdes.valueSerde(Topics.RESULTS);
+        KStream<String, Object> out = tasks
+                .merge(results, Named.as("merge-results"))
+                .merge(commands, Named.as("merge-commands"))
+                .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
+                .process(() -> new JobVerifier(cfg, resultSerde.serializer()), Named.as("job-verifier"),
+                        JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE);
+
+        route(out, JobVerdict.class, Topics.VERDICTS, serdes, "verdicts");
+        route(out, JobEvent.class, Topics.JOB_EVENTS, serdes, "events");
+        route(out, LedgerEntry.class, Topics.LEDGER, serdes, "ledger");
+        route(out, ReputationChanged.class, Topics.REPUTATION, serdes, "reputation");
+        route(out, JobCommand.class, Topics.JOB_COMMANDS, serdes, "commands");
+        out.filter((k, v) -> v instanceof byte[], Named.as("dlq-filter"))
+                .mapValues(v -> (byte[]) v, Named.as("dlq-cast"))
+                .to(Topics.DLQ.name(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("dlq-sink"));
+        return b.build();
+    }
+
+    private static <V> void route(KStream<String, Object> out, Class<V> type, TopicSpec<String, V> topic,
+                                  AgoraSerdes serdes, String name) {
+        out.filter((k, v) -> type.isInstance(v), Named.as(name + "-filter"))
+                .mapValues(type::cast, Named.as(name + "-cast"))
+                .to(topic.name(), Produced.with(serdes.keySerde(), serdes.valueSerde(topic)).withName(name + "-sink"));
+    }
+}
