@@ -1,0 +1,145 @@
+package io.agora.ledger;
+
+import javax.sql.DataSource;
+import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Compares two projections of the market (typically the live schema and a fresh {@link Replay})
+ * table by table, and checks the money invariants in each: every transaction balanced, no
+ * negative non-mint account, balances equal to the sum of their postings, non-mint total equal
+ * to minus the mint total, and a zero escrow for every job in a terminal state.
+ */
+public final class AuditReport {
+    /** The tables whose rows must be identical between the live database and a replay. */
+    public static final List<String> COMPARED_TABLES = List.of("ledger_transactions", "ledger_postings", "accounts",
+            "jobs", "verdicts", "reputation_events", "worker_reputation");
+    private static final int SHOWN_ROWS = 20;
+
+    private final List<String> findings;
+
+    private AuditReport(List<String> findings) {
+        this.findings = List.copyOf(findings);
+    }
+
+    /** Compares {@code expected} and {@code actual} (schemas of the same database) and checks both. */
+    public static AuditReport compare(DataSource dataSource, String expected, String actual) throws SQLException {
+        LedgerSchema.requireValidName(expected);
+        LedgerSchema.requireValidName(actual);
+        List<String> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            c.setReadOnly(true);
+            c.setAutoCommit(false);
+            // One snapshot for the whole comparison.
+            try (Statement st = c.createStatement()) {
+                st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+            }
+            for (String table : COMPARED_TABLES) {
+                out.addAll(tableDifferences(c, table, expected, actual));
+            }
+            out.addAll(invariants(c, expected));
+            out.addAll(invariants(c, actual));
+            c.rollback();
+        }
+        return new AuditReport(out);
+    }
+
+    /** Only the invariants of one schema. */
+    public static AuditReport check(DataSource dataSource, String schema) throws SQLException {
+        LedgerSchema.requireValidName(schema);
+        try (Connection c = dataSource.getConnection()) {
+            return new AuditReport(invariants(c, schema));
+        }
+    }
+
+    public List<String> findings() {
+        return findings;
+    }
+
+    public boolean clean() {
+        return findings.isEmpty();
+    }
+
+    public void print(PrintStream out) {
+        if (clean()) {
+            out.println("audit: no differences, every invariant holds");
+            return;
+        }
+        out.println("audit: " + findings.size() + " finding(s)");
+        findings.forEach(f -> out.println("  " + f));
+    }
+
+    static List<String> tableDifferences(Connection c, String table, String a, String b) throws SQLException {
+        List<String> out = new ArrayList<>();
+        String onlyA = "SELECT to_jsonb(t) FROM %s.%s t EXCEPT ALL SELECT to_jsonb(t) FROM %s.%s t".formatted(a, table, b, table);
+        String onlyB = "SELECT to_jsonb(t) FROM %s.%s t EXCEPT ALL SELECT to_jsonb(t) FROM %s.%s t".formatted(b, table, a, table);
+        String sql = "SELECT side, row::text, count(*) OVER () FROM ("
+                + "SELECT 1 AS side, q.* FROM (" + onlyA + ") AS q(row) UNION ALL "
+                + "SELECT 2 AS side, q.* FROM (" + onlyB + ") AS q(row)) d ORDER BY 2, 1 LIMIT " + SHOWN_ROWS;
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            long total = 0;
+            while (rs.next()) {
+                total = rs.getLong(3);
+                out.add(table + ": only in " + (rs.getInt(1) == 1 ? a : b) + ": " + rs.getString(2));
+            }
+            if (total > SHOWN_ROWS) {
+                out.add(table + ": ... " + (total - SHOWN_ROWS) + " more differing rows");
+            }
+        }
+        return out;
+    }
+
+    static List<String> invariants(Connection c, String s) throws SQLException {
+        List<String> out = new ArrayList<>();
+        query(c, "SELECT transaction_id, sum(amount_micros) FROM %s.ledger_postings GROUP BY 1 HAVING sum(amount_micros) <> 0"
+                        .formatted(s),
+                rs -> out.add(s + ": transaction " + rs.getString(1) + " is unbalanced by " + rs.getLong(2) + " micro-credits"));
+        query(c, "SELECT account_id, balance_micros FROM %s.accounts WHERE balance_micros < 0 AND account_id NOT LIKE 'mint:%%'"
+                        .formatted(s),
+                rs -> out.add(s + ": account " + rs.getString(1) + " is negative: " + rs.getLong(2)));
+        query(c, """
+                SELECT coalesce(a.account_id, p.account_id), a.balance_micros, p.total
+                  FROM %1$s.accounts a
+                  FULL JOIN (SELECT account_id, sum(amount_micros) AS total FROM %1$s.ledger_postings GROUP BY 1) p
+                    ON p.account_id = a.account_id
+                 WHERE a.balance_micros IS DISTINCT FROM p.total""".formatted(s),
+                rs -> out.add(s + ": account " + rs.getString(1) + " has balance " + rs.getObject(2)
+                        + " but its postings sum to " + rs.getObject(3)));
+        query(c, """
+                SELECT coalesce(sum(balance_micros) FILTER (WHERE account_id NOT LIKE 'mint:%%'), 0),
+                       coalesce(sum(balance_micros) FILTER (WHERE account_id LIKE 'mint:%%'), 0)
+                  FROM %s.accounts""".formatted(s),
+                rs -> {
+                    if (rs.getLong(1) != -rs.getLong(2)) {
+                        out.add(s + ": credits not conserved: non-mint accounts hold " + rs.getLong(1)
+                                + " but the mints issued " + (-rs.getLong(2)));
+                    }
+                });
+        query(c, """
+                SELECT j.job_id, j.status, a.balance_micros
+                  FROM %1$s.jobs j JOIN %1$s.accounts a ON a.account_id = 'escrow:' || j.job_id
+                 WHERE j.status IN ('COMPLETED','FAILED','NO_CONSENSUS','EXPIRED','CANCELLED','REJECTED')
+                   AND a.balance_micros <> 0
+                 ORDER BY 1""".formatted(s),
+                rs -> out.add(s + ": job " + rs.getString(1) + " is " + rs.getString(2) + " but escrow:"
+                        + rs.getString(1) + " still holds " + rs.getLong(3)));
+        return out;
+    }
+
+    private interface Row {
+        void accept(ResultSet rs) throws SQLException;
+    }
+
+    private static void query(Connection c, String sql, Row row) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                row.accept(rs);
+            }
+        }
+    }
+}
