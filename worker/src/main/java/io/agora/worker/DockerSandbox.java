@@ -1,0 +1,419 @@
+package io.agora.worker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.WaitContainerResultCallback;
+import com.github.dockerjava.api.exception.DockerClientException;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Image;
+import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.Volume;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import io.agora.events.JobSpec;
+import io.agora.events.ResultStatus;
+import io.agora.events.TaskAssigned;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs each task in a fresh Docker container that is always removed afterwards: image present
+ * locally only (no pulls), no network unless the job asks for it and the worker allows it,
+ * read-only root with a small writable {@code /tmp}, memory (no swap), cpu and pids limits, all
+ * capabilities dropped, no privilege escalation, user nobody, and a wall-clock timeout.
+ * stdout/stderr are read through an attach (the container has no log driver, so a chatty job
+ * cannot fill the disk) up to their caps. Declared output files are copied out of the stopped
+ * container and hashed; since a tmpfs vanishes when the container stops, a task that declares
+ * output files gets a per-task host folder mounted at {@code /tmp} instead of a tmpfs.
+ * Engine calls go through a {@link CircuitBreaker}; transport failures are retried with backoff.
+ */
+public final class DockerSandbox implements Sandbox {
+    private static final Logger log = LoggerFactory.getLogger(DockerSandbox.class);
+    public static final String LABEL_WORKER = "io.agora.worker";
+    public static final String LABEL_TASK = "io.agora.task";
+    private static final long MAX_OUTPUT_FILE_BYTES = 256L * 1024 * 1024;
+
+    private final DockerClient docker;
+    private final WorkerConfig cfg;
+    private final String workerId;
+    private final CircuitBreaker breaker;
+    private final Backoff backoff = new Backoff(100, 1000);
+
+    public DockerSandbox(DockerClient docker, WorkerConfig cfg, String workerId, CircuitBreaker breaker) {
+        this.docker = docker;
+        this.cfg = cfg;
+        this.workerId = workerId;
+        this.breaker = breaker;
+    }
+
+    /** A docker-java client on the Apache httpclient5 transport. */
+    public static DockerClient client(String dockerHost) {
+        DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+                .withDockerHost(dockerHost).build();
+        ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost())
+                .sslConfig(config.getSSLConfig())
+                .maxConnections(64)
+                .connectionTimeout(Duration.ofSeconds(5))
+                .build();
+        return DockerClientImpl.getInstance(config, http);
+    }
+
+    public DockerClient docker() {
+        return docker;
+    }
+
+    @Override
+    public Optional<String> probe() {
+        try {
+            docker.pingCmd().exec();
+            breaker.onSuccess();
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            breaker.onFailure("docker engine unreachable: " + CircuitBreaker.describe(e));
+            return Optional.of("docker engine unreachable");
+        }
+    }
+
+    @Override
+    public List<String> localImages() {
+        try {
+            List<String> tags = new ArrayList<>();
+            for (Image i : engine(() -> docker.listImagesCmd().exec())) {
+                if (i.getRepoTags() != null) {
+                    for (String t : i.getRepoTags()) {
+                        if (!t.startsWith("<none>")) {
+                            tags.add(t);
+                        }
+                    }
+                }
+            }
+            tags.sort(Comparator.naturalOrder());
+            return tags;
+        } catch (Exception e) {
+            return List.of();
+        }
+    }
+
+    @Override
+    public SandboxOutcome run(TaskAssigned task) {
+        long start = System.currentTimeMillis();
+        JobSpec spec = task.getSpec();
+        String image = spec.getImage();
+        if (!cfg.allowedImages().isEmpty() && !cfg.allowedImages().contains(image)) {
+            return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, "image " + image + " is not served by this worker",
+                    start, System.currentTimeMillis());
+        }
+        Optional<String> badFile = spec.getOutputFiles().stream().filter(f -> !validOutputPath(f)).findFirst();
+        if (badFile.isPresent()) {
+            return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, "output file " + badFile.get()
+                    + " is not a plain path under /tmp", start, System.currentTimeMillis());
+        }
+        Path workDir = null;
+        String containerId = null;
+        try {
+            try {
+                engine(() -> docker.inspectImageCmd(image).exec());
+            } catch (NotFoundException e) {
+                return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, "image " + image + " is not present on this worker",
+                        start, System.currentTimeMillis());
+            }
+            if (!spec.getOutputFiles().isEmpty()) {
+                workDir = taskDir();
+            }
+            containerId = create(task, workDir);
+            return runContainer(containerId, spec, start);
+        } catch (CircuitBreaker.OpenException e) {
+            return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, e.getMessage(), start, System.currentTimeMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, "interrupted", start, System.currentTimeMillis());
+        } catch (Exception e) {
+            log.warn("task {} sandbox error", task.getTaskId(), e);
+            return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, CircuitBreaker.describe(e), start, System.currentTimeMillis());
+        } finally {
+            if (containerId != null) {
+                remove(containerId);
+            }
+            if (workDir != null) {
+                deleteTree(workDir);
+            }
+        }
+    }
+
+    private String create(TaskAssigned task, Path workDir) throws Exception {
+        JobSpec spec = task.getSpec();
+        boolean network = spec.getNetwork() && cfg.networkAllowed();
+        long memBytes = Math.max(6, spec.getMemoryMb()) * 1024L * 1024L;
+        HostConfig hc = HostConfig.newHostConfig()
+                .withNetworkMode(network ? "bridge" : "none")
+                .withReadonlyRootfs(true)
+                .withMemory(memBytes)
+                .withMemorySwap(memBytes)
+                .withNanoCPUs((long) (Math.max(0.01, spec.getCpus()) * 1e9))
+                .withPidsLimit((long) Math.max(1, spec.getPidsLimit()))
+                .withCapDrop(Capability.ALL)
+                .withSecurityOpts(List.of("no-new-privileges"))
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE));
+        if (workDir != null) {
+            hc.withBinds(new Bind(workDir.toString(), new Volume("/tmp")));
+        } else {
+            hc.withTmpFs(Map.of("/tmp", "rw,noexec,nosuid,size=" + cfg.tmpfsMb() + "m,mode=1777"));
+        }
+        List<String> env = new ArrayList<>();
+        new TreeMap<>(spec.getEnv()).forEach((k, v) -> env.add(k + "=" + v));
+        return retried(() -> docker.createContainerCmd(spec.getImage())
+                .withCmd(spec.getCommand())
+                .withEnv(env)
+                .withUser("65534:65534")
+                .withWorkingDir("/tmp")
+                .withNetworkDisabled(!network)
+                .withLabels(Map.of(LABEL_WORKER, workerId, LABEL_TASK, task.getTaskId()))
+                .withHostConfig(hc)
+                .exec().getId());
+    }
+
+    private SandboxOutcome runContainer(String id, JobSpec spec, long start) throws Exception {
+        Capture capture = new Capture(cfg.stdoutCapBytes(), cfg.stderrCapBytes());
+        try (capture) {
+            engine(() -> docker.attachContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(true)
+                    .withLogs(false).exec(capture));
+            capture.awaitStarted(5, TimeUnit.SECONDS);
+            engine(() -> docker.startContainerCmd(id).exec());
+            long runStart = System.currentTimeMillis();
+            boolean timedOut = false;
+            try (WaitContainerResultCallback wait = docker.waitContainerCmd(id).exec(new WaitContainerResultCallback())) {
+                wait.awaitStatusCode(spec.getTimeoutMs(), TimeUnit.MILLISECONDS);
+            } catch (DockerClientException e) {
+                timedOut = true; // awaitStatusCode's timeout; the engine did answer
+                kill(id);
+            }
+            long finished = System.currentTimeMillis();
+            if (!timedOut && finished - runStart > spec.getTimeoutMs()) {
+                timedOut = true;
+            }
+            capture.awaitCompletion(5, TimeUnit.SECONDS);
+            InspectContainerResponse.ContainerState state = engine(() -> docker.inspectContainerCmd(id).exec()).getState();
+            int exit = state.getExitCodeLong() == null ? -1 : state.getExitCodeLong().intValue();
+            boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
+            if (timedOut) {
+                return capture.outcome(ResultStatus.TIMEOUT, "wall-clock timeout of " + spec.getTimeoutMs() + " ms",
+                        exit, Map.of(), start, finished);
+            }
+            if (oom) {
+                return capture.outcome(ResultStatus.OUT_OF_MEMORY, "killed at the memory limit of " + spec.getMemoryMb() + " MB",
+                        exit, Map.of(), start, finished);
+            }
+            Map<String, String> files = new TreeMap<>();
+            for (String f : spec.getOutputFiles()) {
+                files.put(f, fileHash(id, f));
+            }
+            if (exit != 0) {
+                String reason = "exit code " + exit + (state.getError() == null || state.getError().isEmpty() ? "" : ": " + state.getError());
+                return capture.outcome(ResultStatus.FAILED_EXIT, reason, exit, files, start, finished);
+            }
+            return capture.outcome(ResultStatus.SUCCEEDED, null, exit, files, start, finished);
+        }
+    }
+
+    /** Hex SHA-256 of a file copied out of the container, or {@code absent} when the job did not write it. */
+    private String fileHash(String id, String path) throws Exception {
+        try (InputStream in = engine(() -> docker.copyArchiveFromContainerCmd(id, path).exec());
+             TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            TarArchiveEntry e = tar.getNextEntry();
+            if (e == null || !e.isFile()) {
+                return e == null ? "absent" : "not-a-file";
+            }
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[64 * 1024];
+            long total = 0;
+            int n;
+            while ((n = tar.read(buf)) > 0) {
+                total += n;
+                if (total > MAX_OUTPUT_FILE_BYTES) {
+                    return "too-large";
+                }
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NotFoundException e) {
+            return "absent";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static boolean validOutputPath(String p) {
+        return p.startsWith("/tmp/") && !p.contains("/../") && !p.endsWith("/..") && !p.contains("\0") && p.length() > 5;
+    }
+
+    private void kill(String id) {
+        try {
+            docker.killContainerCmd(id).exec();
+        } catch (RuntimeException e) {
+            log.debug("kill {}: {}", id, e.toString()); // it may have exited meanwhile
+        }
+        try (WaitContainerResultCallback wait = docker.waitContainerCmd(id).exec(new WaitContainerResultCallback())) {
+            wait.awaitStatusCode(5, TimeUnit.SECONDS);
+        } catch (RuntimeException | IOException e) {
+            log.debug("wait after kill {}: {}", id, e.toString());
+        }
+    }
+
+    private void remove(String id) {
+        try {
+            retried(() -> {
+                try {
+                    docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+                } catch (NotFoundException e) {
+                    // already gone
+                }
+                return null;
+            });
+        } catch (Exception e) {
+            log.error("container {} could not be removed: {}", id, e.toString());
+        }
+    }
+
+    private Path taskDir() throws IOException {
+        Path base = cfg.stateDir().resolve("work");
+        Files.createDirectories(base);
+        Path dir = Files.createTempDirectory(base, "task-");
+        // the job runs as nobody: the folder must be writable by it, like a tmpfs /tmp
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        return dir.toAbsolutePath();
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            log.warn("cannot delete task folder {}: {}", dir, e.toString());
+        }
+    }
+
+    /** One engine call through the breaker. An answer from the engine, even an error, proves it is up. */
+    private <T> T engine(Callable<T> call) throws Exception {
+        if (!breaker.tryAcquire()) {
+            throw new CircuitBreaker.OpenException("docker engine", breaker.lastError());
+        }
+        try {
+            T t = call.call();
+            breaker.onSuccess();
+            return t;
+        } catch (DockerException e) {
+            breaker.onSuccess();
+            throw e;
+        } catch (RuntimeException e) {
+            breaker.onFailure("docker engine unreachable: " + CircuitBreaker.describe(e));
+            throw e;
+        }
+    }
+
+    private <T> T retried(Callable<T> call) throws Exception {
+        return backoff.retry(3, e -> !(e instanceof DockerException) && !(e instanceof CircuitBreaker.OpenException)
+                && e instanceof RuntimeException, () -> engine(call));
+    }
+
+    @Override
+    public void close() {
+        try {
+            docker.close();
+        } catch (IOException e) {
+            log.debug("closing docker client: {}", e.toString());
+        }
+    }
+
+    /** stdout and stderr of the job, each kept up to its cap. */
+    static final class Capture extends ResultCallback.Adapter<Frame> {
+        private final Bounded out;
+        private final Bounded err;
+
+        Capture(int outCap, int errCap) {
+            this.out = new Bounded(outCap);
+            this.err = new Bounded(errCap);
+        }
+
+        @Override
+        public void onNext(Frame f) {
+            switch (f.getStreamType()) {
+                case STDOUT, RAW -> out.write(f.getPayload());
+                case STDERR -> err.write(f.getPayload());
+                default -> {
+                }
+            }
+        }
+
+        SandboxOutcome outcome(ResultStatus status, String reason, int exit, Map<String, String> files, long start, long end) {
+            return new SandboxOutcome(status, reason, exit, out.bytes(), out.truncated(), err.bytes(), err.truncated(),
+                    files, start, end);
+        }
+    }
+
+    static final class Bounded {
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        private final int cap;
+        private boolean truncated;
+
+        Bounded(int cap) {
+            this.cap = cap;
+        }
+
+        synchronized void write(byte[] b) {
+            int room = cap - buf.size();
+            if (b.length > room) {
+                truncated = true;
+                if (room > 0) {
+                    buf.write(b, 0, room);
+                }
+            } else {
+                buf.write(b, 0, b.length);
+            }
+        }
+
+        synchronized byte[] bytes() {
+            return buf.toByteArray();
+        }
+
+        synchronized boolean truncated() {
+            return truncated;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package io.agora.worker;
+
+import io.agora.events.TaskAssigned;
+
+import java.util.List;
+import java.util.Optional;
+
+/** Runs one task in isolation and reports what it produced; never throws for a task's own failure. */
+public interface Sandbox extends AutoCloseable {
+
+    SandboxOutcome run(TaskAssigned task);
+
+    /** Why the sandbox cannot run tasks right now (e.g. {@code docker engine unreachable}), if so. */
+    default Optional<String> probe() {
+        return Optional.empty();
+    }
+
+    /** The images this sandbox can run without pulling, advertised as capabilities. */
+    default List<String> localImages() {
+        return List.of();
+    }
+
+    @Override
+    default void close() {
+    }
+}

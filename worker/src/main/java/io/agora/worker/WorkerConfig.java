@@ -1,0 +1,95 @@
+package io.agora.worker;
+
+import io.agora.common.AgoraConfig;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The worker's typed configuration, read from {@link AgoraConfig} keys {@code agora.worker.*}
+ * (environment {@code AGORA_WORKER_*}).
+ *
+ * @param stateDir              holds {@code worker.key} (the identity) and {@code worker.seq}
+ * @param allowedImages         images this worker agrees to run; empty = any image present locally
+ * @param stdoutCapBytes        stdout bytes captured and hashed; the rest is dropped and flagged
+ * @param outputInlineLimit     stdout bytes carried inline in the TaskResult
+ * @param tmpfsMb               size of the job's writable {@code /tmp}
+ * @param drainTimeoutMs        how long a drain waits for running tasks before handing them back
+ */
+public record WorkerConfig(
+        Path stateDir,
+        String pool,
+        String region,
+        List<String> tags,
+        List<String> capabilities,
+        long pricePerCpuSecondMicros,
+        long minPricePerJobMicros,
+        int maxConcurrent,
+        long heartbeatIntervalMs,
+        List<String> allowedImages,
+        boolean networkAllowed,
+        int stdoutCapBytes,
+        int stderrCapBytes,
+        int outputInlineLimit,
+        int adminPort,
+        WorkerMode mode,
+        String dockerHost,
+        int tmpfsMb,
+        long drainTimeoutMs,
+        long benchmarkMs,
+        long pollMs,
+        int sessionTimeoutMs,
+        int breakerFailures,
+        long breakerOpenMs,
+        int resultRetries,
+        long simulatedTaskMs,
+        boolean exitOnDrain) {
+
+    public static final String PREFIX = "agora.worker.";
+
+    public static WorkerConfig from(AgoraConfig c) {
+        return new WorkerConfig(
+                Path.of(c.get(PREFIX + "state.dir", c.stateDir())),
+                c.get(PREFIX + "pool", "public"),
+                c.get(PREFIX + "region", "local"),
+                list(c.get(PREFIX + "tags", "")),
+                list(c.get(PREFIX + "capabilities", "")),
+                c.getLong(PREFIX + "price", 800),
+                c.getLong(PREFIX + "min.job.price", 0),
+                c.getInt(PREFIX + "max.concurrent", 2),
+                c.getLong(PREFIX + "heartbeat.ms", 2000),
+                list(c.get(PREFIX + "allowed.images", "")),
+                c.getBoolean(PREFIX + "network.allowed", false),
+                c.getInt(PREFIX + "stdout.cap", 64 * 1024),
+                c.getInt(PREFIX + "stderr.cap", 64 * 1024),
+                c.getInt(PREFIX + "output.inline.limit", 64 * 1024),
+                // agora.worker.agent.admin.port wins: WorkerApp#main moves the port there so that the
+                // shared Launcher does not bind it too (the agent serves /drain beside /health).
+                c.getInt(PREFIX + "agent.admin.port", c.getInt(PREFIX + "admin.port", 0)),
+                WorkerMode.parse(c.get(PREFIX + "mode", "docker")),
+                c.get(PREFIX + "docker.host", "unix:///var/run/docker.sock"),
+                c.getInt(PREFIX + "tmpfs.mb", 64),
+                c.getLong(PREFIX + "drain.timeout.ms", 30_000),
+                c.getLong(PREFIX + "benchmark.ms", 1000),
+                c.getLong(PREFIX + "poll.ms", 200),
+                c.getInt(PREFIX + "session.timeout.ms", 15_000),
+                c.getInt(PREFIX + "breaker.failures", 3),
+                c.getLong(PREFIX + "breaker.open.ms", 5000),
+                c.getInt(PREFIX + "result.retries", 8),
+                c.getLong(PREFIX + "simulated.task.ms", 0),
+                c.getBoolean(PREFIX + "exit.on.drain", false));
+    }
+
+    public Path keyFile() {
+        return stateDir.resolve("worker.key");
+    }
+
+    public Path seqFile() {
+        return stateDir.resolve("worker.seq");
+    }
+
+    private static List<String> list(String csv) {
+        return Arrays.stream(csv.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+}
