@@ -1,0 +1,134 @@
+package io.agora.matcher;
+
+import io.agora.events.EntryKind;
+import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
+import io.agora.events.JobRequested;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Posting;
+import io.agora.schemas.Accounts;
+import io.agora.schemas.Topics;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Admission, keyed by clientId. Inputs: {@code agora.jobs.requests} (JobRequested) and
+ * {@code agora.ledger.entries} (LedgerEntry). Outputs: STARTER_GRANT and ESCROW_HOLD entries to
+ * {@code agora.ledger.entries}, ACCEPTED/REJECTED to {@code agora.jobs.events}, and admitted jobs,
+ * keyed by pool, to the pool stage.
+ *
+ * <p>The client's available balance lives in store {@value #ACCOUNTS}: admission applies its own
+ * grant and hold at once and credits DEPOSIT and REFUND entries read back from the ledger. Job ids
+ * already seen are kept in {@value #SEEN_JOBS}, so a repeated JobRequested is ignored.
+ */
+final class AdmissionProcessor implements Processor<String, SpecificRecord, String, Flow> {
+    static final String ACCOUNTS = "matcher-admission-accounts";
+    static final String SEEN_JOBS = "matcher-admission-jobs";
+    private static final Logger log = LoggerFactory.getLogger(AdmissionProcessor.class);
+
+    private final MatcherConfig cfg;
+    private ProcessorContext<String, Flow> ctx;
+    private KeyValueStore<String, Admission.Account> accounts;
+    private KeyValueStore<String, Long> seen;
+
+    AdmissionProcessor(MatcherConfig cfg) {
+        this.cfg = cfg;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Flow> context) {
+        this.ctx = context;
+        this.accounts = context.getStateStore(ACCOUNTS);
+        this.seen = context.getStateStore(SEEN_JOBS);
+    }
+
+    @Override
+    public void process(Record<String, SpecificRecord> record) {
+        if (record.value() instanceof JobRequested job) {
+            admit(record, job);
+        } else if (record.value() instanceof LedgerEntry entry) {
+            credit(entry);
+        }
+    }
+
+    private void admit(Record<String, SpecificRecord> record, JobRequested job) {
+        if (seen.get(job.getJobId()) != null) {
+            log.info("job {} already seen, ignoring the repeated request", job.getJobId());
+            return;
+        }
+        long now = ctx.currentSystemTimeMs();
+        seen.put(job.getJobId(), now);
+        String clientId = job.getClientId();
+        Admission.Decision d = Admission.decide(accounts.get(clientId), job, cfg.starterGrantMicros());
+        accounts.put(clientId, d.account());
+        long ts = record.timestamp();
+        if (d.grantMicros() > 0) {
+            String tx = "grant:" + clientId;
+            emit(clientId, ts, Topics.LEDGER.name(), ledger(tx, clientId, EntryKind.STARTER_GRANT, null,
+                    List.of(posting(Accounts.MINT_GRANTS, -d.grantMicros()), posting(Accounts.client(clientId), d.grantMicros())),
+                    "starter grant", now));
+        }
+        String pool = job.getRequirements().getPool();
+        if (!d.admitted()) {
+            emit(job.getJobId(), ts, Topics.JOB_EVENTS.name(), event(job, JobEventType.REJECTED, d.reason(), 0, now));
+            return;
+        }
+        String jobId = job.getJobId();
+        emit(clientId, ts, Topics.LEDGER.name(), ledger("hold:" + jobId, clientId, EntryKind.ESCROW_HOLD, jobId,
+                List.of(posting(Accounts.client(clientId), -d.escrowMicros()), posting(Accounts.escrow(jobId), d.escrowMicros())),
+                "escrow hold", now));
+        emit(jobId, ts, Topics.JOB_EVENTS.name(), event(job, JobEventType.ACCEPTED, null, d.escrowMicros(), now));
+        ctx.forward(new Record<>(pool, new Flow.Admitted(job, d.escrowMicros()), ts));
+    }
+
+    private void credit(LedgerEntry entry) {
+        if (entry.getKind() != EntryKind.DEPOSIT && entry.getKind() != EntryKind.REFUND) {
+            return;
+        }
+        String clientId = entry.getClientId();
+        String account = Accounts.client(clientId);
+        long amount = 0;
+        for (Posting p : entry.getPostings()) {
+            if (p.getAccountId().equals(account)) {
+                amount += p.getAmountMicros();
+            }
+        }
+        if (amount == 0) {
+            return;
+        }
+        Admission.Account a = accounts.get(clientId);
+        accounts.put(clientId, (a == null ? Admission.Account.NEW : a).credit(amount));
+    }
+
+    private void emit(String key, long ts, String topic, SpecificRecord value) {
+        ctx.forward(new Record<>(key, Flow.Emit.of(topic, value), ts));
+    }
+
+    static Posting posting(String account, long micros) {
+        return Posting.newBuilder().setAccountId(account).setAmountMicros(micros).build();
+    }
+
+    static LedgerEntry ledger(String tx, String clientId, EntryKind kind, String jobId, List<Posting> postings,
+                              String memo, long now) {
+        return LedgerEntry.newBuilder()
+                .setEventId(UUID.nameUUIDFromBytes(tx.getBytes(StandardCharsets.UTF_8)).toString())
+                .setTransactionId(tx).setClientId(clientId).setKind(kind).setPostings(postings)
+                .setJobId(jobId).setMemo(memo).setTimestamp(java.time.Instant.ofEpochMilli(now)).build();
+    }
+
+    private static JobEvent event(JobRequested job, JobEventType type, String reason, long escrow, long now) {
+        return JobEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(job.getJobId())
+                .setClientId(job.getClientId()).setType(type).setReason(reason)
+                .setPool(job.getRequirements().getPool()).setEscrowMicros(escrow)
+                .setTimestamp(java.time.Instant.ofEpochMilli(now)).build();
+    }
+}

@@ -1,0 +1,58 @@
+package io.agora.matcher;
+
+import io.agora.events.Heartbeat;
+import io.agora.events.JobCommand;
+import io.agora.events.JobRequested;
+import io.agora.events.WorkerRegistration;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * What the matcher's processors hand on: either a record for one of the market's topics
+ * ({@link Emit}), or an input of the pool-keyed registry and matching stage ({@link PoolEvent}),
+ * which travels through the repartition topic {@code agora-matcher-pool-events-repartition}.
+ */
+public sealed interface Flow permits Flow.Emit, Flow.PoolEvent {
+
+    /**
+     * A record for a market topic. {@code raw} (DLQ only) is written untouched; {@code partition}
+     * (task topic only) is the explicit partition, owned by the worker the task is for.
+     */
+    record Emit(String topic, SpecificRecord value, byte[] raw, Integer partition) implements Flow {
+        public static Emit of(String topic, SpecificRecord value) {
+            return new Emit(topic, value, null, null);
+        }
+    }
+
+    /** Inputs of the pool stage, keyed by pool. */
+    sealed interface PoolEvent extends Flow permits Admitted, Registered, Removed, Beat, Reputation, Result, Command {
+    }
+
+    /** A job whose maximum cost is held in escrow. */
+    record Admitted(JobRequested job, long escrowMicros) implements PoolEvent {
+    }
+
+    /** A verified, fresh (de)registration, with the worker's reputation so far. */
+    record Registered(WorkerRegistration registration, long reputation) implements PoolEvent {
+    }
+
+    /** The worker moved to another pool: forget it in this one. */
+    record Removed(String workerId) implements PoolEvent {
+    }
+
+    /** A verified, fresh heartbeat. */
+    record Beat(Heartbeat heartbeat) implements PoolEvent {
+    }
+
+    /** A worker's reputation after a change. */
+    record Reputation(String workerId, long reputation) implements PoolEvent {
+    }
+
+    /** The part of a task result the matcher needs: which task ended, how, on which worker. */
+    record Result(String taskId, String jobId, String workerId, int replica, int attempt, String status,
+                  long durationMs) implements PoolEvent {
+    }
+
+    /** A job command (CANCEL, REQUEST_REPLICAS) for the pool the job runs in. */
+    record Command(JobCommand command) implements PoolEvent {
+    }
+}

@@ -1,0 +1,33 @@
+package io.agora.matcher;
+
+import io.agora.common.AgoraConfig;
+import io.agora.common.Launcher;
+import io.agora.common.Service;
+import io.agora.common.StreamsService;
+import io.agora.schemas.AgoraSerdes;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Runs the matcher: admission and escrow, worker registry, matching, dispatch and leases
+ * ({@link MatcherTopology}) as the exactly-once Streams app {@value #APP_ID}.
+ */
+public final class MatcherApp {
+    public static final String APP_ID = "agora-matcher";
+
+    private MatcherApp() {
+    }
+
+    public static Service create(AgoraConfig cfg) {
+        MatcherConfig matcher = MatcherConfig.from(cfg);
+        AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
+        String stateDir = Path.of(cfg.stateDir(), "matcher").toString();
+        return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes),
+                StreamsService.properties(APP_ID, cfg, stateDir, Map.of()));
+    }
+
+    public static void main(String[] args) {
+        Launcher.run("matcher", Map.of(), MatcherApp::create);
+    }
+}

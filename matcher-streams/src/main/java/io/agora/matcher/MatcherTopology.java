@@ -1,0 +1,152 @@
+package io.agora.matcher;
+
+import io.agora.events.CommandType;
+import io.agora.events.JobCommand;
+import io.agora.events.ResultStatus;
+import io.agora.events.TaskResult;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Signatures;
+import io.agora.schemas.TopicSpec;
+import io.agora.schemas.Topics;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.StreamPartitioner;
+import org.apache.kafka.streams.processor.TopicNameExtractor;
+import org.apache.kafka.streams.state.Stores;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The matcher's one topology factory, a pure function of its configuration and serdes.
+ * <pre>
+ *  agora.jobs.requests ─┐                                         ┌─► agora.ledger.entries (GRANT, HOLD)
+ *  agora.ledger.entries ┴─► admission (by client) ────────────────┼─► agora.jobs.events (ACCEPTED, REJECTED)
+ *                                │ admitted job, keyed by pool    │
+ *  agora.workers.registrations ┐ ▼                                │
+ *  agora.workers.heartbeats ───┼► worker gate (by worker) ──► DLQ │ (bad signature, replay, allowlist)
+ *  agora.workers.reputation ───┘ │ verified, keyed by pool        │
+ *  agora.jobs.results ─(by pool)─┤                                │
+ *  agora.jobs.commands ─(by pool)┤                                │
+ *                                ▼                                │
+ *        repartition agora-matcher-pool-events-repartition        │
+ *                                ▼                                │
+ *                 pool market (registry, matching, leases) ───────┴─► tasks (explicit partition), events,
+ *                                                                     verdicts, ledger (REFUND), reputation,
+ *                                                                     commands (REPLICA_FAILED)
+ * </pre>
+ * Every record for a market topic travels as a {@link Flow.Emit} and is written by one sink
+ * that takes the topic, the value serde and, for tasks, the partition from the emit.
+ */
+public final class MatcherTopology {
+    /** Name of the repartition step; Streams names the topic {@code <application.id>-pool-events-repartition}. */
+    public static final String POOL_EVENTS = "pool-events";
+
+    private MatcherTopology() {
+    }
+
+    public static Topology build(MatcherConfig cfg, AgoraSerdes serdes) {
+        StreamsBuilder b = new StreamsBuilder();
+        Serde<String> keys = serdes.keySerde();
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(AdmissionProcessor.ACCOUNTS),
+                keys, FlowSerdes.javaSerde(Admission.Account.class)));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(AdmissionProcessor.SEEN_JOBS),
+                keys, Serdes.Long()));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WorkerGateProcessor.GATE),
+                keys, FlowSerdes.javaSerde(WorkerGateProcessor.GateState.class)));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PoolMarketProcessor.WORKERS),
+                keys, FlowSerdes.javaSerde(PoolState.Worker.class)));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PoolMarketProcessor.JOBS),
+                keys, FlowSerdes.javaSerde(PoolState.Job.class)));
+
+        KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)
+                .merge(source(b, serdes, Topics.LEDGER), Named.as("admission-inputs"))
+                .process(() -> new AdmissionProcessor(cfg), Named.as("admission"),
+                        AdmissionProcessor.ACCOUNTS, AdmissionProcessor.SEEN_JOBS);
+
+        KStream<String, Flow> gate = source(b, serdes, Topics.REGISTRATIONS)
+                .merge(source(b, serdes, Topics.HEARTBEATS), Named.as("gate-inputs-1"))
+                .merge(source(b, serdes, Topics.REPUTATION), Named.as("gate-inputs-2"))
+                .process(() -> new WorkerGateProcessor(cfg, serdes), Named.as("worker-gate"), WorkerGateProcessor.GATE);
+
+        KStream<String, Flow> results = b.stream(Topics.RESULTS.name(),
+                        Consumed.with(keys, serdes.valueSerde(Topics.RESULTS)).withName("results-source"))
+                .flatMap((jobId, r) -> resultForPool(r), Named.as("results-by-pool"));
+
+        KStream<String, Flow> commands = b.stream(Topics.JOB_COMMANDS.name(),
+                        Consumed.with(keys, serdes.valueSerde(Topics.JOB_COMMANDS)).withName("commands-source"))
+                .filter((jobId, c) -> c != null && (c.getType() == CommandType.CANCEL
+                        || c.getType() == CommandType.REQUEST_REPLICAS), Named.as("commands-for-matcher"))
+                .map((jobId, c) -> KeyValue.pair(c.getPool(), (Flow) new Flow.Command(c)), Named.as("commands-by-pool"));
+
+        KStream<String, Flow> front = admission
+                .merge(gate, Named.as("front-1"))
+                .merge(results, Named.as("front-2"))
+                .merge(commands, Named.as("front-3"));
+
+        Serde<Flow> emitSerde = Serdes.serdeFrom(FlowSerdes.emitSerializer(serdes), noDeserializer());
+        Produced<String, Flow> produced = Produced.with(keys, emitSerde, partitioner());
+        TopicNameExtractor<String, Flow> topic = (k, v, ctx) -> ((Flow.Emit) v).topic();
+
+        front.filter((k, v) -> v instanceof Flow.Emit, Named.as("front-emits"))
+                .to(topic, produced.withName("front-sink"));
+
+        KStream<String, Flow> market = front
+                .filter((k, v) -> v instanceof Flow.PoolEvent, Named.as("front-pool-events"))
+                .mapValues(v -> (Flow.PoolEvent) v, Named.as("as-pool-event"))
+                .repartition(Repartitioned.with(keys, FlowSerdes.poolEventSerde()).withName(POOL_EVENTS))
+                .process(() -> new PoolMarketProcessor(cfg), Named.as("pool-market"),
+                        PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
+        market.to(topic, produced.withName("market-sink"));
+        return b.build();
+    }
+
+    private static <V extends SpecificRecord> KStream<String, SpecificRecord> source(StreamsBuilder b, AgoraSerdes serdes,
+                                                                                    TopicSpec<String, V> spec) {
+        return b.stream(spec.name(), Consumed.with(serdes.keySerde(), serdes.valueSerde(spec))
+                        .withName(spec.name() + "-source"))
+                .mapValues(v -> (SpecificRecord) v, Named.as(spec.name() + "-values"));
+    }
+
+    /**
+     * The matcher needs only which task ended and how; a hand-back is believed only when signed by
+     * the worker that sends it (other results are checked by the verifier).
+     */
+    static List<KeyValue<String, Flow>> resultForPool(TaskResult r) {
+        if (r == null) {
+            return List.of();
+        }
+        if (r.getStatus() == ResultStatus.HANDED_BACK && !Signatures.verify(r, r.getWorkerId())) {
+            return List.of();
+        }
+        return List.of(KeyValue.pair(r.getPool(), new Flow.Result(r.getTaskId(), r.getJobId(), r.getWorkerId(),
+                r.getReplica(), r.getAttempt(), r.getStatus().name(), r.getDurationMs())));
+    }
+
+    /** Tasks go to the explicit partition chosen by matching; everything else to the key's default partition. */
+    static StreamPartitioner<String, Flow> partitioner() {
+        return (topic, key, value, numPartitions) -> {
+            if (value instanceof Flow.Emit e && e.partition() != null) {
+                return Optional.of(Set.of(e.partition()));
+            }
+            return Optional.empty();
+        };
+    }
+
+    private static Deserializer<Flow> noDeserializer() {
+        return (topic, data) -> {
+            throw new UnsupportedOperationException("emits are written, never read");
+        };
+    }
+}

@@ -1,0 +1,119 @@
+package io.agora.matcher;
+
+import io.agora.events.JobRequested;
+import io.agora.events.WorkerCapabilities;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/** The pool stage's state records (stores {@value PoolMarketProcessor#WORKERS} and {@value PoolMarketProcessor#JOBS}). */
+final class PoolState {
+    private PoolState() {
+    }
+
+    enum Status { ONLINE, OFFLINE, DRAINING }
+
+    /** One worker of a pool, as the registry knows it. */
+    static final class Worker implements Serializable {
+        private static final long serialVersionUID = 1L;
+        String workerId;
+        String pool;
+        WorkerCapabilities capabilities;
+        Status status = Status.ONLINE;
+        /** Heartbeat status name (READY, FULL, DRAINING, DEGRADED), null before the first heartbeat. */
+        String reportedStatus;
+        long lastSeenAt;
+        int reportedFreeSlots;
+        double load;
+        long price;
+        List<Integer> ownedPartitions = new ArrayList<>();
+        long reputation;
+        double avgLatencyMs = -1;
+        /** Tasks given to the worker and not yet seen in its in-flight list or ended: task id to assignment time. */
+        LinkedHashMap<String, Long> pending = new LinkedHashMap<>();
+
+        boolean matchable() {
+            return status == Status.ONLINE && !"DRAINING".equals(reportedStatus) && !"DEGRADED".equals(reportedStatus);
+        }
+
+        WorkerView view() {
+            return new WorkerView(workerId, pool, matchable(), capabilities, price,
+                    reportedFreeSlots - pending.size(), reputation, ownedPartitions, load, avgLatencyMs);
+        }
+    }
+
+    enum JobStatus { QUEUED, RUNNING, DONE, CANCEL_PENDING }
+
+    enum ReplicaState { WAITING, LEASED, FINISHED, FAILED }
+
+    /** One replica of a job and its current attempt. */
+    static final class Replica implements Serializable {
+        private static final long serialVersionUID = 1L;
+        int replica;
+        int attempt;
+        ReplicaState state = ReplicaState.WAITING;
+        String workerId;
+        long assignedAt;
+        long leaseDeadline;
+        int partition = -1;
+        long notBefore;
+        /** Why the current attempt is a reassignment (null for the first placement). */
+        String reason;
+        double score;
+        String explain;
+        long price;
+
+        String taskId(String jobId) {
+            return Leases.taskId(jobId, replica, attempt);
+        }
+    }
+
+    /** A job the pool stage owns or tracks. */
+    static final class Job implements Serializable {
+        private static final long serialVersionUID = 1L;
+        String jobId;
+        JobRequested request;
+        long escrowMicros;
+        String pool;
+        JobStatus status;
+        long queuedAt;
+        String queueKey;
+        int nextReplica;
+        TreeMap<Integer, Replica> replicas = new TreeMap<>();
+        /** Every worker that ever held or was excluded from a replica: never given another one. */
+        Set<String> touched = new LinkedHashSet<>();
+        long forgetAt = Long.MAX_VALUE;
+
+        long deadline() {
+            return request.getSubmittedAt().toEpochMilli() + request.getDeadlineMs();
+        }
+
+        int maxAttempts(int fallback) {
+            return request.getMaxAttempts() > 0 ? request.getMaxAttempts() : fallback;
+        }
+
+        List<Replica> waiting(long now) {
+            List<Replica> out = new ArrayList<>();
+            for (Replica r : replicas.values()) {
+                if (r.state == ReplicaState.WAITING && r.notBefore <= now) {
+                    out.add(r);
+                }
+            }
+            return out;
+        }
+
+        boolean hasWaiting() {
+            return replicas.values().stream().anyMatch(r -> r.state == ReplicaState.WAITING);
+        }
+
+        Map<Integer, Replica> replicas() {
+            return replicas;
+        }
+    }
+}

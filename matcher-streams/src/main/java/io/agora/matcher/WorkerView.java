@@ -1,0 +1,30 @@
+package io.agora.matcher;
+
+import io.agora.events.WorkerCapabilities;
+
+import java.util.List;
+
+/**
+ * What matching knows about one worker of a pool: its registered capabilities and its latest
+ * heartbeat. Free of Streams types so ingest-api's match preview can build it from its own
+ * read model.
+ *
+ * @param online        registered, heard from within the grace period and not draining
+ * @param pricePerCpuSecondMicros the price of the latest heartbeat (registration price before one)
+ * @param freeSlots     heartbeat free slots minus tasks given to it since
+ * @param avgLatencyMs  average time from assignment to result, or a negative value when unknown
+ */
+public record WorkerView(String workerId,
+                         String pool,
+                         boolean online,
+                         WorkerCapabilities capabilities,
+                         long pricePerCpuSecondMicros,
+                         int freeSlots,
+                         long reputation,
+                         List<Integer> ownedPartitions,
+                         double load,
+                         double avgLatencyMs) {
+    public WorkerView {
+        ownedPartitions = List.copyOf(ownedPartitions);
+    }
+}
