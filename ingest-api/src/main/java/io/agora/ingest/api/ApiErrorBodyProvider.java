@@ -1,0 +1,45 @@
+package io.agora.ingest.api;
+
+import io.micronaut.context.annotation.Primary;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.server.exceptions.response.Error;
+import io.micronaut.http.server.exceptions.response.ErrorContext;
+import io.micronaut.http.server.exceptions.response.JsonErrorResponseBodyProvider;
+import jakarta.inject.Singleton;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Gives the framework's own errors (malformed JSON, unknown route, wrong method, bad path
+ * variable) the same {@code {"error", "problems"}} shape as the API's.
+ */
+@Singleton
+@Primary
+public class ApiErrorBodyProvider implements JsonErrorResponseBodyProvider<ApiError> {
+    @Override
+    public ApiError body(ErrorContext context, HttpResponse<?> response) {
+        List<Problem> problems = new ArrayList<>();
+        for (Error e : context.getErrors()) {
+            problems.add(new Problem(e.getPath().orElse(null), e.getMessage()));
+        }
+        String error;
+        if (response.getStatus().getCode() == 400 && isMalformedBody(context)) {
+            error = "malformed request body: " + (problems.isEmpty() ? "not valid JSON" : problems.get(0).message());
+        } else if (!problems.isEmpty()) {
+            error = problems.get(0).message();
+        } else {
+            error = response.reason();
+        }
+        return new ApiError(error, problems);
+    }
+
+    private static boolean isMalformedBody(ErrorContext context) {
+        return context.getRootCause()
+                .map(t -> {
+                    String n = t.getClass().getName();
+                    return n.contains("Json") || n.contains("Codec") || n.contains("Conversion") || n.contains("Serde");
+                })
+                .orElse(false);
+    }
+}

@@ -1,0 +1,210 @@
+package io.agora.ingest.jobs;
+
+import io.agora.events.JobRequested;
+import io.agora.events.JobSpec;
+import io.agora.events.Requirements;
+import io.agora.events.Strategy;
+import io.agora.ingest.api.Problem;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * The rules a submitted job must pass, and its defaults. Written as one plain pass rather than
+ * bean-validation annotations because several rules span fields (quorum ≤ redundancy ≤
+ * maxTotalResults) and the client must get every problem in one answer.
+ */
+public final class JobRequestRules {
+    public static final long DEFAULT_TIMEOUT_MS = 60_000;
+    public static final int DEFAULT_MEMORY_MB = 128;
+    public static final double DEFAULT_CPUS = 1.0;
+    public static final int DEFAULT_PIDS = 64;
+    public static final int DEFAULT_REDUNDANCY = 3;
+    public static final int DEFAULT_QUORUM = 2;
+    public static final int DEFAULT_MAX_ATTEMPTS = 3;
+    public static final long DEFAULT_QUEUE_TIMEOUT_MS = 300_000;
+    public static final long DEFAULT_DEADLINE_MS = 900_000;
+    private static final Pattern IMAGE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    private JobRequestRules() {
+    }
+
+    /** Every problem of the request; empty if it can be submitted. */
+    public static List<Problem> problems(SubmitJob j) {
+        List<Problem> p = new ArrayList<>();
+        if (j.image() == null || j.image().isBlank()) {
+            p.add(new Problem("image", "is required"));
+        } else if (!IMAGE.matcher(j.image()).matches()) {
+            p.add(new Problem("image", "is not a valid image reference"));
+        }
+        if (j.command() == null || j.command().isEmpty()) {
+            p.add(new Problem("command", "is required and must be a non-empty array of strings"));
+        } else if (j.command().stream().anyMatch(c -> c == null)) {
+            p.add(new Problem("command", "must not contain null"));
+        }
+        if (j.env() != null) {
+            j.env().forEach((k, v) -> {
+                if (k == null || !ENV_NAME.matcher(k).matches()) {
+                    p.add(new Problem("env", "invalid variable name '" + k + "'"));
+                } else if (v == null) {
+                    p.add(new Problem("env." + k, "must not be null"));
+                }
+            });
+        }
+        range(p, "timeoutMs", j.timeoutMs(), 1000, 3_600_000);
+        range(p, "memoryMb", j.memoryMb(), 4, 65_536);
+        if (j.cpus() != null && (!(j.cpus() > 0) || j.cpus() > 64)) {
+            p.add(new Problem("cpus", "must be > 0 and <= 64"));
+        }
+        range(p, "pidsLimit", j.pidsLimit(), 1, 65_536);
+        if (j.outputFiles() != null) {
+            for (String f : j.outputFiles()) {
+                if (f == null || !f.startsWith("/tmp/") || f.contains("..")) {
+                    p.add(new Problem("outputFiles", "'" + f + "' must be a path under /tmp/ without '..'"));
+                }
+            }
+        }
+        int n = j.redundancy() == null ? DEFAULT_REDUNDANCY : j.redundancy();
+        boolean nValid = range(p, "redundancy", j.redundancy(), 1, 15);
+        if (j.quorum() != null) {
+            if (j.quorum() < 1) {
+                p.add(new Problem("quorum", "must be >= 1"));
+            } else if (nValid && j.quorum() > n) {
+                p.add(new Problem("quorum", "must be <= redundancy (" + n + ")"));
+            }
+        }
+        if (j.strategy() != null && strategy(j.strategy()) == null) {
+            p.add(new Problem("strategy", "must be one of first, majority, k-of-n, reputation-weighted, adaptive"));
+        }
+        if (j.maxTotalResults() != null) {
+            if (j.maxTotalResults() > 1000) {
+                p.add(new Problem("maxTotalResults", "must be <= 1000"));
+            } else if (nValid && j.maxTotalResults() < n) {
+                p.add(new Problem("maxTotalResults", "must be >= redundancy (" + n + ")"));
+            }
+        }
+        range(p, "maxAttempts", j.maxAttempts(), 1, 20);
+        range(p, "priority", j.priority(), -100, 100);
+        range(p, "queueTimeoutMs", j.queueTimeoutMs(), 1000, 86_400_000);
+        range(p, "deadlineMs", j.deadlineMs(), 1000, 7 * 86_400_000L);
+        if (j.maxPricePerCpuSecondMicros() == null) {
+            p.add(new Problem("maxPricePerCpuSecondMicros", "is required"));
+        } else if (j.maxPricePerCpuSecondMicros() <= 0) {
+            p.add(new Problem("maxPricePerCpuSecondMicros", "must be > 0"));
+        }
+        SubmitJob.JobRequirements r = j.requirements();
+        if (r != null) {
+            if (r.pool() != null && !r.pool().matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+                p.add(new Problem("requirements.pool", "must be a lower-case pool name"));
+            }
+            range(p, "requirements.minCpuCores", r.minCpuCores(), 0, 1024);
+            range(p, "requirements.minMemoryMb", r.minMemoryMb(), 0, 16L * 1024 * 1024);
+            range(p, "requirements.minGpuCount", r.minGpuCount(), 0, 64);
+            range(p, "requirements.minGpuVramMb", r.minGpuVramMb(), 0, 1024L * 1024);
+        }
+        return p;
+    }
+
+    private static boolean range(List<Problem> p, String field, Number v, long min, long max) {
+        if (v == null) {
+            return true;
+        }
+        if (v.longValue() < min || v.longValue() > max) {
+            p.add(new Problem(field, "must be between " + min + " and " + max));
+            return false;
+        }
+        return true;
+    }
+
+    public static Strategy strategy(String s) {
+        if (s == null) {
+            return Strategy.K_OF_N;
+        }
+        return switch (s.trim().toLowerCase(Locale.ROOT).replace('_', '-')) {
+            case "first" -> Strategy.FIRST;
+            case "majority" -> Strategy.MAJORITY;
+            case "k-of-n", "kofn" -> Strategy.K_OF_N;
+            case "reputation-weighted" -> Strategy.REPUTATION_WEIGHTED;
+            case "adaptive" -> Strategy.ADAPTIVE;
+            default -> null;
+        };
+    }
+
+    /** The job spec with defaults filled in; call only on a request without problems. */
+    public static JobSpec spec(SubmitJob j) {
+        return JobSpec.newBuilder()
+                .setImage(j.image())
+                .setCommand(List.copyOf(j.command()))
+                .setEnv(j.env() == null ? new HashMap<>() : new HashMap<>(j.env()))
+                .setTimeoutMs(or(j.timeoutMs(), DEFAULT_TIMEOUT_MS))
+                .setMemoryMb(or(j.memoryMb(), DEFAULT_MEMORY_MB))
+                .setCpus(or(j.cpus(), DEFAULT_CPUS))
+                .setPidsLimit(or(j.pidsLimit(), DEFAULT_PIDS))
+                .setNetwork(or(j.network(), false))
+                .setOutputFiles(j.outputFiles() == null ? List.of() : List.copyOf(j.outputFiles()))
+                .build();
+    }
+
+    public static Requirements requirements(SubmitJob j) {
+        SubmitJob.JobRequirements r = j.requirements() == null ? SubmitJob.JobRequirements.none() : j.requirements();
+        return Requirements.newBuilder()
+                .setPool(or(r.pool(), "public"))
+                .setMinCpuCores(or(r.minCpuCores(), 0))
+                .setMinMemoryMb(or(r.minMemoryMb(), 0L))
+                .setGpuModel(r.gpuModel())
+                .setMinGpuCount(or(r.minGpuCount(), 0))
+                .setMinGpuVramMb(or(r.minGpuVramMb(), 0L))
+                .setAccelerator(r.accelerator())
+                .setRegion(r.region())
+                .setTagsAll(r.tagsAll() == null ? List.of() : List.copyOf(r.tagsAll()))
+                .setTagsAny(r.tagsAny() == null ? List.of() : List.copyOf(r.tagsAny()))
+                .setCapabilitiesAny(r.capabilitiesAny() == null ? List.of() : List.copyOf(r.capabilitiesAny()))
+                .setMaxPricePerCpuSecondMicros(j.maxPricePerCpuSecondMicros())
+                .setMinReputation(or(r.minReputation(), -1_000_000))
+                .build();
+    }
+
+    public static int redundancy(SubmitJob j) {
+        return or(j.redundancy(), DEFAULT_REDUNDANCY);
+    }
+
+    /** Default quorum is 2, but never more than n (so n = 1 means k = 1). */
+    public static int quorum(SubmitJob j) {
+        return j.quorum() != null ? j.quorum() : Math.min(DEFAULT_QUORUM, redundancy(j));
+    }
+
+    public static int maxTotalResults(SubmitJob j) {
+        return j.maxTotalResults() != null ? j.maxTotalResults() : 2 * redundancy(j);
+    }
+
+    /** The event ingest-api produces for a valid request. */
+    public static JobRequested toEvent(SubmitJob j, String jobId, String clientId, String idempotencyKey,
+                                       String eventId, Instant now) {
+        return JobRequested.newBuilder()
+                .setEventId(eventId)
+                .setJobId(jobId)
+                .setClientId(clientId)
+                .setIdempotencyKey(idempotencyKey)
+                .setSpec(spec(j))
+                .setRequirements(requirements(j))
+                .setRedundancy(redundancy(j))
+                .setQuorum(quorum(j))
+                .setStrategy(strategy(j.strategy()))
+                .setMaxTotalResults(maxTotalResults(j))
+                .setMaxAttempts(or(j.maxAttempts(), DEFAULT_MAX_ATTEMPTS))
+                .setPriority(or(j.priority(), 0))
+                .setQueueTimeoutMs(or(j.queueTimeoutMs(), DEFAULT_QUEUE_TIMEOUT_MS))
+                .setDeadlineMs(or(j.deadlineMs(), DEFAULT_DEADLINE_MS))
+                .setSubmittedAt(now)
+                .build();
+    }
+
+    private static <T> T or(T v, T dflt) {
+        return v == null ? dflt : v;
+    }
+}

@@ -1,0 +1,131 @@
+package io.agora.ingest.jobs;
+
+import io.agora.events.CommandType;
+import io.agora.events.JobCommand;
+import io.agora.events.JobRequested;
+import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.Problem;
+import io.agora.ingest.config.MarketSettings;
+import io.agora.ingest.market.JobView;
+import io.agora.ingest.market.MarketProducer;
+import io.agora.ingest.market.PendingJobs;
+import io.agora.ingest.market.ReadModel;
+import io.agora.schemas.Accounts;
+import io.agora.schemas.Pricing;
+import io.agora.schemas.Topics;
+import io.micronaut.http.HttpStatus;
+import jakarta.inject.Singleton;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Step 1 of a job's flow (Submit) and the client's later commands on it. Produces JobRequested
+ * to agora.jobs.requests (key clientId) and JobCommand CANCEL/DISPUTE to agora.jobs.commands
+ * (key jobId); reads job status from the read model.
+ */
+@Singleton
+public class JobService {
+    private final RateLimiter rateLimiter;
+    private final ReadModel readModel;
+    private final MarketProducer producer;
+    private final PendingJobs pending;
+    private final long starterGrantMicros;
+    private final Clock clock = Clock.systemUTC();
+
+    public JobService(RateLimiter rateLimiter, ReadModel readModel, MarketProducer producer, PendingJobs pending,
+                      MarketSettings market) {
+        this.rateLimiter = rateLimiter;
+        this.readModel = readModel;
+        this.producer = producer;
+        this.pending = pending;
+        this.starterGrantMicros = market.starterGrantMicros();
+    }
+
+    /** The same client and Idempotency-Key always give the same job id; the matcher drops repeats. */
+    public static String jobId(String clientId, String idempotencyKey) {
+        if (idempotencyKey == null || idempotencyKey.isBlank()) {
+            return UUID.randomUUID().toString();
+        }
+        return UUID.nameUUIDFromBytes((clientId + ":" + idempotencyKey).getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    public Submitted submit(String clientId, SubmitJob job, String idempotencyKey) {
+        rateLimiter.admit(clientId);
+        List<Problem> problems = JobRequestRules.problems(job);
+        if (idempotencyKey != null && idempotencyKey.length() > 200) {
+            problems = new java.util.ArrayList<>(problems);
+            problems.add(new Problem("Idempotency-Key", "must be at most 200 characters"));
+        }
+        if (!problems.isEmpty()) {
+            throw ApiException.invalid(problems);
+        }
+        String jobId = jobId(clientId, idempotencyKey);
+        JobRequested event = JobRequestRules.toEvent(job, jobId, clientId, idempotencyKey,
+                UUID.randomUUID().toString(), clock.instant());
+        long needed;
+        try {
+            needed = Pricing.maxCost(event.getSpec(), event.getRequirements().getMaxPricePerCpuSecondMicros(),
+                    event.getMaxTotalResults());
+        } catch (ArithmeticException e) {
+            throw ApiException.invalid(List.of(new Problem("maxPricePerCpuSecondMicros", "maximum cost overflows")));
+        }
+        long available = available(clientId);
+        if (needed > available) {
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("neededMicros", needed);
+            details.put("availableMicros", available);
+            throw new ApiException(HttpStatus.PAYMENT_REQUIRED,
+                    "insufficient credits: the job may cost up to " + needed + " micro-credits, " + available
+                            + " available", List.of(), details, null);
+        }
+        producer.send(Topics.JOB_REQUESTS, clientId, event);
+        pending.remember(jobId, clientId, event.getRequirements().getPool(), event.getSubmittedAt());
+        return new Submitted(jobId, "submitted", "/api/v1/jobs/" + jobId);
+    }
+
+    /** The client's spendable balance; a client the ledger has never seen will get the starter grant. */
+    public long available(String clientId) {
+        return readModel.balance(Accounts.client(clientId)).orElse(starterGrantMicros);
+    }
+
+    /** The job if it belongs to the client: 404 if unknown, 403 if someone else's. */
+    public JobView job(String clientId, String jobId) {
+        var row = readModel.job(jobId);
+        if (row.isPresent()) {
+            if (!row.get().clientId().equals(clientId)) {
+                throw new ApiException(HttpStatus.FORBIDDEN, "job " + jobId + " belongs to another client");
+            }
+            return row.get();
+        }
+        var p = pending.get(jobId).orElseThrow(() -> ApiException.notFound("job " + jobId));
+        if (!p.clientId().equals(clientId)) {
+            throw new ApiException(HttpStatus.FORBIDDEN, "job " + jobId + " belongs to another client");
+        }
+        return JobView.submitted(jobId, clientId, p.pool(), p.submittedAt());
+    }
+
+    public List<JobView> list(String clientId, String status, int limit, int offset) {
+        return readModel.jobs(clientId, status, Math.max(1, Math.min(limit, 500)), Math.max(0, offset));
+    }
+
+    /** Idempotent: cancelling twice, or a finished job, just sends a command the market ignores. */
+    public void command(String clientId, String jobId, CommandType type, String reason) {
+        JobView job = job(clientId, jobId);
+        JobCommand cmd = JobCommand.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setJobId(jobId)
+                .setClientId(clientId)
+                .setPool(job.pool() == null ? "public" : job.pool())
+                .setType(type)
+                .setReason(reason)
+                .setTimestamp(Instant.now(clock))
+                .build();
+        producer.send(Topics.JOB_COMMANDS, jobId, cmd);
+    }
+}

@@ -1,0 +1,40 @@
+package io.agora.ingest.jobs;
+
+import io.agora.ingest.api.ApiException;
+import io.agora.ingest.config.IngestSettings;
+import io.micronaut.http.HttpStatus;
+import jakarta.inject.Singleton;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/** One token bucket per client; an empty bucket answers 429 with {@code Retry-After} in whole seconds. */
+@Singleton
+public class RateLimiter {
+    private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
+    private final double perSecond;
+    private final int burst;
+    private final LongSupplier nanoClock;
+
+    public RateLimiter(IngestSettings settings) {
+        this(settings.rateLimitPerSecond(), settings.rateLimitBurst(), System::nanoTime);
+    }
+
+    public RateLimiter(double perSecond, int burst, LongSupplier nanoClock) {
+        this.perSecond = perSecond;
+        this.burst = burst;
+        this.nanoClock = nanoClock;
+    }
+
+    public void admit(String clientId) {
+        long waitNanos = buckets.computeIfAbsent(clientId, c -> new TokenBucket(perSecond, burst, nanoClock)).tryTake();
+        if (waitNanos > 0) {
+            long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+            throw new ApiException(HttpStatus.TOO_MANY_REQUESTS,
+                    "rate limit exceeded: " + perSecond + " submissions/s, burst " + burst,
+                    List.of(), Map.of("retryAfterSeconds", seconds), seconds);
+        }
+    }
+}

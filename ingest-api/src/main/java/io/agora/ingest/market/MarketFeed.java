@@ -1,0 +1,177 @@
+package io.agora.ingest.market;
+
+import io.agora.events.Heartbeat;
+import io.agora.events.JobEvent;
+import io.agora.events.ReputationChanged;
+import io.agora.events.WorkerRegistration;
+import io.agora.ingest.config.IngestSettings;
+import io.agora.ingest.config.KafkaSettings;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Topics;
+import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
+import jakarta.annotation.PreDestroy;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Background reader of the topics the API shows live. No consumer group: it assigns itself
+ * every partition, reads agora.workers.registrations, .heartbeats and .reputation from the
+ * beginning into {@link WorkerRegistry}, and tails agora.jobs.events from the end into
+ * {@link JobEventHub}. A record that does not decode is logged and skipped.
+ */
+@Context
+@Requires(property = "agora.ingest.feeds-enabled", notEquals = "false")
+public class MarketFeed implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(MarketFeed.class);
+    private static final List<String> FROM_START = List.of(Topics.REGISTRATIONS.name(), Topics.HEARTBEATS.name(),
+            Topics.REPUTATION.name());
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final WorkerRegistry registry;
+    private final JobEventHub hub;
+    private final Deserializer<WorkerRegistration> registrations;
+    private final Deserializer<Heartbeat> heartbeats;
+    private final Deserializer<ReputationChanged> reputation;
+    private final Deserializer<JobEvent> events;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean caughtUp;
+
+    public MarketFeed(KafkaSettings kafka, IngestSettings settings, WorkerRegistry registry, JobEventHub hub) {
+        this.registry = registry;
+        this.hub = hub;
+        AgoraSerdes serdes = AgoraSerdes.fromConfig(kafka);
+        this.registrations = serdes.valueSerde(Topics.REGISTRATIONS).deserializer();
+        this.heartbeats = serdes.valueSerde(Topics.HEARTBEATS).deserializer();
+        this.reputation = serdes.valueSerde(Topics.REPUTATION).deserializer();
+        this.events = serdes.valueSerde(Topics.JOB_EVENTS).deserializer();
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "agora-ingest-feed");
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        this.thread = new Thread(this, "agora-ingest-feed");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    @Override
+    public void run() {
+        try {
+            Set<String> assignedTopics = new java.util.HashSet<>();
+            long nextCheck = 0;
+            while (running) {
+                if (assignedTopics.size() < 4 && System.currentTimeMillis() >= nextCheck) {
+                    assign(assignedTopics);
+                    nextCheck = System.currentTimeMillis() + 5000;
+                }
+                if (assignedTopics.isEmpty()) {
+                    Thread.sleep(500);
+                    continue;
+                }
+                var records = consumer.poll(Duration.ofMillis(500));
+                long now = System.currentTimeMillis();
+                for (ConsumerRecord<String, byte[]> r : records) {
+                    handle(r, now);
+                }
+                if (records.isEmpty()) {
+                    caughtUp = true;
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("market feed stopped", e);
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void assign(Set<String> assignedTopics) {
+        List<TopicPartition> fromStart = new ArrayList<>();
+        List<TopicPartition> fromEnd = new ArrayList<>();
+        List<String> wanted = new ArrayList<>(FROM_START);
+        wanted.add(Topics.JOB_EVENTS.name());
+        for (String topic : wanted) {
+            if (assignedTopics.contains(topic)) {
+                continue;
+            }
+            List<PartitionInfo> parts;
+            try {
+                parts = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                LOG.debug("no metadata for {} yet: {}", topic, e.toString());
+                continue;
+            }
+            if (parts == null || parts.isEmpty()) {
+                continue;
+            }
+            assignedTopics.add(topic);
+            for (PartitionInfo pi : parts) {
+                (FROM_START.contains(topic) ? fromStart : fromEnd).add(new TopicPartition(topic, pi.partition()));
+            }
+        }
+        if (fromStart.isEmpty() && fromEnd.isEmpty()) {
+            return;
+        }
+        List<TopicPartition> all = new ArrayList<>(consumer.assignment());
+        all.addAll(fromStart);
+        all.addAll(fromEnd);
+        consumer.assign(all);
+        consumer.seekToBeginning(fromStart);
+        consumer.seekToEnd(fromEnd);
+        for (TopicPartition tp : fromEnd) {
+            consumer.position(tp);
+        }
+        LOG.info("market feed reading {}", all.stream().map(TopicPartition::topic).distinct().toList());
+    }
+
+    private void handle(ConsumerRecord<String, byte[]> r, long now) {
+        try {
+            String t = r.topic();
+            if (t.equals(Topics.REGISTRATIONS.name())) {
+                if (r.value() != null) {
+                    registry.apply(registrations.deserialize(t, r.value()), now);
+                }
+            } else if (t.equals(Topics.HEARTBEATS.name())) {
+                registry.apply(heartbeats.deserialize(t, r.value()), now);
+            } else if (t.equals(Topics.REPUTATION.name())) {
+                registry.apply(reputation.deserialize(t, r.value()));
+            } else if (t.equals(Topics.JOB_EVENTS.name())) {
+                hub.publish(events.deserialize(t, r.value()));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("skipping unreadable record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+        }
+    }
+
+    @PreDestroy
+    public void close() throws InterruptedException {
+        running = false;
+        consumer.wakeup();
+        thread.join(5000);
+    }
+}

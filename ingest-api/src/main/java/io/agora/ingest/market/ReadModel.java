@@ -1,0 +1,180 @@
+package io.agora.ingest.market;
+
+import io.agora.schemas.Accounts;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.serde.annotation.Serdeable;
+import jakarta.inject.Singleton;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Read-only queries on the PostgreSQL projection that ledger-sink writes (schema {@code agora}:
+ * jobs, accounts, ledger_transactions, ledger_postings, worker_reputation). The API never writes there.
+ */
+@Singleton
+public class ReadModel {
+    private static final String JOB_COLUMNS = "job_id, client_id, pool, status, reason, submitted_at, updated_at,"
+            + " escrow_micros, cost_micros, refund_micros, consensus_hash, output, exit_code, agreeing, dissenting";
+    private final DataSource dataSource;
+
+    public ReadModel(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public Optional<JobView> job(String jobId) {
+        return query("SELECT " + JOB_COLUMNS + " FROM agora.jobs WHERE job_id = ?", List.of(jobId), ReadModel::job)
+                .stream().findFirst();
+    }
+
+    public List<JobView> jobs(String clientId, @Nullable String status, int limit, int offset) {
+        List<Object> args = new ArrayList<>();
+        args.add(clientId);
+        String where = "client_id = ?";
+        if (status != null && !status.isBlank()) {
+            where += " AND upper(status) = upper(?)";
+            args.add(status);
+        }
+        args.add(limit);
+        args.add(offset);
+        return query("SELECT " + JOB_COLUMNS + " FROM agora.jobs WHERE " + where
+                + " ORDER BY submitted_at DESC NULLS LAST, job_id LIMIT ? OFFSET ?", args, ReadModel::job);
+    }
+
+    /** The balance of one ledger account, empty if the sink has never seen it. */
+    public Optional<Long> balance(String accountId) {
+        return query("SELECT balance_micros FROM agora.accounts WHERE account_id = ?", List.of(accountId),
+                rs -> rs.getLong(1)).stream().findFirst();
+    }
+
+    /** What a client has in escrow right now: the sum of its jobs' escrow accounts. */
+    public long held(String clientId) {
+        return query("SELECT coalesce(sum(a.balance_micros), 0) FROM agora.accounts a JOIN agora.jobs j"
+                        + " ON a.account_id = 'escrow:' || j.job_id WHERE j.client_id = ?",
+                List.of(clientId), rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
+    }
+
+    public List<Transaction> transactions(String clientId, int limit, int offset) {
+        List<Transaction> txs = query("SELECT transaction_id, event_id, kind, job_id, memo, ts FROM agora.ledger_transactions"
+                        + " WHERE client_id = ? ORDER BY ts DESC, transaction_id LIMIT ? OFFSET ?",
+                List.of(clientId, limit, offset),
+                rs -> new Transaction(rs.getString("transaction_id"), rs.getString("kind"), rs.getString("job_id"),
+                        rs.getString("memo"), Rows.instant(rs, "ts"), new ArrayList<>()));
+        if (txs.isEmpty()) {
+            return txs;
+        }
+        Map<String, Transaction> byId = new LinkedHashMap<>();
+        txs.forEach(t -> byId.put(t.transactionId(), t));
+        String in = String.join(",", java.util.Collections.nCopies(byId.size(), "?"));
+        query("SELECT transaction_id, account_id, amount_micros FROM agora.ledger_postings WHERE transaction_id IN (" + in
+                        + ") ORDER BY transaction_id, account_id", new ArrayList<>(byId.keySet()),
+                rs -> {
+                    byId.get(rs.getString(1)).postings().add(new PostingView(rs.getString(2), rs.getLong(3)));
+                    return null;
+                });
+        return txs;
+    }
+
+    public long countTransactions(String clientId) {
+        return query("SELECT count(*) FROM agora.ledger_transactions WHERE client_id = ?", List.of(clientId),
+                rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
+    }
+
+    /** Sum of credits to {@code worker:<id>} since the given instant (null = ever). */
+    public long earnedSince(String workerId, @Nullable Instant since) {
+        List<Object> args = new ArrayList<>();
+        args.add(Accounts.worker(workerId));
+        String sql = "SELECT coalesce(sum(p.amount_micros), 0) FROM agora.ledger_postings p"
+                + " JOIN agora.ledger_transactions t ON t.transaction_id = p.transaction_id"
+                + " WHERE p.account_id = ? AND p.amount_micros > 0";
+        if (since != null) {
+            sql += " AND t.ts >= ?";
+            args.add(java.sql.Timestamp.from(since));
+        }
+        return query(sql, args, rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
+    }
+
+    public Map<String, Integer> reputations() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        query("SELECT worker_id, reputation FROM agora.worker_reputation", List.of(), rs -> {
+            out.put(rs.getString(1), rs.getInt(2));
+            return null;
+        });
+        return out;
+    }
+
+    /** Share of a pool's decided jobs that reached consensus; null when none are decided yet. */
+    public Double consensusReliability(String pool) {
+        return query("SELECT count(*) FILTER (WHERE upper(status) = 'COMPLETED'), count(*) FROM agora.jobs"
+                        + " WHERE pool = ? AND upper(status) IN ('COMPLETED', 'NO_CONSENSUS', 'FAILED')",
+                List.of(pool), rs -> rs.getLong(2) == 0 ? null : (double) rs.getLong(1) / rs.getLong(2))
+                .stream().findFirst().orElse(null);
+    }
+
+    private static JobView job(ResultSet rs) throws SQLException {
+        String status = rs.getString("status");
+        return new JobView(rs.getString("job_id"), rs.getString("client_id"), rs.getString("pool"), status,
+                rs.getString("reason"), outcome(status), rs.getString("output"), rs.getString("consensus_hash"),
+                Rows.intOrNull(rs, "exit_code"), Rows.longOrNull(rs, "escrow_micros"), Rows.longOrNull(rs, "cost_micros"),
+                Rows.longOrNull(rs, "refund_micros"), Rows.strings(rs, "agreeing"), Rows.strings(rs, "dissenting"),
+                Rows.instant(rs, "submitted_at"), Rows.instant(rs, "updated_at"));
+    }
+
+    private static String outcome(String status) {
+        if (status == null) {
+            return null;
+        }
+        String s = status.toUpperCase(java.util.Locale.ROOT);
+        return switch (s) {
+            case "COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED" -> s;
+            default -> null;
+        };
+    }
+
+    private <T> List<T> query(String sql, List<?> args, RowMapper<T> mapper) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.size(); i++) {
+                ps.setObject(i + 1, args.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                List<T> out = new ArrayList<>();
+                while (rs.next()) {
+                    T t = mapper.map(rs);
+                    if (t != null) {
+                        out.add(t);
+                    }
+                }
+                return out;
+            }
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) {
+                // the sink has not created its tables yet: nothing is known
+                return List.of();
+            }
+            throw new IllegalStateException("read model query failed: " + e.getMessage(), e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    @Serdeable
+    public record PostingView(String accountId, long amountMicros) {
+    }
+
+    @Serdeable
+    public record Transaction(String transactionId, String kind, @Nullable String jobId, @Nullable String memo,
+                              @Nullable Instant timestamp, List<PostingView> postings) {
+    }
+}

@@ -1,0 +1,40 @@
+package io.agora.ingest.market;
+
+import io.agora.events.WorkerCapabilities;
+
+/** What the API knows about one worker, from its registration, last heartbeat and reputation moves. */
+public record WorkerState(String workerId,
+                          WorkerCapabilities capabilities,
+                          boolean registered,
+                          String heartbeatStatus,
+                          int freeSlots,
+                          double load,
+                          long pricePerCpuSecondMicros,
+                          long lastHeartbeatMs,
+                          long latencyMs,
+                          int inFlight,
+                          int reputation) {
+
+    public String pool() {
+        return capabilities == null ? "public" : capabilities.getPool();
+    }
+
+    public String region() {
+        return capabilities == null ? null : capabilities.getRegion();
+    }
+
+    public boolean online(long nowMs, long offlineAfterMs) {
+        return registered && lastHeartbeatMs > 0 && nowMs - lastHeartbeatMs <= offlineAfterMs;
+    }
+
+    /** READY, FULL, DRAINING, DEGRADED while heartbeating; OFFLINE or DEREGISTERED otherwise. */
+    public String status(long nowMs, long offlineAfterMs) {
+        if (!registered) {
+            return "DEREGISTERED";
+        }
+        if (!online(nowMs, offlineAfterMs)) {
+            return "OFFLINE";
+        }
+        return heartbeatStatus == null ? "READY" : heartbeatStatus;
+    }
+}

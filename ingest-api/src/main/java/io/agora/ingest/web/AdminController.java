@@ -1,0 +1,82 @@
+package io.agora.ingest.web;
+
+import io.agora.events.LedgerEntry;
+import io.agora.ingest.accounts.AccountService;
+import io.agora.ingest.api.ApiException;
+import io.agora.ingest.auth.ApiKeys;
+import io.agora.ingest.auth.Caller;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Header;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.serde.annotation.Serdeable;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import jakarta.validation.constraints.Size;
+
+import java.util.Map;
+
+/** Operator endpoints (admin token): API keys and deposits. */
+@Controller("/api/v1/admin")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class AdminController {
+    private final Caller caller;
+    private final ApiKeys keys;
+    private final AccountService accounts;
+
+    public AdminController(Caller caller, ApiKeys keys, AccountService accounts) {
+        this.caller = caller;
+        this.keys = keys;
+        this.accounts = accounts;
+    }
+
+    /** The only answer that ever shows the key in clear. */
+    @Post("/clients/{clientId}/keys")
+    public HttpResponse<ApiKeys.IssuedKey> issue(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                                 @PathVariable String clientId) {
+        caller.admin(authorization);
+        if (!clientId.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new ApiException(HttpStatus.BAD_REQUEST, "clientId must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        return HttpResponse.created(keys.issue(clientId));
+    }
+
+    @Delete("/keys/{keyId}")
+    public HttpResponse<Map<String, String>> revoke(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                                    @PathVariable String keyId) {
+        caller.admin(authorization);
+        if (!keys.revoke(keyId)) {
+            throw ApiException.notFound("key " + keyId);
+        }
+        return HttpResponse.ok(Map.of("keyId", keyId, "status", "revoked"));
+    }
+
+    @Post("/clients/{clientId}/deposits")
+    public HttpResponse<DepositReceipt> deposit(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                                @PathVariable String clientId,
+                                                @Body @Valid Deposit deposit) {
+        caller.admin(authorization);
+        LedgerEntry e = accounts.deposit(clientId, deposit.amountMicros(), deposit.memo());
+        return HttpResponse.<DepositReceipt>status(HttpStatus.ACCEPTED)
+                .body(new DepositReceipt(clientId, e.getTransactionId(), deposit.amountMicros()));
+    }
+
+    @Serdeable
+    public record Deposit(@NotNull @Positive @Max(1_000_000_000_000_000L) Long amountMicros,
+                          @Nullable @Size(max = 200) String memo) {
+    }
+
+    @Serdeable
+    public record DepositReceipt(String clientId, String transactionId, long amountMicros) {
+    }
+}

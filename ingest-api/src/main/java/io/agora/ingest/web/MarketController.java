@@ -1,0 +1,59 @@
+package io.agora.ingest.web;
+
+import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.Problem;
+import io.agora.ingest.jobs.JobRequestRules;
+import io.agora.ingest.jobs.SubmitJob;
+import io.agora.ingest.market.MarketView;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+
+import java.util.List;
+
+/** The public face of the market: workers, pool health, and which workers a job would get. */
+@Controller("/api/v1")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class MarketController {
+    private final MarketView market;
+
+    public MarketController(MarketView market) {
+        this.market = market;
+    }
+
+    @Get("/workers")
+    public List<MarketView.WorkerView> workers(@QueryValue @Nullable String pool, @QueryValue @Nullable String region,
+                                               @QueryValue @Nullable String status) {
+        return market.workers(pool, region, status);
+    }
+
+    @Get("/pools/{pool}")
+    public MarketView.PoolView pool(@PathVariable String pool) {
+        return market.pool(pool);
+    }
+
+    /** Same body as a submission (image and command may be left out); {@code ?topK=} candidates. */
+    @Post("/match")
+    public MarketView.MatchPreview match(@Body SubmitJob job, @QueryValue(defaultValue = "5") int topK) {
+        SubmitJob j = new SubmitJob(job.image() == null ? "preview" : job.image(),
+                job.command() == null || job.command().isEmpty() ? List.of("true") : job.command(), job.env(),
+                job.timeoutMs(), job.memoryMb(), job.cpus(), job.pidsLimit(), job.network(), job.outputFiles(),
+                job.redundancy(), job.quorum(), job.strategy(), job.maxTotalResults(), job.maxAttempts(), job.priority(),
+                job.queueTimeoutMs(), job.deadlineMs(), job.maxPricePerCpuSecondMicros(), job.requirements());
+        List<Problem> problems = JobRequestRules.problems(j);
+        if (topK < 1 || topK > 100) {
+            problems = new java.util.ArrayList<>(problems);
+            problems.add(new Problem("topK", "must be between 1 and 100"));
+        }
+        if (!problems.isEmpty()) {
+            throw ApiException.invalid(problems);
+        }
+        return market.match(JobRequestRules.spec(j), JobRequestRules.requirements(j), topK);
+    }
+}
