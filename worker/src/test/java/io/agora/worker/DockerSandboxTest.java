@@ -43,6 +43,15 @@ class DockerSandboxTest {
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString(),
                 "agora.worker.stdout.cap", "65536")));
         sandbox = new DockerSandbox(docker, cfg, WORKER, new CircuitBreaker("docker", 3, 1000));
+        // warm up the client (Jackson, connection pool), then measure the container cycle time
+        sandbox.run(Tasks.task(WORKER, Tasks.spec("true").build()));
+        int n = 5;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            assertThat(sandbox.run(Tasks.task(WORKER, Tasks.spec("true").build())).status()).isEqualTo(ResultStatus.SUCCEEDED);
+        }
+        System.out.printf("container cycle (create, attach, start, wait, inspect, remove): %d ms%n",
+                (System.nanoTime() - t0) / 1_000_000 / n);
     }
 
     @AfterAll
