@@ -13,7 +13,7 @@ public final class Trust {
     }
 
     public static double of(long reputation) {
-        double t = 1.0 / (1.0 + Math.exp(-reputation / SCALE));
+        double t = 1.0 / (1.0 + Math.exp(-(reputation / SCALE)));
         return Math.max(0.0, Math.min(1.0, t));
     }
 }

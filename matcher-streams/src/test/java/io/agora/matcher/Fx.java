@@ -1,0 +1,84 @@
+package io.agora.matcher;
+
+import io.agora.events.GpuInfo;
+import io.agora.events.Heartbeat;
+import io.agora.events.JobRequested;
+import io.agora.events.JobSpec;
+import io.agora.events.RegistrationType;
+import io.agora.events.Requirements;
+import io.agora.events.Strategy;
+import io.agora.events.WorkerCapabilities;
+import io.agora.events.WorkerRegistration;
+import io.agora.events.WorkerStatus;
+import io.agora.schemas.Identity;
+import io.agora.schemas.Signatures;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/** Test fixtures: jobs, worker capabilities, signed registrations and heartbeats. */
+final class Fx {
+    private Fx() {
+    }
+
+    static JobSpec spec(long timeoutMs, double cpus, int memoryMb) {
+        return JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("echo", "hi"))
+                .setTimeoutMs(timeoutMs).setCpus(cpus).setMemoryMb(memoryMb).build();
+    }
+
+    static Requirements.Builder req(long maxPrice) {
+        return Requirements.newBuilder().setMaxPricePerCpuSecondMicros(maxPrice);
+    }
+
+    /** A 10 s, 1-cpu job at max price 1000: max cost = 1000 x 10 x 1 x maxTotalResults. */
+    static JobRequested job(String jobId, String clientId, int n, long submittedAt) {
+        return JobRequested.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId)
+                .setClientId(clientId).setSpec(spec(10_000, 1.0, 128)).setRequirements(req(1000).build())
+                .setRedundancy(n).setQuorum(n).setStrategy(Strategy.K_OF_N).setMaxTotalResults(n)
+                .setSubmittedAt(Instant.ofEpochMilli(submittedAt)).build();
+    }
+
+    static WorkerCapabilities.Builder caps(String pool, long price) {
+        return WorkerCapabilities.newBuilder().setArch("x86_64").setCpuCores(4).setCpuThreads(8)
+                .setMemoryMb(8192).setPricePerCpuSecondMicros(price).setMaxConcurrent(2).setPool(pool)
+                .setRegion("eu").setTags(List.of("ssd")).setCapabilities(List.of("python"))
+                .setGpus(List.of(GpuInfo.newBuilder().setModel("A100").setCount(2).setVramMb(40_000).build()))
+                .setAccelerators(List.of("tpu"));
+    }
+
+    static WorkerView view(String id, WorkerCapabilities caps, int freeSlots, long reputation, double load,
+                           double latency) {
+        return new WorkerView(id, caps.getPool(), true, caps, caps.getPricePerCpuSecondMicros(), freeSlots,
+                reputation, List.of(1, 2), load, latency);
+    }
+
+    static MatchRequest request(JobSpec spec, Requirements r, int n) {
+        return new MatchRequest(spec, r, n, Set.of(), null);
+    }
+
+    static WorkerRegistration registration(Identity id, WorkerCapabilities caps, long seq, long ts) {
+        WorkerRegistration reg = WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(id.workerId()).setType(RegistrationType.REGISTERED).setCapabilities(caps)
+                .setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setSignature(ByteBuffer.allocate(0)).build();
+        return Signatures.sign(reg, id.privateKey());
+    }
+
+    static WorkerRegistration deregistration(Identity id, long seq, long ts) {
+        WorkerRegistration reg = WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(id.workerId()).setType(RegistrationType.DEREGISTERED).setCapabilities(null)
+                .setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setSignature(ByteBuffer.allocate(0)).build();
+        return Signatures.sign(reg, id.privateKey());
+    }
+
+    static Heartbeat heartbeat(Identity id, String pool, long seq, long ts, int freeSlots, List<Integer> partitions,
+                               List<String> inFlight) {
+        Heartbeat hb = Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString()).setWorkerId(id.workerId())
+                .setPool(pool).setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setStatus(WorkerStatus.READY)
+                .setFreeSlots(freeSlots).setLoad(0.1).setInFlightTaskIds(inFlight).setOwnedPartitions(partitions)
+                .setPricePerCpuSecondMicros(500).setSignature(ByteBuffer.allocate(0)).build();
+        return Signatures.sign(hb, id.privateKey());
+    }
+}

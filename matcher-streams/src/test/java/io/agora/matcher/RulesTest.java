@@ -1,0 +1,225 @@
+package io.agora.matcher;
+
+import io.agora.events.GpuInfo;
+import io.agora.events.JobRequested;
+import io.agora.events.JobSpec;
+import io.agora.events.Requirements;
+import io.agora.events.WorkerCapabilities;
+import io.agora.common.AgoraConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class RulesTest {
+    private final JobSpec spec = Fx.spec(10_000, 1.0, 128);
+
+    // ---- Trust ----
+
+    @Test
+    void trustIsBoundedAndMonotonic() {
+        assertThat(Trust.of(0)).isEqualTo(0.5);
+        assertThat(Trust.of(Long.MAX_VALUE)).isLessThanOrEqualTo(1.0).isGreaterThan(0.99);
+        assertThat(Trust.of(Long.MIN_VALUE)).isGreaterThanOrEqualTo(0.0).isLessThan(0.01);
+        assertThat(Trust.of(25)).isGreaterThan(Trust.of(0)).isLessThan(Trust.of(100));
+        assertThat(Trust.of(-20)).isLessThan(0.5);
+    }
+
+    // ---- Scoring ----
+
+    @Test
+    void scoreIsTheWeightedSumOfTermsInUnitRange() {
+        WorkerCapabilities c = Fx.caps("public", 200).setCpuCores(2).setMemoryMb(256).build();
+        WorkerView w = Fx.view("w", c, 1, 0, 0.2, 5_000);
+        MatchRequest req = Fx.request(spec, Fx.req(1000).build(), 1);
+        Scoring.Terms t = Scoring.terms(req, w);
+        assertThat(t.cap()).isCloseTo((0.5 + 0.5) / 2, within(1e-9));
+        assertThat(t.price()).isCloseTo(0.8, within(1e-9));
+        assertThat(t.latency()).isCloseTo(0.5, within(1e-9));
+        assertThat(t.trust()).isCloseTo(0.5, within(1e-9));
+        assertThat(t.load()).isCloseTo(0.8, within(1e-9));
+        double expected = 0.40 * 0.5 + 0.20 * 0.8 + 0.20 * 0.5 + 0.15 * 0.5 + 0.05 * 0.8;
+        assertThat(Scoring.score(req, w, Scoring.Weights.defaults())).isCloseTo(expected, within(1e-9));
+        assertThat(t.explain()).isEqualTo("cap=0.50 price=0.80 latency=0.50 trust=0.50 load=0.80");
+    }
+
+    @Test
+    void unknownLatencyIsNeutralAndLoadIsClamped() {
+        WorkerView w = Fx.view("w", Fx.caps("public", 0).build(), 1, 0, 7.0, -1);
+        Scoring.Terms t = Scoring.terms(Fx.request(spec, Fx.req(0).build(), 1), w);
+        assertThat(t.latency()).isEqualTo(Scoring.UNKNOWN_LATENCY);
+        assertThat(t.load()).isEqualTo(0.0);
+        assertThat(t.price()).isEqualTo(1.0);
+    }
+
+    @Test
+    void weightsChangeTheWinner() {
+        WorkerView cheap = Fx.view("cheap", Fx.caps("public", 100).setCpuCores(64).setMemoryMb(1 << 20).build(), 1, 0, 0, -1);
+        WorkerView snug = Fx.view("snug", Fx.caps("public", 900).setCpuCores(1).setMemoryMb(128).build(), 1, 0, 0, -1);
+        MatchRequest req = Fx.request(spec, Fx.req(1000).build(), 1);
+        assertThat(Matching.best(req, List.of(cheap, snug), Scoring.Weights.defaults()).get(0).worker().workerId())
+                .isEqualTo("snug");
+        Scoring.Weights priceOnly = new Scoring.Weights(0, 1, 0, 0, 0);
+        assertThat(Matching.best(req, List.of(cheap, snug), priceOnly).get(0).worker().workerId()).isEqualTo("cheap");
+    }
+
+    @Test
+    void tiesAreBrokenByWorkerId() {
+        WorkerCapabilities c = Fx.caps("public", 500).build();
+        List<WorkerView> ws = List.of(Fx.view("c", c, 1, 0, 0, -1), Fx.view("a", c, 1, 0, 0, -1), Fx.view("b", c, 1, 0, 0, -1));
+        List<Matching.Choice> best = Matching.best(Fx.request(spec, Fx.req(1000).build(), 2), ws, Scoring.Weights.defaults());
+        assertThat(best).extracting(ch -> ch.worker().workerId()).containsExactly("a", "b");
+        assertThat(best.get(0).explain()).startsWith("cap=");
+    }
+
+    @Test
+    void matchingReturnsTopNBestFirstAndFewerWhenFewerEligible() {
+        List<WorkerView> ws = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            ws.add(Fx.view("w" + i, Fx.caps("public", 10 * i).build(), 1, 0, 0, -1));
+        }
+        List<Matching.Choice> best = Matching.best(Fx.request(spec, Fx.req(1000).build(), 3), ws, Scoring.Weights.defaults());
+        assertThat(best).extracting(ch -> ch.worker().workerId()).containsExactly("w0", "w1", "w2");
+        List<Matching.Choice> few = Matching.best(Fx.request(spec, Fx.req(15).build(), 3), ws, Scoring.Weights.defaults());
+        assertThat(few).extracting(ch -> ch.worker().workerId()).containsExactly("w0", "w1");
+    }
+
+    @Test
+    void partitionIsOneTheWorkerOwns() {
+        for (int i = 0; i < 100; i++) {
+            assertThat(Matching.partitionFor("job-" + i + "/0/0", List.of(3, 17, 21))).isIn(3, 17, 21);
+        }
+    }
+
+    // ---- Eligibility ----
+
+    private String why(Requirements r, WorkerCapabilities c) {
+        return Eligibility.rejection(Fx.request(spec, r, 1), Fx.view("w", c, 1, 0, 0, -1));
+    }
+
+    @Test
+    void eligibleWhenEveryRequirementHolds() {
+        Requirements r = Fx.req(1000).setMinCpuCores(4).setMinMemoryMb(8192).setGpuModel("a100").setMinGpuCount(2)
+                .setMinGpuVramMb(40_000).setAccelerator("tpu").setRegion("eu").setTagsAll(List.of("ssd"))
+                .setTagsAny(List.of("nvme", "ssd")).setCapabilitiesAny(List.of("python", "r")).setMinReputation(0).build();
+        assertThat(why(r, Fx.caps("public", 1000).build())).isNull();
+    }
+
+    @Test
+    void eachRequirementCanExclude() {
+        WorkerCapabilities c = Fx.caps("public", 500).build();
+        assertThat(why(Fx.req(1000).setMinCpuCores(5).build(), c)).contains("cpu");
+        assertThat(why(Fx.req(1000).setMinMemoryMb(9000).build(), c)).contains("memory");
+        assertThat(why(Fx.req(1000).setGpuModel("H100").build(), c)).contains("gpu");
+        assertThat(why(Fx.req(1000).setMinGpuCount(3).build(), c)).contains("gpu");
+        assertThat(why(Fx.req(1000).setMinGpuVramMb(80_000).build(), c)).contains("gpu");
+        assertThat(why(Fx.req(1000).setAccelerator("fpga").build(), c)).contains("accelerator");
+        assertThat(why(Fx.req(1000).setRegion("us").build(), c)).contains("region");
+        assertThat(why(Fx.req(1000).setTagsAll(List.of("ssd", "gpu")).build(), c)).contains("tags");
+        assertThat(why(Fx.req(1000).setTagsAny(List.of("hdd")).build(), c)).contains("tags");
+        assertThat(why(Fx.req(1000).setCapabilitiesAny(List.of("julia")).build(), c)).contains("capabilities");
+        assertThat(why(Fx.req(499).build(), c)).contains("price");
+        assertThat(why(Fx.req(1000).setMinReputation(1).build(), c)).contains("reputation");
+        assertThat(why(Fx.req(1000).setPool("gpu").build(), c)).contains("pool");
+        assertThat(why(Fx.req(1000).build(), Fx.caps("public", 500).setGpus(List.of(
+                GpuInfo.newBuilder().setModel("T4").setCount(1).setVramMb(16_000).build())).build())).isNull();
+    }
+
+    @Test
+    void slotsPartitionsOnlineAllowlistAndExclusionsExclude() {
+        WorkerCapabilities c = Fx.caps("public", 500).build();
+        Requirements r = Fx.req(1000).build();
+        MatchRequest req = Fx.request(spec, r, 1);
+        assertThat(Eligibility.rejection(req, Fx.view("w", c, 0, 0, 0, -1))).contains("slot");
+        WorkerView noParts = new WorkerView("w", "public", true, c, 500, 1, 0, List.of(), 0, -1);
+        assertThat(Eligibility.rejection(req, noParts)).contains("partition");
+        WorkerView offline = new WorkerView("w", "public", false, c, 500, 1, 0, List.of(1), 0, -1);
+        assertThat(Eligibility.rejection(req, offline)).contains("offline");
+        assertThat(Eligibility.rejection(new MatchRequest(spec, r, 1, Set.of("w"), null), Fx.view("w", c, 1, 0, 0, -1)))
+                .contains("already");
+        assertThat(Eligibility.rejection(new MatchRequest(spec, r, 1, Set.of(), Set.of("other")), Fx.view("w", c, 1, 0, 0, -1)))
+                .contains("allowlist");
+        JobSpec net = Fx.spec(1000, 1, 128);
+        net.setNetwork(true);
+        assertThat(Eligibility.rejection(Fx.request(net, r, 1), Fx.view("w", c, 1, 0, 0, -1))).contains("network");
+        assertThat(Eligibility.rejection(Fx.request(Fx.spec(1000, 1, 16_384), r, 1), Fx.view("w", c, 1, 0, 0, -1)))
+                .contains("memory");
+    }
+
+    // ---- Admission ----
+
+    @Test
+    void newClientIsGrantedOnceThenHeld() {
+        JobRequested job = Fx.job("j1", "c1", 3, 0);
+        Admission.Decision d = Admission.decide(null, job, 100_000);
+        assertThat(d.grantMicros()).isEqualTo(100_000);
+        assertThat(d.admitted()).isTrue();
+        assertThat(d.escrowMicros()).isEqualTo(1000L * 10 * 1 * 3);
+        assertThat(d.account()).isEqualTo(new Admission.Account(100_000 - 30_000, true));
+        Admission.Decision again = Admission.decide(d.account(), Fx.job("j2", "c1", 3, 0), 100_000);
+        assertThat(again.grantMicros()).isZero();
+        assertThat(again.account().availableMicros()).isEqualTo(40_000);
+    }
+
+    @Test
+    void tooLittleBalanceIsRejectedAndHoldsNothing() {
+        Admission.Account acc = new Admission.Account(29_999, true);
+        Admission.Decision d = Admission.decide(acc, Fx.job("j", "c", 3, 0), 100_000);
+        assertThat(d.admitted()).isFalse();
+        assertThat(d.account()).isEqualTo(acc);
+        assertThat(d.reason()).isEqualTo("insufficient credits: available 29999, needs 30000");
+        assertThat(Admission.decide(new Admission.Account(30_000, true), Fx.job("j", "c", 3, 0), 0).admitted()).isTrue();
+    }
+
+    @Test
+    void overflowingCostIsRejected() {
+        JobRequested job = Fx.job("j", "c", 3, 0);
+        job.getRequirements().setMaxPricePerCpuSecondMicros(Long.MAX_VALUE / 2);
+        assertThat(Admission.decide(new Admission.Account(Long.MAX_VALUE / 2, true), job, 0).reason()).contains("overflow");
+    }
+
+    // ---- Leases ----
+
+    @Test
+    void leaseArithmetic() {
+        assertThat(Leases.initialDeadline(1000, 15_000)).isEqualTo(16_000);
+        assertThat(Leases.renewed(16_000, 5_000, 15_000)).isEqualTo(20_000);
+        assertThat(Leases.renewed(30_000, 5_000, 15_000)).isEqualTo(30_000);
+        assertThat(Leases.expired(16_000, 16_000)).isFalse();
+        assertThat(Leases.expired(16_000, 16_001)).isTrue();
+        assertThat(Leases.mayRetry(2, 3)).isTrue();
+        assertThat(Leases.mayRetry(3, 3)).isFalse();
+        assertThat(Leases.retryAt(100, 2, 1000)).isEqualTo(2100);
+        assertThat(Leases.taskId("a/b", 1, 2)).isEqualTo("a/b/1/2");
+        assertThat(Leases.jobOf("a/b/1/2")).isEqualTo("a/b");
+    }
+
+    // ---- Config ----
+
+    @Test
+    void configDefaultsAndOverrides() {
+        MatcherConfig d = MatcherConfig.defaults();
+        assertThat(d.weights()).isEqualTo(Scoring.Weights.defaults());
+        assertThat(d.starterGrantMicros()).isEqualTo(3_600_000L);
+        assertThat(d.leaseMs()).isEqualTo(15_000);
+        assertThat(d.allowlist("public")).isNull();
+        MatcherConfig c = MatcherConfig.from(AgoraConfig.of(Map.of("agora.matcher.weight.price", "0.5",
+                "agora.market.reference.price", "2000", "agora.pool.secure.allowlist", "a, b")));
+        assertThat(c.weights().price()).isEqualTo(0.5);
+        assertThat(c.starterGrantMicros()).isEqualTo(7_200_000L);
+        assertThat(c.allowlist("secure")).containsExactlyInAnyOrder("a", "b");
+    }
+
+    @Test
+    void poolEventsRoundTrip() {
+        Flow.PoolEvent ev = new Flow.Result("j/0/1", "j", "w", 0, 1, "SUCCEEDED", 42);
+        assertThat(FlowSerdes.decode(FlowSerdes.encode(ev))).isEqualTo(ev);
+        Flow.Admitted a = new Flow.Admitted(Fx.job("j", "c", 2, 5), 77);
+        assertThat(FlowSerdes.decode(FlowSerdes.encode(a))).isEqualTo(a);
+    }
+}
