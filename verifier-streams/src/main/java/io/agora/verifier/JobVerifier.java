@@ -578,10 +578,11 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
 
     /** The refused result, re-serialised with the results topic's serde, with the reason in headers. */
     private void deadLetter(String key, TaskResult r, String reason) {
-        Optional<RecordMetadata> m = ctx.recordMetadata();
-        String topic = m.map(RecordMetadata::topic).filter(t -> t.equals(Topics.RESULTS.name())).orElse(Topics.RESULTS.name());
-        int partition = m.filter(x -> x.topic().equals(Topics.RESULTS.name())).map(RecordMetadata::partition).orElse(-1);
-        long offset = m.filter(x -> x.topic().equals(Topics.RESULTS.name())).map(RecordMetadata::offset).orElse(-1L);
+        // from the results topic itself we know where it came from; a buffered or swept one lost that
+        Optional<RecordMetadata> m = ctx.recordMetadata().filter(x -> Topics.RESULTS.name().equals(x.topic()));
+        String topic = Topics.RESULTS.name();
+        int partition = m.map(RecordMetadata::partition).orElse(-1);
+        long offset = m.map(RecordMetadata::offset).orElse(-1L);
         Headers h = DeadLetters.headers(VerifierConfig.APP_ID, reason, topic, partition, offset);
         log.warn("result {} of worker {} sent to DLQ: {}", r.getTaskId(), r.getWorkerId(), reason);
         ctx.forward(new Record<>(key, (Object) resultBytes.serialize(Topics.RESULTS.name(), r), outTs, h));

@@ -1,0 +1,527 @@
+package io.agora.verifier;
+
+import io.agora.events.CommandType;
+import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
+import io.agora.events.JobSpec;
+import io.agora.events.JobTerms;
+import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Outcome;
+import io.agora.events.Posting;
+import io.agora.events.ReputationChanged;
+import io.agora.events.ResultStatus;
+import io.agora.events.Strategy;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.schemas.Accounts;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Identity;
+import io.agora.schemas.OutputHash;
+import io.agora.schemas.Pricing;
+import io.agora.schemas.Signatures;
+import io.agora.schemas.Topics;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class VerifierTopologyTest {
+    private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+    private static final long MAX_PRICE = 200;
+    private static final long WORKER_PRICE = 100;
+    private static final JobSpec SPEC = JobSpec.newBuilder()
+            .setImage("alpine:3").setCommand(List.of("echo", "hi")).setTimeoutMs(10_000).setCpus(1.0).build();
+    private static final String OUT_A = "answer A";
+    private static final String OUT_B = "answer B";
+
+    @TempDir
+    Path stateDir;
+
+    private final AgoraSerdes serdes = AgoraSerdes.plain();
+    private final Identity w1 = Identity.generate();
+    private final Identity w2 = Identity.generate();
+    private final Identity w3 = Identity.generate();
+    private final Identity w4 = Identity.generate();
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, TaskAssigned> tasksIn;
+    private TestInputTopic<String, TaskResult> resultsIn;
+    private TestInputTopic<String, JobCommand> commandsIn;
+    private TestInputTopic<String, ReputationChanged> reputationIn;
+    private TestOutputTopic<String, JobVerdict> verdicts;
+    private TestOutputTopic<String, JobEvent> events;
+    private TestOutputTopic<String, LedgerEntry> ledger;
+    private TestOutputTopic<String, ReputationChanged> reputation;
+    private TestOutputTopic<String, JobCommand> commands;
+    private TestOutputTopic<byte[], byte[]> dlq;
+    private long ts = T0.toEpochMilli();
+
+    @BeforeEach
+    void setUp() {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, VerifierConfig.APP_ID);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes), p, T0);
+        StringSerializer ks = new StringSerializer();
+        StringDeserializer kd = new StringDeserializer();
+        tasksIn = driver.createInputTopic(Topics.TASKS.name(), ks, serdes.valueSerde(Topics.TASKS).serializer());
+        resultsIn = driver.createInputTopic(Topics.RESULTS.name(), ks, serdes.valueSerde(Topics.RESULTS).serializer());
+        commandsIn = driver.createInputTopic(Topics.JOB_COMMANDS.name(), ks, serdes.valueSerde(Topics.JOB_COMMANDS).serializer());
+        reputationIn = driver.createInputTopic(Topics.REPUTATION.name(), ks, serdes.valueSerde(Topics.REPUTATION).serializer());
+        verdicts = driver.createOutputTopic(Topics.VERDICTS.name(), kd, serdes.valueSerde(Topics.VERDICTS).deserializer());
+        events = driver.createOutputTopic(Topics.JOB_EVENTS.name(), kd, serdes.valueSerde(Topics.JOB_EVENTS).deserializer());
+        ledger = driver.createOutputTopic(Topics.LEDGER.name(), kd, serdes.valueSerde(Topics.LEDGER).deserializer());
+        reputation = driver.createOutputTopic(Topics.REPUTATION.name(), kd, serdes.valueSerde(Topics.REPUTATION).deserializer());
+        commands = driver.createOutputTopic(Topics.JOB_COMMANDS.name(), kd, serdes.valueSerde(Topics.JOB_COMMANDS).deserializer());
+        dlq = driver.createOutputTopic(Topics.DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+    }
+
+    // ---- scenarios ---------------------------------------------------------------------
+
+    @Test
+    void twoOfThreeAgreeingCompletesPaysTheAgreeingAndRefundsTheRest() {
+        JobTerms terms = terms("job-1", Strategy.K_OF_N, 3, 2, 5);
+        assign(task("job-1", w1, 0, 0, terms), task("job-1", w2, 1, 0, terms), task("job-1", w3, 2, 0, terms));
+        submit(result("job-1", w1, 0, 0, OUT_A, 4_000));
+        submit(result("job-1", w2, 1, 0, OUT_B, 3_000));
+        assertThat(verdicts.isEmpty()).isTrue();
+        submit(result("job-1", w3, 2, 0, OUT_A, 6_000));
+
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-1");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(hash(OUT_A));
+        assertThat(v.getOutput()).isEqualTo(OUT_A);
+        assertThat(v.getExitCode()).isZero();
+        assertThat(v.getAgreeing()).containsExactly(w1.workerId(), w3.workerId());
+        assertThat(v.getDissenting()).containsExactly(w2.workerId());
+        long pay1 = Pricing.payout(WORKER_PRICE, MAX_PRICE, 4_000, 10_000, 1.0);
+        long pay3 = Pricing.payout(WORKER_PRICE, MAX_PRICE, 6_000, 10_000, 1.0);
+        assertThat(v.getCostMicros()).isEqualTo(pay1 + pay3).isEqualTo(1_000);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros() - 1_000);
+
+        List<KeyValue<String, LedgerEntry>> entries = ledger.readKeyValuesToList();
+        assertThat(entries).extracting(kv -> kv.key).containsOnly("client-1");
+        assertThat(entries).extracting(kv -> kv.value.getTransactionId())
+                .containsExactly("payout:job-1:" + w1.workerId(), "payout:job-1:" + w3.workerId(), "refund:job-1");
+        assertBalancedAndEscrowEmptied("job-1", terms.getEscrowMicros(), entries);
+        assertThat(balance(entries, Accounts.worker(w1.workerId()))).isEqualTo(pay1);
+        assertThat(balance(entries, Accounts.worker(w2.workerId()))).isZero();
+
+        assertThat(reputationByWorker()).containsExactlyInAnyOrderEntriesOf(Map.of(
+                w1.workerId(), 5, w3.workerId(), 5, w2.workerId(), -10));
+        assertThat(eventTypes()).containsExactly(JobEventType.REPLICA_FINISHED, JobEventType.REPLICA_FINISHED,
+                JobEventType.REPLICA_FINISHED, JobEventType.VERDICT, JobEventType.COMPLETED);
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void forgedSignatureGoesToTheDlqAndProcessingContinues() {
+        JobTerms terms = terms("job-2", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-2", w1, 0, 0, terms), task("job-2", w2, 1, 0, terms));
+        TaskResult forged = result("job-2", w1, 0, 0, OUT_A, 1_000);
+        forged.setOutputSha256(hash("tampered"));
+        submit(forged);
+        assertDeadLetter("job-2", "bad signature");
+        TaskResult signedByOther = unsigned("job-2", w1, 0, 0, OUT_A, 1_000);
+        Signatures.sign(signedByOther, w4.privateKey());
+        submit(signedByOther);
+        assertDeadLetter("job-2", "bad signature");
+
+        submit(result("job-2", w1, 0, 0, OUT_A, 1_000));
+        submit(result("job-2", w2, 1, 0, OUT_A, 1_000));
+        assertThat(single(verdicts.readKeyValuesToList(), "job-2").getOutcome()).isEqualTo(Outcome.COMPLETED);
+        ledger.readKeyValuesToList();
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void resultFromAWorkerTheTaskWasNotAssignedToGoesToTheDlq() {
+        JobTerms terms = terms("job-3", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-3", w1, 0, 0, terms), task("job-3", w2, 1, 0, terms));
+        submit(result("job-3", w3, 0, 0, OUT_A, 1_000)); // validly signed by w3, but replica 0 is w1's
+        assertDeadLetter("job-3", "not assigned to this worker");
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void impossibleAgreementRequestsReplicasThenEndsNoConsensusAtTheBound() {
+        JobTerms terms = terms("job-4", Strategy.K_OF_N, 3, 2, 4);
+        assign(task("job-4", w1, 0, 0, terms), task("job-4", w2, 1, 0, terms), task("job-4", w3, 2, 0, terms));
+        submit(result("job-4", w1, 0, 0, "one", 1_000));
+        submit(result("job-4", w2, 1, 0, "two", 1_000));
+        submit(result("job-4", w3, 2, 0, "three", 1_000));
+
+        JobCommand req = single(commands.readKeyValuesToList(), "job-4");
+        assertThat(req.getType()).isEqualTo(CommandType.REQUEST_REPLICAS);
+        assertThat(req.getCount()).isEqualTo(1);
+        assertThat(req.getClientId()).isEqualTo("client-1");
+        assertThat(req.getExcludeWorkers()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId(), w3.workerId());
+        assertThat(verdicts.isEmpty()).isTrue();
+
+        assign(task("job-4", w4, 3, 0, terms));
+        submit(result("job-4", w4, 3, 0, "four", 1_000));
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-4");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.NO_CONSENSUS);
+        assertThat(v.getCostMicros()).isZero();
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        List<KeyValue<String, LedgerEntry>> entries = ledger.readKeyValuesToList();
+        assertThat(entries).extracting(kv -> kv.value.getTransactionId()).containsExactly("refund:job-4");
+        assertBalancedAndEscrowEmptied("job-4", terms.getEscrowMicros(), entries);
+        assertThat(eventTypes()).endsWith(JobEventType.VERDICT, JobEventType.NO_CONSENSUS);
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void failedReplicasWithoutAnyVoteEndFailed() {
+        JobTerms terms = terms("job-f", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-f", w1, 0, 0, terms), task("job-f", w2, 1, 0, terms));
+        submit(failed("job-f", w1, 0, 0, ResultStatus.TIMEOUT));
+        commandsIn.pipeInput("job-f", JobCommand.newBuilder().setEventId("rf").setJobId("job-f").setClientId("client-1")
+                .setType(CommandType.REPLICA_FAILED).setReplica(1).setReason("lease expired 3 times").setTimestamp(T0).build(), ts);
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-f");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-f");
+        assertThat(reputationByWorker()).containsExactlyEntriesOf(Map.of(w1.workerId(), -5));
+        events.readKeyValuesToList();
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void deadlineExpiresTheJobWithAFullRefund() {
+        JobTerms terms = terms("job-5", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-5", w1, 0, 0, terms), task("job-5", w2, 1, 0, terms));
+        submit(result("job-5", w1, 0, 0, OUT_A, 1_000));
+        events.readKeyValuesToList();
+        driver.advanceWallClockTime(Duration.ofSeconds(59));
+        assertThat(verdicts.isEmpty()).isTrue();
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-5");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.EXPIRED);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        List<KeyValue<String, LedgerEntry>> entries = ledger.readKeyValuesToList();
+        assertThat(entries).extracting(kv -> kv.value.getTransactionId()).containsExactly("refund:job-5");
+        assertBalancedAndEscrowEmptied("job-5", terms.getEscrowMicros(), entries);
+        assertThat(eventTypes()).containsExactly(JobEventType.VERDICT, JobEventType.EXPIRED);
+        driver.advanceWallClockTime(Duration.ofSeconds(10));
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void lateResultAfterTheVerdictOnlyMovesReputation() {
+        JobTerms terms = terms("job-6", Strategy.K_OF_N, 3, 2, 3);
+        assign(task("job-6", w1, 0, 0, terms), task("job-6", w2, 1, 0, terms), task("job-6", w3, 2, 0, terms));
+        submit(result("job-6", w1, 0, 0, OUT_A, 1_000));
+        submit(result("job-6", w2, 1, 0, OUT_A, 1_000));
+        assertThat(single(verdicts.readKeyValuesToList(), "job-6").getAgreeing()).hasSize(2);
+        ledger.readKeyValuesToList();
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+
+        submit(result("job-6", w3, 2, 0, OUT_B, 1_000));
+        List<KeyValue<String, ReputationChanged>> late = reputation.readKeyValuesToList();
+        assertThat(late).hasSize(1);
+        assertThat(late.get(0).key).isEqualTo(w3.workerId());
+        assertThat(late.get(0).value.getDelta()).isEqualTo(-10);
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void cancelRefundsOnceEvenWhenSentTwice() {
+        JobTerms terms = terms("job-7", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-7", w1, 0, 0, terms), task("job-7", w2, 1, 0, terms));
+        submit(result("job-7", w1, 0, 0, OUT_A, 1_000));
+        events.readKeyValuesToList();
+        cancel("job-7");
+        cancel("job-7");
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-7");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.CANCELLED);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-7");
+        assertThat(eventTypes()).containsExactly(JobEventType.VERDICT, JobEventType.CANCELLED);
+        submit(result("job-7", w2, 1, 0, OUT_A, 1_000)); // no consensus to score against
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void cancelBeforeTheFirstTaskIsAppliedWhenItArrives() {
+        cancel("job-8");
+        assertNoOtherOutput();
+        JobTerms terms = terms("job-8", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-8", w1, 0, 0, terms));
+        assertThat(single(verdicts.readKeyValuesToList(), "job-8").getOutcome()).isEqualTo(Outcome.CANCELLED);
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-8");
+        events.readKeyValuesToList();
+        assign(task("job-8", w2, 1, 0, terms));
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void redeliveredResultCountsOnceAndAConflictingOneGoesToTheDlq() {
+        JobTerms terms = terms("job-9", Strategy.K_OF_N, 3, 2, 3);
+        assign(task("job-9", w1, 0, 0, terms), task("job-9", w2, 1, 0, terms), task("job-9", w3, 2, 0, terms));
+        TaskResult r = result("job-9", w1, 0, 0, OUT_A, 1_000);
+        submit(r);
+        submit(TaskResult.newBuilder(r).build());
+        assertThat(eventTypes()).containsExactly(JobEventType.REPLICA_FINISHED);
+        assertThat(verdicts.isEmpty()).isTrue();
+        submit(result("job-9", w1, 0, 0, OUT_B, 1_000));
+        assertDeadLetter("job-9", "conflicting duplicate");
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void resultBeforeItsTaskWaitsForIt() {
+        JobTerms terms = terms("job-10", Strategy.FIRST, 1, 1, 1);
+        submit(result("job-10", w1, 0, 0, OUT_A, 2_000));
+        assertNoOtherOutput();
+        assign(task("job-10", w1, 0, 0, terms));
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-10");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("payout:job-10:" + w1.workerId(), "refund:job-10");
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void resultForATaskThatNeverArrivesGoesToTheDlqAfterTheTimeout() {
+        submit(result("ghost", w1, 0, 0, OUT_A, 1_000));
+        driver.advanceWallClockTime(Duration.ofSeconds(30));
+        assertNoOtherOutput();
+        driver.advanceWallClockTime(Duration.ofSeconds(31));
+        assertDeadLetter("ghost", "unknown task");
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void adaptiveTrustsAVeteranAloneButNotANewcomer() {
+        for (int i = 0; i < 20; i++) {
+            reputationIn.pipeInput(w1.workerId(), ReputationChanged.newBuilder().setEventId("r" + i).setWorkerId(w1.workerId())
+                    .setDelta(5).setReason("agreed with consensus").setJobId("old-" + i).setTimestamp(T0).build(), ts);
+        }
+        JobTerms veteranJob = terms("job-11", Strategy.ADAPTIVE, 1, 1, 3);
+        assign(task("job-11", w1, 0, 0, veteranJob));
+        submit(result("job-11", w1, 0, 0, OUT_A, 1_000));
+        assertThat(single(verdicts.readKeyValuesToList(), "job-11").getOutcome()).isEqualTo(Outcome.COMPLETED);
+        ledger.readKeyValuesToList();
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+
+        JobTerms newcomerJob = terms("job-12", Strategy.ADAPTIVE, 1, 1, 3);
+        assign(task("job-12", w2, 0, 0, newcomerJob));
+        submit(result("job-12", w2, 0, 0, OUT_A, 1_000));
+        assertThat(verdicts.isEmpty()).isTrue();
+        JobCommand req = single(commands.readKeyValuesToList(), "job-12");
+        assertThat(req.getCount()).isEqualTo(1);
+        assertThat(req.getExcludeWorkers()).containsExactly(w2.workerId());
+        assign(task("job-12", w3, 1, 0, newcomerJob));
+        submit(result("job-12", w3, 1, 0, OUT_A, 1_000));
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-12");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getAgreeing()).containsExactly(w2.workerId(), w3.workerId());
+        ledger.readKeyValuesToList();
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void reputationWeightedCompletesWhenTheAgreeingSideOutweighs() {
+        JobTerms terms = terms("job-13", Strategy.REPUTATION_WEIGHTED, 3, 0, 3);
+        assign(task("job-13", w1, 0, 0, terms), task("job-13", w2, 1, 0, terms), task("job-13", w3, 2, 0, terms));
+        submit(result("job-13", w1, 0, 0, OUT_A, 1_000));
+        submit(result("job-13", w2, 1, 0, OUT_B, 1_000));
+        assertThat(verdicts.isEmpty()).isTrue();
+        submit(result("job-13", w3, 2, 0, OUT_A, 1_000));
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-13");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(hash(OUT_A));
+    }
+
+    @Test
+    void disputeThatOverturnsTheConsensusCostsTheOriginalAgreeingWorkersReputation() {
+        JobTerms terms = terms("job-14", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-14", w1, 0, 0, terms), task("job-14", w2, 1, 0, terms));
+        submit(result("job-14", w1, 0, 0, OUT_A, 1_000));
+        submit(result("job-14", w2, 1, 0, OUT_A, 1_000));
+        single(verdicts.readKeyValuesToList(), "job-14");
+        ledger.readKeyValuesToList();
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+
+        commandsIn.pipeInput("job-14", JobCommand.newBuilder().setEventId("d1").setJobId("job-14").setClientId("client-1")
+                .setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
+        JobCommand req = single(commands.readKeyValuesToList(), "job-14");
+        assertThat(req.getType()).isEqualTo(CommandType.REQUEST_REPLICAS);
+        assertThat(req.getCount()).isEqualTo(2);
+        assertThat(events.readValuesToList()).extracting(JobEvent::getType).containsExactly(JobEventType.DISPUTED);
+
+        assign(task("job-14", w3, 2, 0, terms), task("job-14", w4, 3, 0, terms));
+        submit(result("job-14", w3, 2, 0, OUT_B, 1_000));
+        submit(result("job-14", w4, 3, 0, OUT_B, 1_000));
+        List<JobEvent> ev = events.readValuesToList();
+        assertThat(ev).extracting(JobEvent::getType).containsExactly(JobEventType.REPLICA_FINISHED,
+                JobEventType.REPLICA_FINISHED, JobEventType.DISPUTED);
+        assertThat(ev.get(2).getReason()).startsWith("overturned");
+        assertThat(reputationByWorker()).containsExactlyInAnyOrderEntriesOf(Map.of(
+                w1.workerId(), -10, w2.workerId(), -10, w3.workerId(), 5, w4.workerId(), 5));
+        assertNoOtherOutput(); // no money moves
+    }
+
+    @Test
+    void disputeAfterTheWindowIsRefused() {
+        JobTerms terms = terms("job-15", Strategy.FIRST, 1, 1, 2);
+        assign(task("job-15", w1, 0, 0, terms));
+        submit(result("job-15", w1, 0, 0, OUT_A, 1_000));
+        verdicts.readKeyValuesToList();
+        ledger.readKeyValuesToList();
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+        driver.advanceWallClockTime(Duration.ofHours(2));
+        commandsIn.pipeInput("job-15", JobCommand.newBuilder().setEventId("d2").setJobId("job-15").setClientId("client-1")
+                .setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
+        assertThat(events.readValuesToList()).singleElement()
+                .satisfies(e -> assertThat(e.getReason()).isEqualTo("refused: dispute window closed"));
+        assertNoOtherOutput();
+    }
+
+    // ---- helpers -----------------------------------------------------------------------
+
+    private JobTerms terms(String jobId, Strategy strategy, int n, int k, int maxTotal) {
+        return JobTerms.newBuilder()
+                .setClientId("client-1").setPool("public").setRedundancy(n).setQuorum(k).setStrategy(strategy)
+                .setMaxTotalResults(maxTotal).setMaxPricePerCpuSecondMicros(MAX_PRICE)
+                .setEscrowMicros(Pricing.maxCost(SPEC, MAX_PRICE, maxTotal))
+                .setSubmittedAt(T0).setDeadline(T0.plusSeconds(60)).build();
+    }
+
+    private TaskAssigned task(String jobId, Identity w, int replica, int attempt, JobTerms terms) {
+        return TaskAssigned.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
+                .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setSpec(SPEC).setTerms(terms)
+                .setPricePerCpuSecondMicros(WORKER_PRICE).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
+                .setExplain("test").setAssignedAt(T0).build();
+    }
+
+    private TaskResult unsigned(String jobId, Identity w, int replica, int attempt, String stdout, long durationMs) {
+        return TaskResult.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
+                .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setStatus(ResultStatus.SUCCEEDED)
+                .setExitCode(0).setOutputSha256(hash(stdout)).setStdout(stdout).setDurationMs(durationMs)
+                .setStartedAt(T0).setFinishedAt(T0.plusMillis(durationMs)).setSeq(1).setSignature(ByteBuffer.allocate(0))
+                .build();
+    }
+
+    private TaskResult result(String jobId, Identity w, int replica, int attempt, String stdout, long durationMs) {
+        return Signatures.sign(unsigned(jobId, w, replica, attempt, stdout, durationMs), w.privateKey());
+    }
+
+    private TaskResult failed(String jobId, Identity w, int replica, int attempt, ResultStatus status) {
+        TaskResult r = unsigned(jobId, w, replica, attempt, "", 10_000);
+        r.setStatus(status);
+        r.setExitCode(-1);
+        return Signatures.sign(r, w.privateKey());
+    }
+
+    private static String hash(String stdout) {
+        return OutputHash.of(0, stdout.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    private void assign(TaskAssigned... ts) {
+        for (TaskAssigned t : ts) {
+            tasksIn.pipeInput(t.getWorkerId(), t, this.ts++);
+        }
+    }
+
+    private void submit(TaskResult r) {
+        resultsIn.pipeInput(r.getJobId(), r, ts++);
+    }
+
+    private void cancel(String jobId) {
+        commandsIn.pipeInput(jobId, JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId)
+                .setClientId("client-1").setType(CommandType.CANCEL).setTimestamp(T0).build(), ts++);
+    }
+
+    private static <V> V single(List<KeyValue<String, V>> records, String key) {
+        assertThat(records).hasSize(1);
+        assertThat(records.get(0).key).isEqualTo(key);
+        return records.get(0).value;
+    }
+
+    private List<JobEventType> eventTypes() {
+        return events.readValuesToList().stream().map(JobEvent::getType).collect(Collectors.toList());
+    }
+
+    private Map<String, Integer> reputationByWorker() {
+        return reputation.readKeyValuesToList().stream()
+                .peek(kv -> assertThat(kv.key).isEqualTo(kv.value.getWorkerId()))
+                .collect(Collectors.groupingBy(kv -> kv.key, Collectors.summingInt(kv -> kv.value.getDelta())));
+    }
+
+    private static long balance(List<KeyValue<String, LedgerEntry>> entries, String account) {
+        return entries.stream().flatMap(kv -> kv.value.getPostings().stream())
+                .filter(p -> p.getAccountId().equals(account)).mapToLong(Posting::getAmountMicros).sum();
+    }
+
+    private static void assertBalancedAndEscrowEmptied(String jobId, long escrow, List<KeyValue<String, LedgerEntry>> entries) {
+        for (KeyValue<String, LedgerEntry> kv : entries) {
+            assertThat(kv.value.getPostings().stream().mapToLong(Posting::getAmountMicros).sum())
+                    .as("postings of %s", kv.value.getTransactionId()).isZero();
+        }
+        assertThat(escrow + balance(entries, Accounts.escrow(jobId))).as("escrow:%s after settlement", jobId).isZero();
+    }
+
+    private void assertDeadLetter(String key, String reason) {
+        List<TestRecord<byte[], byte[]>> letters = dlq.readRecordsToList();
+        assertThat(letters).hasSize(1);
+        TestRecord<byte[], byte[]> l = letters.get(0);
+        assertThat(new String(l.key(), StandardCharsets.UTF_8)).isEqualTo(key);
+        assertThat(DeadLetters.header(l.headers(), DeadLetters.H_REASON)).isEqualTo(reason);
+        assertThat(DeadLetters.header(l.headers(), DeadLetters.H_TOPIC)).isEqualTo(Topics.RESULTS.name());
+        TaskResult back = serdes.valueSerde(Topics.RESULTS).deserializer().deserialize(Topics.RESULTS.name(), l.value());
+        assertThat(back.getJobId()).isEqualTo(key);
+    }
+
+    private void assertNoOtherOutput() {
+        assertThat(verdicts.isEmpty()).as("verdicts").isTrue();
+        assertThat(events.isEmpty()).as("events").isTrue();
+        assertThat(ledger.isEmpty()).as("ledger").isTrue();
+        assertThat(reputation.isEmpty()).as("reputation").isTrue();
+        assertThat(commands.isEmpty()).as("commands").isTrue();
+        assertThat(dlq.isEmpty()).as("dlq").isTrue();
+    }
+}
