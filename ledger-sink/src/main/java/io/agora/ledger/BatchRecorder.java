@@ -86,11 +86,11 @@ public final class BatchRecorder {
                     Savepoint sp = c.setSavepoint();
                     try {
                         if (apply(c, r.event())) {
-                            applied++;
                             try (Statement st = c.createStatement()) {
                                 st.execute("SET CONSTRAINTS ALL IMMEDIATE");
                                 st.execute("SET CONSTRAINTS ALL DEFERRED");
                             }
+                            applied++;
                         } else {
                             duplicates++;
                         }
@@ -205,7 +205,8 @@ public final class BatchRecorder {
         String constraint = null;
         String detail = null;
         String message = e.getMessage();
-        if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
+        PSQLException p = serverError(e);
+        if (p != null) {
             ServerErrorMessage m = p.getServerErrorMessage();
             constraint = m.getConstraint();
             detail = m.getDetail();
@@ -219,6 +220,19 @@ public final class BatchRecorder {
         }
         return what + " refused by PostgreSQL [" + e.getSQLState() + "]: " + message
                 + (detail == null ? "" : " (" + detail + ")");
+    }
+
+    /** The server's own error, also when it hides behind a JDBC batch exception. */
+    private static PSQLException serverError(SQLException e) {
+        for (SQLException x = e; x != null; x = x.getNextException()) {
+            if (x instanceof PSQLException p && p.getServerErrorMessage() != null) {
+                return p;
+            }
+            if (x.getCause() instanceof PSQLException p && p.getServerErrorMessage() != null) {
+                return p;
+            }
+        }
+        return null;
     }
 
     static String describe(SpecificRecord event) {

@@ -49,16 +49,23 @@ public final class LedgerWriter {
             }
             ps.executeBatch();
         }
-        // Sorted account order: concurrent sinks (or a replay) lock accounts in the same order.
-        try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO accounts (account_id, balance_micros) VALUES (?, ?)
-                ON CONFLICT (account_id) DO UPDATE SET balance_micros = accounts.balance_micros + EXCLUDED.balance_micros""")) {
+        // Sorted account order: concurrent writers lock accounts in the same order. UPDATE first:
+        // PostgreSQL checks an INSERT's CHECK constraints before ON CONFLICT, so an upsert of a
+        // debit would be refused even when the existing balance covers it.
+        try (PreparedStatement update = c.prepareStatement(
+                "UPDATE accounts SET balance_micros = balance_micros + ? WHERE account_id = ?");
+             PreparedStatement insert = c.prepareStatement("""
+                     INSERT INTO accounts (account_id, balance_micros) VALUES (?, ?)
+                     ON CONFLICT (account_id) DO UPDATE SET balance_micros = accounts.balance_micros + EXCLUDED.balance_micros""")) {
             for (Map.Entry<String, Long> a : netByAccount.entrySet()) {
-                ps.setString(1, a.getKey());
-                ps.setLong(2, a.getValue());
-                ps.addBatch();
+                update.setLong(1, a.getValue());
+                update.setString(2, a.getKey());
+                if (update.executeUpdate() == 0) {
+                    insert.setString(1, a.getKey());
+                    insert.setLong(2, a.getValue());
+                    insert.executeUpdate();
+                }
             }
-            ps.executeBatch();
         }
         return true;
     }
