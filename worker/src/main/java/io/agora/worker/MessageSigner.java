@@ -1,0 +1,132 @@
+package io.agora.worker;
+
+import io.agora.events.Heartbeat;
+import io.agora.events.RegistrationType;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.events.WorkerCapabilities;
+import io.agora.events.WorkerRegistration;
+import io.agora.events.WorkerStatus;
+import io.agora.events.ResultStatus;
+import io.agora.schemas.Identity;
+import io.agora.schemas.Signatures;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Builds the worker's outgoing messages, each with the next {@link SeqClock} value and an
+ * Ed25519 signature of this worker's {@link Identity}.
+ */
+public final class MessageSigner {
+    private static final ByteBuffer UNSIGNED = ByteBuffer.allocate(0);
+    private final Identity identity;
+    private final SeqClock seq;
+
+    public MessageSigner(Identity identity, SeqClock seq) {
+        this.identity = identity;
+        this.seq = seq;
+    }
+
+    public String workerId() {
+        return identity.workerId();
+    }
+
+    public SeqClock seqClock() {
+        return seq;
+    }
+
+    public WorkerRegistration registration(RegistrationType type, WorkerCapabilities caps) {
+        return Signatures.sign(WorkerRegistration.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId())
+                .setType(type)
+                .setCapabilities(caps)
+                .setSeq(seq.next())
+                .setTimestamp(now())
+                .setSignature(UNSIGNED)
+                .build(), identity.privateKey());
+    }
+
+    public Heartbeat heartbeat(String pool, WorkerStatus status, String reason, int freeSlots, double load,
+                               List<String> inFlight, List<Integer> partitions, long price) {
+        return Signatures.sign(Heartbeat.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId())
+                .setPool(pool)
+                .setSeq(seq.next())
+                .setTimestamp(now())
+                .setStatus(status)
+                .setStatusReason(reason)
+                .setFreeSlots(freeSlots)
+                .setLoad(load)
+                .setInFlightTaskIds(inFlight)
+                .setOwnedPartitions(partitions)
+                .setPricePerCpuSecondMicros(price)
+                .setSignature(UNSIGNED)
+                .build(), identity.privateKey());
+    }
+
+    /** The signed result of a task that ran (or failed to) in the sandbox. */
+    public TaskResult result(TaskAssigned task, SandboxOutcome o, int inlineLimit) {
+        byte[] out = o.stdout();
+        boolean outCut = o.stdoutTruncated() || out.length > inlineLimit;
+        byte[] err = o.stderr();
+        boolean errCut = o.stderrTruncated() || err.length > inlineLimit;
+        return sign(base(task)
+                .setStatus(o.status())
+                .setStatusReason(o.reason())
+                .setExitCode(o.exitCode())
+                .setOutputSha256(o.votes() ? o.outputHash() : "")
+                .setStdout(text(out, inlineLimit))
+                .setStdoutTruncated(outCut)
+                .setStderr(text(err, inlineLimit))
+                .setStderrTruncated(errCut)
+                .setOutputFiles(o.fileHashes())
+                .setDurationMs(o.durationMs())
+                .setStartedAt(Instant.ofEpochMilli(o.startedAt()))
+                .setFinishedAt(Instant.ofEpochMilli(o.finishedAt())));
+    }
+
+    /** HANDED_BACK: the task is not run here (misrouted, or queued when the worker drained). */
+    public TaskResult handBack(TaskAssigned task, String reason) {
+        Instant now = now();
+        return sign(base(task)
+                .setStatus(ResultStatus.HANDED_BACK)
+                .setStatusReason(reason)
+                .setExitCode(-1)
+                .setOutputSha256("")
+                .setOutputFiles(Map.of())
+                .setDurationMs(0)
+                .setStartedAt(now)
+                .setFinishedAt(now));
+    }
+
+    private TaskResult.Builder base(TaskAssigned task) {
+        return TaskResult.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setTaskId(task.getTaskId())
+                .setJobId(task.getJobId())
+                .setWorkerId(workerId())
+                .setPool(task.getTerms().getPool())
+                .setReplica(task.getReplica())
+                .setAttempt(task.getAttempt());
+    }
+
+    private TaskResult sign(TaskResult.Builder b) {
+        return Signatures.sign(b.setSeq(seq.next()).setSignature(UNSIGNED).build(), identity.privateKey());
+    }
+
+    private static String text(byte[] b, int limit) {
+        return new String(b.length > limit ? Arrays.copyOf(b, limit) : b, StandardCharsets.UTF_8);
+    }
+
+    private static Instant now() {
+        return Instant.ofEpochMilli(System.currentTimeMillis());
+    }
+}

@@ -1,0 +1,606 @@
+package io.agora.worker;
+
+import io.agora.common.Service;
+import io.agora.events.Heartbeat;
+import io.agora.events.RegistrationType;
+import io.agora.events.ResultStatus;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.events.WorkerCapabilities;
+import io.agora.events.WorkerRegistration;
+import io.agora.events.WorkerStatus;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Pricing;
+import io.agora.schemas.Topics;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The worker agent: registers its signed identity and capabilities, heartbeats its capacity
+ * (renewing the leases of its in-flight tasks), takes tasks as a member of the consumer group
+ * {@code agora-workers}, runs them in the {@link Sandbox} and produces signed results.
+ * <p>
+ * Input: {@code agora.jobs.tasks} (TaskAssigned). Output: {@code agora.workers.registrations},
+ * {@code agora.workers.heartbeats}, {@code agora.jobs.results}, {@code agora.dlq}.
+ * <p>
+ * The poll loop never blocks on a task: tasks run on {@code maxConcurrent} threads and all
+ * assigned partitions are paused while the worker is full, draining, or degraded (its Docker
+ * engine or producer circuit is open). An offset is committed as soon as the task is taken; a
+ * crash is covered by the lease. Only the poll thread touches the consumer.
+ */
+public final class WorkerAgent implements Service {
+    private static final Logger log = LoggerFactory.getLogger(WorkerAgent.class);
+    private static final String APP = "worker";
+
+    private enum Phase { QUEUED, RUNNING, DONE, HANDED_BACK }
+
+    /** A task taken by this worker, listed in heartbeats until its result is acknowledged. */
+    private static final class InFlight {
+        final TaskAssigned task;
+        final AtomicReference<Phase> phase = new AtomicReference<>(Phase.QUEUED);
+        volatile boolean abandoned;
+
+        InFlight(TaskAssigned task) {
+            this.task = task;
+        }
+    }
+
+    private final WorkerConfig cfg;
+    private final MessageSigner signer;
+    private final Consumer<String, byte[]> consumer;
+    private final Producer<byte[], byte[]> producer;
+    private final Sandbox sandbox;
+    private final CircuitBreaker engineBreaker;
+    private final CircuitBreaker produceBreaker;
+    private final Deserializer<TaskAssigned> taskDeserializer;
+    private final Serializer<TaskResult> resultSerializer;
+    private final Serializer<Heartbeat> heartbeatSerializer;
+    private final Serializer<WorkerRegistration> registrationSerializer;
+    private final Backoff resultBackoff = new Backoff(200, 10_000);
+
+    private final ThreadPoolExecutor runners;
+    private final ScheduledExecutorService scheduler;
+    private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
+    private final AtomicInteger slotsUsed = new AtomicInteger();
+    private final AtomicInteger running = new AtomicInteger();
+    private final Set<Integer> owned = ConcurrentHashMap.newKeySet();
+    private final AtomicLong done = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong handedBack = new AtomicLong();
+    private final AtomicLong earnings = new AtomicLong();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean drainRequested = new AtomicBoolean();
+    private final CountDownLatch drained = new CountDownLatch(1);
+    private volatile boolean draining;
+    private volatile boolean paused;
+    private volatile boolean closed;
+    private volatile String lastError = "";
+    private volatile WorkerCapabilities capabilities;
+    private volatile ScheduledFuture<?> heartbeats;
+    private Thread pollThread;
+
+    public WorkerAgent(WorkerConfig cfg, MessageSigner signer, Consumer<String, byte[]> consumer,
+                       Producer<byte[], byte[]> producer, AgoraSerdes serdes, Sandbox sandbox,
+                       CircuitBreaker engineBreaker, CircuitBreaker produceBreaker) {
+        this.cfg = cfg;
+        this.signer = signer;
+        this.consumer = consumer;
+        this.producer = producer;
+        this.sandbox = sandbox;
+        this.engineBreaker = engineBreaker;
+        this.produceBreaker = produceBreaker;
+        this.taskDeserializer = serdes.avroSerde(TaskAssigned.class).deserializer();
+        this.resultSerializer = serdes.avroSerde(TaskResult.class).serializer();
+        this.heartbeatSerializer = serdes.avroSerde(Heartbeat.class).serializer();
+        this.registrationSerializer = serdes.avroSerde(WorkerRegistration.class).serializer();
+        this.runners = new ThreadPoolExecutor(cfg.maxConcurrent(), cfg.maxConcurrent(), 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), named("worker-task"));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(named("worker-heartbeat"));
+    }
+
+    public String workerId() {
+        return signer.workerId();
+    }
+
+    public WorkerCapabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public void start() {
+        if (!started.compareAndSet(false, true)) {
+            return;
+        }
+        ProofOfHardware.Proof proof = ProofOfHardware.run(workerId(), cfg.benchmarkMs());
+        sandbox.probe().ifPresent(r -> lastError = r);
+        List<String> served = sandbox.localImages().stream()
+                .filter(i -> cfg.allowedImages().isEmpty() || cfg.allowedImages().contains(i)).toList();
+        capabilities = Capabilities.detect(cfg, proof.score(), served);
+        log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
+                workerId(), cfg.pool(), capabilities.getCpuCores(), capabilities.getMemoryMb(), proof.score(),
+                proof.proofHash(), proof.steps(), cfg.mode());
+        WorkerRegistration reg = signer.registration(RegistrationType.REGISTERED, capabilities);
+        send(Topics.REGISTRATIONS.name(), workerId(), registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg), null);
+        heartbeats = scheduler.scheduleAtFixedRate(this::heartbeatSafely, 0, cfg.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
+        pollThread = new Thread(this::pollLoop, "worker-poll");
+        pollThread.start();
+    }
+
+    // ---------------------------------------------------------------- poll loop (the only consumer thread)
+
+    private void pollLoop() {
+        long drainDeadline = Long.MAX_VALUE;
+        try {
+            consumer.subscribe(List.of(Topics.TASKS.name()), new Ownership());
+            while (true) {
+                if (draining) {
+                    if (drainDeadline == Long.MAX_VALUE) {
+                        drainDeadline = System.currentTimeMillis() + cfg.drainTimeoutMs();
+                    }
+                    handBackQueued("worker draining");
+                    if (running.get() == 0 || System.currentTimeMillis() > drainDeadline) {
+                        break;
+                    }
+                }
+                updatePause();
+                ConsumerRecords<String, byte[]> records;
+                try {
+                    records = consumer.poll(Duration.ofMillis(cfg.pollMs()));
+                } catch (WakeupException e) {
+                    continue;
+                }
+                Map<TopicPartition, OffsetAndMetadata> taken = new HashMap<>();
+                for (ConsumerRecord<String, byte[]> rec : records) {
+                    take(rec);
+                    taken.put(new TopicPartition(rec.topic(), rec.partition()), new OffsetAndMetadata(rec.offset() + 1));
+                }
+                if (!taken.isEmpty()) {
+                    commit(taken);
+                }
+            }
+        } catch (RuntimeException e) {
+            lastError = "poll loop failed: " + CircuitBreaker.describe(e);
+            log.error("worker poll loop failed", e);
+        } finally {
+            finishDrain();
+        }
+    }
+
+    private void updatePause() {
+        boolean shouldPause = draining || slotsUsed.get() >= cfg.maxConcurrent() || degradedReason() != null;
+        if (shouldPause) {
+            consumer.pause(consumer.assignment());
+        } else if (paused) {
+            consumer.resume(consumer.paused());
+        }
+        paused = shouldPause;
+    }
+
+    private void take(ConsumerRecord<String, byte[]> rec) {
+        TaskAssigned task;
+        try {
+            task = taskDeserializer.deserialize(rec.topic(), rec.value());
+        } catch (RuntimeException e) {
+            String reason = "undecodable TaskAssigned: " + CircuitBreaker.describe(e);
+            log.warn("{} at {}-{}@{}", reason, rec.topic(), rec.partition(), rec.offset());
+            byte[] key = rec.key() == null ? null : rec.key().getBytes(StandardCharsets.UTF_8);
+            sendRaw(DeadLetters.record(APP, reason, rec.topic(), rec.partition(), rec.offset(), key, rec.value()));
+            return;
+        }
+        if (task == null) {
+            return;
+        }
+        if (!workerId().equals(task.getWorkerId())) {
+            log.info("task {} addressed to {} arrived here: handing it back", task.getTaskId(), task.getWorkerId());
+            handedBack.incrementAndGet();
+            publish(signer.handBack(task, "misrouted: addressed to " + task.getWorkerId()), null, 0);
+            return;
+        }
+        if (inFlight.containsKey(task.getTaskId())) {
+            return; // redelivered after a rebalance: it is already here
+        }
+        if (draining) {
+            handedBack.incrementAndGet();
+            publish(signer.handBack(task, "worker draining"), null, 0);
+            return;
+        }
+        InFlight f = new InFlight(task);
+        inFlight.put(task.getTaskId(), f);
+        slotsUsed.incrementAndGet();
+        runners.execute(() -> execute(f));
+    }
+
+    private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        try {
+            try {
+                consumer.commitSync(offsets);
+            } catch (WakeupException e) {
+                consumer.commitSync(offsets); // a slot freed meanwhile; the wakeup is spent, commit again
+            }
+        } catch (KafkaException e) {
+            // the tasks are taken anyway; a redelivery elsewhere is handed back as misrouted
+            log.warn("commit of {} failed: {}", offsets, e.toString());
+        }
+    }
+
+    /** Tracks the partitions this worker owns; they are listed in heartbeats. */
+    private final class Ownership implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            partitions.forEach(tp -> owned.add(tp.partition()));
+            if (paused) {
+                consumer.pause(partitions);
+            }
+            log.info("owns task partitions {}", new TreeSet<>(owned));
+            if (!closed && !scheduler.isShutdown()) {
+                scheduler.execute(WorkerAgent.this::heartbeatSafely);
+            }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            partitions.forEach(tp -> owned.remove(tp.partition()));
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            onPartitionsRevoked(partitions);
+        }
+    }
+
+    // ---------------------------------------------------------------- running tasks
+
+    private void execute(InFlight f) {
+        if (!f.phase.compareAndSet(Phase.QUEUED, Phase.RUNNING)) {
+            return; // handed back while queued
+        }
+        running.incrementAndGet();
+        TaskAssigned task = f.task;
+        SandboxOutcome o;
+        try {
+            o = sandbox.run(task);
+        } catch (RuntimeException | Error e) {
+            long now = System.currentTimeMillis();
+            o = SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, CircuitBreaker.describe(e), now, now);
+        } finally {
+            running.decrementAndGet();
+        }
+        f.phase.set(Phase.DONE);
+        TaskResult result;
+        if (f.abandoned) {
+            handedBack.incrementAndGet();
+            result = signer.handBack(task, "worker drained before the task finished");
+        } else {
+            result = signer.result(task, o, cfg.outputInlineLimit());
+            if (o.status() == ResultStatus.SUCCEEDED) {
+                done.incrementAndGet();
+                earnings.addAndGet(Pricing.payout(task.getPricePerCpuSecondMicros(),
+                        task.getTerms().getMaxPricePerCpuSecondMicros(), o.durationMs(),
+                        task.getSpec().getTimeoutMs(), task.getSpec().getCpus()));
+            } else {
+                failed.incrementAndGet();
+                if (o.status() == ResultStatus.SANDBOX_ERROR) {
+                    lastError = "task " + task.getTaskId() + ": " + o.reason();
+                }
+            }
+            log.info("task {} {} in {} ms{}", task.getTaskId(), o.status(), o.durationMs(),
+                    o.reason() == null ? "" : " (" + o.reason() + ")");
+        }
+        publish(result, task.getTaskId(), 0);
+        releaseSlot();
+    }
+
+    private void releaseSlot() {
+        int used = slotsUsed.decrementAndGet();
+        if (paused && used < cfg.maxConcurrent() && !draining) {
+            consumer.wakeup(); // thread-safe; lets the poll loop resume at once
+        }
+    }
+
+    private void handBackQueued(String reason) {
+        for (InFlight f : inFlight.values()) {
+            if (f.phase.compareAndSet(Phase.QUEUED, Phase.HANDED_BACK)) {
+                handedBack.incrementAndGet();
+                publish(signer.handBack(f.task, reason), f.task.getTaskId(), 0);
+                slotsUsed.decrementAndGet();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- producing
+
+    /** Produces a result; on failure retries with backoff, keeping the task in heartbeats meanwhile. */
+    private void publish(TaskResult r, String inFlightId, int attempt) {
+        byte[] value;
+        try {
+            value = resultSerializer.serialize(Topics.RESULTS.name(), r);
+        } catch (RuntimeException e) {
+            onResultFailure(r, inFlightId, attempt, e);
+            return;
+        }
+        send(Topics.RESULTS.name(), r.getJobId(), value, ex -> {
+            if (ex == null) {
+                if (inFlightId != null) {
+                    inFlight.remove(inFlightId);
+                }
+            } else {
+                onResultFailure(r, inFlightId, attempt, ex);
+            }
+        });
+    }
+
+    private void onResultFailure(TaskResult r, String inFlightId, int attempt, Throwable ex) {
+        lastError = "result of " + r.getTaskId() + " not produced: " + CircuitBreaker.describe(ex);
+        if (attempt + 1 < cfg.resultRetries() && !scheduler.isShutdown()) {
+            log.warn("{}; retry {} in {} ms", lastError, attempt + 1, resultBackoff.delayMs(attempt));
+            scheduler.schedule(() -> publish(r, inFlightId, attempt + 1), resultBackoff.delayMs(attempt), TimeUnit.MILLISECONDS);
+        } else {
+            log.error("{}; giving up, the lease will reassign the task", lastError);
+            if (inFlightId != null) {
+                inFlight.remove(inFlightId);
+            }
+        }
+    }
+
+    private void send(String topic, String key, byte[] value, java.util.function.Consumer<Exception> then) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value), (md, ex) -> {
+                if (ex == null) {
+                    produceBreaker.onSuccess();
+                } else {
+                    produceBreaker.onFailure("kafka produce failing: " + CircuitBreaker.describe(ex));
+                    lastError = produceBreaker.lastError();
+                }
+                if (then != null) {
+                    then.accept(ex);
+                }
+            });
+        } catch (RuntimeException e) {
+            produceBreaker.onFailure("kafka produce failing: " + CircuitBreaker.describe(e));
+            lastError = produceBreaker.lastError();
+            if (then != null) {
+                then.accept(e);
+            }
+        }
+    }
+
+    private void sendRaw(ProducerRecord<byte[], byte[]> rec) {
+        try {
+            producer.send(rec);
+        } catch (RuntimeException e) {
+            log.error("cannot write to the DLQ: {}", e.toString());
+        }
+    }
+
+    // ---------------------------------------------------------------- heartbeats and status
+
+    private void heartbeatSafely() {
+        try {
+            heartbeat();
+        } catch (RuntimeException e) {
+            lastError = "heartbeat failed: " + CircuitBreaker.describe(e);
+            log.warn(lastError, e);
+        }
+    }
+
+    private void heartbeat() {
+        if (closed) {
+            return;
+        }
+        if (!engineBreaker.isClosed() && engineBreaker.state() == CircuitBreaker.State.HALF_OPEN) {
+            sandbox.probe(); // the half-open trial: closes the breaker when the engine answers
+        }
+        WorkerStatus status = status();
+        int free = status == WorkerStatus.READY || status == WorkerStatus.FULL
+                ? Math.max(0, cfg.maxConcurrent() - slotsUsed.get()) : 0;
+        Heartbeat hb = signer.heartbeat(cfg.pool(), status, statusReason(status), free, load(),
+                new ArrayList<>(new TreeSet<>(inFlight.keySet())), new ArrayList<>(new TreeSet<>(owned)),
+                cfg.pricePerCpuSecondMicros());
+        send(Topics.HEARTBEATS.name(), workerId(), heartbeatSerializer.serialize(Topics.HEARTBEATS.name(), hb), null);
+        signer.seqClock().save();
+    }
+
+    /** Why the worker takes no tasks though it is up, or null. */
+    private String degradedReason() {
+        if (!engineBreaker.isClosed()) {
+            return engineBreaker.lastError();
+        }
+        if (!produceBreaker.isClosed()) {
+            return produceBreaker.lastError();
+        }
+        return null;
+    }
+
+    public WorkerStatus status() {
+        if (draining) {
+            return WorkerStatus.DRAINING;
+        }
+        if (degradedReason() != null) {
+            return WorkerStatus.DEGRADED;
+        }
+        return slotsUsed.get() >= cfg.maxConcurrent() ? WorkerStatus.FULL : WorkerStatus.READY;
+    }
+
+    private String statusReason(WorkerStatus s) {
+        return switch (s) {
+            case DEGRADED -> degradedReason();
+            case DRAINING -> "draining";
+            default -> null;
+        };
+    }
+
+    private double load() {
+        return Math.min(1.0, running.get() / (double) cfg.maxConcurrent());
+    }
+
+    @Override
+    public Map<String, Object> health() {
+        WorkerStatus s = status();
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("status", s == WorkerStatus.READY || s == WorkerStatus.FULL ? "UP" : s.name());
+        h.put("workerStatus", s.name());
+        String reason = statusReason(s);
+        h.put("reason", reason == null ? "" : reason);
+        h.put("workerId", workerId());
+        h.put("pool", cfg.pool());
+        h.put("mode", cfg.mode().name().toLowerCase());
+        h.put("utilisation", load());
+        h.put("activeTasks", running.get());
+        h.put("queuedTasks", Math.max(0, slotsUsed.get() - running.get()));
+        h.put("inFlightTasks", inFlight.size());
+        h.put("tasksDone", done.get());
+        h.put("tasksFailed", failed.get());
+        h.put("tasksHandedBack", handedBack.get());
+        h.put("earningsMicros", earnings.get());
+        h.put("ownedPartitions", new TreeSet<>(owned).toString());
+        h.put("lastError", lastError);
+        return h;
+    }
+
+    @Override
+    public String metrics() {
+        return String.join("\n",
+                "agora_worker_tasks_done_total " + done.get(),
+                "agora_worker_tasks_failed_total " + failed.get(),
+                "agora_worker_tasks_handed_back_total " + handedBack.get(),
+                "agora_worker_tasks_running " + running.get(),
+                "agora_worker_tasks_in_flight " + inFlight.size(),
+                "agora_worker_utilisation " + load(),
+                "agora_worker_earnings_micros " + earnings.get(),
+                "agora_worker_degraded " + (degradedReason() == null ? 0 : 1));
+    }
+
+    // ---------------------------------------------------------------- drain and close
+
+    /**
+     * Stops taking tasks, hands back queued ones, lets running ones finish (bounded by the drain
+     * timeout; the rest are handed back), deregisters and leaves the group. Idempotent; blocks
+     * until done.
+     */
+    public void drain() {
+        if (drainRequested.compareAndSet(false, true)) {
+            log.info("worker {} draining", workerId());
+            draining = true;
+            if (pollThread == null) {
+                finishDrain();
+            } else {
+                consumer.wakeup();
+            }
+        }
+        try {
+            if (!drained.await(cfg.drainTimeoutMs() + 30_000, TimeUnit.MILLISECONDS)) {
+                log.error("drain did not finish in time");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public boolean isDrained() {
+        return drained.getCount() == 0;
+    }
+
+    /** Runs once, on the poll thread (or the caller when the loop never started). */
+    private void finishDrain() {
+        draining = true;
+        try {
+            handBackQueued("worker draining");
+            if (running.get() > 0) {
+                log.warn("{} tasks still running at the drain deadline: handing them back", running.get());
+                inFlight.values().forEach(f -> f.abandoned = true);
+            }
+            runners.shutdownNow();
+            runners.awaitTermination(15, TimeUnit.SECONDS);
+            if (started.get()) {
+                try {
+                    consumer.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                            .withTimeout(Duration.ofSeconds(5)));
+                } catch (RuntimeException e) {
+                    log.warn("consumer close: {}", e.toString());
+                }
+                // results first, so the market sees them before the worker leaves
+                long until = System.currentTimeMillis() + 5000;
+                while (!inFlight.isEmpty() && System.currentTimeMillis() < until) {
+                    producer.flush();
+                    Thread.sleep(20);
+                }
+                ScheduledFuture<?> hb = heartbeats;
+                if (hb != null) {
+                    hb.cancel(false);
+                }
+                heartbeatSafely(); // a last DRAINING heartbeat: free slots 0
+                WorkerRegistration dereg = signer.registration(RegistrationType.DEREGISTERED, capabilities);
+                send(Topics.REGISTRATIONS.name(), workerId(),
+                        registrationSerializer.serialize(Topics.REGISTRATIONS.name(), dereg), null);
+                producer.flush();
+                signer.seqClock().save();
+            }
+            log.info("worker {} drained: {} done, {} failed, {} handed back", workerId(), done.get(), failed.get(), handedBack.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("drain failed", e);
+        } finally {
+            closed = true;
+            drained.countDown();
+        }
+    }
+
+    @Override
+    public void close() {
+        drain();
+        scheduler.shutdownNow();
+        try {
+            producer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.warn("producer close: {}", e.toString());
+        }
+        sandbox.close();
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

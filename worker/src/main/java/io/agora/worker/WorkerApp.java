@@ -1,0 +1,259 @@
+package io.agora.worker;
+
+import io.agora.common.AgoraConfig;
+import io.agora.common.Launcher;
+import io.agora.common.Service;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Identity;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The worker's entry point: {@code run} (default) joins the market; {@code keygen}/{@code id}
+ * create or show the identity; {@code drain} asks the running worker to drain through its admin
+ * port; {@code benchmark} runs the proof of hardware.
+ */
+@Command(name = "worker", mixinStandardHelpOptions = true, description = "Agora worker agent",
+        subcommands = {WorkerApp.Run.class, WorkerApp.Keygen.class, WorkerApp.Id.class, WorkerApp.Drain.class,
+                WorkerApp.Benchmark.class})
+public final class WorkerApp implements Callable<Integer> {
+    static final Map<String, String> DEFAULTS = Map.of("agora.worker.exit.on.drain", "true");
+
+    @Option(names = "--state-dir", description = "folder of worker.key (agora.worker.state.dir)")
+    String stateDir;
+
+    /** Builds the worker with real Kafka clients and the sandbox of {@code agora.worker.mode}. */
+    public static Service create(AgoraConfig cfg) {
+        WorkerConfig wc = WorkerConfig.from(cfg);
+        Identity identity = Identity.loadOrCreate(wc.keyFile());
+        String member = "worker-" + identity.workerId().substring(0, 16);
+        CircuitBreaker engine = new CircuitBreaker("docker engine", wc.breakerFailures(), wc.breakerOpenMs());
+        CircuitBreaker produce = new CircuitBreaker("kafka produce", wc.breakerFailures(), wc.breakerOpenMs());
+        Sandbox sandbox = switch (wc.mode()) {
+            case DOCKER -> new DockerSandbox(DockerSandbox.client(wc.dockerHost()), wc, identity.workerId(), engine);
+            case SIMULATED -> new SimulatedSandbox(wc.simulatedTaskMs());
+            case WRONG -> new WrongOutputSandbox(new SimulatedSandbox(wc.simulatedTaskMs()));
+        };
+        AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerProps(cfg, wc, member),
+                new StringDeserializer(), new ByteArrayDeserializer());
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(cfg, member),
+                new ByteArraySerializer(), new ByteArraySerializer());
+        WorkerAgent agent = new WorkerAgent(wc, new MessageSigner(identity, new SeqClock(wc.seqFile())),
+                consumer, producer, serdes, sandbox, engine, produce);
+        return new WorkerService(agent, wc);
+    }
+
+    static Map<String, Object> consumerProps(AgoraConfig cfg, WorkerConfig wc, String member) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "agora-workers");
+        p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, member);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, member);
+        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, wc.maxConcurrent()));
+        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, wc.sessionTimeoutMs());
+        return p;
+    }
+
+    static Map<String, Object> producerProps(AgoraConfig cfg, String member) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, member + "-producer");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // never block a task or the poll loop for long on a missing broker; the breaker reports it
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5000);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        return p;
+    }
+
+    /** The agent plus its admin port. */
+    static final class WorkerService implements Service {
+        private final WorkerAgent agent;
+        private final WorkerConfig cfg;
+        private AdminServer admin;
+
+        WorkerService(WorkerAgent agent, WorkerConfig cfg) {
+            this.agent = agent;
+            this.cfg = cfg;
+        }
+
+        WorkerAgent agent() {
+            return agent;
+        }
+
+        @Override
+        public void start() {
+            agent.start();
+            if (cfg.adminPort() > 0) {
+                admin = new AdminServer(cfg.adminPort(), agent, () -> {
+                    agent.drain();
+                    if (cfg.exitOnDrain()) {
+                        System.exit(0); // the shutdown hook closes what is left
+                    }
+                });
+            }
+        }
+
+        @Override
+        public Map<String, Object> health() {
+            return agent.health();
+        }
+
+        @Override
+        public String metrics() {
+            return agent.metrics();
+        }
+
+        @Override
+        public void close() {
+            try {
+                agent.close();
+            } finally {
+                if (admin != null) {
+                    admin.close();
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- command line
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new WorkerApp()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        return new Run(this).call();
+    }
+
+    void applyStateDir() {
+        if (stateDir != null) {
+            System.setProperty("agora.worker.state.dir", stateDir);
+        }
+    }
+
+    static AgoraConfig config() {
+        return AgoraConfig.load(DEFAULTS);
+    }
+
+    @Command(name = "run", description = "join the market and run tasks (default)")
+    static final class Run implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        WorkerApp parent;
+
+        Run() {
+        }
+
+        Run(WorkerApp parent) {
+            this.parent = parent;
+        }
+
+        @Override
+        public Integer call() {
+            parent.applyStateDir();
+            // The agent serves /health, /metrics and /drain on agora.worker.admin.port itself; the
+            // shared Launcher would bind the same port for /health only, so its copy is turned off.
+            int port = config().getInt("agora.worker.admin.port", 0);
+            System.setProperty("agora.worker.agent.admin.port", Integer.toString(port));
+            System.setProperty("agora.worker.admin.port", "0");
+            Launcher.run("worker", DEFAULTS, WorkerApp::create);
+            return 0;
+        }
+    }
+
+    @Command(name = "keygen", description = "create the worker key if missing and print the worker id")
+    static final class Keygen implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        WorkerApp parent;
+
+        @Override
+        public Integer call() {
+            parent.applyStateDir();
+            WorkerConfig wc = WorkerConfig.from(config());
+            boolean existed = java.nio.file.Files.exists(wc.keyFile());
+            Identity id = Identity.loadOrCreate(wc.keyFile());
+            System.out.println(id.workerId());
+            System.err.println((existed ? "existing key " : "new key ") + wc.keyFile());
+            return 0;
+        }
+    }
+
+    @Command(name = "id", description = "print the worker id")
+    static final class Id implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        WorkerApp parent;
+
+        @Override
+        public Integer call() {
+            parent.applyStateDir();
+            WorkerConfig wc = WorkerConfig.from(config());
+            if (!java.nio.file.Files.exists(wc.keyFile())) {
+                System.err.println("no worker key at " + wc.keyFile() + " (run: worker keygen)");
+                return 1;
+            }
+            System.out.println(Identity.loadOrCreate(wc.keyFile()).workerId());
+            return 0;
+        }
+    }
+
+    @Command(name = "drain", description = "ask the running worker to drain and exit (POST /drain on its admin port)")
+    static final class Drain implements Callable<Integer> {
+        @Option(names = "--port", description = "admin port (default agora.worker.admin.port)")
+        Integer port;
+        @Option(names = "--host", defaultValue = "localhost")
+        String host;
+
+        @Override
+        public Integer call() throws Exception {
+            int p = port != null ? port : config().getInt("agora.worker.admin.port", 0);
+            if (p <= 0) {
+                System.err.println("no admin port: pass --port or set AGORA_WORKER_ADMIN_PORT");
+                return 2;
+            }
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + p + "/drain"))
+                    .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            System.out.println(r.body());
+            return r.statusCode() == 202 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "benchmark", description = "run the proof-of-hardware benchmark and print the score")
+    static final class Benchmark implements Callable<Integer> {
+        @Option(names = "--ms", defaultValue = "1000", description = "duration in ms")
+        long ms;
+        @Option(names = "--seed", defaultValue = "agora", description = "chain seed (the worker uses its id)")
+        String seed;
+
+        @Override
+        public Integer call() {
+            ProofOfHardware.Proof p = ProofOfHardware.run(seed, ms);
+            System.out.printf("score %.1f k-steps/s, %d steps in %d ms, proof %s%n", p.score(), p.steps(), p.elapsedMs(), p.proofHash());
+            return 0;
+        }
+    }
+}
