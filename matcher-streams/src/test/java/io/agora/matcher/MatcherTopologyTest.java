@@ -1,0 +1,471 @@
+package io.agora.matcher;
+
+import io.agora.events.CommandType;
+import io.agora.events.EntryKind;
+import io.agora.events.Heartbeat;
+import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
+import io.agora.events.JobRequested;
+import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Outcome;
+import io.agora.events.ReputationChanged;
+import io.agora.events.ResultStatus;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.events.WorkerRegistration;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Identity;
+import io.agora.schemas.Signatures;
+import io.agora.schemas.TopicSpec;
+import io.agora.schemas.Topics;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MatcherTopologyTest {
+    static final long T0 = 1_700_000_000_000L;
+    static final AgoraSerdes SERDES = AgoraSerdes.plain();
+
+    @TempDir
+    Path stateDir;
+
+    TopologyTestDriver driver;
+    long clock = T0;
+    long seq = 1;
+    final Map<String, List<Integer>> owned = new HashMap<>();
+
+    TestInputTopic<String, JobRequested> requests;
+    TestInputTopic<String, WorkerRegistration> registrations;
+    TestInputTopic<String, Heartbeat> heartbeats;
+    TestInputTopic<String, TaskResult> results;
+    TestInputTopic<String, JobCommand> commandsIn;
+    TestOutputTopic<String, LedgerEntry> ledger;
+    TestOutputTopic<String, JobEvent> events;
+    TestOutputTopic<String, TaskAssigned> tasks;
+    TestOutputTopic<String, JobVerdict> verdicts;
+    TestOutputTopic<String, ReputationChanged> reputation;
+    TestOutputTopic<String, JobCommand> commandsOut;
+    TestOutputTopic<byte[], byte[]> dlq;
+
+    void start(MatcherConfig cfg) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, MatcherApp.APP_ID);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        driver = new TopologyTestDriver(MatcherTopology.build(cfg, SERDES), p, Instant.ofEpochMilli(T0));
+        requests = in(Topics.JOB_REQUESTS);
+        registrations = in(Topics.REGISTRATIONS);
+        heartbeats = in(Topics.HEARTBEATS);
+        results = in(Topics.RESULTS);
+        commandsIn = in(Topics.JOB_COMMANDS);
+        ledger = out(Topics.LEDGER);
+        events = out(Topics.JOB_EVENTS);
+        tasks = out(Topics.TASKS);
+        verdicts = out(Topics.VERDICTS);
+        reputation = out(Topics.REPUTATION);
+        commandsOut = out(Topics.JOB_COMMANDS);
+        dlq = driver.createOutputTopic(Topics.DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    void start() {
+        start(MatcherConfig.defaults().withRetryBackoffMs(0));
+    }
+
+    @AfterEach
+    void close() {
+        if (driver != null) {
+            driver.close();
+        }
+    }
+
+    <V extends org.apache.avro.specific.SpecificRecord> TestInputTopic<String, V> in(TopicSpec<String, V> t) {
+        return driver.createInputTopic(t.name(), new StringSerializer(), SERDES.valueSerde(t).serializer());
+    }
+
+    <V extends org.apache.avro.specific.SpecificRecord> TestOutputTopic<String, V> out(TopicSpec<String, V> t) {
+        return driver.createOutputTopic(t.name(), new StringDeserializer(), SERDES.valueSerde(t).deserializer());
+    }
+
+    void advance(long ms) {
+        clock += ms;
+        driver.advanceWallClockTime(Duration.ofMillis(ms));
+    }
+
+    Identity worker(String pool, List<Integer> partitions) {
+        Identity id = Identity.generate();
+        owned.put(id.workerId(), partitions);
+        registrations.pipeInput(id.workerId(), Fx.registration(id, Fx.caps(pool, 500).build(), seq++, clock), clock);
+        beat(id, pool, List.of());
+        return id;
+    }
+
+    void beat(Identity id, String pool, List<String> inFlight) {
+        heartbeats.pipeInput(id.workerId(), Fx.heartbeat(id, pool, seq++, clock, 2, owned.get(id.workerId()), inFlight), clock);
+    }
+
+    void submit(JobRequested job) {
+        requests.pipeInput(job.getClientId(), job, clock);
+    }
+
+    void assertNothingElse() {
+        assertThat(ledger.readRecordsToList()).isEmpty();
+        assertThat(events.readRecordsToList()).isEmpty();
+        assertThat(tasks.readRecordsToList()).isEmpty();
+        assertThat(verdicts.readRecordsToList()).isEmpty();
+        assertThat(reputation.readRecordsToList()).isEmpty();
+        assertThat(commandsOut.readRecordsToList()).isEmpty();
+        assertThat(dlq.readRecordsToList()).isEmpty();
+    }
+
+    static int partitionOf(TestRecord<String, TaskAssigned> r) {
+        return Integer.parseInt(new String(r.headers().lastHeader(PoolMarketProcessor.H_PARTITION).value(), StandardCharsets.UTF_8));
+    }
+
+    TestRecord<String, TaskAssigned> readTask() {
+        TestRecord<String, TaskAssigned> r = tasks.readRecord();
+        assertThat(r.key()).isEqualTo(r.value().getWorkerId());
+        assertThat(owned.get(r.key())).contains(partitionOf(r));
+        return r;
+    }
+
+    @Test
+    void admittedJobIsHeldThenAssignedToDistinctWorkersOnOwnedPartitions() {
+        start();
+        worker("public", List.of(0, 1));
+        worker("public", List.of(2));
+        worker("public", List.of(3, 4, 5));
+        submit(Fx.job("job-1", "alice", 2, clock));
+
+        LedgerEntry grant = ledger.readValue();
+        assertThat(grant.getKind()).isEqualTo(EntryKind.STARTER_GRANT);
+        assertThat(grant.getTransactionId()).isEqualTo("grant:alice");
+        assertThat(grant.getPostings()).extracting(p -> p.getAmountMicros()).containsExactly(-3_600_000L, 3_600_000L);
+        LedgerEntry hold = ledger.readValue();
+        assertThat(hold.getKind()).isEqualTo(EntryKind.ESCROW_HOLD);
+        assertThat(hold.getTransactionId()).isEqualTo("hold:job-1");
+        assertThat(hold.getPostings()).extracting(p -> p.getAccountId() + "=" + p.getAmountMicros())
+                .containsExactly("client:alice=-20000", "escrow:job-1=20000");
+
+        JobEvent accepted = events.readValue();
+        assertThat(accepted.getType()).isEqualTo(JobEventType.ACCEPTED);
+        assertThat(accepted.getEscrowMicros()).isEqualTo(20_000);
+
+        TestRecord<String, TaskAssigned> t0 = readTask();
+        TestRecord<String, TaskAssigned> t1 = readTask();
+        assertThat(t0.key()).isNotEqualTo(t1.key());
+        assertThat(List.of(t0.value().getTaskId(), t1.value().getTaskId())).containsExactly("job-1/0/0", "job-1/1/0");
+        TaskAssigned t = t0.value();
+        assertThat(t.getTerms().getClientId()).isEqualTo("alice");
+        assertThat(t.getTerms().getEscrowMicros()).isEqualTo(20_000);
+        assertThat(t.getTerms().getRedundancy()).isEqualTo(2);
+        assertThat(t.getTerms().getDeadline()).isEqualTo(Instant.ofEpochMilli(clock + 900_000));
+        assertThat(t.getLeaseDeadline()).isEqualTo(Instant.ofEpochMilli(clock + 15_000));
+        assertThat(t.getExplain()).startsWith("cap=");
+        assertThat(events.readValuesToList()).extracting(JobEvent::getType)
+                .containsExactly(JobEventType.ASSIGNED, JobEventType.ASSIGNED);
+        assertNothingElse();
+    }
+
+    @Test
+    void insufficientCreditsAreRejectedWithoutHold() {
+        start();
+        worker("public", List.of(0));
+        JobRequested job = Fx.job("job-2", "bob", 1, clock);
+        job.getRequirements().setMaxPricePerCpuSecondMicros(1_000_000);
+        submit(job);
+        assertThat(ledger.readValue().getKind()).isEqualTo(EntryKind.STARTER_GRANT);
+        JobEvent rejected = events.readValue();
+        assertThat(rejected.getType()).isEqualTo(JobEventType.REJECTED);
+        assertThat(rejected.getReason()).isEqualTo("insufficient credits: available 3600000, needs 10000000");
+        assertNothingElse();
+    }
+
+    @Test
+    void queuedJobIsMatchedWhenAWorkerAppears() {
+        start();
+        submit(Fx.job("job-3", "carol", 1, clock));
+        ledger.readRecordsToList();
+        assertThat(events.readValuesToList()).extracting(JobEvent::getType)
+                .containsExactly(JobEventType.ACCEPTED, JobEventType.QUEUED);
+        advance(1000);
+        assertNothingElse();
+        Identity w = worker("public", List.of(7));
+        TestRecord<String, TaskAssigned> t = readTask();
+        assertThat(t.key()).isEqualTo(w.workerId());
+        assertThat(partitionOf(t)).isEqualTo(7);
+        assertThat(events.readValue().getType()).isEqualTo(JobEventType.ASSIGNED);
+        assertNothingElse();
+    }
+
+    @Test
+    void queueTimeoutExpiresAndRefundsTheWholeEscrow() {
+        start();
+        JobRequested job = Fx.job("job-4", "dave", 2, clock);
+        job.setQueueTimeoutMs(5_000);
+        submit(job);
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        advance(6_000);
+        LedgerEntry refund = ledger.readValue();
+        assertThat(refund.getKind()).isEqualTo(EntryKind.REFUND);
+        assertThat(refund.getTransactionId()).isEqualTo("refund:job-4");
+        assertThat(refund.getPostings()).extracting(p -> p.getAccountId() + "=" + p.getAmountMicros())
+                .containsExactly("escrow:job-4=-20000", "client:dave=20000");
+        JobVerdict v = verdicts.readValue();
+        assertThat(v.getOutcome()).isEqualTo(Outcome.EXPIRED);
+        assertThat(v.getRefundMicros()).isEqualTo(20_000);
+        assertThat(events.readValue().getType()).isEqualTo(JobEventType.EXPIRED);
+        // the refund, read back from the ledger, restores the client's available balance
+        Admission.Account acc = driver.<String, Admission.Account>getKeyValueStore(AdmissionProcessor.ACCOUNTS).get("dave");
+        assertThat(acc.availableMicros()).isEqualTo(3_600_000);
+        advance(10_000);
+        assertNothingElse();
+    }
+
+    @Test
+    void expiredLeaseIsReassignedToAnotherWorkerWithPenalty() {
+        start();
+        Identity a = worker("public", List.of(0));
+        Identity b = worker("public", List.of(1));
+        submit(Fx.job("job-5", "erin", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        TaskAssigned first = readTask().value();
+        String holder = first.getWorkerId();
+        Identity other = holder.equals(a.workerId()) ? b : a;
+
+        advance(8_000);
+        beat(a, "public", List.of());
+        beat(b, "public", List.of());
+        advance(8_000);
+
+        ReputationChanged penalty = reputation.readValue();
+        assertThat(penalty.getWorkerId()).isEqualTo(holder);
+        assertThat(penalty.getDelta()).isEqualTo(-20);
+        assertThat(penalty.getReason()).isEqualTo("lease expired");
+        TestRecord<String, TaskAssigned> again = readTask();
+        assertThat(again.key()).isEqualTo(other.workerId());
+        assertThat(again.value().getTaskId()).isEqualTo("job-5/0/1");
+        JobEvent re = events.readValue();
+        assertThat(re.getType()).isEqualTo(JobEventType.REASSIGNED);
+        assertThat(re.getReason()).isEqualTo("lease expired");
+        assertThat(re.getAttempt()).isEqualTo(1);
+        assertNothingElse();
+    }
+
+    @Test
+    void leaseRenewedByHeartbeatDoesNotExpire() {
+        start();
+        Identity a = worker("public", List.of(0));
+        submit(Fx.job("job-6", "fay", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        String taskId = readTask().value().getTaskId();
+        for (int i = 0; i < 4; i++) {
+            advance(5_000);
+            beat(a, "public", List.of(taskId));
+        }
+        assertNothingElse();
+    }
+
+    @Test
+    void silentWorkerGoesOfflineLosesReputationAndItsTaskMoves() {
+        start();
+        Identity a = worker("public", List.of(0));
+        submit(Fx.job("job-7", "gus", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        assertThat(readTask().key()).isEqualTo(a.workerId());
+        advance(5_000);
+        Identity b = worker("public", List.of(1));
+        advance(6_000);
+        ReputationChanged r = reputation.readValue();
+        assertThat(r.getWorkerId()).isEqualTo(a.workerId());
+        assertThat(r.getReason()).isEqualTo("offline");
+        TestRecord<String, TaskAssigned> moved = readTask();
+        assertThat(moved.key()).isEqualTo(b.workerId());
+        assertThat(events.readValue().getReason()).isEqualTo("worker offline");
+        assertNothingElse();
+    }
+
+    @Test
+    void replicaOutOfAttemptsIsReportedToTheVerifier() {
+        MatcherConfig cfg = MatcherConfig.defaults().withRetryBackoffMs(0);
+        start(cfg);
+        Identity a = worker("public", List.of(0));
+        JobRequested job = Fx.job("job-8", "hal", 1, clock);
+        job.setMaxAttempts(1);
+        submit(job);
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        readTask();
+        advance(8_000);
+        beat(a, "public", List.of());
+        advance(8_000);
+        assertThat(reputation.readValue().getReason()).isEqualTo("lease expired");
+        JobCommand failed = commandsOut.readValue();
+        assertThat(failed.getType()).isEqualTo(CommandType.REPLICA_FAILED);
+        assertThat(failed.getReplica()).isEqualTo(0);
+        assertNothingElse();
+    }
+
+    @Test
+    void misroutedHandBackIsRoutedAgainToTheIntendedWorker() {
+        start();
+        Identity a = worker("public", List.of(0, 1));
+        submit(Fx.job("job-9", "ida", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        TestRecord<String, TaskAssigned> t = readTask();
+        assertThat(t.key()).isEqualTo(a.workerId());
+        Identity stranger = Identity.generate();
+        TaskResult back = TaskResult.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setTaskId(t.value().getTaskId()).setJobId("job-9").setWorkerId(stranger.workerId()).setPool("public")
+                .setReplica(0).setAttempt(0).setStatus(ResultStatus.HANDED_BACK).setExitCode(-1).setOutputSha256("")
+                .setDurationMs(0).setStartedAt(Instant.ofEpochMilli(clock)).setFinishedAt(Instant.ofEpochMilli(clock))
+                .setSeq(1).setSignature(ByteBuffer.allocate(0)).build();
+        results.pipeInput("job-9", Signatures.sign(back, stranger.privateKey()), clock);
+        TestRecord<String, TaskAssigned> again = readTask();
+        assertThat(again.key()).isEqualTo(a.workerId());
+        assertThat(again.value().getTaskId()).isEqualTo(t.value().getTaskId());
+        assertThat(partitionOf(again)).isNotEqualTo(partitionOf(t));
+        JobEvent re = events.readValue();
+        assertThat(re.getType()).isEqualTo(JobEventType.REASSIGNED);
+        assertThat(re.getReason()).isEqualTo("misrouted");
+        assertNothingElse();
+    }
+
+    @Test
+    void forgedRegistrationGoesToDlqAndProcessingContinues() {
+        start();
+        Identity victim = Identity.generate();
+        Identity forger = Identity.generate();
+        WorkerRegistration forged = Fx.registration(forger, Fx.caps("public", 1).build(), 1, clock);
+        forged.setWorkerId(victim.workerId());
+        registrations.pipeInput(victim.workerId(), forged, clock);
+        TestRecord<byte[], byte[]> dead = dlq.readRecord();
+        assertThat(DeadLetters.header(dead.headers(), DeadLetters.H_REASON)).startsWith("bad signature");
+        assertThat(DeadLetters.header(dead.headers(), DeadLetters.H_TOPIC)).isEqualTo(Topics.REGISTRATIONS.name());
+        assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo(victim.workerId());
+
+        Identity good = worker("public", List.of(3));
+        submit(Fx.job("job-10", "jo", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        assertThat(readTask().key()).isEqualTo(good.workerId());
+        assertNothingElse();
+    }
+
+    @Test
+    void replayedHeartbeatGoesToDlq() {
+        start();
+        Identity a = worker("public", List.of(0));
+        Heartbeat old = Fx.heartbeat(a, "public", 1, clock, 2, List.of(0), List.of());
+        heartbeats.pipeInput(a.workerId(), old, clock);
+        assertThat(DeadLetters.header(dlq.readRecord().headers(), DeadLetters.H_REASON)).startsWith("replayed heartbeat");
+        assertNothingElse();
+    }
+
+    @Test
+    void trustedPoolRefusesWorkersOffItsAllowlist() {
+        Identity allowed = Identity.generate();
+        start(MatcherConfig.defaults().withRetryBackoffMs(0).withAllowlist("secure", Set.of(allowed.workerId())));
+        Identity outsider = Identity.generate();
+        registrations.pipeInput(outsider.workerId(), Fx.registration(outsider, Fx.caps("secure", 500).build(), 1, clock), clock);
+        assertThat(DeadLetters.header(dlq.readRecord().headers(), DeadLetters.H_REASON))
+                .isEqualTo("not on allowlist of pool secure");
+        owned.put(allowed.workerId(), List.of(5));
+        registrations.pipeInput(allowed.workerId(), Fx.registration(allowed, Fx.caps("secure", 500).build(), 1, clock), clock);
+        beat(allowed, "secure", List.of());
+        JobRequested job = Fx.job("job-11", "kim", 1, clock);
+        job.getRequirements().setPool("secure");
+        submit(job);
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        assertThat(readTask().key()).isEqualTo(allowed.workerId());
+        assertNothingElse();
+    }
+
+    @Test
+    void repeatedJobIdIsIgnored() {
+        start();
+        worker("public", List.of(0));
+        JobRequested job = Fx.job("job-12", "lee", 1, clock);
+        submit(job);
+        assertThat(ledger.readRecordsToList()).hasSize(2);
+        assertThat(events.readRecordsToList()).hasSize(2);
+        readTask();
+        submit(job);
+        assertNothingElse();
+    }
+
+    @Test
+    void cancelWhileQueuedRefundsOnce() {
+        start();
+        submit(Fx.job("job-13", "max", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        JobCommand cancel = JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId("job-13")
+                .setClientId("max").setPool("public").setType(CommandType.CANCEL)
+                .setTimestamp(Instant.ofEpochMilli(clock)).build();
+        commandsIn.pipeInput("job-13", cancel, clock);
+        commandsIn.pipeInput("job-13", cancel, clock);
+        List<LedgerEntry> refunds = ledger.readValuesToList();
+        assertThat(refunds).hasSize(1);
+        assertThat(refunds.get(0).getKind()).isEqualTo(EntryKind.REFUND);
+        assertThat(refunds.get(0).getPostings().get(1).getAmountMicros()).isEqualTo(10_000);
+        assertThat(verdicts.readValue().getOutcome()).isEqualTo(Outcome.CANCELLED);
+        assertThat(events.readValue().getType()).isEqualTo(JobEventType.CANCELLED);
+        worker("public", List.of(0));
+        advance(2_000);
+        assertNothingElse();
+    }
+
+    @Test
+    void requestedReplicasGoToNewWorkersWithNextReplicaNumbers() {
+        start();
+        worker("public", List.of(0));
+        worker("public", List.of(1));
+        Identity c = worker("public", List.of(2));
+        JobRequested job = Fx.job("job-14", "ned", 1, clock);
+        job.setMaxTotalResults(3);
+        submit(job);
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        String first = readTask().key();
+        String exclude = first.equals(c.workerId()) ? owned.keySet().stream().filter(w -> !w.equals(first)).findFirst().orElseThrow() : c.workerId();
+        commandsIn.pipeInput("job-14", JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setJobId("job-14").setClientId("ned").setPool("public").setType(CommandType.REQUEST_REPLICAS)
+                .setCount(1).setExcludeWorkers(List.of(exclude)).setTimestamp(Instant.ofEpochMilli(clock)).build(), clock);
+        TestRecord<String, TaskAssigned> extra = readTask();
+        assertThat(extra.value().getReplica()).isEqualTo(1);
+        assertThat(extra.key()).isNotIn(first, exclude);
+        assertThat(events.readValue().getType()).isEqualTo(JobEventType.ASSIGNED);
+        assertNothingElse();
+    }
+}
