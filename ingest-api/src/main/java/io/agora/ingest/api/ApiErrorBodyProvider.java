@@ -17,8 +17,16 @@ import java.util.List;
 @Singleton
 @Primary
 public class ApiErrorBodyProvider implements JsonErrorResponseBodyProvider<ApiError> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ApiErrorBodyProvider.class);
+
     @Override
     public ApiError body(ErrorContext context, HttpResponse<?> response) {
+        if (response.getStatus().getCode() >= 500) {
+            // never echo internals (they may hold request data) to the caller; the log has them
+            context.getRootCause().ifPresent(t -> LOG.error("{} {} failed", context.getRequest().getMethod(),
+                    context.getRequest().getPath(), t));
+            return new ApiError("internal error", List.of());
+        }
         List<Problem> problems = new ArrayList<>();
         for (Error e : context.getErrors()) {
             problems.add(new Problem(e.getPath().orElse(null), e.getMessage()));

@@ -47,6 +47,7 @@ public class ApiKeys {
                 .map(ApiKeyRecord::clientId);
     }
 
+    @io.micronaut.serde.annotation.Serdeable
     public record IssuedKey(String clientId, String keyId, String apiKey) {
     }
 

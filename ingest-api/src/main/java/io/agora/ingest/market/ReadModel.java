@@ -28,7 +28,8 @@ public class ReadModel {
     private final DataSource dataSource;
 
     public ReadModel(DataSource dataSource) {
-        this.dataSource = dataSource;
+        // plain JDBC with our own short-lived connections, outside Micronaut Data's connection context
+        this.dataSource = io.micronaut.data.connection.jdbc.advice.DelegatingDataSource.unwrapDataSource(dataSource);
     }
 
     public Optional<JobView> job(String jobId) {

@@ -1,0 +1,78 @@
+package io.agora.ingest;
+
+import io.agora.schemas.TopicSetup;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/** One real PostgreSQL and one real in-JVM Kafka broker shared by the API tests of this JVM. */
+final class TestMarket {
+    private static TestMarket instance;
+    final EmbeddedPostgres postgres;
+    final KafkaClusterTestKit kafka;
+
+    private TestMarket() throws Exception {
+        postgres = EmbeddedPostgres.builder().start();
+        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement st = c.createStatement();
+             InputStream in = TestMarket.class.getResourceAsStream("/agora-readmodel.sql")) {
+            st.execute(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+        kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
+                .setConfigProp("offsets.topic.replication.factor", "1")
+                .setConfigProp("transaction.state.log.replication.factor", "1")
+                .setConfigProp("transaction.state.log.min.isr", "1")
+                .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                .build();
+        kafka.format();
+        kafka.startup();
+        kafka.waitForReadyBrokers();
+        TopicSetup.ensure(kafka.bootstrapServers(), (short) 1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                kafka.close();
+                postgres.close();
+            } catch (Exception ignored) {
+                // JVM is exiting
+            }
+        }));
+    }
+
+    static synchronized TestMarket get() throws Exception {
+        if (instance == null) {
+            instance = new TestMarket();
+        }
+        return instance;
+    }
+
+    String jdbcUrl() {
+        return postgres.getJdbcUrl("postgres", "postgres");
+    }
+
+    Connection db() throws Exception {
+        return postgres.getPostgresDatabase().getConnection();
+    }
+
+    /** The properties an ingest-api instance needs to run against this market. */
+    Map<String, Object> properties() {
+        Map<String, Object> p = new HashMap<>();
+        p.put("agora.bootstrap", kafka.bootstrapServers());
+        p.put("agora.registry-url", "plain");
+        p.put("datasources.default.url", jdbcUrl());
+        p.put("datasources.default.username", "postgres");
+        p.put("datasources.default.password", "");
+        p.put("micronaut.server.port", -1);
+        p.put("agora.ingest.rate-limit-per-second", 2);
+        p.put("agora.ingest.rate-limit-burst", 10);
+        p.put("agora.ingest.admin-token", "test-admin");
+        p.put("agora.ingest.worker-offline-after-ms", 60_000);
+        return p;
+    }
+}
