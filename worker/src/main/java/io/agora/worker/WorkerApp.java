@@ -105,6 +105,11 @@ public final class WorkerApp implements Callable<Integer> {
             return agent;
         }
 
+        /** The bound admin port, or 0 when there is none. */
+        int adminPort() {
+            return admin == null ? 0 : admin.port();
+        }
+
         @Override
         public void start() {
             agent.start();
