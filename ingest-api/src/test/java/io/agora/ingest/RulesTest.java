@@ -1,0 +1,140 @@
+package io.agora.ingest;
+
+import io.agora.events.JobSpec;
+import io.agora.events.Requirements;
+import io.agora.events.WorkerCapabilities;
+import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.Problem;
+import io.agora.ingest.auth.KeyHasher;
+import io.agora.ingest.jobs.JobRequestRules;
+import io.agora.ingest.jobs.JobService;
+import io.agora.ingest.jobs.RateLimiter;
+import io.agora.ingest.jobs.SubmitJob;
+import io.agora.ingest.jobs.TokenBucket;
+import io.agora.ingest.market.Eligibility;
+import io.agora.ingest.market.Scoring;
+import io.agora.ingest.market.WorkerState;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Plain tests of the API's business rules: validation, rate limiting, key hashing, scoring. */
+class RulesTest {
+    private static SubmitJob job(String image, List<String> command, Integer n, Integer k, Integer maxTotal, Long price) {
+        return new SubmitJob(image, command, null, null, null, null, null, null, null, n, k, null, maxTotal, null, null,
+                null, null, price, null);
+    }
+
+    @Test
+    void aValidJobGetsTheDefaults() {
+        SubmitJob j = job("busybox", List.of("echo", "hi"), null, null, null, 5L);
+        assertThat(JobRequestRules.problems(j)).isEmpty();
+        var e = JobRequestRules.toEvent(j, "job", "c", null, "ev", java.time.Instant.EPOCH);
+        assertThat(e.getSpec().getTimeoutMs()).isEqualTo(60_000);
+        assertThat(e.getSpec().getMemoryMb()).isEqualTo(128);
+        assertThat(e.getRedundancy()).isEqualTo(3);
+        assertThat(e.getQuorum()).isEqualTo(2);
+        assertThat(e.getMaxTotalResults()).isEqualTo(6);
+        assertThat(e.getStrategy()).isEqualTo(io.agora.events.Strategy.K_OF_N);
+        assertThat(e.getRequirements().getPool()).isEqualTo("public");
+    }
+
+    @Test
+    void singleReplicaDefaultsToQuorumOne() {
+        SubmitJob j = job("busybox", List.of("true"), 1, null, null, 5L);
+        assertThat(JobRequestRules.problems(j)).isEmpty();
+        assertThat(JobRequestRules.quorum(j)).isEqualTo(1);
+        assertThat(JobRequestRules.maxTotalResults(j)).isEqualTo(2);
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        List<Problem> p = JobRequestRules.problems(job(null, List.of(), 3, 4, 2, 0L));
+        assertThat(p).extracting(Problem::field)
+                .containsExactlyInAnyOrder("image", "command", "quorum", "maxTotalResults", "maxPricePerCpuSecondMicros");
+        assertThat(JobRequestRules.problems(job("busybox", List.of("x"), 16, null, null, 1L)))
+                .extracting(Problem::field).containsExactly("redundancy");
+    }
+
+    @Test
+    void idempotencyKeyFixesTheJobId() {
+        assertThat(JobService.jobId("c", "k")).isEqualTo(JobService.jobId("c", "k"));
+        assertThat(JobService.jobId("c", "k")).isNotEqualTo(JobService.jobId("d", "k"));
+        assertThat(JobService.jobId("c", null)).isNotEqualTo(JobService.jobId("c", null));
+    }
+
+    @Test
+    void tokenBucketRefillsAtItsRate() {
+        AtomicLong now = new AtomicLong();
+        TokenBucket b = new TokenBucket(2, 3, now::get);
+        assertThat(b.tryTake()).isZero();
+        assertThat(b.tryTake()).isZero();
+        assertThat(b.tryTake()).isZero();
+        assertThat(b.tryTake()).isEqualTo(500_000_000L);
+        now.addAndGet(500_000_000L);
+        assertThat(b.tryTake()).isZero();
+        assertThat(b.tryTake()).isPositive();
+    }
+
+    @Test
+    void rateLimiterAnswers429WithRetryAfterPerClient() {
+        AtomicLong now = new AtomicLong();
+        RateLimiter limiter = new RateLimiter(0.5, 1, now::get);
+        limiter.admit("a");
+        limiter.admit("b");
+        assertThatThrownBy(() -> limiter.admit("a")).isInstanceOfSatisfying(ApiException.class, e -> {
+            assertThat(e.status().getCode()).isEqualTo(429);
+            assertThat(e.retryAfterSeconds()).isEqualTo(2);
+        });
+    }
+
+    @Test
+    void keysAreSaltedHashesCheckedInConstantTime() {
+        KeyHasher.Issued k = new KeyHasher().issue();
+        KeyHasher.Parsed parsed = KeyHasher.parse(k.apiKey());
+        assertThat(parsed.keyId()).isEqualTo(k.keyId());
+        assertThat(k.hash()).doesNotContain(parsed.secret()).hasSize(64);
+        assertThat(KeyHasher.matches(k.salt(), k.hash(), parsed.secret())).isTrue();
+        assertThat(KeyHasher.matches(k.salt(), k.hash(), parsed.secret() + "x")).isFalse();
+        assertThat(KeyHasher.hash("00", "s")).isNotEqualTo(KeyHasher.hash("01", "s"));
+        assertThat(KeyHasher.parse("Bearer nope")).isNull();
+        assertThat(KeyHasher.parse("agk_only")).isNull();
+    }
+
+    private static WorkerState worker(String id, int cores, long mem, long price, double load, int rep, long latency) {
+        WorkerCapabilities c = WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(cores).setCpuThreads(cores)
+                .setMemoryMb(mem).setPricePerCpuSecondMicros(price).setMaxConcurrent(2).build();
+        return new WorkerState(id, c, true, "READY", 1, load, price, 1, latency, 0, rep);
+    }
+
+    private static final JobSpec SPEC = JobSpec.newBuilder().setImage("i").setCommand(List.of("x")).setTimeoutMs(1000).build();
+    private static final Requirements REQ = Requirements.newBuilder().setMaxPricePerCpuSecondMicros(10).build();
+
+    @Test
+    void scoringUsesTheMarketWeights() {
+        // perfect on every term: exact fit, free, zero latency, high trust, idle
+        WorkerState w = worker("w", 1, 128, 0, 0, 10_000, 0);
+        assertThat(Scoring.DEFAULT.score(w, SPEC, REQ).value()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        // price at the ceiling removes exactly the 0.20 price weight
+        WorkerState dear = worker("w", 1, 128, 10, 0, 10_000, 0);
+        assertThat(Scoring.DEFAULT.score(dear, SPEC, REQ).value()).isCloseTo(0.80, org.assertj.core.data.Offset.offset(1e-6));
+        // a cheaper, snugger worker ranks first
+        WorkerState big = worker("big", 64, 262_144, 5, 0.5, 0, 100);
+        WorkerState snug = worker("snug", 1, 256, 2, 0.5, 0, 100);
+        assertThat(Scoring.DEFAULT.score(snug, SPEC, REQ).value()).isGreaterThan(Scoring.DEFAULT.score(big, SPEC, REQ).value());
+        assertThat(Scoring.DEFAULT.score(snug, SPEC, REQ).explain()).contains("cap=0.40*");
+    }
+
+    @Test
+    void eligibilityExplainsExclusions() {
+        assertThat(Eligibility.reasons(worker("w", 4, 4096, 5, 0, 0, 0), SPEC, REQ, true)).isEmpty();
+        assertThat(Eligibility.reasons(worker("w", 4, 4096, 50, 0, 0, 0), SPEC, REQ, false))
+                .anyMatch(r -> r.startsWith("price")).contains("offline");
+        Requirements gpu = Requirements.newBuilder(REQ).setMinGpuCount(1).build();
+        assertThat(Eligibility.reasons(worker("w", 4, 4096, 5, 0, 0, 0), SPEC, gpu, true)).contains("gpus");
+    }
+}
