@@ -37,12 +37,12 @@ public final class Matching {
             if (!Eligibility.eligible(req, w)) {
                 continue;
             }
-            Candidate c = new Candidate(w, Scoring.score(req, w, weights));
+            double score = Scoring.score(req, w, weights);
             if (heap.size() < n) {
-                heap.add(c);
-            } else if (BEST_FIRST.compare(c, heap.peek()) < 0) {
+                heap.add(new Candidate(w, score));
+            } else if (better(score, w, heap.peek())) {
                 heap.poll();
-                heap.add(c);
+                heap.add(new Candidate(w, score));
             }
         }
         List<Candidate> top = new ArrayList<>(heap);
@@ -52,6 +52,10 @@ public final class Matching {
             out.add(new Choice(c.worker(), c.score(), Scoring.terms(req, c.worker()).explain()));
         }
         return out;
+    }
+
+    private static boolean better(double score, WorkerView w, Candidate worst) {
+        return score > worst.score() || (score == worst.score() && w.workerId().compareTo(worst.worker().workerId()) < 0);
     }
 
     /** The task partition of a worker to write a task to: spread by task id over the partitions it owns. */

@@ -45,8 +45,13 @@ public final class Scoring {
     private Scoring() {
     }
 
+    /** The score alone, without allocating the terms (the matching hot path). */
     public static double score(MatchRequest req, WorkerView w, Weights weights) {
-        return terms(req, w).total(weights);
+        return weights.cap() * capFit(req.spec(), req.requirements(), w.capabilities())
+                + weights.price() * priceNorm(w.pricePerCpuSecondMicros(), req.requirements().getMaxPricePerCpuSecondMicros())
+                + weights.latency() * latencyNorm(w.avgLatencyMs(), req.spec().getTimeoutMs())
+                + weights.trust() * Trust.of(w.reputation())
+                + weights.load() * (1.0 - clamp(w.load()));
     }
 
     public static Terms terms(MatchRequest req, WorkerView w) {

@@ -1,0 +1,20 @@
+package io.agora.matcher;
+
+import io.agora.events.JobEvent;
+import org.junit.jupiter.api.Test;
+
+import java.util.Optional;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TaskPartitionerTest {
+    @Test
+    void tasksGoToTheirExplicitPartitionOthersToTheDefault() {
+        var p = MatcherTopology.partitioner();
+        Flow task = new Flow.Emit("agora.jobs.tasks", null, null, 17);
+        assertThat(p.partitions("agora.jobs.tasks", "w", task, 24)).isEqualTo(Optional.of(Set.of(17)));
+        Flow event = Flow.Emit.of("agora.jobs.events", new JobEvent());
+        assertThat(p.partitions("agora.jobs.events", "j", event, 6)).isEmpty();
+    }
+}
