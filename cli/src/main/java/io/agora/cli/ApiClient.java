@@ -1,0 +1,123 @@
+package io.agora.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Predicate;
+
+/** A thin HTTP client of ingest-api; errors come back as {@link ApiError} carrying the API's message. */
+public final class ApiClient {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String base;
+    private final String token;
+
+    public ApiClient(String base, String token) {
+        this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        this.token = token;
+    }
+
+    public JsonNode get(String path) throws IOException, InterruptedException {
+        return send("GET", path, null, null);
+    }
+
+    public JsonNode send(String method, String path, Object body, String idempotencyKey)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = request(path).timeout(Duration.ofSeconds(30));
+        if (body != null) {
+            b.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+        } else {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        if (idempotencyKey != null) {
+            b.header("Idempotency-Key", idempotencyKey);
+        }
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode node = r.body() == null || r.body().isBlank() ? JSON.nullNode() : parse(r.body());
+        if (r.statusCode() >= 400) {
+            throw new ApiError(r.statusCode(), node, r.headers().firstValue("Retry-After").orElse(null));
+        }
+        return node;
+    }
+
+    /** Reads the server-sent events of a path until {@code stop} accepts one; returns that event's data. */
+    public JsonNode stream(String path, Predicate<JsonNode> stop, java.util.function.Consumer<JsonNode> each)
+            throws IOException, InterruptedException {
+        HttpRequest req = request(path).header("Accept", "text/event-stream").GET().build();
+        HttpResponse<java.io.InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() >= 400) {
+            String body = new String(r.body().readAllBytes(), StandardCharsets.UTF_8);
+            throw new ApiError(r.statusCode(), parse(body), null);
+        }
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String line;
+            JsonNode last = null;
+            while ((line = in.readLine()) != null) {
+                if (line.startsWith("data:")) {
+                    last = parse(line.substring(5).trim());
+                    each.accept(last);
+                    if (stop.test(last)) {
+                        return last;
+                    }
+                }
+            }
+            return last;
+        }
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
+        if (token != null && !token.isBlank()) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return b;
+    }
+
+    private static JsonNode parse(String s) {
+        try {
+            return JSON.readTree(s);
+        } catch (IOException e) {
+            return JSON.getNodeFactory().textNode(s);
+        }
+    }
+
+    /** An error answer of the API. */
+    public static final class ApiError extends IOException {
+        final int status;
+        final JsonNode body;
+        final String retryAfter;
+
+        ApiError(int status, JsonNode body, String retryAfter) {
+            super(describe(status, body, retryAfter));
+            this.status = status;
+            this.body = body;
+            this.retryAfter = retryAfter;
+        }
+
+        private static String describe(int status, JsonNode body, String retryAfter) {
+            StringBuilder sb = new StringBuilder("HTTP " + status + ": " + body.path("error").asText(body.toString()));
+            for (JsonNode p : body.path("problems")) {
+                if (p.hasNonNull("field")) {
+                    sb.append("\n  ").append(p.path("field").asText()).append(": ").append(p.path("message").asText());
+                }
+            }
+            if (body.has("details") && !body.get("details").isNull()) {
+                sb.append("\n  ").append(body.get("details"));
+            }
+            if (retryAfter != null) {
+                sb.append("\n  retry after ").append(retryAfter).append(" s");
+            }
+            return sb.toString();
+        }
+    }
+}
