@@ -144,7 +144,7 @@ public final class DockerSandbox implements Sandbox {
         String containerId = null;
         try {
             try {
-                engine(() -> docker.inspectImageCmd(image).exec());
+                retried(() -> docker.inspectImageCmd(image).exec());
             } catch (NotFoundException e) {
                 return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, "image " + image + " is not present on this worker",
                         start, System.currentTimeMillis());
@@ -159,8 +159,11 @@ public final class DockerSandbox implements Sandbox {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, "interrupted", start, System.currentTimeMillis());
-        } catch (Exception e) {
+        } catch (DockerException e) {
             log.warn("task {} sandbox error", task.getTaskId(), e);
+            return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, CircuitBreaker.describe(e), start, System.currentTimeMillis());
+        } catch (Exception e) {
+            log.warn("task {} sandbox error: {}", task.getTaskId(), CircuitBreaker.describe(e));
             return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, CircuitBreaker.describe(e), start, System.currentTimeMillis());
         } finally {
             if (containerId != null) {

@@ -158,6 +158,9 @@ public final class WorkerAgent implements Service {
                 proof.proofHash(), proof.steps(), cfg.mode());
         WorkerRegistration reg = signer.registration(RegistrationType.REGISTERED, capabilities);
         send(Topics.REGISTRATIONS.name(), workerId(), registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg), null);
+        if (drainRequested.get()) {
+            return; // drained while starting: drain() already deregistered
+        }
         heartbeats = scheduler.scheduleAtFixedRate(this::heartbeatSafely, 0, cfg.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
         pollThread = new Thread(this::pollLoop, "worker-poll");
         pollThread.start();

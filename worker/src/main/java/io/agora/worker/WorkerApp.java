@@ -112,7 +112,7 @@ public final class WorkerApp implements Callable<Integer> {
 
         @Override
         public void start() {
-            agent.start();
+            // admin first: /health answers (and /drain works) while the agent benchmarks and registers
             if (cfg.adminPort() > 0) {
                 admin = new AdminServer(cfg.adminPort(), agent, () -> {
                     agent.drain();
@@ -121,6 +121,7 @@ public final class WorkerApp implements Callable<Integer> {
                     }
                 });
             }
+            agent.start();
         }
 
         @Override
