@@ -7,10 +7,12 @@ if docker image inspect "$IMAGE" >/dev/null 2>&1; then
   exit 0
 fi
 BUSYBOX="$(command -v busybox || true)"
-if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q "statically linked"; then
-  [ -x /bin/busybox ] && BUSYBOX=/bin/busybox
+[ -n "$BUSYBOX" ] || { [ -x /bin/busybox ] && BUSYBOX=/bin/busybox; }
+# the image is FROM scratch: busybox must be statically linked (Debian's busybox-static, not busybox)
+if [ -z "$BUSYBOX" ] || ! LC_ALL=C ldd "$BUSYBOX" 2>&1 | grep -q "not a dynamic executable"; then
+  echo "a static busybox is needed: apt-get install -y busybox-static" >&2
+  exit 1
 fi
-[ -n "$BUSYBOX" ] || { echo "busybox-static is not installed (apt-get install -y busybox-static)" >&2; exit 1; }
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/usr/bin" "$WORK/rootfs/tmp" "$WORK/rootfs/etc" "$WORK/ctx"

@@ -568,7 +568,9 @@ public final class WorkerAgent implements Service {
                 if (hb != null) {
                     hb.cancel(false);
                 }
-                heartbeatSafely(); // a last DRAINING heartbeat: free slots 0
+                if (produceBreaker.isClosed()) {
+                    heartbeatSafely(); // a last DRAINING heartbeat: free slots 0 (skipped when Kafka is away: it would block)
+                }
                 WorkerRegistration dereg = signer.registration(RegistrationType.DEREGISTERED, capabilities);
                 send(Topics.REGISTRATIONS.name(), workerId(),
                         registrationSerializer.serialize(Topics.REGISTRATIONS.name(), dereg), null);

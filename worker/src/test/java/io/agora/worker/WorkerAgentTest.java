@@ -184,6 +184,10 @@ class WorkerAgentTest {
         assertThat(new String(rec.key(), StandardCharsets.UTF_8)).isEqualTo(task.getJobId());
         await().untilAsserted(() -> assertThat(consumer.committed(java.util.Set.of(P3)).get(P3).offset()).isEqualTo(1));
         await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 1L));
+        await().untilAsserted(() -> assertThat(consumer.paused()).as("resumed once the slot freed").isEmpty());
+        TaskAssigned next = Tasks.task(identity.workerId(), Tasks.spec("echo", "next").build());
+        offer(P7, next);
+        await().until(() -> sent(Topics.RESULTS).size() == 2);
         assertThat((Long) agent.health().get("earningsMicros")).isGreaterThanOrEqualTo(0);
     }
 
