@@ -36,6 +36,7 @@ public final class LocalStack {
     public static final int IT_PG_PORT = 15433;
 
     private static LocalStack shared;
+    private static RuntimeException sharedFailure;
 
     private final Path repoRoot;
     private final Path home;
@@ -71,11 +72,21 @@ public final class LocalStack {
      * {@code AGORA_IT_REUSE=1}) and stopped by a shutdown hook unless reused.
      */
     public static synchronized LocalStack shared() {
+        if (sharedFailure != null) {
+            // fail the next test classes fast instead of retrying a start that already failed
+            throw new IllegalStateException("the local stack did not start earlier in this JVM", sharedFailure);
+        }
         if (shared == null) {
             LocalStack stack = fromEnvironment();
-            stack.start();
             if (!stack.reused) {
+                // registered first: a half-started stack is stopped too
                 Runtime.getRuntime().addShutdownHook(new Thread(stack::stop, "local-stack-down"));
+            }
+            try {
+                stack.start();
+            } catch (RuntimeException e) {
+                sharedFailure = e;
+                throw e;
             }
             shared = stack;
         }
