@@ -1,0 +1,173 @@
+package io.agora.infra.market;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The five services and some workers of the market, each in its own JVM, on a given stack.
+ * Used by end-to-end and fault tests and by the benchmark; the dev script {@code infra/bin/agora}
+ * starts the same main classes.
+ */
+public final class Market implements AutoCloseable {
+    public static final String LEDGER_SINK = "io.agora.ledger.LedgerSinkApp";
+    public static final String MATCHER = "io.agora.matcher.MatcherApp";
+    public static final String VERIFIER = "io.agora.verifier.VerifierApp";
+    public static final String INGEST = "io.agora.ingest.IngestApp";
+    public static final String WORKER = "io.agora.worker.WorkerApp";
+    public static final String ADMIN_TOKEN = "it-admin-token";
+
+    private final StackEndpoints stack;
+    private final Path workDir;
+    private final Path repoRoot;
+    private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
+    private final Map<String, String> extraEnv;
+    private final int ingestPort;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    public Market(StackEndpoints stack, Path repoRoot, Path workDir, Map<String, String> extraEnv) {
+        this.stack = stack;
+        this.repoRoot = repoRoot;
+        this.workDir = workDir;
+        this.extraEnv = Map.copyOf(extraEnv);
+        this.ingestPort = freePort();
+    }
+
+    /**
+     * Each service runs on its own module's classpath ({@code target/classes} plus the
+     * {@code target/classpath.txt} written at package), as {@code infra/bin/agora} launches it:
+     * two Micronaut apps on one classpath would load each other's beans.
+     */
+    String classpathOf(String mainClass) {
+        String module = switch (mainClass) {
+            case LEDGER_SINK -> "ledger-sink";
+            case MATCHER -> "matcher-streams";
+            case VERIFIER -> "verifier-streams";
+            case INGEST -> "ingest-api";
+            case WORKER -> "worker";
+            default -> throw new IllegalArgumentException("unknown service " + mainClass);
+        };
+        Path dir = repoRoot.resolve(module).resolve("target");
+        try {
+            String deps = java.nio.file.Files.readString(dir.resolve("classpath.txt")).trim();
+            return dir.resolve("classes") + java.io.File.pathSeparator + deps;
+        } catch (IOException e) {
+            throw new IllegalStateException(module + " is not packaged (no target/classpath.txt): run mvn package first", e);
+        }
+    }
+
+    public String apiUrl() {
+        return "http://localhost:" + ingestPort;
+    }
+
+    /** ledger-sink, matcher, verifier and ingest-api. */
+    public Market startCore() {
+        start("ledger-sink", LEDGER_SINK, Map.of("AGORA_SINK_PORT", Integer.toString(freePort())));
+        start("matcher", MATCHER, Map.of("AGORA_MATCHER_ADMIN_PORT", Integer.toString(freePort())));
+        start("verifier", VERIFIER, Map.of("AGORA_VERIFIER_ADMIN_PORT", Integer.toString(freePort())));
+        start("ingest-api", INGEST, Map.of("AGORA_INGEST_PORT", Integer.toString(ingestPort)));
+        return this;
+    }
+
+    /** A worker named {@code name}; mode is docker, simulated or wrong. */
+    public ServiceProcess startWorker(String name, String mode, Map<String, String> env) {
+        Map<String, String> e = new HashMap<>(env);
+        e.put("AGORA_WORKER_MODE", mode);
+        e.put("AGORA_WORKER_ADMIN_PORT", Integer.toString(freePort()));
+        return start(name, WORKER, e);
+    }
+
+    public ServiceProcess start(String name, String mainClass, Map<String, String> env) {
+        Map<String, String> e = new HashMap<>();
+        e.put("AGORA_BOOTSTRAP", stack.bootstrap());
+        e.put("AGORA_REGISTRY_URL", stack.registryUrl());
+        e.put("AGORA_JDBC_URL", stack.jdbcUrl());
+        e.put("AGORA_JDBC_USER", stack.jdbcUser());
+        e.put("AGORA_JDBC_PASSWORD", stack.jdbcPassword());
+        e.put("AGORA_ADMIN_TOKEN", ADMIN_TOKEN);
+        e.put("AGORA_STATE_DIR", workDir.resolve("state").resolve(name).toString());
+        e.putAll(extraEnv);
+        e.putAll(env);
+        ServiceProcess p = new ServiceProcess(name, mainClass, List.of(), e, workDir.resolve("logs").resolve(name + ".log"), classpathOf(mainClass));
+        services.put(name, p);
+        return p.start();
+    }
+
+    public ServiceProcess service(String name) {
+        ServiceProcess p = services.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no service " + name + " in " + services.keySet());
+        }
+        return p;
+    }
+
+    /** Waits until ingest-api answers /health, failing with the logs of dead services. */
+    public Market awaitApi(Duration timeout) {
+        Instant end = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(end)) {
+            for (ServiceProcess p : services.values()) {
+                if (!p.alive()) {
+                    throw new IllegalStateException(p.name() + " died:\n" + p.logTail(60));
+                }
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(apiUrl() + "/health"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return this;
+                }
+            } catch (IOException ignored) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            sleep(250);
+        }
+        throw new IllegalStateException("ingest-api not healthy after " + timeout + ":\n" + service("ingest-api").logTail(60));
+    }
+
+    /** Text of every service log tail, for assertion messages. */
+    public String diagnostics() {
+        List<String> out = new ArrayList<>();
+        for (ServiceProcess p : services.values()) {
+            out.add("==== " + p.name() + (p.alive() ? "" : " (dead)") + "\n" + p.logTail(25));
+        }
+        return String.join("\n", out);
+    }
+
+    @Override
+    public void close() {
+        List<ServiceProcess> reversed = new ArrayList<>(services.values());
+        java.util.Collections.reverse(reversed);
+        reversed.parallelStream().forEach(ServiceProcess::stop);
+    }
+
+    public static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
