@@ -1,0 +1,171 @@
+package io.agora.infra.market;
+
+import io.agora.infra.LocalStack;
+import io.agora.schemas.Identity;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole market on the real stack, shared by the end-to-end and fault tests of one JVM:
+ * a real broker, registry and PostgreSQL ({@link LocalStack}), the four services and five
+ * workers as separate JVMs running tasks in real Docker containers. Workers w1..w4 are honest;
+ * {@code liar} always returns a wrong output.
+ */
+final class LiveMarket {
+    static final String HONEST = "w";
+    static final String LIAR = "liar";
+    static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED");
+    private static LiveMarket shared;
+
+    final LocalStack stack;
+    final Market market;
+    final MarketClient client;
+    final Path workDir;
+
+    private LiveMarket(LocalStack stack, Market market, Path workDir) {
+        this.stack = stack;
+        this.market = market;
+        this.client = new MarketClient(market.apiUrl());
+        this.workDir = workDir;
+    }
+
+    static synchronized LiveMarket get() {
+        if (shared == null) {
+            LocalStack stack = LocalStack.shared();
+            stack.ensureDocker();
+            Path work = LocalStack.repoRoot().resolve("infra/target/it-market-" + System.currentTimeMillis());
+            StackEndpoints endpoints = new StackEndpoints(stack.bootstrap(), stack.registryUrl(), stack.jdbcUrl(),
+                    stack.jdbcUser(), stack.jdbcPassword());
+            // short leases and grace so crash tests finish quickly; two concurrent tasks per worker
+            Market market = new Market(endpoints, LocalStack.repoRoot(), work, Map.of(
+                    "AGORA_MATCHER_LEASE_MS", "8000",
+                    "AGORA_MATCHER_WORKER_GRACE_MS", "6000",
+                    "AGORA_WORKER_HEARTBEAT_MS", "1000",
+                    "AGORA_WORKER_MAX_CONCURRENT", "2"));
+            Runtime.getRuntime().addShutdownHook(new Thread(market::close, "market-down"));
+            market.startCore();
+            for (int i = 1; i <= 4; i++) {
+                market.startWorker(HONEST + i, "docker", Map.of());
+            }
+            market.startWorker(LIAR, "wrong", Map.of());
+            market.awaitApi(Duration.ofMinutes(3));
+            shared = new LiveMarket(stack, market, work);
+            shared.awaitWorkersOnline(5);
+        }
+        return shared;
+    }
+
+    /** The worker id of a worker process, from the key it created on first start. */
+    String workerId(String name) {
+        Path key = Path.of(market.service(name).env().get("AGORA_STATE_DIR")).resolve("worker.key");
+        await("key of " + name).atMost(Duration.ofMinutes(1)).until(() -> Files.exists(key));
+        return Identity.loadOrCreate(key).workerId();
+    }
+
+    void awaitWorkersOnline(int count) {
+        String adminKey = apiKey("observer");
+        await("workers online").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            MarketClient.Answer a = client.get(adminKey, "/api/v1/workers?status=READY");
+            assertThat(a.status()).as(a.toString()).isEqualTo(200);
+            var list = a.body().isArray() ? a.body() : a.body().path("workers");
+            assertThat(list.size()).as("online workers: " + a.body()).isGreaterThanOrEqualTo(count);
+        });
+    }
+
+    String apiKey(String clientId) {
+        return client.issueKey(Market.ADMIN_TOKEN, clientId);
+    }
+
+    static String job(String command, int n, int k, long timeoutMs) {
+        return MarketClient.json(Map.of(
+                "image", "agora/busybox:1",
+                "command", List.of("sh", "-c", command),
+                "redundancy", n,
+                "quorum", k,
+                "maxPricePerCpuSecondMicros", 1000,
+                "timeoutMs", timeoutMs));
+    }
+
+    String submit(String key, String json) {
+        MarketClient.Answer a = client.submit(key, json);
+        assertThat(a.status()).as("submit answered " + a).isEqualTo(202);
+        return a.text("jobId");
+    }
+
+    /** Waits for the job's terminal state as the API shows it (so the sink has written it). */
+    MarketClient.Answer awaitTerminal(String key, String jobId, Duration timeout) {
+        MarketClient.Answer[] last = new MarketClient.Answer[1];
+        try {
+            await("job " + jobId + " terminal").atMost(timeout).pollInterval(Duration.ofMillis(500)).until(() -> {
+                last[0] = client.job(key, jobId);
+                return last[0].status() == 200 && TERMINAL.contains(String.valueOf(last[0].text("status")).toUpperCase());
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("job " + jobId + " not terminal; last answer " + last[0] + "\n" + market.diagnostics(), e);
+        }
+        return last[0];
+    }
+
+    Connection db() throws SQLException {
+        return DriverManager.getConnection(stack.jdbcUrl(), stack.jdbcUser(), stack.jdbcPassword());
+    }
+
+    long scalar(String sql, Object... args) throws SQLException {
+        try (Connection c = db(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    List<String> strings(String sql, Object... args) throws SQLException {
+        try (Connection c = db(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        }
+    }
+
+    /** The ledger invariants over the whole database: balanced, conserved, never negative. */
+    void assertLedgerInvariants() throws SQLException {
+        assertThat(strings("select transaction_id from agora.ledger_postings group by transaction_id having sum(amount_micros) <> 0"))
+                .as("unbalanced transactions").isEmpty();
+        assertThat(scalar("select coalesce(sum(balance_micros),0) from agora.accounts")).as("sum of all accounts").isZero();
+        long minted = -scalar("select coalesce(sum(balance_micros),0) from agora.accounts where account_id like 'mint:%'");
+        long grantsAndDeposits = scalar("select coalesce(sum(p.amount_micros),0) from agora.ledger_postings p "
+                + "join agora.ledger_transactions t using (transaction_id) "
+                + "where t.kind in ('STARTER_GRANT','DEPOSIT') and p.account_id not like 'mint:%'");
+        assertThat(scalar("select coalesce(sum(balance_micros),0) from agora.accounts where account_id not like 'mint:%'"))
+                .as("client+escrow+worker money equals grants and deposits").isEqualTo(minted).isEqualTo(grantsAndDeposits);
+        assertThat(strings("select account_id from agora.accounts where balance_micros < 0 and account_id not like 'mint:%'"))
+                .as("negative accounts").isEmpty();
+        assertThat(strings("select 'escrow:' || j.job_id from agora.jobs j join agora.accounts a on a.account_id = 'escrow:' || j.job_id "
+                + "where j.status in ('COMPLETED','FAILED','NO_CONSENSUS','EXPIRED','CANCELLED') and a.balance_micros <> 0"))
+                .as("escrow left on terminal jobs").isEmpty();
+    }
+}
