@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 @Command(name = "agora", mixinStandardHelpOptions = true, version = "agora 0.1.0",
         description = "Submit and follow jobs on the Agora compute market.",
         subcommands = {AgoraCli.Submit.class, AgoraCli.Watch.class, AgoraCli.ListJobs.class, AgoraCli.Workers.class,
-                AgoraCli.Balance.class, AgoraCli.Keys.class})
+                AgoraCli.Balance.class, AgoraCli.Keys.class, MarketCommands.Audit.class, MarketCommands.Analytics.class})
 public final class AgoraCli {
     static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED");
 
@@ -32,7 +32,7 @@ public final class AgoraCli {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
-    /** Runs one command; returns the exit code (0 ok, 1 API error, 2 usage). */
+    /** Runs one command; returns the exit code (0 ok, 1 API error or audit findings, 2 usage or could not run). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new AgoraCli());
         cl.setOut(out);

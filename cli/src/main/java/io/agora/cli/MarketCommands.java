@@ -1,0 +1,245 @@
+package io.agora.cli;
+
+import io.agora.events.JobRequested;
+import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.ledger.AuditMain;
+import io.agora.ledger.AuditReport;
+import io.agora.ledger.LedgerSchema;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Topics;
+import org.postgresql.ds.PGSimpleDataSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import javax.sql.DataSource;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** The commands that read the topics and the database directly: {@code audit} and {@code analytics}. */
+final class MarketCommands {
+    private MarketCommands() {
+    }
+
+    /** Kafka and registry settings shared by both commands. */
+    static class KafkaOptions {
+        @Option(names = "--bootstrap", defaultValue = "${env:AGORA_BOOTSTRAP:-localhost:9092}",
+                description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
+        String bootstrap;
+        @Option(names = "--registry", defaultValue = "${env:AGORA_REGISTRY_URL:-http://localhost:8081/apis/registry/v2}",
+                description = "schema registry URL, or 'plain' (default: ${DEFAULT-VALUE})")
+        String registry;
+
+        AgoraSerdes serdes() {
+            return registry == null || registry.isBlank() || registry.equals("plain")
+                    ? AgoraSerdes.plain() : AgoraSerdes.registry(registry);
+        }
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true,
+            description = {"Replay every topic into a fresh schema, compare it row by row with the live database, check the "
+                    + "ledger invariants and re-verify every result signature.",
+                    "Exit 0: clean; 1: differences or violations; 2: could not run."})
+    static final class Audit implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        KafkaOptions kafka = new KafkaOptions();
+        @Option(names = "--jdbc-url", defaultValue = "${env:AGORA_JDBC_URL:-jdbc:postgresql://localhost:5433/agora}")
+        String jdbcUrl;
+        @Option(names = "--jdbc-user", defaultValue = "${env:AGORA_JDBC_USER:-agora}")
+        String jdbcUser;
+        @Option(names = "--jdbc-password", defaultValue = "${env:AGORA_JDBC_PASSWORD:-agora}")
+        String jdbcPassword;
+        @Option(names = "--live-schema", defaultValue = "agora", description = "schema of the live sink (default: ${DEFAULT-VALUE})")
+        String liveSchema;
+        @Option(names = "--replay-schema", description = "schema to replay into; must not exist (default: agora_audit_<millis>)")
+        String replaySchema;
+        @Option(names = "--sink-group", defaultValue = "${env:AGORA_SINK_GROUP_ID:-agora-ledger-sink}",
+                description = "the live sink's group, whose stored offsets bound the replay (default: ${DEFAULT-VALUE})")
+        String sinkGroup;
+        @Option(names = "--to-end", description = "replay to the topics' end instead of the live sink's stored offsets")
+        boolean toEnd;
+        @Option(names = "--keep", description = "keep the replay schema for inspection")
+        boolean keep;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            String replay = replaySchema != null ? replaySchema : "agora_audit_" + System.currentTimeMillis();
+            PGSimpleDataSource ds = new PGSimpleDataSource();
+            ds.setURL(jdbcUrl);
+            ds.setUser(jdbcUser);
+            ds.setPassword(jdbcPassword);
+            AuditReport ledger;
+            SignatureAudit.Report signatures;
+            try {
+                LedgerSchema.requireValidName(liveSchema);
+                LedgerSchema.requireValidName(replay);
+                AgoraSerdes serdes = kafka.serdes();
+                // The verdicts first: every result they counted is then below the end offsets read next.
+                Map<String, SignatureAudit.VerdictView> verdicts = liveVerdicts(ds, liveSchema);
+                ByteArrayOutputStream buf = new ByteArrayOutputStream();
+                try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+                    try {
+                        ledger = AuditMain.audit(ds, kafka.bootstrap, serdes, liveSchema, replay, sinkGroup, toEnd, ps);
+                    } finally {
+                        out.print(buf.toString(StandardCharsets.UTF_8));
+                        if (!keep) {
+                            dropSchema(ds, replay);
+                        }
+                    }
+                }
+                List<TaskAssigned> tasks;
+                List<TaskResult> results;
+                try (TopicReader reader = TopicReader.connect(kafka.bootstrap, serdes)) {
+                    tasks = reader.readAll(Topics.TASKS);
+                    results = reader.readAll(Topics.RESULTS);
+                    if (reader.undecodable() > 0) {
+                        out.println("signatures: " + reader.undecodable() + " task/result records did not decode (skipped)");
+                    }
+                }
+                signatures = SignatureAudit.run(tasks, results, verdicts);
+            } catch (Exception e) {
+                out.println("audit could not run: " + e);
+                out.flush();
+                return 2;
+            }
+            if (ledger.clean()) {
+                out.println("ledger: no differences between " + liveSchema + " and the replay, every invariant holds");
+            } else {
+                out.println("ledger: " + ledger.findings().size() + " finding(s)");
+                ledger.findings().forEach(f -> out.println("  " + f));
+            }
+            signatures.print(out);
+            if (keep) {
+                out.println("replay kept in schema " + replay);
+            }
+            boolean clean = ledger.clean() && signatures.clean();
+            out.println(clean ? "AUDIT CLEAN" : "AUDIT FOUND PROBLEMS");
+            out.flush();
+            return clean ? 0 : 1;
+        }
+    }
+
+    /** The live verdicts table: who each verdict counted as agreeing. */
+    static Map<String, SignatureAudit.VerdictView> liveVerdicts(DataSource ds, String schema) throws SQLException {
+        LedgerSchema.requireValidName(schema);
+        Map<String, SignatureAudit.VerdictView> out = new LinkedHashMap<>();
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT job_id, outcome, consensus_hash, agreeing FROM " + schema
+                     + ".verdicts ORDER BY job_id")) {
+            while (rs.next()) {
+                Array a = rs.getArray(4);
+                List<String> agreeing = a == null ? List.of() : Arrays.asList((String[]) a.getArray());
+                out.put(rs.getString(1), new SignatureAudit.VerdictView(rs.getString(1), rs.getString(2), rs.getString(3),
+                        List.copyOf(agreeing)));
+            }
+        }
+        return out;
+    }
+
+    static void dropSchema(DataSource ds, String schema) throws SQLException {
+        LedgerSchema.requireValidName(schema);
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        }
+    }
+
+    @Command(name = "analytics", mixinStandardHelpOptions = true,
+            description = {"Replay a time range of the topics and print throughput, submit->verdict latency, per-worker "
+                    + "earnings and agreement, prices and consensus reliability per pool;",
+                    "writes throughput.csv, latency.csv, workers.csv, prices.csv, pools.csv and throughput.png into --out."})
+    static final class Analytics implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        KafkaOptions kafka = new KafkaOptions();
+        @Option(names = "--from", defaultValue = "-1h", description = "ISO instant, or -1h/-24h/-30m (default: ${DEFAULT-VALUE})")
+        String from;
+        @Option(names = "--to", defaultValue = "now", description = "ISO instant or now (default: ${DEFAULT-VALUE})")
+        String to;
+        @Option(names = "--out", required = true, description = "directory for the CSV files and the chart")
+        Path outDir;
+        @Option(names = "--bucket", defaultValue = "1m", description = "throughput bucket (default: ${DEFAULT-VALUE})")
+        String bucket;
+        @Option(names = "--lookback", defaultValue = "1h",
+                description = "also read this much before --from (and a few minutes after --to), so that jobs decided in the "
+                        + "range find their pool and events stamped a little off their record time are not missed; "
+                        + "only events whose own time is in the range are counted (default: ${DEFAULT-VALUE})")
+        String lookback;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            Instant now = Instant.now();
+            Instant f;
+            Instant t;
+            Duration b;
+            Duration back;
+            try {
+                f = TimeArg.instant(from, now);
+                t = TimeArg.instant(to, now);
+                b = TimeArg.duration(bucket);
+                back = TimeArg.duration(lookback);
+                if (!f.isBefore(t)) {
+                    throw new IllegalArgumentException("--from " + f + " is not before --to " + t);
+                }
+                if (b.isZero() || b.isNegative() || Duration.between(f, t).dividedBy(b) > 100_000) {
+                    throw new IllegalArgumentException("--bucket " + bucket + " gives too many or no buckets");
+                }
+            } catch (IllegalArgumentException e) {
+                spec.commandLine().getErr().println(e.getMessage());
+                return 2;
+            }
+            MarketAnalytics a;
+            try (TopicReader reader = TopicReader.connect(kafka.bootstrap, kafka.serdes())) {
+                Instant readFrom = f.minus(back);
+                Instant readTo = t.plus(Duration.ofMinutes(5));
+                List<JobRequested> requests = reader.read(Topics.JOB_REQUESTS, readFrom, readTo);
+                List<TaskAssigned> tasks = reader.read(Topics.TASKS, readFrom, readTo);
+                List<TaskResult> results = reader.read(Topics.RESULTS, readFrom, readTo);
+                List<JobVerdict> verdicts = reader.read(Topics.VERDICTS, readFrom, readTo);
+                List<LedgerEntry> ledger = reader.read(Topics.LEDGER, readFrom, readTo);
+                if (reader.undecodable() > 0) {
+                    out.println("analytics: " + reader.undecodable() + " records did not decode (skipped)");
+                }
+                a = new MarketAnalytics(f, t, b, requests, tasks, results, verdicts, ledger);
+            } catch (Exception e) {
+                out.println("analytics could not read the topics: " + e);
+                out.flush();
+                return 2;
+            }
+            AnalyticsWriter.print(a, out);
+            try {
+                for (Path p : AnalyticsWriter.write(a, outDir)) {
+                    out.println("wrote " + p);
+                }
+            } catch (Exception e) {
+                out.println("analytics could not write " + outDir + ": " + e);
+                out.flush();
+                return 2;
+            }
+            out.flush();
+            return 0;
+        }
+    }
+}
