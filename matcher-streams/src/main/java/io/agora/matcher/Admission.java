@@ -10,7 +10,7 @@ import io.agora.schemas.Pricing;
  */
 public final class Admission {
     /** A client's account as admission sees it. */
-    public record Account(long availableMicros, boolean granted) implements java.io.Serializable {
+    public record Account(long availableMicros, boolean granted) {
         public static final Account NEW = new Account(0, false);
 
         public Account credit(long micros) {

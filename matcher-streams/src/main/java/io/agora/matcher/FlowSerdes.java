@@ -141,32 +141,4 @@ public final class FlowSerdes {
         in.readFully(b);
         return PLAIN.avroSerde(type).deserializer().deserialize("internal", b);
     }
-
-    /** Java serialization for the matcher's own state records (changelog topics of this app only). */
-    public static <T extends java.io.Serializable> Serde<T> javaSerde(Class<T> type) {
-        Serializer<T> ser = (topic, v) -> {
-            if (v == null) {
-                return null;
-            }
-            try (ByteArrayOutputStream bo = new ByteArrayOutputStream(512);
-                 java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bo)) {
-                out.writeObject(v);
-                out.flush();
-                return bo.toByteArray();
-            } catch (IOException e) {
-                throw new SerializationException("cannot encode state " + type.getSimpleName(), e);
-            }
-        };
-        Deserializer<T> de = (topic, b) -> {
-            if (b == null) {
-                return null;
-            }
-            try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new ByteArrayInputStream(b))) {
-                return type.cast(in.readObject());
-            } catch (IOException | ClassNotFoundException e) {
-                throw new SerializationException("cannot decode state " + type.getSimpleName(), e);
-            }
-        };
-        return Serdes.serdeFrom(ser, de);
-    }
 }

@@ -60,15 +60,15 @@ public final class MatcherTopology {
         StreamsBuilder b = new StreamsBuilder();
         Serde<String> keys = serdes.keySerde();
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(AdmissionProcessor.ACCOUNTS),
-                keys, FlowSerdes.javaSerde(Admission.Account.class)));
+                keys, StateSerdes.account()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(AdmissionProcessor.SEEN_JOBS),
                 keys, Serdes.Long()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WorkerGateProcessor.GATE),
-                keys, FlowSerdes.javaSerde(WorkerGateProcessor.GateState.class)));
+                keys, StateSerdes.gate()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PoolMarketProcessor.WORKERS),
-                keys, FlowSerdes.javaSerde(PoolState.Worker.class)));
+                keys, StateSerdes.worker()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PoolMarketProcessor.JOBS),
-                keys, FlowSerdes.javaSerde(PoolState.Job.class)));
+                keys, StateSerdes.job()));
 
         KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)
                 .merge(source(b, serdes, Topics.LEDGER), Named.as("admission-inputs"))

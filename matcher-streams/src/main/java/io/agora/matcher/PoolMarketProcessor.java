@@ -54,7 +54,8 @@ import java.util.UUID;
  * Outputs: TaskAssigned to {@code agora.jobs.tasks} (key workerId, a partition the worker owns),
  * JobEvent (QUEUED, ASSIGNED, REASSIGNED, EXPIRED, CANCELLED), JobVerdict and REFUND for jobs
  * that end before any assignment, ReputationChanged (offline, lease expired), and JobCommand
- * REPLICA_FAILED when a replica runs out of attempts.
+ * REPLICA_FAILED when a replica runs out of attempts, when a requested extra replica will not be
+ * placed, and for replicas still open when a running job is forgotten after its deadline.
  *
  * <p>Placement rule: a new job is placed only when all its n replicas find distinct eligible
  * workers at once; otherwise it waits in the queue (higher priority first, then oldest first)
@@ -281,11 +282,8 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         int next = r.attempt + 1;
         if (!Leases.mayRetry(next, job.maxAttempts(cfg.defaultMaxAttempts()))) {
             r.state = ReplicaState.FAILED;
-            emit(job.jobId, Topics.JOB_COMMANDS.name(), JobCommand.newBuilder()
-                    .setEventId(UUID.randomUUID().toString()).setJobId(job.jobId)
-                    .setClientId(job.request.getClientId()).setPool(job.pool).setType(CommandType.REPLICA_FAILED)
-                    .setReplica(r.replica).setExcludeWorkers(new ArrayList<>(job.touched))
-                    .setReason(reason + " after " + next + " attempts").setTimestamp(Instant.ofEpochMilli(now)).build());
+            replicaFailed(job.jobId, job.request.getClientId(), job.pool, r.replica, new ArrayList<>(job.touched),
+                    reason + " after " + next + " attempts");
         } else {
             r.attempt = next;
             r.state = ReplicaState.WAITING;
@@ -321,20 +319,55 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
                 saveJob(job);
             }
         } else if (c.getType() == CommandType.REQUEST_REPLICAS) {
-            if (job == null || job.status != JobStatus.RUNNING) {
-                log.info("REQUEST_REPLICAS for job {} not running here, ignored", c.getJobId());
-                return;
-            }
-            job.touched.addAll(c.getExcludeWorkers());
-            int room = job.request.getMaxTotalResults() - job.replicas.size();
-            int add = Math.min(c.getCount(), Math.max(0, room));
-            for (int i = 0; i < add; i++) {
-                Replica r = new Replica();
-                r.replica = job.nextReplica++;
-                job.replicas.put(r.replica, r);
-            }
-            tryPlace(job);
+            requestReplicas(pool, job, c);
         }
+    }
+
+    /**
+     * REQUEST_REPLICAS from the verifier: place replicas {@code replica .. replica+count-1} (the
+     * verifier numbers them; {@code replica} -1, from an older verifier, means "the next numbers").
+     * Replica numbers stay below {@code maxTotalResults}, the bound the escrow covers. A replica
+     * already known is not placed twice (a redelivered request). Every requested replica the
+     * matcher will not run (job unknown, forgotten, cancelled, or number at or past the bound) is
+     * answered at once with REPLICA_FAILED, so the verifier never waits for a replica that does
+     * not exist.
+     */
+    private void requestReplicas(String pool, Job job, JobCommand c) {
+        int from = c.getReplica() >= 0 ? c.getReplica() : job == null ? -1 : job.nextReplica;
+        int count = Math.max(0, c.getCount());
+        if (job == null || job.status != JobStatus.RUNNING || from < 0) {
+            log.info("REQUEST_REPLICAS for job {} not running here, answered REPLICA_FAILED", c.getJobId());
+            for (int i = 0; from >= 0 && i < count; i++) {
+                replicaFailed(c.getJobId(), c.getClientId(), pool, from + i, List.of(), "job not running in the matcher");
+            }
+            return;
+        }
+        job.touched.addAll(c.getExcludeWorkers());
+        int bound = job.request.getMaxTotalResults();
+        for (int n = from; n < from + count; n++) {
+            if (job.replicas.containsKey(n)) {
+                continue;
+            }
+            if (n >= bound) {
+                replicaFailed(job.jobId, job.request.getClientId(), job.pool, n, List.of(),
+                        "replica " + n + " is beyond maxTotalResults " + bound);
+                continue;
+            }
+            Replica r = new Replica();
+            r.replica = n;
+            job.replicas.put(n, r);
+        }
+        job.nextReplica = Math.max(job.nextReplica, from + count);
+        tryPlace(job);
+    }
+
+    private void replicaFailed(String jobId, String clientId, String pool, int replica, List<String> exclude,
+                               String reason) {
+        emit(jobId, Topics.JOB_COMMANDS.name(), JobCommand.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setJobId(jobId)
+                .setClientId(clientId).setPool(pool).setType(CommandType.REPLICA_FAILED)
+                .setReplica(replica).setExcludeWorkers(new ArrayList<>(exclude))
+                .setReason(reason).setTimestamp(Instant.ofEpochMilli(now)).build());
     }
 
     // ---- workers ----------------------------------------------------------------------------
@@ -443,6 +476,23 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         }
     }
 
+    /**
+     * The matcher stops tracking a running job: every replica still waiting or leased is reported
+     * REPLICA_FAILED (for a decided job the verifier ignores it; for a dispute it ends the replica).
+     */
+    private void giveUp(Job job, String reason) {
+        for (Replica r : job.replicas.values()) {
+            if (r.state == ReplicaState.WAITING || r.state == ReplicaState.LEASED) {
+                Worker w = r.workerId == null ? null : worker(job.pool, r.workerId);
+                if (w != null && w.pending.remove(r.taskId(job.jobId)) != null) {
+                    saveWorker(w);
+                }
+                r.state = ReplicaState.FAILED;
+                replicaFailed(job.jobId, job.request.getClientId(), job.pool, r.replica, List.of(), reason);
+            }
+        }
+    }
+
     private void failAllOf(Worker w, String reason) {
         for (Job job : new ArrayList<>(jobs.values())) {
             if (job.status != JobStatus.RUNNING || !job.pool.equals(w.pool)) {
@@ -485,6 +535,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
                 }
                 case RUNNING -> {
                     if (job.deadline() + cfg.workerGraceMs() < now) {
+                        giveUp(job, "job deadline passed");
                         forget(job);
                         continue;
                     }

@@ -3,7 +3,6 @@ package io.agora.matcher;
 import io.agora.events.JobRequested;
 import io.agora.events.WorkerCapabilities;
 
-import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -12,7 +11,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
-/** The pool stage's state records (stores {@value PoolMarketProcessor#WORKERS} and {@value PoolMarketProcessor#JOBS}). */
+/**
+ * The pool stage's state records (stores {@value PoolMarketProcessor#WORKERS} and {@value PoolMarketProcessor#JOBS}),
+ * stored in the versioned binary format of {@link StateSerdes}: a new field here needs a new format version there.
+ */
 final class PoolState {
     private PoolState() {
     }
@@ -20,8 +22,7 @@ final class PoolState {
     enum Status { ONLINE, OFFLINE, DRAINING }
 
     /** One worker of a pool, as the registry knows it. */
-    static final class Worker implements Serializable {
-        private static final long serialVersionUID = 1L;
+    static final class Worker {
         String workerId;
         String pool;
         WorkerCapabilities capabilities;
@@ -53,8 +54,7 @@ final class PoolState {
     enum ReplicaState { WAITING, LEASED, FINISHED, FAILED }
 
     /** One replica of a job and its current attempt. */
-    static final class Replica implements Serializable {
-        private static final long serialVersionUID = 1L;
+    static final class Replica {
         int replica;
         int attempt;
         ReplicaState state = ReplicaState.WAITING;
@@ -75,8 +75,7 @@ final class PoolState {
     }
 
     /** A job the pool stage owns or tracks. */
-    static final class Job implements Serializable {
-        private static final long serialVersionUID = 1L;
+    static final class Job {
         String jobId;
         JobRequested request;
         long escrowMicros;

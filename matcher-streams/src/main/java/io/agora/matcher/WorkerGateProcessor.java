@@ -18,7 +18,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
@@ -36,7 +35,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     private static final Logger log = LoggerFactory.getLogger(WorkerGateProcessor.class);
 
     /** What the gate remembers of a worker. */
-    record GateState(long registrationSeq, long heartbeatSeq, String pool, long reputation) implements Serializable {
+    record GateState(long registrationSeq, long heartbeatSeq, String pool, long reputation) {
         static final GateState NEW = new GateState(Long.MIN_VALUE, Long.MIN_VALUE, null, 0);
     }
 

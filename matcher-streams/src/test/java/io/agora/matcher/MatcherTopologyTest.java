@@ -468,4 +468,86 @@ class MatcherTopologyTest {
         assertThat(events.readValue().getType()).isEqualTo(JobEventType.ASSIGNED);
         assertNothingElse();
     }
+
+    JobCommand requestReplicas(String jobId, String client, int from, int count, List<String> exclude) {
+        return JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId).setClientId(client)
+                .setPool("public").setType(CommandType.REQUEST_REPLICAS).setCount(count).setReplica(from)
+                .setExcludeWorkers(exclude).setTimestamp(Instant.ofEpochMilli(clock)).build();
+    }
+
+    @Test
+    void requestedReplicasTakeTheVerifiersNumbersAndThoseBeyondTheBoundAreReportedFailed() {
+        start();
+        worker("public", List.of(0));
+        worker("public", List.of(1));
+        worker("public", List.of(2));
+        JobRequested job = Fx.job("job-15", "olga", 1, clock);
+        job.setMaxTotalResults(2);
+        submit(job);
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        String first = readTask().key();
+        // the verifier asks for replicas 1 and 2 (e.g. a dispute of quorum 2); only replica 1 fits in maxTotalResults 2
+        commandsIn.pipeInput("job-15", requestReplicas("job-15", "olga", 1, 2, List.of(first)), clock);
+        TestRecord<String, TaskAssigned> extra = readTask();
+        assertThat(extra.value().getTaskId()).isEqualTo("job-15/1/0");
+        assertThat(extra.key()).isNotEqualTo(first);
+        JobCommand refused = commandsOut.readValue();
+        assertThat(refused.getType()).isEqualTo(CommandType.REPLICA_FAILED);
+        assertThat(refused.getReplica()).isEqualTo(2);
+        assertThat(refused.getReason()).isEqualTo("replica 2 is beyond maxTotalResults 2");
+        assertThat(events.readValue().getType()).isEqualTo(JobEventType.ASSIGNED);
+        // a redelivered request places nothing twice
+        commandsIn.pipeInput("job-15", requestReplicas("job-15", "olga", 1, 1, List.of(first)), clock);
+        assertNothingElse();
+    }
+
+    @Test
+    void requestForAJobTheMatcherDoesNotRunIsAnsweredReplicaFailed() {
+        start();
+        commandsIn.pipeInput("gone", requestReplicas("gone", "pia", 3, 2, List.of()), clock);
+        List<JobCommand> answers = commandsOut.readValuesToList();
+        assertThat(answers).extracting(JobCommand::getType).containsOnly(CommandType.REPLICA_FAILED);
+        assertThat(answers).extracting(JobCommand::getReplica).containsExactly(3, 4);
+        assertThat(answers).extracting(JobCommand::getClientId).containsOnly("pia");
+        assertNothingElse();
+    }
+
+    @Test
+    void replicasStillLeasedWhenTheMatcherForgetsAJobAreReportedFailed() {
+        start();
+        Identity a = worker("public", List.of(0));
+        JobRequested job = Fx.job("job-16", "quin", 1, clock);
+        job.setDeadlineMs(20_000);
+        submit(job);
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        String taskId = readTask().value().getTaskId();
+        for (int i = 0; i < 7; i++) { // the worker keeps the lease alive past the job's deadline
+            advance(5_000);
+            beat(a, "public", List.of(taskId));
+        }
+        JobCommand failed = commandsOut.readValue();
+        assertThat(failed.getType()).isEqualTo(CommandType.REPLICA_FAILED);
+        assertThat(failed.getReplica()).isEqualTo(0);
+        assertThat(failed.getReason()).isEqualTo("job deadline passed");
+        assertNothingElse();
+    }
+
+    @Test
+    void escrowInTheTermsIsExactlyTheHold() {
+        start();
+        worker("public", List.of(0));
+        worker("public", List.of(1));
+        JobRequested job = Fx.job("job-17", "ron", 2, clock);
+        job.setMaxTotalResults(5);
+        submit(job);
+        List<LedgerEntry> entries = ledger.readValuesToList();
+        LedgerEntry hold = entries.get(1);
+        assertThat(hold.getKind()).isEqualTo(EntryKind.ESCROW_HOLD);
+        long held = hold.getPostings().stream().filter(p -> p.getAccountId().equals("escrow:job-17"))
+                .mapToLong(p -> p.getAmountMicros()).sum();
+        assertThat(held).isEqualTo(50_000);
+        assertThat(tasks.readValuesToList()).extracting(t -> t.getTerms().getEscrowMicros()).containsExactly(held, held);
+    }
 }

@@ -32,9 +32,10 @@ public final class JobState {
     private static final byte VERSION = 1;
     private static final Serde<TaskAssigned> TASK = AgoraSerdes.plain().avroSerde(TaskAssigned.class);
 
-    /** Null while only a CANCEL has been seen. */
+    /** Null while only a CANCEL or REPLICA_FAILED commands have been seen (they may overtake the first task). */
     TaskAssigned first;
     boolean cancelRequested;
+    /** When the first command for a job not seen yet arrived (its pending TTL runs from there). */
     long cancelSeenAt;
     boolean settled;
     Outcome outcome;

@@ -121,6 +121,12 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
             } else {
                 open.put(jobId, t.getTerms().getDeadline().toEpochMilli());
             }
+            releaseOrphans(jobId);
+            s = jobs.get(jobId);
+            if (!s.settled && !s.failedReplicas.isEmpty()) {
+                evaluate(jobId, s); // REPLICA_FAILED commands that overtook the first task
+            }
+            return;
         }
         releaseOrphans(jobId);
     }
@@ -248,7 +254,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
                 if (slots + d.needed() <= terms.getMaxTotalResults()) {
                     s.extraRequested += d.needed();
                     jobs.put(jobId, s);
-                    requestReplicas(jobId, terms, d.needed(), "agreement impossible with " + votes.size()
+                    requestReplicas(jobId, terms, slots, d.needed(), "agreement impossible with " + votes.size()
                             + " votes and " + outstanding + " outstanding");
                 } else if (votes.isEmpty()) {
                     finish(jobId, s, Outcome.FAILED, null, "no valid result from " + slots + " replicas");
@@ -265,7 +271,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         return w == null ? WorkerStanding.NEWCOMER : w;
     }
 
-    private void requestReplicas(String jobId, JobTerms terms, int count, String reason) {
+    /** Asks the matcher for replicas {@code from .. from+count-1} (JobCommand.replica = the first number). */
+    private void requestReplicas(String jobId, JobTerms terms, int from, int count, String reason) {
         Set<String> holders = new LinkedHashSet<>();
         try (KeyValueIterator<String, TaskAssigned> it = tasks.prefixScan(jobId + "/", KEY)) {
             it.forEachRemaining(kv -> holders.add(kv.value.getWorkerId()));
@@ -277,6 +284,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
                 .setPool(terms.getPool())
                 .setType(CommandType.REQUEST_REPLICAS)
                 .setCount(count)
+                .setReplica(from)
                 .setExcludeWorkers(new ArrayList<>(holders))
                 .setReason(reason)
                 .setTimestamp(Instant.ofEpochMilli(ctx.currentSystemTimeMs()))
@@ -381,27 +389,46 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
      */
     private void onCancel(String jobId, JobCommand c) {
         JobState s = jobs.get(jobId);
-        if (s == null) {
-            s = new JobState();
+        if (s == null || s.first == null) {
+            if (s == null) {
+                s = new JobState();
+                s.cancelSeenAt = ctx.currentSystemTimeMs();
+                open.put(jobId, s.cancelSeenAt + cfg.pendingCancelTtl().toMillis());
+            }
             s.cancelRequested = true;
-            s.cancelSeenAt = ctx.currentSystemTimeMs();
             jobs.put(jobId, s);
-            open.put(jobId, s.cancelSeenAt + cfg.pendingCancelTtl().toMillis());
             return;
         }
-        if (s.settled || s.first == null) {
+        if (s.settled) {
             return;
         }
         s.cancelRequested = true;
         finish(jobId, s, Outcome.CANCELLED, null, c.getReason() == null ? "cancelled by client" : c.getReason());
     }
 
+    /**
+     * The matcher gave up on a replica (attempts exhausted, a requested replica it will not place,
+     * or the job's deadline passed): the replica is finished without a vote. Commands travel
+     * directly while tasks go through a repartition topic, so it may overtake the job's first
+     * task: then it is remembered like a pending cancel and counted when the task arrives.
+     */
     private void onReplicaFailed(String jobId, JobCommand c) {
+        if (c.getReplica() < 0) {
+            return;
+        }
         JobState s = jobs.get(jobId);
-        if (s == null || s.first == null || c.getReplica() < 0 || !s.failedReplicas.add(c.getReplica())) {
+        if (s == null) {
+            s = new JobState();
+            s.cancelSeenAt = ctx.currentSystemTimeMs();
+            open.put(jobId, s.cancelSeenAt + cfg.pendingCancelTtl().toMillis());
+        }
+        if (!s.failedReplicas.add(c.getReplica())) {
             return;
         }
         jobs.put(jobId, s);
+        if (s.first == null) {
+            return;
+        }
         if (!s.settled) {
             event(jobId, s.first.getTerms(), JobEventType.REPLICA_FINISHED, "REPLICA_FAILED"
                     + (c.getReason() == null ? "" : ": " + c.getReason()), null, c.getReplica(), -1);
@@ -436,16 +463,31 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
             return;
         }
         JobTerms terms = s.first.getTerms();
+        if (ctx.currentSystemTimeMs() >= terms.getDeadline().toEpochMilli()) {
+            disputeEvent(jobId, s, c.getClientId(), "refused: past the job's deadline");
+            return;
+        }
         int count = consensus.quorumOf(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum());
+        if (s.slots() + count > terms.getMaxTotalResults()) {
+            disputeEvent(jobId, s, c.getClientId(), "refused: " + count + " dispute replicas would exceed maxTotalResults "
+                    + terms.getMaxTotalResults() + " (" + s.slots() + " replicas already)");
+            return;
+        }
         s.disputeFrom = s.slots();
         s.disputeCount = count;
         s.extraRequested += count;
         jobs.put(jobId, s);
-        requestReplicas(jobId, terms, count, "dispute");
+        open.put(jobId, terms.getDeadline().toEpochMilli());
+        requestReplicas(jobId, terms, s.disputeFrom, count, "dispute");
         disputeEvent(jobId, s, terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
     }
 
     private void evaluateDispute(String jobId, JobState s) {
+        evaluateDispute(jobId, s, false);
+    }
+
+    /** {@code atDeadline}: the job's deadline passed, dispute replicas still running count as failed. */
+    private void evaluateDispute(String jobId, JobState s, boolean atDeadline) {
         if (s.disputeResolved) {
             return;
         }
@@ -465,7 +507,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
                 }
             }
         }
-        if (finished.size() < s.disputeCount) {
+        if (finished.size() < s.disputeCount && !atDeadline) {
             return;
         }
         Map<String, Integer> counts = new LinkedHashMap<>();
@@ -491,6 +533,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         }
         s.disputeResolved = true;
         jobs.put(jobId, s);
+        open.delete(jobId);
     }
 
     private void disputeEvent(String jobId, JobState s, String clientId, String reason) {
@@ -528,6 +571,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
                 open.delete(kv.key);
             } else if (!s.settled) {
                 finish(kv.key, s, Outcome.EXPIRED, null, "deadline passed");
+            } else if (s.disputeFrom >= 0 && !s.disputeResolved) {
+                evaluateDispute(kv.key, s, true);
             } else {
                 open.delete(kv.key);
             }

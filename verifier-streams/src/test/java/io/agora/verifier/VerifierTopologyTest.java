@@ -186,6 +186,7 @@ class VerifierTopologyTest {
         JobCommand req = single(commands.readKeyValuesToList(), "job-4");
         assertThat(req.getType()).isEqualTo(CommandType.REQUEST_REPLICAS);
         assertThat(req.getCount()).isEqualTo(1);
+        assertThat(req.getReplica()).as("extra replicas are numbered from n").isEqualTo(3);
         assertThat(req.getClientId()).isEqualTo("client-1");
         assertThat(req.getExcludeWorkers()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId(), w3.workerId());
         assertThat(verdicts.isEmpty()).isTrue();
@@ -374,7 +375,7 @@ class VerifierTopologyTest {
 
     @Test
     void disputeThatOverturnsTheConsensusCostsTheOriginalAgreeingWorkersReputation() {
-        JobTerms terms = terms("job-14", Strategy.K_OF_N, 2, 2, 2);
+        JobTerms terms = terms("job-14", Strategy.K_OF_N, 2, 2, 4); // 2 dispute replicas fit in maxTotalResults
         assign(task("job-14", w1, 0, 0, terms), task("job-14", w2, 1, 0, terms));
         submit(result("job-14", w1, 0, 0, OUT_A, 1_000));
         submit(result("job-14", w2, 1, 0, OUT_A, 1_000));
@@ -388,6 +389,7 @@ class VerifierTopologyTest {
         JobCommand req = single(commands.readKeyValuesToList(), "job-14");
         assertThat(req.getType()).isEqualTo(CommandType.REQUEST_REPLICAS);
         assertThat(req.getCount()).isEqualTo(2);
+        assertThat(req.getReplica()).as("first dispute replica number").isEqualTo(2);
         assertThat(events.readValuesToList()).extracting(JobEvent::getType).containsExactly(JobEventType.DISPUTED);
 
         assign(task("job-14", w3, 2, 0, terms), task("job-14", w4, 3, 0, terms));
@@ -419,7 +421,119 @@ class VerifierTopologyTest {
         assertNoOtherOutput();
     }
 
+    @Test
+    void disputeBeyondMaxTotalResultsIsRefusedAndRequestsNothing() {
+        JobTerms terms = terms("job-16", Strategy.K_OF_N, 2, 2, 3); // quorum 2 more would make 4 > 3
+        assign(task("job-16", w1, 0, 0, terms), task("job-16", w2, 1, 0, terms));
+        submit(result("job-16", w1, 0, 0, OUT_A, 1_000));
+        submit(result("job-16", w2, 1, 0, OUT_A, 1_000));
+        verdicts.readKeyValuesToList();
+        ledger.readKeyValuesToList();
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+        commandsIn.pipeInput("job-16", JobCommand.newBuilder().setEventId("d3").setJobId("job-16").setClientId("client-1")
+                .setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
+        assertThat(events.readValuesToList()).singleElement()
+                .satisfies(e -> assertThat(e.getReason()).startsWith("refused: 2 dispute replicas would exceed maxTotalResults 3"));
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void disputeWhoseReplicasTheMatcherCannotRunIsClosedByReplicaFailedOrAtTheDeadline() {
+        JobTerms terms = terms("job-17", Strategy.K_OF_N, 2, 2, 4);
+        assign(task("job-17", w1, 0, 0, terms), task("job-17", w2, 1, 0, terms));
+        submit(result("job-17", w1, 0, 0, OUT_A, 1_000));
+        submit(result("job-17", w2, 1, 0, OUT_A, 1_000));
+        verdicts.readKeyValuesToList();
+        ledger.readKeyValuesToList();
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+        commandsIn.pipeInput("job-17", JobCommand.newBuilder().setEventId("d4").setJobId("job-17").setClientId("client-1")
+                .setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
+        commands.readKeyValuesToList();
+        events.readKeyValuesToList();
+        // the matcher answers one replica REPLICA_FAILED, the other never finishes
+        replicaFailed("job-17", 2, "job not running in the matcher");
+        assertNoOtherOutput();
+        driver.advanceWallClockTime(Duration.ofSeconds(61)); // the job's deadline
+        assertThat(events.readValuesToList()).singleElement()
+                .satisfies(e -> assertThat(e.getReason()).isEqualTo("upheld"));
+        driver.advanceWallClockTime(Duration.ofSeconds(10));
+        assertNoOtherOutput(); // no money, no reputation: nobody voted
+    }
+
+    @Test
+    void resultOfAReassignedAttemptCountsAndOnlyItsWorkerMayAnswerIt() {
+        JobTerms terms = terms("job-18", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-18", w1, 0, 0, terms), task("job-18", w2, 1, 0, terms));
+        assign(task("job-18", w3, 0, 1, terms)); // lease of attempt 0 expired, the matcher moved replica 0
+        submit(result("job-18", w1, 0, 1, OUT_A, 1_000)); // w1 never held attempt 1
+        assertDeadLetter("job-18", "not assigned to this worker");
+        submit(result("job-18", w3, 0, 1, OUT_A, 1_000));
+        submit(result("job-18", w2, 1, 0, OUT_A, 1_000));
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-18");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getAgreeing()).containsExactly(w3.workerId(), w2.workerId());
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("payout:job-18:" + w3.workerId(), "payout:job-18:" + w2.workerId(), "refund:job-18");
+        reputation.readKeyValuesToList();
+        events.readKeyValuesToList();
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void replicaFailedThatOvertakesTheFirstTaskIsCountedWhenTheTaskArrives() {
+        JobTerms terms = terms("job-19", Strategy.K_OF_N, 1, 1, 1);
+        replicaFailed("job-19", 0, "lease expired after 1 attempts");
+        assertNoOtherOutput();
+        assign(task("job-19", w1, 0, 0, terms));
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-19");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-19");
+        assertThat(eventTypes()).containsExactly(JobEventType.VERDICT, JobEventType.FAILED);
+        assertNoOtherOutput(); // REPLICA_FAILED costs no reputation here: the matcher already took -20 for the lease
+    }
+
+    @Test
+    void replicaFailedAskForAnExtraReplicaWithinTheBoundThenFailsTheJob() {
+        JobTerms terms = terms("job-20", Strategy.K_OF_N, 2, 2, 3);
+        assign(task("job-20", w1, 0, 0, terms), task("job-20", w2, 1, 0, terms));
+        submit(result("job-20", w1, 0, 0, OUT_A, 1_000));
+        replicaFailed("job-20", 1, "lease expired after 3 attempts");
+        JobCommand req = single(commands.readKeyValuesToList(), "job-20");
+        assertThat(req.getType()).isEqualTo(CommandType.REQUEST_REPLICAS);
+        assertThat(req.getReplica()).isEqualTo(2);
+        assertThat(req.getCount()).isEqualTo(1);
+        assertThat(verdicts.isEmpty()).isTrue();
+        replicaFailed("job-20", 2, "replica 2 could not be placed");
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-20");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.NO_CONSENSUS);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-20");
+        events.readKeyValuesToList();
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void cancelAfterARememberedReplicaFailedIsStillApplied() {
+        replicaFailed("job-21", 0, "lease expired after 1 attempts");
+        cancel("job-21");
+        assertNoOtherOutput();
+        assign(task("job-21", w1, 0, 0, terms("job-21", Strategy.K_OF_N, 2, 2, 2)));
+        assertThat(single(verdicts.readKeyValuesToList(), "job-21").getOutcome()).isEqualTo(Outcome.CANCELLED);
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-21");
+        events.readKeyValuesToList();
+        assertNoOtherOutput();
+    }
+
     // ---- helpers -----------------------------------------------------------------------
+
+    private void replicaFailed(String jobId, int replica, String reason) {
+        commandsIn.pipeInput(jobId, JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId)
+                .setClientId("client-1").setType(CommandType.REPLICA_FAILED).setReplica(replica).setReason(reason)
+                .setTimestamp(T0).build(), ts++);
+    }
 
     private JobTerms terms(String jobId, Strategy strategy, int n, int k, int maxTotal) {
         return JobTerms.newBuilder()

@@ -1,0 +1,282 @@
+package io.agora.matcher;
+
+import io.agora.events.JobRequested;
+import io.agora.events.WorkerCapabilities;
+import io.agora.schemas.AgoraSerdes;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Serdes of the matcher's state stores (and so of their changelog topics): an explicit binary
+ * format, not Java serialization, so that a store written by one build is readable by the next.
+ *
+ * <p>Every value starts with a format version byte, then its fields in a fixed order
+ * ({@link DataOutputStream} big-endian primitives; strings as an int byte length, -1 for null,
+ * then UTF-8; enums by name, never by ordinal; embedded events ({@link JobRequested},
+ * {@link WorkerCapabilities}) as an int length, -1 for null, then plain Avro binary of the
+ * current schema of {@code io.agora.events}, whose evolution is governed by BACKWARD
+ * compatibility). To evolve a format, append fields and bump its version; the reader keeps
+ * decoding every older version (missing fields take their defaults), and refuses a version it
+ * does not know with a {@link SerializationException} rather than guessing.
+ */
+final class StateSerdes {
+    static final byte ACCOUNT_V1 = 1;
+    static final byte GATE_V1 = 1;
+    static final byte WORKER_V1 = 1;
+    static final byte JOB_V1 = 1;
+
+    private static final AgoraSerdes PLAIN = AgoraSerdes.plain();
+    private static final java.util.Map<Class<?>, Serde<?>> AVRO = java.util.Map.of(
+            JobRequested.class, PLAIN.avroSerde(JobRequested.class),
+            WorkerCapabilities.class, PLAIN.avroSerde(WorkerCapabilities.class));
+
+    private StateSerdes() {
+    }
+
+    @FunctionalInterface
+    interface Writer<T> {
+        void write(DataOutputStream out, T value) throws IOException;
+    }
+
+    @FunctionalInterface
+    interface Reader<T> {
+        T read(DataInputStream in, int version) throws IOException;
+    }
+
+    static <T> Serde<T> serde(String name, byte version, Writer<T> writer, Reader<T> reader) {
+        Serializer<T> ser = (topic, v) -> v == null ? null : encode(name, version, writer, v);
+        Deserializer<T> de = (topic, b) -> b == null ? null : decode(name, version, reader, b);
+        return Serdes.serdeFrom(ser, de);
+    }
+
+    static <T> byte[] encode(String name, byte version, Writer<T> writer, T value) {
+        try {
+            ByteArrayOutputStream bo = new ByteArrayOutputStream(256);
+            DataOutputStream out = new DataOutputStream(bo);
+            out.writeByte(version);
+            writer.write(out, value);
+            out.flush();
+            return bo.toByteArray();
+        } catch (IOException e) {
+            throw new SerializationException("cannot encode " + name, e);
+        }
+    }
+
+    static <T> T decode(String name, byte current, Reader<T> reader, byte[] bytes) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+            int v = in.readByte();
+            if (v < 1 || v > current) {
+                throw new SerializationException("unknown " + name + " format version " + v + " (this build reads 1.." + current + ")");
+            }
+            return reader.read(in, v);
+        } catch (IOException e) {
+            throw new SerializationException("cannot decode " + name, e);
+        }
+    }
+
+    // ---- the four stores ----------------------------------------------------------------
+
+    static Serde<Admission.Account> account() {
+        return serde("admission account", ACCOUNT_V1,
+                (out, a) -> {
+                    out.writeLong(a.availableMicros());
+                    out.writeBoolean(a.granted());
+                },
+                (in, v) -> new Admission.Account(in.readLong(), in.readBoolean()));
+    }
+
+    static Serde<WorkerGateProcessor.GateState> gate() {
+        return serde("worker gate state", GATE_V1,
+                (out, g) -> {
+                    out.writeLong(g.registrationSeq());
+                    out.writeLong(g.heartbeatSeq());
+                    str(out, g.pool());
+                    out.writeLong(g.reputation());
+                },
+                (in, v) -> new WorkerGateProcessor.GateState(in.readLong(), in.readLong(), str(in), in.readLong()));
+    }
+
+    static Serde<PoolState.Worker> worker() {
+        return serde("pool worker", WORKER_V1, StateSerdes::writeWorker, StateSerdes::readWorker);
+    }
+
+    static Serde<PoolState.Job> job() {
+        return serde("pool job", JOB_V1, StateSerdes::writeJob, StateSerdes::readJob);
+    }
+
+    static void writeWorker(DataOutputStream out, PoolState.Worker w) throws IOException {
+        str(out, w.workerId);
+        str(out, w.pool);
+        avro(out, WorkerCapabilities.class, w.capabilities);
+        str(out, w.status == null ? null : w.status.name());
+        str(out, w.reportedStatus);
+        out.writeLong(w.lastSeenAt);
+        out.writeInt(w.reportedFreeSlots);
+        out.writeDouble(w.load);
+        out.writeLong(w.price);
+        out.writeInt(w.ownedPartitions.size());
+        for (int p : w.ownedPartitions) {
+            out.writeInt(p);
+        }
+        out.writeLong(w.reputation);
+        out.writeDouble(w.avgLatencyMs);
+        out.writeInt(w.pending.size());
+        for (var e : w.pending.entrySet()) {
+            str(out, e.getKey());
+            out.writeLong(e.getValue());
+        }
+    }
+
+    static PoolState.Worker readWorker(DataInputStream in, int version) throws IOException {
+        PoolState.Worker w = new PoolState.Worker();
+        w.workerId = str(in);
+        w.pool = str(in);
+        w.capabilities = avro(in, WorkerCapabilities.class);
+        String status = str(in);
+        w.status = status == null ? null : PoolState.Status.valueOf(status);
+        w.reportedStatus = str(in);
+        w.lastSeenAt = in.readLong();
+        w.reportedFreeSlots = in.readInt();
+        w.load = in.readDouble();
+        w.price = in.readLong();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            w.ownedPartitions.add(in.readInt());
+        }
+        w.reputation = in.readLong();
+        w.avgLatencyMs = in.readDouble();
+        int p = in.readInt();
+        for (int i = 0; i < p; i++) {
+            w.pending.put(str(in), in.readLong());
+        }
+        return w;
+    }
+
+    static void writeJob(DataOutputStream out, PoolState.Job j) throws IOException {
+        str(out, j.jobId);
+        avro(out, JobRequested.class, j.request);
+        out.writeLong(j.escrowMicros);
+        str(out, j.pool);
+        str(out, j.status == null ? null : j.status.name());
+        out.writeLong(j.queuedAt);
+        str(out, j.queueKey);
+        out.writeInt(j.nextReplica);
+        out.writeInt(j.replicas.size());
+        for (PoolState.Replica r : j.replicas.values()) {
+            out.writeInt(r.replica);
+            out.writeInt(r.attempt);
+            str(out, r.state == null ? null : r.state.name());
+            str(out, r.workerId);
+            out.writeLong(r.assignedAt);
+            out.writeLong(r.leaseDeadline);
+            out.writeInt(r.partition);
+            out.writeLong(r.notBefore);
+            str(out, r.reason);
+            out.writeDouble(r.score);
+            str(out, r.explain);
+            out.writeLong(r.price);
+        }
+        out.writeInt(j.touched.size());
+        for (String w : j.touched) {
+            str(out, w);
+        }
+        out.writeLong(j.forgetAt);
+    }
+
+    static PoolState.Job readJob(DataInputStream in, int version) throws IOException {
+        PoolState.Job j = new PoolState.Job();
+        j.jobId = str(in);
+        j.request = avro(in, JobRequested.class);
+        j.escrowMicros = in.readLong();
+        j.pool = str(in);
+        String status = str(in);
+        j.status = status == null ? null : PoolState.JobStatus.valueOf(status);
+        j.queuedAt = in.readLong();
+        j.queueKey = str(in);
+        j.nextReplica = in.readInt();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            PoolState.Replica r = new PoolState.Replica();
+            r.replica = in.readInt();
+            r.attempt = in.readInt();
+            String state = str(in);
+            r.state = state == null ? null : PoolState.ReplicaState.valueOf(state);
+            r.workerId = str(in);
+            r.assignedAt = in.readLong();
+            r.leaseDeadline = in.readLong();
+            r.partition = in.readInt();
+            r.notBefore = in.readLong();
+            r.reason = str(in);
+            r.score = in.readDouble();
+            r.explain = str(in);
+            r.price = in.readLong();
+            j.replicas.put(r.replica, r);
+        }
+        int t = in.readInt();
+        for (int i = 0; i < t; i++) {
+            j.touched.add(str(in));
+        }
+        j.forgetAt = in.readLong();
+        return j;
+    }
+
+    // ---- primitives ---------------------------------------------------------------------
+
+    static void str(DataOutputStream out, String s) throws IOException {
+        if (s == null) {
+            out.writeInt(-1);
+            return;
+        }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    static String str(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0) {
+            return null;
+        }
+        return new String(in.readNBytes(n), StandardCharsets.UTF_8);
+    }
+
+    static <T extends SpecificRecord> void avro(DataOutputStream out, Class<T> type, T value) throws IOException {
+        if (value == null) {
+            out.writeInt(-1);
+            return;
+        }
+        byte[] b = avroSerde(type).serializer().serialize("matcher-state", value);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    static <T extends SpecificRecord> T avro(DataInputStream in, Class<T> type) throws IOException {
+        int n = in.readInt();
+        if (n < 0) {
+            return null;
+        }
+        byte[] b = in.readNBytes(n);
+        if (b.length != n) {
+            throw new IOException("truncated " + type.getSimpleName());
+        }
+        return avroSerde(type).deserializer().deserialize("matcher-state", b);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends SpecificRecord> Serde<T> avroSerde(Class<T> type) {
+        Serde<?> s = AVRO.get(type);
+        return s != null ? (Serde<T>) s : PLAIN.avroSerde(type);
+    }
+}

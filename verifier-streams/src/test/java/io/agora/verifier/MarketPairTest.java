@@ -1,0 +1,551 @@
+package io.agora.verifier;
+
+import io.agora.events.CommandType;
+import io.agora.events.EntryKind;
+import io.agora.events.Heartbeat;
+import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobRequested;
+import io.agora.events.JobSpec;
+import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Outcome;
+import io.agora.events.Posting;
+import io.agora.events.RegistrationType;
+import io.agora.events.Requirements;
+import io.agora.events.ReputationChanged;
+import io.agora.events.ResultStatus;
+import io.agora.events.Strategy;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.events.WorkerCapabilities;
+import io.agora.events.WorkerRegistration;
+import io.agora.events.WorkerStatus;
+import io.agora.matcher.Admission;
+import io.agora.matcher.MatcherApp;
+import io.agora.matcher.MatcherConfig;
+import io.agora.matcher.MatcherTopology;
+import io.agora.schemas.Accounts;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Identity;
+import io.agora.schemas.OutputHash;
+import io.agora.schemas.Pricing;
+import io.agora.schemas.Signatures;
+import io.agora.schemas.TopicSpec;
+import io.agora.schemas.Topics;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The matcher's and the verifier's topologies side by side, each in its own TopologyTestDriver,
+ * with the records one writes piped into the other for the topics of their contract:
+ * {@code agora.jobs.tasks} (matcher to verifier), {@code agora.jobs.commands} (both ways),
+ * {@code agora.ledger.entries} (verifier to matcher's admission) and
+ * {@code agora.workers.reputation} (both ways). A driver already feeds a topology's own output
+ * back into it when it also reads that topic, so only the other side's records are piped.
+ * Workers are played by the test: it signs a result for each task it chooses to answer and
+ * sends it to both apps.
+ */
+class MarketPairTest {
+    private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+    private static final long GRANT = 3_600_000;
+    private static final JobSpec SPEC = JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("echo", "hi"))
+            .setTimeoutMs(10_000).setCpus(1.0).setMemoryMb(128).build();
+
+    @TempDir
+    Path dir;
+
+    private final AgoraSerdes serdes = AgoraSerdes.plain();
+    private TopologyTestDriver matcher;
+    private TopologyTestDriver verifier;
+    private final Map<String, Identity> workers = new LinkedHashMap<>();
+    private final Map<String, List<Integer>> partitions = new HashMap<>();
+    private long seq = 1;
+    private long clock = T0.toEpochMilli();
+
+    private TestInputTopic<String, JobRequested> mRequests;
+    private TestInputTopic<String, WorkerRegistration> mRegistrations;
+    private TestInputTopic<String, Heartbeat> mHeartbeats;
+    private TestInputTopic<String, TaskResult> mResults;
+    private TestInputTopic<String, JobCommand> mCommands;
+    private TestInputTopic<String, LedgerEntry> mLedgerIn;
+    private TestInputTopic<String, ReputationChanged> mReputationIn;
+    private TestOutputTopic<String, TaskAssigned> mTasks;
+    private TestOutputTopic<String, JobCommand> mCommandsOut;
+    private TestOutputTopic<String, LedgerEntry> mLedger;
+    private TestOutputTopic<String, JobVerdict> mVerdicts;
+    private TestOutputTopic<String, ReputationChanged> mReputation;
+    private TestOutputTopic<String, JobEvent> mEvents;
+
+    private TestInputTopic<String, TaskAssigned> vTasks;
+    private TestInputTopic<String, TaskResult> vResults;
+    private TestInputTopic<String, JobCommand> vCommands;
+    private TestInputTopic<String, ReputationChanged> vReputationIn;
+    private TestOutputTopic<String, JobCommand> vCommandsOut;
+    private TestOutputTopic<String, LedgerEntry> vLedger;
+    private TestOutputTopic<String, JobVerdict> vVerdicts;
+    private TestOutputTopic<String, ReputationChanged> vReputation;
+    private TestOutputTopic<String, JobEvent> vEvents;
+
+    /** Everything written to the shared topics, in order. */
+    private final List<LedgerEntry> ledger = new ArrayList<>();
+    private final List<JobVerdict> verdicts = new ArrayList<>();
+    private final List<ReputationChanged> reputation = new ArrayList<>();
+    /** Tasks the matcher wrote, not yet seen by the verifier (held back to play races). */
+    private final List<TaskAssigned> tasksInFlight = new ArrayList<>();
+    /** Tasks the verifier has seen, for the test's workers to answer. */
+    private final List<TaskAssigned> delivered = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        matcher = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), serdes),
+                props(MatcherApp.APP_ID, Files.createDirectories(dir.resolve("m"))), T0);
+        verifier = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes),
+                props(VerifierConfig.APP_ID, Files.createDirectories(dir.resolve("v"))), T0);
+        mRequests = in(matcher, Topics.JOB_REQUESTS);
+        mRegistrations = in(matcher, Topics.REGISTRATIONS);
+        mHeartbeats = in(matcher, Topics.HEARTBEATS);
+        mResults = in(matcher, Topics.RESULTS);
+        mCommands = in(matcher, Topics.JOB_COMMANDS);
+        mLedgerIn = in(matcher, Topics.LEDGER);
+        mReputationIn = in(matcher, Topics.REPUTATION);
+        mTasks = out(matcher, Topics.TASKS);
+        mCommandsOut = out(matcher, Topics.JOB_COMMANDS);
+        mLedger = out(matcher, Topics.LEDGER);
+        mVerdicts = out(matcher, Topics.VERDICTS);
+        mReputation = out(matcher, Topics.REPUTATION);
+        mEvents = out(matcher, Topics.JOB_EVENTS);
+        vTasks = in(verifier, Topics.TASKS);
+        vResults = in(verifier, Topics.RESULTS);
+        vCommands = in(verifier, Topics.JOB_COMMANDS);
+        vReputationIn = in(verifier, Topics.REPUTATION);
+        vCommandsOut = out(verifier, Topics.JOB_COMMANDS);
+        vLedger = out(verifier, Topics.LEDGER);
+        vVerdicts = out(verifier, Topics.VERDICTS);
+        vReputation = out(verifier, Topics.REPUTATION);
+        vEvents = out(verifier, Topics.JOB_EVENTS);
+    }
+
+    @AfterEach
+    void stop() {
+        matcher.close();
+        verifier.close();
+    }
+
+    // ---- scenarios -------------------------------------------------------------------------
+
+    @Test
+    void fullJobTwoOfThreeAgreeConservesCredits() {
+        addWorkers(3);
+        submit(job("job-1", "alice", 3, 2, 3));
+        pump();
+        assertThat(delivered).extracting(TaskAssigned::getTaskId)
+                .containsExactlyInAnyOrder("job-1/0/0", "job-1/1/0", "job-1/2/0");
+        long hold = heldFor("job-1");
+        assertThat(delivered).extracting(t -> t.getTerms().getEscrowMicros()).containsOnly(hold);
+
+        answer("job-1/0/0", "A", 4_000);
+        answer("job-1/1/0", "B", 3_000);
+        pump();
+        assertThat(verdicts).isEmpty();
+        answer("job-1/2/0", "A", 6_000);
+        pump();
+
+        JobVerdict v = onlyVerdict("job-1");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getAgreeing()).hasSize(2);
+        assertThat(v.getDissenting()).hasSize(1);
+        long cost = v.getCostMicros();
+        assertThat(cost).isEqualTo(Pricing.payout(500, 1000, 4_000, 10_000, 1.0) + Pricing.payout(500, 1000, 6_000, 10_000, 1.0));
+        assertThat(v.getRefundMicros()).isEqualTo(hold - cost);
+        assertThat(ledger).extracting(LedgerEntry::getKind).containsExactly(EntryKind.STARTER_GRANT,
+                EntryKind.ESCROW_HOLD, EntryKind.PAYOUT, EntryKind.PAYOUT, EntryKind.REFUND);
+        assertConserved();
+        assertThat(balance(Accounts.client("alice"))).isEqualTo(GRANT - cost);
+        assertThat(balance(Accounts.MINT_GRANTS)).isEqualTo(-GRANT);
+        long paid = workers.keySet().stream().mapToLong(w -> balance(Accounts.worker(w))).sum();
+        assertThat(paid).isEqualTo(cost);
+        // admission read the refund back: the client may spend exactly what the ledger says it has
+        Admission.Account acc = matcher.<String, Admission.Account>getKeyValueStore("matcher-admission-accounts").get("alice");
+        assertThat(acc.availableMicros()).isEqualTo(GRANT - cost);
+    }
+
+    @Test
+    void impossibleAgreementGetsAnExtraReplicaNumberedNextFromTheMatcher() {
+        addWorkers(3);
+        submit(job("job-2", "bea", 2, 2, 3));
+        pump();
+        answer("job-2/0/0", "A", 1_000);
+        answer("job-2/1/0", "B", 1_000);
+        pump();
+        assertThat(delivered).extracting(TaskAssigned::getTaskId).contains("job-2/2/0");
+        answer("job-2/2/0", "A", 1_000);
+        pump();
+        JobVerdict v = onlyVerdict("job-2");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getAgreeing()).hasSize(2);
+        assertConserved();
+        assertThat(balance(Accounts.client("bea"))).isEqualTo(GRANT - v.getCostMicros());
+    }
+
+    @Test
+    void replicaOutOfAttemptsEndsTheJobFailedWithAFullRefundAndOnePenalty() {
+        addWorkers(1);
+        JobRequested job = job("job-3", "cid", 1, 1, 1);
+        job.setMaxAttempts(1);
+        submit(job);
+        pump();
+        String holder = delivered.get(0).getWorkerId();
+        for (int i = 0; i < 4; i++) { // heartbeats that do not list the task: the lease runs out
+            advance(5_000);
+            heartbeat(holder, List.of());
+            pump();
+        }
+        JobVerdict v = onlyVerdict("job-3");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getRefundMicros()).isEqualTo(heldFor("job-3"));
+        assertThat(reputation).extracting(ReputationChanged::getReason).containsExactly("lease expired");
+        assertThat(reputation).extracting(ReputationChanged::getDelta).containsExactly(-20);
+        assertConserved();
+        assertThat(balance(Accounts.client("cid"))).isEqualTo(GRANT);
+    }
+
+    @Test
+    void disputeOfAJobWithRoomInMaxTotalResultsRunsOnFreshWorkersAndMovesNoMoney() {
+        addWorkers(4);
+        submit(job("job-4", "dan", 2, 2, 4));
+        pump();
+        answer("job-4/0/0", "A", 1_000);
+        answer("job-4/1/0", "A", 1_000);
+        pump();
+        JobVerdict v = onlyVerdict("job-4");
+        int entries = ledger.size();
+        command("job-4", "dan", CommandType.DISPUTE, true, true);
+        pump();
+        assertThat(delivered).extracting(TaskAssigned::getTaskId).contains("job-4/2/0", "job-4/3/0");
+        answer("job-4/2/0", "A", 1_000);
+        answer("job-4/3/0", "A", 1_000);
+        pump();
+        assertThat(ledger).hasSize(entries);
+        assertConserved();
+        assertThat(balance(Accounts.client("dan"))).isEqualTo(GRANT - v.getCostMicros());
+    }
+
+    // ---- CANCEL: exactly one refund whatever the order ----------------------------------------
+
+    @Test
+    void cancelWhileQueuedMatcherFirst() {
+        submit(job("job-c1", "eve", 2, 2, 2)); // no workers: queued
+        pump();
+        command("job-c1", "eve", CommandType.CANCEL, true, false);
+        pump();
+        command("job-c1", "eve", CommandType.CANCEL, false, true);
+        pump();
+        addWorkers(2);
+        advance(2_000);
+        pump();
+        assertOneCancelRefund("job-c1", "eve");
+        assertThat(delivered).isEmpty();
+    }
+
+    @Test
+    void cancelWhileQueuedVerifierFirst() {
+        submit(job("job-c2", "fin", 2, 2, 2));
+        pump();
+        command("job-c2", "fin", CommandType.CANCEL, false, true); // remembered for an unseen job
+        pump();
+        command("job-c2", "fin", CommandType.CANCEL, true, false);
+        pump();
+        addWorkers(2);
+        advance(2_000);
+        pump();
+        assertOneCancelRefund("job-c2", "fin");
+        assertThat(delivered).isEmpty();
+    }
+
+    @Test
+    void cancelAfterAssignmentMatcherFirst() {
+        addWorkers(2);
+        submit(job("job-c3", "gil", 2, 2, 2));
+        pump();
+        command("job-c3", "gil", CommandType.CANCEL, true, false); // matcher stops placing, owns no money
+        pump();
+        assertThat(verdicts).isEmpty();
+        command("job-c3", "gil", CommandType.CANCEL, false, true);
+        pump();
+        answer("job-c3/0/0", "A", 1_000); // results after the cancel are not paid
+        pump();
+        assertOneCancelRefund("job-c3", "gil");
+    }
+
+    @Test
+    void cancelAfterAssignmentVerifierFirst() {
+        addWorkers(2);
+        submit(job("job-c4", "hal", 2, 2, 2));
+        pump();
+        command("job-c4", "hal", CommandType.CANCEL, false, true);
+        pump();
+        command("job-c4", "hal", CommandType.CANCEL, true, false);
+        pump();
+        assertOneCancelRefund("job-c4", "hal");
+    }
+
+    @Test
+    void cancelReachesTheVerifierBeforeTheFirstTaskThatTheMatcherAlreadySent() {
+        addWorkers(2);
+        submit(job("job-c5", "ivy", 2, 2, 2));
+        pumpExceptTasks(); // the matcher assigned; its tasks are still in the repartition topic
+        assertThat(tasksInFlight).hasSize(2);
+        command("job-c5", "ivy", CommandType.CANCEL, false, true); // verifier: unseen job, remembered
+        pumpExceptTasks();
+        assertThat(verdicts).isEmpty();
+        pump(); // first task arrives: the verifier applies the cancel
+        command("job-c5", "ivy", CommandType.CANCEL, true, false); // matcher: running, only stops placing
+        pump();
+        assertOneCancelRefund("job-c5", "ivy");
+    }
+
+    @Test
+    void cancelBeforeTheJobIsAdmitted() {
+        command("job-c6", "jon", CommandType.CANCEL, true, true);
+        pump();
+        addWorkers(2);
+        submit(job("job-c6", "jon", 2, 2, 2));
+        pump();
+        assertOneCancelRefund("job-c6", "jon");
+        assertThat(delivered).isEmpty();
+    }
+
+    // ---- harness ---------------------------------------------------------------------------
+
+    private static Properties props(String app, Path state) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, app);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+        return p;
+    }
+
+    private <V extends SpecificRecord> TestInputTopic<String, V> in(TopologyTestDriver d, TopicSpec<String, V> t) {
+        return d.createInputTopic(t.name(), new StringSerializer(), serdes.valueSerde(t).serializer());
+    }
+
+    private <V extends SpecificRecord> TestOutputTopic<String, V> out(TopologyTestDriver d, TopicSpec<String, V> t) {
+        return d.createOutputTopic(t.name(), new StringDeserializer(), serdes.valueSerde(t).deserializer());
+    }
+
+    private void pump() {
+        pump(true);
+    }
+
+    private void pumpExceptTasks() {
+        pump(false);
+    }
+
+    /** Moves records between the two apps until neither writes anything more. */
+    private void pump(boolean deliverTasks) {
+        for (int round = 0; round < 100; round++) {
+            boolean moved = false;
+            for (KeyValue<String, TaskAssigned> kv : mTasks.readKeyValuesToList()) {
+                tasksInFlight.add(kv.value);
+            }
+            if (deliverTasks && !tasksInFlight.isEmpty()) {
+                for (TaskAssigned t : tasksInFlight) {
+                    vTasks.pipeInput(t.getWorkerId(), t, clock);
+                    delivered.add(t);
+                }
+                tasksInFlight.clear();
+                moved = true;
+            }
+            for (KeyValue<String, JobCommand> kv : mCommandsOut.readKeyValuesToList()) {
+                vCommands.pipeInput(kv.key, kv.value, clock);
+                moved = true;
+            }
+            for (KeyValue<String, JobCommand> kv : vCommandsOut.readKeyValuesToList()) {
+                mCommands.pipeInput(kv.key, kv.value, clock);
+                moved = true;
+            }
+            ledger.addAll(mLedger.readValuesToList()); // the matcher already read its own entries back
+            for (KeyValue<String, LedgerEntry> kv : vLedger.readKeyValuesToList()) {
+                ledger.add(kv.value);
+                mLedgerIn.pipeInput(kv.key, kv.value, clock);
+                moved = true;
+            }
+            for (KeyValue<String, ReputationChanged> kv : mReputation.readKeyValuesToList()) {
+                reputation.add(kv.value);
+                vReputationIn.pipeInput(kv.key, kv.value, clock);
+                moved = true;
+            }
+            for (KeyValue<String, ReputationChanged> kv : vReputation.readKeyValuesToList()) {
+                reputation.add(kv.value);
+                mReputationIn.pipeInput(kv.key, kv.value, clock);
+                moved = true;
+            }
+            verdicts.addAll(mVerdicts.readValuesToList());
+            verdicts.addAll(vVerdicts.readValuesToList());
+            mEvents.readValuesToList();
+            vEvents.readValuesToList();
+            if (!moved) {
+                return;
+            }
+        }
+        throw new AssertionError("the two apps keep talking to each other");
+    }
+
+    private void advance(long ms) {
+        clock += ms;
+        matcher.advanceWallClockTime(Duration.ofMillis(ms));
+        verifier.advanceWallClockTime(Duration.ofMillis(ms));
+    }
+
+    private void addWorkers(int n) {
+        for (int i = 0; i < n; i++) {
+            Identity id = Identity.generate();
+            workers.put(id.workerId(), id);
+            partitions.put(id.workerId(), List.of(workers.size() - 1));
+            WorkerCapabilities caps = WorkerCapabilities.newBuilder().setArch("x86_64").setCpuCores(4).setCpuThreads(8)
+                    .setMemoryMb(8192).setPricePerCpuSecondMicros(500).setMaxConcurrent(2).setPool("public")
+                    .setRegion("eu").setTags(List.of()).setCapabilities(List.of()).setGpus(List.of())
+                    .setAccelerators(List.of()).build();
+            WorkerRegistration reg = WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
+                    .setWorkerId(id.workerId()).setType(RegistrationType.REGISTERED).setCapabilities(caps)
+                    .setSeq(seq++).setTimestamp(Instant.ofEpochMilli(clock)).setSignature(ByteBuffer.allocate(0)).build();
+            mRegistrations.pipeInput(id.workerId(), Signatures.sign(reg, id.privateKey()), clock);
+            heartbeat(id.workerId(), List.of());
+        }
+        pump();
+    }
+
+    private void heartbeat(String workerId, List<String> inFlight) {
+        Identity id = workers.get(workerId);
+        Heartbeat hb = Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString()).setWorkerId(workerId)
+                .setPool("public").setSeq(seq++).setTimestamp(Instant.ofEpochMilli(clock)).setStatus(WorkerStatus.READY)
+                .setFreeSlots(2).setLoad(0.1).setInFlightTaskIds(inFlight).setOwnedPartitions(partitions.get(workerId))
+                .setPricePerCpuSecondMicros(500).setSignature(ByteBuffer.allocate(0)).build();
+        mHeartbeats.pipeInput(workerId, Signatures.sign(hb, id.privateKey()), clock);
+    }
+
+    private JobRequested job(String jobId, String client, int n, int k, int maxTotal) {
+        return JobRequested.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId).setClientId(client)
+                .setSpec(SPEC).setRequirements(Requirements.newBuilder().setMaxPricePerCpuSecondMicros(1000).build())
+                .setRedundancy(n).setQuorum(k).setStrategy(Strategy.K_OF_N).setMaxTotalResults(maxTotal)
+                .setSubmittedAt(Instant.ofEpochMilli(clock)).build();
+    }
+
+    private void submit(JobRequested job) {
+        mRequests.pipeInput(job.getClientId(), job, clock);
+    }
+
+    private void command(String jobId, String client, CommandType type, boolean toMatcher, boolean toVerifier) {
+        JobCommand c = JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId)
+                .setClientId(client).setPool("public").setType(type).setTimestamp(Instant.ofEpochMilli(clock)).build();
+        if (toMatcher) {
+            mCommands.pipeInput(jobId, c, clock);
+        }
+        if (toVerifier) {
+            vCommands.pipeInput(jobId, c, clock);
+        }
+    }
+
+    /** The worker the task was delivered to answers it, signed, to both apps. */
+    private void answer(String taskId, String stdout, long durationMs) {
+        TaskAssigned t = delivered.stream().filter(x -> x.getTaskId().equals(taskId)).reduce((a, b) -> b)
+                .orElseThrow(() -> new AssertionError("no task " + taskId + " delivered; have " + delivered));
+        Identity w = workers.get(t.getWorkerId());
+        TaskResult r = TaskResult.newBuilder().setEventId(UUID.randomUUID().toString()).setTaskId(taskId)
+                .setJobId(t.getJobId()).setWorkerId(w.workerId()).setPool(t.getTerms().getPool())
+                .setReplica(t.getReplica()).setAttempt(t.getAttempt()).setStatus(ResultStatus.SUCCEEDED).setExitCode(0)
+                .setOutputSha256(OutputHash.of(0, stdout.getBytes(StandardCharsets.UTF_8), Map.of())).setStdout(stdout)
+                .setDurationMs(durationMs).setStartedAt(Instant.ofEpochMilli(clock))
+                .setFinishedAt(Instant.ofEpochMilli(clock + durationMs)).setSeq(seq++)
+                .setSignature(ByteBuffer.allocate(0)).build();
+        r = Signatures.sign(r, w.privateKey());
+        mResults.pipeInput(t.getJobId(), r, clock);
+        vResults.pipeInput(t.getJobId(), r, clock);
+    }
+
+    private long heldFor(String jobId) {
+        return ledger.stream().filter(e -> e.getKind() == EntryKind.ESCROW_HOLD && jobId.equals(e.getJobId()))
+                .flatMap(e -> e.getPostings().stream()).filter(p -> p.getAccountId().equals(Accounts.escrow(jobId)))
+                .mapToLong(Posting::getAmountMicros).sum();
+    }
+
+    private long balance(String account) {
+        return ledger.stream().flatMap(e -> e.getPostings().stream()).filter(p -> p.getAccountId().equals(account))
+                .mapToLong(Posting::getAmountMicros).sum();
+    }
+
+    private JobVerdict onlyVerdict(String jobId) {
+        assertThat(verdicts).extracting(JobVerdict::getJobId).containsExactly(jobId);
+        return verdicts.get(0);
+    }
+
+    /** Every transaction balanced and unique, every escrow emptied, payouts + refund = hold, no negative account. */
+    private void assertConserved() {
+        Map<String, Long> byAccount = new HashMap<>();
+        List<String> txIds = new ArrayList<>();
+        for (LedgerEntry e : ledger) {
+            txIds.add(e.getTransactionId());
+            assertThat(e.getPostings().stream().mapToLong(Posting::getAmountMicros).sum())
+                    .as("postings of %s", e.getTransactionId()).isZero();
+            e.getPostings().forEach(p -> byAccount.merge(p.getAccountId(), p.getAmountMicros(), Long::sum));
+        }
+        assertThat(txIds).as("transaction ids").doesNotHaveDuplicates();
+        byAccount.forEach((account, sum) -> {
+            if (account.startsWith("escrow:")) {
+                assertThat(sum).as(account).isZero();
+            } else if (!account.startsWith("mint:")) {
+                assertThat(sum).as(account).isNotNegative();
+            }
+        });
+        for (LedgerEntry hold : ledger) {
+            if (hold.getKind() != EntryKind.ESCROW_HOLD) {
+                continue;
+            }
+            String jobId = hold.getJobId();
+            long out = ledger.stream().filter(e -> jobId.equals(e.getJobId())
+                            && (e.getKind() == EntryKind.PAYOUT || e.getKind() == EntryKind.REFUND))
+                    .flatMap(e -> e.getPostings().stream()).filter(p -> p.getAccountId().equals(Accounts.escrow(jobId)))
+                    .mapToLong(p -> -p.getAmountMicros()).sum();
+            assertThat(out).as("payouts + refund of %s", jobId).isEqualTo(heldFor(jobId));
+        }
+    }
+
+    private void assertOneCancelRefund(String jobId, String client) {
+        List<LedgerEntry> refunds = ledger.stream().filter(e -> e.getKind() == EntryKind.REFUND).toList();
+        assertThat(refunds).as("refunds").extracting(LedgerEntry::getTransactionId).containsExactly("refund:" + jobId);
+        assertThat(ledger.stream().filter(e -> e.getKind() == EntryKind.PAYOUT)).as("payouts").isEmpty();
+        assertThat(verdicts).extracting(JobVerdict::getOutcome).containsExactly(Outcome.CANCELLED);
+        assertThat(verdicts.get(0).getRefundMicros()).isEqualTo(heldFor(jobId));
+        assertConserved();
+        assertThat(balance(Accounts.client(client))).isEqualTo(GRANT);
+        Admission.Account acc = matcher.<String, Admission.Account>getKeyValueStore("matcher-admission-accounts").get(client);
+        assertThat(acc.availableMicros()).isEqualTo(GRANT);
+    }
+}
