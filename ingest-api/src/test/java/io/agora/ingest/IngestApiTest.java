@@ -381,6 +381,7 @@ class IngestApiTest {
         produce(Topics.HEARTBEATS, workerId, Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString())
                 .setWorkerId(workerId).setPool("testpool").setSeq(2).setTimestamp(Instant.now())
                 .setStatus(WorkerStatus.READY).setFreeSlots(2).setLoad(0.1).setPricePerCpuSecondMicros(5)
+                .setOwnedPartitions(List.of(0))
                 .setSignature(ByteBuffer.wrap(new byte[64])).build());
 
         await().atMost(20, TimeUnit.SECONDS).until(() ->

@@ -11,9 +11,12 @@ import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.RateLimiter;
 import io.agora.ingest.jobs.SubmitJob;
 import io.agora.ingest.jobs.TokenBucket;
-import io.agora.ingest.market.Eligibility;
-import io.agora.ingest.market.Scoring;
+import io.agora.ingest.config.IngestSettings;
+import io.agora.ingest.market.MarketView;
+import io.agora.ingest.market.WorkerRegistry;
 import io.agora.ingest.market.WorkerState;
+import io.agora.matcher.MatcherConfig;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -105,36 +108,62 @@ class RulesTest {
         assertThat(KeyHasher.parse("agk_only")).isNull();
     }
 
-    private static WorkerState worker(String id, int cores, long mem, long price, double load, int rep, long latency) {
+    private static final long NOW = System.currentTimeMillis();
+
+    /** A registered worker whose last heartbeat was {@code silentMs} ago, owning task partition 0. */
+    private static WorkerState worker(String id, int cores, long mem, long price, double load, int rep, long silentMs) {
         WorkerCapabilities c = WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(cores).setCpuThreads(cores)
                 .setMemoryMb(mem).setPricePerCpuSecondMicros(price).setMaxConcurrent(2).build();
-        return new WorkerState(id, c, true, "READY", 1, load, price, 1, latency, 0, rep);
+        return new WorkerState(id, c, true, "READY", 1, load, price, NOW - silentMs, 0, 0, rep, List.of(0));
+    }
+
+    private static MarketView market(WorkerState... workers) {
+        WorkerRegistry registry = new WorkerRegistry() {
+            @Override
+            public List<WorkerState> all() {
+                return List.of(workers);
+            }
+        };
+        IngestSettings settings = new IngestSettings("t", 1, 1, 1, false, 30_000, 1_000);
+        return new MarketView(registry, null, settings, MatcherConfig.defaults());
     }
 
     private static final JobSpec SPEC = JobSpec.newBuilder().setImage("i").setCommand(List.of("x")).setTimeoutMs(1000).build();
     private static final Requirements REQ = Requirements.newBuilder().setMaxPricePerCpuSecondMicros(10).build();
 
     @Test
-    void scoringUsesTheMarketWeights() {
-        // perfect on every term: exact fit, free, zero latency, high trust, idle
+    void matchPreviewScoresWithTheMatchersWeights() {
+        // perfect on every term the API knows: exact fit, free, high trust, idle; result latency is
+        // unknown to the API, which the matcher scores 0.5 (0.20 * 0.5 = 0.10 short of 1)
         WorkerState w = worker("w", 1, 128, 0, 0, 10_000, 0);
-        assertThat(Scoring.DEFAULT.score(w, SPEC, REQ).value()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(market(w).match(SPEC, REQ, 1).candidates().get(0).score()).isCloseTo(0.90, Offset.offset(1e-3));
         // price at the ceiling removes exactly the 0.20 price weight
         WorkerState dear = worker("w", 1, 128, 10, 0, 10_000, 0);
-        assertThat(Scoring.DEFAULT.score(dear, SPEC, REQ).value()).isCloseTo(0.80, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(market(dear).match(SPEC, REQ, 1).candidates().get(0).score()).isCloseTo(0.70, Offset.offset(1e-3));
         // a cheaper, snugger worker ranks first
-        WorkerState big = worker("big", 64, 262_144, 5, 0.5, 0, 100);
-        WorkerState snug = worker("snug", 1, 256, 2, 0.5, 0, 100);
-        assertThat(Scoring.DEFAULT.score(snug, SPEC, REQ).value()).isGreaterThan(Scoring.DEFAULT.score(big, SPEC, REQ).value());
-        assertThat(Scoring.DEFAULT.score(snug, SPEC, REQ).explain()).contains("cap=0.40*");
+        WorkerState big = worker("big", 64, 262_144, 5, 0.5, 0, 0);
+        WorkerState snug = worker("snug", 1, 256, 2, 0.5, 0, 0);
+        MarketView.MatchPreview p = market(big, snug).match(SPEC, REQ, 2);
+        assertThat(p.candidates()).extracting(MarketView.Candidate::workerId).containsExactly("snug", "big");
+        assertThat(p.candidates().get(0).explain()).contains("cap=");
+        assertThat(p.eligible()).isEqualTo(2);
     }
 
     @Test
-    void eligibilityExplainsExclusions() {
-        assertThat(Eligibility.reasons(worker("w", 4, 4096, 5, 0, 0, 0), SPEC, REQ, true)).isEmpty();
-        assertThat(Eligibility.reasons(worker("w", 4, 4096, 50, 0, 0, 0), SPEC, REQ, false))
-                .anyMatch(r -> r.startsWith("price")).contains("offline");
+    void matchPreviewExplainsExclusionsWithTheMatchersReasons() {
+        WorkerState ok = worker("ok", 4, 4096, 5, 0, 0, 0);
+        WorkerState dear = worker("dear", 4, 4096, 50, 0, 0, 0);
+        WorkerState silent = worker("silent", 4, 4096, 5, 0, 0, 60_000);
+        MarketView.MatchPreview p = market(ok, dear, silent).match(SPEC, REQ, 5);
+        assertThat(p.candidates()).extracting(MarketView.Candidate::workerId).containsExactly("ok");
+        assertThat(p.excluded()).extracting(MarketView.Excluded::workerId, MarketView.Excluded::reasons)
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("dear", "price 50 above max 10"),
+                        org.assertj.core.groups.Tuple.tuple("silent", "offline"));
         Requirements gpu = Requirements.newBuilder(REQ).setMinGpuCount(1).build();
-        assertThat(Eligibility.reasons(worker("w", 4, 4096, 5, 0, 0, 0), SPEC, gpu, true)).contains("gpus");
+        assertThat(market(ok).match(SPEC, gpu, 5).excluded()).extracting(MarketView.Excluded::reasons)
+                .containsExactly("no matching gpu");
+        WorkerState noPartition = new WorkerState("np", ok.capabilities(), true, "READY", 1, 0, 5, NOW, 0, 0, 0, List.of());
+        assertThat(market(noPartition).match(SPEC, REQ, 5).excluded()).extracting(MarketView.Excluded::reasons)
+                .containsExactly("owns no task partition");
     }
 }

@@ -23,7 +23,11 @@ public final class MatchPreview {
     }
 
     public static Preview of(JobRequested job, Iterable<WorkerView> workers, Set<String> allowlist, Scoring.Weights weights) {
-        MatchRequest req = MatchRequest.of(job, job.getRedundancy(), Set.of(), allowlist);
+        return of(MatchRequest.of(job, job.getRedundancy(), Set.of(), allowlist), workers, weights);
+    }
+
+    /** The best {@code req.count()} workers for the request; placeable when that many are eligible. */
+    public static Preview of(MatchRequest req, Iterable<WorkerView> workers, Scoring.Weights weights) {
         List<Matching.Choice> chosen = Matching.best(req, workers, weights);
         List<Excluded> excluded = new ArrayList<>();
         for (WorkerView w : workers) {
@@ -32,6 +36,6 @@ public final class MatchPreview {
                 excluded.add(new Excluded(w.workerId(), why));
             }
         }
-        return new Preview(chosen, excluded, chosen.size() >= job.getRedundancy());
+        return new Preview(chosen, excluded, chosen.size() >= req.count());
     }
 }

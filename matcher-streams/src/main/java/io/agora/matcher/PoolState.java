@@ -40,7 +40,7 @@ final class PoolState {
         LinkedHashMap<String, Long> pending = new LinkedHashMap<>();
 
         boolean matchable() {
-            return status == Status.ONLINE && !"DRAINING".equals(reportedStatus) && !"DEGRADED".equals(reportedStatus);
+            return status == Status.ONLINE && WorkerView.acceptsWork(reportedStatus);
         }
 
         WorkerView view() {

@@ -27,4 +27,9 @@ public record WorkerView(String workerId,
     public WorkerView {
         ownedPartitions = List.copyOf(ownedPartitions);
     }
+
+    /** Whether a worker whose latest heartbeat reported this status takes new work (null: no heartbeat yet). */
+    public static boolean acceptsWork(String heartbeatStatus) {
+        return !"DRAINING".equals(heartbeatStatus) && !"DEGRADED".equals(heartbeatStatus);
+    }
 }

@@ -3,27 +3,36 @@ package io.agora.ingest.market;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.ingest.config.IngestSettings;
+import io.agora.matcher.Eligibility;
+import io.agora.matcher.MatchRequest;
+import io.agora.matcher.MatcherConfig;
+import io.agora.matcher.Matching;
+import io.agora.matcher.Scoring;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;
 
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
-/** Workers, pool health and the match preview, from the in-memory registry and the read model. */
+/**
+ * Workers, pool health and the match preview, from the in-memory registry and the read model. The
+ * preview applies the matcher's own rules ({@link Eligibility}, {@link Scoring}, {@link Matching})
+ * with the matcher's weights and allowlists, so it shows what the matcher would decide now.
+ */
 @Singleton
 public class MarketView {
     private final WorkerRegistry registry;
     private final ReadModel readModel;
     private final long offlineAfterMs;
-    private final Scoring scoring = Scoring.DEFAULT;
+    private final MatcherConfig matcher;
 
-    public MarketView(WorkerRegistry registry, ReadModel readModel, IngestSettings settings) {
+    public MarketView(WorkerRegistry registry, ReadModel readModel, IngestSettings settings, MatcherConfig matcher) {
         this.registry = registry;
         this.readModel = readModel;
         this.offlineAfterMs = settings.workerOfflineAfterMs();
+        this.matcher = matcher;
     }
 
     public List<WorkerView> workers(@Nullable String pool, @Nullable String region, @Nullable String status) {
@@ -70,30 +79,32 @@ public class MarketView {
                 active == 0 ? null : (double) latency / active, reliability);
     }
 
-    /** The best k eligible workers for a job, best first, with the reasons of those left out. */
+    /** The best k eligible workers for a job, best first, with the reason each other worker is left out. */
     public MatchPreview match(JobSpec spec, Requirements r, int topK) {
         long now = System.currentTimeMillis();
-        List<Candidate> eligible = new ArrayList<>();
-        List<Excluded> excluded = new ArrayList<>();
-        for (WorkerState w : registry.all()) {
-            if (!w.registered()) {
-                continue;
-            }
-            List<String> reasons = new ArrayList<>(Eligibility.reasons(w, spec, r, w.online(now, offlineAfterMs)));
-            if (reasons.isEmpty()) {
-                Scoring.Score s = scoring.score(w, spec, r);
-                long price = Math.min(w.pricePerCpuSecondMicros() > 0 ? w.pricePerCpuSecondMicros()
-                        : w.capabilities().getPricePerCpuSecondMicros(), r.getMaxPricePerCpuSecondMicros());
-                long waitMs = w.freeSlots() > 0 ? 0 : spec.getTimeoutMs() / 2;
-                eligible.add(new Candidate(w.workerId(), Math.round(s.value() * 10000) / 10000.0, price, waitMs,
-                        w.freeSlots(), w.region(), s.explain()));
-            } else {
-                excluded.add(new Excluded(w.workerId(), String.join("; ", reasons)));
-            }
-        }
-        eligible.sort(Comparator.comparingDouble(Candidate::score).reversed().thenComparing(Candidate::workerId));
-        return new MatchPreview(r.getPool(), eligible.size(), eligible.stream().limit(Math.max(1, topK)).toList(),
-                excluded);
+        List<io.agora.matcher.WorkerView> workers = registry.all().stream().filter(WorkerState::registered)
+                .map(w -> matcherView(w, now)).toList();
+        MatchRequest req = new MatchRequest(spec, r, Math.max(1, topK), Set.of(), matcher.allowlist(r.getPool()));
+        io.agora.matcher.MatchPreview.Preview preview = io.agora.matcher.MatchPreview.of(req, workers, matcher.weights());
+        // a candidate has a free slot now (the matcher places only there), hence no estimated wait
+        List<Candidate> candidates = preview.chosen().stream().map(c -> new Candidate(c.worker().workerId(),
+                Math.round(c.score() * 10000) / 10000.0,
+                Math.min(c.worker().pricePerCpuSecondMicros(), r.getMaxPricePerCpuSecondMicros()), 0,
+                c.worker().freeSlots(), c.worker().capabilities().getRegion(), c.explain())).toList();
+        List<Excluded> excluded = preview.excluded().stream().map(e -> new Excluded(e.workerId(), e.reason())).toList();
+        return new MatchPreview(r.getPool(), workers.size() - excluded.size(), candidates, excluded);
+    }
+
+    /**
+     * The matcher's view of a worker from what the API has read. Result latency is not observed
+     * here, so it is unknown (the matcher's neutral term) rather than the heartbeat delivery delay.
+     */
+    private io.agora.matcher.WorkerView matcherView(WorkerState w, long now) {
+        long price = w.pricePerCpuSecondMicros() > 0 ? w.pricePerCpuSecondMicros()
+                : w.capabilities().getPricePerCpuSecondMicros();
+        boolean online = w.online(now, offlineAfterMs) && io.agora.matcher.WorkerView.acceptsWork(w.heartbeatStatus());
+        return new io.agora.matcher.WorkerView(w.workerId(), w.pool(), online, w.capabilities(), price, w.freeSlots(),
+                w.reputation(), w.ownedPartitions(), w.load(), -1);
     }
 
     private Map<String, Integer> safeReputations() {

@@ -24,11 +24,11 @@ public class WorkerRegistry {
             boolean registered = r.getType() == RegistrationType.REGISTERED;
             if (w == null) {
                 return new WorkerState(id, r.getCapabilities(), registered, null, 0, 0,
-                        r.getCapabilities() == null ? 0 : r.getCapabilities().getPricePerCpuSecondMicros(), 0, 0, 0, 0);
+                        r.getCapabilities() == null ? 0 : r.getCapabilities().getPricePerCpuSecondMicros(), 0, 0, 0, 0, List.of());
             }
             return new WorkerState(id, r.getCapabilities() != null ? r.getCapabilities() : w.capabilities(), registered,
                     w.heartbeatStatus(), w.freeSlots(), w.load(), w.pricePerCpuSecondMicros(), w.lastHeartbeatMs(),
-                    w.latencyMs(), w.inFlight(), w.reputation());
+                    w.latencyMs(), w.inFlight(), w.reputation(), w.ownedPartitions());
         });
     }
 
@@ -41,15 +41,16 @@ public class WorkerRegistry {
             }
             return new WorkerState(id, w == null ? null : w.capabilities(), w == null || w.registered(),
                     h.getStatus().name(), h.getFreeSlots(), h.getLoad(), h.getPricePerCpuSecondMicros(), hbMs,
-                    latency, h.getInFlightTaskIds().size(), w == null ? 0 : w.reputation());
+                    latency, h.getInFlightTaskIds().size(), w == null ? 0 : w.reputation(), h.getOwnedPartitions());
         });
     }
 
     public void apply(ReputationChanged r) {
         workers.compute(r.getWorkerId(), (id, w) -> w == null
-                ? new WorkerState(id, null, false, null, 0, 0, 0, 0, 0, 0, r.getDelta())
+                ? new WorkerState(id, null, false, null, 0, 0, 0, 0, 0, 0, r.getDelta(), List.of())
                 : new WorkerState(id, w.capabilities(), w.registered(), w.heartbeatStatus(), w.freeSlots(), w.load(),
-                w.pricePerCpuSecondMicros(), w.lastHeartbeatMs(), w.latencyMs(), w.inFlight(), w.reputation() + r.getDelta()));
+                w.pricePerCpuSecondMicros(), w.lastHeartbeatMs(), w.latencyMs(), w.inFlight(), w.reputation() + r.getDelta(),
+                w.ownedPartitions()));
     }
 
     /** Workers that have registered at least once (reputation-only entries are left out). */

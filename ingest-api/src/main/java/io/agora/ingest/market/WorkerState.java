@@ -2,7 +2,13 @@ package io.agora.ingest.market;
 
 import io.agora.events.WorkerCapabilities;
 
-/** What the API knows about one worker, from its registration, last heartbeat and reputation moves. */
+import java.util.List;
+
+/**
+ * What the API knows about one worker, from its registration, last heartbeat and reputation moves.
+ *
+ * @param ownedPartitions task partitions of the last heartbeat: the matcher places work only on a worker that owns one
+ */
 public record WorkerState(String workerId,
                           WorkerCapabilities capabilities,
                           boolean registered,
@@ -13,7 +19,12 @@ public record WorkerState(String workerId,
                           long lastHeartbeatMs,
                           long latencyMs,
                           int inFlight,
-                          int reputation) {
+                          int reputation,
+                          List<Integer> ownedPartitions) {
+
+    public WorkerState {
+        ownedPartitions = ownedPartitions == null ? List.of() : List.copyOf(ownedPartitions);
+    }
 
     public String pool() {
         return capabilities == null ? "public" : capabilities.getPool();
