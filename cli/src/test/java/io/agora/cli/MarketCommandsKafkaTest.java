@@ -13,7 +13,7 @@ import io.agora.schemas.Accounts;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
 import io.agora.schemas.Signatures;
-import io.agora.schemas.TopicSetup;
+import io.agora.schemas.testing.KafkaTestCluster;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -22,8 +22,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,7 +48,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MarketCommandsKafkaTest {
     private static final AgoraSerdes SERDES = AgoraSerdes.plain();
     private static final String LIVE = "agora_live";
-    private static KafkaClusterTestKit kafka;
+    private static KafkaTestCluster kafka;
     private static EmbeddedPostgres pg;
     private static PGSimpleDataSource ds;
     private static final Identity ALICE = Identity.generate();
@@ -60,17 +58,7 @@ class MarketCommandsKafkaTest {
 
     @BeforeAll
     static void start() throws Exception {
-        kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .build();
-        kafka.format();
-        kafka.startup();
-        kafka.waitForReadyBrokers();
-        TopicSetup.ensure(kafka.bootstrapServers(), (short) 1);
+        kafka = KafkaTestCluster.start();
         pg = EmbeddedPostgres.builder().setServerConfig("fsync", "off").start();
         ds = new PGSimpleDataSource();
         ds.setURL(jdbcUrl());

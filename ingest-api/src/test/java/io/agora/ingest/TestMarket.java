@@ -1,9 +1,7 @@
 package io.agora.ingest;
 
-import io.agora.schemas.TopicSetup;
+import io.agora.schemas.testing.KafkaTestCluster;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +14,7 @@ import java.util.Map;
 final class TestMarket {
     private static TestMarket instance;
     final EmbeddedPostgres postgres;
-    final KafkaClusterTestKit kafka;
+    final KafkaTestCluster kafka;
 
     private TestMarket() throws Exception {
         postgres = EmbeddedPostgres.builder().start();
@@ -24,17 +22,7 @@ final class TestMarket {
              InputStream in = TestMarket.class.getResourceAsStream("/agora-readmodel.sql")) {
             st.execute(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
-        kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .build();
-        kafka.format();
-        kafka.startup();
-        kafka.waitForReadyBrokers();
-        TopicSetup.ensure(kafka.bootstrapServers(), (short) 1);
+        kafka = KafkaTestCluster.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 kafka.close();

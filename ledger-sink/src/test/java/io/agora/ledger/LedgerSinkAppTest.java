@@ -2,7 +2,7 @@ package io.agora.ledger;
 
 import io.agora.events.ReputationChanged;
 import io.agora.schemas.AgoraSerdes;
-import io.agora.schemas.TopicSetup;
+import io.agora.schemas.testing.KafkaTestCluster;
 import io.agora.schemas.Topics;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.http.client.HttpClient;
@@ -14,8 +14,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -45,16 +43,7 @@ class LedgerSinkAppTest {
             port = s.getLocalPort();
         }
         EmbeddedPostgres pg = startPg(port);
-        try (KafkaClusterTestKit kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .build()) {
-            kafka.format();
-            kafka.startup();
-            kafka.waitForReadyBrokers();
-            TopicSetup.ensure(kafka.bootstrapServers(), (short) 1);
-
+        try (KafkaTestCluster kafka = KafkaTestCluster.start()) {
             String jdbcUrl = "jdbc:postgresql://localhost:" + port + "/postgres";
             try (EmbeddedServer server = ApplicationContext.run(EmbeddedServer.class, Map.of(
                     "micronaut.server.port", -1,
@@ -111,7 +100,7 @@ class LedgerSinkAppTest {
         return Events.reputation(worker, delta);
     }
 
-    private static void send(KafkaClusterTestKit kafka, ReputationChanged r) {
+    private static void send(KafkaTestCluster kafka, ReputationChanged r) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {

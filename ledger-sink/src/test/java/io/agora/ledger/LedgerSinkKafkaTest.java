@@ -8,7 +8,7 @@ import io.agora.events.ReputationChanged;
 import io.agora.events.JobEvent;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
-import io.agora.schemas.TopicSetup;
+import io.agora.schemas.testing.KafkaTestCluster;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -21,8 +21,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,22 +43,12 @@ import static org.awaitility.Awaitility.await;
 
 /** The sink against a real (in-JVM) Kafka broker and a real PostgreSQL. */
 class LedgerSinkKafkaTest {
-    private static KafkaClusterTestKit kafka;
+    private static KafkaTestCluster kafka;
     private static final AgoraSerdes SERDES = AgoraSerdes.plain();
 
     @BeforeAll
     static void startBroker() throws Exception {
-        kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .build();
-        kafka.format();
-        kafka.startup();
-        kafka.waitForReadyBrokers();
-        TopicSetup.ensure(kafka.bootstrapServers(), (short) 1);
+        kafka = KafkaTestCluster.start();
     }
 
     @AfterAll

@@ -11,7 +11,7 @@ import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.OutputHash;
-import io.agora.schemas.TopicSetup;
+import io.agora.schemas.testing.KafkaTestCluster;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -23,8 +23,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +51,7 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(90)
 class WorkerKafkaTest {
-    static KafkaClusterTestKit kafka;
+    static KafkaTestCluster kafka;
     @TempDir
     static Path state;
     final AgoraSerdes serdes = AgoraSerdes.plain();
@@ -62,17 +60,7 @@ class WorkerKafkaTest {
     static void broker() throws Exception {
         Path script = Path.of(WorkerKafkaTest.class.getResource("/build-test-image.sh").toURI());
         assertThat(new ProcessBuilder("sh", script.toString(), Tasks.IMAGE).inheritIO().start().waitFor()).isZero();
-        kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .build();
-        kafka.format();
-        kafka.startup();
-        kafka.waitForReadyBrokers();
-        TopicSetup.ensure(kafka.bootstrapServers(), (short) 1);
+        kafka = KafkaTestCluster.start();
     }
 
     @AfterAll
