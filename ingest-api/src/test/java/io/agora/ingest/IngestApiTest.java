@@ -340,7 +340,8 @@ class IngestApiTest {
         sql("INSERT INTO agora.accounts VALUES (?, 1000), (?, 0)", "client:" + clientId, "escrow:" + jobId);
         sql("INSERT INTO agora.ledger_transactions VALUES (?, ?, ?, 'PAYOUT', ?, 'pay', now())",
                 "payout:" + jobId + ":w1", UUID.randomUUID().toString(), clientId, jobId);
-        sql("INSERT INTO agora.ledger_postings VALUES (?, ?, -40), (?, 'worker:w1-" + clientId + "', 40)",
+        sql("INSERT INTO agora.ledger_postings (transaction_id, posting_no, account_id, amount_micros)"
+                        + " VALUES (?, 0, ?, -40), (?, 1, 'worker:w1-" + clientId + "', 40)",
                 "payout:" + jobId + ":w1", "escrow:" + jobId, "payout:" + jobId + ":w1");
 
         Map<String, Object> job = map(call("GET", "/api/v1/jobs/" + jobId, key, null));

@@ -2,11 +2,9 @@ package io.agora.ingest;
 
 import io.agora.schemas.testing.KafkaTestCluster;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.flywaydb.core.Flyway;
 
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -18,10 +16,11 @@ final class TestMarket {
 
     private TestMarket() throws Exception {
         postgres = EmbeddedPostgres.builder().start();
-        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement st = c.createStatement();
-             InputStream in = TestMarket.class.getResourceAsStream("/agora-readmodel.sql")) {
-            st.execute(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        }
+        // the writer's real schema: ledger-sink's migration, run as the sink runs it (LedgerSchema)
+        Flyway.configure().dataSource(postgres.getPostgresDatabase())
+                .schemas("agora").defaultSchema("agora").createSchemas(true)
+                .locations("classpath:ledger-sink/db/migration")
+                .load().migrate();
         kafka = KafkaTestCluster.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
