@@ -59,9 +59,9 @@ final class LiveMarket {
             Runtime.getRuntime().addShutdownHook(new Thread(market::close, "market-down"));
             market.startCore();
             for (int i = 1; i <= 4; i++) {
-                market.startWorker(HONEST + i, "docker", Map.of());
+                market.startWorker(HONEST + i, "docker", Map.of("AGORA_WORKER_TAGS", "honest"));
             }
-            market.startWorker(LIAR, "wrong", Map.of());
+            market.startWorker(LIAR, "wrong", Map.of("AGORA_WORKER_TAGS", "liar"));
             market.awaitApi(Duration.ofMinutes(3));
             shared = new LiveMarket(stack, market, work);
             shared.awaitWorkersOnline(5);
@@ -91,13 +91,38 @@ final class LiveMarket {
     }
 
     static String job(String command, int n, int k, long timeoutMs) {
-        return MarketClient.json(Map.of(
+        return job(command, n, k, timeoutMs, Map.of());
+    }
+
+    /** A job running {@code sh -c command}; {@code extra} adds or overrides fields (e.g. requirements). */
+    static String job(String command, int n, int k, long timeoutMs, Map<String, Object> extra) {
+        Map<String, Object> j = new java.util.LinkedHashMap<>(Map.of(
                 "image", "agora/busybox:1",
                 "command", List.of("sh", "-c", command),
                 "redundancy", n,
                 "quorum", k,
                 "maxPricePerCpuSecondMicros", 1000,
                 "timeoutMs", timeoutMs));
+        j.putAll(extra);
+        return MarketClient.json(j);
+    }
+
+    /** Only workers tagged honest (w1..w4). */
+    static Map<String, Object> honestOnly() {
+        return Map.of("requirements", Map.of("tagsAll", List.of("honest")));
+    }
+
+    String nameOf(String workerId) {
+        for (String n : List.of(HONEST + 1, HONEST + 2, HONEST + 3, HONEST + 4, LIAR)) {
+            if (workerId(n).equals(workerId)) {
+                return n;
+            }
+        }
+        throw new IllegalArgumentException("unknown worker " + workerId);
+    }
+
+    long reputation(String workerId) throws SQLException {
+        return scalar("select coalesce(sum(delta),0) from agora.reputation_events where worker_id = ?", workerId);
     }
 
     String submit(String key, String json) {

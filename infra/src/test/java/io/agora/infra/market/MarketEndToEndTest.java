@@ -3,8 +3,27 @@ package io.agora.infra.market;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.awaitility.Awaitility.await;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -73,5 +92,73 @@ class MarketEndToEndTest {
         MarketClient.Answer notJson = live.client.submit(key, "{not json");
         assertThat(notJson.status()).isEqualTo(400);
         assertThat(live.client.submit(null, LiveMarket.job("true", 1, 1, 5000)).status()).isEqualTo(401);
+    }
+
+    @Test
+    void aCancelledJobIsRefundedInFullAndOnlyOnce() throws Exception {
+        String key = live.apiKey("e2e-cancel");
+        String jobId = live.submit(key, LiveMarket.job("sleep 25; echo too late", 3, 2, 60_000));
+        await("job running").atMost(Duration.ofSeconds(60)).until(() ->
+                live.scalar("select count(*) from agora.job_events where job_id = ? and type = 'ASSIGNED'", jobId) >= 3);
+
+        assertThat(live.client.cancel(key, jobId).status()).isEqualTo(202);
+        assertThat(live.client.cancel(key, jobId).status()).as("cancel is idempotent").isEqualTo(202);
+
+        MarketClient.Answer job = live.awaitTerminal(key, jobId, Duration.ofMinutes(1));
+        assertThat(job.text("status")).isEqualTo("CANCELLED");
+        assertThat(job.body().get("costMicros").asLong()).isZero();
+        assertThat(live.scalar("select count(*) from agora.ledger_transactions where job_id = ? and kind = 'REFUND'", jobId))
+                .isEqualTo(1);
+        assertThat(live.scalar("select balance_micros from agora.accounts where account_id = ?", "escrow:" + jobId)).isZero();
+        MarketClient.Answer account = live.client.account(key, "e2e-cancel");
+        assertThat(account.body().get("balanceMicros").asLong())
+                .as("starter grant untouched").isEqualTo(live.scalar(
+                        "select amount_micros from agora.ledger_postings where transaction_id = 'grant:e2e-cancel' and account_id = 'client:e2e-cancel'"));
+        live.assertLedgerInvariants();
+    }
+
+    @Test
+    void recordsThatCannotBeReadGoToTheDlqWithTheReasonAndTheMarketKeepsWorking() throws Exception {
+        byte[] garbage = "this is not an avro record".getBytes(StandardCharsets.UTF_8);
+        Set<String> expected = new HashSet<>();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, live.stack.bootstrap(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName()))) {
+            for (String topic : List.of(Topics.JOB_REQUESTS.name(), Topics.RESULTS.name(), Topics.LEDGER.name())) {
+                RecordMetadata md = producer.send(new ProducerRecord<>(topic, "dlq-probe".getBytes(), garbage)).get();
+                expected.add(topic + "-" + md.partition() + "@" + md.offset());
+            }
+        }
+
+        Set<String> dead = new HashSet<>();
+        List<String> reasons = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, live.stack.bootstrap(),
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName()))) {
+            TopicPartition dlq = new TopicPartition(Topics.DLQ.name(), 0);
+            c.assign(List.of(dlq));
+            c.seekToBeginning(List.of(dlq));
+            await("dead letters").atMost(Duration.ofSeconds(60)).until(() -> {
+                c.poll(Duration.ofMillis(500)).forEach(r -> {
+                    dead.add(DeadLetters.header(r.headers(), DeadLetters.H_TOPIC) + "-"
+                            + DeadLetters.header(r.headers(), DeadLetters.H_PARTITION) + "@"
+                            + DeadLetters.header(r.headers(), DeadLetters.H_OFFSET));
+                    reasons.add(DeadLetters.header(r.headers(), DeadLetters.H_APP) + ": "
+                            + DeadLetters.header(r.headers(), DeadLetters.H_REASON));
+                    assertThat(r.value()).isEqualTo(garbage);
+                });
+                return dead.containsAll(expected);
+            });
+        }
+        assertThat(reasons).allSatisfy(r -> assertThat(r).isNotBlank());
+
+        String key = live.apiKey("e2e-after-dlq");
+        String jobId = live.submit(key, LiveMarket.job("echo still here", 3, 2, 20_000));
+        assertThat(live.awaitTerminal(key, jobId, Duration.ofMinutes(2)).text("status")).isEqualTo("COMPLETED");
+        assertThat(live.market.service("matcher").alive()).isTrue();
+        assertThat(live.market.service("verifier").alive()).isTrue();
+        assertThat(live.market.service("ledger-sink").alive()).isTrue();
     }
 }
