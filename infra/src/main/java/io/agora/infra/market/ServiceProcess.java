@@ -36,10 +36,10 @@ public final class ServiceProcess {
             return this;
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx384m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.agora.events",
-                "-cp", classpath, mainClass));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(jvmOptions());
+        cmd.addAll(List.of("-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.agora.events", "-cp", classpath, mainClass));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().putAll(env);
@@ -53,6 +53,22 @@ public final class ServiceProcess {
         }
         return this;
     }
+
+    /**
+     * Heap, GC and JIT options of the service JVMs: small heaps and C1 only (fast start, what tests
+     * want); the system property {@value #JVM_OPTS_PROPERTY} (space separated) replaces them, e.g.
+     * for a benchmark with the full JIT.
+     */
+    public static List<String> jvmOptions() {
+        String opts = System.getProperty(JVM_OPTS_PROPERTY);
+        if (opts != null && !opts.isBlank()) {
+            return List.of(opts.trim().split("\\s+"));
+        }
+        return List.of("-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+    }
+
+    /** System property overriding {@link #jvmOptions()}. */
+    public static final String JVM_OPTS_PROPERTY = "agora.market.jvmOpts";
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed. */
     public synchronized void kill() {
@@ -84,6 +100,11 @@ public final class ServiceProcess {
 
     public synchronized boolean alive() {
         return process != null && process.isAlive();
+    }
+
+    /** The OS process id of the running JVM, or -1 when it was never started. */
+    public synchronized long pid() {
+        return process == null ? -1 : process.pid();
     }
 
     public String name() {

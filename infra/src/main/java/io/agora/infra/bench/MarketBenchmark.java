@@ -1,0 +1,630 @@
+package io.agora.infra.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.agora.events.JobVerdict;
+import io.agora.infra.LocalStack;
+import io.agora.infra.market.Market;
+import io.agora.infra.market.MarketClient;
+import io.agora.infra.market.ServiceProcess;
+import io.agora.infra.market.StackEndpoints;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * End-to-end market benchmark: the five services and W simulated workers as separate JVMs
+ * ({@link Market}) on a real stack, N jobs submitted over HTTP by C concurrent submitters, each
+ * job's submit→verdict latency measured by reading {@code agora.jobs.verdicts} directly
+ * (read_committed) and matching job ids to submit timestamps.
+ *
+ * <p>Run through {@code infra/bin/agora bench [options]}; options:
+ * <pre>
+ *   --jobs N            measured jobs (500)
+ *   --concurrency C     concurrent HTTP submitters (8)
+ *   --workers W         simulated workers (4)
+ *   --max-concurrent M  AGORA_WORKER_MAX_CONCURRENT of each worker (8)
+ *   --redundancy n      replicas per job (3)
+ *   --quorum k          agreeing results needed, strategy k-of-n (2)
+ *   --warmup J          warm-up jobs, not measured (20)
+ *   --rate R            submissions per second over all submitters, 0 = as fast as possible (0)
+ *   --task-ms T         AGORA_WORKER_SIMULATED_TASK_MS: simulated run time of a task (0)
+ *   --timeout S         seconds a job may take to reach its verdict after the last submission (120)
+ *   --jvm-opts "..."    JVM options of every service (default: ServiceProcess.jvmOptions(), i.e. the
+ *                       tests' small heaps and C1 only; e.g. "-Xmx384m -XX:+UseSerialGC" for the full JIT)
+ *   --reuse             run on the dev stack (default AGORA_HOME, ports, or the AGORA_* overrides)
+ *                       instead of an isolated one; it is started if needed and never stopped
+ *   --keep-stack        leave the isolated bench stack running (the next run reuses it)
+ * </pre>
+ * The isolated stack lives in {@code infra/target/bench-stack} (Kafka 29092/29093, registry 28081,
+ * PostgreSQL 25433), apart from the test stack, so a benchmark never stops a test's broker.
+ * Exits 1 when any job did not reach a verdict within the timeout (or could not be submitted).
+ */
+public final class MarketBenchmark {
+    static final int BENCH_KAFKA_PORT = 29092;
+    static final int BENCH_CONTROLLER_PORT = 29093;
+    static final int BENCH_REGISTRY_PORT = 28081;
+    static final int BENCH_PG_PORT = 25433;
+    static final long MAX_PRICE = 1000;
+    static final long TIMEOUT_MS = 10_000;
+
+    record Options(int jobs, int concurrency, int workers, int maxConcurrent, int redundancy, int quorum, int warmup,
+                   double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts) {
+        static Options parse(String[] args) {
+            Map<String, String> v = new LinkedHashMap<>();
+            Set<String> flags = Set.of("--reuse", "--keep-stack");
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("-h") || a.equals("--help")) {
+                    throw new IllegalArgumentException("help");
+                }
+                if (flags.contains(a)) {
+                    v.put(a, "true");
+                } else if (a.startsWith("--") && a.contains("=")) {
+                    v.put(a.substring(0, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+                } else if (a.startsWith("--") && i + 1 < args.length) {
+                    v.put(a, args[++i]);
+                } else {
+                    throw new IllegalArgumentException("unexpected argument " + a);
+                }
+            }
+            Set<String> known = Set.of("--jobs", "--concurrency", "--workers", "--max-concurrent", "--redundancy",
+                    "--quorum", "--warmup", "--rate", "--task-ms", "--timeout", "--reuse", "--keep-stack", "--jvm-opts");
+            for (String k : v.keySet()) {
+                if (!known.contains(k)) {
+                    throw new IllegalArgumentException("unknown option " + k);
+                }
+            }
+            Options o = new Options(i(v, "--jobs", 500), i(v, "--concurrency", 8), i(v, "--workers", 4),
+                    i(v, "--max-concurrent", 8), i(v, "--redundancy", 3), i(v, "--quorum", 2), i(v, "--warmup", 20),
+                    Double.parseDouble(v.getOrDefault("--rate", "0")), i(v, "--task-ms", 0), i(v, "--timeout", 120),
+                    v.containsKey("--reuse"), v.containsKey("--keep-stack"), v.get("--jvm-opts"));
+            if (o.jobs < 1 || o.concurrency < 1 || o.workers < 1 || o.maxConcurrent < 1 || o.warmup < 0) {
+                throw new IllegalArgumentException("--jobs, --concurrency, --workers, --max-concurrent must be >= 1");
+            }
+            if (o.redundancy < 1 || o.quorum < 1 || o.quorum > o.redundancy) {
+                throw new IllegalArgumentException("need 1 <= quorum <= redundancy");
+            }
+            if (o.redundancy > o.workers) {
+                throw new IllegalArgumentException("redundancy " + o.redundancy + " needs at least as many workers");
+            }
+            return o;
+        }
+
+        private static int i(Map<String, String> v, String k, int def) {
+            return v.containsKey(k) ? Integer.parseInt(v.get(k)) : def;
+        }
+    }
+
+    /** Submission of one job: when the HTTP call started and how long it took; jobId null when refused. */
+    record Submission(int index, String jobId, long startNanos, long httpNanos, int status, String error) {
+    }
+
+    /** A verdict as seen by the benchmark's consumer. */
+    record Seen(long atNanos, String outcome, String reason) {
+    }
+
+    private final Options o;
+    private final String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    private final Map<String, Seen> verdicts = new ConcurrentHashMap<>();
+    private final AtomicBoolean stopConsumer = new AtomicBoolean();
+    private final CountDownLatch consumerReady = new CountDownLatch(1);
+    private volatile Throwable consumerFailure;
+
+    private MarketBenchmark(Options o) {
+        this.o = o;
+    }
+
+    public static void main(String[] args) {
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            if (!"help".equals(e.getMessage())) {
+                System.err.println("error: " + e.getMessage());
+            }
+            System.err.println("usage: agora bench [--jobs N] [--concurrency C] [--workers W] [--max-concurrent M]"
+                    + " [--redundancy n --quorum k] [--warmup J] [--rate R] [--task-ms T] [--timeout S]"
+                    + " [--reuse] [--keep-stack] [--jvm-opts \"...\"]");
+            System.exit("help".equals(e.getMessage()) ? 0 : 2);
+            return;
+        }
+        int code;
+        try {
+            code = new MarketBenchmark(o).run();
+        } catch (Exception e) {
+            e.printStackTrace();
+            code = 2;
+        }
+        System.exit(code);
+    }
+
+    private int run() throws Exception {
+        Path repo = LocalStack.repoRoot();
+        LocalStack stack = o.reuse ? devStack(repo) : benchStack(repo);
+        Path workDir = repo.resolve("infra/target/bench/run-" + runId);
+        Files.createDirectories(workDir);
+        AtomicBoolean cleaned = new AtomicBoolean();
+        Market[] market = new Market[1];
+        Runnable cleanup = () -> {
+            if (cleaned.compareAndSet(false, true)) {
+                stopConsumer.set(true);
+                if (market[0] != null) {
+                    log("stopping the services");
+                    market[0].close();
+                }
+                if (!o.reuse && !o.keepStack) {
+                    log("stopping the bench stack (" + stack.home() + ")");
+                    stack.stop();
+                }
+            }
+        };
+        Thread hook = new Thread(cleanup, "bench-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return measure(stack, workDir, market);
+        } finally {
+            cleanup.run();
+        }
+    }
+
+    private int measure(LocalStack stack, Path workDir, Market[] marketRef) throws Exception {
+        long t = System.nanoTime();
+        log("stack: " + stack + " (agora stack-up)");
+        stack.start();
+        log("stack ready in " + ms(System.nanoTime() - t) + " ms");
+
+        Map<String, String> env = new LinkedHashMap<>();
+        // one client drives the whole load: the per-client rate limit (20/s) would be the benchmark
+        env.put("AGORA_INGEST_RATE_LIMIT_PER_SECOND", "1000000");
+        env.put("AGORA_INGEST_RATE_LIMIT_BURST", "1000000");
+        if (o.jvmOpts != null) {
+            System.setProperty(ServiceProcess.JVM_OPTS_PROPERTY, o.jvmOpts);
+        }
+        Market market = new Market(new StackEndpoints(stack.bootstrap(), stack.registryUrl(), stack.jdbcUrl(),
+                stack.jdbcUser(), stack.jdbcPassword()), stack.repo(), workDir, env);
+        marketRef[0] = market;
+        t = System.nanoTime();
+        market.startCore();
+        for (int i = 1; i <= o.workers; i++) {
+            Map<String, String> w = new LinkedHashMap<>();
+            w.put("AGORA_WORKER_MAX_CONCURRENT", Integer.toString(o.maxConcurrent));
+            w.put("AGORA_WORKER_SIMULATED_TASK_MS", Long.toString(o.taskMs));
+            w.put("AGORA_STATE_DIR", workDir.resolve("state/worker-" + i).toString());
+            market.startWorker("worker-" + i, "simulated", w);
+        }
+        log("services launched; logs in " + workDir.resolve("logs"));
+        market.awaitApi(Duration.ofMinutes(3));
+        log("ingest-api healthy in " + ms(System.nanoTime() - t) + " ms at " + market.apiUrl());
+
+        Thread consumer = new Thread(() -> consumeVerdicts(stack), "bench-verdicts");
+        consumer.setDaemon(true);
+        consumer.start();
+        if (!consumerReady.await(60, TimeUnit.SECONDS) || consumerFailure != null) {
+            throw new IllegalStateException("verdict consumer did not start", consumerFailure);
+        }
+
+        MarketClient client = new MarketClient(market.apiUrl());
+        String clientId = "bench-" + runId;
+        String key = client.issueKey(Market.ADMIN_TOKEN, clientId);
+        long perJob = MAX_PRICE * ((TIMEOUT_MS + 999) / 1000) * 2L * o.redundancy; // Pricing.maxCost, cpus 1
+        long deposit = Math.max(1_000_000_000L, 2L * perJob * (o.jobs + o.warmup));
+        MarketClient.Answer d = client.deposit(Market.ADMIN_TOKEN, clientId, deposit);
+        if (d.status() / 100 != 2) {
+            throw new IllegalStateException("deposit refused: " + d);
+        }
+        awaitBalance(client, key, deposit, market);
+        awaitWorkers(client, key, market);
+
+        if (o.warmup > 0) {
+            t = System.nanoTime();
+            List<Submission> warm = submitAll(client, key, o.warmup, "warmup", Math.min(o.concurrency, o.warmup), 0);
+            Result wr = awaitVerdicts(warm, Duration.ofSeconds(Math.max(120, o.timeoutS)));
+            log("warm-up: " + o.warmup + " jobs, " + wr.outcomes + " in " + ms(System.nanoTime() - t) + " ms");
+            if (wr.missing > 0) {
+                System.out.println(market.diagnostics());
+                throw new IllegalStateException(wr.missing + " warm-up jobs got no verdict; the market does not work");
+            }
+        }
+
+        log("measuring: " + o.jobs + " jobs, " + o.concurrency + " submitters, n=" + o.redundancy + " k=" + o.quorum
+                + (o.rate > 0 ? ", " + o.rate + " submissions/s" : ", as fast as possible"));
+        Map<String, long[]> rssBefore = rss(market, stack);
+        long start = System.nanoTime();
+        List<Submission> subs = submitAll(client, key, o.jobs, "job", o.concurrency, o.rate);
+        long submitEnd = System.nanoTime();
+        Result r = awaitVerdicts(subs, Duration.ofSeconds(o.timeoutS));
+        Map<String, long[]> rssAfter = rss(market, stack);
+        int code = report(subs, r, start, submitEnd, rssBefore, rssAfter);
+        if (code != 0) {
+            System.out.println("---- service log tails ----");
+            System.out.println(market.diagnostics());
+        }
+        return code;
+    }
+
+    // ------------------------------------------------------------ stack
+
+    private static LocalStack benchStack(Path repo) {
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("AGORA_DIST", System.getenv().getOrDefault("AGORA_DIST", repo.resolve(".agora/dist").toString()));
+        extra.put("AGORA_STACK_DOCKER", "0"); // simulated workers need no Docker
+        extra.put("AGORA_PG_FAST", "1");
+        return LocalStack.isolated(repo, repo.resolve("infra/target/bench-stack"), BENCH_KAFKA_PORT,
+                BENCH_CONTROLLER_PORT, BENCH_REGISTRY_PORT, BENCH_PG_PORT, extra);
+    }
+
+    /** The dev stack: started if needed (stack-up is idempotent), never stopped by the benchmark. */
+    private static LocalStack devStack(Path repo) {
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("AGORA_DIST", System.getenv().getOrDefault("AGORA_DIST", repo.resolve(".agora/dist").toString()));
+        extra.put("AGORA_STACK_DOCKER", "0"); // leave Docker as it is
+        Path home = Path.of(System.getenv().getOrDefault("AGORA_HOME", repo.resolve(".agora").toString()));
+        return LocalStack.isolated(repo, home, envInt("AGORA_KAFKA_PORT", 9092),
+                envInt("AGORA_KAFKA_CONTROLLER_PORT", 9093), envInt("AGORA_REGISTRY_PORT", 8081),
+                envInt("AGORA_PG_PORT", 5433), extra);
+    }
+
+    // ------------------------------------------------------------ driving
+
+    private List<Submission> submitAll(MarketClient client, String key, int count, String tag, int threads, double rate)
+            throws InterruptedException {
+        Submission[] out = new Submission[count];
+        AtomicInteger next = new AtomicInteger();
+        long t0 = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        for (int th = 0; th < threads; th++) {
+            pool.execute(() -> {
+                int i;
+                while ((i = next.getAndIncrement()) < count) {
+                    if (rate > 0) {
+                        long due = t0 + (long) (i * 1e9 / rate);
+                        long wait = due - System.nanoTime();
+                        if (wait > 0) {
+                            sleepNanos(wait);
+                        }
+                    }
+                    out[i] = submitOne(client, key, tag, i);
+                }
+            });
+        }
+        pool.shutdown();
+        if (!pool.awaitTermination(30, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("submitters did not finish");
+        }
+        return Arrays.asList(out);
+    }
+
+    private Submission submitOne(MarketClient client, String key, String tag, int i) {
+        // a different argument per job, so every job has its own output hash
+        String body = MarketClient.json(Map.of(
+                "image", "agora/busybox:1",
+                "command", List.of("sh", "-c", "echo " + tag + "-" + runId + "-" + i),
+                "redundancy", o.redundancy,
+                "quorum", o.quorum,
+                "strategy", "k-of-n",
+                "cpus", 1.0,
+                "timeoutMs", TIMEOUT_MS,
+                "maxPricePerCpuSecondMicros", MAX_PRICE));
+        for (int attempt = 0; ; attempt++) {
+            long s = System.nanoTime();
+            try {
+                MarketClient.Answer a = client.submit(key, body);
+                long http = System.nanoTime() - s;
+                if (a.status() == 202 || a.status() == 201 || a.status() == 200) {
+                    return new Submission(i, a.text("jobId"), s, http, a.status(), null);
+                }
+                if (a.status() == 429 && attempt < 20) {
+                    sleepNanos(200_000_000L);
+                    continue;
+                }
+                return new Submission(i, null, s, http, a.status(), String.valueOf(a.body()));
+            } catch (RuntimeException e) {
+                return new Submission(i, null, s, System.nanoTime() - s, -1, e.toString());
+            }
+        }
+    }
+
+    record Result(Map<String, Integer> outcomes, int missing, long lastVerdictNanos) {
+    }
+
+    private Result awaitVerdicts(List<Submission> subs, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> ids = subs.stream().filter(s -> s.jobId() != null).map(Submission::jobId).toList();
+        long lastProgress = System.nanoTime();
+        int lastCount = -1;
+        while (true) {
+            int have = 0;
+            for (String id : ids) {
+                if (verdicts.containsKey(id)) {
+                    have++;
+                }
+            }
+            if (have == ids.size() || System.nanoTime() > deadline || consumerFailure != null) {
+                break;
+            }
+            if (have != lastCount) {
+                lastCount = have;
+                lastProgress = System.nanoTime();
+            } else if (System.nanoTime() - lastProgress > 10_000_000_000L) {
+                log("waiting for verdicts: " + have + "/" + ids.size());
+                lastProgress = System.nanoTime();
+            }
+            Thread.sleep(20);
+        }
+        if (consumerFailure != null) {
+            throw new IllegalStateException("verdict consumer failed", consumerFailure);
+        }
+        Map<String, Integer> outcomes = new TreeMap<>();
+        int missing = 0;
+        long last = 0;
+        for (String id : ids) {
+            Seen v = verdicts.get(id);
+            if (v == null) {
+                missing++;
+            } else {
+                outcomes.merge(v.outcome(), 1, Integer::sum);
+                last = Math.max(last, v.atNanos());
+            }
+        }
+        return new Result(outcomes, missing, last);
+    }
+
+    private void consumeVerdicts(LocalStack stack) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "market-benchmark-" + runId);
+        AgoraSerdes serdes = AgoraSerdes.registry(stack.registryUrl());
+        try (KafkaConsumer<String, JobVerdict> c = new KafkaConsumer<>(p, new StringDeserializer(),
+                serdes.valueSerde(Topics.VERDICTS).deserializer())) {
+            List<TopicPartition> parts = c.partitionsFor(Topics.VERDICTS.name(), Duration.ofSeconds(30)).stream()
+                    .map(pi -> new TopicPartition(pi.topic(), pi.partition())).toList();
+            c.assign(parts);
+            c.seekToEnd(parts);
+            for (TopicPartition tp : parts) {
+                c.position(tp, Duration.ofSeconds(30)); // resolve now: only verdicts of this run are read
+            }
+            consumerReady.countDown();
+            while (!stopConsumer.get()) {
+                for (ConsumerRecord<String, JobVerdict> rec : c.poll(Duration.ofMillis(50))) {
+                    long now = System.nanoTime();
+                    JobVerdict v = rec.value();
+                    if (v != null) {
+                        verdicts.putIfAbsent(v.getJobId().toString(), new Seen(now, v.getOutcome().toString(),
+                                v.getReason() == null ? null : v.getReason().toString()));
+                    }
+                }
+            }
+        } catch (Throwable e) {
+            consumerFailure = e;
+            consumerReady.countDown();
+        }
+    }
+
+    private void awaitBalance(MarketClient client, String key, long deposit, Market market) {
+        long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < end) {
+            MarketClient.Answer a = client.account(key, "me");
+            if (a.status() == 200 && a.body().path("availableMicros").asLong() >= deposit) {
+                log("deposit of " + deposit + " micros visible");
+                return;
+            }
+            sleepNanos(250_000_000L);
+        }
+        throw new IllegalStateException("deposit not visible after 90 s:\n" + market.diagnostics());
+    }
+
+    private void awaitWorkers(MarketClient client, String key, Market market) {
+        long t = System.nanoTime();
+        long end = t + Duration.ofSeconds(120).toNanos();
+        int ready = 0;
+        long nextLog = t + 10_000_000_000L;
+        MarketClient.Answer a = null;
+        while (System.nanoTime() < end) {
+            a = client.get(key, "/api/v1/workers");
+            ready = 0;
+            Map<String, Integer> states = new TreeMap<>();
+            if (a.status() == 200 && a.body().isArray()) {
+                for (JsonNode w : a.body()) {
+                    states.merge(w.path("status").asText(), 1, Integer::sum);
+                    if ("READY".equalsIgnoreCase(w.path("status").asText())) {
+                        ready++;
+                    }
+                }
+            }
+            if (ready >= o.workers) {
+                log(ready + " workers READY in " + ms(System.nanoTime() - t) + " ms");
+                return;
+            }
+            if (System.nanoTime() > nextLog) {
+                log("waiting for " + o.workers + " READY workers: HTTP " + a.status() + " " + states);
+                nextLog = System.nanoTime() + 10_000_000_000L;
+            }
+            sleepNanos(250_000_000L);
+        }
+        System.out.println(market.diagnostics());
+        throw new IllegalStateException("only " + ready + " of " + o.workers + " workers READY after 120 s; last answer "
+                + a);
+    }
+
+    // ------------------------------------------------------------ reporting
+
+    private int report(List<Submission> subs, Result r, long start, long submitEnd, Map<String, long[]> rssBefore,
+                       Map<String, long[]> rssAfter) {
+        List<Submission> ok = subs.stream().filter(s -> s.jobId() != null).toList();
+        List<Submission> refused = subs.stream().filter(s -> s.jobId() == null).toList();
+        long[] e2e = ok.stream().filter(s -> verdicts.containsKey(s.jobId()))
+                .mapToLong(s -> verdicts.get(s.jobId()).atNanos() - s.startNanos()).sorted().toArray();
+        long[] http = subs.stream().mapToLong(Submission::httpNanos).sorted().toArray();
+        int verdictCount = e2e.length;
+        long window = (r.lastVerdictNanos() > 0 ? r.lastVerdictNanos() : System.nanoTime()) - start;
+        Map<String, Integer> reasons = new TreeMap<>();
+        for (Submission s : ok) {
+            Seen v = verdicts.get(s.jobId());
+            if (v != null && !"COMPLETED".equals(v.outcome())) {
+                reasons.merge(v.outcome() + ": " + v.reason(), 1, Integer::sum);
+            }
+        }
+        PrintfOut out = new PrintfOut();
+        out.line("==== Agora market benchmark (%s) ====", runId);
+        out.line("workers=%d (simulated, max.concurrent=%d, task-ms=%d)  redundancy=%d quorum=%d  submitters=%d  rate=%s",
+                o.workers, o.maxConcurrent, o.taskMs, o.redundancy, o.quorum, o.concurrency,
+                o.rate > 0 ? o.rate + "/s" : "unlimited");
+        out.line("service JVMs: %s", String.join(" ", ServiceProcess.jvmOptions()));
+        out.line("jobs submitted      %d (refused by the API: %d)", ok.size(), refused.size());
+        out.line("verdicts            %d  outcomes %s", verdictCount, r.outcomes());
+        out.line("completed           %d", r.outcomes().getOrDefault("COMPLETED", 0));
+        out.line("failed/other        %d%s", verdictCount - r.outcomes().getOrDefault("COMPLETED", 0),
+                reasons.isEmpty() ? "" : "  " + reasons);
+        out.line("no verdict in %ds   %d", o.timeoutS, r.missing());
+        out.line("submit phase        %.2f s (%.1f submissions/s)", (submitEnd - start) / 1e9,
+                subs.size() / ((submitEnd - start) / 1e9));
+        out.line("elapsed             %.2f s (first submission to last verdict)", window / 1e9);
+        out.line("throughput          %.1f jobs/s (verdicts per second over that window)",
+                verdictCount / (window / 1e9));
+        if (e2e.length > 0) {
+            out.line("submit->verdict ms  p50 %.0f  p95 %.0f  p99 %.0f  max %.0f  (min %.0f)", pct(e2e, 50),
+                    pct(e2e, 95), pct(e2e, 99), e2e[e2e.length - 1] / 1e6, e2e[0] / 1e6);
+        }
+        out.line("HTTP submit ms      p50 %.1f  p99 %.1f  max %.1f", pct(http, 50), pct(http, 99),
+                http[http.length - 1] / 1e6);
+        out.line("RSS MB (VmRSS before -> after measuring, VmHWM peak) and CPU seconds used while measuring:");
+        for (var e : rssAfter.entrySet()) {
+            long[] a = e.getValue();
+            long[] b = rssBefore.getOrDefault(e.getKey(), new long[] {-1, -1, -1, -1});
+            out.line("  %-12s pid %-7d %6d -> %6d  peak %6d  cpu %6.1f s", e.getKey(), a[2], b[0] / 1024, a[0] / 1024,
+                    a[1] / 1024, b[3] < 0 || a[3] < 0 ? Double.NaN : (a[3] - b[3]) / 1000.0);
+        }
+        try {
+            String[] load = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            out.line("machine: %d cpus, load average %s %s %s", Runtime.getRuntime().availableProcessors(), load[0],
+                    load[1], load[2]);
+        } catch (IOException ignored) {
+            // not Linux
+        }
+        for (Submission s : refused.subList(0, Math.min(5, refused.size()))) {
+            out.line("refused job %d: HTTP %d %s", s.index(), s.status(), s.error());
+        }
+        boolean bad = r.missing() > 0 || !refused.isEmpty();
+        out.line(bad ? "RESULT: FAIL (%d jobs without a verdict, %d refused)" : "RESULT: OK", r.missing(),
+                refused.size());
+        return bad ? 1 : 0;
+    }
+
+    /** VmRSS, VmHWM (kB) and pid of every service and of the stack's own processes. */
+    private static Map<String, long[]> rss(Market market, LocalStack stack) {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        for (String name : List.of("kafka", "registry", "postgres")) {
+            try {
+                long pid = Long.parseLong(Files.readString(stack.home().resolve("run/" + name + ".pid")).trim());
+                out.put(name, status(pid));
+            } catch (IOException | NumberFormatException ignored) {
+                // not started by this stack's script
+            }
+        }
+        List<String> names = new ArrayList<>(List.of("ledger-sink", "matcher", "verifier", "ingest-api"));
+        for (int i = 1; ; i++) {
+            try {
+                market.service("worker-" + i);
+                names.add("worker-" + i);
+            } catch (IllegalArgumentException end) {
+                break;
+            }
+        }
+        for (String n : names) {
+            ServiceProcess p = market.service(n);
+            out.put(n, status(p.pid()));
+        }
+        return out;
+    }
+
+    /** CPU time (user + system) of a process in ms, -1 when gone; from /proc/pid/stat (100 ticks/s). */
+    private static long cpuMs(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static long[] status(long pid) {
+        long rss = -1;
+        long hwm = -1;
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (l.startsWith("VmRSS:")) {
+                    rss = Long.parseLong(l.replaceAll("\\D", ""));
+                } else if (l.startsWith("VmHWM:")) {
+                    hwm = Long.parseLong(l.replaceAll("\\D", ""));
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // gone
+        }
+        return new long[] {rss, hwm, pid, cpuMs(pid)};
+    }
+
+    private static double pct(long[] sorted, double p) {
+        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
+    }
+
+    private static final class PrintfOut {
+        void line(String fmt, Object... args) {
+            System.out.println(String.format(Locale.ROOT, fmt, args));
+        }
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
+    }
+
+    private static void log(String msg) {
+        System.err.println("[bench " + LocalDateTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")) + "] " + msg);
+    }
+
+    private static void sleepNanos(long n) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(n);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int envInt(String name, int def) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? def : Integer.parseInt(v.trim());
+    }
+}
