@@ -558,7 +558,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     /** Retries the pool's queued jobs, higher priority first, then oldest first. */
     private void drain(String pool) {
         Map<String, Worker> ws = workers.get(pool);
-        if (ws == null || ws.values().stream().noneMatch(w -> w.matchable() && w.reportedFreeSlots - w.pending.size() > 0)) {
+        if (!hasFreeSlot(ws)) {
             return;
         }
         List<String> ids = new ArrayList<>(queue.subMap(pool + "|", pool + "|\uffff").values());
@@ -566,8 +566,25 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             Job job = jobs.get(id);
             if (job != null) {
                 tryPlace(job);
+                // no free slot left: no queued job can be placed (Eligibility), so trying the rest of a
+                // long queue would only re-save every job to the store and its changelog, per event
+                if (!hasFreeSlot(ws)) {
+                    return;
+                }
             }
         }
+    }
+
+    private static boolean hasFreeSlot(Map<String, Worker> ws) {
+        if (ws == null) {
+            return false;
+        }
+        for (Worker w : ws.values()) {
+            if (w.matchable() && w.reportedFreeSlots - w.pending.size() > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- state ------------------------------------------------------------------------------
