@@ -141,8 +141,13 @@ public class MarketFeed implements Runnable {
         all.addAll(fromStart);
         all.addAll(fromEnd);
         consumer.assign(all);
-        consumer.seekToBeginning(fromStart);
-        consumer.seekToEnd(fromEnd);
+        // an empty collection means "every assigned partition" to seekToBeginning/seekToEnd
+        if (!fromStart.isEmpty()) {
+            consumer.seekToBeginning(fromStart);
+        }
+        if (!fromEnd.isEmpty()) {
+            consumer.seekToEnd(fromEnd);
+        }
         for (TopicPartition tp : fromEnd) {
             consumer.position(tp);
         }
