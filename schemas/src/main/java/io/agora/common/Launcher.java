@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
 /**
  * The one start-up path of the plain Java apps (matcher, verifier, worker): config loading,
  * uncaught-exception handler, shutdown hook, and a small admin HTTP server with
- * {@code /health} and {@code /metrics} on {@code agora.<app>.admin.port} (0 = none).
+ * {@code /health}, {@code /metrics} and the service's {@link Service#adminActions() actions}
+ * on {@code agora.<app>.admin.port} (0 = none), open before the service starts.
  */
 public final class Launcher {
     private static final Logger log = LoggerFactory.getLogger(Launcher.class);
@@ -50,7 +51,8 @@ public final class Launcher {
         }
     }
 
-    static HttpServer startAdmin(String app, int port, Service service) {
+    /** The admin server of a service on {@code port}, or null when the port is 0 (tests start it without {@link #run}). */
+    public static HttpServer startAdmin(String app, int port, Service service) {
         if (port <= 0) {
             return null;
         }
@@ -65,6 +67,13 @@ public final class Launcher {
                 reply(ex, up ? 200 : 503, "application/json", body);
             });
             server.createContext("/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4", service.metrics() + "\n"));
+            service.adminActions().forEach((name, action) -> server.createContext("/" + name, ex -> {
+                if (!"POST".equals(ex.getRequestMethod())) {
+                    reply(ex, 405, "application/json", "{\"error\":\"use POST /" + name + "\"}");
+                    return;
+                }
+                reply(ex, 202, "application/json", action.get());
+            }));
             server.start();
             return server;
         } catch (IOException e) {
@@ -76,7 +85,7 @@ public final class Launcher {
         if (v instanceof Number || v instanceof Boolean) {
             return v.toString();
         }
-        return "\"" + String.valueOf(v).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        return "\"" + String.valueOf(v).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
     }
 
     private static void reply(com.sun.net.httpserver.HttpExchange ex, int code, String type, String body) throws IOException {

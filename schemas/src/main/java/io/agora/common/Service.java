@@ -1,6 +1,7 @@
 package io.agora.common;
 
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** A long-running part of the market started by {@link Launcher}. */
 public interface Service extends AutoCloseable {
@@ -14,6 +15,15 @@ public interface Service extends AutoCloseable {
     /** Prometheus text exposition lines, without the trailing newline. */
     default String metrics() {
         return "";
+    }
+
+    /**
+     * Admin actions the {@link Launcher}'s admin server serves as {@code POST /<name>} (any other
+     * method: 405): the supplier starts the action without waiting for it and returns the JSON body
+     * of the 202 answer. None by default.
+     */
+    default Map<String, Supplier<String>> adminActions() {
+        return Map.of();
     }
 
     @Override

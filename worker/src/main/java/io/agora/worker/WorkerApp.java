@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * The worker's entry point: {@code run} (default) joins the market; {@code keygen}/{@code id}
@@ -90,11 +91,14 @@ public final class WorkerApp implements Callable<Integer> {
         return p;
     }
 
-    /** The agent plus its admin port. */
+    /**
+     * The agent as a {@link Service}: the Launcher's admin port ({@code agora.worker.admin.port})
+     * serves its {@code /health} (200 only when READY or FULL), {@code /metrics} and
+     * {@code POST /drain}, which starts a drain and answers 202 at once.
+     */
     static final class WorkerService implements Service {
         private final WorkerAgent agent;
         private final WorkerConfig cfg;
-        private AdminServer admin;
 
         WorkerService(WorkerAgent agent, WorkerConfig cfg) {
             this.agent = agent;
@@ -105,23 +109,22 @@ public final class WorkerApp implements Callable<Integer> {
             return agent;
         }
 
-        /** The bound admin port, or 0 when there is none. */
-        int adminPort() {
-            return admin == null ? 0 : admin.port();
+        @Override
+        public void start() {
+            agent.start();
         }
 
         @Override
-        public void start() {
-            // admin first: /health answers (and /drain works) while the agent benchmarks and registers
-            if (cfg.adminPort() > 0) {
-                admin = new AdminServer(cfg.adminPort(), agent, () -> {
+        public Map<String, Supplier<String>> adminActions() {
+            return Map.of("drain", () -> {
+                new Thread(() -> {
                     agent.drain();
                     if (cfg.exitOnDrain()) {
                         System.exit(0); // the shutdown hook closes what is left
                     }
-                });
-            }
-            agent.start();
+                }, "worker-drain").start();
+                return "{\"status\":\"DRAINING\",\"workerId\":\"" + agent.workerId() + "\"}";
+            });
         }
 
         @Override
@@ -136,13 +139,7 @@ public final class WorkerApp implements Callable<Integer> {
 
         @Override
         public void close() {
-            try {
-                agent.close();
-            } finally {
-                if (admin != null) {
-                    admin.close();
-                }
-            }
+            agent.close();
         }
     }
 
@@ -182,11 +179,6 @@ public final class WorkerApp implements Callable<Integer> {
         @Override
         public Integer call() {
             parent.applyStateDir();
-            // The agent serves /health, /metrics and /drain on agora.worker.admin.port itself; the
-            // shared Launcher would bind the same port for /health only, so its copy is turned off.
-            int port = config().getInt("agora.worker.admin.port", 0);
-            System.setProperty("agora.worker.agent.admin.port", Integer.toString(port));
-            System.setProperty("agora.worker.admin.port", "0");
             Launcher.run("worker", DEFAULTS, WorkerApp::create);
             return 0;
         }

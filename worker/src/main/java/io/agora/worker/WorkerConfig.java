@@ -32,7 +32,6 @@ public record WorkerConfig(
         int stdoutCapBytes,
         int stderrCapBytes,
         int outputInlineLimit,
-        int adminPort,
         WorkerMode mode,
         String dockerHost,
         int tmpfsMb,
@@ -64,9 +63,6 @@ public record WorkerConfig(
                 c.getInt(PREFIX + "stdout.cap", 64 * 1024),
                 c.getInt(PREFIX + "stderr.cap", 64 * 1024),
                 c.getInt(PREFIX + "output.inline.limit", 64 * 1024),
-                // agora.worker.agent.admin.port wins: WorkerApp#main moves the port there so that the
-                // shared Launcher does not bind it too (the agent serves /drain beside /health).
-                c.getInt(PREFIX + "agent.admin.port", c.getInt(PREFIX + "admin.port", 0)),
                 WorkerMode.parse(c.get(PREFIX + "mode", "docker")),
                 c.get(PREFIX + "docker.host", "unix:///var/run/docker.sock"),
                 c.getInt(PREFIX + "tmpfs.mb", 64),

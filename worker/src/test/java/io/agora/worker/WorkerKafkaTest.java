@@ -1,6 +1,8 @@
 package io.agora.worker;
 
+import com.sun.net.httpserver.HttpServer;
 import io.agora.common.AgoraConfig;
+import io.agora.common.Launcher;
 import io.agora.common.Service;
 import io.agora.events.Heartbeat;
 import io.agora.events.RegistrationType;
@@ -82,6 +84,8 @@ class WorkerKafkaTest {
         Service service = WorkerApp.create(cfg);
         WorkerApp.WorkerService ws = (WorkerApp.WorkerService) service;
         String workerId = ws.agent().workerId();
+        // as Launcher.run does: the admin port opens before the service starts
+        HttpServer admin = Launcher.startAdmin("worker", cfg.getInt("agora.worker.admin.port", 0), service);
         try {
             service.start();
             Heartbeat owning = await().atMost(Duration.ofSeconds(30)).until(
@@ -105,7 +109,7 @@ class WorkerKafkaTest {
             assertThat(reg.getType()).isEqualTo(RegistrationType.REGISTERED);
             assertThat(reg.getCapabilities().getCapabilities()).contains(Tasks.IMAGE);
 
-            int port = ws.adminPort();
+            int port = admin.getAddress().getPort();
             HttpClient http = HttpClient.newHttpClient();
             HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/health")).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -119,6 +123,7 @@ class WorkerKafkaTest {
             assertThat(ws.agent().isDrained()).isTrue();
         } finally {
             service.close();
+            admin.stop(0);
             reader.interrupt();
             reader.join(10_000);
         }
