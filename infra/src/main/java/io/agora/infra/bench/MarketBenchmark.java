@@ -131,6 +131,21 @@ public final class MarketBenchmark {
     record Seen(long atNanos, String outcome, String reason) {
     }
 
+    static final String HELP = """
+              --jobs N            measured jobs (500)
+              --concurrency C     concurrent HTTP submitters (8)
+              --workers W         simulated workers (4)
+              --max-concurrent M  AGORA_WORKER_MAX_CONCURRENT of each worker (8)
+              --redundancy n      replicas per job (3)
+              --quorum k          agreeing results needed, strategy k-of-n (2)
+              --warmup J          warm-up jobs, not measured (20)
+              --rate R            submissions per second over all submitters, 0 = as fast as possible (0)
+              --task-ms T         simulated run time of a task (0)
+              --timeout S         seconds a job may take to reach its verdict after the last submission (120)
+              --reuse             the dev stack's infrastructure instead of infra/target/bench-stack
+              --keep-stack        leave the bench stack running (the next run reuses it)
+              --jvm-opts "..."    JVM options of every service (default: small heaps, C1 only)""";
+
     private final Options o;
     private final String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     private final Map<String, Seen> verdicts = new ConcurrentHashMap<>();
@@ -153,6 +168,9 @@ public final class MarketBenchmark {
             System.err.println("usage: agora bench [--jobs N] [--concurrency C] [--workers W] [--max-concurrent M]"
                     + " [--redundancy n --quorum k] [--warmup J] [--rate R] [--task-ms T] [--timeout S]"
                     + " [--reuse] [--keep-stack] [--jvm-opts \"...\"]");
+            if ("help".equals(e.getMessage())) {
+                System.err.println(HELP);
+            }
             System.exit("help".equals(e.getMessage()) ? 0 : 2);
             return;
         }
