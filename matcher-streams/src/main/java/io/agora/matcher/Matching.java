@@ -1,27 +1,34 @@
 package io.agora.matcher;
 
+import io.agora.events.GpuInfo;
+import io.agora.events.JobSpec;
+import io.agora.events.Requirements;
+import io.agora.events.WorkerCapabilities;
+
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.PriorityQueue;
+import java.util.Set;
 
 /**
  * Picks the best distinct eligible workers for a job: hard filter ({@link Eligibility}), then
- * the top {@code count} by {@link Scoring} with a bounded heap (O(W log n), no full sort), ties
- * broken by worker id. The explain string is built only for the winners.
+ * the top {@code count} by {@link Scoring}, ties broken by worker id. The explain string is built
+ * only for the winners.
+ *
+ * <p>The hot loop allocates nothing per worker: the request's constants are computed once
+ * ({@link Prepared}), the cheap and selective checks come first, the top {@code n} are kept in two
+ * small arrays (sorted, best first), and a worker whose score cannot reach the current n-th best
+ * is dropped early: first by an upper bound from the view's own fields (capability fit and trust
+ * at their maximum), before its capabilities are even read, then by one with the real fit, before
+ * its trust (the term that needs {@link Math#exp}) and the list checks (tags, gpus, accelerators). The
+ * decision is exactly that of "every eligible worker, {@link Scoring#score}, sort by score then
+ * worker id, take n": the score of a kept worker is computed with the same arithmetic in the
+ * same order, and floating-point addition is monotonic, so the bound never drops a worker that
+ * would have been chosen.
  */
 public final class Matching {
     /** One chosen worker, with its score and the terms behind it. */
     public record Choice(WorkerView worker, double score, String explain) {
     }
-
-    private record Candidate(WorkerView worker, double score) {
-    }
-
-    /** Best first: higher score, then smaller worker id. */
-    private static final Comparator<Candidate> BEST_FIRST = Comparator
-            .comparingDouble(Candidate::score).reversed()
-            .thenComparing(c -> c.worker().workerId());
 
     private Matching() {
     }
@@ -32,30 +39,57 @@ public final class Matching {
         if (n == 0) {
             return List.of();
         }
-        PriorityQueue<Candidate> heap = new PriorityQueue<>(n + 1, BEST_FIRST.reversed());
+        Prepared p = new Prepared(req, weights);
+        WorkerView[] topW = new WorkerView[n];
+        double[] topS = new double[n];
+        int size = 0;
         for (WorkerView w : workers) {
-            if (!Eligibility.eligible(req, w)) {
+            if (!p.viewEligible(w)) {
                 continue;
             }
-            double score = Scoring.score(req, w, weights);
-            if (heap.size() < n) {
-                heap.add(new Candidate(w, score));
-            } else if (better(score, w, heap.peek())) {
-                heap.poll();
-                heap.add(new Candidate(w, score));
+            // the terms of Scoring.score that need only the view; capFit and trust are at most 1
+            double priceTerm = weights.price() * Scoring.priceNorm(w.pricePerCpuSecondMicros(), p.maxPrice);
+            double latencyTerm = weights.latency() * Scoring.latencyNorm(w.avgLatencyMs(), p.timeoutMs);
+            double load = weights.load() * (1.0 - Scoring.clamp(w.load()));
+            if (size == n && p.maxCapTerm + priceTerm + latencyTerm + p.maxTrustTerm + load < topS[n - 1]) {
+                continue; // cannot reach the n-th best even as a perfect fit with full trust
             }
+            if (!p.capabilitiesEligible(w)) {
+                continue;
+            }
+            // the first three terms, added as Scoring.score adds them
+            double head = weights.cap() * p.capFit(w.capabilities()) + priceTerm + latencyTerm;
+            if (size == n && head + p.maxTrustTerm + load < topS[n - 1]) {
+                continue; // cannot reach the n-th best even with full trust
+            }
+            if (!p.costlyEligible(w)) {
+                continue;
+            }
+            double score = head + weights.trust() * Trust.of(w.reputation()) + load;
+            if (size == n && !better(score, w, topS[n - 1], topW[n - 1])) {
+                continue;
+            }
+            // insert into the sorted arrays, dropping the last when full
+            int i = size == n ? n - 1 : size++;
+            while (i > 0 && better(score, w, topS[i - 1], topW[i - 1])) {
+                topS[i] = topS[i - 1];
+                topW[i] = topW[i - 1];
+                i--;
+            }
+            topS[i] = score;
+            topW[i] = w;
         }
-        List<Candidate> top = new ArrayList<>(heap);
-        top.sort(BEST_FIRST);
-        List<Choice> out = new ArrayList<>(top.size());
-        for (Candidate c : top) {
-            out.add(new Choice(c.worker(), c.score(), Scoring.terms(req, c.worker()).explain()));
+        List<Choice> out = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            out.add(new Choice(topW[i], topS[i], Scoring.terms(req, topW[i]).explain()));
         }
         return out;
     }
 
-    private static boolean better(double score, WorkerView w, Candidate worst) {
-        return score > worst.score() || (score == worst.score() && w.workerId().compareTo(worst.worker().workerId()) < 0);
+    /** Higher score first, then the smaller worker id. */
+    private static boolean better(double score, WorkerView w, double otherScore, WorkerView other) {
+        int c = Double.compare(score, otherScore);
+        return c > 0 || (c == 0 && w.workerId().compareTo(other.workerId()) < 0);
     }
 
     /** The task partition of a worker to write a task to: spread by task id over the partitions it owns. */
@@ -64,5 +98,148 @@ public final class Matching {
             throw new IllegalArgumentException("worker owns no partition");
         }
         return owned.get(Math.floorMod(taskId.hashCode(), owned.size()));
+    }
+
+    /**
+     * The request's constants, computed once per decision; its two checks together are exactly
+     * {@link Eligibility#eligible}.
+     */
+    private static final class Prepared {
+        final Requirements r;
+        final JobSpec spec;
+        final Set<String> excluded;
+        final Set<String> allowlist;
+        final String pool;
+        final String region;
+        final String accelerator;
+        final int neededCpu;
+        final long neededMem;
+        final long maxPrice;
+        final long minReputation;
+        final long timeoutMs;
+        final boolean network;
+        final boolean gpuAsked;
+        final boolean gpuFilter;
+        final double cpuNeed;
+        final double memNeed;
+        final double gpuNeed;
+        final double maxTrustTerm;
+        final double maxCapTerm;
+
+        Prepared(MatchRequest req, Scoring.Weights weights) {
+            r = req.requirements();
+            spec = req.spec();
+            excluded = req.excluded().isEmpty() ? null : req.excluded();
+            allowlist = req.allowlist();
+            pool = r.getPool();
+            region = r.getRegion();
+            accelerator = r.getAccelerator();
+            neededCpu = Math.max(r.getMinCpuCores(), (int) Math.ceil(spec.getCpus()));
+            neededMem = Math.max(r.getMinMemoryMb(), spec.getMemoryMb());
+            maxPrice = r.getMaxPricePerCpuSecondMicros();
+            minReputation = r.getMinReputation();
+            timeoutMs = spec.getTimeoutMs();
+            network = spec.getNetwork();
+            gpuAsked = r.getMinGpuCount() > 0 || r.getGpuModel() != null;
+            gpuFilter = r.getGpuModel() != null || r.getMinGpuCount() > 0 || r.getMinGpuVramMb() > 0;
+            // the same values Scoring.capFit computes
+            cpuNeed = Math.max(1, Math.max(r.getMinCpuCores(), (int) Math.ceil(spec.getCpus())));
+            memNeed = Math.max(1, Math.max(r.getMinMemoryMb(), spec.getMemoryMb()));
+            gpuNeed = Math.max(1, r.getMinGpuCount());
+            // Trust.of is in [0, 1]
+            maxTrustTerm = Math.max(weights.trust() * 0.0, weights.trust() * 1.0);
+            // capFit is in [0, 1] too
+            maxCapTerm = Math.max(weights.cap() * 0.0, weights.cap() * 1.0);
+        }
+
+        /** The checks on the view's own fields (no dereference), the most selective first. */
+        boolean viewEligible(WorkerView w) {
+            return w.online() && w.freeSlots() > 0 && w.pricePerCpuSecondMicros() <= maxPrice
+                    && w.reputation() >= minReputation;
+        }
+
+        /** The checks on the capabilities' plain fields, the pool and the request's worker sets. */
+        boolean capabilitiesEligible(WorkerView w) {
+            WorkerCapabilities c = w.capabilities();
+            if (c == null) {
+                return false; // Eligibility would fail on it
+            }
+            if (c.getCpuCores() < neededCpu || c.getMemoryMb() < neededMem) {
+                return false;
+            }
+            if (region != null && !region.equals(c.getRegion())) {
+                return false;
+            }
+            if (!pool.equals(w.pool()) || w.ownedPartitions().isEmpty()) {
+                return false;
+            }
+            if (network && !c.getAllowNetwork()) {
+                return false;
+            }
+            if (excluded != null && excluded.contains(w.workerId())) {
+                return false;
+            }
+            return allowlist == null || allowlist.contains(w.workerId());
+        }
+
+        /** The checks on lists (gpus, accelerators, tags, capabilities). */
+        boolean costlyEligible(WorkerView w) {
+            WorkerCapabilities c = w.capabilities();
+            if (gpuFilter && !gpusMatch(c.getGpus())) {
+                return false;
+            }
+            if (accelerator != null && !c.getAccelerators().contains(accelerator)) {
+                return false;
+            }
+            List<String> all = r.getTagsAll();
+            if (!all.isEmpty() && !c.getTags().containsAll(all)) {
+                return false;
+            }
+            List<String> any = r.getTagsAny();
+            if (!any.isEmpty() && !containsAny(c.getTags(), any)) {
+                return false;
+            }
+            List<String> caps = r.getCapabilitiesAny();
+            return caps.isEmpty() || containsAny(c.getCapabilities(), caps);
+        }
+
+        private static boolean containsAny(List<String> have, List<String> wanted) {
+            for (String s : wanted) {
+                if (have.contains(s)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private boolean gpusMatch(List<GpuInfo> gpus) {
+            int count = 0;
+            for (GpuInfo g : gpus) {
+                boolean model = r.getGpuModel() == null || r.getGpuModel().equalsIgnoreCase(g.getModel());
+                if (model && g.getVramMb() >= r.getMinGpuVramMb()) {
+                    count += g.getCount();
+                }
+            }
+            return count >= Math.max(1, r.getMinGpuCount());
+        }
+
+        /** {@link Scoring#capFit} with the request's needs computed once. */
+        double capFit(WorkerCapabilities c) {
+            double cpu = fit(cpuNeed, c.getCpuCores());
+            double mem = fit(memNeed, c.getMemoryMb());
+            if (gpuAsked) {
+                int gpus = 0;
+                for (GpuInfo g : c.getGpus()) {
+                    gpus += g.getCount();
+                }
+                double gpu = fit(gpuNeed, gpus);
+                return (cpu + mem + gpu) / 3.0;
+            }
+            return (cpu + mem) / 2.0;
+        }
+
+        private static double fit(double needed, double offered) {
+            return offered <= 0 ? 0.0 : Scoring.clamp(needed / offered);
+        }
     }
 }

@@ -65,7 +65,12 @@ import java.util.UUID;
  *
  * <p>Stores {@value #WORKERS} (key {@code pool|workerId}) and {@value #JOBS} (key jobId) are
  * the durable copy; the processor keeps both in memory too (write-through), so matching and the
- * wall-clock punctuation do not deserialise the registry every time.
+ * wall-clock punctuation do not deserialise the registry every time. Writes are per changed key
+ * and only when something changed: a drain that cannot place a queued job does not write it, a
+ * heartbeat writes its worker and the jobs whose lease it extended. Per-event work does not grow
+ * with the pool: the workers with a free slot are indexed ({@code free}), so "is there capacity"
+ * is O(1), matching looks only at those workers, and a new job is not matched at all while fewer
+ * workers are free than it has replicas.
  */
 final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, String, Flow> {
     static final String WORKERS = "matcher-pool-workers";
@@ -79,6 +84,12 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     private KeyValueStore<String, Worker> workerStore;
     private KeyValueStore<String, Job> jobStore;
     private final Map<String, Map<String, Worker>> workers = new HashMap<>();
+    /**
+     * Per pool, the workers that are matchable and have a free slot (kept by {@link #saveWorker}):
+     * the only ones {@link Eligibility} can accept, so matching looks at these alone and "is there
+     * a free slot" is O(1) on every heartbeat.
+     */
+    private final Map<String, Set<Worker>> free = new HashMap<>();
     private final Map<String, Job> jobs = new HashMap<>();
     private final TreeMap<String, String> queue = new TreeMap<>();
     private long now;
@@ -93,12 +104,14 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         this.workerStore = context.getStateStore(WORKERS);
         this.jobStore = context.getStateStore(JOBS);
         workers.clear();
+        free.clear();
         jobs.clear();
         queue.clear();
         try (KeyValueIterator<String, Worker> it = workerStore.all()) {
             while (it.hasNext()) {
                 Worker w = it.next().value;
                 workers.computeIfAbsent(w.pool, p -> new HashMap<>()).put(w.workerId, w);
+                indexFree(w);
             }
         }
         try (KeyValueIterator<String, Job> it = jobStore.all()) {
@@ -169,36 +182,54 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             terminate(job, Outcome.CANCELLED, JobEventType.CANCELLED, "cancelled before assignment");
             return;
         }
-        tryPlace(job);
+        tryPlace(job, true);
         if (job.status == JobStatus.QUEUED) {
             emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, JobEventType.QUEUED,
                     "waiting for " + req.getRedundancy() + " eligible workers", null, -1, -1));
         }
     }
 
-    /** Places the job's waiting replicas it can; keeps the job queued while some still wait. */
-    private void tryPlace(Job job) {
+    /**
+     * Places the job's waiting replicas it can; keeps the job queued while some still wait. The
+     * job is saved when it changed here or when {@code dirty} (the caller changed it before): a
+     * queued job that still cannot be placed is not written again (a drain tries every queued job).
+     */
+    private void tryPlace(Job job, boolean dirty) {
         if (job.status != JobStatus.QUEUED && job.status != JobStatus.RUNNING) {
+            if (dirty) {
+                saveJob(job);
+            }
             return;
         }
+        boolean changed = dirty;
         List<Replica> waiting = job.waiting(now);
-        if (!waiting.isEmpty()) {
+        boolean initial = job.status == JobStatus.QUEUED;
+        // all-or-nothing needs as many distinct free workers as waiting replicas; eligible workers
+        // are a subset of the free ones, so with fewer there is nothing to match
+        int needed = initial ? waiting.size() : 1;
+        if (!waiting.isEmpty() && freeCount(job.pool) >= needed) {
             MatchRequest req = MatchRequest.of(job.request, waiting.size(), job.touched, cfg.allowlist(job.pool));
             List<Matching.Choice> choices = Matching.best(req, views(job.pool), cfg.weights());
-            boolean initial = job.status == JobStatus.QUEUED;
             if (!(initial && choices.size() < waiting.size())) {
                 for (int i = 0; i < Math.min(choices.size(), waiting.size()); i++) {
                     assign(job, waiting.get(i), choices.get(i));
+                    changed = true;
                 }
-                job.status = JobStatus.RUNNING;
+                if (job.status != JobStatus.RUNNING) {
+                    job.status = JobStatus.RUNNING;
+                    changed = true;
+                }
             }
         }
+        String queueKey = job.queueKey;
         if (job.hasWaiting()) {
             enqueue(job);
         } else {
             dequeue(job);
         }
-        saveJob(job);
+        if (changed || !java.util.Objects.equals(queueKey, job.queueKey)) {
+            saveJob(job);
+        }
     }
 
     private void assign(Job job, Replica r, Matching.Choice choice) {
@@ -358,7 +389,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             job.replicas.put(n, r);
         }
         job.nextReplica = Math.max(job.nextReplica, from + count);
-        tryPlace(job);
+        tryPlace(job, true);
     }
 
     private void replicaFailed(String jobId, String clientId, String pool, int replica, List<String> exclude,
@@ -419,11 +450,16 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             if (job == null || job.status != JobStatus.RUNNING) {
                 continue;
             }
+            boolean renewed = false;
             for (Replica r : job.replicas.values()) {
                 if (r.state == ReplicaState.LEASED && w.workerId.equals(r.workerId) && taskId.equals(r.taskId(job.jobId))) {
-                    r.leaseDeadline = Leases.renewed(r.leaseDeadline, hbAt, cfg.leaseMs());
-                    saveJob(job);
+                    long deadline = Leases.renewed(r.leaseDeadline, hbAt, cfg.leaseMs());
+                    renewed |= deadline != r.leaseDeadline;
+                    r.leaseDeadline = deadline;
                 }
+            }
+            if (renewed) {
+                saveJob(job);
             }
         }
         drain(pool);
@@ -472,7 +508,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             saveJob(job);
         } else {
             fail(job, r, "misrouted");
-            tryPlace(job);
+            tryPlace(job, false);
         }
     }
 
@@ -557,48 +593,56 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
 
     /** Retries the pool's queued jobs, higher priority first, then oldest first. */
     private void drain(String pool) {
-        Map<String, Worker> ws = workers.get(pool);
-        if (!hasFreeSlot(ws)) {
+        if (freeCount(pool) == 0) {
             return;
         }
-        List<String> ids = new ArrayList<>(queue.subMap(pool + "|", pool + "|\uffff").values());
+        Map<String, String> queued = queue.subMap(pool + "|", pool + "|\uffff");
+        if (queued.isEmpty()) {
+            return;
+        }
+        List<String> ids = new ArrayList<>(queued.values());
         for (String id : ids) {
             Job job = jobs.get(id);
             if (job != null) {
-                tryPlace(job);
-                // no free slot left: no queued job can be placed (Eligibility), so trying the rest of a
-                // long queue would only re-save every job to the store and its changelog, per event
-                if (!hasFreeSlot(ws)) {
+                tryPlace(job, false);
+                // no free slot left: no queued job can be placed (Eligibility)
+                if (freeCount(pool) == 0) {
                     return;
                 }
             }
         }
     }
 
-    private static boolean hasFreeSlot(Map<String, Worker> ws) {
-        if (ws == null) {
-            return false;
-        }
-        for (Worker w : ws.values()) {
-            if (w.matchable() && w.reportedFreeSlots - w.pending.size() > 0) {
-                return true;
-            }
-        }
-        return false;
+    /** How many workers of the pool are matchable with a free slot. */
+    private int freeCount(String pool) {
+        Set<Worker> f = free.get(pool);
+        return f == null ? 0 : f.size();
     }
 
     // ---- state ------------------------------------------------------------------------------
 
+    /** The views of the pool's free workers (matching can choose no other), built only when a worker changed. */
     private List<WorkerView> views(String pool) {
-        Map<String, Worker> ws = workers.get(pool);
-        if (ws == null) {
+        Set<Worker> ws = free.get(pool);
+        if (ws == null || ws.isEmpty()) {
             return List.of();
         }
         List<WorkerView> out = new ArrayList<>(ws.size());
-        for (Worker w : ws.values()) {
+        for (Worker w : ws) {
             out.add(w.view());
         }
         return out;
+    }
+
+    private void indexFree(Worker w) {
+        if (w.hasFreeSlot()) {
+            free.computeIfAbsent(w.pool, p -> new HashSet<>()).add(w);
+        } else {
+            Set<Worker> f = free.get(w.pool);
+            if (f != null) {
+                f.remove(w);
+            }
+        }
     }
 
     private Worker worker(String pool, String workerId) {
@@ -610,13 +654,25 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         Map<String, Worker> ws = workers.get(pool);
         Worker w = ws == null ? null : ws.remove(workerId);
         if (w != null) {
+            Set<Worker> f = free.get(pool);
+            if (f != null) {
+                f.remove(w);
+            }
             workerStore.delete(pool + "|" + workerId);
         }
         return w;
     }
 
     private void saveWorker(Worker w) {
-        workers.computeIfAbsent(w.pool, p -> new HashMap<>()).put(w.workerId, w);
+        w.changed();
+        Worker old = workers.computeIfAbsent(w.pool, p -> new HashMap<>()).put(w.workerId, w);
+        if (old != null && old != w) {
+            Set<Worker> f = free.get(w.pool);
+            if (f != null) {
+                f.remove(old);
+            }
+        }
+        indexFree(w);
         workerStore.put(w.pool + "|" + w.workerId, w);
     }
 

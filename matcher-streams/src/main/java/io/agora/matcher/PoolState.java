@@ -39,13 +39,34 @@ final class PoolState {
         /** Tasks given to the worker and not yet seen in its in-flight list or ended: task id to assignment time. */
         LinkedHashMap<String, Long> pending = new LinkedHashMap<>();
 
+        /** Not stored: the view of the current state, dropped by {@link #changed()}. */
+        private WorkerView view;
+        /** Not stored: {@link #capabilities} as plain Avro binary, and the object it was encoded from. */
+        byte[] capabilitiesBytes;
+        WorkerCapabilities capabilitiesEncoded;
+
         boolean matchable() {
             return status == Status.ONLINE && WorkerView.acceptsWork(reportedStatus);
         }
 
+        /** Matchable with a free slot: the only workers matching can choose ({@link Eligibility}). */
+        boolean hasFreeSlot() {
+            return matchable() && reportedFreeSlots - pending.size() > 0;
+        }
+
+        /** Must be called after every change of the worker's fields (the processor's saveWorker does). */
+        void changed() {
+            view = null;
+        }
+
         WorkerView view() {
-            return new WorkerView(workerId, pool, matchable(), capabilities, price,
-                    reportedFreeSlots - pending.size(), reputation, ownedPartitions, load, avgLatencyMs);
+            WorkerView v = view;
+            if (v == null) {
+                v = new WorkerView(workerId, pool, matchable(), capabilities, price,
+                        reportedFreeSlots - pending.size(), reputation, ownedPartitions, load, avgLatencyMs);
+                view = v;
+            }
+            return v;
         }
     }
 
@@ -88,6 +109,9 @@ final class PoolState {
         /** Every worker that ever held or was excluded from a replica: never given another one. */
         Set<String> touched = new LinkedHashSet<>();
         long forgetAt = Long.MAX_VALUE;
+        /** Not stored: {@link #request} as plain Avro binary, and the object it was encoded from. */
+        byte[] requestBytes;
+        JobRequested requestEncoded;
 
         long deadline() {
             return request.getSubmittedAt().toEpochMilli() + request.getDeadlineMs();
@@ -108,7 +132,12 @@ final class PoolState {
         }
 
         boolean hasWaiting() {
-            return replicas.values().stream().anyMatch(r -> r.state == ReplicaState.WAITING);
+            for (Replica r : replicas.values()) {
+                if (r.state == ReplicaState.WAITING) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         Map<Integer, Replica> replicas() {

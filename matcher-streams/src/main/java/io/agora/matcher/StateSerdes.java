@@ -119,7 +119,11 @@ final class StateSerdes {
     static void writeWorker(DataOutputStream out, PoolState.Worker w) throws IOException {
         str(out, w.workerId);
         str(out, w.pool);
-        avro(out, WorkerCapabilities.class, w.capabilities);
+        if (w.capabilities != null && w.capabilitiesEncoded != w.capabilities) {
+            w.capabilitiesBytes = avroBytes(WorkerCapabilities.class, w.capabilities);
+            w.capabilitiesEncoded = w.capabilities;
+        }
+        bytes(out, w.capabilities == null ? null : w.capabilitiesBytes);
         str(out, w.status == null ? null : w.status.name());
         str(out, w.reportedStatus);
         out.writeLong(w.lastSeenAt);
@@ -143,7 +147,9 @@ final class StateSerdes {
         PoolState.Worker w = new PoolState.Worker();
         w.workerId = str(in);
         w.pool = str(in);
-        w.capabilities = avro(in, WorkerCapabilities.class);
+        w.capabilitiesBytes = bytes(in, WorkerCapabilities.class);
+        w.capabilities = w.capabilitiesBytes == null ? null : avroOf(WorkerCapabilities.class, w.capabilitiesBytes);
+        w.capabilitiesEncoded = w.capabilities;
         String status = str(in);
         w.status = status == null ? null : PoolState.Status.valueOf(status);
         w.reportedStatus = str(in);
@@ -166,7 +172,11 @@ final class StateSerdes {
 
     static void writeJob(DataOutputStream out, PoolState.Job j) throws IOException {
         str(out, j.jobId);
-        avro(out, JobRequested.class, j.request);
+        if (j.request != null && j.requestEncoded != j.request) {
+            j.requestBytes = avroBytes(JobRequested.class, j.request);
+            j.requestEncoded = j.request;
+        }
+        bytes(out, j.request == null ? null : j.requestBytes);
         out.writeLong(j.escrowMicros);
         str(out, j.pool);
         str(out, j.status == null ? null : j.status.name());
@@ -198,7 +208,9 @@ final class StateSerdes {
     static PoolState.Job readJob(DataInputStream in, int version) throws IOException {
         PoolState.Job j = new PoolState.Job();
         j.jobId = str(in);
-        j.request = avro(in, JobRequested.class);
+        j.requestBytes = bytes(in, JobRequested.class);
+        j.request = j.requestBytes == null ? null : avroOf(JobRequested.class, j.requestBytes);
+        j.requestEncoded = j.request;
         j.escrowMicros = in.readLong();
         j.pool = str(in);
         String status = str(in);
@@ -253,16 +265,35 @@ final class StateSerdes {
     }
 
     static <T extends SpecificRecord> void avro(DataOutputStream out, Class<T> type, T value) throws IOException {
-        if (value == null) {
+        bytes(out, value == null ? null : avroBytes(type, value));
+    }
+
+    /**
+     * An embedded event's plain Avro binary. The pool stage's records keep it beside the event
+     * (an event is never changed once stored, only replaced), so a worker or job saved again
+     * (every heartbeat, every lease renewal) does not encode its capabilities or request again.
+     */
+    static <T extends SpecificRecord> byte[] avroBytes(Class<T> type, T value) {
+        return avroSerde(type).serializer().serialize("matcher-state", value);
+    }
+
+    /** Length-prefixed bytes, -1 for null: the framing of {@link #avro(DataOutputStream, Class, SpecificRecord)}. */
+    static void bytes(DataOutputStream out, byte[] b) throws IOException {
+        if (b == null) {
             out.writeInt(-1);
             return;
         }
-        byte[] b = avroSerde(type).serializer().serialize("matcher-state", value);
         out.writeInt(b.length);
         out.write(b);
     }
 
     static <T extends SpecificRecord> T avro(DataInputStream in, Class<T> type) throws IOException {
+        byte[] b = bytes(in, type);
+        return b == null ? null : avroOf(type, b);
+    }
+
+    /** The framed bytes of an embedded event of {@code type}, null for null. */
+    static byte[] bytes(DataInputStream in, Class<?> type) throws IOException {
         int n = in.readInt();
         if (n < 0) {
             return null;
@@ -271,6 +302,10 @@ final class StateSerdes {
         if (b.length != n) {
             throw new IOException("truncated " + type.getSimpleName());
         }
+        return b;
+    }
+
+    static <T extends SpecificRecord> T avroOf(Class<T> type, byte[] b) {
         return avroSerde(type).deserializer().deserialize("matcher-state", b);
     }
 

@@ -1,0 +1,142 @@
+package io.agora.matcher;
+
+import io.agora.events.GpuInfo;
+import io.agora.events.JobSpec;
+import io.agora.events.Requirements;
+import io.agora.events.WorkerCapabilities;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link Matching#best} (pruned, allocation-free loop) decides exactly like the definition:
+ * every worker {@link Eligibility#eligible}, {@link Scoring#score}, sorted by score then worker id,
+ * the first n; same workers, same scores to the bit, same explain strings, in any worker order.
+ */
+class MatchingEquivalenceTest {
+    private static final List<String> TAGS = List.of("ssd", "gpu", "fast", "arm");
+    private static final List<String> CAPS = List.of("python", "java", "cuda");
+
+    @Test
+    void bestIsTheTopNOfEveryEligibleWorkerBySortedScore() {
+        Random rnd = new Random(7);
+        for (int round = 0; round < 400; round++) {
+            List<WorkerView> workers = workers(rnd, 1 + rnd.nextInt(300));
+            MatchRequest req = request(rnd, workers);
+            Scoring.Weights weights = rnd.nextInt(4) == 0
+                    ? new Scoring.Weights(rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble())
+                    : Scoring.Weights.defaults();
+            List<Matching.Choice> expected = reference(req, workers, weights);
+            assertSame(Matching.best(req, workers, weights), expected);
+            List<WorkerView> shuffled = new ArrayList<>(workers);
+            Collections.shuffle(shuffled, rnd);
+            assertSame(Matching.best(req, shuffled, weights), expected);
+        }
+    }
+
+    private static void assertSame(List<Matching.Choice> actual, List<Matching.Choice> expected) {
+        assertThat(actual).hasSize(expected.size());
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(actual.get(i).worker().workerId()).isEqualTo(expected.get(i).worker().workerId());
+            assertThat(Double.doubleToLongBits(actual.get(i).score()))
+                    .isEqualTo(Double.doubleToLongBits(expected.get(i).score()));
+            assertThat(actual.get(i).explain()).isEqualTo(expected.get(i).explain());
+        }
+    }
+
+    /** The definition, written the plain way. */
+    private static List<Matching.Choice> reference(MatchRequest req, List<WorkerView> workers, Scoring.Weights weights) {
+        List<Matching.Choice> all = new ArrayList<>();
+        for (WorkerView w : workers) {
+            if (Eligibility.eligible(req, w)) {
+                all.add(new Matching.Choice(w, Scoring.score(req, w, weights), Scoring.terms(req, w).explain()));
+            }
+        }
+        all.sort(Comparator.comparingDouble(Matching.Choice::score).reversed()
+                .thenComparing(c -> c.worker().workerId()));
+        return all.subList(0, Math.min(Math.max(0, req.count()), all.size()));
+    }
+
+    private static List<WorkerView> workers(Random rnd, int count) {
+        // few distinct machines and coarse values, so that equal scores (the worker id tie-break) are common
+        List<WorkerCapabilities> palette = new ArrayList<>();
+        for (int i = 0; i < 1 + rnd.nextInt(12); i++) {
+            palette.add(caps(rnd));
+        }
+        List<WorkerView> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            WorkerCapabilities caps = palette.get(rnd.nextInt(palette.size()));
+            out.add(new WorkerView(String.format("w-%04d", rnd.nextInt(100_000)) + "-" + i, caps.getPool(),
+                    rnd.nextInt(10) != 0, caps, caps.getPricePerCpuSecondMicros() / 100 * 100, rnd.nextInt(4) - 1,
+                    rnd.nextInt(4) * 25 - 25, rnd.nextInt(12) == 0 ? List.of() : List.of(i % 24),
+                    rnd.nextInt(3) / 2.0, rnd.nextBoolean() ? -1 : rnd.nextInt(3) * 5_000));
+        }
+        return out;
+    }
+
+    private static WorkerCapabilities caps(Random rnd) {
+        List<GpuInfo> gpus = new ArrayList<>();
+        for (int g = rnd.nextInt(3); g > 0; g--) {
+            gpus.add(GpuInfo.newBuilder().setModel(rnd.nextBoolean() ? "A100" : "T4").setCount(1 + rnd.nextInt(4))
+                    .setVramMb(rnd.nextBoolean() ? 16_000 : 40_000).build());
+        }
+        String pool = rnd.nextInt(10) == 0 ? "other" : "public";
+        WorkerCapabilities caps = WorkerCapabilities.newBuilder().setArch("x86_64")
+                .setCpuCores(rnd.nextInt(5) == 0 ? 0 : 1 << rnd.nextInt(5)).setCpuThreads(64)
+                .setMemoryMb(512L << rnd.nextInt(6)).setPricePerCpuSecondMicros(100 + rnd.nextInt(1500))
+                .setMaxConcurrent(4).setPool(pool).setRegion(rnd.nextBoolean() ? "eu" : "us")
+                .setTags(subset(rnd, TAGS)).setCapabilities(subset(rnd, CAPS)).setGpus(gpus)
+                .setAccelerators(rnd.nextInt(4) == 0 ? List.of("tpu") : List.of())
+                .setAllowNetwork(rnd.nextBoolean()).build();
+        return caps;
+    }
+
+    private static MatchRequest request(Random rnd, List<WorkerView> workers) {
+        JobSpec spec = JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("true"))
+                .setTimeoutMs(10_000 + rnd.nextInt(3) * 10_000).setCpus(rnd.nextInt(4) * 0.75)
+                .setMemoryMb(rnd.nextInt(4) * 1024).setNetwork(rnd.nextInt(4) == 0).build();
+        Requirements.Builder r = Requirements.newBuilder().setPool(rnd.nextInt(8) == 0 ? "other" : "public")
+                .setMaxPricePerCpuSecondMicros(400 + rnd.nextInt(1400)).setMinReputation(rnd.nextInt(3) == 0 ? 0 : -100)
+                .setMinCpuCores(rnd.nextInt(3)).setMinMemoryMb(rnd.nextInt(3) * 512)
+                .setRegion(rnd.nextInt(3) == 0 ? (rnd.nextBoolean() ? "eu" : "us") : null)
+                .setTagsAll(rnd.nextInt(3) == 0 ? subset(rnd, TAGS.subList(0, 2)) : List.of())
+                .setTagsAny(rnd.nextInt(4) == 0 ? subset(rnd, TAGS) : List.of())
+                .setCapabilitiesAny(rnd.nextInt(4) == 0 ? subset(rnd, CAPS) : List.of());
+        if (rnd.nextInt(5) == 0) {
+            r.setMinGpuCount(rnd.nextInt(3)).setGpuModel(rnd.nextBoolean() ? "a100" : null)
+                    .setMinGpuVramMb(rnd.nextBoolean() ? 20_000 : 0);
+        }
+        if (rnd.nextInt(8) == 0) {
+            r.setAccelerator("tpu");
+        }
+        Set<String> excluded = new HashSet<>();
+        Set<String> allow = rnd.nextInt(5) == 0 ? new HashSet<>() : null;
+        for (WorkerView w : workers) {
+            if (rnd.nextInt(10) == 0) {
+                excluded.add(w.workerId());
+            }
+            if (allow != null && rnd.nextBoolean()) {
+                allow.add(w.workerId());
+            }
+        }
+        return new MatchRequest(spec, r.build(), rnd.nextInt(6), excluded, allow);
+    }
+
+    private static List<String> subset(Random rnd, List<String> from) {
+        List<String> out = new ArrayList<>();
+        for (String s : from) {
+            if (rnd.nextBoolean()) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+}
