@@ -66,16 +66,22 @@ class IngestApiTest {
 
     @BeforeAll
     void start() throws Exception {
-        market = TestMarket.get();
+        market = TestMarket.start();
         server = ApplicationContext.run(EmbeddedServer.class, market.properties());
         context = server.getApplicationContext();
         json = context.getBean(JsonMapper.class);
     }
 
     @AfterAll
-    void stop() {
-        if (server != null) {
-            server.close();
+    void stop() throws Exception {
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            if (market != null) {
+                market.close();
+            }
         }
     }
 

@@ -8,9 +8,12 @@ import java.sql.Connection;
 import java.util.HashMap;
 import java.util.Map;
 
-/** One real PostgreSQL and one real in-JVM Kafka broker shared by the API tests of this JVM. */
-final class TestMarket {
-    private static TestMarket instance;
+/**
+ * One real PostgreSQL and one real in-JVM Kafka broker for the API tests. Closed by the test
+ * class itself, broker first: closing them from a JVM shutdown hook raced the other hooks and
+ * could end the test JVM with an error after every test had passed.
+ */
+final class TestMarket implements AutoCloseable {
     final EmbeddedPostgres postgres;
     final KafkaTestCluster kafka;
 
@@ -22,21 +25,19 @@ final class TestMarket {
                 .locations("classpath:ledger-sink/db/migration")
                 .load().migrate();
         kafka = KafkaTestCluster.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                kafka.close();
-                postgres.close();
-            } catch (Exception ignored) {
-                // JVM is exiting
-            }
-        }));
     }
 
-    static synchronized TestMarket get() throws Exception {
-        if (instance == null) {
-            instance = new TestMarket();
+    static TestMarket start() throws Exception {
+        return new TestMarket();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            kafka.close();
+        } finally {
+            postgres.close();
         }
-        return instance;
     }
 
     String jdbcUrl() {
