@@ -6,6 +6,7 @@ import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 
@@ -30,11 +31,34 @@ public final class Matching {
     public record Choice(WorkerView worker, double score, String explain) {
     }
 
+    /** Added to the price-ordered bound, so that rounding can never make it cut off an exact tie. */
+    private static final double BOUND_MARGIN = 1e-9;
+
     private Matching() {
     }
 
-    /** Up to {@code req.count()} workers, best first; fewer when fewer are eligible. */
+    /** Up to {@code req.count()} workers, best first; fewer when fewer are eligible. Any worker order. */
     public static List<Choice> best(MatchRequest req, Iterable<WorkerView> workers, Scoring.Weights weights) {
+        return best(req, workers, weights, false);
+    }
+
+    /**
+     * {@link #best}, the same decision, for workers given in ascending price order
+     * ({@link WorkerView#pricePerCpuSecondMicros}, e.g. by {@link #PRICE_ORDER}): the scan stops at
+     * the first worker dearer than the request's ceiling, and as soon as no worker at or above the
+     * current price can reach (or tie) the current n-th best score. Throws
+     * {@link IllegalArgumentException} if it meets a worker cheaper than the one before it.
+     */
+    public static List<Choice> bestPriceOrdered(MatchRequest req, Iterable<WorkerView> byPrice, Scoring.Weights weights) {
+        return best(req, byPrice, weights, true);
+    }
+
+    /** Ascending price, then worker id: the order {@link #bestPriceOrdered} expects. */
+    public static final Comparator<WorkerView> PRICE_ORDER = Comparator
+            .comparingLong(WorkerView::pricePerCpuSecondMicros).thenComparing(WorkerView::workerId);
+
+    private static List<Choice> best(MatchRequest req, Iterable<WorkerView> workers, Scoring.Weights weights,
+                                     boolean byPrice) {
         int n = Math.max(0, req.count());
         if (n == 0) {
             return List.of();
@@ -43,7 +67,31 @@ public final class Matching {
         WorkerView[] topW = new WorkerView[n];
         double[] topS = new double[n];
         int size = 0;
+        // the price-ordered exit needs a price term that cannot grow with the price, i.e. w_price >= 0
+        boolean stopEarly = byPrice && weights.price() >= 0;
+        long lastPrice = Long.MIN_VALUE;
+        long boundPrice = Long.MIN_VALUE;
+        double bound = Double.POSITIVE_INFINITY;
         for (WorkerView w : workers) {
+            if (byPrice) {
+                long price = w.pricePerCpuSecondMicros();
+                if (price < lastPrice) {
+                    throw new IllegalArgumentException("workers not in ascending price order at " + w.workerId());
+                }
+                lastPrice = price;
+                if (price > p.maxPrice) {
+                    break; // this worker and every later one is over the ceiling (Eligibility)
+                }
+                if (stopEarly && size == n) {
+                    if (price != boundPrice) {
+                        boundPrice = price;
+                        bound = p.bound(price);
+                    }
+                    if (bound < topS[n - 1]) {
+                        break; // no worker at this price or above can reach, or tie, the n-th best
+                    }
+                }
+            }
             if (!p.viewEligible(w)) {
                 continue;
             }
@@ -125,8 +173,12 @@ public final class Matching {
         final double gpuNeed;
         final double maxTrustTerm;
         final double maxCapTerm;
+        final double maxLatencyTerm;
+        final double maxLoadTerm;
+        final Scoring.Weights weights;
 
         Prepared(MatchRequest req, Scoring.Weights weights) {
+            this.weights = weights;
             r = req.requirements();
             spec = req.spec();
             excluded = req.excluded().isEmpty() ? null : req.excluded();
@@ -150,6 +202,22 @@ public final class Matching {
             maxTrustTerm = Math.max(weights.trust() * 0.0, weights.trust() * 1.0);
             // capFit is in [0, 1] too
             maxCapTerm = Math.max(weights.cap() * 0.0, weights.cap() * 1.0);
+            // latency_norm and load_norm are in [0, 1] as well
+            maxLatencyTerm = Math.max(weights.latency() * 0.0, weights.latency() * 1.0);
+            maxLoadTerm = Math.max(weights.load() * 0.0, weights.load() * 1.0);
+        }
+
+        /**
+         * An upper bound of the score of every worker priced {@code price} or more (with
+         * {@code w_price >= 0}): every other term at its maximum, added in {@link Scoring#score}'s
+         * order; price_norm does not grow with the price and floating-point addition and
+         * multiplication by a non-negative weight are monotonic, so no such worker scores above
+         * it. The margin only makes the bound looser.
+         */
+        double bound(long price) {
+            double priceTerm = weights.price() * Scoring.priceNorm(price, maxPrice);
+            double sum = maxCapTerm + priceTerm + maxLatencyTerm + maxTrustTerm + maxLoadTerm;
+            return sum + BOUND_MARGIN;
         }
 
         /** The checks on the view's own fields (no dereference), the most selective first. */

@@ -39,12 +39,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -87,9 +90,12 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     /**
      * Per pool, the workers that are matchable and have a free slot (kept by {@link #saveWorker}):
      * the only ones {@link Eligibility} can accept, so matching looks at these alone and "is there
-     * a free slot" is O(1) on every heartbeat.
+     * a free slot" is O(1) on every heartbeat. Each pool's set is in ascending price order (then worker id)
+     * of the view the worker was indexed with ({@link Worker#freeKey}), so matching can stop early
+     * ({@link Matching#bestPriceOrdered}) and a change re-sorts one worker, never the pool.
      */
-    private final Map<String, Set<Worker>> free = new HashMap<>();
+    private final Map<String, TreeSet<Worker>> free = new HashMap<>();
+    private static final Comparator<Worker> FREE_ORDER = (a, b) -> Matching.PRICE_ORDER.compare(a.freeKey, b.freeKey);
     private final Map<String, Job> jobs = new HashMap<>();
     private final TreeMap<String, String> queue = new TreeMap<>();
     private long now;
@@ -209,7 +215,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         int needed = initial ? waiting.size() : 1;
         if (!waiting.isEmpty() && freeCount(job.pool) >= needed) {
             MatchRequest req = MatchRequest.of(job.request, waiting.size(), job.touched, cfg.allowlist(job.pool));
-            List<Matching.Choice> choices = Matching.best(req, views(job.pool), cfg.weights());
+            List<Matching.Choice> choices = Matching.bestPriceOrdered(req, views(job.pool), cfg.weights());
             if (!(initial && choices.size() < waiting.size())) {
                 for (int i = 0; i < Math.min(choices.size(), waiting.size()); i++) {
                     assign(job, waiting.get(i), choices.get(i));
@@ -615,33 +621,53 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
 
     /** How many workers of the pool are matchable with a free slot. */
     private int freeCount(String pool) {
-        Set<Worker> f = free.get(pool);
+        TreeSet<Worker> f = free.get(pool);
         return f == null ? 0 : f.size();
     }
 
     // ---- state ------------------------------------------------------------------------------
 
-    /** The views of the pool's free workers (matching can choose no other), built only when a worker changed. */
-    private List<WorkerView> views(String pool) {
-        Set<Worker> ws = free.get(pool);
+    /**
+     * The views of the pool's free workers (matching can choose no other) in ascending price order,
+     * read lazily: matching stops as soon as no dearer worker can be chosen. Each view is built only
+     * when its worker changed.
+     */
+    private Iterable<WorkerView> views(String pool) {
+        TreeSet<Worker> ws = free.get(pool);
         if (ws == null || ws.isEmpty()) {
             return List.of();
         }
-        List<WorkerView> out = new ArrayList<>(ws.size());
-        for (Worker w : ws) {
-            out.add(w.view());
-        }
-        return out;
+        return () -> new Iterator<>() {
+            private final Iterator<Worker> it = ws.iterator();
+
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public WorkerView next() {
+                return it.next().view();
+            }
+        };
     }
 
+    /** (Re)indexes the worker under its current view's price: out first under the key it went in with. */
     private void indexFree(Worker w) {
+        unindexFree(w);
         if (w.hasFreeSlot()) {
-            free.computeIfAbsent(w.pool, p -> new HashSet<>()).add(w);
-        } else {
-            Set<Worker> f = free.get(w.pool);
+            w.freeKey = w.view();
+            free.computeIfAbsent(w.pool, p -> new TreeSet<>(FREE_ORDER)).add(w);
+        }
+    }
+
+    private void unindexFree(Worker w) {
+        if (w.freeKey != null) {
+            TreeSet<Worker> f = free.get(w.pool);
             if (f != null) {
                 f.remove(w);
             }
+            w.freeKey = null;
         }
     }
 
@@ -654,10 +680,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         Map<String, Worker> ws = workers.get(pool);
         Worker w = ws == null ? null : ws.remove(workerId);
         if (w != null) {
-            Set<Worker> f = free.get(pool);
-            if (f != null) {
-                f.remove(w);
-            }
+            unindexFree(w);
             workerStore.delete(pool + "|" + workerId);
         }
         return w;
@@ -667,10 +690,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         w.changed();
         Worker old = workers.computeIfAbsent(w.pool, p -> new HashMap<>()).put(w.workerId, w);
         if (old != null && old != w) {
-            Set<Worker> f = free.get(w.pool);
-            if (f != null) {
-                f.remove(old);
-            }
+            unindexFree(old);
         }
         indexFree(w);
         workerStore.put(w.pool + "|" + w.workerId, w);

@@ -44,6 +44,8 @@ final class PoolState {
         /** Not stored: {@link #capabilities} as plain Avro binary, and the object it was encoded from. */
         byte[] capabilitiesBytes;
         WorkerCapabilities capabilitiesEncoded;
+        /** Not stored: the view the worker is indexed under among the pool's free workers, null when not indexed. */
+        WorkerView freeKey;
 
         boolean matchable() {
             return status == Status.ONLINE && WorkerView.acceptsWork(reportedStatus);

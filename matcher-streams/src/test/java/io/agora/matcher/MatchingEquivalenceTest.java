@@ -39,7 +39,55 @@ class MatchingEquivalenceTest {
             List<WorkerView> shuffled = new ArrayList<>(workers);
             Collections.shuffle(shuffled, rnd);
             assertSame(Matching.best(req, shuffled, weights), expected);
+            // the early-exit path: ascending price, as the pool stage holds its free workers
+            List<WorkerView> byPrice = new ArrayList<>(shuffled);
+            byPrice.sort(Matching.PRICE_ORDER);
+            assertSame(Matching.bestPriceOrdered(req, byPrice, weights), expected);
         }
+    }
+
+    @Test
+    void priceOrderedEarlyExitDecidesLikeAFullScanOnLargePools() {
+        Random rnd = new Random(11);
+        int exits = 0;
+        for (int round = 0; round < 300; round++) {
+            List<WorkerView> workers = workers(rnd, 200 + rnd.nextInt(2_000));
+            MatchRequest req = request(rnd, workers);
+            // mostly non-negative weights (the bound applies); sometimes a negative one (price: no exit)
+            Scoring.Weights weights = switch (rnd.nextInt(4)) {
+                case 0 -> new Scoring.Weights(rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble());
+                case 1 -> new Scoring.Weights(rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5,
+                        rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5);
+                case 2 -> new Scoring.Weights(0, 1, 0, 0, 0); // price alone: many exact ties
+                default -> Scoring.Weights.defaults();
+            };
+            List<WorkerView> byPrice = new ArrayList<>(workers);
+            byPrice.sort(Matching.PRICE_ORDER);
+            int[] visited = {0};
+            Iterable<WorkerView> counting = () -> byPrice.stream().peek(w -> visited[0]++).iterator();
+            assertSame(Matching.bestPriceOrdered(req, counting, weights), Matching.best(req, workers, weights));
+            assertSame(Matching.bestPriceOrdered(req, counting, weights), reference(req, workers, weights));
+            if (visited[0] < 2 * byPrice.size()) {
+                exits++;
+            }
+        }
+        assertThat(exits).as("rounds where the scan stopped early").isGreaterThan(100);
+    }
+
+    @Test
+    void priceOrderedRejectsWorkersOutOfOrder() {
+        Random rnd = new Random(3);
+        List<WorkerView> workers = new ArrayList<>();
+        for (WorkerView w : workers(rnd, 50)) {
+            workers.add(new WorkerView(w.workerId(), w.pool(), w.online(), w.capabilities(), 1_000 - workers.size(),
+                    w.freeSlots(), w.reputation(), w.ownedPartitions(), w.load(), w.avgLatencyMs()));
+        }
+        Requirements r = Requirements.newBuilder().setMaxPricePerCpuSecondMicros(1_000_000).build();
+        MatchRequest req = new MatchRequest(JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("true")).setTimeoutMs(10_000).build(),
+                r, 3, Set.of(), null);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> Matching.bestPriceOrdered(req, workers, Scoring.Weights.defaults()))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     private static void assertSame(List<Matching.Choice> actual, List<Matching.Choice> expected) {
