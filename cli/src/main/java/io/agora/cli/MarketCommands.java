@@ -49,8 +49,7 @@ final class MarketCommands {
         String registry;
 
         AgoraSerdes serdes() {
-            return registry == null || registry.isBlank() || registry.equals("plain")
-                    ? AgoraSerdes.plain() : AgoraSerdes.registry(registry);
+            return AgoraSerdes.forRegistryUrl(registry);
         }
     }
 

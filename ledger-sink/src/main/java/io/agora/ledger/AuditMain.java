@@ -55,17 +55,7 @@ public final class AuditMain {
         String registry = env.getOrDefault("AGORA_REGISTRY_URL", "http://localhost:8081/apis/registry/v2");
         String group = env.getOrDefault("AGORA_SINK_GROUP_ID", "agora-ledger-sink");
         try {
-            AuditReport report = audit(ds, bootstrap, AgoraSerdes.fromConfig(new io.agora.schemas.AgoraConfigView() {
-                @Override
-                public String bootstrapServers() {
-                    return bootstrap;
-                }
-
-                @Override
-                public String registryUrl() {
-                    return registry;
-                }
-            }), live, replay, group, toEnd, out);
+            AuditReport report = audit(ds, bootstrap, AgoraSerdes.forRegistryUrl(registry), live, replay, group, toEnd, out);
             if (!keep) {
                 dropSchema(ds, replay);
             }

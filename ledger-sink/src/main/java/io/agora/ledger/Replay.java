@@ -1,13 +1,12 @@
 package io.agora.ledger;
 
 import io.agora.schemas.AgoraSerdes;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import io.agora.schemas.ReplayReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import javax.sql.DataSource;
 import java.sql.SQLException;
@@ -134,15 +133,6 @@ public final class Replay {
     }
 
     private Properties consumerProperties() {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "agora-audit-replay");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        return p;
+        return ReplayReader.properties(bootstrap, "agora-audit-replay", 1000);
     }
 }

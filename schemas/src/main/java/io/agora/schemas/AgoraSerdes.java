@@ -49,7 +49,11 @@ public final class AgoraSerdes {
     }
 
     public static AgoraSerdes fromConfig(AgoraConfigView cfg) {
-        String url = cfg.registryUrl();
+        return forRegistryUrl(cfg.registryUrl());
+    }
+
+    /** Registry serdes for a URL; blank or {@code plain} means registry-less (tests only). */
+    public static AgoraSerdes forRegistryUrl(String url) {
         return url == null || url.isBlank() || url.equals("plain") ? plain() : registry(url);
     }
 
