@@ -18,13 +18,14 @@ import java.util.Set;
  * <p>The hot loop allocates nothing per worker: the request's constants are computed once
  * ({@link Prepared}), the cheap and selective checks come first, the top {@code n} are kept in two
  * small arrays (sorted, best first), and a worker whose score cannot reach the current n-th best
- * is dropped early: first by an upper bound from the view's own fields (capability fit and trust
- * at their maximum), before its capabilities are even read, then by one with the real fit, before
+ * is dropped early: first by an upper bound from the view's own fields (capability fit at the
+ * bound of its shape group, or 1, and trust at its maximum), before its capabilities are even read, then by one with the real fit, before
  * its trust (the term that needs {@link Math#exp}) and the list checks (tags, gpus, accelerators). The
  * decision is exactly that of "every eligible worker, {@link Scoring#score}, sort by score then
  * worker id, take n": the score of a kept worker is computed with the same arithmetic in the
  * same order, and floating-point addition is monotonic, so the bound never drops a worker that
- * would have been chosen.
+ * would have been chosen. Over a pool's {@link FreeIndex} whole shape groups, and the dearer
+ * end of each group, are skipped by the same kind of bound.
  */
 public final class Matching {
     /** One chosen worker, with its score and the terms behind it. */
@@ -57,6 +58,50 @@ public final class Matching {
     public static final Comparator<WorkerView> PRICE_ORDER = Comparator
             .comparingLong(WorkerView::pricePerCpuSecondMicros).thenComparing(WorkerView::workerId);
 
+    /**
+     * {@link #best}, the same decision, over a pool's {@link FreeIndex}: groups of the wrong region,
+     * too small or all over the price ceiling are never opened; the others are visited best bound
+     * first, each is skipped whole when even its cheapest worker as a perfect fit of its shape with
+     * full trust, latency and load could not reach (or tie) the current n-th best, and inside a group
+     * the scan stops at the first price that cannot.
+     */
+    public static List<Choice> best(MatchRequest req, FreeIndex index, Scoring.Weights weights) {
+        int n = Math.max(0, req.count());
+        if (n == 0 || index.isEmpty()) {
+            return List.of();
+        }
+        Prepared p = new Prepared(req, weights);
+        Top top = new Top(p, n);
+        FreeIndex.Group[] groups = new FreeIndex.Group[index.groupCount()];
+        double[] capTerms = new double[groups.length];
+        double[] bounds = new double[groups.length];
+        Integer[] order = new Integer[groups.length];
+        int count = 0;
+        for (FreeIndex.Group g : index.groups()) {
+            if (!p.shapeEligible(g) || g.byPrice.isEmpty()) {
+                continue;
+            }
+            long cheapest = g.byPrice.first().pricePerCpuSecondMicros();
+            if (cheapest > p.maxPrice) {
+                continue;
+            }
+            groups[count] = g;
+            capTerms[count] = p.capTermBound(g);
+            bounds[count] = p.bound(capTerms[count], cheapest);
+            order[count] = count;
+            count++;
+        }
+        java.util.Arrays.sort(order, 0, count, (a, b) -> Double.compare(bounds[b], bounds[a]));
+        for (int i = 0; i < count; i++) {
+            int g = order[i];
+            if (top.full() && bounds[g] < top.worstScore()) {
+                break; // groups are in descending bound order: no later one can reach the n-th best
+            }
+            top.scan(groups[g].byPrice, true, capTerms[g]);
+        }
+        return top.choices(req);
+    }
+
     private static List<Choice> best(MatchRequest req, Iterable<WorkerView> workers, Scoring.Weights weights,
                                      boolean byPrice) {
         int n = Math.max(0, req.count());
@@ -64,58 +109,96 @@ public final class Matching {
             return List.of();
         }
         Prepared p = new Prepared(req, weights);
-        WorkerView[] topW = new WorkerView[n];
-        double[] topS = new double[n];
-        int size = 0;
-        // the price-ordered exit needs a price term that cannot grow with the price, i.e. w_price >= 0
-        boolean stopEarly = byPrice && weights.price() >= 0;
-        long lastPrice = Long.MIN_VALUE;
-        long boundPrice = Long.MIN_VALUE;
-        double bound = Double.POSITIVE_INFINITY;
-        for (WorkerView w : workers) {
-            if (byPrice) {
-                long price = w.pricePerCpuSecondMicros();
-                if (price < lastPrice) {
-                    throw new IllegalArgumentException("workers not in ascending price order at " + w.workerId());
-                }
-                lastPrice = price;
-                if (price > p.maxPrice) {
-                    break; // this worker and every later one is over the ceiling (Eligibility)
-                }
-                if (stopEarly && size == n) {
-                    if (price != boundPrice) {
-                        boundPrice = price;
-                        bound = p.bound(price);
+        Top top = new Top(p, n);
+        top.scan(workers, byPrice, p.maxCapTerm);
+        return top.choices(req);
+    }
+
+    /** The n best so far, in two small arrays sorted best first, and the scan that fills them. */
+    private static final class Top {
+        final Prepared p;
+        final Scoring.Weights weights;
+        final int n;
+        final WorkerView[] topW;
+        final double[] topS;
+        int size;
+
+        Top(Prepared p, int n) {
+            this.p = p;
+            this.weights = p.weights;
+            this.n = n;
+            topW = new WorkerView[n];
+            topS = new double[n];
+        }
+
+        boolean full() {
+            return size == n;
+        }
+
+        double worstScore() {
+            return topS[n - 1];
+        }
+
+        /**
+         * Offers the workers in turn; {@code capTerm} bounds {@code w_cap * cap_fit} of every one of
+         * them. With {@code byPrice} they must come in ascending price order, and the scan stops at
+         * the ceiling or at the first price whose bound falls below the n-th best (when
+         * {@code w_price >= 0}, so that the price term cannot grow with the price).
+         */
+        void scan(Iterable<WorkerView> workers, boolean byPrice, double capTerm) {
+            boolean stopEarly = byPrice && weights.price() >= 0;
+            long lastPrice = Long.MIN_VALUE;
+            long boundPrice = Long.MIN_VALUE;
+            double bound = Double.POSITIVE_INFINITY;
+            for (WorkerView w : workers) {
+                if (byPrice) {
+                    long price = w.pricePerCpuSecondMicros();
+                    if (price < lastPrice) {
+                        throw new IllegalArgumentException("workers not in ascending price order at " + w.workerId());
                     }
-                    if (bound < topS[n - 1]) {
-                        break; // no worker at this price or above can reach, or tie, the n-th best
+                    lastPrice = price;
+                    if (price > p.maxPrice) {
+                        break; // this worker and every later one is over the ceiling (Eligibility)
+                    }
+                    if (stopEarly && size == n) {
+                        if (price != boundPrice) {
+                            boundPrice = price;
+                            bound = p.bound(capTerm, price);
+                        }
+                        if (bound < topS[n - 1]) {
+                            break; // no worker at this price or above can reach, or tie, the n-th best
+                        }
                     }
                 }
+                offer(w, capTerm);
             }
+        }
+
+        private void offer(WorkerView w, double capTerm) {
             if (!p.viewEligible(w)) {
-                continue;
+                return;
             }
-            // the terms of Scoring.score that need only the view; capFit and trust are at most 1
+            // the terms of Scoring.score that need only the view; capFit is bounded, trust at most 1
             double priceTerm = weights.price() * Scoring.priceNorm(w.pricePerCpuSecondMicros(), p.maxPrice);
             double latencyTerm = weights.latency() * Scoring.latencyNorm(w.avgLatencyMs(), p.timeoutMs);
             double load = weights.load() * (1.0 - Scoring.clamp(w.load()));
-            if (size == n && p.maxCapTerm + priceTerm + latencyTerm + p.maxTrustTerm + load < topS[n - 1]) {
-                continue; // cannot reach the n-th best even as a perfect fit with full trust
+            if (size == n && capTerm + priceTerm + latencyTerm + p.maxTrustTerm + load < topS[n - 1]) {
+                return; // cannot reach the n-th best even as a perfect fit with full trust
             }
             if (!p.capabilitiesEligible(w)) {
-                continue;
+                return;
             }
             // the first three terms, added as Scoring.score adds them
             double head = weights.cap() * p.capFit(w.capabilities()) + priceTerm + latencyTerm;
             if (size == n && head + p.maxTrustTerm + load < topS[n - 1]) {
-                continue; // cannot reach the n-th best even with full trust
+                return; // cannot reach the n-th best even with full trust
             }
             if (!p.costlyEligible(w)) {
-                continue;
+                return;
             }
             double score = head + weights.trust() * Trust.of(w.reputation()) + load;
             if (size == n && !better(score, w, topS[n - 1], topW[n - 1])) {
-                continue;
+                return;
             }
             // insert into the sorted arrays, dropping the last when full
             int i = size == n ? n - 1 : size++;
@@ -127,11 +210,14 @@ public final class Matching {
             topS[i] = score;
             topW[i] = w;
         }
-        List<Choice> out = new ArrayList<>(size);
-        for (int i = 0; i < size; i++) {
-            out.add(new Choice(topW[i], topS[i], Scoring.terms(req, topW[i]).explain()));
+
+        List<Choice> choices(MatchRequest req) {
+            List<Choice> out = new ArrayList<>(size);
+            for (int i = 0; i < size; i++) {
+                out.add(new Choice(topW[i], topS[i], Scoring.terms(req, topW[i]).explain()));
+            }
+            return out;
         }
-        return out;
     }
 
     /** Higher score first, then the smaller worker id. */
@@ -208,16 +294,44 @@ public final class Matching {
         }
 
         /**
-         * An upper bound of the score of every worker priced {@code price} or more (with
-         * {@code w_price >= 0}): every other term at its maximum, added in {@link Scoring#score}'s
-         * order; price_norm does not grow with the price and floating-point addition and
-         * multiplication by a non-negative weight are monotonic, so no such worker scores above
+         * An upper bound of the score of every worker priced {@code price} or more whose
+         * {@code w_cap * cap_fit} is at most {@code capTerm}: every other term at its maximum, added
+         * in {@link Scoring#score}'s order. With {@code w_price >= 0} price_norm does not grow with
+         * the price (with a negative weight the price term is at most 0); floating-point addition
+         * and multiplication by a non-negative weight are monotonic, so no such worker scores above
          * it. The margin only makes the bound looser.
          */
-        double bound(long price) {
-            double priceTerm = weights.price() * Scoring.priceNorm(price, maxPrice);
-            double sum = maxCapTerm + priceTerm + maxLatencyTerm + maxTrustTerm + maxLoadTerm;
+        double bound(double capTerm, long price) {
+            double priceTerm = weights.price() >= 0 ? weights.price() * Scoring.priceNorm(price, maxPrice) : 0.0;
+            double sum = capTerm + priceTerm + maxLatencyTerm + maxTrustTerm + maxLoadTerm;
             return sum + BOUND_MARGIN;
+        }
+
+        /** Whether a worker of the group's shape can pass the region, size and gpu-count checks. */
+        boolean shapeEligible(FreeIndex.Group g) {
+            FreeIndex.Shape s = g.shape;
+            if (region != null && !region.equals(s.region())) {
+                return false;
+            }
+            if (s.cores() < neededCpu || g.memoryHigh < neededMem) {
+                return false;
+            }
+            // gpusMatch counts a subset of the gpus: at least one, and at least the minimum, needed
+            return !gpuFilter || s.gpus() >= Math.max(1, r.getMinGpuCount());
+        }
+
+        /**
+         * An upper bound of {@code w_cap * cap_fit} for every eligible worker of the group: cpu and
+         * gpu fit are those of its shape exactly; an eligible worker's memory is at least the
+         * octave's low end and at least the need, so its memory fit is at most need / that.
+         */
+        double capTermBound(FreeIndex.Group g) {
+            FreeIndex.Shape s = g.shape;
+            double cpu = fit(cpuNeed, s.cores());
+            long least = Math.max(g.memoryLow, neededMem);
+            double mem = least <= 0 ? 1.0 : fit(memNeed, least);
+            double capBound = gpuAsked ? (cpu + mem + fit(gpuNeed, s.gpus())) / 3.0 : (cpu + mem) / 2.0;
+            return Math.max(weights.cap() * 0.0, weights.cap() * capBound);
         }
 
         /** The checks on the view's own fields (no dereference), the most selective first. */

@@ -39,15 +39,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Comparator;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -90,12 +87,12 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     /**
      * Per pool, the workers that are matchable and have a free slot (kept by {@link #saveWorker}):
      * the only ones {@link Eligibility} can accept, so matching looks at these alone and "is there
-     * a free slot" is O(1) on every heartbeat. Each pool's set is in ascending price order (then worker id)
-     * of the view the worker was indexed with ({@link Worker#freeKey}), so matching can stop early
-     * ({@link Matching#bestPriceOrdered}) and a change re-sorts one worker, never the pool.
+     * a free slot" is O(1) on every heartbeat. Each pool's {@link FreeIndex} groups them by machine
+     * shape, each group in ascending price order (then worker id) of the view the worker was indexed
+     * with ({@link Worker#freeKey}), so matching opens only the groups that can compete and stops
+     * early inside them; a change re-indexes one worker, never the pool.
      */
-    private final Map<String, TreeSet<Worker>> free = new HashMap<>();
-    private static final Comparator<Worker> FREE_ORDER = (a, b) -> Matching.PRICE_ORDER.compare(a.freeKey, b.freeKey);
+    private final Map<String, FreeIndex> free = new HashMap<>();
     private final Map<String, Job> jobs = new HashMap<>();
     private final TreeMap<String, String> queue = new TreeMap<>();
     private long now;
@@ -215,7 +212,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         int needed = initial ? waiting.size() : 1;
         if (!waiting.isEmpty() && freeCount(job.pool) >= needed) {
             MatchRequest req = MatchRequest.of(job.request, waiting.size(), job.touched, cfg.allowlist(job.pool));
-            List<Matching.Choice> choices = Matching.bestPriceOrdered(req, views(job.pool), cfg.weights());
+            List<Matching.Choice> choices = Matching.best(req, freeIndex(job.pool), cfg.weights());
             if (!(initial && choices.size() < waiting.size())) {
                 for (int i = 0; i < Math.min(choices.size(), waiting.size()); i++) {
                     assign(job, waiting.get(i), choices.get(i));
@@ -621,35 +618,16 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
 
     /** How many workers of the pool are matchable with a free slot. */
     private int freeCount(String pool) {
-        TreeSet<Worker> f = free.get(pool);
+        FreeIndex f = free.get(pool);
         return f == null ? 0 : f.size();
     }
 
     // ---- state ------------------------------------------------------------------------------
 
-    /**
-     * The views of the pool's free workers (matching can choose no other) in ascending price order,
-     * read lazily: matching stops as soon as no dearer worker can be chosen. Each view is built only
-     * when its worker changed.
-     */
-    private Iterable<WorkerView> views(String pool) {
-        TreeSet<Worker> ws = free.get(pool);
-        if (ws == null || ws.isEmpty()) {
-            return List.of();
-        }
-        return () -> new Iterator<>() {
-            private final Iterator<Worker> it = ws.iterator();
-
-            @Override
-            public boolean hasNext() {
-                return it.hasNext();
-            }
-
-            @Override
-            public WorkerView next() {
-                return it.next().view();
-            }
-        };
+    /** The pool's free workers (matching can choose no other); views are built only when a worker changed. */
+    private FreeIndex freeIndex(String pool) {
+        FreeIndex f = free.get(pool);
+        return f == null ? new FreeIndex() : f;
     }
 
     /** (Re)indexes the worker under its current view's price: out first under the key it went in with. */
@@ -657,15 +635,15 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         unindexFree(w);
         if (w.hasFreeSlot()) {
             w.freeKey = w.view();
-            free.computeIfAbsent(w.pool, p -> new TreeSet<>(FREE_ORDER)).add(w);
+            free.computeIfAbsent(w.pool, p -> new FreeIndex()).add(w.freeKey);
         }
     }
 
     private void unindexFree(Worker w) {
         if (w.freeKey != null) {
-            TreeSet<Worker> f = free.get(w.pool);
+            FreeIndex f = free.get(w.pool);
             if (f != null) {
-                f.remove(w);
+                f.remove(w.freeKey);
             }
             w.freeKey = null;
         }

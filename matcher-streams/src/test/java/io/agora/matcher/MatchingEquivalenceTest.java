@@ -43,7 +43,80 @@ class MatchingEquivalenceTest {
             List<WorkerView> byPrice = new ArrayList<>(shuffled);
             byPrice.sort(Matching.PRICE_ORDER);
             assertSame(Matching.bestPriceOrdered(req, byPrice, weights), expected);
+            // the pool stage's path: shape groups, each in price order
+            assertSame(Matching.best(req, FreeIndex.of(shuffled), weights), expected);
         }
+    }
+
+    @Test
+    void freeIndexDecidesLikeTheDefinitionOnLargePoolsThatChange() {
+        Random rnd = new Random(23);
+        for (int round = 0; round < 100; round++) {
+            List<WorkerView> workers = workers(rnd, 200 + rnd.nextInt(2_000));
+            FreeIndex index = FreeIndex.of(workers);
+            assertThat(index.size()).isEqualTo(workers.size());
+            for (int step = 0; step < 4; step++) {
+                MatchRequest req = request(rnd, workers);
+                Scoring.Weights weights = mixedWeights(rnd);
+                assertSame(Matching.best(req, index, weights), reference(req, workers, weights));
+                // as heartbeats do: some workers leave the index, some come back changed, some new ones join
+                for (int i = 0; i < workers.size(); i++) {
+                    if (rnd.nextInt(10) == 0) {
+                        WorkerView old = workers.get(i);
+                        assertThat(index.remove(old)).isTrue();
+                        WorkerView changed = new WorkerView(old.workerId(), old.pool(), old.online(),
+                                rnd.nextBoolean() ? old.capabilities() : caps(rnd), old.pricePerCpuSecondMicros() + rnd.nextInt(3) * 100 - 100,
+                                old.freeSlots(), old.reputation() + rnd.nextInt(3) * 5 - 5, old.ownedPartitions(),
+                                rnd.nextInt(3) / 2.0, old.avgLatencyMs());
+                        assertThat(index.add(changed)).isTrue();
+                        workers.set(i, changed);
+                    }
+                }
+                for (int i = workers.size() - 1; i >= 0; i--) {
+                    if (rnd.nextInt(20) == 0) {
+                        assertThat(index.remove(workers.remove(i))).isTrue();
+                    }
+                }
+                assertThat(index.size()).isEqualTo(workers.size());
+                assertThat(index.all().stream().map(WorkerView::workerId).sorted().toList())
+                        .isEqualTo(workers.stream().map(WorkerView::workerId).sorted().toList());
+            }
+        }
+    }
+
+    @Test
+    void theIndexGroupsByShapeAndSkipsWhatCannotCompete() {
+        WorkerCapabilities small = WorkerCapabilities.newBuilder().setArch("x86_64").setCpuCores(2).setCpuThreads(2)
+                .setMemoryMb(2048).setPricePerCpuSecondMicros(100).setMaxConcurrent(1).setPool("public").setRegion("eu").build();
+        WorkerCapabilities big = WorkerCapabilities.newBuilder(small).setCpuCores(32).setMemoryMb(65_536).build();
+        WorkerCapabilities us = WorkerCapabilities.newBuilder(small).setRegion("us").build();
+        List<WorkerView> workers = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            workers.add(view("small-" + i, small, 100 + i));
+            workers.add(view("big-" + i, big, 100 + i));
+            workers.add(view("us-" + i, us, 100 + i));
+        }
+        FreeIndex index = FreeIndex.of(workers);
+        assertThat(index.groupCount()).isEqualTo(3);
+        JobSpec spec = JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("true")).setTimeoutMs(10_000)
+                .setCpus(2).setMemoryMb(2048).build();
+        MatchRequest req = new MatchRequest(spec, Requirements.newBuilder().setMaxPricePerCpuSecondMicros(1_000)
+                .setRegion("eu").build(), 3, Set.of(), null);
+        List<Matching.Choice> best = Matching.best(req, index, Scoring.Weights.defaults());
+        assertThat(best).extracting(c -> c.worker().workerId()).containsExactly("small-0", "small-1", "small-2");
+        assertSame(best, reference(req, workers, Scoring.Weights.defaults()));
+        // removing every small eu worker leaves the big ones, and the group goes away
+        for (int i = 0; i < 30; i++) {
+            assertThat(index.remove(view("small-" + i, small, 100 + i))).isTrue();
+        }
+        assertThat(index.groupCount()).isEqualTo(2);
+        assertThat(Matching.best(req, index, Scoring.Weights.defaults())).extracting(c -> c.worker().workerId())
+                .containsExactly("big-0", "big-1", "big-2");
+        assertThat(index.remove(view("small-0", small, 100))).isFalse();
+    }
+
+    private static WorkerView view(String id, WorkerCapabilities caps, long price) {
+        return new WorkerView(id, "public", true, caps, price, 1, 0, List.of(0), 0.0, -1);
     }
 
     @Test
@@ -53,14 +126,7 @@ class MatchingEquivalenceTest {
         for (int round = 0; round < 300; round++) {
             List<WorkerView> workers = workers(rnd, 200 + rnd.nextInt(2_000));
             MatchRequest req = request(rnd, workers);
-            // mostly non-negative weights (the bound applies); sometimes a negative one (price: no exit)
-            Scoring.Weights weights = switch (rnd.nextInt(4)) {
-                case 0 -> new Scoring.Weights(rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble());
-                case 1 -> new Scoring.Weights(rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5,
-                        rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5);
-                case 2 -> new Scoring.Weights(0, 1, 0, 0, 0); // price alone: many exact ties
-                default -> Scoring.Weights.defaults();
-            };
+            Scoring.Weights weights = mixedWeights(rnd);
             List<WorkerView> byPrice = new ArrayList<>(workers);
             byPrice.sort(Matching.PRICE_ORDER);
             int[] visited = {0};
@@ -88,6 +154,17 @@ class MatchingEquivalenceTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> Matching.bestPriceOrdered(req, workers, Scoring.Weights.defaults()))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Mostly non-negative weights (the bounds apply), sometimes negative ones, sometimes price alone. */
+    private static Scoring.Weights mixedWeights(Random rnd) {
+        return switch (rnd.nextInt(4)) {
+            case 0 -> new Scoring.Weights(rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble());
+            case 1 -> new Scoring.Weights(rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5,
+                    rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5);
+            case 2 -> new Scoring.Weights(0, 1, 0, 0, 0); // price alone: many exact ties
+            default -> Scoring.Weights.defaults();
+        };
     }
 
     private static void assertSame(List<Matching.Choice> actual, List<Matching.Choice> expected) {
@@ -139,7 +216,7 @@ class MatchingEquivalenceTest {
         String pool = rnd.nextInt(10) == 0 ? "other" : "public";
         WorkerCapabilities caps = WorkerCapabilities.newBuilder().setArch("x86_64")
                 .setCpuCores(rnd.nextInt(5) == 0 ? 0 : 1 << rnd.nextInt(5)).setCpuThreads(64)
-                .setMemoryMb(512L << rnd.nextInt(6)).setPricePerCpuSecondMicros(100 + rnd.nextInt(1500))
+                .setMemoryMb(rnd.nextInt(15) == 0 ? 0 : (512L << rnd.nextInt(6)) + (rnd.nextBoolean() ? 0 : rnd.nextInt(400))).setPricePerCpuSecondMicros(100 + rnd.nextInt(1500))
                 .setMaxConcurrent(4).setPool(pool).setRegion(rnd.nextBoolean() ? "eu" : "us")
                 .setTags(subset(rnd, TAGS)).setCapabilities(subset(rnd, CAPS)).setGpus(gpus)
                 .setAccelerators(rnd.nextInt(4) == 0 ? List.of("tpu") : List.of())
