@@ -91,6 +91,7 @@ public final class Matching {
             order[count] = count;
             count++;
         }
+        // best bound first (O(g log g) in the number of shape groups; small indexes box nothing)
         java.util.Arrays.sort(order, 0, count, (a, b) -> Double.compare(bounds[b], bounds[a]));
         for (int i = 0; i < count; i++) {
             int g = order[i];
