@@ -4,6 +4,7 @@ import io.agora.events.GpuInfo;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
+import io.agora.schemas.Pricing;
 
 import java.util.List;
 
@@ -72,6 +73,10 @@ public final class Eligibility {
         }
         if (w.pricePerCpuSecondMicros() > r.getMaxPricePerCpuSecondMicros()) {
             return "price " + w.pricePerCpuSecondMicros() + " above max " + r.getMaxPricePerCpuSecondMicros();
+        }
+        long share = Pricing.replicaShare(spec, r.getMaxPricePerCpuSecondMicros());
+        if (c.getMinPricePerJobMicros() > share) {
+            return "per-job minimum " + c.getMinPricePerJobMicros() + " above the job's budget per replica " + share;
         }
         if (w.reputation() < r.getMinReputation()) {
             return "reputation below " + r.getMinReputation();

@@ -4,6 +4,7 @@ import io.agora.events.GpuInfo;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
+import io.agora.schemas.Pricing;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -250,6 +251,7 @@ public final class Matching {
         final int neededCpu;
         final long neededMem;
         final long maxPrice;
+        final long replicaShare;
         final long minReputation;
         final long timeoutMs;
         final boolean network;
@@ -276,6 +278,7 @@ public final class Matching {
             neededCpu = Math.max(r.getMinCpuCores(), (int) Math.ceil(spec.getCpus()));
             neededMem = Math.max(r.getMinMemoryMb(), spec.getMemoryMb());
             maxPrice = r.getMaxPricePerCpuSecondMicros();
+            replicaShare = Pricing.replicaShare(spec, maxPrice);
             minReputation = r.getMinReputation();
             timeoutMs = spec.getTimeoutMs();
             network = spec.getNetwork();
@@ -358,6 +361,9 @@ public final class Matching {
             }
             if (network && !c.getAllowNetwork()) {
                 return false;
+            }
+            if (c.getMinPricePerJobMicros() > replicaShare) {
+                return false; // the worker's own policy: its per-job minimum does not fit the job's budget
             }
             if (excluded != null && excluded.contains(w.workerId())) {
                 return false;

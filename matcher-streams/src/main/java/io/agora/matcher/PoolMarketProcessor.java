@@ -246,6 +246,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         r.score = choice.score();
         r.explain = choice.explain();
         r.price = w.price;
+        r.minPricePerJob = w.capabilities == null ? 0 : w.capabilities.getMinPricePerJobMicros();
         job.touched.add(w.workerId);
         w.pending.put(taskId, now);
         saveWorker(w);
@@ -272,7 +273,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         TaskAssigned task = TaskAssigned.newBuilder()
                 .setEventId(UUID.randomUUID().toString()).setTaskId(r.taskId(job.jobId)).setJobId(job.jobId)
                 .setWorkerId(r.workerId).setReplica(r.replica).setAttempt(r.attempt).setSpec(q.getSpec())
-                .setTerms(terms).setPricePerCpuSecondMicros(r.price)
+                .setTerms(terms).setPricePerCpuSecondMicros(r.price).setMinPricePerJobMicros(r.minPricePerJob)
                 .setLeaseDeadline(Instant.ofEpochMilli(r.leaseDeadline)).setScore(r.score)
                 .setExplain(r.explain == null ? "" : r.explain).setAssignedAt(Instant.ofEpochMilli(r.assignedAt))
                 .build();

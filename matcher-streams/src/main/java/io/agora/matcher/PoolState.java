@@ -91,6 +91,8 @@ final class PoolState {
         double score;
         String explain;
         long price;
+        /** The worker's per-job minimum at assignment (job format version 2; 0 in older records). */
+        long minPricePerJob;
 
         String taskId(String jobId) {
             return Leases.taskId(jobId, replica, attempt);

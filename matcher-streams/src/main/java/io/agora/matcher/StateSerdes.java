@@ -35,6 +35,8 @@ final class StateSerdes {
     static final byte GATE_V1 = 1;
     static final byte WORKER_V1 = 1;
     static final byte JOB_V1 = 1;
+    /** Adds each replica's per-job minimum. */
+    static final byte JOB_V2 = 2;
 
     private static final AgoraSerdes PLAIN = AgoraSerdes.plain();
     private static final java.util.Map<Class<?>, Serde<?>> AVRO = java.util.Map.of(
@@ -113,7 +115,7 @@ final class StateSerdes {
     }
 
     static Serde<PoolState.Job> job() {
-        return serde("pool job", JOB_V1, StateSerdes::writeJob, StateSerdes::readJob);
+        return serde("pool job", JOB_V2, (out, j) -> writeJob(out, j, JOB_V2), StateSerdes::readJob);
     }
 
     static void writeWorker(DataOutputStream out, PoolState.Worker w) throws IOException {
@@ -170,7 +172,8 @@ final class StateSerdes {
         return w;
     }
 
-    static void writeJob(DataOutputStream out, PoolState.Job j) throws IOException {
+    /** Writes a job in the given format version (older ones only for compatibility tests). */
+    static void writeJob(DataOutputStream out, PoolState.Job j, byte version) throws IOException {
         str(out, j.jobId);
         if (j.request != null && j.requestEncoded != j.request) {
             j.requestBytes = avroBytes(JobRequested.class, j.request);
@@ -197,6 +200,9 @@ final class StateSerdes {
             out.writeDouble(r.score);
             str(out, r.explain);
             out.writeLong(r.price);
+            if (version >= JOB_V2) {
+                out.writeLong(r.minPricePerJob);
+            }
         }
         out.writeInt(j.touched.size());
         for (String w : j.touched) {
@@ -234,6 +240,9 @@ final class StateSerdes {
             r.score = in.readDouble();
             r.explain = str(in);
             r.price = in.readLong();
+            if (version >= JOB_V2) {
+                r.minPricePerJob = in.readLong();
+            }
             j.replicas.put(r.replica, r);
         }
         int t = in.readInt();

@@ -14,6 +14,7 @@ import io.agora.events.ReputationChanged;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
@@ -117,9 +118,13 @@ class MatcherTopologyTest {
     }
 
     Identity worker(String pool, List<Integer> partitions) {
+        return worker(pool, partitions, Fx.caps(pool, 500).build());
+    }
+
+    Identity worker(String pool, List<Integer> partitions, WorkerCapabilities caps) {
         Identity id = Identity.generate();
         owned.put(id.workerId(), partitions);
-        registrations.pipeInput(id.workerId(), Fx.registration(id, Fx.caps(pool, 500).build(), seq++, clock), clock);
+        registrations.pipeInput(id.workerId(), Fx.registration(id, caps, seq++, clock), clock);
         beat(id, pool, List.of());
         return id;
     }
@@ -188,6 +193,23 @@ class MatcherTopologyTest {
         assertThat(t.getExplain()).startsWith("cap=");
         assertThat(events.readValuesToList()).extracting(JobEvent::getType)
                 .containsExactly(JobEventType.ASSIGNED, JobEventType.ASSIGNED);
+        assertNothingElse();
+    }
+
+    @Test
+    void aWorkersPerJobMinimumAboveTheReplicaShareKeepsItOutAndTheTaskCarriesTheMinimum() {
+        start();
+        // Fx.job: max price 1000 µ/cpu-s, 10 s, 1 cpu: one replica may earn at most 10,000 µ
+        Identity greedy = worker("public", List.of(0), Fx.caps("public", 100).setMinPricePerJobMicros(10_001).build());
+        Identity fair = worker("public", List.of(1), Fx.caps("public", 500).setMinPricePerJobMicros(2_500).build());
+        submit(Fx.job("job-min", "erin", 1, clock));
+        ledger.readRecordsToList();
+        TaskAssigned t = readTask().value();
+        assertThat(t.getWorkerId()).isEqualTo(fair.workerId()).isNotEqualTo(greedy.workerId());
+        assertThat(t.getPricePerCpuSecondMicros()).isEqualTo(500);
+        assertThat(t.getMinPricePerJobMicros()).isEqualTo(2_500);
+        assertThat(events.readValuesToList()).extracting(JobEvent::getType)
+                .containsExactly(JobEventType.ACCEPTED, JobEventType.ASSIGNED);
         assertNothingElse();
     }
 

@@ -220,7 +220,7 @@ class MatchingEquivalenceTest {
                 .setMaxConcurrent(4).setPool(pool).setRegion(rnd.nextBoolean() ? "eu" : "us")
                 .setTags(subset(rnd, TAGS)).setCapabilities(subset(rnd, CAPS)).setGpus(gpus)
                 .setAccelerators(rnd.nextInt(4) == 0 ? List.of("tpu") : List.of())
-                .setAllowNetwork(rnd.nextBoolean()).build();
+                .setAllowNetwork(rnd.nextBoolean()).setMinPricePerJobMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(100_000) : 0).build();
         return caps;
     }
 

@@ -126,6 +126,10 @@ class RulesTest {
         assertThat(why(Fx.req(499).build(), c)).contains("price");
         assertThat(why(Fx.req(1000).setMinReputation(1).build(), c)).contains("reputation");
         assertThat(why(Fx.req(1000).setPool("gpu").build(), c)).contains("pool");
+        // the worker's own policy: its per-job minimum must fit one replica's share (1000 µ x 10 s x 1 cpu)
+        assertThat(why(Fx.req(1000).build(), Fx.caps("public", 500).setMinPricePerJobMicros(10_000).build())).isNull();
+        assertThat(why(Fx.req(1000).build(), Fx.caps("public", 500).setMinPricePerJobMicros(10_001).build()))
+                .contains("per-job minimum 10001").contains("10000");
         assertThat(why(Fx.req(1000).build(), Fx.caps("public", 500).setGpus(List.of(
                 GpuInfo.newBuilder().setModel("T4").setCount(1).setVramMb(16_000).build())).build())).isNull();
     }

@@ -74,6 +74,7 @@ class StateSerdesTest {
         r.score = 0.75;
         r.explain = "cap=1";
         r.price = 400;
+        r.minPricePerJob = 1_500;
         j.replicas.put(2, r);
         j.replicas.put(0, new PoolState.Replica());
         j.touched.add("w9");
@@ -90,6 +91,13 @@ class StateSerdesTest {
         pending.status = PoolState.JobStatus.CANCEL_PENDING;
         PoolState.Job back2 = s.deserializer().deserialize("t", s.serializer().serialize("t", pending));
         assertThat(back2).usingRecursiveComparison().isEqualTo(pending);
+
+        // a job written by the previous build (format 1, no per-job minimum) still reads, minimum 0
+        byte[] v1 = StateSerdes.encode("pool job", StateSerdes.JOB_V1, (out, job) -> StateSerdes.writeJob(out, job, StateSerdes.JOB_V1), j);
+        PoolState.Job old = s.deserializer().deserialize("t", v1);
+        assertThat(old.replicas.get(2).minPricePerJob).isZero();
+        assertThat(old).usingRecursiveComparison().ignoringFields("replicas").isEqualTo(j);
+        assertThat(old.replicas.get(2)).usingRecursiveComparison().ignoringFields("minPricePerJob").isEqualTo(r);
     }
 
     @Test

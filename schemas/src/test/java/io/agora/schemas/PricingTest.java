@@ -33,6 +33,24 @@ class PricingTest {
     }
 
     @Test
+    void thePerJobMinimumRaisesAShortReplicaButNeverPastItsShare() {
+        JobSpec spec = JobSpec.newBuilder(Fixtures.spec("true")).setTimeoutMs(10_000).setCpus(1.0).build();
+        long share = Pricing.replicaShare(spec, 1000);
+        assertThat(share).isEqualTo(1000L * 10);
+        // 800 µ/cpu-s for 1.5 s = 1,200 µ, raised to the worker's minimum of 3,000
+        assertThat(Pricing.payout(800, 3_000, 1000, 1500, spec)).isEqualTo(3_000);
+        // a long run earns by time when that is more than the minimum
+        assertThat(Pricing.payout(800, 3_000, 1000, 9_000, spec)).isEqualTo(7_200);
+        // no minimum: the time-based payout as before
+        assertThat(Pricing.payout(800, 0, 1000, 1500, spec)).isEqualTo(Pricing.payout(800, 1000, 1500, 10_000, 1.0));
+        // a minimum above the share (matching never allows it) is still capped at the share
+        assertThat(Pricing.payout(800, 50_000, 1000, 1500, spec)).isEqualTo(share);
+        // a share that does not fit in a long saturates instead of failing
+        JobSpec huge = JobSpec.newBuilder(spec).setTimeoutMs(3_600_000).build();
+        assertThat(Pricing.replicaShare(huge, Long.MAX_VALUE / 10)).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
     void overflowIsAnErrorNotAWrapAround() {
         JobSpec spec = JobSpec.newBuilder(Fixtures.spec("true")).setTimeoutMs(3_600_000).build();
         assertThatThrownBy(() -> Pricing.maxCost(spec, Long.MAX_VALUE / 10, 3)).isInstanceOf(ArithmeticException.class);

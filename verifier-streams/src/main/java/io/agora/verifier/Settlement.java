@@ -48,8 +48,8 @@ public final class Settlement {
     public static long earned(TaskAssigned task, TaskResult result) {
         JobSpec spec = task.getSpec();
         JobTerms terms = task.getTerms();
-        return Pricing.payout(task.getPricePerCpuSecondMicros(), terms.getMaxPricePerCpuSecondMicros(),
-                result.getDurationMs(), spec.getTimeoutMs(), spec.getCpus());
+        return Pricing.payout(task.getPricePerCpuSecondMicros(), task.getMinPricePerJobMicros(),
+                terms.getMaxPricePerCpuSecondMicros(), result.getDurationMs(), spec);
     }
 
     /** COMPLETED: pay the agreeing workers in order, each capped by what is left, refund the rest. */

@@ -145,6 +145,27 @@ class VerifierTopologyTest {
     }
 
     @Test
+    void anAgreeingWorkersPerJobMinimumIsPaidWhenItsTimeIsWorthLess() {
+        // share of one replica: 200 µ x 10 s x 1 cpu = 2,000 µ; w1 asks at least 1,500 per job
+        JobTerms terms = terms("job-min", Strategy.K_OF_N, 2, 2, 2);
+        TaskAssigned t1 = task("job-min", w1, 0, 0, terms);
+        t1.setMinPricePerJobMicros(1_500);
+        assign(t1, task("job-min", w2, 1, 0, terms));
+        submit(result("job-min", w1, 0, 0, OUT_A, 2_000));
+        submit(result("job-min", w2, 1, 0, OUT_A, 2_000));
+
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-min");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        // by time both earned 100 µ x 2 s = 200 µ; w1's minimum raises its share to 1,500
+        List<KeyValue<String, LedgerEntry>> entries = ledger.readKeyValuesToList();
+        assertThat(balance(entries, Accounts.worker(w1.workerId()))).isEqualTo(1_500);
+        assertThat(balance(entries, Accounts.worker(w2.workerId()))).isEqualTo(200);
+        assertThat(v.getCostMicros()).isEqualTo(1_700);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros() - 1_700);
+        assertBalancedAndEscrowEmptied("job-min", terms.getEscrowMicros(), entries);
+    }
+
+    @Test
     void forgedSignatureGoesToTheDlqAndProcessingContinues() {
         JobTerms terms = terms("job-2", Strategy.K_OF_N, 2, 2, 2);
         assign(task("job-2", w1, 0, 0, terms), task("job-2", w2, 1, 0, terms));

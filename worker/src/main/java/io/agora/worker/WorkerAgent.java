@@ -314,9 +314,8 @@ public final class WorkerAgent implements Service {
             result = signer.result(task, o, cfg.outputInlineLimit());
             if (o.status() == ResultStatus.SUCCEEDED) {
                 done.incrementAndGet();
-                earnings.addAndGet(Pricing.payout(task.getPricePerCpuSecondMicros(),
-                        task.getTerms().getMaxPricePerCpuSecondMicros(), o.durationMs(),
-                        task.getSpec().getTimeoutMs(), task.getSpec().getCpus()));
+                earnings.addAndGet(Pricing.payout(task.getPricePerCpuSecondMicros(), task.getMinPricePerJobMicros(),
+                        task.getTerms().getMaxPricePerCpuSecondMicros(), o.durationMs(), task.getSpec()));
             } else {
                 failed.incrementAndGet();
                 if (o.status() == ResultStatus.SANDBOX_ERROR) {
