@@ -166,6 +166,20 @@ class IngestApiTest {
         }
     }
 
+    /** A registration and one heartbeat of a worker, as the API reads them (it does not check signatures). */
+    private void register(String workerId, WorkerCapabilities caps, WorkerStatus status, int freeSlots, double load,
+                          List<String> inFlight) throws Exception {
+        produce(Topics.REGISTRATIONS, workerId, WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId).setType(RegistrationType.REGISTERED).setCapabilities(caps).setSeq(1)
+                .setTimestamp(Instant.now()).setSignature(ByteBuffer.wrap(new byte[64])).build());
+        produce(Topics.HEARTBEATS, workerId, Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId).setPool(caps.getPool()).setSeq(2).setTimestamp(Instant.now())
+                .setStatus(status).setFreeSlots(freeSlots).setLoad(load)
+                .setPricePerCpuSecondMicros(caps.getPricePerCpuSecondMicros())
+                .setOwnedPartitions(List.of(0)).setInFlightTaskIds(inFlight)
+                .setSignature(ByteBuffer.wrap(new byte[64])).build());
+    }
+
     private void sql(String sql, Object... args) throws Exception {
         try (Connection c = market.db(); PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
@@ -379,17 +393,9 @@ class IngestApiTest {
     @Test
     void workersPoolsAndMatchFollowTheRegistryTopics() throws Exception {
         String workerId = "w-" + UUID.randomUUID();
-        WorkerCapabilities caps = WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(4).setCpuThreads(8)
+        register(workerId, WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(4).setCpuThreads(8)
                 .setMemoryMb(8192).setGpus(List.<GpuInfo>of()).setRegion("eu").setPricePerCpuSecondMicros(5)
-                .setMaxConcurrent(2).setPool("testpool").build();
-        produce(Topics.REGISTRATIONS, workerId, WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
-                .setWorkerId(workerId).setType(RegistrationType.REGISTERED).setCapabilities(caps).setSeq(1)
-                .setTimestamp(Instant.now()).setSignature(ByteBuffer.wrap(new byte[64])).build());
-        produce(Topics.HEARTBEATS, workerId, Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString())
-                .setWorkerId(workerId).setPool("testpool").setSeq(2).setTimestamp(Instant.now())
-                .setStatus(WorkerStatus.READY).setFreeSlots(2).setLoad(0.1).setPricePerCpuSecondMicros(5)
-                .setOwnedPartitions(List.of(0))
-                .setSignature(ByteBuffer.wrap(new byte[64])).build());
+                .setMaxConcurrent(2).setPool("testpool").build(), WorkerStatus.READY, 2, 0.1, List.of());
 
         await().atMost(20, TimeUnit.SECONDS).until(() ->
                 call("GET", "/api/v1/workers?pool=testpool", null, null).body().contains(workerId));
@@ -403,12 +409,54 @@ class IngestApiTest {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> candidates = (List<Map<String, Object>>) map(match).get("candidates");
         assertThat(candidates).hasSize(1);
-        assertThat(candidates.get(0)).containsEntry("workerId", workerId);
+        assertThat(candidates.get(0)).containsEntry("workerId", workerId).containsEntry("estimatedWaitMs", 0);
         assertThat((String) candidates.get(0).get("explain")).contains("cap=");
 
         HttpResponse<String> tooCheap = call("POST", "/api/v1/match", null, """
                 {"maxPricePerCpuSecondMicros":1,"requirements":{"pool":"testpool"}}""");
         assertThat(map(tooCheap).get("candidates")).isEqualTo(List.of());
+    }
+
+    @Test
+    void aBusyWorkersEstimatedWaitComesFromItsResultLatency() throws Exception {
+        String workerId = "w-" + UUID.randomUUID();
+        // full: its one slot runs a task
+        register(workerId, WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(4).setCpuThreads(8)
+                .setMemoryMb(8192).setRegion("eu").setPricePerCpuSecondMicros(5).setMinPricePerJobMicros(7)
+                .setMaxConcurrent(1).setPool("busypool").build(), WorkerStatus.FULL, 0, 1.0, List.of("job-x/0/0"));
+        // its history as the sink wrote it: two results, 300 ms and 500 ms after their assignment
+        Instant t = Instant.now().minusSeconds(60);
+        for (int i = 0; i < 2; i++) {
+            String job = "lat-" + UUID.randomUUID();
+            sql("INSERT INTO agora.job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts)"
+                    + " VALUES (?, ?, 'ASSIGNED', 'cap=1', ?, 0, 0, ?)", UUID.randomUUID().toString(), job, workerId,
+                    java.sql.Timestamp.from(t));
+            sql("INSERT INTO agora.job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts)"
+                    + " VALUES (?, ?, 'REPLICA_FINISHED', 'SUCCEEDED', ?, 0, 0, ?)", UUID.randomUUID().toString(), job,
+                    workerId, java.sql.Timestamp.from(t.plusMillis(300 + 200L * i)));
+        }
+        // the latency is re-read every few seconds: wait for the worker and its latency to show
+        await().atMost(20, TimeUnit.SECONDS).until(() ->
+                call("GET", "/api/v1/workers?pool=busypool", null, null).body().contains("\"resultLatencyMs\":400"));
+        Map<String, Object> pool = map(call("GET", "/api/v1/pools/busypool", null, null));
+        assertThat(((Number) pool.get("averageLatencyMs")).doubleValue()).isEqualTo(400.0);
+        assertThat(((Number) pool.get("capacity")).intValue()).isZero();
+
+        HttpResponse<String> match = call("POST", "/api/v1/match?topK=2", null, """
+                {"maxPricePerCpuSecondMicros":10,"requirements":{"pool":"busypool"}}""");
+        assertThat(match.statusCode()).as(match.body()).isEqualTo(200);
+        Map<String, Object> preview = map(match);
+        assertThat(((Number) preview.get("eligible")).intValue()).isZero();
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> candidates = (List<Map<String, Object>>) preview.get("candidates");
+        assertThat(candidates).hasSize(1);
+        Map<String, Object> c = candidates.get(0);
+        assertThat(c).containsEntry("workerId", workerId).containsEntry("freeSlots", 0);
+        // one running task, mean latency 400 ms: expected 400 / (1 + 1) until it ends, then 400 to a result
+        assertThat(((Number) c.get("estimatedWaitMs")).longValue()).isEqualTo(200);
+        assertThat(((Number) c.get("etaMs")).longValue()).isEqualTo(600);
+        assertThat(((Number) c.get("minPricePerJobMicros")).longValue()).isEqualTo(7);
+        assertThat(preview.get("excluded")).isEqualTo(List.of());
     }
 
     @Test

@@ -14,6 +14,9 @@ import java.util.List;
  * match preview shows a client.
  */
 public final class Eligibility {
+    /** The rejection of a worker that passes everything else only once a slot frees up. */
+    public static final String NO_FREE_SLOT = "no free slot";
+
     private Eligibility() {
     }
 
@@ -42,7 +45,7 @@ public final class Eligibility {
             return "owns no task partition";
         }
         if (w.freeSlots() <= 0) {
-            return "no free slot";
+            return NO_FREE_SLOT;
         }
         if (c.getCpuCores() < Math.max(r.getMinCpuCores(), (int) Math.ceil(spec.getCpus()))) {
             return "too few cpu cores";

@@ -155,6 +155,31 @@ class RulesTest {
                 .contains("memory");
     }
 
+    // ---- MatchPreview ----
+
+    @Test
+    void previewNamesTheBestBusyWorkersWhenTooFewAreFree() {
+        WorkerCapabilities c = Fx.caps("public", 500).build();
+        WorkerView free = Fx.view("free", c, 1, 0, 0, -1);
+        WorkerView busyGood = Fx.view("busy-good", Fx.caps("public", 100).build(), 0, 50, 0, -1);
+        WorkerView busyPoor = Fx.view("busy-poor", Fx.caps("public", 900).build(), 0, 0, 0.9, -1);
+        WorkerView busyTooDear = Fx.view("busy-dear", Fx.caps("public", 5_000).build(), 0, 0, 0, -1);
+        MatchRequest req = Fx.request(spec, Fx.req(1000).build(), 2);
+        MatchPreview.Preview p = MatchPreview.of(req, List.of(free, busyGood, busyPoor, busyTooDear), Scoring.Weights.defaults());
+        assertThat(p.chosen()).extracting(ch -> ch.worker().workerId()).containsExactly("free");
+        assertThat(p.placeable()).isFalse();
+        assertThat(p.eligibleNow()).isEqualTo(1);
+        // one more is needed: the better of the busy workers that pass everything else
+        assertThat(p.waiting()).extracting(ch -> ch.worker().workerId()).containsExactly("busy-good");
+        assertThat(p.excluded()).extracting(MatchPreview.Excluded::workerId).containsExactly("busy-poor", "busy-dear");
+        assertThat(p.excluded()).extracting(MatchPreview.Excluded::reason).containsOnly(Eligibility.NO_FREE_SLOT);
+
+        MatchPreview.Preview enough = MatchPreview.of(Fx.request(spec, Fx.req(1000).build(), 1),
+                List.of(free, busyGood), Scoring.Weights.defaults());
+        assertThat(enough.waiting()).isEmpty();
+        assertThat(enough.placeable()).isTrue();
+    }
+
     // ---- Admission ----
 
     @Test

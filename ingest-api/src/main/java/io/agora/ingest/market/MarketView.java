@@ -23,10 +23,18 @@ import java.util.Set;
  */
 @Singleton
 public class MarketView {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MarketView.class);
     private final WorkerRegistry registry;
     private final ReadModel readModel;
     private final long offlineAfterMs;
     private final MatcherConfig matcher;
+    /** Result latencies per worker, read at most every {@link #LATENCY_REFRESH_MS}. */
+    private volatile Latencies latencies = new Latencies(Map.of(), Long.MIN_VALUE);
+    static final long LATENCY_REFRESH_MS = 5_000;
+    static final java.time.Duration LATENCY_WINDOW = java.time.Duration.ofHours(1);
+
+    private record Latencies(Map<String, Double> byWorker, long readAtMs) {
+    }
 
     public MarketView(WorkerRegistry registry, ReadModel readModel, IngestSettings settings, MatcherConfig matcher) {
         this.registry = registry;
@@ -38,17 +46,20 @@ public class MarketView {
     public List<WorkerView> workers(@Nullable String pool, @Nullable String region, @Nullable String status) {
         long now = System.currentTimeMillis();
         Map<String, Integer> reps = safeReputations();
+        Map<String, Double> lat = resultLatencies(now);
         return registry.all().stream()
                 .filter(w -> pool == null || pool.equals(w.pool()))
                 .filter(w -> region == null || region.equalsIgnoreCase(w.region()))
                 .filter(w -> status == null || status.equalsIgnoreCase(w.status(now, offlineAfterMs)))
-                .map(w -> WorkerView.of(w, now, offlineAfterMs, reps.getOrDefault(w.workerId(), w.reputation())))
+                .map(w -> WorkerView.of(w, now, offlineAfterMs, reps.getOrDefault(w.workerId(), w.reputation()),
+                        lat.get(w.workerId())))
                 .toList();
     }
 
     /**
      * healthy when at least 80% of the pool's registered workers are heartbeating and not
-     * degraded, degraded from 50%, critical below (or with no worker at all).
+     * degraded, degraded from 50%, critical below (or with no worker at all). Average latency: the
+     * mean result latency (assignment to result, last hour) of its active workers that have one.
      */
     public PoolView pool(String pool) {
         long now = System.currentTimeMillis();
@@ -56,13 +67,19 @@ public class MarketView {
         int active = 0;
         int failed = 0;
         int capacity = 0;
-        long latency = 0;
+        double latency = 0;
+        int timed = 0;
+        Map<String, Double> lat = resultLatencies(now);
         for (WorkerState w : members) {
             boolean healthy = w.online(now, offlineAfterMs) && !"DEGRADED".equals(w.heartbeatStatus());
             if (healthy) {
                 active++;
                 capacity += Math.max(0, w.freeSlots());
-                latency += w.latencyMs();
+                Double l = lat.get(w.workerId());
+                if (l != null) {
+                    latency += l;
+                    timed++;
+                }
             } else {
                 failed++;
             }
@@ -76,35 +93,86 @@ public class MarketView {
             reliability = null;
         }
         return new PoolView(pool, status, members.size(), active, failed, capacity,
-                active == 0 ? null : (double) latency / active, reliability);
-    }
-
-    /** The best k eligible workers for a job, best first, with the reason each other worker is left out. */
-    public MatchPreview match(JobSpec spec, Requirements r, int topK) {
-        long now = System.currentTimeMillis();
-        List<io.agora.matcher.WorkerView> workers = registry.all().stream().filter(WorkerState::registered)
-                .map(w -> matcherView(w, now)).toList();
-        MatchRequest req = new MatchRequest(spec, r, Math.max(1, topK), Set.of(), matcher.allowlist(r.getPool()));
-        io.agora.matcher.MatchPreview.Preview preview = io.agora.matcher.MatchPreview.of(req, workers, matcher.weights());
-        // a candidate has a free slot now (the matcher places only there), hence no estimated wait
-        List<Candidate> candidates = preview.chosen().stream().map(c -> new Candidate(c.worker().workerId(),
-                Math.round(c.score() * 10000) / 10000.0,
-                Math.min(c.worker().pricePerCpuSecondMicros(), r.getMaxPricePerCpuSecondMicros()), 0,
-                c.worker().freeSlots(), c.worker().capabilities().getRegion(), c.explain())).toList();
-        List<Excluded> excluded = preview.excluded().stream().map(e -> new Excluded(e.workerId(), e.reason())).toList();
-        return new MatchPreview(r.getPool(), workers.size() - excluded.size(), candidates, excluded);
+                timed == 0 ? null : latency / timed, reliability);
     }
 
     /**
-     * The matcher's view of a worker from what the API has read. Result latency is not observed
-     * here, so it is unknown (the matcher's neutral term) rather than the heartbeat delivery delay.
+     * The best k eligible workers for a job, best first, with the reason each other worker is left
+     * out. Free workers come first: the matcher would place there now (no wait). When fewer than k
+     * are free, the best busy workers that pass every other requirement follow, each with an
+     * estimated wait: its mean result latency divided by its running tasks + 1 (the expected time
+     * until the first of them ends, if they started at random times), or the pool's mean latency
+     * when its own is unknown. {@code etaMs} adds the worker's own result latency: when a result
+     * could be back. Both are null when nothing is known.
      */
-    private io.agora.matcher.WorkerView matcherView(WorkerState w, long now) {
+    public MatchPreview match(JobSpec spec, Requirements r, int topK) {
+        long now = System.currentTimeMillis();
+        Map<String, Double> lat = resultLatencies(now);
+        List<WorkerState> states = registry.all().stream().filter(WorkerState::registered).toList();
+        Map<String, WorkerState> byId = new java.util.HashMap<>();
+        states.forEach(w -> byId.put(w.workerId(), w));
+        List<io.agora.matcher.WorkerView> workers = states.stream().map(w -> matcherView(w, now, lat)).toList();
+        MatchRequest req = new MatchRequest(spec, r, Math.max(1, topK), Set.of(), matcher.allowlist(r.getPool()));
+        io.agora.matcher.MatchPreview.Preview preview = io.agora.matcher.MatchPreview.of(req, workers, matcher.weights());
+        Double poolLatency = mean(states.stream().filter(w -> r.getPool().equals(w.pool()))
+                .map(w -> lat.get(w.workerId())).filter(java.util.Objects::nonNull).toList());
+        List<Candidate> candidates = new java.util.ArrayList<>();
+        for (Matching.Choice c : preview.chosen()) {
+            Double own = lat.get(c.worker().workerId());
+            candidates.add(candidate(c, r, 0L, own == null ? null : Math.round(own), c.worker().freeSlots()));
+        }
+        for (Matching.Choice c : preview.waiting()) {
+            Double own = lat.get(c.worker().workerId());
+            Double basis = own != null ? own : poolLatency;
+            WorkerState st = byId.get(c.worker().workerId());
+            int running = st == null ? 0 : Math.max(0, st.inFlight());
+            Long wait = basis == null ? null : Math.round(basis / (running + 1));
+            Long eta = wait == null || basis == null ? null : wait + Math.round(basis);
+            candidates.add(candidate(c, r, wait, eta, 0));
+        }
+        List<Excluded> excluded = preview.excluded().stream().map(e -> new Excluded(e.workerId(), e.reason())).toList();
+        return new MatchPreview(r.getPool(), preview.eligibleNow(), candidates, excluded);
+    }
+
+    private static Candidate candidate(Matching.Choice c, Requirements r, @Nullable Long waitMs, @Nullable Long etaMs,
+                                       int freeSlots) {
+        var caps = c.worker().capabilities();
+        return new Candidate(c.worker().workerId(), Math.round(c.score() * 10000) / 10000.0,
+                Math.min(c.worker().pricePerCpuSecondMicros(), r.getMaxPricePerCpuSecondMicros()),
+                caps.getMinPricePerJobMicros(), waitMs, etaMs, freeSlots, caps.getRegion(), c.explain());
+    }
+
+    private static Double mean(List<Double> values) {
+        return values.isEmpty() ? null : values.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    }
+
+    /** Each worker's mean result latency over the last hour (read model), refreshed every few seconds. */
+    private Map<String, Double> resultLatencies(long now) {
+        Latencies l = latencies;
+        if (l.readAtMs() == Long.MIN_VALUE || now - l.readAtMs() >= LATENCY_REFRESH_MS || now < l.readAtMs()) {
+            try {
+                l = new Latencies(Map.copyOf(readModel.resultLatencies(java.time.Instant.ofEpochMilli(now).minus(LATENCY_WINDOW))), now);
+            } catch (RuntimeException e) {
+                log.warn("result latencies not read, keeping the last ones: {}", e.getMessage());
+                l = new Latencies(l.byWorker(), now); // keep what we had; the read model is optional here
+            }
+            latencies = l;
+        }
+        return l.byWorker();
+    }
+
+    /**
+     * The matcher's view of a worker from what the API has read; its latency term uses the
+     * worker's mean result latency from the read model (the matcher's own figure is an average of
+     * the same span), unknown (the neutral term) when there is none.
+     */
+    private io.agora.matcher.WorkerView matcherView(WorkerState w, long now, Map<String, Double> lat) {
         long price = w.pricePerCpuSecondMicros() > 0 ? w.pricePerCpuSecondMicros()
                 : w.capabilities().getPricePerCpuSecondMicros();
         boolean online = w.online(now, offlineAfterMs) && io.agora.matcher.WorkerView.acceptsWork(w.heartbeatStatus());
+        Double latency = lat.get(w.workerId());
         return new io.agora.matcher.WorkerView(w.workerId(), w.pool(), online, w.capabilities(), price, w.freeSlots(),
-                w.reputation(), w.ownedPartitions(), w.load(), -1);
+                w.reputation(), w.ownedPartitions(), w.load(), latency == null ? -1 : latency);
     }
 
     private Map<String, Integer> safeReputations() {
@@ -118,14 +186,17 @@ public class MarketView {
     @Serdeable
     public record WorkerView(String workerId, String pool, @Nullable String region, String status,
                              @Nullable String statusReason, int freeSlots, int maxConcurrent, double load,
-                             long pricePerCpuSecondMicros, int cpuCores, long memoryMb, List<String> tags,
-                             int reputation, long latencyMs, int inFlight, @Nullable Long lastHeartbeatMs) {
-        static WorkerView of(WorkerState w, long now, long offlineAfterMs, int reputation) {
+                             long pricePerCpuSecondMicros, long minPricePerJobMicros, int cpuCores, long memoryMb,
+                             int gpus, List<String> tags, int reputation, @Nullable Long resultLatencyMs,
+                             long heartbeatDelayMs, int inFlight, @Nullable Long lastHeartbeatMs) {
+        static WorkerView of(WorkerState w, long now, long offlineAfterMs, int reputation, @Nullable Double resultLatencyMs) {
             var c = w.capabilities();
             return new WorkerView(w.workerId(), w.pool(), w.region(), w.status(now, offlineAfterMs), null,
                     w.freeSlots(), c.getMaxConcurrent(), w.load(),
                     w.pricePerCpuSecondMicros() > 0 ? w.pricePerCpuSecondMicros() : c.getPricePerCpuSecondMicros(),
-                    c.getCpuCores(), c.getMemoryMb(), List.copyOf(c.getTags()), reputation, w.latencyMs(), w.inFlight(),
+                    c.getMinPricePerJobMicros(), c.getCpuCores(), c.getMemoryMb(),
+                    c.getGpus().stream().mapToInt(g -> g.getCount()).sum(), List.copyOf(c.getTags()), reputation,
+                    resultLatencyMs == null ? null : Math.round(resultLatencyMs), w.latencyMs(), w.inFlight(),
                     w.lastHeartbeatMs() == 0 ? null : w.lastHeartbeatMs());
         }
     }
@@ -136,8 +207,9 @@ public class MarketView {
     }
 
     @Serdeable
-    public record Candidate(String workerId, double score, long pricePerCpuSecondMicros, long estimatedWaitMs,
-                            int freeSlots, @Nullable String region, String explain) {
+    public record Candidate(String workerId, double score, long pricePerCpuSecondMicros, long minPricePerJobMicros,
+                            @Nullable Long estimatedWaitMs, @Nullable Long etaMs, int freeSlots, @Nullable String region,
+                            String explain) {
     }
 
     @Serdeable

@@ -113,6 +113,28 @@ public class ReadModel {
         return out;
     }
 
+    /**
+     * Per worker, the mean time from a task's assignment (its latest ASSIGNED or REASSIGNED event) to
+     * its result (REPLICA_FINISHED) for results since {@code since}, in ms; workers without such a
+     * result are absent.
+     */
+    public Map<String, Double> resultLatencies(Instant since) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        query("""
+                SELECT f.worker_id, avg(extract(epoch FROM f.ts - a.ts) * 1000)
+                FROM agora.job_events f
+                CROSS JOIN LATERAL (
+                    SELECT max(x.ts) AS ts FROM agora.job_events x
+                    WHERE x.job_id = f.job_id AND x.replica = f.replica AND x.attempt = f.attempt
+                      AND x.worker_id = f.worker_id AND x.type IN ('ASSIGNED', 'REASSIGNED') AND x.ts <= f.ts) a
+                WHERE f.type = 'REPLICA_FINISHED' AND f.worker_id IS NOT NULL AND f.ts >= ? AND a.ts IS NOT NULL
+                GROUP BY f.worker_id""", List.of(java.sql.Timestamp.from(since)), rs -> {
+            out.put(rs.getString(1), rs.getDouble(2));
+            return null;
+        });
+        return out;
+    }
+
     /** Share of a pool's decided jobs that reached consensus; null when none are decided yet. */
     public Double consensusReliability(String pool) {
         return query("SELECT count(*) FILTER (WHERE upper(status) = 'COMPLETED'), count(*) FROM agora.jobs"
