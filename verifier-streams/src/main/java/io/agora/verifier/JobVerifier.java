@@ -64,6 +64,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     private KeyValueStore<String, TaskResult> results;
     private KeyValueStore<String, Orphan> orphans;
     private KeyValueStore<String, Long> open;
+    /** Decided jobs by the time their state is dropped: key {@link #retireKey}, value jobId. */
+    private KeyValueStore<String, String> retire;
     private KeyValueStore<String, WorkerStanding> standings;
     /** Timestamp of the records forwarded by the current process or punctuate call. */
     private long outTs;
@@ -82,6 +84,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         results = context.getStateStore(VerifierTopology.RESULTS_STORE);
         orphans = context.getStateStore(VerifierTopology.ORPHANS_STORE);
         open = context.getStateStore(VerifierTopology.OPEN_STORE);
+        retire = context.getStateStore(VerifierTopology.RETIRE_STORE);
         standings = context.getStateStore(VerifierTopology.REPUTATION_STORE);
         context.schedule(cfg.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
@@ -367,6 +370,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         s.dissenting.addAll(dissenting);
         jobs.put(jobId, s);
         open.delete(jobId);
+        long deadline = terms.getDeadline().toEpochMilli();
+        retire.put(retireKey(Math.max(deadline, now) + cfg.retention().toMillis(), jobId), jobId);
         log.info("job {} {}: cost {} refund {}", jobId, outcome, plan.costMicros(), plan.refundMicros());
     }
 
@@ -589,6 +594,46 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
             orphans.delete(kv.key);
             deadLetter(kv.value.result().getJobId(), kv.value.result(), "unknown task");
         }
+        retireDue(now);
+    }
+
+    /** Sorts by due time as a string: 19 zero-padded digits hold every non-negative long. */
+    static String retireKey(long dueMs, String jobId) {
+        return String.format("%019d|%s", Math.max(0, dueMs), jobId);
+    }
+
+    /**
+     * Drops the state of decided jobs whose retention has passed: the job, its tasks and results
+     * (keys {@code jobId/replica/attempt}). A job still in a dispute waits for it; the money was
+     * settled with the verdict, so nothing is owed to or by a retired job.
+     */
+    private void retireDue(long now) {
+        List<KeyValue<String, String>> due = new ArrayList<>();
+        try (KeyValueIterator<String, String> it = retire.range(retireKey(0, ""), retireKey(now, "\uffff"))) {
+            it.forEachRemaining(due::add);
+        }
+        for (KeyValue<String, String> kv : due) {
+            retire.delete(kv.key);
+            String jobId = kv.value;
+            JobState s = jobs.get(jobId);
+            if (s != null && s.disputeFrom >= 0 && !s.disputeResolved) {
+                retire.put(retireKey(now + cfg.retention().toMillis(), jobId), jobId);
+                continue;
+            }
+            jobs.delete(jobId);
+            open.delete(jobId);
+            deletePrefix(tasks, jobId + "/");
+            deletePrefix(results, jobId + "/");
+            log.debug("job {} retired", jobId);
+        }
+    }
+
+    private static <V> void deletePrefix(KeyValueStore<String, V> store, String prefix) {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, V> it = store.range(prefix, prefix + "\uffff")) {
+            it.forEachRemaining(kv -> keys.add(kv.key));
+        }
+        keys.forEach(store::delete);
     }
 
     // ---- output ------------------------------------------------------------------------

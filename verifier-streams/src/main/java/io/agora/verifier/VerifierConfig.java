@@ -28,12 +28,15 @@ import java.time.Duration;
  *                              {@code unknown task} ({@code agora.verifier.orphan.timeout.ms}, 60 s)
  * @param pendingCancelTtl      how long a CANCEL for a job never assigned is remembered ({@code agora.verifier.cancel.ttl.ms}, 1 day)
  * @param punctuateInterval     wall-clock period of the deadline and orphan sweeps ({@code agora.verifier.punctuate.ms}, 1000 ms)
+ * @param retention             how long a decided job's state (the job, its tasks and results) is kept after its deadline,
+ *                              for late results and duplicate commands ({@code agora.verifier.retention.ms}, 7 days); after it
+ *                              a late result is an {@code unknown task} in the DLQ and a command finds no job
  */
 public record VerifierConfig(int repAgree, int repDissent, int repFailed,
                              double weightedThreshold, double trustScale, double minTrustWeight,
                              int adaptiveMinAgreements, long adaptiveMinReputation, int adaptiveFallbackQuorum,
                              Duration disputeWindow, Duration orphanTimeout, Duration pendingCancelTtl,
-                             Duration punctuateInterval) {
+                             Duration punctuateInterval, Duration retention) {
 
     public static final String APP_ID = "agora-verifier";
 
@@ -46,6 +49,9 @@ public record VerifierConfig(int repAgree, int repDissent, int repFailed,
         }
         if (adaptiveFallbackQuorum < 1) {
             throw new IllegalArgumentException("agora.verifier.adaptive.fallback.quorum must be >= 1");
+        }
+        if (retention.isNegative()) {
+            throw new IllegalArgumentException("agora.verifier.retention.ms must be >= 0");
         }
         if (punctuateInterval.toMillis() < 1) {
             throw new IllegalArgumentException("agora.verifier.punctuate.ms must be >= 1");
@@ -70,6 +76,7 @@ public record VerifierConfig(int repAgree, int repDissent, int repFailed,
                 Duration.ofMillis(c.getLong("agora.verifier.dispute.window.ms", 3_600_000L)),
                 Duration.ofMillis(c.getLong("agora.verifier.orphan.timeout.ms", 60_000L)),
                 Duration.ofMillis(c.getLong("agora.verifier.cancel.ttl.ms", 86_400_000L)),
-                Duration.ofMillis(c.getLong("agora.verifier.punctuate.ms", 1_000L)));
+                Duration.ofMillis(c.getLong("agora.verifier.punctuate.ms", 1_000L)),
+                Duration.ofMillis(c.getLong("agora.verifier.retention.ms", 7L * 24 * 3_600_000L)));
     }
 }

@@ -36,7 +36,8 @@ import org.apache.kafka.streams.state.Stores;
  * </ul>
  * Stores (key jobId unless said): {@code verifier-jobs} ({@link JobState}), {@code verifier-tasks}
  * and {@code verifier-results} (key taskId), {@code verifier-orphans} (key taskId|eventId),
- * {@code verifier-open} (deadline of each open job). Internal records and state use plain Avro
+ * {@code verifier-open} (deadline of each open job), {@code verifier-retire} (key
+ * {@code <due ms, 19 digits>|jobId}: when a decided job's state is dropped). Internal records and state use plain Avro
  * binary, whatever the serdes of the market topics.
  */
 public final class VerifierTopology {
@@ -45,6 +46,7 @@ public final class VerifierTopology {
     public static final String RESULTS_STORE = "verifier-results";
     public static final String ORPHANS_STORE = "verifier-orphans";
     public static final String OPEN_STORE = "verifier-open";
+    public static final String RETIRE_STORE = "verifier-retire";
     public static final String REPUTATION_STORE = "verifier-reputation";
 
     private VerifierTopology() {
@@ -62,6 +64,7 @@ public final class VerifierTopology {
                 internal.avroSerde(TaskResult.class)));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORPHANS_STORE), Serdes.String(), Orphan.serde()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_STORE), Serdes.String(), Serdes.Long()));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RETIRE_STORE), Serdes.String(), Serdes.String()));
         b.addGlobalStore(
                 Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REPUTATION_STORE), Serdes.String(), WorkerStanding.serde())
                         .withLoggingDisabled(),
@@ -88,7 +91,7 @@ public final class VerifierTopology {
                 .merge(commands, Named.as("merge-commands"))
                 .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
                 .process(() -> new JobVerifier(cfg, resultSerde.serializer()), Named.as("job-verifier"),
-                        JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE);
+                        JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE);
 
         route(out, JobVerdict.class, Topics.VERDICTS, serdes, "verdicts");
         route(out, JobEvent.class, Topics.JOB_EVENTS, serdes, "events");

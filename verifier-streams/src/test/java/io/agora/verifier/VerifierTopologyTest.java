@@ -31,6 +31,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -350,6 +351,44 @@ class VerifierTopologyTest {
     }
 
     @Test
+    void aDecidedJobIsRetiredAfterItsRetentionAndThenNothingAboutItMovesMoney() {
+        agreeTwoOfTwo("job-old", 2);
+        assertThat(single(verdicts.readKeyValuesToList(), "job-old").getOutcome()).isEqualTo(Outcome.COMPLETED);
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        reputation.readRecordsToList();
+        KeyValueStore<String, JobState> jobStore = driver.getKeyValueStore(VerifierTopology.JOBS_STORE);
+        KeyValueStore<String, TaskAssigned> taskStore = driver.getKeyValueStore(VerifierTopology.TASKS_STORE);
+        KeyValueStore<String, TaskResult> resultStore = driver.getKeyValueStore(VerifierTopology.RESULTS_STORE);
+        assertThat(jobStore.get("job-old")).isNotNull();
+        assertThat(taskStore.get("job-old/0/0")).isNotNull();
+        assertThat(resultStore.get("job-old/1/0")).isNotNull();
+
+        // the deadline (60 s) plus the default retention (7 days) has not passed yet: a repeated CANCEL is still ignored
+        driver.advanceWallClockTime(Duration.ofDays(7));
+        assertThat(jobStore.get("job-old")).isNotNull();
+        cancel("job-old");
+        assertNoOtherOutput();
+        driver.advanceWallClockTime(Duration.ofMinutes(2));
+        assertThat(jobStore.get("job-old")).isNull();
+        assertThat(taskStore.get("job-old/0/0")).isNull();
+        assertThat(taskStore.get("job-old/1/0")).isNull();
+        assertThat(resultStore.get("job-old/0/0")).isNull();
+        assertThat(resultStore.get("job-old/1/0")).isNull();
+        assertNoOtherOutput();
+
+        // after it: a CANCEL is remembered for a job never seen and forgotten, never refunding anything
+        cancel("job-old");
+        driver.advanceWallClockTime(Duration.ofDays(2));
+        assertThat(jobStore.get("job-old")).isNull();
+        // and a late result answers no known task: the DLQ, with the reason
+        submit(result("job-old", w1, 0, 0, OUT_A, 1_000));
+        driver.advanceWallClockTime(Duration.ofSeconds(61));
+        assertDeadLetter("job-old", "unknown task");
+        assertNoOtherOutput();
+    }
+
+    @Test
     void adaptiveTrustsAVeteranAloneButNotANewcomer() {
         for (int i = 0; i < 20; i++) {
             reputationIn.pipeInput(w1.workerId(), ReputationChanged.newBuilder().setEventId("r" + i).setWorkerId(w1.workerId())
@@ -461,10 +500,7 @@ class VerifierTopologyTest {
 
     @Test
     void disputeWhoseReplicasTheMatcherCannotRunIsClosedByReplicaFailedOrAtTheDeadline() {
-        JobTerms terms = terms("job-17", Strategy.K_OF_N, 2, 2, 4);
-        assign(task("job-17", w1, 0, 0, terms), task("job-17", w2, 1, 0, terms));
-        submit(result("job-17", w1, 0, 0, OUT_A, 1_000));
-        submit(result("job-17", w2, 1, 0, OUT_A, 1_000));
+        JobTerms terms = agreeTwoOfTwo("job-17", 4);
         verdicts.readKeyValuesToList();
         ledger.readKeyValuesToList();
         reputation.readKeyValuesToList();
@@ -594,6 +630,15 @@ class VerifierTopologyTest {
 
     private static String hash(String stdout) {
         return OutputHash.of(0, stdout.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    /** A 2-of-2 job (w1, w2) whose two results agree on OUT_A: it completes. */
+    private JobTerms agreeTwoOfTwo(String jobId, int maxTotal) {
+        JobTerms terms = terms(jobId, Strategy.K_OF_N, 2, 2, maxTotal);
+        assign(task(jobId, w1, 0, 0, terms), task(jobId, w2, 1, 0, terms));
+        submit(result(jobId, w1, 0, 0, OUT_A, 1_000));
+        submit(result(jobId, w2, 1, 0, OUT_A, 1_000));
+        return terms;
     }
 
     private void assign(TaskAssigned... ts) {
