@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 /** The {@code agora} command line: a client of ingest-api's HTTP API. */
 @Command(name = "agora", mixinStandardHelpOptions = true, version = "agora 0.1.0",
         description = "Submit and follow jobs on the Agora compute market.",
-        subcommands = {AgoraCli.Submit.class, AgoraCli.Watch.class, AgoraCli.ListJobs.class, AgoraCli.Workers.class,
+        subcommands = {AgoraCli.Submit.class, AgoraCli.Watch.class, AgoraCli.ListJobs.class, AgoraCli.Workers.class, AgoraCli.Match.class,
                 AgoraCli.Balance.class, AgoraCli.Keys.class, MarketCommands.Audit.class, MarketCommands.Analytics.class})
 public final class AgoraCli {
     static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED");
@@ -249,8 +249,84 @@ public final class AgoraCli {
             return 0;
         }
 
-        private static String abbreviate(String s) {
+        static String abbreviate(String s) {
             return s.length() > 24 ? s.substring(0, 21) + "..." : s;
+        }
+    }
+
+    @Command(name = "match", description = "Which workers would take a job now (top-K with score, price, wait, explain), without submitting it.")
+    static final class Match extends Base {
+        @Option(names = "--max-price", required = true, description = "max micro-credits per cpu-second")
+        long maxPrice;
+        @Option(names = "--pool", description = "worker pool (default public)")
+        String pool;
+        @Option(names = "--cpus", description = "cpus of the job")
+        Double cpus;
+        @Option(names = "--memory-mb", description = "memory of the job")
+        Integer memoryMb;
+        @Option(names = "--timeout-ms", description = "wall-clock limit per replica")
+        Long timeoutMs;
+        @Option(names = "--region")
+        String region;
+        @Option(names = "--gpu-model")
+        String gpuModel;
+        @Option(names = "--gpus", description = "minimum gpu count")
+        Integer gpus;
+        @Option(names = "--tag", description = "a tag the worker must have (repeatable)")
+        List<String> tags;
+        @Option(names = "--capability", description = "an image or model the worker serves (repeatable; any of them)")
+        List<String> capabilities;
+        @Option(names = "--top-k", defaultValue = "5")
+        int topK;
+
+        @Override
+        public Integer call() throws Exception {
+            ObjectNode body = ApiClient.JSON.createObjectNode();
+            body.put("maxPricePerCpuSecondMicros", maxPrice);
+            if (cpus != null) {
+                body.put("cpus", cpus);
+            }
+            if (memoryMb != null) {
+                body.put("memoryMb", memoryMb);
+            }
+            if (timeoutMs != null) {
+                body.put("timeoutMs", timeoutMs);
+            }
+            ObjectNode req = body.putObject("requirements");
+            putIfSet(req, "pool", pool);
+            putIfSet(req, "region", region);
+            putIfSet(req, "gpuModel", gpuModel);
+            if (gpus != null) {
+                req.put("minGpuCount", gpus);
+            }
+            if (tags != null) {
+                req.set("tagsAll", ApiClient.JSON.valueToTree(tags));
+            }
+            if (capabilities != null) {
+                req.set("capabilitiesAny", ApiClient.JSON.valueToTree(capabilities));
+            }
+            JsonNode r = root.client().send("POST", "/api/v1/match?topK=" + topK, body, null);
+            out().printf("pool %s: %s eligible now%n", r.path("pool").asText(), r.path("eligible").asText());
+            for (JsonNode c : r.path("candidates")) {
+                out().printf("%-24s  score=%s  price=%s  min/job=%s  wait=%s  eta=%s  %s%n",
+                        Workers.abbreviate(c.path("workerId").asText()), c.path("score").asText(),
+                        c.path("pricePerCpuSecondMicros").asText(), c.path("minPricePerJobMicros").asText(),
+                        ms(c.path("estimatedWaitMs")), ms(c.path("etaMs")), c.path("explain").asText());
+            }
+            for (JsonNode e : r.path("excluded")) {
+                out().printf("  left out %-24s  %s%n", Workers.abbreviate(e.path("workerId").asText()), e.path("reasons").asText());
+            }
+            return 0;
+        }
+
+        private static void putIfSet(ObjectNode node, String field, String value) {
+            if (value != null) {
+                node.put(field, value);
+            }
+        }
+
+        private static String ms(JsonNode n) {
+            return n.isNumber() ? n.asLong() + "ms" : "?";
         }
     }
 

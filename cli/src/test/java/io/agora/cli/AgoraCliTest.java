@@ -33,6 +33,13 @@ class AgoraCliTest {
                 status = body.contains("\"quorum\":9") ? 400 : 202;
                 answer = status == 202 ? "{\"jobId\":\"j-1\",\"status\":\"submitted\",\"statusUrl\":\"/api/v1/jobs/j-1\"}"
                         : "{\"error\":\"invalid request: 1 problem(s)\",\"problems\":[{\"field\":\"quorum\",\"message\":\"must be <= redundancy (3)\"}]}";
+            } else if (path.equals("/api/v1/match")) {
+                answer = "{\"pool\":\"gpu\",\"eligible\":1,\"candidates\":["
+                        + "{\"workerId\":\"w-free\",\"score\":0.91,\"pricePerCpuSecondMicros\":400,\"minPricePerJobMicros\":0,"
+                        + "\"estimatedWaitMs\":0,\"etaMs\":350,\"freeSlots\":2,\"explain\":\"cap=1.00 price=0.60\"},"
+                        + "{\"workerId\":\"w-busy\",\"score\":0.8,\"pricePerCpuSecondMicros\":300,\"minPricePerJobMicros\":50,"
+                        + "\"estimatedWaitMs\":null,\"etaMs\":null,\"freeSlots\":0,\"explain\":\"cap=0.50\"}],"
+                        + "\"excluded\":[{\"workerId\":\"w-far\",\"reasons\":\"in region us\"}]}";
             } else if (path.equals("/api/v1/jobs/j-1")) {
                 answer = "{\"jobId\":\"j-1\",\"status\":\"COMPLETED\",\"output\":\"hi\\n\"}";
             } else {
@@ -76,6 +83,21 @@ class AgoraCliTest {
         int code = run(new StringWriter(), err, "submit", "--image", "busybox", "-k", "9", "--max-price", "1", "--", "true");
         assertThat(code).isEqualTo(1);
         assertThat(err.toString()).contains("HTTP 400").contains("quorum: must be <= redundancy (3)");
+    }
+
+    @Test
+    void matchPostsTheRequirementsAndPrintsEachCandidateAndWhyOthersAreLeftOut() {
+        StringWriter out = new StringWriter();
+        int code = run(out, new StringWriter(), "match", "--max-price", "500", "--pool", "gpu", "--region", "eu",
+                "--cpus", "2", "--gpus", "1", "--tag", "ssd", "--top-k", "2");
+        assertThat(code).isZero();
+        assertThat(seen.get(0)).startsWith("POST /api/v1/match?topK=2 ")
+                .contains("\"maxPricePerCpuSecondMicros\":500", "\"cpus\":2.0", "\"pool\":\"gpu\"", "\"region\":\"eu\"",
+                        "\"minGpuCount\":1", "\"tagsAll\":[\"ssd\"]");
+        assertThat(out.toString()).contains("pool gpu: 1 eligible now")
+                .contains("w-free").contains("wait=0ms  eta=350ms  cap=1.00 price=0.60")
+                .contains("w-busy").contains("min/job=50  wait=?  eta=?")
+                .contains("left out w-far").contains("in region us");
     }
 
     @Test
