@@ -109,14 +109,10 @@ public final class AgoraCli {
         Integer n;
         @Option(names = "-k", description = "quorum: agreeing results needed (default 2)")
         Integer k;
-        @Option(names = "--max-price", required = true, description = "max micro-credits per cpu-second")
-        long maxPrice;
-        @Option(names = "--timeout-ms", description = "wall-clock limit per replica")
-        Long timeoutMs;
+        @CommandLine.Mixin
+        JobShape shape = new JobShape();
         @Option(names = "--strategy", description = "first|majority|k-of-n|reputation-weighted|adaptive")
         String strategy;
-        @Option(names = "--pool", description = "worker pool (default public)")
-        String pool;
         @Option(names = "--idempotency-key", description = "retrying with the same key gives the same job")
         String idempotencyKey;
         @Option(names = "--wait", description = "follow the job until it ends")
@@ -133,16 +129,10 @@ public final class AgoraCli {
             if (k != null) {
                 body.put("quorum", k);
             }
-            if (timeoutMs != null) {
-                body.put("timeoutMs", timeoutMs);
-            }
             if (strategy != null) {
                 body.put("strategy", strategy);
             }
-            body.put("maxPricePerCpuSecondMicros", maxPrice);
-            if (pool != null) {
-                body.putObject("requirements").put("pool", pool);
-            }
+            shape.applyTo(body);
             JsonNode r = root.client().send("POST", "/api/v1/jobs", body, idempotencyKey);
             String jobId = r.path("jobId").asText();
             out().println(jobId);
@@ -254,18 +244,40 @@ public final class AgoraCli {
         }
     }
 
-    @Command(name = "match", description = "Which workers would take a job now (top-K with score, price, wait, explain), without submitting it.")
-    static final class Match extends Base {
+    /** What submit and match share: the price ceiling, the pool and the job's size and time limit. */
+    static final class JobShape {
         @Option(names = "--max-price", required = true, description = "max micro-credits per cpu-second")
         long maxPrice;
         @Option(names = "--pool", description = "worker pool (default public)")
         String pool;
-        @Option(names = "--cpus", description = "cpus of the job")
+        @Option(names = "--cpus", description = "cpus of the job (default 1)")
         Double cpus;
-        @Option(names = "--memory-mb", description = "memory of the job")
+        @Option(names = "--memory-mb", description = "memory of the job (default 128)")
         Integer memoryMb;
         @Option(names = "--timeout-ms", description = "wall-clock limit per replica")
         Long timeoutMs;
+
+        void applyTo(ObjectNode body) {
+            body.put("maxPricePerCpuSecondMicros", maxPrice);
+            if (cpus != null) {
+                body.put("cpus", cpus);
+            }
+            if (memoryMb != null) {
+                body.put("memoryMb", memoryMb);
+            }
+            if (timeoutMs != null) {
+                body.put("timeoutMs", timeoutMs);
+            }
+            if (pool != null) {
+                body.withObject("requirements").put("pool", pool);
+            }
+        }
+    }
+
+    @Command(name = "match", description = "Which workers would take a job now (top-K with score, price, wait, explain), without submitting it.")
+    static final class Match extends Base {
+        @CommandLine.Mixin
+        JobShape shape = new JobShape();
         @Option(names = "--region")
         String region;
         @Option(names = "--gpu-model")
@@ -282,18 +294,8 @@ public final class AgoraCli {
         @Override
         public Integer call() throws Exception {
             ObjectNode body = ApiClient.JSON.createObjectNode();
-            body.put("maxPricePerCpuSecondMicros", maxPrice);
-            if (cpus != null) {
-                body.put("cpus", cpus);
-            }
-            if (memoryMb != null) {
-                body.put("memoryMb", memoryMb);
-            }
-            if (timeoutMs != null) {
-                body.put("timeoutMs", timeoutMs);
-            }
-            ObjectNode req = body.putObject("requirements");
-            putIfSet(req, "pool", pool);
+            shape.applyTo(body);
+            ObjectNode req = body.withObject("requirements");
             putIfSet(req, "region", region);
             putIfSet(req, "gpuModel", gpuModel);
             if (gpus != null) {
