@@ -68,8 +68,8 @@ public final class LocalStack {
     }
 
     /**
-     * The stack of this JVM: started on first call (isolated, or the dev stack with
-     * {@code AGORA_IT_REUSE=1}) and stopped by a shutdown hook unless reused.
+     * The stack of this JVM: started on first call (isolated and wiped first, or the dev stack
+     * with {@code AGORA_IT_REUSE=1}) and stopped by a shutdown hook unless reused.
      */
     public static synchronized LocalStack shared() {
         if (sharedFailure != null) {
@@ -83,6 +83,11 @@ public final class LocalStack {
                 Runtime.getRuntime().addShutdownHook(new Thread(stack::stop, "local-stack-down"));
             }
             try {
+                if (!stack.reused) {
+                    // every test run starts from empty topics, registry and database: data left by an
+                    // earlier run (other workers, records of an older build) must not leak into this one
+                    stack.agora(Duration.ofMinutes(2), "wipe");
+                }
                 stack.start();
             } catch (RuntimeException e) {
                 sharedFailure = e;

@@ -28,8 +28,8 @@ import java.util.Map;
  *   <li>{@link #emitSerializer}: writes an {@link Flow.Emit} with the value serde of its topic
  *   from the catalogue (so with the registry in production), or its raw bytes for the DLQ.</li>
  *   <li>{@link #poolEventSerde}: the internal repartition topic's format, a tag byte followed by
- *   the fields; embedded events are plain Avro binary of the current schema (the topic is
- *   internal to this app and short-lived, so it needs no registry).</li>
+ *   the fields; embedded events are plain Avro ({@link io.agora.schemas.AgoraSerdes#plain()}, with
+ *   the writer schema's fingerprint; the topic is internal to this app, so it needs no registry).</li>
  * </ul>
  */
 public final class FlowSerdes {

@@ -24,9 +24,9 @@ import java.nio.charset.StandardCharsets;
  * <p>Every value starts with a format version byte, then its fields in a fixed order
  * ({@link DataOutputStream} big-endian primitives; strings as an int byte length, -1 for null,
  * then UTF-8; enums by name, never by ordinal; embedded events ({@link JobRequested},
- * {@link WorkerCapabilities}) as an int length, -1 for null, then plain Avro binary of the
- * current schema of {@code io.agora.events}, whose evolution is governed by BACKWARD
- * compatibility). To evolve a format, append fields and bump its version; the reader keeps
+ * {@link WorkerCapabilities}) as an int length, -1 for null, then plain Avro
+ * ({@link io.agora.schemas.AgoraSerdes#plain()}: single-object encoding, read with the writer's
+ * schema from {@link io.agora.schemas.SchemaHistory}, so event schema changes are survived)). To evolve a format, append fields and bump its version; the reader keeps
  * decoding every older version (missing fields take their defaults), and refuses a version it
  * does not know with a {@link SerializationException} rather than guessing.
  */

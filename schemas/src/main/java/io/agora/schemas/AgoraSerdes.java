@@ -2,10 +2,11 @@ package io.agora.schemas;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
+import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -27,8 +28,10 @@ import java.util.Map;
  * <ul>
  *   <li>With a registry URL the values go through Apicurio Registry in the Confluent wire
  *   format (magic byte + 4-byte content id), auto-registering {@code <topic>-value}.</li>
- *   <li>With {@link #plain()} the values are bare Avro binary of the generated class:
- *   for TopologyTestDriver and rule tests, which have no registry.</li>
+ *   <li>With {@link #plain()} the values are Avro single-object encoded (header with the writer
+ *   schema's fingerprint, then the binary; earlier schemas from {@link SchemaHistory}): the
+ *   streams apps' state stores and internal topics, and TopologyTestDriver and rule tests, which
+ *   have no registry.</li>
  * </ul>
  */
 public final class AgoraSerdes {
@@ -99,18 +102,24 @@ public final class AgoraSerdes {
         return Serdes.serdeFrom(ser, de);
     }
 
-    /** Avro binary without a registry. */
+    /**
+     * Avro without a registry: single-object encoding ({@code C3 01}, the writer schema's 64-bit
+     * fingerprint, then the binary), so that a later build with a changed schema still reads it.
+     */
     static final class PlainSerializer<V extends SpecificRecord> implements Serializer<V> {
+        private final Map<Class<?>, BinaryMessageEncoder<V>> encoders = new java.util.concurrent.ConcurrentHashMap<>();
+
         @Override
+        @SuppressWarnings("unchecked")
         public byte[] serialize(String topic, V data) {
             if (data == null) {
                 return null;
             }
             try {
+                BinaryMessageEncoder<V> enc = encoders.computeIfAbsent(data.getClass(),
+                        c -> new BinaryMessageEncoder<>(SpecificData.getForClass((Class<V>) c), data.getSchema()));
                 ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-                BinaryEncoder enc = EncoderFactory.get().directBinaryEncoder(out, null);
-                new SpecificDatumWriter<V>(data.getSchema()).write(data, enc);
-                enc.flush();
+                enc.encode(data, out);
                 return out.toByteArray();
             } catch (IOException | RuntimeException e) {
                 throw new SerializationException("cannot encode " + data.getClass().getSimpleName(), e);
@@ -118,12 +127,24 @@ public final class AgoraSerdes {
         }
     }
 
-    /** Avro binary without a registry; throws SerializationException on bytes that do not decode. */
+    /**
+     * Reads {@link PlainSerializer}'s records written with the current schema or any earlier one
+     * of {@link SchemaHistory}, and bare binary written before the header existed (with the
+     * record's {@link SchemaHistory#headerless} schema); throws SerializationException on bytes
+     * that do not decode.
+     */
     static final class PlainDeserializer<V extends SpecificRecord> implements Deserializer<V> {
-        private final SpecificDatumReader<V> reader;
+        private final BinaryMessageDecoder<V> decoder;
+        private final SpecificDatumReader<V> headerless;
 
         PlainDeserializer(Class<V> type) {
-            this.reader = new SpecificDatumReader<>(SpecificData.get().getSchema(type));
+            SpecificData model = SpecificData.getForClass(type);
+            Schema current = model.getSchema(type);
+            this.decoder = new BinaryMessageDecoder<>(model, current);
+            for (Schema earlier : SchemaHistory.of(current.getFullName())) {
+                decoder.addSchema(earlier);
+            }
+            this.headerless = new SpecificDatumReader<>(SchemaHistory.headerless(current), current, model);
         }
 
         @Override
@@ -132,8 +153,11 @@ public final class AgoraSerdes {
                 return null;
             }
             try {
+                if (data.length >= 10 && data[0] == (byte) 0xC3 && data[1] == (byte) 0x01) {
+                    return decoder.decode(data);
+                }
                 BinaryDecoder dec = DecoderFactory.get().binaryDecoder(data, null);
-                V v = reader.read(null, dec);
+                V v = headerless.read(null, dec);
                 if (!dec.isEnd()) {
                     throw new SerializationException("trailing bytes after record on " + topic);
                 }

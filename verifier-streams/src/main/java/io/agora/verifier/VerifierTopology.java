@@ -38,7 +38,7 @@ import org.apache.kafka.streams.state.Stores;
  * and {@code verifier-results} (key taskId), {@code verifier-orphans} (key taskId|eventId),
  * {@code verifier-open} (deadline of each open job), {@code verifier-retire} (key
  * {@code <due ms, 19 digits>|jobId}: when a decided job's state is dropped). Internal records and state use plain Avro
- * binary, whatever the serdes of the market topics.
+ * (single-object encoding, see {@link io.agora.schemas.SchemaHistory}), whatever the serdes of the market topics.
  */
 public final class VerifierTopology {
     public static final String JOBS_STORE = "verifier-jobs";
