@@ -64,6 +64,18 @@ class RulesTest {
     }
 
     @Test
+    void onlyATrustedPoolRunsASingleReplica() {
+        SubmitJob single = job("busybox", List.of("x"), 1, 1, null, 1L);
+        assertThat(JobRequestRules.problems(single, pool -> false)).singleElement()
+                .satisfies(p -> assertThat(p.field()).isEqualTo("redundancy"))
+                .satisfies(p -> assertThat(p.message()).contains("open pool 'public'"));
+        assertThat(JobRequestRules.problems(single, "public"::equals)).isEmpty();
+        assertThat(JobRequestRules.problems(job("busybox", List.of("x"), 2, 1, null, 1L), pool -> false)).isEmpty();
+        // the default redundancy (3) is fine anywhere
+        assertThat(JobRequestRules.problems(job("busybox", List.of("x"), null, null, null, 1L), pool -> false)).isEmpty();
+    }
+
+    @Test
     void idempotencyKeyFixesTheJobId() {
         assertThat(JobService.jobId("c", "k")).isEqualTo(JobService.jobId("c", "k"));
         assertThat(JobService.jobId("c", "k")).isNotEqualTo(JobService.jobId("d", "k"));

@@ -34,6 +34,22 @@ public final class JobRequestRules {
     private JobRequestRules() {
     }
 
+    /**
+     * {@link #problems(SubmitJob)} plus the pool's rule: only a trusted pool (one with an
+     * allowlist of workers, seed 000) runs a job on a single replica; an open pool admits anyone
+     * and relies on consensus, so a job there needs at least 2 replicas.
+     */
+    public static List<Problem> problems(SubmitJob j, java.util.function.Predicate<String> trustedPool) {
+        List<Problem> p = new ArrayList<>(problems(j));
+        String pool = j.requirements() == null || j.requirements().pool() == null ? "public" : j.requirements().pool();
+        int n = redundancy(j);
+        if (n == 1 && !trustedPool.test(pool)) {
+            p.add(new Problem("redundancy", "must be >= 2 in the open pool '" + pool
+                    + "': only a trusted pool (with an allowlist) runs a job on one unverified replica"));
+        }
+        return p;
+    }
+
     /** Every problem of the request; empty if it can be submitted. */
     public static List<Problem> problems(SubmitJob j) {
         List<Problem> p = new ArrayList<>();

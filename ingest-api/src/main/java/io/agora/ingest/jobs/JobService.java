@@ -36,15 +36,17 @@ public class JobService {
     private final MarketProducer producer;
     private final PendingJobs pending;
     private final long starterGrantMicros;
+    private final io.agora.matcher.MatcherConfig matcher;
     private final Clock clock = Clock.systemUTC();
 
     public JobService(RateLimiter rateLimiter, ReadModel readModel, MarketProducer producer, PendingJobs pending,
-                      MarketSettings market) {
+                      MarketSettings market, io.agora.matcher.MatcherConfig matcher) {
         this.rateLimiter = rateLimiter;
         this.readModel = readModel;
         this.producer = producer;
         this.pending = pending;
         this.starterGrantMicros = market.starterGrantMicros();
+        this.matcher = matcher;
     }
 
     /** The same client and Idempotency-Key always give the same job id; the matcher drops repeats. */
@@ -57,7 +59,7 @@ public class JobService {
 
     public Submitted submit(String clientId, SubmitJob job, String idempotencyKey) {
         rateLimiter.admit(clientId);
-        List<Problem> problems = JobRequestRules.problems(job);
+        List<Problem> problems = JobRequestRules.problems(job, pool -> matcher.allowlist(pool) != null);
         if (idempotencyKey != null && idempotencyKey.length() > 200) {
             problems = new java.util.ArrayList<>(problems);
             problems.add(new Problem("Idempotency-Key", "must be at most 200 characters"));
