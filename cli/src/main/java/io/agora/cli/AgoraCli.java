@@ -256,6 +256,8 @@ public final class AgoraCli {
         Integer memoryMb;
         @Option(names = "--timeout-ms", description = "wall-clock limit per replica")
         Long timeoutMs;
+        @Option(names = "--gpus", description = "GPUs the container gets (workers with at least this many)")
+        Integer gpus;
 
         void applyTo(ObjectNode body) {
             body.put("maxPricePerCpuSecondMicros", maxPrice);
@@ -267,6 +269,9 @@ public final class AgoraCli {
             }
             if (timeoutMs != null) {
                 body.put("timeoutMs", timeoutMs);
+            }
+            if (gpus != null) {
+                body.put("gpus", gpus);
             }
             if (pool != null) {
                 body.withObject("requirements").put("pool", pool);
@@ -282,8 +287,6 @@ public final class AgoraCli {
         String region;
         @Option(names = "--gpu-model")
         String gpuModel;
-        @Option(names = "--gpus", description = "minimum gpu count")
-        Integer gpus;
         @Option(names = "--tag", description = "a tag the worker must have (repeatable)")
         List<String> tags;
         @Option(names = "--capability", description = "an image or model the worker serves (repeatable; any of them)")
@@ -298,9 +301,6 @@ public final class AgoraCli {
             ObjectNode req = body.withObject("requirements");
             putIfSet(req, "region", region);
             putIfSet(req, "gpuModel", gpuModel);
-            if (gpus != null) {
-                req.put("minGpuCount", gpus);
-            }
             if (tags != null) {
                 req.set("tagsAll", ApiClient.JSON.valueToTree(tags));
             }

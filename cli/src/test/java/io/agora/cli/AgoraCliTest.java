@@ -93,7 +93,7 @@ class AgoraCliTest {
         assertThat(code).isZero();
         assertThat(seen.get(0)).startsWith("POST /api/v1/match?topK=2 ")
                 .contains("\"maxPricePerCpuSecondMicros\":500", "\"cpus\":2.0", "\"pool\":\"gpu\"", "\"region\":\"eu\"",
-                        "\"minGpuCount\":1", "\"tagsAll\":[\"ssd\"]");
+                        "\"gpus\":1", "\"tagsAll\":[\"ssd\"]");
         assertThat(out.toString()).contains("pool gpu: 1 eligible now")
                 .contains("w-free").contains("wait=0ms  eta=350ms  cap=1.00 price=0.60")
                 .contains("w-busy").contains("min/job=50  wait=?  eta=?")

@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class RulesTest {
     private static SubmitJob job(String image, List<String> command, Integer n, Integer k, Integer maxTotal, Long price) {
         return new SubmitJob(image, command, null, null, null, null, null, null, null, n, k, null, maxTotal, null, null,
-                null, null, price, null);
+                null, null, price, null, null);
     }
 
     @Test
@@ -61,6 +61,20 @@ class RulesTest {
                 .containsExactlyInAnyOrder("image", "command", "quorum", "maxTotalResults", "maxPricePerCpuSecondMicros");
         assertThat(JobRequestRules.problems(job("busybox", List.of("x"), 16, null, null, 1L)))
                 .extracting(Problem::field).containsExactly("redundancy");
+    }
+
+    private static SubmitJob withGpus(Integer gpus) {
+        return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, 1L, null, gpus);
+    }
+
+    @Test
+    void gpusAreBoundedAndReachTheContainerSpec() {
+        assertThat(JobRequestRules.problems(withGpus(2))).isEmpty();
+        assertThat(JobRequestRules.spec(withGpus(2)).getGpus()).isEqualTo(2);
+        assertThat(JobRequestRules.spec(withGpus(null)).getGpus()).isZero();
+        assertThat(JobRequestRules.problems(withGpus(17))).extracting(Problem::field).containsExactly("gpus");
+        assertThat(JobRequestRules.problems(withGpus(-1))).extracting(Problem::field).containsExactly("gpus");
     }
 
     @Test

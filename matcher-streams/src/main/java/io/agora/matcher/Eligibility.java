@@ -53,7 +53,7 @@ public final class Eligibility {
         if (c.getMemoryMb() < Math.max(r.getMinMemoryMb(), spec.getMemoryMb())) {
             return "too little memory";
         }
-        if (!gpusMatch(r, c.getGpus())) {
+        if (!gpusMatch(r, neededGpus(spec, r), c.getGpus())) {
             return "no matching gpu";
         }
         if (r.getAccelerator() != null && !c.getAccelerators().contains(r.getAccelerator())) {
@@ -87,8 +87,13 @@ public final class Eligibility {
         return null;
     }
 
-    private static boolean gpusMatch(Requirements r, List<GpuInfo> gpus) {
-        if (r.getGpuModel() == null && r.getMinGpuCount() <= 0 && r.getMinGpuVramMb() <= 0) {
+    /** GPUs a worker must have: the requirement's minimum, or the container's own request if larger. */
+    public static int neededGpus(JobSpec spec, Requirements r) {
+        return Math.max(r.getMinGpuCount(), spec.getGpus());
+    }
+
+    private static boolean gpusMatch(Requirements r, int needed, List<GpuInfo> gpus) {
+        if (r.getGpuModel() == null && needed <= 0 && r.getMinGpuVramMb() <= 0) {
             return true;
         }
         int count = 0;
@@ -98,6 +103,6 @@ public final class Eligibility {
                 count += g.getCount();
             }
         }
-        return count >= Math.max(1, r.getMinGpuCount());
+        return count >= Math.max(1, needed);
     }
 }

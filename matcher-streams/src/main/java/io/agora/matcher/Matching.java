@@ -260,6 +260,7 @@ public final class Matching {
         final double cpuNeed;
         final double memNeed;
         final double gpuNeed;
+        final int neededGpus;
         final double maxTrustTerm;
         final double maxCapTerm;
         final double maxLatencyTerm;
@@ -282,12 +283,13 @@ public final class Matching {
             minReputation = r.getMinReputation();
             timeoutMs = spec.getTimeoutMs();
             network = spec.getNetwork();
-            gpuAsked = r.getMinGpuCount() > 0 || r.getGpuModel() != null;
-            gpuFilter = r.getGpuModel() != null || r.getMinGpuCount() > 0 || r.getMinGpuVramMb() > 0;
+            neededGpus = Eligibility.neededGpus(spec, r);
+            gpuAsked = neededGpus > 0 || r.getGpuModel() != null;
+            gpuFilter = r.getGpuModel() != null || neededGpus > 0 || r.getMinGpuVramMb() > 0;
             // the same values Scoring.capFit computes
             cpuNeed = Math.max(1, Math.max(r.getMinCpuCores(), (int) Math.ceil(spec.getCpus())));
             memNeed = Math.max(1, Math.max(r.getMinMemoryMb(), spec.getMemoryMb()));
-            gpuNeed = Math.max(1, r.getMinGpuCount());
+            gpuNeed = Math.max(1, neededGpus);
             // Trust.of is in [0, 1]
             maxTrustTerm = Math.max(weights.trust() * 0.0, weights.trust() * 1.0);
             // capFit is in [0, 1] too
@@ -321,7 +323,7 @@ public final class Matching {
                 return false;
             }
             // gpusMatch counts a subset of the gpus: at least one, and at least the minimum, needed
-            return !gpuFilter || s.gpus() >= Math.max(1, r.getMinGpuCount());
+            return !gpuFilter || s.gpus() >= Math.max(1, neededGpus);
         }
 
         /**
@@ -409,7 +411,7 @@ public final class Matching {
                     count += g.getCount();
                 }
             }
-            return count >= Math.max(1, r.getMinGpuCount());
+            return count >= Math.max(1, neededGpus);
         }
 
         /** {@link Scoring#capFit} with the request's needs computed once. */

@@ -65,9 +65,10 @@ public final class Scoring {
     static double capFit(JobSpec spec, Requirements r, WorkerCapabilities c) {
         double cpu = fit(Math.max(1, Math.max(r.getMinCpuCores(), (int) Math.ceil(spec.getCpus()))), c.getCpuCores());
         double mem = fit(Math.max(1, Math.max(r.getMinMemoryMb(), spec.getMemoryMb())), c.getMemoryMb());
-        if (r.getMinGpuCount() > 0 || r.getGpuModel() != null) {
+        int neededGpus = Eligibility.neededGpus(spec, r);
+        if (neededGpus > 0 || r.getGpuModel() != null) {
             int gpus = c.getGpus().stream().mapToInt(g -> g.getCount()).sum();
-            double gpu = fit(Math.max(1, r.getMinGpuCount()), gpus);
+            double gpu = fit(Math.max(1, neededGpus), gpus);
             return (cpu + mem + gpu) / 3.0;
         }
         return (cpu + mem) / 2.0;

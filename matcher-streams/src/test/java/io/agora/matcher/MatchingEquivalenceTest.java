@@ -227,7 +227,8 @@ class MatchingEquivalenceTest {
     private static MatchRequest request(Random rnd, List<WorkerView> workers) {
         JobSpec spec = JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("true"))
                 .setTimeoutMs(10_000 + rnd.nextInt(3) * 10_000).setCpus(rnd.nextInt(4) * 0.75)
-                .setMemoryMb(rnd.nextInt(4) * 1024).setNetwork(rnd.nextInt(4) == 0).build();
+                .setMemoryMb(rnd.nextInt(4) * 1024).setNetwork(rnd.nextInt(4) == 0)
+                .setGpus(rnd.nextInt(6) == 0 ? 1 + rnd.nextInt(3) : 0).build();
         Requirements.Builder r = Requirements.newBuilder().setPool(rnd.nextInt(8) == 0 ? "other" : "public")
                 .setMaxPricePerCpuSecondMicros(400 + rnd.nextInt(1400)).setMinReputation(rnd.nextInt(3) == 0 ? 0 : -100)
                 .setMinCpuCores(rnd.nextInt(3)).setMinMemoryMb(rnd.nextInt(3) * 512)

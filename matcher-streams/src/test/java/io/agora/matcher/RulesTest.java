@@ -126,6 +126,14 @@ class RulesTest {
         assertThat(why(Fx.req(499).build(), c)).contains("price");
         assertThat(why(Fx.req(1000).setMinReputation(1).build(), c)).contains("reputation");
         assertThat(why(Fx.req(1000).setPool("gpu").build(), c)).contains("pool");
+        // the container's own gpu request counts like a requirement (Fx.caps: 2 x A100)
+        JobSpec twoGpus = JobSpec.newBuilder(spec).setGpus(2).build();
+        JobSpec threeGpus = JobSpec.newBuilder(spec).setGpus(3).build();
+        assertThat(Eligibility.rejection(Fx.request(twoGpus, Fx.req(1000).build(), 1), Fx.view("w", c, 1, 0, 0, -1))).isNull();
+        assertThat(Eligibility.rejection(Fx.request(threeGpus, Fx.req(1000).build(), 1), Fx.view("w", c, 1, 0, 0, -1)))
+                .contains("gpu");
+        assertThat(Scoring.terms(Fx.request(twoGpus, Fx.req(1000).build(), 1), Fx.view("w", c, 1, 0, 0, -1)).cap())
+                .as("cpu 1/4, memory 128/8192, gpus 2/2").isCloseTo((0.25 + 128.0 / 8192 + 1.0) / 3, within(1e-9));
         // the worker's own policy: its per-job minimum must fit one replica's share (1000 µ x 10 s x 1 cpu)
         assertThat(why(Fx.req(1000).build(), Fx.caps("public", 500).setMinPricePerJobMicros(10_000).build())).isNull();
         assertThat(why(Fx.req(1000).build(), Fx.caps("public", 500).setMinPricePerJobMicros(10_001).build()))

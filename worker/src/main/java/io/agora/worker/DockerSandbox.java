@@ -10,6 +10,7 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.DeviceRequest;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Image;
 import com.github.dockerjava.api.model.LogConfig;
@@ -178,6 +179,28 @@ public final class DockerSandbox implements Sandbox {
     private String create(TaskAssigned task, Path workDir) throws Exception {
         JobSpec spec = task.getSpec();
         boolean network = spec.getNetwork() && cfg.networkAllowed();
+        HostConfig hc = hostConfig(spec, network, workDir, cfg.tmpfsMb());
+        List<String> env = new ArrayList<>();
+        new TreeMap<>(spec.getEnv()).forEach((k, v) -> env.add(k + "=" + v));
+        return retried(() -> docker.createContainerCmd(spec.getImage())
+                .withCmd(spec.getCommand())
+                .withEnv(env)
+                .withUser("65534:65534")
+                .withWorkingDir("/tmp")
+                .withNetworkDisabled(!network)
+                .withLabels(Map.of(LABEL_WORKER, workerId, LABEL_TASK, task.getTaskId()))
+                .withHostConfig(hc)
+                .exec().getId());
+    }
+
+    /**
+     * The container's limits: no network unless allowed, read-only root, memory without swap, cpus,
+     * pids, every capability dropped, no new privileges, no logs kept by the engine, /tmp as the
+     * task's work dir (or a tmpfs), and the job's GPUs as a Docker device request (the engine's
+     * GPU runtime, e.g. the NVIDIA container toolkit, must be installed; without it the container
+     * is refused and the task ends SANDBOX_ERROR).
+     */
+    static HostConfig hostConfig(JobSpec spec, boolean network, Path workDir, long tmpfsMb) {
         long memBytes = Math.max(6, spec.getMemoryMb()) * 1024L * 1024L;
         HostConfig hc = HostConfig.newHostConfig()
                 .withNetworkMode(network ? "bridge" : "none")
@@ -192,19 +215,13 @@ public final class DockerSandbox implements Sandbox {
         if (workDir != null) {
             hc.withBinds(new Bind(workDir.toString(), new Volume("/tmp")));
         } else {
-            hc.withTmpFs(Map.of("/tmp", "rw,noexec,nosuid,size=" + cfg.tmpfsMb() + "m,mode=1777"));
+            hc.withTmpFs(Map.of("/tmp", "rw,noexec,nosuid,size=" + tmpfsMb + "m,mode=1777"));
         }
-        List<String> env = new ArrayList<>();
-        new TreeMap<>(spec.getEnv()).forEach((k, v) -> env.add(k + "=" + v));
-        return retried(() -> docker.createContainerCmd(spec.getImage())
-                .withCmd(spec.getCommand())
-                .withEnv(env)
-                .withUser("65534:65534")
-                .withWorkingDir("/tmp")
-                .withNetworkDisabled(!network)
-                .withLabels(Map.of(LABEL_WORKER, workerId, LABEL_TASK, task.getTaskId()))
-                .withHostConfig(hc)
-                .exec().getId());
+        if (spec.getGpus() > 0) {
+            hc.withDeviceRequests(List.of(new DeviceRequest().withCount(spec.getGpus())
+                    .withCapabilities(List.of(List.of("gpu")))));
+        }
+        return hc;
     }
 
     private SandboxOutcome runContainer(String id, JobSpec spec, long start) throws Exception {

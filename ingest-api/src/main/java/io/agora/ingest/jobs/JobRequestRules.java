@@ -78,6 +78,7 @@ public final class JobRequestRules {
             p.add(new Problem("cpus", "must be > 0 and <= 64"));
         }
         range(p, "pidsLimit", j.pidsLimit(), 1, 65_536);
+        range(p, "gpus", j.gpus(), 0, 16);
         if (j.outputFiles() != null) {
             for (String f : j.outputFiles()) {
                 if (f == null || !f.startsWith("/tmp/") || f.contains("..")) {
@@ -163,6 +164,7 @@ public final class JobRequestRules {
                 .setPidsLimit(or(j.pidsLimit(), DEFAULT_PIDS))
                 .setNetwork(or(j.network(), false))
                 .setOutputFiles(j.outputFiles() == null ? List.of() : List.copyOf(j.outputFiles()))
+                .setGpus(or(j.gpus(), 0))
                 .build();
     }
 

@@ -29,7 +29,8 @@ public record SubmitJob(@Nullable String image,
                         @Nullable Long queueTimeoutMs,
                         @Nullable Long deadlineMs,
                         @Nullable Long maxPricePerCpuSecondMicros,
-                        @Nullable JobRequirements requirements) {
+                        @Nullable JobRequirements requirements,
+                        @Nullable Integer gpus) {
 
     /** Hard filters on workers; all optional. */
     @Serdeable
