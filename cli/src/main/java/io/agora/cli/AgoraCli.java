@@ -353,36 +353,44 @@ public final class AgoraCli {
         @CommandLine.ParentCommand
         AgoraCli root;
 
-        @Command(name = "issue", description = "Issue a key for a client; the key is shown only this once.")
-        static final class Issue implements Callable<Integer> {
+        /** A subcommand of {@code keys}: the API client of the root command, and its output. */
+        abstract static class KeyCommand implements Callable<Integer> {
             @CommandLine.ParentCommand
             Keys keys;
             @CommandLine.Spec
             CommandLine.Model.CommandSpec spec;
+
+            ApiClient client() {
+                return keys.root.client();
+            }
+
+            PrintWriter out() {
+                return spec.commandLine().getOut();
+            }
+        }
+
+        @Command(name = "issue", description = "Issue a key for a client; the key is shown only this once.")
+        static final class Issue extends KeyCommand {
             @Parameters(index = "0", paramLabel = "CLIENT_ID")
             String clientId;
 
             @Override
             public Integer call() throws Exception {
-                JsonNode r = keys.root.client().send("POST", "/api/v1/admin/clients/" + clientId + "/keys", null, null);
-                spec.commandLine().getOut().println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                JsonNode r = client().send("POST", "/api/v1/admin/clients/" + clientId + "/keys", null, null);
+                out().println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
                 return 0;
             }
         }
 
         @Command(name = "revoke", description = "Revoke a key by its id.")
-        static final class Revoke implements Callable<Integer> {
-            @CommandLine.ParentCommand
-            Keys keys;
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
+        static final class Revoke extends KeyCommand {
             @Parameters(index = "0", paramLabel = "KEY_ID")
             String keyId;
 
             @Override
             public Integer call() throws Exception {
-                keys.root.client().send("DELETE", "/api/v1/admin/keys/" + keyId, null, null);
-                spec.commandLine().getOut().println("revoked " + keyId);
+                client().send("DELETE", "/api/v1/admin/keys/" + keyId, null, null);
+                out().println("revoked " + keyId);
                 return 0;
             }
         }

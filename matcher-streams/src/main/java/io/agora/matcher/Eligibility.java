@@ -92,7 +92,8 @@ public final class Eligibility {
         return Math.max(r.getMinGpuCount(), spec.getGpus());
     }
 
-    private static boolean gpusMatch(Requirements r, int needed, List<GpuInfo> gpus) {
+    /** Whether the gpus of the requirement's model and vram number at least {@code needed} (and at least one when any gpu filter is set). */
+    static boolean gpusMatch(Requirements r, int needed, List<GpuInfo> gpus) {
         if (r.getGpuModel() == null && needed <= 0 && r.getMinGpuVramMb() <= 0) {
             return true;
         }

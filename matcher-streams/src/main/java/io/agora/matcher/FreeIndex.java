@@ -1,6 +1,5 @@
 package io.agora.matcher;
 
-import io.agora.events.GpuInfo;
 import io.agora.events.WorkerCapabilities;
 
 import java.util.ArrayList;
@@ -8,7 +7,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.TreeSet;
 
 /**
@@ -28,7 +26,7 @@ public final class FreeIndex {
     /** The shape of a group: workers with the same region, cores, memory octave and gpu count. */
     record Shape(String region, int cores, int memoryOctave, int gpus) {
         static Shape of(WorkerCapabilities c) {
-            return new Shape(c.getRegion(), c.getCpuCores(), octave(c.getMemoryMb()), gpuCount(c.getGpus()));
+            return new Shape(c.getRegion(), c.getCpuCores(), octave(c.getMemoryMb()), Scoring.gpuCount(c.getGpus()));
         }
     }
 
@@ -46,10 +44,6 @@ public final class FreeIndex {
             int k = shape.memoryOctave();
             memoryLow = k == 0 ? Long.MIN_VALUE : 1L << (k - 1);
             memoryHigh = k == 0 ? 0 : k >= 63 ? Long.MAX_VALUE : (1L << k) - 1;
-        }
-
-        NavigableSet<WorkerView> workers() {
-            return byPrice;
         }
     }
 
@@ -69,7 +63,8 @@ public final class FreeIndex {
 
     /** Adds the view; false (and nothing changes) if a view of the same price and worker id is there. */
     public boolean add(WorkerView v) {
-        boolean added = setOf(v, true).add(v);
+        WorkerCapabilities c = v.capabilities();
+        boolean added = (c == null ? unusable : groups.computeIfAbsent(Shape.of(c), Group::new).byPrice).add(v);
         if (added) {
             size++;
         }
@@ -78,13 +73,21 @@ public final class FreeIndex {
 
     /** Removes the view equal in price and worker id to {@code v}; false if there was none. */
     public boolean remove(WorkerView v) {
-        TreeSet<WorkerView> set = setOf(v, false);
-        if (set == null || !set.remove(v)) {
+        if (v.capabilities() == null) {
+            boolean removed = unusable.remove(v);
+            if (removed) {
+                size--;
+            }
+            return removed;
+        }
+        Shape shape = Shape.of(v.capabilities());
+        Group g = groups.get(shape);
+        if (g == null || !g.byPrice.remove(v)) {
             return false;
         }
         size--;
-        if (set.isEmpty() && v.capabilities() != null) {
-            groups.remove(Shape.of(v.capabilities()));
+        if (g.byPrice.isEmpty()) {
+            groups.remove(shape);
         }
         return true;
     }
@@ -116,27 +119,11 @@ public final class FreeIndex {
         return out;
     }
 
-    private TreeSet<WorkerView> setOf(WorkerView v, boolean create) {
-        WorkerCapabilities c = v.capabilities();
-        if (c == null) {
-            return unusable;
-        }
-        Shape shape = Shape.of(c);
-        Group g = create ? groups.computeIfAbsent(shape, Group::new) : groups.get(shape);
-        return g == null ? null : g.byPrice;
-    }
+
 
     /** 0 for memory of 0 or less, else k such that memory is in [2^(k-1), 2^k). */
     static int octave(long memoryMb) {
         return memoryMb <= 0 ? 0 : 64 - Long.numberOfLeadingZeros(memoryMb);
     }
 
-    /** The total gpu count, as {@link Scoring#capFit} adds it. */
-    static int gpuCount(List<GpuInfo> gpus) {
-        int n = 0;
-        for (GpuInfo g : gpus) {
-            n += g.getCount();
-        }
-        return n;
-    }
 }

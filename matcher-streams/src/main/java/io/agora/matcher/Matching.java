@@ -1,6 +1,5 @@
 package io.agora.matcher;
 
-import io.agora.events.GpuInfo;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
@@ -376,7 +375,7 @@ public final class Matching {
         /** The checks on lists (gpus, accelerators, tags, capabilities). */
         boolean costlyEligible(WorkerView w) {
             WorkerCapabilities c = w.capabilities();
-            if (gpuFilter && !gpusMatch(c.getGpus())) {
+            if (gpuFilter && !Eligibility.gpusMatch(r, neededGpus, c.getGpus())) {
                 return false;
             }
             if (accelerator != null && !c.getAccelerators().contains(accelerator)) {
@@ -403,27 +402,12 @@ public final class Matching {
             return false;
         }
 
-        private boolean gpusMatch(List<GpuInfo> gpus) {
-            int count = 0;
-            for (GpuInfo g : gpus) {
-                boolean model = r.getGpuModel() == null || r.getGpuModel().equalsIgnoreCase(g.getModel());
-                if (model && g.getVramMb() >= r.getMinGpuVramMb()) {
-                    count += g.getCount();
-                }
-            }
-            return count >= Math.max(1, neededGpus);
-        }
-
         /** {@link Scoring#capFit} with the request's needs computed once. */
         double capFit(WorkerCapabilities c) {
             double cpu = fit(cpuNeed, c.getCpuCores());
             double mem = fit(memNeed, c.getMemoryMb());
             if (gpuAsked) {
-                int gpus = 0;
-                for (GpuInfo g : c.getGpus()) {
-                    gpus += g.getCount();
-                }
-                double gpu = fit(gpuNeed, gpus);
+                double gpu = fit(gpuNeed, Scoring.gpuCount(c.getGpus()));
                 return (cpu + mem + gpu) / 3.0;
             }
             return (cpu + mem) / 2.0;

@@ -67,11 +67,19 @@ public final class Scoring {
         double mem = fit(Math.max(1, Math.max(r.getMinMemoryMb(), spec.getMemoryMb())), c.getMemoryMb());
         int neededGpus = Eligibility.neededGpus(spec, r);
         if (neededGpus > 0 || r.getGpuModel() != null) {
-            int gpus = c.getGpus().stream().mapToInt(g -> g.getCount()).sum();
-            double gpu = fit(Math.max(1, neededGpus), gpus);
+            double gpu = fit(Math.max(1, neededGpus), gpuCount(c.getGpus()));
             return (cpu + mem + gpu) / 3.0;
         }
         return (cpu + mem) / 2.0;
+    }
+
+    /** A worker's gpus of every model, summed. */
+    static int gpuCount(java.util.List<io.agora.events.GpuInfo> gpus) {
+        int n = 0;
+        for (io.agora.events.GpuInfo g : gpus) {
+            n += g.getCount();
+        }
+        return n;
     }
 
     static double priceNorm(long price, long maxPrice) {

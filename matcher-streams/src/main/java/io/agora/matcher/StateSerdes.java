@@ -39,9 +39,6 @@ final class StateSerdes {
     static final byte JOB_V2 = 2;
 
     private static final AgoraSerdes PLAIN = AgoraSerdes.plain();
-    private static final java.util.Map<Class<?>, Serde<?>> AVRO = java.util.Map.of(
-            JobRequested.class, PLAIN.avroSerde(JobRequested.class),
-            WorkerCapabilities.class, PLAIN.avroSerde(WorkerCapabilities.class));
 
     private StateSerdes() {
     }
@@ -283,7 +280,7 @@ final class StateSerdes {
      * (every heartbeat, every lease renewal) does not encode its capabilities or request again.
      */
     static <T extends SpecificRecord> byte[] avroBytes(Class<T> type, T value) {
-        return avroSerde(type).serializer().serialize("matcher-state", value);
+        return PLAIN.avroSerde(type).serializer().serialize("matcher-state", value);
     }
 
     /** Length-prefixed bytes, -1 for null: the framing of {@link #avro(DataOutputStream, Class, SpecificRecord)}. */
@@ -315,12 +312,6 @@ final class StateSerdes {
     }
 
     static <T extends SpecificRecord> T avroOf(Class<T> type, byte[] b) {
-        return avroSerde(type).deserializer().deserialize("matcher-state", b);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <T extends SpecificRecord> Serde<T> avroSerde(Class<T> type) {
-        Serde<?> s = AVRO.get(type);
-        return s != null ? (Serde<T>) s : PLAIN.avroSerde(type);
+        return PLAIN.avroSerde(type).deserializer().deserialize("matcher-state", b);
     }
 }

@@ -35,6 +35,7 @@ import java.util.Map;
  * </ul>
  */
 public final class AgoraSerdes {
+    private static final Map<Class<?>, Serde<?>> PLAIN_SERDES = new java.util.concurrent.ConcurrentHashMap<>();
     private final String registryUrl;
 
     private AgoraSerdes(String registryUrl) {
@@ -90,9 +91,16 @@ public final class AgoraSerdes {
         return (Serde<V>) avroSerde((Class<? extends SpecificRecord>) topic.valueType());
     }
 
+    /**
+     * The value serde of a record type. Plain serdes hold no configuration and are safe to share,
+     * so there is one per type (building one resolves the type's schema history): code that
+     * encodes events embedded in its own records may ask for it per record.
+     */
+    @SuppressWarnings("unchecked")
     public <V extends SpecificRecord> Serde<V> avroSerde(Class<V> type) {
         if (registryUrl == null) {
-            return Serdes.serdeFrom(new PlainSerializer<>(), new PlainDeserializer<>(type));
+            return (Serde<V>) PLAIN_SERDES.computeIfAbsent(type,
+                    t -> Serdes.serdeFrom(new PlainSerializer<>(), new PlainDeserializer<>((Class<V>) t)));
         }
         AvroKafkaSerializer<V> ser = new AvroKafkaSerializer<>();
         AvroKafkaDeserializer<V> de = new AvroKafkaDeserializer<>();

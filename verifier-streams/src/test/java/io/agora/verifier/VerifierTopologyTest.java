@@ -444,8 +444,7 @@ class VerifierTopologyTest {
         reputation.readKeyValuesToList();
         events.readKeyValuesToList();
 
-        commandsIn.pipeInput("job-14", JobCommand.newBuilder().setEventId("d1").setJobId("job-14").setClientId("client-1")
-                .setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
+        dispute("job-14");
         JobCommand req = single(commands.readKeyValuesToList(), "job-14");
         assertThat(req.getType()).isEqualTo(CommandType.REQUEST_REPLICAS);
         assertThat(req.getCount()).isEqualTo(2);
@@ -474,8 +473,7 @@ class VerifierTopologyTest {
         reputation.readKeyValuesToList();
         events.readKeyValuesToList();
         driver.advanceWallClockTime(Duration.ofHours(2));
-        commandsIn.pipeInput("job-15", JobCommand.newBuilder().setEventId("d2").setJobId("job-15").setClientId("client-1")
-                .setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
+        dispute("job-15");
         assertThat(events.readValuesToList()).singleElement()
                 .satisfies(e -> assertThat(e.getReason()).isEqualTo("refused: dispute window closed"));
         assertNoOtherOutput();
@@ -491,8 +489,7 @@ class VerifierTopologyTest {
         ledger.readKeyValuesToList();
         reputation.readKeyValuesToList();
         events.readKeyValuesToList();
-        commandsIn.pipeInput("job-16", JobCommand.newBuilder().setEventId("d3").setJobId("job-16").setClientId("client-1")
-                .setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
+        dispute("job-16");
         assertThat(events.readValuesToList()).singleElement()
                 .satisfies(e -> assertThat(e.getReason()).startsWith("refused: 2 dispute replicas would exceed maxTotalResults 3"));
         assertNoOtherOutput();
@@ -505,8 +502,7 @@ class VerifierTopologyTest {
         ledger.readKeyValuesToList();
         reputation.readKeyValuesToList();
         events.readKeyValuesToList();
-        commandsIn.pipeInput("job-17", JobCommand.newBuilder().setEventId("d4").setJobId("job-17").setClientId("client-1")
-                .setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
+        dispute("job-17");
         commands.readKeyValuesToList();
         events.readKeyValuesToList();
         // the matcher answers one replica REPLICA_FAILED, the other never finishes
@@ -649,6 +645,11 @@ class VerifierTopologyTest {
 
     private void submit(TaskResult r) {
         resultsIn.pipeInput(r.getJobId(), r, ts++);
+    }
+
+    private void dispute(String jobId) {
+        commandsIn.pipeInput(jobId, JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId)
+                .setClientId("client-1").setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
     }
 
     private void cancel(String jobId) {

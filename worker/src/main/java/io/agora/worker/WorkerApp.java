@@ -164,6 +164,12 @@ public final class WorkerApp implements Callable<Integer> {
         return AgoraConfig.load(DEFAULTS);
     }
 
+    /** The worker's configuration, with {@code --state-dir} applied. */
+    WorkerConfig workerConfig() {
+        applyStateDir();
+        return WorkerConfig.from(config());
+    }
+
     @Command(name = "run", description = "join the market and run tasks (default)")
     static final class Run implements Callable<Integer> {
         @CommandLine.ParentCommand
@@ -191,8 +197,7 @@ public final class WorkerApp implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            parent.applyStateDir();
-            WorkerConfig wc = WorkerConfig.from(config());
+            WorkerConfig wc = parent.workerConfig();
             boolean existed = java.nio.file.Files.exists(wc.keyFile());
             Identity id = Identity.loadOrCreate(wc.keyFile());
             System.out.println(id.workerId());
@@ -208,8 +213,7 @@ public final class WorkerApp implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            parent.applyStateDir();
-            WorkerConfig wc = WorkerConfig.from(config());
+            WorkerConfig wc = parent.workerConfig();
             if (!java.nio.file.Files.exists(wc.keyFile())) {
                 System.err.println("no worker key at " + wc.keyFile() + " (run: worker keygen)");
                 return 1;
