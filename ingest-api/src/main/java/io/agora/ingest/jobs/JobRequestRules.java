@@ -30,6 +30,7 @@ public final class JobRequestRules {
     public static final long DEFAULT_DEADLINE_MS = 900_000;
     private static final Pattern IMAGE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern POOL = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
 
     private JobRequestRules() {
     }
@@ -116,7 +117,7 @@ public final class JobRequestRules {
         }
         SubmitJob.JobRequirements r = j.requirements();
         if (r != null) {
-            if (r.pool() != null && !r.pool().matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+            if (r.pool() != null && !POOL.matcher(r.pool()).matches()) {
                 p.add(new Problem("requirements.pool", "must be a lower-case pool name"));
             }
             range(p, "requirements.minCpuCores", r.minCpuCores(), 0, 1024);
