@@ -127,7 +127,7 @@ public class MarketView {
             WorkerState st = byId.get(c.worker().workerId());
             int running = st == null ? 0 : Math.max(0, st.inFlight());
             Long wait = basis == null ? null : Math.round(basis / (running + 1));
-            Long eta = wait == null || basis == null ? null : wait + Math.round(basis);
+            Long eta = basis == null ? null : wait + Math.round(basis);
             candidates.add(candidate(c, r, wait, eta, 0));
         }
         List<Excluded> excluded = preview.excluded().stream().map(e -> new Excluded(e.workerId(), e.reason())).toList();
