@@ -13,7 +13,7 @@ import io.agora.events.ResultStatus;
 import io.agora.events.Strategy;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
-import io.agora.schemas.Accounts;
+import io.agora.market.Accounts;
 import io.agora.schemas.Identity;
 import io.agora.schemas.Signatures;
 

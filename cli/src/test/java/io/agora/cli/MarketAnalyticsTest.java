@@ -4,7 +4,7 @@ import io.agora.events.EntryKind;
 import io.agora.events.JobVerdict;
 import io.agora.events.Outcome;
 import io.agora.events.TaskAssigned;
-import io.agora.schemas.Accounts;
+import io.agora.market.Accounts;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.agora.infra;
 
-import io.agora.common.AgoraConfig;
+import io.agora.schemas.AgoraConfig;
 import io.agora.ingest.IngestApp;
 import io.agora.matcher.MatcherApp;
 import io.agora.matcher.MatcherConfig;
@@ -761,13 +761,14 @@ class DeployManifestsTest {
     }
 
     /**
-     * A module's own code: its sources without {@code io.agora.common}, the shared launcher and
+     * A module's own code: its sources without {@code io.agora.runtime}, the shared launcher and
      * configuration classes every app carries (they define {@code stateDir()} and call
      * {@code AgoraConfig.load} whether or not the app at hand uses them).
      */
     private static List<String> appSources(String module) {
         return javaSources(module).entrySet().stream()
-                .filter(f -> !f.getKey().replace('\\', '/').contains("/io/agora/common/"))
+                .filter(f -> !f.getKey().replace('\\', '/').contains("/io/agora/runtime/"))
+                .filter(f -> !f.getKey().replace('\\', '/').endsWith("/io/agora/schemas/AgoraConfig.java"))
                 .map(Map.Entry::getValue)
                 .toList();
     }

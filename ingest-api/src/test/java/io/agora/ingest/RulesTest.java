@@ -15,7 +15,7 @@ import io.agora.ingest.config.IngestSettings;
 import io.agora.ingest.market.MarketView;
 import io.agora.ingest.market.WorkerRegistry;
 import io.agora.ingest.market.WorkerState;
-import io.agora.matcher.MatcherConfig;
+import io.agora.market.MarketRules;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
@@ -151,7 +151,7 @@ class RulesTest {
             }
         };
         IngestSettings settings = new IngestSettings("t", 1, 1, 1, false, 30_000, 1_000);
-        return new MarketView(registry, null, settings, MatcherConfig.defaults());
+        return new MarketView(registry, null, settings, MarketRules.defaults());
     }
 
     private static final JobSpec SPEC = JobSpec.newBuilder().setImage("i").setCommand(List.of("x")).setTimeoutMs(1000).build();

@@ -1,7 +1,7 @@
 package io.agora.matcher;
 
 import io.agora.events.JobRequested;
-import io.agora.schemas.Pricing;
+import io.agora.market.Pricing;
 
 /**
  * The money rule at the door: a client is granted the starter credits once, and a job is

@@ -6,7 +6,8 @@ import io.agora.events.JobEventType;
 import io.agora.events.JobRequested;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Posting;
-import io.agora.schemas.Accounts;
+import io.agora.market.Accounts;
+import io.agora.market.Postings;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -72,10 +73,7 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
         accounts.put(clientId, d.account());
         long ts = record.timestamp();
         if (d.grantMicros() > 0) {
-            String tx = "grant:" + clientId;
-            emit(clientId, ts, Topics.LEDGER.name(), ledger(tx, clientId, EntryKind.STARTER_GRANT, null,
-                    List.of(posting(Accounts.MINT_GRANTS, -d.grantMicros()), posting(Accounts.client(clientId), d.grantMicros())),
-                    "starter grant", now));
+            emit(clientId, ts, Topics.LEDGER.name(), Postings.grant(clientId, d.grantMicros(), now));
         }
         String pool = job.getRequirements().getPool();
         if (!d.admitted()) {
@@ -83,9 +81,7 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
             return;
         }
         String jobId = job.getJobId();
-        emit(clientId, ts, Topics.LEDGER.name(), ledger("hold:" + jobId, clientId, EntryKind.ESCROW_HOLD, jobId,
-                List.of(posting(Accounts.client(clientId), -d.escrowMicros()), posting(Accounts.escrow(jobId), d.escrowMicros())),
-                "escrow hold", now));
+        emit(clientId, ts, Topics.LEDGER.name(), Postings.hold(jobId, clientId, d.escrowMicros(), now));
         emit(jobId, ts, Topics.JOB_EVENTS.name(), event(job, JobEventType.ACCEPTED, null, d.escrowMicros(), now));
         ctx.forward(new Record<>(pool, new Flow.Admitted(job, d.escrowMicros()), ts));
     }
@@ -111,18 +107,6 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
 
     private void emit(String key, long ts, String topic, SpecificRecord value) {
         ctx.forward(new Record<>(key, Flow.Emit.of(topic, value), ts));
-    }
-
-    static Posting posting(String account, long micros) {
-        return Posting.newBuilder().setAccountId(account).setAmountMicros(micros).build();
-    }
-
-    static LedgerEntry ledger(String tx, String clientId, EntryKind kind, String jobId, List<Posting> postings,
-                              String memo, long now) {
-        return LedgerEntry.newBuilder()
-                .setEventId(UUID.nameUUIDFromBytes(tx.getBytes(StandardCharsets.UTF_8)).toString())
-                .setTransactionId(tx).setClientId(clientId).setKind(kind).setPostings(postings)
-                .setJobId(jobId).setMemo(memo).setTimestamp(java.time.Instant.ofEpochMilli(now)).build();
     }
 
     private static JobEvent event(JobRequested job, JobEventType type, String reason, long escrow, long now) {

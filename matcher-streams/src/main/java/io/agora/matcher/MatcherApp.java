@@ -1,9 +1,9 @@
 package io.agora.matcher;
 
-import io.agora.common.AgoraConfig;
-import io.agora.common.Launcher;
-import io.agora.common.Service;
-import io.agora.common.StreamsService;
+import io.agora.schemas.AgoraConfig;
+import io.agora.runtime.Launcher;
+import io.agora.runtime.Service;
+import io.agora.runtime.StreamsService;
 import io.agora.schemas.AgoraSerdes;
 
 import java.nio.file.Path;

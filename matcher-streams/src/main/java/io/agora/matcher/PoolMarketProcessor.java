@@ -1,5 +1,9 @@
 package io.agora.matcher;
 
+import io.agora.market.Eligibility;
+import io.agora.market.Matching;
+import io.agora.market.FreeIndex;
+import io.agora.market.MatchRequest;
 import io.agora.events.CommandType;
 import io.agora.events.EntryKind;
 import io.agora.events.Heartbeat;
@@ -14,7 +18,7 @@ import io.agora.events.RegistrationType;
 import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
 import io.agora.events.WorkerRegistration;
-import io.agora.schemas.Accounts;
+import io.agora.market.Postings;
 import io.agora.schemas.Topics;
 import io.agora.matcher.PoolState.Job;
 import io.agora.matcher.PoolState.JobStatus;
@@ -288,11 +292,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         JobRequested q = job.request;
         String clientId = q.getClientId();
         if (job.escrowMicros > 0) {
-            String tx = "refund:" + job.jobId;
-            emit(clientId, Topics.LEDGER.name(), AdmissionProcessor.ledger(tx, clientId, EntryKind.REFUND, job.jobId,
-                    List.of(AdmissionProcessor.posting(Accounts.escrow(job.jobId), -job.escrowMicros),
-                            AdmissionProcessor.posting(Accounts.client(clientId), job.escrowMicros)),
-                    reason, now));
+            emit(clientId, Topics.LEDGER.name(), Postings.refund(job.jobId, clientId, job.escrowMicros, reason, now));
         }
         emit(job.jobId, Topics.VERDICTS.name(), JobVerdict.newBuilder()
                 .setEventId(UUID.randomUUID().toString()).setJobId(job.jobId).setClientId(clientId)

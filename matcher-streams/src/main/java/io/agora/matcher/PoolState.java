@@ -1,5 +1,7 @@
 package io.agora.matcher;
 
+import io.agora.market.Eligibility;
+import io.agora.market.WorkerView;
 import io.agora.events.JobRequested;
 import io.agora.events.WorkerCapabilities;
 

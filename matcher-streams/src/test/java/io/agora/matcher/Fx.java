@@ -1,5 +1,7 @@
 package io.agora.matcher;
 
+import io.agora.market.MatchRequest;
+import io.agora.market.WorkerView;
 import io.agora.events.GpuInfo;
 import io.agora.events.Heartbeat;
 import io.agora.events.JobRequested;

@@ -1,11 +1,18 @@
 package io.agora.matcher;
 
+import io.agora.market.Eligibility;
+import io.agora.market.Scoring;
+import io.agora.market.Matching;
+import io.agora.market.MatchPreview;
+import io.agora.market.MatchRequest;
+import io.agora.market.WorkerView;
+import io.agora.market.Trust;
 import io.agora.events.GpuInfo;
 import io.agora.events.JobRequested;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
-import io.agora.common.AgoraConfig;
+import io.agora.schemas.AgoraConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

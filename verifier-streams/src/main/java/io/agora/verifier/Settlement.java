@@ -7,8 +7,8 @@ import io.agora.events.LedgerEntry;
 import io.agora.events.Posting;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
-import io.agora.schemas.Accounts;
-import io.agora.schemas.Pricing;
+import io.agora.market.Postings;
+import io.agora.market.Pricing;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -72,32 +72,14 @@ public final class Settlement {
     /** The balanced ledger transactions of a plan, keyed (by the caller) by client id. */
     public static List<LedgerEntry> entries(String jobId, String clientId, Plan plan, long timestamp) {
         List<LedgerEntry> out = new ArrayList<>();
-        String escrow = Accounts.escrow(jobId);
         for (Share s : plan.payouts()) {
             if (s.micros() > 0) {
-                String tx = "payout:" + jobId + ":" + s.workerId();
-                out.add(entry(tx, clientId, EntryKind.PAYOUT, jobId, "payout to " + s.workerId(), timestamp,
-                        escrow, Accounts.worker(s.workerId()), s.micros()));
+                out.add(Postings.payout(jobId, clientId, s.workerId(), s.micros(), timestamp));
             }
         }
         if (plan.refundMicros() > 0) {
-            out.add(entry("refund:" + jobId, clientId, EntryKind.REFUND, jobId, "refund of unspent escrow", timestamp,
-                    escrow, Accounts.client(clientId), plan.refundMicros()));
+            out.add(Postings.refund(jobId, clientId, plan.refundMicros(), "refund of unspent escrow", timestamp));
         }
         return out;
-    }
-
-    private static LedgerEntry entry(String tx, String clientId, EntryKind kind, String jobId, String memo, long ts,
-                                     String from, String to, long amount) {
-        return LedgerEntry.newBuilder()
-                .setEventId(UUID.nameUUIDFromBytes(tx.getBytes(StandardCharsets.UTF_8)).toString())
-                .setTransactionId(tx)
-                .setClientId(clientId)
-                .setKind(kind)
-                .setPostings(List.of(new Posting(from, -amount), new Posting(to, amount)))
-                .setJobId(jobId)
-                .setMemo(memo)
-                .setTimestamp(java.time.Instant.ofEpochMilli(ts))
-                .build();
     }
 }

@@ -1,6 +1,6 @@
 package io.agora.verifier;
 
-import io.agora.common.AgoraConfig;
+import io.agora.schemas.AgoraConfig;
 
 import java.time.Duration;
 

@@ -1,6 +1,6 @@
 package io.agora.verifier;
 
-import io.agora.common.AgoraConfig;
+import io.agora.schemas.AgoraConfig;
 import io.agora.events.JobSpec;
 import io.agora.events.JobTerms;
 import io.agora.events.Outcome;

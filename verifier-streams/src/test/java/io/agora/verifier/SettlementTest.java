@@ -3,7 +3,7 @@ package io.agora.verifier;
 import io.agora.events.EntryKind;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Posting;
-import io.agora.schemas.Accounts;
+import io.agora.market.Accounts;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.agora.verifier;
 
-import io.agora.common.AgoraConfig;
-import io.agora.common.Service;
+import io.agora.schemas.AgoraConfig;
+import io.agora.runtime.Service;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

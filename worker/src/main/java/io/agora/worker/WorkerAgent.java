@@ -1,6 +1,6 @@
 package io.agora.worker;
 
-import io.agora.common.Service;
+import io.agora.runtime.Service;
 import io.agora.events.Heartbeat;
 import io.agora.events.RegistrationType;
 import io.agora.events.ResultStatus;
@@ -11,7 +11,7 @@ import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
-import io.agora.schemas.Pricing;
+import io.agora.market.Pricing;
 import io.agora.schemas.Topics;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;

@@ -1,8 +1,8 @@
 package io.agora.worker;
 
-import io.agora.common.AgoraConfig;
-import io.agora.common.Launcher;
-import io.agora.common.Service;
+import io.agora.schemas.AgoraConfig;
+import io.agora.runtime.Launcher;
+import io.agora.runtime.Service;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
 import org.apache.kafka.clients.consumer.ConsumerConfig;

@@ -1,6 +1,6 @@
 package io.agora.worker;
 
-import io.agora.common.AgoraConfig;
+import io.agora.schemas.AgoraConfig;
 
 import java.nio.file.Path;
 import java.util.Arrays;

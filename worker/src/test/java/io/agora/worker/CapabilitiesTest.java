@@ -1,6 +1,6 @@
 package io.agora.worker;
 
-import io.agora.common.AgoraConfig;
+import io.agora.schemas.AgoraConfig;
 import io.agora.events.GpuInfo;
 import io.agora.events.WorkerCapabilities;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.agora.worker;
 
-import io.agora.common.AgoraConfig;
+import io.agora.schemas.AgoraConfig;
 import io.agora.events.ResultStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

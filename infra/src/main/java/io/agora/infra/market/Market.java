@@ -21,7 +21,7 @@ import java.util.Map;
  * starts the same main classes.
  */
 public final class Market implements AutoCloseable {
-    public static final String LEDGER_SINK = "io.agora.ledger.LedgerSinkApp";
+    public static final String LEDGER_SINK = "io.agora.ledger.sink.LedgerSinkApp";
     public static final String MATCHER = "io.agora.matcher.MatcherApp";
     public static final String VERIFIER = "io.agora.verifier.VerifierApp";
     public static final String INGEST = "io.agora.ingest.IngestApp";

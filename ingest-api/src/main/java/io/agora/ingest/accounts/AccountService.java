@@ -6,7 +6,8 @@ import io.agora.events.Posting;
 import io.agora.ingest.config.MarketSettings;
 import io.agora.ingest.market.MarketProducer;
 import io.agora.ingest.market.ReadModel;
-import io.agora.schemas.Accounts;
+import io.agora.market.Accounts;
+import io.agora.market.Postings;
 import io.agora.schemas.Topics;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.serde.annotation.Serdeable;
@@ -57,19 +58,13 @@ public class AccountService {
                 readModel.earnedSince(workerId, null), readModel.balance(Accounts.worker(workerId)).orElse(0L));
     }
 
-    /** Posts a DEPOSIT (mint:deposits −d, client:c +d) keyed by the client; returns the entry produced. */
-    public LedgerEntry deposit(String clientId, long amountMicros, @Nullable String memo) {
-        LedgerEntry entry = LedgerEntry.newBuilder()
-                .setEventId(UUID.randomUUID().toString())
-                .setTransactionId("deposit:" + UUID.randomUUID())
-                .setClientId(clientId)
-                .setKind(EntryKind.DEPOSIT)
-                .setPostings(List.of(new Posting(Accounts.MINT_DEPOSITS, -amountMicros),
-                        new Posting(Accounts.client(clientId), amountMicros)))
-                .setJobId(null)
-                .setMemo(memo == null ? "deposit" : memo)
-                .setTimestamp(clock.instant())
-                .build();
+    /**
+     * Posts a DEPOSIT (mint:deposits −d, client:c +d) keyed by the client; returns the entry produced.
+     * {@code depositId} (the operator's Idempotency-Key, or a fresh id when none was sent) names the
+     * deposit: a retry with the same id is the same transaction, which the ledger books once.
+     */
+    public LedgerEntry deposit(String clientId, String depositId, long amountMicros, @Nullable String memo) {
+        LedgerEntry entry = Postings.deposit(clientId, depositId, amountMicros, memo, clock.millis());
         producer.send(Topics.LEDGER, clientId, entry);
         return entry;
     }

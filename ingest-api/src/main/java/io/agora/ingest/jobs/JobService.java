@@ -10,8 +10,9 @@ import io.agora.ingest.market.JobView;
 import io.agora.ingest.market.MarketProducer;
 import io.agora.ingest.market.PendingJobs;
 import io.agora.ingest.market.ReadModel;
-import io.agora.schemas.Accounts;
-import io.agora.schemas.Pricing;
+import io.agora.market.Accounts;
+import io.agora.market.MarketRules;
+import io.agora.market.Pricing;
 import io.agora.schemas.Topics;
 import io.micronaut.http.HttpStatus;
 import jakarta.inject.Singleton;
@@ -36,17 +37,17 @@ public class JobService {
     private final MarketProducer producer;
     private final PendingJobs pending;
     private final long starterGrantMicros;
-    private final io.agora.matcher.MatcherConfig matcher;
+    private final MarketRules rules;
     private final Clock clock = Clock.systemUTC();
 
     public JobService(RateLimiter rateLimiter, ReadModel readModel, MarketProducer producer, PendingJobs pending,
-                      MarketSettings market, io.agora.matcher.MatcherConfig matcher) {
+                      MarketSettings market, MarketRules rules) {
         this.rateLimiter = rateLimiter;
         this.readModel = readModel;
         this.producer = producer;
         this.pending = pending;
         this.starterGrantMicros = market.starterGrantMicros();
-        this.matcher = matcher;
+        this.rules = rules;
     }
 
     /** The same client and Idempotency-Key always give the same job id; the matcher drops repeats. */
@@ -59,7 +60,7 @@ public class JobService {
 
     public Submitted submit(String clientId, SubmitJob job, String idempotencyKey) {
         rateLimiter.admit(clientId);
-        List<Problem> problems = JobRequestRules.problems(job, pool -> matcher.allowlist(pool) != null);
+        List<Problem> problems = JobRequestRules.problems(job, pool -> rules.allowlist(pool) != null);
         if (idempotencyKey != null && idempotencyKey.length() > 200) {
             problems = new java.util.ArrayList<>(problems);
             problems.add(new Problem("Idempotency-Key", "must be at most 200 characters"));

@@ -3,11 +3,11 @@ package io.agora.ingest.market;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.ingest.config.IngestSettings;
-import io.agora.matcher.Eligibility;
-import io.agora.matcher.MatchRequest;
-import io.agora.matcher.MatcherConfig;
-import io.agora.matcher.Matching;
-import io.agora.matcher.Scoring;
+import io.agora.market.Eligibility;
+import io.agora.market.MatchRequest;
+import io.agora.market.MarketRules;
+import io.agora.market.Matching;
+import io.agora.market.Scoring;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;
@@ -27,7 +27,7 @@ public class MarketView {
     private final WorkerRegistry registry;
     private final ReadModel readModel;
     private final long offlineAfterMs;
-    private final MatcherConfig matcher;
+    private final MarketRules rules;
     /** Result latencies per worker, read at most every {@link #LATENCY_REFRESH_MS}. */
     private volatile Latencies latencies = new Latencies(Map.of(), Long.MIN_VALUE);
     static final long LATENCY_REFRESH_MS = 5_000;
@@ -36,11 +36,11 @@ public class MarketView {
     private record Latencies(Map<String, Double> byWorker, long readAtMs) {
     }
 
-    public MarketView(WorkerRegistry registry, ReadModel readModel, IngestSettings settings, MatcherConfig matcher) {
+    public MarketView(WorkerRegistry registry, ReadModel readModel, IngestSettings settings, MarketRules rules) {
         this.registry = registry;
         this.readModel = readModel;
         this.offlineAfterMs = settings.workerOfflineAfterMs();
-        this.matcher = matcher;
+        this.rules = rules;
     }
 
     public List<WorkerView> workers(@Nullable String pool, @Nullable String region, @Nullable String status) {
@@ -111,9 +111,9 @@ public class MarketView {
         List<WorkerState> states = registry.all().stream().filter(WorkerState::registered).toList();
         Map<String, WorkerState> byId = new java.util.HashMap<>();
         states.forEach(w -> byId.put(w.workerId(), w));
-        List<io.agora.matcher.WorkerView> workers = states.stream().map(w -> matcherView(w, now, lat)).toList();
-        MatchRequest req = new MatchRequest(spec, r, Math.max(1, topK), Set.of(), matcher.allowlist(r.getPool()));
-        io.agora.matcher.MatchPreview.Preview preview = io.agora.matcher.MatchPreview.of(req, workers, matcher.weights());
+        List<io.agora.market.WorkerView> workers = states.stream().map(w -> matcherView(w, now, lat)).toList();
+        MatchRequest req = new MatchRequest(spec, r, Math.max(1, topK), Set.of(), rules.allowlist(r.getPool()));
+        io.agora.market.MatchPreview.Preview preview = io.agora.market.MatchPreview.of(req, workers, rules.weights());
         Double poolLatency = mean(states.stream().filter(w -> r.getPool().equals(w.pool()))
                 .map(w -> lat.get(w.workerId())).filter(java.util.Objects::nonNull).toList());
         List<Candidate> candidates = new java.util.ArrayList<>();
@@ -166,12 +166,12 @@ public class MarketView {
      * worker's mean result latency from the read model (the matcher's own figure is an average of
      * the same span), unknown (the neutral term) when there is none.
      */
-    private io.agora.matcher.WorkerView matcherView(WorkerState w, long now, Map<String, Double> lat) {
+    private io.agora.market.WorkerView matcherView(WorkerState w, long now, Map<String, Double> lat) {
         long price = w.pricePerCpuSecondMicros() > 0 ? w.pricePerCpuSecondMicros()
                 : w.capabilities().getPricePerCpuSecondMicros();
-        boolean online = w.online(now, offlineAfterMs) && io.agora.matcher.WorkerView.acceptsWork(w.heartbeatStatus());
+        boolean online = w.online(now, offlineAfterMs) && io.agora.market.WorkerView.acceptsWork(w.heartbeatStatus());
         Double latency = lat.get(w.workerId());
-        return new io.agora.matcher.WorkerView(w.workerId(), w.pool(), online, w.capabilities(), price, w.freeSlots(),
+        return new io.agora.market.WorkerView(w.workerId(), w.pool(), online, w.capabilities(), price, w.freeSlots(),
                 w.reputation(), w.ownedPartitions(), w.load(), latency == null ? -1 : latency);
     }
 

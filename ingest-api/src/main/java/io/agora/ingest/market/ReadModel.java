@@ -1,6 +1,6 @@
 package io.agora.ingest.market;
 
-import io.agora.schemas.Accounts;
+import io.agora.market.Accounts;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;

@@ -3,6 +3,7 @@ package io.agora.ingest.web;
 import io.agora.events.LedgerEntry;
 import io.agora.ingest.accounts.AccountService;
 import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.Problem;
 import io.agora.ingest.auth.ApiKeys;
 import io.agora.ingest.auth.Caller;
 import io.micronaut.core.annotation.Nullable;
@@ -24,7 +25,9 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 import jakarta.validation.constraints.Size;
 
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /** Operator endpoints (admin token): API keys and deposits. */
 @Controller("/api/v1/admin")
@@ -64,9 +67,15 @@ public class AdminController {
     @Post("/clients/{clientId}/deposits")
     public HttpResponse<DepositReceipt> deposit(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                 @PathVariable String clientId,
+                                                @Header("Idempotency-Key") @Nullable String idempotencyKey,
                                                 @Body @Valid Deposit deposit) {
         caller.admin(authorization);
-        LedgerEntry e = accounts.deposit(clientId, deposit.amountMicros(), deposit.memo());
+        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200)) {
+            throw ApiException.invalid(List.of(new Problem("Idempotency-Key", "must be 1 to 200 characters")));
+        }
+        // the key names the deposit, so a retried request is the same ledger transaction (booked once)
+        String depositId = idempotencyKey == null ? UUID.randomUUID().toString() : idempotencyKey;
+        LedgerEntry e = accounts.deposit(clientId, depositId, deposit.amountMicros(), deposit.memo());
         return HttpResponse.<DepositReceipt>status(HttpStatus.ACCEPTED)
                 .body(new DepositReceipt(clientId, e.getTransactionId(), deposit.amountMicros()));
     }

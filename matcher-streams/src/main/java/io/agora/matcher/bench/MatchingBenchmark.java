@@ -3,11 +3,11 @@ package io.agora.matcher.bench;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
-import io.agora.matcher.FreeIndex;
-import io.agora.matcher.MatchRequest;
-import io.agora.matcher.Matching;
-import io.agora.matcher.Scoring;
-import io.agora.matcher.WorkerView;
+import io.agora.market.FreeIndex;
+import io.agora.market.MatchRequest;
+import io.agora.market.Matching;
+import io.agora.market.Scoring;
+import io.agora.market.WorkerView;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;

@@ -1,0 +1,164 @@
+package io.agora.infra.market;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.awaitility.Awaitility.await;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * One job travels the whole market on real infrastructure: HTTP submit, admission with a
+ * starter grant and escrow, matching to three distinct live workers, three real Docker
+ * containers, signed results, 2-of-3 consensus, settlement, and the PostgreSQL projection.
+ */
+class MarketEndToEndIT {
+    private static LiveMarket live;
+
+    @BeforeAll
+    static void market() {
+        live = LiveMarket.get();
+    }
+
+    @Test
+    void aJobIsRunByThreeWorkersAgreedOnPaidAndRecorded() throws Exception {
+        String key = live.apiKey("e2e-client");
+        String jobId = live.submit(key, LiveMarket.job("echo hello from agora", 3, 2, 20_000));
+
+        MarketClient.Answer job = live.awaitTerminal(key, jobId, Duration.ofMinutes(2));
+
+        assertThat(job.text("status")).as(job.toString()).isEqualTo("COMPLETED");
+        assertThat(job.text("output")).isEqualTo("hello from agora\n");
+        assertThat(job.text("consensusHash")).hasSize(64);
+        assertThat(job.body().get("agreeing").size()).isGreaterThanOrEqualTo(2);
+        long cost = job.body().get("costMicros").asLong();
+        assertThat(cost).isPositive();
+        assertThat(cost + job.body().get("refundMicros").asLong()).isEqualTo(job.body().get("escrowMicros").asLong());
+
+        // three distinct workers were assigned a replica
+        List<String> assigned = live.strings(
+                "select distinct worker_id from agora.job_events where job_id = ? and type = 'ASSIGNED'", jobId);
+        assertThat(assigned).hasSizeGreaterThanOrEqualTo(3).doesNotHaveDuplicates();
+
+        // the escrow was held before any task was assigned and is empty now
+        assertThat(live.scalar("select balance_micros from agora.accounts where account_id = ?", "escrow:" + jobId)).isZero();
+
+        // the client's balance is its starter grant minus the cost, and the API says the same
+        long grant = live.scalar("select -sum(amount_micros) from agora.ledger_postings p join agora.ledger_transactions t "
+                + "using (transaction_id) where t.transaction_id = 'grant:e2e-client' and p.account_id = 'mint:grants'");
+        MarketClient.Answer account = live.client.account(key, "e2e-client");
+        assertThat(account.status()).isEqualTo(200);
+        assertThat(account.body().get("balanceMicros").asLong()).isEqualTo(grant - cost);
+        assertThat(account.body().get("availableMicros").asLong()).isEqualTo(grant - cost);
+
+        // every agreeing worker was paid exactly once, and the payouts add up to the cost
+        assertThat(live.scalar("select count(*) from agora.ledger_transactions where job_id = ? and kind = 'PAYOUT'", jobId))
+                .isEqualTo(job.body().get("agreeing").size());
+        assertThat(live.scalar("select coalesce(sum(p.amount_micros),0) from agora.ledger_postings p join agora.ledger_transactions t "
+                + "using (transaction_id) where t.job_id = ? and t.kind = 'PAYOUT' and p.account_id like 'worker:%'", jobId))
+                .isEqualTo(cost);
+
+        live.assertLedgerInvariants();
+    }
+
+    @Test
+    void aMalformedSubmissionIsRefusedWithEveryProblemListed() {
+        String key = live.apiKey("e2e-bad");
+        MarketClient.Answer a = live.client.submit(key, "{\"command\":[],\"redundancy\":0,\"quorum\":5,\"timeoutMs\":-1}");
+        assertThat(a.status()).isEqualTo(400);
+        assertThat(a.body().get("problems").findValuesAsText("field"))
+                .contains("image", "command", "redundancy", "timeoutMs", "maxPricePerCpuSecondMicros");
+
+        MarketClient.Answer notJson = live.client.submit(key, "{not json");
+        assertThat(notJson.status()).isEqualTo(400);
+        assertThat(live.client.submit(null, LiveMarket.job("true", 1, 1, 5000)).status()).isEqualTo(401);
+    }
+
+    @Test
+    void aCancelledJobIsRefundedInFullAndOnlyOnce() throws Exception {
+        String key = live.apiKey("e2e-cancel");
+        String jobId = live.submit(key, LiveMarket.job("sleep 25; echo too late", 3, 2, 60_000));
+        await("job running").atMost(Duration.ofSeconds(60)).until(() ->
+                live.scalar("select count(*) from agora.job_events where job_id = ? and type = 'ASSIGNED'", jobId) >= 3);
+
+        assertThat(live.client.cancel(key, jobId).status()).isEqualTo(202);
+        assertThat(live.client.cancel(key, jobId).status()).as("cancel is idempotent").isEqualTo(202);
+
+        MarketClient.Answer job = live.awaitTerminal(key, jobId, Duration.ofMinutes(1));
+        assertThat(job.text("status")).isEqualTo("CANCELLED");
+        assertThat(job.body().get("costMicros").asLong()).isZero();
+        assertThat(live.scalar("select count(*) from agora.ledger_transactions where job_id = ? and kind = 'REFUND'", jobId))
+                .isEqualTo(1);
+        assertThat(live.scalar("select balance_micros from agora.accounts where account_id = ?", "escrow:" + jobId)).isZero();
+        MarketClient.Answer account = live.client.account(key, "e2e-cancel");
+        assertThat(account.body().get("balanceMicros").asLong())
+                .as("starter grant untouched").isEqualTo(live.scalar(
+                        "select amount_micros from agora.ledger_postings where transaction_id = 'grant:e2e-cancel' and account_id = 'client:e2e-cancel'"));
+        live.assertLedgerInvariants();
+    }
+
+    @Test
+    void recordsThatCannotBeReadGoToTheDlqWithTheReasonAndTheMarketKeepsWorking() throws Exception {
+        byte[] garbage = "this is not an avro record".getBytes(StandardCharsets.UTF_8);
+        Set<String> expected = new HashSet<>();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, live.stack.bootstrap(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName()))) {
+            for (String topic : List.of(Topics.JOB_REQUESTS.name(), Topics.RESULTS.name(), Topics.LEDGER.name())) {
+                RecordMetadata md = producer.send(new ProducerRecord<>(topic, "dlq-probe".getBytes(), garbage)).get();
+                expected.add(topic + "-" + md.partition() + "@" + md.offset());
+            }
+        }
+
+        Set<String> dead = new HashSet<>();
+        List<String> reasons = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, live.stack.bootstrap(),
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName()))) {
+            TopicPartition dlq = new TopicPartition(Topics.DLQ.name(), 0);
+            c.assign(List.of(dlq));
+            c.seekToBeginning(List.of(dlq));
+            await("dead letters").atMost(Duration.ofSeconds(60)).until(() -> {
+                c.poll(Duration.ofMillis(500)).forEach(r -> {
+                    dead.add(DeadLetters.header(r.headers(), DeadLetters.H_TOPIC) + "-"
+                            + DeadLetters.header(r.headers(), DeadLetters.H_PARTITION) + "@"
+                            + DeadLetters.header(r.headers(), DeadLetters.H_OFFSET));
+                    reasons.add(DeadLetters.header(r.headers(), DeadLetters.H_APP) + ": "
+                            + DeadLetters.header(r.headers(), DeadLetters.H_REASON));
+                    assertThat(r.value()).isEqualTo(garbage);
+                });
+                return dead.containsAll(expected);
+            });
+        }
+        assertThat(reasons).allSatisfy(r -> assertThat(r).isNotBlank());
+
+        String key = live.apiKey("e2e-after-dlq");
+        String jobId = live.submit(key, LiveMarket.job("echo still here", 3, 2, 20_000));
+        assertThat(live.awaitTerminal(key, jobId, Duration.ofMinutes(2)).text("status")).isEqualTo("COMPLETED");
+        assertThat(live.market.service("matcher").alive()).isTrue();
+        assertThat(live.market.service("verifier").alive()).isTrue();
+        assertThat(live.market.service("ledger-sink").alive()).isTrue();
+    }
+}

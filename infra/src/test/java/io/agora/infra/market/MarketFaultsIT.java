@@ -1,0 +1,288 @@
+package io.agora.infra.market;
+
+import io.agora.events.EntryKind;
+import io.agora.events.LedgerEntry;
+import io.agora.ledger.AuditMain;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The market's invariants under faults, on the real stack: a worker killed mid-task, a
+ * lying worker, the verifier and the ledger sink killed with SIGKILL under load, PostgreSQL
+ * stopped and restarted, the broker and the matcher killed with SIGKILL under load, and an
+ * audit by replay that finds a row altered by hand.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MarketFaultsIT {
+    private static LiveMarket live;
+    private static String key;
+
+    @BeforeAll
+    static void market() {
+        live = LiveMarket.get();
+        key = live.apiKey("faults-client");
+        MarketClient.Answer dep = live.client.deposit(Market.ADMIN_TOKEN, "faults-client", 50_000_000);
+        assertThat(dep.status()).as(dep.toString()).isEqualTo(202);
+    }
+
+    @Test
+    @Order(1)
+    void aWorkerKilledMidTaskIsReplacedAndPenalised() throws Exception {
+        // all three replicas must agree, so the dead worker's replica has to be run again elsewhere
+        String jobId = live.submit(key, LiveMarket.job("sleep 5; echo survived", 3, 3, 30_000, LiveMarket.honestOnly()));
+        List<String> assigned = new ArrayList<>();
+        await("replicas assigned").atMost(Duration.ofSeconds(60)).until(() -> {
+            assigned.clear();
+            assigned.addAll(live.strings("select worker_id from agora.job_events where job_id = ? and type = 'ASSIGNED'", jobId));
+            return assigned.size() >= 3;
+        });
+        String victimId = assigned.get(0);
+        String victim = live.nameOf(victimId);
+        long reputationBefore = live.reputation(victimId);
+        live.market.service(victim).kill();
+
+        MarketClient.Answer job = live.awaitTerminal(key, jobId, Duration.ofMinutes(2));
+        assertThat(job.text("status")).as(job + "\n" + live.market.diagnostics()).isEqualTo("COMPLETED");
+        assertThat(job.text("output")).isEqualTo("survived\n");
+        List<String> agreeing = new ArrayList<>();
+        job.body().get("agreeing").forEach(n -> agreeing.add(n.asText()));
+        assertThat(agreeing).hasSize(3).doesNotContain(victimId);
+        await("victim penalised").atMost(Duration.ofSeconds(30))
+                .until(() -> live.reputation(victimId) <= reputationBefore - 20);
+        live.assertLedgerInvariants();
+
+        live.market.service(victim).start();
+        live.awaitWorkersOnline(5);
+    }
+
+    @Test
+    @Order(2)
+    void aLyingWorkerLosesEveryVoteWhileTheVerifierIsKilledUnderLoad() throws Exception {
+        String liarId = live.workerId(LiveMarket.LIAR);
+        long liarBefore = live.reputation(liarId);
+        List<String> jobs = new ArrayList<>();
+        // five replicas each: every worker, the liar included, runs every job
+        for (int i = 0; i < 4; i++) {
+            jobs.add(live.submit(key, LiveMarket.job("echo job " + i + "; sleep 1", 5, 3, 30_000)));
+        }
+        await("first results").atMost(Duration.ofSeconds(60)).until(() ->
+                live.scalar("select count(*) from agora.job_events where job_id = ? and type = 'ASSIGNED'", jobs.get(0)) >= 5);
+        live.market.service("verifier").kill();
+        jobs.add(live.submit(key, LiveMarket.job("echo after the crash", 5, 3, 30_000)));
+        live.market.service("verifier").start();
+
+        for (int i = 0; i < jobs.size(); i++) {
+            MarketClient.Answer job = live.awaitTerminal(key, jobs.get(i), Duration.ofMinutes(3));
+            assertThat(job.text("status")).as(job.toString()).isEqualTo("COMPLETED");
+            assertThat(job.text("output")).isEqualTo(i < 4 ? "job " + i + "\n" : "after the crash\n");
+            List<String> agreeing = new ArrayList<>();
+            job.body().get("agreeing").forEach(n -> agreeing.add(n.asText()));
+            assertThat(agreeing).hasSizeGreaterThanOrEqualTo(3).doesNotContain(liarId);
+        }
+        assertThat(live.scalar("select count(*) from agora.ledger_transactions where kind = 'PAYOUT' and transaction_id like ?",
+                "%:" + liarId)).as("payouts to the liar").isZero();
+        await("liar's reputation falls").atMost(Duration.ofSeconds(30))
+                .until(() -> live.reputation(liarId) <= liarBefore - 10L * jobs.size());
+        assertExactlyOncePayoutsOnTheTopic();
+        live.assertLedgerInvariants();
+    }
+
+    @Test
+    @Order(3)
+    void theSinkKilledMidBatchAndPostgresRestartedLoseNothing() throws Exception {
+        List<String> jobs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            jobs.add(live.submit(key, LiveMarket.job("echo sink " + i + "; sleep 2", 3, 2, 30_000)));
+        }
+        live.market.service("ledger-sink").kill();
+        live.stack.stopComponent("postgres");
+        live.stack.start(); // stack-up restarts PostgreSQL only: the rest still runs
+        live.market.service("ledger-sink").start();
+        // and PostgreSQL going away under a running sink
+        jobs.add(live.submit(key, LiveMarket.job("echo while postgres is down; sleep 3", 3, 2, 30_000)));
+        live.stack.stopComponent("postgres");
+        // the sink notices, says so on /health, and keeps retrying instead of skipping or dying
+        String sinkHealth = "http://localhost:" + live.market.service("ledger-sink").env().get("AGORA_SINK_PORT") + "/health";
+        await("sink reports PostgreSQL down").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> httpStatus(sinkHealth) == 503);
+        assertThat(live.market.service("ledger-sink").alive()).isTrue();
+        live.stack.start();
+        await("sink healthy again").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> httpStatus(sinkHealth) == 200);
+
+        for (String jobId : jobs) {
+            MarketClient.Answer job = live.awaitTerminal(key, jobId, Duration.ofMinutes(3));
+            assertThat(job.text("status")).as(job.toString()).isEqualTo("COMPLETED");
+        }
+        assertThat(live.market.service("ledger-sink").alive()).isTrue();
+        live.assertLedgerInvariants();
+    }
+
+    @Test
+    @Order(4)
+    void theBrokerAndTheMatcherKilledUnderLoadLoseNoJobAndPayNobodyTwice() throws Exception {
+        List<String> jobs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            jobs.add(live.submit(key, LiveMarket.job("echo broker " + i + "; sleep 1", 3, 2, 30_000, LiveMarket.honestOnly())));
+        }
+        await("first assignments").atMost(Duration.ofSeconds(60)).until(() ->
+                live.scalar("select count(*) from agora.job_events where job_id = ? and type = 'ASSIGNED'", jobs.get(0)) >= 1);
+        // SIGKILL the only broker (open transactions of both streams apps, the sink and the API's
+        // producer die with it) and the matcher with it; nothing else is touched
+        live.market.service("matcher").kill();
+        live.stack.killComponent("kafka");
+        Thread.sleep(3_000);
+        live.stack.start(); // stack-up starts what is missing: the broker, recovering its log
+        live.market.service("matcher").start();
+        for (int i = 0; i < 2; i++) {
+            jobs.add(live.submit(key, LiveMarket.job("echo after the broker " + i, 3, 2, 30_000, LiveMarket.honestOnly())));
+        }
+
+        for (int i = 0; i < jobs.size(); i++) {
+            MarketClient.Answer job = live.awaitTerminal(key, jobs.get(i), Duration.ofMinutes(3));
+            assertThat(job.text("status")).as(job + "\n" + live.market.diagnostics()).isEqualTo("COMPLETED");
+            assertThat(job.text("output")).isEqualTo(i < 4 ? "broker " + i + "\n" : "after the broker " + (i - 4) + "\n");
+        }
+        for (String service : List.of("ingest-api", "verifier", "ledger-sink", "matcher")) {
+            assertThat(live.market.service(service).alive()).as(service + " survived the broker's death").isTrue();
+        }
+        assertExactlyOncePayoutsOnTheTopic();
+        awaitSinkCaughtUp();
+        live.assertLedgerInvariants();
+    }
+
+    @Test
+    @Order(5)
+    void aReplayIntoAnEmptySchemaEqualsTheLiveDatabaseAndFindsATamperedRow() throws Exception {
+        awaitSinkCaughtUp();
+        Audit clean = audit();
+        assertThat(clean.exit()).as(clean.output()).isZero();
+
+        String account = live.strings("select account_id from agora.accounts where account_id like 'worker:%' "
+                + "order by account_id limit 1").get(0);
+        live.scalar("update agora.accounts set balance_micros = balance_micros + 1 where account_id = ? returning 1", account);
+        try {
+            Audit tampered = audit();
+            assertThat(tampered.exit()).as(tampered.output()).isEqualTo(1);
+            assertThat(tampered.output()).contains(account);
+        } finally {
+            live.scalar("update agora.accounts set balance_micros = balance_micros - 1 where account_id = ? returning 1", account);
+        }
+    }
+
+    private static int httpStatus(String url) {
+        try {
+            var http = java.net.http.HttpClient.newHttpClient();
+            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(20)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (java.io.IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private record Audit(int exit, String output) {
+    }
+
+    private Audit audit() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        Map<String, String> env = new HashMap<>(Map.of(
+                "AGORA_JDBC_URL", live.stack.jdbcUrl(),
+                "AGORA_JDBC_USER", live.stack.jdbcUser(),
+                "AGORA_JDBC_PASSWORD", live.stack.jdbcPassword(),
+                "AGORA_BOOTSTRAP", live.stack.bootstrap(),
+                "AGORA_REGISTRY_URL", live.stack.registryUrl()));
+        int exit = AuditMain.run(new String[0], env, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        return new Audit(exit, buf.toString(StandardCharsets.UTF_8));
+    }
+
+    /** The sink's stored offsets reach the end of every topic it reads, and stay there. */
+    private void awaitSinkCaughtUp() {
+        await("sink caught up").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            long stored = live.scalar("select coalesce(sum(next_offset),0) from agora.consumer_offsets where group_id = 'agora-ledger-sink'");
+            long end = endOffsets(List.of(Topics.LEDGER.name(), Topics.JOB_EVENTS.name(), Topics.VERDICTS.name(),
+                    Topics.REPUTATION.name()));
+            return stored >= end - 50 && quiet(stored);
+        });
+    }
+
+    private long lastStored = -1;
+
+    private boolean quiet(long stored) {
+        boolean same = stored == lastStored;
+        lastStored = stored;
+        return same;
+    }
+
+    private long endOffsets(List<String> topics) {
+        try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (String t : topics) {
+                c.partitionsFor(t).forEach(p -> parts.add(new TopicPartition(t, p.partition())));
+            }
+            return c.endOffsets(parts).values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /** Reads every committed ledger entry from the topic: no payout or refund transaction appears twice. */
+    private void assertExactlyOncePayoutsOnTheTopic() {
+        var deser = AgoraSerdes.registry(live.stack.registryUrl()).valueSerde(Topics.LEDGER).deserializer();
+        Map<String, Integer> seen = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
+            List<TopicPartition> parts = new ArrayList<>();
+            c.partitionsFor(Topics.LEDGER.name()).forEach(p -> parts.add(new TopicPartition(Topics.LEDGER.name(), p.partition())));
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    LedgerEntry e;
+                    try {
+                        e = deser.deserialize(r.topic(), r.value());
+                    } catch (org.apache.kafka.common.errors.SerializationException garbage) {
+                        continue; // the DLQ test's probe: dead-lettered by every reader, not money
+                    }
+                    if (Set.of(EntryKind.PAYOUT, EntryKind.REFUND, EntryKind.ESCROW_HOLD).contains(e.getKind())) {
+                        seen.merge(e.getTransactionId(), 1, Integer::sum);
+                    }
+                }
+            }
+        }
+        assertThat(seen).isNotEmpty();
+        assertThat(seen.entrySet().stream().filter(en -> en.getValue() > 1).map(Map.Entry::getKey).toList())
+                .as("transactions committed twice on agora.ledger.entries").isEmpty();
+    }
+
+    private KafkaConsumer<byte[], byte[]> rawConsumer() {
+        return new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, live.stack.bootstrap(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName()));
+    }
+}

@@ -1,0 +1,514 @@
+package io.agora.ingest;
+
+import io.agora.events.GpuInfo;
+import io.agora.events.Heartbeat;
+import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
+import io.agora.events.JobRequested;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Posting;
+import io.agora.events.RegistrationType;
+import io.agora.events.WorkerCapabilities;
+import io.agora.events.WorkerRegistration;
+import io.agora.events.WorkerStatus;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.TopicSpec;
+import io.agora.schemas.Topics;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.core.type.Argument;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.runtime.server.EmbeddedServer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The HTTP layer against a real PostgreSQL and a real Kafka broker. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class IngestApiIT {
+    private TestMarket market;
+    private ApplicationContext context;
+    private EmbeddedServer server;
+    private JsonMapper json;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    void start() throws Exception {
+        market = TestMarket.start();
+        server = ApplicationContext.run(EmbeddedServer.class, market.properties());
+        context = server.getApplicationContext();
+        json = context.getBean(JsonMapper.class);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            if (market != null) {
+                market.close();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private HttpResponse<String> call(String method, String path, String auth, String body, String... headers)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort() + path))
+                .timeout(Duration.ofSeconds(20))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (auth != null) {
+            b.header("Authorization", "Bearer " + auth);
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private Map<String, Object> map(HttpResponse<String> r) throws Exception {
+        return json.readValue(r.body(), Argument.mapOf(String.class, Object.class));
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Map<String, Object>> problems(HttpResponse<String> r) throws Exception {
+        return (List<Map<String, Object>>) map(r).get("problems");
+    }
+
+    private String newKey(String clientId) throws Exception {
+        HttpResponse<String> r = call("POST", "/api/v1/admin/clients/" + clientId + "/keys", "test-admin", null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        return (String) map(r).get("apiKey");
+    }
+
+    private static String client() {
+        return "c-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static final String JOB = """
+            {"image":"busybox","command":["echo","hi"],"timeoutMs":2000,"redundancy":3,"quorum":2,
+             "maxPricePerCpuSecondMicros":10}""";
+
+    private <V> List<V> readAll(TopicSpec<String, V> topic, java.util.function.Predicate<V> wanted, int atLeast) {
+        Deserializer<V> de = AgoraSerdes.plain().valueSerde(topic).deserializer();
+        List<V> found = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers",
+                market.kafka.bootstrapServers()), new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = c.partitionsFor(topic.name()).stream()
+                    .map(p -> new TopicPartition(topic.name(), p.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            await().atMost(20, TimeUnit.SECONDS).until(() -> {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    V v = de.deserialize(r.topic(), r.value());
+                    if (wanted.test(v)) {
+                        found.add(v);
+                    }
+                }
+                return found.size() >= atLeast;
+            });
+            // drain what is left so a too-many count shows up
+            for (int i = 0; i < 3; i++) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    V v = de.deserialize(r.topic(), r.value());
+                    if (wanted.test(v)) {
+                        found.add(v);
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    private <V> void produce(TopicSpec<String, V> topic, String key, V value) throws Exception {
+        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers",
+                market.kafka.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+            p.send(new ProducerRecord<>(topic.name(), key,
+                    AgoraSerdes.plain().valueSerde(topic).serializer().serialize(topic.name(), value))).get();
+        }
+    }
+
+    /** A registration and one heartbeat of a worker, as the API reads them (it does not check signatures). */
+    private void register(String workerId, WorkerCapabilities caps, WorkerStatus status, int freeSlots, double load,
+                          List<String> inFlight) throws Exception {
+        produce(Topics.REGISTRATIONS, workerId, WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId).setType(RegistrationType.REGISTERED).setCapabilities(caps).setSeq(1)
+                .setTimestamp(Instant.now()).setSignature(ByteBuffer.wrap(new byte[64])).build());
+        produce(Topics.HEARTBEATS, workerId, Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId).setPool(caps.getPool()).setSeq(2).setTimestamp(Instant.now())
+                .setStatus(status).setFreeSlots(freeSlots).setLoad(load)
+                .setPricePerCpuSecondMicros(caps.getPricePerCpuSecondMicros())
+                .setOwnedPartitions(List.of(0)).setInFlightTaskIds(inFlight)
+                .setSignature(ByteBuffer.wrap(new byte[64])).build());
+    }
+
+    private void sql(String sql, Object... args) throws Exception {
+        try (Connection c = market.db(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            ps.execute();
+        }
+    }
+
+    // ---------------------------------------------------------------- submit
+
+    @Test
+    void malformedJsonIs400WithAClearMessage() throws Exception {
+        String key = newKey(client());
+        HttpResponse<String> r = call("POST", "/api/v1/jobs", key, "{\"image\": \"busybox\", \"command\": [");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat((String) map(r).get("error")).containsIgnoringCase("malformed");
+    }
+
+    @Test
+    void everyInvalidFieldIsListed() throws Exception {
+        String key = newKey(client());
+        HttpResponse<String> r = call("POST", "/api/v1/jobs", key, """
+                {"command":[],"timeoutMs":5,"memoryMb":1,"cpus":0,"redundancy":3,"quorum":5,
+                 "strategy":"vote","maxTotalResults":2}""");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(problems(r)).extracting(p -> p.get("field")).contains("image", "command", "timeoutMs", "memoryMb",
+                "cpus", "quorum", "strategy", "maxTotalResults", "maxPricePerCpuSecondMicros");
+    }
+
+    @Test
+    void missingOrWrongKeyIs401() throws Exception {
+        assertThat(call("POST", "/api/v1/jobs", null, JOB).statusCode()).isEqualTo(401);
+        assertThat(call("POST", "/api/v1/jobs", "agk_nope_nope", JOB).statusCode()).isEqualTo(401);
+        HttpResponse<String> r = call("GET", "/api/v1/jobs", null, null);
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(map(r).get("error")).isNotNull();
+    }
+
+    @Test
+    void revokedKeyIs401() throws Exception {
+        HttpResponse<String> issued = call("POST", "/api/v1/admin/clients/" + client() + "/keys", "test-admin", null);
+        String key = (String) map(issued).get("apiKey");
+        String keyId = (String) map(issued).get("keyId");
+        assertThat(call("GET", "/api/v1/jobs", key, null).statusCode()).isEqualTo(200);
+        assertThat(call("DELETE", "/api/v1/admin/keys/" + keyId, "test-admin", null).statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/api/v1/jobs", key, null).statusCode()).isEqualTo(401);
+        assertThat(call("DELETE", "/api/v1/admin/keys/" + keyId, "wrong", null).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void submitAnswers202AndAnotherClientGets403() throws Exception {
+        String a = newKey(client());
+        String b = newKey(client());
+        HttpResponse<String> r = call("POST", "/api/v1/jobs", a, JOB);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        String jobId = (String) map(r).get("jobId");
+        assertThat(r.headers().firstValue("Location")).contains("/api/v1/jobs/" + jobId);
+        assertThat(map(r)).containsEntry("status", "submitted");
+
+        HttpResponse<String> mine = call("GET", "/api/v1/jobs/" + jobId, a, null);
+        assertThat(mine.statusCode()).isEqualTo(200);
+        assertThat(map(mine)).containsEntry("status", "submitted");
+        assertThat(call("GET", "/api/v1/jobs/" + jobId, b, null).statusCode()).isEqualTo(403);
+        assertThat(call("DELETE", "/api/v1/jobs/" + jobId, b, null).statusCode()).isEqualTo(403);
+        assertThat(call("GET", "/api/v1/jobs/" + UUID.randomUUID(), a, null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void tooLittleBalanceIs402() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        // starter grant 3_600_000; this job may cost 1_000_000 * 2 s * 1 cpu * 6 results = 12_000_000
+        HttpResponse<String> r = call("POST", "/api/v1/jobs", key, JOB.replace("\"maxPricePerCpuSecondMicros\":10",
+                "\"maxPricePerCpuSecondMicros\":1000000"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(402);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> details = (Map<String, Object>) map(r).get("details");
+        assertThat(((Number) details.get("neededMicros")).longValue()).isEqualTo(12_000_000L);
+        assertThat(((Number) details.get("availableMicros")).longValue()).isEqualTo(3_600_000L);
+
+        sql("INSERT INTO agora.accounts VALUES (?, ?)", "client:" + clientId, 20_000_000L);
+        assertThat(call("POST", "/api/v1/jobs", key, JOB.replace("\"maxPricePerCpuSecondMicros\":10",
+                "\"maxPricePerCpuSecondMicros\":1000000")).statusCode()).isEqualTo(202);
+    }
+
+    @Test
+    void rateLimitIs429WithRetryAfter() throws Exception {
+        String key = newKey(client());
+        HttpResponse<String> last = null;
+        for (int i = 0; i < 30; i++) {
+            last = call("POST", "/api/v1/jobs", key, "{}");
+            if (last.statusCode() == 429) {
+                break;
+            }
+            assertThat(last.statusCode()).isEqualTo(400);
+        }
+        assertThat(last.statusCode()).isEqualTo(429);
+        assertThat(last.headers().firstValue("Retry-After")).isPresent();
+        assertThat(Long.parseLong(last.headers().firstValue("Retry-After").orElseThrow())).isPositive();
+    }
+
+    @Test
+    void idempotencyKeyGivesTheSameJob() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        HttpResponse<String> first = call("POST", "/api/v1/jobs", key, JOB, "Idempotency-Key", "order-42");
+        HttpResponse<String> again = call("POST", "/api/v1/jobs", key, JOB, "Idempotency-Key", "order-42");
+        assertThat(first.statusCode()).isEqualTo(202);
+        assertThat(again.statusCode()).isEqualTo(202);
+        String jobId = (String) map(first).get("jobId");
+        assertThat(map(again).get("jobId")).isEqualTo(jobId);
+        assertThat(jobId).isEqualTo(UUID.nameUUIDFromBytes((clientId + ":order-42").getBytes()).toString());
+
+        List<JobRequested> produced = readAll(Topics.JOB_REQUESTS, j -> j.getClientId().equals(clientId), 1);
+        assertThat(produced).isNotEmpty().allSatisfy(j -> {
+            assertThat(j.getJobId()).isEqualTo(jobId);
+            assertThat(j.getIdempotencyKey()).isEqualTo("order-42");
+            assertThat(j.getRedundancy()).isEqualTo(3);
+            assertThat(j.getQuorum()).isEqualTo(2);
+            assertThat(j.getMaxTotalResults()).isEqualTo(6);
+            assertThat(j.getRequirements().getPool()).isEqualTo("public");
+        });
+    }
+
+    // ---------------------------------------------------------------- keys and money
+
+    @Test
+    void apiKeysAreStoredOnlyHashed() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        try (Connection c = market.db(); PreparedStatement ps = c.prepareStatement(
+                "SELECT key_id, client_id, salt, hash FROM ingest.api_keys WHERE client_id = ?")) {
+            ps.setString(1, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                for (int i = 1; i <= 4; i++) {
+                    assertThat(rs.getString(i)).doesNotContain(key.substring(key.lastIndexOf('_') + 1));
+                }
+                assertThat(rs.getString("hash")).hasSize(64);
+            }
+        }
+    }
+
+    @Test
+    void depositProducesABalancedLedgerEntry() throws Exception {
+        String clientId = client();
+        assertThat(call("POST", "/api/v1/admin/clients/" + clientId + "/deposits", null, "{\"amountMicros\":5}")
+                .statusCode()).isEqualTo(401);
+        HttpResponse<String> bad = call("POST", "/api/v1/admin/clients/" + clientId + "/deposits", "test-admin",
+                "{\"amountMicros\":-5}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(problems(bad)).extracting(p -> p.get("field")).containsExactly("amountMicros");
+
+        HttpResponse<String> r = call("POST", "/api/v1/admin/clients/" + clientId + "/deposits", "test-admin",
+                "{\"amountMicros\":7000000}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        List<LedgerEntry> entries = readAll(Topics.LEDGER, e -> e.getClientId().equals(clientId), 1);
+        assertThat(entries).hasSize(1);
+        LedgerEntry e = entries.get(0);
+        assertThat(e.getTransactionId()).startsWith("deposit:");
+        assertThat(e.getPostings().stream().mapToLong(Posting::getAmountMicros).sum()).isZero();
+        assertThat(e.getPostings()).extracting(Posting::getAccountId)
+                .containsExactlyInAnyOrder("mint:deposits", "client:" + clientId);
+    }
+
+    @Test
+    void statusOutputAndBalancesComeFromTheReadModel() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String jobId = UUID.randomUUID().toString();
+        Instant t = Instant.parse("2026-01-01T00:00:00Z");
+        sql("INSERT INTO agora.jobs (job_id, client_id, pool, status, submitted_at, updated_at, escrow_micros,"
+                        + " cost_micros, refund_micros, consensus_hash, output, exit_code, agreeing, dissenting)"
+                        + " VALUES (?, ?, 'public', 'COMPLETED', ?, ?, 120, 40, 80, 'abc', 'hello\n', 0, ?, ?)",
+                jobId, clientId, java.sql.Timestamp.from(t), java.sql.Timestamp.from(t.plusSeconds(3)),
+                new String[]{"w1", "w2"}, new String[]{"w3"});
+        sql("INSERT INTO agora.accounts VALUES (?, 1000), (?, 0)", "client:" + clientId, "escrow:" + jobId);
+        sql("INSERT INTO agora.ledger_transactions VALUES (?, ?, ?, 'PAYOUT', ?, 'pay', now())",
+                "payout:" + jobId + ":w1", UUID.randomUUID().toString(), clientId, jobId);
+        sql("INSERT INTO agora.ledger_postings (transaction_id, posting_no, account_id, amount_micros)"
+                        + " VALUES (?, 0, ?, -40), (?, 1, 'worker:w1-" + clientId + "', 40)",
+                "payout:" + jobId + ":w1", "escrow:" + jobId, "payout:" + jobId + ":w1");
+
+        Map<String, Object> job = map(call("GET", "/api/v1/jobs/" + jobId, key, null));
+        assertThat(job).containsEntry("status", "COMPLETED").containsEntry("outcome", "COMPLETED")
+                .containsEntry("consensusHash", "abc").containsEntry("output", "hello\n");
+        assertThat(job.get("agreeing")).isEqualTo(List.of("w1", "w2"));
+        HttpResponse<String> out = call("GET", "/api/v1/jobs/" + jobId + "/output", key, null);
+        assertThat(out.body()).isEqualTo("hello\n");
+        assertThat(out.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+
+        Map<String, Object> list = map(call("GET", "/api/v1/jobs?status=completed", key, null));
+        assertThat((List<?>) list.get("jobs")).hasSize(1);
+
+        Map<String, Object> bal = map(call("GET", "/api/v1/accounts/" + clientId, key, null));
+        assertThat(((Number) bal.get("balanceMicros")).longValue()).isEqualTo(1000);
+        assertThat(((Number) bal.get("availableMicros")).longValue()).isEqualTo(1000);
+        assertThat(call("GET", "/api/v1/accounts/someone-else", key, null).statusCode()).isEqualTo(403);
+
+        Map<String, Object> txs = map(call("GET", "/api/v1/accounts/me/transactions?limit=10", key, null));
+        assertThat((List<?>) txs.get("transactions")).hasSize(1);
+
+        Map<String, Object> earnings = map(call("GET", "/api/v1/workers/w1-" + clientId + "/earnings", null, null));
+        assertThat(((Number) earnings.get("totalMicros")).longValue()).isEqualTo(40);
+        assertThat(((Number) earnings.get("todayMicros")).longValue()).isEqualTo(40);
+    }
+
+    // ---------------------------------------------------------------- registry, match, events
+
+    @Test
+    void workersPoolsAndMatchFollowTheRegistryTopics() throws Exception {
+        String workerId = "w-" + UUID.randomUUID();
+        register(workerId, WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(4).setCpuThreads(8)
+                .setMemoryMb(8192).setGpus(List.<GpuInfo>of()).setRegion("eu").setPricePerCpuSecondMicros(5)
+                .setMaxConcurrent(2).setPool("testpool").build(), WorkerStatus.READY, 2, 0.1, List.of());
+
+        await().atMost(20, TimeUnit.SECONDS).until(() ->
+                call("GET", "/api/v1/workers?pool=testpool", null, null).body().contains(workerId));
+        Map<String, Object> pool = map(call("GET", "/api/v1/pools/testpool", null, null));
+        assertThat(pool).containsEntry("status", "healthy");
+        assertThat(((Number) pool.get("capacity")).intValue()).isEqualTo(2);
+
+        HttpResponse<String> match = call("POST", "/api/v1/match?topK=3", null, """
+                {"maxPricePerCpuSecondMicros":10,"requirements":{"pool":"testpool","region":"eu"}}""");
+        assertThat(match.statusCode()).as(match.body()).isEqualTo(200);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> candidates = (List<Map<String, Object>>) map(match).get("candidates");
+        assertThat(candidates).hasSize(1);
+        assertThat(candidates.get(0)).containsEntry("workerId", workerId).containsEntry("estimatedWaitMs", 0);
+        assertThat((String) candidates.get(0).get("explain")).contains("cap=");
+
+        HttpResponse<String> tooCheap = call("POST", "/api/v1/match", null, """
+                {"maxPricePerCpuSecondMicros":1,"requirements":{"pool":"testpool"}}""");
+        assertThat(map(tooCheap).get("candidates")).isEqualTo(List.of());
+    }
+
+    @Test
+    void aBusyWorkersEstimatedWaitComesFromItsResultLatency() throws Exception {
+        String workerId = "w-" + UUID.randomUUID();
+        // full: its one slot runs a task
+        register(workerId, WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(4).setCpuThreads(8)
+                .setMemoryMb(8192).setRegion("eu").setPricePerCpuSecondMicros(5).setMinPricePerJobMicros(7)
+                .setMaxConcurrent(1).setPool("busypool").build(), WorkerStatus.FULL, 0, 1.0, List.of("job-x/0/0"));
+        // its history as the sink wrote it: two results, 300 ms and 500 ms after their assignment
+        Instant t = Instant.now().minusSeconds(60);
+        for (int i = 0; i < 2; i++) {
+            String job = "lat-" + UUID.randomUUID();
+            sql("INSERT INTO agora.job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts)"
+                    + " VALUES (?, ?, 'ASSIGNED', 'cap=1', ?, 0, 0, ?)", UUID.randomUUID().toString(), job, workerId,
+                    java.sql.Timestamp.from(t));
+            sql("INSERT INTO agora.job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts)"
+                    + " VALUES (?, ?, 'REPLICA_FINISHED', 'SUCCEEDED', ?, 0, 0, ?)", UUID.randomUUID().toString(), job,
+                    workerId, java.sql.Timestamp.from(t.plusMillis(300 + 200L * i)));
+        }
+        // the latency is re-read every few seconds: wait for the worker and its latency to show
+        await().atMost(20, TimeUnit.SECONDS).until(() ->
+                call("GET", "/api/v1/workers?pool=busypool", null, null).body().contains("\"resultLatencyMs\":400"));
+        Map<String, Object> pool = map(call("GET", "/api/v1/pools/busypool", null, null));
+        assertThat(((Number) pool.get("averageLatencyMs")).doubleValue()).isEqualTo(400.0);
+        assertThat(((Number) pool.get("capacity")).intValue()).isZero();
+
+        HttpResponse<String> match = call("POST", "/api/v1/match?topK=2", null, """
+                {"maxPricePerCpuSecondMicros":10,"requirements":{"pool":"busypool"}}""");
+        assertThat(match.statusCode()).as(match.body()).isEqualTo(200);
+        Map<String, Object> preview = map(match);
+        assertThat(((Number) preview.get("eligible")).intValue()).isZero();
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> candidates = (List<Map<String, Object>>) preview.get("candidates");
+        assertThat(candidates).hasSize(1);
+        Map<String, Object> c = candidates.get(0);
+        assertThat(c).containsEntry("workerId", workerId).containsEntry("freeSlots", 0);
+        // one running task, mean latency 400 ms: expected 400 / (1 + 1) until it ends, then 400 to a result
+        assertThat(((Number) c.get("estimatedWaitMs")).longValue()).isEqualTo(200);
+        assertThat(((Number) c.get("etaMs")).longValue()).isEqualTo(600);
+        assertThat(((Number) c.get("minPricePerJobMicros")).longValue()).isEqualTo(7);
+        assertThat(preview.get("excluded")).isEqualTo(List.of());
+    }
+
+    @Test
+    void eventsStreamCarriesTheJobsEventsUntilTerminal() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String jobId = (String) map(call("POST", "/api/v1/jobs", key, JOB)).get("jobId");
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort()
+                        + "/api/v1/jobs/" + jobId + "/events"))
+                .header("Authorization", "Bearer " + key).header("Accept", "text/event-stream").build();
+        CompletableFuture<List<String>> lines = http.sendAsync(req, HttpResponse.BodyHandlers.ofInputStream())
+                .thenApply(r -> {
+                    List<String> out = new ArrayList<>();
+                    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body()))) {
+                        String line;
+                        while ((line = in.readLine()) != null) {
+                            out.add(line);
+                        }
+                    } catch (Exception e) {
+                        out.add("error " + e);
+                    }
+                    return out;
+                });
+        // the stream subscribes after its snapshot; keep publishing until the terminal event is seen
+        await().atMost(20, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(500)).until(() -> {
+            produce(Topics.JOB_EVENTS, jobId, event(jobId, clientId, JobEventType.ACCEPTED));
+            produce(Topics.JOB_EVENTS, jobId, event(jobId, clientId, JobEventType.CANCELLED));
+            return lines.isDone();
+        });
+        List<String> got = lines.get();
+        assertThat(String.join("\n", got)).contains("event: status").contains("event: job-event")
+                .contains("\"type\":\"CANCELLED\"");
+    }
+
+    private static JobEvent event(String jobId, String clientId, JobEventType type) {
+        return JobEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId).setClientId(clientId)
+                .setType(type).setTimestamp(Instant.now()).build();
+    }
+
+    // ---------------------------------------------------------------- ops
+
+    @Test
+    void healthMetricsAndDashboard() throws Exception {
+        assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
+        HttpResponse<String> metrics = call("GET", "/metrics", null, null);
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("jvm_");
+        HttpResponse<String> page = call("GET", "/", null, null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("Agora market");
+        HttpResponse<String> missing = call("GET", "/api/v1/nothing", null, null);
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(map(missing).get("error")).isNotNull();
+    }
+}

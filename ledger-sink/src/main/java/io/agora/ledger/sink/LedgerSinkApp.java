@@ -1,0 +1,17 @@
+package io.agora.ledger.sink;
+
+import io.micronaut.runtime.Micronaut;
+
+/**
+ * The ledger sink service: projects the market's ledger, jobs, verdicts and reputation topics
+ * into PostgreSQL exactly once ({@link LedgerSink}), with {@code /health} on
+ * {@code AGORA_SINK_PORT} (8091).
+ */
+public final class LedgerSinkApp {
+    private LedgerSinkApp() {
+    }
+
+    public static void main(String[] args) {
+        Micronaut.run(LedgerSinkApp.class, args);
+    }
+}

@@ -1,0 +1,45 @@
+package io.agora.ledger.sink;
+
+import io.agora.ledger.EventDecoder;
+import io.agora.schemas.AgoraSerdes;
+import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+
+import javax.sql.DataSource;
+
+/**
+ * Starts the {@link LedgerSink} on its own thread when the application starts and stops it on
+ * shutdown. Disabled with {@code agora.sink.enabled=false} (tests of the HTTP side).
+ */
+@Context
+@Requires(property = "agora.sink.enabled", notEquals = "false")
+public class SinkRunner {
+    private final SinkConfig cfg;
+    private final DataSource dataSource;
+    private final SinkHealth health;
+    private LedgerSink sink;
+    private Thread thread;
+
+    public SinkRunner(SinkConfig cfg, DataSource dataSource, SinkHealth health) {
+        this.cfg = cfg;
+        this.dataSource = dataSource;
+        this.health = health;
+    }
+
+    @PostConstruct
+    void start() {
+        sink = LedgerSink.create(cfg, dataSource, new EventDecoder(AgoraSerdes.fromConfig(cfg)), health, null);
+        thread = new Thread(sink, "ledger-sink");
+        thread.start();
+    }
+
+    @PreDestroy
+    void stop() throws InterruptedException {
+        if (sink != null) {
+            sink.close();
+            thread.join(30_000);
+        }
+    }
+}

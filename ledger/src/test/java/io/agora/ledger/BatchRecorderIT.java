@@ -1,0 +1,260 @@
+package io.agora.ledger;
+
+import io.agora.events.JobEventType;
+import io.agora.events.Outcome;
+import io.agora.schemas.Topics;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.agora.ledger.Events.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The transactional handler against a real PostgreSQL. */
+class BatchRecorderIT {
+    private DataSource ds;
+    private String schema;
+    private BatchRecorder recorder;
+    private long offset;
+
+    @BeforeEach
+    void setUp() {
+        ds = TestPostgres.dataSource();
+        schema = TestPostgres.freshSchema("rec");
+        LedgerSchema.migrate(ds, schema);
+        recorder = new BatchRecorder(ds, schema, "g");
+    }
+
+    @Test
+    void migrationCreatesTheProjection() throws SQLException {
+        List<String> tables = strings("SELECT table_name FROM information_schema.tables WHERE table_schema = '"
+                + schema + "' ORDER BY 1");
+        assertThat(tables).contains("ledger_transactions", "ledger_postings", "accounts", "jobs", "job_events",
+                "verdicts", "reputation_events", "worker_reputation", "worker_earnings", "worker_earnings_summary",
+                "consumer_offsets");
+        LedgerSchema.migrate(ds, schema); // idempotent on restart
+    }
+
+    @Test
+    void sameBatchTwiceIsAppliedOnce() throws SQLException {
+        List<SinkRecord> batch = records(grant("c1", 5_000), hold("c1", "j1", 2_000),
+                jobEvent("j1", "c1", JobEventType.ACCEPTED, 0), reputation("w1", 5));
+        BatchRecorder.Result first = recorder.record(batch, nextOffsets(batch), null);
+        BatchRecorder.Result second = recorder.record(batch, nextOffsets(batch), null);
+
+        assertThat(first.applied()).isEqualTo(4);
+        assertThat(second.applied()).isZero();
+        assertThat(second.duplicates()).isEqualTo(4);
+        assertThat(balance("client:c1")).isEqualTo(3_000);
+        assertThat(balance("escrow:j1")).isEqualTo(2_000);
+        assertThat(balance("mint:grants")).isEqualTo(-5_000);
+        assertThat(longValue("SELECT reputation FROM worker_reputation WHERE worker_id = 'w1'")).isEqualTo(5);
+        assertThat(longValue("SELECT count(*) FROM ledger_postings")).isEqualTo(4);
+    }
+
+    @Test
+    void aRetriedTransactionWithANewEventIdIsRefusedByItsTransactionId() throws SQLException {
+        recorder.record(records(grant("c1", 5_000)), Map.of(), null);
+        recorder.record(records(grant("c1", 5_000)), Map.of(), null);
+        assertThat(balance("client:c1")).isEqualTo(5_000);
+    }
+
+    @Test
+    void unbalancedTransactionIsRefusedWithAClearReasonAndTheRestCommits() throws SQLException {
+        List<SinkRecord> batch = records(grant("c1", 5_000),
+                entry("bad:1", "c1", io.agora.events.EntryKind.DEPOSIT, null, p("mint:deposits", -100), p("client:c1", 150)),
+                hold("c1", "j1", 1_000));
+        BatchRecorder.Result result = recorder.record(batch, nextOffsets(batch), null);
+
+        assertThat(result.applied()).isEqualTo(2);
+        assertThat(result.refused()).singleElement().satisfies(r -> {
+            assertThat(r.record().offset()).isEqualTo(batch.get(1).offset());
+            assertThat(r.reason()).contains("bad:1", "unbalanced", "sum to 50");
+        });
+        assertThat(balance("client:c1")).isEqualTo(4_000);
+        assertThat(longValue("SELECT count(*) FROM ledger_transactions WHERE transaction_id = 'bad:1'")).isZero();
+        assertThat(storedOffset(Topics.LEDGER.name(), 0)).isEqualTo(batch.get(2).offset() + 1);
+    }
+
+    @Test
+    void theDatabaseItselfRefusesUnbalancedPostings() throws SQLException {
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            st.execute("SET search_path TO " + schema);
+            st.execute("INSERT INTO ledger_transactions VALUES ('t', 'e', 'c', 'DEPOSIT', null, '', now())");
+            st.execute("INSERT INTO ledger_postings VALUES ('t', 0, 'client:c', 10)");
+            assertThatThrownBy(c::commit).hasMessageContaining("ledger transaction t is unbalanced");
+        }
+    }
+
+    @Test
+    void overdraftIsRefused() throws SQLException {
+        List<SinkRecord> batch = records(grant("c1", 1_000), hold("c1", "j1", 1_500));
+        BatchRecorder.Result result = recorder.record(batch, nextOffsets(batch), null);
+
+        assertThat(result.refused()).singleElement()
+                .satisfies(r -> assertThat(r.reason()).contains("hold:j1", "negative", "client:c1"));
+        assertThat(balance("client:c1")).isEqualTo(1_000);
+        assertThat(longValue("SELECT count(*) FROM accounts WHERE account_id = 'escrow:j1'")).isZero();
+    }
+
+    @Test
+    void aCrashBeforeCommitLeavesNothingAndTheRetryAppliesOnce() throws SQLException {
+        List<SinkRecord> batch = records(grant("c1", 5_000), hold("c1", "j1", 2_000));
+        assertThatThrownBy(() -> recorder.record(batch, nextOffsets(batch), refused -> {
+            throw new IllegalStateException("killed before commit");
+        })).hasMessageContaining("killed before commit");
+
+        assertThat(longValue("SELECT count(*) FROM ledger_transactions")).isZero();
+        assertThat(longValue("SELECT count(*) FROM accounts")).isZero();
+        assertThat(recorder.storedOffsets(null)).isEmpty();
+
+        BatchRecorder.Result retry = recorder.record(batch, nextOffsets(batch), null);
+        assertThat(retry.applied()).isEqualTo(2);
+        assertThat(balance("client:c1")).isEqualTo(3_000);
+        assertThat(recorder.storedOffsets(null)).containsEntry(new TopicPartition(Topics.LEDGER.name(), 0),
+                batch.get(1).offset() + 1);
+    }
+
+    @Test
+    void storedOffsetsNeverMoveBack() throws SQLException {
+        TopicPartition tp = new TopicPartition(Topics.LEDGER.name(), 3);
+        recorder.record(List.of(), Map.of(tp, 10L), null);
+        recorder.record(List.of(), Map.of(tp, 7L), null);
+        assertThat(recorder.storedOffsets(List.of(tp))).containsEntry(tp, 10L);
+    }
+
+    @Test
+    void aTerminalStatusIsNeverOverwrittenByALaterEvent() throws SQLException {
+        recorder.record(records(jobEvent("j1", "c1", JobEventType.ACCEPTED, 0),
+                jobEvent("j1", "c1", JobEventType.COMPLETED, 3_000),
+                jobEvent("j1", "c1", JobEventType.STARTED, 2_000),
+                jobEvent("j2", "c1", JobEventType.REJECTED, 0),
+                jobEvent("j2", "c1", JobEventType.QUEUED, 1_000)), Map.of(), null);
+
+        assertThat(string("SELECT status FROM jobs WHERE job_id = 'j1'")).isEqualTo("COMPLETED");
+        assertThat(string("SELECT status FROM jobs WHERE job_id = 'j2'")).isEqualTo("REJECTED");
+        assertThat(string("SELECT updated_at = submitted_at + interval '3 seconds' FROM jobs WHERE job_id = 'j1'"))
+                .isEqualTo("t");
+        assertThat(longValue("SELECT count(*) FROM job_events")).isEqualTo(5);
+    }
+
+    @Test
+    void jobRowIsTheSameWhateverOrderEventsAndVerdictArriveIn() throws SQLException {
+        var accepted = jobEvent("j1", "c1", JobEventType.ACCEPTED, 0);
+        var running = jobEvent("j1", "c1", JobEventType.STARTED, 1_000);
+        var completed = jobEvent("j1", "c1", JobEventType.COMPLETED, 12_000);
+        var verdict = verdict("j1", "c1", Outcome.COMPLETED, 300, 700);
+
+        recorder.record(records(accepted, running, completed, verdict), Map.of(), null);
+        String other = TestPostgres.freshSchema("rec");
+        LedgerSchema.migrate(ds, other);
+        new BatchRecorder(ds, other, "g").record(records(verdict, accepted, running, completed), Map.of(), null);
+
+        assertThat(AuditReport.compare(ds, schema, other).findings()).isEmpty();
+        assertThat(string("SELECT status || ' ' || cost_micros || ' ' || escrow_micros || ' ' || array_to_string(agreeing, ',') FROM jobs"))
+                .isEqualTo("COMPLETED 300 1000 w1,w2");
+    }
+
+    @Test
+    void workerEarningsSumsPayouts() throws SQLException {
+        recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 1_200),
+                refund("c1", "j1", 800)), Map.of(), null);
+        assertThat(longValue("SELECT total_micros FROM worker_earnings_summary WHERE worker_id = 'w1'")).isEqualTo(1_200);
+        assertThat(longValue("SELECT today_micros FROM worker_earnings_summary WHERE worker_id = 'w1'")).isZero();
+        assertThat(AuditReport.check(ds, schema).findings()).isEmpty();
+    }
+
+    @Test
+    void auditReportFindsARowAlteredByHand() throws SQLException {
+        List<SinkRecord> batch = records(grant("c1", 5_000), hold("c1", "j1", 2_000),
+                jobEvent("j1", "c1", JobEventType.ACCEPTED, 0), verdict("j1", "c1", Outcome.COMPLETED, 0, 2_000),
+                refund("c1", "j1", 2_000));
+        recorder.record(batch, Map.of(), null);
+        String copy = TestPostgres.freshSchema("rec");
+        LedgerSchema.migrate(ds, copy);
+        new BatchRecorder(ds, copy, "g").record(batch, Map.of(), null);
+        assertThat(AuditReport.compare(ds, schema, copy).clean()).isTrue();
+
+        exec("UPDATE " + copy + ".accounts SET balance_micros = balance_micros + 1 WHERE account_id = 'client:c1'");
+        exec("UPDATE " + copy + ".jobs SET status = 'RUNNING' WHERE job_id = 'j1'");
+        AuditReport report = AuditReport.compare(ds, schema, copy);
+
+        assertThat(report.clean()).isFalse();
+        assertThat(report.findings()).anySatisfy(f -> assertThat(f).startsWith("accounts: only in " + copy).contains("5001"))
+                .anySatisfy(f -> assertThat(f).startsWith("jobs: only in " + copy).contains("RUNNING"))
+                .anySatisfy(f -> assertThat(f).contains("credits not conserved"))
+                .anySatisfy(f -> assertThat(f).contains("client:c1 has balance 5001 but its postings sum to 5000"));
+    }
+
+    // --- helpers ---
+
+    private List<SinkRecord> records(SpecificRecord... events) {
+        List<SinkRecord> out = new ArrayList<>();
+        for (SpecificRecord e : events) {
+            String topic = switch (e.getClass().getSimpleName()) {
+                case "LedgerEntry" -> Topics.LEDGER.name();
+                case "JobEvent" -> Topics.JOB_EVENTS.name();
+                case "JobVerdict" -> Topics.VERDICTS.name();
+                default -> Topics.REPUTATION.name();
+            };
+            out.add(new SinkRecord(topic, 0, offset++, null, new byte[0], e));
+        }
+        return out;
+    }
+
+    private static Map<TopicPartition, Long> nextOffsets(List<SinkRecord> batch) {
+        Map<TopicPartition, Long> next = new HashMap<>();
+        batch.forEach(r -> next.merge(r.topicPartition(), r.offset() + 1, Math::max));
+        return next;
+    }
+
+    private long balance(String account) throws SQLException {
+        return longValue("SELECT balance_micros FROM accounts WHERE account_id = '" + account + "'");
+    }
+
+    private long storedOffset(String topic, int partition) throws SQLException {
+        return longValue("SELECT next_offset FROM consumer_offsets WHERE topic = '" + topic + "' AND partition = " + partition);
+    }
+
+    private long longValue(String sql) throws SQLException {
+        return Long.parseLong(string(sql));
+    }
+
+    private String string(String sql) throws SQLException {
+        List<String> rows = strings(sql);
+        assertThat(rows).as(sql).hasSize(1);
+        return rows.get(0);
+    }
+
+    private List<String> strings(String sql) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.execute("SET search_path TO " + schema);
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery(sql)) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        }
+    }
+
+    private void exec(String sql) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+}

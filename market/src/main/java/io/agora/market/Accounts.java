@@ -1,0 +1,34 @@
+package io.agora.market;
+
+/**
+ * Account naming of the double-entry ledger. Money is micro-credits ({@code long}).
+ * Credits enter the market only through the two mint accounts, whose balances are the
+ * negative of everything granted or deposited, so the sum over all accounts is always zero
+ * and the sum over client, escrow and worker accounts equals grants plus deposits.
+ */
+public final class Accounts {
+    public static final String MINT_GRANTS = "mint:grants";
+    public static final String MINT_DEPOSITS = "mint:deposits";
+    /** One credit, in micro-credits. */
+    public static final long CREDIT = 1_000_000L;
+
+    private Accounts() {
+    }
+
+    public static String client(String clientId) {
+        return "client:" + clientId;
+    }
+
+    public static String worker(String workerId) {
+        return "worker:" + workerId;
+    }
+
+    /** Each job holds its escrow in its own account, which must end at zero once the job is settled. */
+    public static String escrow(String jobId) {
+        return "escrow:" + jobId;
+    }
+
+    public static boolean isMint(String accountId) {
+        return accountId.startsWith("mint:");
+    }
+}

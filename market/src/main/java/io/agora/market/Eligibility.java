@@ -1,0 +1,108 @@
+package io.agora.market;
+
+import io.agora.events.GpuInfo;
+import io.agora.events.JobSpec;
+import io.agora.events.Requirements;
+import io.agora.events.WorkerCapabilities;
+
+import java.util.List;
+
+/**
+ * The hard filter of matching: a worker either passes every requirement of the job or is not
+ * considered at all. {@link #rejection} names the first requirement it fails, which is what the
+ * match preview shows a client.
+ */
+public final class Eligibility {
+    /** The rejection of a worker that passes everything else only once a slot frees up. */
+    public static final String NO_FREE_SLOT = "no free slot";
+
+    private Eligibility() {
+    }
+
+    public static boolean eligible(MatchRequest req, WorkerView w) {
+        return rejection(req, w) == null;
+    }
+
+    /** Null when the worker may take a replica of the job, else why not. */
+    public static String rejection(MatchRequest req, WorkerView w) {
+        Requirements r = req.requirements();
+        JobSpec spec = req.spec();
+        WorkerCapabilities c = w.capabilities();
+        if (!w.online()) {
+            return "offline";
+        }
+        if (req.excluded().contains(w.workerId())) {
+            return "already holds or failed a replica of this job";
+        }
+        if (!r.getPool().equals(w.pool())) {
+            return "in pool " + w.pool();
+        }
+        if (req.allowlist() != null && !req.allowlist().contains(w.workerId())) {
+            return "not on allowlist of pool " + r.getPool();
+        }
+        if (w.ownedPartitions().isEmpty()) {
+            return "owns no task partition";
+        }
+        if (w.freeSlots() <= 0) {
+            return NO_FREE_SLOT;
+        }
+        if (c.getCpuCores() < Math.max(r.getMinCpuCores(), (int) Math.ceil(spec.getCpus()))) {
+            return "too few cpu cores";
+        }
+        if (c.getMemoryMb() < Math.max(r.getMinMemoryMb(), spec.getMemoryMb())) {
+            return "too little memory";
+        }
+        if (!gpusMatch(r, neededGpus(spec, r), c.getGpus())) {
+            return "no matching gpu";
+        }
+        if (r.getAccelerator() != null && !c.getAccelerators().contains(r.getAccelerator())) {
+            return "no accelerator " + r.getAccelerator();
+        }
+        if (r.getRegion() != null && !r.getRegion().equals(c.getRegion())) {
+            return "in region " + c.getRegion();
+        }
+        if (!c.getTags().containsAll(r.getTagsAll())) {
+            return "missing tags";
+        }
+        if (!r.getTagsAny().isEmpty() && r.getTagsAny().stream().noneMatch(c.getTags()::contains)) {
+            return "none of the tags";
+        }
+        if (!r.getCapabilitiesAny().isEmpty() && r.getCapabilitiesAny().stream().noneMatch(c.getCapabilities()::contains)) {
+            return "none of the capabilities";
+        }
+        if (spec.getNetwork() && !c.getAllowNetwork()) {
+            return "no network";
+        }
+        if (w.pricePerCpuSecondMicros() > r.getMaxPricePerCpuSecondMicros()) {
+            return "price " + w.pricePerCpuSecondMicros() + " above max " + r.getMaxPricePerCpuSecondMicros();
+        }
+        long share = Pricing.replicaShare(spec, r.getMaxPricePerCpuSecondMicros());
+        if (c.getMinPricePerJobMicros() > share) {
+            return "per-job minimum " + c.getMinPricePerJobMicros() + " above the job's budget per replica " + share;
+        }
+        if (w.reputation() < r.getMinReputation()) {
+            return "reputation below " + r.getMinReputation();
+        }
+        return null;
+    }
+
+    /** GPUs a worker must have: the requirement's minimum, or the container's own request if larger. */
+    public static int neededGpus(JobSpec spec, Requirements r) {
+        return Math.max(r.getMinGpuCount(), spec.getGpus());
+    }
+
+    /** Whether the gpus of the requirement's model and vram number at least {@code needed} (and at least one when any gpu filter is set). */
+    static boolean gpusMatch(Requirements r, int needed, List<GpuInfo> gpus) {
+        if (r.getGpuModel() == null && needed <= 0 && r.getMinGpuVramMb() <= 0) {
+            return true;
+        }
+        int count = 0;
+        for (GpuInfo g : gpus) {
+            boolean model = r.getGpuModel() == null || r.getGpuModel().equalsIgnoreCase(g.getModel());
+            if (model && g.getVramMb() >= r.getMinGpuVramMb()) {
+                count += g.getCount();
+            }
+        }
+        return count >= Math.max(1, needed);
+    }
+}

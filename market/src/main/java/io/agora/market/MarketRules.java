@@ -1,0 +1,73 @@
+package io.agora.market;
+
+import io.agora.schemas.AgoraConfig;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The settings every part of the market must agree on, read once from {@link AgoraConfig}: the
+ * matcher places jobs with them, and ingest-api previews matches and validates trusted-pool jobs
+ * with the same values.
+ *
+ * <p>Keys: {@code agora.matcher.weight.{cap,price,latency,trust,load}} (0.40/0.20/0.20/0.15/0.05),
+ * {@code agora.market.reference.price} (1000 micro-credits per cpu-second),
+ * {@code agora.matcher.starter.grant.micros} (default one hour of one cpu at the reference price,
+ * 3,600,000 micro-credits) and {@code agora.pool.<name>.allowlist} (comma-separated worker ids:
+ * the pool is trusted and only those workers take its jobs).
+ *
+ * @param weights            scoring weights
+ * @param starterGrantMicros credits a new client receives once
+ * @param allowlists         trusted pools: pool name to the worker ids allowed in it
+ */
+public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<String, Set<String>> allowlists) {
+
+    public static final long REFERENCE_PRICE_MICROS = 1000L;
+    public static final long STARTER_SECONDS = 3600L;
+
+    public MarketRules {
+        allowlists = Map.copyOf(allowlists);
+    }
+
+    /** The rules with every setting at its default. */
+    public static MarketRules defaults() {
+        return from(AgoraConfig.of(Map.of()));
+    }
+
+    public static MarketRules from(AgoraConfig cfg) {
+        Scoring.Weights w = new Scoring.Weights(
+                cfg.getDouble("agora.matcher.weight.cap", 0.40),
+                cfg.getDouble("agora.matcher.weight.price", 0.20),
+                cfg.getDouble("agora.matcher.weight.latency", 0.20),
+                cfg.getDouble("agora.matcher.weight.trust", 0.15),
+                cfg.getDouble("agora.matcher.weight.load", 0.05));
+        long refPrice = cfg.getLong("agora.market.reference.price", REFERENCE_PRICE_MICROS);
+        Map<String, Set<String>> allow = new HashMap<>();
+        cfg.asMap().forEach((k, v) -> {
+            if (k.startsWith("agora.pool.") && k.endsWith(".allowlist")) {
+                String pool = k.substring("agora.pool.".length(), k.length() - ".allowlist".length());
+                allow.put(pool, Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                        .collect(Collectors.toUnmodifiableSet()));
+            }
+        });
+        return new MarketRules(w, cfg.getLong("agora.matcher.starter.grant.micros", STARTER_SECONDS * refPrice), allow);
+    }
+
+    /** The allowlist of a trusted pool, or null when the pool is open to every registered worker. */
+    public Set<String> allowlist(String pool) {
+        return allowlists.get(pool);
+    }
+
+    public boolean trusted(String pool) {
+        return allowlists.containsKey(pool);
+    }
+
+    public MarketRules withAllowlist(String pool, Set<String> workers) {
+        Map<String, Set<String>> a = new HashMap<>(allowlists);
+        a.put(pool, Set.copyOf(workers));
+        return new MarketRules(weights, starterGrantMicros, a);
+    }
+}

@@ -1,0 +1,59 @@
+package io.agora.market;
+
+import io.agora.events.JobSpec;
+import io.agora.schemas.Fixtures;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PricingTest {
+
+    @Test
+    void maxCostCoversEveryReplicaTheJobMayRun() {
+        JobSpec spec = JobSpec.newBuilder(Fixtures.spec("true")).setTimeoutMs(30_500).setCpus(1.5).build();
+        // 1000 µ/cpu-s x 31 s x 2 cpu units x 6 replicas
+        assertThat(Pricing.maxCost(spec, 1000, 6)).isEqualTo(1000L * 31 * 2 * 6);
+    }
+
+    @Test
+    void payoutUsesTheLowerPriceAndCapsTheDurationAtTheTimeout() {
+        assertThat(Pricing.payout(800, 1000, 1500, 10_000, 1.0)).isEqualTo(1200);
+        assertThat(Pricing.payout(2000, 1000, 1500, 10_000, 1.0)).isEqualTo(1500);
+        assertThat(Pricing.payout(800, 1000, 60_000, 10_000, 1.0)).isEqualTo(8000);
+        assertThat(Pricing.payout(800, 1000, -5, 10_000, 1.0)).isZero();
+    }
+
+    @Test
+    void aPayoutNeverExceedsOneReplicasShareOfTheEscrow() {
+        JobSpec spec = JobSpec.newBuilder(Fixtures.spec("true")).setTimeoutMs(7_300).setCpus(2.0).build();
+        long share = Pricing.maxCost(spec, 900, 1);
+        for (long d = 0; d <= 20_000; d += 97) {
+            assertThat(Pricing.payout(5000, 900, d, spec.getTimeoutMs(), spec.getCpus())).isLessThanOrEqualTo(share);
+        }
+    }
+
+    @Test
+    void thePerJobMinimumRaisesAShortReplicaButNeverPastItsShare() {
+        JobSpec spec = JobSpec.newBuilder(Fixtures.spec("true")).setTimeoutMs(10_000).setCpus(1.0).build();
+        long share = Pricing.replicaShare(spec, 1000);
+        assertThat(share).isEqualTo(1000L * 10);
+        // 800 µ/cpu-s for 1.5 s = 1,200 µ, raised to the worker's minimum of 3,000
+        assertThat(Pricing.payout(800, 3_000, 1000, 1500, spec)).isEqualTo(3_000);
+        // a long run earns by time when that is more than the minimum
+        assertThat(Pricing.payout(800, 3_000, 1000, 9_000, spec)).isEqualTo(7_200);
+        // no minimum: the time-based payout as before
+        assertThat(Pricing.payout(800, 0, 1000, 1500, spec)).isEqualTo(Pricing.payout(800, 1000, 1500, 10_000, 1.0));
+        // a minimum above the share (matching never allows it) is still capped at the share
+        assertThat(Pricing.payout(800, 50_000, 1000, 1500, spec)).isEqualTo(share);
+        // a share that does not fit in a long saturates instead of failing
+        JobSpec huge = JobSpec.newBuilder(spec).setTimeoutMs(3_600_000).build();
+        assertThat(Pricing.replicaShare(huge, Long.MAX_VALUE / 10)).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void overflowIsAnErrorNotAWrapAround() {
+        JobSpec spec = JobSpec.newBuilder(Fixtures.spec("true")).setTimeoutMs(3_600_000).build();
+        assertThatThrownBy(() -> Pricing.maxCost(spec, Long.MAX_VALUE / 10, 3)).isInstanceOf(ArithmeticException.class);
+    }
+}

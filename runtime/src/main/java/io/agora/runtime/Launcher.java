@@ -1,0 +1,100 @@
+package io.agora.runtime;
+
+import io.agora.schemas.AgoraConfig;
+import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The one start-up path of the plain Java apps (matcher, verifier, worker): config loading,
+ * uncaught-exception handler, shutdown hook, and a small admin HTTP server with
+ * {@code /health}, {@code /metrics} and the service's {@link Service#adminActions() actions}
+ * on {@code agora.<app>.admin.port} (0 = none), open before the service starts.
+ */
+public final class Launcher {
+    private static final Logger log = LoggerFactory.getLogger(Launcher.class);
+
+    private Launcher() {
+    }
+
+    public static void run(String app, Map<String, String> defaults, Function<AgoraConfig, Service> factory) {
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> log.error("uncaught exception in {}", t.getName(), e));
+        AgoraConfig cfg = AgoraConfig.load(defaults);
+        Service service = factory.apply(cfg);
+        CountDownLatch stopped = new CountDownLatch(1);
+        HttpServer admin = startAdmin(app, cfg.getInt("agora." + app + ".admin.port", 0), service);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("{} stopping", app);
+            try {
+                service.close();
+            } finally {
+                if (admin != null) {
+                    admin.stop(0);
+                }
+                stopped.countDown();
+            }
+        }, app + "-shutdown"));
+        service.start();
+        log.info("{} started", app);
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The admin server of a service on {@code port}, or null when the port is 0 (tests start it without {@link #run}). */
+    public static HttpServer startAdmin(String app, int port, Service service) {
+        if (port <= 0) {
+            return null;
+        }
+        try {
+            HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+            server.createContext("/health", ex -> {
+                Map<String, Object> h = service.health();
+                boolean up = "UP".equals(h.get("status"));
+                String body = h.entrySet().stream()
+                        .map(e -> "\"" + e.getKey() + "\":" + json(e.getValue()))
+                        .collect(Collectors.joining(",", "{\"app\":\"" + app + "\",", "}"));
+                reply(ex, up ? 200 : 503, "application/json", body);
+            });
+            server.createContext("/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4", service.metrics() + "\n"));
+            service.adminActions().forEach((name, action) -> server.createContext("/" + name, ex -> {
+                if (!"POST".equals(ex.getRequestMethod())) {
+                    reply(ex, 405, "application/json", "{\"error\":\"use POST /" + name + "\"}");
+                    return;
+                }
+                reply(ex, 202, "application/json", action.get());
+            }));
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot open admin port " + port, e);
+        }
+    }
+
+    private static String json(Object v) {
+        if (v instanceof Number || v instanceof Boolean) {
+            return v.toString();
+        }
+        return "\"" + String.valueOf(v).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+    }
+
+    private static void reply(com.sun.net.httpserver.HttpExchange ex, int code, String type, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", type);
+        ex.sendResponseHeaders(code, b.length);
+        try (OutputStream os = ex.getResponseBody()) {
+            os.write(b);
+        }
+    }
+}

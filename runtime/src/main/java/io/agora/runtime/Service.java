@@ -1,0 +1,31 @@
+package io.agora.runtime;
+
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** A long-running part of the market started by {@link Launcher}. */
+public interface Service extends AutoCloseable {
+    void start();
+
+    /** "UP" when healthy; anything else is reported as unhealthy with the details. */
+    default Map<String, Object> health() {
+        return Map.of("status", "UP");
+    }
+
+    /** Prometheus text exposition lines, without the trailing newline. */
+    default String metrics() {
+        return "";
+    }
+
+    /**
+     * Admin actions the {@link Launcher}'s admin server serves as {@code POST /<name>} (any other
+     * method: 405): the supplier starts the action without waiting for it and returns the JSON body
+     * of the 202 answer. None by default.
+     */
+    default Map<String, Supplier<String>> adminActions() {
+        return Map.of();
+    }
+
+    @Override
+    void close();
+}

@@ -1,0 +1,152 @@
+package io.agora.worker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Container;
+import io.agora.schemas.AgoraConfig;
+import io.agora.events.JobSpec;
+import io.agora.events.ResultStatus;
+import io.agora.schemas.OutputHash;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The sandbox against the real Docker engine: isolation and limits hold, and no container is
+ * left behind. Fails (does not skip) when the engine is absent: CI installs it.
+ */
+@Timeout(30)
+class DockerSandboxIT {
+    @TempDir
+    static Path state;
+    static DockerClient docker;
+    static DockerSandbox sandbox;
+    static final String WORKER = "test-" + UUID.randomUUID();
+
+    @BeforeAll
+    static void engine() throws Exception {
+        docker = DockerSandbox.client("unix:///var/run/docker.sock");
+        docker.pingCmd().exec(); // loud failure when the engine is absent
+        Path script = Path.of(DockerSandboxIT.class.getResource("/build-test-image.sh").toURI());
+        Process p = new ProcessBuilder("sh", script.toString(), Tasks.IMAGE).inheritIO().start();
+        assertThat(p.waitFor()).as("building " + Tasks.IMAGE).isZero();
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString(),
+                "agora.worker.stdout.cap", "65536")));
+        sandbox = new DockerSandbox(docker, cfg, WORKER, new CircuitBreaker("docker", 3, 1000));
+        // warm up the client (Jackson, connection pool), then measure the container cycle time
+        sandbox.run(Tasks.task(WORKER, Tasks.spec("true").build()));
+        int n = 5;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            assertThat(sandbox.run(Tasks.task(WORKER, Tasks.spec("true").build())).status()).isEqualTo(ResultStatus.SUCCEEDED);
+        }
+        System.out.printf("container cycle (create, attach, start, wait, inspect, remove): %d ms%n",
+                (System.nanoTime() - t0) / 1_000_000 / n);
+    }
+
+    @AfterAll
+    static void close() {
+        sandbox.close();
+    }
+
+    @AfterEach
+    void noContainerLeft() {
+        List<Container> left = docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(DockerSandbox.LABEL_WORKER, WORKER)).exec();
+        assertThat(left).isEmpty();
+    }
+
+    private SandboxOutcome run(JobSpec spec) {
+        return sandbox.run(Tasks.task(WORKER, spec));
+    }
+
+    @Test
+    void succeeds_and_hashes_exit_code_and_stdout() {
+        SandboxOutcome o = run(Tasks.spec("sh", "-c", "echo hello; echo oops >&2; id -u").build());
+        assertThat(o.status()).isEqualTo(ResultStatus.SUCCEEDED);
+        assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).isEqualTo("hello\n65534\n");
+        assertThat(new String(o.stderr(), StandardCharsets.UTF_8)).isEqualTo("oops\n");
+        assertThat(o.outputHash()).isEqualTo(OutputHash.of(0, "hello\n65534\n".getBytes(StandardCharsets.UTF_8), Map.of()));
+    }
+
+    @Test
+    void has_no_network() {
+        SandboxOutcome o = run(Tasks.spec("sh", "-c", "nc -w 1 1.1.1.1 80 </dev/null && echo reached; "
+                + "wget -T 1 -q -O- http://1.1.1.1/ && echo reached; ip -o link | grep -v ' lo' ; exit 0").build());
+        assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).doesNotContain("reached").doesNotContain("eth0");
+    }
+
+    @Test
+    void root_is_read_only_and_tmp_is_writable() {
+        SandboxOutcome o = run(Tasks.spec("sh", "-c", "echo x > /tmp/ok && cat /tmp/ok && echo x > /bin/evil").build());
+        assertThat(o.status()).isEqualTo(ResultStatus.FAILED_EXIT);
+        assertThat(o.exitCode()).isNotZero();
+        assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).isEqualTo("x\n");
+        assertThat(new String(o.stderr(), StandardCharsets.UTF_8)).contains("Read-only file system");
+    }
+
+    @Test
+    void memory_bomb_ends_out_of_memory() {
+        SandboxOutcome o = run(Tasks.spec("sh", "-c", "x=a; while true; do x=$x$x; done").setMemoryMb(16).build());
+        assertThat(o.status()).isEqualTo(ResultStatus.OUT_OF_MEMORY);
+    }
+
+    @Test
+    void fork_bomb_hits_the_pids_limit() {
+        SandboxOutcome o = run(Tasks.spec("sh", "-c", "i=0; while [ $i -lt 200 ]; do sleep 5 & i=$((i+1)); done; echo spawned $i")
+                .setPidsLimit(16).setTimeoutMs(2500).build());
+        assertThat(o.status()).isIn(ResultStatus.FAILED_EXIT, ResultStatus.TIMEOUT);
+        assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).doesNotContain("spawned 200");
+        assertThat(new String(o.stderr(), StandardCharsets.UTF_8)).containsIgnoringCase("resource temporarily unavailable");
+    }
+
+    @Test
+    void wall_clock_timeout_kills_the_job() {
+        long t0 = System.currentTimeMillis();
+        SandboxOutcome o = run(Tasks.spec("sleep", "30").setTimeoutMs(1000).build());
+        assertThat(o.status()).isEqualTo(ResultStatus.TIMEOUT);
+        assertThat(System.currentTimeMillis() - t0).isLessThan(3000);
+    }
+
+    @Test
+    void large_stdout_is_truncated_and_flagged() {
+        SandboxOutcome o = run(Tasks.spec("sh", "-c", "yes | head -c 1000000").build());
+        assertThat(o.status()).isEqualTo(ResultStatus.SUCCEEDED);
+        assertThat(o.stdout()).hasSize(65536);
+        assertThat(o.stdoutTruncated()).isTrue();
+    }
+
+    @Test
+    void declared_output_file_is_copied_out_and_hashed() {
+        SandboxOutcome o = run(Tasks.spec("sh", "-c", "printf result > /tmp/out.txt; echo done")
+                .setOutputFiles(List.of("/tmp/out.txt", "/tmp/never.txt")).build());
+        assertThat(o.status()).isEqualTo(ResultStatus.SUCCEEDED);
+        assertThat(o.fileHashes()).containsEntry("/tmp/out.txt", OutputHash.sha256Hex("result".getBytes(StandardCharsets.UTF_8)))
+                .containsEntry("/tmp/never.txt", "absent");
+        assertThat(o.outputHash()).isEqualTo(OutputHash.of(0, "done\n".getBytes(StandardCharsets.UTF_8), o.fileHashes()));
+    }
+
+    @Test
+    void missing_image_is_reported_not_pulled() {
+        SandboxOutcome o = run(Tasks.spec("true").setImage("agora/no-such-image:0").build());
+        assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);
+    }
+
+    @Test
+    void non_zero_exit_is_a_vote() {
+        SandboxOutcome o = run(Tasks.spec("sh", "-c", "echo partial; exit 3").build());
+        assertThat(o.status()).isEqualTo(ResultStatus.FAILED_EXIT);
+        assertThat(o.exitCode()).isEqualTo(3);
+        assertThat(o.votes()).isTrue();
+    }
+}
