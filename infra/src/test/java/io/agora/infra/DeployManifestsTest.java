@@ -3,7 +3,7 @@ package io.agora.infra;
 import io.agora.schemas.AgoraConfig;
 import io.agora.ingest.IngestApp;
 import io.agora.matcher.MatcherApp;
-import io.agora.matcher.MatcherConfig;
+import io.agora.market.MarketRules;
 import io.agora.schemas.Topics;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,7 +63,6 @@ class DeployManifestsTest {
             Pattern.compile("\"(agora\\.[a-z0-9.-]*)\"\\s*\\+\\s*\\w+\\s*\\+\\s*\"(\\.[a-z0-9.-]+)\"");
     private static final Pattern LAUNCHER_APP = Pattern.compile("Launcher\\.run\\(\\s*\"([a-z0-9-]+)\"");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{\\s*(AGORA_[A-Z0-9_]+)(?::([^}]*))?}");
-    private static final Pattern SERVICE_ENTRY = Pattern.compile("\\[([a-z0-9-]+)]=\"([a-z0-9-]+):([\\w.]+)\"");
     private static final Pattern XMX = Pattern.compile("-Xmx(\\d+)([kKmMgG]?)");
 
     private static List<Manifest> manifests;
@@ -207,7 +206,8 @@ class DeployManifestsTest {
                         .forEach(c -> containers.add(new Container(m, map(c))));
             }
         }
-        image = serviceTable(read(ENTRYPOINT));
+        image = new TreeMap<>();
+        Services.of(REPO).all().forEach(svc -> image.put(svc.name(), new Launch(svc.module(), svc.mainClass())));
     }
 
     // ------------------------------------------------------------------ the image and its entry point
@@ -253,20 +253,10 @@ class DeployManifestsTest {
                 problems.add(service + ": " + launch.main() + " is not a class with main(String[]) on the classpath: " + e);
             }
         });
-        // the dev script starts the same classes from the same modules
-        String dev = read(DEV_SCRIPT);
-        serviceTable(dev).forEach((service, launch) -> {
-            if (!launch.equals(image.get(service))) {
-                problems.add(service + ": infra/bin/agora starts " + launch + ", the image " + image.get(service));
-            }
-        });
-        Matcher worker = Pattern.compile("start_service \"worker-\\$i\" ([a-z0-9-]+) ([\\w.]+)").matcher(dev);
-        assertThat(worker.find()).as("infra/bin/agora starts its workers with start_service").isTrue();
-        if (!new Launch(worker.group(1), worker.group(2)).equals(image.get("worker"))) {
-            problems.add("worker: infra/bin/agora starts " + worker.group(1) + ":" + worker.group(2)
-                    + ", the image " + image.get("worker"));
-        }
-        assertThat(problems).as("services of " + REPO.relativize(ENTRYPOINT)).isEmpty();
+        // the dev script, the image's entry point and the image build all read the one catalogue
+        assertThat(read(DEV_SCRIPT)).as("infra/bin/agora reads the service catalogue").contains("$REPO/" + Services.FILE);
+        assertThat(read(ENTRYPOINT)).as("the entry point reads the service catalogue").contains("\"$LIB/services\"");
+        assertThat(problems).as("services of " + Services.FILE).isEmpty();
     }
 
     @Test
@@ -292,14 +282,16 @@ class DeployManifestsTest {
         assertThat(entrypoint.group(1)).as("ENTRYPOINT is the copied entry point").isEqualTo(copy.group(1));
         assertThat(containerfile).as("base image of the runtime stage").contains("\nFROM eclipse-temurin:17-jre\n");
 
-        Matcher built = Pattern.compile("-pl ([a-z0-9,-]+)").matcher(containerfile);
-        Matcher staged = Pattern.compile("for m in ([a-z0-9 -]+); do").matcher(containerfile);
-        assertThat(built.find()).as("Containerfile builds the modules with mvn -pl").isTrue();
-        assertThat(staged.find()).as("Containerfile stages the modules in a for loop").isTrue();
-        Set<String> modules = new TreeSet<>();
-        image.values().forEach(l -> modules.add(l.module()));
-        assertThat(List.of(built.group(1).split(","))).as("modules built by the Containerfile").containsAll(modules);
-        assertThat(List.of(staged.group(1).trim().split("\\s+"))).as("modules staged by the Containerfile").containsAll(modules);
+        assertThat(containerfile).as("the Containerfile copies the service catalogue where the entry point reads it")
+                .contains("\nCOPY " + Services.FILE + " /opt/agora/services\n");
+        String modulesOfCatalogue = "$(awk '!/^#/ && NF {print $2}' /opt/agora/services | sort -u";
+        assertThat(containerfile).as("the Containerfile builds the catalogue's modules")
+                .contains("-pl \"" + modulesOfCatalogue + " | paste -sd, -)\" -am");
+        assertThat(containerfile).as("the Containerfile stages the catalogue's modules")
+                .contains("for m in " + modulesOfCatalogue + "); do");
+        for (String module : Services.of(REPO).modules()) {
+            assertThat(containerfile).as("the Containerfile copies module " + module).containsPattern("(?m)^COPY " + module + " " + module + "$");
+        }
         assertThat(containerfile).as("the Containerfile writes each module's classpath").contains("\"/opt/agora/$m/classpath\"");
         assertThat(assignment(entry, "LIB")).isEqualTo("/opt/agora");
         assertThat(entry).as("the entry point reads each module's classpath").contains("cpfile=\"$LIB/$module/classpath\"");
@@ -378,9 +370,8 @@ class DeployManifestsTest {
     }
 
     /**
-     * ingest-api's match preview and balance pre-check use the matcher's rules (MatcherRules reads
-     * the same AGORA_MATCHER_* and AGORA_POOL_* variables); they must be configured alike, and the
-     * starter grant ingest-api assumes for a new client must be the one admission grants.
+     * The matcher and ingest-api read the market rules with the same code ({@link MarketRules}); the
+     * manifests must give both the same values (weights, starter grant, trusted pools).
      */
     @Test
     void matcherAndIngestApiAgreeOnTheMarketRules() {
@@ -389,22 +380,11 @@ class DeployManifestsTest {
         assertThat(matchers).as("containers running the matcher").isNotEmpty();
         assertThat(apis).as("containers running ingest-api").isNotEmpty();
         List<String> problems = new ArrayList<>();
-        MatcherConfig rules = MatcherConfig.from(AgoraConfig.of(agoraKeys(matchers.get(0))));
+        MarketRules rules = MarketRules.from(AgoraConfig.of(agoraKeys(matchers.get(0))));
         for (Container c : Stream.concat(matchers.stream(), apis.stream()).toList()) {
-            MatcherConfig other = MatcherConfig.from(AgoraConfig.of(agoraKeys(c)));
+            MarketRules other = MarketRules.from(AgoraConfig.of(agoraKeys(c)));
             if (!other.equals(rules)) {
-                problems.add(c + ": matcher rules " + other + " differ from " + matchers.get(0) + "'s " + rules);
-            }
-        }
-        String grantDefault = devDefaults().get("AGORA_MARKET_STARTER_GRANT_MICROS");
-        assertThat(grantDefault).as("ingest-api's application.yml default of AGORA_MARKET_STARTER_GRANT_MICROS").isNotNull();
-        for (Container api : apis) {
-            long assumed = Long.parseLong(api.env().getOrDefault("AGORA_MARKET_STARTER_GRANT_MICROS", Optional.of(grantDefault))
-                    .orElse(grantDefault).trim());
-            if (assumed != rules.starterGrantMicros()) {
-                problems.add(api + ": assumes a starter grant of " + assumed + " micros, admission grants "
-                        + rules.starterGrantMicros()
-                        + " (AGORA_MATCHER_STARTER_GRANT_MICROS / AGORA_MARKET_REFERENCE_PRICE on the matcher)");
+                problems.add(c + ": market rules " + other + " differ from " + matchers.get(0) + "'s " + rules);
             }
         }
         assertThat(problems).as("market rules of the matcher and ingest-api").isEmpty();
@@ -805,19 +785,6 @@ class DeployManifestsTest {
     }
 
     // ------------------------------------------------------------------ scripts
-
-    /** The {@code [name]="module:main"} entries of a script's {@code declare -A SERVICE_MAIN=( ... )}. */
-    private static Map<String, Launch> serviceTable(String script) {
-        String table = between(script, "declare -A SERVICE_MAIN=(", "\n)");
-        assertThat(table).as("a SERVICE_MAIN table").isNotNull();
-        Map<String, Launch> out = new TreeMap<>();
-        Matcher m = SERVICE_ENTRY.matcher(table);
-        while (m.find()) {
-            out.put(m.group(1), new Launch(m.group(2), m.group(3)));
-        }
-        assertThat(out).as("entries of SERVICE_MAIN").isNotEmpty();
-        return out;
-    }
 
     /** The words between {@code java} and {@code -cp} of the script's {@code exec [setsid] java} line. */
     private static List<String> javaFlags(String script) {

@@ -1,5 +1,6 @@
 package io.agora.infra.market;
 
+import io.agora.infra.Services;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -21,16 +22,12 @@ import java.util.Map;
  * starts the same main classes.
  */
 public final class Market implements AutoCloseable {
-    public static final String LEDGER_SINK = "io.agora.ledger.sink.LedgerSinkApp";
-    public static final String MATCHER = "io.agora.matcher.MatcherApp";
-    public static final String VERIFIER = "io.agora.verifier.VerifierApp";
-    public static final String INGEST = "io.agora.ingest.IngestApp";
-    public static final String WORKER = "io.agora.worker.WorkerApp";
     public static final String ADMIN_TOKEN = "it-admin-token";
 
     private final StackEndpoints stack;
     private final Path workDir;
     private final Path repoRoot;
+    private final Services catalogue;
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
     private final Map<String, String> extraEnv;
     private final int ingestPort;
@@ -39,6 +36,7 @@ public final class Market implements AutoCloseable {
     public Market(StackEndpoints stack, Path repoRoot, Path workDir, Map<String, String> extraEnv) {
         this.stack = stack;
         this.repoRoot = repoRoot;
+        this.catalogue = Services.of(repoRoot);
         this.workDir = workDir;
         this.extraEnv = Map.copyOf(extraEnv);
         this.ingestPort = freePort();
@@ -49,21 +47,13 @@ public final class Market implements AutoCloseable {
      * {@code target/classpath.txt} written at package), as {@code infra/bin/agora} launches it:
      * two Micronaut apps on one classpath would load each other's beans.
      */
-    String classpathOf(String mainClass) {
-        String module = switch (mainClass) {
-            case LEDGER_SINK -> "ledger-sink";
-            case MATCHER -> "matcher-streams";
-            case VERIFIER -> "verifier-streams";
-            case INGEST -> "ingest-api";
-            case WORKER -> "worker";
-            default -> throw new IllegalArgumentException("unknown service " + mainClass);
-        };
-        Path dir = repoRoot.resolve(module).resolve("target");
+    String classpathOf(Services.Service service) {
+        Path dir = repoRoot.resolve(service.module()).resolve("target");
         try {
             String deps = java.nio.file.Files.readString(dir.resolve("classpath.txt")).trim();
             return dir.resolve("classes") + java.io.File.pathSeparator + deps;
         } catch (IOException e) {
-            throw new IllegalStateException(module + " is not packaged (no target/classpath.txt): run mvn package first", e);
+            throw new IllegalStateException(service.module() + " is not packaged (no target/classpath.txt): run mvn package first", e);
         }
     }
 
@@ -71,12 +61,16 @@ public final class Market implements AutoCloseable {
         return "http://localhost:" + ingestPort;
     }
 
-    /** ledger-sink, matcher, verifier and ingest-api. */
+    /** The core services of the catalogue (ledger-sink, matcher, verifier, ingest-api), in its order. */
     public Market startCore() {
-        start("ledger-sink", LEDGER_SINK, Map.of("AGORA_SINK_PORT", Integer.toString(freePort())));
-        start("matcher", MATCHER, Map.of("AGORA_MATCHER_ADMIN_PORT", Integer.toString(freePort())));
-        start("verifier", VERIFIER, Map.of("AGORA_VERIFIER_ADMIN_PORT", Integer.toString(freePort())));
-        start("ingest-api", INGEST, Map.of("AGORA_INGEST_PORT", Integer.toString(ingestPort)));
+        Map<String, Map<String, String>> ports = Map.of(
+                "ledger-sink", Map.of("AGORA_SINK_PORT", Integer.toString(freePort())),
+                "matcher", Map.of("AGORA_MATCHER_ADMIN_PORT", Integer.toString(freePort())),
+                "verifier", Map.of("AGORA_VERIFIER_ADMIN_PORT", Integer.toString(freePort())),
+                "ingest-api", Map.of("AGORA_INGEST_PORT", Integer.toString(ingestPort)));
+        for (Services.Service s : catalogue.core()) {
+            start(s.name(), s.name(), ports.getOrDefault(s.name(), Map.of()));
+        }
         return this;
     }
 
@@ -85,10 +79,13 @@ public final class Market implements AutoCloseable {
         Map<String, String> e = new HashMap<>(env);
         e.put("AGORA_WORKER_MODE", mode);
         e.put("AGORA_WORKER_ADMIN_PORT", Integer.toString(freePort()));
-        return start(name, WORKER, e);
+        return start(name, "worker", e);
     }
 
-    public ServiceProcess start(String name, String mainClass, Map<String, String> env) {
+    /** Starts process {@code name} running the catalogue's service {@code service}. */
+    public ServiceProcess start(String name, String service, Map<String, String> env) {
+        Services.Service svc = catalogue.named(service)
+                .orElseThrow(() -> new IllegalArgumentException("unknown service " + service + " (not in " + Services.FILE + ")"));
         Map<String, String> e = new HashMap<>();
         e.put("AGORA_BOOTSTRAP", stack.bootstrap());
         e.put("AGORA_REGISTRY_URL", stack.registryUrl());
@@ -99,7 +96,7 @@ public final class Market implements AutoCloseable {
         e.put("AGORA_STATE_DIR", workDir.resolve("state").resolve(name).toString());
         e.putAll(extraEnv);
         e.putAll(env);
-        ServiceProcess p = new ServiceProcess(name, mainClass, List.of(), e, workDir.resolve("logs").resolve(name + ".log"), classpathOf(mainClass));
+        ServiceProcess p = new ServiceProcess(name, svc.mainClass(), List.of(), e, workDir.resolve("logs").resolve(name + ".log"), classpathOf(svc));
         services.put(name, p);
         return p.start();
     }

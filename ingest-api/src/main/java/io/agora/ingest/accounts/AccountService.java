@@ -3,10 +3,10 @@ package io.agora.ingest.accounts;
 import io.agora.events.EntryKind;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Posting;
-import io.agora.ingest.config.MarketSettings;
 import io.agora.ingest.market.MarketProducer;
 import io.agora.ingest.market.ReadModel;
 import io.agora.market.Accounts;
+import io.agora.market.MarketRules;
 import io.agora.market.Postings;
 import io.agora.schemas.Topics;
 import io.micronaut.core.annotation.Nullable;
@@ -29,10 +29,10 @@ public class AccountService {
     private final long starterGrantMicros;
     private final Clock clock = Clock.systemUTC();
 
-    public AccountService(ReadModel readModel, MarketProducer producer, MarketSettings market) {
+    public AccountService(ReadModel readModel, MarketProducer producer, MarketRules rules) {
         this.readModel = readModel;
         this.producer = producer;
-        this.starterGrantMicros = market.starterGrantMicros();
+        this.starterGrantMicros = rules.starterGrantMicros();
     }
 
     public Balance balance(String clientId) {

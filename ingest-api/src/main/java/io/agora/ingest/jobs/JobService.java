@@ -5,7 +5,6 @@ import io.agora.events.JobCommand;
 import io.agora.events.JobRequested;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.Problem;
-import io.agora.ingest.config.MarketSettings;
 import io.agora.ingest.market.JobView;
 import io.agora.ingest.market.MarketProducer;
 import io.agora.ingest.market.PendingJobs;
@@ -41,12 +40,12 @@ public class JobService {
     private final Clock clock = Clock.systemUTC();
 
     public JobService(RateLimiter rateLimiter, ReadModel readModel, MarketProducer producer, PendingJobs pending,
-                      MarketSettings market, MarketRules rules) {
+                      MarketRules rules) {
         this.rateLimiter = rateLimiter;
         this.readModel = readModel;
         this.producer = producer;
         this.pending = pending;
-        this.starterGrantMicros = market.starterGrantMicros();
+        this.starterGrantMicros = rules.starterGrantMicros();
         this.rules = rules;
     }
 
