@@ -29,7 +29,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -66,8 +65,8 @@ final class PoolMarket {
      * What one input did: the records to emit, in order, and the entries to write (workers by id,
      * jobs by id; a removed worker or forgotten job is deleted, never also written).
      */
-    record Effects(List<Emitted> records, Collection<Worker> savedWorkers, Collection<String> removedWorkers,
-                   Collection<Job> savedJobs, Collection<String> forgottenJobs) {
+    record Effects(List<Emitted> records, List<Worker> savedWorkers, List<String> removedWorkers,
+                   List<Job> savedJobs, List<String> forgottenJobs) {
 
         /** A record for a market topic; {@code partition} is set for tasks only (a partition the worker owns). */
         record Emitted(String topic, String key, SpecificRecord value, Integer partition) {
@@ -197,7 +196,8 @@ final class PoolMarket {
     }
 
     private Effects end() {
-        Effects fx = new Effects(records, savedWorkers.values(), removedWorkers, savedJobs.values(), forgottenJobs);
+        Effects fx = new Effects(List.copyOf(records), List.copyOf(savedWorkers.values()), List.copyOf(removedWorkers),
+                List.copyOf(savedJobs.values()), List.copyOf(forgottenJobs));
         records = null;
         savedWorkers = null;
         removedWorkers = null;
