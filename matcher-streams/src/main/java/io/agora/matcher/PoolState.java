@@ -58,7 +58,7 @@ final class PoolState {
             return matchable() && reportedFreeSlots - pending.size() > 0;
         }
 
-        /** Must be called after every change of the worker's fields (the processor's saveWorker does). */
+        /** Must be called after every change of the worker's fields ({@link PoolRegistry#put} does). */
         void changed() {
             view = null;
         }

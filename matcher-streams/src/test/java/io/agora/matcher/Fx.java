@@ -62,25 +62,39 @@ final class Fx {
     }
 
     static WorkerRegistration registration(Identity id, WorkerCapabilities caps, long seq, long ts) {
-        WorkerRegistration reg = WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
-                .setWorkerId(id.workerId()).setType(RegistrationType.REGISTERED).setCapabilities(caps)
+        return Signatures.sign(registration(id.workerId(), caps, seq, ts), id.privateKey());
+    }
+
+    /** Unsigned, for the pool stage alone (the worker gate checks signatures before it). */
+    static WorkerRegistration registration(String workerId, WorkerCapabilities caps, long seq, long ts) {
+        return WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId).setType(RegistrationType.REGISTERED).setCapabilities(caps)
                 .setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setSignature(ByteBuffer.allocate(0)).build();
-        return Signatures.sign(reg, id.privateKey());
     }
 
     static WorkerRegistration deregistration(Identity id, long seq, long ts) {
-        WorkerRegistration reg = WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
-                .setWorkerId(id.workerId()).setType(RegistrationType.DEREGISTERED).setCapabilities(null)
+        return Signatures.sign(deregistration(id.workerId(), seq, ts), id.privateKey());
+    }
+
+    /** Unsigned, for the pool stage alone. */
+    static WorkerRegistration deregistration(String workerId, long seq, long ts) {
+        return WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId).setType(RegistrationType.DEREGISTERED).setCapabilities(null)
                 .setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setSignature(ByteBuffer.allocate(0)).build();
-        return Signatures.sign(reg, id.privateKey());
     }
 
     static Heartbeat heartbeat(Identity id, String pool, long seq, long ts, int freeSlots, List<Integer> partitions,
                                List<String> inFlight) {
-        Heartbeat hb = Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString()).setWorkerId(id.workerId())
+        return Signatures.sign(heartbeat(id.workerId(), pool, seq, ts, freeSlots, partitions, inFlight, 500),
+                id.privateKey());
+    }
+
+    /** Unsigned, for the pool stage alone: a READY heartbeat at load 0.1 asking {@code price}. */
+    static Heartbeat heartbeat(String workerId, String pool, long seq, long ts, int freeSlots, List<Integer> partitions,
+                               List<String> inFlight, long price) {
+        return Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString()).setWorkerId(workerId)
                 .setPool(pool).setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setStatus(WorkerStatus.READY)
                 .setFreeSlots(freeSlots).setLoad(0.1).setInFlightTaskIds(inFlight).setOwnedPartitions(partitions)
-                .setPricePerCpuSecondMicros(500).setSignature(ByteBuffer.allocate(0)).build();
-        return Signatures.sign(hb, id.privateKey());
+                .setPricePerCpuSecondMicros(price).setSignature(ByteBuffer.allocate(0)).build();
     }
 }

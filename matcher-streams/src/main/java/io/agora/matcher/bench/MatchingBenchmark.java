@@ -46,7 +46,7 @@ public final class MatchingBenchmark {
                     caps.getPricePerCpuSecondMicros(), rnd.nextInt(5), rnd.nextInt(200) - 50,
                     List.of(i % 24), rnd.nextDouble(), rnd.nextBoolean() ? -1 : rnd.nextInt(20_000)));
         }
-        // indexed as the pool stage keeps its free workers (PoolMarketProcessor): online, with a free slot
+        // indexed as the pool stage keeps its free workers (PoolRegistry): online, with a free slot
         Map<String, WorkerView> current = new HashMap<>();
         FreeIndex index = new FreeIndex();
         for (WorkerView w : workers) {

@@ -1,0 +1,667 @@
+package io.agora.matcher;
+
+import io.agora.events.CommandType;
+import io.agora.events.Heartbeat;
+import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
+import io.agora.events.JobRequested;
+import io.agora.events.JobTerms;
+import io.agora.events.JobVerdict;
+import io.agora.events.Outcome;
+import io.agora.events.RegistrationType;
+import io.agora.events.ReputationChanged;
+import io.agora.events.TaskAssigned;
+import io.agora.events.WorkerRegistration;
+import io.agora.market.Matching;
+import io.agora.market.MatchRequest;
+import io.agora.market.Postings;
+import io.agora.matcher.PoolState.Job;
+import io.agora.matcher.PoolState.JobStatus;
+import io.agora.matcher.PoolState.Replica;
+import io.agora.matcher.PoolState.ReplicaState;
+import io.agora.matcher.PoolState.Status;
+import io.agora.matcher.PoolState.Worker;
+import io.agora.schemas.Topics;
+import org.apache.avro.specific.SpecificRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * One pool's market, as a state machine: its worker registry ({@link PoolRegistry}), its jobs and
+ * their replicas, and the queue. It takes an input ({@link #on}: an admitted job, a registration,
+ * a heartbeat, a reputation, a task result, a job command) or a tick of the clock ({@link #tick}),
+ * with the time, and returns its {@link Effects}: the records to emit and the state entries that
+ * changed. The rules are the market's small classes: {@link Matching} (with {@link io.agora.market.Eligibility}
+ * and {@link io.agora.market.Scoring}) chooses workers, {@link Leases} times leases and retries.
+ *
+ * <p>Placement: a new job is placed only when all its n replicas find distinct eligible workers at
+ * once; otherwise it waits in the queue (higher priority first, then oldest first) and is retried
+ * whenever capacity appears and on every tick, until its queue timeout. Replicas of a running job
+ * (reassignments, extra replicas) are placed one by one as workers become available. A new job is
+ * not matched at all while fewer workers are free than it has replicas.
+ *
+ * <p>A tick takes silent workers offline (their leases fail), expires leases, times out queued jobs,
+ * gives up running jobs past their deadline, forgets ended jobs and retries the queue.
+ */
+final class PoolMarket {
+    static final long FORGET_AFTER_MS = 24L * 3600 * 1000;
+    private static final Logger log = LoggerFactory.getLogger(PoolMarket.class);
+
+    /**
+     * What one input did: the records to emit, in order, and the entries to write (workers by id,
+     * jobs by id; a removed worker or forgotten job is deleted, never also written).
+     */
+    record Effects(List<Emitted> records, List<Worker> savedWorkers, List<String> removedWorkers,
+                   List<Job> savedJobs, List<String> forgottenJobs) {
+
+        /** A record for a market topic; {@code partition} is set for tasks only (a partition the worker owns). */
+        record Emitted(String topic, String key, SpecificRecord value, Integer partition) {
+        }
+
+        boolean isEmpty() {
+            return records.isEmpty() && savedWorkers.isEmpty() && removedWorkers.isEmpty() && savedJobs.isEmpty()
+                    && forgottenJobs.isEmpty();
+        }
+    }
+
+    private final String pool;
+    private final MatcherConfig cfg;
+    private final PoolRegistry registry = new PoolRegistry();
+    private final Map<String, Job> jobs = new HashMap<>();
+    /** Jobs with replicas waiting, by queue key: higher priority first, then oldest (key stored in the job). */
+    private final TreeMap<String, String> queue = new TreeMap<>();
+
+    // the input being handled: its time and what it did so far
+    private long now;
+    private List<Effects.Emitted> records;
+    private Map<String, Worker> savedWorkers;
+    private Set<String> removedWorkers;
+    private Map<String, Job> savedJobs;
+    private Set<String> forgottenJobs;
+
+    PoolMarket(String pool, MatcherConfig cfg) {
+        this.pool = pool;
+        this.cfg = cfg;
+    }
+
+    String pool() {
+        return pool;
+    }
+
+    /** Takes back a worker read from the store (no effects). */
+    void restore(Worker w) {
+        registry.put(w);
+    }
+
+    /** Takes back a job read from the store (no effects). */
+    void restore(Job job) {
+        jobs.put(job.jobId, job);
+        if (job.queueKey != null) {
+            queue.put(job.queueKey, job.jobId);
+        }
+    }
+
+    /** Handles one input of the pool at time {@code now}. */
+    Effects on(Flow.PoolEvent ev, long now) {
+        begin(now);
+        if (ev instanceof Flow.Admitted a) {
+            admitted(a);
+        } else if (ev instanceof Flow.Registered r) {
+            registered(r);
+        } else if (ev instanceof Flow.Removed r) {
+            Worker w = removeWorker(r.workerId());
+            if (w != null) {
+                failAllOf(w, "worker left the pool");
+            }
+        } else if (ev instanceof Flow.Beat b) {
+            heartbeat(b.heartbeat());
+        } else if (ev instanceof Flow.Reputation r) {
+            Worker w = registry.get(r.workerId());
+            if (w != null) {
+                w.reputation = r.reputation();
+                saveWorker(w);
+            }
+        } else if (ev instanceof Flow.Result r) {
+            result(r);
+        } else if (ev instanceof Flow.Command c) {
+            command(c.command());
+        }
+        return end();
+    }
+
+    /** The clock's work at time {@code now}: offline workers, expired leases, queue timeouts, deadlines, the queue. */
+    Effects tick(long now) {
+        begin(now);
+        for (Worker w : registry.all()) {
+            if (w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < now) {
+                w.status = Status.OFFLINE;
+                saveWorker(w);
+                reputation(w.workerId, cfg.offlinePenalty(), "offline", null);
+                failAllOf(w, "worker offline");
+            }
+        }
+        for (Job job : new ArrayList<>(jobs.values())) {
+            switch (job.status) {
+                case DONE, CANCEL_PENDING -> {
+                    if (job.forgetAt <= now) {
+                        forget(job);
+                    }
+                }
+                case QUEUED -> {
+                    long timeoutAt = job.request.getSubmittedAt().toEpochMilli() + job.request.getQueueTimeoutMs();
+                    if (timeoutAt <= now) {
+                        terminate(job, Outcome.EXPIRED, JobEventType.EXPIRED, "queue timeout");
+                    }
+                }
+                case RUNNING -> {
+                    if (job.deadline() + cfg.workerGraceMs() < now) {
+                        giveUp(job, "job deadline passed");
+                        forget(job);
+                        continue;
+                    }
+                    for (Replica r : job.replicas.values()) {
+                        if (r.state == ReplicaState.LEASED && Leases.expired(r.leaseDeadline, now)) {
+                            reputation(r.workerId, cfg.leaseExpiredPenalty(), "lease expired", job.jobId);
+                            fail(job, r, "lease expired");
+                        }
+                    }
+                }
+            }
+        }
+        drain();
+        return end();
+    }
+
+    private void begin(long at) {
+        now = at;
+        records = new ArrayList<>();
+        savedWorkers = new LinkedHashMap<>();
+        removedWorkers = new LinkedHashSet<>();
+        savedJobs = new LinkedHashMap<>();
+        forgottenJobs = new LinkedHashSet<>();
+    }
+
+    private Effects end() {
+        Effects fx = new Effects(List.copyOf(records), List.copyOf(savedWorkers.values()), List.copyOf(removedWorkers),
+                List.copyOf(savedJobs.values()), List.copyOf(forgottenJobs));
+        records = null;
+        savedWorkers = null;
+        removedWorkers = null;
+        savedJobs = null;
+        forgottenJobs = null;
+        return fx;
+    }
+
+    // ---- jobs -------------------------------------------------------------------------------
+
+    private void admitted(Flow.Admitted a) {
+        JobRequested req = a.job();
+        Job job = jobs.get(req.getJobId());
+        if (job != null && job.status != JobStatus.CANCEL_PENDING) {
+            log.info("job {} already known to the pool stage, ignoring", req.getJobId());
+            return;
+        }
+        boolean cancelled = job != null;
+        job = new Job();
+        job.jobId = req.getJobId();
+        job.request = req;
+        job.escrowMicros = a.escrowMicros();
+        job.pool = pool;
+        job.status = JobStatus.QUEUED;
+        job.queuedAt = now;
+        for (int i = 0; i < req.getRedundancy(); i++) {
+            Replica r = new Replica();
+            r.replica = i;
+            job.replicas.put(i, r);
+        }
+        job.nextReplica = req.getRedundancy();
+        if (cancelled) {
+            terminate(job, Outcome.CANCELLED, JobEventType.CANCELLED, "cancelled before assignment");
+            return;
+        }
+        tryPlace(job, true);
+        if (job.status == JobStatus.QUEUED) {
+            emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, JobEventType.QUEUED,
+                    "waiting for " + req.getRedundancy() + " eligible workers", null, -1, -1));
+        }
+    }
+
+    /**
+     * Places the job's waiting replicas it can; keeps the job queued while some still wait. The
+     * job is saved when it changed here or when {@code dirty} (the caller changed it before): a
+     * queued job that still cannot be placed is not written again (a drain tries every queued job).
+     */
+    private void tryPlace(Job job, boolean dirty) {
+        if (job.status != JobStatus.QUEUED && job.status != JobStatus.RUNNING) {
+            if (dirty) {
+                saveJob(job);
+            }
+            return;
+        }
+        boolean changed = dirty;
+        List<Replica> waiting = job.waiting(now);
+        boolean initial = job.status == JobStatus.QUEUED;
+        // all-or-nothing needs as many distinct free workers as waiting replicas; eligible workers
+        // are a subset of the free ones, so with fewer there is nothing to match
+        int needed = initial ? waiting.size() : 1;
+        if (!waiting.isEmpty() && registry.freeCount() >= needed) {
+            MatchRequest req = MatchRequest.of(job.request, waiting.size(), job.touched, cfg.allowlist(pool));
+            List<Matching.Choice> choices = Matching.best(req, registry.free(), cfg.weights());
+            if (!(initial && choices.size() < waiting.size())) {
+                for (int i = 0; i < Math.min(choices.size(), waiting.size()); i++) {
+                    assign(job, waiting.get(i), choices.get(i));
+                    changed = true;
+                }
+                if (job.status != JobStatus.RUNNING) {
+                    job.status = JobStatus.RUNNING;
+                    changed = true;
+                }
+            }
+        }
+        String queueKey = job.queueKey;
+        if (job.hasWaiting()) {
+            enqueue(job);
+        } else {
+            dequeue(job);
+        }
+        if (changed || !Objects.equals(queueKey, job.queueKey)) {
+            saveJob(job);
+        }
+    }
+
+    private void assign(Job job, Replica r, Matching.Choice choice) {
+        Worker w = registry.get(choice.worker().workerId());
+        String taskId = r.taskId(job.jobId);
+        r.workerId = w.workerId;
+        r.assignedAt = now;
+        r.leaseDeadline = Leases.initialDeadline(now, cfg.leaseMs());
+        r.partition = Matching.partitionFor(taskId, w.ownedPartitions);
+        r.state = ReplicaState.LEASED;
+        r.score = choice.score();
+        r.explain = choice.explain();
+        r.price = w.price;
+        r.minPricePerJob = w.capabilities == null ? 0 : w.capabilities.getMinPricePerJobMicros();
+        job.touched.add(w.workerId);
+        w.pending.put(taskId, now);
+        saveWorker(w);
+        sendTask(job, r);
+        if (r.reason == null) {
+            emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, JobEventType.ASSIGNED, choice.explain(), w.workerId,
+                    r.replica, r.attempt));
+        } else {
+            emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, JobEventType.REASSIGNED, r.reason, w.workerId,
+                    r.replica, r.attempt));
+            r.reason = null;
+        }
+    }
+
+    private void sendTask(Job job, Replica r) {
+        JobRequested q = job.request;
+        Instant submitted = q.getSubmittedAt();
+        JobTerms terms = JobTerms.newBuilder()
+                .setClientId(q.getClientId()).setPool(pool).setRedundancy(q.getRedundancy())
+                .setQuorum(q.getQuorum()).setStrategy(q.getStrategy()).setMaxTotalResults(q.getMaxTotalResults())
+                .setMaxPricePerCpuSecondMicros(q.getRequirements().getMaxPricePerCpuSecondMicros())
+                .setEscrowMicros(job.escrowMicros).setSubmittedAt(submitted)
+                .setDeadline(submitted.plusMillis(q.getDeadlineMs())).build();
+        TaskAssigned task = TaskAssigned.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setTaskId(r.taskId(job.jobId)).setJobId(job.jobId)
+                .setWorkerId(r.workerId).setReplica(r.replica).setAttempt(r.attempt).setSpec(q.getSpec())
+                .setTerms(terms).setPricePerCpuSecondMicros(r.price).setMinPricePerJobMicros(r.minPricePerJob)
+                .setLeaseDeadline(Instant.ofEpochMilli(r.leaseDeadline)).setScore(r.score)
+                .setExplain(r.explain == null ? "" : r.explain).setAssignedAt(Instant.ofEpochMilli(r.assignedAt))
+                .build();
+        records.add(new Effects.Emitted(Topics.TASKS.name(), r.workerId, task, r.partition));
+    }
+
+    /** Ends a job the matcher still owns (never assigned): whole escrow back, verdict and terminal event. */
+    private void terminate(Job job, Outcome outcome, JobEventType type, String reason) {
+        JobRequested q = job.request;
+        String clientId = q.getClientId();
+        if (job.escrowMicros > 0) {
+            emit(clientId, Topics.LEDGER.name(), Postings.refund(job.jobId, clientId, job.escrowMicros, reason, now));
+        }
+        emit(job.jobId, Topics.VERDICTS.name(), JobVerdict.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setJobId(job.jobId).setClientId(clientId)
+                .setOutcome(outcome).setCostMicros(0).setRefundMicros(job.escrowMicros).setReason(reason)
+                .setSubmittedAt(q.getSubmittedAt()).setDecidedAt(Instant.ofEpochMilli(now)).build());
+        emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, type, reason, null, -1, -1));
+        for (Replica r : job.replicas.values()) {
+            r.state = ReplicaState.FAILED;
+        }
+        job.status = JobStatus.DONE;
+        job.forgetAt = now + FORGET_AFTER_MS;
+        dequeue(job);
+        saveJob(job);
+    }
+
+    /** The replica's attempt failed (lease expired, worker offline or gone, misrouted): retry or give up. */
+    private void fail(Job job, Replica r, String reason) {
+        Worker w = r.workerId == null ? null : registry.get(r.workerId);
+        if (w != null && w.pending.remove(r.taskId(job.jobId)) != null) {
+            saveWorker(w);
+        }
+        int next = r.attempt + 1;
+        if (!Leases.mayRetry(next, job.maxAttempts(cfg.defaultMaxAttempts()))) {
+            r.state = ReplicaState.FAILED;
+            replicaFailed(job.jobId, job.request.getClientId(), r.replica, new ArrayList<>(job.touched),
+                    reason + " after " + next + " attempts");
+        } else {
+            r.attempt = next;
+            r.state = ReplicaState.WAITING;
+            r.workerId = null;
+            r.partition = -1;
+            r.notBefore = Leases.retryAt(now, next, cfg.retryBackoffMs());
+            r.reason = reason;
+        }
+        if (job.hasWaiting()) {
+            enqueue(job);
+        }
+        saveJob(job);
+    }
+
+    private void command(JobCommand c) {
+        Job job = jobs.get(c.getJobId());
+        if (c.getType() == CommandType.CANCEL) {
+            if (job == null) {
+                job = new Job();
+                job.jobId = c.getJobId();
+                job.pool = pool;
+                job.status = JobStatus.CANCEL_PENDING;
+                job.forgetAt = now + FORGET_AFTER_MS;
+                saveJob(job);
+            } else if (job.status == JobStatus.QUEUED) {
+                terminate(job, Outcome.CANCELLED, JobEventType.CANCELLED,
+                        c.getReason() == null ? "cancelled by client" : c.getReason());
+            } else if (job.status == JobStatus.RUNNING) {
+                // the verifier owns the money now; the matcher only stops placing replicas
+                job.status = JobStatus.DONE;
+                job.forgetAt = Math.max(now, job.deadline());
+                dequeue(job);
+                saveJob(job);
+            }
+        } else if (c.getType() == CommandType.REQUEST_REPLICAS) {
+            requestReplicas(job, c);
+        }
+    }
+
+    /**
+     * REQUEST_REPLICAS from the verifier: place replicas {@code replica .. replica+count-1} (the
+     * verifier numbers them; {@code replica} -1, from an older verifier, means "the next numbers").
+     * Replica numbers stay below {@code maxTotalResults}, the bound the escrow covers. A replica
+     * already known is not placed twice (a redelivered request). Every requested replica the
+     * matcher will not run (job unknown, forgotten, cancelled, or number at or past the bound) is
+     * answered at once with REPLICA_FAILED, so the verifier never waits for a replica that does
+     * not exist.
+     */
+    private void requestReplicas(Job job, JobCommand c) {
+        int from = c.getReplica() >= 0 ? c.getReplica() : job == null ? -1 : job.nextReplica;
+        int count = Math.max(0, c.getCount());
+        if (job == null || job.status != JobStatus.RUNNING || from < 0) {
+            log.info("REQUEST_REPLICAS for job {} not running here, answered REPLICA_FAILED", c.getJobId());
+            for (int i = 0; from >= 0 && i < count; i++) {
+                replicaFailed(c.getJobId(), c.getClientId(), from + i, List.of(), "job not running in the matcher");
+            }
+            return;
+        }
+        job.touched.addAll(c.getExcludeWorkers());
+        int bound = job.request.getMaxTotalResults();
+        for (int n = from; n < from + count; n++) {
+            if (job.replicas.containsKey(n)) {
+                continue;
+            }
+            if (n >= bound) {
+                replicaFailed(job.jobId, job.request.getClientId(), n, List.of(),
+                        "replica " + n + " is beyond maxTotalResults " + bound);
+                continue;
+            }
+            Replica r = new Replica();
+            r.replica = n;
+            job.replicas.put(n, r);
+        }
+        job.nextReplica = Math.max(job.nextReplica, from + count);
+        tryPlace(job, true);
+    }
+
+    private void replicaFailed(String jobId, String clientId, int replica, List<String> exclude, String reason) {
+        emit(jobId, Topics.JOB_COMMANDS.name(), JobCommand.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setJobId(jobId)
+                .setClientId(clientId).setPool(pool).setType(CommandType.REPLICA_FAILED)
+                .setReplica(replica).setExcludeWorkers(new ArrayList<>(exclude))
+                .setReason(reason).setTimestamp(Instant.ofEpochMilli(now)).build());
+    }
+
+    // ---- workers ----------------------------------------------------------------------------
+
+    private void registered(Flow.Registered ev) {
+        WorkerRegistration reg = ev.registration();
+        if (reg.getType() == RegistrationType.DEREGISTERED) {
+            Worker w = removeWorker(reg.getWorkerId());
+            if (w != null) {
+                failAllOf(w, "worker deregistered");
+            }
+            return;
+        }
+        Worker w = registry.get(reg.getWorkerId());
+        if (w == null) {
+            w = new Worker();
+            w.workerId = reg.getWorkerId();
+            w.pool = pool;
+            w.reportedFreeSlots = reg.getCapabilities().getMaxConcurrent();
+        }
+        w.capabilities = reg.getCapabilities();
+        w.price = reg.getCapabilities().getPricePerCpuSecondMicros();
+        w.reputation = ev.reputation();
+        w.status = Status.ONLINE;
+        w.lastSeenAt = now;
+        saveWorker(w);
+        drain();
+    }
+
+    private void heartbeat(Heartbeat hb) {
+        Worker w = registry.get(hb.getWorkerId());
+        if (w == null) {
+            return;
+        }
+        w.lastSeenAt = now;
+        w.reportedStatus = hb.getStatus().name();
+        w.reportedFreeSlots = hb.getFreeSlots();
+        w.load = hb.getLoad();
+        w.price = hb.getPricePerCpuSecondMicros();
+        w.ownedPartitions = new ArrayList<>(hb.getOwnedPartitions());
+        w.status = "DRAINING".equals(w.reportedStatus) ? Status.DRAINING : Status.ONLINE;
+        Set<String> inFlight = new HashSet<>(hb.getInFlightTaskIds());
+        long stale = now - cfg.leaseMs() - cfg.workerGraceMs();
+        w.pending.entrySet().removeIf(e -> inFlight.contains(e.getKey()) || e.getValue() < stale);
+        saveWorker(w);
+        long hbAt = hb.getTimestamp().toEpochMilli();
+        for (String taskId : inFlight) {
+            Job job = jobs.get(Leases.jobOf(taskId));
+            if (job == null || job.status != JobStatus.RUNNING) {
+                continue;
+            }
+            boolean renewed = false;
+            for (Replica r : job.replicas.values()) {
+                if (r.state == ReplicaState.LEASED && w.workerId.equals(r.workerId) && taskId.equals(r.taskId(job.jobId))) {
+                    long deadline = Leases.renewed(r.leaseDeadline, hbAt, cfg.leaseMs());
+                    renewed |= deadline != r.leaseDeadline;
+                    r.leaseDeadline = deadline;
+                }
+            }
+            if (renewed) {
+                saveJob(job);
+            }
+        }
+        drain();
+    }
+
+    private void result(Flow.Result res) {
+        boolean handedBack = "HANDED_BACK".equals(res.status());
+        Worker sender = registry.get(res.workerId());
+        if (!handedBack && sender != null && sender.pending.remove(res.taskId()) != null) {
+            saveWorker(sender);
+        }
+        Job job = jobs.get(res.jobId());
+        Replica r = job == null ? null : job.replicas.get(res.replica());
+        if (job == null || job.status != JobStatus.RUNNING || r == null || r.state != ReplicaState.LEASED
+                || r.attempt != res.attempt()) {
+            drain();
+            return;
+        }
+        if (handedBack) {
+            reroute(job, r);
+        } else if (res.workerId().equals(r.workerId)) {
+            r.state = ReplicaState.FINISHED;
+            if (sender != null) {
+                double sample = Math.max(0, now - r.assignedAt);
+                sender.avgLatencyMs = sender.avgLatencyMs < 0 ? sample : 0.8 * sender.avgLatencyMs + 0.2 * sample;
+                saveWorker(sender);
+            }
+            saveJob(job);
+        }
+        drain();
+    }
+
+    /** A task reached a worker it was not for: send it again to its worker's current partitions, or move it. */
+    private void reroute(Job job, Replica r) {
+        Worker intended = registry.get(r.workerId);
+        if (intended != null && intended.matchable() && !intended.ownedPartitions.isEmpty()) {
+            List<Integer> others = new ArrayList<>(intended.ownedPartitions);
+            others.remove(Integer.valueOf(r.partition));
+            List<Integer> choose = others.isEmpty() ? intended.ownedPartitions : others;
+            r.partition = Matching.partitionFor(r.taskId(job.jobId), choose);
+            r.assignedAt = now;
+            r.leaseDeadline = Leases.initialDeadline(now, cfg.leaseMs());
+            sendTask(job, r);
+            emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, JobEventType.REASSIGNED, "misrouted", r.workerId,
+                    r.replica, r.attempt));
+            saveJob(job);
+        } else {
+            fail(job, r, "misrouted");
+            tryPlace(job, false);
+        }
+    }
+
+    /**
+     * The matcher stops tracking a running job: every replica still waiting or leased is reported
+     * REPLICA_FAILED (for a decided job the verifier ignores it; for a dispute it ends the replica).
+     */
+    private void giveUp(Job job, String reason) {
+        for (Replica r : job.replicas.values()) {
+            if (r.state == ReplicaState.WAITING || r.state == ReplicaState.LEASED) {
+                Worker w = r.workerId == null ? null : registry.get(r.workerId);
+                if (w != null && w.pending.remove(r.taskId(job.jobId)) != null) {
+                    saveWorker(w);
+                }
+                r.state = ReplicaState.FAILED;
+                replicaFailed(job.jobId, job.request.getClientId(), r.replica, List.of(), reason);
+            }
+        }
+    }
+
+    private void failAllOf(Worker w, String reason) {
+        for (Job job : new ArrayList<>(jobs.values())) {
+            if (job.status != JobStatus.RUNNING) {
+                continue;
+            }
+            for (Replica r : job.replicas.values()) {
+                if (r.state == ReplicaState.LEASED && w.workerId.equals(r.workerId)) {
+                    fail(job, r, reason);
+                }
+            }
+        }
+    }
+
+    /** Retries the queued jobs, higher priority first, then oldest first, while a worker is free. */
+    private void drain() {
+        if (registry.freeCount() == 0 || queue.isEmpty()) {
+            return;
+        }
+        for (String id : new ArrayList<>(queue.values())) {
+            Job job = jobs.get(id);
+            if (job != null) {
+                tryPlace(job, false);
+                // no free slot left: no queued job can be placed (Eligibility)
+                if (registry.freeCount() == 0) {
+                    return;
+                }
+            }
+        }
+    }
+
+    // ---- state ------------------------------------------------------------------------------
+
+    private Worker removeWorker(String workerId) {
+        Worker w = registry.remove(workerId);
+        if (w != null) {
+            savedWorkers.remove(workerId);
+            removedWorkers.add(workerId);
+        }
+        return w;
+    }
+
+    private void saveWorker(Worker w) {
+        registry.put(w);
+        removedWorkers.remove(w.workerId);
+        savedWorkers.put(w.workerId, w);
+    }
+
+    private void saveJob(Job job) {
+        jobs.put(job.jobId, job);
+        forgottenJobs.remove(job.jobId);
+        savedJobs.put(job.jobId, job);
+    }
+
+    private void forget(Job job) {
+        dequeue(job);
+        jobs.remove(job.jobId);
+        savedJobs.remove(job.jobId);
+        forgottenJobs.add(job.jobId);
+    }
+
+    private void enqueue(Job job) {
+        if (job.queueKey == null) {
+            long rank = (long) Integer.MAX_VALUE - job.request.getPriority();
+            job.queueKey = String.format("%s|%010d|%013d|%s", pool, rank, job.queuedAt, job.jobId);
+            queue.put(job.queueKey, job.jobId);
+        }
+    }
+
+    private void dequeue(Job job) {
+        if (job.queueKey != null) {
+            queue.remove(job.queueKey);
+            job.queueKey = null;
+        }
+    }
+
+    private void reputation(String workerId, int delta, String reason, String jobId) {
+        emit(workerId, Topics.REPUTATION.name(), ReputationChanged.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setWorkerId(workerId).setDelta(delta)
+                .setReason(reason).setJobId(jobId).setTimestamp(Instant.ofEpochMilli(now)).build());
+    }
+
+    private void emit(String key, String topic, SpecificRecord value) {
+        records.add(new Effects.Emitted(topic, key, value, null));
+    }
+
+    private JobEvent event(Job job, JobEventType type, String reason, String workerId, int replica, int attempt) {
+        return JobEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(job.jobId)
+                .setClientId(job.request.getClientId()).setType(type).setReason(reason).setWorkerId(workerId)
+                .setReplica(replica).setAttempt(attempt).setPool(pool).setEscrowMicros(job.escrowMicros)
+                .setTimestamp(Instant.ofEpochMilli(now)).build();
+    }
+}

@@ -1,0 +1,408 @@
+package io.agora.matcher;
+
+import io.agora.events.CommandType;
+import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
+import io.agora.events.JobRequested;
+import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.ReputationChanged;
+import io.agora.events.TaskAssigned;
+import io.agora.market.Matching;
+import io.agora.matcher.PoolMarket.Effects;
+import io.agora.matcher.PoolState.Status;
+import io.agora.schemas.Topics;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Scenarios of one pool's market, without Kafka: given this pool, this input at time t, these
+ * effects. Each record is written as one line, {@code <topic> <key>: <what>}, tasks with their
+ * partition ({@code @p3}); workers ask the price of their last heartbeat and own the partitions it lists.
+ */
+class PoolMarketTest {
+    static final long T0 = 1_700_000_000_000L;
+    static final String POOL = "public";
+    /** Fx.job: 10 s of 1 cpu at most 1000 µ/cpu-s per replica. */
+    static final long ESCROW_PER_REPLICA = 10_000;
+
+    final PoolMarket market = new PoolMarket(POOL, MatcherConfig.defaults().withRetryBackoffMs(0));
+    long seq = 1;
+
+    // ---- inputs -----------------------------------------------------------------------------
+
+    Effects register(String workerId, long price, long at) {
+        return market.on(new Flow.Registered(Fx.registration(workerId, Fx.caps(POOL, price).build(), seq++, at), 0), at);
+    }
+
+    Effects beat(String workerId, long price, int freeSlots, List<Integer> partitions, List<String> inFlight, long at) {
+        return market.on(new Flow.Beat(Fx.heartbeat(workerId, POOL, seq++, at, freeSlots, partitions, inFlight, price)), at);
+    }
+
+    /** Registers the worker and sends its first heartbeat: two free slots, the given partitions. */
+    Effects join(String workerId, long price, List<Integer> partitions, long at) {
+        register(workerId, price, at);
+        return beat(workerId, price, 2, partitions, List.of(), at);
+    }
+
+    Effects submit(JobRequested job, long at) {
+        return market.on(new Flow.Admitted(job, ESCROW_PER_REPLICA * job.getMaxTotalResults()), at);
+    }
+
+    Effects command(String jobId, CommandType type, long at) {
+        return market.on(new Flow.Command(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setJobId(jobId).setClientId("alice").setPool(POOL).setType(type)
+                .setTimestamp(Instant.ofEpochMilli(at)).build()), at);
+    }
+
+    Effects handBack(String taskId, String jobId, String fromWorker, long at) {
+        return market.on(new Flow.Result(taskId, jobId, fromWorker, 0, 0, "HANDED_BACK", 0), at);
+    }
+
+    // ---- effects ----------------------------------------------------------------------------
+
+    static final Map<String, String> TOPIC = Map.of(Topics.TASKS.name(), "tasks", Topics.JOB_EVENTS.name(), "events",
+            Topics.VERDICTS.name(), "verdicts", Topics.LEDGER.name(), "ledger", Topics.REPUTATION.name(), "reputation",
+            Topics.JOB_COMMANDS.name(), "commands");
+
+    static List<String> lines(Effects fx) {
+        List<String> out = new ArrayList<>();
+        for (Effects.Emitted e : fx.records()) {
+            String what;
+            if (e.value() instanceof TaskAssigned t) {
+                what = t.getTaskId() + " to " + t.getWorkerId();
+            } else if (e.value() instanceof JobEvent ev) {
+                what = ev.getType() + (ev.getWorkerId() == null ? "" : " " + ev.getWorkerId())
+                        + (ev.getType() == JobEventType.ASSIGNED ? "" : " (" + ev.getReason() + ")");
+            } else if (e.value() instanceof ReputationChanged r) {
+                what = r.getDelta() + " " + r.getReason();
+            } else if (e.value() instanceof JobCommand c) {
+                what = c.getType() + " replica " + c.getReplica() + " (" + c.getReason() + ")";
+            } else if (e.value() instanceof JobVerdict v) {
+                what = v.getOutcome() + " refund " + v.getRefundMicros();
+            } else if (e.value() instanceof LedgerEntry l) {
+                what = l.getKind() + " " + l.getTransactionId();
+            } else {
+                what = String.valueOf(e.value());
+            }
+            out.add(TOPIC.getOrDefault(e.topic(), e.topic()) + " " + e.key() + ": " + what
+                    + (e.partition() == null ? "" : " @p" + e.partition()));
+        }
+        return out;
+    }
+
+    static <V> V only(Effects fx, Class<V> type) {
+        List<V> vs = fx.records().stream().map(Effects.Emitted::value).filter(type::isInstance).map(type::cast).toList();
+        assertThat(vs).hasSize(1);
+        return vs.get(0);
+    }
+
+    static List<String> savedWorkers(Effects fx) {
+        return fx.savedWorkers().stream().map(w -> w.workerId).toList();
+    }
+
+    static List<String> savedJobs(Effects fx) {
+        return fx.savedJobs().stream().map(j -> j.jobId + " " + j.status).toList();
+    }
+
+    // ---- scenarios --------------------------------------------------------------------------
+
+    @Test
+    void aRegisteredWorkerIsMatchedAndTheJobGoesToTheBestWorker() {
+        Effects reg = register("w-dear", 900, T0);
+        assertThat(lines(reg)).isEmpty();
+        assertThat(savedWorkers(reg)).containsExactly("w-dear");
+        beat("w-dear", 900, 2, List.of(0), List.of(), T0);
+        join("w-cheap", 300, List.of(1), T0);
+
+        Effects fx = submit(Fx.job("job-1", "alice", 1, T0), T0 + 10);
+
+        assertThat(lines(fx)).containsExactly(
+                "tasks w-cheap: job-1/0/0 to w-cheap @p1",
+                "events job-1: ASSIGNED w-cheap");
+        TaskAssigned task = only(fx, TaskAssigned.class);
+        assertThat(task.getPricePerCpuSecondMicros()).isEqualTo(300);
+        assertThat(task.getLeaseDeadline()).isEqualTo(Instant.ofEpochMilli(T0 + 10 + 15_000));
+        assertThat(task.getTerms().getEscrowMicros()).isEqualTo(ESCROW_PER_REPLICA);
+        assertThat(task.getExplain()).startsWith("cap=");
+        assertThat(savedJobs(fx)).containsExactly("job-1 RUNNING");
+        assertThat(savedWorkers(fx)).containsExactly("w-cheap");
+        assertThat(fx.savedWorkers().iterator().next().pending).containsOnlyKeys("job-1/0/0");
+    }
+
+    @Test
+    void aJobWaitsInTheQueueWhileNoWorkerIsFreeAndIsPlacedOnALaterHeartbeat() {
+        register("w-a", 500, T0);
+        beat("w-a", 500, 0, List.of(0), List.of(), T0);
+
+        Effects queued = submit(Fx.job("job-2", "alice", 1, T0), T0);
+        assertThat(lines(queued)).containsExactly("events job-2: QUEUED (waiting for 1 eligible workers)");
+        assertThat(savedJobs(queued)).containsExactly("job-2 QUEUED");
+        assertThat(queued.savedJobs().iterator().next().queueKey).isNotNull();
+        assertThat(market.tick(T0 + 1_000).isEmpty()).isTrue();
+
+        Effects placed = beat("w-a", 500, 1, List.of(0), List.of(), T0 + 2_000);
+        assertThat(lines(placed)).containsExactly(
+                "tasks w-a: job-2/0/0 to w-a @p0",
+                "events job-2: ASSIGNED w-a");
+        assertThat(savedJobs(placed)).containsExactly("job-2 RUNNING");
+        assertThat(placed.savedJobs().iterator().next().queueKey).isNull();
+    }
+
+    @Test
+    void aNewJobIsPlacedOnlyWhenAllItsReplicasFindDistinctWorkers() {
+        join("w-a", 500, List.of(0), T0);
+        assertThat(lines(submit(Fx.job("job-n", "alice", 2, T0), T0)))
+                .containsExactly("events job-n: QUEUED (waiting for 2 eligible workers)");
+        assertThat(lines(join("w-b", 500, List.of(1), T0 + 1))).containsExactly(
+                "tasks w-a: job-n/0/0 to w-a @p0",
+                "events job-n: ASSIGNED w-a",
+                "tasks w-b: job-n/1/0 to w-b @p1",
+                "events job-n: ASSIGNED w-b");
+    }
+
+    @Test
+    void anExpiredLeaseCostsTheWorkerReputationAndTheReplicaMovesToAnotherWorker() {
+        join("w-a", 300, List.of(0), T0);
+        join("w-b", 600, List.of(1), T0);
+        assertThat(lines(submit(Fx.job("job-3", "alice", 1, T0), T0))).first().isEqualTo("tasks w-a: job-3/0/0 to w-a @p0");
+        beat("w-a", 300, 2, List.of(0), List.of(), T0 + 8_000);
+        beat("w-b", 600, 2, List.of(1), List.of(), T0 + 8_000);
+
+        assertThat(market.tick(T0 + 15_000).isEmpty()).as("the lease runs to its deadline inclusive").isTrue();
+        Effects fx = market.tick(T0 + 16_000);
+
+        assertThat(lines(fx)).containsExactly(
+                "reputation w-a: -20 lease expired",
+                "tasks w-b: job-3/0/1 to w-b @p1",
+                "events job-3: REASSIGNED w-b (lease expired)");
+        assertThat(only(fx, ReputationChanged.class).getJobId()).isEqualTo("job-3");
+        assertThat(only(fx, JobEvent.class).getAttempt()).isEqualTo(1);
+        assertThat(savedJobs(fx)).containsExactly("job-3 RUNNING");
+    }
+
+    @Test
+    void aHeartbeatListingTheTaskRenewsItsLease() {
+        join("w-a", 300, List.of(0), T0);
+        submit(Fx.job("job-r", "alice", 1, T0), T0);
+        Effects renewed = beat("w-a", 300, 1, List.of(0), List.of("job-r/0/0"), T0 + 10_000);
+        assertThat(lines(renewed)).isEmpty();
+        assertThat(savedJobs(renewed)).containsExactly("job-r RUNNING");
+        assertThat(renewed.savedJobs().iterator().next().replicas.get(0).leaseDeadline).isEqualTo(T0 + 25_000);
+        assertThat(market.tick(T0 + 16_000).isEmpty()).isTrue();
+    }
+
+    @Test
+    void aReplicaOutOfAttemptsIsReportedFailedToTheVerifier() {
+        join("w-a", 300, List.of(0), T0);
+        join("w-b", 600, List.of(1), T0);
+        JobRequested job = Fx.job("job-4", "alice", 1, T0);
+        job.setMaxAttempts(2);
+        submit(job, T0);
+        beat("w-a", 300, 2, List.of(0), List.of(), T0 + 8_000);
+        beat("w-b", 600, 2, List.of(1), List.of(), T0 + 8_000);
+        assertThat(lines(market.tick(T0 + 16_000))).contains("tasks w-b: job-4/0/1 to w-b @p1");
+        beat("w-a", 300, 2, List.of(0), List.of(), T0 + 24_000);
+        beat("w-b", 600, 2, List.of(1), List.of(), T0 + 24_000);
+
+        Effects fx = market.tick(T0 + 32_000);
+
+        assertThat(lines(fx)).containsExactly(
+                "reputation w-b: -20 lease expired",
+                "commands job-4: REPLICA_FAILED replica 0 (lease expired after 2 attempts)");
+        JobCommand failed = only(fx, JobCommand.class);
+        assertThat(failed.getExcludeWorkers()).containsExactly("w-a", "w-b");
+        assertThat(failed.getPool()).isEqualTo(POOL);
+        assertThat(failed.getClientId()).isEqualTo("alice");
+    }
+
+    @Test
+    void cancelWhileQueuedRefundsTheWholeEscrowOnceWithAVerdict() {
+        submit(Fx.job("job-5", "alice", 1, T0), T0);
+
+        Effects fx = command("job-5", CommandType.CANCEL, T0 + 100);
+
+        assertThat(lines(fx)).containsExactly(
+                "ledger alice: REFUND refund:job-5",
+                "verdicts job-5: CANCELLED refund 10000",
+                "events job-5: CANCELLED (cancelled by client)");
+        assertThat(only(fx, LedgerEntry.class).getPostings()).extracting(p -> p.getAccountId() + "=" + p.getAmountMicros())
+                .containsExactly("escrow:job-5=-10000", "client:alice=10000");
+        assertThat(savedJobs(fx)).containsExactly("job-5 DONE");
+        assertThat(command("job-5", CommandType.CANCEL, T0 + 200).isEmpty()).isTrue();
+        assertThat(lines(join("w-a", 300, List.of(0), T0 + 300))).isEmpty();
+    }
+
+    @Test
+    void cancelBeforeTheJobArrivesEndsItOnArrival() {
+        Effects pending = command("job-c", CommandType.CANCEL, T0);
+        assertThat(lines(pending)).isEmpty();
+        assertThat(savedJobs(pending)).containsExactly("job-c CANCEL_PENDING");
+        join("w-a", 300, List.of(0), T0);
+        assertThat(lines(submit(Fx.job("job-c", "alice", 1, T0), T0 + 1))).containsExactly(
+                "ledger alice: REFUND refund:job-c",
+                "verdicts job-c: CANCELLED refund 10000",
+                "events job-c: CANCELLED (cancelled before assignment)");
+    }
+
+    @Test
+    void aQueuedJobExpiresAtItsQueueTimeoutWithItsEscrowRefunded() {
+        JobRequested job = Fx.job("job-x", "alice", 2, T0);
+        job.setQueueTimeoutMs(5_000);
+        submit(job, T0);
+        assertThat(market.tick(T0 + 4_999).isEmpty()).isTrue();
+        Effects fx = market.tick(T0 + 5_000);
+        assertThat(lines(fx)).containsExactly(
+                "ledger alice: REFUND refund:job-x",
+                "verdicts job-x: EXPIRED refund 20000",
+                "events job-x: EXPIRED (queue timeout)");
+        Effects forgotten = market.tick(T0 + 5_000 + PoolMarket.FORGET_AFTER_MS);
+        assertThat(forgotten.forgottenJobs()).containsExactly("job-x");
+        assertThat(forgotten.records()).isEmpty();
+    }
+
+    @Test
+    void aMisroutedHandBackIsSentAgainToTheIntendedWorkersOtherPartition() {
+        join("w-a", 300, List.of(0, 1), T0);
+        int first = Matching.partitionFor("job-6/0/0", List.of(0, 1));
+        assertThat(lines(submit(Fx.job("job-6", "alice", 1, T0), T0))).first()
+                .isEqualTo("tasks w-a: job-6/0/0 to w-a @p" + first);
+
+        Effects fx = handBack("job-6/0/0", "job-6", "w-stranger", T0 + 50);
+
+        assertThat(lines(fx)).containsExactly(
+                "tasks w-a: job-6/0/0 to w-a @p" + (1 - first),
+                "events job-6: REASSIGNED w-a (misrouted)");
+        assertThat(only(fx, TaskAssigned.class).getLeaseDeadline()).isEqualTo(Instant.ofEpochMilli(T0 + 50 + 15_000));
+        assertThat(savedJobs(fx)).containsExactly("job-6 RUNNING");
+    }
+
+    @Test
+    void aHandBackForAWorkerThatOwnsNoPartitionMovesTheReplica() {
+        join("w-a", 300, List.of(0), T0);
+        join("w-b", 600, List.of(1), T0);
+        submit(Fx.job("job-7", "alice", 1, T0), T0);
+        beat("w-a", 300, 1, List.of(), List.of("job-7/0/0"), T0 + 10);
+
+        Effects fx = handBack("job-7/0/0", "job-7", "w-stranger", T0 + 20);
+
+        assertThat(lines(fx)).containsExactly(
+                "tasks w-b: job-7/0/1 to w-b @p1",
+                "events job-7: REASSIGNED w-b (misrouted)");
+    }
+
+    @Test
+    void aSilentWorkerGoesOfflineWithAPenaltyItsLeasesMoveAndItComesBackOnItsNextHeartbeat() {
+        join("w-a", 300, List.of(0), T0);
+        submit(Fx.job("job-8", "alice", 1, T0), T0);
+        join("w-b", 600, List.of(1), T0 + 5_000);
+
+        assertThat(market.tick(T0 + 10_000).isEmpty()).isTrue();
+        Effects fx = market.tick(T0 + 11_000);
+
+        assertThat(lines(fx)).containsExactly(
+                "reputation w-a: -20 offline",
+                "tasks w-b: job-8/0/1 to w-b @p1",
+                "events job-8: REASSIGNED w-b (worker offline)");
+        assertThat(fx.savedWorkers()).filteredOn(w -> w.workerId.equals("w-a"))
+                .extracting(w -> w.status).containsExactly(Status.OFFLINE);
+        assertThat(market.tick(T0 + 12_000).isEmpty()).as("one penalty per silence").isTrue();
+
+        Effects back = beat("w-a", 300, 2, List.of(0), List.of(), T0 + 13_000);
+        assertThat(back.savedWorkers()).extracting(w -> w.status).containsExactly(Status.ONLINE);
+        assertThat(lines(submit(Fx.job("job-8b", "alice", 1, T0 + 13_000), T0 + 13_000)))
+                .first().isEqualTo("tasks w-a: job-8b/0/0 to w-a @p0");
+    }
+
+    @Test
+    void aDeregisteredWorkerLosesItsLeasesAndIsNoLongerMatched() {
+        join("w-a", 300, List.of(0), T0);
+        join("w-b", 600, List.of(1), T0);
+        assertThat(only(submit(Fx.job("job-9", "alice", 1, T0), T0), TaskAssigned.class).getWorkerId()).isEqualTo("w-a");
+
+        Effects gone = market.on(new Flow.Registered(Fx.deregistration("w-a", seq++, T0 + 100), 0), T0 + 100);
+
+        assertThat(gone.removedWorkers()).containsExactly("w-a");
+        assertThat(savedWorkers(gone)).isEmpty();
+        // the replica waits for the next placement round (a heartbeat or the tick), as it always has
+        assertThat(lines(gone)).isEmpty();
+        assertThat(gone.savedJobs()).singleElement().satisfies(j -> assertThat(j.replicas.get(0).state)
+                .isEqualTo(PoolState.ReplicaState.WAITING));
+        assertThat(lines(market.tick(T0 + 150))).containsExactly(
+                "tasks w-b: job-9/0/1 to w-b @p1",
+                "events job-9: REASSIGNED w-b (worker deregistered)");
+        assertThat(beat("w-a", 300, 2, List.of(0), List.of(), T0 + 200).isEmpty())
+                .as("a heartbeat of an unknown worker").isTrue();
+        assertThat(only(submit(Fx.job("job-9b", "alice", 1, T0 + 300), T0 + 300), TaskAssigned.class).getWorkerId())
+                .isEqualTo("w-b");
+    }
+
+    @Test
+    void aReputationChangeAltersThePlacement() {
+        join("w-a", 500, List.of(0), T0);
+        join("w-b", 500, List.of(1), T0);
+        // equal in every term: the tie goes to the smaller worker id
+        assertThat(only(submit(Fx.job("job-10", "alice", 1, T0), T0), TaskAssigned.class).getWorkerId()).isEqualTo("w-a");
+
+        Effects fx = market.on(new Flow.Reputation("w-a", -200), T0 + 1);
+        assertThat(lines(fx)).isEmpty();
+        assertThat(savedWorkers(fx)).containsExactly("w-a");
+        assertThat(fx.savedWorkers().iterator().next().reputation).isEqualTo(-200);
+
+        assertThat(only(submit(Fx.job("job-11", "alice", 1, T0 + 2), T0 + 2), TaskAssigned.class).getWorkerId())
+                .isEqualTo("w-b");
+        market.on(new Flow.Reputation("w-a", 200), T0 + 3);
+        assertThat(only(submit(Fx.job("job-12", "alice", 1, T0 + 4), T0 + 4), TaskAssigned.class).getWorkerId())
+                .isEqualTo("w-a");
+    }
+
+    @Test
+    void theQueueServesHigherPriorityFirstThenOldestFirst() {
+        JobRequested lowOld = Fx.job("low-old", "alice", 1, T0);
+        JobRequested high = Fx.job("high", "alice", 1, T0);
+        high.setPriority(5);
+        JobRequested lowNew = Fx.job("low-new", "alice", 1, T0);
+        submit(lowOld, T0);
+        submit(high, T0 + 1);
+        submit(lowNew, T0 + 2);
+
+        Effects reg = register("w-a", 500, T0 + 10);
+        assertThat(lines(reg)).as("no owned partition yet: nothing is eligible").isEmpty();
+        assertThat(reg.savedJobs()).as("a drain that places nothing writes no job").isEmpty();
+
+        assertThat(lines(beat("w-a", 500, 1, List.of(0), List.of(), T0 + 20)))
+                .containsExactly("tasks w-a: high/0/0 to w-a @p0", "events high: ASSIGNED w-a");
+        assertThat(lines(beat("w-a", 500, 1, List.of(0), List.of("high/0/0"), T0 + 30)))
+                .containsExactly("tasks w-a: low-old/0/0 to w-a @p0", "events low-old: ASSIGNED w-a");
+        assertThat(lines(beat("w-a", 500, 1, List.of(0), List.of("high/0/0", "low-old/0/0"), T0 + 40)))
+                .containsExactly("tasks w-a: low-new/0/0 to w-a @p0", "events low-new: ASSIGNED w-a");
+    }
+
+    @Test
+    void requestedReplicasBeyondTheEscrowBoundAreReportedFailed() {
+        join("w-a", 300, List.of(0), T0);
+        join("w-b", 600, List.of(1), T0);
+        JobRequested job = Fx.job("job-13", "alice", 1, T0);
+        job.setMaxTotalResults(2);
+        submit(job, T0);
+
+        Effects fx = market.on(new Flow.Command(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setJobId("job-13").setClientId("alice").setPool(POOL).setType(CommandType.REQUEST_REPLICAS)
+                .setReplica(1).setCount(2).setExcludeWorkers(List.of())
+                .setTimestamp(Instant.ofEpochMilli(T0)).build()), T0 + 1);
+
+        assertThat(lines(fx)).containsExactly(
+                "commands job-13: REPLICA_FAILED replica 2 (replica 2 is beyond maxTotalResults 2)",
+                "tasks w-b: job-13/1/0 to w-b @p1",
+                "events job-13: ASSIGNED w-b");
+        assertThat(savedJobs(fx)).containsExactly("job-13 RUNNING");
+    }
+}
