@@ -8,6 +8,7 @@ import io.agora.events.TaskResult;
 import io.agora.ledger.AuditMain;
 import io.agora.ledger.AuditReport;
 import io.agora.ledger.LedgerSchema;
+import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Topics;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -99,7 +100,8 @@ final class MarketCommands {
                 ByteArrayOutputStream buf = new ByteArrayOutputStream();
                 try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
                     try {
-                        ledger = AuditMain.audit(ds, kafka.bootstrap, serdes, liveSchema, replay, sinkGroup, toEnd, ps);
+                        ledger = AuditMain.audit(ds, kafka.bootstrap, AgoraConfig.load(Map.of()).kafkaClientProperties(), serdes,
+                                liveSchema, replay, sinkGroup, toEnd, ps);
                     } finally {
                         out.print(buf.toString(StandardCharsets.UTF_8));
                         if (!keep) {

@@ -1,5 +1,6 @@
 package io.agora.cli;
 
+import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.ReplayReader;
 import io.agora.schemas.TopicSpec;
@@ -38,7 +39,9 @@ public final class TopicReader implements AutoCloseable {
     }
 
     public static TopicReader connect(String bootstrap, AgoraSerdes serdes) {
-        Properties p = ReplayReader.properties(bootstrap, "agora-cli-reader", 2000);
+        // the cli runs as the operator: its Kafka security settings come from the environment (AGORA_KAFKA_*)
+        Properties p = ReplayReader.properties(bootstrap, AgoraConfig.load(Map.of()).kafkaClientProperties(),
+                "agora-cli-reader", 2000);
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000");
         return new TopicReader(new KafkaConsumer<>(p), serdes);

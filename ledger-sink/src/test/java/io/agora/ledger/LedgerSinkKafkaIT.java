@@ -152,7 +152,7 @@ class LedgerSinkKafkaIT {
 
         // And the audit entry point says so too (replaying up to the live sink's stored offsets).
         String audited = TestPostgres.freshSchema("audit");
-        AuditReport viaMain = AuditMain.audit(ds, kafka.bootstrapServers(), SERDES, live, audited, group, false, System.out);
+        AuditReport viaMain = AuditMain.audit(ds, kafka.bootstrapServers(), Map.of(), SERDES, live, audited, group, false, System.out);
         assertThat(viaMain.findings()).isEmpty();
     }
 

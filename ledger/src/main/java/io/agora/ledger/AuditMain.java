@@ -1,6 +1,8 @@
 package io.agora.ledger;
 
+import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.KafkaAccess;
 import org.apache.kafka.common.TopicPartition;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -55,7 +57,9 @@ public final class AuditMain {
         String registry = env.getOrDefault("AGORA_REGISTRY_URL", "http://localhost:8081/apis/registry/v2");
         String group = env.getOrDefault("AGORA_SINK_GROUP_ID", "agora-ledger-sink");
         try {
-            AuditReport report = audit(ds, bootstrap, AgoraSerdes.forRegistryUrl(registry), live, replay, group, toEnd, out);
+            Map<String, Object> security = KafkaAccess.clientProperties(AgoraConfig.keysOf(env));
+            AuditReport report = audit(ds, bootstrap, security, AgoraSerdes.forRegistryUrl(registry), live, replay, group,
+                    toEnd, out);
             if (!keep) {
                 dropSchema(ds, replay);
             }
@@ -68,10 +72,11 @@ public final class AuditMain {
     }
 
     /** Replays into {@code replaySchema} (which must not exist yet) and compares it with {@code liveSchema}. */
-    public static AuditReport audit(DataSource ds, String bootstrap, AgoraSerdes serdes, String liveSchema,
+    public static AuditReport audit(DataSource ds, String bootstrap, Map<String, Object> kafkaSecurity,
+                                    AgoraSerdes serdes, String liveSchema,
                                     String replaySchema, String liveGroupId, boolean toEnd, PrintStream out)
             throws SQLException {
-        Replay replay = new Replay(bootstrap, serdes, ds, replaySchema);
+        Replay replay = new Replay(bootstrap, kafkaSecurity, serdes, ds, replaySchema);
         Replay.Result result;
         if (toEnd) {
             result = replay.toEnd();

@@ -29,6 +29,7 @@ public final class Replay {
     public static final String GROUP_ID = "agora-audit-replay";
 
     private final String bootstrap;
+    private final Map<String, Object> kafkaSecurity;
     private final AgoraSerdes serdes;
     private final DataSource dataSource;
     private final String schema;
@@ -40,6 +41,13 @@ public final class Replay {
     }
 
     public Replay(String bootstrap, AgoraSerdes serdes, DataSource dataSource, String schema) {
+        this(bootstrap, Map.of(), serdes, dataSource, schema);
+    }
+
+    /** @param kafkaSecurity the reader's Kafka security settings (security.protocol, sasl.*, ssl.*) */
+    public Replay(String bootstrap, Map<String, Object> kafkaSecurity, AgoraSerdes serdes, DataSource dataSource,
+                  String schema) {
+        this.kafkaSecurity = Map.copyOf(kafkaSecurity);
         this.bootstrap = bootstrap;
         this.serdes = serdes;
         this.dataSource = dataSource;
@@ -133,6 +141,6 @@ public final class Replay {
     }
 
     private Properties consumerProperties() {
-        return ReplayReader.properties(bootstrap, "agora-audit-replay", 1000);
+        return ReplayReader.properties(bootstrap, kafkaSecurity, "agora-audit-replay", 1000);
     }
 }

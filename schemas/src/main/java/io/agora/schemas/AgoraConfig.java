@@ -18,14 +18,21 @@ public final class AgoraConfig implements AgoraConfigView {
         this.values = Map.copyOf(values);
     }
 
-    /** Environment and system properties over the given defaults. */
-    public static AgoraConfig load(Map<String, String> defaults) {
-        Map<String, String> v = new HashMap<>(defaults);
-        System.getenv().forEach((k, val) -> {
+    /** Configuration keys of environment variables: {@code AGORA_X_Y} is {@code agora.x.y}; others are left out. */
+    public static Map<String, String> keysOf(Map<String, String> env) {
+        Map<String, String> v = new HashMap<>();
+        env.forEach((k, val) -> {
             if (k.startsWith("AGORA_")) {
                 v.put(k.toLowerCase(Locale.ROOT).replace('_', '.'), val);
             }
         });
+        return v;
+    }
+
+    /** Environment and system properties over the given defaults. */
+    public static AgoraConfig load(Map<String, String> defaults) {
+        Map<String, String> v = new HashMap<>(defaults);
+        v.putAll(keysOf(System.getenv()));
         System.getProperties().forEach((k, val) -> {
             if (k.toString().startsWith("agora.")) {
                 v.put(k.toString(), val.toString());
@@ -42,6 +49,11 @@ public final class AgoraConfig implements AgoraConfigView {
         Map<String, String> v = new HashMap<>(values);
         v.put(key, value);
         return new AgoraConfig(v);
+    }
+
+    @Override
+    public Map<String, Object> kafkaClientProperties() {
+        return KafkaAccess.clientProperties(values);
     }
 
     public Optional<String> find(String key) {

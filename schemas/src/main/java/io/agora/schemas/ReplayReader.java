@@ -14,9 +14,12 @@ public final class ReplayReader {
     private ReplayReader() {
     }
 
-    public static Properties properties(String bootstrap, String clientId, int maxPollRecords) {
+    /** @param kafkaSecurity the reader's {@link AgoraConfigView#kafkaClientProperties()} */
+    public static Properties properties(String bootstrap, java.util.Map<String, Object> kafkaSecurity, String clientId,
+                                        int maxPollRecords) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.putAll(kafkaSecurity);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

@@ -66,6 +66,7 @@ public final class WorkerApp implements Callable<Integer> {
     static Map<String, Object> consumerProps(AgoraConfig cfg, WorkerConfig wc, String member) {
         Map<String, Object> p = new HashMap<>();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        p.putAll(cfg.kafkaClientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "agora-workers");
         p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, member);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, member);
@@ -80,6 +81,7 @@ public final class WorkerApp implements Callable<Integer> {
     static Map<String, Object> producerProps(AgoraConfig cfg, String member) {
         Map<String, Object> p = new HashMap<>();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        p.putAll(cfg.kafkaClientProperties());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, member + "-producer");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -1,7 +1,10 @@
 package io.agora.ingest.config;
 
+import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.AgoraConfigView;
 import io.micronaut.context.annotation.ConfigurationProperties;
+
+import java.util.Map;
 
 /**
  * Where the market's Kafka and schema registry are: {@code agora.bootstrap} ({@code AGORA_BOOTSTRAP})
@@ -12,5 +15,11 @@ public record KafkaSettings(String bootstrap, String registryUrl) implements Ago
     @Override
     public String bootstrapServers() {
         return bootstrap;
+    }
+
+    /** The {@code AGORA_KAFKA_*} security settings, read as every other app reads them. */
+    @Override
+    public Map<String, Object> kafkaClientProperties() {
+        return AgoraConfig.load(Map.of()).kafkaClientProperties();
     }
 }

@@ -63,6 +63,7 @@ public class MarketFeed implements Runnable {
         this.events = serdes.valueSerde(Topics.JOB_EVENTS).deserializer();
         Map<String, Object> p = new HashMap<>();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+        p.putAll(kafka.kafkaClientProperties());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "agora-ingest-feed");
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);

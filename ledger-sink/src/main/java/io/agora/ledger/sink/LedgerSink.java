@@ -88,6 +88,7 @@ public final class LedgerSink implements Runnable, AutoCloseable {
     public static Properties consumerProperties(SinkConfig cfg) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        p.putAll(cfg.kafkaClientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, cfg.groupId());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -102,6 +103,7 @@ public final class LedgerSink implements Runnable, AutoCloseable {
     public static Properties dlqProducerProperties(SinkConfig cfg) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        p.putAll(cfg.kafkaClientProperties());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, cfg.groupId() + "-dlq");

@@ -34,6 +34,12 @@ public record SinkConfig(
         LedgerSchema.requireValidName(schema);
     }
 
+    /** The {@code AGORA_KAFKA_*} security settings, read as every other app reads them. */
+    @Override
+    public java.util.Map<String, Object> kafkaClientProperties() {
+        return io.agora.schemas.AgoraConfig.load(java.util.Map.of()).kafkaClientProperties();
+    }
+
     /** A configuration for tests and tools that do not go through Micronaut. */
     public static SinkConfig of(String schema, String groupId, String bootstrap, String registryUrl) {
         return new SinkConfig(schema, groupId, Duration.ofMillis(200), 500, bootstrap, registryUrl,
