@@ -21,6 +21,11 @@ import java.util.function.Supplier;
  */
 @Singleton
 public class JobEventStream {
+    /**
+     * Live events buffered for one watcher while its state is read: far more than a job makes in
+     * that time, and a bound on what a watcher can hold.
+     */
+    static final int LIVE_BUFFER = 256;
     private final JobEventHub hub;
 
     public JobEventStream(JobEventHub hub) {
@@ -42,7 +47,7 @@ public class JobEventStream {
      * 404, is thrown here) after the live subscription is open.
      */
     public Flux<Item> watch(String jobId, Supplier<JobView> state) {
-        ConnectableFlux<JobEvent> live = hub.of(jobId).replay();
+        ConnectableFlux<JobEvent> live = hub.of(jobId).replay(LIVE_BUFFER);
         Disposable subscription = live.connect();
         JobView now;
         List<JobEvent> before;
