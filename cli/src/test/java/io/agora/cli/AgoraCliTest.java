@@ -10,7 +10,9 @@ import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,6 +20,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AgoraCliTest {
     private HttpServer server;
     private final List<String> seen = new ArrayList<>();
+    /** Answers by "METHOD path" (query left out), for the commands that only read and print. */
+    private final Map<String, Canned> canned = new HashMap<>();
+
+    private record Canned(int status, String body) {
+    }
+
+    private void answer(String methodAndPath, int status, String body) {
+        canned.put(methodAndPath, new Canned(status, body));
+    }
 
     @BeforeEach
     void start() throws Exception {
@@ -42,11 +53,15 @@ class AgoraCliTest {
                         + "\"excluded\":[{\"workerId\":\"w-far\",\"reasons\":\"in region us\"}]}";
             } else if (path.equals("/api/v1/jobs/j-1")) {
                 answer = "{\"jobId\":\"j-1\",\"status\":\"COMPLETED\",\"output\":\"hi\\n\"}";
+            } else if (canned.containsKey(ex.getRequestMethod() + " " + path)) {
+                Canned c = canned.get(ex.getRequestMethod() + " " + path);
+                status = c.status();
+                answer = c.body();
             } else {
                 answer = "{}";
             }
             byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.getResponseHeaders().add("Content-Type", path.endsWith("/events") ? "text/event-stream" : "application/json");
             ex.sendResponseHeaders(status, bytes.length);
             ex.getResponseBody().write(bytes);
             ex.close();
@@ -105,5 +120,110 @@ class AgoraCliTest {
         StringWriter out = new StringWriter();
         assertThat(run(out, new StringWriter(), "watch", "--poll", "j-1")).isZero();
         assertThat(out.toString()).contains("status COMPLETED").contains("\"output\" : \"hi\\n\"");
+    }
+
+    @Test
+    void workersSendsTheFiltersAndPrintsOneLinePerWorkerThenThePoolsHealth() {
+        answer("GET /api/v1/workers", 200, "[{\"workerId\":\"w-1\",\"pool\":\"gpu\",\"region\":\"eu\",\"status\":\"online\","
+                + "\"freeSlots\":2,\"pricePerCpuSecondMicros\":400,\"reputation\":7},"
+                + "{\"workerId\":\"MCowBQYDK2VwAyEAabcdefghijklmnop\",\"pool\":\"gpu\",\"region\":\"eu\",\"status\":\"degraded\","
+                + "\"freeSlots\":0,\"pricePerCpuSecondMicros\":300,\"reputation\":-2}]");
+        answer("GET /api/v1/pools/gpu", 200, "{\"pool\":\"gpu\",\"status\":\"degraded\",\"registered\":2,\"active\":1}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "workers", "--pool", "gpu", "--region", "eu", "--status", "online")).isZero();
+        assertThat(seen).hasSize(2);
+        assertThat(seen.get(0)).startsWith("GET /api/v1/workers?pool=gpu&region=eu&status=online auth=Bearer agk_a_b");
+        assertThat(seen.get(1)).startsWith("GET /api/v1/pools/gpu ");
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines.get(0)).startsWith("w-1 ").contains("gpu", "eu", "online", "free=2", "price=400", "rep=7");
+        assertThat(lines.get(1)).startsWith("MCowBQYDK2VwAyEAabcde... ").contains("degraded", "free=0", "price=300", "rep=-2");
+        assertThat(out.toString()).contains("\"status\" : \"degraded\"", "\"active\" : 1");
+    }
+
+    @Test
+    void workersWithoutAPoolAsksForAllAndNoPoolHealth() {
+        answer("GET /api/v1/workers", 200, "[]");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "workers")).isZero();
+        assertThat(seen).hasSize(1);
+        assertThat(seen.get(0)).startsWith("GET /api/v1/workers auth=Bearer agk_a_b");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void listPagesThroughYourJobsAndPrintsOneLineEach() {
+        answer("GET /api/v1/jobs", 200, "{\"jobs\":[{\"jobId\":\"j-7\",\"status\":\"COMPLETED\",\"pool\":\"public\",\"costMicros\":40},"
+                + "{\"jobId\":\"j-8\",\"status\":\"COMPLETED\",\"pool\":\"gpu\",\"costMicros\":null}],\"limit\":5,\"offset\":10}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "list", "--status", "completed", "--limit", "5", "--offset", "10")).isZero();
+        assertThat(seen.get(0)).startsWith("GET /api/v1/jobs?limit=5&offset=10&status=completed auth=Bearer agk_a_b");
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).startsWith("j-7 ").contains("COMPLETED", "public", "cost=40");
+        assertThat(lines.get(1)).startsWith("j-8 ").contains("gpu", "cost=null");
+    }
+
+    @Test
+    void balancePrintsTheAccountAndWithTransactionsTheLatestOnes() {
+        answer("GET /api/v1/accounts/me", 200, "{\"clientId\":\"c1\",\"balanceMicros\":1000,\"heldMicros\":200,\"availableMicros\":800}");
+        answer("GET /api/v1/accounts/me/transactions", 200, "{\"transactions\":[{\"transactionId\":\"payout:j-7:w-1\",\"kind\":\"PAYOUT\"}],"
+                + "\"total\":1}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "balance")).isZero();
+        assertThat(seen).hasSize(1);
+        assertThat(seen.get(0)).startsWith("GET /api/v1/accounts/me auth=Bearer agk_a_b");
+        assertThat(out.toString()).contains("\"balanceMicros\" : 1000", "\"availableMicros\" : 800").doesNotContain("PAYOUT");
+
+        StringWriter withTx = new StringWriter();
+        assertThat(run(withTx, new StringWriter(), "balance", "--transactions")).isZero();
+        assertThat(seen.get(2)).startsWith("GET /api/v1/accounts/me/transactions?limit=20 auth=Bearer agk_a_b");
+        assertThat(withTx.toString()).contains("\"availableMicros\" : 800", "\"transactionId\" : \"payout:j-7:w-1\"");
+    }
+
+    @Test
+    void keysIssuePrintsTheNewKeyAndRevokeSaysWhichWasRevoked() {
+        answer("POST /api/v1/admin/clients/c1/keys", 201, "{\"clientId\":\"c1\",\"keyId\":\"k1\",\"apiKey\":\"agk_k1_secret\"}");
+        answer("DELETE /api/v1/admin/keys/k1", 200, "{\"keyId\":\"k1\",\"status\":\"revoked\"}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "keys", "issue", "c1")).isZero();
+        assertThat(seen.get(0)).startsWith("POST /api/v1/admin/clients/c1/keys auth=Bearer agk_a_b");
+        assertThat(out.toString()).contains("\"apiKey\" : \"agk_k1_secret\"", "\"keyId\" : \"k1\"");
+
+        StringWriter revoked = new StringWriter();
+        assertThat(run(revoked, new StringWriter(), "keys", "revoke", "k1")).isZero();
+        assertThat(seen.get(1)).startsWith("DELETE /api/v1/admin/keys/k1 auth=Bearer agk_a_b");
+        assertThat(revoked.toString().trim()).isEqualTo("revoked k1");
+    }
+
+    @Test
+    void keysRevokeOfAnUnknownKeyFailsWithTheApisMessage() {
+        answer("DELETE /api/v1/admin/keys/nope", 404, "{\"error\":\"key nope not found\"}");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertThat(run(out, err, "keys", "revoke", "nope")).isEqualTo(1);
+        assertThat(out.toString()).isEmpty();
+        assertThat(err.toString()).contains("HTTP 404: key nope not found");
+    }
+
+    @Test
+    void watchFollowsTheEventStreamToItsTerminalEventThenShowsTheJob() {
+        answer("GET /api/v1/jobs/j-1/events", 200, """
+                event: status
+                data: {"jobId":"j-1","status":"ACCEPTED"}
+
+                event: job-event
+                id: e-1
+                data: {"eventId":"e-1","jobId":"j-1","type":"ASSIGNED","reason":"cap=1.00"}
+
+                event: job-event
+                id: e-2
+                data: {"eventId":"e-2","jobId":"j-1","type":"COMPLETED"}
+
+                """);
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "watch", "j-1")).isZero();
+        assertThat(seen.get(0)).startsWith("GET /api/v1/jobs/j-1/events auth=Bearer agk_a_b");
+        assertThat(out.toString().lines().limit(3)).containsExactly("status ACCEPTED", "ASSIGNED (cap=1.00)", "COMPLETED");
+        assertThat(out.toString()).contains("status COMPLETED", "\"output\" : \"hi\\n\"");
     }
 }

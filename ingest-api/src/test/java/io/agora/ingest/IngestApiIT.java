@@ -50,6 +50,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -459,36 +460,84 @@ class IngestApiIT {
         assertThat(preview.get("excluded")).isEqualTo(List.of());
     }
 
+    /** An SSE response read line by line as it arrives. */
+    private final class EventStream {
+        final List<String> lines = new CopyOnWriteArrayList<>();
+        final CompletableFuture<Void> ended;
+
+        EventStream(String key, String jobId) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort()
+                            + "/api/v1/jobs/" + jobId + "/events"))
+                    .header("Authorization", "Bearer " + key).header("Accept", "text/event-stream").build();
+            ended = http.sendAsync(req, HttpResponse.BodyHandlers.ofInputStream()).thenAccept(r -> {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body()))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (Exception e) {
+                    lines.add("error " + e);
+                }
+            });
+        }
+
+        /** The data lines, in order. */
+        List<String> data() {
+            return lines.stream().filter(l -> l.startsWith("data:")).toList();
+        }
+    }
+
+    /** The API tails agora.jobs.events from its end: wait until it does, so an event produced now is seen. */
+    private void awaitMarketFeed() {
+        await().atMost(30, TimeUnit.SECONDS).until(() ->
+                metric(call("GET", "/metrics", null, null).body(), "agora_ingest_market_feed_caught_up") == 1.0);
+    }
+
+    /** The value of the first Prometheus sample whose name and labels contain every part, or 0 if none. */
+    private static double metric(String scrape, String name, String... labels) {
+        return scrape.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .filter(l -> java.util.Arrays.stream(labels).allMatch(l::contains))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst().orElse(0);
+    }
+
     @Test
-    void eventsStreamCarriesTheJobsEventsUntilTerminal() throws Exception {
+    void eventsStreamSendsTheStateThenEachLiveEventOnceUntilTerminal() throws Exception {
         String clientId = client();
         String key = newKey(clientId);
         String jobId = (String) map(call("POST", "/api/v1/jobs", key, JOB)).get("jobId");
-        HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort()
-                        + "/api/v1/jobs/" + jobId + "/events"))
-                .header("Authorization", "Bearer " + key).header("Accept", "text/event-stream").build();
-        CompletableFuture<List<String>> lines = http.sendAsync(req, HttpResponse.BodyHandlers.ofInputStream())
-                .thenApply(r -> {
-                    List<String> out = new ArrayList<>();
-                    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body()))) {
-                        String line;
-                        while ((line = in.readLine()) != null) {
-                            out.add(line);
-                        }
-                    } catch (Exception e) {
-                        out.add("error " + e);
-                    }
-                    return out;
-                });
-        // the stream subscribes after its snapshot; keep publishing until the terminal event is seen
-        await().atMost(20, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(500)).until(() -> {
-            produce(Topics.JOB_EVENTS, jobId, event(jobId, clientId, JobEventType.ACCEPTED));
-            produce(Topics.JOB_EVENTS, jobId, event(jobId, clientId, JobEventType.CANCELLED));
-            return lines.isDone();
-        });
-        List<String> got = lines.get();
-        assertThat(String.join("\n", got)).contains("event: status").contains("event: job-event")
-                .contains("\"type\":\"CANCELLED\"");
+        awaitMarketFeed();
+        EventStream stream = new EventStream(key, jobId);
+        await().atMost(20, TimeUnit.SECONDS).until(() -> stream.lines.contains("event: status"));
+        JobEvent accepted = event(jobId, clientId, JobEventType.ACCEPTED);
+        JobEvent cancelled = event(jobId, clientId, JobEventType.CANCELLED);
+        // each produced once: the stream must not depend on a second chance
+        produce(Topics.JOB_EVENTS, jobId, accepted);
+        produce(Topics.JOB_EVENTS, jobId, cancelled);
+        stream.ended.get(20, TimeUnit.SECONDS);
+        List<String> data = stream.data();
+        assertThat(data).hasSize(3);
+        assertThat(data.get(0)).contains("\"status\":\"submitted\"");
+        assertThat(data.get(1)).contains("\"type\":\"ACCEPTED\"", accepted.getEventId());
+        assertThat(data.get(2)).contains("\"type\":\"CANCELLED\"", cancelled.getEventId());
+        assertThat(stream.lines).contains("event: job-event", "id: " + cancelled.getEventId());
+    }
+
+    @Test
+    void eventsStreamOpenedAfterTheTerminalEventStillEndsWhileTheReadModelLags() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String jobId = (String) map(call("POST", "/api/v1/jobs", key, JOB)).get("jobId");
+        awaitMarketFeed();
+        // the job ends before anyone watches; no sink runs here, so the read model never learns it
+        produce(Topics.JOB_EVENTS, jobId, event(jobId, clientId, JobEventType.ACCEPTED));
+        produce(Topics.JOB_EVENTS, jobId, event(jobId, clientId, JobEventType.CANCELLED));
+        EventStream stream = new EventStream(key, jobId);
+        stream.ended.get(20, TimeUnit.SECONDS);
+        List<String> data = stream.data();
+        assertThat(data).hasSize(3);
+        assertThat(data.get(0)).contains("\"status\":\"submitted\"");
+        assertThat(data.get(2)).contains("\"type\":\"CANCELLED\"");
     }
 
     private static JobEvent event(String jobId, String clientId, JobEventType type) {
@@ -499,16 +548,85 @@ class IngestApiIT {
     // ---------------------------------------------------------------- ops
 
     @Test
-    void healthMetricsAndDashboard() throws Exception {
-        assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
-        HttpResponse<String> metrics = call("GET", "/metrics", null, null);
-        assertThat(metrics.statusCode()).isEqualTo(200);
-        assertThat(metrics.body()).contains("jvm_");
+    void healthReportsTheDatabase() throws Exception {
+        HttpResponse<String> health = call("GET", "/health", null, null);
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+        Map<String, Object> h = map(health);
+        assertThat(h).containsEntry("status", "UP");
+        @SuppressWarnings("unchecked")
+        Map<String, Map<String, Object>> details = (Map<String, Map<String, Object>>) h.get("details");
+        assertThat(details).as(health.body()).containsKey("jdbc");
+        assertThat(details.get("jdbc")).containsEntry("status", "UP");
+    }
+
+    @Test
+    void metricsCountTheRequestJustMadeAndShowTheMarketFeed() throws Exception {
+        String[] poolRoute = {"method=\"GET\"", "status=\"200\"", "uri=\"/api/v1/pools/{pool}\""};
+        HttpResponse<String> first = call("GET", "/metrics", null, null);
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+        double before = metric(first.body(), "http_server_requests_seconds_count", poolRoute);
+
+        assertThat(call("GET", "/api/v1/pools/metrics-probe", null, null).statusCode()).isEqualTo(200);
+
+        await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> assertThat(
+                metric(call("GET", "/metrics", null, null).body(), "http_server_requests_seconds_count", poolRoute))
+                .isEqualTo(before + 1));
+        awaitMarketFeed();
+        String scrape = call("GET", "/metrics", null, null).body();
+        assertThat(scrape).contains("# HELP agora_ingest_market_feed_caught_up");
+        assertThat(metric(scrape, "jvm_memory_used_bytes", "area=\"heap\"")).isPositive();
+    }
+
+    @Test
+    void dashboardHasItsSectionsAndEveryCallItMakesAnswers() throws Exception {
         HttpResponse<String> page = call("GET", "/", null, null);
         assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.body()).contains("Agora market");
+        assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+        assertThat(page.body()).contains("<title>Agora market</title>", "<h2>Pool</h2>", "<h2>Workers</h2>",
+                "<h2>Balance</h2>", "<h2>Recent jobs</h2>", "<table id=\"workers\">", "<table id=\"jobs\">");
+        // the page is static; its data comes from these calls of its script, which must all answer
+        List<String> calls = java.util.regex.Pattern.compile("get\\('(/api/[^']+)'").matcher(page.body()).results()
+                .map(m -> m.group(1)).toList();
+        assertThat(calls).containsExactlyInAnyOrder("/api/v1/pools/", "/api/v1/workers?pool=", "/api/v1/accounts/me",
+                "/api/v1/jobs?limit=20");
+        String key = newKey(client());
+        for (String path : calls) {
+            String url = path.endsWith("/") || path.endsWith("=") ? path + "public" : path;
+            HttpResponse<String> r = call("GET", url, key, null);
+            assertThat(r.statusCode()).as(url + " " + r.body()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        }
+    }
+
+    @Test
+    void unknownPathIs404WithAnError() throws Exception {
         HttpResponse<String> missing = call("GET", "/api/v1/nothing", null, null);
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(map(missing).get("error")).isNotNull();
+    }
+
+    @Test
+    void submitIs503WhenTheBrokerIsUnreachable() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        Map<String, Object> p = market.properties();
+        p.put("agora.bootstrap", "127.0.0.1:" + closedPort);
+        p.put("agora.ingest.feeds-enabled", false);
+        p.put("agora.ingest.produce-timeout-ms", 1500);
+        String key = newKey(client()); // the same database: the key works on both instances
+        try (EmbeddedServer cut = ApplicationContext.run(EmbeddedServer.class, p)) {
+            long start = System.nanoTime();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + cut.getPort()
+                            + "/api/v1/jobs")).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+                    .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString(JOB)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+            assertThat((String) map(r).get("error")).contains("not reachable", "Idempotency-Key");
+            assertThat(tookMs).as("the produce timeout bounds the wait").isLessThan(15_000);
+        }
     }
 }

@@ -19,10 +19,10 @@ final class TestMarket implements AutoCloseable {
 
     private TestMarket() throws Exception {
         postgres = EmbeddedPostgres.builder().start();
-        // the writer's real schema: ledger-sink's migration, run as the sink runs it (LedgerSchema)
+        // the writer's real schema: the ledger library's migration, run as the sink runs it (LedgerSchema)
         Flyway.configure().dataSource(postgres.getPostgresDatabase())
                 .schemas("agora").defaultSchema("agora").createSchemas(true)
-                .locations("classpath:ledger-sink/db/migration")
+                .locations("classpath:ledger/db/migration")
                 .load().migrate();
         kafka = KafkaTestCluster.start();
     }

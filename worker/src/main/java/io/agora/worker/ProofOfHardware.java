@@ -8,8 +8,9 @@ import java.util.HexFormat;
 /**
  * Proof of hardware: a deterministic SHA-256 chain run for a fixed time. The score is thousands
  * of chain steps per second (higher is faster); the proof is the seed, the step count and the
- * final hash, which anyone can recompute with {@link #verify}. A worker cannot claim more steps
- * than it did without being caught by a spot check.
+ * final hash, which anyone can recompute with {@link #verify}. A spot check with {@link #verify}
+ * would catch a worker claiming more steps than it did, but none exists yet: registration carries
+ * only the score, and no service calls {@link #verify} (worker README, "Open").
  */
 public final class ProofOfHardware {
     private static final int BLOCK = 4096;

@@ -79,6 +79,10 @@ class CapabilitiesTest {
         assertThat(c.getBenchmarkScore()).isEqualTo(321.5);
     }
 
+    /**
+     * Proves that a proof can be verified, not that anyone does: production never calls
+     * {@link ProofOfHardware#verify} and registrations carry only the score (README, "Open").
+     */
     @Test
     void proof_of_hardware_is_deterministic_and_verifiable() {
         ProofOfHardware.Proof p = ProofOfHardware.run("worker-x", 50);

@@ -1,5 +1,7 @@
 package io.agora.worker;
 
+import com.sun.net.httpserver.HttpServer;
+import io.agora.runtime.Launcher;
 import io.agora.schemas.AgoraConfig;
 import io.agora.events.Heartbeat;
 import io.agora.events.RegistrationType;
@@ -25,6 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,6 +95,26 @@ class WorkerAgentTest {
                 Thread.currentThread().interrupt();
             }
             return inner.run(task);
+        }
+    }
+
+    /**
+     * The simulated sandbox, but every task takes exactly {@code ms}: the worker's earnings
+     * estimate depends on the duration, so with it fixed the estimate is known to the micro.
+     */
+    static final class FixedDurationSandbox implements Sandbox {
+        final SimulatedSandbox inner = new SimulatedSandbox(0);
+        final long ms;
+
+        FixedDurationSandbox(long ms) {
+            this.ms = ms;
+        }
+
+        @Override
+        public SandboxOutcome run(TaskAssigned task) {
+            SandboxOutcome o = inner.run(task);
+            return new SandboxOutcome(o.status(), o.reason(), o.exitCode(), o.stdout(), o.stdoutTruncated(), o.stderr(),
+                    o.stderrTruncated(), o.fileHashes(), o.startedAt(), o.startedAt() + ms);
         }
     }
 
@@ -171,7 +198,7 @@ class WorkerAgentTest {
 
     @Test
     void runs_a_task_produces_a_signed_result_and_commits() {
-        start(new SimulatedSandbox(0), Map.of());
+        start(new FixedDurationSandbox(1500), Map.of());
         TaskAssigned task = Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").build());
         offer(P3, task);
         await().until(() -> !sent(Topics.RESULTS).isEmpty());
@@ -185,10 +212,68 @@ class WorkerAgentTest {
         await().untilAsserted(() -> assertThat(consumer.committed(java.util.Set.of(P3)).get(P3).offset()).isEqualTo(1));
         await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 1L));
         await().untilAsserted(() -> assertThat(consumer.paused()).as("resumed once the slot freed").isEmpty());
-        TaskAssigned next = Tasks.task(identity.workerId(), Tasks.spec("echo", "next").build());
+        TaskAssigned next = Tasks.task(identity.workerId(), Tasks.spec("echo", "next").setCpus(1.5).build());
         offer(P7, next);
         await().until(() -> sent(Topics.RESULTS).size() == 2);
-        assertThat((Long) agent.health().get("earningsMicros")).isGreaterThanOrEqualTo(0);
+        // Tasks.task: the worker's price 800, the client's ceiling 1000 micros per cpu-second; each task 1.5 s.
+        // First: 800 x 1.5 s x 1 cpu unit = 1200. Second: 1.5 cpus count as 2 units, 800 x 1.5 x 2 = 2400.
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 2L)
+                .containsEntry("earningsMicros", 3600L));
+        assertThat(agent.metrics()).contains("agora_worker_earnings_micros 3600", "agora_worker_tasks_done_total 2");
+    }
+
+    @Test
+    void earns_the_clients_ceiling_when_below_its_own_price_and_nothing_for_a_failed_task() {
+        Sandbox failsThenRuns = new Sandbox() {
+            final FixedDurationSandbox ok = new FixedDurationSandbox(2000);
+
+            @Override
+            public SandboxOutcome run(TaskAssigned task) {
+                if (task.getSpec().getCommand().contains("fail")) {
+                    return SandboxOutcome.failed(ResultStatus.FAILED_EXIT, "exit 1", 0, 2000);
+                }
+                return ok.run(task);
+            }
+        };
+        start(failsThenRuns, Map.of());
+        offer(P3, Tasks.task(identity.workerId(), Tasks.spec("fail").build()));
+        await().until(() -> sent(Topics.RESULTS).size() == 1);
+        TaskAssigned cheap = Tasks.task(identity.workerId(), Tasks.spec("echo", "cheap").build());
+        cheap.getTerms().setMaxPricePerCpuSecondMicros(500);
+        offer(P3, cheap);
+        await().until(() -> sent(Topics.RESULTS).size() == 2);
+        // the failed task earns nothing; the other pays min(800, 500) x 2 s = 1000
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksFailed", 1L)
+                .containsEntry("earningsMicros", 1000L));
+    }
+
+    @Test
+    void serves_health_and_metrics_on_the_admin_port() throws Exception {
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString())));
+        start(new FixedDurationSandbox(1000), Map.of());
+        offer(P3, Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").build()));
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 1L));
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        HttpServer admin = Launcher.startAdmin("worker", port,
+                new WorkerApp.WorkerService(agent, cfg));
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            var metrics = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+            assertThat(metrics.body().lines()).contains("agora_worker_tasks_done_total 1", "agora_worker_tasks_failed_total 0",
+                    "agora_worker_tasks_running 0", "agora_worker_earnings_micros 800", "agora_worker_degraded 0");
+            var health = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(health.body()).contains("\"app\":\"worker\"", "\"workerStatus\":\"READY\"", "\"earningsMicros\":800");
+        } finally {
+            admin.stop(0);
+        }
     }
 
     @Test

@@ -34,6 +34,11 @@ public record JobView(String jobId,
     }
 
     public boolean terminal() {
-        return status != null && TERMINAL.contains(status.toUpperCase(java.util.Locale.ROOT));
+        return isTerminal(status);
+    }
+
+    /** Whether a job status, or the type of a JobEvent, ends the job's story. */
+    public static boolean isTerminal(@Nullable String statusOrEventType) {
+        return statusOrEventType != null && TERMINAL.contains(statusOrEventType.toUpperCase(java.util.Locale.ROOT));
     }
 }

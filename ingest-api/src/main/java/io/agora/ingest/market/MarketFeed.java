@@ -4,10 +4,11 @@ import io.agora.events.Heartbeat;
 import io.agora.events.JobEvent;
 import io.agora.events.ReputationChanged;
 import io.agora.events.WorkerRegistration;
-import io.agora.ingest.config.IngestSettings;
 import io.agora.ingest.config.KafkaSettings;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Topics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PreDestroy;
@@ -35,6 +36,10 @@ import java.util.Set;
  * every partition, reads agora.workers.registrations, .heartbeats and .reputation from the
  * beginning into {@link WorkerRegistry}, and tails agora.jobs.events from the end into
  * {@link JobEventHub}. A record that does not decode is logged and skipped.
+ * <p>
+ * Until it has caught up (every topic assigned and a poll that found nothing new) the workers the
+ * API shows may be incomplete and a job's events may be missed; {@code /metrics} says which with
+ * {@code agora_ingest_market_feed_caught_up} (0 or 1).
  */
 @Context
 @Requires(property = "agora.ingest.feeds-enabled", notEquals = "false")
@@ -42,6 +47,7 @@ public class MarketFeed implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(MarketFeed.class);
     private static final List<String> FROM_START = List.of(Topics.REGISTRATIONS.name(), Topics.HEARTBEATS.name(),
             Topics.REPUTATION.name());
+    private static final int TOPICS = FROM_START.size() + 1;
     private final KafkaConsumer<String, byte[]> consumer;
     private final WorkerRegistry registry;
     private final JobEventHub hub;
@@ -53,7 +59,7 @@ public class MarketFeed implements Runnable {
     private volatile boolean running = true;
     private volatile boolean caughtUp;
 
-    public MarketFeed(KafkaSettings kafka, IngestSettings settings, WorkerRegistry registry, JobEventHub hub) {
+    public MarketFeed(KafkaSettings kafka, WorkerRegistry registry, JobEventHub hub, MeterRegistry meters) {
         this.registry = registry;
         this.hub = hub;
         AgoraSerdes serdes = AgoraSerdes.fromConfig(kafka);
@@ -68,13 +74,12 @@ public class MarketFeed implements Runnable {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "agora-ingest-feed");
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        Gauge.builder("agora.ingest.market.feed.caught.up", this, f -> f.caughtUp ? 1 : 0)
+                .description("1 once the market feed has read the worker topics to their end and tails the job events")
+                .register(meters);
         this.thread = new Thread(this, "agora-ingest-feed");
         this.thread.setDaemon(true);
         this.thread.start();
-    }
-
-    public boolean caughtUp() {
-        return caughtUp;
     }
 
     @Override
@@ -83,7 +88,7 @@ public class MarketFeed implements Runnable {
             Set<String> assignedTopics = new java.util.HashSet<>();
             long nextCheck = 0;
             while (running) {
-                if (assignedTopics.size() < 4 && System.currentTimeMillis() >= nextCheck) {
+                if (assignedTopics.size() < TOPICS && System.currentTimeMillis() >= nextCheck) {
                     assign(assignedTopics);
                     nextCheck = System.currentTimeMillis() + 5000;
                 }
@@ -96,7 +101,7 @@ public class MarketFeed implements Runnable {
                 for (ConsumerRecord<String, byte[]> r : records) {
                     handle(r, now);
                 }
-                if (records.isEmpty()) {
+                if (records.isEmpty() && assignedTopics.size() == TOPICS) {
                     caughtUp = true;
                 }
             }

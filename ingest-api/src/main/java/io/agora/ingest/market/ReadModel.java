@@ -153,14 +153,7 @@ public class ReadModel {
     }
 
     private static String outcome(String status) {
-        if (status == null) {
-            return null;
-        }
-        String s = status.toUpperCase(java.util.Locale.ROOT);
-        return switch (s) {
-            case "COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED" -> s;
-            default -> null;
-        };
+        return JobView.isTerminal(status) ? status.toUpperCase(java.util.Locale.ROOT) : null;
     }
 
     private <T> List<T> query(String sql, List<?> args, RowMapper<T> mapper) {

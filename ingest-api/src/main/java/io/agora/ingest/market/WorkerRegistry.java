@@ -58,8 +58,4 @@ public class WorkerRegistry {
         return workers.values().stream().filter(w -> w.capabilities() != null)
                 .sorted(java.util.Comparator.comparing(WorkerState::workerId)).toList();
     }
-
-    public java.util.Optional<WorkerState> get(String workerId) {
-        return java.util.Optional.ofNullable(workers.get(workerId)).filter(w -> w.capabilities() != null);
-    }
 }

@@ -6,7 +6,7 @@ import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.SubmitJob;
 import io.agora.ingest.jobs.Submitted;
-import io.agora.ingest.market.JobEventHub;
+import io.agora.ingest.market.JobEventStream;
 import io.agora.ingest.market.JobView;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
@@ -26,7 +26,6 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
 import org.reactivestreams.Publisher;
-import reactor.core.publisher.Flux;
 
 import java.util.List;
 import java.util.Map;
@@ -37,12 +36,12 @@ import java.util.Map;
 public class JobController {
     private final Caller caller;
     private final JobService jobs;
-    private final JobEventHub hub;
+    private final JobEventStream stream;
 
-    public JobController(Caller caller, JobService jobs, JobEventHub hub) {
+    public JobController(Caller caller, JobService jobs, JobEventStream stream) {
         this.caller = caller;
         this.jobs = jobs;
-        this.hub = hub;
+        this.stream = stream;
     }
 
     @Post
@@ -97,20 +96,23 @@ public class JobController {
         return HttpResponse.accepted().body(Map.of("jobId", id, "status", "dispute-requested"));
     }
 
-    /** The job's current state, then its live JobEvents; the stream ends after a terminal event. */
+    /**
+     * The job's current state ({@code status}), then its JobEvents ({@code job-event}, with the
+     * event id); the stream ends after a terminal event. {@link JobEventStream} says why none is lost.
+     */
     @Get(value = "/{id}/events", produces = MediaType.TEXT_EVENT_STREAM)
     public Publisher<Event<?>> events(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                       @PathVariable String id) {
-        JobView now = jobs.job(caller.client(authorization), id);
-        Flux<Event<?>> snapshot = Flux.just(Event.of(now).name("status"));
-        if (now.terminal()) {
-            return snapshot;
+        String clientId = caller.client(authorization);
+        return stream.watch(id, () -> jobs.job(clientId, id)).map(JobController::sse);
+    }
+
+    private static Event<?> sse(JobEventStream.Item item) {
+        if (item instanceof JobEventStream.State s) {
+            return Event.of(s.job()).name("status");
         }
-        Flux<Event<?>> live = hub.of(id)
-                .map(JobEventView::of)
-                .takeUntil(JobEventView::terminal)
-                .map(e -> Event.of(e).name("job-event").id(e.eventId()));
-        return Flux.concat(snapshot, live);
+        JobEventView e = JobEventView.of(((JobEventStream.Change) item).event());
+        return Event.of(e).name("job-event").id(e.eventId());
     }
 
     @Serdeable

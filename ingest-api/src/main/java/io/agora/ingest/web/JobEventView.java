@@ -15,10 +15,4 @@ public record JobEventView(String eventId, String jobId, String type, @Nullable 
                 e.getReplica(), e.getAttempt(), e.getPool(), e.getEscrowMicros(), e.getTimestamp());
     }
 
-    boolean terminal() {
-        return switch (type) {
-            case "COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED" -> true;
-            default -> false;
-        };
-    }
 }
