@@ -215,6 +215,31 @@ public final class LocalStack {
         return reused;
     }
 
+    /** The Kafka principals of this stack (admin, services, workers). */
+    public KafkaCredentials kafkaCredentials() {
+        return new KafkaCredentials(home, bootstrap());
+    }
+
+    /** The properties of a Kafka client of this stack connecting as the admin: bootstrap, security, then {@code props}. */
+    public Map<String, Object> asAdmin(Map<String, ?> props) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("bootstrap.servers", bootstrap());
+        p.putAll(adminClientProperties());
+        p.putAll(props);
+        return p;
+    }
+
+    /** Security settings of a client connecting as the admin (super user): tests and tools. */
+    public Map<String, Object> adminClientProperties() {
+        return kafkaCredentials().clientProperties(KafkaCredentials.ADMIN);
+    }
+
+    /** Where the market's infrastructure is, for a {@link io.agora.infra.market.Market} on this stack. */
+    public io.agora.infra.market.StackEndpoints endpoints() {
+        return new io.agora.infra.market.StackEndpoints(bootstrap(), registryUrl(), jdbcUrl(), jdbcUser(), jdbcPassword(),
+                kafkaCredentials());
+    }
+
     /** The variables a service launched on this stack needs (ARCHITECTURE.md's configuration table). */
     public Map<String, String> serviceEnv() {
         Map<String, String> e = new LinkedHashMap<>();

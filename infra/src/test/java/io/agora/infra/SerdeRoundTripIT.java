@@ -41,19 +41,15 @@ class SerdeRoundTripIT {
         TaskResult sent = Fixtures.result(jobId, "w-it", 0, 0, "hello\n");
 
         RecordMetadata meta;
-        try (KafkaProducer<String, TaskResult> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap(),
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+        try (KafkaProducer<String, TaskResult> producer = new KafkaProducer<>(stack.asAdmin(Map.of(ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)),
                 new StringSerializer(), serde.serializer())) {
             meta = producer.send(new ProducerRecord<>(Topics.RESULTS.name(), jobId, sent)).get(30, TimeUnit.SECONDS);
         }
 
         TopicPartition tp = new TopicPartition(meta.topic(), meta.partition());
         List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap(),
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(stack.asAdmin(Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false)),
                 new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.assign(List.of(tp));
             consumer.seek(tp, meta.offset());

@@ -226,8 +226,7 @@ public final class MarketBenchmark {
         if (o.jvmOpts != null) {
             System.setProperty(ServiceProcess.JVM_OPTS_PROPERTY, o.jvmOpts);
         }
-        Market market = new Market(new StackEndpoints(stack.bootstrap(), stack.registryUrl(), stack.jdbcUrl(),
-                stack.jdbcUser(), stack.jdbcPassword()), stack.repo(), workDir, env);
+        Market market = new Market(stack.endpoints(), stack.repo(), workDir, env);
         marketRef[0] = market;
         t = System.nanoTime();
         market.startCore();
@@ -418,6 +417,7 @@ public final class MarketBenchmark {
     private void consumeVerdicts(LocalStack stack) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
+        p.putAll(stack.adminClientProperties());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");

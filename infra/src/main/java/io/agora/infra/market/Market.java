@@ -1,6 +1,7 @@
 package io.agora.infra.market;
 
 import io.agora.infra.Services;
+import io.agora.schemas.KafkaAccess;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -93,6 +94,12 @@ public final class Market implements AutoCloseable {
         e.put("AGORA_JDBC_USER", stack.jdbcUser());
         e.put("AGORA_JDBC_PASSWORD", stack.jdbcPassword());
         e.put("AGORA_ADMIN_TOKEN", ADMIN_TOKEN);
+        // each process connects as its own principal: a core service as its name, a worker as worker-<name>
+        String principal = svc.core() ? svc.name() : KafkaAccess.workerPrincipal(name);
+        if (!svc.core()) {
+            stack.kafka().enrol(principal);
+        }
+        e.putAll(stack.kafka().env(principal));
         e.put("AGORA_STATE_DIR", workDir.resolve("state").resolve(name).toString());
         e.putAll(extraEnv);
         e.putAll(env);
@@ -149,6 +156,7 @@ public final class Market implements AutoCloseable {
         List<ServiceProcess> reversed = new ArrayList<>(services.values());
         java.util.Collections.reverse(reversed);
         reversed.parallelStream().forEach(ServiceProcess::stop);
+        stack.kafka().close();
     }
 
     public static int freePort() {

@@ -1,5 +1,8 @@
 package io.agora.infra.market;
 
-/** Where the infrastructure the market runs on can be reached. */
-public record StackEndpoints(String bootstrap, String registryUrl, String jdbcUrl, String jdbcUser, String jdbcPassword) {
+import io.agora.infra.KafkaCredentials;
+
+/** Where the infrastructure the market runs on can be reached, and the Kafka principals' credentials. */
+public record StackEndpoints(String bootstrap, String registryUrl, String jdbcUrl, String jdbcUser, String jdbcPassword,
+                             KafkaCredentials kafka) {
 }

@@ -48,8 +48,7 @@ final class LiveMarket {
             LocalStack stack = LocalStack.shared();
             stack.ensureDocker();
             Path work = LocalStack.repoRoot().resolve("infra/target/it-market-" + System.currentTimeMillis());
-            StackEndpoints endpoints = new StackEndpoints(stack.bootstrap(), stack.registryUrl(), stack.jdbcUrl(),
-                    stack.jdbcUser(), stack.jdbcPassword());
+            StackEndpoints endpoints = stack.endpoints();
             // short leases and grace so crash tests finish quickly; two concurrent tasks per worker
             Market market = new Market(endpoints, LocalStack.repoRoot(), work, Map.of(
                     "AGORA_MATCHER_LEASE_MS", "8000",

@@ -121,10 +121,8 @@ class MarketEndToEndIT {
     void recordsThatCannotBeReadGoToTheDlqWithTheReasonAndTheMarketKeepsWorking() throws Exception {
         byte[] garbage = "this is not an avro record".getBytes(StandardCharsets.UTF_8);
         Set<String> expected = new HashSet<>();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, live.stack.bootstrap(),
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName()))) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(live.stack.asAdmin(Map.of(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName())))) {
             for (String topic : List.of(Topics.JOB_REQUESTS.name(), Topics.RESULTS.name(), Topics.LEDGER.name())) {
                 RecordMetadata md = producer.send(new ProducerRecord<>(topic, "dlq-probe".getBytes(), garbage)).get();
                 expected.add(topic + "-" + md.partition() + "@" + md.offset());
@@ -133,10 +131,8 @@ class MarketEndToEndIT {
 
         Set<String> dead = new HashSet<>();
         List<String> reasons = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, live.stack.bootstrap(),
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName(),
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName()))) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(live.stack.asAdmin(Map.of(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName())))) {
             TopicPartition dlq = new TopicPartition(Topics.DLQ.name(), 0);
             c.assign(List.of(dlq));
             c.seekToBeginning(List.of(dlq));

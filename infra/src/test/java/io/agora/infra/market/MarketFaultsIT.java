@@ -1,5 +1,6 @@
 package io.agora.infra.market;
 
+import io.agora.infra.KafkaCredentials;
 import io.agora.events.EntryKind;
 import io.agora.events.LedgerEntry;
 import io.agora.ledger.AuditMain;
@@ -216,6 +217,7 @@ class MarketFaultsIT {
                 "AGORA_JDBC_PASSWORD", live.stack.jdbcPassword(),
                 "AGORA_BOOTSTRAP", live.stack.bootstrap(),
                 "AGORA_REGISTRY_URL", live.stack.registryUrl()));
+        env.putAll(live.stack.kafkaCredentials().env(KafkaCredentials.ADMIN));
         int exit = AuditMain.run(new String[0], env, new PrintStream(buf, true, StandardCharsets.UTF_8));
         return new Audit(exit, buf.toString(StandardCharsets.UTF_8));
     }
@@ -278,11 +280,9 @@ class MarketFaultsIT {
     }
 
     private KafkaConsumer<byte[], byte[]> rawConsumer() {
-        return new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, live.stack.bootstrap(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        return new KafkaConsumer<>(live.stack.asAdmin(Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName(),
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName()));
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName())));
     }
 }

@@ -1,0 +1,153 @@
+package io.agora.infra;
+
+import io.agora.schemas.AccessSetup;
+import io.agora.schemas.KafkaAccess;
+import io.agora.schemas.TopicSpec;
+import io.agora.schemas.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * A worker with its own, valid credentials attacks the market through the real broker: every
+ * write outside its role (minting money on the ledger, assigning itself tasks, writing verdicts,
+ * reputation or other clients' commands, submitting jobs) and every read outside it (results
+ * before consensus, the ledger, job requests with their env) is refused by the broker's ACLs
+ * (io.agora.schemas.KafkaAccess). What a worker must do still works, so the refusals are not an
+ * artefact of a broken client. A client without credentials, with a wrong password, or revoked
+ * cannot connect at all.
+ */
+class HostileWorkerIT {
+    private static LocalStack stack;
+    private static KafkaCredentials credentials;
+    private static final String MALLORY = KafkaAccess.workerPrincipal("mallory");
+
+    @BeforeAll
+    static void enrol() {
+        stack = LocalStack.shared();
+        credentials = stack.kafkaCredentials();
+        credentials.enrol(MALLORY);
+    }
+
+    private static Map<String, Object> as(String principal, Map<String, Object> extra) {
+        Map<String, Object> p = new HashMap<>(extra);
+        p.put("bootstrap.servers", stack.bootstrap());
+        p.putAll(credentials.clientProperties(principal));
+        return p;
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(Map<String, Object> props) {
+        Map<String, Object> p = new HashMap<>(props);
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static Throwable write(KafkaProducer<byte[], byte[]> producer, TopicSpec<?, ?> topic) {
+        return catchThrowable(() -> {
+            try {
+                producer.send(new ProducerRecord<>(topic.name(), "k".getBytes(StandardCharsets.UTF_8),
+                        "forged".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                throw e.getCause();
+            }
+        });
+    }
+
+    private static Throwable read(KafkaConsumer<byte[], byte[]> consumer, TopicSpec<?, ?> topic) {
+        return catchThrowable(() -> {
+            consumer.assign(List.of(new TopicPartition(topic.name(), 0)));
+            consumer.seekToBeginning(List.of(new TopicPartition(topic.name(), 0)));
+            consumer.poll(Duration.ofSeconds(5));
+        });
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(Map<String, Object> props) {
+        Map<String, Object> p = new HashMap<>(props);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @Test
+    void aWorkerCannotWriteWhatTheServicesOwn() {
+        try (KafkaProducer<byte[], byte[]> p = producer(as(MALLORY, Map.of()))) {
+            // minting money, pre-booking a refund, assigning itself tasks, deciding verdicts,
+            // raising its reputation, cancelling or disputing someone's job, submitting jobs
+            for (TopicSpec<?, ?> forbidden : List.of(Topics.LEDGER, Topics.TASKS, Topics.VERDICTS, Topics.REPUTATION,
+                    Topics.JOB_COMMANDS, Topics.JOB_REQUESTS, Topics.JOB_EVENTS, Topics.DLQ)) {
+                assertThat(write(p, forbidden)).as("worker writing " + forbidden.name())
+                        .isInstanceOf(TopicAuthorizationException.class);
+            }
+            // its own duties are allowed (signatures, checked by the apps, prove whose they are)
+            for (TopicSpec<?, ?> allowed : List.of(Topics.HEARTBEATS, Topics.REGISTRATIONS, Topics.RESULTS)) {
+                assertThat(write(p, allowed)).as("worker writing " + allowed.name()).isNull();
+            }
+        }
+    }
+
+    @Test
+    void aWorkerCannotReadResultsTheLedgerOrOtherClientsJobs() {
+        try (KafkaConsumer<byte[], byte[]> c = consumer(as(MALLORY, Map.of()))) {
+            for (TopicSpec<?, ?> forbidden : List.of(Topics.RESULTS, Topics.LEDGER, Topics.JOB_REQUESTS,
+                    Topics.VERDICTS, Topics.JOB_EVENTS, Topics.HEARTBEATS, Topics.REGISTRATIONS)) {
+                assertThat(read(c, forbidden)).as("worker reading " + forbidden.name())
+                        .isInstanceOf(TopicAuthorizationException.class);
+            }
+            assertThat(read(c, Topics.TASKS)).as("worker reading its task topic").isNull();
+        }
+        // and it cannot join a service's consumer group (to steal its partitions)
+        try (KafkaConsumer<byte[], byte[]> c = consumer(as(MALLORY, Map.of(ConsumerConfig.GROUP_ID_CONFIG, "agora-ledger-sink")))) {
+            c.subscribe(List.of(Topics.TASKS.name()));
+            assertThatThrownBy(() -> c.poll(Duration.ofSeconds(10))).isInstanceOf(GroupAuthorizationException.class);
+        }
+    }
+
+    @Test
+    void noCredentialsWrongPasswordOrRevokedCannotConnect() throws Exception {
+        Map<String, Object> wrong = new HashMap<>(as(MALLORY, Map.of()));
+        wrong.put("sasl.jaas.config", KafkaAccess.scramJaas(MALLORY, "not-the-password"));
+        try (KafkaProducer<byte[], byte[]> p = producer(wrong)) {
+            assertThat(write(p, Topics.HEARTBEATS)).isInstanceOf(SaslAuthenticationException.class);
+        }
+        // a client speaking no SASL gets no answer at all: its metadata request times out
+        try (KafkaProducer<byte[], byte[]> p = producer(Map.of("bootstrap.servers", stack.bootstrap()))) {
+            assertThat(write(p, Topics.HEARTBEATS)).isNotNull();
+        }
+        String eve = KafkaAccess.workerPrincipal("eve");
+        credentials.enrol(eve);
+        try (KafkaProducer<byte[], byte[]> p = producer(as(eve, Map.of()))) {
+            assertThat(write(p, Topics.HEARTBEATS)).as("enrolled").isNull();
+        }
+        try (Admin admin = Admin.create(stack.asAdmin(Map.of()))) {
+            AccessSetup.revoke(admin, eve);
+        }
+        try (KafkaProducer<byte[], byte[]> p = producer(as(eve, Map.of()))) {
+            assertThat(write(p, Topics.HEARTBEATS)).as("revoked").isInstanceOf(SaslAuthenticationException.class);
+        }
+    }
+}
