@@ -312,7 +312,9 @@ class DeployManifestsTest {
             }
             Reads reads = reads(c.service());
             for (String env : c.env().keySet()) {
-                if (env.startsWith("AGORA_") && !readByEntryPoint.contains(env) && !reads.reads(env)) {
+                // every Kafka client passes the agora.kafka.* keys on (KafkaAccess.clientProperties)
+                boolean kafkaClientSetting = env.startsWith("AGORA_KAFKA_");
+                if (env.startsWith("AGORA_") && !readByEntryPoint.contains(env) && !reads.reads(env) && !kafkaClientSetting) {
                     problems.add(c + ": " + env + " (key " + env.toLowerCase(Locale.ROOT).replace('_', '.')
                             + ") is read neither by " + launch.main() + " (modules " + withDependencies(launch.module())
                             + ") nor by the entry point");
