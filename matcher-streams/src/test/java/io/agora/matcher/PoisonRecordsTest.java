@@ -11,7 +11,6 @@ import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.events.WorkerRegistration;
 import io.agora.market.Postings;
-import io.agora.runtime.StreamsService;
 import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
@@ -44,7 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Poison records fed to the real matcher topology, run with the properties {@link MatcherApp}
- * runs with (so with its dead-letter handlers): each lands in {@code agora.dlq} with its reason,
+ * runs with ({@link MatcherApp#streamsProperties}) (so with its dead-letter handlers): each lands in {@code agora.dlq} with its reason,
  * and the market goes on with the next good record.
  */
 class PoisonRecordsTest {
@@ -69,8 +68,7 @@ class PoisonRecordsTest {
 
     @BeforeEach
     void start() {
-        var props = StreamsService.properties(MatcherApp.APP_ID, AgoraConfig.of(Map.of("agora.bootstrap", "unused:9092")),
-                stateDir.toString(), Map.of());
+        var props = MatcherApp.streamsProperties(AgoraConfig.of(Map.of("agora.state.dir", stateDir.toString())));
         driver = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), SERDES),
                 props, Instant.ofEpochMilli(T0));
         requests = in(Topics.JOB_REQUESTS);

@@ -45,6 +45,7 @@ public final class StreamsService implements Service {
     private final StreamsHealth health;
     private final AtomicLong threadsReplaced = new AtomicLong();
     private final AtomicLong outagesInARow = new AtomicLong();
+    private volatile long lastOutageAtMs;
 
     public StreamsService(String appId, Topology topology, Properties props) {
         this.appId = appId;
@@ -105,9 +106,6 @@ public final class StreamsService implements Service {
         int alive = (int) streams.metadataForLocalThreads().stream().filter(StreamsService::alive).count();
         StreamsHealth.Verdict v = health.judge(new StreamsHealth.Reading(state, alive, threads,
                 (long) sum("process-total", "stream-thread-metrics"), pendingInput(), System.currentTimeMillis()));
-        if (v.up()) {
-            outagesInARow.set(0);
-        }
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("status", v.up() ? "UP" : "DOWN");
         if (!v.up()) {
@@ -135,8 +133,7 @@ public final class StreamsService implements Service {
     private StreamThreadExceptionResponse replaceThread(Throwable e) {
         threadsReplaced.incrementAndGet();
         if (Outage.isOutage(e)) {
-            long n = outagesInARow.incrementAndGet();
-            Duration wait = Duration.ofMillis(Math.min(MAX_OUTAGE_BACKOFF.toMillis(), 500L << Math.min(n - 1, 10)));
+            Duration wait = outageBackoff(System.currentTimeMillis());
             log.error("{} stream thread failed during an outage ({}), replacing it in {} ms", appId,
                     Outage.of(e).orElseThrow(), wait.toMillis(), e);
             try {
@@ -148,6 +145,16 @@ public final class StreamsService implements Service {
             log.error("{} stream thread failed, replacing it", appId, e);
         }
         return StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+
+    /** 0.5 s, doubling with each failure of the same outage up to {@link #MAX_OUTAGE_BACKOFF}; a new outage starts again. */
+    Duration outageBackoff(long nowMs) {
+        if (nowMs - lastOutageAtMs > 2 * MAX_OUTAGE_BACKOFF.toMillis()) {
+            outagesInARow.set(0);
+        }
+        lastOutageAtMs = nowMs;
+        long n = outagesInARow.incrementAndGet();
+        return Duration.ofMillis(Math.min(MAX_OUTAGE_BACKOFF.toMillis(), 500L << Math.min(n - 1, 10)));
     }
 
     private static boolean alive(ThreadMetadata t) {

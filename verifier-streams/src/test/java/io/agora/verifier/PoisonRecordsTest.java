@@ -9,7 +9,6 @@ import io.agora.events.Strategy;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.market.Pricing;
-import io.agora.runtime.StreamsService;
 import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
@@ -42,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Poison records fed to the real verifier topology, run with the properties {@link VerifierApp}
- * runs with (so with its dead-letter handlers): each lands in {@code agora.dlq} with its reason,
+ * runs with ({@link VerifierApp#streamsProperties}) (so with its dead-letter handlers): each lands in {@code agora.dlq} with its reason,
  * and the next good job is still verified and settled.
  */
 class PoisonRecordsTest {
@@ -66,8 +65,7 @@ class PoisonRecordsTest {
 
     @BeforeEach
     void setUp() {
-        var props = StreamsService.properties(VerifierConfig.APP_ID, AgoraConfig.of(Map.of("agora.bootstrap", "unused:9092")),
-                stateDir.toString(), Map.of());
+        var props = VerifierApp.streamsProperties(AgoraConfig.of(Map.of("agora.state.dir", stateDir.toString())));
         driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes), props, T0);
         tasksIn = driver.createInputTopic(Topics.TASKS.name(), new StringSerializer(), serdes.valueSerde(Topics.TASKS).serializer());
         resultsIn = driver.createInputTopic(Topics.RESULTS.name(), new StringSerializer(), serdes.valueSerde(Topics.RESULTS).serializer());
