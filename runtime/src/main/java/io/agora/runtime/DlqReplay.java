@@ -117,7 +117,14 @@ public final class DlqReplay {
                     skipped++;
                 }
             }
-            open.removeIf(tp -> dlq.position(tp) >= (filter.to() == null ? ends.get(tp) : Math.min(filter.to(), ends.get(tp))));
+            Set<TopicPartition> done = new HashSet<>();
+            for (TopicPartition tp : open) {
+                if (dlq.position(tp) >= (filter.to() == null ? ends.get(tp) : Math.min(filter.to(), ends.get(tp)))) {
+                    done.add(tp);
+                }
+            }
+            dlq.pause(done);
+            open.removeAll(done);
         }
         producer.flush();
         out.printf("%s: %d dead letters read, %d %s, %d left alone%n", dryRun ? "dry run" : "replay", read, replayed,

@@ -97,7 +97,22 @@ public final class Launcher {
         if (v instanceof Number || v instanceof Boolean) {
             return v.toString();
         }
-        return "\"" + String.valueOf(v).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : String.valueOf(v).toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
     }
 
     private static void reply(com.sun.net.httpserver.HttpExchange ex, int code, String type, String body) throws IOException {

@@ -1,6 +1,7 @@
 package io.agora.runtime;
 
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsException;
 
 import java.util.Map;
 
@@ -14,13 +15,21 @@ final class StreamsFailures {
         return id == null ? "streams" : id.toString();
     }
 
-    /** The exception the code threw, not the wrappers around it: {@code ArithmeticException: long overflow}. */
+    /**
+     * The exception the code threw, not the wrappers Streams put around it, and what caused it
+     * when that says more: {@code SerializationException: cannot encode job state
+     * (UTFDataFormatException: encoded string too long: 70004 bytes)}.
+     */
     static String describe(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root
-                && root instanceof org.apache.kafka.streams.errors.StreamsException) {
+        Throwable top = e;
+        while (top instanceof StreamsException && top.getCause() != null && top.getCause() != top) {
+            top = top.getCause();
+        }
+        Throwable root = top;
+        for (int i = 0; i < 16 && root.getCause() != null && root.getCause() != root; i++) {
             root = root.getCause();
         }
-        return root.getClass().getSimpleName() + ": " + root.getMessage();
+        String said = top.getClass().getSimpleName() + ": " + top.getMessage();
+        return root == top ? said : said + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
     }
 }

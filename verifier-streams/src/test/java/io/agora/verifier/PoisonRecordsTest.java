@@ -89,7 +89,8 @@ class PoisonRecordsTest {
         List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
         assertThat(dead).hasSize(1);
         assertThat(header(dead.get(0), DeadLetters.H_REASON))
-                .isEqualTo("processing failed in job-verifier: SerializationException: cannot encode job state");
+                .isEqualTo("processing failed in job-verifier: SerializationException: cannot encode job state"
+                        + " (UTFDataFormatException: encoded string (job-9999...9999/0/0) too long: 70008 bytes)");
         assertThat(header(dead.get(0), DeadLetters.H_TOPIC)).isEqualTo(Topics.RESULTS.name());
         assertThat(header(dead.get(0), DeadLetters.H_APP)).isEqualTo(VerifierConfig.APP_ID);
         assertThat(verdicts.isEmpty()).isTrue();
