@@ -120,7 +120,7 @@ public final class StreamsService implements Service {
 
     @Override
     public String metrics() {
-        String app = appId.replaceAll("[^A-Za-z0-9_]", "_");
+        String app = appId.replace("\\", "\\\\").replace("\"", "\\\"");
         return "agora_streams_dropped_records_total{app=\"" + app + "\"} " + (long) sum("dropped-records-total", "stream-task-metrics")
                 + "\nagora_streams_threads_replaced_total{app=\"" + app + "\"} " + threadsReplaced.get();
     }

@@ -5,9 +5,10 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -16,14 +17,15 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The service around a KafkaStreams client that is never started: no broker needed. */
+/** The service around a KafkaStreams client that is never started: no broker needed (one client for all, as closing one takes seconds). */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StreamsServiceTest {
     @TempDir
-    Path stateDir;
+    static Path stateDir;
 
     StreamsService service;
 
-    @BeforeEach
+    @BeforeAll
     void create() {
         StreamsBuilder b = new StreamsBuilder();
         b.stream("agora.test.in", Consumed.with(Serdes.String(), Serdes.String()))
@@ -33,7 +35,7 @@ class StreamsServiceTest {
                 stateDir.toString(), Map.of()));
     }
 
-    @AfterEach
+    @AfterAll
     void close() {
         service.close();
     }
@@ -50,8 +52,8 @@ class StreamsServiceTest {
     void exposesThePropertiesItRunsWith() {
         assertThat(service.properties()).containsEntry("processing.exception.handler",
                 ProcessingDeadLetterHandler.class.getName()).containsEntry(StreamsService.STALL_MS_CONFIG, "1000");
-        assertThat(service.metrics()).contains("agora_streams_dropped_records_total{app=\"agora_test\"} 0")
-                .contains("agora_streams_threads_replaced_total{app=\"agora_test\"} 0");
+        assertThat(service.metrics()).contains("agora_streams_dropped_records_total{app=\"agora-test\"} 0")
+                .contains("agora_streams_threads_replaced_total{app=\"agora-test\"} 0");
     }
 
     @Test
