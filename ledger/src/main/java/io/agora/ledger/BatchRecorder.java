@@ -4,6 +4,7 @@ import io.agora.events.JobEvent;
 import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
+import io.agora.schemas.Outage;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.postgresql.util.PSQLException;
@@ -14,6 +15,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTransientException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -102,6 +104,9 @@ public final class BatchRecorder {
                         c.rollback(sp);
                         refused.add(new Refused(r, reason(r, e)));
                     } catch (RuntimeException e) {
+                        if (Outage.isOutage(e)) {
+                            throw new SQLTransientException("outage while applying " + describe(r.event()) + ": " + e, e);
+                        }
                         c.rollback(sp);
                         refused.add(new Refused(r, "cannot apply " + describe(r.event()) + ": " + e));
                     }

@@ -43,7 +43,13 @@ public final class Pricing {
 
     /** {@link #payout(long, long, long, long, double)} raised to the worker's per-job minimum, capped at the replica share. */
     public static long payout(long workerPrice, long minPerJob, long maxPrice, long durationMs, JobSpec spec) {
-        long byTime = payout(workerPrice, maxPrice, durationMs, spec.getTimeoutMs(), spec.getCpus());
+        long byTime;
+        try {
+            byTime = payout(workerPrice, maxPrice, durationMs, spec.getTimeoutMs(), spec.getCpus());
+        } catch (ArithmeticException e) {
+            // worth more than a long holds, so more than the share it is capped at: the cap is exact
+            byTime = Long.MAX_VALUE;
+        }
         return Math.min(Math.max(byTime, minPerJob), Math.max(0, replicaShare(spec, maxPrice)));
     }
 

@@ -67,9 +67,10 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
             return;
         }
         long now = ctx.currentSystemTimeMs();
-        seen.put(job.getJobId(), now);
         String clientId = job.getClientId();
+        // decide before writing anything: a request that throws is dead-lettered unseen, so a replay is admitted
         Admission.Decision d = Admission.decide(accounts.get(clientId), job, cfg.starterGrantMicros());
+        seen.put(job.getJobId(), now);
         accounts.put(clientId, d.account());
         long ts = record.timestamp();
         if (d.grantMicros() > 0) {

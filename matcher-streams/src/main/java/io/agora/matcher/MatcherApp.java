@@ -8,6 +8,7 @@ import io.agora.schemas.AgoraSerdes;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * Runs the matcher: admission and escrow, worker registry, matching, dispatch and leases
@@ -22,9 +23,12 @@ public final class MatcherApp {
     public static Service create(AgoraConfig cfg) {
         MatcherConfig matcher = MatcherConfig.from(cfg);
         AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
-        String stateDir = Path.of(cfg.stateDir(), "matcher").toString();
-        return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes),
-                StreamsService.properties(APP_ID, cfg, stateDir, Map.of()));
+        return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes), streamsProperties(cfg));
+    }
+
+    /** The streams properties the matcher runs with (dead-letter handlers included); tests drive the topology with them. */
+    public static Properties streamsProperties(AgoraConfig cfg) {
+        return StreamsService.properties(APP_ID, cfg, Path.of(cfg.stateDir(), "matcher").toString(), Map.of());
     }
 
     public static void main(String[] args) {

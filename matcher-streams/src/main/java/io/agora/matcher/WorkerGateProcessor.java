@@ -25,7 +25,7 @@ import java.util.Set;
  * The worker gate, keyed by workerId. Inputs: {@code agora.workers.registrations},
  * {@code agora.workers.heartbeats}, {@code agora.workers.reputation}. It checks each signed event
  * against its sender id (Ed25519, {@link Signatures#verify}), refuses replays (seq must grow per
- * worker and event kind) and registrations to a trusted pool by workers off its allowlist; those
+ * worker and event kind), heartbeats listing a partition the task topic does not have, and registrations to a trusted pool by workers off its allowlist; those
  * go to {@code agora.dlq} with the reason in headers. It sums reputation deltas and remembers each
  * worker's pool, and hands verified events on, keyed by pool, to the pool stage.
  */
@@ -108,6 +108,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             bad = "bad signature on heartbeat of " + workerId;
         } else if (hb.getSeq() <= g.heartbeatSeq()) {
             bad = "replayed heartbeat: seq " + hb.getSeq() + " <= " + g.heartbeatSeq();
+        } else {
+            bad = partitionsOutOfRange(hb);
         }
         if (bad != null) {
             deadLetter(record, heartbeatBytes.serialize(Topics.HEARTBEATS.name(), hb), bad);
@@ -119,6 +121,20 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             return;
         }
         ctx.forward(new Record<>(g.pool(), new Flow.Beat(hb), record.timestamp()));
+    }
+
+    /**
+     * A task is written to a partition its worker lists, so a partition outside the task topic
+     * would make every job matched to that worker fail at the sink: refused here, at the door.
+     */
+    static String partitionsOutOfRange(Heartbeat hb) {
+        for (Integer p : hb.getOwnedPartitions()) {
+            if (p == null || p < 0 || p >= Topics.TASK_PARTITIONS) {
+                return "heartbeat lists partition " + p + " of " + Topics.TASKS.name() + ", which has partitions 0-"
+                        + (Topics.TASK_PARTITIONS - 1);
+            }
+        }
+        return null;
     }
 
     private void reputation(Record<String, SpecificRecord> record, ReputationChanged rc) {

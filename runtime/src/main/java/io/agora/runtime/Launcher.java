@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
@@ -62,10 +63,7 @@ public final class Launcher {
             server.createContext("/health", ex -> {
                 Map<String, Object> h = service.health();
                 boolean up = "UP".equals(h.get("status"));
-                String body = h.entrySet().stream()
-                        .map(e -> "\"" + e.getKey() + "\":" + json(e.getValue()))
-                        .collect(Collectors.joining(",", "{\"app\":\"" + app + "\",", "}"));
-                reply(ex, up ? 200 : 503, "application/json", body);
+                reply(ex, up ? 200 : 503, "application/json", healthJson(app, h));
             });
             server.createContext("/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4", service.metrics() + "\n"));
             service.adminActions().forEach((name, action) -> server.createContext("/" + name, ex -> {
@@ -82,11 +80,39 @@ public final class Launcher {
         }
     }
 
+    /**
+     * The {@code /health} body: {@code app} first (the service's own name for itself, else the
+     * launcher's), then the service's other entries; each key once.
+     */
+    static String healthJson(String app, Map<String, Object> health) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("app", health.getOrDefault("app", app));
+        health.forEach(body::putIfAbsent);
+        return body.entrySet().stream()
+                .map(e -> json(e.getKey()) + ":" + json(e.getValue()))
+                .collect(Collectors.joining(",", "{", "}"));
+    }
+
     private static String json(Object v) {
         if (v instanceof Number || v instanceof Boolean) {
             return v.toString();
         }
-        return "\"" + String.valueOf(v).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : String.valueOf(v).toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
     }
 
     private static void reply(com.sun.net.httpserver.HttpExchange ex, int code, String type, String body) throws IOException {

@@ -1,36 +1,70 @@
 package io.agora.runtime;
 
 import io.agora.schemas.AgoraConfigView;
+import io.agora.schemas.Outage;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Runs one Kafka Streams topology with exactly-once (v2) processing, the DLQ handler and
- * health reporting. Shared by matcher-streams and verifier-streams.
+ * Runs one Kafka Streams topology with exactly-once (v2) processing, the dead-letter handlers
+ * ({@link DeadLetterHandler}, {@link ProcessingDeadLetterHandler},
+ * {@link ProductionDeadLetterHandler}) and honest health ({@link StreamsHealth}). Shared by
+ * matcher-streams and verifier-streams.
+ *
+ * <p>A stream thread that dies (an outage, or a failure no handler took) is replaced; the
+ * replacement restarts its tasks from their last commit. During an outage the dying thread first
+ * waits, longer each time up to {@link #MAX_OUTAGE_BACKOFF}, so an absent registry is not
+ * hammered.
  */
 public final class StreamsService implements Service {
+    /** Milliseconds without progress on waiting input after which {@code /health} says DOWN. */
+    public static final String STALL_MS_CONFIG = "agora.streams.stall.ms";
+    public static final long DEFAULT_STALL_MS = Duration.ofMinutes(5).toMillis();
+    static final Duration MAX_OUTAGE_BACKOFF = Duration.ofSeconds(30);
     private static final Logger log = LoggerFactory.getLogger(StreamsService.class);
+
     private final KafkaStreams streams;
     private final String appId;
+    private final Properties props;
+    private final int threads;
+    private final StreamsHealth health;
+    private final AtomicLong threadsReplaced = new AtomicLong();
+    private final AtomicLong outagesInARow = new AtomicLong();
+    private volatile long lastOutageAtMs;
 
     public StreamsService(String appId, Topology topology, Properties props) {
         this.appId = appId;
-        this.streams = new KafkaStreams(topology, props);
-        this.streams.setUncaughtExceptionHandler(e -> {
-            log.error("{} stream thread failed, replacing it", appId, e);
-            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        this.props = new Properties();
+        this.props.putAll(props);
+        this.threads = Integer.parseInt(String.valueOf(props.getOrDefault(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1")));
+        this.health = new StreamsHealth(Long.parseLong(String.valueOf(props.getOrDefault(STALL_MS_CONFIG, DEFAULT_STALL_MS))));
+        Properties streamsProps = new Properties();
+        streamsProps.putAll(props);
+        streamsProps.remove(STALL_MS_CONFIG);
+        this.streams = new KafkaStreams(topology, streamsProps);
+        this.streams.setUncaughtExceptionHandler(this::replaceThread);
     }
 
-    /** Exactly-once streams properties for an app of the market. */
+    /**
+     * Exactly-once streams properties for an app of the market, with the dead-letter handlers.
+     * Tests hand the same properties to {@code TopologyTestDriver}, so they run with the handlers
+     * the app runs with.
+     */
     public static Properties properties(String appId, AgoraConfigView cfg, String stateDir, Map<String, String> extra) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
@@ -40,15 +74,26 @@ public final class StreamsService implements Service {
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
+        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, ProductionDeadLetterHandler.class.getName());
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "-1");
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5");
+        cfg.find(STALL_MS_CONFIG).ifPresent(v -> p.put(STALL_MS_CONFIG, v));
         p.putAll(extra);
         return p;
     }
 
     public KafkaStreams streams() {
         return streams;
+    }
+
+    /** The properties this service runs with (a copy). */
+    public Properties properties() {
+        Properties copy = new Properties();
+        copy.putAll(props);
+        return copy;
     }
 
     @Override
@@ -58,13 +103,93 @@ public final class StreamsService implements Service {
 
     @Override
     public Map<String, Object> health() {
-        KafkaStreams.State s = streams.state();
-        boolean up = s == KafkaStreams.State.RUNNING || s == KafkaStreams.State.REBALANCING;
-        return Map.of("status", up ? "UP" : "DOWN", "state", s.name(), "app", appId);
+        KafkaStreams.State state = streams.state();
+        int alive = (int) streams.metadataForLocalThreads().stream().filter(StreamsService::alive).count();
+        StreamsHealth.Verdict v = health.judge(new StreamsHealth.Reading(state, alive, threads,
+                (long) sum("process-total", "stream-thread-metrics"), pendingInput(), System.currentTimeMillis()));
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("status", v.up() ? "UP" : "DOWN");
+        if (!v.up()) {
+            h.put("reason", v.reason());
+        }
+        h.put("state", state.name());
+        h.put("app", appId);
+        h.put("threadsAlive", alive);
+        h.put("threadsReplaced", threadsReplaced.get());
+        return h;
+    }
+
+    @Override
+    public String metrics() {
+        String app = appId.replace("\\", "\\\\").replace("\"", "\\\"");
+        return "agora_streams_dropped_records_total{app=\"" + app + "\"} " + (long) sum("dropped-records-total", "stream-task-metrics")
+                + "\nagora_streams_threads_replaced_total{app=\"" + app + "\"} " + threadsReplaced.get();
     }
 
     @Override
     public void close() {
-        streams.close(java.time.Duration.ofSeconds(10));
+        streams.close(Duration.ofSeconds(10));
+    }
+
+    private StreamThreadExceptionResponse replaceThread(Throwable e) {
+        threadsReplaced.incrementAndGet();
+        if (Outage.isOutage(e)) {
+            Duration wait = outageBackoff(System.currentTimeMillis());
+            log.error("{} stream thread failed during an outage ({}), replacing it in {} ms", appId,
+                    Outage.of(e).orElseThrow(), wait.toMillis(), e);
+            try {
+                Thread.sleep(wait.toMillis());
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            log.error("{} stream thread failed, replacing it", appId, e);
+        }
+        return StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+
+    /** 0.5 s, doubling with each failure of the same outage up to {@link #MAX_OUTAGE_BACKOFF}; a new outage starts again. */
+    Duration outageBackoff(long nowMs) {
+        if (nowMs - lastOutageAtMs > 2 * MAX_OUTAGE_BACKOFF.toMillis()) {
+            outagesInARow.set(0);
+        }
+        lastOutageAtMs = nowMs;
+        long n = outagesInARow.incrementAndGet();
+        return Duration.ofMillis(Math.min(MAX_OUTAGE_BACKOFF.toMillis(), 500L << Math.min(n - 1, 10)));
+    }
+
+    private static boolean alive(ThreadMetadata t) {
+        String s = t.threadState();
+        return !"DEAD".equals(s) && !"PENDING_SHUTDOWN".equals(s);
+    }
+
+    /** Records waiting in the input partitions of the main consumers (restore and global consumers excluded). */
+    private long pendingInput() {
+        long lag = 0;
+        for (Map.Entry<MetricName, ? extends Metric> m : streams.metrics().entrySet()) {
+            MetricName n = m.getKey();
+            String client = n.tags().getOrDefault("client-id", "");
+            if ("records-lag".equals(n.name()) && "consumer-fetch-manager-metrics".equals(n.group())
+                    && client.endsWith("-consumer") && !client.endsWith("restore-consumer")
+                    && !client.endsWith("global-consumer")) {
+                lag += (long) number(m.getValue());
+            }
+        }
+        return lag;
+    }
+
+    private double sum(String name, String group) {
+        double total = 0;
+        for (Map.Entry<MetricName, ? extends Metric> m : streams.metrics().entrySet()) {
+            if (name.equals(m.getKey().name()) && group.equals(m.getKey().group())) {
+                total += number(m.getValue());
+            }
+        }
+        return total;
+    }
+
+    private static double number(Metric m) {
+        Object v = m.metricValue();
+        return v instanceof Number n && !Double.isNaN(n.doubleValue()) ? n.doubleValue() : 0;
     }
 }

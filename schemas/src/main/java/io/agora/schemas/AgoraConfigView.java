@@ -16,4 +16,9 @@ public interface AgoraConfigView {
     default Map<String, Object> kafkaClientProperties() {
         return Map.of();
     }
+
+    /** Any other setting by key ({@code agora.x.y}); views that carry only the connection settings have none. */
+    default java.util.Optional<String> find(String key) {
+        return java.util.Optional.empty();
+    }
 }

@@ -18,14 +18,16 @@ public final class DeadLetters {
     public static final String H_PARTITION = "agora.dlq.partition";
     public static final String H_OFFSET = "agora.dlq.offset";
     public static final String H_APP = "agora.dlq.app";
+    /** A reason is for a person to read; a longer one (an exception quoting a 64 KiB field) is cut here. */
+    public static final int MAX_REASON_CHARS = 1000;
 
     private DeadLetters() {
     }
 
     public static Headers headers(String app, String reason, String topic, int partition, long offset) {
         RecordHeaders h = new RecordHeaders();
-        h.add(H_REASON, bytes(reason == null ? "unknown" : reason));
-        h.add(H_TOPIC, bytes(topic));
+        h.add(H_REASON, bytes(bounded(reason)));
+        h.add(H_TOPIC, bytes(topic == null ? "unknown" : topic));
         h.add(H_PARTITION, bytes(Integer.toString(partition)));
         h.add(H_OFFSET, bytes(Long.toString(offset)));
         h.add(H_APP, bytes(app));
@@ -50,6 +52,13 @@ public final class DeadLetters {
     public static String header(Headers headers, String name) {
         var h = headers.lastHeader(name);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    static String bounded(String reason) {
+        if (reason == null) {
+            return "unknown";
+        }
+        return reason.length() <= MAX_REASON_CHARS ? reason : reason.substring(0, MAX_REASON_CHARS) + "... (cut)";
     }
 
     private static byte[] bytes(String s) {

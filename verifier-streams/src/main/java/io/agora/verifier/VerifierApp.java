@@ -8,6 +8,7 @@ import io.agora.schemas.AgoraSerdes;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Properties;
 
 /** Runs the verifier topology ({@link VerifierTopology}) with exactly-once processing. */
 public final class VerifierApp {
@@ -17,10 +18,12 @@ public final class VerifierApp {
     public static Service create(AgoraConfig cfg) {
         VerifierConfig vc = VerifierConfig.from(cfg);
         AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
-        String stateDir = Path.of(cfg.stateDir(), "verifier").toString();
-        Map<String, String> extra = Map.of();
-        return new StreamsService(VerifierConfig.APP_ID, VerifierTopology.build(vc, serdes),
-                StreamsService.properties(VerifierConfig.APP_ID, cfg, stateDir, extra));
+        return new StreamsService(VerifierConfig.APP_ID, VerifierTopology.build(vc, serdes), streamsProperties(cfg));
+    }
+
+    /** The streams properties the verifier runs with (dead-letter handlers included); tests drive the topology with them. */
+    public static Properties streamsProperties(AgoraConfig cfg) {
+        return StreamsService.properties(VerifierConfig.APP_ID, cfg, Path.of(cfg.stateDir(), "verifier").toString(), Map.of());
     }
 
     public static void main(String[] args) {

@@ -46,8 +46,9 @@ import java.util.Set;
  * database transaction ({@link BatchRecorder}) holding the rows and the next offsets. Records
  * that do not decode, and records the database refuses, go to the DLQ with the reason (sent
  * and flushed before the commit: a crash can repeat a DLQ record, never lose one). When
- * PostgreSQL is unreachable the sink keeps the batch, reports DOWN, and retries with capped
- * exponential back-off while polling with every partition paused, so it stays in the group.
+ * PostgreSQL or the schema registry is unreachable the sink keeps the batch, dead-letters nothing,
+ * reports DOWN, and retries with capped exponential back-off while polling with every partition
+ * paused, so it stays in the group.
  * Offsets are committed to Kafka too, after the database commit, for lag monitoring only.
  */
 public final class LedgerSink implements Runnable, AutoCloseable {
@@ -163,21 +164,11 @@ public final class LedgerSink implements Runnable, AutoCloseable {
         List<SinkRecord> decoded = new ArrayList<>();
         List<ProducerRecord<byte[], byte[]>> undecodable = new ArrayList<>();
         Map<TopicPartition, Long> next = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : polled) {
-            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-            if (awaitingSeek.contains(tp)) {
-                continue;
-            }
-            next.merge(tp, r.offset() + 1, Math::max);
-            try {
-                SpecificRecord event = decoder.decode(r.topic(), r.value());
-                decoded.add(new SinkRecord(r.topic(), r.partition(), r.offset(), r.key(), r.value(), event));
-            } catch (EventDecoder.UndecodableRecord e) {
-                LOG.warn("dead-lettering {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
-                undecodable.add(DeadLetters.record(APP, e.getMessage(), r));
-            }
-        }
         Duration backoff = cfg.retryInitial();
+        while (running && !decode(polled, decoded, undecodable, next, backoff)) {
+            backoff = next(backoff);
+        }
+        backoff = cfg.retryInitial();
         while (running && !next.isEmpty()) {
             try {
                 BatchRecorder.Result result = recorder.record(decoded, next, refused -> {
@@ -209,6 +200,39 @@ public final class LedgerSink implements Runnable, AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Decodes the records of the partitions still owned; an undecodable one becomes a DLQ record.
+     * While the schema registry is out nothing is dead-lettered: it waits, every partition paused,
+     * and answers false so the whole batch is decoded again.
+     */
+    private boolean decode(ConsumerRecords<byte[], byte[]> polled, List<SinkRecord> decoded,
+                           List<ProducerRecord<byte[], byte[]>> undecodable, Map<TopicPartition, Long> next,
+                           Duration backoff) {
+        decoded.clear();
+        undecodable.clear();
+        next.clear();
+        Set<TopicPartition> owned = consumer.assignment();
+        for (ConsumerRecord<byte[], byte[]> r : polled) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            if (awaitingSeek.contains(tp) || !owned.contains(tp)) {
+                continue;
+            }
+            next.merge(tp, r.offset() + 1, Math::max);
+            try {
+                SpecificRecord event = decoder.decode(r.topic(), r.value());
+                decoded.add(new SinkRecord(r.topic(), r.partition(), r.offset(), r.key(), r.value(), event));
+            } catch (EventDecoder.UndecodableRecord e) {
+                LOG.warn("dead-lettering {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+                undecodable.add(DeadLetters.record(APP, e.getMessage(), r));
+            } catch (EventDecoder.RegistryOutage e) {
+                pauseAndWait("cannot decode " + r.topic() + "-" + r.partition() + "@" + r.offset() + ": "
+                        + e.getMessage(), backoff);
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Partitions that were revoked, or re-assigned and so will be sought from the database, are re-read later. */
@@ -250,7 +274,11 @@ public final class LedgerSink implements Runnable, AutoCloseable {
 
     /** Waits with every partition paused: the consumer keeps its place in the group and fetches nothing. */
     private void waitForDatabase(Exception e, Duration backoff) {
-        String reason = "PostgreSQL unavailable: " + e.getMessage();
+        pauseAndWait("PostgreSQL unavailable: " + e.getMessage(), backoff);
+    }
+
+    /** Reports DOWN with the reason and waits out {@code backoff}, polling with every partition paused. */
+    private void pauseAndWait(String reason, Duration backoff) {
         health.down(reason);
         LOG.warn("{}; retrying in {} ms", reason, backoff.toMillis());
         Set<TopicPartition> assigned = consumer.assignment();

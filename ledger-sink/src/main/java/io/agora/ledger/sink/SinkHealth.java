@@ -11,9 +11,28 @@ public final class SinkHealth {
 
     private final AtomicReference<State> state =
             new AtomicReference<>(new State(false, "starting", Instant.now(), 0, 0));
+    private volatile Thread loop;
 
+    /**
+     * What the sink last reported, unless its poll loop thread is no longer running: a loop that
+     * died is DOWN whatever it said last, so {@code /health} never reports a sink that is gone.
+     */
     public State state() {
-        return state.get();
+        return judge(state.get(), loop);
+    }
+
+    /** Watches the thread that runs the poll loop. */
+    public void watch(Thread pollLoop) {
+        this.loop = pollLoop;
+    }
+
+    static State judge(State reported, Thread pollLoop) {
+        if (pollLoop == null || pollLoop.isAlive()) {
+            return reported;
+        }
+        String last = reported.reason() == null ? "" : " (last: " + reported.reason() + ")";
+        return new State(false, "poll loop thread " + pollLoop.getName() + " is not running" + last, reported.since(),
+                reported.batches(), reported.records());
     }
 
     public void up(int batchRecords) {

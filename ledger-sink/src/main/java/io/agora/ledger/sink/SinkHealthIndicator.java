@@ -10,7 +10,10 @@ import org.reactivestreams.Publisher;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code /health} entry "ledgerSink": DOWN with the reason while PostgreSQL is unreachable or the sink stopped. */
+/**
+ * {@code /health} entry "ledgerSink": DOWN with the reason while PostgreSQL or the schema registry
+ * is unreachable, or the sink stopped, or its poll loop thread is not running.
+ */
 @Singleton
 public class SinkHealthIndicator implements HealthIndicator {
     private final SinkHealth health;

@@ -32,6 +32,7 @@ public class SinkRunner {
     void start() {
         sink = LedgerSink.create(cfg, dataSource, new EventDecoder(AgoraSerdes.fromConfig(cfg)), health, null);
         thread = new Thread(sink, "ledger-sink");
+        health.watch(thread);
         thread.start();
     }
 

@@ -1,0 +1,71 @@
+package io.agora.runtime;
+
+import io.agora.schemas.AgoraConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The service around a KafkaStreams client that is never started: no broker needed (one client for all, as closing one takes seconds). */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StreamsServiceTest {
+    @TempDir
+    static Path stateDir;
+
+    StreamsService service;
+
+    @BeforeAll
+    void create() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.stream("agora.test.in", Consumed.with(Serdes.String(), Serdes.String()))
+                .to("agora.test.out", Produced.with(Serdes.String(), Serdes.String()));
+        service = new StreamsService("agora-test", b.build(), StreamsService.properties("agora-test",
+                AgoraConfig.of(Map.of("agora.bootstrap", "127.0.0.1:1", "agora.streams.stall.ms", "1000")),
+                stateDir.toString(), Map.of()));
+    }
+
+    @AfterAll
+    void close() {
+        service.close();
+    }
+
+    @Test
+    void aClientThatIsNotRunningIsDownAndNamesItsAppOnce() {
+        Map<String, Object> h = service.health();
+        assertThat(h).containsEntry("status", "DOWN").containsEntry("reason", "state CREATED")
+                .containsEntry("app", "agora-test").containsEntry("threadsReplaced", 0L);
+        assertThat(Launcher.healthJson("test", h)).startsWith("{\"app\":\"agora-test\",").containsOnlyOnce("\"app\"");
+    }
+
+    @Test
+    void exposesThePropertiesItRunsWith() {
+        assertThat(service.properties()).containsEntry("processing.exception.handler",
+                ProcessingDeadLetterHandler.class.getName()).containsEntry(StreamsService.STALL_MS_CONFIG, "1000");
+        assertThat(service.metrics()).contains("agora_streams_dropped_records_total{app=\"agora-test\"} 0")
+                .contains("agora_streams_threads_replaced_total{app=\"agora-test\"} 0");
+    }
+
+    @Test
+    void theOutageBackoffGrowsToItsCapAndStartsAgainForANewOutage() {
+        long t = 1_000_000;
+        assertThat(service.outageBackoff(t)).isEqualTo(Duration.ofMillis(500));
+        assertThat(service.outageBackoff(t + 1)).isEqualTo(Duration.ofSeconds(1));
+        for (int i = 0; i < 10; i++) {
+            service.outageBackoff(t + 2 + i);
+        }
+        assertThat(service.outageBackoff(t + 20)).isEqualTo(StreamsService.MAX_OUTAGE_BACKOFF);
+        assertThat(service.outageBackoff(t + 20 + 3 * StreamsService.MAX_OUTAGE_BACKOFF.toMillis()))
+                .isEqualTo(Duration.ofMillis(500));
+    }
+}
