@@ -18,6 +18,7 @@ import org.apache.avro.specific.SpecificRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -30,6 +31,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * One job's case at the verifier, from its first TaskAssigned to its retirement, as a pure state
@@ -212,8 +214,8 @@ final class JobCase {
 
         Effects effects() {
             return new Effects(List.copyOf(out), new Changes(s, stateChanged, List.copyOf(tasksAdded),
-                    List.copyOf(resultsAdded), Map.copyOf(orphansAdded), Set.copyOf(orphansRemoved),
-                    sweepAt(s), retireAt(s)));
+                    List.copyOf(resultsAdded), Collections.unmodifiableMap(orphansAdded),
+                    Collections.unmodifiableSet(orphansRemoved), sweepAt(s), retireAt(s)));
         }
 
         // ---- tasks ---------------------------------------------------------------------
@@ -241,12 +243,17 @@ final class JobCase {
         }
 
         private void releaseOrphans() {
-            List<Map.Entry<String, Orphan>> ready = orphans.entrySet().stream()
-                    .filter(e -> tasks.containsKey(e.getValue().result().getTaskId())).toList();
+            List<Map.Entry<String, Orphan>> ready = waiting(o -> tasks.containsKey(o.result().getTaskId()));
             for (Map.Entry<String, Orphan> e : ready) {
                 removeOrphan(e.getKey());
                 result(e.getValue().result());
             }
+        }
+
+        /** The orphans that {@code which}, copied: a TreeMap's own entries change under removals. */
+        private List<Map.Entry<String, Orphan>> waiting(Predicate<Orphan> which) {
+            return orphans.entrySet().stream().filter(e -> which.test(e.getValue()))
+                    .map(e -> Map.entry(e.getKey(), e.getValue())).toList();
         }
 
         private void removeOrphan(String key) {
@@ -630,9 +637,7 @@ final class JobCase {
                     evaluateDispute(true);
                 }
             }
-            List<Map.Entry<String, Orphan>> stale = orphans.entrySet().stream()
-                    .filter(e -> e.getValue().timedOut(now, cfg.orphanTimeout())).toList();
-            for (Map.Entry<String, Orphan> e : stale) {
+            for (Map.Entry<String, Orphan> e : waiting(o -> o.timedOut(now, cfg.orphanTimeout()))) {
                 removeOrphan(e.getKey());
                 deadLetter(e.getValue().result(), "unknown task");
             }

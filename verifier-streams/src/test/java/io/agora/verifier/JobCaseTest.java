@@ -213,6 +213,22 @@ class JobCaseTest {
     }
 
     @Test
+    void ofSeveralWaitingResultsATaskReleasesExactlyItsOwn() {
+        TaskResult r0 = result(w1, 0, 0, A, 1_000);
+        TaskResult r1 = result(w2, 1, 0, A, 1_000);
+        TaskResult r2 = result(w3, 2, 0, A, 1_000);
+        submit(r0);
+        submit(r1);
+        submit(r2);
+
+        Effects e = assign(w2, 1, 0);
+        assertThat(e.changes().results()).containsExactly(r1);
+        assertThat(e.changes().orphansRemoved()).containsExactly("job-1/1/0|" + r1.getEventId());
+        assertThat(e.changes().orphansAdded()).isEmpty();
+        assertThat(job.orphans()).containsOnlyKeys("job-1/0/0|" + r0.getEventId(), "job-1/2/0|" + r2.getEventId());
+    }
+
+    @Test
     void aRedeliveredResultCountsOnceAndAConflictingOneIsRefused() {
         assign(w1, 0, 0);
         TaskResult r = result(w1, 0, 0, A, 1_000);
