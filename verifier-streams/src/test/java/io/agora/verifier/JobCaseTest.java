@@ -147,6 +147,22 @@ class JobCaseTest {
     }
 
     @Test
+    void adaptiveTrustsAVeteransSingleResultButAsksForASecondOneForANewcomer() {
+        terms = terms(Strategy.ADAPTIVE, 1, 1, 3);
+        standings.put(w1.workerId(), new WorkerStanding(100, 20));
+        assign(w1, 0, 0);
+        assertThat(single(submit(result(w1, 0, 0, A, 1_000)), JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
+
+        job = Job.unseen("job-2");
+        assign(w2, 0, 0);
+        Effects e = submit(result(w2, 0, 0, A, 1_000));
+        assertThat(values(e, JobVerdict.class)).isEmpty();
+        JobCommand req = single(e, JobCommand.class);
+        assertThat(req.getReplica()).isEqualTo(1);
+        assertThat(req.getExcludeWorkers()).containsExactly(w2.workerId());
+    }
+
+    @Test
     void aLateResultAfterTheVerdictOnlyMovesReputation() {
         agreeTwoOfTwo(3);
         assign(w3, 2, 0);
