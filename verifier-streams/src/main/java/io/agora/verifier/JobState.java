@@ -62,6 +62,27 @@ public final class JobState {
         return disputeFrom >= 0 && replica >= disputeFrom && replica < disputeFrom + disputeCount;
     }
 
+    /** A copy to change (the first task is never changed, so it is shared). */
+    JobState copy() {
+        JobState c = new JobState();
+        c.first = first;
+        c.cancelRequested = cancelRequested;
+        c.cancelSeenAt = cancelSeenAt;
+        c.settled = settled;
+        c.outcome = outcome;
+        c.consensusHash = consensusHash;
+        c.decidedAt = decidedAt;
+        c.counted.addAll(counted);
+        c.failedReplicas.addAll(failedReplicas);
+        c.extraRequested = extraRequested;
+        c.agreeing.addAll(agreeing);
+        c.dissenting.addAll(dissenting);
+        c.disputeFrom = disputeFrom;
+        c.disputeCount = disputeCount;
+        c.disputeResolved = disputeResolved;
+        return c;
+    }
+
     public static Serde<JobState> serde() {
         Serializer<JobState> ser = (topic, s) -> s == null ? null : s.toBytes();
         Deserializer<JobState> de = (topic, b) -> b == null ? null : fromBytes(b);

@@ -8,6 +8,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Arrays;
 
 /**
@@ -18,6 +19,11 @@ import java.util.Arrays;
  */
 record Orphan(long arrivedAt, TaskResult result) {
     private static final Serde<TaskResult> RESULT = AgoraSerdes.plain().avroSerde(TaskResult.class);
+
+    /** Whether it has waited {@code timeout} for its task: then it goes to the DLQ. */
+    boolean timedOut(long now, Duration timeout) {
+        return now - arrivedAt >= timeout.toMillis();
+    }
 
     static Serde<Orphan> serde() {
         Serializer<Orphan> ser = (topic, o) -> {

@@ -1,0 +1,702 @@
+package io.agora.verifier;
+
+import io.agora.events.CommandType;
+import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
+import io.agora.events.JobTerms;
+import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Outcome;
+import io.agora.events.ReputationChanged;
+import io.agora.events.ResultStatus;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.schemas.Signatures;
+import org.apache.avro.specific.SpecificRecord;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * One job's case at the verifier, from its first TaskAssigned to its retirement, as a pure state
+ * machine: it takes one input (a TaskAssigned, a TaskResult, a JobCommand or a tick of the wall
+ * clock), the time and the {@link Job} as the verifier keeps it, and returns the {@link Effects}:
+ * the records to emit, in order, and the state that changed. It accepts or refuses results,
+ * counts votes, asks {@link Consensus} for a decision, requests extra replicas when agreement has
+ * become impossible, settles the escrow once ({@link Settlement}), scores reputation, handles
+ * cancels and disputes, and ends, forgets or retires a job when its time comes. It never touches
+ * a store, the clock or Kafka; {@link JobVerifier} does, around it.
+ */
+final class JobCase {
+    /**
+     * One job as the verifier keeps it: {@code state} is null for a job it never saw (or retired);
+     * {@code tasks} and its counted {@code results} are keyed by task id, the {@code orphans}
+     * (results waiting for their task) by {@code <taskId>|<eventId>}.
+     */
+    record Job(String jobId, JobState state, SortedMap<String, TaskAssigned> tasks, Map<String, TaskResult> results,
+               SortedMap<String, Orphan> orphans) {
+
+        static Job unseen(String jobId) {
+            return new Job(jobId, null, new TreeMap<>(), new HashMap<>(), new TreeMap<>());
+        }
+
+        /** The job once {@code c} is written: a job whose state is dropped takes its tasks and results with it. */
+        Job after(Changes c) {
+            boolean dropped = c.stateChanged() && c.state() == null;
+            SortedMap<String, TaskAssigned> t = new TreeMap<>(dropped ? Map.of() : tasks);
+            c.tasks().forEach(x -> t.put(x.getTaskId(), x));
+            Map<String, TaskResult> r = new HashMap<>(dropped ? Map.of() : results);
+            c.results().forEach(x -> r.put(x.getTaskId(), x));
+            SortedMap<String, Orphan> o = new TreeMap<>(orphans);
+            c.orphansRemoved().forEach(o::remove);
+            o.putAll(c.orphansAdded());
+            return new Job(jobId, c.stateChanged() ? c.state() : state, t, r, o);
+        }
+    }
+
+    /** What one input did: the records to emit, in order, and the writes it asks for. */
+    record Effects(List<Out> out, Changes changes) {
+    }
+
+    /** A record to emit. */
+    sealed interface Out permits Emit, DeadLetter {
+    }
+
+    /**
+     * A JobVerdict, JobEvent or JobCommand (key jobId), LedgerEntry (key clientId) or
+     * ReputationChanged (key workerId); the value's type picks the topic ({@link VerifierTopology}).
+     */
+    record Emit(String key, SpecificRecord value) implements Out {
+    }
+
+    /** A refused result, for {@code agora.dlq} with the reason. */
+    record DeadLetter(String key, TaskResult result, String reason) implements Out {
+    }
+
+    /**
+     * The writes one input asks for.
+     *
+     * @param state          the job's record afterwards (null: none kept)
+     * @param stateChanged   whether {@code state} is not the record loaded
+     * @param tasks          tasks to keep (new ones only)
+     * @param results        results this input counted
+     * @param orphansAdded   results to park until their task arrives, by orphan key
+     * @param orphansRemoved orphan keys released or timed out
+     * @param sweepAt        wall-clock time of the job's next sweep ({@link #sweepAt(JobState)}), -1 for none
+     * @param retireAt       when a decided job's state is dropped ({@link #retireAt(JobState)}), -1 while undecided
+     */
+    record Changes(JobState state, boolean stateChanged, List<TaskAssigned> tasks, List<TaskResult> results,
+                   Map<String, Orphan> orphansAdded, Set<String> orphansRemoved, long sweepAt, long retireAt) {
+    }
+
+    private final VerifierConfig cfg;
+    private final Consensus consensus;
+    private final Function<String, WorkerStanding> standings;
+
+    /** {@code standings}: a worker's record (null for a newcomer), for weighted and adaptive consensus. */
+    JobCase(VerifierConfig cfg, Function<String, WorkerStanding> standings) {
+        this.cfg = cfg;
+        this.consensus = new Consensus(cfg);
+        this.standings = standings;
+    }
+
+    Effects onTask(TaskAssigned t, long now, Job job) {
+        Step step = new Step(job, now);
+        step.task(t);
+        return step.effects();
+    }
+
+    Effects onResult(TaskResult r, long now, Job job) {
+        Step step = new Step(job, now);
+        step.result(r);
+        return step.effects();
+    }
+
+    Effects onCommand(JobCommand c, long now, Job job) {
+        Step step = new Step(job, now);
+        switch (c.getType()) {
+            case CANCEL -> step.cancel(c);
+            case DISPUTE -> step.dispute(c);
+            case REPLICA_FAILED -> step.replicaFailed(c);
+            case REQUEST_REPLICAS -> { } // our own hand-off to the matcher
+        }
+        return step.effects();
+    }
+
+    /**
+     * The wall clock: an open job past its deadline ends EXPIRED, a dispute open at the deadline
+     * is decided, a job known only by commands is forgotten after {@code pendingCancelTtl},
+     * results that waited {@code orphanTimeout} for their task go to the DLQ as {@code unknown task},
+     * and a decided job's state is dropped {@code retention} after its deadline.
+     */
+    Effects onTick(long now, Job job) {
+        Step step = new Step(job, now);
+        step.tick();
+        return step.effects();
+    }
+
+    /**
+     * When the job next needs the wall clock, -1 never: a job known only by commands at
+     * {@code cancelSeenAt + pendingCancelTtl}; an undecided job, or one in a dispute, at its deadline.
+     */
+    long sweepAt(JobState s) {
+        if (s == null) {
+            return -1;
+        }
+        if (s.first == null) {
+            return s.cancelSeenAt + cfg.pendingCancelTtl().toMillis();
+        }
+        if (!s.settled || disputeOpen(s)) {
+            return s.first.getTerms().getDeadline().toEpochMilli();
+        }
+        return -1;
+    }
+
+    /** When a decided job's state is dropped: {@code retention} after its deadline (or its verdict, if later). */
+    long retireAt(JobState s) {
+        if (s == null || !s.settled) {
+            return -1;
+        }
+        return Math.max(s.first.getTerms().getDeadline().toEpochMilli(), s.decidedAt) + cfg.retention().toMillis();
+    }
+
+    static boolean isVote(TaskResult r) {
+        return r.getStatus() == ResultStatus.SUCCEEDED || r.getStatus() == ResultStatus.FAILED_EXIT;
+    }
+
+    static boolean isFailure(TaskResult r) {
+        return !isVote(r) && r.getStatus() != ResultStatus.HANDED_BACK;
+    }
+
+    private static boolean disputeOpen(JobState s) {
+        return s.disputeFrom >= 0 && !s.disputeResolved;
+    }
+
+    /** One input's work on a copy of the job, recording every write and record on the way. */
+    private final class Step {
+        private final String jobId;
+        private final long now;
+        private JobState s;
+        private boolean stateChanged;
+        private final SortedMap<String, TaskAssigned> tasks;
+        private final Map<String, TaskResult> results;
+        private final SortedMap<String, Orphan> orphans;
+        private final List<TaskAssigned> tasksAdded = new ArrayList<>();
+        private final List<TaskResult> resultsAdded = new ArrayList<>();
+        private final Map<String, Orphan> orphansAdded = new LinkedHashMap<>();
+        private final Set<String> orphansRemoved = new LinkedHashSet<>();
+        private final List<Out> out = new ArrayList<>();
+
+        Step(Job job, long now) {
+            this.jobId = job.jobId();
+            this.now = now;
+            this.s = job.state() == null ? null : job.state().copy();
+            this.tasks = new TreeMap<>(job.tasks());
+            this.results = new HashMap<>(job.results());
+            this.orphans = new TreeMap<>(job.orphans());
+        }
+
+        Effects effects() {
+            return new Effects(List.copyOf(out), new Changes(s, stateChanged, List.copyOf(tasksAdded),
+                    List.copyOf(resultsAdded), Collections.unmodifiableMap(orphansAdded),
+                    Collections.unmodifiableSet(orphansRemoved), sweepAt(s), retireAt(s)));
+        }
+
+        // ---- tasks ---------------------------------------------------------------------
+
+        void task(TaskAssigned t) {
+            if (!t.equals(tasks.put(t.getTaskId(), t))) {
+                tasksAdded.add(t);
+            }
+            boolean first = s == null || s.first == null;
+            if (first) {
+                boolean cancel = s != null && s.cancelRequested;
+                if (s == null) {
+                    s = new JobState();
+                }
+                s.first = t;
+                stateChanged = true;
+                if (cancel) {
+                    finish(Outcome.CANCELLED, null, "cancelled by client before the verifier saw the job");
+                }
+            }
+            releaseOrphans();
+            if (first && !s.settled && !s.failedReplicas.isEmpty()) {
+                evaluate(); // REPLICA_FAILED commands that overtook the first task
+            }
+        }
+
+        private void releaseOrphans() {
+            List<Map.Entry<String, Orphan>> ready = waiting(o -> tasks.containsKey(o.result().getTaskId()));
+            for (Map.Entry<String, Orphan> e : ready) {
+                removeOrphan(e.getKey());
+                result(e.getValue().result());
+            }
+        }
+
+        /** The orphans that {@code which}, copied: a TreeMap's own entries change under removals. */
+        private List<Map.Entry<String, Orphan>> waiting(Predicate<Orphan> which) {
+            return orphans.entrySet().stream().filter(e -> which.test(e.getValue()))
+                    .map(e -> Map.entry(e.getKey(), e.getValue())).toList();
+        }
+
+        private void removeOrphan(String key) {
+            orphans.remove(key);
+            orphansAdded.remove(key);
+            orphansRemoved.add(key);
+        }
+
+        // ---- results -------------------------------------------------------------------
+
+        void result(TaskResult r) {
+            if (r.getStatus() == ResultStatus.HANDED_BACK) {
+                return; // the matcher routes the task again
+            }
+            String expected = r.getJobId() + "/" + r.getReplica() + "/" + r.getAttempt();
+            if (!expected.equals(r.getTaskId())) {
+                deadLetter(r, "malformed task id: expected " + expected);
+                return;
+            }
+            TaskAssigned task = tasks.get(r.getTaskId());
+            if (task == null) {
+                String key = r.getTaskId() + "|" + r.getEventId();
+                Orphan o = new Orphan(now, r);
+                orphans.put(key, o);
+                orphansRemoved.remove(key);
+                orphansAdded.put(key, o);
+                return;
+            }
+            if (!task.getWorkerId().equals(r.getWorkerId())) {
+                deadLetter(r, "not assigned to this worker");
+                return;
+            }
+            if (!Signatures.verify(r, task.getWorkerId())) {
+                deadLetter(r, "bad signature");
+                return;
+            }
+            TaskResult before = results.get(r.getTaskId());
+            if (before != null) {
+                if (!before.equals(r)) {
+                    deadLetter(r, "conflicting duplicate");
+                }
+                return; // a redelivery
+            }
+            results.put(r.getTaskId(), r);
+            resultsAdded.add(r);
+            s.counted.add(r.getTaskId());
+            stateChanged = true;
+
+            if (!s.settled) {
+                replicaFinished(r);
+                evaluate();
+            } else if (s.isDisputeReplica(r.getReplica())) {
+                replicaFinished(r);
+                evaluateDispute(false);
+            } else {
+                scoreLate(r);
+            }
+        }
+
+        private void replicaFinished(TaskResult r) {
+            event(JobEventType.REPLICA_FINISHED, r.getStatus().name(), r.getWorkerId(), r.getReplica(), r.getAttempt());
+            if (isFailure(r)) {
+                reputation(r.getWorkerId(), cfg.repFailed(), "replica failed: " + r.getStatus());
+            }
+        }
+
+        /** After the verdict: scored against the consensus, never paid. */
+        private void scoreLate(TaskResult r) {
+            if (isFailure(r)) {
+                reputation(r.getWorkerId(), cfg.repFailed(), "replica failed: " + r.getStatus() + " (late)");
+            } else if (s.outcome == Outcome.COMPLETED && isVote(r)) {
+                if (r.getOutputSha256().equals(s.consensusHash)) {
+                    reputation(r.getWorkerId(), cfg.repAgree(), "agreed with consensus (late)");
+                } else {
+                    reputation(r.getWorkerId(), cfg.repDissent(), "dissented from consensus (late)");
+                }
+            }
+        }
+
+        // ---- consensus -----------------------------------------------------------------
+
+        private void evaluate() {
+            JobTerms terms = s.first.getTerms();
+            List<Consensus.Vote> votes = new ArrayList<>();
+            Set<String> voters = new HashSet<>();
+            Set<Integer> finished = new HashSet<>(s.failedReplicas);
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                finished.add(r.getReplica());
+                if (isVote(r) && voters.add(r.getWorkerId())) {
+                    votes.add(new Consensus.Vote(r.getWorkerId(), r.getReplica(), r.getOutputSha256()));
+                }
+            }
+            int slots = s.slots();
+            int outstanding = 0;
+            for (int replica = 0; replica < slots; replica++) {
+                if (!finished.contains(replica)) {
+                    outstanding++;
+                }
+            }
+            Consensus.Decision d = consensus.decide(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum(),
+                    votes, outstanding, this::standing);
+            switch (d.kind()) {
+                case ACCEPT -> finish(Outcome.COMPLETED, d.hash(), null);
+                case WAIT -> { }
+                case NEED_MORE -> {
+                    if (slots + d.needed() <= terms.getMaxTotalResults()) {
+                        s.extraRequested += d.needed();
+                        stateChanged = true;
+                        requestReplicas(slots, d.needed(), "agreement impossible with " + votes.size()
+                                + " votes and " + outstanding + " outstanding");
+                    } else if (votes.isEmpty()) {
+                        finish(Outcome.FAILED, null, "no valid result from " + slots + " replicas");
+                    } else {
+                        finish(Outcome.NO_CONSENSUS, null, "no agreement among " + votes.size()
+                                + " votes, maxTotalResults " + terms.getMaxTotalResults() + " reached");
+                    }
+                }
+            }
+        }
+
+        private WorkerStanding standing(String workerId) {
+            WorkerStanding w = standings.apply(workerId);
+            return w == null ? WorkerStanding.NEWCOMER : w;
+        }
+
+        /** Asks the matcher for replicas {@code from .. from+count-1} (JobCommand.replica = the first number). */
+        private void requestReplicas(int from, int count, String reason) {
+            JobTerms terms = s.first.getTerms();
+            Set<String> holders = new LinkedHashSet<>();
+            tasks.values().forEach(t -> holders.add(t.getWorkerId()));
+            emit(jobId, JobCommand.newBuilder()
+                    .setEventId(UUID.randomUUID().toString())
+                    .setJobId(jobId)
+                    .setClientId(terms.getClientId())
+                    .setPool(terms.getPool())
+                    .setType(CommandType.REQUEST_REPLICAS)
+                    .setCount(count)
+                    .setReplica(from)
+                    .setExcludeWorkers(new ArrayList<>(holders))
+                    .setReason(reason)
+                    .setTimestamp(Instant.ofEpochMilli(now))
+                    .build());
+        }
+
+        // ---- settlement ----------------------------------------------------------------
+
+        /** The job's one verdict: settles the escrow, scores the voters, closes the job. */
+        private void finish(Outcome outcome, String hash, String reason) {
+            if (s.settled) {
+                return;
+            }
+            JobTerms terms = s.first.getTerms();
+            String clientId = terms.getClientId();
+            List<String> agreeing = new ArrayList<>();
+            List<String> dissenting = new ArrayList<>();
+            TaskResult exemplar = null;
+            Settlement.Plan plan;
+            if (outcome == Outcome.COMPLETED) {
+                List<Settlement.Share> earned = new ArrayList<>();
+                Set<String> seen = new HashSet<>();
+                for (String taskId : s.counted) {
+                    TaskResult r = results.get(taskId);
+                    if (!isVote(r) || !seen.add(r.getWorkerId())) {
+                        continue;
+                    }
+                    if (r.getOutputSha256().equals(hash)) {
+                        agreeing.add(r.getWorkerId());
+                        if (exemplar == null) {
+                            exemplar = r;
+                        }
+                        earned.add(new Settlement.Share(r.getWorkerId(), Settlement.earned(tasks.get(taskId), r)));
+                    } else {
+                        dissenting.add(r.getWorkerId());
+                    }
+                }
+                plan = Settlement.completed(terms.getEscrowMicros(), earned);
+                if (reason == null) {
+                    reason = agreeing.size() + " agreeing, " + dissenting.size() + " dissenting";
+                }
+            } else {
+                plan = Settlement.refundAll(terms.getEscrowMicros());
+            }
+            for (LedgerEntry e : Settlement.entries(jobId, clientId, plan, now)) {
+                emit(clientId, e);
+            }
+            emit(jobId, JobVerdict.newBuilder()
+                    .setEventId(UUID.nameUUIDFromBytes(("verdict:" + jobId).getBytes(StandardCharsets.UTF_8)).toString())
+                    .setJobId(jobId)
+                    .setClientId(clientId)
+                    .setOutcome(outcome)
+                    .setConsensusHash(hash)
+                    .setOutput(exemplar == null ? null : exemplar.getStdout())
+                    .setExitCode(exemplar == null ? -1 : exemplar.getExitCode())
+                    .setAgreeing(agreeing)
+                    .setDissenting(dissenting)
+                    .setCostMicros(plan.costMicros())
+                    .setRefundMicros(plan.refundMicros())
+                    .setReason(reason)
+                    .setSubmittedAt(terms.getSubmittedAt())
+                    .setDecidedAt(Instant.ofEpochMilli(now))
+                    .build());
+            event(JobEventType.VERDICT, outcome + (reason == null ? "" : ": " + reason), null, -1, -1);
+            event(JobEventType.valueOf(outcome.name()), reason, null, -1, -1);
+            for (String w : agreeing) {
+                reputation(w, cfg.repAgree(), "agreed with consensus");
+            }
+            for (String w : dissenting) {
+                reputation(w, cfg.repDissent(), "dissented from consensus");
+            }
+            s.settled = true;
+            s.outcome = outcome;
+            s.consensusHash = hash;
+            s.decidedAt = now;
+            s.agreeing.addAll(agreeing);
+            s.dissenting.addAll(dissenting);
+            stateChanged = true;
+        }
+
+        // ---- commands ------------------------------------------------------------------
+
+        /**
+         * Idempotent. A decided job ignores it. A job not seen yet remembers it and is cancelled
+         * when its first task arrives (until {@code pendingCancelTtl}: the matcher cancels queued
+         * jobs itself, and those never reach us). No verdict means no payouts: all is refunded.
+         */
+        void cancel(JobCommand c) {
+            if (s == null || s.first == null) {
+                remember();
+                s.cancelRequested = true;
+                return;
+            }
+            if (s.settled) {
+                return;
+            }
+            s.cancelRequested = true;
+            finish(Outcome.CANCELLED, null, c.getReason() == null ? "cancelled by client" : c.getReason());
+        }
+
+        /** A command for a job whose first task has not arrived: kept from now until {@code pendingCancelTtl}. */
+        private void remember() {
+            if (s == null) {
+                s = new JobState();
+                s.cancelSeenAt = now;
+            }
+            stateChanged = true;
+        }
+
+        /**
+         * The matcher gave up on a replica (attempts exhausted, a requested replica it will not
+         * place, or the job's deadline passed): the replica is finished without a vote. Commands
+         * travel directly while tasks go through a repartition topic, so it may overtake the job's
+         * first task: then it is remembered like a pending cancel and counted when the task arrives.
+         */
+        void replicaFailed(JobCommand c) {
+            if (c.getReplica() < 0) {
+                return;
+            }
+            if (s == null) {
+                remember();
+            }
+            if (!s.failedReplicas.add(c.getReplica())) {
+                return;
+            }
+            stateChanged = true;
+            if (s.first == null) {
+                return;
+            }
+            if (!s.settled) {
+                event(JobEventType.REPLICA_FINISHED, "REPLICA_FAILED" + (c.getReason() == null ? "" : ": " + c.getReason()),
+                        null, c.getReplica(), -1);
+                evaluate();
+            } else if (s.isDisputeReplica(c.getReplica())) {
+                evaluateDispute(false);
+            }
+        }
+
+        // ---- disputes ------------------------------------------------------------------
+
+        /**
+         * A client may dispute a COMPLETED verdict within the dispute window. The verifier asks the
+         * matcher for {@code quorum} more replicas on workers that held none, and compares them with
+         * the consensus. No money moves (the escrow was settled with the verdict; the verifier never
+         * creates credits): if a strict majority of the dispute replicas agree on another output, the
+         * original agreeing workers lose {@code repDissent} each, and JobEvent DISPUTED says
+         * "overturned"; otherwise it says "upheld". Dispute replicas are scored like voters.
+         */
+        void dispute(JobCommand c) {
+            if (s == null || s.first == null || s.outcome != Outcome.COMPLETED) {
+                disputeEvent(c.getClientId(), "refused: the job has no completed verdict");
+                return;
+            }
+            if (s.disputeFrom >= 0) {
+                disputeEvent(c.getClientId(), "refused: already disputed");
+                return;
+            }
+            if (now - s.decidedAt > cfg.disputeWindow().toMillis()) {
+                disputeEvent(c.getClientId(), "refused: dispute window closed");
+                return;
+            }
+            JobTerms terms = s.first.getTerms();
+            if (now >= terms.getDeadline().toEpochMilli()) {
+                disputeEvent(c.getClientId(), "refused: past the job's deadline");
+                return;
+            }
+            int count = consensus.quorumOf(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum());
+            if (s.slots() + count > terms.getMaxTotalResults()) {
+                disputeEvent(c.getClientId(), "refused: " + count + " dispute replicas would exceed maxTotalResults "
+                        + terms.getMaxTotalResults() + " (" + s.slots() + " replicas already)");
+                return;
+            }
+            s.disputeFrom = s.slots();
+            s.disputeCount = count;
+            s.extraRequested += count;
+            stateChanged = true;
+            requestReplicas(s.disputeFrom, count, "dispute");
+            disputeEvent(terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
+        }
+
+        /** {@code atDeadline}: the job's deadline passed, dispute replicas still running count as failed. */
+        private void evaluateDispute(boolean atDeadline) {
+            if (s.disputeResolved) {
+                return;
+            }
+            Set<Integer> finished = new HashSet<>();
+            for (int r : s.failedReplicas) {
+                if (s.isDisputeReplica(r)) {
+                    finished.add(r);
+                }
+            }
+            List<TaskResult> votes = new ArrayList<>();
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                if (s.isDisputeReplica(r.getReplica())) {
+                    finished.add(r.getReplica());
+                    if (isVote(r)) {
+                        votes.add(r);
+                    }
+                }
+            }
+            if (finished.size() < s.disputeCount && !atDeadline) {
+                return;
+            }
+            Map<String, Integer> counts = new LinkedHashMap<>();
+            votes.forEach(r -> counts.merge(r.getOutputSha256(), 1, Integer::sum));
+            Optional<String> other = counts.entrySet().stream()
+                    .filter(e -> !e.getKey().equals(s.consensusHash) && e.getValue() * 2 > s.disputeCount)
+                    .map(Map.Entry::getKey).findFirst();
+            String winner = other.orElse(s.consensusHash);
+            for (TaskResult r : votes) {
+                if (r.getOutputSha256().equals(winner)) {
+                    reputation(r.getWorkerId(), cfg.repAgree(), "agreed with dispute outcome");
+                } else {
+                    reputation(r.getWorkerId(), cfg.repDissent(), "dissented from dispute outcome");
+                }
+            }
+            String clientId = s.first.getTerms().getClientId();
+            if (other.isPresent()) {
+                for (String w : s.agreeing) {
+                    reputation(w, cfg.repDissent(), "consensus overturned by dispute");
+                }
+                disputeEvent(clientId, "overturned: dispute replicas agree on " + winner);
+            } else {
+                disputeEvent(clientId, "upheld");
+            }
+            s.disputeResolved = true;
+            stateChanged = true;
+        }
+
+        // ---- the wall clock ------------------------------------------------------------
+
+        void tick() {
+            long due = sweepAt(s);
+            if (due >= 0 && now >= due) {
+                if (s.first == null) {
+                    s = null; // commands for a job that never came
+                    stateChanged = true;
+                } else if (!s.settled) {
+                    finish(Outcome.EXPIRED, null, "deadline passed");
+                } else {
+                    evaluateDispute(true);
+                }
+            }
+            for (Map.Entry<String, Orphan> e : waiting(o -> o.timedOut(now, cfg.orphanTimeout()))) {
+                removeOrphan(e.getKey());
+                deadLetter(e.getValue().result(), "unknown task");
+            }
+            long retire = retireAt(s);
+            if (retire >= 0 && now >= retire && !disputeOpen(s)) {
+                // the money was settled with the verdict: nothing is owed to or by a retired job
+                s = null;
+                stateChanged = true;
+            }
+        }
+
+        // ---- output --------------------------------------------------------------------
+
+        private void emit(String key, SpecificRecord value) {
+            out.add(new Emit(key, value));
+        }
+
+        private void deadLetter(TaskResult r, String reason) {
+            out.add(new DeadLetter(r.getJobId(), r, reason));
+        }
+
+        private void event(JobEventType type, String reason, String workerId, int replica, int attempt) {
+            JobTerms terms = s.first.getTerms();
+            emit(jobId, JobEvent.newBuilder()
+                    .setEventId(UUID.randomUUID().toString())
+                    .setJobId(jobId)
+                    .setClientId(terms.getClientId())
+                    .setType(type)
+                    .setReason(reason)
+                    .setWorkerId(workerId)
+                    .setReplica(replica)
+                    .setAttempt(attempt)
+                    .setPool(terms.getPool())
+                    .setEscrowMicros(type == JobEventType.VERDICT ? terms.getEscrowMicros() : 0)
+                    .setTimestamp(Instant.ofEpochMilli(now))
+                    .build());
+        }
+
+        private void disputeEvent(String clientId, String reason) {
+            emit(jobId, JobEvent.newBuilder()
+                    .setEventId(UUID.randomUUID().toString())
+                    .setJobId(jobId)
+                    .setClientId(clientId)
+                    .setType(JobEventType.DISPUTED)
+                    .setReason(reason)
+                    .setPool(s == null || s.first == null ? null : s.first.getTerms().getPool())
+                    .setTimestamp(Instant.ofEpochMilli(now))
+                    .build());
+        }
+
+        private void reputation(String workerId, int delta, String reason) {
+            emit(workerId, ReputationChanged.newBuilder()
+                    .setEventId(UUID.randomUUID().toString())
+                    .setWorkerId(workerId)
+                    .setDelta(delta)
+                    .setReason(reason)
+                    .setJobId(jobId)
+                    .setTimestamp(Instant.ofEpochMilli(now))
+                    .build());
+        }
+    }
+}

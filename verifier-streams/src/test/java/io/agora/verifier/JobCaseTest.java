@@ -1,0 +1,581 @@
+package io.agora.verifier;
+
+import io.agora.events.CommandType;
+import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
+import io.agora.events.JobSpec;
+import io.agora.events.JobTerms;
+import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Outcome;
+import io.agora.events.Posting;
+import io.agora.events.ReputationChanged;
+import io.agora.events.ResultStatus;
+import io.agora.events.Strategy;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.market.Accounts;
+import io.agora.market.Pricing;
+import io.agora.schemas.Identity;
+import io.agora.schemas.OutputHash;
+import io.agora.schemas.Signatures;
+import io.agora.verifier.JobCase.DeadLetter;
+import io.agora.verifier.JobCase.Effects;
+import io.agora.verifier.JobCase.Emit;
+import io.agora.verifier.JobCase.Job;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A job's case, one input at a time: given this job, this input at this time, these effects. No
+ * stores and no Kafka: each step's changes are applied to the job by {@link Job#after}, as the
+ * processor writes them to its stores.
+ */
+class JobCaseTest {
+    private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+    private static final long DEADLINE = T0.plusSeconds(600).toEpochMilli();
+    private static final long MAX_PRICE = 200;
+    private static final long WORKER_PRICE = 100;
+    /** 10 s and 1 cpu: one replica's share of the escrow is 200 µ x 10 s = 2,000 µ. */
+    private static final JobSpec SPEC = JobSpec.newBuilder()
+            .setImage("alpine:3").setCommand(List.of("echo", "hi")).setTimeoutMs(10_000).setCpus(1.0).build();
+    private static final String A = "answer A";
+    private static final String B = "answer B";
+
+    private final VerifierConfig cfg = VerifierConfig.defaults();
+    private final Map<String, WorkerStanding> standings = new HashMap<>();
+    private final JobCase cases = new JobCase(cfg, standings::get);
+    private final Identity w1 = Identity.generate();
+    private final Identity w2 = Identity.generate();
+    private final Identity w3 = Identity.generate();
+    private final Identity w4 = Identity.generate();
+    private Job job = Job.unseen("job-1");
+    private JobTerms terms = terms(Strategy.K_OF_N, 3, 2, 5);
+    private long now = T0.toEpochMilli();
+
+    // ---- consensus and settlement ------------------------------------------------------
+
+    @Test
+    void twoOfThreeAgreeingCompletesPaysTheAgreeingAndRefundsTheRest() {
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        Effects first = assign(w3, 2, 0);
+        assertThat(first.out()).isEmpty();
+        assertThat(first.changes().tasks()).extracting(TaskAssigned::getTaskId).containsExactly("job-1/2/0");
+        assertThat(first.changes().sweepAt()).as("an open job waits for its deadline").isEqualTo(DEADLINE);
+
+        Effects e1 = submit(result(w1, 0, 0, A, 4_000));
+        assertThat(events(e1)).extracting(JobEvent::getType).containsExactly(JobEventType.REPLICA_FINISHED);
+        assertThat(e1.out()).hasSize(1);
+        assertThat(e1.changes().results()).extracting(TaskResult::getTaskId).containsExactly("job-1/0/0");
+        assertThat(job.state().counted).containsExactly("job-1/0/0");
+        assertThat(submit(result(w2, 1, 0, B, 3_000)).out()).hasSize(1);
+
+        now += 5_000;
+        Effects e = submit(result(w3, 2, 0, A, 6_000));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(hash(A));
+        assertThat(v.getOutput()).isEqualTo(A);
+        assertThat(v.getAgreeing()).containsExactly(w1.workerId(), w3.workerId());
+        assertThat(v.getDissenting()).containsExactly(w2.workerId());
+        assertThat(v.getCostMicros()).isEqualTo(400 + 600); // 100 µ/cpu-s x 4 s and x 6 s
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros() - 1_000);
+        assertThat(v.getDecidedAt()).isEqualTo(Instant.ofEpochMilli(now));
+
+        assertThat(keys(e, LedgerEntry.class)).containsOnly("client-1");
+        List<LedgerEntry> entries = values(e, LedgerEntry.class);
+        assertThat(entries).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("payout:job-1:" + w1.workerId(), "payout:job-1:" + w3.workerId(), "refund:job-1");
+        assertBalancedAndEscrowEmptied(entries);
+        assertThat(balance(entries, Accounts.worker(w1.workerId()))).isEqualTo(400);
+        assertThat(balance(entries, Accounts.worker(w2.workerId()))).isZero();
+        assertThat(reputation(e)).containsExactlyInAnyOrderEntriesOf(Map.of(
+                w1.workerId(), 5, w3.workerId(), 5, w2.workerId(), -10));
+        assertThat(events(e)).extracting(JobEvent::getType).containsExactly(
+                JobEventType.REPLICA_FINISHED, JobEventType.VERDICT, JobEventType.COMPLETED);
+
+        assertThat(job.state().settled).isTrue();
+        assertThat(job.state().agreeing).containsExactly(w1.workerId(), w3.workerId());
+        assertThat(e.changes().sweepAt()).as("a decided job needs no sweep").isEqualTo(-1);
+        assertThat(e.changes().retireAt()).isEqualTo(DEADLINE + cfg.retention().toMillis());
+    }
+
+    @Test
+    void disagreementRequestsReplicasWithinMaxTotalResultsThenEndsNoConsensusWithAFullRefund() {
+        terms = terms(Strategy.K_OF_N, 3, 2, 4);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        assign(w3, 2, 0);
+        submit(result(w1, 0, 0, "one", 1_000));
+        submit(result(w2, 1, 0, "two", 1_000));
+        Effects e = submit(result(w3, 2, 0, "three", 1_000));
+
+        JobCommand req = single(e, JobCommand.class);
+        assertThat(keys(e, JobCommand.class)).containsExactly("job-1");
+        assertThat(req.getType()).isEqualTo(CommandType.REQUEST_REPLICAS);
+        assertThat(req.getCount()).isEqualTo(1);
+        assertThat(req.getReplica()).as("extra replicas are numbered from n").isEqualTo(3);
+        assertThat(req.getExcludeWorkers()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId(), w3.workerId());
+        assertThat(values(e, JobVerdict.class)).isEmpty();
+        assertThat(job.state().extraRequested).isEqualTo(1);
+        assertThat(job.state().slots()).isEqualTo(4);
+
+        assign(w4, 3, 0);
+        e = submit(result(w4, 3, 0, "four", 1_000));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.NO_CONSENSUS);
+        assertThat(v.getCostMicros()).isZero();
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(values(e, LedgerEntry.class)).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-1");
+        assertBalancedAndEscrowEmptied(values(e, LedgerEntry.class));
+        assertThat(values(e, JobCommand.class)).as("4 replicas is the bound").isEmpty();
+        assertThat(events(e)).extracting(JobEvent::getType)
+                .endsWith(JobEventType.VERDICT, JobEventType.NO_CONSENSUS);
+        assertThat(reputation(e)).as("no consensus, nobody to score against").isEmpty();
+    }
+
+    @Test
+    void adaptiveTrustsAVeteransSingleResultButAsksForASecondOneForANewcomer() {
+        terms = terms(Strategy.ADAPTIVE, 1, 1, 3);
+        standings.put(w1.workerId(), new WorkerStanding(100, 20));
+        assign(w1, 0, 0);
+        assertThat(single(submit(result(w1, 0, 0, A, 1_000)), JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
+
+        job = Job.unseen("job-2");
+        assign(w2, 0, 0);
+        Effects e = submit(result(w2, 0, 0, A, 1_000));
+        assertThat(values(e, JobVerdict.class)).isEmpty();
+        JobCommand req = single(e, JobCommand.class);
+        assertThat(req.getReplica()).isEqualTo(1);
+        assertThat(req.getExcludeWorkers()).containsExactly(w2.workerId());
+    }
+
+    @Test
+    void aLateResultAfterTheVerdictOnlyMovesReputation() {
+        agreeTwoOfTwo(3);
+        assign(w3, 2, 0);
+        Effects e = submit(result(w3, 2, 0, B, 1_000));
+        assertThat(e.out()).singleElement().isInstanceOf(Emit.class);
+        assertThat(reputation(e)).containsExactlyEntriesOf(Map.of(w3.workerId(), -10));
+    }
+
+    // ---- acceptance ----------------------------------------------------------------------
+
+    @Test
+    void aResultFromTheWrongWorkerOrWithABadSignatureIsRefusedAndChangesNothing() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+
+        Effects e = submit(result(w3, 0, 0, A, 1_000)); // validly signed by w3, but replica 0 is w1's
+        assertThat(deadLetters(e)).containsExactly("not assigned to this worker");
+        assertThat(e.changes().stateChanged()).isFalse();
+        assertThat(e.changes().results()).isEmpty();
+
+        TaskResult forged = result(w1, 0, 0, A, 1_000);
+        forged.setOutputSha256(hash("tampered"));
+        assertThat(deadLetters(submit(forged))).containsExactly("bad signature");
+
+        TaskResult misnamed = result(w1, 0, 0, A, 1_000);
+        misnamed.setTaskId("job-1/1/0");
+        assertThat(deadLetters(submit(misnamed))).containsExactly("malformed task id: expected job-1/0/0");
+        assertThat(job.state().counted).isEmpty();
+    }
+
+    @Test
+    void aResultForAnAttemptNeverAssignedWaitsForItsTaskThenIsRefusedAsUnknown() {
+        assign(w1, 0, 0);
+        TaskResult r = result(w1, 0, 1, A, 1_000); // the matcher never moved replica 0 to attempt 1
+        Effects e = submit(r);
+        assertThat(e.out()).isEmpty();
+        assertThat(e.changes().orphansAdded()).containsOnlyKeys("job-1/0/1|" + r.getEventId());
+
+        assertThat(tick(now + 59_999).out()).isEmpty();
+        Effects timedOut = tick(now + 60_000);
+        assertThat(timedOut.out()).singleElement().isEqualTo(new DeadLetter("job-1", r, "unknown task"));
+        assertThat(timedOut.changes().orphansRemoved()).containsExactly("job-1/0/1|" + r.getEventId());
+        assertThat(job.orphans()).isEmpty();
+        assertThat(job.state().counted).isEmpty();
+    }
+
+    @Test
+    void aResultBeforeItsTaskAssignedWaitsAndIsCountedWhenTheTaskArrives() {
+        terms = terms(Strategy.FIRST, 1, 1, 1);
+        TaskResult r = result(w1, 0, 0, A, 2_000);
+        Effects parked = submit(r);
+        assertThat(parked.out()).isEmpty();
+        assertThat(parked.changes().stateChanged()).as("the job is not known yet").isFalse();
+        assertThat(job.orphans()).hasSize(1);
+
+        Effects e = assign(w1, 0, 0);
+        assertThat(e.changes().orphansRemoved()).containsExactly("job-1/0/0|" + r.getEventId());
+        assertThat(e.changes().results()).containsExactly(r);
+        assertThat(single(e, JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(values(e, LedgerEntry.class)).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("payout:job-1:" + w1.workerId(), "refund:job-1");
+        assertThat(job.orphans()).isEmpty();
+    }
+
+    @Test
+    void ofSeveralWaitingResultsATaskReleasesExactlyItsOwn() {
+        TaskResult r0 = result(w1, 0, 0, A, 1_000);
+        TaskResult r1 = result(w2, 1, 0, A, 1_000);
+        TaskResult r2 = result(w3, 2, 0, A, 1_000);
+        submit(r0);
+        submit(r1);
+        submit(r2);
+
+        Effects e = assign(w2, 1, 0);
+        assertThat(e.changes().results()).containsExactly(r1);
+        assertThat(e.changes().orphansRemoved()).containsExactly("job-1/1/0|" + r1.getEventId());
+        assertThat(e.changes().orphansAdded()).isEmpty();
+        assertThat(job.orphans()).containsOnlyKeys("job-1/0/0|" + r0.getEventId(), "job-1/2/0|" + r2.getEventId());
+    }
+
+    @Test
+    void aRedeliveredResultCountsOnceAndAConflictingOneIsRefused() {
+        assign(w1, 0, 0);
+        TaskResult r = result(w1, 0, 0, A, 1_000);
+        submit(r);
+        Effects again = submit(TaskResult.newBuilder(r).build());
+        assertThat(again.out()).isEmpty();
+        assertThat(again.changes().stateChanged()).isFalse();
+        assertThat(deadLetters(submit(result(w1, 0, 0, B, 1_000)))).containsExactly("conflicting duplicate");
+        assertThat(job.state().counted).containsExactly("job-1/0/0");
+    }
+
+    // ---- replicas the matcher gave up on -------------------------------------------------
+
+    @Test
+    void replicaFailedFinishesAReplicaWithoutAVoteOnceThenTheBoundEndsTheJob() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 3);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 1_000));
+
+        Effects e = command(CommandType.REPLICA_FAILED, 1, "lease expired after 3 attempts");
+        assertThat(events(e)).singleElement().satisfies(ev -> {
+            assertThat(ev.getType()).isEqualTo(JobEventType.REPLICA_FINISHED);
+            assertThat(ev.getReason()).isEqualTo("REPLICA_FAILED: lease expired after 3 attempts");
+            assertThat(ev.getReplica()).isEqualTo(1);
+        });
+        JobCommand req = single(e, JobCommand.class);
+        assertThat(req.getReplica()).isEqualTo(2);
+        assertThat(req.getCount()).isEqualTo(1);
+        assertThat(reputation(e)).as("the matcher already charged the lease").isEmpty();
+        assertThat(job.state().failedReplicas).containsExactly(1);
+
+        Effects twice = command(CommandType.REPLICA_FAILED, 1, "lease expired after 3 attempts");
+        assertThat(twice.out()).isEmpty();
+        assertThat(twice.changes().stateChanged()).isFalse();
+
+        e = command(CommandType.REPLICA_FAILED, 2, "replica 2 could not be placed");
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.NO_CONSENSUS);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+    }
+
+    @Test
+    void replicaFailedBeforeTheFirstTaskIsRememberedAndCountedWhenItArrives() {
+        terms = terms(Strategy.K_OF_N, 1, 1, 1);
+        Effects e = command(CommandType.REPLICA_FAILED, 0, "lease expired after 1 attempts");
+        assertThat(e.out()).isEmpty();
+        assertThat(job.state().first).isNull();
+        assertThat(e.changes().sweepAt()).isEqualTo(now + cfg.pendingCancelTtl().toMillis());
+
+        e = assign(w1, 0, 0);
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(events(e)).extracting(JobEvent::getType).containsExactly(JobEventType.VERDICT, JobEventType.FAILED);
+    }
+
+    @Test
+    void aFailedResultCostsItsWorkerAndWithNoRoomForAnotherReplicaEndsTheJobFailed() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        Effects e = submit(failed(w1, 0, 0, ResultStatus.TIMEOUT));
+        assertThat(reputation(e)).containsExactlyEntriesOf(Map.of(w1.workerId(), -5));
+        assertThat(single(e, JobVerdict.class).getOutcome()).as("2 of 2 impossible, maxTotalResults 2")
+                .isEqualTo(Outcome.FAILED);
+        assertThat(command(CommandType.REPLICA_FAILED, 1, "lease expired").out()).isEmpty();
+    }
+
+    // ---- cancel --------------------------------------------------------------------------
+
+    @Test
+    void cancelAfterTheFirstTaskRefundsEverythingOnce() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 1_000));
+
+        Effects e = command(CommandType.CANCEL, -1, null);
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.CANCELLED);
+        assertThat(v.getRefundMicros()).as("no verdict, no payout").isEqualTo(terms.getEscrowMicros());
+        assertThat(values(e, LedgerEntry.class)).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-1");
+        assertThat(events(e)).extracting(JobEvent::getType).containsExactly(JobEventType.VERDICT, JobEventType.CANCELLED);
+
+        Effects again = command(CommandType.CANCEL, -1, null);
+        assertThat(again.out()).isEmpty();
+        assertThat(again.changes().stateChanged()).isFalse();
+        assertThat(submit(result(w2, 1, 0, A, 1_000)).out()).as("no consensus to score against").isEmpty();
+    }
+
+    @Test
+    void cancelBeforeTheFirstTaskIsRememberedAppliedWhenItArrivesOrForgottenAfterItsTtl() {
+        Effects e = command(CommandType.CANCEL, -1, null);
+        assertThat(e.out()).isEmpty();
+        assertThat(job.state().cancelRequested).isTrue();
+        long ttlOver = now + cfg.pendingCancelTtl().toMillis();
+        assertThat(e.changes().sweepAt()).isEqualTo(ttlOver);
+        Job pending = job;
+
+        e = assign(w1, 0, 0);
+        assertThat(single(e, JobVerdict.class).getOutcome()).isEqualTo(Outcome.CANCELLED);
+        assertThat(values(e, LedgerEntry.class)).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-1");
+        assertThat(assign(w2, 1, 0).out()).isEmpty();
+
+        job = pending; // the task never came
+        assertThat(tick(ttlOver - 1).changes().stateChanged()).isFalse();
+        e = tick(ttlOver);
+        assertThat(e.out()).isEmpty();
+        assertThat(e.changes().stateChanged()).isTrue();
+        assertThat(job.state()).isNull();
+        assertThat(e.changes().sweepAt()).isEqualTo(-1);
+    }
+
+    // ---- disputes ------------------------------------------------------------------------
+
+    @Test
+    void aDisputeWhoseReplicasAgreeOnAnotherOutputOverturnsTheConsensusAndMovesNoMoney() {
+        agreeTwoOfTwo(4); // 2 dispute replicas fit in maxTotalResults
+        now += 60_000;
+        Effects e = command(CommandType.DISPUTE, -1, null);
+        JobCommand req = single(e, JobCommand.class);
+        assertThat(req.getType()).isEqualTo(CommandType.REQUEST_REPLICAS);
+        assertThat(req.getCount()).isEqualTo(2);
+        assertThat(req.getReplica()).as("first dispute replica number").isEqualTo(2);
+        assertThat(req.getExcludeWorkers()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
+        assertThat(single(e, JobEvent.class).getReason()).isEqualTo("opened: 2 dispute replicas from replica 2");
+        assertThat(e.changes().sweepAt()).as("decided at the deadline at the latest").isEqualTo(DEADLINE);
+        assertThat(single(command(CommandType.DISPUTE, -1, null), JobEvent.class).getReason())
+                .isEqualTo("refused: already disputed");
+
+        assign(w3, 2, 0);
+        assign(w4, 3, 0);
+        assertThat(events(submit(result(w3, 2, 0, B, 1_000)))).extracting(JobEvent::getType)
+                .containsExactly(JobEventType.REPLICA_FINISHED);
+        e = submit(result(w4, 3, 0, B, 1_000));
+        assertThat(events(e)).extracting(JobEvent::getType)
+                .containsExactly(JobEventType.REPLICA_FINISHED, JobEventType.DISPUTED);
+        assertThat(events(e).get(1).getReason()).isEqualTo("overturned: dispute replicas agree on " + hash(B));
+        assertThat(reputation(e)).containsExactlyInAnyOrderEntriesOf(Map.of(
+                w1.workerId(), -10, w2.workerId(), -10, w3.workerId(), 5, w4.workerId(), 5));
+        assertThat(values(e, LedgerEntry.class)).isEmpty();
+        assertThat(values(e, JobVerdict.class)).isEmpty();
+        assertThat(e.changes().sweepAt()).isEqualTo(-1);
+    }
+
+    @Test
+    void aDisputeStillOpenAtTheDeadlineIsUpheldAndOneAfterTheWindowIsRefused() {
+        agreeTwoOfTwo(4);
+        command(CommandType.DISPUTE, -1, null);
+        assertThat(command(CommandType.REPLICA_FAILED, 2, "job not running in the matcher").out()).isEmpty();
+        assertThat(tick(DEADLINE - 1).out()).isEmpty();
+        Effects e = tick(DEADLINE);
+        assertThat(e.out()).singleElement().satisfies(o -> assertThat(((JobEvent) ((Emit) o).value()).getReason()).isEqualTo("upheld"));
+
+        job = Job.unseen("job-2");
+        agreeTwoOfTwo(4);
+        now += cfg.disputeWindow().toMillis() + 1;
+        assertThat(single(command(CommandType.DISPUTE, -1, null), JobEvent.class).getReason())
+                .isEqualTo("refused: dispute window closed");
+    }
+
+    // ---- the wall clock ------------------------------------------------------------------
+
+    @Test
+    void theDeadlineExpiresAnOpenJobWithAFullRefund() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 1_000));
+        assertThat(tick(DEADLINE - 1).out()).isEmpty();
+
+        Effects e = tick(DEADLINE);
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.EXPIRED);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertBalancedAndEscrowEmptied(values(e, LedgerEntry.class));
+        assertThat(events(e)).extracting(JobEvent::getType).containsExactly(JobEventType.VERDICT, JobEventType.EXPIRED);
+        assertThat(e.changes().sweepAt()).isEqualTo(-1);
+        assertThat(tick(DEADLINE + 10_000).out()).isEmpty();
+    }
+
+    @Test
+    void aDecidedJobIsRetiredAfterItsRetentionAndALaterResultFindsNoTask() {
+        agreeTwoOfTwo(2);
+        long retireAt = DEADLINE + cfg.retention().toMillis();
+        assertThat(job.tasks()).hasSize(2);
+        assertThat(command(CommandType.CANCEL, -1, null).out()).as("a decided job ignores a CANCEL").isEmpty();
+        assertThat(tick(retireAt - 1).changes().stateChanged()).isFalse();
+
+        Effects e = tick(retireAt);
+        assertThat(e.out()).isEmpty();
+        assertThat(e.changes().stateChanged()).isTrue();
+        assertThat(e.changes().state()).isNull();
+        assertThat(job.tasks()).as("dropped with the job").isEmpty();
+        assertThat(job.results()).isEmpty();
+
+        e = submit(result(w1, 0, 0, A, 1_000));
+        assertThat(e.out()).isEmpty();
+        assertThat(e.changes().orphansAdded()).hasSize(1);
+    }
+
+    @Test
+    void theCaseNeverChangesTheJobItIsGiven() {
+        assign(w1, 0, 0);
+        Job before = job;
+        Effects e = cases.onResult(result(w1, 0, 0, A, 1_000), now, before);
+        assertThat(e.changes().state().counted).containsExactly("job-1/0/0");
+        assertThat(before.state().counted).isEmpty();
+        assertThat(before.results()).isEmpty();
+    }
+
+    // ---- steps -----------------------------------------------------------------------------
+
+    private Effects step(Effects e) {
+        job = job.after(e.changes());
+        return e;
+    }
+
+    private Effects assign(Identity w, int replica, int attempt) {
+        return step(cases.onTask(task(w, replica, attempt), now, job));
+    }
+
+    private Effects submit(TaskResult r) {
+        return step(cases.onResult(r, now, job));
+    }
+
+    private Effects command(CommandType type, int replica, String reason) {
+        return step(cases.onCommand(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(job.jobId())
+                .setClientId("client-1").setType(type).setReplica(replica).setReason(reason).setTimestamp(T0).build(), now, job));
+    }
+
+    private Effects tick(long at) {
+        return step(cases.onTick(at, job));
+    }
+
+    /** A 2-of-2 job (w1, w2) whose two results agree on A: it completes. */
+    private void agreeTwoOfTwo(int maxTotal) {
+        terms = terms(Strategy.K_OF_N, 2, 2, maxTotal);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 1_000));
+        assertThat(single(submit(result(w2, 1, 0, A, 1_000)), JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
+    }
+
+    // ---- records -----------------------------------------------------------------------------
+
+    private static JobTerms terms(Strategy strategy, int n, int k, int maxTotal) {
+        return JobTerms.newBuilder()
+                .setClientId("client-1").setPool("public").setRedundancy(n).setQuorum(k).setStrategy(strategy)
+                .setMaxTotalResults(maxTotal).setMaxPricePerCpuSecondMicros(MAX_PRICE)
+                .setEscrowMicros(Pricing.maxCost(SPEC, MAX_PRICE, maxTotal))
+                .setSubmittedAt(T0).setDeadline(Instant.ofEpochMilli(DEADLINE)).build();
+    }
+
+    private TaskAssigned task(Identity w, int replica, int attempt) {
+        String jobId = job.jobId();
+        return TaskAssigned.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
+                .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setSpec(SPEC).setTerms(terms)
+                .setPricePerCpuSecondMicros(WORKER_PRICE).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
+                .setExplain("test").setAssignedAt(T0).build();
+    }
+
+    private TaskResult result(Identity w, int replica, int attempt, String stdout, long durationMs) {
+        String jobId = job.jobId();
+        TaskResult r = TaskResult.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
+                .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setStatus(ResultStatus.SUCCEEDED)
+                .setExitCode(0).setOutputSha256(hash(stdout)).setStdout(stdout).setDurationMs(durationMs)
+                .setStartedAt(T0).setFinishedAt(T0.plusMillis(durationMs)).setSeq(1).setSignature(ByteBuffer.allocate(0))
+                .build();
+        return Signatures.sign(r, w.privateKey());
+    }
+
+    private TaskResult failed(Identity w, int replica, int attempt, ResultStatus status) {
+        TaskResult r = result(w, replica, attempt, "", 10_000);
+        r.setStatus(status);
+        r.setExitCode(-1);
+        return Signatures.sign(r, w.privateKey());
+    }
+
+    private static String hash(String stdout) {
+        return OutputHash.of(0, stdout.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    // ---- effects -----------------------------------------------------------------------------
+
+    private static <T> List<T> values(Effects e, Class<T> type) {
+        return e.out().stream().filter(o -> o instanceof Emit m && type.isInstance(m.value()))
+                .map(o -> type.cast(((Emit) o).value())).toList();
+    }
+
+    private static List<String> keys(Effects e, Class<?> type) {
+        return e.out().stream().filter(o -> o instanceof Emit m && type.isInstance(m.value()))
+                .map(o -> ((Emit) o).key()).toList();
+    }
+
+    private static <T> T single(Effects e, Class<T> type) {
+        assertThat(values(e, type)).hasSize(1);
+        return values(e, type).get(0);
+    }
+
+    private static List<JobEvent> events(Effects e) {
+        return values(e, JobEvent.class);
+    }
+
+    private static List<String> deadLetters(Effects e) {
+        assertThat(e.out()).allMatch(o -> o instanceof DeadLetter);
+        return e.out().stream().map(o -> ((DeadLetter) o).reason()).toList();
+    }
+
+    /** Net reputation change by worker; each record is keyed by its worker. */
+    private static Map<String, Integer> reputation(Effects e) {
+        assertThat(e.out()).filteredOn(o -> o instanceof Emit m && m.value() instanceof ReputationChanged)
+                .allMatch(o -> ((Emit) o).key().equals(((ReputationChanged) ((Emit) o).value()).getWorkerId()));
+        return values(e, ReputationChanged.class).stream()
+                .collect(Collectors.groupingBy(ReputationChanged::getWorkerId, Collectors.summingInt(ReputationChanged::getDelta)));
+    }
+
+    private static long balance(List<LedgerEntry> entries, String account) {
+        return entries.stream().flatMap(x -> x.getPostings().stream())
+                .filter(p -> p.getAccountId().equals(account)).mapToLong(Posting::getAmountMicros).sum();
+    }
+
+    private void assertBalancedAndEscrowEmptied(List<LedgerEntry> entries) {
+        for (LedgerEntry x : entries) {
+            assertThat(x.getPostings().stream().mapToLong(Posting::getAmountMicros).sum())
+                    .as("postings of %s", x.getTransactionId()).isZero();
+        }
+        assertThat(terms.getEscrowMicros() + balance(entries, Accounts.escrow(job.jobId())))
+                .as("escrow after settlement").isZero();
+    }
+}
