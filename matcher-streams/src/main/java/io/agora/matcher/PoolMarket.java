@@ -104,7 +104,18 @@ final class PoolMarket {
 
     /** Takes back a worker read from the store (no effects). */
     void restore(Worker w) {
+        w.maxSlots = maxSlots(w);
         registry.put(w);
+    }
+
+    /**
+     * Tasks a worker may hold at once: its registration's {@code maxConcurrent}, never more than the
+     * pool's {@code agora.matcher.max.slots.per.worker}, whatever free slots its heartbeats claim.
+     */
+    private int maxSlots(Worker w) {
+        int cap = cfg.maxSlotsPerWorker();
+        int claimed = w.capabilities == null ? 0 : w.capabilities.getMaxConcurrent();
+        return claimed > 0 ? Math.min(claimed, cap) : cap;
     }
 
     /** Takes back a job read from the store (no effects). */
@@ -147,6 +158,10 @@ final class PoolMarket {
     Effects tick(long now) {
         begin(now);
         for (Worker w : registry.all()) {
+            if (w.coolingUntil != 0 && w.coolingUntil <= now) {
+                w.coolingUntil = 0;
+                saveWorker(w);
+            }
             if (w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < now) {
                 w.status = Status.OFFLINE;
                 saveWorker(w);
@@ -176,6 +191,7 @@ final class PoolMarket {
                     for (Replica r : job.replicas.values()) {
                         if (r.state == ReplicaState.LEASED && Leases.expired(r.leaseDeadline, now)) {
                             reputation(r.workerId, cfg.leaseExpiredPenalty(), "lease expired", job.jobId);
+                            leaseExpired(registry.get(r.workerId));
                             fail(job, r, "lease expired");
                         }
                     }
@@ -293,10 +309,12 @@ final class PoolMarket {
         r.state = ReplicaState.LEASED;
         r.score = choice.score();
         r.explain = choice.explain();
-        r.price = w.price;
+        // the registry's price, which matching kept within the job's ceiling; min() keeps payouts bounded if it ever was not
+        r.price = Math.min(w.price, job.request.getRequirements().getMaxPricePerCpuSecondMicros());
         r.minPricePerJob = w.capabilities == null ? 0 : w.capabilities.getMinPricePerJobMicros();
         job.touched.add(w.workerId);
         w.pending.put(taskId, now);
+        w.held.put(taskId, now);
         saveWorker(w);
         sendTask(job, r);
         if (r.reason == null) {
@@ -351,10 +369,7 @@ final class PoolMarket {
 
     /** The replica's attempt failed (lease expired, worker offline or gone, misrouted): retry or give up. */
     private void fail(Job job, Replica r, String reason) {
-        Worker w = r.workerId == null ? null : registry.get(r.workerId);
-        if (w != null && w.pending.remove(r.taskId(job.jobId)) != null) {
-            saveWorker(w);
-        }
+        release(r.workerId == null ? null : registry.get(r.workerId), r.taskId(job.jobId));
         int next = r.attempt + 1;
         if (!Leases.mayRetry(next, job.maxAttempts(cfg.defaultMaxAttempts()))) {
             r.state = ReplicaState.FAILED;
@@ -464,6 +479,7 @@ final class PoolMarket {
             w.reportedFreeSlots = reg.getCapabilities().getMaxConcurrent();
         }
         w.capabilities = reg.getCapabilities();
+        w.maxSlots = maxSlots(w);
         w.price = reg.getCapabilities().getPricePerCpuSecondMicros();
         w.reputation = ev.reputation();
         w.status = Status.ONLINE;
@@ -487,33 +503,87 @@ final class PoolMarket {
         Set<String> inFlight = new HashSet<>(hb.getInFlightTaskIds());
         long stale = now - cfg.leaseMs() - cfg.workerGraceMs();
         w.pending.entrySet().removeIf(e -> inFlight.contains(e.getKey()) || e.getValue() < stale);
-        saveWorker(w);
-        long hbAt = hb.getTimestamp().toEpochMilli();
+        // what the worker holds is what the matcher leased it: entries of leases that ended are dropped,
+        // leases it lists are (re)learned; its claim of free slots never raises the count above its cap
+        w.held.keySet().removeIf(taskId -> leased(w, taskId) == null);
         for (String taskId : inFlight) {
-            Job job = jobs.get(Leases.jobOf(taskId));
-            if (job == null || job.status != JobStatus.RUNNING) {
+            Replica r = leased(w, taskId);
+            if (r != null) {
+                w.held.putIfAbsent(taskId, r.assignedAt);
+            }
+        }
+        saveWorker(w);
+        for (String taskId : inFlight) {
+            Replica r = leased(w, taskId);
+            if (r == null) {
                 continue;
             }
-            boolean renewed = false;
-            for (Replica r : job.replicas.values()) {
-                if (r.state == ReplicaState.LEASED && w.workerId.equals(r.workerId) && taskId.equals(r.taskId(job.jobId))) {
-                    long deadline = Leases.renewed(r.leaseDeadline, hbAt, cfg.leaseMs());
-                    renewed |= deadline != r.leaseDeadline;
-                    r.leaseDeadline = deadline;
-                }
-            }
-            if (renewed) {
+            Job job = jobs.get(Leases.jobOf(taskId));
+            // the matcher's clock, never the time the worker claims; never past what the task may run
+            long deadline = Leases.renewed(r.leaseDeadline, now, cfg.leaseMs(),
+                    Leases.latestDeadline(r.assignedAt, job.request.getSpec().getTimeoutMs(), cfg.leaseMs(),
+                            cfg.workerGraceMs()));
+            if (deadline != r.leaseDeadline) {
+                r.leaseDeadline = deadline;
                 saveJob(job);
             }
         }
         drain();
     }
 
+    /** The replica of a running job whose current attempt {@code taskId} is leased to {@code w}, else null. */
+    private Replica leased(Worker w, String taskId) {
+        Job job = jobs.get(Leases.jobOf(taskId));
+        if (job == null || job.status != JobStatus.RUNNING) {
+            return null;
+        }
+        for (Replica r : job.replicas.values()) {
+            if (r.state == ReplicaState.LEASED && w.workerId.equals(r.workerId) && taskId.equals(r.taskId(job.jobId))) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** The task ended for the worker (result, failure, give-up): it no longer holds a slot. */
+    private void release(Worker w, String taskId) {
+        if (w == null) {
+            return;
+        }
+        boolean changed = w.pending.remove(taskId) != null;
+        changed |= w.held.remove(taskId) != null;
+        if (changed) {
+            saveWorker(w);
+        }
+    }
+
+    /**
+     * Counts an expired lease of the worker: {@code agora.matcher.cooldown.expired.leases} of them within
+     * {@code agora.matcher.cooldown.window.ms} and it is not matched for {@code agora.matcher.cooldown.ms}.
+     */
+    private void leaseExpired(Worker w) {
+        if (w == null) {
+            return;
+        }
+        w.expiredLeases.add(now);
+        w.expiredLeases.removeIf(t -> t <= now - cfg.coolDownWindowMs());
+        while (w.expiredLeases.size() > cfg.coolDownLeases()) {
+            w.expiredLeases.remove(0);
+        }
+        if (cfg.coolDownLeases() > 0 && w.expiredLeases.size() >= cfg.coolDownLeases()) {
+            w.coolingUntil = now + cfg.coolDownMs();
+            w.expiredLeases.clear();
+            log.info("worker {} let {} leases expire within {} ms: not matched until {}", w.workerId,
+                    cfg.coolDownLeases(), cfg.coolDownWindowMs(), w.coolingUntil);
+        }
+        saveWorker(w);
+    }
+
     private void result(Flow.Result res) {
         boolean handedBack = "HANDED_BACK".equals(res.status());
         Worker sender = registry.get(res.workerId());
-        if (!handedBack && sender != null && sender.pending.remove(res.taskId()) != null) {
-            saveWorker(sender);
+        if (!handedBack) {
+            release(sender, res.taskId());
         }
         Job job = jobs.get(res.jobId());
         Replica r = job == null ? null : job.replicas.get(res.replica());
@@ -563,10 +633,7 @@ final class PoolMarket {
     private void giveUp(Job job, String reason) {
         for (Replica r : job.replicas.values()) {
             if (r.state == ReplicaState.WAITING || r.state == ReplicaState.LEASED) {
-                Worker w = r.workerId == null ? null : registry.get(r.workerId);
-                if (w != null && w.pending.remove(r.taskId(job.jobId)) != null) {
-                    saveWorker(w);
-                }
+                release(r.workerId == null ? null : registry.get(r.workerId), r.taskId(job.jobId));
                 r.state = ReplicaState.FAILED;
                 replicaFailed(job.jobId, job.request.getClientId(), r.replica, List.of(), reason);
             }
