@@ -658,4 +658,27 @@ class MatcherTopologyTest {
         worker("public", List.of(0));
         marketGoesOn("job-p6");
     }
+
+    @Test
+    void aResultTheWorkerDidNotSignEndsNoLeaseSoItStillExpiresWithThePenalty() {
+        start();
+        Identity a = worker("public", List.of(0));
+        submit(Fx.job("job-u", "una", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        TaskAssigned t = readTask().value();
+        TaskResult unsigned = TaskResult.newBuilder().setEventId(UUID.randomUUID().toString()).setTaskId(t.getTaskId())
+                .setJobId("job-u").setWorkerId(a.workerId()).setPool("public").setReplica(0).setAttempt(0)
+                .setStatus(ResultStatus.SUCCEEDED).setExitCode(0).setOutputSha256("").setDurationMs(1)
+                .setStartedAt(Instant.ofEpochMilli(clock)).setFinishedAt(Instant.ofEpochMilli(clock)).setSeq(1)
+                .setSignature(ByteBuffer.allocate(0)).build();
+        results.pipeInput("job-u", unsigned, clock);
+        advance(8_000);
+        beat(a, "public", List.of());
+        advance(8_000);
+        ReputationChanged penalty = reputation.readValue();
+        assertThat(penalty.getReason()).isEqualTo("lease expired");
+        assertThat(penalty.getWorkerId()).isEqualTo(a.workerId());
+        assertNothingElse();
+    }
 }
