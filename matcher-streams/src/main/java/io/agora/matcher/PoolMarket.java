@@ -134,10 +134,7 @@ final class PoolMarket {
         } else if (ev instanceof Flow.Registered r) {
             registered(r);
         } else if (ev instanceof Flow.Removed r) {
-            Worker w = removeWorker(r.workerId());
-            if (w != null) {
-                failAllOf(w, "worker left the pool");
-            }
+            depart(r.workerId(), "worker left the pool");
         } else if (ev instanceof Flow.Beat b) {
             heartbeat(b.heartbeat());
         } else if (ev instanceof Flow.Reputation r) {
@@ -160,13 +157,18 @@ final class PoolMarket {
         for (Worker w : registry.all()) {
             if (w.coolingUntil != 0 && w.coolingUntil <= now) {
                 w.coolingUntil = 0;
+                if (w.departed) {
+                    removeWorker(w.workerId);
+                    continue;
+                }
                 saveWorker(w);
             }
             if (w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < now) {
                 w.status = Status.OFFLINE;
                 saveWorker(w);
                 reputation(w.workerId, cfg.offlinePenalty(), "offline", null);
-                failAllOf(w, "worker offline");
+                // one penalty for the silence, but each lease it drops counts towards a cool-down
+                dropped(w, failAllOf(w, "worker offline"));
             }
         }
         for (Job job : new ArrayList<>(jobs.values())) {
@@ -191,7 +193,7 @@ final class PoolMarket {
                     for (Replica r : job.replicas.values()) {
                         if (r.state == ReplicaState.LEASED && Leases.expired(r.leaseDeadline, now)) {
                             reputation(r.workerId, cfg.leaseExpiredPenalty(), "lease expired", job.jobId);
-                            leaseExpired(registry.get(r.workerId));
+                            dropped(registry.get(r.workerId), 1);
                             fail(job, r, "lease expired");
                         }
                     }
@@ -465,10 +467,7 @@ final class PoolMarket {
     private void registered(Flow.Registered ev) {
         WorkerRegistration reg = ev.registration();
         if (reg.getType() == RegistrationType.DEREGISTERED) {
-            Worker w = removeWorker(reg.getWorkerId());
-            if (w != null) {
-                failAllOf(w, "worker deregistered");
-            }
+            depart(reg.getWorkerId(), "worker deregistered");
             return;
         }
         Worker w = registry.get(reg.getWorkerId());
@@ -480,6 +479,7 @@ final class PoolMarket {
         }
         w.capabilities = reg.getCapabilities();
         w.maxSlots = maxSlots(w);
+        w.departed = false;
         w.price = reg.getCapabilities().getPricePerCpuSecondMicros();
         w.reputation = ev.reputation();
         w.status = Status.ONLINE;
@@ -490,7 +490,7 @@ final class PoolMarket {
 
     private void heartbeat(Heartbeat hb) {
         Worker w = registry.get(hb.getWorkerId());
-        if (w == null) {
+        if (w == null || w.departed) {
             return;
         }
         w.lastSeenAt = now;
@@ -558,14 +558,36 @@ final class PoolMarket {
     }
 
     /**
-     * Counts an expired lease of the worker: {@code agora.matcher.cooldown.expired.leases} of them within
-     * {@code agora.matcher.cooldown.window.ms} and it is not matched for {@code agora.matcher.cooldown.ms}.
+     * The worker left (deregistered, or moved to another pool): its leases fail, each counting towards a
+     * cool-down. A worker cooling down is kept, OFFLINE and departed, until its cool-down ends, so that
+     * registering again does not end it; any other is removed at once.
      */
-    private void leaseExpired(Worker w) {
+    private void depart(String workerId, String reason) {
+        Worker w = registry.get(workerId);
         if (w == null) {
             return;
         }
-        w.expiredLeases.add(now);
+        dropped(w, failAllOf(w, reason));
+        if (w.coolingUntil == 0) {
+            removeWorker(workerId);
+        } else {
+            w.status = Status.OFFLINE;
+            w.departed = true;
+            saveWorker(w);
+        }
+    }
+
+    /**
+     * Counts leases the worker let expire or dropped (silent, departed): {@code agora.matcher.cooldown.expired.leases}
+     * of them within {@code agora.matcher.cooldown.window.ms} and it is not matched for {@code agora.matcher.cooldown.ms}.
+     */
+    private void dropped(Worker w, int leases) {
+        if (w == null || leases == 0) {
+            return;
+        }
+        for (int i = 0; i < leases; i++) {
+            w.expiredLeases.add(now);
+        }
         w.expiredLeases.removeIf(t -> t <= now - cfg.coolDownWindowMs());
         while (w.expiredLeases.size() > cfg.coolDownLeases()) {
             w.expiredLeases.remove(0);
@@ -640,7 +662,9 @@ final class PoolMarket {
         }
     }
 
-    private void failAllOf(Worker w, String reason) {
+    /** Fails every lease the worker holds; returns how many. */
+    private int failAllOf(Worker w, String reason) {
+        int n = 0;
         for (Job job : new ArrayList<>(jobs.values())) {
             if (job.status != JobStatus.RUNNING) {
                 continue;
@@ -648,9 +672,11 @@ final class PoolMarket {
             for (Replica r : job.replicas.values()) {
                 if (r.state == ReplicaState.LEASED && w.workerId.equals(r.workerId)) {
                     fail(job, r, reason);
+                    n++;
                 }
             }
         }
+        return n;
     }
 
     /** Retries the queued jobs, higher priority first, then oldest first, while a worker is free. */

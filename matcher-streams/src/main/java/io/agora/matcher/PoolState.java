@@ -52,6 +52,8 @@ final class PoolState {
         List<Long> expiredLeases = new ArrayList<>();
         /** While not 0, the worker is cooling down and is not matched until this time (worker format version 2). */
         long coolingUntil;
+        /** Deregistered or moved while cooling down: kept (OFFLINE) only until the cool-down ends (worker format version 2). */
+        boolean departed;
 
         /** Not stored: tasks the worker may hold at once ({@link PoolMarket} sets it from its registration and the pool's cap). */
         int maxSlots;

@@ -34,7 +34,7 @@ final class StateSerdes {
     static final byte ACCOUNT_V1 = 1;
     static final byte GATE_V1 = 1;
     static final byte WORKER_V1 = 1;
-    /** Adds the tasks the matcher knows the worker holds, its recent expired leases and its cool-down. */
+    /** Adds the tasks the matcher knows the worker holds, its recent expired leases, its cool-down and whether it departed. */
     static final byte WORKER_V2 = 2;
     static final byte JOB_V1 = 1;
     /** Adds each replica's per-job minimum. */
@@ -154,6 +154,7 @@ final class StateSerdes {
                 out.writeLong(t);
             }
             out.writeLong(w.coolingUntil);
+            out.writeBoolean(w.departed);
         }
     }
 
@@ -191,6 +192,7 @@ final class StateSerdes {
                 w.expiredLeases.add(in.readLong());
             }
             w.coolingUntil = in.readLong();
+            w.departed = in.readBoolean();
         }
         return w;
     }

@@ -541,4 +541,46 @@ class PoolMarketTest {
         assertThat(again.getPricePerCpuSecondMicros()).as("a price raised after assignment is not on the task")
                 .isEqualTo(300).isLessThanOrEqualTo(again.getTerms().getMaxPricePerCpuSecondMicros());
     }
+
+    /** w-a (price 300) and w-b (600) may each hold 4 tasks; three jobs go to the cheaper w-a. */
+    void threeTasksOnWa() {
+        register("w-a", 300, 4, T0);
+        beat("w-a", 300, 4, List.of(0), List.of(), T0);
+        register("w-b", 600, 4, T0);
+        beat("w-b", 600, 4, List.of(1), List.of(), T0);
+        for (int i = 0; i < 3; i++) {
+            assertThat(workersOf(submit(Fx.job("job-d" + i, "alice", 1, T0), T0))).containsExactly("w-a");
+        }
+    }
+
+    @Test
+    void aWorkerThatGoesSilentHoldingLeasesPaysOnePenaltyButEachDroppedLeaseCountsTowardsACoolDown() {
+        threeTasksOnWa();
+        beat("w-b", 600, 4, List.of(1), List.of(), T0 + 5_000);
+        Effects off = market.tick(T0 + 11_000);
+        assertThat(lines(off)).filteredOn(l -> l.startsWith("reputation")).containsExactly("reputation w-a: -20 offline");
+
+        beat("w-a", 300, 4, List.of(0), List.of(), T0 + 12_000);
+        assertThat(workersOf(submit(Fx.job("job-d3", "alice", 1, T0 + 12_000), T0 + 12_000)))
+                .as("back online, but cooling down").containsExactly("w-b");
+    }
+
+    @Test
+    void aWorkerCannotEndItsCoolDownByDeregisteringAndRegisteringAgain() {
+        threeTasksOnWa();
+        Effects gone = market.on(new Flow.Registered(Fx.deregistration("w-a", seq++, T0 + 100), 0), T0 + 100);
+        assertThat(gone.removedWorkers()).as("kept while it cools down").isEmpty();
+        assertThat(gone.savedWorkers()).filteredOn(w -> w.workerId.equals("w-a"))
+                .singleElement().satisfies(w -> assertThat(w.coolingUntil).isEqualTo(T0 + 100 + 300_000));
+        assertThat(beat("w-a", 300, 4, List.of(0), List.of(), T0 + 150).savedWorkers())
+                .as("a departed worker's heartbeat is ignored").isEmpty();
+
+        register("w-a", 300, 4, T0 + 200);
+        beat("w-a", 300, 4, List.of(0), List.of(), T0 + 200);
+        assertThat(workersOf(submit(Fx.job("job-d3", "alice", 1, T0 + 300), T0 + 300))).containsExactly("w-b");
+
+        market.on(new Flow.Registered(Fx.deregistration("w-a", seq++, T0 + 400), 0), T0 + 400);
+        assertThat(market.tick(T0 + 100 + 300_000).removedWorkers()).as("forgotten when the cool-down ends")
+                .contains("w-a");
+    }
 }

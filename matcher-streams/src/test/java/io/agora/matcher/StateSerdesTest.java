@@ -53,6 +53,7 @@ class StateSerdesTest {
         w.held.put("other/0/0", 3L);
         w.expiredLeases.add(7L);
         w.coolingUntil = 300_000;
+        w.departed = true;
         PoolState.Worker held = s.deserializer().deserialize("t", s.serializer().serialize("t", w));
         assertThat(held).usingRecursiveComparison().isEqualTo(w);
         assertThat(held.held.keySet()).containsExactly("job/0/0", "other/0/0");
@@ -64,7 +65,9 @@ class StateSerdesTest {
         assertThat(old.held).isEmpty();
         assertThat(old.expiredLeases).isEmpty();
         assertThat(old.coolingUntil).isZero();
-        assertThat(old).usingRecursiveComparison().ignoringFields("held", "expiredLeases", "coolingUntil").isEqualTo(w);
+        assertThat(old.departed).isFalse();
+        assertThat(old).usingRecursiveComparison().ignoringFields("held", "expiredLeases", "coolingUntil", "departed")
+                .isEqualTo(w);
     }
 
     @Test
