@@ -520,15 +520,17 @@ final class PoolMarket {
             }
             Job job = jobs.get(Leases.jobOf(taskId));
             // the matcher's clock, never the time the worker claims; never past what the task may run
-            long deadline = Leases.renewed(r.leaseDeadline, now, cfg.leaseMs(),
-                    Leases.latestDeadline(r.assignedAt, job.request.getSpec().getTimeoutMs(), cfg.leaseMs(),
-                            cfg.workerGraceMs()));
+            long deadline = Leases.renewed(r.leaseDeadline, now, cfg.leaseMs(), latestDeadline(job, r));
             if (deadline != r.leaseDeadline) {
                 r.leaseDeadline = deadline;
                 saveJob(job);
             }
         }
         drain();
+    }
+
+    private long latestDeadline(Job job, Replica r) {
+        return Leases.latestDeadline(r.assignedAt, job.request.getSpec().getTimeoutMs(), cfg.leaseMs(), cfg.workerGraceMs());
     }
 
     /** The replica of a running job whose current attempt {@code taskId} is leased to {@code w}, else null. */
@@ -636,8 +638,9 @@ final class PoolMarket {
             others.remove(Integer.valueOf(r.partition));
             List<Integer> choose = others.isEmpty() ? intended.ownedPartitions : others;
             r.partition = Matching.partitionFor(r.taskId(job.jobId), choose);
-            r.assignedAt = now;
-            r.leaseDeadline = Leases.initialDeadline(now, cfg.leaseMs());
+            // the attempt keeps its assignment time: hand-backs (anyone may sign one) never extend a lease
+            // past what the task may run
+            r.leaseDeadline = Leases.renewed(r.leaseDeadline, now, cfg.leaseMs(), latestDeadline(job, r));
             sendTask(job, r);
             emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, JobEventType.REASSIGNED, "misrouted", r.workerId,
                     r.replica, r.attempt));

@@ -583,4 +583,22 @@ class PoolMarketTest {
         assertThat(market.tick(T0 + 100 + 300_000).removedWorkers()).as("forgotten when the cool-down ends")
                 .contains("w-a");
     }
+
+    @Test
+    void handBacksSignedByAnotherIdentityDoNotKeepALeaseAlivePastTheTasksTimeout() {
+        join("w-a", 300, List.of(0, 1), T0);
+        join("w-b", 600, List.of(2), T0);
+        submit(Fx.job("job-h", "alice", 1, T0), T0);
+        for (long t = T0 + 10_000; t <= T0 + 30_000; t += 10_000) {
+            assertThat(lines(handBack("job-h/0/0", "job-h", "w-puppet", t))).last()
+                    .isEqualTo("events job-h: REASSIGNED w-a (misrouted)");
+            beat("w-a", 300, 1, List.of(0, 1), List.of(), t);
+            beat("w-b", 600, 2, List.of(2), List.of(), t);
+        }
+        assertThat(market.tick(T0 + 35_000).isEmpty()).isTrue();
+        assertThat(lines(market.tick(T0 + 35_001))).containsExactly(
+                "reputation w-a: -20 lease expired",
+                "tasks w-b: job-h/0/1 to w-b @p2",
+                "events job-h: REASSIGNED w-b (lease expired)");
+    }
 }
