@@ -29,8 +29,12 @@ public final class Admission {
         Account a = account == null ? Account.NEW : account;
         long grant = 0;
         if (!a.granted()) {
-            grant = starterGrantMicros;
-            a = new Account(Math.addExact(a.availableMicros(), grant), true);
+            try {
+                a = new Account(Math.addExact(a.availableMicros(), starterGrantMicros), true);
+                grant = starterGrantMicros;
+            } catch (ArithmeticException e) {
+                return new Decision(a, 0, false, 0, "starter grant overflows the available balance");
+            }
         }
         long need;
         try {

@@ -8,8 +8,10 @@ import io.agora.events.LedgerEntry;
 import io.agora.events.Posting;
 import io.agora.market.Accounts;
 import io.agora.market.Postings;
+import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -29,7 +31,9 @@ import java.util.UUID;
  *
  * <p>The client's available balance lives in store {@value #ACCOUNTS}: admission applies its own
  * grant and hold at once and credits DEPOSIT and REFUND entries read back from the ledger. Job ids
- * already seen are kept in {@value #SEEN_JOBS}, so a repeated JobRequested is ignored.
+ * already seen are kept in {@value #SEEN_JOBS}, so a repeated JobRequested is ignored. A job or
+ * ledger entry out of {@link InputBounds}, and a credit that would overflow the balance, go to
+ * {@code agora.dlq} with the reason, before anything is kept.
  */
 final class AdmissionProcessor implements Processor<String, SpecificRecord, String, Flow> {
     static final String ACCOUNTS = "matcher-admission-accounts";
@@ -37,12 +41,16 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
     private static final Logger log = LoggerFactory.getLogger(AdmissionProcessor.class);
 
     private final MatcherConfig cfg;
+    private final Serializer<JobRequested> jobBytes;
+    private final Serializer<LedgerEntry> ledgerBytes;
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, Admission.Account> accounts;
     private KeyValueStore<String, Long> seen;
 
-    AdmissionProcessor(MatcherConfig cfg) {
+    AdmissionProcessor(MatcherConfig cfg, AgoraSerdes serdes) {
         this.cfg = cfg;
+        this.jobBytes = serdes.valueSerde(Topics.JOB_REQUESTS).serializer();
+        this.ledgerBytes = serdes.valueSerde(Topics.LEDGER).serializer();
     }
 
     @Override
@@ -55,9 +63,23 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
     @Override
     public void process(Record<String, SpecificRecord> record) {
         if (record.value() instanceof JobRequested job) {
+            String bad = InputBounds.job(job);
+            if (bad != null) {
+                WorkerGateProcessor.deadLetter(ctx, record, jobBytes.serialize(Topics.JOB_REQUESTS.name(), job),
+                        "job request out of bounds: " + bad);
+                return;
+            }
             admit(record, job);
         } else if (record.value() instanceof LedgerEntry entry) {
-            credit(entry);
+            String bad = InputBounds.ledger(entry);
+            if (bad == null) {
+                bad = credit(entry);
+            } else {
+                bad = "ledger entry out of bounds: " + bad;
+            }
+            if (bad != null) {
+                WorkerGateProcessor.deadLetter(ctx, record, ledgerBytes.serialize(Topics.LEDGER.name(), entry), bad);
+            }
         }
     }
 
@@ -87,9 +109,10 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
         ctx.forward(new Record<>(pool, new Flow.Admitted(job, d.escrowMicros()), ts));
     }
 
-    private void credit(LedgerEntry entry) {
+    /** Credits a DEPOSIT or REFUND to the client's available balance; the reason when it cannot, else null. */
+    private String credit(LedgerEntry entry) {
         if (entry.getKind() != EntryKind.DEPOSIT && entry.getKind() != EntryKind.REFUND) {
-            return;
+            return null;
         }
         String clientId = entry.getClientId();
         String account = Accounts.client(clientId);
@@ -100,10 +123,15 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
             }
         }
         if (amount == 0) {
-            return;
+            return null;
         }
         Admission.Account a = accounts.get(clientId);
-        accounts.put(clientId, (a == null ? Admission.Account.NEW : a).credit(amount));
+        try {
+            accounts.put(clientId, (a == null ? Admission.Account.NEW : a).credit(amount));
+        } catch (ArithmeticException e) {
+            return "credit of " + amount + " overflows the available balance of " + clientId;
+        }
+        return null;
     }
 
     private void emit(String key, long ts, String topic, SpecificRecord value) {

@@ -2,8 +2,11 @@ package io.agora.matcher;
 
 /**
  * Lease arithmetic: a task's lease runs {@code leaseMs} from its assignment and is renewed to
- * {@code heartbeat time + leaseMs} by every heartbeat that lists it; a replica whose lease
- * expires is tried again after a backoff growing with the attempt, until its attempts run out.
+ * {@code now + leaseMs} by every heartbeat that lists it, {@code now} being the matcher's clock
+ * when it handles the heartbeat (never the time the worker writes in it), and never past
+ * {@link #latestDeadline}: a worker cannot keep a task it does not run by listing it. A replica
+ * whose lease expires is tried again after a backoff growing with the attempt, until its attempts
+ * run out.
  */
 public final class Leases {
     private Leases() {
@@ -13,9 +16,22 @@ public final class Leases {
         return assignedAt + leaseMs;
     }
 
-    /** Renewal never shortens a lease (heartbeats may arrive out of order). */
-    public static long renewed(long currentDeadline, long heartbeatAt, long leaseMs) {
-        return Math.max(currentDeadline, heartbeatAt + leaseMs);
+    /** Renewal at the matcher's time {@code now} never shortens a lease. */
+    public static long renewed(long currentDeadline, long now, long leaseMs) {
+        return Math.max(currentDeadline, now + leaseMs);
+    }
+
+    /** {@link #renewed(long, long, long)}, but never past {@code latest} (a lease already past it stays). */
+    public static long renewed(long currentDeadline, long now, long leaseMs, long latest) {
+        return Math.max(currentDeadline, Math.min(now + leaseMs, latest));
+    }
+
+    /**
+     * The furthest a lease is renewed: the task runs at most its {@code timeoutMs} (the worker stops it
+     * then and reports TIMEOUT), plus one lease and the worker grace for starting and reporting.
+     */
+    public static long latestDeadline(long assignedAt, long timeoutMs, long leaseMs, long graceMs) {
+        return assignedAt + Math.max(0, timeoutMs) + leaseMs + graceMs;
     }
 
     public static boolean expired(long deadline, long now) {

@@ -19,6 +19,11 @@ import java.util.Set;
  * @param defaultMaxAttempts attempts per replica when the job does not say (JobRequested has a default of 3)
  * @param retryBackoffMs   wait before attempt a+1 of a replica, times a
  * @param punctuateMs      wall-clock period of the lease/offline/queue checks
+ * @param maxSlotsPerWorker tasks one worker may hold at once, whatever it claims (its registration's
+ *                         {@code maxConcurrent} may lower it, never raise it)
+ * @param coolDownLeases   expired leases within {@code coolDownWindowMs} that put a worker in a cool-down
+ * @param coolDownWindowMs the window those expiries are counted in
+ * @param coolDownMs       how long a cooling worker is not matched
  */
 public record MatcherConfig(MarketRules rules,
                             long leaseMs,
@@ -27,7 +32,11 @@ public record MatcherConfig(MarketRules rules,
                             int leaseExpiredPenalty,
                             int defaultMaxAttempts,
                             long retryBackoffMs,
-                            long punctuateMs) {
+                            long punctuateMs,
+                            int maxSlotsPerWorker,
+                            int coolDownLeases,
+                            long coolDownWindowMs,
+                            long coolDownMs) {
 
     public static MatcherConfig defaults() {
         return from(AgoraConfig.of(Map.of()));
@@ -41,7 +50,11 @@ public record MatcherConfig(MarketRules rules,
                 cfg.getInt("agora.matcher.penalty.lease.expired", -20),
                 cfg.getInt("agora.matcher.max.attempts", 3),
                 cfg.getLong("agora.matcher.retry.backoff.ms", 1_000),
-                cfg.getLong("agora.matcher.punctuate.ms", 1_000));
+                cfg.getLong("agora.matcher.punctuate.ms", 1_000),
+                cfg.getInt("agora.matcher.max.slots.per.worker", 4),
+                cfg.getInt("agora.matcher.cooldown.expired.leases", 3),
+                cfg.getLong("agora.matcher.cooldown.window.ms", 600_000),
+                cfg.getLong("agora.matcher.cooldown.ms", 300_000));
     }
 
     public Scoring.Weights weights() {
@@ -59,11 +72,19 @@ public record MatcherConfig(MarketRules rules,
 
     public MatcherConfig withAllowlist(String pool, Set<String> workers) {
         return new MatcherConfig(rules.withAllowlist(pool, workers), leaseMs, workerGraceMs, offlinePenalty,
-                leaseExpiredPenalty, defaultMaxAttempts, retryBackoffMs, punctuateMs);
+                leaseExpiredPenalty, defaultMaxAttempts, retryBackoffMs, punctuateMs, maxSlotsPerWorker,
+                coolDownLeases, coolDownWindowMs, coolDownMs);
     }
 
     public MatcherConfig withRetryBackoffMs(long ms) {
         return new MatcherConfig(rules, leaseMs, workerGraceMs, offlinePenalty,
-                leaseExpiredPenalty, defaultMaxAttempts, ms, punctuateMs);
+                leaseExpiredPenalty, defaultMaxAttempts, ms, punctuateMs, maxSlotsPerWorker,
+                coolDownLeases, coolDownWindowMs, coolDownMs);
+    }
+
+    public MatcherConfig withMaxSlotsPerWorker(int slots) {
+        return new MatcherConfig(rules, leaseMs, workerGraceMs, offlinePenalty,
+                leaseExpiredPenalty, defaultMaxAttempts, retryBackoffMs, punctuateMs, slots,
+                coolDownLeases, coolDownWindowMs, coolDownMs);
     }
 }

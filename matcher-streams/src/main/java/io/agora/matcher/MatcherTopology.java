@@ -1,18 +1,12 @@
 package io.agora.matcher;
 
-import io.agora.events.CommandType;
-import io.agora.events.JobCommand;
-import io.agora.events.ResultStatus;
-import io.agora.events.TaskResult;
 import io.agora.schemas.AgoraSerdes;
-import io.agora.schemas.Signatures;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -23,8 +17,9 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
 import org.apache.kafka.streams.state.Stores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -32,13 +27,14 @@ import java.util.Set;
  * The matcher's one topology factory, a pure function of its configuration and serdes.
  * <pre>
  *  agora.jobs.requests ─┐                                         ┌─► agora.ledger.entries (GRANT, HOLD)
- *  agora.ledger.entries ┴─► admission (by client) ────────────────┼─► agora.jobs.events (ACCEPTED, REJECTED)
+ *  agora.ledger.entries ┴─► admission (by client) ─► DLQ (bounds) ┼─► agora.jobs.events (ACCEPTED, REJECTED)
  *                                │ admitted job, keyed by pool    │
  *  agora.workers.registrations ┐ ▼                                │
- *  agora.workers.heartbeats ───┼► worker gate (by worker) ──► DLQ │ (bad signature, replay, allowlist)
+ *  agora.workers.heartbeats ───┼► worker gate (by worker) ──► DLQ │ (bounds, bad signature, replay, allowlist)
  *  agora.workers.reputation ───┘ │ verified, keyed by pool        │
- *  agora.jobs.results ─(by pool)─┤                                │
- *  agora.jobs.commands ─(by pool)┤                                │
+ *  agora.jobs.results ──┐        │                                │
+ *  agora.jobs.commands ─┴► job input gate (by job) ─► DLQ         │ (bounds)
+ *                                │ keyed by pool                  │
  *                                ▼                                │
  *        repartition agora-matcher-pool-events-repartition        │
  *                                ▼                                │
@@ -50,6 +46,7 @@ import java.util.Set;
  * that takes the topic, the value serde and, for tasks, the partition from the emit.
  */
 public final class MatcherTopology {
+    private static final Logger log = LoggerFactory.getLogger(MatcherTopology.class);
     /** Name of the repartition step; Streams names the topic {@code <application.id>-pool-events-repartition}. */
     public static final String POOL_EVENTS = "pool-events";
 
@@ -72,7 +69,7 @@ public final class MatcherTopology {
 
         KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)
                 .merge(source(b, serdes, Topics.LEDGER), Named.as("admission-inputs"))
-                .process(() -> new AdmissionProcessor(cfg), Named.as("admission"),
+                .process(() -> new AdmissionProcessor(cfg, serdes), Named.as("admission"),
                         AdmissionProcessor.ACCOUNTS, AdmissionProcessor.SEEN_JOBS);
 
         KStream<String, Flow> gate = source(b, serdes, Topics.REGISTRATIONS)
@@ -80,20 +77,13 @@ public final class MatcherTopology {
                 .merge(source(b, serdes, Topics.REPUTATION), Named.as("gate-inputs-2"))
                 .process(() -> new WorkerGateProcessor(cfg, serdes), Named.as("worker-gate"), WorkerGateProcessor.GATE);
 
-        KStream<String, Flow> results = b.stream(Topics.RESULTS.name(),
-                        Consumed.with(keys, serdes.valueSerde(Topics.RESULTS)).withName("results-source"))
-                .flatMap((jobId, r) -> resultForPool(r), Named.as("results-by-pool"));
-
-        KStream<String, Flow> commands = b.stream(Topics.JOB_COMMANDS.name(),
-                        Consumed.with(keys, serdes.valueSerde(Topics.JOB_COMMANDS)).withName("commands-source"))
-                .filter((jobId, c) -> c != null && (c.getType() == CommandType.CANCEL
-                        || c.getType() == CommandType.REQUEST_REPLICAS), Named.as("commands-for-matcher"))
-                .map((jobId, c) -> KeyValue.pair(c.getPool(), (Flow) new Flow.Command(c)), Named.as("commands-by-pool"));
+        KStream<String, Flow> jobInputs = source(b, serdes, Topics.RESULTS)
+                .merge(source(b, serdes, Topics.JOB_COMMANDS), Named.as("job-inputs"))
+                .process(() -> new JobInputGateProcessor(serdes), Named.as("job-input-gate"));
 
         KStream<String, Flow> front = admission
                 .merge(gate, Named.as("front-1"))
-                .merge(results, Named.as("front-2"))
-                .merge(commands, Named.as("front-3"));
+                .merge(jobInputs, Named.as("front-2"));
 
         Serde<Flow> emitSerde = Serdes.serdeFrom(FlowSerdes.emitSerializer(serdes), noDeserializer());
         Produced<String, Flow> produced = Produced.with(keys, emitSerde, partitioner());
@@ -119,26 +109,17 @@ public final class MatcherTopology {
                 .mapValues(v -> (SpecificRecord) v, Named.as(spec.name() + "-values"));
     }
 
-    /**
-     * The matcher needs only which task ended and how; a hand-back is believed only when signed by
-     * the worker that sends it (other results are checked by the verifier).
-     */
-    static List<KeyValue<String, Flow>> resultForPool(TaskResult r) {
-        if (r == null) {
-            return List.of();
-        }
-        if (r.getStatus() == ResultStatus.HANDED_BACK && !Signatures.verify(r, r.getWorkerId())) {
-            return List.of();
-        }
-        return List.of(KeyValue.pair(r.getPool(), new Flow.Result(r.getTaskId(), r.getJobId(), r.getWorkerId(),
-                r.getReplica(), r.getAttempt(), r.getStatus().name(), r.getDurationMs())));
-    }
-
     /** Tasks go to the explicit partition chosen by matching; everything else to the key's default partition. */
     static StreamPartitioner<String, Flow> partitioner() {
         return (topic, key, value, numPartitions) -> {
             if (value instanceof Flow.Emit e && e.partition() != null) {
-                return Optional.of(Set.of(e.partition()));
+                if (e.partition() >= 0 && e.partition() < numPartitions) {
+                    return Optional.of(Set.of(e.partition()));
+                }
+                // never from a checked heartbeat; a worker state kept before the gate checked partitions:
+                // the worker hands the task back (misrouted) rather than the app stopping on it
+                log.warn("task for {} names partition {} of {}: sent to the key's partition", key, e.partition(),
+                        numPartitions);
             }
             return Optional.empty();
         };

@@ -104,7 +104,18 @@ final class PoolMarket {
 
     /** Takes back a worker read from the store (no effects). */
     void restore(Worker w) {
+        w.maxSlots = maxSlots(w);
         registry.put(w);
+    }
+
+    /**
+     * Tasks a worker may hold at once: its registration's {@code maxConcurrent}, never more than the
+     * pool's {@code agora.matcher.max.slots.per.worker}, whatever free slots its heartbeats claim.
+     */
+    private int maxSlots(Worker w) {
+        int cap = cfg.maxSlotsPerWorker();
+        int claimed = w.capabilities == null ? 0 : w.capabilities.getMaxConcurrent();
+        return claimed > 0 ? Math.min(claimed, cap) : cap;
     }
 
     /** Takes back a job read from the store (no effects). */
@@ -123,10 +134,7 @@ final class PoolMarket {
         } else if (ev instanceof Flow.Registered r) {
             registered(r);
         } else if (ev instanceof Flow.Removed r) {
-            Worker w = removeWorker(r.workerId());
-            if (w != null) {
-                failAllOf(w, "worker left the pool");
-            }
+            depart(r.workerId(), "worker left the pool");
         } else if (ev instanceof Flow.Beat b) {
             heartbeat(b.heartbeat());
         } else if (ev instanceof Flow.Reputation r) {
@@ -147,11 +155,20 @@ final class PoolMarket {
     Effects tick(long now) {
         begin(now);
         for (Worker w : registry.all()) {
+            if (w.coolingUntil != 0 && w.coolingUntil <= now) {
+                w.coolingUntil = 0;
+                if (w.departed) {
+                    removeWorker(w.workerId);
+                    continue;
+                }
+                saveWorker(w);
+            }
             if (w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < now) {
                 w.status = Status.OFFLINE;
                 saveWorker(w);
                 reputation(w.workerId, cfg.offlinePenalty(), "offline", null);
-                failAllOf(w, "worker offline");
+                // one penalty for the silence, but each lease it drops counts towards a cool-down
+                dropped(w, failAllOf(w, "worker offline"));
             }
         }
         for (Job job : new ArrayList<>(jobs.values())) {
@@ -176,6 +193,7 @@ final class PoolMarket {
                     for (Replica r : job.replicas.values()) {
                         if (r.state == ReplicaState.LEASED && Leases.expired(r.leaseDeadline, now)) {
                             reputation(r.workerId, cfg.leaseExpiredPenalty(), "lease expired", job.jobId);
+                            dropped(registry.get(r.workerId), 1);
                             fail(job, r, "lease expired");
                         }
                     }
@@ -293,10 +311,12 @@ final class PoolMarket {
         r.state = ReplicaState.LEASED;
         r.score = choice.score();
         r.explain = choice.explain();
-        r.price = w.price;
+        // the registry's price, which matching kept within the job's ceiling; min() keeps payouts bounded if it ever was not
+        r.price = Math.min(w.price, job.request.getRequirements().getMaxPricePerCpuSecondMicros());
         r.minPricePerJob = w.capabilities == null ? 0 : w.capabilities.getMinPricePerJobMicros();
         job.touched.add(w.workerId);
         w.pending.put(taskId, now);
+        w.held.put(taskId, now);
         saveWorker(w);
         sendTask(job, r);
         if (r.reason == null) {
@@ -351,10 +371,7 @@ final class PoolMarket {
 
     /** The replica's attempt failed (lease expired, worker offline or gone, misrouted): retry or give up. */
     private void fail(Job job, Replica r, String reason) {
-        Worker w = r.workerId == null ? null : registry.get(r.workerId);
-        if (w != null && w.pending.remove(r.taskId(job.jobId)) != null) {
-            saveWorker(w);
-        }
+        release(r.workerId == null ? null : registry.get(r.workerId), r.taskId(job.jobId));
         int next = r.attempt + 1;
         if (!Leases.mayRetry(next, job.maxAttempts(cfg.defaultMaxAttempts()))) {
             r.state = ReplicaState.FAILED;
@@ -450,10 +467,7 @@ final class PoolMarket {
     private void registered(Flow.Registered ev) {
         WorkerRegistration reg = ev.registration();
         if (reg.getType() == RegistrationType.DEREGISTERED) {
-            Worker w = removeWorker(reg.getWorkerId());
-            if (w != null) {
-                failAllOf(w, "worker deregistered");
-            }
+            depart(reg.getWorkerId(), "worker deregistered");
             return;
         }
         Worker w = registry.get(reg.getWorkerId());
@@ -464,6 +478,8 @@ final class PoolMarket {
             w.reportedFreeSlots = reg.getCapabilities().getMaxConcurrent();
         }
         w.capabilities = reg.getCapabilities();
+        w.maxSlots = maxSlots(w);
+        w.departed = false;
         w.price = reg.getCapabilities().getPricePerCpuSecondMicros();
         w.reputation = ev.reputation();
         w.status = Status.ONLINE;
@@ -474,7 +490,7 @@ final class PoolMarket {
 
     private void heartbeat(Heartbeat hb) {
         Worker w = registry.get(hb.getWorkerId());
-        if (w == null) {
+        if (w == null || w.departed) {
             return;
         }
         w.lastSeenAt = now;
@@ -487,33 +503,111 @@ final class PoolMarket {
         Set<String> inFlight = new HashSet<>(hb.getInFlightTaskIds());
         long stale = now - cfg.leaseMs() - cfg.workerGraceMs();
         w.pending.entrySet().removeIf(e -> inFlight.contains(e.getKey()) || e.getValue() < stale);
-        saveWorker(w);
-        long hbAt = hb.getTimestamp().toEpochMilli();
+        // what the worker holds is what the matcher leased it: entries of leases that ended are dropped,
+        // leases it lists are (re)learned; its claim of free slots never raises the count above its cap
+        w.held.keySet().removeIf(taskId -> leased(w, taskId) == null);
         for (String taskId : inFlight) {
-            Job job = jobs.get(Leases.jobOf(taskId));
-            if (job == null || job.status != JobStatus.RUNNING) {
+            Replica r = leased(w, taskId);
+            if (r != null) {
+                w.held.putIfAbsent(taskId, r.assignedAt);
+            }
+        }
+        saveWorker(w);
+        for (String taskId : inFlight) {
+            Replica r = leased(w, taskId);
+            if (r == null) {
                 continue;
             }
-            boolean renewed = false;
-            for (Replica r : job.replicas.values()) {
-                if (r.state == ReplicaState.LEASED && w.workerId.equals(r.workerId) && taskId.equals(r.taskId(job.jobId))) {
-                    long deadline = Leases.renewed(r.leaseDeadline, hbAt, cfg.leaseMs());
-                    renewed |= deadline != r.leaseDeadline;
-                    r.leaseDeadline = deadline;
-                }
-            }
-            if (renewed) {
+            Job job = jobs.get(Leases.jobOf(taskId));
+            // the matcher's clock, never the time the worker claims; never past what the task may run
+            long deadline = Leases.renewed(r.leaseDeadline, now, cfg.leaseMs(), latestDeadline(job, r));
+            if (deadline != r.leaseDeadline) {
+                r.leaseDeadline = deadline;
                 saveJob(job);
             }
         }
         drain();
     }
 
+    private long latestDeadline(Job job, Replica r) {
+        return Leases.latestDeadline(r.assignedAt, job.request.getSpec().getTimeoutMs(), cfg.leaseMs(), cfg.workerGraceMs());
+    }
+
+    /** The replica of a running job whose current attempt {@code taskId} is leased to {@code w}, else null. */
+    private Replica leased(Worker w, String taskId) {
+        Job job = jobs.get(Leases.jobOf(taskId));
+        if (job == null || job.status != JobStatus.RUNNING) {
+            return null;
+        }
+        for (Replica r : job.replicas.values()) {
+            if (r.state == ReplicaState.LEASED && w.workerId.equals(r.workerId) && taskId.equals(r.taskId(job.jobId))) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** The task ended for the worker (result, failure, give-up): it no longer holds a slot. */
+    private void release(Worker w, String taskId) {
+        if (w == null) {
+            return;
+        }
+        boolean changed = w.pending.remove(taskId) != null;
+        changed |= w.held.remove(taskId) != null;
+        if (changed) {
+            saveWorker(w);
+        }
+    }
+
+    /**
+     * The worker left (deregistered, or moved to another pool): its leases fail, each counting towards a
+     * cool-down. A worker cooling down is kept, OFFLINE and departed, until its cool-down ends, so that
+     * registering again does not end it; any other is removed at once.
+     */
+    private void depart(String workerId, String reason) {
+        Worker w = registry.get(workerId);
+        if (w == null) {
+            return;
+        }
+        dropped(w, failAllOf(w, reason));
+        if (w.coolingUntil == 0) {
+            removeWorker(workerId);
+        } else {
+            w.status = Status.OFFLINE;
+            w.departed = true;
+            saveWorker(w);
+        }
+    }
+
+    /**
+     * Counts leases the worker let expire or dropped (silent, departed): {@code agora.matcher.cooldown.expired.leases}
+     * of them within {@code agora.matcher.cooldown.window.ms} and it is not matched for {@code agora.matcher.cooldown.ms}.
+     */
+    private void dropped(Worker w, int leases) {
+        if (w == null || leases == 0) {
+            return;
+        }
+        for (int i = 0; i < leases; i++) {
+            w.expiredLeases.add(now);
+        }
+        w.expiredLeases.removeIf(t -> t <= now - cfg.coolDownWindowMs());
+        while (w.expiredLeases.size() > cfg.coolDownLeases()) {
+            w.expiredLeases.remove(0);
+        }
+        if (cfg.coolDownLeases() > 0 && w.expiredLeases.size() >= cfg.coolDownLeases()) {
+            w.coolingUntil = now + cfg.coolDownMs();
+            w.expiredLeases.clear();
+            log.info("worker {} let {} leases expire within {} ms: not matched until {}", w.workerId,
+                    cfg.coolDownLeases(), cfg.coolDownWindowMs(), w.coolingUntil);
+        }
+        saveWorker(w);
+    }
+
     private void result(Flow.Result res) {
         boolean handedBack = "HANDED_BACK".equals(res.status());
         Worker sender = registry.get(res.workerId());
-        if (!handedBack && sender != null && sender.pending.remove(res.taskId()) != null) {
-            saveWorker(sender);
+        if (!handedBack) {
+            release(sender, res.taskId());
         }
         Job job = jobs.get(res.jobId());
         Replica r = job == null ? null : job.replicas.get(res.replica());
@@ -544,8 +638,9 @@ final class PoolMarket {
             others.remove(Integer.valueOf(r.partition));
             List<Integer> choose = others.isEmpty() ? intended.ownedPartitions : others;
             r.partition = Matching.partitionFor(r.taskId(job.jobId), choose);
-            r.assignedAt = now;
-            r.leaseDeadline = Leases.initialDeadline(now, cfg.leaseMs());
+            // the attempt keeps its assignment time: hand-backs (anyone may sign one) never extend a lease
+            // past what the task may run
+            r.leaseDeadline = Leases.renewed(r.leaseDeadline, now, cfg.leaseMs(), latestDeadline(job, r));
             sendTask(job, r);
             emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, JobEventType.REASSIGNED, "misrouted", r.workerId,
                     r.replica, r.attempt));
@@ -563,17 +658,16 @@ final class PoolMarket {
     private void giveUp(Job job, String reason) {
         for (Replica r : job.replicas.values()) {
             if (r.state == ReplicaState.WAITING || r.state == ReplicaState.LEASED) {
-                Worker w = r.workerId == null ? null : registry.get(r.workerId);
-                if (w != null && w.pending.remove(r.taskId(job.jobId)) != null) {
-                    saveWorker(w);
-                }
+                release(r.workerId == null ? null : registry.get(r.workerId), r.taskId(job.jobId));
                 r.state = ReplicaState.FAILED;
                 replicaFailed(job.jobId, job.request.getClientId(), r.replica, List.of(), reason);
             }
         }
     }
 
-    private void failAllOf(Worker w, String reason) {
+    /** Fails every lease the worker holds; returns how many. */
+    private int failAllOf(Worker w, String reason) {
+        int n = 0;
         for (Job job : new ArrayList<>(jobs.values())) {
             if (job.status != JobStatus.RUNNING) {
                 continue;
@@ -581,9 +675,11 @@ final class PoolMarket {
             for (Replica r : job.replicas.values()) {
                 if (r.state == ReplicaState.LEASED && w.workerId.equals(r.workerId)) {
                     fail(job, r, reason);
+                    n++;
                 }
             }
         }
+        return n;
     }
 
     /** Retries the queued jobs, higher priority first, then oldest first, while a worker is free. */

@@ -38,8 +38,25 @@ final class PoolState {
         List<Integer> ownedPartitions = new ArrayList<>();
         long reputation;
         double avgLatencyMs = -1;
-        /** Tasks given to the worker and not yet seen in its in-flight list or ended: task id to assignment time. */
+        /**
+         * Tasks given to the worker and not yet seen in its in-flight list or ended: task id to assignment
+         * time. Its last claim of free slots did not count them yet.
+         */
         LinkedHashMap<String, Long> pending = new LinkedHashMap<>();
+        /**
+         * Tasks the matcher leased to the worker and that have not ended (result, lease expired or failed,
+         * job given up), whatever the worker says: task id to assignment time (worker format version 2).
+         */
+        LinkedHashMap<String, Long> held = new LinkedHashMap<>();
+        /** Matcher times of the worker's recent expired leases, oldest first (worker format version 2). */
+        List<Long> expiredLeases = new ArrayList<>();
+        /** While not 0, the worker is cooling down and is not matched until this time (worker format version 2). */
+        long coolingUntil;
+        /** Deregistered or moved while cooling down: kept (OFFLINE) only until the cool-down ends (worker format version 2). */
+        boolean departed;
+
+        /** Not stored: tasks the worker may hold at once ({@link PoolMarket} sets it from its registration and the pool's cap). */
+        int maxSlots;
 
         /** Not stored: the view of the current state, dropped by {@link #changed()}. */
         private WorkerView view;
@@ -50,12 +67,20 @@ final class PoolState {
         WorkerView freeKey;
 
         boolean matchable() {
-            return status == Status.ONLINE && WorkerView.acceptsWork(reportedStatus);
+            return status == Status.ONLINE && WorkerView.acceptsWork(reportedStatus) && coolingUntil == 0;
+        }
+
+        /**
+         * Free slots as the matcher allows them: what the worker last claimed less the tasks given since,
+         * and never more than its cap less the tasks the matcher knows it holds.
+         */
+        int freeSlots() {
+            return Math.min(reportedFreeSlots - pending.size(), maxSlots - held.size());
         }
 
         /** Matchable with a free slot: the only workers matching can choose ({@link Eligibility}). */
         boolean hasFreeSlot() {
-            return matchable() && reportedFreeSlots - pending.size() > 0;
+            return matchable() && freeSlots() > 0;
         }
 
         /** Must be called after every change of the worker's fields ({@link PoolRegistry#put} does). */
@@ -67,7 +92,7 @@ final class PoolState {
             WorkerView v = view;
             if (v == null) {
                 v = new WorkerView(workerId, pool, matchable(), capabilities, price,
-                        reportedFreeSlots - pending.size(), reputation, ownedPartitions, load, avgLatencyMs);
+                        freeSlots(), reputation, ownedPartitions, load, avgLatencyMs);
                 view = v;
             }
             return v;

@@ -34,6 +34,8 @@ final class StateSerdes {
     static final byte ACCOUNT_V1 = 1;
     static final byte GATE_V1 = 1;
     static final byte WORKER_V1 = 1;
+    /** Adds the tasks the matcher knows the worker holds, its recent expired leases, its cool-down and whether it departed. */
+    static final byte WORKER_V2 = 2;
     static final byte JOB_V1 = 1;
     /** Adds each replica's per-job minimum. */
     static final byte JOB_V2 = 2;
@@ -108,14 +110,15 @@ final class StateSerdes {
     }
 
     static Serde<PoolState.Worker> worker() {
-        return serde("pool worker", WORKER_V1, StateSerdes::writeWorker, StateSerdes::readWorker);
+        return serde("pool worker", WORKER_V2, (out, w) -> writeWorker(out, w, WORKER_V2), StateSerdes::readWorker);
     }
 
     static Serde<PoolState.Job> job() {
         return serde("pool job", JOB_V2, (out, j) -> writeJob(out, j, JOB_V2), StateSerdes::readJob);
     }
 
-    static void writeWorker(DataOutputStream out, PoolState.Worker w) throws IOException {
+    /** Writes a worker in the given format version (older ones only for compatibility tests). */
+    static void writeWorker(DataOutputStream out, PoolState.Worker w, byte version) throws IOException {
         str(out, w.workerId);
         str(out, w.pool);
         if (w.capabilities != null && w.capabilitiesEncoded != w.capabilities) {
@@ -139,6 +142,19 @@ final class StateSerdes {
         for (var e : w.pending.entrySet()) {
             str(out, e.getKey());
             out.writeLong(e.getValue());
+        }
+        if (version >= WORKER_V2) {
+            out.writeInt(w.held.size());
+            for (var e : w.held.entrySet()) {
+                str(out, e.getKey());
+                out.writeLong(e.getValue());
+            }
+            out.writeInt(w.expiredLeases.size());
+            for (long t : w.expiredLeases) {
+                out.writeLong(t);
+            }
+            out.writeLong(w.coolingUntil);
+            out.writeBoolean(w.departed);
         }
     }
 
@@ -165,6 +181,18 @@ final class StateSerdes {
         int p = in.readInt();
         for (int i = 0; i < p; i++) {
             w.pending.put(str(in), in.readLong());
+        }
+        if (version >= WORKER_V2) {
+            int h = in.readInt();
+            for (int i = 0; i < h; i++) {
+                w.held.put(str(in), in.readLong());
+            }
+            int e = in.readInt();
+            for (int i = 0; i < e; i++) {
+                w.expiredLeases.add(in.readLong());
+            }
+            w.coolingUntil = in.readLong();
+            w.departed = in.readBoolean();
         }
         return w;
     }

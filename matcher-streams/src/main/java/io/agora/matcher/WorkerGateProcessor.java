@@ -24,8 +24,9 @@ import java.util.Set;
 /**
  * The worker gate, keyed by workerId. Inputs: {@code agora.workers.registrations},
  * {@code agora.workers.heartbeats}, {@code agora.workers.reputation}. It checks each signed event
- * against its sender id (Ed25519, {@link Signatures#verify}), refuses replays (seq must grow per
- * worker and event kind), heartbeats listing a partition the task topic does not have, and registrations to a trusted pool by workers off its allowlist; those
+ * against its sender id (Ed25519, {@link Signatures#verify}), refuses records out of
+ * {@link InputBounds} (checked first, before anything is looked up or kept), replays (seq must grow
+ * per worker and event kind) and registrations to a trusted pool by workers off its allowlist; those
  * go to {@code agora.dlq} with the reason in headers. It sums reputation deltas and remembers each
  * worker's pool, and hands verified events on, keyed by pool, to the pool stage.
  */
@@ -42,6 +43,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     private final MatcherConfig cfg;
     private final Serializer<WorkerRegistration> registrationBytes;
     private final Serializer<Heartbeat> heartbeatBytes;
+    private final Serializer<ReputationChanged> reputationBytes;
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, GateState> gate;
 
@@ -49,6 +51,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         this.cfg = cfg;
         this.registrationBytes = serdes.valueSerde(Topics.REGISTRATIONS).serializer();
         this.heartbeatBytes = serdes.valueSerde(Topics.HEARTBEATS).serializer();
+        this.reputationBytes = serdes.valueSerde(Topics.REPUTATION).serializer();
     }
 
     @Override
@@ -70,8 +73,12 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     }
 
     private void register(Record<String, SpecificRecord> record, WorkerRegistration reg) {
+        String bad = InputBounds.registration(reg);
+        if (bad != null) {
+            deadLetter(record, registrationBytes.serialize(Topics.REGISTRATIONS.name(), reg), "registration out of bounds: " + bad);
+            return;
+        }
         String workerId = reg.getWorkerId();
-        String bad = null;
         GateState g = state(workerId);
         if (!Signatures.verify(reg, workerId)) {
             bad = "bad signature on registration of " + workerId;
@@ -101,15 +108,17 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     }
 
     private void heartbeat(Record<String, SpecificRecord> record, Heartbeat hb) {
+        String bad = InputBounds.heartbeat(hb, Topics.TASKS.partitions());
+        if (bad != null) {
+            deadLetter(record, heartbeatBytes.serialize(Topics.HEARTBEATS.name(), hb), "heartbeat out of bounds: " + bad);
+            return;
+        }
         String workerId = hb.getWorkerId();
         GateState g = state(workerId);
-        String bad = null;
         if (!Signatures.verify(hb, workerId)) {
             bad = "bad signature on heartbeat of " + workerId;
         } else if (hb.getSeq() <= g.heartbeatSeq()) {
             bad = "replayed heartbeat: seq " + hb.getSeq() + " <= " + g.heartbeatSeq();
-        } else {
-            bad = partitionsOutOfRange(hb);
         }
         if (bad != null) {
             deadLetter(record, heartbeatBytes.serialize(Topics.HEARTBEATS.name(), hb), bad);
@@ -123,21 +132,12 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         ctx.forward(new Record<>(g.pool(), new Flow.Beat(hb), record.timestamp()));
     }
 
-    /**
-     * A task is written to a partition its worker lists, so a partition outside the task topic
-     * would make every job matched to that worker fail at the sink: refused here, at the door.
-     */
-    static String partitionsOutOfRange(Heartbeat hb) {
-        for (Integer p : hb.getOwnedPartitions()) {
-            if (p == null || p < 0 || p >= Topics.TASK_PARTITIONS) {
-                return "heartbeat lists partition " + p + " of " + Topics.TASKS.name() + ", which has partitions 0-"
-                        + (Topics.TASK_PARTITIONS - 1);
-            }
-        }
-        return null;
-    }
-
     private void reputation(Record<String, SpecificRecord> record, ReputationChanged rc) {
+        String bad = InputBounds.reputation(rc);
+        if (bad != null) {
+            deadLetter(record, reputationBytes.serialize(Topics.REPUTATION.name(), rc), "reputation change out of bounds: " + bad);
+            return;
+        }
         GateState g = state(rc.getWorkerId());
         long rep = g.reputation() + rc.getDelta();
         gate.put(rc.getWorkerId(), new GateState(g.registrationSeq(), g.heartbeatSeq(), g.pool(), rep));
@@ -152,6 +152,11 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     }
 
     private void deadLetter(Record<String, SpecificRecord> record, byte[] raw, String reason) {
+        deadLetter(ctx, record, raw, reason);
+    }
+
+    /** Forwards the record's bytes to {@code agora.dlq}, the reason and its origin in headers (every gate of the matcher). */
+    static void deadLetter(ProcessorContext<String, Flow> ctx, Record<String, ?> record, byte[] raw, String reason) {
         log.warn("dead letter: {}", reason);
         RecordMetadata md = ctx.recordMetadata().orElse(null);
         var headers = DeadLetters.headers(APP, reason, md == null ? "unknown" : md.topic(),

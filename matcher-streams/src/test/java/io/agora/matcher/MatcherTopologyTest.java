@@ -572,4 +572,113 @@ class MatcherTopologyTest {
         assertThat(held).isEqualTo(50_000);
         assertThat(tasks.readValuesToList()).extracting(t -> t.getTerms().getEscrowMicros()).containsExactly(held, held);
     }
+
+    // ---- poison input is refused at the gates, and the market goes on --------------------------
+
+    String dlqReason() {
+        TestRecord<byte[], byte[]> dead = dlq.readRecord();
+        assertThat(DeadLetters.header(dead.headers(), DeadLetters.H_APP)).isEqualTo(MatcherApp.APP_ID);
+        return DeadLetters.header(dead.headers(), DeadLetters.H_REASON);
+    }
+
+    /** A fresh job is admitted and placed on a worker's own partition. */
+    void marketGoesOn(String jobId) {
+        submit(Fx.job(jobId, "zed", 1, clock));
+        assertThat(ledger.readValuesToList()).isNotEmpty();
+        assertThat(events.readValuesToList()).extracting(JobEvent::getType).contains(JobEventType.ASSIGNED);
+        readTask();
+        assertNothingElse();
+    }
+
+    @Test
+    void aSignedHeartbeatOwningPartitionMinusOneIsDeadLetteredAndTheWorkerKeepsItsPartitions() {
+        start();
+        Identity a = worker("public", List.of(0));
+        heartbeats.pipeInput(a.workerId(), Fx.heartbeat(a, "public", seq++, clock, 2, List.of(-1), List.of()), clock);
+        assertThat(dlqReason()).isEqualTo("heartbeat out of bounds: ownedPartitions must be partitions of the task topic, 0.."
+                + (Topics.TASKS.partitions() - 1));
+        heartbeats.pipeInput(a.workerId(), Fx.heartbeat(a, "public", seq++, clock, 2,
+                List.of(Topics.TASKS.partitions()), List.of()), clock);
+        assertThat(dlqReason()).startsWith("heartbeat out of bounds: ownedPartitions");
+        marketGoesOn("job-p1");
+    }
+
+    @Test
+    void aResultWithATaskIdOver64KibIsDeadLetteredAndTheMarketGoesOn() {
+        start();
+        Identity a = worker("public", List.of(0));
+        String huge = "j".repeat(70 * 1024);
+        TaskResult r = TaskResult.newBuilder().setEventId(UUID.randomUUID().toString()).setTaskId(huge + "/0/0")
+                .setJobId(huge).setWorkerId(a.workerId()).setPool("public").setReplica(0).setAttempt(0)
+                .setStatus(ResultStatus.SUCCEEDED).setExitCode(0).setOutputSha256("").setDurationMs(1)
+                .setStartedAt(Instant.ofEpochMilli(clock)).setFinishedAt(Instant.ofEpochMilli(clock)).setSeq(1)
+                .setSignature(ByteBuffer.allocate(0)).build();
+        results.pipeInput(huge, Signatures.sign(r, a.privateKey()), clock);
+        assertThat(dlqReason()).isEqualTo(
+                "task result out of bounds: jobId must be 1..256 characters; taskId must be at most 280 characters");
+        marketGoesOn("job-p2");
+    }
+
+    @Test
+    void aRequestForTwoBillionReplicasIsDeadLetteredNotAnsweredTwoBillionTimes() {
+        start();
+        worker("public", List.of(0));
+        commandsIn.pipeInput("job-p3", JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setJobId("job-p3").setClientId("zed").setPool("public").setType(CommandType.REQUEST_REPLICAS)
+                .setReplica(0).setCount(Integer.MAX_VALUE).setExcludeWorkers(List.of())
+                .setTimestamp(Instant.ofEpochMilli(clock)).build(), clock);
+        assertThat(dlqReason()).isEqualTo("job command out of bounds: count must be between 0 and 1000");
+        marketGoesOn("job-p4");
+    }
+
+    @Test
+    void aJobWithAnIdOver64KibOrAnOverflowingDeadlineIsDeadLetteredBeforeAnyMoneyMoves() {
+        start();
+        worker("public", List.of(0));
+        submit(Fx.job("k".repeat(70 * 1024), "zed", 1, clock));
+        assertThat(dlqReason()).isEqualTo("job request out of bounds: jobId must be 1..256 characters");
+        JobRequested forever = Fx.job("job-forever", "zed", 1, clock);
+        forever.setDeadlineMs(Long.MAX_VALUE);
+        submit(forever);
+        assertThat(dlqReason()).startsWith("job request out of bounds: deadlineMs must be between 0 and ");
+        assertNothingElse();
+        marketGoesOn("job-p5");
+    }
+
+    @Test
+    void aDepositOutOfBoundsIsDeadLetteredAndTheBalanceIsUntouched() {
+        start();
+        TestInputTopic<String, LedgerEntry> ledgerIn = in(Topics.LEDGER);
+        ledgerIn.pipeInput("zed", LedgerEntry.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setTransactionId("deposit:zed:1").setClientId("zed").setKind(EntryKind.DEPOSIT).setMemo("")
+                .setPostings(List.of(new io.agora.events.Posting("mint:deposits", -Long.MAX_VALUE),
+                        new io.agora.events.Posting("client:zed", Long.MAX_VALUE)))
+                .setTimestamp(Instant.ofEpochMilli(clock)).build(), clock);
+        assertThat(dlqReason()).startsWith("ledger entry out of bounds: postings.amountMicros");
+        worker("public", List.of(0));
+        marketGoesOn("job-p6");
+    }
+
+    @Test
+    void aResultTheWorkerDidNotSignEndsNoLeaseSoItStillExpiresWithThePenalty() {
+        start();
+        Identity a = worker("public", List.of(0));
+        submit(Fx.job("job-u", "una", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        TaskAssigned t = readTask().value();
+        TaskResult unsigned = TaskResult.newBuilder().setEventId(UUID.randomUUID().toString()).setTaskId(t.getTaskId())
+                .setJobId("job-u").setWorkerId(a.workerId()).setPool("public").setReplica(0).setAttempt(0)
+                .setStatus(ResultStatus.SUCCEEDED).setExitCode(0).setOutputSha256("").setDurationMs(1)
+                .setStartedAt(Instant.ofEpochMilli(clock)).setFinishedAt(Instant.ofEpochMilli(clock)).setSeq(1)
+                .setSignature(ByteBuffer.allocate(0)).build();
+        results.pipeInput("job-u", unsigned, clock);
+        advance(8_000);
+        beat(a, "public", List.of());
+        advance(8_000);
+        ReputationChanged penalty = reputation.readValue();
+        assertThat(penalty.getReason()).isEqualTo("lease expired");
+        assertThat(penalty.getWorkerId()).isEqualTo(a.workerId());
+        assertNothingElse();
+    }
 }

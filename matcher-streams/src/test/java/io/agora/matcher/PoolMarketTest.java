@@ -43,8 +43,31 @@ class PoolMarketTest {
         return market.on(new Flow.Registered(Fx.registration(workerId, Fx.caps(POOL, price).build(), seq++, at), 0), at);
     }
 
+    Effects register(String workerId, long price, int maxConcurrent, long at) {
+        return market.on(new Flow.Registered(Fx.registration(workerId,
+                Fx.caps(POOL, price).setMaxConcurrent(maxConcurrent).build(), seq++, at), 0), at);
+    }
+
     Effects beat(String workerId, long price, int freeSlots, List<Integer> partitions, List<String> inFlight, long at) {
-        return market.on(new Flow.Beat(Fx.heartbeat(workerId, POOL, seq++, at, freeSlots, partitions, inFlight, price)), at);
+        return beat(workerId, price, freeSlots, partitions, inFlight, at, at);
+    }
+
+    /** A heartbeat the worker stamped {@code claimedAt}, handled by the matcher at {@code at}. */
+    Effects beat(String workerId, long price, int freeSlots, List<Integer> partitions, List<String> inFlight,
+                 long claimedAt, long at) {
+        return market.on(new Flow.Beat(Fx.heartbeat(workerId, POOL, seq++, claimedAt, freeSlots, partitions, inFlight,
+                price)), at);
+    }
+
+    Effects result(String taskId, String workerId, long at) {
+        String[] p = taskId.split("/");
+        return market.on(new Flow.Result(taskId, p[0], workerId, Integer.parseInt(p[1]), Integer.parseInt(p[2]),
+                "SUCCEEDED", 10), at);
+    }
+
+    List<String> workersOf(Effects fx) {
+        return fx.records().stream().map(Effects.Emitted::value).filter(TaskAssigned.class::isInstance)
+                .map(t -> ((TaskAssigned) t).getWorkerId()).toList();
     }
 
     /** Registers the worker and sends its first heartbeat: two free slots, the given partitions. */
@@ -374,7 +397,7 @@ class PoolMarketTest {
         submit(high, T0 + 1);
         submit(lowNew, T0 + 2);
 
-        Effects reg = register("w-a", 500, T0 + 10);
+        Effects reg = register("w-a", 500, 3, T0 + 10);
         assertThat(lines(reg)).as("no owned partition yet: nothing is eligible").isEmpty();
         assertThat(reg.savedJobs()).as("a drain that places nothing writes no job").isEmpty();
 
@@ -404,5 +427,178 @@ class PoolMarketTest {
                 "tasks w-b: job-13/1/0 to w-b @p1",
                 "events job-13: ASSIGNED w-b");
         assertThat(savedJobs(fx)).containsExactly("job-13 RUNNING");
+    }
+
+    // ---- integrity: what a worker claims is bounded by what the matcher knows -----------------
+
+    @Test
+    void aHeartbeatRenewsALeaseOnTheMatchersClockWhateverTimeTheWorkerClaims() {
+        join("w-a", 300, List.of(0), T0);
+        submit(Fx.job("job-t", "alice", 1, T0), T0);
+
+        Effects future = beat("w-a", 300, 1, List.of(0), List.of("job-t/0/0"), T0 + 10L * 24 * 3600 * 1000, T0 + 5_000);
+        assertThat(future.savedJobs()).singleElement()
+                .satisfies(j -> assertThat(j.replicas.get(0).leaseDeadline).isEqualTo(T0 + 5_000 + 15_000));
+        Effects past = beat("w-a", 300, 1, List.of(0), List.of("job-t/0/0"), T0 - 24L * 3600 * 1000, T0 + 8_000);
+        assertThat(past.savedJobs()).singleElement()
+                .satisfies(j -> assertThat(j.replicas.get(0).leaseDeadline).isEqualTo(T0 + 8_000 + 15_000));
+
+        beat("w-a", 300, 1, List.of(0), List.of(), T0 + 15_000);
+        assertThat(market.tick(T0 + 23_000).isEmpty()).isTrue();
+        assertThat(lines(market.tick(T0 + 23_001))).containsExactly("reputation w-a: -20 lease expired");
+    }
+
+    @Test
+    void aWorkerClaimingHugeCapacityHoldsNoMoreThanItsCapAndItsHeartbeatCannotRaiseIt() {
+        register("w-greedy", 100, 2, T0);
+        beat("w-greedy", 100, 1_000_000, List.of(0), List.of(), T0);
+        join("w-b", 600, List.of(1), T0);
+        List<String> placed = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            placed.addAll(workersOf(submit(Fx.job("job-g" + i, "alice", 1, T0 + i), T0 + i)));
+        }
+        assertThat(placed).containsExactly("w-greedy", "w-greedy", "w-b", "w-b");
+
+        Effects claimed = beat("w-greedy", 100, 1_000_000, List.of(0), List.of("job-g0/0/0", "job-g1/0/0"), T0 + 100);
+        assertThat(lines(claimed)).as("listing its tasks frees no slot the matcher knows it holds").isEmpty();
+
+        assertThat(lines(result("job-g0/0/0", "w-greedy", T0 + 200)))
+                .as("a result ends a task: the queued job takes the slot").containsExactly(
+                        "tasks w-greedy: job-g4/0/0 to w-greedy @p0",
+                        "events job-g4: ASSIGNED w-greedy");
+    }
+
+    @Test
+    void thePoolsSlotCapBoundsEvenWhatTheRegistrationClaims() {
+        register("w-greedy", 100, 1_000, T0);
+        beat("w-greedy", 100, 1_000, List.of(0), List.of(), T0);
+        register("w-b", 600, 8, T0);
+        beat("w-b", 600, 8, List.of(1), List.of(), T0);
+        List<String> placed = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            placed.addAll(workersOf(submit(Fx.job("job-p" + i, "alice", 1, T0 + i), T0 + i)));
+        }
+        assertThat(placed).containsExactly("w-greedy", "w-greedy", "w-greedy", "w-greedy", "w-b", "w-b");
+    }
+
+    @Test
+    void aWorkerSittingOnATaskItKeepsListingLosesItAtTheTasksTimeoutWithAPenalty() {
+        join("w-a", 300, List.of(0), T0);
+        join("w-b", 600, List.of(1), T0);
+        submit(Fx.job("job-s", "alice", 1, T0), T0);
+        // the job runs at most 10 s: the lease is never renewed past 10 s + one lease + the grace
+        for (long t = T0 + 5_000; t <= T0 + 60_000; t += 5_000) {
+            beat("w-a", 300, 1, List.of(0), List.of("job-s/0/0"), t);
+            beat("w-b", 600, 2, List.of(1), List.of(), t);
+            Effects fx = market.tick(t + 1);
+            if (t + 1 > T0 + 10_000 + 15_000 + 10_000) {
+                assertThat(lines(fx)).containsExactly(
+                        "reputation w-a: -20 lease expired",
+                        "tasks w-b: job-s/0/1 to w-b @p1",
+                        "events job-s: REASSIGNED w-b (lease expired)");
+                return;
+            }
+            assertThat(fx.isEmpty()).as("tick at +%d", t + 1 - T0).isTrue();
+        }
+        throw new AssertionError("the lease never expired");
+    }
+
+    @Test
+    void aWorkerWhoseLeasesKeepExpiringIsNotMatchedForACoolDown() {
+        register("w-a", 300, 4, T0);
+        beat("w-a", 300, 4, List.of(0), List.of(), T0);
+        register("w-b", 600, 4, T0);
+        beat("w-b", 600, 4, List.of(1), List.of(), T0);
+        for (int i = 0; i < 3; i++) {
+            assertThat(workersOf(submit(Fx.job("job-e" + i, "alice", 1, T0), T0))).containsExactly("w-a");
+        }
+        beat("w-a", 300, 1, List.of(0), List.of(), T0 + 8_000);
+        beat("w-b", 600, 4, List.of(1), List.of(), T0 + 8_000);
+        assertThat(lines(market.tick(T0 + 16_000))).filteredOn(l -> l.startsWith("reputation")).hasSize(3);
+
+        beat("w-a", 300, 4, List.of(0), List.of(), T0 + 17_000);
+        assertThat(workersOf(submit(Fx.job("job-cool", "alice", 1, T0 + 17_000), T0 + 17_000)))
+                .as("w-a is cheaper but cooling down").containsExactly("w-b");
+        for (String task : List.of("job-e0/0/1", "job-e1/0/1", "job-e2/0/1", "job-cool/0/0")) {
+            result(task, "w-b", T0 + 17_500);
+        }
+
+        long after = T0 + 16_000 + 300_000;
+        beat("w-a", 300, 4, List.of(0), List.of(), after);
+        beat("w-b", 600, 4, List.of(1), List.of(), after);
+        market.tick(after);
+        assertThat(workersOf(submit(Fx.job("job-warm", "alice", 2, after), after))).containsExactlyInAnyOrder("w-a", "w-b");
+    }
+
+    @Test
+    void theTaskCarriesThePriceOfTheRegistryAtAssignmentNeverAboveTheJobsMax() {
+        join("w-a", 300, List.of(0, 1), T0);
+        TaskAssigned task = only(submit(Fx.job("job-m", "alice", 1, T0), T0), TaskAssigned.class);
+        assertThat(task.getPricePerCpuSecondMicros()).isEqualTo(300);
+
+        beat("w-a", 5_000, 1, List.of(0, 1), List.of("job-m/0/0"), T0 + 10);
+        TaskAssigned again = only(handBack("job-m/0/0", "job-m", "w-stranger", T0 + 20), TaskAssigned.class);
+        assertThat(again.getPricePerCpuSecondMicros()).as("a price raised after assignment is not on the task")
+                .isEqualTo(300).isLessThanOrEqualTo(again.getTerms().getMaxPricePerCpuSecondMicros());
+    }
+
+    /** w-a (price 300) and w-b (600) may each hold 4 tasks; three jobs go to the cheaper w-a. */
+    void threeTasksOnWa() {
+        register("w-a", 300, 4, T0);
+        beat("w-a", 300, 4, List.of(0), List.of(), T0);
+        register("w-b", 600, 4, T0);
+        beat("w-b", 600, 4, List.of(1), List.of(), T0);
+        for (int i = 0; i < 3; i++) {
+            assertThat(workersOf(submit(Fx.job("job-d" + i, "alice", 1, T0), T0))).containsExactly("w-a");
+        }
+    }
+
+    @Test
+    void aWorkerThatGoesSilentHoldingLeasesPaysOnePenaltyButEachDroppedLeaseCountsTowardsACoolDown() {
+        threeTasksOnWa();
+        beat("w-b", 600, 4, List.of(1), List.of(), T0 + 5_000);
+        Effects off = market.tick(T0 + 11_000);
+        assertThat(lines(off)).filteredOn(l -> l.startsWith("reputation")).containsExactly("reputation w-a: -20 offline");
+
+        beat("w-a", 300, 4, List.of(0), List.of(), T0 + 12_000);
+        assertThat(workersOf(submit(Fx.job("job-d3", "alice", 1, T0 + 12_000), T0 + 12_000)))
+                .as("back online, but cooling down").containsExactly("w-b");
+    }
+
+    @Test
+    void aWorkerCannotEndItsCoolDownByDeregisteringAndRegisteringAgain() {
+        threeTasksOnWa();
+        Effects gone = market.on(new Flow.Registered(Fx.deregistration("w-a", seq++, T0 + 100), 0), T0 + 100);
+        assertThat(gone.removedWorkers()).as("kept while it cools down").isEmpty();
+        assertThat(gone.savedWorkers()).filteredOn(w -> w.workerId.equals("w-a"))
+                .singleElement().satisfies(w -> assertThat(w.coolingUntil).isEqualTo(T0 + 100 + 300_000));
+        assertThat(beat("w-a", 300, 4, List.of(0), List.of(), T0 + 150).savedWorkers())
+                .as("a departed worker's heartbeat is ignored").isEmpty();
+
+        register("w-a", 300, 4, T0 + 200);
+        beat("w-a", 300, 4, List.of(0), List.of(), T0 + 200);
+        assertThat(workersOf(submit(Fx.job("job-d3", "alice", 1, T0 + 300), T0 + 300))).containsExactly("w-b");
+
+        market.on(new Flow.Registered(Fx.deregistration("w-a", seq++, T0 + 400), 0), T0 + 400);
+        assertThat(market.tick(T0 + 100 + 300_000).removedWorkers()).as("forgotten when the cool-down ends")
+                .contains("w-a");
+    }
+
+    @Test
+    void handBacksSignedByAnotherIdentityDoNotKeepALeaseAlivePastTheTasksTimeout() {
+        join("w-a", 300, List.of(0, 1), T0);
+        join("w-b", 600, List.of(2), T0);
+        submit(Fx.job("job-h", "alice", 1, T0), T0);
+        for (long t = T0 + 10_000; t <= T0 + 30_000; t += 10_000) {
+            assertThat(lines(handBack("job-h/0/0", "job-h", "w-puppet", t))).last()
+                    .isEqualTo("events job-h: REASSIGNED w-a (misrouted)");
+            beat("w-a", 300, 1, List.of(0, 1), List.of(), t);
+            beat("w-b", 600, 2, List.of(2), List.of(), t);
+        }
+        assertThat(market.tick(T0 + 35_000).isEmpty()).isTrue();
+        assertThat(lines(market.tick(T0 + 35_001))).containsExactly(
+                "reputation w-a: -20 lease expired",
+                "tasks w-b: job-h/0/1 to w-b @p2",
+                "events job-h: REASSIGNED w-b (lease expired)");
     }
 }

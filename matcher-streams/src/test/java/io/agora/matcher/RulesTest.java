@@ -234,6 +234,9 @@ class RulesTest {
         assertThat(Leases.initialDeadline(1000, 15_000)).isEqualTo(16_000);
         assertThat(Leases.renewed(16_000, 5_000, 15_000)).isEqualTo(20_000);
         assertThat(Leases.renewed(30_000, 5_000, 15_000)).isEqualTo(30_000);
+        assertThat(Leases.latestDeadline(1000, 10_000, 15_000, 10_000)).isEqualTo(36_000);
+        assertThat(Leases.renewed(16_000, 30_000, 15_000, 36_000)).as("capped at the latest").isEqualTo(36_000);
+        assertThat(Leases.renewed(40_000, 30_000, 15_000, 36_000)).as("never shortened").isEqualTo(40_000);
         assertThat(Leases.expired(16_000, 16_000)).isFalse();
         assertThat(Leases.expired(16_000, 16_001)).isTrue();
         assertThat(Leases.mayRetry(2, 3)).isTrue();

@@ -48,6 +48,26 @@ class StateSerdesTest {
         PoolState.Worker back = s.deserializer().deserialize("t", s.serializer().serialize("t", w));
         assertThat(back).usingRecursiveComparison().isEqualTo(w);
         assertThat(back.pending.keySet()).containsExactly("job/0/0", "job/1/2");
+
+        w.held.put("job/0/0", 10L);
+        w.held.put("other/0/0", 3L);
+        w.expiredLeases.add(7L);
+        w.coolingUntil = 300_000;
+        w.departed = true;
+        PoolState.Worker held = s.deserializer().deserialize("t", s.serializer().serialize("t", w));
+        assertThat(held).usingRecursiveComparison().isEqualTo(w);
+        assertThat(held.held.keySet()).containsExactly("job/0/0", "other/0/0");
+
+        // a worker written by the previous build (format 1) still reads: nothing held, not cooling
+        byte[] v1 = StateSerdes.encode("pool worker", StateSerdes.WORKER_V1,
+                (out, x) -> StateSerdes.writeWorker(out, x, StateSerdes.WORKER_V1), w);
+        PoolState.Worker old = s.deserializer().deserialize("t", v1);
+        assertThat(old.held).isEmpty();
+        assertThat(old.expiredLeases).isEmpty();
+        assertThat(old.coolingUntil).isZero();
+        assertThat(old.departed).isFalse();
+        assertThat(old).usingRecursiveComparison().ignoringFields("held", "expiredLeases", "coolingUntil", "departed")
+                .isEqualTo(w);
     }
 
     @Test

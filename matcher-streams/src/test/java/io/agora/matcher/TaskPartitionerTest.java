@@ -17,4 +17,11 @@ class TaskPartitionerTest {
         Flow event = Flow.Emit.of("agora.jobs.events", new JobEvent());
         assertThat(p.partitions("agora.jobs.events", "j", event, 6)).isEmpty();
     }
+
+    @Test
+    void aPartitionTheTopicLacksIsNeverHandedToKafka() {
+        var p = MatcherTopology.partitioner();
+        assertThat(p.partitions("agora.jobs.tasks", "w", new Flow.Emit("agora.jobs.tasks", null, null, -1), 24)).isEmpty();
+        assertThat(p.partitions("agora.jobs.tasks", "w", new Flow.Emit("agora.jobs.tasks", null, null, 24), 24)).isEmpty();
+    }
 }
