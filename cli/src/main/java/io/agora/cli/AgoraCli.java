@@ -9,6 +9,7 @@ import ch.qos.logback.core.ConsoleAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.LoggerFactory;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,15 +18,26 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 
-/** The {@code agora} command line: a client of ingest-api's HTTP API. */
+/**
+ * The {@code agora} command line: a client of ingest-api's HTTP API. Every command prints a table
+ * for people or, with {@code -o json}, the API's answer for scripts; the exit codes are {@link Exit}'s.
+ */
 @Command(name = "agora", mixinStandardHelpOptions = true, version = "agora 0.1.0",
         description = "Submit and follow jobs on the Agora compute market.",
-        subcommands = {AgoraCli.Submit.class, AgoraCli.Watch.class, AgoraCli.ListJobs.class, AgoraCli.Workers.class, AgoraCli.Match.class,
-                AgoraCli.Balance.class, AgoraCli.Keys.class, MarketCommands.Audit.class, MarketCommands.Analytics.class})
+        subcommands = {AgoraCli.Submit.class, AgoraCli.Watch.class, JobCommands.Describe.class, AgoraCli.ListJobs.class,
+                JobCommands.Cancel.class, JobCommands.Dispute.class, JobCommands.Output.class,
+                AgoraCli.Workers.class, MarketStats.Earnings.class, AgoraCli.Match.class, MarketStats.Stats.class,
+                AgoraCli.Balance.class, AgoraCli.Keys.class, AgoraCli.Deposit.class, AgoraCli.Completion.class,
+                MarketCommands.Audit.class, MarketCommands.Analytics.class})
 public final class AgoraCli {
     static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED");
+
+    /** How a command prints its answer. */
+    enum Format { TABLE, JSON }
 
     @Option(names = "--api", defaultValue = "${env:AGORA_API:-http://localhost:8080}", scope = CommandLine.ScopeType.INHERIT,
             description = "ingest-api base URL (default: ${DEFAULT-VALUE})")
@@ -35,11 +47,21 @@ public final class AgoraCli {
             description = "API key (default: env AGORA_API_KEY)")
     String key;
 
-    public static void main(String[] args) {
-        quietLogging();
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    @Option(names = {"-o", "--format"}, defaultValue = "table", scope = CommandLine.ScopeType.INHERIT, paramLabel = "table|json",
+            description = "table (for people; the default) or json (for scripts: the API's answer, one document)")
+    Format format;
+
+    /** Whether waits may draw a spinner on stderr: asked only when a command waits. */
+    private final BooleanSupplier stderrIsTerminal;
+
+    AgoraCli(BooleanSupplier stderrIsTerminal) {
+        this.stderrIsTerminal = stderrIsTerminal;
     }
 
+    public static void main(String[] args) {
+        quietLogging();
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), Progress::stderrIsTerminal));
+    }
     /**
      * Reports own stdout: library logging (Kafka clients, the sink's replay code) goes to stderr and
      * only from WARN. Configured here rather than by a logback.xml, which would be ambiguous with the
@@ -68,82 +90,109 @@ public final class AgoraCli {
         ctx.getLogger("io.apicurio").setLevel(Level.ERROR);
     }
 
-    /** Runs one command; returns the exit code (0 ok, 1 API error or audit findings, 2 usage or could not run). */
+    /** Runs one command without a progress spinner; returns the exit code ({@link Exit}). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new AgoraCli());
+        return run(args, out, err, () -> false);
+    }
+
+    static int run(String[] args, PrintWriter out, PrintWriter err, BooleanSupplier stderrIsTerminal) {
+        AgoraCli root = new AgoraCli(stderrIsTerminal);
+        CommandLine cl = new CommandLine(root);
         cl.setOut(out);
         cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        listExitCodes(cl);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println(e instanceof ApiClient.ApiError ? e.getMessage() : "error: " + e);
-            return 1;
+            int code = Exit.of(e);
+            if (e instanceof ApiClient.ApiError) {
+                cmd.getErr().println(e.getMessage());
+            } else if (code == Exit.API_UNAVAILABLE) {
+                cmd.getErr().println("cannot reach the API at " + root.api + ": " + e);
+            } else {
+                cmd.getErr().println("error: " + e);
+            }
+            return code;
         });
         return cl.execute(args);
+    }
+
+    private static void listExitCodes(CommandLine cl) {
+        cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(Exit.descriptions());
+        cl.getSubcommands().values().forEach(AgoraCli::listExitCodes);
     }
 
     ApiClient client() {
         return new ApiClient(api, key);
     }
 
+    /** What every API command has: the client, stdout and stderr, the output format, a spinner for waits. */
     abstract static class Base implements Callable<Integer> {
-        @CommandLine.ParentCommand
-        AgoraCli root;
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
+
+        AgoraCli root() {
+            return (AgoraCli) spec.root().userObject();
+        }
+
+        ApiClient client() {
+            return root().client();
+        }
 
         PrintWriter out() {
             return spec.commandLine().getOut();
         }
 
+        PrintWriter err() {
+            return spec.commandLine().getErr();
+        }
+
+        boolean json() {
+            return root().format == Format.JSON;
+        }
+
         void print(JsonNode node) throws Exception {
             out().println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));
         }
+
+        Progress progress(String jobId) {
+            return Progress.on(err(), root().stderrIsTerminal.getAsBoolean(), jobId);
+        }
     }
 
-    @Command(name = "submit", description = "Submit a job; prints its id.")
+    @Command(name = "submit", description = {"Submit a job; prints its id (with --wait: follows it and shows how it ended).",
+            "The spec comes from flags, or from a JSON or YAML file (-f) with the HTTP body's fields, flags overriding it."})
     static final class Submit extends Base {
-        @Option(names = "--image", required = true, description = "container image")
-        String image;
-        @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "command and arguments (after --)")
-        List<String> command;
-        @Option(names = "-n", description = "redundancy: replicas to run (default 3)")
-        Integer n;
-        @Option(names = "-k", description = "quorum: agreeing results needed (default 2)")
-        Integer k;
         @CommandLine.Mixin
-        JobShape shape = new JobShape();
-        @Option(names = "--strategy", description = "first|majority|k-of-n|reputation-weighted|adaptive")
-        String strategy;
+        JobSpecOptions job = new JobSpecOptions();
+        @Parameters(arity = "0..*", paramLabel = "COMMAND", description = "command and arguments (after --); overrides the file's")
+        List<String> command;
         @Option(names = "--idempotency-key", description = "retrying with the same key gives the same job")
         String idempotencyKey;
-        @Option(names = "--wait", description = "follow the job until it ends")
+        @Option(names = "--wait", description = "follow the job until it ends; exit 0 only if it COMPLETED")
         boolean waitForEnd;
 
         @Override
         public Integer call() throws Exception {
-            ObjectNode body = ApiClient.JSON.createObjectNode();
-            body.put("image", image);
-            body.set("command", ApiClient.JSON.valueToTree(command));
-            if (n != null) {
-                body.put("redundancy", n);
-            }
-            if (k != null) {
-                body.put("quorum", k);
-            }
-            if (strategy != null) {
-                body.put("strategy", strategy);
-            }
-            shape.applyTo(body);
-            JsonNode r = root.client().send("POST", "/api/v1/jobs", body, idempotencyKey);
+            ObjectNode body = job.body(command, spec.commandLine());
+            JsonNode r = client().send("POST", "/api/v1/jobs", body, idempotencyKey);
             String jobId = r.path("jobId").asText();
-            out().println(jobId);
             if (waitForEnd) {
-                return Watch.follow(root.client(), jobId, out(), 1000);
+                if (!json()) {
+                    out().println(jobId);
+                }
+                return Watch.follow(this, jobId, false, 1000);
             }
-            return 0;
+            if (json()) {
+                print(r);
+            } else {
+                out().println(jobId);
+            }
+            return Exit.OK;
         }
     }
 
-    @Command(name = "watch", description = "Follow a job until it ends (server-sent events, or polling with --poll).")
+    @Command(name = "watch", description = {"Follow a job until it ends (server-sent events, or polling with --poll).",
+            "Exit 0 only if it COMPLETED. With -o json, prints the job as it ended."})
     static final class Watch extends Base {
         @Parameters(index = "0", paramLabel = "JOB_ID")
         String jobId;
@@ -154,35 +203,60 @@ public final class AgoraCli {
 
         @Override
         public Integer call() throws Exception {
-            if (!poll) {
-                try {
-                    root.client().stream("/api/v1/jobs/" + jobId + "/events",
-                            e -> TERMINAL.contains(e.path("type").asText()) || TERMINAL.contains(e.path("status").asText()),
-                            e -> out().println(e.has("type") ? e.path("type").asText() + (e.hasNonNull("reason")
-                                    ? " (" + e.path("reason").asText() + ")" : "") : "status " + e.path("status").asText()));
-                } catch (ApiClient.ApiError e) {
-                    throw e;
-                } catch (Exception e) {
-                    out().println("event stream unavailable (" + e.getMessage() + "), polling");
-                }
-            }
-            return follow(root.client(), jobId, out(), intervalMs);
+            return follow(this, jobId, poll, intervalMs);
         }
 
-        static int follow(ApiClient client, String jobId, PrintWriter out, long intervalMs) throws Exception {
-            String last = null;
-            while (true) {
-                JsonNode job = client.get("/api/v1/jobs/" + jobId);
-                String status = job.path("status").asText();
-                if (!status.equals(last)) {
-                    out.println("status " + status);
-                    last = status;
+        /**
+         * Streams the job's events (printing each, as a table) unless {@code poll}, then polls its
+         * status until it ends; shows the job as it ended. A spinner with the status runs on a
+         * terminal's stderr meanwhile.
+         */
+        static int follow(Base cmd, String jobId, boolean poll, long intervalMs) throws Exception {
+            PrintWriter out = cmd.out();
+            try (Progress progress = cmd.progress(jobId)) {
+                if (!poll) {
+                    try {
+                        cmd.client().stream("/api/v1/jobs/" + ApiClient.segment(jobId) + "/events",
+                                e -> TERMINAL.contains(e.path("type").asText()) || TERMINAL.contains(e.path("status").asText()),
+                                e -> {
+                                    String line = e.has("type") ? e.path("type").asText() + (e.hasNonNull("reason")
+                                            ? " (" + e.path("reason").asText() + ")" : "") : "status " + e.path("status").asText();
+                                    progress.status(jobId, line);
+                                    if (!cmd.json()) {
+                                        progress.clear();
+                                        out.println(line);
+                                    }
+                                });
+                    } catch (ApiClient.ApiError e) {
+                        throw e;
+                    } catch (java.io.IOException e) {
+                        progress.clear();
+                        cmd.err().println("event stream unavailable (" + e.getMessage() + "), polling");
+                    }
                 }
-                if (TERMINAL.contains(status.toUpperCase(java.util.Locale.ROOT))) {
-                    out.println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(job));
-                    return status.equalsIgnoreCase("COMPLETED") ? 0 : 3;
+                String last = null;
+                while (true) {
+                    JsonNode job = cmd.client().get("/api/v1/jobs/" + ApiClient.segment(jobId));
+                    String status = job.path("status").asText();
+                    if (!status.equals(last)) {
+                        progress.status(jobId, status);
+                        if (!cmd.json()) {
+                            progress.clear();
+                            out.println("status " + status);
+                        }
+                        last = status;
+                    }
+                    if (TERMINAL.contains(status.toUpperCase(java.util.Locale.ROOT))) {
+                        progress.close();
+                        if (cmd.json()) {
+                            cmd.print(job);
+                        } else {
+                            JobCommands.printJob(out, job);
+                        }
+                        return Exit.ofStatus(status);
+                    }
+                    Thread.sleep(intervalMs);
                 }
-                Thread.sleep(intervalMs);
             }
         }
     }
@@ -198,12 +272,18 @@ public final class AgoraCli {
 
         @Override
         public Integer call() throws Exception {
-            String q = "/api/v1/jobs?limit=" + limit + "&offset=" + offset + (status == null ? "" : "&status=" + status);
-            for (JsonNode j : root.client().get(q).path("jobs")) {
-                out().printf("%-36s  %-12s  %-10s  cost=%s%n", j.path("jobId").asText(), j.path("status").asText(),
-                        j.path("pool").asText(), j.path("costMicros").asText());
+            String q = "/api/v1/jobs?limit=" + limit + "&offset=" + offset + (status == null ? "" : "&status=" + ApiClient.segment(status));
+            JsonNode r = client().get(q);
+            if (json()) {
+                print(r);
+                return Exit.OK;
             }
-            return 0;
+            Table t = new Table("JOB", "STATUS", "POOL", "COST", "SUBMITTED");
+            for (JsonNode j : r.path("jobs")) {
+                t.row(j.path("jobId"), j.path("status"), j.path("pool"), j.path("costMicros"), j.path("submittedAt"));
+            }
+            t.print(out());
+            return Exit.OK;
         }
     }
 
@@ -218,25 +298,36 @@ public final class AgoraCli {
 
         @Override
         public Integer call() throws Exception {
-            StringBuilder q = new StringBuilder("/api/v1/workers?");
-            if (pool != null) {
-                q.append("pool=").append(pool).append('&');
+            StringBuilder q = new StringBuilder("/api/v1/workers");
+            String sep = "?";
+            for (String[] p : new String[][] {{"pool", pool}, {"region", region}, {"status", status}}) {
+                if (p[1] != null) {
+                    q.append(sep).append(p[0]).append('=').append(ApiClient.segment(p[1]));
+                    sep = "&";
+                }
             }
-            if (region != null) {
-                q.append("region=").append(region).append('&');
+            JsonNode workers = client().get(q.toString());
+            JsonNode health = pool == null ? null : client().get("/api/v1/pools/" + ApiClient.segment(pool));
+            if (json()) {
+                ObjectNode r = ApiClient.JSON.createObjectNode();
+                r.set("workers", workers);
+                r.set("pool", health == null ? ApiClient.JSON.nullNode() : health);
+                print(r);
+                return Exit.OK;
             }
-            if (status != null) {
-                q.append("status=").append(status);
+            Table t = new Table("WORKER", "POOL", "REGION", "STATUS", "FREE", "PRICE", "REP");
+            for (JsonNode w : workers) {
+                t.row(abbreviate(w.path("workerId").asText()), w.path("pool"), w.path("region"), w.path("status"),
+                        w.path("freeSlots"), w.path("pricePerCpuSecondMicros"), w.path("reputation"));
             }
-            for (JsonNode w : root.client().get(q.toString())) {
-                out().printf("%-24s  %-8s  %-8s  %-10s  free=%s  price=%s  rep=%s%n", abbreviate(w.path("workerId").asText()),
-                        w.path("pool").asText(), w.path("region").asText(), w.path("status").asText(),
-                        w.path("freeSlots").asText(), w.path("pricePerCpuSecondMicros").asText(), w.path("reputation").asText());
+            if (t.size() > 0) {
+                t.print(out());
             }
-            if (pool != null) {
-                print(root.client().get("/api/v1/pools/" + pool));
+            if (health != null) {
+                out().println();
+                MarketStats.printPools(out(), List.of(health));
             }
-            return 0;
+            return Exit.OK;
         }
 
         static String abbreviate(String s) {
@@ -244,70 +335,21 @@ public final class AgoraCli {
         }
     }
 
-    /** What submit and match share: the price ceiling, the pool and the job's size and time limit. */
-    static final class JobShape {
-        @Option(names = "--max-price", required = true, description = "max micro-credits per cpu-second")
-        long maxPrice;
-        @Option(names = "--pool", description = "worker pool (default public)")
-        String pool;
-        @Option(names = "--cpus", description = "cpus of the job (default 1)")
-        Double cpus;
-        @Option(names = "--memory-mb", description = "memory of the job (default 128)")
-        Integer memoryMb;
-        @Option(names = "--timeout-ms", description = "wall-clock limit per replica")
-        Long timeoutMs;
-        @Option(names = "--gpus", description = "GPUs the container gets (workers with at least this many)")
-        Integer gpus;
-
-        void applyTo(ObjectNode body) {
-            body.put("maxPricePerCpuSecondMicros", maxPrice);
-            if (cpus != null) {
-                body.put("cpus", cpus);
-            }
-            if (memoryMb != null) {
-                body.put("memoryMb", memoryMb);
-            }
-            if (timeoutMs != null) {
-                body.put("timeoutMs", timeoutMs);
-            }
-            if (gpus != null) {
-                body.put("gpus", gpus);
-            }
-            if (pool != null) {
-                body.withObject("requirements").put("pool", pool);
-            }
-        }
-    }
-
-    @Command(name = "match", description = "Which workers would take a job now (top-K with score, price, wait, explain), without submitting it.")
+    @Command(name = "match", description = {"Which workers would take a job now (top-K with score, price, wait, explain), without submitting it.",
+            "Takes the same spec as submit (flags or -f); image and command may be left out."})
     static final class Match extends Base {
         @CommandLine.Mixin
-        JobShape shape = new JobShape();
-        @Option(names = "--region")
-        String region;
-        @Option(names = "--gpu-model")
-        String gpuModel;
-        @Option(names = "--tag", description = "a tag the worker must have (repeatable)")
-        List<String> tags;
-        @Option(names = "--capability", description = "an image or model the worker serves (repeatable; any of them)")
-        List<String> capabilities;
+        JobSpecOptions job = new JobSpecOptions();
         @Option(names = "--top-k", defaultValue = "5")
         int topK;
 
         @Override
         public Integer call() throws Exception {
-            ObjectNode body = ApiClient.JSON.createObjectNode();
-            shape.applyTo(body);
-            ObjectNode req = body.withObject("requirements");
-            putIfSet(req, "region", region);
-            putIfSet(req, "gpuModel", gpuModel);
-            if (tags != null) {
-                req.set("tagsAll", ApiClient.JSON.valueToTree(tags));
+            JsonNode r = client().send("POST", "/api/v1/match?topK=" + topK, job.body(null, spec.commandLine()), null);
+            if (json()) {
+                print(r);
+                return Exit.OK;
             }
-            if (capabilities != null) {
-                req.set("capabilitiesAny", ApiClient.JSON.valueToTree(capabilities));
-            }
-            JsonNode r = root.client().send("POST", "/api/v1/match?topK=" + topK, body, null);
             out().printf("pool %s: %s eligible now%n", r.path("pool").asText(), r.path("eligible").asText());
             for (JsonNode c : r.path("candidates")) {
                 out().printf("%-24s  score=%s  price=%s  min/job=%s  wait=%s  eta=%s  %s%n",
@@ -318,13 +360,7 @@ public final class AgoraCli {
             for (JsonNode e : r.path("excluded")) {
                 out().printf("  left out %-24s  %s%n", Workers.abbreviate(e.path("workerId").asText()), e.path("reasons").asText());
             }
-            return 0;
-        }
-
-        private static void putIfSet(ObjectNode node, String field, String value) {
-            if (value != null) {
-                node.put(field, value);
-            }
+            return Exit.OK;
         }
 
         private static String ms(JsonNode n) {
@@ -334,65 +370,135 @@ public final class AgoraCli {
 
     @Command(name = "balance", description = "Your balance, escrow and available credits.")
     static final class Balance extends Base {
-        @Option(names = "--transactions", description = "also list recent transactions")
+        @Option(names = "--transactions", description = "also list recent transactions (with -o json: {account, transactions})")
         boolean transactions;
 
         @Override
         public Integer call() throws Exception {
-            print(root.client().get("/api/v1/accounts/me"));
-            if (transactions) {
-                print(root.client().get("/api/v1/accounts/me/transactions?limit=20"));
+            JsonNode account = client().get("/api/v1/accounts/me");
+            JsonNode tx = transactions ? client().get("/api/v1/accounts/me/transactions?limit=20") : null;
+            if (json()) {
+                if (tx == null) {
+                    print(account);
+                } else {
+                    ObjectNode r = ApiClient.JSON.createObjectNode();
+                    r.set("account", account);
+                    r.set("transactions", tx);
+                    print(r);
+                }
+                return Exit.OK;
             }
-            return 0;
+            Table.record(out(), "client", account.path("clientId"), "balance", account.path("balanceMicros"),
+                    "held", account.path("heldMicros"), "available", account.path("availableMicros"),
+                    "starter grant", account.path("pendingStarterGrantMicros"));
+            if (tx != null) {
+                out().println();
+                Table t = new Table("TIME", "KIND", "JOB", "TRANSACTION", "MEMO");
+                for (JsonNode x : tx.path("transactions")) {
+                    t.row(x.path("timestamp"), x.path("kind"), x.path("jobId"), x.path("transactionId"), x.path("memo"));
+                }
+                t.print(out());
+            }
+            return Exit.OK;
         }
     }
 
     @Command(name = "keys", description = "Issue or revoke API keys (admin; --key is the admin token).",
             subcommands = {Keys.Issue.class, Keys.Revoke.class})
     static final class Keys {
-        @CommandLine.ParentCommand
-        AgoraCli root;
-
-        /** A subcommand of {@code keys}: the API client of the root command, and its output. */
-        abstract static class KeyCommand implements Callable<Integer> {
-            @CommandLine.ParentCommand
-            Keys keys;
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
-
-            ApiClient client() {
-                return keys.root.client();
-            }
-
-            PrintWriter out() {
-                return spec.commandLine().getOut();
-            }
-        }
-
         @Command(name = "issue", description = "Issue a key for a client; the key is shown only this once.")
-        static final class Issue extends KeyCommand {
+        static final class Issue extends Base {
             @Parameters(index = "0", paramLabel = "CLIENT_ID")
             String clientId;
 
             @Override
             public Integer call() throws Exception {
-                JsonNode r = client().send("POST", "/api/v1/admin/clients/" + clientId + "/keys", null, null);
-                out().println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
-                return 0;
+                JsonNode r = client().send("POST", "/api/v1/admin/clients/" + ApiClient.segment(clientId) + "/keys", null, null);
+                if (json()) {
+                    print(r);
+                } else {
+                    Table.record(out(), "client", r.path("clientId"), "key id", r.path("keyId"), "api key", r.path("apiKey"));
+                }
+                return Exit.OK;
             }
         }
 
         @Command(name = "revoke", description = "Revoke a key by its id.")
-        static final class Revoke extends KeyCommand {
+        static final class Revoke extends Base {
             @Parameters(index = "0", paramLabel = "KEY_ID")
             String keyId;
 
             @Override
             public Integer call() throws Exception {
-                client().send("DELETE", "/api/v1/admin/keys/" + keyId, null, null);
-                out().println("revoked " + keyId);
-                return 0;
+                JsonNode r = client().send("DELETE", "/api/v1/admin/keys/" + ApiClient.segment(keyId), null, null);
+                if (json()) {
+                    print(r);
+                } else {
+                    out().println("revoked " + keyId);
+                }
+                return Exit.OK;
             }
+        }
+    }
+
+    @Command(name = "deposit", description = {"Credit a client's account (admin; --key is the admin token).",
+            "The deposit carries an Idempotency-Key (generated when not given): the API books a key once, so the "
+                    + "retries this command makes on a lost connection or a 5xx, and any rerun with the same key, deposit once."})
+    static final class Deposit extends Base {
+        @Parameters(index = "0", paramLabel = "CLIENT_ID")
+        String clientId;
+        @Parameters(index = "1", paramLabel = "AMOUNT_MICROS", description = "micro-credits to deposit")
+        long amountMicros;
+        @Option(names = "--memo", description = "what the deposit is for (on the statement)")
+        String memo;
+        @Option(names = "--idempotency-key", description = "names the deposit; default: a new random one, printed")
+        String idempotencyKey;
+        @Option(names = "--retries", defaultValue = "2", description = "retries on a lost connection or a 5xx (default: ${DEFAULT-VALUE})")
+        int retries;
+
+        @Override
+        public Integer call() throws Exception {
+            String idem = idempotencyKey != null ? idempotencyKey : UUID.randomUUID().toString();
+            ObjectNode body = ApiClient.JSON.createObjectNode().put("amountMicros", amountMicros);
+            if (memo != null) {
+                body.put("memo", memo);
+            }
+            String path = "/api/v1/admin/clients/" + ApiClient.segment(clientId) + "/deposits";
+            JsonNode receipt = null;
+            for (int attempt = 0; receipt == null; attempt++) {
+                try {
+                    receipt = client().send("POST", path, body, idem);
+                } catch (java.io.IOException e) {
+                    if (Exit.of(e) != Exit.API_UNAVAILABLE || attempt >= retries) {
+                        throw e;
+                    }
+                    err().println("deposit not confirmed (" + e.getMessage() + "); retrying with idempotency key " + idem);
+                    Thread.sleep(500L << attempt);
+                }
+            }
+            if (json()) {
+                ObjectNode r = receipt.isObject() ? (ObjectNode) receipt : ApiClient.JSON.createObjectNode();
+                r.put("idempotencyKey", idem);
+                print(r);
+            } else {
+                Table.record(out(), "client", receipt.path("clientId"), "deposited", receipt.path("amountMicros"),
+                        "transaction", receipt.path("transactionId"), "idempotency key", idem);
+            }
+            return Exit.OK;
+        }
+    }
+
+    @Command(name = "completion", description = {"Print a bash completion script for agora.",
+            "Install: agora completion > /etc/bash_completion.d/agora (or: source <(agora completion))"})
+    static final class Completion implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getOut().print(AutoComplete.bash(spec.root().name(), spec.root().commandLine()));
+            spec.commandLine().getOut().flush();
+            return Exit.OK;
         }
     }
 }

@@ -12,6 +12,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /** A thin HTTP client of ingest-api; errors come back as {@link ApiError} carrying the API's message. */
@@ -24,6 +28,11 @@ public final class ApiClient {
     public ApiClient(String base, String token) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.token = token;
+    }
+
+    /** A value as one path segment or query value: worker ids are base64 and may hold '/' and '+'. */
+    public static String segment(String value) {
+        return java.net.URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     public JsonNode get(String path) throws IOException, InterruptedException {
@@ -50,8 +59,28 @@ public final class ApiClient {
         return node;
     }
 
+    /** The body of a GET as text, for answers that are not JSON (a job's output). */
+    public String text(String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(request(path).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() >= 400) {
+            throw new ApiError(r.statusCode(), parse(r.body() == null ? "" : r.body()), r.headers().firstValue("Retry-After").orElse(null));
+        }
+        return r.body() == null ? "" : r.body();
+    }
+
     /** Reads the server-sent events of a path until {@code stop} accepts one; returns that event's data. */
     public JsonNode stream(String path, Predicate<JsonNode> stop, java.util.function.Consumer<JsonNode> each)
+            throws IOException, InterruptedException {
+        return stream(path, stop, each, null);
+    }
+
+    /**
+     * As {@link #stream(String, Predicate, java.util.function.Consumer)}, but gives up after {@code window}
+     * (when not null): the events that came by then are the story so far. The lines are read on a
+     * daemon thread because a blocked read of the body cannot be interrupted.
+     */
+    public JsonNode stream(String path, Predicate<JsonNode> stop, java.util.function.Consumer<JsonNode> each, Duration window)
             throws IOException, InterruptedException {
         HttpRequest req = request(path).header("Accept", "text/event-stream").GET().build();
         HttpResponse<java.io.InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
@@ -59,19 +88,46 @@ public final class ApiClient {
             String body = new String(r.body().readAllBytes(), StandardCharsets.UTF_8);
             throw new ApiError(r.statusCode(), parse(body), null);
         }
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-            String line;
-            JsonNode last = null;
-            while ((line = in.readLine()) != null) {
-                if (line.startsWith("data:")) {
-                    last = parse(line.substring(5).trim());
+        java.io.InputStream body = r.body();
+        BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+        BlockingQueue<Optional<String>> lines = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    lines.add(Optional.of(line));
+                }
+            } catch (IOException e) {
+                // the stream broke off: what came so far is all there is
+            }
+            lines.add(Optional.empty());
+        }, "agora-sse");
+        reader.setDaemon(true);
+        reader.start();
+        long deadline = window == null ? Long.MAX_VALUE : System.nanoTime() + window.toNanos();
+        JsonNode last = null;
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                Optional<String> line = window == null ? lines.take() : lines.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
+                if (line == null || line.isEmpty()) {
+                    return last;
+                }
+                if (line.get().startsWith("data:")) {
+                    last = parse(line.get().substring(5).trim());
                     each.accept(last);
                     if (stop.test(last)) {
                         return last;
                     }
                 }
             }
-            return last;
+        } finally {
+            reader.interrupt();
+            try {
+                body.close(); // the stream, not the reader, whose lock the reading thread may hold
+            } catch (IOException ignored) {
+                // closing only frees the connection early
+            }
         }
     }
 
