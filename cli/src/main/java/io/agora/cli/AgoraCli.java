@@ -101,7 +101,7 @@ public final class AgoraCli {
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
-        listExitCodes(cl);
+        helpEverywhere(cl);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             int code = Exit.of(e);
             if (e instanceof ApiClient.ApiError) {
@@ -116,9 +116,11 @@ public final class AgoraCli {
         return cl.execute(args);
     }
 
-    private static void listExitCodes(CommandLine cl) {
+    /** Every command, however deep, answers --help, and its help ends with the exit codes. */
+    private static void helpEverywhere(CommandLine cl) {
+        cl.getCommandSpec().mixinStandardHelpOptions(true);
         cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(Exit.descriptions());
-        cl.getSubcommands().values().forEach(AgoraCli::listExitCodes);
+        cl.getSubcommands().values().forEach(AgoraCli::helpEverywhere);
     }
 
     ApiClient client() {

@@ -5,10 +5,14 @@ import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,7 +56,7 @@ class AgoraCliTest {
                         + "{\"workerId\":\"w-busy\",\"score\":0.8,\"pricePerCpuSecondMicros\":300,\"minPricePerJobMicros\":50,"
                         + "\"estimatedWaitMs\":null,\"etaMs\":null,\"freeSlots\":0,\"explain\":\"cap=0.50\"}],"
                         + "\"excluded\":[{\"workerId\":\"w-far\",\"reasons\":\"in region us\"}]}";
-            } else if (path.equals("/api/v1/jobs/j-1")) {
+            } else if (path.equals("/api/v1/jobs/j-1") && ex.getRequestMethod().equals("GET")) {
                 answer = "{\"jobId\":\"j-1\",\"status\":\"COMPLETED\",\"output\":\"hi\\n\"}";
             } else if (canned.containsKey(ex.getRequestMethod() + " " + path)) {
                 Canned c = canned.get(ex.getRequestMethod() + " " + path);
@@ -237,5 +241,338 @@ class AgoraCliTest {
         assertThat(seen.get(0)).startsWith("GET /api/v1/jobs/j-1/events auth=Bearer agk_a_b");
         assertThat(out.toString().lines().limit(3)).containsExactly("status ACCEPTED", "ASSIGNED (cap=1.00)", "COMPLETED");
         assertThat(out.toString()).contains("status COMPLETED").endsWith("output:\nhi\n");
+    }
+
+    @Test
+    void submitWithJsonOutputPrintsTheApisReceipt() throws Exception {
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "-o", "json", "submit", "--image", "busybox", "--max-price", "10", "--", "true")).isZero();
+        JsonNode r = json(out);
+        assertThat(r.path("jobId").asText()).isEqualTo("j-1");
+        assertThat(r.path("statusUrl").asText()).isEqualTo("/api/v1/jobs/j-1");
+    }
+
+    @Test
+    void submitSendsEveryFieldOfTheSpec() throws Exception {
+        assertThat(run(new StringWriter(), new StringWriter(), "submit", "--image", "busybox", "--redundancy", "5", "--quorum", "3",
+                "--strategy", "majority", "--max-price", "10", "--cpus", "0.5", "--memory-mb", "64", "--gpus", "1",
+                "--timeout-ms", "9000", "--pids-limit", "32", "--no-network", "--env", "A=1", "--env", "B=2",
+                "--output-file", "/out/r.txt", "--max-total-results", "7", "--max-attempts", "2", "--priority", "4",
+                "--queue-timeout-ms", "60000", "--deadline-ms", "120000", "--pool", "gpu", "--region", "eu",
+                "--min-cpu-cores", "2", "--min-memory-mb", "512", "--gpu-model", "A100", "--min-gpu-count", "1",
+                "--min-gpu-vram-mb", "40000", "--accelerator", "cuda", "--tag", "ssd", "--any-tag", "x", "--any-tag", "y",
+                "--capability", "llama", "--min-reputation", "3", "--", "echo", "hi")).isZero();
+        JsonNode body = ApiClient.JSON.readTree(seen.get(0).substring(seen.get(0).indexOf('{')));
+        assertThat(body).isEqualTo(ApiClient.JSON.readTree("""
+                {"image":"busybox","command":["echo","hi"],"redundancy":5,"quorum":3,"strategy":"majority",
+                 "maxPricePerCpuSecondMicros":10,"cpus":0.5,"memoryMb":64,"gpus":1,"timeoutMs":9000,"pidsLimit":32,
+                 "network":false,"env":{"A":"1","B":"2"},"outputFiles":["/out/r.txt"],"maxTotalResults":7,"maxAttempts":2,
+                 "priority":4,"queueTimeoutMs":60000,"deadlineMs":120000,
+                 "requirements":{"pool":"gpu","region":"eu","minCpuCores":2,"minMemoryMb":512,"gpuModel":"A100",
+                   "minGpuCount":1,"minGpuVramMb":40000,"accelerator":"cuda","tagsAll":["ssd"],"tagsAny":["x","y"],
+                   "capabilitiesAny":["llama"],"minReputation":3}}
+                """));
+    }
+
+    @Test
+    void submitReadsAJsonSpecFileAndFlagsOverrideItsFields(@TempDir Path dir) throws Exception {
+        Path spec = dir.resolve("spec.json");
+        Files.writeString(spec, """
+                {"image":"busybox","command":["echo","from-file"],"redundancy":3,"quorum":2,"maxPricePerCpuSecondMicros":10,
+                 "env":{"A":"1"},"requirements":{"pool":"gpu","region":"eu"}}
+                """);
+        assertThat(run(new StringWriter(), new StringWriter(), "submit", "-f", spec.toString(), "-k", "3", "--region", "us")).isZero();
+        JsonNode body = ApiClient.JSON.readTree(seen.get(0).substring(seen.get(0).indexOf('{')));
+        assertThat(body.path("image").asText()).isEqualTo("busybox");
+        assertThat(body.path("command").toString()).isEqualTo("[\"echo\",\"from-file\"]");
+        assertThat(body.path("quorum").asInt()).isEqualTo(3);
+        assertThat(body.path("redundancy").asInt()).isEqualTo(3);
+        assertThat(body.path("requirements").toString()).isEqualTo("{\"pool\":\"gpu\",\"region\":\"us\"}");
+
+        assertThat(run(new StringWriter(), new StringWriter(), "submit", "-f", spec.toString(), "--", "echo", "from-flags")).isZero();
+        assertThat(seen.get(1)).contains("\"command\":[\"echo\",\"from-flags\"]");
+    }
+
+    @Test
+    void submitReadsAYamlSpecFileWithTheSameFields(@TempDir Path dir) throws Exception {
+        Path spec = dir.resolve("spec.yaml");
+        Files.writeString(spec, """
+                image: busybox
+                command: [sh, -c, "echo hi"]
+                redundancy: 3
+                quorum: 2
+                maxPricePerCpuSecondMicros: 1000
+                cpus: 0.5
+                network: false
+                env:
+                  GREETING: hello
+                requirements:
+                  pool: gpu
+                  tagsAll: [ssd]
+                """);
+        assertThat(run(new StringWriter(), new StringWriter(), "submit", "-f", spec.toString(), "--max-price", "900")).isZero();
+        JsonNode body = ApiClient.JSON.readTree(seen.get(0).substring(seen.get(0).indexOf('{')));
+        assertThat(body).isEqualTo(ApiClient.JSON.readTree("""
+                {"image":"busybox","command":["sh","-c","echo hi"],"redundancy":3,"quorum":2,"maxPricePerCpuSecondMicros":900,
+                 "cpus":0.5,"network":false,"env":{"GREETING":"hello"},"requirements":{"pool":"gpu","tagsAll":["ssd"]}}
+                """));
+    }
+
+    @Test
+    void aMissingOrMalformedSpecFileIsAUsageErrorNamingIt(@TempDir Path dir) throws Exception {
+        StringWriter err = new StringWriter();
+        assertThat(run(new StringWriter(), err, "submit", "-f", dir.resolve("nope.json").toString())).isEqualTo(Exit.USAGE);
+        assertThat(err.toString()).contains("cannot read spec file").contains("nope.json");
+
+        Path list = dir.resolve("list.yaml");
+        Files.writeString(list, "- a\n- b\n");
+        StringWriter err2 = new StringWriter();
+        assertThat(run(new StringWriter(), err2, "submit", "-f", list.toString())).isEqualTo(Exit.USAGE);
+        assertThat(err2.toString()).contains("must hold one object");
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
+    void submitWaitEndsWithTheJobAndExitsByItsStatus() throws Exception {
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "-o", "json", "submit", "--wait", "--image", "busybox", "--max-price", "1", "--", "true"))
+                .isZero();
+        assertThat(json(out).path("status").asText()).isEqualTo("COMPLETED");
+
+        answer("GET /api/v1/jobs/j-2", 200, "{\"jobId\":\"j-2\",\"status\":\"NO_CONSENSUS\",\"agreeing\":[],\"dissenting\":[\"w-1\",\"w-2\"]}");
+        StringWriter failed = new StringWriter();
+        assertThat(run(failed, new StringWriter(), "watch", "--poll", "j-2")).isEqualTo(Exit.NOT_COMPLETED);
+        assertThat(failed.toString()).containsPattern("dissenting +w-1, w-2");
+    }
+
+    @Test
+    void describeShowsTheVerdictMoneyWorkersAndTheEventsSoFar() throws Exception {
+        answer("GET /api/v1/jobs/j-3", 200, """
+                {"jobId":"j-3","status":"RUNNING","outcome":null,"pool":"gpu","escrowMicros":3000,"costMicros":null,
+                 "refundMicros":null,"agreeing":["w-1"],"dissenting":[],"output":null}""");
+        answer("GET /api/v1/jobs/j-3/events", 200, """
+                event: status
+                data: {"jobId":"j-3","status":"RUNNING"}
+
+                event: job-event
+                id: e-1
+                data: {"eventId":"e-1","jobId":"j-3","type":"ASSIGNED","workerId":"w-1","replica":0,"attempt":1,"timestamp":"2026-12-06T10:00:00Z"}
+
+                event: job-event
+                id: e-2
+                data: {"eventId":"e-2","jobId":"j-3","type":"RESULT","workerId":"w-1","replica":0,"attempt":1,"reason":"exit 0","timestamp":"2026-12-06T10:00:02Z"}
+
+                """);
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "describe", "j-3")).isZero();
+        assertThat(seen.get(0)).startsWith("GET /api/v1/jobs/j-3 auth=Bearer agk_a_b");
+        assertThat(seen.get(1)).startsWith("GET /api/v1/jobs/j-3/events auth=Bearer agk_a_b");
+        assertThat(out.toString()).containsPattern("status +RUNNING").containsPattern("escrow +3000")
+                .containsPattern("agreeing +w-1").containsPattern("dissenting +-")
+                .containsPattern("ASSIGNED +w-1 +0 +1").containsPattern("RESULT +w-1 +0 +1 +exit 0");
+
+        StringWriter asJson = new StringWriter();
+        assertThat(run(asJson, new StringWriter(), "-o", "json", "describe", "j-3")).isZero();
+        JsonNode r = json(asJson);
+        assertThat(r.path("job").path("status").asText()).isEqualTo("RUNNING");
+        assertThat(r.path("events")).hasSize(2);
+        assertThat(r.path("events").get(1).path("type").asText()).isEqualTo("RESULT");
+    }
+
+    @Test
+    void cancelAndDisputeSendTheirCommands() throws Exception {
+        answer("DELETE /api/v1/jobs/j-1", 202, "{\"jobId\":\"j-1\",\"status\":\"cancel-requested\"}");
+        answer("POST /api/v1/jobs/j-1/dispute", 202, "{\"jobId\":\"j-1\",\"status\":\"dispute-requested\"}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "cancel", "j-1")).isZero();
+        assertThat(seen.get(0)).startsWith("DELETE /api/v1/jobs/j-1 auth=Bearer agk_a_b");
+        assertThat(out.toString().trim()).isEqualTo("j-1 cancel-requested");
+
+        StringWriter disputed = new StringWriter();
+        assertThat(run(disputed, new StringWriter(), "-o", "json", "dispute", "j-1", "--reason", "output is wrong")).isZero();
+        assertThat(seen.get(1)).startsWith("POST /api/v1/jobs/j-1/dispute auth=Bearer agk_a_b").endsWith("{\"reason\":\"output is wrong\"}");
+        assertThat(json(disputed).path("status").asText()).isEqualTo("dispute-requested");
+    }
+
+    @Test
+    void outputPrintsTheAgreedOutputAsIs() throws Exception {
+        answer("GET /api/v1/jobs/j-1/output", 200, "42\nline two\n");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "output", "j-1")).isZero();
+        assertThat(out.toString()).isEqualTo("42\nline two\n");
+
+        StringWriter asJson = new StringWriter();
+        assertThat(run(asJson, new StringWriter(), "-o", "json", "output", "j-1")).isZero();
+        assertThat(json(asJson).path("output").asText()).isEqualTo("42\nline two\n");
+    }
+
+    @Test
+    void outputOfAJobWithoutConsensusIsA404AndExits3() {
+        answer("GET /api/v1/jobs/j-9/output", 404, "{\"error\":\"job j-9 has no consensus output (status RUNNING)\"}");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertThat(run(out, err, "output", "j-9")).isEqualTo(Exit.API_REFUSED);
+        assertThat(out.toString()).isEmpty();
+        assertThat(err.toString()).contains("HTTP 404: job j-9 has no consensus output");
+    }
+
+    @Test
+    void earningsOfAWorkerWhoseIdNeedsEscaping() throws Exception {
+        answer("GET /api/v1/workers/MCow+a/b/earnings", 200, "{}");
+        answer("GET /api/v1/workers/w-1/earnings", 200, "{\"workerId\":\"w-1\",\"todayMicros\":5,\"weekMicros\":50,"
+                + "\"monthMicros\":500,\"totalMicros\":5000,\"balanceMicros\":4000}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "earnings", "w-1")).isZero();
+        assertThat(out.toString()).containsPattern("today +5").containsPattern("total +5000").containsPattern("balance +4000");
+
+        StringWriter asJson = new StringWriter();
+        assertThat(run(asJson, new StringWriter(), "-o", "json", "earnings", "w-1")).isZero();
+        assertThat(json(asJson).path("weekMicros").asLong()).isEqualTo(50);
+
+        run(new StringWriter(), new StringWriter(), "earnings", "MCow+a/b");
+        assertThat(seen.get(2)).startsWith("GET /api/v1/workers/MCow%2Ba%2Fb/earnings ");
+    }
+
+    @Test
+    void statsCountsPoolsWorkersAndYourJobsByStatus() throws Exception {
+        answer("GET /api/v1/workers", 200, "[{\"workerId\":\"w-1\",\"pool\":\"public\",\"status\":\"online\"},"
+                + "{\"workerId\":\"w-2\",\"pool\":\"gpu\",\"status\":\"online\"},{\"workerId\":\"w-3\",\"pool\":\"gpu\",\"status\":\"offline\"}]");
+        answer("GET /api/v1/pools/gpu", 200, "{\"pool\":\"gpu\",\"status\":\"degraded\",\"workers\":2,\"activeWorkers\":1}");
+        answer("GET /api/v1/pools/public", 200, "{\"pool\":\"public\",\"status\":\"healthy\",\"workers\":1,\"activeWorkers\":1}");
+        answer("GET /api/v1/jobs", 200, "{\"jobs\":[{\"jobId\":\"j-7\",\"status\":\"COMPLETED\"},{\"jobId\":\"j-8\",\"status\":\"completed\"},"
+                + "{\"jobId\":\"j-9\",\"status\":\"FAILED\"}],\"limit\":500,\"offset\":0}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "-o", "json", "stats")).isZero();
+        JsonNode r = json(out);
+        assertThat(r.path("pools")).hasSize(2);
+        assertThat(r.path("pools").get(0).path("pool").asText()).isEqualTo("gpu");
+        assertThat(r.path("workers").toString()).isEqualTo("{\"total\":3,\"byStatus\":{\"offline\":1,\"online\":2}}");
+        assertThat(r.path("jobs").toString()).isEqualTo("{\"total\":3,\"complete\":true,\"byStatus\":{\"COMPLETED\":2,\"FAILED\":1}}");
+        assertThat(seen).anyMatch(s -> s.startsWith("GET /api/v1/jobs?limit=500&offset=0 "));
+
+        StringWriter table = new StringWriter();
+        assertThat(run(table, new StringWriter(), "stats")).isZero();
+        assertThat(table.toString()).containsPattern("gpu +degraded +2 +1").contains("workers: 3 (offline 1, online 2)")
+                .contains("your jobs: 3 (COMPLETED 2, FAILED 1)");
+    }
+
+    @Test
+    void depositSendsAnIdempotencyKeyGeneratedWhenAbsentAndPrintsIt() throws Exception {
+        answer("POST /api/v1/admin/clients/c1/deposits", 202, "{\"clientId\":\"c1\",\"transactionId\":\"deposit:k\",\"amountMicros\":5000}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "-o", "json", "deposit", "c1", "5000", "--memo", "invoice 7")).isZero();
+        assertThat(seen.get(0)).startsWith("POST /api/v1/admin/clients/c1/deposits auth=Bearer agk_a_b idem=")
+                .endsWith("{\"amountMicros\":5000,\"memo\":\"invoice 7\"}");
+        String generated = seen.get(0).replaceAll(".* idem=(\\S+) .*", "$1");
+        assertThat(generated).matches("[0-9a-f-]{36}");
+        JsonNode r = json(out);
+        assertThat(r.path("idempotencyKey").asText()).isEqualTo(generated);
+        assertThat(r.path("amountMicros").asLong()).isEqualTo(5000);
+
+        assertThat(run(new StringWriter(), new StringWriter(), "deposit", "c1", "5000", "--idempotency-key", "inv-7")).isZero();
+        assertThat(seen.get(1)).contains(" idem=inv-7 ");
+    }
+
+    @Test
+    void aDepositThatFailedWith5xxIsRetriedWithTheSameKeyThenGivesUpWithExit4() {
+        answer("POST /api/v1/admin/clients/c1/deposits", 503, "{\"error\":\"ledger unavailable\"}");
+        StringWriter err = new StringWriter();
+        assertThat(run(new StringWriter(), err, "deposit", "c1", "5000", "--idempotency-key", "inv-8", "--retries", "1"))
+                .isEqualTo(Exit.API_UNAVAILABLE);
+        assertThat(seen).hasSize(2).allMatch(s -> s.contains(" idem=inv-8 "));
+        assertThat(err.toString()).contains("retrying with idempotency key inv-8").contains("HTTP 503: ledger unavailable");
+    }
+
+    @Test
+    void a5xxExits4AndAnUnreachableApiExits4() throws Exception {
+        answer("GET /api/v1/accounts/me", 500, "{\"error\":\"internal\"}");
+        StringWriter err = new StringWriter();
+        assertThat(run(new StringWriter(), err, "balance")).isEqualTo(Exit.API_UNAVAILABLE);
+        assertThat(err.toString()).contains("HTTP 500");
+
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        StringWriter unreachable = new StringWriter();
+        assertThat(runAt("http://127.0.0.1:" + closedPort, new StringWriter(), unreachable, "describe", "j-1"))
+                .isEqualTo(Exit.API_UNAVAILABLE);
+        assertThat(unreachable.toString()).contains("cannot reach the API at http://127.0.0.1:" + closedPort);
+    }
+
+    @Test
+    void aNotFoundJobExits3AndBadUsageExits2() {
+        answer("GET /api/v1/jobs/nope", 404, "{\"error\":\"job nope not found\"}");
+        StringWriter err = new StringWriter();
+        assertThat(run(new StringWriter(), err, "describe", "nope")).isEqualTo(Exit.API_REFUSED);
+        assertThat(err.toString()).contains("HTTP 404: job nope not found");
+
+        assertThat(run(new StringWriter(), new StringWriter(), "describe")).isEqualTo(Exit.USAGE);
+        assertThat(run(new StringWriter(), new StringWriter(), "-o", "xml", "list")).isEqualTo(Exit.USAGE);
+        assertThat(seen).hasSize(1);
+    }
+
+    @Test
+    void everyCommandTakesTheOutputFormatAndListsTheExitCodesInItsHelp() {
+        for (String command : List.of("submit", "watch", "describe", "list", "cancel", "dispute", "output", "workers", "earnings",
+                "match", "stats", "balance", "deposit", "completion")) {
+            StringWriter out = new StringWriter();
+            assertThat(run(out, new StringWriter(), command, "--help")).isZero();
+            assertThat(out.toString()).as(command).contains("-o, --format=table|json")
+                    .contains("Exit codes:", "3   the API refused the request", "4   the API is unreachable");
+        }
+    }
+
+    @Test
+    void listAndWorkersAndMatchAndBalanceAndKeysPrintTheApisJson() throws Exception {
+        answer("GET /api/v1/jobs", 200, "{\"jobs\":[{\"jobId\":\"j-7\",\"status\":\"COMPLETED\"}],\"limit\":20,\"offset\":0}");
+        answer("GET /api/v1/workers", 200, "[{\"workerId\":\"w-1\",\"pool\":\"gpu\"}]");
+        answer("GET /api/v1/accounts/me", 200, "{\"clientId\":\"c1\",\"availableMicros\":800}");
+        answer("POST /api/v1/admin/clients/c1/keys", 201, "{\"clientId\":\"c1\",\"keyId\":\"k1\",\"apiKey\":\"agk_k1_secret\"}");
+        StringWriter list = new StringWriter();
+        assertThat(run(list, new StringWriter(), "list", "-o", "json")).isZero();
+        assertThat(json(list).path("jobs").get(0).path("jobId").asText()).isEqualTo("j-7");
+        StringWriter workers = new StringWriter();
+        assertThat(run(workers, new StringWriter(), "workers", "-o", "json")).isZero();
+        assertThat(json(workers).path("workers").get(0).path("workerId").asText()).isEqualTo("w-1");
+        assertThat(json(workers).path("pool").isNull()).isTrue();
+        StringWriter match = new StringWriter();
+        assertThat(run(match, new StringWriter(), "match", "-o", "json", "--max-price", "5")).isZero();
+        assertThat(json(match).path("candidates")).hasSize(2);
+        StringWriter balance = new StringWriter();
+        assertThat(run(balance, new StringWriter(), "balance", "-o", "json")).isZero();
+        assertThat(json(balance).path("availableMicros").asLong()).isEqualTo(800);
+        StringWriter key = new StringWriter();
+        assertThat(run(key, new StringWriter(), "keys", "issue", "c1", "-o", "json")).isZero();
+        assertThat(json(key).path("apiKey").asText()).isEqualTo("agk_k1_secret");
+    }
+
+    @Test
+    void completionPrintsABashScriptThatKnowsTheVerbs() {
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "completion")).isZero();
+        assertThat(out.toString()).startsWith("#!/usr/bin/env bash").contains("complete -F _complete_agora")
+                .contains("describe", "earnings", "deposit", "--format");
+    }
+
+    @Test
+    void theSpinnerGoesToStderrOnlyWhenItIsATerminal() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertThat(AgoraCli.run(args("watch", "--poll", "j-1"), new PrintWriter(out, true), new PrintWriter(err, true), () -> true))
+                .isZero();
+        assertThat(err.toString()).contains("\r\u001b[K");
+        assertThat(out.toString()).doesNotContain("\r");
+
+        StringWriter quiet = new StringWriter();
+        assertThat(AgoraCli.run(args("watch", "--poll", "j-1"), new PrintWriter(new StringWriter(), true), new PrintWriter(quiet, true),
+                () -> false)).isZero();
+        assertThat(quiet.toString()).isEmpty();
+    }
+
+    private String[] args(String... args) {
+        List<String> all = new ArrayList<>(List.of("--api", "http://127.0.0.1:" + server.getAddress().getPort(), "--key", "agk_a_b"));
+        all.addAll(List.of(args));
+        return all.toArray(String[]::new);
     }
 }
