@@ -58,12 +58,17 @@ final class JobCommands {
             JsonNode job = client().get(jobPath(jobId));
             ArrayNode events = ApiClient.JSON.createArrayNode();
             if (eventsMs > 0) {
-                client().stream(jobPath(jobId) + "/events", e -> AgoraCli.TERMINAL.contains(e.path("type").asText()),
-                        e -> {
-                            if (e.has("eventId")) {
-                                events.add(e);
-                            }
-                        }, Duration.ofMillis(eventsMs));
+                try {
+                    client().stream(jobPath(jobId) + "/events", e -> AgoraCli.TERMINAL.contains(e.path("type").asText()),
+                            e -> {
+                                if (e.has("eventId")) {
+                                    events.add(e);
+                                }
+                            }, Duration.ofMillis(eventsMs));
+                } catch (java.io.IOException e) {
+                    // the job itself was read: describe it without its events rather than not at all
+                    err().println("events unavailable: " + e.getMessage());
+                }
             }
             if (json()) {
                 ObjectNode r = ApiClient.JSON.createObjectNode();
