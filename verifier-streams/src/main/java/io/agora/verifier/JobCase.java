@@ -125,7 +125,7 @@ final class JobCase {
 
     Effects onResult(TaskResult r, long now, Job job) {
         Step step = new Step(job, now);
-        step.result(r);
+        step.result(r, now);
         return step.effects();
     }
 
@@ -247,7 +247,7 @@ final class JobCase {
             List<Map.Entry<String, Orphan>> ready = waiting(o -> tasks.containsKey(o.result().getTaskId()));
             for (Map.Entry<String, Orphan> e : ready) {
                 removeOrphan(e.getKey());
-                result(e.getValue().result());
+                result(e.getValue().result(), e.getValue().arrivedAt());
             }
         }
 
@@ -265,7 +265,8 @@ final class JobCase {
 
         // ---- results -------------------------------------------------------------------
 
-        void result(TaskResult r) {
+        /** {@code receivedAt}: when it reached the verifier (a parked result: when it arrived). */
+        void result(TaskResult r, long receivedAt) {
             if (r.getStatus() == ResultStatus.HANDED_BACK) {
                 return; // the matcher routes the task again
             }
@@ -277,7 +278,7 @@ final class JobCase {
             TaskAssigned task = tasks.get(r.getTaskId());
             if (task == null) {
                 String key = r.getTaskId() + "|" + r.getEventId();
-                Orphan o = new Orphan(now, r);
+                Orphan o = new Orphan(receivedAt, r);
                 orphans.put(key, o);
                 orphansRemoved.remove(key);
                 orphansAdded.put(key, o);
@@ -301,6 +302,7 @@ final class JobCase {
             results.put(r.getTaskId(), r);
             resultsAdded.add(r);
             s.counted.add(r.getTaskId());
+            s.receivedAt.put(r.getTaskId(), receivedAt);
             stateChanged = true;
 
             if (!s.settled) {
@@ -440,7 +442,8 @@ final class JobCase {
                 for (TaskResult r : votes) {
                     if (r.getOutputSha256().equals(hash)) {
                         agreeing.add(r.getWorkerId());
-                        earned.add(new Settlement.Share(r.getWorkerId(), Settlement.earned(tasks.get(r.getTaskId()), r)));
+                        earned.add(new Settlement.Share(r.getWorkerId(), Settlement.earned(tasks.get(r.getTaskId()), r,
+                                s.receivedAt.getOrDefault(r.getTaskId(), now))));
                     } else {
                         dissenting.add(r.getWorkerId());
                     }

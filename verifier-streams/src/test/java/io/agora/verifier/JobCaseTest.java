@@ -63,6 +63,8 @@ class JobCaseTest {
     private Job job = Job.unseen("job-1");
     private JobTerms terms = terms(Strategy.K_OF_N, 3, 2, 5);
     private long now = T0.toEpochMilli();
+    /** When the matcher assigned the tasks: a minute before the verifier's clock starts, unless a test says. */
+    private Instant assignedAt = T0.minusSeconds(60);
 
     // ---- consensus and settlement ------------------------------------------------------
 
@@ -225,6 +227,39 @@ class JobCaseTest {
         assertThat(v.getExitCode()).isEqualTo(-1);
         assertThat(v.getReason()).isEqualTo("2 agreeing, 0 dissenting; no output served: no result's stdout hashes"
                 + " to the agreed output (truncated or altered)");
+    }
+
+    @Test
+    void aWorkerIsPaidNoLongerThanTheMarketSawItHoldTheTask() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assignedAt = T0;
+        assign(w1, 0, 0);
+        now += 2_000;
+        submit(result(w1, 0, 0, A, 9_000)); // claims 9 s, answered 2 s after assignment
+        now += 1_000;
+        TaskResult early = result(w2, 1, 0, A, 9_000);
+        submit(early); // 3 s after assignment, before its TaskAssigned reached the verifier
+        now += 5_000;
+        Effects e = assign(w2, 1, 0);
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        List<LedgerEntry> entries = values(e, LedgerEntry.class);
+        assertThat(balance(entries, Accounts.worker(w1.workerId()))).as("100 µ x 2 s observed").isEqualTo(200);
+        assertThat(balance(entries, Accounts.worker(w2.workerId()))).as("100 µ x 3 s, from its arrival").isEqualTo(300);
+        assertThat(v.getCostMicros()).isEqualTo(500);
+        assertBalancedAndEscrowEmptied(entries);
+        assertThat(job.state().receivedAt).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "job-1/0/0", T0.toEpochMilli() + 2_000, "job-1/1/0", T0.toEpochMilli() + 3_000));
+
+        job = Job.unseen("job-2");
+        assignedAt = T0.minusSeconds(3_600);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 60_000));
+        e = submit(result(w2, 1, 0, A, 1_000));
+        assertThat(balance(values(e, LedgerEntry.class), Accounts.worker(w1.workerId())))
+                .as("and never longer than the timeout, 10 s").isEqualTo(1_000);
+        assertThat(balance(values(e, LedgerEntry.class), Accounts.worker(w2.workerId()))).isEqualTo(100);
     }
 
     // ---- acceptance ----------------------------------------------------------------------
@@ -562,7 +597,7 @@ class JobCaseTest {
                 .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
                 .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setSpec(SPEC).setTerms(terms)
                 .setPricePerCpuSecondMicros(WORKER_PRICE).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
-                .setExplain("test").setAssignedAt(T0).build();
+                .setExplain("test").setAssignedAt(assignedAt).build();
     }
 
     private TaskResult result(Identity w, int replica, int attempt, String stdout, long durationMs) {

@@ -170,6 +170,7 @@ class MarketPairTest {
         long hold = heldFor("job-1");
         assertThat(delivered).extracting(t -> t.getTerms().getEscrowMicros()).containsOnly(hold);
 
+        advance(6_000); // the workers run: no one is paid for longer than the market saw it hold its task
         answer("job-1/0/0", "A", 4_000);
         answer("job-1/1/0", "B", 3_000);
         pump();

@@ -109,7 +109,8 @@ class PoisonRecordsTest {
 
     @Test
     void aPayoutWorthMoreThanALongIsCappedAtTheReplicaShareAndTheJobSettles() {
-        JobSpec endless = JobSpec.newBuilder(SPEC).setTimeoutMs(Long.MAX_VALUE / 4).build();
+        // paid time is capped by the hour the market saw the task held, so the size is in the cpus
+        JobSpec endless = JobSpec.newBuilder(SPEC).setTimeoutMs(Long.MAX_VALUE / 4).setCpus(1e12).build();
         JobTerms terms = terms(endless, 2);
         tasksIn.pipeInput(w1.workerId(), task("job-long", w1, 0, "0", endless, terms), ts++);
         tasksIn.pipeInput(w2.workerId(), task("job-long", w2, 1, "0", endless, terms), ts++);
@@ -155,7 +156,7 @@ class PoisonRecordsTest {
                 .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
                 .setWorkerId(w.workerId()).setReplica(replica).setAttempt(0).setSpec(spec).setTerms(terms)
                 .setPricePerCpuSecondMicros(100).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
-                .setExplain("test").setAssignedAt(T0).build();
+                .setExplain("test").setAssignedAt(T0.minusSeconds(3_600)).build();
     }
 
     TaskResult result(String jobId, Identity w, int replica, String attempt, long durationMs) {
