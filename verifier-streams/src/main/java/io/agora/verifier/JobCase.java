@@ -86,8 +86,11 @@ final class JobCase {
     record Emit(String key, SpecificRecord value) implements Out {
     }
 
-    /** A refused result, for {@code agora.dlq} with the reason. */
-    record DeadLetter(String key, TaskResult result, String reason) implements Out {
+    /**
+     * A refused input (TaskResult, TaskAssigned or JobCommand), for {@code agora.dlq} with the
+     * reason; {@code key} is the key of its own topic.
+     */
+    record DeadLetter(String key, SpecificRecord record, String reason) implements Out {
     }
 
     /**
@@ -131,6 +134,11 @@ final class JobCase {
 
     Effects onCommand(JobCommand c, long now, Job job) {
         Step step = new Step(job, now);
+        Optional<String> outOfBounds = Bounds.of(c);
+        if (outOfBounds.isPresent()) {
+            step.out.add(new DeadLetter(c.getJobId(), c, outOfBounds.get()));
+            return step.effects();
+        }
         switch (c.getType()) {
             case CANCEL -> step.cancel(c);
             case DISPUTE -> step.dispute(c);
@@ -221,8 +229,19 @@ final class JobCase {
 
         // ---- tasks ---------------------------------------------------------------------
 
+        /**
+         * A task out of {@link Bounds} is dead-lettered and never kept, so no result counts for it;
+         * when its job id and terms are in bounds and the job has no first task yet, it still opens
+         * the job (its terms are the matcher's escrow), which then ends and refunds like any other.
+         */
         void task(TaskAssigned t) {
-            if (!t.equals(tasks.put(t.getTaskId(), t))) {
+            Optional<String> outOfBounds = Bounds.of(t);
+            if (outOfBounds.isPresent()) {
+                out.add(new DeadLetter(t.getWorkerId(), t, outOfBounds.get()));
+                if (Bounds.ofJob(t.getJobId(), t.getTerms()).isPresent() || (s != null && s.first != null)) {
+                    return;
+                }
+            } else if (!t.equals(tasks.put(t.getTaskId(), t))) {
                 tasksAdded.add(t);
             }
             boolean first = s == null || s.first == null;
@@ -269,6 +288,11 @@ final class JobCase {
         void result(TaskResult r, long receivedAt) {
             if (r.getStatus() == ResultStatus.HANDED_BACK) {
                 return; // the matcher routes the task again
+            }
+            Optional<String> outOfBounds = Bounds.of(r);
+            if (outOfBounds.isPresent()) {
+                deadLetter(r, outOfBounds.get());
+                return;
             }
             String expected = r.getJobId() + "/" + r.getReplica() + "/" + r.getAttempt();
             if (!expected.equals(r.getTaskId())) {

@@ -262,6 +262,82 @@ class JobCaseTest {
         assertThat(balance(values(e, LedgerEntry.class), Accounts.worker(w2.workerId()))).isEqualTo(100);
     }
 
+    @Test
+    void everyFieldOfAResultIsBoundedBeforeAnythingIsKeptAndTheJobGoesOn() {
+        terms = terms(Strategy.FIRST, 2, 1, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        String huge = "f".repeat(70_000);
+        Map<String, java.util.function.Consumer<TaskResult>> attacks = new java.util.LinkedHashMap<>();
+        attacks.put("out of bounds: outputSha256 is not 64 lowercase hex digits (70000 characters)", r -> r.setOutputSha256(huge));
+        attacks.put("out of bounds: outputSha256 is not 64 lowercase hex digits", r -> r.setOutputSha256("A".repeat(64)));
+        attacks.put("out of bounds: stdout over 262144 bytes", r -> r.setStdout("\u00e9".repeat(131_073)));
+        attacks.put("out of bounds: stderr over 262144 bytes", r -> r.setStderr("e".repeat(262_145)));
+        attacks.put("out of bounds: statusReason over 4096 characters (4097 characters)", r -> r.setStatusReason("r".repeat(4_097)));
+        attacks.put("out of bounds: eventId is not 1 to 200 visible ASCII characters without '/' or '|'", r -> r.setEventId("a|b"));
+        attacks.put("out of bounds: workerId is not 1 to 200 base64url characters (70000 characters)", r -> r.setWorkerId(huge));
+        attacks.put("out of bounds: jobId is not 1 to 200 visible ASCII characters without '/' or '|' (70000 characters)",
+                r -> r.setJobId(huge));
+        attacks.put("out of bounds: replica -1 is not in [0, 999]", r -> r.setReplica(-1));
+        attacks.put("out of bounds: durationMs -5 is negative", r -> r.setDurationMs(-5));
+        attacks.put("out of bounds: outputFiles has 65 entries, over 64", r -> r.setOutputFiles(
+                java.util.stream.IntStream.range(0, 65).boxed().collect(Collectors.toMap(i -> "f" + i, i -> hash("x")))));
+        attacks.put("out of bounds: signature over 256 bytes", r -> r.setSignature(ByteBuffer.allocate(257)));
+        attacks.forEach((reason, attack) -> {
+            TaskResult r = result(w1, 0, 0, A, 1_000);
+            attack.accept(r);
+            if (r.getSignature().remaining() == 64) {
+                r = Signatures.sign(r, w1.privateKey()); // signed by its worker: bounds are not signatures
+            }
+            Effects e = submit(r);
+            assertThat(deadLetters(e)).as(reason).containsExactly(reason);
+            assertThat(e.changes().stateChanged()).isFalse();
+            assertThat(e.changes().results()).isEmpty();
+            assertThat(e.changes().orphansAdded()).isEmpty();
+        });
+
+        Effects e = submit(result(w1, 0, 0, A, 1_000));
+        assertThat(single(e, JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(job.state().toBytes()).isNotEmpty();
+    }
+
+    @Test
+    void aTaskOutOfBoundsIsRefusedAndKeptNowhereButItsJobStillEndsAndRefunds() {
+        terms = terms(Strategy.K_OF_N, 1, 1, 1);
+        TaskAssigned bad = task(w1, 0, 0);
+        bad.setWorkerId("not base64url!");
+        Effects e = step(cases.onTask(bad, now, job));
+        assertThat(deadLetters(e)).containsExactly("out of bounds: workerId is not 1 to 200 base64url characters");
+        assertThat(((DeadLetter) e.out().get(0)).key()).as("the task topic's key").isEqualTo("not base64url!");
+        assertThat(job.tasks()).isEmpty();
+        assertThat(job.state().first).as("its terms hold the escrow").isEqualTo(bad);
+        e = tick(DEADLINE);
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.EXPIRED);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+
+        job = Job.unseen("job-" + "9".repeat(70_000));
+        e = assign(w1, 0, 0);
+        assertThat(deadLetters(e)).containsExactly(
+                "out of bounds: jobId is not 1 to 200 visible ASCII characters without '/' or '|' (70004 characters)");
+        assertThat(job.state()).as("a job no id can name is not held here").isNull();
+    }
+
+    @Test
+    void aCommandOutOfBoundsIsRefusedAndTheJobGoesOn() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        Effects e = step(cases.onCommand(JobCommand.newBuilder().setEventId("e").setJobId("job-1").setClientId("client-1")
+                .setType(CommandType.CANCEL).setReason("x".repeat(5_000)).setTimestamp(T0).build(), now, job));
+        assertThat(deadLetters(e)).containsExactly("out of bounds: reason over 4096 characters (5000 characters)");
+        assertThat(e.changes().stateChanged()).isFalse();
+        assertThat(deadLetters(command(CommandType.REPLICA_FAILED, 5_000, "far")))
+                .containsExactly("out of bounds: replica 5000 is not in [-1, 999]");
+        submit(result(w1, 0, 0, A, 1_000));
+        assertThat(single(submit(result(w2, 1, 0, A, 1_000)), JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
+    }
+
     // ---- acceptance ----------------------------------------------------------------------
 
     @Test
