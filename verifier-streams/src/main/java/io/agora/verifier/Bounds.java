@@ -57,7 +57,7 @@ final class Bounds {
                 worker("workerId", r.getWorkerId()),
                 count("replica", r.getReplica(), 0, REPLICAS_MAX - 1),
                 count("attempt", r.getAttempt(), 0, REPLICAS_MAX - 1),
-                JobCase.isVote(r) || !r.getOutputSha256().isEmpty() ? hash("outputSha256", r.getOutputSha256()) : null,
+                JobCase.hasOutput(r) || !r.getOutputSha256().isEmpty() ? hash("outputSha256", r.getOutputSha256()) : null,
                 utf8("stdout", r.getStdout(), OUTPUT_MAX_BYTES),
                 utf8("stderr", r.getStderr(), OUTPUT_MAX_BYTES),
                 r.getStatusReason() == null ? null : text("statusReason", r.getStatusReason()),

@@ -4,6 +4,7 @@ import io.agora.events.CommandType;
 import io.agora.events.JobCommand;
 import io.agora.events.JobEvent;
 import io.agora.events.JobEventType;
+import io.agora.events.JobSpec;
 import io.agora.events.JobTerms;
 import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
@@ -185,12 +186,39 @@ final class JobCase {
         return Math.max(s.first.getTerms().getDeadline().toEpochMilli(), s.decidedAt) + cfg.retention().toMillis();
     }
 
+    /** Casts a ballot: for an output, or for a failure of the job's own ({@link #isJobFailure}). */
     static boolean isVote(TaskResult r) {
+        return hasOutput(r) || isJobFailure(r);
+    }
+
+    /** SUCCEEDED or FAILED_EXIT (a non-zero exit is an output like any other): votes with its output hash. */
+    static boolean hasOutput(TaskResult r) {
         return r.getStatus() == ResultStatus.SUCCEEDED || r.getStatus() == ResultStatus.FAILED_EXIT;
     }
 
+    /**
+     * TIMEOUT or OUT_OF_MEMORY: the job fails this way on any machine, so replicas agreeing on it
+     * decide the job FAILED, and the client pays the time they measured.
+     */
+    static boolean isJobFailure(TaskResult r) {
+        return r.getStatus() == ResultStatus.TIMEOUT || r.getStatus() == ResultStatus.OUT_OF_MEMORY;
+    }
+
+    /**
+     * The market's failure (SANDBOX_ERROR, IMAGE_MISSING): no ballot, costs its worker
+     * {@code repFailed}, and the job may get another replica; if it gets none, all is refunded.
+     */
     static boolean isFailure(TaskResult r) {
         return !isVote(r) && r.getStatus() != ResultStatus.HANDED_BACK;
+    }
+
+    /** What a result votes for: its output hash, or its failure class (never 64 hex digits). */
+    static String ballot(TaskResult r) {
+        return hasOutput(r) ? r.getOutputSha256() : r.getStatus().name();
+    }
+
+    static boolean isFailureClass(String ballot) {
+        return ResultStatus.TIMEOUT.name().equals(ballot) || ResultStatus.OUT_OF_MEMORY.name().equals(ballot);
     }
 
     private static boolean disputeOpen(JobState s) {
@@ -342,21 +370,28 @@ final class JobCase {
 
         private void replicaFinished(TaskResult r) {
             event(JobEventType.REPLICA_FINISHED, r.getStatus().name(), r.getWorkerId(), r.getReplica(), r.getAttempt());
-            if (isFailure(r)) {
+            if (isFailure(r) || (s.settled && isJobFailure(r))) { // a dispute replica's failure decides nothing
                 reputation(r.getWorkerId(), cfg.repFailed(), "replica failed: " + r.getStatus());
             }
         }
 
-        /** After the verdict: scored against the consensus, never paid. */
+        /** After the verdict: scored against the consensus (if the job has one), never paid. */
         private void scoreLate(TaskResult r) {
             if (isFailure(r)) {
                 reputation(r.getWorkerId(), cfg.repFailed(), "replica failed: " + r.getStatus() + " (late)");
-            } else if (s.outcome == Outcome.COMPLETED && isVote(r)) {
-                if (r.getOutputSha256().equals(s.consensusHash)) {
-                    reputation(r.getWorkerId(), cfg.repAgree(), "agreed with consensus (late)");
-                } else {
-                    reputation(r.getWorkerId(), cfg.repDissent(), "dissented from consensus (late)");
-                }
+            } else if (s.consensusHash != null && isVote(r)) {
+                score(r, s.consensusHash, " (late)");
+            }
+        }
+
+        /** A ballot against the consensus: agreeing +5; a dissenting output -10, a dissenting failure -5. */
+        private void score(TaskResult r, String consensusBallot, String suffix) {
+            if (ballot(r).equals(consensusBallot)) {
+                reputation(r.getWorkerId(), cfg.repAgree(), "agreed with consensus" + suffix);
+            } else if (isJobFailure(r)) {
+                reputation(r.getWorkerId(), cfg.repFailed(), "replica failed: " + r.getStatus() + suffix);
+            } else {
+                reputation(r.getWorkerId(), cfg.repDissent(), "dissented from consensus" + suffix);
             }
         }
 
@@ -364,9 +399,10 @@ final class JobCase {
 
         private void evaluate() {
             JobTerms terms = s.first.getTerms();
+            List<TaskResult> ballots = votes();
             List<Consensus.Vote> votes = new ArrayList<>();
-            for (TaskResult r : votes()) {
-                votes.add(new Consensus.Vote(r.getWorkerId(), r.getReplica(), r.getOutputSha256()));
+            for (TaskResult r : ballots) {
+                votes.add(new Consensus.Vote(r.getWorkerId(), r.getReplica(), ballot(r)));
             }
             Set<Integer> finished = new HashSet<>(s.failedReplicas);
             for (String taskId : s.counted) {
@@ -382,7 +418,14 @@ final class JobCase {
             Consensus.Decision d = consensus.decide(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum(),
                     votes, outstanding, this::standing);
             switch (d.kind()) {
-                case ACCEPT -> finish(Outcome.COMPLETED, d.hash(), null);
+                case ACCEPT -> {
+                    if (isFailureClass(d.hash())) {
+                        long agreeing = votes.stream().filter(v -> v.hash().equals(d.hash())).count();
+                        finish(Outcome.FAILED, d.hash(), failureEvidence(d.hash(), agreeing, finished.size()));
+                    } else {
+                        finish(Outcome.COMPLETED, d.hash(), null);
+                    }
+                }
                 case WAIT -> { }
                 case NEED_MORE -> {
                     if (slots + d.needed() <= terms.getMaxTotalResults()) {
@@ -391,13 +434,47 @@ final class JobCase {
                         requestReplicas(slots, d.needed(), "agreement impossible with " + votes.size()
                                 + " votes and " + outstanding + " outstanding");
                     } else if (votes.isEmpty()) {
-                        finish(Outcome.FAILED, null, "no valid result from " + slots + " replicas");
+                        finish(Outcome.FAILED, null, "no valid result from " + finished.size() + " of " + slots + " replicas ("
+                                + tally(marketFailures()) + "): the market's failure, all refunded");
                     } else {
-                        finish(Outcome.NO_CONSENSUS, null, "no agreement among " + votes.size()
-                                + " votes, maxTotalResults " + terms.getMaxTotalResults() + " reached");
+                        finish(Outcome.NO_CONSENSUS, null, "no agreement among " + votes.size() + " votes ("
+                                + tally(ballots.stream().map(r -> hasOutput(r) ? "output " + r.getOutputSha256().substring(0, 8)
+                                : r.getStatus().name()).toList()) + ") and no room for the " + d.needed()
+                                + " more agreement needs: maxTotalResults " + terms.getMaxTotalResults()
+                                + " reached, all refunded");
                     }
                 }
             }
+        }
+
+        /** "TIMEOUT after 15 s on 2 of 2 replicas: ...", the evidence of a failure that decided the job. */
+        private String failureEvidence(String failureClass, long agreeing, int finished) {
+            JobSpec spec = s.first.getSpec();
+            String how = ResultStatus.TIMEOUT.name().equals(failureClass)
+                    ? " after " + java.math.BigDecimal.valueOf(spec.getTimeoutMs(), 3).stripTrailingZeros().toPlainString() + " s"
+                    : spec.getMemoryMb() > 0 ? " at " + spec.getMemoryMb() + " MiB" : "";
+            return failureClass + how + " on " + agreeing + " of " + finished
+                    + " replicas: the job's own failure, the client pays the time measured";
+        }
+
+        /** How each replica that finished without a ballot failed: its latest result, or REPLICA_FAILED. */
+        private List<String> marketFailures() {
+            Map<Integer, String> how = new TreeMap<>();
+            s.failedReplicas.forEach(r -> how.put(r, "REPLICA_FAILED"));
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                if (isFailure(r)) {
+                    how.put(r.getReplica(), r.getStatus().name());
+                }
+            }
+            return new ArrayList<>(how.values());
+        }
+
+        /** "2 TIMEOUT, 1 output 1a2b3c4d": how many of each, in name order. */
+        private static String tally(List<String> names) {
+            Map<String, Integer> n = new TreeMap<>();
+            names.forEach(x -> n.merge(x, 1, Integer::sum));
+            return String.join(", ", n.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).toList());
         }
 
         /**
@@ -457,14 +534,16 @@ final class JobCase {
             String clientId = terms.getClientId();
             List<String> agreeing = new ArrayList<>();
             List<String> dissenting = new ArrayList<>();
+            List<TaskResult> scoredVotes = new ArrayList<>();
             List<TaskResult> superseded = new ArrayList<>();
             TaskResult exemplar = null;
             Settlement.Plan plan;
-            if (outcome == Outcome.COMPLETED) {
+            if (hash != null) { // COMPLETED, or FAILED by a failure class: the agreeing replicas are paid their time
                 List<Settlement.Share> earned = new ArrayList<>();
                 List<TaskResult> votes = votes();
+                scoredVotes.addAll(votes);
                 for (TaskResult r : votes) {
-                    if (r.getOutputSha256().equals(hash)) {
+                    if (ballot(r).equals(hash)) {
                         agreeing.add(r.getWorkerId());
                         earned.add(new Settlement.Share(r.getWorkerId(), Settlement.earned(tasks.get(r.getTaskId()), r,
                                 s.receivedAt.getOrDefault(r.getTaskId(), now))));
@@ -480,13 +559,15 @@ final class JobCase {
                         superseded.add(r);
                     }
                 }
-                exemplar = servable(hash);
                 plan = Settlement.completed(terms.getEscrowMicros(), earned);
-                if (reason == null) {
-                    reason = agreeing.size() + " agreeing, " + dissenting.size() + " dissenting";
-                }
-                if (exemplar == null) {
-                    reason += "; no output served: no result's stdout hashes to the agreed output (truncated or altered)";
+                if (outcome == Outcome.COMPLETED) {
+                    exemplar = servable(hash);
+                    if (reason == null) {
+                        reason = agreeing.size() + " agreeing, " + dissenting.size() + " dissenting";
+                    }
+                    if (exemplar == null) {
+                        reason += "; no output served: no result's stdout hashes to the agreed output (truncated or altered)";
+                    }
                 }
             } else {
                 plan = Settlement.refundAll(terms.getEscrowMicros());
@@ -499,7 +580,7 @@ final class JobCase {
                     .setJobId(jobId)
                     .setClientId(clientId)
                     .setOutcome(outcome)
-                    .setConsensusHash(hash)
+                    .setConsensusHash(outcome == Outcome.COMPLETED ? hash : null)
                     .setOutput(exemplar == null ? null : exemplar.getStdout())
                     .setExitCode(exemplar == null ? -1 : exemplar.getExitCode())
                     .setAgreeing(agreeing)
@@ -512,16 +593,11 @@ final class JobCase {
                     .build());
             event(JobEventType.VERDICT, outcome + (reason == null ? "" : ": " + reason), null, -1, -1);
             event(JobEventType.valueOf(outcome.name()), reason, null, -1, -1);
-            for (String w : agreeing) {
-                reputation(w, cfg.repAgree(), "agreed with consensus");
-            }
-            for (String w : dissenting) {
-                reputation(w, cfg.repDissent(), "dissented from consensus");
+            for (TaskResult r : scoredVotes) {
+                score(r, hash, "");
             }
             for (TaskResult r : superseded) { // an earlier attempt's result: scored like a late one, never paid
-                boolean agreed = r.getOutputSha256().equals(hash);
-                reputation(r.getWorkerId(), agreed ? cfg.repAgree() : cfg.repDissent(),
-                        (agreed ? "agreed with" : "dissented from") + " consensus (superseded attempt)");
+                score(r, hash, " (superseded attempt)");
             }
             s.settled = true;
             s.outcome = outcome;
@@ -541,7 +617,7 @@ final class JobCase {
         private TaskResult servable(String hash) {
             for (String taskId : s.counted) {
                 TaskResult r = results.get(taskId);
-                if (isVote(r) && hash.equals(OutputHash.of(r.getExitCode(), r.getStdout().getBytes(StandardCharsets.UTF_8),
+                if (hasOutput(r) && hash.equals(OutputHash.of(r.getExitCode(), r.getStdout().getBytes(StandardCharsets.UTF_8),
                         r.getOutputFiles()))) {
                     return r;
                 }
@@ -665,7 +741,7 @@ final class JobCase {
                 TaskResult r = results.get(taskId);
                 if (s.isDisputeReplica(r.getReplica())) {
                     finished.add(r.getReplica());
-                    if (isVote(r)) {
+                    if (hasOutput(r)) {
                         votes.add(r);
                     }
                 }

@@ -474,11 +474,95 @@ class JobCaseTest {
         terms = terms(Strategy.K_OF_N, 2, 2, 2);
         assign(w1, 0, 0);
         assign(w2, 1, 0);
-        Effects e = submit(failed(w1, 0, 0, ResultStatus.TIMEOUT));
+        Effects e = submit(failed(w1, 0, 0, ResultStatus.SANDBOX_ERROR)); // the market's failure: no ballot
         assertThat(reputation(e)).containsExactlyEntriesOf(Map.of(w1.workerId(), -5));
         assertThat(single(e, JobVerdict.class).getOutcome()).as("2 of 2 impossible, maxTotalResults 2")
                 .isEqualTo(Outcome.FAILED);
         assertThat(command(CommandType.REPLICA_FAILED, 1, "lease expired").out()).isEmpty();
+    }
+
+    // ---- failures that decide ------------------------------------------------------------
+
+    @Test
+    void replicasThatAgreeOnATimeoutDecideTheJobFailedAndTheClientPaysTheirTime() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 4);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        Effects e = submit(failed(w1, 0, 0, ResultStatus.TIMEOUT));
+        assertThat(e.out()).as("a ballot, not a failed replica: no penalty, no extra replica").hasSize(1);
+        e = submit(failed(w2, 1, 0, ResultStatus.TIMEOUT));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).isEqualTo(
+                "TIMEOUT after 10 s on 2 of 2 replicas: the job's own failure, the client pays the time measured");
+        assertThat(v.getConsensusHash()).isNull();
+        assertThat(v.getOutput()).isNull();
+        assertThat(v.getAgreeing()).containsExactly(w1.workerId(), w2.workerId());
+        assertThat(values(e, JobCommand.class)).as("decided without extra replicas").isEmpty();
+        List<LedgerEntry> entries = values(e, LedgerEntry.class);
+        assertThat(balance(entries, Accounts.worker(w1.workerId()))).as("100 µ x 10 s").isEqualTo(1_000);
+        assertThat(balance(entries, Accounts.worker(w2.workerId()))).isEqualTo(1_000);
+        assertThat(v.getCostMicros()).isEqualTo(2_000);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros() - 2_000);
+        assertBalancedAndEscrowEmptied(entries);
+        assertThat(reputation(e)).containsExactlyInAnyOrderEntriesOf(Map.of(w1.workerId(), 5, w2.workerId(), 5));
+        assertThat(events(e)).extracting(JobEvent::getType).endsWith(JobEventType.VERDICT, JobEventType.FAILED);
+
+        assign(w3, 2, 0);
+        assertThat(reputation(submit(result(w3, 2, 0, A, 1_000)))).as("late, against the failure decided")
+                .containsExactlyEntriesOf(Map.of(w3.workerId(), -10));
+    }
+
+    @Test
+    void outOfMemoryOnAMajorityDecidesTheJobAndTheReplicaThatDissentsIsAFailedOne() {
+        terms = terms(Strategy.MAJORITY, 3, 0, 3);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        assign(w3, 2, 0);
+        submit(failed(w1, 0, 0, ResultStatus.OUT_OF_MEMORY));
+        submit(failed(w2, 1, 0, ResultStatus.TIMEOUT));
+        Effects e = submit(failed(w3, 2, 0, ResultStatus.OUT_OF_MEMORY));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).startsWith("OUT_OF_MEMORY at 128 MiB on 2 of 3 replicas");
+        assertThat(v.getAgreeing()).containsExactly(w1.workerId(), w3.workerId());
+        assertThat(v.getDissenting()).containsExactly(w2.workerId());
+        assertThat(balance(values(e, LedgerEntry.class), Accounts.worker(w2.workerId()))).isZero();
+        assertThat(reputation(e)).containsExactlyInAnyOrderEntriesOf(Map.of(
+                w1.workerId(), 5, w3.workerId(), 5, w2.workerId(), -5));
+    }
+
+    @Test
+    void theMarketsFailuresAreRefundedInFullAndSaySo() {
+        terms = terms(Strategy.K_OF_N, 3, 1, 3);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        assign(w3, 2, 0);
+        assertThat(reputation(submit(failed(w1, 0, 0, ResultStatus.SANDBOX_ERROR)))).containsEntry(w1.workerId(), -5);
+        submit(failed(w2, 1, 0, ResultStatus.IMAGE_MISSING));
+        Effects e = command(CommandType.REPLICA_FAILED, 2, "lease expired after 3 attempts");
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).isEqualTo("no valid result from 3 of 3 replicas (1 IMAGE_MISSING, 1 REPLICA_FAILED,"
+                + " 1 SANDBOX_ERROR): the market's failure, all refunded");
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(values(e, LedgerEntry.class)).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-1");
+    }
+
+    @Test
+    void disagreementWithNoRoomForAnotherReplicaEndsNoConsensusAtOnceSayingWhy() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 1_000));
+        Effects e = submit(failed(w2, 1, 0, ResultStatus.TIMEOUT));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.NO_CONSENSUS);
+        assertThat(v.getReason()).isEqualTo("no agreement among 2 votes (1 TIMEOUT, 1 output " + hash(A).substring(0, 8)
+                + ") and no room for the 1 more agreement needs: maxTotalResults 2 reached, all refunded");
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(values(e, JobCommand.class)).isEmpty();
+        assertThat(reputation(e)).as("no consensus, nobody to score against").isEmpty();
     }
 
     // ---- cancel --------------------------------------------------------------------------

@@ -232,7 +232,7 @@ class VerifierTopologyTest {
     void failedReplicasWithoutAnyVoteEndFailed() {
         JobTerms terms = terms("job-f", Strategy.K_OF_N, 2, 2, 2);
         assign(task("job-f", w1, 0, 0, terms), task("job-f", w2, 1, 0, terms));
-        submit(failed("job-f", w1, 0, 0, ResultStatus.TIMEOUT));
+        submit(failed("job-f", w1, 0, 0, ResultStatus.SANDBOX_ERROR)); // the market's failure: no ballot
         commandsIn.pipeInput("job-f", JobCommand.newBuilder().setEventId("rf").setJobId("job-f").setClientId("client-1")
                 .setType(CommandType.REPLICA_FAILED).setReplica(1).setReason("lease expired 3 times").setTimestamp(T0).build(), ts);
         JobVerdict v = single(verdicts.readKeyValuesToList(), "job-f");
