@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * checks a record before anything is written; one out of bounds is dead-lettered with its first
  * problem as the reason ({@code out of bounds: ...}) and its job goes on without it. So no string
  * longer than {@link #ID_MAX} characters reaches {@link JobState}, whose {@code writeUTF} throws
- * over 64 KiB, and every kept record stays far below the broker's record size.
+ * over 64 KiB, and a kept result stays below 700 KB, under the broker's record size (1 MB).
  * <ul>
  *   <li>ids: job, event, client ids and pools are 1 to {@link #ID_MAX} visible ASCII characters
  *   without {@code /} or {@code |} (they separate the parts of task ids and store keys); worker
@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  *   <li>a result: {@code outputSha256} 64 lowercase hex digits (empty allowed when it does not
  *   vote), stdout and stderr at most {@link #OUTPUT_MAX_BYTES} each in UTF-8 (the worker inlines
  *   64 KiB, which its decoding may grow to 192 KiB), status reason at most {@link #TEXT_MAX}
- *   characters, at most {@link #FILES_MAX} output files with paths of at most {@link #TEXT_MAX}
+ *   characters, at most {@link #FILES_MAX} output files with paths of at most {@link #PATH_MAX}
  *   characters and 64-hex hashes, a signature of at most {@link #SIGNATURE_MAX} bytes.</li>
  *   <li>a command: its reason at most {@link #TEXT_MAX} characters, replica -1 or a replica number.</li>
  * </ul>
@@ -37,8 +37,9 @@ final class Bounds {
     static final int ID_MAX = 200;
     static final int REPLICAS_MAX = 1000;
     static final int OUTPUT_MAX_BYTES = 256 * 1024;
-    static final int TEXT_MAX = 4 * 1024;
+    static final int TEXT_MAX = 16 * 1024;
     static final int FILES_MAX = 64;
+    static final int PATH_MAX = 512;
     static final int SIGNATURE_MAX = 256;
 
     private static final Pattern ID = Pattern.compile("[\\x21-\\x7e&&[^/|]]{1," + ID_MAX + "}");
@@ -149,8 +150,8 @@ final class Bounds {
             return "outputFiles has " + files.size() + " entries, over " + FILES_MAX;
         }
         for (Map.Entry<String, String> f : files.entrySet()) {
-            if (f.getKey().isEmpty() || f.getKey().length() > TEXT_MAX) {
-                return "an outputFiles path is empty or over " + TEXT_MAX + " characters";
+            if (f.getKey().isEmpty() || f.getKey().length() > PATH_MAX) {
+                return "an outputFiles path is empty or over " + PATH_MAX + " characters";
             }
             if (!HASH.matcher(f.getValue()).matches()) {
                 return "outputFiles hash of a path is not 64 lowercase hex digits";

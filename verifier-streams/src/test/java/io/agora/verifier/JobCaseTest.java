@@ -273,7 +273,7 @@ class JobCaseTest {
         attacks.put("out of bounds: outputSha256 is not 64 lowercase hex digits", r -> r.setOutputSha256("A".repeat(64)));
         attacks.put("out of bounds: stdout over 262144 bytes", r -> r.setStdout("\u00e9".repeat(131_073)));
         attacks.put("out of bounds: stderr over 262144 bytes", r -> r.setStderr("e".repeat(262_145)));
-        attacks.put("out of bounds: statusReason over 4096 characters (4097 characters)", r -> r.setStatusReason("r".repeat(4_097)));
+        attacks.put("out of bounds: statusReason over 16384 characters (16385 characters)", r -> r.setStatusReason("r".repeat(16_385)));
         attacks.put("out of bounds: eventId is not 1 to 200 visible ASCII characters without '/' or '|'", r -> r.setEventId("a|b"));
         attacks.put("out of bounds: workerId is not 1 to 200 base64url characters (70000 characters)", r -> r.setWorkerId(huge));
         attacks.put("out of bounds: jobId is not 1 to 200 visible ASCII characters without '/' or '|' (70000 characters)",
@@ -329,8 +329,8 @@ class JobCaseTest {
         assign(w1, 0, 0);
         assign(w2, 1, 0);
         Effects e = step(cases.onCommand(JobCommand.newBuilder().setEventId("e").setJobId("job-1").setClientId("client-1")
-                .setType(CommandType.CANCEL).setReason("x".repeat(5_000)).setTimestamp(T0).build(), now, job));
-        assertThat(deadLetters(e)).containsExactly("out of bounds: reason over 4096 characters (5000 characters)");
+                .setType(CommandType.CANCEL).setReason("x".repeat(17_000)).setTimestamp(T0).build(), now, job));
+        assertThat(deadLetters(e)).containsExactly("out of bounds: reason over 16384 characters (17000 characters)");
         assertThat(e.changes().stateChanged()).isFalse();
         assertThat(deadLetters(command(CommandType.REPLICA_FAILED, 5_000, "far")))
                 .containsExactly("out of bounds: replica 5000 is not in [-1, 999]");
