@@ -439,9 +439,8 @@ final class JobCase {
                     } else {
                         finish(Outcome.NO_CONSENSUS, null, "no agreement among " + votes.size() + " votes ("
                                 + tally(ballots.stream().map(r -> hasOutput(r) ? "output " + r.getOutputSha256().substring(0, 8)
-                                : r.getStatus().name()).toList()) + ") and no room for the " + d.needed()
-                                + " more agreement needs: maxTotalResults " + terms.getMaxTotalResults()
-                                + " reached, all refunded");
+                                : r.getStatus().name()).toList()) + "): agreement needs " + d.needed() + " more replicas and maxTotalResults "
+                                + terms.getMaxTotalResults() + " leaves no room, all refunded");
                     }
                 }
             }

@@ -559,7 +559,7 @@ class JobCaseTest {
         JobVerdict v = single(e, JobVerdict.class);
         assertThat(v.getOutcome()).isEqualTo(Outcome.NO_CONSENSUS);
         assertThat(v.getReason()).isEqualTo("no agreement among 2 votes (1 TIMEOUT, 1 output " + hash(A).substring(0, 8)
-                + ") and no room for the 1 more agreement needs: maxTotalResults 2 reached, all refunded");
+                + "): agreement needs 1 more replicas and maxTotalResults 2 leaves no room, all refunded");
         assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
         assertThat(values(e, JobCommand.class)).isEmpty();
         assertThat(reputation(e)).as("no consensus, nobody to score against").isEmpty();
