@@ -85,12 +85,11 @@ public final class VerifierTopology {
                 .stream(Topics.JOB_COMMANDS.name(), Consumed.with(keys, serdes.valueSerde(Topics.JOB_COMMANDS)).withName("commands-source"))
                 .mapValues(c -> (SpecificRecord) c, Named.as("commands-as-input"));
 
-        Serde<TaskResult> resultSerde = serdes.valueSerde(Topics.RESULTS);
         KStream<String, Object> out = tasks
                 .merge(results, Named.as("merge-results"))
                 .merge(commands, Named.as("merge-commands"))
                 .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
-                .process(() -> new JobVerifier(cfg, resultSerde.serializer()), Named.as("job-verifier"),
+                .process(() -> new JobVerifier(cfg, serdes), Named.as("job-verifier"),
                         JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE);
 
         route(out, JobVerdict.class, Topics.VERDICTS, serdes, "verdicts");
