@@ -15,8 +15,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** An engine that takes the connection and never answers: every Docker call ends at its timeout. */
-@Timeout(30)
+/**
+ * An engine that takes the connection and never answers: every Docker call ends at its timeout.
+ * The test's own timeout runs it on a separate thread: a call without a deadline blocks in a
+ * socket read that no interrupt ends.
+ */
+@Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DockerEngineHungTest {
     @TempDir
     Path dir;

@@ -186,7 +186,13 @@ class DockerSandboxIT {
             assertThat(docker.listContainersCmd().withShowAll(true)
                     .withLabelFilter(Map.of(DockerSandbox.LABEL_WORKER, other)).exec()).hasSize(1);
         } finally {
-            docker.removeContainerCmd(theirs).withForce(true).exec();
+            for (String id : List.of(mine, theirs)) {
+                try {
+                    docker.removeContainerCmd(id).withForce(true).exec();
+                } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+                    // removed as it should be
+                }
+            }
         }
     }
 
