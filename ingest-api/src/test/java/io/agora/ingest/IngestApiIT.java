@@ -256,6 +256,19 @@ class IngestApiIT {
     }
 
     @Test
+    void aDisputeReasonIsBoundedBeforeItReachesTheMarket() throws Exception {
+        String key = newKey(client());
+        String jobId = (String) map(call("POST", "/api/v1/jobs", key, JOB)).get("jobId");
+        HttpResponse<String> tooLong = call("POST", "/api/v1/jobs/" + jobId + "/dispute", key,
+                "{\"reason\":\"" + "x".repeat(501) + "\"}");
+        assertThat(tooLong.statusCode()).as(tooLong.body()).isEqualTo(400);
+        assertThat(problems(tooLong)).extracting(p -> p.get("field")).containsExactly("reason");
+        HttpResponse<String> fine = call("POST", "/api/v1/jobs/" + jobId + "/dispute", key,
+                "{\"reason\":\"" + "x".repeat(500) + "\"}");
+        assertThat(fine.statusCode()).as(fine.body()).isEqualTo(202);
+    }
+
+    @Test
     void malformedPathIdsAre400NotServerErrors() throws Exception {
         String key = newKey(client());
         String overlong = "a".repeat(129);

@@ -3,6 +3,7 @@ package io.agora.ingest.web;
 import io.agora.events.CommandType;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.PathIds;
+import io.agora.ingest.api.Problem;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.SubmitJob;
@@ -35,6 +36,8 @@ import java.util.Map;
 @Controller("/api/v1/jobs")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class JobController {
+    /** A dispute's reason travels in a JobCommand to the market; it is kept to a sentence or two. */
+    static final int MAX_REASON = 500;
     private final Caller caller;
     private final JobService jobs;
     private final JobEventStream stream;
@@ -94,6 +97,9 @@ public class JobController {
                                                      @Body @Nullable Map<String, String> body) {
         PathIds.check("id", id);
         String reason = body == null ? null : body.get("reason");
+        if (reason != null && reason.length() > MAX_REASON) {
+            throw ApiException.invalid(List.of(new Problem("reason", "must be at most " + MAX_REASON + " characters")));
+        }
         jobs.command(caller.client(authorization), id, CommandType.DISPUTE, reason == null ? "disputed by client" : reason);
         return HttpResponse.accepted().body(Map.of("jobId", id, "status", "dispute-requested"));
     }
