@@ -19,7 +19,10 @@ import java.util.stream.Collectors;
  * The one start-up path of the plain Java apps (matcher, verifier, worker): config loading,
  * uncaught-exception handler, shutdown hook, and a small admin HTTP server with
  * {@code /health}, {@code /metrics} and the service's {@link Service#adminActions() actions}
- * on {@code agora.<app>.admin.port} (0 = none), open before the service starts.
+ * on {@code agora.<app>.admin.port} (0 = none), open before the service starts. It listens on
+ * {@code agora.<app>.admin.bind} (default every interface; the worker's default is 127.0.0.1),
+ * and when the service has an {@link Service#adminToken() admin token} its actions answer 401
+ * without {@code Authorization: Bearer <token>}; {@code /health} and {@code /metrics} stay open.
  */
 public final class Launcher {
     private static final Logger log = LoggerFactory.getLogger(Launcher.class);
@@ -32,7 +35,8 @@ public final class Launcher {
         AgoraConfig cfg = AgoraConfig.load(defaults);
         Service service = factory.apply(cfg);
         CountDownLatch stopped = new CountDownLatch(1);
-        HttpServer admin = startAdmin(app, cfg.getInt("agora." + app + ".admin.port", 0), service);
+        HttpServer admin = startAdmin(app, cfg.get("agora." + app + ".admin.bind", "0.0.0.0"),
+                cfg.getInt("agora." + app + ".admin.port", 0), service);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("{} stopping", app);
             try {
@@ -55,11 +59,16 @@ public final class Launcher {
 
     /** The admin server of a service on {@code port}, or null when the port is 0 (tests start it without {@link #run}). */
     public static HttpServer startAdmin(String app, int port, Service service) {
+        return startAdmin(app, "0.0.0.0", port, service);
+    }
+
+    /** The admin server of a service on {@code bind:port}, or null when the port is 0. */
+    public static HttpServer startAdmin(String app, String bind, int port, Service service) {
         if (port <= 0) {
             return null;
         }
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+            HttpServer server = HttpServer.create(new InetSocketAddress(bind, port), 0);
             server.createContext("/health", ex -> {
                 Map<String, Object> h = service.health();
                 boolean up = "UP".equals(h.get("status"));
@@ -69,6 +78,11 @@ public final class Launcher {
             service.adminActions().forEach((name, action) -> server.createContext("/" + name, ex -> {
                 if (!"POST".equals(ex.getRequestMethod())) {
                     reply(ex, 405, "application/json", "{\"error\":\"use POST /" + name + "\"}");
+                    return;
+                }
+                if (!authorized(service.adminToken(), ex.getRequestHeaders().getFirst("Authorization"))) {
+                    reply(ex, 401, "application/json", "{\"error\":\"admin token required: send Authorization: Bearer"
+                            + " <token> (agora." + app + ".admin.token, or the admin.token file in the state dir)\"}");
                     return;
                 }
                 reply(ex, 202, "application/json", action.get());
@@ -91,6 +105,18 @@ public final class Launcher {
         return body.entrySet().stream()
                 .map(e -> json(e.getKey()) + ":" + json(e.getValue()))
                 .collect(Collectors.joining(",", "{", "}"));
+    }
+
+    /** True when the service has no admin token, or the header carries it (compared in constant time). */
+    static boolean authorized(java.util.Optional<String> token, String authorization) {
+        if (token.isEmpty()) {
+            return true;
+        }
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        byte[] presented = authorization.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        return java.security.MessageDigest.isEqual(presented, token.get().getBytes(StandardCharsets.UTF_8));
     }
 
     private static String json(Object v) {

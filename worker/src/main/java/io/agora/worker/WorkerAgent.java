@@ -37,6 +37,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -112,6 +113,7 @@ public final class WorkerAgent implements Service {
     private volatile boolean paused;
     private volatile boolean closed;
     private volatile String lastError = "";
+    private volatile String loopFailure = "";
     private volatile WorkerCapabilities capabilities;
     private volatile ScheduledFuture<?> heartbeats;
     private Thread pollThread;
@@ -147,6 +149,10 @@ public final class WorkerAgent implements Service {
     public void start() {
         if (!started.compareAndSet(false, true)) {
             return;
+        }
+        int leftovers = sandbox.removeLeftovers();
+        if (leftovers > 0) {
+            log.warn("removed {} containers a previous run of this worker left behind", leftovers);
         }
         ProofOfHardware.Proof proof = ProofOfHardware.run(workerId(), cfg.benchmarkMs());
         sandbox.probe().ifPresent(r -> lastError = r);
@@ -200,7 +206,11 @@ public final class WorkerAgent implements Service {
             }
         } catch (RuntimeException e) {
             lastError = "poll loop failed: " + CircuitBreaker.describe(e);
+            loopFailure = ": " + CircuitBreaker.describe(e);
             log.error("worker poll loop failed", e);
+        } catch (Error e) {
+            loopFailure = ": " + CircuitBreaker.describe(e);
+            throw e;
         } finally {
             finishDrain();
         }
@@ -297,8 +307,14 @@ public final class WorkerAgent implements Service {
         running.incrementAndGet();
         TaskAssigned task = f.task;
         SandboxOutcome o;
+        Optional<String> refused = cfg.caps().refusal(task.getSpec());
         try {
-            o = sandbox.run(task);
+            if (refused.isPresent()) {
+                long now = System.currentTimeMillis();
+                o = SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, refused.get(), now, now);
+            } else {
+                o = sandbox.run(task);
+            }
         } catch (RuntimeException | Error e) {
             long now = System.currentTimeMillis();
             o = SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, CircuitBreaker.describe(e), now, now);
@@ -472,13 +488,33 @@ public final class WorkerAgent implements Service {
         return Math.min(1.0, running.get() / (double) cfg.maxConcurrent());
     }
 
+    /**
+     * Why the worker is dead though its process lives, or null: the task loop or the heartbeats
+     * ended without a drain being asked for. Its probe must fail so that it gets restarted.
+     */
+    private String deadReason() {
+        if (drainRequested.get()) {
+            return null;
+        }
+        Thread loop = pollThread;
+        if (loop != null && !loop.isAlive()) {
+            return "task loop stopped" + loopFailure;
+        }
+        ScheduledFuture<?> hb = heartbeats;
+        if (hb != null && hb.isDone()) {
+            return "heartbeats stopped";
+        }
+        return null;
+    }
+
     @Override
     public Map<String, Object> health() {
         WorkerStatus s = status();
+        String dead = deadReason();
         Map<String, Object> h = new LinkedHashMap<>();
-        h.put("status", s == WorkerStatus.READY || s == WorkerStatus.FULL ? "UP" : s.name());
+        h.put("status", dead != null ? "DOWN" : s == WorkerStatus.READY || s == WorkerStatus.FULL ? "UP" : s.name());
         h.put("workerStatus", s.name());
-        String reason = statusReason(s);
+        String reason = dead != null ? dead : statusReason(s);
         h.put("reason", reason == null ? "" : reason);
         h.put("workerId", workerId());
         h.put("pool", cfg.pool());

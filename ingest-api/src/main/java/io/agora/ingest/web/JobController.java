@@ -2,6 +2,8 @@ package io.agora.ingest.web;
 
 import io.agora.events.CommandType;
 import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.PathIds;
+import io.agora.ingest.api.Problem;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.SubmitJob;
@@ -34,6 +36,8 @@ import java.util.Map;
 @Controller("/api/v1/jobs")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class JobController {
+    /** A dispute's reason travels in a JobCommand to the market; it is kept to a sentence or two. */
+    static final int MAX_REASON = 500;
     private final Caller caller;
     private final JobService jobs;
     private final JobEventStream stream;
@@ -58,7 +62,7 @@ public class JobController {
 
     @Get("/{id}")
     public JobView status(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization, @PathVariable String id) {
-        return jobs.job(caller.client(authorization), id);
+        return jobs.job(caller.client(authorization), PathIds.check("id", id));
     }
 
     @Get
@@ -72,7 +76,7 @@ public class JobController {
     @Get(value = "/{id}/output", produces = MediaType.TEXT_PLAIN)
     public HttpResponse<String> output(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                        @PathVariable String id) {
-        JobView job = jobs.job(caller.client(authorization), id);
+        JobView job = jobs.job(caller.client(authorization), PathIds.check("id", id));
         if (job.output() == null) {
             throw new ApiException(HttpStatus.NOT_FOUND, "job " + id + " has no consensus output (status "
                     + job.status() + ")");
@@ -83,7 +87,7 @@ public class JobController {
     @Delete("/{id}")
     public HttpResponse<Map<String, String>> cancel(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                     @PathVariable String id) {
-        jobs.command(caller.client(authorization), id, CommandType.CANCEL, "cancelled by client");
+        jobs.command(caller.client(authorization), PathIds.check("id", id), CommandType.CANCEL, "cancelled by client");
         return HttpResponse.accepted().body(Map.of("jobId", id, "status", "cancel-requested"));
     }
 
@@ -91,7 +95,11 @@ public class JobController {
     public HttpResponse<Map<String, String>> dispute(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                      @PathVariable String id,
                                                      @Body @Nullable Map<String, String> body) {
+        PathIds.check("id", id);
         String reason = body == null ? null : body.get("reason");
+        if (reason != null && reason.length() > MAX_REASON) {
+            throw ApiException.invalid(List.of(new Problem("reason", "must be at most " + MAX_REASON + " characters")));
+        }
         jobs.command(caller.client(authorization), id, CommandType.DISPUTE, reason == null ? "disputed by client" : reason);
         return HttpResponse.accepted().body(Map.of("jobId", id, "status", "dispute-requested"));
     }
@@ -104,6 +112,7 @@ public class JobController {
     public Publisher<Event<?>> events(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                       @PathVariable String id) {
         String clientId = caller.client(authorization);
+        PathIds.check("id", id);
         return stream.watch(id, () -> jobs.job(clientId, id)).map(JobController::sse);
     }
 
