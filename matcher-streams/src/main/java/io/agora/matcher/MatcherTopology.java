@@ -4,6 +4,7 @@ import io.agora.events.CommandType;
 import io.agora.events.JobCommand;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskResult;
+import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.TopicSpec;
@@ -22,7 +23,6 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
-import org.apache.kafka.streams.state.Stores;
 
 import java.util.List;
 import java.util.Optional;
@@ -59,15 +59,15 @@ public final class MatcherTopology {
     public static Topology build(MatcherConfig cfg, AgoraSerdes serdes) {
         StreamsBuilder b = new StreamsBuilder();
         Serde<String> keys = serdes.keySerde();
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(AdmissionProcessor.ACCOUNTS),
+        b.addStateStore(StateStores.keyValue(AdmissionProcessor.ACCOUNTS,
                 keys, StateSerdes.account()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(AdmissionProcessor.SEEN_JOBS),
+        b.addStateStore(StateStores.keyValue(AdmissionProcessor.SEEN_JOBS,
                 keys, Serdes.Long()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WorkerGateProcessor.GATE),
+        b.addStateStore(StateStores.keyValue(WorkerGateProcessor.GATE,
                 keys, StateSerdes.gate()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PoolMarketProcessor.WORKERS),
+        b.addStateStore(StateStores.keyValue(PoolMarketProcessor.WORKERS,
                 keys, StateSerdes.worker()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PoolMarketProcessor.JOBS),
+        b.addStateStore(StateStores.keyValue(PoolMarketProcessor.JOBS,
                 keys, StateSerdes.job()));
 
         KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)

@@ -62,7 +62,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>
  * The poll loop never blocks on a task: tasks run on {@code maxConcurrent} threads and all
  * assigned partitions are paused while the worker is full, draining, or degraded (its Docker
- * engine or producer circuit is open). An offset is committed as soon as the task is taken; a
+ * engine or producer circuit is open). Tasks are read read_committed (never one from an aborted
+ * matcher transaction) and an offset is committed, asynchronously, as soon as the task is taken; a
  * crash is covered by the lease. Only the poll thread touches the consumer.
  */
 public final class WorkerAgent implements Service {
@@ -111,6 +112,8 @@ public final class WorkerAgent implements Service {
     private volatile boolean draining;
     private volatile boolean paused;
     private volatile boolean closed;
+    /** Offsets taken and sent to commitAsync but not yet confirmed; only the poll thread touches it. */
+    private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
     private volatile String lastError = "";
     private volatile WorkerCapabilities capabilities;
     private volatile ScheduledFuture<?> heartbeats;
@@ -250,16 +253,37 @@ public final class WorkerAgent implements Service {
         runners.execute(() -> execute(f));
     }
 
+    /**
+     * Commits without waiting: the poll loop goes back to fetching at once. A failed commit only
+     * means a redelivery, which the new owner hands back as misrouted; partitions leaving this
+     * worker get their last offsets committed synchronously first ({@link Ownership}).
+     */
     private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        try {
-            try {
-                consumer.commitSync(offsets);
-            } catch (WakeupException e) {
-                consumer.commitSync(offsets); // a slot freed meanwhile; the wakeup is spent, commit again
+        uncommitted.putAll(offsets);
+        consumer.commitAsync(offsets, (done, e) -> {
+            if (e != null) {
+                log.warn("commit of {} failed: {}", done, e.toString());
+            } else {
+                done.forEach(uncommitted::remove);
             }
+        });
+    }
+
+    private void commitBeforeRevocation(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> leaving = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata o = uncommitted.remove(tp);
+            if (o != null) {
+                leaving.put(tp, o);
+            }
+        }
+        if (leaving.isEmpty()) {
+            return;
+        }
+        try {
+            consumer.commitSync(leaving);
         } catch (KafkaException e) {
-            // the tasks are taken anyway; a redelivery elsewhere is handed back as misrouted
-            log.warn("commit of {} failed: {}", offsets, e.toString());
+            log.warn("commit of {} before revocation failed: {}", leaving, e.toString());
         }
     }
 
@@ -279,12 +303,16 @@ public final class WorkerAgent implements Service {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            commitBeforeRevocation(partitions);
             partitions.forEach(tp -> owned.remove(tp.partition()));
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            onPartitionsRevoked(partitions);
+            partitions.forEach(tp -> {
+                owned.remove(tp.partition());
+                uncommitted.remove(tp);
+            });
         }
     }
 
