@@ -57,8 +57,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   --rate R            submissions per second over all submitters, 0 = as fast as possible (0)
  *   --task-ms T         AGORA_WORKER_SIMULATED_TASK_MS: simulated run time of a task (0)
  *   --timeout S         seconds a job may take to reach its verdict after the last submission (120)
- *   --jvm-opts "..."    JVM options of every service (default {@link #SERVICE_JVM_OPTS}: small heaps,
- *                       full JIT; e.g. "-Xmx384m -XX:TieredStopAtLevel=1" for the tests' C1 only)
+ *   --jvm-opts "..."    JVM options of every service (default: ServiceProcess.jvmOptions(), i.e. the
+ *                       tests' small heaps and C1 only; e.g. "-Xmx384m -XX:+UseSerialGC" for the full JIT)
  *   --reuse             run on the dev stack (default AGORA_HOME, ports, or the AGORA_* overrides)
  *                       instead of an isolated one; it is started if needed and never stopped
  *   --keep-stack        leave the isolated bench stack running (the next run reuses it)
@@ -74,11 +74,6 @@ public final class MarketBenchmark {
     static final int BENCH_PG_PORT = 25433;
     static final long MAX_PRICE = 1000;
     static final long TIMEOUT_MS = 10_000;
-    /**
-     * Service JVMs of a benchmark: the full tiered JIT (the tests' C1-only default starts faster; a
-     * benchmark measures the steady state) and the serial collector, which suits 2 cores.
-     */
-    static final String SERVICE_JVM_OPTS = "-Xms64m -Xmx384m -XX:+UseSerialGC";
 
     record Options(int jobs, int concurrency, int workers, int maxConcurrent, int redundancy, int quorum, int warmup,
                    double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts) {
@@ -149,7 +144,7 @@ public final class MarketBenchmark {
               --timeout S         seconds a job may take to reach its verdict after the last submission (120)
               --reuse             the dev stack's infrastructure instead of infra/target/bench-stack
               --keep-stack        leave the bench stack running (the next run reuses it)
-              --jvm-opts "..."    JVM options of every service (default: small heaps, full JIT)""";
+              --jvm-opts "..."    JVM options of every service (default: small heaps, C1 only)""";
 
     private final Options o;
     private final String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -228,7 +223,9 @@ public final class MarketBenchmark {
         // one client drives the whole load: the per-client rate limit (20/s) would be the benchmark
         env.put("AGORA_INGEST_RATE_LIMIT_PER_SECOND", "1000000");
         env.put("AGORA_INGEST_RATE_LIMIT_BURST", "1000000");
-        System.setProperty(ServiceProcess.JVM_OPTS_PROPERTY, o.jvmOpts != null ? o.jvmOpts : SERVICE_JVM_OPTS);
+        if (o.jvmOpts != null) {
+            System.setProperty(ServiceProcess.JVM_OPTS_PROPERTY, o.jvmOpts);
+        }
         Market market = new Market(new StackEndpoints(stack.bootstrap(), stack.registryUrl(), stack.jdbcUrl(),
                 stack.jdbcUser(), stack.jdbcPassword()), stack.repo(), workDir, env);
         marketRef[0] = market;
