@@ -112,8 +112,10 @@ public final class WorkerAgent implements Service {
     private volatile boolean draining;
     private volatile boolean paused;
     private volatile boolean closed;
-    /** Offsets taken and sent to commitAsync but not yet confirmed; only the poll thread touches it. */
+    /** Offsets of tasks taken whose commit is not confirmed yet; only the poll thread touches them. */
     private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+    private long lastCommitMs;
+    static final long COMMIT_INTERVAL_MS = 100;
     private volatile String lastError = "";
     private volatile WorkerCapabilities capabilities;
     private volatile ScheduledFuture<?> heartbeats;
@@ -197,9 +199,8 @@ public final class WorkerAgent implements Service {
                     take(rec);
                     taken.put(new TopicPartition(rec.topic(), rec.partition()), new OffsetAndMetadata(rec.offset() + 1));
                 }
-                if (!taken.isEmpty()) {
-                    commit(taken);
-                }
+                uncommitted.putAll(taken);
+                maybeCommit();
             }
         } catch (RuntimeException e) {
             lastError = "poll loop failed: " + CircuitBreaker.describe(e);
@@ -254,13 +255,18 @@ public final class WorkerAgent implements Service {
     }
 
     /**
-     * Commits without waiting: the poll loop goes back to fetching at once. A failed commit only
-     * means a redelivery, which the new owner hands back as misrouted; partitions leaving this
-     * worker get their last offsets committed synchronously first ({@link Ownership}).
+     * Commits what was taken, at most every {@value #COMMIT_INTERVAL_MS} ms and without waiting:
+     * the poll loop goes back to fetching at once. A lost commit only means a redelivery, which
+     * the worker skips (in flight) or the new owner hands back as misrouted; partitions leaving
+     * this worker get their last offsets committed synchronously first ({@link Ownership}).
      */
-    private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        uncommitted.putAll(offsets);
-        consumer.commitAsync(offsets, (done, e) -> {
+    private void maybeCommit() {
+        long now = System.currentTimeMillis();
+        if (uncommitted.isEmpty() || now - lastCommitMs < COMMIT_INTERVAL_MS) {
+            return;
+        }
+        lastCommitMs = now;
+        consumer.commitAsync(new HashMap<>(uncommitted), (done, e) -> {
             if (e != null) {
                 log.warn("commit of {} failed: {}", done, e.toString());
             } else {
@@ -269,7 +275,8 @@ public final class WorkerAgent implements Service {
         });
     }
 
-    private void commitBeforeRevocation(Collection<TopicPartition> partitions) {
+    /** Commits, waiting for the answer, what was taken on {@code partitions}: before they leave, or the worker does. */
+    private void commitNow(Collection<TopicPartition> partitions) {
         Map<TopicPartition, OffsetAndMetadata> leaving = new HashMap<>();
         for (TopicPartition tp : partitions) {
             OffsetAndMetadata o = uncommitted.remove(tp);
@@ -283,7 +290,7 @@ public final class WorkerAgent implements Service {
         try {
             consumer.commitSync(leaving);
         } catch (KafkaException e) {
-            log.warn("commit of {} before revocation failed: {}", leaving, e.toString());
+            log.warn("commit of {} failed: {}", leaving, e.toString());
         }
     }
 
@@ -303,7 +310,7 @@ public final class WorkerAgent implements Service {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            commitBeforeRevocation(partitions);
+            commitNow(partitions);
             partitions.forEach(tp -> owned.remove(tp.partition()));
         }
 
@@ -579,6 +586,7 @@ public final class WorkerAgent implements Service {
             runners.shutdownNow();
             runners.awaitTermination(15, TimeUnit.SECONDS);
             if (started.get()) {
+                commitNow(new ArrayList<>(uncommitted.keySet()));
                 try {
                     consumer.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                             .withTimeout(Duration.ofSeconds(5)));
