@@ -2,6 +2,7 @@ package io.agora.ingest.web;
 
 import io.agora.events.CommandType;
 import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.ApiExceptionHandler;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.SubmitJob;
@@ -10,6 +11,7 @@ import io.agora.ingest.market.JobEventHub;
 import io.agora.ingest.market.JobView;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
@@ -30,6 +32,8 @@ import reactor.core.publisher.Flux;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** A client's jobs: submit, status, live events, cancel, dispute, output, list. */
 @Controller("/api/v1/jobs")
@@ -38,23 +42,38 @@ public class JobController {
     private final Caller caller;
     private final JobService jobs;
     private final JobEventHub hub;
+    private final ApiExceptionHandler errors;
 
-    public JobController(Caller caller, JobService jobs, JobEventHub hub) {
+    public JobController(Caller caller, JobService jobs, JobEventHub hub, ApiExceptionHandler errors) {
         this.caller = caller;
         this.jobs = jobs;
         this.hub = hub;
+        this.errors = errors;
     }
 
+    /**
+     * 202 once the broker has acknowledged {@code JobRequested}; the request thread is free while
+     * the ack is awaited. A broker that does not answer in time gives the 503 of {@link ApiException}.
+     */
     @Post
-    public HttpResponse<Submitted> submit(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
-                                          @Header("Idempotency-Key") @Nullable String idempotencyKey,
-                                          @Body @Nullable SubmitJob job) {
+    public CompletableFuture<HttpResponse<?>> submit(HttpRequest<?> request,
+                                                     @Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                                     @Header("Idempotency-Key") @Nullable String idempotencyKey,
+                                                     @Body @Nullable SubmitJob job) {
         String clientId = caller.client(authorization);
         if (job == null) {
             throw new ApiException(HttpStatus.BAD_REQUEST, "request body is required: a JSON job");
         }
-        Submitted s = jobs.submit(clientId, job, idempotencyKey);
-        return HttpResponse.<Submitted>status(HttpStatus.ACCEPTED).body(s).header(HttpHeaders.LOCATION, s.statusUrl());
+        return jobs.submit(clientId, job, idempotencyKey)
+                .<HttpResponse<?>>thenApply(s -> HttpResponse.<Submitted>status(HttpStatus.ACCEPTED).body(s)
+                        .header(HttpHeaders.LOCATION, s.statusUrl()))
+                .exceptionally(e -> {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof ApiException api) {
+                        return errors.handle(request, api);
+                    }
+                    throw e instanceof CompletionException c ? c : new CompletionException(e);
+                });
     }
 
     @Get("/{id}")
