@@ -1,6 +1,6 @@
 package io.agora.runtime;
 
-import io.agora.schemas.AgoraConfigView;
+import io.agora.schemas.AgoraConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
@@ -30,14 +30,21 @@ public final class StreamsService implements Service {
         });
     }
 
+    /**
+     * How often a streams app commits ({@code AGORA_STREAMS_COMMIT_INTERVAL_MS}), in ms. A job's
+     * path crosses four exactly-once commits, so a longer interval adds up to four times the
+     * difference to its latency; a shorter one adds commits, each a flush and two round trips.
+     */
+    public static final String COMMIT_INTERVAL_MS = "agora.streams.commit.interval.ms";
+
     /** Exactly-once streams properties for an app of the market. */
-    public static Properties properties(String appId, AgoraConfigView cfg, String stateDir, Map<String, String> extra) {
+    public static Properties properties(String appId, AgoraConfig cfg, String stateDir, Map<String, String> extra) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(cfg.getLong(COMMIT_INTERVAL_MS, 100)));
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "-1");
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
