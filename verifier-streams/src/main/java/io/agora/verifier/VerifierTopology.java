@@ -7,6 +7,7 @@ import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
@@ -57,14 +58,14 @@ public final class VerifierTopology {
         Serde<String> keys = serdes.keySerde();
         StreamsBuilder b = new StreamsBuilder();
 
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(JOBS_STORE), Serdes.String(), JobState.serde()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(TASKS_STORE), Serdes.String(),
+        b.addStateStore(StateStores.keyValue(JOBS_STORE, Serdes.String(), JobState.serde()));
+        b.addStateStore(StateStores.keyValue(TASKS_STORE, Serdes.String(),
                 internal.avroSerde(TaskAssigned.class)));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RESULTS_STORE), Serdes.String(),
+        b.addStateStore(StateStores.keyValue(RESULTS_STORE, Serdes.String(),
                 internal.avroSerde(TaskResult.class)));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORPHANS_STORE), Serdes.String(), Orphan.serde()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_STORE), Serdes.String(), Serdes.Long()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RETIRE_STORE), Serdes.String(), Serdes.String()));
+        b.addStateStore(StateStores.keyValue(ORPHANS_STORE, Serdes.String(), Orphan.serde()));
+        b.addStateStore(StateStores.keyValue(OPEN_STORE, Serdes.String(), Serdes.Long()));
+        b.addStateStore(StateStores.keyValue(RETIRE_STORE, Serdes.String(), Serdes.String()));
         b.addGlobalStore(
                 Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REPUTATION_STORE), Serdes.String(), WorkerStanding.serde())
                         .withLoggingDisabled(),

@@ -74,6 +74,8 @@ public final class WorkerApp implements Callable<Integer> {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, member);
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // tasks are written in the matcher's transactions: an aborted one must never run
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, wc.maxConcurrent()));
         p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, wc.sessionTimeoutMs());

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Step 1 of a job's flow (Submit) and the client's later commands on it. Produces JobRequested
@@ -62,7 +63,11 @@ public class JobService {
         return UUID.nameUUIDFromBytes((clientId + ":" + idempotencyKey).getBytes(StandardCharsets.UTF_8)).toString();
     }
 
-    public Submitted submit(String clientId, SubmitJob job, String idempotencyKey) {
+    /**
+     * Checks the request (400, 402 and 429 are thrown at once) and produces {@code JobRequested};
+     * the answer completes when the broker has the event, or fails with a 503 {@link ApiException}.
+     */
+    public CompletableFuture<Submitted> submit(String clientId, SubmitJob job, String idempotencyKey) {
         rateLimiter.admit(clientId);
         List<Problem> problems = JobRequestRules.problems(job, pool -> rules.allowlist(pool) != null);
         if (idempotencyKey != null && idempotencyKey.length() > 200) {
@@ -94,9 +99,10 @@ public class JobService {
         if (idempotencyKey != null && !idempotencyKey.isBlank()) {
             idempotencyKeys.claim(clientId, idempotencyKey, event);
         }
-        producer.send(Topics.JOB_REQUESTS, clientId, event);
-        pending.remember(jobId, clientId, event.getRequirements().getPool(), event.getSubmittedAt());
-        return new Submitted(jobId, "submitted", "/api/v1/jobs/" + jobId);
+        return producer.sendAsync(Topics.JOB_REQUESTS, clientId, event).thenApply(acked -> {
+            pending.remember(jobId, clientId, event.getRequirements().getPool(), event.getSubmittedAt());
+            return new Submitted(jobId, "submitted", "/api/v1/jobs/" + jobId);
+        });
     }
 
     /** The client's spendable balance; a client the ledger has never seen will get the starter grant. */

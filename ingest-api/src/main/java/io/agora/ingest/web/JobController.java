@@ -2,6 +2,7 @@ package io.agora.ingest.web;
 
 import io.agora.events.CommandType;
 import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.ApiExceptionHandler;
 import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
 import io.agora.ingest.auth.Caller;
@@ -12,6 +13,7 @@ import io.agora.ingest.market.JobEventStream;
 import io.agora.ingest.market.JobView;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
@@ -31,6 +33,8 @@ import org.reactivestreams.Publisher;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** A client's jobs: submit, status, live events, cancel, dispute, output, list. */
 @Controller("/api/v1/jobs")
@@ -41,23 +45,38 @@ public class JobController {
     private final Caller caller;
     private final JobService jobs;
     private final JobEventStream stream;
+    private final ApiExceptionHandler errors;
 
-    public JobController(Caller caller, JobService jobs, JobEventStream stream) {
+    public JobController(Caller caller, JobService jobs, JobEventStream stream, ApiExceptionHandler errors) {
         this.caller = caller;
         this.jobs = jobs;
         this.stream = stream;
+        this.errors = errors;
     }
 
+    /**
+     * 202 once the broker has acknowledged {@code JobRequested}; the request thread is free while
+     * the ack is awaited. A broker that does not answer in time gives the 503 of {@link ApiException}.
+     */
     @Post
-    public HttpResponse<Submitted> submit(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
-                                          @Header("Idempotency-Key") @Nullable String idempotencyKey,
-                                          @Body @Nullable SubmitJob job) {
+    public CompletableFuture<HttpResponse<?>> submit(HttpRequest<?> request,
+                                                     @Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                                     @Header("Idempotency-Key") @Nullable String idempotencyKey,
+                                                     @Body @Nullable SubmitJob job) {
         String clientId = caller.client(authorization);
         if (job == null) {
             throw new ApiException(HttpStatus.BAD_REQUEST, "request body is required: a JSON job");
         }
-        Submitted s = jobs.submit(clientId, job, idempotencyKey);
-        return HttpResponse.<Submitted>status(HttpStatus.ACCEPTED).body(s).header(HttpHeaders.LOCATION, s.statusUrl());
+        return jobs.submit(clientId, job, idempotencyKey)
+                .<HttpResponse<?>>thenApply(s -> HttpResponse.<Submitted>status(HttpStatus.ACCEPTED).body(s)
+                        .header(HttpHeaders.LOCATION, s.statusUrl()))
+                .exceptionally(e -> {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof ApiException api) {
+                        return errors.handle(request, api);
+                    }
+                    throw e instanceof CompletionException c ? c : new CompletionException(e);
+                });
     }
 
     @Get("/{id}")
