@@ -500,7 +500,7 @@ final class PoolMarket {
         w.price = hb.getPricePerCpuSecondMicros();
         w.ownedPartitions = new ArrayList<>(hb.getOwnedPartitions());
         w.status = "DRAINING".equals(w.reportedStatus) ? Status.DRAINING : Status.ONLINE;
-        Set<String> inFlight = new HashSet<>(hb.getInFlightTaskIds());
+        Set<String> inFlight = new LinkedHashSet<>(hb.getInFlightTaskIds()); // in the worker's order: effects are deterministic
         long stale = now - cfg.leaseMs() - cfg.workerGraceMs();
         w.pending.entrySet().removeIf(e -> inFlight.contains(e.getKey()) || e.getValue() < stale);
         // what the worker holds is what the matcher leased it: entries of leases that ended are dropped,
@@ -519,6 +519,13 @@ final class PoolMarket {
                 continue;
             }
             Job job = jobs.get(Leases.jobOf(taskId));
+            if (job.startedAt == 0) {
+                // the first replica a worker has taken up: the job has started
+                job.startedAt = now;
+                emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, JobEventType.STARTED,
+                        "replica " + r.replica + " held by its worker", w.workerId, r.replica, r.attempt));
+                saveJob(job);
+            }
             // the matcher's clock, never the time the worker claims; never past what the task may run
             long deadline = Leases.renewed(r.leaseDeadline, now, cfg.leaseMs(), latestDeadline(job, r));
             if (deadline != r.leaseDeadline) {

@@ -140,6 +140,8 @@ final class PoolState {
         /** Every worker that ever held or was excluded from a replica: never given another one. */
         Set<String> touched = new LinkedHashSet<>();
         long forgetAt = Long.MAX_VALUE;
+        /** When a worker first listed one of the job's tasks in a heartbeat (JobEvent STARTED); 0 before. */
+        long startedAt;
         /** Not stored: {@link #request} as plain Avro binary, and the object it was encoded from. */
         byte[] requestBytes;
         JobRequested requestEncoded;

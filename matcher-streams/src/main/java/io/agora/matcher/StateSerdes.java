@@ -39,6 +39,8 @@ final class StateSerdes {
     static final byte JOB_V1 = 1;
     /** Adds each replica's per-job minimum. */
     static final byte JOB_V2 = 2;
+    /** Adds when the job's first replica started ({@code startedAt}, 0 before). */
+    static final byte JOB_V3 = 3;
 
     private static final AgoraSerdes PLAIN = AgoraSerdes.plain();
 
@@ -114,7 +116,7 @@ final class StateSerdes {
     }
 
     static Serde<PoolState.Job> job() {
-        return serde("pool job", JOB_V2, (out, j) -> writeJob(out, j, JOB_V2), StateSerdes::readJob);
+        return serde("pool job", JOB_V3, (out, j) -> writeJob(out, j, JOB_V3), StateSerdes::readJob);
     }
 
     /** Writes a worker in the given format version (older ones only for compatibility tests). */
@@ -234,6 +236,9 @@ final class StateSerdes {
             str(out, w);
         }
         out.writeLong(j.forgetAt);
+        if (version >= JOB_V3) {
+            out.writeLong(j.startedAt);
+        }
     }
 
     static PoolState.Job readJob(DataInputStream in, int version) throws IOException {
@@ -275,6 +280,9 @@ final class StateSerdes {
             j.touched.add(str(in));
         }
         j.forgetAt = in.readLong();
+        if (version >= JOB_V3) {
+            j.startedAt = in.readLong();
+        }
         return j;
     }
 

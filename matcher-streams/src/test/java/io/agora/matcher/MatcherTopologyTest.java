@@ -312,6 +312,10 @@ class MatcherTopologyTest {
             advance(5_000);
             beat(a, "public", List.of(taskId));
         }
+        // the first heartbeat holding the task started the job (STARTED, once); no expiry since
+        JobEvent started = events.readValue();
+        assertThat(started.getType()).isEqualTo(JobEventType.STARTED);
+        assertThat(started.getWorkerId()).isEqualTo(a.workerId());
         assertNothingElse();
     }
 
@@ -550,6 +554,7 @@ class MatcherTopologyTest {
             advance(5_000);
             beat(a, "public", List.of(taskId));
         }
+        assertThat(events.readValue().getType()).isEqualTo(JobEventType.STARTED);
         JobCommand failed = commandsOut.readValue();
         assertThat(failed.getType()).isEqualTo(CommandType.REPLICA_FAILED);
         assertThat(failed.getReplica()).isEqualTo(0);

@@ -217,10 +217,12 @@ class PoolMarketTest {
         join("w-a", 300, List.of(0), T0);
         submit(Fx.job("job-r", "alice", 1, T0), T0);
         Effects renewed = beat("w-a", 300, 1, List.of(0), List.of("job-r/0/0"), T0 + 10_000);
-        assertThat(lines(renewed)).isEmpty();
+        assertThat(lines(renewed)).as("the first heartbeat holding a replica starts the job, once")
+                .containsExactly("events job-r: STARTED w-a (replica 0 held by its worker)");
         assertThat(savedJobs(renewed)).containsExactly("job-r RUNNING");
         assertThat(renewed.savedJobs().iterator().next().replicas.get(0).leaseDeadline).isEqualTo(T0 + 25_000);
         assertThat(market.tick(T0 + 16_000).isEmpty()).isTrue();
+        assertThat(lines(beat("w-a", 300, 1, List.of(0), List.of("job-r/0/0"), T0 + 17_000))).isEmpty();
     }
 
     @Test
@@ -404,9 +406,9 @@ class PoolMarketTest {
         assertThat(lines(beat("w-a", 500, 1, List.of(0), List.of(), T0 + 20)))
                 .containsExactly("tasks w-a: high/0/0 to w-a @p0", "events high: ASSIGNED w-a");
         assertThat(lines(beat("w-a", 500, 1, List.of(0), List.of("high/0/0"), T0 + 30)))
-                .containsExactly("tasks w-a: low-old/0/0 to w-a @p0", "events low-old: ASSIGNED w-a");
+                .containsExactly("events high: STARTED w-a (replica 0 held by its worker)", "tasks w-a: low-old/0/0 to w-a @p0", "events low-old: ASSIGNED w-a");
         assertThat(lines(beat("w-a", 500, 1, List.of(0), List.of("high/0/0", "low-old/0/0"), T0 + 40)))
-                .containsExactly("tasks w-a: low-new/0/0 to w-a @p0", "events low-new: ASSIGNED w-a");
+                .containsExactly("events low-old: STARTED w-a (replica 0 held by its worker)", "tasks w-a: low-new/0/0 to w-a @p0", "events low-new: ASSIGNED w-a");
     }
 
     @Test
@@ -460,7 +462,8 @@ class PoolMarketTest {
         assertThat(placed).containsExactly("w-greedy", "w-greedy", "w-b", "w-b");
 
         Effects claimed = beat("w-greedy", 100, 1_000_000, List.of(0), List.of("job-g0/0/0", "job-g1/0/0"), T0 + 100);
-        assertThat(lines(claimed)).as("listing its tasks frees no slot the matcher knows it holds").isEmpty();
+        assertThat(lines(claimed)).as("listing its tasks frees no slot the matcher knows it holds: only the jobs start")
+                .containsExactly("events job-g0: STARTED w-greedy (replica 0 held by its worker)", "events job-g1: STARTED w-greedy (replica 0 held by its worker)");
 
         assertThat(lines(result("job-g0/0/0", "w-greedy", T0 + 200)))
                 .as("a result ends a task: the queued job takes the slot").containsExactly(
