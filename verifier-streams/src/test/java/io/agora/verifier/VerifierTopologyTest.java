@@ -89,7 +89,7 @@ class VerifierTopologyTest {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, VerifierConfig.APP_ID);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes), p, T0);
+        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate()), p, T0);
         StringSerializer ks = new StringSerializer();
         StringDeserializer kd = new StringDeserializer();
         tasksIn = driver.createInputTopic(Topics.TASKS.name(), ks, serdes.valueSerde(Topics.TASKS).serializer());
