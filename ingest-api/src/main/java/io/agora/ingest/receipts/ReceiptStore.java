@@ -23,8 +23,15 @@ public class ReceiptStore {
         this.dataSource = io.micronaut.data.connection.jdbc.advice.DelegatingDataSource.unwrapDataSource(dataSource);
     }
 
-    /** The job's receipt; empty when the job has no verdict yet, or one from before receipts. */
-    public Optional<Receipt> receipt(String jobId) {
+    /**
+     * The receipt of {@code clientId}'s own job {@code jobId}; empty when the job is someone
+     * else's (the receipt's signed client id decides), has no verdict yet, or one from before receipts.
+     */
+    public Optional<Receipt> receipt(String jobId, String clientId) {
+        return receipt(jobId).filter(r -> r.getClientId().equals(clientId));
+    }
+
+    private Optional<Receipt> receipt(String jobId) {
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("SELECT receipt FROM agora.verdicts WHERE job_id = ? AND receipt IS NOT NULL")) {
             ps.setString(1, jobId);

@@ -40,7 +40,7 @@ public class ReceiptController {
     public Map<String, Object> receipt(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                        @PathVariable String id) {
         String clientId = caller.client(authorization);
-        Receipt r = receipts.receipt(id).filter(x -> x.getClientId().equals(clientId))
+        Receipt r = receipts.receipt(id, clientId)
                 .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "no receipt for job " + id
                         + ": not your job, or not decided yet"));
         return Receipts.toMap(r);
