@@ -21,6 +21,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Array;
 import java.sql.Connection;
@@ -56,7 +57,7 @@ final class MarketCommands {
 
     @Command(name = "audit", mixinStandardHelpOptions = true,
             description = {"Replay every topic into a fresh schema, compare it row by row with the live database, check the "
-                    + "ledger invariants and re-verify every result signature.",
+                    + "ledger invariants, re-verify every result signature and every stored receipt (with the market's public key).",
                     "Exit 0: clean; 1: differences or violations; 2: could not run."})
     static final class Audit implements Callable<Integer> {
         @CommandLine.Spec
@@ -80,6 +81,10 @@ final class MarketCommands {
         boolean toEnd;
         @Option(names = "--keep", description = "keep the replay schema for inspection")
         boolean keep;
+        @Option(names = "--market-key", paramLabel = "FILE", defaultValue = "${env:AGORA_MARKET_PUBLIC_KEY_FILE}",
+                description = "file whose first line is the market's public key, to verify every stored receipt "
+                        + "(default: env AGORA_MARKET_PUBLIC_KEY_FILE; without it receipts are not checked)")
+        Path marketKeyFile;
 
         @Override
         public Integer call() {
@@ -91,6 +96,7 @@ final class MarketCommands {
             ds.setPassword(jdbcPassword);
             AuditReport ledger;
             SignatureAudit.Report signatures;
+            AuditReport receipts = null;
             try {
                 LedgerSchema.requireValidName(liveSchema);
                 LedgerSchema.requireValidName(replay);
@@ -119,6 +125,11 @@ final class MarketCommands {
                     }
                 }
                 signatures = SignatureAudit.run(tasks, results, verdicts);
+                if (marketKeyFile != null) {
+                    String marketKey = Files.readString(marketKeyFile, StandardCharsets.US_ASCII).lines().findFirst()
+                            .orElse("").strip();
+                    receipts = AuditReport.checkReceipts(ds, liveSchema, marketKey);
+                }
             } catch (Exception e) {
                 out.println("audit could not run: " + e);
                 out.flush();
@@ -131,10 +142,18 @@ final class MarketCommands {
                 ledger.findings().forEach(f -> out.println("  " + f));
             }
             signatures.print(out);
+            if (receipts == null) {
+                out.println("receipts: not checked (give --market-key FILE, the market's public key)");
+            } else if (receipts.clean()) {
+                out.println("receipts: every stored receipt is signed by the market key and matches its verdict and postings");
+            } else {
+                out.println("receipts: " + receipts.findings().size() + " bad");
+                receipts.findings().forEach(f -> out.println("  " + f));
+            }
             if (keep) {
                 out.println("replay kept in schema " + replay);
             }
-            boolean clean = ledger.clean() && signatures.clean();
+            boolean clean = ledger.clean() && signatures.clean() && (receipts == null || receipts.clean());
             out.println(clean ? "AUDIT CLEAN" : "AUDIT FOUND PROBLEMS");
             out.flush();
             return clean ? 0 : 1;

@@ -2,6 +2,10 @@ package io.agora.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import io.agora.events.Outcome;
+import io.agora.events.Receipt;
+import io.agora.events.ReceiptPayout;
+import io.agora.schemas.Identity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,6 +18,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -414,6 +419,44 @@ class AgoraCliTest {
         assertThat(run(out, err, "output", "j-9")).isEqualTo(Exit.API_REFUSED);
         assertThat(out.toString()).isEmpty();
         assertThat(err.toString()).contains("HTTP 404: job j-9 has no consensus output");
+    }
+
+    @Test
+    void receiptVerifyAcceptsTheMarketsSignatureAndRejectsAPayoutRaisedByOne(@TempDir Path dir) throws Exception {
+        Identity market = Identity.generate();
+        Receipt good = io.agora.schemas.Receipts.sign(Receipt.newBuilder().setJobId("j-1").setClientId("c")
+                .setOutcome(Outcome.COMPLETED).setAgreedHash("ab").setPayouts(List.of(new ReceiptPayout("w1", 400L)))
+                .setRefundMicros(600).setEscrowMicros(1_000).setIssuedAt(Instant.parse("2030-01-01T00:00:10Z"))
+                .setMarketKey("").setSignature(java.nio.ByteBuffer.allocate(0)).build(), market);
+        Map<String, Object> json = io.agora.schemas.Receipts.toMap(good);
+        answer("GET /api/v1/jobs/j-1/receipt", 200, ApiClient.JSON.writeValueAsString(json));
+        answer("GET /api/v1/market/key", 200, "{\"algorithm\":\"Ed25519\",\"publicKey\":\"" + market.workerId() + "\"}");
+        Path keyFile = dir.resolve("market.pub");
+        Files.writeString(keyFile, market.workerId() + "\n");
+
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "receipt", "j-1", "--verify", "--market-key", keyFile.toString())).isZero();
+        assertThat(out.toString()).contains("payout 400 to w1").contains("VERIFIED: signed by the market key");
+        assertThat(run(new StringWriter(), new StringWriter(), "receipt", "j-1", "--verify", "--key-from-api")).isZero();
+        assertThat(run(new StringWriter(), new StringWriter(), "receipt", "j-1")).as("shown, not verified").isZero();
+
+        Map<String, Object> tampered = new java.util.LinkedHashMap<>(json);
+        tampered.put("payouts", List.of(Map.of("workerId", "w1", "micros", 401)));
+        tampered.put("refundMicros", 599);
+        Path saved = dir.resolve("tampered.json");
+        Files.writeString(saved, ApiClient.JSON.writeValueAsString(tampered));
+        StringWriter bad = new StringWriter();
+        assertThat(run(bad, new StringWriter(), "receipt", "j-1", "--verify", "--market-key", keyFile.toString(),
+                "--from", saved.toString())).isEqualTo(Exit.NOT_COMPLETED);
+        assertThat(bad.toString()).contains("NOT VERIFIED: bad signature");
+
+        answer("GET /api/v1/jobs/j-1/receipt", 200, ApiClient.JSON.writeValueAsString(tampered));
+        StringWriter badJson = new StringWriter();
+        assertThat(run(badJson, new StringWriter(), "-o", "json", "receipt", "j-1", "--verify", "--key-from-api"))
+                .isEqualTo(Exit.NOT_COMPLETED);
+        assertThat(json(badJson).path("verified").asBoolean()).isFalse();
+        assertThat(run(new StringWriter(), new StringWriter(), "receipt", "j-1", "--verify")).as("no key given")
+                .isEqualTo(Exit.USAGE);
     }
 
     @Test

@@ -1,5 +1,10 @@
 package io.agora.ledger;
 
+import io.agora.events.Receipt;
+import io.agora.events.ReceiptPayout;
+import io.agora.market.Accounts;
+import io.agora.schemas.Receipts;
+
 import javax.sql.DataSource;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -7,13 +12,17 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Compares two projections of the market (typically the live schema and a fresh {@link Replay})
  * table by table, and checks the money invariants in each: every transaction balanced, no
  * negative non-mint account, balances equal to the sum of their postings, non-mint total equal
- * to minus the mint total, and a zero escrow for every job in a terminal state.
+ * to minus the mint total, and a zero escrow for every job in a terminal state. Given the market's
+ * public key, it also verifies every stored receipt ({@link #withReceipts}).
  */
 public final class AuditReport {
     /** The tables whose rows must be identical between the live database and a replay. */
@@ -55,6 +64,24 @@ public final class AuditReport {
         try (Connection c = dataSource.getConnection()) {
             return new AuditReport(invariants(c, schema));
         }
+    }
+
+    /**
+     * This report plus {@link #receipts}' findings for {@code schema}: every stored receipt checked
+     * against the market's public key, its verdict and the job's postings.
+     */
+    public AuditReport withReceipts(DataSource dataSource, String schema, String marketKey) throws SQLException {
+        LedgerSchema.requireValidName(schema);
+        List<String> out = new ArrayList<>(findings);
+        try (Connection c = dataSource.getConnection()) {
+            out.addAll(receipts(c, schema, marketKey));
+        }
+        return new AuditReport(out);
+    }
+
+    /** Only the receipts of one schema ({@link #receipts}). */
+    public static AuditReport checkReceipts(DataSource dataSource, String schema, String marketKey) throws SQLException {
+        return new AuditReport(List.of()).withReceipts(dataSource, schema, marketKey);
     }
 
     public List<String> findings() {
@@ -128,6 +155,53 @@ public final class AuditReport {
                  ORDER BY 1""".formatted(s),
                 rs -> out.add(s + ": job " + rs.getString(1) + " is " + rs.getString(2) + " but escrow:"
                         + rs.getString(1) + " still holds " + rs.getLong(3)));
+        return out;
+    }
+
+    /**
+     * Every stored receipt must be signed by {@code marketKey} and balanced ({@link Receipts#problems}),
+     * say what its verdict row says (outcome, cost, refund), and list exactly the job's PAYOUT
+     * postings, worker by worker, and its REFUND. Verdicts from before receipts (NULL) are not checked.
+     */
+    static List<String> receipts(Connection c, String s, String marketKey) throws SQLException {
+        List<String> out = new ArrayList<>();
+        Map<String, Map<String, Long>> credited = new HashMap<>(); // job -> account -> micros, PAYOUT and REFUND
+        query(c, """
+                SELECT t.job_id, t.kind, p.account_id, sum(p.amount_micros)
+                  FROM %1$s.ledger_transactions t JOIN %1$s.ledger_postings p USING (transaction_id)
+                 WHERE t.kind IN ('PAYOUT','REFUND') AND p.amount_micros > 0 AND t.job_id IS NOT NULL
+                 GROUP BY 1, 2, 3""".formatted(s),
+                rs -> credited.computeIfAbsent(rs.getString(1), k -> new HashMap<>())
+                        .merge(rs.getString(2) + " " + rs.getString(3), rs.getLong(4), Long::sum));
+        query(c, "SELECT job_id, outcome, cost_micros, refund_micros, receipt FROM %s.verdicts WHERE receipt IS NOT NULL ORDER BY 1"
+                        .formatted(s),
+                rs -> {
+                    String job = rs.getString(1);
+                    Receipt r;
+                    try {
+                        r = Receipts.fromBytes(rs.getBytes(5));
+                    } catch (IllegalArgumentException e) {
+                        out.add(s + ": receipt of job " + job + " cannot be read: " + e.getMessage());
+                        return;
+                    }
+                    Receipts.problems(r, marketKey).forEach(p -> out.add(s + ": receipt of job " + job + ": " + p));
+                    long paid = r.getPayouts().stream().mapToLong(ReceiptPayout::getMicros).sum();
+                    if (!r.getJobId().equals(job) || !r.getOutcome().name().equals(rs.getString(2))
+                            || paid != rs.getLong(3) || r.getRefundMicros() != rs.getLong(4)) {
+                        out.add(s + ": receipt of job " + job + " (" + r.getJobId() + ", " + r.getOutcome() + ", paid " + paid
+                                + ", refund " + r.getRefundMicros() + ") differs from its verdict (" + rs.getString(2)
+                                + ", cost " + rs.getLong(3) + ", refund " + rs.getLong(4) + ")");
+                    }
+                    Map<String, Long> expected = new TreeMap<>();
+                    r.getPayouts().forEach(p -> expected.merge("PAYOUT " + Accounts.worker(p.getWorkerId()), p.getMicros(), Long::sum));
+                    if (r.getRefundMicros() > 0) {
+                        expected.put("REFUND " + Accounts.client(r.getClientId()), r.getRefundMicros());
+                    }
+                    Map<String, Long> posted = new TreeMap<>(credited.getOrDefault(job, Map.of()));
+                    if (!expected.equals(posted)) {
+                        out.add(s + ": receipt of job " + job + " says " + expected + " but the ledger credited " + posted);
+                    }
+                });
         return out;
     }
 

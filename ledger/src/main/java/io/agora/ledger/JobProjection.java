@@ -2,6 +2,7 @@ package io.agora.ledger;
 
 import io.agora.events.JobEvent;
 import io.agora.events.JobVerdict;
+import io.agora.schemas.Receipts;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,7 +12,8 @@ import java.util.Set;
 
 /**
  * Keeps the {@code jobs} row of every job, its {@code job_events} history and its
- * {@code verdicts}, from topics {@code agora.jobs.events} and {@code agora.jobs.verdicts}.
+ * {@code verdicts} (with the market-signed receipt each carries), from topics {@code agora.jobs.events}
+ * and {@code agora.jobs.verdicts}.
  *
  * <p>The two topics are read in no particular order relative to each other, so every column is
  * merged by a rule that gives the same row whatever the interleaving (the audit compares a live
@@ -106,8 +108,8 @@ public final class JobProjection {
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO verdicts (job_id, event_id, outcome, consensus_hash, output, exit_code, agreeing, dissenting,
-                                      cost_micros, refund_micros, reason, submitted_at, decided_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
+                                      cost_micros, refund_micros, reason, submitted_at, decided_at, receipt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
             for (JobVerdict v : verdicts) {
                 ps.setString(1, v.getJobId());
                 ps.setString(2, v.getEventId());
@@ -122,6 +124,7 @@ public final class JobProjection {
                 ps.setString(11, v.getReason());
                 ps.setObject(12, Sql.ts(v.getSubmittedAt()));
                 ps.setObject(13, Sql.ts(v.getDecidedAt()));
+                ps.setBytes(14, v.getReceipt() == null ? null : Receipts.toBytes(v.getReceipt()));
                 ps.addBatch();
             }
             first = Sql.inserted(ps.executeBatch());

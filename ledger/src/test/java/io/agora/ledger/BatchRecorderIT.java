@@ -1,7 +1,12 @@
 package io.agora.ledger;
 
 import io.agora.events.JobEventType;
+import io.agora.events.JobVerdict;
 import io.agora.events.Outcome;
+import io.agora.events.Receipt;
+import io.agora.events.ReceiptPayout;
+import io.agora.schemas.Identity;
+import io.agora.schemas.Receipts;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -9,6 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import javax.sql.DataSource;
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -197,6 +203,46 @@ class BatchRecorderIT {
                 .anySatisfy(f -> assertThat(f).startsWith("jobs: only in " + copy).contains("RUNNING"))
                 .anySatisfy(f -> assertThat(f).contains("credits not conserved"))
                 .anySatisfy(f -> assertThat(f).contains("client:c1 has balance 5001 but its postings sum to 5000"));
+    }
+
+    @Test
+    void theReceiptIsStoredAndTheAuditVerifiesItAgainstTheMarketKeyAndThePostings() throws SQLException {
+        Identity market = Identity.generate();
+        JobVerdict good = verdict("j1", "c1", Outcome.COMPLETED, 1_200, 800);
+        good.setReceipt(receipt(market, "j1", 1_200, 800));
+        JobVerdict forged = verdict("j2", "c1", Outcome.COMPLETED, 1_001, 999);
+        Receipt raised = receipt(market, "j2", 1_000, 1_000);
+        raised.getPayouts().get(0).setMicros(1_001L); // a payout raised by one after signing
+        raised.setRefundMicros(999L);
+        forged.setReceipt(raised);
+        recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 1_200),
+                refund("c1", "j1", 800), good, hold("c1", "j2", 2_000), payout("c1", "j2", "w1", 1_000),
+                refund("c1", "j2", 1_000), forged), Map.of(), null);
+
+        assertThat(Receipts.fromBytes(bytes("SELECT receipt FROM verdicts WHERE job_id = 'j1'"))).isEqualTo(good.getReceipt());
+        AuditReport report = AuditReport.check(ds, schema).withReceipts(ds, schema, market.workerId());
+        assertThat(report.findings()).noneMatch(f -> f.contains("job j1"));
+        assertThat(report.findings()).anySatisfy(f -> assertThat(f).contains("receipt of job j2: bad signature"))
+                .anySatisfy(f -> assertThat(f).contains("receipt of job j2 says").contains("PAYOUT worker:w1=1001"));
+        assertThat(AuditReport.checkReceipts(ds, schema, Identity.generate().workerId()).findings())
+                .anySatisfy(f -> assertThat(f).contains("receipt of job j1: signed by " + market.workerId()));
+    }
+
+    private static Receipt receipt(Identity market, String job, long payout, long refund) {
+        return Receipts.sign(Receipt.newBuilder().setJobId(job).setClientId("c1").setOutcome(Outcome.COMPLETED)
+                .setAgreedHash("abc").setPayouts(new ArrayList<>(List.of(new ReceiptPayout("w1", payout))))
+                .setRefundMicros(refund).setEscrowMicros(payout + refund).setIssuedAt(T0.plusSeconds(10))
+                .setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(), market);
+    }
+
+    private byte[] bytes(String sql) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.execute("SET search_path TO " + schema);
+            try (ResultSet rs = st.executeQuery(sql)) {
+                rs.next();
+                return rs.getBytes(1);
+            }
+        }
     }
 
     // --- helpers ---

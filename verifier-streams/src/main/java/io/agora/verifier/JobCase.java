@@ -13,7 +13,9 @@ import io.agora.events.ReputationChanged;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
+import io.agora.schemas.Receipts;
 import io.agora.schemas.Signatures;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -113,12 +115,18 @@ final class JobCase {
     private final VerifierConfig cfg;
     private final Consensus consensus;
     private final Function<String, WorkerStanding> standings;
+    private final Identity market;
 
-    /** {@code standings}: a worker's record (null for a newcomer), for weighted and adaptive consensus. */
-    JobCase(VerifierConfig cfg, Function<String, WorkerStanding> standings) {
+    /**
+     * {@code standings}: a worker's record (null for a newcomer), for weighted and adaptive
+     * consensus; {@code market}: the market's key, which signs each verdict's receipt (Ed25519
+     * signatures are deterministic, so the case stays a pure function of its inputs).
+     */
+    JobCase(VerifierConfig cfg, Function<String, WorkerStanding> standings, Identity market) {
         this.cfg = cfg;
         this.consensus = new Consensus(cfg);
         this.standings = standings;
+        this.market = market;
     }
 
     Effects onTask(TaskAssigned t, long now, Job job) {
@@ -574,12 +582,13 @@ final class JobCase {
             for (LedgerEntry e : Settlement.entries(jobId, clientId, plan, now)) {
                 emit(clientId, e);
             }
+            String agreedHash = outcome == Outcome.COMPLETED ? hash : null;
             emit(jobId, JobVerdict.newBuilder()
                     .setEventId(UUID.nameUUIDFromBytes(("verdict:" + jobId).getBytes(StandardCharsets.UTF_8)).toString())
                     .setJobId(jobId)
                     .setClientId(clientId)
                     .setOutcome(outcome)
-                    .setConsensusHash(outcome == Outcome.COMPLETED ? hash : null)
+                    .setConsensusHash(agreedHash)
                     .setOutput(exemplar == null ? null : exemplar.getStdout())
                     .setExitCode(exemplar == null ? -1 : exemplar.getExitCode())
                     .setAgreeing(agreeing)
@@ -589,6 +598,8 @@ final class JobCase {
                     .setReason(reason)
                     .setSubmittedAt(terms.getSubmittedAt())
                     .setDecidedAt(Instant.ofEpochMilli(now))
+                    .setReceipt(Receipts.sign(Settlement.receipt(jobId, clientId, outcome, agreedHash,
+                            terms.getEscrowMicros(), plan, now), market))
                     .build());
             event(JobEventType.VERDICT, outcome + (reason == null ? "" : ": " + reason), null, -1, -1);
             event(JobEventType.valueOf(outcome.name()), reason, null, -1, -1);

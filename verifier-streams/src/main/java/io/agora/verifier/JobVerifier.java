@@ -6,6 +6,7 @@ import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Identity;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Headers;
@@ -48,6 +49,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
 
     private final VerifierConfig cfg;
     private final AgoraSerdes serdes;
+    private final Identity market;
 
     private ProcessorContext<String, Object> ctx;
     private JobCase cases;
@@ -62,10 +64,14 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     /** Timestamp of the records forwarded by the current process or punctuate call. */
     private long outTs;
 
-    /** {@code serdes}: those of the market topics, to dead-letter a refused input as its own topic's bytes. */
-    JobVerifier(VerifierConfig cfg, AgoraSerdes serdes) {
+    /**
+     * {@code serdes}: those of the market topics, to dead-letter a refused input as its own topic's
+     * bytes; {@code market}: the key that signs the receipts ({@link MarketKey}).
+     */
+    JobVerifier(VerifierConfig cfg, AgoraSerdes serdes, Identity market) {
         this.cfg = cfg;
         this.serdes = serdes;
+        this.market = market;
     }
 
     @Override
@@ -78,7 +84,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         open = context.getStateStore(VerifierTopology.OPEN_STORE);
         retire = context.getStateStore(VerifierTopology.RETIRE_STORE);
         KeyValueStore<String, WorkerStanding> standings = context.getStateStore(VerifierTopology.REPUTATION_STORE);
-        cases = new JobCase(cfg, standings::get);
+        cases = new JobCase(cfg, standings::get, market);
         context.schedule(cfg.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
 

@@ -4,13 +4,18 @@ import io.agora.events.EntryKind;
 import io.agora.events.JobSpec;
 import io.agora.events.JobTerms;
 import io.agora.events.LedgerEntry;
+import io.agora.events.Outcome;
 import io.agora.events.Posting;
+import io.agora.events.Receipt;
+import io.agora.events.ReceiptPayout;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.market.Postings;
 import io.agora.market.Pricing;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -32,7 +37,8 @@ import java.util.UUID;
  *   <li>any other FAILED (the market's failure), NO_CONSENSUS, EXPIRED, CANCELLED: everything is refunded, nobody is paid (a
  *   cancelled job has no verdict, so results already received are not paid either).</li>
  * </ul>
- * Zero amounts post no entry. Transaction ids are {@code payout:<jobId>:<workerId>} and
+ * Zero amounts post no entry. The plan's {@link #receipt} lists exactly the payouts posted and the
+ * refund, so a signed receipt and the ledger say the same thing. Transaction ids are {@code payout:<jobId>:<workerId>} and
  * {@code refund:<jobId>}, so the sink refuses a replay.
  */
 public final class Settlement {
@@ -96,5 +102,23 @@ public final class Settlement {
             out.add(Postings.refund(jobId, clientId, plan.refundMicros(), "refund of unspent escrow", timestamp));
         }
         return out;
+    }
+
+    /**
+     * The unsigned receipt of a plan: each payout posted by {@link #entries} (zero amounts post
+     * nothing and are not listed), the refund and the escrow they empty, {@code agreedHash} and
+     * {@code decidedAt} as in the verdict. The caller signs it with the market key.
+     */
+    public static Receipt receipt(String jobId, String clientId, Outcome outcome, String agreedHash, long escrowMicros,
+                                  Plan plan, long decidedAt) {
+        List<ReceiptPayout> payouts = new ArrayList<>();
+        for (Share s : plan.payouts()) {
+            if (s.micros() > 0) {
+                payouts.add(new ReceiptPayout(s.workerId(), s.micros()));
+            }
+        }
+        return Receipt.newBuilder().setJobId(jobId).setClientId(clientId).setOutcome(outcome).setAgreedHash(agreedHash)
+                .setPayouts(payouts).setRefundMicros(plan.refundMicros()).setEscrowMicros(Math.max(0, escrowMicros))
+                .setIssuedAt(Instant.ofEpochMilli(decidedAt)).setMarketKey("").setSignature(ByteBuffer.allocate(0)).build();
     }
 }

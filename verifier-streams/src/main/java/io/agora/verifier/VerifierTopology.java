@@ -9,6 +9,7 @@ import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Identity;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
@@ -24,7 +25,8 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The verifier's topology, a pure function of its config and serdes.
+ * The verifier's topology, a pure function of its config, serdes and the market key that signs
+ * each verdict's receipt.
  * <ul>
  *   <li>Reads {@code agora.jobs.tasks} (key workerId, re-keyed by jobId through the internal
  *   topic {@code agora-verifier-tasks-by-job-repartition}), {@code agora.jobs.results} and
@@ -53,7 +55,7 @@ public final class VerifierTopology {
     private VerifierTopology() {
     }
 
-    public static Topology build(VerifierConfig cfg, AgoraSerdes serdes) {
+    public static Topology build(VerifierConfig cfg, AgoraSerdes serdes, Identity market) {
         AgoraSerdes internal = AgoraSerdes.plain();
         Serde<String> keys = serdes.keySerde();
         StreamsBuilder b = new StreamsBuilder();
@@ -90,7 +92,7 @@ public final class VerifierTopology {
                 .merge(results, Named.as("merge-results"))
                 .merge(commands, Named.as("merge-commands"))
                 .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
-                .process(() -> new JobVerifier(cfg, serdes), Named.as("job-verifier"),
+                .process(() -> new JobVerifier(cfg, serdes, market), Named.as("job-verifier"),
                         JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE);
 
         route(out, JobVerdict.class, Topics.VERDICTS, serdes, "verdicts");

@@ -10,6 +10,8 @@ import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Outcome;
 import io.agora.events.Posting;
+import io.agora.events.Receipt;
+import io.agora.events.ReceiptPayout;
 import io.agora.events.ReputationChanged;
 import io.agora.events.ResultStatus;
 import io.agora.events.Strategy;
@@ -19,6 +21,7 @@ import io.agora.market.Accounts;
 import io.agora.market.Pricing;
 import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
+import io.agora.schemas.Receipts;
 import io.agora.schemas.Signatures;
 import io.agora.verifier.JobCase.DeadLetter;
 import io.agora.verifier.JobCase.Effects;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +59,10 @@ class JobCaseTest {
 
     private final VerifierConfig cfg = VerifierConfig.defaults();
     private final Map<String, WorkerStanding> standings = new HashMap<>();
-    private final JobCase cases = new JobCase(cfg, standings::get);
+    private final Identity market = Identity.generate();
+    private final JobCase cases = new JobCase(cfg, standings::get, market);
+    /** Every verdict the steps emitted, each checked against its receipt and postings on the way. */
+    private final List<JobVerdict> verdicts = new ArrayList<>();
     private final Identity w1 = Identity.generate();
     private final Identity w2 = Identity.generate();
     private final Identity w3 = Identity.generate();
@@ -708,9 +715,90 @@ class JobCaseTest {
         assertThat(before.results()).isEmpty();
     }
 
+    // ---- receipts ------------------------------------------------------------------------
+
+    @Test
+    void everyOutcomeCarriesAReceiptSignedByTheMarketThatSaysWhatThePostingsSay() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 1_000));
+        submit(result(w2, 1, 0, A, 2_000));
+
+        job = Job.unseen("job-failed");
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(failed(w1, 0, 0, ResultStatus.TIMEOUT));
+        submit(failed(w2, 1, 0, ResultStatus.TIMEOUT));
+
+        job = Job.unseen("job-split");
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 1_000));
+        submit(result(w2, 1, 0, B, 1_000));
+
+        job = Job.unseen("job-late");
+        assign(w1, 0, 0);
+        tick(DEADLINE + 1);
+
+        job = Job.unseen("job-cancelled");
+        assign(w1, 0, 0);
+        command(CommandType.CANCEL, 0, "changed my mind");
+
+        assertThat(verdicts).extracting(JobVerdict::getOutcome).containsExactly(
+                Outcome.COMPLETED, Outcome.FAILED, Outcome.NO_CONSENSUS, Outcome.EXPIRED, Outcome.CANCELLED);
+        Receipt completed = verdicts.get(0).getReceipt();
+        assertThat(completed.getAgreedHash()).isEqualTo(hash(A));
+        assertThat(completed.getPayouts()).extracting(ReceiptPayout::getWorkerId).containsExactly(w1.workerId(), w2.workerId());
+        assertThat(completed.getPayouts()).extracting(ReceiptPayout::getMicros).containsExactly(100L, 200L);
+        assertThat(verdicts.get(1).getReceipt().getPayouts()).as("the job's own timeout: the client pays the time").hasSize(2);
+        for (JobVerdict v : verdicts.subList(2, 5)) {
+            assertThat(v.getReceipt().getPayouts()).as(v.getOutcome().name()).isEmpty();
+            assertThat(v.getReceipt().getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        }
+        assertThat(verdicts).allSatisfy(v -> assertThat(v.getReceipt().getMarketKey()).isEqualTo(market.workerId()));
+    }
+
+    @Test
+    void aReceiptWithAPayoutRaisedByOneNoLongerVerifies() {
+        agreeTwoOfTwo(2);
+        Receipt tampered = Receipt.newBuilder(verdicts.get(0).getReceipt()).build();
+        ReceiptPayout first = tampered.getPayouts().get(0);
+        first.setMicros(first.getMicros() + 1);
+        tampered.setRefundMicros(tampered.getRefundMicros() - 1);
+        assertThat(Receipts.problems(tampered, market.workerId())).isNotEmpty();
+        assertThat(Receipts.problems(verdicts.get(0).getReceipt(), market.workerId())).isEmpty();
+    }
+
+    /** The receipt is signed by the market, says what the verdict says, and each amount is the posting's. */
+    private void assertReceiptAgrees(JobVerdict v, List<LedgerEntry> entries) {
+        Receipt r = v.getReceipt();
+        assertThat(r).as("every verdict carries a receipt").isNotNull();
+        assertThat(Receipts.problems(r, market.workerId())).isEmpty();
+        assertThat(r.getJobId()).isEqualTo(v.getJobId());
+        assertThat(r.getClientId()).isEqualTo(v.getClientId());
+        assertThat(r.getOutcome()).isEqualTo(v.getOutcome());
+        assertThat(r.getAgreedHash()).isEqualTo(v.getConsensusHash());
+        assertThat(r.getIssuedAt()).isEqualTo(v.getDecidedAt());
+        assertThat(r.getEscrowMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(r.getRefundMicros()).isEqualTo(v.getRefundMicros())
+                .isEqualTo(balance(entries, Accounts.client(v.getClientId())));
+        assertThat(r.getPayouts().stream().mapToLong(ReceiptPayout::getMicros).sum()).isEqualTo(v.getCostMicros());
+        List<LedgerEntry> payouts = entries.stream().filter(x -> x.getKind() == io.agora.events.EntryKind.PAYOUT).toList();
+        assertThat(r.getPayouts()).hasSameSizeAs(payouts);
+        for (ReceiptPayout p : r.getPayouts()) {
+            assertThat(p.getMicros()).as("payout to " + p.getWorkerId()).isPositive()
+                    .isEqualTo(balance(payouts, Accounts.worker(p.getWorkerId())));
+        }
+    }
+
     // ---- steps -----------------------------------------------------------------------------
 
     private Effects step(Effects e) {
+        for (JobVerdict v : values(e, JobVerdict.class)) {
+            assertReceiptAgrees(v, values(e, LedgerEntry.class));
+            verdicts.add(v);
+        }
         job = job.after(e.changes());
         return e;
     }

@@ -126,7 +126,7 @@ class MarketPairTest {
     void start() throws Exception {
         matcher = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), serdes),
                 props(MatcherApp.APP_ID, Files.createDirectories(dir.resolve("m"))), T0);
-        verifier = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes),
+        verifier = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate()),
                 props(VerifierConfig.APP_ID, Files.createDirectories(dir.resolve("v"))), T0);
         mRequests = in(matcher, Topics.JOB_REQUESTS);
         mRegistrations = in(matcher, Topics.REGISTRATIONS);

@@ -66,7 +66,7 @@ class PoisonRecordsTest {
     @BeforeEach
     void setUp() {
         var props = VerifierApp.streamsProperties(AgoraConfig.of(Map.of("agora.state.dir", stateDir.toString())));
-        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes), props, T0);
+        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate()), props, T0);
         tasksIn = driver.createInputTopic(Topics.TASKS.name(), new StringSerializer(), serdes.valueSerde(Topics.TASKS).serializer());
         resultsIn = driver.createInputTopic(Topics.RESULTS.name(), new StringSerializer(), serdes.valueSerde(Topics.RESULTS).serializer());
         verdicts = driver.createOutputTopic(Topics.VERDICTS.name(), new StringDeserializer(),

@@ -2,7 +2,10 @@ package io.agora.verifier;
 
 import io.agora.events.EntryKind;
 import io.agora.events.LedgerEntry;
+import io.agora.events.Outcome;
 import io.agora.events.Posting;
+import io.agora.events.Receipt;
+import io.agora.events.ReceiptPayout;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.market.Accounts;
@@ -73,5 +76,32 @@ class SettlementTest {
     void nothingToRefundPostsNoRefund() {
         var plan = Settlement.completed(500, List.of(new Settlement.Share("a", 500)));
         assertThat(Settlement.entries("j", "c", plan, 1L)).extracting(LedgerEntry::getTransactionId).containsExactly("payout:j:a");
+    }
+
+    @Test
+    void theReceiptListsExactlyThePostedPayoutsAndRefundAndTheyMakeTheEscrow() {
+        // the escrow runs out: b is capped, c is owed nothing more (a zero share posts nothing)
+        var plan = Settlement.completed(1_000, List.of(new Settlement.Share("a", 600), new Settlement.Share("b", 700),
+                new Settlement.Share("c", 50)));
+        List<LedgerEntry> entries = Settlement.entries("j", "c1", plan, 5);
+        Receipt r = Settlement.receipt("j", "c1", Outcome.COMPLETED, "h", 1_000, plan, 5);
+
+        assertThat(r.getPayouts()).extracting(ReceiptPayout::getWorkerId).containsExactly("a", "b");
+        assertThat(r.getPayouts().stream().mapToLong(ReceiptPayout::getMicros).sum() + r.getRefundMicros())
+                .isEqualTo(r.getEscrowMicros()).isEqualTo(1_000);
+        List<LedgerEntry> payouts = entries.stream().filter(e -> e.getKind() == EntryKind.PAYOUT).toList();
+        assertThat(payouts).hasSameSizeAs(r.getPayouts());
+        for (ReceiptPayout p : r.getPayouts()) {
+            assertThat(payouts.stream().flatMap(e -> e.getPostings().stream())
+                    .filter(x -> x.getAccountId().equals(Accounts.worker(p.getWorkerId())))
+                    .mapToLong(Posting::getAmountMicros).sum()).as(p.getWorkerId()).isEqualTo(p.getMicros());
+        }
+        assertThat(entries.stream().filter(e -> e.getKind() == EntryKind.REFUND)).isEmpty();
+        assertThat(r.getRefundMicros()).isZero();
+        assertThat(r.getIssuedAt()).isEqualTo(Instant.ofEpochMilli(5));
+
+        Receipt refunded = Settlement.receipt("j", "c1", Outcome.EXPIRED, null, 1_000, Settlement.refundAll(1_000), 5);
+        assertThat(refunded.getPayouts()).isEmpty();
+        assertThat(refunded.getRefundMicros()).isEqualTo(1_000);
     }
 }

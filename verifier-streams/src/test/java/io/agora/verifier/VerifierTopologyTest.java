@@ -9,6 +9,7 @@ import io.agora.events.JobTerms;
 import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Outcome;
+import io.agora.events.ReceiptPayout;
 import io.agora.events.Posting;
 import io.agora.events.ReputationChanged;
 import io.agora.events.ResultStatus;
@@ -20,6 +21,7 @@ import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
+import io.agora.schemas.Receipts;
 import io.agora.market.Pricing;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.Topics;
@@ -76,6 +78,7 @@ class VerifierTopologyTest {
     private TestInputTopic<String, JobCommand> commandsIn;
     private TestInputTopic<String, ReputationChanged> reputationIn;
     private TestOutputTopic<String, JobVerdict> verdicts;
+    private final Identity market = Identity.generate();
     private TestOutputTopic<String, JobEvent> events;
     private TestOutputTopic<String, LedgerEntry> ledger;
     private TestOutputTopic<String, ReputationChanged> reputation;
@@ -89,7 +92,7 @@ class VerifierTopologyTest {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, VerifierConfig.APP_ID);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes), p, T0);
+        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, market), p, T0);
         StringSerializer ks = new StringSerializer();
         StringDeserializer kd = new StringDeserializer();
         tasksIn = driver.createInputTopic(Topics.TASKS.name(), ks, serdes.valueSerde(Topics.TASKS).serializer());
@@ -131,6 +134,8 @@ class VerifierTopologyTest {
         long pay3 = Pricing.payout(WORKER_PRICE, MAX_PRICE, 6_000, 10_000, 1.0);
         assertThat(v.getCostMicros()).isEqualTo(pay1 + pay3).isEqualTo(1_000);
         assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros() - 1_000);
+        assertThat(Receipts.problems(v.getReceipt(), market.workerId())).as("the receipt, through the topic's serde").isEmpty();
+        assertThat(v.getReceipt().getPayouts()).extracting(ReceiptPayout::getMicros).containsExactly(pay1, pay3);
 
         List<KeyValue<String, LedgerEntry>> entries = ledger.readKeyValuesToList();
         assertThat(entries).extracting(kv -> kv.key).containsOnly("client-1");

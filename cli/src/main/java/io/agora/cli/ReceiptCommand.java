@@ -1,0 +1,102 @@
+package io.agora.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.agora.events.Receipt;
+import io.agora.events.ReceiptPayout;
+import io.agora.schemas.Receipts;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code agora receipt <job>}: the job's receipt, signed by the market's key; with
+ * {@code --verify}, checked offline against the market's public key (from a file, or asked of the
+ * API), exit 1 when it does not hold.
+ */
+@Command(name = "receipt", description = {"The job's receipt, signed by the market: outcome, each payout, the refund, the escrow.",
+        "--verify checks the signature, the sums and the job id against the market's public key",
+        "(--market-key FILE, e.g. the verifier's verifier-market.key.pub, or --key-from-api); exit 1 when it fails.",
+        "--from FILE verifies a receipt saved earlier with -o json, without asking the API for it."})
+final class ReceiptCommand extends AgoraCli.Base {
+    @Parameters(index = "0", paramLabel = "JOB_ID")
+    String jobId;
+
+    @Option(names = "--verify", description = "verify the signature with the market's public key")
+    boolean verify;
+
+    @Option(names = "--market-key", paramLabel = "FILE",
+            description = "file whose first line is the market's public key (base64url); --key is the API key")
+    Path marketKeyFile;
+
+    @Option(names = "--key-from-api", description = "take the market's public key from GET /api/v1/market/key")
+    boolean keyFromApi;
+
+    @Option(names = "--from", paramLabel = "FILE", description = "read the receipt (JSON, as -o json prints it) from a file")
+    Path from;
+
+    @Override
+    public Integer call() throws Exception {
+        JsonNode node = from != null ? ApiClient.JSON.readTree(Files.readString(from, StandardCharsets.UTF_8))
+                : client().get(JobCommands.jobPath(jobId) + "/receipt");
+        Receipt receipt;
+        try {
+            receipt = Receipts.fromMap(ApiClient.JSON.convertValue(node, new TypeReference<Map<String, Object>>() { }));
+        } catch (IllegalArgumentException e) {
+            err().println("receipt of job " + jobId + " cannot be read: " + e.getMessage());
+            return Exit.NOT_COMPLETED;
+        }
+        if (!verify) {
+            show(receipt, node, null);
+            return Exit.OK;
+        }
+        String marketKey;
+        if (marketKeyFile != null && keyFromApi) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give --market-key FILE or --key-from-api, not both");
+        } else if (marketKeyFile != null) {
+            marketKey = Files.readString(marketKeyFile, StandardCharsets.US_ASCII).lines().findFirst().orElse("").strip();
+        } else if (keyFromApi) {
+            marketKey = client().get("/api/v1/market/key").path("publicKey").asText();
+        } else {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--verify needs the market's public key: --market-key FILE or --key-from-api");
+        }
+        List<String> problems = new java.util.ArrayList<>(Receipts.problems(receipt, marketKey));
+        if (!receipt.getJobId().equals(jobId)) {
+            problems.add("the receipt is for job " + receipt.getJobId() + ", not " + jobId);
+        }
+        show(receipt, node, problems);
+        return problems.isEmpty() ? Exit.OK : Exit.NOT_COMPLETED;
+    }
+
+    private void show(Receipt r, JsonNode node, List<String> problems) throws Exception {
+        if (json()) {
+            if (problems != null) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) node).put("verified", problems.isEmpty())
+                        .set("problems", ApiClient.JSON.valueToTree(problems));
+            }
+            print(node);
+            return;
+        }
+        PrintWriter out = out();
+        Table.record(out, "job", r.getJobId(), "client", r.getClientId(), "outcome", r.getOutcome(),
+                "agreed hash", r.getAgreedHash(), "escrow", r.getEscrowMicros(), "refund", r.getRefundMicros(),
+                "issued", r.getIssuedAt(), "market key", r.getMarketKey());
+        for (ReceiptPayout p : r.getPayouts()) {
+            out.println("payout " + p.getMicros() + " to " + p.getWorkerId());
+        }
+        if (problems != null) {
+            out.println(problems.isEmpty() ? "VERIFIED: signed by the market key, payouts + refund = escrow"
+                    : "NOT VERIFIED: " + String.join("; ", problems));
+        }
+        out.flush();
+    }
+}

@@ -1,0 +1,56 @@
+package io.agora.ingest.web;
+
+import io.agora.events.Receipt;
+import io.agora.ingest.api.ApiException;
+import io.agora.ingest.auth.Caller;
+import io.agora.ingest.receipts.MarketPublicKey;
+import io.agora.ingest.receipts.ReceiptStore;
+import io.agora.schemas.Receipts;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Header;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+
+import java.util.Map;
+
+/**
+ * The market's receipts: a client's signed receipt for its own job, and the market's public key
+ * that verifies it ({@code agora receipt <job> --verify}).
+ */
+@Controller("/api/v1")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class ReceiptController {
+    private final Caller caller;
+    private final ReceiptStore receipts;
+    private final MarketPublicKey marketKey;
+
+    public ReceiptController(Caller caller, ReceiptStore receipts, MarketPublicKey marketKey) {
+        this.caller = caller;
+        this.receipts = receipts;
+        this.marketKey = marketKey;
+    }
+
+    /** The receipt as {@link Receipts#toMap} writes it; 404 for another client's job, as for an unknown one. */
+    @Get("/jobs/{id}/receipt")
+    public Map<String, Object> receipt(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                       @PathVariable String id) {
+        String clientId = caller.client(authorization);
+        Receipt r = receipts.receipt(id, clientId)
+                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "no receipt for job " + id
+                        + ": not your job, or not decided yet"));
+        return Receipts.toMap(r);
+    }
+
+    /** The market's public key (base64url Ed25519); 503 while none is configured. */
+    @Get("/market/key")
+    public Map<String, String> key() {
+        return Map.of("algorithm", "Ed25519", "publicKey", marketKey.key()
+                .orElseThrow(() -> new ApiException(HttpStatus.SERVICE_UNAVAILABLE,
+                        "the market key is not configured: set AGORA_MARKET_PUBLIC_KEY or AGORA_MARKET_PUBLIC_KEY_FILE")));
+    }
+}

@@ -1,0 +1,141 @@
+package io.agora.schemas;
+
+import io.agora.events.Outcome;
+import io.agora.events.Receipt;
+import io.agora.events.ReceiptPayout;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The market's signed receipts ({@link Receipt}, carried by every JobVerdict): what a job's escrow
+ * became. The verifier signs them with the market's Ed25519 key ({@link Identity}); anyone with the
+ * market's public key (base64url, like a worker id) checks them offline. The signed bytes are
+ * {@link Signatures#canonicalBytes}: the Avro binary of the receipt with an empty signature, so
+ * every field, the signer's key included, is covered.
+ */
+public final class Receipts {
+    private Receipts() {
+    }
+
+    /** Stamps the signer's public key on the receipt and signs it in place. */
+    public static Receipt sign(Receipt r, Identity market) {
+        r.setMarketKey(market.workerId());
+        return Signatures.sign(r, market.privateKey());
+    }
+
+    /**
+     * What is wrong with a receipt, checked against the market's public key: empty when it is
+     * signed by that key, the signature holds, and payouts plus refund are the escrow.
+     */
+    public static List<String> problems(Receipt r, String marketKey) {
+        List<String> out = new ArrayList<>();
+        if (!marketKey.equals(r.getMarketKey())) {
+            out.add("signed by " + r.getMarketKey() + ", not the market key " + marketKey);
+        } else if (!Signatures.verify(r, marketKey)) {
+            out.add("bad signature: the receipt is not the one the market signed");
+        }
+        long paid = 0;
+        for (ReceiptPayout p : r.getPayouts()) {
+            if (p.getMicros() < 0) {
+                out.add("negative payout to " + p.getWorkerId());
+            }
+            paid += p.getMicros();
+        }
+        if (r.getRefundMicros() < 0 || paid + r.getRefundMicros() != r.getEscrowMicros()) {
+            out.add("payouts " + paid + " + refund " + r.getRefundMicros() + " are not the escrow " + r.getEscrowMicros());
+        }
+        return out;
+    }
+
+    /** The receipt as stored (Avro single-object encoding: fingerprint, then the binary). */
+    public static byte[] toBytes(Receipt r) {
+        try {
+            ByteBuffer b = r.toByteBuffer();
+            byte[] out = new byte[b.remaining()];
+            b.get(out);
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Receipt fromBytes(byte[] bytes) {
+        try {
+            return Receipt.fromByteBuffer(ByteBuffer.wrap(bytes));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a receipt: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The receipt as JSON-ready values (the HTTP API's form): every field by name, {@code issuedAt}
+     * as ISO-8601 (millisecond precision, as signed), the signature in base64. {@link #fromMap}
+     * reads it back to the same signed bytes.
+     */
+    public static Map<String, Object> toMap(Receipt r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("jobId", r.getJobId());
+        m.put("clientId", r.getClientId());
+        m.put("outcome", r.getOutcome().name());
+        m.put("agreedHash", r.getAgreedHash());
+        List<Map<String, Object>> payouts = new ArrayList<>();
+        for (ReceiptPayout p : r.getPayouts()) {
+            Map<String, Object> pm = new LinkedHashMap<>();
+            pm.put("workerId", p.getWorkerId());
+            pm.put("micros", p.getMicros());
+            payouts.add(pm);
+        }
+        m.put("payouts", payouts);
+        m.put("refundMicros", r.getRefundMicros());
+        m.put("escrowMicros", r.getEscrowMicros());
+        m.put("issuedAt", r.getIssuedAt().toString());
+        m.put("marketKey", r.getMarketKey());
+        ByteBuffer sig = r.getSignature().duplicate();
+        byte[] s = new byte[sig.remaining()];
+        sig.get(s);
+        m.put("signature", Base64.getEncoder().encodeToString(s));
+        return m;
+    }
+
+    /** Reads {@link #toMap}'s form (as parsed from JSON); throws IllegalArgumentException on a missing or malformed field. */
+    public static Receipt fromMap(Map<String, ?> m) {
+        try {
+            List<ReceiptPayout> payouts = new ArrayList<>();
+            for (Object o : (List<?>) required(m, "payouts")) {
+                Map<?, ?> p = (Map<?, ?>) o;
+                payouts.add(new ReceiptPayout(String.valueOf(p.get("workerId")), ((Number) p.get("micros")).longValue()));
+            }
+            Object hash = m.get("agreedHash");
+            return Receipt.newBuilder()
+                    .setJobId((String) required(m, "jobId"))
+                    .setClientId((String) required(m, "clientId"))
+                    .setOutcome(Outcome.valueOf((String) required(m, "outcome")))
+                    .setAgreedHash(hash == null ? null : (String) hash)
+                    .setPayouts(payouts)
+                    .setRefundMicros(((Number) required(m, "refundMicros")).longValue())
+                    .setEscrowMicros(((Number) required(m, "escrowMicros")).longValue())
+                    .setIssuedAt(Instant.parse((String) required(m, "issuedAt")))
+                    .setMarketKey((String) required(m, "marketKey"))
+                    .setSignature(ByteBuffer.wrap(Base64.getDecoder().decode((String) required(m, "signature"))))
+                    .build();
+        } catch (ClassCastException | NullPointerException | java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("malformed receipt: " + e.getMessage(), e);
+        }
+    }
+
+    private static Object required(Map<String, ?> m, String field) {
+        Object v = m.get(field);
+        if (v == null) {
+            throw new IllegalArgumentException("malformed receipt: no " + field);
+        }
+        return v;
+    }
+}

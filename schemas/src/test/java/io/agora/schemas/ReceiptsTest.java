@@ -1,0 +1,49 @@
+package io.agora.schemas;
+
+import io.agora.events.Outcome;
+import io.agora.events.Receipt;
+import io.agora.events.ReceiptPayout;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A receipt signed by the market key verifies with its public key, and only untouched. */
+class ReceiptsTest {
+    private final Identity market = Identity.generate();
+
+    private Receipt receipt() {
+        return Receipts.sign(Receipt.newBuilder().setJobId("j").setClientId("c").setOutcome(Outcome.COMPLETED)
+                .setAgreedHash("ab".repeat(32)).setPayouts(List.of(new ReceiptPayout("w1", 300L), new ReceiptPayout("w2", 200L)))
+                .setRefundMicros(500).setEscrowMicros(1_000).setIssuedAt(Instant.ofEpochMilli(5_000))
+                .setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(), market);
+    }
+
+    @Test
+    void aSignedReceiptVerifiesAndSurvivesItsStoredAndJsonForms() {
+        Receipt r = receipt();
+        assertThat(Receipts.problems(r, market.workerId())).isEmpty();
+        assertThat(Receipts.problems(Receipts.fromBytes(Receipts.toBytes(r)), market.workerId())).isEmpty();
+        assertThat(Receipts.problems(Receipts.fromMap(Receipts.toMap(r)), market.workerId())).isEmpty();
+    }
+
+    @Test
+    void aPayoutRaisedByOneFailsVerification() {
+        Receipt r = receipt();
+        r.getPayouts().get(0).setMicros(301L);
+        r.setRefundMicros(499); // still balanced: only the signature gives it away
+        assertThat(Receipts.problems(r, market.workerId())).containsExactly("bad signature: the receipt is not the one the market signed");
+    }
+
+    @Test
+    void anotherKeyOrAnUnbalancedReceiptIsRefused() {
+        Receipt r = receipt();
+        assertThat(Receipts.problems(r, Identity.generate().workerId())).singleElement().asString().startsWith("signed by");
+        Receipt unbalanced = Receipts.sign(Receipt.newBuilder(r).setRefundMicros(499).build(), market);
+        assertThat(Receipts.problems(unbalanced, market.workerId()))
+                .containsExactly("payouts 500 + refund 499 are not the escrow 1000");
+    }
+}
