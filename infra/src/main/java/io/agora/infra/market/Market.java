@@ -101,6 +101,8 @@ public final class Market implements AutoCloseable {
         }
         e.putAll(stack.kafka().env(principal));
         e.put("AGORA_STATE_DIR", workDir.resolve("state").resolve(name).toString());
+        // the verifier writes the market's public key beside its key; ingest-api serves it
+        e.put("AGORA_MARKET_PUBLIC_KEY_FILE", workDir.resolve("state/verifier/verifier-market.key.pub").toString());
         e.putAll(extraEnv);
         e.putAll(env);
         ServiceProcess p = new ServiceProcess(name, svc.mainClass(), List.of(), e, workDir.resolve("logs").resolve(name + ".log"), classpathOf(svc));
