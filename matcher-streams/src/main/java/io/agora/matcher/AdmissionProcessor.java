@@ -41,14 +41,16 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
     private static final Logger log = LoggerFactory.getLogger(AdmissionProcessor.class);
 
     private final MatcherConfig cfg;
+    private final MatcherMeters meters;
     private final Serializer<JobRequested> jobBytes;
     private final Serializer<LedgerEntry> ledgerBytes;
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, Admission.Account> accounts;
     private KeyValueStore<String, Long> seen;
 
-    AdmissionProcessor(MatcherConfig cfg, AgoraSerdes serdes) {
+    AdmissionProcessor(MatcherConfig cfg, AgoraSerdes serdes, MatcherMeters meters) {
         this.cfg = cfg;
+        this.meters = meters;
         this.jobBytes = serdes.valueSerde(Topics.JOB_REQUESTS).serializer();
         this.ledgerBytes = serdes.valueSerde(Topics.LEDGER).serializer();
     }
@@ -99,6 +101,7 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
             emit(clientId, ts, Topics.LEDGER.name(), Postings.grant(clientId, d.grantMicros(), now));
         }
         String pool = job.getRequirements().getPool();
+        meters.admitted(d.admitted());
         if (!d.admitted()) {
             emit(job.getJobId(), ts, Topics.JOB_EVENTS.name(), event(job, JobEventType.REJECTED, d.reason(), 0, now));
             return;

@@ -5,6 +5,8 @@ import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.runtime.StreamsService;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.runtime.Meters;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -18,7 +20,9 @@ public final class VerifierApp {
     public static Service create(AgoraConfig cfg) {
         VerifierConfig vc = VerifierConfig.from(cfg);
         AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
-        return new StreamsService(VerifierConfig.APP_ID, VerifierTopology.build(vc, serdes), streamsProperties(cfg));
+        PrometheusMeterRegistry meters = Meters.registry();
+        return new StreamsService(VerifierConfig.APP_ID, VerifierTopology.build(vc, serdes, new VerifierMeters(meters)),
+                streamsProperties(cfg), meters);
     }
 
     /** The streams properties the verifier runs with (dead-letter handlers included); tests drive the topology with them. */

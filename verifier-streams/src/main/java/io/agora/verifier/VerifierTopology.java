@@ -53,6 +53,11 @@ public final class VerifierTopology {
     }
 
     public static Topology build(VerifierConfig cfg, AgoraSerdes serdes) {
+        return build(cfg, serdes, VerifierMeters.none());
+    }
+
+    /** The topology, counting what the job processor forwards in {@code meters}. */
+    public static Topology build(VerifierConfig cfg, AgoraSerdes serdes, VerifierMeters meters) {
         AgoraSerdes internal = AgoraSerdes.plain();
         Serde<String> keys = serdes.keySerde();
         StreamsBuilder b = new StreamsBuilder();
@@ -91,7 +96,8 @@ public final class VerifierTopology {
                 .merge(commands, Named.as("merge-commands"))
                 .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
                 .process(() -> new JobVerifier(cfg, resultSerde.serializer()), Named.as("job-verifier"),
-                        JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE);
+                        JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE)
+                .peek((k, v) -> meters.forwarded(v), Named.as("meters"));
 
         route(out, JobVerdict.class, Topics.VERDICTS, serdes, "verdicts");
         route(out, JobEvent.class, Topics.JOB_EVENTS, serdes, "events");
