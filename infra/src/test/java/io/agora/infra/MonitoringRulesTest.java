@@ -90,6 +90,17 @@ class MonitoringRulesTest {
     }
 
     @Test
+    void promtoolAcceptsTheAlertRulesWhenInstalled() throws Exception {
+        Path promtool = Path.of("/usr/bin/promtool");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(promtool), "promtool not installed");
+        Process p = new ProcessBuilder(promtool.toString(), "check", "rules", MONITORING.resolve("alerts.yml").toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("SUCCESS: 5 rules found");
+    }
+
+    @Test
     void theDashboardNamesOnlyExportedMetrics() throws Exception {
         JsonNode dash = new ObjectMapper().readTree(MONITORING.resolve("grafana-dashboard.json").toFile());
         assertThat(dash.get("panels")).isNotEmpty();
