@@ -44,9 +44,8 @@ public final class MatcherMeters {
         decisions.computeIfAbsent(input, i -> Timer.builder("agora.matcher.decision")
                 .description("time a pool market takes for one input, matching included")
                 .tag("input", i)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(2))
+                .serviceLevelObjectives(ms(0.05), ms(0.1), ms(0.25), ms(0.5), ms(1), ms(2.5), ms(5), ms(10), ms(25),
+                        ms(50), ms(100), ms(250), ms(1000))
                 .register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
@@ -75,6 +74,10 @@ public final class MatcherMeters {
     private Counter admissions(boolean accepted) {
         return Counter.builder("agora.matcher.admissions").description("admission decisions, by outcome")
                 .tag("outcome", accepted ? "accepted" : "rejected").register(registry);
+    }
+
+    private static Duration ms(double ms) {
+        return Duration.ofNanos((long) (ms * 1_000_000));
     }
 
     private Counter counter(String name, String description, String pool) {

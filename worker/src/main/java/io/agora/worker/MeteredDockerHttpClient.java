@@ -9,7 +9,7 @@ import java.time.Duration;
 
 /**
  * The Docker engine's HTTP client, timing each call until the engine's answer starts:
- * {@code agora_worker_docker_call_seconds{call, outcome}} (a histogram), where {@code call} is the
+ * {@code agora_worker_docker_call_seconds{call, outcome}} (a histogram with fixed buckets), where {@code call} is the
  * method and the API path without ids ({@code POST containers/start}, {@code GET images/json}) and
  * {@code outcome} the HTTP status class ({@code 2xx}, {@code 4xx}, ...) or {@code error}.
  */
@@ -33,9 +33,9 @@ final class MeteredDockerHttpClient implements DockerHttpClient {
         } finally {
             Timer.builder("agora.worker.docker.call").description("Docker engine API call latency (until the answer starts)")
                     .tag("call", call(request.method(), request.path())).tag("outcome", outcome)
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofSeconds(30))
+                    .serviceLevelObjectives(Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+                            Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+                            Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30))
                     .register(registry).record(Duration.ofNanos(System.nanoTime() - t0));
         }
     }

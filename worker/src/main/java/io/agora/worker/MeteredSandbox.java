@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A sandbox that times every task it runs, by outcome ({@code agora_worker_task_seconds{outcome}},
- * a histogram; the outcome is the result status, {@code SANDBOX_ERROR} for a sandbox that threw),
+ * a histogram with fixed buckets; the outcome is the result status, {@code SANDBOX_ERROR} for a sandbox that threw),
  * and names the task in the log context ({@code jobId}, {@code taskId}, {@code workerId}) while it runs.
  */
 final class MeteredSandbox implements Sandbox {
@@ -50,9 +50,9 @@ final class MeteredSandbox implements Sandbox {
     private Timer timer(ResultStatus status) {
         return Timer.builder("agora.worker.task").description("time a task ran in the sandbox, by outcome")
                 .tag("outcome", status.name())
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofHours(1))
+                .serviceLevelObjectives(Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),
+                        Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
+                        Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(30))
                 .register(registry);
     }
 

@@ -22,7 +22,7 @@ public final class SinkMeters {
     public SinkMeters(MeterRegistry registry) {
         this.registry = registry;
         this.batch = DistributionSummary.builder("agora.sink.batch.records").description("records per committed batch")
-                .publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(10_000.0).register(registry);
+                .serviceLevelObjectives(1, 10, 50, 100, 250, 500, 1000, 5000).register(registry);
         this.deadLetters = Counter.builder("agora.sink.dead.letters").description("records sent to agora.dlq")
                 .register(registry);
     }
