@@ -18,6 +18,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -71,7 +72,10 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
                         "job request out of bounds: " + bad);
                 return;
             }
-            admit(record, job);
+            try (MDC.MDCCloseable c = MDC.putCloseable("clientId", job.getClientId());
+                 MDC.MDCCloseable j = MDC.putCloseable("jobId", job.getJobId())) {
+                admit(record, job);
+            }
         } else if (record.value() instanceof LedgerEntry entry) {
             String bad = InputBounds.ledger(entry);
             if (bad == null) {
