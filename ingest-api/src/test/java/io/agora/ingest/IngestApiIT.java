@@ -54,6 +54,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The HTTP layer against a real PostgreSQL and a real Kafka broker. */
@@ -232,7 +233,7 @@ class IngestApiIT {
     }
 
     @Test
-    void submitAnswers202AndAnotherClientGets403() throws Exception {
+    void submitAnswers202AndAnotherClientsJobIsA404LikeAnUnknownOne() throws Exception {
         String a = newKey(client());
         String b = newKey(client());
         HttpResponse<String> r = call("POST", "/api/v1/jobs", a, JOB);
@@ -244,9 +245,46 @@ class IngestApiIT {
         HttpResponse<String> mine = call("GET", "/api/v1/jobs/" + jobId, a, null);
         assertThat(mine.statusCode()).isEqualTo(200);
         assertThat(map(mine)).containsEntry("status", "submitted");
-        assertThat(call("GET", "/api/v1/jobs/" + jobId, b, null).statusCode()).isEqualTo(403);
-        assertThat(call("DELETE", "/api/v1/jobs/" + jobId, b, null).statusCode()).isEqualTo(403);
-        assertThat(call("GET", "/api/v1/jobs/" + UUID.randomUUID(), a, null).statusCode()).isEqualTo(404);
+        String unknown = UUID.randomUUID().toString();
+        for (String[] c : new String[][]{{"GET", ""}, {"GET", "/output"}, {"DELETE", ""}, {"POST", "/dispute"}}) {
+            HttpResponse<String> theirs = call(c[0], "/api/v1/jobs/" + jobId + c[1], b, null);
+            HttpResponse<String> none = call(c[0], "/api/v1/jobs/" + unknown + c[1], b, null);
+            assertThat(theirs.statusCode()).as(c[0] + c[1] + " " + theirs.body()).isEqualTo(404);
+            assertThat(none.statusCode()).isEqualTo(404);
+            assertThat(theirs.body()).isEqualTo(none.body().replace(unknown, jobId));
+        }
+    }
+
+    @Test
+    void aDisputeReasonIsBoundedBeforeItReachesTheMarket() throws Exception {
+        String key = newKey(client());
+        String jobId = (String) map(call("POST", "/api/v1/jobs", key, JOB)).get("jobId");
+        HttpResponse<String> tooLong = call("POST", "/api/v1/jobs/" + jobId + "/dispute", key,
+                "{\"reason\":\"" + "x".repeat(501) + "\"}");
+        assertThat(tooLong.statusCode()).as(tooLong.body()).isEqualTo(400);
+        assertThat(problems(tooLong)).extracting(p -> p.get("field")).containsExactly("reason");
+        HttpResponse<String> fine = call("POST", "/api/v1/jobs/" + jobId + "/dispute", key,
+                "{\"reason\":\"" + "x".repeat(500) + "\"}");
+        assertThat(fine.statusCode()).as(fine.body()).isEqualTo(202);
+    }
+
+    @Test
+    void malformedPathIdsAre400NotServerErrors() throws Exception {
+        String key = newKey(client());
+        String overlong = "a".repeat(129);
+        for (String path : List.of("/api/v1/jobs/%00", "/api/v1/jobs/x%01y", "/api/v1/jobs/" + overlong,
+                "/api/v1/jobs/%00/output", "/api/v1/jobs/%00/events", "/api/v1/accounts/%00",
+                "/api/v1/workers/%00/earnings", "/api/v1/pools/%00")) {
+            HttpResponse<String> r = call("GET", path, key, null);
+            assertThat(r.statusCode()).as(path + " " + r.body()).isEqualTo(400);
+            assertThat(problems(r)).as(path).singleElement().satisfies(p -> assertThat((String) p.get("message"))
+                    .contains("letters, digits"));
+        }
+        assertThat(call("DELETE", "/api/v1/jobs/%00", key, null).statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/jobs/%00/dispute", key, null).statusCode()).isEqualTo(400);
+        assertThat(call("DELETE", "/api/v1/admin/keys/%00", "test-admin", null).statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/admin/clients/%00/deposits", "test-admin", "{\"amountMicros\":5}")
+                .statusCode()).isEqualTo(400);
     }
 
     @Test
@@ -281,6 +319,50 @@ class IngestApiIT {
         assertThat(last.statusCode()).isEqualTo(429);
         assertThat(last.headers().firstValue("Retry-After")).isPresent();
         assertThat(Long.parseLong(last.headers().firstValue("Retry-After").orElseThrow())).isPositive();
+    }
+
+    @Test
+    void cancelDisputeAndMatchNeedAKeyAndTakeFromTheClientsRateLimit() throws Exception {
+        assertThat(call("POST", "/api/v1/match", null, "{\"maxPricePerCpuSecondMicros\":10}").statusCode())
+                .isEqualTo(401);
+        String[][] calls = {{"DELETE", "/api/v1/jobs/" + UUID.randomUUID(), null},
+                {"POST", "/api/v1/jobs/" + UUID.randomUUID() + "/dispute", null},
+                {"POST", "/api/v1/match", "{\"maxPricePerCpuSecondMicros\":10}"}};
+        for (String[] c : calls) {
+            String key = newKey(client());
+            HttpResponse<String> last = null;
+            for (int i = 0; i < 30; i++) {
+                last = call(c[0], c[1], key, c[2]);
+                if (last.statusCode() == 429) {
+                    break;
+                }
+                assertThat(last.statusCode()).as(c[1] + " " + last.body()).isIn(200, 404);
+            }
+            assertThat(last.statusCode()).as(c[0] + " " + c[1]).isEqualTo(429);
+            assertThat(Long.parseLong(last.headers().firstValue("Retry-After").orElseThrow())).isPositive();
+        }
+    }
+
+    @Test
+    void theSameIdempotencyKeyWithAnotherBodyIs409() throws Exception {
+        String key = newKey(client());
+        HttpResponse<String> first = call("POST", "/api/v1/jobs", key, JOB, "Idempotency-Key", "order-7");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(202);
+        // the same request with its fields in another order is the same request
+        HttpResponse<String> same = call("POST", "/api/v1/jobs", key, """
+                {"command":["echo","hi"],"image":"busybox","quorum":2,"redundancy":3,"timeoutMs":2000,
+                 "maxPricePerCpuSecondMicros":10}""", "Idempotency-Key", "order-7");
+        assertThat(same.statusCode()).as(same.body()).isEqualTo(202);
+        assertThat(map(same).get("jobId")).isEqualTo(map(first).get("jobId"));
+
+        HttpResponse<String> other = call("POST", "/api/v1/jobs", key, JOB.replace("\"hi\"", "\"bye\""),
+                "Idempotency-Key", "order-7");
+        assertThat(other.statusCode()).as(other.body()).isEqualTo(409);
+        assertThat((String) map(other).get("error")).contains("order-7");
+        assertThat(problems(other)).extracting(p -> p.get("field")).containsExactly("Idempotency-Key");
+        // another client may use the same key for its own job
+        assertThat(call("POST", "/api/v1/jobs", newKey(client()), JOB.replace("\"hi\"", "\"bye\""),
+                "Idempotency-Key", "order-7").statusCode()).isEqualTo(202);
     }
 
     @Test
@@ -404,7 +486,8 @@ class IngestApiIT {
         assertThat(pool).containsEntry("status", "healthy");
         assertThat(((Number) pool.get("capacity")).intValue()).isEqualTo(2);
 
-        HttpResponse<String> match = call("POST", "/api/v1/match?topK=3", null, """
+        String key = newKey(client());
+        HttpResponse<String> match = call("POST", "/api/v1/match?topK=3", key, """
                 {"maxPricePerCpuSecondMicros":10,"requirements":{"pool":"testpool","region":"eu"}}""");
         assertThat(match.statusCode()).as(match.body()).isEqualTo(200);
         @SuppressWarnings("unchecked")
@@ -413,7 +496,7 @@ class IngestApiIT {
         assertThat(candidates.get(0)).containsEntry("workerId", workerId).containsEntry("estimatedWaitMs", 0);
         assertThat((String) candidates.get(0).get("explain")).contains("cap=");
 
-        HttpResponse<String> tooCheap = call("POST", "/api/v1/match", null, """
+        HttpResponse<String> tooCheap = call("POST", "/api/v1/match", key, """
                 {"maxPricePerCpuSecondMicros":1,"requirements":{"pool":"testpool"}}""");
         assertThat(map(tooCheap).get("candidates")).isEqualTo(List.of());
     }
@@ -443,7 +526,7 @@ class IngestApiIT {
         assertThat(((Number) pool.get("averageLatencyMs")).doubleValue()).isEqualTo(400.0);
         assertThat(((Number) pool.get("capacity")).intValue()).isZero();
 
-        HttpResponse<String> match = call("POST", "/api/v1/match?topK=2", null, """
+        HttpResponse<String> match = call("POST", "/api/v1/match?topK=2", newKey(client()), """
                 {"maxPricePerCpuSecondMicros":10,"requirements":{"pool":"busypool"}}""");
         assertThat(match.statusCode()).as(match.body()).isEqualTo(200);
         Map<String, Object> preview = map(match);
@@ -557,6 +640,34 @@ class IngestApiIT {
         Map<String, Map<String, Object>> details = (Map<String, Map<String, Object>>) h.get("details");
         assertThat(details).as(health.body()).containsKey("jdbc");
         assertThat(details.get("jdbc")).containsEntry("status", "UP");
+    }
+
+    @Test
+    void theDevAdminTokenIsRefusedOutsideDevMode() throws Exception {
+        Map<String, Object> p = market.properties();
+        p.put("agora.ingest.admin-token", "dev-admin-token");
+        p.put("agora.ingest.feeds-enabled", false);
+        assertThatThrownBy(() -> ApplicationContext.run(EmbeddedServer.class, p).close())
+                .hasStackTraceContaining("AGORA_DEV_MODE=1");
+        p.put("agora.dev-mode", "1");
+        try (EmbeddedServer dev = ApplicationContext.run(EmbeddedServer.class, p)) {
+            assertThat(dev.isRunning()).isTrue();
+        }
+    }
+
+    @Test
+    void healthIsDownWhenTheMarketFeedThreadDied() throws Exception {
+        try (EmbeddedServer other = ApplicationContext.run(EmbeddedServer.class, market.properties())) {
+            URI health = URI.create("http://localhost:" + other.getPort() + "/health");
+            HttpResponse<String> up = http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+            assertThat(up.body()).contains("marketFeed");
+            // the feed thread ends (here: stopped; in production: an error it did not survive)
+            other.getApplicationContext().getBean(io.agora.ingest.market.MarketFeed.class).close();
+            HttpResponse<String> down = http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(down.statusCode()).as(down.body()).isEqualTo(503);
+            assertThat(down.body()).contains("\"marketFeed\"", "stopped");
+        }
     }
 
     @Test

@@ -192,4 +192,22 @@ class RulesTest {
         assertThat(market(noPartition).match(SPEC, REQ, 5).excluded()).extracting(MarketView.Excluded::reasons)
                 .containsExactly("owns no task partition");
     }
+
+    @Test
+    void aPoolIsHealthyFrom80PercentOfItsWorkersUpDegradedFrom50AndCriticalBelowOrEmpty() {
+        // the market view's offline limit is 1 s (IngestSettings above): 60 s silent is offline
+        WorkerState up = worker("up", 2, 1024, 5, 0, 0, 0);
+        WorkerState silent = worker("silent", 2, 1024, 5, 0, 0, 60_000);
+        WorkerState degraded = new WorkerState("deg", up.capabilities(), true, "DEGRADED", 1, 0, 5, NOW, 0, 0, 0, List.of(0));
+        assertThat(market(up, up, up, up, silent).pool("public").status()).isEqualTo("healthy");      // 4 of 5
+        assertThat(market(up, up, up, silent, degraded).pool("public").status()).isEqualTo("degraded"); // 3 of 5
+        MarketView.PoolView critical = market(up, silent, degraded).pool("public");                     // 1 of 3
+        assertThat(critical.status()).isEqualTo("critical");
+        assertThat(critical.activeWorkers()).isEqualTo(1);
+        assertThat(critical.failedWorkers()).isEqualTo(2);
+        assertThat(critical.capacity()).isEqualTo(1);
+        assertThat(market().pool("public").status()).as("no worker at all").isEqualTo("critical");
+        // consensus reliability comes from the read model; without one it is unknown, not made up
+        assertThat(critical.consensusReliability()).isNull();
+    }
 }

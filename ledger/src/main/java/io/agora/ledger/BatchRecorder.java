@@ -29,12 +29,14 @@ import java.util.Map;
  * follow it in a single PostgreSQL transaction, so a crash at any point leaves either all of
  * it or none of it.
  *
- * <p>Each record runs under a savepoint and its deferred checks (balanced postings) are fired
- * before the savepoint is released. A record that PostgreSQL refuses for its content (class 22
- * data exceptions, class 23 integrity violations: unbalanced, overdraft) is rolled back alone
- * and reported as {@link Refused} with a reason; the rest of the batch commits. Any other
- * error (connection lost, database down) aborts the whole transaction and is thrown, so the
- * caller retries the same batch later.
+ * <p>The whole batch is first applied under one savepoint, each table's rows in one JDBC batch
+ * (about ten round trips whatever the batch's size), and its deferred checks (balanced postings)
+ * are fired before the savepoint is released. If PostgreSQL refuses anything, the batch is rolled
+ * back to that savepoint and applied again one record at a time, each under its own savepoint: a
+ * record refused for its content (class 22 data exceptions, class 23 integrity violations:
+ * unbalanced, overdraft) is rolled back alone and reported as {@link Refused} with a reason; the
+ * rest of the batch commits. Any other error (connection lost, database down) aborts the whole
+ * transaction and is thrown, so the caller retries the same batch later.
  */
 public final class BatchRecorder {
     private final DataSource dataSource;
@@ -81,42 +83,17 @@ public final class BatchRecorder {
             throws SQLException {
         try (Connection c = open()) {
             try {
-                int applied = 0;
-                int duplicates = 0;
-                List<Refused> refused = new ArrayList<>();
-                for (SinkRecord r : records) {
-                    Savepoint sp = c.setSavepoint();
-                    try {
-                        if (apply(c, r.event())) {
-                            try (Statement st = c.createStatement()) {
-                                st.execute("SET CONSTRAINTS ALL IMMEDIATE");
-                                st.execute("SET CONSTRAINTS ALL DEFERRED");
-                            }
-                            applied++;
-                        } else {
-                            duplicates++;
-                        }
-                        c.releaseSavepoint(sp);
-                    } catch (SQLException e) {
-                        if (!isRefusal(e)) {
-                            throw e;
-                        }
-                        c.rollback(sp);
-                        refused.add(new Refused(r, reason(r, e)));
-                    } catch (RuntimeException e) {
-                        if (Outage.isOutage(e)) {
-                            throw new SQLTransientException("outage while applying " + describe(r.event()) + ": " + e, e);
-                        }
-                        c.rollback(sp);
-                        refused.add(new Refused(r, "cannot apply " + describe(r.event()) + ": " + e));
-                    }
+                Result result = applyTogether(c, records);
+                if (result == null) {
+                    result = applyOneByOne(c, records);
                 }
+                List<Refused> refused = result.refused();
                 storeOffsets(c, nextOffsets);
                 if (beforeCommit != null) {
                     beforeCommit.run(refused);
                 }
                 c.commit();
-                return new Result(applied, duplicates, refused);
+                return result;
             } catch (Exception | Error e) {
                 rollbackQuietly(c);
                 if (e instanceof SQLException s) {
@@ -131,6 +108,104 @@ public final class BatchRecorder {
                 throw new SQLException("batch aborted before commit: " + e.getMessage(), e);
             }
         }
+    }
+
+    /** The batch under one savepoint; null (and nothing applied) when PostgreSQL refuses any of it. */
+    private Result applyTogether(Connection c, List<SinkRecord> records) throws SQLException {
+        if (records.isEmpty()) {
+            return new Result(0, 0, List.of());
+        }
+        List<LedgerEntry> entries = new ArrayList<>();
+        List<JobEvent> events = new ArrayList<>();
+        List<JobVerdict> verdicts = new ArrayList<>();
+        List<ReputationChanged> moves = new ArrayList<>();
+        for (SinkRecord r : records) {
+            if (r.event() instanceof LedgerEntry e) {
+                entries.add(e);
+            } else if (r.event() instanceof JobEvent e) {
+                events.add(e);
+            } else if (r.event() instanceof JobVerdict v) {
+                verdicts.add(v);
+            } else if (r.event() instanceof ReputationChanged m) {
+                moves.add(m);
+            } else {
+                return null; // the record-by-record path names what it cannot handle
+            }
+        }
+        Savepoint sp = c.setSavepoint();
+        try {
+            // Each table keeps its records' topic order; across tables the order does not matter
+            // (JobProjection merges events and verdicts the same in any interleaving).
+            int applied = count(ledger.bookAll(c, entries)) + count(jobs.recordEvents(c, events))
+                    + count(jobs.recordVerdicts(c, verdicts)) + count(reputation.recordAll(c, moves));
+            checkDeferredConstraints(c);
+            c.releaseSavepoint(sp);
+            return new Result(applied, records.size() - applied, List.of());
+        } catch (SQLException e) {
+            if (!isRefusal(e)) {
+                throw e;
+            }
+            c.rollback(sp);
+            return null;
+        } catch (RuntimeException e) {
+            c.rollback(sp);
+            if (Outage.isOutage(e)) {
+                throw new SQLTransientException("outage while applying a batch of " + records.size() + " records: " + e, e);
+            }
+            return null;
+        }
+    }
+
+    /** Each record under its own savepoint: a refused record is rolled back alone. */
+    private Result applyOneByOne(Connection c, List<SinkRecord> records) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SET CONSTRAINTS ALL DEFERRED"); // whatever the refused batch left
+        }
+        int applied = 0;
+        int duplicates = 0;
+        List<Refused> refused = new ArrayList<>();
+        for (SinkRecord r : records) {
+            Savepoint sp = c.setSavepoint();
+            try {
+                if (apply(c, r.event())) {
+                    checkDeferredConstraints(c);
+                    applied++;
+                } else {
+                    duplicates++;
+                }
+                c.releaseSavepoint(sp);
+            } catch (SQLException e) {
+                if (!isRefusal(e)) {
+                    throw e;
+                }
+                c.rollback(sp);
+                refused.add(new Refused(r, reason(r, e)));
+            } catch (RuntimeException e) {
+                if (Outage.isOutage(e)) {
+                    throw new SQLTransientException("outage while applying " + describe(r.event()) + ": " + e, e);
+                }
+                c.rollback(sp);
+                refused.add(new Refused(r, "cannot apply " + describe(r.event()) + ": " + e));
+            }
+        }
+        return new Result(applied, duplicates, refused);
+    }
+
+    /** Fires the deferred checks (balanced postings) now, in one round trip, and defers them again. */
+    private static void checkDeferredConstraints(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED");
+        }
+    }
+
+    private static int count(boolean[] flags) {
+        int n = 0;
+        for (boolean f : flags) {
+            if (f) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** The next offset to read of each partition, as last committed by this group; absent = from the start. */

@@ -6,6 +6,7 @@ import io.agora.events.JobVerdict;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -32,21 +33,32 @@ public final class JobProjection {
 
     /** @return false if the event id was already recorded (nothing changes) */
     public boolean record(Connection c, JobEvent e) throws SQLException {
+        return recordEvents(c, List.of(e))[0];
+    }
+
+    /** @return for each event, false if its id was already recorded; two round trips for the whole list */
+    public boolean[] recordEvents(Connection c, List<JobEvent> events) throws SQLException {
+        boolean[] fresh = new boolean[events.size()];
+        if (events.isEmpty()) {
+            return fresh;
+        }
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
-            ps.setString(1, e.getEventId());
-            ps.setString(2, e.getJobId());
-            ps.setString(3, e.getType().name());
-            ps.setString(4, e.getReason());
-            ps.setString(5, e.getWorkerId());
-            ps.setInt(6, e.getReplica());
-            ps.setInt(7, e.getAttempt());
-            ps.setObject(8, Sql.ts(e.getTimestamp()));
-            if (ps.executeUpdate() == 0) {
-                return false;
+            for (JobEvent e : events) {
+                ps.setString(1, e.getEventId());
+                ps.setString(2, e.getJobId());
+                ps.setString(3, e.getType().name());
+                ps.setString(4, e.getReason());
+                ps.setString(5, e.getWorkerId());
+                ps.setInt(6, e.getReplica());
+                ps.setInt(7, e.getAttempt());
+                ps.setObject(8, Sql.ts(e.getTimestamp()));
+                ps.addBatch();
             }
+            fresh = Sql.inserted(ps.executeBatch());
         }
+        // one statement per event, in topic order: a job's events run in sequence
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO jobs (job_id, client_id, pool, status, reason, submitted_at, updated_at, escrow_micros)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -57,41 +69,62 @@ public final class JobProjection {
                   submitted_at = least(jobs.submitted_at, EXCLUDED.submitted_at),
                   updated_at = greatest(jobs.updated_at, EXCLUDED.updated_at),
                   escrow_micros = greatest(jobs.escrow_micros, EXCLUDED.escrow_micros)""".formatted(TERMINAL_SQL))) {
-            ps.setString(1, e.getJobId());
-            ps.setString(2, e.getClientId());
-            ps.setString(3, e.getPool());
-            ps.setString(4, e.getType().name());
-            ps.setString(5, e.getReason());
-            ps.setObject(6, Sql.ts(e.getTimestamp()));
-            ps.setObject(7, Sql.ts(e.getTimestamp()));
-            ps.setLong(8, e.getEscrowMicros());
-            ps.executeUpdate();
+            boolean any = false;
+            for (int i = 0; i < events.size(); i++) {
+                if (!fresh[i]) {
+                    continue;
+                }
+                JobEvent e = events.get(i);
+                ps.setString(1, e.getJobId());
+                ps.setString(2, e.getClientId());
+                ps.setString(3, e.getPool());
+                ps.setString(4, e.getType().name());
+                ps.setString(5, e.getReason());
+                ps.setObject(6, Sql.ts(e.getTimestamp()));
+                ps.setObject(7, Sql.ts(e.getTimestamp()));
+                ps.setLong(8, e.getEscrowMicros());
+                ps.addBatch();
+                any = true;
+            }
+            if (any) {
+                ps.executeBatch();
+            }
         }
-        return true;
+        return fresh;
     }
 
     /** @return false if the job already has a verdict (the first one stands) */
     public boolean record(Connection c, JobVerdict v) throws SQLException {
+        return recordVerdicts(c, List.of(v))[0];
+    }
+
+    /** @return for each verdict, false if its job already had one; two round trips for the whole list */
+    public boolean[] recordVerdicts(Connection c, List<JobVerdict> verdicts) throws SQLException {
+        boolean[] first = new boolean[verdicts.size()];
+        if (verdicts.isEmpty()) {
+            return first;
+        }
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO verdicts (job_id, event_id, outcome, consensus_hash, output, exit_code, agreeing, dissenting,
                                       cost_micros, refund_micros, reason, submitted_at, decided_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
-            ps.setString(1, v.getJobId());
-            ps.setString(2, v.getEventId());
-            ps.setString(3, v.getOutcome().name());
-            ps.setString(4, v.getConsensusHash());
-            ps.setString(5, v.getOutput());
-            ps.setInt(6, v.getExitCode());
-            ps.setArray(7, Sql.textArray(c, v.getAgreeing()));
-            ps.setArray(8, Sql.textArray(c, v.getDissenting()));
-            ps.setLong(9, v.getCostMicros());
-            ps.setLong(10, v.getRefundMicros());
-            ps.setString(11, v.getReason());
-            ps.setObject(12, Sql.ts(v.getSubmittedAt()));
-            ps.setObject(13, Sql.ts(v.getDecidedAt()));
-            if (ps.executeUpdate() == 0) {
-                return false;
+            for (JobVerdict v : verdicts) {
+                ps.setString(1, v.getJobId());
+                ps.setString(2, v.getEventId());
+                ps.setString(3, v.getOutcome().name());
+                ps.setString(4, v.getConsensusHash());
+                ps.setString(5, v.getOutput());
+                ps.setInt(6, v.getExitCode());
+                ps.setArray(7, Sql.textArray(c, v.getAgreeing()));
+                ps.setArray(8, Sql.textArray(c, v.getDissenting()));
+                ps.setLong(9, v.getCostMicros());
+                ps.setLong(10, v.getRefundMicros());
+                ps.setString(11, v.getReason());
+                ps.setObject(12, Sql.ts(v.getSubmittedAt()));
+                ps.setObject(13, Sql.ts(v.getDecidedAt()));
+                ps.addBatch();
             }
+            first = Sql.inserted(ps.executeBatch());
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO jobs (job_id, client_id, status, reason, submitted_at, updated_at, cost_micros, refund_micros,
@@ -109,21 +142,32 @@ public final class JobProjection {
                   exit_code = EXCLUDED.exit_code,
                   agreeing = EXCLUDED.agreeing,
                   dissenting = EXCLUDED.dissenting""")) {
-            ps.setString(1, v.getJobId());
-            ps.setString(2, v.getClientId());
-            ps.setString(3, v.getOutcome().name());
-            ps.setString(4, v.getReason());
-            ps.setObject(5, Sql.ts(v.getSubmittedAt()));
-            ps.setObject(6, Sql.ts(v.getDecidedAt()));
-            ps.setLong(7, v.getCostMicros());
-            ps.setLong(8, v.getRefundMicros());
-            ps.setString(9, v.getConsensusHash());
-            ps.setString(10, v.getOutput());
-            ps.setInt(11, v.getExitCode());
-            ps.setArray(12, Sql.textArray(c, v.getAgreeing()));
-            ps.setArray(13, Sql.textArray(c, v.getDissenting()));
-            ps.executeUpdate();
+            boolean any = false;
+            for (int i = 0; i < verdicts.size(); i++) {
+                if (!first[i]) {
+                    continue;
+                }
+                JobVerdict v = verdicts.get(i);
+                ps.setString(1, v.getJobId());
+                ps.setString(2, v.getClientId());
+                ps.setString(3, v.getOutcome().name());
+                ps.setString(4, v.getReason());
+                ps.setObject(5, Sql.ts(v.getSubmittedAt()));
+                ps.setObject(6, Sql.ts(v.getDecidedAt()));
+                ps.setLong(7, v.getCostMicros());
+                ps.setLong(8, v.getRefundMicros());
+                ps.setString(9, v.getConsensusHash());
+                ps.setString(10, v.getOutput());
+                ps.setInt(11, v.getExitCode());
+                ps.setArray(12, Sql.textArray(c, v.getAgreeing()));
+                ps.setArray(13, Sql.textArray(c, v.getDissenting()));
+                ps.addBatch();
+                any = true;
+            }
+            if (any) {
+                ps.executeBatch();
+            }
         }
-        return true;
+        return first;
     }
 }

@@ -42,7 +42,7 @@ class BatchRecorderIT {
         List<String> tables = strings("SELECT table_name FROM information_schema.tables WHERE table_schema = '"
                 + schema + "' ORDER BY 1");
         assertThat(tables).contains("ledger_transactions", "ledger_postings", "accounts", "jobs", "job_events",
-                "verdicts", "reputation_events", "worker_reputation", "worker_earnings", "worker_earnings_summary",
+                "verdicts", "reputation_events", "worker_reputation", "worker_earnings",
                 "consumer_offsets");
         LedgerSchema.migrate(ds, schema); // idempotent on restart
     }
@@ -172,8 +172,8 @@ class BatchRecorderIT {
     void workerEarningsSumsPayouts() throws SQLException {
         recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 1_200),
                 refund("c1", "j1", 800)), Map.of(), null);
-        assertThat(longValue("SELECT total_micros FROM worker_earnings_summary WHERE worker_id = 'w1'")).isEqualTo(1_200);
-        assertThat(longValue("SELECT today_micros FROM worker_earnings_summary WHERE worker_id = 'w1'")).isZero();
+        assertThat(longValue("SELECT sum(amount_micros) FROM worker_earnings WHERE worker_id = 'w1'")).isEqualTo(1_200);
+        assertThat(longValue("SELECT count(*) FROM worker_earnings WHERE worker_id = 'w2'")).isZero();
         assertThat(AuditReport.check(ds, schema).findings()).isEmpty();
     }
 

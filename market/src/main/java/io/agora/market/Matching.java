@@ -5,6 +5,7 @@ import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -226,12 +227,19 @@ public final class Matching {
         return c > 0 || (c == 0 && w.workerId().compareTo(other.workerId()) < 0);
     }
 
-    /** The task partition of a worker to write a task to: spread by task id over the partitions it owns. */
+    /**
+     * The task partition of a worker to write a task to: the lowest it owns, whatever the task. All
+     * of a worker's tasks then share one partition, so a matcher transaction touches one task
+     * partition per worker it dispatches to, not one per task: each partition in a transaction
+     * costs the broker an AddPartitionsToTxn entry and a commit marker, which dominated its work
+     * when a few workers owned hundreds of partitions. ({@code taskId} is no longer used; the
+     * callers still pass it.)
+     */
     public static int partitionFor(String taskId, List<Integer> owned) {
         if (owned.isEmpty()) {
             throw new IllegalArgumentException("worker owns no partition");
         }
-        return owned.get(Math.floorMod(taskId.hashCode(), owned.size()));
+        return Collections.min(owned);
     }
 
     /**

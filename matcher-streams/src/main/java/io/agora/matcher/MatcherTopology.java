@@ -1,5 +1,10 @@
 package io.agora.matcher;
 
+import io.agora.events.CommandType;
+import io.agora.events.JobCommand;
+import io.agora.events.ResultStatus;
+import io.agora.events.TaskResult;
+import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
@@ -61,15 +66,15 @@ public final class MatcherTopology {
     public static Topology build(MatcherConfig cfg, AgoraSerdes serdes, MatcherMeters meters) {
         StreamsBuilder b = new StreamsBuilder();
         Serde<String> keys = serdes.keySerde();
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(AdmissionProcessor.ACCOUNTS),
+        b.addStateStore(StateStores.keyValue(AdmissionProcessor.ACCOUNTS,
                 keys, StateSerdes.account()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(AdmissionProcessor.SEEN_JOBS),
+        b.addStateStore(StateStores.keyValue(AdmissionProcessor.SEEN_JOBS,
                 keys, Serdes.Long()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WorkerGateProcessor.GATE),
+        b.addStateStore(StateStores.keyValue(WorkerGateProcessor.GATE,
                 keys, StateSerdes.gate()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PoolMarketProcessor.WORKERS),
+        b.addStateStore(StateStores.keyValue(PoolMarketProcessor.WORKERS,
                 keys, StateSerdes.worker()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PoolMarketProcessor.JOBS),
+        b.addStateStore(StateStores.keyValue(PoolMarketProcessor.JOBS,
                 keys, StateSerdes.job()));
 
         KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)

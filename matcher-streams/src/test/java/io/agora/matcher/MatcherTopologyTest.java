@@ -346,6 +346,7 @@ class MatcherTopologyTest {
         ReputationChanged r = reputation.readValue();
         assertThat(r.getWorkerId()).isEqualTo(a.workerId());
         assertThat(r.getReason()).isEqualTo("offline");
+        assertThat(r.getDelta()).as("the offline penalty").isEqualTo(MatcherConfig.defaults().offlinePenalty()).isEqualTo(-20);
         TestRecord<String, TaskAssigned> moved = readTask();
         assertThat(moved.key()).isEqualTo(b.workerId());
         assertThat(events.readValue().getReason()).isEqualTo("worker offline");

@@ -22,7 +22,10 @@ import java.util.stream.Collectors;
  * uncaught-exception handler, shutdown hook, and a small admin HTTP server with
  * {@code /health}, {@code /metrics} (the service's {@link Service#meters() meters} with the
  * JVM's, Prometheus text format) and the service's {@link Service#adminActions() actions}
- * on {@code agora.<app>.admin.port} (0 = none), open before the service starts.
+ * on {@code agora.<app>.admin.port} (0 = none), open before the service starts. It listens on
+ * {@code agora.<app>.admin.bind} (default every interface; the worker's default is 127.0.0.1),
+ * and when the service has an {@link Service#adminToken() admin token} its actions answer 401
+ * without {@code Authorization: Bearer <token>}; {@code /health} and {@code /metrics} stay open.
  */
 public final class Launcher {
     private static final Logger log = LoggerFactory.getLogger(Launcher.class);
@@ -37,7 +40,8 @@ public final class Launcher {
         PrometheusMeterRegistry meters = meters(service);
         Meters.bindJvm(meters);
         CountDownLatch stopped = new CountDownLatch(1);
-        HttpServer admin = startAdmin(app, cfg.getInt("agora." + app + ".admin.port", 0), service, meters);
+        HttpServer admin = startAdmin(app, cfg.get("agora." + app + ".admin.bind", "0.0.0.0"),
+                cfg.getInt("agora." + app + ".admin.port", 0), service, meters);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("{} stopping", app);
             try {
@@ -60,14 +64,20 @@ public final class Launcher {
 
     /** The admin server of a service on {@code port}, or null when the port is 0 (tests start it without {@link #run}). */
     public static HttpServer startAdmin(String app, int port, Service service) {
-        return startAdmin(app, port, service, meters(service));
+        return startAdmin(app, "0.0.0.0", port, service);
+    }
+
+    /** The admin server of a service on {@code bind:port}, or null when the port is 0. */
+    public static HttpServer startAdmin(String app, String bind, int port, Service service) {
+        return startAdmin(app, bind, port, service, meters(service));
     }
 
     private static PrometheusMeterRegistry meters(Service service) {
         return service.meters() != null ? service.meters() : Meters.registry();
     }
 
-    private static HttpServer startAdmin(String app, int port, Service service, PrometheusMeterRegistry meters) {
+    private static HttpServer startAdmin(String app, String bind, int port, Service service,
+                                         PrometheusMeterRegistry meters) {
         if (port <= 0) {
             return null;
         }
@@ -75,7 +85,7 @@ public final class Launcher {
         Gauge.builder("agora.service.up", service, s -> "UP".equals(s.health().get("status")) ? 1 : 0)
                 .description("1 while /health answers UP").register(meters);
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+            HttpServer server = HttpServer.create(new InetSocketAddress(bind, port), 0);
             server.createContext("/health", ex -> {
                 Map<String, Object> h = service.health();
                 boolean up = "UP".equals(h.get("status"));
@@ -85,6 +95,11 @@ public final class Launcher {
             service.adminActions().forEach((name, action) -> server.createContext("/" + name, ex -> {
                 if (!"POST".equals(ex.getRequestMethod())) {
                     reply(ex, 405, "application/json", "{\"error\":\"use POST /" + name + "\"}");
+                    return;
+                }
+                if (!authorized(service.adminToken(), ex.getRequestHeaders().getFirst("Authorization"))) {
+                    reply(ex, 401, "application/json", "{\"error\":\"admin token required: send Authorization: Bearer"
+                            + " <token> (agora." + app + ".admin.token, or the admin.token file in the state dir)\"}");
                     return;
                 }
                 reply(ex, 202, "application/json", action.get());
@@ -107,6 +122,18 @@ public final class Launcher {
         return body.entrySet().stream()
                 .map(e -> json(e.getKey()) + ":" + json(e.getValue()))
                 .collect(Collectors.joining(",", "{", "}"));
+    }
+
+    /** True when the service has no admin token, or the header carries it (compared in constant time). */
+    static boolean authorized(java.util.Optional<String> token, String authorization) {
+        if (token.isEmpty()) {
+            return true;
+        }
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        byte[] presented = authorization.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        return java.security.MessageDigest.isEqual(presented, token.get().getBytes(StandardCharsets.UTF_8));
     }
 
     private static String json(Object v) {

@@ -3,6 +3,7 @@ package io.agora.runtime;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /** A long-running part of the market started by {@link Launcher}. */
@@ -30,6 +31,14 @@ public interface Service extends AutoCloseable {
      */
     default Map<String, Supplier<String>> adminActions() {
         return Map.of();
+    }
+
+    /**
+     * The bearer token the admin actions require, if any ({@link Launcher} answers 401 without it);
+     * none by default.
+     */
+    default Optional<String> adminToken() {
+        return Optional.empty();
     }
 
     @Override

@@ -85,6 +85,13 @@ public final class StreamsService implements Service {
     }
 
     /**
+     * How often a streams app commits ({@code AGORA_STREAMS_COMMIT_INTERVAL_MS}), in ms. A job's
+     * path crosses four exactly-once commits, so a longer interval adds up to four times the
+     * difference to its latency; a shorter one adds commits, each a flush and two round trips.
+     */
+    public static final String COMMIT_INTERVAL_MS = "agora.streams.commit.interval.ms";
+
+    /**
      * Exactly-once streams properties for an app of the market, with the dead-letter handlers.
      * Tests hand the same properties to {@code TopologyTestDriver}, so they run with the handlers
      * the app runs with.
@@ -96,7 +103,7 @@ public final class StreamsService implements Service {
         p.putAll(cfg.kafkaClientProperties());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, cfg.find(COMMIT_INTERVAL_MS).orElse("100"));
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, ProductionDeadLetterHandler.class.getName());

@@ -23,8 +23,11 @@ public final class Topics {
     public static final long FOREVER = -1L;
     /** Partitions of every keyed stream topic; co-partitioning across apps relies on it being equal. */
     public static final int PARTITIONS = 6;
-    /** The task topic has more partitions than other topics so that many workers can each own some. */
-    public static final int TASK_PARTITIONS = 24;
+    /**
+     * The task topic has more partitions than other topics: a worker gets tasks only while it owns
+     * one in the {@code agora-workers} group, so this is the most workers the market can use.
+     */
+    public static final int TASK_PARTITIONS = 384;
 
     public static final TopicSpec<String, WorkerRegistration> REGISTRATIONS = new TopicSpec<>(
             "agora.workers.registrations", String.class, WorkerRegistration.class, PARTITIONS, true, FOREVER);

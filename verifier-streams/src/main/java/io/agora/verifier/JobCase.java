@@ -4,6 +4,7 @@ import io.agora.events.CommandType;
 import io.agora.events.JobCommand;
 import io.agora.events.JobEvent;
 import io.agora.events.JobEventType;
+import io.agora.events.JobSpec;
 import io.agora.events.JobTerms;
 import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
@@ -12,6 +13,7 @@ import io.agora.events.ReputationChanged;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.schemas.OutputHash;
 import io.agora.schemas.Signatures;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -85,8 +87,11 @@ final class JobCase {
     record Emit(String key, SpecificRecord value) implements Out {
     }
 
-    /** A refused result, for {@code agora.dlq} with the reason. */
-    record DeadLetter(String key, TaskResult result, String reason) implements Out {
+    /**
+     * A refused input (TaskResult, TaskAssigned or JobCommand), for {@code agora.dlq} with the
+     * reason; {@code key} is the key of its own topic.
+     */
+    record DeadLetter(String key, SpecificRecord record, String reason) implements Out {
     }
 
     /**
@@ -124,12 +129,17 @@ final class JobCase {
 
     Effects onResult(TaskResult r, long now, Job job) {
         Step step = new Step(job, now);
-        step.result(r);
+        step.result(r, now);
         return step.effects();
     }
 
     Effects onCommand(JobCommand c, long now, Job job) {
         Step step = new Step(job, now);
+        Optional<String> outOfBounds = Bounds.of(c);
+        if (outOfBounds.isPresent()) {
+            step.out.add(new DeadLetter(c.getJobId(), c, outOfBounds.get()));
+            return step.effects();
+        }
         switch (c.getType()) {
             case CANCEL -> step.cancel(c);
             case DISPUTE -> step.dispute(c);
@@ -176,12 +186,39 @@ final class JobCase {
         return Math.max(s.first.getTerms().getDeadline().toEpochMilli(), s.decidedAt) + cfg.retention().toMillis();
     }
 
+    /** Casts a ballot: for an output, or for a failure of the job's own ({@link #isJobFailure}). */
     static boolean isVote(TaskResult r) {
+        return hasOutput(r) || isJobFailure(r);
+    }
+
+    /** SUCCEEDED or FAILED_EXIT (a non-zero exit is an output like any other): votes with its output hash. */
+    static boolean hasOutput(TaskResult r) {
         return r.getStatus() == ResultStatus.SUCCEEDED || r.getStatus() == ResultStatus.FAILED_EXIT;
     }
 
+    /**
+     * TIMEOUT or OUT_OF_MEMORY: the job fails this way on any machine, so replicas agreeing on it
+     * decide the job FAILED, and the client pays the time they measured.
+     */
+    static boolean isJobFailure(TaskResult r) {
+        return r.getStatus() == ResultStatus.TIMEOUT || r.getStatus() == ResultStatus.OUT_OF_MEMORY;
+    }
+
+    /**
+     * The market's failure (SANDBOX_ERROR, IMAGE_MISSING): no ballot, costs its worker
+     * {@code repFailed}, and the job may get another replica; if it gets none, all is refunded.
+     */
     static boolean isFailure(TaskResult r) {
         return !isVote(r) && r.getStatus() != ResultStatus.HANDED_BACK;
+    }
+
+    /** What a result votes for: its output hash, or its failure class (never 64 hex digits). */
+    static String ballot(TaskResult r) {
+        return hasOutput(r) ? r.getOutputSha256() : r.getStatus().name();
+    }
+
+    static boolean isFailureClass(String ballot) {
+        return ResultStatus.TIMEOUT.name().equals(ballot) || ResultStatus.OUT_OF_MEMORY.name().equals(ballot);
     }
 
     private static boolean disputeOpen(JobState s) {
@@ -220,8 +257,19 @@ final class JobCase {
 
         // ---- tasks ---------------------------------------------------------------------
 
+        /**
+         * A task out of {@link Bounds} is dead-lettered and never kept, so no result counts for it;
+         * when its job id and terms are in bounds and the job has no first task yet, it still opens
+         * the job (its terms are the matcher's escrow), which then ends and refunds like any other.
+         */
         void task(TaskAssigned t) {
-            if (!t.equals(tasks.put(t.getTaskId(), t))) {
+            Optional<String> outOfBounds = Bounds.of(t);
+            if (outOfBounds.isPresent()) {
+                out.add(new DeadLetter(t.getWorkerId(), t, outOfBounds.get()));
+                if (Bounds.ofJob(t.getJobId(), t.getTerms()).isPresent() || (s != null && s.first != null)) {
+                    return;
+                }
+            } else if (!t.equals(tasks.put(t.getTaskId(), t))) {
                 tasksAdded.add(t);
             }
             boolean first = s == null || s.first == null;
@@ -246,7 +294,7 @@ final class JobCase {
             List<Map.Entry<String, Orphan>> ready = waiting(o -> tasks.containsKey(o.result().getTaskId()));
             for (Map.Entry<String, Orphan> e : ready) {
                 removeOrphan(e.getKey());
-                result(e.getValue().result());
+                result(e.getValue().result(), e.getValue().arrivedAt());
             }
         }
 
@@ -264,9 +312,15 @@ final class JobCase {
 
         // ---- results -------------------------------------------------------------------
 
-        void result(TaskResult r) {
+        /** {@code receivedAt}: when it reached the verifier (a parked result: when it arrived). */
+        void result(TaskResult r, long receivedAt) {
             if (r.getStatus() == ResultStatus.HANDED_BACK) {
                 return; // the matcher routes the task again
+            }
+            Optional<String> outOfBounds = Bounds.of(r);
+            if (outOfBounds.isPresent()) {
+                deadLetter(r, outOfBounds.get());
+                return;
             }
             String expected = r.getJobId() + "/" + r.getReplica() + "/" + r.getAttempt();
             if (!expected.equals(r.getTaskId())) {
@@ -276,7 +330,7 @@ final class JobCase {
             TaskAssigned task = tasks.get(r.getTaskId());
             if (task == null) {
                 String key = r.getTaskId() + "|" + r.getEventId();
-                Orphan o = new Orphan(now, r);
+                Orphan o = new Orphan(receivedAt, r);
                 orphans.put(key, o);
                 orphansRemoved.remove(key);
                 orphansAdded.put(key, o);
@@ -300,6 +354,7 @@ final class JobCase {
             results.put(r.getTaskId(), r);
             resultsAdded.add(r);
             s.counted.add(r.getTaskId());
+            s.receivedAt.put(r.getTaskId(), receivedAt);
             stateChanged = true;
 
             if (!s.settled) {
@@ -315,21 +370,28 @@ final class JobCase {
 
         private void replicaFinished(TaskResult r) {
             event(JobEventType.REPLICA_FINISHED, r.getStatus().name(), r.getWorkerId(), r.getReplica(), r.getAttempt());
-            if (isFailure(r)) {
+            if (isFailure(r) || (s.settled && isJobFailure(r))) { // a dispute replica's failure decides nothing
                 reputation(r.getWorkerId(), cfg.repFailed(), "replica failed: " + r.getStatus());
             }
         }
 
-        /** After the verdict: scored against the consensus, never paid. */
+        /** After the verdict: scored against the consensus (if the job has one), never paid. */
         private void scoreLate(TaskResult r) {
             if (isFailure(r)) {
                 reputation(r.getWorkerId(), cfg.repFailed(), "replica failed: " + r.getStatus() + " (late)");
-            } else if (s.outcome == Outcome.COMPLETED && isVote(r)) {
-                if (r.getOutputSha256().equals(s.consensusHash)) {
-                    reputation(r.getWorkerId(), cfg.repAgree(), "agreed with consensus (late)");
-                } else {
-                    reputation(r.getWorkerId(), cfg.repDissent(), "dissented from consensus (late)");
-                }
+            } else if (s.consensusHash != null && isVote(r)) {
+                score(r, s.consensusHash, " (late)");
+            }
+        }
+
+        /** A ballot against the consensus: agreeing +5; a dissenting output -10, a dissenting failure -5. */
+        private void score(TaskResult r, String consensusBallot, String suffix) {
+            if (ballot(r).equals(consensusBallot)) {
+                reputation(r.getWorkerId(), cfg.repAgree(), "agreed with consensus" + suffix);
+            } else if (isJobFailure(r)) {
+                reputation(r.getWorkerId(), cfg.repFailed(), "replica failed: " + r.getStatus() + suffix);
+            } else {
+                reputation(r.getWorkerId(), cfg.repDissent(), "dissented from consensus" + suffix);
             }
         }
 
@@ -337,15 +399,14 @@ final class JobCase {
 
         private void evaluate() {
             JobTerms terms = s.first.getTerms();
+            List<TaskResult> ballots = votes();
             List<Consensus.Vote> votes = new ArrayList<>();
-            Set<String> voters = new HashSet<>();
+            for (TaskResult r : ballots) {
+                votes.add(new Consensus.Vote(r.getWorkerId(), r.getReplica(), ballot(r)));
+            }
             Set<Integer> finished = new HashSet<>(s.failedReplicas);
             for (String taskId : s.counted) {
-                TaskResult r = results.get(taskId);
-                finished.add(r.getReplica());
-                if (isVote(r) && voters.add(r.getWorkerId())) {
-                    votes.add(new Consensus.Vote(r.getWorkerId(), r.getReplica(), r.getOutputSha256()));
-                }
+                finished.add(results.get(taskId).getReplica());
             }
             int slots = s.slots();
             int outstanding = 0;
@@ -357,7 +418,14 @@ final class JobCase {
             Consensus.Decision d = consensus.decide(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum(),
                     votes, outstanding, this::standing);
             switch (d.kind()) {
-                case ACCEPT -> finish(Outcome.COMPLETED, d.hash(), null);
+                case ACCEPT -> {
+                    if (isFailureClass(d.hash())) {
+                        long agreeing = votes.stream().filter(v -> v.hash().equals(d.hash())).count();
+                        finish(Outcome.FAILED, d.hash(), failureEvidence(d.hash(), agreeing, finished.size()));
+                    } else {
+                        finish(Outcome.COMPLETED, d.hash(), null);
+                    }
+                }
                 case WAIT -> { }
                 case NEED_MORE -> {
                     if (slots + d.needed() <= terms.getMaxTotalResults()) {
@@ -366,13 +434,68 @@ final class JobCase {
                         requestReplicas(slots, d.needed(), "agreement impossible with " + votes.size()
                                 + " votes and " + outstanding + " outstanding");
                     } else if (votes.isEmpty()) {
-                        finish(Outcome.FAILED, null, "no valid result from " + slots + " replicas");
+                        finish(Outcome.FAILED, null, "no valid result from " + finished.size() + " of " + slots + " replicas ("
+                                + tally(marketFailures()) + "): the market's failure, all refunded");
                     } else {
-                        finish(Outcome.NO_CONSENSUS, null, "no agreement among " + votes.size()
-                                + " votes, maxTotalResults " + terms.getMaxTotalResults() + " reached");
+                        finish(Outcome.NO_CONSENSUS, null, "no agreement among " + votes.size() + " votes ("
+                                + tally(ballots.stream().map(r -> hasOutput(r) ? "output " + r.getOutputSha256().substring(0, 8)
+                                : r.getStatus().name()).toList()) + "): agreement needs " + d.needed() + " more replicas and maxTotalResults "
+                                + terms.getMaxTotalResults() + " leaves no room, all refunded");
                     }
                 }
             }
+        }
+
+        /** "TIMEOUT after 15 s on 2 of 2 replicas: ...", the evidence of a failure that decided the job. */
+        private String failureEvidence(String failureClass, long agreeing, int finished) {
+            JobSpec spec = s.first.getSpec();
+            String how = ResultStatus.TIMEOUT.name().equals(failureClass)
+                    ? " after " + java.math.BigDecimal.valueOf(spec.getTimeoutMs(), 3).stripTrailingZeros().toPlainString() + " s"
+                    : spec.getMemoryMb() > 0 ? " at " + spec.getMemoryMb() + " MiB" : "";
+            return failureClass + how + " on " + agreeing + " of " + finished
+                    + " replicas: the job's own failure, the client pays the time measured";
+        }
+
+        /** How each replica that finished without a ballot failed: its latest result, or REPLICA_FAILED. */
+        private List<String> marketFailures() {
+            Map<Integer, String> how = new TreeMap<>();
+            s.failedReplicas.forEach(r -> how.put(r, "REPLICA_FAILED"));
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                if (isFailure(r)) {
+                    how.put(r.getReplica(), r.getStatus().name());
+                }
+            }
+            return new ArrayList<>(how.values());
+        }
+
+        /** "2 TIMEOUT, 1 output 1a2b3c4d": how many of each, in name order. */
+        private static String tally(List<String> names) {
+            Map<String, Integer> n = new TreeMap<>();
+            names.forEach(x -> n.merge(x, 1, Integer::sum));
+            return String.join(", ", n.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).toList());
+        }
+
+        /**
+         * The votes, in arrival order: one per replica slot, the result of the slot's latest attempt
+         * counted (a result of an earlier attempt, handed back or reassigned, is superseded and never
+         * adds a vote), and one per worker.
+         */
+        private List<TaskResult> votes() {
+            Map<Integer, TaskResult> latest = new HashMap<>();
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                latest.merge(r.getReplica(), r, (a, b) -> b.getAttempt() > a.getAttempt() ? b : a);
+            }
+            List<TaskResult> votes = new ArrayList<>();
+            Set<String> voters = new HashSet<>();
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                if (latest.get(r.getReplica()) == r && isVote(r) && voters.add(r.getWorkerId())) {
+                    votes.add(r);
+                }
+            }
+            return votes;
         }
 
         private WorkerStanding standing(String workerId) {
@@ -410,29 +533,40 @@ final class JobCase {
             String clientId = terms.getClientId();
             List<String> agreeing = new ArrayList<>();
             List<String> dissenting = new ArrayList<>();
+            List<TaskResult> scoredVotes = new ArrayList<>();
+            List<TaskResult> superseded = new ArrayList<>();
             TaskResult exemplar = null;
             Settlement.Plan plan;
-            if (outcome == Outcome.COMPLETED) {
+            if (hash != null) { // COMPLETED, or FAILED by a failure class: the agreeing replicas are paid their time
                 List<Settlement.Share> earned = new ArrayList<>();
-                Set<String> seen = new HashSet<>();
-                for (String taskId : s.counted) {
-                    TaskResult r = results.get(taskId);
-                    if (!isVote(r) || !seen.add(r.getWorkerId())) {
-                        continue;
-                    }
-                    if (r.getOutputSha256().equals(hash)) {
+                List<TaskResult> votes = votes();
+                scoredVotes.addAll(votes);
+                for (TaskResult r : votes) {
+                    if (ballot(r).equals(hash)) {
                         agreeing.add(r.getWorkerId());
-                        if (exemplar == null) {
-                            exemplar = r;
-                        }
-                        earned.add(new Settlement.Share(r.getWorkerId(), Settlement.earned(tasks.get(taskId), r)));
+                        earned.add(new Settlement.Share(r.getWorkerId(), Settlement.earned(tasks.get(r.getTaskId()), r,
+                                s.receivedAt.getOrDefault(r.getTaskId(), now))));
                     } else {
                         dissenting.add(r.getWorkerId());
                     }
                 }
+                Set<String> scored = new HashSet<>(agreeing);
+                scored.addAll(dissenting);
+                for (String taskId : s.counted) {
+                    TaskResult r = results.get(taskId);
+                    if (isVote(r) && !votes.contains(r) && scored.add(r.getWorkerId())) {
+                        superseded.add(r);
+                    }
+                }
                 plan = Settlement.completed(terms.getEscrowMicros(), earned);
-                if (reason == null) {
-                    reason = agreeing.size() + " agreeing, " + dissenting.size() + " dissenting";
+                if (outcome == Outcome.COMPLETED) {
+                    exemplar = servable(hash);
+                    if (reason == null) {
+                        reason = agreeing.size() + " agreeing, " + dissenting.size() + " dissenting";
+                    }
+                    if (exemplar == null) {
+                        reason += "; no output served: no result's stdout hashes to the agreed output (truncated or altered)";
+                    }
                 }
             } else {
                 plan = Settlement.refundAll(terms.getEscrowMicros());
@@ -445,7 +579,7 @@ final class JobCase {
                     .setJobId(jobId)
                     .setClientId(clientId)
                     .setOutcome(outcome)
-                    .setConsensusHash(hash)
+                    .setConsensusHash(outcome == Outcome.COMPLETED ? hash : null)
                     .setOutput(exemplar == null ? null : exemplar.getStdout())
                     .setExitCode(exemplar == null ? -1 : exemplar.getExitCode())
                     .setAgreeing(agreeing)
@@ -458,11 +592,11 @@ final class JobCase {
                     .build());
             event(JobEventType.VERDICT, outcome + (reason == null ? "" : ": " + reason), null, -1, -1);
             event(JobEventType.valueOf(outcome.name()), reason, null, -1, -1);
-            for (String w : agreeing) {
-                reputation(w, cfg.repAgree(), "agreed with consensus");
+            for (TaskResult r : scoredVotes) {
+                score(r, hash, "");
             }
-            for (String w : dissenting) {
-                reputation(w, cfg.repDissent(), "dissented from consensus");
+            for (TaskResult r : superseded) { // an earlier attempt's result: scored like a late one, never paid
+                score(r, hash, " (superseded attempt)");
             }
             s.settled = true;
             s.outcome = outcome;
@@ -471,6 +605,23 @@ final class JobCase {
             s.agreeing.addAll(agreeing);
             s.dissenting.addAll(dissenting);
             stateChanged = true;
+        }
+
+        /**
+         * The first counted result whose own stdout, exit code and output files hash
+         * ({@link OutputHash}) to the agreed hash: only such bytes are served as the job's output.
+         * A reported hash is a claim; the bytes are checked here. Null when none does (stdout cut at
+         * the worker's inline limit, or altered).
+         */
+        private TaskResult servable(String hash) {
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                if (hasOutput(r) && hash.equals(OutputHash.of(r.getExitCode(), r.getStdout().getBytes(StandardCharsets.UTF_8),
+                        r.getOutputFiles()))) {
+                    return r;
+                }
+            }
+            return null;
         }
 
         // ---- commands ------------------------------------------------------------------
@@ -589,7 +740,7 @@ final class JobCase {
                 TaskResult r = results.get(taskId);
                 if (s.isDisputeReplica(r.getReplica())) {
                     finished.add(r.getReplica());
-                    if (isVote(r)) {
+                    if (hasOutput(r)) {
                         votes.add(r);
                     }
                 }

@@ -15,7 +15,9 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 
 /**
@@ -29,7 +31,8 @@ import java.util.TreeSet;
  * {@code io.agora.events} are not trusted for deserialisation), the first task as plain Avro.
  */
 public final class JobState {
-    private static final byte VERSION = 1;
+    /** 2 appends {@link #receivedAt}; a version-1 record reads with none known. */
+    private static final byte VERSION = 2;
     private static final Serde<TaskAssigned> TASK = AgoraSerdes.plain().avroSerde(TaskAssigned.class);
 
     /** Null while only a CANCEL or REPLICA_FAILED commands have been seen (they may overtake the first task). */
@@ -43,6 +46,11 @@ public final class JobState {
     long decidedAt;
     /** Task ids of counted results, in arrival order. */
     final List<String> counted = new ArrayList<>();
+    /**
+     * When each counted result reached the verifier (wall clock; a result that waited for its task,
+     * when it arrived), by task id: the end of the time the market observed, which caps what it is paid.
+     */
+    final Map<String, Long> receivedAt = new HashMap<>();
     /** Replicas the matcher reported failed (REPLICA_FAILED) after its attempts ran out. */
     final TreeSet<Integer> failedReplicas = new TreeSet<>();
     int extraRequested;
@@ -73,6 +81,7 @@ public final class JobState {
         c.consensusHash = consensusHash;
         c.decidedAt = decidedAt;
         c.counted.addAll(counted);
+        c.receivedAt.putAll(receivedAt);
         c.failedReplicas.addAll(failedReplicas);
         c.extraRequested = extraRequested;
         c.agreeing.addAll(agreeing);
@@ -116,6 +125,9 @@ public final class JobState {
             out.writeInt(disputeFrom);
             out.writeInt(disputeCount);
             out.writeBoolean(disputeResolved);
+            for (String taskId : counted) {
+                out.writeLong(receivedAt.getOrDefault(taskId, -1L));
+            }
             out.flush();
             return bos.toByteArray();
         } catch (IOException e) {
@@ -127,7 +139,7 @@ public final class JobState {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(b));
             byte v = in.readByte();
-            if (v != VERSION) {
+            if (v != 1 && v != VERSION) {
                 throw new SerializationException("unknown job state version " + v);
             }
             JobState s = new JobState();
@@ -154,6 +166,14 @@ public final class JobState {
             s.disputeFrom = in.readInt();
             s.disputeCount = in.readInt();
             s.disputeResolved = in.readBoolean();
+            if (v >= 2) {
+                for (String taskId : s.counted) {
+                    long at = in.readLong();
+                    if (at >= 0) {
+                        s.receivedAt.put(taskId, at);
+                    }
+                }
+            }
             return s;
         } catch (IOException e) {
             throw new SerializationException("cannot decode job state", e);

@@ -4,11 +4,11 @@ import io.agora.events.JobCommand;
 import io.agora.events.JobVerdict;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -47,7 +47,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     private static final StringSerializer KEY = new StringSerializer();
 
     private final VerifierConfig cfg;
-    private final Serializer<TaskResult> resultBytes;
+    private final AgoraSerdes serdes;
 
     private ProcessorContext<String, Object> ctx;
     private JobCase cases;
@@ -62,9 +62,10 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     /** Timestamp of the records forwarded by the current process or punctuate call. */
     private long outTs;
 
-    JobVerifier(VerifierConfig cfg, Serializer<TaskResult> resultBytes) {
+    /** {@code serdes}: those of the market topics, to dead-letter a refused input as its own topic's bytes. */
+    JobVerifier(VerifierConfig cfg, AgoraSerdes serdes) {
         this.cfg = cfg;
-        this.resultBytes = resultBytes;
+        this.serdes = serdes;
     }
 
     @Override
@@ -148,7 +149,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         write(job, e.changes(), tick);
         for (JobCase.Out o : e.out()) {
             if (o instanceof JobCase.DeadLetter d) {
-                deadLetter(d.key(), d.result(), d.reason());
+                deadLetter(d.key(), d.record(), d.reason());
             } else if (o instanceof JobCase.Emit m) {
                 if (m.value() instanceof JobVerdict v) {
                     log.info("job {} {}: cost {} refund {}", jobId, v.getOutcome(), v.getCostMicros(), v.getRefundMicros());
@@ -210,15 +211,37 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         }
     }
 
-    /** The refused result, re-serialised with the results topic's serde, with the reason in headers. */
-    private void deadLetter(String key, TaskResult r, String reason) {
-        // from the results topic itself we know where it came from; a buffered or swept one lost that
-        Optional<RecordMetadata> m = ctx.recordMetadata().filter(x -> Topics.RESULTS.name().equals(x.topic()));
-        String topic = Topics.RESULTS.name();
+    /**
+     * The refused input, re-serialised with its own topic's serde, with the reason in headers. A task
+     * came through the repartition topic, so its place in {@code agora.jobs.tasks} is not known (-1).
+     */
+    private void deadLetter(String key, SpecificRecord v, String reason) {
+        String topic;
+        byte[] bytes;
+        if (v instanceof TaskResult r) {
+            topic = Topics.RESULTS.name();
+            bytes = serdes.valueSerde(Topics.RESULTS).serializer().serialize(topic, r);
+            log.warn("result {} of worker {} sent to DLQ: {}", cut(r.getTaskId()), cut(r.getWorkerId()), reason);
+        } else if (v instanceof TaskAssigned t) {
+            topic = Topics.TASKS.name();
+            bytes = serdes.valueSerde(Topics.TASKS).serializer().serialize(topic, t);
+            log.warn("task {} sent to DLQ: {}", cut(t.getTaskId()), reason);
+        } else {
+            JobCommand c = (JobCommand) v;
+            topic = Topics.JOB_COMMANDS.name();
+            bytes = serdes.valueSerde(Topics.JOB_COMMANDS).serializer().serialize(topic, c);
+            log.warn("command {} of job {} sent to DLQ: {}", c.getType(), cut(c.getJobId()), reason);
+        }
+        // from its own topic we know where it came from; a buffered or swept one lost that
+        Optional<RecordMetadata> m = ctx.recordMetadata().filter(x -> topic.equals(x.topic()));
         int partition = m.map(RecordMetadata::partition).orElse(-1);
         long offset = m.map(RecordMetadata::offset).orElse(-1L);
         Headers h = DeadLetters.headers(VerifierConfig.APP_ID, reason, topic, partition, offset);
-        log.warn("result {} of worker {} sent to DLQ: {}", r.getTaskId(), r.getWorkerId(), reason);
-        ctx.forward(new Record<>(key, (Object) resultBytes.serialize(Topics.RESULTS.name(), r), outTs, h));
+        ctx.forward(new Record<>(key, (Object) bytes, outTs, h));
+    }
+
+    /** An id for the log: a refused one may be any length. */
+    private static String cut(String s) {
+        return s.length() <= 100 ? s : s.substring(0, 100) + "...(" + s.length() + " characters)";
     }
 }

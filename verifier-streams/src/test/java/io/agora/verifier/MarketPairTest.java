@@ -170,6 +170,7 @@ class MarketPairTest {
         long hold = heldFor("job-1");
         assertThat(delivered).extracting(t -> t.getTerms().getEscrowMicros()).containsOnly(hold);
 
+        advance(6_000); // the workers run: no one is paid for longer than the market saw it hold its task
         answer("job-1/0/0", "A", 4_000);
         answer("job-1/1/0", "B", 3_000);
         pump();
@@ -255,6 +256,28 @@ class MarketPairTest {
         assertThat(ledger).hasSize(entries);
         assertConserved();
         assertThat(balance(Accounts.client("dan"))).isEqualTo(GRANT - v.getCostMicros());
+    }
+
+    @Test
+    void replicasThatAgreeOnATimeoutEndTheJobFailedWithoutExtraReplicasAndTheClientPaysTheirTime() {
+        addWorkers(4);
+        submit(job("job-t", "tia", 2, 2, 4));
+        pump();
+        advance(9_000); // both report the 10 s timeout; the market saw them hold their tasks 9 s
+        fail("job-t/0/0", ResultStatus.TIMEOUT, 10_000);
+        fail("job-t/1/0", ResultStatus.TIMEOUT, 10_000);
+        pump();
+        JobVerdict v = onlyVerdict("job-t");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).startsWith("TIMEOUT after 10 s on 2 of 2 replicas");
+        long cost = 2 * Pricing.payout(500, 1000, 9_000, 10_000, 1.0);
+        assertThat(v.getCostMicros()).isEqualTo(cost);
+        assertThat(v.getRefundMicros()).isEqualTo(heldFor("job-t") - cost);
+        assertThat(delivered).as("no extra replicas").hasSize(2);
+        assertConserved();
+        assertThat(balance(Accounts.client("tia"))).isEqualTo(GRANT - cost);
+        Admission.Account acc = matcher.<String, Admission.Account>getKeyValueStore("matcher-admission-accounts").get("tia");
+        assertThat(acc.availableMicros()).isEqualTo(GRANT - cost);
     }
 
     // ---- CANCEL: exactly one refund whatever the order ----------------------------------------
@@ -475,13 +498,24 @@ class MarketPairTest {
 
     /** The worker the task was delivered to answers it, signed, to both apps. */
     private void answer(String taskId, String stdout, long durationMs) {
+        answer(taskId, ResultStatus.SUCCEEDED, stdout, durationMs);
+    }
+
+    /** A failed run (TIMEOUT, OUT_OF_MEMORY, SANDBOX_ERROR, ...): no output, no hash. */
+    private void fail(String taskId, ResultStatus status, long durationMs) {
+        answer(taskId, status, null, durationMs);
+    }
+
+    private void answer(String taskId, ResultStatus status, String stdout, long durationMs) {
         TaskAssigned t = delivered.stream().filter(x -> x.getTaskId().equals(taskId)).reduce((a, b) -> b)
                 .orElseThrow(() -> new AssertionError("no task " + taskId + " delivered; have " + delivered));
         Identity w = workers.get(t.getWorkerId());
         TaskResult r = TaskResult.newBuilder().setEventId(UUID.randomUUID().toString()).setTaskId(taskId)
                 .setJobId(t.getJobId()).setWorkerId(w.workerId()).setPool(t.getTerms().getPool())
-                .setReplica(t.getReplica()).setAttempt(t.getAttempt()).setStatus(ResultStatus.SUCCEEDED).setExitCode(0)
-                .setOutputSha256(OutputHash.of(0, stdout.getBytes(StandardCharsets.UTF_8), Map.of())).setStdout(stdout)
+                .setReplica(t.getReplica()).setAttempt(t.getAttempt()).setStatus(status)
+                .setExitCode(stdout == null ? -1 : 0)
+                .setOutputSha256(stdout == null ? "" : OutputHash.of(0, stdout.getBytes(StandardCharsets.UTF_8), Map.of()))
+                .setStdout(stdout == null ? "" : stdout)
                 .setDurationMs(durationMs).setStartedAt(Instant.ofEpochMilli(clock))
                 .setFinishedAt(Instant.ofEpochMilli(clock + durationMs)).setSeq(seq++)
                 .setSignature(ByteBuffer.allocate(0)).build();

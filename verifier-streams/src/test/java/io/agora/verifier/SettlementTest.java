@@ -3,14 +3,32 @@ package io.agora.verifier;
 import io.agora.events.EntryKind;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Posting;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
 import io.agora.market.Accounts;
 import org.junit.jupiter.api.Test;
 
+import java.time.Instant;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class SettlementTest {
+    private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+
+    @Test
+    void thePaidDurationIsTheReportedOneCappedByTheOneTheMarketObserved() {
+        TaskAssigned task = new TaskAssigned();
+        task.setAssignedAt(T0);
+        TaskResult claims9s = new TaskResult();
+        claims9s.setDurationMs(9_000);
+        long t0 = T0.toEpochMilli();
+        assertThat(Settlement.paidDurationMs(task, claims9s, t0 + 2_000)).as("answered 2 s after assignment").isEqualTo(2_000);
+        assertThat(Settlement.paidDurationMs(task, claims9s, t0 + 60_000)).as("its own report, when shorter").isEqualTo(9_000);
+        assertThat(Settlement.paidDurationMs(task, claims9s, t0 - 5_000)).as("clocks apart: never negative").isZero();
+        claims9s.setDurationMs(-1);
+        assertThat(Settlement.paidDurationMs(task, claims9s, t0 + 2_000)).isZero();
+    }
 
     @Test
     void payoutsPlusRefundEqualTheEscrow() {

@@ -53,6 +53,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class VerifierTopologyTest {
     private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+    /** Tasks were assigned a minute before the verifier's wall clock starts: results are paid up to that. */
+    private static final Instant ASSIGNED = T0.minusSeconds(60);
     private static final long MAX_PRICE = 200;
     private static final long WORKER_PRICE = 100;
     private static final JobSpec SPEC = JobSpec.newBuilder()
@@ -230,7 +232,7 @@ class VerifierTopologyTest {
     void failedReplicasWithoutAnyVoteEndFailed() {
         JobTerms terms = terms("job-f", Strategy.K_OF_N, 2, 2, 2);
         assign(task("job-f", w1, 0, 0, terms), task("job-f", w2, 1, 0, terms));
-        submit(failed("job-f", w1, 0, 0, ResultStatus.TIMEOUT));
+        submit(failed("job-f", w1, 0, 0, ResultStatus.SANDBOX_ERROR)); // the market's failure: no ballot
         commandsIn.pipeInput("job-f", JobCommand.newBuilder().setEventId("rf").setJobId("job-f").setClientId("client-1")
                 .setType(CommandType.REPLICA_FAILED).setReplica(1).setReason("lease expired 3 times").setTimestamp(T0).build(), ts);
         JobVerdict v = single(verdicts.readKeyValuesToList(), "job-f");
@@ -601,7 +603,7 @@ class VerifierTopologyTest {
                 .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
                 .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setSpec(SPEC).setTerms(terms)
                 .setPricePerCpuSecondMicros(WORKER_PRICE).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
-                .setExplain("test").setAssignedAt(T0).build();
+                .setExplain("test").setAssignedAt(ASSIGNED).build();
     }
 
     private TaskResult unsigned(String jobId, Identity w, int replica, int attempt, String stdout, long durationMs) {

@@ -9,6 +9,7 @@ import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.DeviceRequest;
 import com.github.dockerjava.api.model.HostConfig;
@@ -45,6 +46,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -56,20 +62,30 @@ import java.util.stream.Stream;
  * stdout/stderr are read through an attach (the container has no log driver, so a chatty job
  * cannot fill the disk) up to their caps. Declared output files are copied out of the stopped
  * container and hashed; since a tmpfs vanishes when the container stops, a task that declares
- * output files gets a per-task host folder mounted at {@code /tmp} instead of a tmpfs.
- * Engine calls go through a {@link CircuitBreaker}; transport failures are retried with backoff.
+ * output files gets a per-task host folder mounted at {@code /tmp} instead of a tmpfs. That folder
+ * is watched while the task runs and checked again before anything is copied: over its size or
+ * entry cap the task is killed and nothing is copied; after a timeout nothing is copied either.
+ * Every container carries the worker's id as a label, and on start the worker removes its own
+ * leftovers (a crash leaves them). Engine calls go through a {@link CircuitBreaker}, each bounded
+ * by {@code docker.call.timeout.ms}; transport failures are retried with backoff.
  */
 public final class DockerSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(DockerSandbox.class);
     public static final String LABEL_WORKER = "io.agora.worker";
     public static final String LABEL_TASK = "io.agora.task";
-    private static final long MAX_OUTPUT_FILE_BYTES = 256L * 1024 * 1024;
+    /** How often the output folder of a running task is measured. */
+    private static final long OUTPUT_WATCH_MS = 200;
 
     private final DockerClient docker;
     private final WorkerConfig cfg;
     private final String workerId;
     private final CircuitBreaker breaker;
     private final Backoff backoff = new Backoff(100, 1000);
+    private final ExecutorService calls = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "docker-call");
+        t.setDaemon(true);
+        return t;
+    });
 
     public DockerSandbox(DockerClient docker, WorkerConfig cfg, String workerId, CircuitBreaker breaker) {
         this.docker = docker;
@@ -103,13 +119,43 @@ public final class DockerSandbox implements Sandbox {
     @Override
     public Optional<String> probe() {
         try {
-            docker.pingCmd().exec();
+            timed(() -> docker.pingCmd().exec());
             breaker.onSuccess();
             return Optional.empty();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             breaker.onFailure("docker engine unreachable: " + CircuitBreaker.describe(e));
             return Optional.of("docker engine unreachable");
         }
+    }
+
+    /**
+     * Force-removes every container labelled with this worker's id (a crashed run leaves them
+     * running) and the task folders under {@code <stateDir>/work}; how many containers.
+     */
+    @Override
+    public int removeLeftovers() {
+        int removed = 0;
+        try {
+            List<Container> left = engine(() -> docker.listContainersCmd().withShowAll(true)
+                    .withLabelFilter(Map.of(LABEL_WORKER, workerId)).exec());
+            for (Container c : left) {
+                log.info("removing leftover container {} of task {}", c.getId(),
+                        c.getLabels() == null ? "?" : c.getLabels().get(LABEL_TASK));
+                remove(c.getId());
+                removed++;
+            }
+        } catch (Exception e) {
+            log.warn("cannot list leftover containers: {}", CircuitBreaker.describe(e));
+        }
+        Path work = cfg.stateDir().resolve("work");
+        if (Files.isDirectory(work)) {
+            try (Stream<Path> dirs = Files.list(work)) {
+                dirs.filter(d -> d.getFileName().toString().startsWith("task-")).forEach(DockerSandbox::deleteTree);
+            } catch (IOException e) {
+                log.warn("cannot list {}: {}", work, e.toString());
+            }
+        }
+        return removed;
     }
 
     @Override
@@ -159,7 +205,7 @@ public final class DockerSandbox implements Sandbox {
                 workDir = taskDir();
             }
             containerId = create(task, workDir);
-            return runContainer(containerId, spec, start);
+            return runContainer(containerId, spec, workDir, start);
         } catch (CircuitBreaker.OpenException e) {
             return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, e.getMessage(), start, System.currentTimeMillis());
         } catch (InterruptedException e) {
@@ -229,7 +275,7 @@ public final class DockerSandbox implements Sandbox {
         return hc;
     }
 
-    private SandboxOutcome runContainer(String id, JobSpec spec, long start) throws Exception {
+    private SandboxOutcome runContainer(String id, JobSpec spec, Path workDir, long start) throws Exception {
         Capture capture = new Capture(cfg.stdoutCapBytes(), cfg.stderrCapBytes());
         try (capture) {
             engine(() -> docker.attachContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(true)
@@ -237,12 +283,25 @@ public final class DockerSandbox implements Sandbox {
             capture.awaitStarted(5, TimeUnit.SECONDS);
             engine(() -> docker.startContainerCmd(id).exec());
             long runStart = System.currentTimeMillis();
+            long deadline = runStart + spec.getTimeoutMs();
             boolean timedOut = false;
-            try (WaitContainerResultCallback wait = docker.waitContainerCmd(id).exec(new WaitContainerResultCallback())) {
-                wait.awaitStatusCode(spec.getTimeoutMs(), TimeUnit.MILLISECONDS);
-            } catch (DockerClientException e) {
-                timedOut = true; // awaitStatusCode's timeout; the engine did answer
-                kill(id);
+            String overflow = null;
+            try (Exit wait = engine(() -> docker.waitContainerCmd(id).exec(new Exit()))) {
+                while (true) {
+                    long left = deadline - System.currentTimeMillis();
+                    if (left <= 0) {
+                        timedOut = true;
+                        kill(id);
+                        break;
+                    }
+                    if (wait.exited(workDir == null ? left : Math.min(left, OUTPUT_WATCH_MS))) {
+                        break;
+                    }
+                    if (workDir != null && (overflow = outputOverflow(workDir)) != null) {
+                        kill(id);
+                        break;
+                    }
+                }
             }
             long finished = System.currentTimeMillis();
             if (!timedOut && finished - runStart > spec.getTimeoutMs()) {
@@ -253,16 +312,25 @@ public final class DockerSandbox implements Sandbox {
             int exit = state.getExitCodeLong() == null ? -1 : state.getExitCodeLong().intValue();
             boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
             if (timedOut) {
+                // nothing is copied out of a task that ran out of time
                 return capture.outcome(ResultStatus.TIMEOUT, "wall-clock timeout of " + spec.getTimeoutMs() + " ms",
                         exit, Map.of(), start, finished);
+            }
+            if (overflow == null && workDir != null) {
+                overflow = outputOverflow(workDir); // what the last moments wrote
+            }
+            if (overflow != null) {
+                return capture.outcome(ResultStatus.SANDBOX_ERROR, overflow + ": nothing copied", exit, Map.of(),
+                        start, finished);
             }
             if (oom) {
                 return capture.outcome(ResultStatus.OUT_OF_MEMORY, "killed at the memory limit of " + spec.getMemoryMb() + " MB",
                         exit, Map.of(), start, finished);
             }
             Map<String, String> files = new TreeMap<>();
+            long[] budget = {cfg.caps().outputMb() * 1024 * 1024};
             for (String f : spec.getOutputFiles()) {
-                files.put(f, fileHash(id, f));
+                files.put(f, fileHash(id, f, budget));
             }
             if (exit != 0) {
                 String reason = "exit code " + exit + (state.getError() == null || state.getError().isEmpty() ? "" : ": " + state.getError());
@@ -272,8 +340,43 @@ public final class DockerSandbox implements Sandbox {
         }
     }
 
-    /** Hex SHA-256 of a file copied out of the container, or {@code absent} when the job did not write it. */
-    private String fileHash(String id, String path) throws Exception {
+    /**
+     * Why the task's output folder is over its caps ({@code max.output.mb} bytes in all, or
+     * {@code max.output.entries} files and folders), or null. Sizes are apparent sizes: a sparse
+     * file counts whole.
+     */
+    String outputOverflow(Path workDir) {
+        long maxBytes = cfg.caps().outputMb() * 1024 * 1024;
+        long maxEntries = cfg.caps().outputEntries();
+        long[] seen = {0, 0};
+        try (Stream<Path> s = Files.walk(workDir)) {
+            boolean over = s.skip(1).anyMatch(p -> {
+                seen[0]++;
+                if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    try {
+                        seen[1] += Files.size(p);
+                    } catch (IOException e) {
+                        return false; // deleted meanwhile
+                    }
+                }
+                return seen[0] > maxEntries || seen[1] > maxBytes;
+            });
+            if (!over) {
+                return null;
+            }
+        } catch (IOException | UncheckedIOException e) {
+            return "output folder cannot be measured (" + e.getMessage() + ")";
+        }
+        return seen[0] > maxEntries
+                ? "output folder over its cap of " + maxEntries + " entries (AGORA_WORKER_MAX_OUTPUT_ENTRIES)"
+                : "output folder over its cap of " + cfg.caps().outputMb() + " MB (AGORA_WORKER_MAX_OUTPUT_MB)";
+    }
+
+    /**
+     * Hex SHA-256 of a file copied out of the container, {@code absent} when the job did not write it,
+     * {@code too-large} once the task's output files together pass {@code max.output.mb}.
+     */
+    private String fileHash(String id, String path, long[] budget) throws Exception {
         try (InputStream in = engine(() -> docker.copyArchiveFromContainerCmd(id, path).exec());
              TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             TarArchiveEntry e = tar.getNextEntry();
@@ -286,11 +389,13 @@ public final class DockerSandbox implements Sandbox {
             int n;
             while ((n = tar.read(buf)) > 0) {
                 total += n;
-                if (total > MAX_OUTPUT_FILE_BYTES) {
+                if (total > budget[0]) {
+                    budget[0] = 0;
                     return "too-large";
                 }
                 md.update(buf, 0, n);
             }
+            budget[0] -= total;
             return HexFormat.of().formatHex(md.digest());
         } catch (NotFoundException e) {
             return "absent";
@@ -305,13 +410,13 @@ public final class DockerSandbox implements Sandbox {
 
     private void kill(String id) {
         try {
-            docker.killContainerCmd(id).exec();
-        } catch (RuntimeException e) {
+            timed(() -> docker.killContainerCmd(id).exec());
+        } catch (Exception e) {
             log.debug("kill {}: {}", id, e.toString()); // it may have exited meanwhile
         }
-        try (WaitContainerResultCallback wait = docker.waitContainerCmd(id).exec(new WaitContainerResultCallback())) {
+        try (WaitContainerResultCallback wait = timed(() -> docker.waitContainerCmd(id).exec(new WaitContainerResultCallback()))) {
             wait.awaitStatusCode(5, TimeUnit.SECONDS);
-        } catch (RuntimeException | IOException e) {
+        } catch (Exception e) {
             log.debug("wait after kill {}: {}", id, e.toString());
         }
     }
@@ -360,7 +465,7 @@ public final class DockerSandbox implements Sandbox {
             throw new CircuitBreaker.OpenException("docker engine", breaker.lastError());
         }
         try {
-            T t = call.call();
+            T t = timed(call);
             breaker.onSuccess();
             return t;
         } catch (DockerException e) {
@@ -372,6 +477,37 @@ public final class DockerSandbox implements Sandbox {
         }
     }
 
+    /**
+     * The call, or a {@link DockerCallTimeout} once it took {@code docker.call.timeout.ms}: docker-java
+     * has no per-call deadline, and an engine that accepts a connection but never answers would
+     * otherwise hold a task thread (and its slot) forever. The abandoned call's thread is interrupted.
+     */
+    private <T> T timed(Callable<T> call) throws Exception {
+        Future<T> f = calls.submit(call);
+        try {
+            return f.get(cfg.dockerCallTimeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            throw new DockerCallTimeout(cfg.dockerCallTimeoutMs());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception ex) {
+                throw ex;
+            }
+            throw e;
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            throw e;
+        }
+    }
+
+    /** A Docker Engine call that did not answer in time: the engine counts as unreachable. */
+    static final class DockerCallTimeout extends RuntimeException {
+        DockerCallTimeout(long ms) {
+            super("docker engine did not answer within " + ms + " ms (AGORA_WORKER_DOCKER_CALL_TIMEOUT_MS)", null,
+                    false, false);
+        }
+    }
+
     private <T> T retried(Callable<T> call) throws Exception {
         return backoff.retry(3, e -> !(e instanceof DockerException) && !(e instanceof CircuitBreaker.OpenException)
                 && e instanceof RuntimeException, () -> engine(call));
@@ -379,10 +515,35 @@ public final class DockerSandbox implements Sandbox {
 
     @Override
     public void close() {
+        calls.shutdownNow();
         try {
             docker.close();
         } catch (IOException e) {
             log.debug("closing docker client: {}", e.toString());
+        }
+    }
+
+    /**
+     * The container's exit, awaited in slices: docker-java's own {@code awaitCompletion(timeout)}
+     * closes the stream when its timeout passes, so a second look would find it "complete".
+     */
+    static final class Exit extends WaitContainerResultCallback {
+        private final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public void onComplete() {
+            super.onComplete();
+            done.countDown();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            super.onError(t);
+            done.countDown();
+        }
+
+        boolean exited(long ms) throws InterruptedException {
+            return done.await(ms, TimeUnit.MILLISECONDS);
         }
     }
 

@@ -20,6 +20,11 @@ public interface Sandbox extends AutoCloseable {
         return List.of();
     }
 
+    /** Removes what an earlier run of this worker left behind (e.g. after a crash); how many. */
+    default int removeLeftovers() {
+        return 0;
+    }
+
     @Override
     default void close() {
     }

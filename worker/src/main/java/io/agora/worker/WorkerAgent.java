@@ -37,6 +37,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,7 +63,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>
  * The poll loop never blocks on a task: tasks run on {@code maxConcurrent} threads and all
  * assigned partitions are paused while the worker is full, draining, or degraded (its Docker
- * engine or producer circuit is open). An offset is committed as soon as the task is taken; a
+ * engine or producer circuit is open). Tasks are read read_committed (never one from an aborted
+ * matcher transaction) and an offset is committed, asynchronously, as soon as the task is taken; a
  * crash is covered by the lease. Only the poll thread touches the consumer.
  */
 public final class WorkerAgent implements Service {
@@ -111,7 +113,12 @@ public final class WorkerAgent implements Service {
     private volatile boolean draining;
     private volatile boolean paused;
     private volatile boolean closed;
+    /** Offsets of tasks taken whose commit is not confirmed yet; only the poll thread touches them. */
+    private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+    private long lastCommitMs;
+    static final long COMMIT_INTERVAL_MS = 100;
     private volatile String lastError = "";
+    private volatile String loopFailure = "";
     private volatile WorkerCapabilities capabilities;
     private volatile ScheduledFuture<?> heartbeats;
     private Thread pollThread;
@@ -147,6 +154,10 @@ public final class WorkerAgent implements Service {
     public void start() {
         if (!started.compareAndSet(false, true)) {
             return;
+        }
+        int leftovers = sandbox.removeLeftovers();
+        if (leftovers > 0) {
+            log.warn("removed {} containers a previous run of this worker left behind", leftovers);
         }
         ProofOfHardware.Proof proof = ProofOfHardware.run(workerId(), cfg.benchmarkMs());
         sandbox.probe().ifPresent(r -> lastError = r);
@@ -194,13 +205,16 @@ public final class WorkerAgent implements Service {
                     take(rec);
                     taken.put(new TopicPartition(rec.topic(), rec.partition()), new OffsetAndMetadata(rec.offset() + 1));
                 }
-                if (!taken.isEmpty()) {
-                    commit(taken);
-                }
+                uncommitted.putAll(taken);
+                maybeCommit();
             }
         } catch (RuntimeException e) {
             lastError = "poll loop failed: " + CircuitBreaker.describe(e);
+            loopFailure = ": " + CircuitBreaker.describe(e);
             log.error("worker poll loop failed", e);
+        } catch (Error e) {
+            loopFailure = ": " + CircuitBreaker.describe(e);
+            throw e;
         } finally {
             finishDrain();
         }
@@ -250,16 +264,43 @@ public final class WorkerAgent implements Service {
         runners.execute(() -> execute(f));
     }
 
-    private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        try {
-            try {
-                consumer.commitSync(offsets);
-            } catch (WakeupException e) {
-                consumer.commitSync(offsets); // a slot freed meanwhile; the wakeup is spent, commit again
+    /**
+     * Commits what was taken, at most every {@value #COMMIT_INTERVAL_MS} ms and without waiting:
+     * the poll loop goes back to fetching at once. A lost commit only means a redelivery, which
+     * the worker skips (in flight) or the new owner hands back as misrouted; partitions leaving
+     * this worker get their last offsets committed synchronously first ({@link Ownership}).
+     */
+    private void maybeCommit() {
+        long now = System.currentTimeMillis();
+        if (uncommitted.isEmpty() || now - lastCommitMs < COMMIT_INTERVAL_MS) {
+            return;
+        }
+        lastCommitMs = now;
+        consumer.commitAsync(new HashMap<>(uncommitted), (done, e) -> {
+            if (e != null) {
+                log.warn("commit of {} failed: {}", done, e.toString());
+            } else {
+                done.forEach(uncommitted::remove);
             }
+        });
+    }
+
+    /** Commits, waiting for the answer, what was taken on {@code partitions}: before they leave, or the worker does. */
+    private void commitNow(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> leaving = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata o = uncommitted.remove(tp);
+            if (o != null) {
+                leaving.put(tp, o);
+            }
+        }
+        if (leaving.isEmpty()) {
+            return;
+        }
+        try {
+            consumer.commitSync(leaving);
         } catch (KafkaException e) {
-            // the tasks are taken anyway; a redelivery elsewhere is handed back as misrouted
-            log.warn("commit of {} failed: {}", offsets, e.toString());
+            log.warn("commit of {} failed: {}", leaving, e.toString());
         }
     }
 
@@ -279,12 +320,16 @@ public final class WorkerAgent implements Service {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            commitNow(partitions);
             partitions.forEach(tp -> owned.remove(tp.partition()));
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            onPartitionsRevoked(partitions);
+            partitions.forEach(tp -> {
+                owned.remove(tp.partition());
+                uncommitted.remove(tp);
+            });
         }
     }
 
@@ -297,8 +342,14 @@ public final class WorkerAgent implements Service {
         running.incrementAndGet();
         TaskAssigned task = f.task;
         SandboxOutcome o;
+        Optional<String> refused = cfg.caps().refusal(task.getSpec());
         try {
-            o = sandbox.run(task);
+            if (refused.isPresent()) {
+                long now = System.currentTimeMillis();
+                o = SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, refused.get(), now, now);
+            } else {
+                o = sandbox.run(task);
+            }
         } catch (RuntimeException | Error e) {
             long now = System.currentTimeMillis();
             o = SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, CircuitBreaker.describe(e), now, now);
@@ -472,13 +523,33 @@ public final class WorkerAgent implements Service {
         return Math.min(1.0, running.get() / (double) cfg.maxConcurrent());
     }
 
+    /**
+     * Why the worker is dead though its process lives, or null: the task loop or the heartbeats
+     * ended without a drain being asked for. Its probe must fail so that it gets restarted.
+     */
+    private String deadReason() {
+        if (drainRequested.get()) {
+            return null;
+        }
+        Thread loop = pollThread;
+        if (loop != null && !loop.isAlive()) {
+            return "task loop stopped" + loopFailure;
+        }
+        ScheduledFuture<?> hb = heartbeats;
+        if (hb != null && hb.isDone()) {
+            return "heartbeats stopped";
+        }
+        return null;
+    }
+
     @Override
     public Map<String, Object> health() {
         WorkerStatus s = status();
+        String dead = deadReason();
         Map<String, Object> h = new LinkedHashMap<>();
-        h.put("status", s == WorkerStatus.READY || s == WorkerStatus.FULL ? "UP" : s.name());
+        h.put("status", dead != null ? "DOWN" : s == WorkerStatus.READY || s == WorkerStatus.FULL ? "UP" : s.name());
         h.put("workerStatus", s.name());
-        String reason = statusReason(s);
+        String reason = dead != null ? dead : statusReason(s);
         h.put("reason", reason == null ? "" : reason);
         h.put("workerId", workerId());
         h.put("pool", cfg.pool());
@@ -538,6 +609,7 @@ public final class WorkerAgent implements Service {
             runners.shutdownNow();
             runners.awaitTermination(15, TimeUnit.SECONDS);
             if (started.get()) {
+                commitNow(new ArrayList<>(uncommitted.keySet()));
                 try {
                     consumer.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                             .withTimeout(Duration.ofSeconds(5)));

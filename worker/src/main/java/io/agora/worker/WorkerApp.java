@@ -43,7 +43,9 @@ import java.util.function.Supplier;
         subcommands = {WorkerApp.Run.class, WorkerApp.Keygen.class, WorkerApp.Id.class, WorkerApp.Drain.class,
                 WorkerApp.Benchmark.class})
 public final class WorkerApp implements Callable<Integer> {
-    static final Map<String, String> DEFAULTS = Map.of("agora.worker.exit.on.drain", "true");
+    /** {@code main}'s defaults: exit once drained; the admin port on loopback only (POST /drain also needs the token). */
+    static final Map<String, String> DEFAULTS = Map.of("agora.worker.exit.on.drain", "true",
+            "agora.worker.admin.bind", "127.0.0.1");
 
     @Option(names = "--state-dir", description = "folder of worker.key (agora.worker.state.dir)")
     String stateDir;
@@ -70,7 +72,7 @@ public final class WorkerApp implements Callable<Integer> {
         new KafkaClientMetrics(producer).bindTo(meters);
         WorkerAgent agent = new WorkerAgent(wc, new MessageSigner(identity, new SeqClock(wc.seqFile())),
                 consumer, producer, serdes, new MeteredSandbox(sandbox, meters, identity.workerId()), engine, produce);
-        return new WorkerService(agent, wc, meters);
+        return new WorkerService(agent, wc, AdminToken.resolve(wc), meters);
     }
 
     static Map<String, Object> consumerProps(AgoraConfig cfg, WorkerConfig wc, String member) {
@@ -82,6 +84,8 @@ public final class WorkerApp implements Callable<Integer> {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, member);
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // tasks are written in the matcher's transactions: an aborted one must never run
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, wc.maxConcurrent()));
         p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, wc.sessionTimeoutMs());
@@ -106,7 +110,7 @@ public final class WorkerApp implements Callable<Integer> {
     /**
      * The agent as a {@link Service}: the Launcher's admin port ({@code agora.worker.admin.port})
      * serves its {@code /health} (200 only when READY or FULL), {@code /metrics} and
-     * {@code POST /drain}, which starts a drain and answers 202 at once.
+     * {@code POST /drain}, which needs the {@link AdminToken}, starts a drain and answers 202 at once.
      *
      * <p>Its meters: the task timings of {@link MeteredSandbox} and Docker calls of
      * {@link MeteredDockerHttpClient}, the Kafka clients' metrics, and the agent's counts read from its
@@ -118,11 +122,13 @@ public final class WorkerApp implements Callable<Integer> {
     static final class WorkerService implements Service {
         private final WorkerAgent agent;
         private final WorkerConfig cfg;
+        private final String adminToken;
         private final PrometheusMeterRegistry meters;
 
-        WorkerService(WorkerAgent agent, WorkerConfig cfg, PrometheusMeterRegistry meters) {
+        WorkerService(WorkerAgent agent, WorkerConfig cfg, String adminToken, PrometheusMeterRegistry meters) {
             this.agent = agent;
             this.cfg = cfg;
+            this.adminToken = adminToken;
             this.meters = meters;
             count(meters, "agora.worker.tasks.done", "tasks that succeeded", "tasksDone");
             count(meters, "agora.worker.tasks.failed", "tasks that ended in another status", "tasksFailed");
@@ -154,6 +160,11 @@ public final class WorkerApp implements Callable<Integer> {
         @Override
         public PrometheusMeterRegistry meters() {
             return meters;
+        }
+
+        @Override
+        public java.util.Optional<String> adminToken() {
+            return java.util.Optional.of(adminToken);
         }
 
         WorkerAgent agent() {
@@ -271,9 +282,12 @@ public final class WorkerApp implements Callable<Integer> {
 
     @Command(name = "drain", description = "ask the running worker to drain and exit (POST /drain on its admin port)")
     static final class Drain implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        WorkerApp parent;
+
         @Option(names = "--port", description = "admin port (default agora.worker.admin.port)")
         Integer port;
-        @Option(names = "--host", defaultValue = "localhost")
+        @Option(names = "--host", defaultValue = "127.0.0.1")
         String host;
 
         @Override
@@ -283,7 +297,16 @@ public final class WorkerApp implements Callable<Integer> {
                 System.err.println("no admin port: pass --port or set AGORA_WORKER_ADMIN_PORT");
                 return 2;
             }
+            String token;
+            try {
+                token = AdminToken.read(parent.workerConfig());
+            } catch (java.io.IOException e) {
+                System.err.println("no admin token: set AGORA_WORKER_ADMIN_TOKEN, or run on the worker's host with its"
+                        + " --state-dir (" + AdminToken.FILE + " there)");
+                return 2;
+            }
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + p + "/drain"))
+                    .header("Authorization", "Bearer " + token)
                     .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             System.out.println(r.body());
             return r.statusCode() == 202 ? 0 : 1;

@@ -16,6 +16,10 @@ import java.util.List;
  * @param outputInlineLimit     stdout bytes carried inline in the TaskResult
  * @param tmpfsMb               size of the job's writable {@code /tmp}
  * @param drainTimeoutMs        how long a drain waits for running tasks before handing them back
+ * @param adminToken            bearer token of {@code POST /drain}; empty = generate one at start
+ *                              ({@link AdminToken})
+ * @param dockerCallTimeoutMs   the longest any one Docker Engine call may take
+ * @param caps                  the most a task may ask of this worker ({@code max.*})
  */
 public record WorkerConfig(
         Path stateDir,
@@ -43,7 +47,10 @@ public record WorkerConfig(
         long breakerOpenMs,
         int resultRetries,
         long simulatedTaskMs,
-        boolean exitOnDrain) {
+        boolean exitOnDrain,
+        String adminToken,
+        long dockerCallTimeoutMs,
+        TaskCaps caps) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -74,7 +81,10 @@ public record WorkerConfig(
                 c.getLong(PREFIX + "breaker.open.ms", 5000),
                 c.getInt(PREFIX + "result.retries", 8),
                 c.getLong(PREFIX + "simulated.task.ms", 0),
-                c.getBoolean(PREFIX + "exit.on.drain", false));
+                c.getBoolean(PREFIX + "exit.on.drain", false),
+                c.get(PREFIX + "admin.token", ""),
+                c.getLong(PREFIX + "docker.call.timeout.ms", 30_000),
+                TaskCaps.from(c));
     }
 
     public Path keyFile() {

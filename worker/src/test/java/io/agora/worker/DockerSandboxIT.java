@@ -137,6 +137,66 @@ class DockerSandboxIT {
     }
 
     @Test
+    void nothing_is_copied_out_after_a_timeout() {
+        SandboxOutcome o = run(Tasks.spec("sh", "-c", "printf result > /tmp/out.txt; sleep 30")
+                .setOutputFiles(List.of("/tmp/out.txt")).setTimeoutMs(1000).build());
+        assertThat(o.status()).isEqualTo(ResultStatus.TIMEOUT);
+        assertThat(o.fileHashes()).isEmpty();
+    }
+
+    @Test
+    void an_output_folder_over_its_size_or_entry_cap_kills_the_task_and_nothing_is_copied() {
+        WorkerConfig small = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString(),
+                "agora.worker.max.output.mb", "1", "agora.worker.max.output.entries", "50")));
+        DockerSandbox capped = new DockerSandbox(docker, small, WORKER, new CircuitBreaker("docker", 3, 1000));
+        long t0 = System.currentTimeMillis();
+        SandboxOutcome big = capped.run(Tasks.task(WORKER, Tasks.spec("sh", "-c",
+                        "printf result > /tmp/out.txt; head -c 50000000 /dev/zero > /tmp/fill; sleep 20")
+                .setOutputFiles(List.of("/tmp/out.txt")).setTimeoutMs(25_000).build()));
+        assertThat(big.status()).isEqualTo(ResultStatus.SANDBOX_ERROR);
+        assertThat(big.reason()).contains("output folder over its cap of 1 MB", "nothing copied");
+        assertThat(big.fileHashes()).isEmpty();
+        assertThat(System.currentTimeMillis() - t0).as("killed, not left to its timeout").isLessThan(15_000);
+
+        SandboxOutcome many = capped.run(Tasks.task(WORKER, Tasks.spec("sh", "-c",
+                        "i=0; while [ $i -lt 200 ]; do : > /tmp/f$i; i=$((i+1)); done; printf x > /tmp/out.txt")
+                .setOutputFiles(List.of("/tmp/out.txt")).build()));
+        assertThat(many.status()).isEqualTo(ResultStatus.SANDBOX_ERROR);
+        assertThat(many.reason()).contains("over its cap of 50 entries");
+        assertThat(many.fileHashes()).isEmpty();
+    }
+
+    @Test
+    void on_start_a_worker_removes_the_containers_its_last_run_left_and_no_one_elses() throws Exception {
+        String crashed = "test-" + UUID.randomUUID();
+        String other = "test-" + UUID.randomUUID();
+        String mine = docker.createContainerCmd(Tasks.IMAGE).withCmd("sleep", "300")
+                .withLabels(Map.of(DockerSandbox.LABEL_WORKER, crashed, DockerSandbox.LABEL_TASK, "job-x/0/1")).exec().getId();
+        docker.startContainerCmd(mine).exec();
+        String theirs = docker.createContainerCmd(Tasks.IMAGE).withCmd("sleep", "300")
+                .withLabels(Map.of(DockerSandbox.LABEL_WORKER, other)).exec().getId();
+        try {
+            WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString())));
+            try (DockerSandbox restarted = new DockerSandbox(DockerSandbox.client("unix:///var/run/docker.sock"), cfg,
+                    crashed, new CircuitBreaker("docker", 3, 1000))) {
+                assertThat(restarted.removeLeftovers()).isEqualTo(1);
+            }
+            assertThat(docker.listContainersCmd().withShowAll(true)
+                    .withLabelFilter(Map.of(DockerSandbox.LABEL_WORKER, crashed)).exec()).isEmpty();
+            assertThat(docker.listContainersCmd().withShowAll(true)
+                    .withLabelFilter(Map.of(DockerSandbox.LABEL_WORKER, other)).exec()).hasSize(1);
+        } finally {
+            for (String id : List.of(mine, theirs)) {
+                try {
+                    docker.removeContainerCmd(id).withForce(true).exec();
+                } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+                    // removed as it should be
+                }
+            }
+        }
+    }
+
+    @Test
     void missing_image_is_reported_not_pulled() {
         SandboxOutcome o = run(Tasks.spec("true").setImage("agora/no-such-image:0").build());
         assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);

@@ -226,7 +226,7 @@ class WorkerAgentTest {
         io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters = io.agora.runtime.Meters.registry();
         start(new MeteredSandbox(new FixedDurationSandbox(1500), meters, identity.workerId()), Map.of());
         WorkerApp.WorkerService service = new WorkerApp.WorkerService(agent,
-                WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString()))), meters);
+                WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString()))), "s3cret", meters);
         offer(P3, Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").build()));
         await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 1L));
         int port;
@@ -294,7 +294,7 @@ class WorkerAgentTest {
             port = s.getLocalPort();
         }
         HttpServer admin = Launcher.startAdmin("worker", port,
-                new WorkerApp.WorkerService(agent, cfg, io.agora.runtime.Meters.registry()));
+                new WorkerApp.WorkerService(agent, cfg, "s3cret", io.agora.runtime.Meters.registry()));
         try {
             HttpClient http = HttpClient.newHttpClient();
             var metrics = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics")).build(),
@@ -310,6 +310,76 @@ class WorkerAgentTest {
         } finally {
             admin.stop(0);
         }
+    }
+
+    @Test
+    void drain_needs_the_admin_token_and_the_admin_port_listens_on_loopback_by_default() throws Exception {
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString())));
+        start(new SimulatedSandbox(0), Map.of());
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("status", "UP"));
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        String bind = WorkerApp.DEFAULTS.get("agora.worker.admin.bind");
+        assertThat(bind).isEqualTo("127.0.0.1");
+        HttpServer admin = Launcher.startAdmin("worker", bind, port, new WorkerApp.WorkerService(agent, cfg, "s3cret", io.agora.runtime.Meters.registry()));
+        try {
+            assertThat(admin.getAddress().getAddress().isLoopbackAddress()).isTrue();
+            HttpClient http = HttpClient.newHttpClient();
+            URI drain = URI.create("http://127.0.0.1:" + port + "/drain");
+            var none = http.send(HttpRequest.newBuilder(drain).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(none.statusCode()).isEqualTo(401);
+            assertThat(none.body()).contains("admin token required");
+            var wrong = http.send(HttpRequest.newBuilder(drain).header("Authorization", "Bearer s3cres")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(wrong.statusCode()).isEqualTo(401);
+            for (String open : List.of("/health", "/metrics")) {
+                assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + open)).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode()).as(open).isEqualTo(200);
+            }
+            assertThat(agent.status()).isEqualTo(WorkerStatus.READY);
+            var right = http.send(HttpRequest.newBuilder(drain).header("Authorization", "Bearer s3cret")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(right.statusCode()).isEqualTo(202);
+            await().until(agent::isDrained);
+        } finally {
+            admin.stop(0);
+        }
+    }
+
+    @Test
+    void a_task_above_a_cap_is_refused_with_the_reason_and_never_run() {
+        java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+        SimulatedSandbox inner = new SimulatedSandbox(0);
+        start(task -> {
+            ran.incrementAndGet();
+            return inner.run(task);
+        }, Map.of("agora.worker.max.memory.mb", "1024", "agora.worker.max.pids", "256"));
+        offer(P3, Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").setMemoryMb(65_536).setPidsLimit(65_536).build()));
+        await().until(() -> !sent(Topics.RESULTS).isEmpty());
+        TaskResult r = sent(Topics.RESULTS).get(0);
+        assertThat(r.getStatus()).isEqualTo(ResultStatus.SANDBOX_ERROR);
+        assertThat(r.getStatusReason()).contains("refused, not run",
+                "memoryMb 65536 is above this worker's cap of 1024 (AGORA_WORKER_MAX_MEMORY_MB)",
+                "pidsLimit 65536 is above this worker's cap of 256 (AGORA_WORKER_MAX_PIDS)");
+        assertThat(ran).hasValue(0);
+        offer(P3, Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").setMemoryMb(1024).setPidsLimit(256).build()));
+        await().until(() -> sent(Topics.RESULTS).size() == 2);
+        assertThat(sent(Topics.RESULTS).get(1).getStatus()).isEqualTo(ResultStatus.SUCCEEDED);
+        assertThat(ran).hasValue(1);
+    }
+
+    @Test
+    void health_is_down_when_the_task_loop_died() {
+        start(new SimulatedSandbox(0), Map.of());
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("status", "UP"));
+        consumer.schedulePollTask(() -> {
+            throw new IllegalStateException("consumer broke");
+        });
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("status", "DOWN")
+                .hasEntrySatisfying("reason", r -> assertThat((String) r).contains("task loop stopped", "consumer broke")));
     }
 
     @Test

@@ -115,7 +115,12 @@ class WorkerKafkaIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(health.statusCode()).isEqualTo(200);
             assertThat(health.body()).contains("\"tasksDone\":1").contains("\"workerStatus\":\"READY\"");
-            HttpResponse<String> drain = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/drain"))
+            URI drainUri = URI.create("http://localhost:" + port + "/drain");
+            assertThat(http.send(HttpRequest.newBuilder(drainUri).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).as("without the token").isEqualTo(401);
+            // no token configured: the worker made one at start and left it in its state dir
+            String token = AdminToken.read(WorkerConfig.from(cfg));
+            HttpResponse<String> drain = http.send(HttpRequest.newBuilder(drainUri).header("Authorization", "Bearer " + token)
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(drain.statusCode()).isEqualTo(202);
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(last(seen, WorkerRegistration.class).getType())

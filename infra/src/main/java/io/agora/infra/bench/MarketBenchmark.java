@@ -1,6 +1,7 @@
 package io.agora.infra.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agora.events.JobVerdict;
 import io.agora.infra.LocalStack;
 import io.agora.infra.market.Market;
@@ -13,9 +14,14 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -274,12 +280,15 @@ public final class MarketBenchmark {
         log("measuring: " + o.jobs + " jobs, " + o.concurrency + " submitters, n=" + o.redundancy + " k=" + o.quorum
                 + (o.rate > 0 ? ", " + o.rate + " submissions/s" : ", as fast as possible"));
         Map<String, long[]> rssBefore = rss(market, stack);
+        Map<String, Long> logEndsBefore = logEnds(stack);
         long start = System.nanoTime();
         List<Submission> subs = submitAll(client, key, o.jobs, "job", o.concurrency, o.rate);
         long submitEnd = System.nanoTime();
         Result r = awaitVerdicts(subs, Duration.ofSeconds(o.timeoutS));
         Map<String, long[]> rssAfter = rss(market, stack);
+        Map<String, Long> logEndsAfter = logEnds(stack);
         int code = report(subs, r, start, submitEnd, rssBefore, rssAfter);
+        reportPerJob(r, rssBefore, rssAfter, logEndsBefore, logEndsAfter, market);
         if (code != 0) {
             System.out.println("---- service log tails ----");
             System.out.println(market.diagnostics());
@@ -557,6 +566,101 @@ public final class MarketBenchmark {
         out.line(bad ? "RESULT: FAIL (%d jobs without a verdict, %d refused)" : "RESULT: OK", r.missing(),
                 refused.size());
         return bad ? 1 : 0;
+    }
+
+    /**
+     * What one verified job cost: CPU of each process, and log offsets written per topic (records
+     * plus transaction markers, internal changelog and repartition topics included); then how many
+     * tasks each worker ran since it started, to show whether every worker got work.
+     */
+    private void reportPerJob(Result r, Map<String, long[]> before, Map<String, long[]> after,
+                              Map<String, Long> endsBefore, Map<String, Long> endsAfter, Market market) {
+        PrintfOut out = new PrintfOut();
+        int jobs = r.outcomes().values().stream().mapToInt(Integer::intValue).sum();
+        if (jobs == 0) {
+            return;
+        }
+        StringBuilder cpu = new StringBuilder();
+        long total = 0;
+        for (var e : after.entrySet()) {
+            long[] b = before.get(e.getKey());
+            if (b != null && b[3] >= 0 && e.getValue()[3] >= 0) {
+                long ms = e.getValue()[3] - b[3];
+                total += ms;
+                if (!e.getKey().startsWith("worker-")) {
+                    cpu.append(String.format(Locale.ROOT, " %s %.1f", e.getKey(), (double) ms / jobs));
+                }
+            }
+        }
+        long workersMs = after.entrySet().stream().filter(e -> e.getKey().startsWith("worker-")
+                && before.containsKey(e.getKey())).mapToLong(e -> e.getValue()[3] - before.get(e.getKey())[3]).sum();
+        out.line("CPU ms per verified job: total %.1f =%s workers %.1f", (double) total / jobs, cpu,
+                (double) workersMs / jobs);
+        List<Map.Entry<String, Long>> grew = new ArrayList<>();
+        long all = 0;
+        for (var e : endsAfter.entrySet()) {
+            long d = e.getValue() - endsBefore.getOrDefault(e.getKey(), 0L);
+            if (d > 0) {
+                grew.add(Map.entry(e.getKey(), d));
+                all += d;
+            }
+        }
+        grew.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+        out.line("log offsets per verified job (records + transaction markers): %.1f in all", (double) all / jobs);
+        for (var e : grew) {
+            out.line("  %6.1f  %s", (double) e.getValue() / jobs, e.getKey());
+        }
+        List<Long> tasks = new ArrayList<>();
+        for (int i = 1; ; i++) {
+            ServiceProcess w;
+            try {
+                w = market.service("worker-" + i);
+            } catch (IllegalArgumentException end) {
+                break;
+            }
+            tasks.add(tasksDone(w));
+        }
+        if (!tasks.isEmpty()) {
+            List<Long> sorted = tasks.stream().sorted().toList();
+            out.line("tasks run per worker since start (%d workers): min %d  median %d  max %d  workers with none: %d",
+                    sorted.size(), sorted.get(0), sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1),
+                    sorted.stream().filter(t -> t == 0).count());
+        }
+    }
+
+    /** tasksDone from a worker's admin /health; -1 when it does not answer. */
+    private static long tasksDone(ServiceProcess worker) {
+        String port = worker.env().get("AGORA_WORKER_ADMIN_PORT");
+        try {
+            HttpResponse<String> a = HTTP.send(HttpRequest.newBuilder(
+                            URI.create("http://localhost:" + port + "/health")).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return JSON.readTree(a.body()).path("tasksDone").asLong(-1);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The end offset of every topic of the stack, summed over its partitions. */
+    private static Map<String, Long> logEnds(LocalStack stack) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
+        Map<String, Long> out = new TreeMap<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            c.listTopics(Duration.ofSeconds(30)).forEach((topic, infos) ->
+                    infos.forEach(i -> parts.add(new TopicPartition(topic, i.partition()))));
+            c.endOffsets(parts, Duration.ofSeconds(30)).forEach((tp, end) -> out.merge(tp.topic(), end, Long::sum));
+        } catch (RuntimeException e) {
+            log("cannot read the topics' end offsets: " + e);
+        }
+        return out;
     }
 
     /** VmRSS, VmHWM (kB) and pid of every service and of the stack's own processes. */

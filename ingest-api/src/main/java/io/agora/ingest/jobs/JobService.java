@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Step 1 of a job's flow (Submit) and the client's later commands on it. Produces JobRequested
@@ -35,12 +36,14 @@ public class JobService {
     private final ReadModel readModel;
     private final MarketProducer producer;
     private final PendingJobs pending;
+    private final IdempotencyKeys idempotencyKeys;
     private final long starterGrantMicros;
     private final MarketRules rules;
     private final Clock clock = Clock.systemUTC();
 
     public JobService(RateLimiter rateLimiter, ReadModel readModel, MarketProducer producer, PendingJobs pending,
-                      MarketRules rules) {
+                      IdempotencyKeys idempotencyKeys, MarketRules rules) {
+        this.idempotencyKeys = idempotencyKeys;
         this.rateLimiter = rateLimiter;
         this.readModel = readModel;
         this.producer = producer;
@@ -49,7 +52,10 @@ public class JobService {
         this.rules = rules;
     }
 
-    /** The same client and Idempotency-Key always give the same job id; the matcher drops repeats. */
+    /**
+     * The same client and Idempotency-Key always give the same job id; the matcher drops repeats, and
+     * {@link IdempotencyKeys} refuses the key with another request.
+     */
     public static String jobId(String clientId, String idempotencyKey) {
         if (idempotencyKey == null || idempotencyKey.isBlank()) {
             return UUID.randomUUID().toString();
@@ -57,7 +63,11 @@ public class JobService {
         return UUID.nameUUIDFromBytes((clientId + ":" + idempotencyKey).getBytes(StandardCharsets.UTF_8)).toString();
     }
 
-    public Submitted submit(String clientId, SubmitJob job, String idempotencyKey) {
+    /**
+     * Checks the request (400, 402 and 429 are thrown at once) and produces {@code JobRequested};
+     * the answer completes when the broker has the event, or fails with a 503 {@link ApiException}.
+     */
+    public CompletableFuture<Submitted> submit(String clientId, SubmitJob job, String idempotencyKey) {
         rateLimiter.admit(clientId);
         List<Problem> problems = JobRequestRules.problems(job, pool -> rules.allowlist(pool) != null);
         if (idempotencyKey != null && idempotencyKey.length() > 200) {
@@ -86,9 +96,13 @@ public class JobService {
                     "insufficient credits: the job may cost up to " + needed + " micro-credits, " + available
                             + " available", List.of(), details, null);
         }
-        producer.send(Topics.JOB_REQUESTS, clientId, event);
-        pending.remember(jobId, clientId, event.getRequirements().getPool(), event.getSubmittedAt());
-        return new Submitted(jobId, "submitted", "/api/v1/jobs/" + jobId);
+        if (idempotencyKey != null && !idempotencyKey.isBlank()) {
+            idempotencyKeys.claim(clientId, idempotencyKey, event);
+        }
+        return producer.sendAsync(Topics.JOB_REQUESTS, clientId, event).thenApply(acked -> {
+            pending.remember(jobId, clientId, event.getRequirements().getPool(), event.getSubmittedAt());
+            return new Submitted(jobId, "submitted", "/api/v1/jobs/" + jobId);
+        });
     }
 
     /** The client's spendable balance; a client the ledger has never seen will get the starter grant. */
@@ -96,19 +110,20 @@ public class JobService {
         return readModel.balance(Accounts.client(clientId)).orElse(starterGrantMicros);
     }
 
-    /** The job if it belongs to the client: 404 if unknown, 403 if someone else's. */
+    /**
+     * The job if it belongs to the client. Someone else's job answers the same 404 as an unknown one,
+     * so that a client cannot learn which job ids exist.
+     */
     public JobView job(String clientId, String jobId) {
         var row = readModel.job(jobId);
         if (row.isPresent()) {
             if (!row.get().clientId().equals(clientId)) {
-                throw new ApiException(HttpStatus.FORBIDDEN, "job " + jobId + " belongs to another client");
+                throw ApiException.notFound("job " + jobId);
             }
             return row.get();
         }
-        var p = pending.get(jobId).orElseThrow(() -> ApiException.notFound("job " + jobId));
-        if (!p.clientId().equals(clientId)) {
-            throw new ApiException(HttpStatus.FORBIDDEN, "job " + jobId + " belongs to another client");
-        }
+        var p = pending.get(jobId).filter(j -> j.clientId().equals(clientId))
+                .orElseThrow(() -> ApiException.notFound("job " + jobId));
         return JobView.submitted(jobId, clientId, p.pool(), p.submittedAt());
     }
 
@@ -118,6 +133,7 @@ public class JobService {
 
     /** Idempotent: cancelling twice, or a finished job, just sends a command the market ignores. */
     public void command(String clientId, String jobId, CommandType type, String reason) {
+        rateLimiter.admit(clientId);
         JobView job = job(clientId, jobId);
         JobCommand cmd = JobCommand.newBuilder()
                 .setEventId(UUID.randomUUID().toString())

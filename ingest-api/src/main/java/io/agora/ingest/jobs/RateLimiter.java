@@ -10,7 +10,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
-/** One token bucket per client; an empty bucket answers 429 with {@code Retry-After} in whole seconds. */
+/**
+ * One token bucket per client, shared by every call that makes the market work for the client
+ * (submit, cancel, dispute, match preview); an empty bucket answers 429 with {@code Retry-After}
+ * in whole seconds.
+ */
 @Singleton
 public class RateLimiter {
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
@@ -33,7 +37,7 @@ public class RateLimiter {
         if (waitNanos > 0) {
             long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
             throw new ApiException(HttpStatus.TOO_MANY_REQUESTS,
-                    "rate limit exceeded: " + perSecond + " submissions/s, burst " + burst,
+                    "rate limit exceeded: " + perSecond + " requests/s, burst " + burst,
                     List.of(), Map.of("retryAfterSeconds", seconds), seconds);
         }
     }

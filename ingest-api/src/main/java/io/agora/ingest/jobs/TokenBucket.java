@@ -2,7 +2,7 @@ package io.agora.ingest.jobs;
 
 import java.util.function.LongSupplier;
 
-/** A token bucket: {@code burst} tokens, refilled at {@code perSecond}; one token per submission. */
+/** A token bucket: {@code burst} tokens, refilled at {@code perSecond}; one token per request. */
 public final class TokenBucket {
     private final double perNano;
     private final double burst;

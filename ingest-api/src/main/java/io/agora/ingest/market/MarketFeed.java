@@ -179,8 +179,20 @@ public class MarketFeed implements Runnable {
         }
     }
 
+    /** Whether the feed thread still runs; {@link MarketFeedHealth} turns a dead one into DOWN. */
+    public boolean alive() {
+        return thread.isAlive();
+    }
+
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
     @PreDestroy
-    public void close() throws InterruptedException {
+    public synchronized void close() throws InterruptedException {
+        if (!running) {
+            return;
+        }
         running = false;
         consumer.wakeup();
         thread.join(5000);

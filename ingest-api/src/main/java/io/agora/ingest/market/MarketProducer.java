@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -21,13 +22,14 @@ import org.slf4j.LoggerFactory;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
- * The API's one idempotent producer (acks=all). {@link #send} returns only once the broker has
- * acknowledged the record, so a 202 means the event is durably in the log.
+ * The API's one idempotent producer (acks=all). {@link #send} returns, and {@link #sendAsync}'s
+ * future completes, only once the broker has acknowledged the record, so a 202 means the event is
+ * durably in the log.
  * Output topics: agora.jobs.requests, agora.jobs.commands, agora.ledger.entries.
  */
 @Singleton
@@ -55,21 +57,45 @@ public class MarketProducer implements AutoCloseable {
     }
 
     /** Produces one record and waits for the ack; 503 if the broker does not answer in time. */
-    @SuppressWarnings("unchecked")
     public <V> RecordMetadata send(TopicSpec<String, V> topic, String key, V value) {
+        try {
+            return sendAsync(topic, key, value).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof ApiException api ? api : e;
+        }
+    }
+
+    /**
+     * Produces one record; the future completes when the broker has acknowledged it, or fails
+     * with a 503 {@link ApiException} when it does not within the produce timeout. Only the
+     * serialisation and the hand-over to the producer happen on the caller's thread (plus the
+     * metadata wait, bounded by the same timeout, when the broker is not known yet).
+     */
+    @SuppressWarnings("unchecked")
+    public <V> CompletableFuture<RecordMetadata> sendAsync(TopicSpec<String, V> topic, String key, V value) {
         Serializer<V> ser = (Serializer<V>) serializers.computeIfAbsent(topic.name(),
                 t -> serdes.valueSerde(topic).serializer());
         byte[] bytes = ser.serialize(topic.name(), value);
+        CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
         try {
-            return producer.send(new ProducerRecord<>(topic.name(), key, bytes)).get(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "interrupted while writing to " + topic.name());
-        } catch (ExecutionException | TimeoutException e) {
-            LOG.warn("cannot write to {}: {}", topic.name(), e.toString());
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE,
-                    "the market's log is not reachable right now, retry with the same Idempotency-Key");
+            producer.send(new ProducerRecord<>(topic.name(), key, bytes), (metadata, e) -> {
+                if (e != null) {
+                    acked.completeExceptionally(unreachable(topic, e));
+                } else {
+                    acked.complete(metadata);
+                }
+            });
+        } catch (KafkaException e) {
+            acked.completeExceptionally(unreachable(topic, e));
         }
+        return acked.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).exceptionallyCompose(e ->
+                CompletableFuture.failedFuture(e instanceof ApiException ? e : unreachable(topic, e)));
+    }
+
+    private static ApiException unreachable(TopicSpec<?, ?> topic, Throwable e) {
+        LOG.warn("cannot write to {}: {}", topic.name(), e.toString());
+        return new ApiException(HttpStatus.SERVICE_UNAVAILABLE,
+                "the market's log is not reachable right now, retry with the same Idempotency-Key");
     }
 
     @PreDestroy

@@ -2,6 +2,7 @@ package io.agora.ingest.web;
 
 import io.agora.ingest.accounts.AccountService;
 import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.PathIds;
 import io.agora.ingest.auth.Caller;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
@@ -42,12 +43,13 @@ public class AccountController {
 
     @Get("/workers/{id}/earnings")
     public AccountService.Earnings earnings(@PathVariable String id) {
-        return accounts.earnings(id);
+        return accounts.earnings(PathIds.check("id", id));
     }
 
     /** {@code me} or the caller's own client id; 403 for anyone else's account. */
     private String own(String authorization, String id) {
         String clientId = caller.client(authorization);
+        PathIds.check("id", id);
         if (id.equals("me") || id.equals(clientId) || id.equals("client:" + clientId)) {
             return clientId;
         }

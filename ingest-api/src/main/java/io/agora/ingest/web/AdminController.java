@@ -3,6 +3,7 @@ package io.agora.ingest.web;
 import io.agora.events.LedgerEntry;
 import io.agora.ingest.accounts.AccountService;
 import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
 import io.agora.ingest.auth.ApiKeys;
 import io.agora.ingest.auth.Caller;
@@ -48,6 +49,7 @@ public class AdminController {
     public HttpResponse<ApiKeys.IssuedKey> issue(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                  @PathVariable String clientId) {
         caller.admin(authorization);
+        PathIds.check("clientId", clientId);
         if (!clientId.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new ApiException(HttpStatus.BAD_REQUEST, "clientId must be 1-64 letters, digits, '.', '_' or '-'");
         }
@@ -58,7 +60,7 @@ public class AdminController {
     public HttpResponse<Map<String, String>> revoke(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                     @PathVariable String keyId) {
         caller.admin(authorization);
-        if (!keys.revoke(keyId)) {
+        if (!keys.revoke(PathIds.check("keyId", keyId))) {
             throw ApiException.notFound("key " + keyId);
         }
         return HttpResponse.ok(Map.of("keyId", keyId, "status", "revoked"));
@@ -70,6 +72,7 @@ public class AdminController {
                                                 @Header("Idempotency-Key") @Nullable String idempotencyKey,
                                                 @Body @Valid Deposit deposit) {
         caller.admin(authorization);
+        PathIds.check("clientId", clientId);
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200)) {
             throw ApiException.invalid(List.of(new Problem("Idempotency-Key", "must be 1 to 200 characters")));
         }

@@ -2,6 +2,9 @@ package io.agora.ingest.web;
 
 import io.agora.events.CommandType;
 import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.ApiExceptionHandler;
+import io.agora.ingest.api.PathIds;
+import io.agora.ingest.api.Problem;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.SubmitJob;
@@ -10,6 +13,7 @@ import io.agora.ingest.market.JobEventStream;
 import io.agora.ingest.market.JobView;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
@@ -29,36 +33,55 @@ import org.reactivestreams.Publisher;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** A client's jobs: submit, status, live events, cancel, dispute, output, list. */
 @Controller("/api/v1/jobs")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class JobController {
+    /** A dispute's reason travels in a JobCommand to the market; it is kept to a sentence or two. */
+    static final int MAX_REASON = 500;
     private final Caller caller;
     private final JobService jobs;
     private final JobEventStream stream;
+    private final ApiExceptionHandler errors;
 
-    public JobController(Caller caller, JobService jobs, JobEventStream stream) {
+    public JobController(Caller caller, JobService jobs, JobEventStream stream, ApiExceptionHandler errors) {
         this.caller = caller;
         this.jobs = jobs;
         this.stream = stream;
+        this.errors = errors;
     }
 
+    /**
+     * 202 once the broker has acknowledged {@code JobRequested}; the request thread is free while
+     * the ack is awaited. A broker that does not answer in time gives the 503 of {@link ApiException}.
+     */
     @Post
-    public HttpResponse<Submitted> submit(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
-                                          @Header("Idempotency-Key") @Nullable String idempotencyKey,
-                                          @Body @Nullable SubmitJob job) {
+    public CompletableFuture<HttpResponse<?>> submit(HttpRequest<?> request,
+                                                     @Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                                     @Header("Idempotency-Key") @Nullable String idempotencyKey,
+                                                     @Body @Nullable SubmitJob job) {
         String clientId = caller.client(authorization);
         if (job == null) {
             throw new ApiException(HttpStatus.BAD_REQUEST, "request body is required: a JSON job");
         }
-        Submitted s = jobs.submit(clientId, job, idempotencyKey);
-        return HttpResponse.<Submitted>status(HttpStatus.ACCEPTED).body(s).header(HttpHeaders.LOCATION, s.statusUrl());
+        return jobs.submit(clientId, job, idempotencyKey)
+                .<HttpResponse<?>>thenApply(s -> HttpResponse.<Submitted>status(HttpStatus.ACCEPTED).body(s)
+                        .header(HttpHeaders.LOCATION, s.statusUrl()))
+                .exceptionally(e -> {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof ApiException api) {
+                        return errors.handle(request, api);
+                    }
+                    throw e instanceof CompletionException c ? c : new CompletionException(e);
+                });
     }
 
     @Get("/{id}")
     public JobView status(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization, @PathVariable String id) {
-        return jobs.job(caller.client(authorization), id);
+        return jobs.job(caller.client(authorization), PathIds.check("id", id));
     }
 
     @Get
@@ -72,7 +95,7 @@ public class JobController {
     @Get(value = "/{id}/output", produces = MediaType.TEXT_PLAIN)
     public HttpResponse<String> output(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                        @PathVariable String id) {
-        JobView job = jobs.job(caller.client(authorization), id);
+        JobView job = jobs.job(caller.client(authorization), PathIds.check("id", id));
         if (job.output() == null) {
             throw new ApiException(HttpStatus.NOT_FOUND, "job " + id + " has no consensus output (status "
                     + job.status() + ")");
@@ -83,7 +106,7 @@ public class JobController {
     @Delete("/{id}")
     public HttpResponse<Map<String, String>> cancel(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                     @PathVariable String id) {
-        jobs.command(caller.client(authorization), id, CommandType.CANCEL, "cancelled by client");
+        jobs.command(caller.client(authorization), PathIds.check("id", id), CommandType.CANCEL, "cancelled by client");
         return HttpResponse.accepted().body(Map.of("jobId", id, "status", "cancel-requested"));
     }
 
@@ -91,7 +114,11 @@ public class JobController {
     public HttpResponse<Map<String, String>> dispute(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                      @PathVariable String id,
                                                      @Body @Nullable Map<String, String> body) {
+        PathIds.check("id", id);
         String reason = body == null ? null : body.get("reason");
+        if (reason != null && reason.length() > MAX_REASON) {
+            throw ApiException.invalid(List.of(new Problem("reason", "must be at most " + MAX_REASON + " characters")));
+        }
         jobs.command(caller.client(authorization), id, CommandType.DISPUTE, reason == null ? "disputed by client" : reason);
         return HttpResponse.accepted().body(Map.of("jobId", id, "status", "dispute-requested"));
     }
@@ -104,6 +131,7 @@ public class JobController {
     public Publisher<Event<?>> events(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                       @PathVariable String id) {
         String clientId = caller.client(authorization);
+        PathIds.check("id", id);
         return stream.watch(id, () -> jobs.job(clientId, id)).map(JobController::sse);
     }
 

@@ -1,14 +1,19 @@
 package io.agora.ingest.web;
 
 import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
+import io.agora.ingest.auth.Caller;
+import io.agora.ingest.jobs.RateLimiter;
 import io.agora.ingest.jobs.JobRequestRules;
 import io.agora.ingest.jobs.SubmitJob;
 import io.agora.ingest.market.MarketView;
 import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
@@ -17,14 +22,18 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 
 import java.util.List;
 
-/** The public face of the market: workers, pool health, and which workers a job would get. */
+/** The public face of the market: workers, pool health, and (for a client) which workers a job would get. */
 @Controller("/api/v1")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class MarketController {
     private final MarketView market;
+    private final Caller caller;
+    private final RateLimiter rateLimiter;
 
-    public MarketController(MarketView market) {
+    public MarketController(MarketView market, Caller caller, RateLimiter rateLimiter) {
         this.market = market;
+        this.caller = caller;
+        this.rateLimiter = rateLimiter;
     }
 
     @Get("/workers")
@@ -35,12 +44,18 @@ public class MarketController {
 
     @Get("/pools/{pool}")
     public MarketView.PoolView pool(@PathVariable String pool) {
-        return market.pool(pool);
+        return market.pool(PathIds.check("pool", pool));
     }
 
-    /** Same body as a submission (image and command may be left out); {@code ?topK=} candidates. */
+    /**
+     * Same body as a submission (image and command may be left out); {@code ?topK=} candidates. Needs
+     * the client's API key and takes a token from its rate limit, like a submission: a preview ranks
+     * the whole pool, so an anonymous or unthrottled caller could keep the API busy.
+     */
     @Post("/match")
-    public MarketView.MatchPreview match(@Body SubmitJob job, @QueryValue(defaultValue = "5") int topK) {
+    public MarketView.MatchPreview match(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                         @Body SubmitJob job, @QueryValue(defaultValue = "5") int topK) {
+        rateLimiter.admit(caller.client(authorization));
         SubmitJob j = new SubmitJob(job.image() == null ? "preview" : job.image(),
                 job.command() == null || job.command().isEmpty() ? List.of("true") : job.command(), job.env(),
                 job.timeoutMs(), job.memoryMb(), job.cpus(), job.pidsLimit(), job.network(), job.outputFiles(),
