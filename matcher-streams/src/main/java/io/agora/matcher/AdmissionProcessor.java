@@ -18,6 +18,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -41,14 +42,16 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
     private static final Logger log = LoggerFactory.getLogger(AdmissionProcessor.class);
 
     private final MatcherConfig cfg;
+    private final MatcherMeters meters;
     private final Serializer<JobRequested> jobBytes;
     private final Serializer<LedgerEntry> ledgerBytes;
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, Admission.Account> accounts;
     private KeyValueStore<String, Long> seen;
 
-    AdmissionProcessor(MatcherConfig cfg, AgoraSerdes serdes) {
+    AdmissionProcessor(MatcherConfig cfg, AgoraSerdes serdes, MatcherMeters meters) {
         this.cfg = cfg;
+        this.meters = meters;
         this.jobBytes = serdes.valueSerde(Topics.JOB_REQUESTS).serializer();
         this.ledgerBytes = serdes.valueSerde(Topics.LEDGER).serializer();
     }
@@ -69,7 +72,10 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
                         "job request out of bounds: " + bad);
                 return;
             }
-            admit(record, job);
+            try (MDC.MDCCloseable c = MDC.putCloseable("clientId", job.getClientId());
+                 MDC.MDCCloseable j = MDC.putCloseable("jobId", job.getJobId())) {
+                admit(record, job);
+            }
         } else if (record.value() instanceof LedgerEntry entry) {
             String bad = InputBounds.ledger(entry);
             if (bad == null) {
@@ -99,6 +105,7 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
             emit(clientId, ts, Topics.LEDGER.name(), Postings.grant(clientId, d.grantMicros(), now));
         }
         String pool = job.getRequirements().getPool();
+        meters.admitted(d.admitted());
         if (!d.admitted()) {
             emit(job.getJobId(), ts, Topics.JOB_EVENTS.name(), event(job, JobEventType.REJECTED, d.reason(), 0, now));
             return;

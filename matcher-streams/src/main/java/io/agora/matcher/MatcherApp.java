@@ -5,6 +5,8 @@ import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.runtime.StreamsService;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.runtime.Meters;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,7 +25,9 @@ public final class MatcherApp {
     public static Service create(AgoraConfig cfg) {
         MatcherConfig matcher = MatcherConfig.from(cfg);
         AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
-        return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes), streamsProperties(cfg));
+        PrometheusMeterRegistry meters = Meters.registry();
+        return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes, new MatcherMeters(meters)),
+                streamsProperties(cfg), meters);
     }
 
     /** The streams properties the matcher runs with (dead-letter handlers included); tests drive the topology with them. */

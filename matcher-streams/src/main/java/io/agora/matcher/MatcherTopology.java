@@ -59,6 +59,11 @@ public final class MatcherTopology {
     }
 
     public static Topology build(MatcherConfig cfg, AgoraSerdes serdes) {
+        return build(cfg, serdes, MatcherMeters.none());
+    }
+
+    /** The topology, its processors counting in {@code meters}. */
+    public static Topology build(MatcherConfig cfg, AgoraSerdes serdes, MatcherMeters meters) {
         StreamsBuilder b = new StreamsBuilder();
         Serde<String> keys = serdes.keySerde();
         b.addStateStore(StateStores.keyValue(AdmissionProcessor.ACCOUNTS,
@@ -74,7 +79,7 @@ public final class MatcherTopology {
 
         KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)
                 .merge(source(b, serdes, Topics.LEDGER), Named.as("admission-inputs"))
-                .process(() -> new AdmissionProcessor(cfg, serdes), Named.as("admission"),
+                .process(() -> new AdmissionProcessor(cfg, serdes, meters), Named.as("admission"),
                         AdmissionProcessor.ACCOUNTS, AdmissionProcessor.SEEN_JOBS);
 
         KStream<String, Flow> gate = source(b, serdes, Topics.REGISTRATIONS)
@@ -101,7 +106,7 @@ public final class MatcherTopology {
                 .filter((k, v) -> v instanceof Flow.PoolEvent, Named.as("front-pool-events"))
                 .mapValues(v -> (Flow.PoolEvent) v, Named.as("as-pool-event"))
                 .repartition(Repartitioned.with(keys, FlowSerdes.poolEventSerde()).withName(POOL_EVENTS))
-                .process(() -> new PoolMarketProcessor(cfg), Named.as("pool-market"),
+                .process(() -> new PoolMarketProcessor(cfg, meters), Named.as("pool-market"),
                         PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
         market.to(topic, produced.withName("market-sink"));
         return b.build();

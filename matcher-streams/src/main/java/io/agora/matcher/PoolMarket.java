@@ -102,6 +102,11 @@ final class PoolMarket {
         return pool;
     }
 
+    /** Jobs waiting in the queue (read by the meters). */
+    int queued() {
+        return queue.size();
+    }
+
     /** Takes back a worker read from the store (no effects). */
     void restore(Worker w) {
         w.maxSlots = maxSlots(w);

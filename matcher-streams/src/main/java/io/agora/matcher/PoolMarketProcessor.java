@@ -38,13 +38,15 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     static final String H_PARTITION = "agora.task.partition";
 
     private final MatcherConfig cfg;
+    private final MatcherMeters meters;
     private final Map<String, PoolMarket> markets = new LinkedHashMap<>();
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, Worker> workerStore;
     private KeyValueStore<String, Job> jobStore;
 
-    PoolMarketProcessor(MatcherConfig cfg) {
+    PoolMarketProcessor(MatcherConfig cfg, MatcherMeters meters) {
         this.cfg = cfg;
+        this.meters = meters;
     }
 
     @Override
@@ -61,7 +63,10 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         }
         context.schedule(Duration.ofMillis(cfg.punctuateMs()), PunctuationType.WALL_CLOCK_TIME, now -> {
             for (PoolMarket m : markets.values()) {
-                apply(m, m.tick(now), now);
+                long t0 = System.nanoTime();
+                PoolMarket.Effects fx = m.tick(now);
+                meters.decided("tick", System.nanoTime() - t0);
+                apply(m, fx, now);
             }
         });
     }
@@ -70,7 +75,10 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     public void process(Record<String, Flow.PoolEvent> record) {
         long now = ctx.currentSystemTimeMs();
         PoolMarket m = market(record.key());
-        apply(m, m.on(record.value(), now), now);
+        long t0 = System.nanoTime();
+        PoolMarket.Effects fx = m.on(record.value(), now);
+        meters.decided(record.value().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT), System.nanoTime() - t0);
+        apply(m, fx, now);
     }
 
     private PoolMarket market(String pool) {
@@ -91,5 +99,6 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             }
             ctx.forward(new Record<String, Flow>(e.key(), emit, now, headers));
         }
+        meters.effects(m.pool(), fx, m.queued());
     }
 }

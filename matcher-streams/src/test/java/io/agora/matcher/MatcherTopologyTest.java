@@ -56,6 +56,7 @@ class MatcherTopologyTest {
     Path stateDir;
 
     TopologyTestDriver driver;
+    final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     long clock = T0;
     long seq = 1;
     final Map<String, List<Integer>> owned = new HashMap<>();
@@ -78,7 +79,7 @@ class MatcherTopologyTest {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, MatcherApp.APP_ID);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(MatcherTopology.build(cfg, SERDES), p, Instant.ofEpochMilli(T0));
+        driver = new TopologyTestDriver(MatcherTopology.build(cfg, SERDES, new MatcherMeters(meters)), p, Instant.ofEpochMilli(T0));
         requests = in(Topics.JOB_REQUESTS);
         registrations = in(Topics.REGISTRATIONS);
         heartbeats = in(Topics.HEARTBEATS);
@@ -156,6 +157,22 @@ class MatcherTopologyTest {
         assertThat(r.key()).isEqualTo(r.value().getWorkerId());
         assertThat(owned.get(r.key())).contains(partitionOf(r));
         return r;
+    }
+
+    @Test
+    void theMatcherCountsPlacementsByPoolAdmissionsAndDecisionsAndGaugesTheQueue() {
+        start();
+        worker("public", List.of(0, 1));
+        worker("public", List.of(2));
+        submit(Fx.job("job-1", "alice", 2, clock));
+        submit(Fx.job("job-2", "alice", 3, clock));
+        assertThat(meters.get("agora.matcher.placements").tag("pool", "public").counter().count()).isEqualTo(2);
+        assertThat(meters.get("agora.matcher.admissions").tag("outcome", "accepted").counter().count()).isEqualTo(2);
+        assertThat(meters.get("agora.matcher.queue.depth").tag("pool", "public").gauge().value())
+                .as("three replicas never fit on two workers").isEqualTo(1);
+        assertThat(meters.get("agora.matcher.decision").tag("input", "admitted").timer().count()).isEqualTo(2);
+        assertThat(meters.get("agora.matcher.decision").tag("input", "beat").timer().count()).isEqualTo(2);
+        assertThat(meters.find("agora.matcher.reassignments").counters()).isEmpty();
     }
 
     @Test

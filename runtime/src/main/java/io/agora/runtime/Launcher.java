@@ -2,6 +2,8 @@ package io.agora.runtime;
 
 import io.agora.schemas.AgoraConfig;
 import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +20,8 @@ import java.util.stream.Collectors;
 /**
  * The one start-up path of the plain Java apps (matcher, verifier, worker): config loading,
  * uncaught-exception handler, shutdown hook, and a small admin HTTP server with
- * {@code /health}, {@code /metrics} and the service's {@link Service#adminActions() actions}
+ * {@code /health}, {@code /metrics} (the service's {@link Service#meters() meters} with the
+ * JVM's, Prometheus text format) and the service's {@link Service#adminActions() actions}
  * on {@code agora.<app>.admin.port} (0 = none), open before the service starts. It listens on
  * {@code agora.<app>.admin.bind} (default every interface; the worker's default is 127.0.0.1),
  * and when the service has an {@link Service#adminToken() admin token} its actions answer 401
@@ -34,9 +37,11 @@ public final class Launcher {
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> log.error("uncaught exception in {}", t.getName(), e));
         AgoraConfig cfg = AgoraConfig.load(defaults);
         Service service = factory.apply(cfg);
+        PrometheusMeterRegistry meters = meters(service);
+        Meters.bindJvm(meters);
         CountDownLatch stopped = new CountDownLatch(1);
         HttpServer admin = startAdmin(app, cfg.get("agora." + app + ".admin.bind", "0.0.0.0"),
-                cfg.getInt("agora." + app + ".admin.port", 0), service);
+                cfg.getInt("agora." + app + ".admin.port", 0), service, meters);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("{} stopping", app);
             try {
@@ -64,9 +69,21 @@ public final class Launcher {
 
     /** The admin server of a service on {@code bind:port}, or null when the port is 0. */
     public static HttpServer startAdmin(String app, String bind, int port, Service service) {
+        return startAdmin(app, bind, port, service, meters(service));
+    }
+
+    private static PrometheusMeterRegistry meters(Service service) {
+        return service.meters() != null ? service.meters() : Meters.registry();
+    }
+
+    private static HttpServer startAdmin(String app, String bind, int port, Service service,
+                                         PrometheusMeterRegistry meters) {
         if (port <= 0) {
             return null;
         }
+        // what /health says, as a number an alert can watch: 1 UP, 0 anything else
+        Gauge.builder("agora.service.up", service, s -> "UP".equals(s.health().get("status")) ? 1 : 0)
+                .description("1 while /health answers UP").register(meters);
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress(bind, port), 0);
             server.createContext("/health", ex -> {
@@ -74,7 +91,7 @@ public final class Launcher {
                 boolean up = "UP".equals(h.get("status"));
                 reply(ex, up ? 200 : 503, "application/json", healthJson(app, h));
             });
-            server.createContext("/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4", service.metrics() + "\n"));
+            server.createContext("/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", meters.scrape()));
             service.adminActions().forEach((name, action) -> server.createContext("/" + name, ex -> {
                 if (!"POST".equals(ex.getRequestMethod())) {
                     reply(ex, 405, "application/json", "{\"error\":\"use POST /" + name + "\"}");

@@ -1,5 +1,7 @@
 package io.agora.runtime;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -13,9 +15,13 @@ public interface Service extends AutoCloseable {
         return Map.of("status", "UP");
     }
 
-    /** Prometheus text exposition lines, without the trailing newline. */
-    default String metrics() {
-        return "";
+    /**
+     * The registry of this service's own meters ({@link Meters#registry()}), which the
+     * {@link Launcher} serves on {@code /metrics} with the JVM's; null for a service that keeps
+     * none (the Launcher then serves the JVM's alone).
+     */
+    default PrometheusMeterRegistry meters() {
+        return null;
     }
 
     /**

@@ -2,6 +2,10 @@ package io.agora.runtime;
 
 import io.agora.schemas.AgoraConfigView;
 import io.agora.schemas.Outage;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.Metric;
@@ -26,6 +30,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link ProductionDeadLetterHandler}) and honest health ({@link StreamsHealth}). Shared by
  * matcher-streams and verifier-streams.
  *
+ * <p>Its {@link #meters() meters}: every Kafka Streams and client metric of the app
+ * ({@link KafkaStreamsMetrics}: {@code kafka_stream_*}, {@code kafka_consumer_*},
+ * {@code kafka_producer_*}, among them {@code kafka_consumer_fetch_manager_records_lag} per topic
+ * and partition), {@code agora_streams_threads_replaced_total}, {@code agora_streams_pending_records}
+ * (input waiting in the main consumers), and whatever the app's topology adds to the same registry.
+ *
  * <p>A stream thread that dies (an outage, or a failure no handler took) is replaced; the
  * replacement restarts its tasks from their last commit. During an outage the dying thread first
  * waits, longer each time up to {@link #MAX_OUTAGE_BACKOFF}, so an absent registry is not
@@ -43,12 +53,20 @@ public final class StreamsService implements Service {
     private final Properties props;
     private final int threads;
     private final StreamsHealth health;
+    private final PrometheusMeterRegistry meters;
+    private final KafkaStreamsMetrics streamsMetrics;
     private final AtomicLong threadsReplaced = new AtomicLong();
     private final AtomicLong outagesInARow = new AtomicLong();
     private volatile long lastOutageAtMs;
 
     public StreamsService(String appId, Topology topology, Properties props) {
+        this(appId, topology, props, Meters.registry());
+    }
+
+    /** A service whose meters go to {@code meters}, the registry its topology's processors count in too. */
+    public StreamsService(String appId, Topology topology, Properties props, PrometheusMeterRegistry meters) {
         this.appId = appId;
+        this.meters = meters;
         this.props = new Properties();
         this.props.putAll(props);
         this.threads = Integer.parseInt(String.valueOf(props.getOrDefault(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1")));
@@ -58,6 +76,12 @@ public final class StreamsService implements Service {
         streamsProps.remove(STALL_MS_CONFIG);
         this.streams = new KafkaStreams(topology, streamsProps);
         this.streams.setUncaughtExceptionHandler(this::replaceThread);
+        this.streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(meters);
+        FunctionCounter.builder("agora.streams.threads.replaced", threadsReplaced, AtomicLong::get)
+                .description("stream threads replaced after a failure").register(meters);
+        Gauge.builder("agora.streams.pending.records", this, StreamsService::pendingInput)
+                .description("records waiting in the input partitions").register(meters);
     }
 
     /**
@@ -127,15 +151,14 @@ public final class StreamsService implements Service {
     }
 
     @Override
-    public String metrics() {
-        String app = appId.replace("\\", "\\\\").replace("\"", "\\\"");
-        return "agora_streams_dropped_records_total{app=\"" + app + "\"} " + (long) sum("dropped-records-total", "stream-task-metrics")
-                + "\nagora_streams_threads_replaced_total{app=\"" + app + "\"} " + threadsReplaced.get();
+    public PrometheusMeterRegistry meters() {
+        return meters;
     }
 
     @Override
     public void close() {
         streams.close(Duration.ofSeconds(10));
+        streamsMetrics.close();
     }
 
     private StreamThreadExceptionResponse replaceThread(Throwable e) {

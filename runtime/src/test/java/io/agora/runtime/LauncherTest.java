@@ -61,4 +61,38 @@ class LauncherTest {
             admin.stop(0);
         }
     }
+
+    @Test
+    void metricsServesTheServicesMetersAndWhetherItIsUp() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters = Meters.registry();
+        meters.counter("agora.test.things", "kind", "big").increment(3);
+        HttpServer admin = Launcher.startAdmin("matcher", port, new Service() {
+            @Override
+            public void start() {
+            }
+
+            @Override
+            public io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters() {
+                return meters;
+            }
+
+            @Override
+            public void close() {
+            }
+        });
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+            assertThat(r.body()).contains("agora_test_things_total{kind=\"big\"} 3.0").contains("agora_service_up 1.0");
+        } finally {
+            admin.stop(0);
+        }
+    }
 }

@@ -52,8 +52,15 @@ class StreamsServiceTest {
     void exposesThePropertiesItRunsWith() {
         assertThat(service.properties()).containsEntry("processing.exception.handler",
                 ProcessingDeadLetterHandler.class.getName()).containsEntry(StreamsService.STALL_MS_CONFIG, "1000");
-        assertThat(service.metrics()).contains("agora_streams_dropped_records_total{app=\"agora-test\"} 0")
-                .contains("agora_streams_threads_replaced_total{app=\"agora-test\"} 0");
+    }
+
+    @Test
+    void itsMetersHoldTheStreamsClientsMetricsAndItsOwn() {
+        assertThat(service.meters().scrape())
+                .contains("agora_streams_threads_replaced_total 0")
+                .contains("agora_streams_pending_records 0")
+                .contains("kafka_stream_thread_process_total{")
+                .contains("kafka_stream_alive_stream_threads");
     }
 
     @Test

@@ -5,7 +5,9 @@ import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.runtime.StreamsService;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.runtime.Meters;
 import io.agora.schemas.Identity;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
@@ -24,8 +26,10 @@ public final class VerifierApp {
         AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
         Identity market = MarketKey.load(cfg);
         LoggerFactory.getLogger(VerifierApp.class).info("market key (receipts are signed by it): {}", market.workerId());
-        return new WithMarketKey(new StreamsService(VerifierConfig.APP_ID, VerifierTopology.build(vc, serdes, market),
-                streamsProperties(cfg)), market.workerId());
+        PrometheusMeterRegistry meters = Meters.registry();
+        return new WithMarketKey(new StreamsService(VerifierConfig.APP_ID,
+                VerifierTopology.build(vc, serdes, market, new VerifierMeters(meters)), streamsProperties(cfg), meters),
+                market.workerId());
     }
 
     /** The streams service, whose {@code /health} also says the market's public key ({@code marketKey}). */
@@ -43,8 +47,8 @@ public final class VerifierApp {
         }
 
         @Override
-        public String metrics() {
-            return streams.metrics();
+        public PrometheusMeterRegistry meters() {
+            return streams.meters();
         }
 
         @Override

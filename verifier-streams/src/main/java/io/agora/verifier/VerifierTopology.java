@@ -56,6 +56,11 @@ public final class VerifierTopology {
     }
 
     public static Topology build(VerifierConfig cfg, AgoraSerdes serdes, Identity market) {
+        return build(cfg, serdes, market, VerifierMeters.none());
+    }
+
+    /** The topology, signing receipts with {@code market} and counting what the job processor forwards in {@code meters}. */
+    public static Topology build(VerifierConfig cfg, AgoraSerdes serdes, Identity market, VerifierMeters meters) {
         AgoraSerdes internal = AgoraSerdes.plain();
         Serde<String> keys = serdes.keySerde();
         StreamsBuilder b = new StreamsBuilder();
@@ -93,7 +98,8 @@ public final class VerifierTopology {
                 .merge(commands, Named.as("merge-commands"))
                 .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
                 .process(() -> new JobVerifier(cfg, serdes, market), Named.as("job-verifier"),
-                        JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE);
+                        JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE)
+                .peek((k, v) -> meters.forwarded(v), Named.as("meters"));
 
         route(out, JobVerdict.class, Topics.VERDICTS, serdes, "verdicts");
         route(out, JobEvent.class, Topics.JOB_EVENTS, serdes, "events");

@@ -34,4 +34,20 @@ class VerifierAppTest {
                 dir.toString(), MarketKey.FILE_CONFIG, dir.resolve("absent.key").toString()))))
                 .hasMessageContaining("not a readable file");
     }
+
+    @Test
+    void itsMetricsHoldTheStreamsClientsAndTheVerifiersOwn() {
+        Service s = VerifierApp.create(AgoraConfig.of(Map.of("agora.registry.url", "plain", "agora.state.dir", dir.toString())));
+        try {
+            assertThat(s.meters().scrape())
+                    .contains("kafka_stream_alive_stream_threads", "kafka_stream_thread_process_total{",
+                            "kafka_consumer_", "kafka_producer_")
+                    .contains("agora_verifier_verdicts_total{outcome=\"COMPLETED\"} 0.0",
+                            "agora_verifier_verdicts_total{outcome=\"NO_CONSENSUS\"} 0.0",
+                            "agora_verifier_paid_micros_total 0.0", "agora_verifier_refunded_micros_total 0.0",
+                            "agora_verifier_dead_letters_total 0.0", "agora_streams_threads_replaced_total 0");
+        } finally {
+            s.close();
+        }
+    }
 }

@@ -96,6 +96,11 @@ public final class DockerSandbox implements Sandbox {
 
     /** A docker-java client on the Apache httpclient5 transport. */
     public static DockerClient client(String dockerHost) {
+        return client(dockerHost, null);
+    }
+
+    /** The engine's client; every API call timed in {@code meters} when given ({@link MeteredDockerHttpClient}). */
+    public static DockerClient client(String dockerHost, io.micrometer.core.instrument.MeterRegistry meters) {
         DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
                 .withDockerHost(dockerHost).build();
         ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
@@ -104,7 +109,7 @@ public final class DockerSandbox implements Sandbox {
                 .maxConnections(64)
                 .connectionTimeout(Duration.ofSeconds(5))
                 .build();
-        return DockerClientImpl.getInstance(config, http);
+        return DockerClientImpl.getInstance(config, meters == null ? http : new MeteredDockerHttpClient(http, meters));
     }
 
     public DockerClient docker() {

@@ -567,19 +567,6 @@ public final class WorkerAgent implements Service {
         return h;
     }
 
-    @Override
-    public String metrics() {
-        return String.join("\n",
-                "agora_worker_tasks_done_total " + done.get(),
-                "agora_worker_tasks_failed_total " + failed.get(),
-                "agora_worker_tasks_handed_back_total " + handedBack.get(),
-                "agora_worker_tasks_running " + running.get(),
-                "agora_worker_tasks_in_flight " + inFlight.size(),
-                "agora_worker_utilisation " + load(),
-                "agora_worker_earnings_micros " + earnings.get(),
-                "agora_worker_degraded " + (degradedReason() == null ? 0 : 1));
-    }
-
     // ---------------------------------------------------------------- drain and close
 
     /**

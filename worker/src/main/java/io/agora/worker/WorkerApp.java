@@ -5,6 +5,13 @@ import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
+import io.agora.runtime.Meters;
+import io.agora.events.WorkerStatus;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -50,8 +57,9 @@ public final class WorkerApp implements Callable<Integer> {
         String member = "worker-" + identity.workerId().substring(0, 16);
         CircuitBreaker engine = new CircuitBreaker("docker engine", wc.breakerFailures(), wc.breakerOpenMs());
         CircuitBreaker produce = new CircuitBreaker("kafka produce", wc.breakerFailures(), wc.breakerOpenMs());
+        PrometheusMeterRegistry meters = Meters.registry();
         Sandbox sandbox = switch (wc.mode()) {
-            case DOCKER -> new DockerSandbox(DockerSandbox.client(wc.dockerHost()), wc, identity.workerId(), engine);
+            case DOCKER -> new DockerSandbox(DockerSandbox.client(wc.dockerHost(), meters), wc, identity.workerId(), engine);
             case SIMULATED -> new SimulatedSandbox(wc.simulatedTaskMs());
             case WRONG -> new WrongOutputSandbox(new SimulatedSandbox(wc.simulatedTaskMs()));
         };
@@ -60,9 +68,11 @@ public final class WorkerApp implements Callable<Integer> {
                 new StringDeserializer(), new ByteArrayDeserializer());
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(cfg, member),
                 new ByteArraySerializer(), new ByteArraySerializer());
+        new KafkaClientMetrics(consumer).bindTo(meters);
+        new KafkaClientMetrics(producer).bindTo(meters);
         WorkerAgent agent = new WorkerAgent(wc, new MessageSigner(identity, new SeqClock(wc.seqFile())),
-                consumer, producer, serdes, sandbox, engine, produce);
-        return new WorkerService(agent, wc, AdminToken.resolve(wc));
+                consumer, producer, serdes, new MeteredSandbox(sandbox, meters, identity.workerId()), engine, produce);
+        return new WorkerService(agent, wc, AdminToken.resolve(wc), meters);
     }
 
     static Map<String, Object> consumerProps(AgoraConfig cfg, WorkerConfig wc, String member) {
@@ -101,16 +111,55 @@ public final class WorkerApp implements Callable<Integer> {
      * The agent as a {@link Service}: the Launcher's admin port ({@code agora.worker.admin.port})
      * serves its {@code /health} (200 only when READY or FULL), {@code /metrics} and
      * {@code POST /drain}, which needs the {@link AdminToken}, starts a drain and answers 202 at once.
+     *
+     * <p>Its meters: the task timings of {@link MeteredSandbox} and Docker calls of
+     * {@link MeteredDockerHttpClient}, the Kafka clients' metrics, and the agent's counts read from its
+     * health: {@code agora_worker_tasks_done_total}, {@code _failed_total}, {@code _handed_back_total},
+     * {@code agora_worker_tasks_running}, {@code _in_flight}, {@code agora_worker_utilisation},
+     * {@code agora_worker_earnings_micros}, {@code agora_worker_degraded}, {@code agora_worker_status{status}}
+     * (1 for the current one).
      */
     static final class WorkerService implements Service {
         private final WorkerAgent agent;
         private final WorkerConfig cfg;
         private final String adminToken;
+        private final PrometheusMeterRegistry meters;
 
-        WorkerService(WorkerAgent agent, WorkerConfig cfg, String adminToken) {
+        WorkerService(WorkerAgent agent, WorkerConfig cfg, String adminToken, PrometheusMeterRegistry meters) {
             this.agent = agent;
             this.cfg = cfg;
             this.adminToken = adminToken;
+            this.meters = meters;
+            count(meters, "agora.worker.tasks.done", "tasks that succeeded", "tasksDone");
+            count(meters, "agora.worker.tasks.failed", "tasks that ended in another status", "tasksFailed");
+            count(meters, "agora.worker.tasks.handed.back", "tasks handed back to the matcher", "tasksHandedBack");
+            gauge(meters, "agora.worker.tasks.running", "tasks running in the sandbox", "activeTasks");
+            gauge(meters, "agora.worker.tasks.in.flight", "tasks taken and not yet acknowledged", "inFlightTasks");
+            gauge(meters, "agora.worker.utilisation", "share of the slots in use", "utilisation");
+            gauge(meters, "agora.worker.earnings.micros", "estimated earnings of the tasks done", "earningsMicros");
+            Gauge.builder("agora.worker.degraded", agent, a -> a.status() == WorkerStatus.DEGRADED ? 1 : 0)
+                    .description("1 while the Docker engine or the producer circuit is open").register(meters);
+            for (WorkerStatus s : WorkerStatus.values()) {
+                Gauge.builder("agora.worker.status", agent, a -> a.status() == s ? 1 : 0)
+                        .description("1 for the worker's current status").tag("status", s.name()).register(meters);
+            }
+        }
+
+        private void count(MeterRegistry r, String name, String description, String healthKey) {
+            FunctionCounter.builder(name, agent, a -> number(a.health().get(healthKey))).description(description).register(r);
+        }
+
+        private void gauge(MeterRegistry r, String name, String description, String healthKey) {
+            Gauge.builder(name, agent, a -> number(a.health().get(healthKey))).description(description).register(r);
+        }
+
+        private static double number(Object v) {
+            return v instanceof Number n ? n.doubleValue() : 0;
+        }
+
+        @Override
+        public PrometheusMeterRegistry meters() {
+            return meters;
         }
 
         @Override
@@ -143,11 +192,6 @@ public final class WorkerApp implements Callable<Integer> {
         @Override
         public Map<String, Object> health() {
             return agent.health();
-        }
-
-        @Override
-        public String metrics() {
-            return agent.metrics();
         }
 
         @Override

@@ -219,7 +219,43 @@ class WorkerAgentTest {
         // First: 800 x 1.5 s x 1 cpu unit = 1200. Second: 1.5 cpus count as 2 units, 800 x 1.5 x 2 = 2400.
         await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 2L)
                 .containsEntry("earningsMicros", 3600L));
-        assertThat(agent.metrics()).contains("agora_worker_earnings_micros 3600", "agora_worker_tasks_done_total 2");
+    }
+
+    @Test
+    void its_metrics_carry_the_task_timings_by_outcome_and_the_agents_counts() throws Exception {
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters = io.agora.runtime.Meters.registry();
+        start(new MeteredSandbox(new FixedDurationSandbox(1500), meters, identity.workerId()), Map.of());
+        WorkerApp.WorkerService service = new WorkerApp.WorkerService(agent,
+                WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString()))), "s3cret", meters);
+        offer(P3, Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").build()));
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 1L));
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        HttpServer admin = Launcher.startAdmin("worker", port, service);
+        try {
+            String body = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(body).contains("agora_worker_task_seconds_count{outcome=\"SUCCEEDED\"} 1",
+                    "agora_worker_task_seconds_count{outcome=\"TIMEOUT\"} 0",
+                    "agora_worker_task_seconds_bucket{outcome=\"SUCCEEDED\",le=",
+                    "agora_worker_tasks_done_total 1.0", "agora_worker_tasks_failed_total 0.0",
+                    "agora_worker_earnings_micros 1200.0", "agora_worker_status{status=\"READY\"} 1.0",
+                    "agora_worker_status{status=\"DEGRADED\"} 0.0", "agora_service_up 1.0");
+        } finally {
+            admin.stop(0);
+        }
+    }
+
+    @Test
+    void a_docker_call_is_named_without_its_ids() {
+        assertThat(MeteredDockerHttpClient.call("POST", "/v1.41/containers/3f2a9c/start?x=1")).isEqualTo("POST containers/start");
+        assertThat(MeteredDockerHttpClient.call("POST", "/containers/create?name=a")).isEqualTo("POST containers/create");
+        assertThat(MeteredDockerHttpClient.call("DELETE", "/containers/3f2a9c?force=true")).isEqualTo("DELETE containers");
+        assertThat(MeteredDockerHttpClient.call("GET", "/images/agora/busybox:1/json")).isEqualTo("GET images/json");
+        assertThat(MeteredDockerHttpClient.call("GET", "/_ping")).isEqualTo("GET _ping");
     }
 
     @Test
@@ -258,15 +294,15 @@ class WorkerAgentTest {
             port = s.getLocalPort();
         }
         HttpServer admin = Launcher.startAdmin("worker", port,
-                new WorkerApp.WorkerService(agent, cfg, "s3cret"));
+                new WorkerApp.WorkerService(agent, cfg, "s3cret", io.agora.runtime.Meters.registry()));
         try {
             HttpClient http = HttpClient.newHttpClient();
             var metrics = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.statusCode()).isEqualTo(200);
             assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
-            assertThat(metrics.body().lines()).contains("agora_worker_tasks_done_total 1", "agora_worker_tasks_failed_total 0",
-                    "agora_worker_tasks_running 0", "agora_worker_earnings_micros 800", "agora_worker_degraded 0");
+            assertThat(metrics.body().lines()).contains("agora_worker_tasks_done_total 1.0", "agora_worker_tasks_failed_total 0.0",
+                    "agora_worker_tasks_running 0.0", "agora_worker_earnings_micros 800.0", "agora_worker_degraded 0.0");
             var health = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/health")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(health.statusCode()).isEqualTo(200);
@@ -287,7 +323,7 @@ class WorkerAgentTest {
         }
         String bind = WorkerApp.DEFAULTS.get("agora.worker.admin.bind");
         assertThat(bind).isEqualTo("127.0.0.1");
-        HttpServer admin = Launcher.startAdmin("worker", bind, port, new WorkerApp.WorkerService(agent, cfg, "s3cret"));
+        HttpServer admin = Launcher.startAdmin("worker", bind, port, new WorkerApp.WorkerService(agent, cfg, "s3cret", io.agora.runtime.Meters.registry()));
         try {
             assertThat(admin.getAddress().getAddress().isLoopbackAddress()).isTrue();
             HttpClient http = HttpClient.newHttpClient();

@@ -21,6 +21,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +64,7 @@ public final class LedgerSink implements Runnable, AutoCloseable {
     private final BatchRecorder recorder;
     private final SinkHealth health;
     private final BatchRecorder.BeforeCommit faultPoint;
+    private final SinkMeters meters;
 
     private final Set<TopicPartition> awaitingSeek = new HashSet<>();
     private boolean rebalanced;
@@ -76,6 +78,14 @@ public final class LedgerSink implements Runnable, AutoCloseable {
     public LedgerSink(SinkConfig cfg, DataSource dataSource, Consumer<byte[], byte[]> consumer,
                       Producer<byte[], byte[]> dlq, EventDecoder decoder, SinkHealth health,
                       BatchRecorder.BeforeCommit faultPoint) {
+        this(cfg, dataSource, consumer, dlq, decoder, health, faultPoint, SinkMeters.none());
+    }
+
+    /** A sink counting its batches in {@code meters}. */
+    public LedgerSink(SinkConfig cfg, DataSource dataSource, Consumer<byte[], byte[]> consumer,
+                      Producer<byte[], byte[]> dlq, EventDecoder decoder, SinkHealth health,
+                      BatchRecorder.BeforeCommit faultPoint, SinkMeters meters) {
+        this.meters = meters;
         this.cfg = cfg;
         this.dataSource = dataSource;
         this.consumer = consumer;
@@ -116,8 +126,17 @@ public final class LedgerSink implements Runnable, AutoCloseable {
     /** A sink with real Kafka clients built from {@code cfg}. */
     public static LedgerSink create(SinkConfig cfg, DataSource dataSource, EventDecoder decoder, SinkHealth health,
                                     BatchRecorder.BeforeCommit faultPoint) {
-        return new LedgerSink(cfg, dataSource, new KafkaConsumer<>(consumerProperties(cfg)),
-                new KafkaProducer<>(dlqProducerProperties(cfg)), decoder, health, faultPoint);
+        return create(cfg, dataSource, decoder, health, faultPoint, SinkMeters.none());
+    }
+
+    /** A sink with real Kafka clients, whose metrics (lag per partition among them) go to {@code meters} too. */
+    public static LedgerSink create(SinkConfig cfg, DataSource dataSource, EventDecoder decoder, SinkHealth health,
+                                    BatchRecorder.BeforeCommit faultPoint, SinkMeters meters) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(cfg));
+        KafkaProducer<byte[], byte[]> dlq = new KafkaProducer<>(dlqProducerProperties(cfg));
+        new KafkaClientMetrics(consumer).bindTo(meters.registry());
+        new KafkaClientMetrics(dlq).bindTo(meters.registry());
+        return new LedgerSink(cfg, dataSource, consumer, dlq, decoder, health, faultPoint, meters);
     }
 
     @Override
@@ -188,6 +207,7 @@ public final class LedgerSink implements Runnable, AutoCloseable {
                     }
                 });
                 health.up(polled.count());
+                meters.committed(decoded, undecodable.size() + result.refused().size());
                 commitToKafkaForMonitoring(next);
                 LOG.debug("batch of {} records: {} applied, {} duplicates, {} refused, {} undecodable",
                         polled.count(), result.applied(), result.duplicates(), result.refused().size(), undecodable.size());
