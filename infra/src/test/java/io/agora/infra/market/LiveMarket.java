@@ -28,6 +28,8 @@ import static org.awaitility.Awaitility.await;
 final class LiveMarket {
     static final String HONEST = "w";
     static final String LIAR = "liar";
+    /** The one worker on the allowlist of the trusted pool {@code trusted}. */
+    static final String TRUSTED = "trusted";
     static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED");
     private static LiveMarket shared;
 
@@ -49,21 +51,25 @@ final class LiveMarket {
             stack.ensureDocker();
             Path work = LocalStack.repoRoot().resolve("infra/target/it-market-" + System.currentTimeMillis());
             StackEndpoints endpoints = stack.endpoints();
+            // the trusted pool's allowlist names one worker, whose key is made before it first starts
+            String trustedId = Identity.loadOrCreate(work.resolve("state").resolve(TRUSTED).resolve("worker.key")).workerId();
             // short leases and grace so crash tests finish quickly; two concurrent tasks per worker
             Market market = new Market(endpoints, LocalStack.repoRoot(), work, Map.of(
                     "AGORA_MATCHER_LEASE_MS", "8000",
                     "AGORA_MATCHER_WORKER_GRACE_MS", "6000",
                     "AGORA_WORKER_HEARTBEAT_MS", "1000",
-                    "AGORA_WORKER_MAX_CONCURRENT", "2"));
+                    "AGORA_WORKER_MAX_CONCURRENT", "2",
+                    "AGORA_POOL_TRUSTED_ALLOWLIST", trustedId));
             Runtime.getRuntime().addShutdownHook(new Thread(market::close, "market-down"));
             market.startCore();
             for (int i = 1; i <= 4; i++) {
                 market.startWorker(HONEST + i, "docker", Map.of("AGORA_WORKER_TAGS", "honest"));
             }
             market.startWorker(LIAR, "wrong", Map.of("AGORA_WORKER_TAGS", "liar"));
+            market.startWorker(TRUSTED, "docker", Map.of("AGORA_WORKER_POOL", TRUSTED));
             market.awaitApi(Duration.ofMinutes(3));
             shared = new LiveMarket(stack, market, work);
-            shared.awaitWorkersOnline(5);
+            shared.awaitWorkersOnline(6);
         }
         return shared;
     }

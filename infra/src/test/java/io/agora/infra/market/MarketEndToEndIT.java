@@ -82,6 +82,24 @@ class MarketEndToEndIT {
     }
 
     @Test
+    void aTrustedPoolRunsOneReplicaOnItsAllowlistedWorkerAndAnOpenPoolRefusesOne() throws Exception {
+        String key = live.apiKey("e2e-trusted");
+        MarketClient.Answer open = live.client.submit(key, LiveMarket.job("echo nobody checks me", 1, 1, 20_000));
+        assertThat(open.status()).as("a single replica in an open pool: " + open).isEqualTo(400);
+
+        String trusted = live.workerId(LiveMarket.TRUSTED);
+        String jobId = live.submit(key, LiveMarket.job("echo trusted", 1, 1, 20_000,
+                Map.of("requirements", Map.of("pool", LiveMarket.TRUSTED))));
+        MarketClient.Answer job = live.awaitTerminal(key, jobId, Duration.ofMinutes(2));
+        assertThat(job.text("status")).as(job.toString()).isEqualTo("COMPLETED");
+        assertThat(job.text("output")).isEqualTo("trusted\n");
+        assertThat(job.body().get("agreeing").get(0).asText()).isEqualTo(trusted);
+        assertThat(live.strings("select distinct worker_id from agora.job_events where job_id = ? and type = 'ASSIGNED'", jobId))
+                .containsExactly(trusted);
+        live.assertLedgerInvariants();
+    }
+
+    @Test
     void aMalformedSubmissionIsRefusedWithEveryProblemListed() {
         String key = live.apiKey("e2e-bad");
         MarketClient.Answer a = live.client.submit(key, "{\"command\":[],\"redundancy\":0,\"quorum\":5,\"timeoutMs\":-1}");
