@@ -16,13 +16,12 @@ import java.util.concurrent.TimeUnit;
  * a histogram with fixed buckets; the outcome is the result status, {@code SANDBOX_ERROR} for a sandbox that threw),
  * and names the task in the log context ({@code jobId}, {@code taskId}, {@code workerId}) while it runs.
  */
-final class MeteredSandbox implements Sandbox {
-    private final Sandbox inner;
+final class MeteredSandbox extends DelegatingSandbox {
     private final MeterRegistry registry;
     private final String workerId;
 
     MeteredSandbox(Sandbox inner, MeterRegistry registry, String workerId) {
-        this.inner = inner;
+        super(inner);
         this.registry = registry;
         this.workerId = workerId;
         for (ResultStatus s : ResultStatus.values()) {
@@ -54,20 +53,5 @@ final class MeteredSandbox implements Sandbox {
                         Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
                         Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(30))
                 .register(registry);
-    }
-
-    @Override
-    public Optional<String> probe() {
-        return inner.probe();
-    }
-
-    @Override
-    public List<String> localImages() {
-        return inner.localImages();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 }

@@ -11,11 +11,10 @@ import java.util.Optional;
  * appends one byte to stdout before the output is hashed, so its vote never agrees with honest
  * replicas.
  */
-public final class WrongOutputSandbox implements Sandbox {
-    private final Sandbox inner;
+public final class WrongOutputSandbox extends DelegatingSandbox {
 
     public WrongOutputSandbox(Sandbox inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     @Override
@@ -27,20 +26,5 @@ public final class WrongOutputSandbox implements Sandbox {
         byte[] out = Arrays.copyOf(o.stdout(), o.stdout().length + 1);
         out[out.length - 1] = '!';
         return o.withStdout(out);
-    }
-
-    @Override
-    public Optional<String> probe() {
-        return inner.probe();
-    }
-
-    @Override
-    public List<String> localImages() {
-        return inner.localImages();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 }
