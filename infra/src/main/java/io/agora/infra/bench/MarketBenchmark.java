@@ -651,6 +651,7 @@ public final class MarketBenchmark {
     private static Map<String, Long> logEnds(LocalStack stack) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
+        p.putAll(stack.adminClientProperties());
         Map<String, Long> out = new TreeMap<>();
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = new ArrayList<>();
