@@ -1,5 +1,6 @@
 package io.agora.matcher;
 
+import io.agora.market.Limits;
 import io.agora.events.CommandType;
 import io.agora.events.EntryKind;
 import io.agora.events.GpuInfo;
@@ -33,7 +34,7 @@ import java.util.Map;
  */
 public final class InputBounds {
     /** Characters of an id: event, job, client, worker, pool, account, idempotency key. */
-    public static final int MAX_ID = 256;
+    public static final int MAX_ID = Limits.ID_MAX;
     /** Characters of a task id {@code <jobId>/<replica>/<attempt>}. */
     public static final int MAX_TASK_ID = MAX_ID + 24;
     /** Characters of a free text or a command argument. */
@@ -43,7 +44,7 @@ public final class InputBounds {
     /** Workers a command may exclude (replicas times attempts of one job). */
     public static final int MAX_EXCLUDED = 4096;
     /** Replicas of one job (and so the highest replica number + 1). */
-    public static final int MAX_REPLICAS = 1000;
+    public static final int MAX_REPLICAS = Limits.REPLICAS_MAX;
     public static final int MAX_ATTEMPTS = 100;
     /** Slots a worker may claim; the matcher allows far fewer ({@code agora.matcher.max.slots.per.worker}). */
     public static final int MAX_SLOTS = 1_000_000;
@@ -127,7 +128,7 @@ public final class InputBounds {
     public static String job(JobRequested job) {
         Problems p = new Problems();
         p.str("eventId", job.getEventId());
-        p.id("jobId", job.getJobId());
+        p.jobId(job.getJobId());
         p.id("clientId", job.getClientId());
         p.optionalId("idempotencyKey", job.getIdempotencyKey());
         JobSpec s = job.getSpec();
@@ -243,6 +244,13 @@ public final class InputBounds {
 
         String result() {
             return out.isEmpty() ? null : String.join("; ", out);
+        }
+
+        /** A job id the verifier keeps too ({@link Limits#isId}): the matcher must not hold escrow for one it would refuse. */
+        void jobId(String v) {
+            if (!Limits.isId(v)) {
+                add("jobId", "must be 1.." + MAX_ID + " visible ASCII characters without '/' or '|'");
+            }
         }
 
         void id(String field, String v) {

@@ -1,5 +1,6 @@
 package io.agora.matcher;
 
+import io.agora.market.Limits;
 import io.agora.events.CommandType;
 import io.agora.events.EntryKind;
 import io.agora.events.Heartbeat;
@@ -73,24 +74,24 @@ class InputBoundsTest {
         assertThat(InputBounds.heartbeat(hb, PARTITIONS)).isEqualTo(
                 "freeSlots must be between 0 and 1000000; "
                         + "load must be a finite number between 0.0 and 1000000.0; "
-                        + "inFlightTaskIds items must be at most 280 characters; "
+                        + "inFlightTaskIds items must be at most 224 characters; "
                         + "pricePerCpuSecondMicros must be between 0 and 1000000000000000");
         assertThat(InputBounds.heartbeat(beat(List.of(0)), PARTITIONS)).isNull();
         Heartbeat longId = beat(List.of(0));
         longId.setWorkerId(HUGE);
-        assertThat(InputBounds.heartbeat(longId, PARTITIONS)).isEqualTo("workerId must be 1..256 characters");
+        assertThat(InputBounds.heartbeat(longId, PARTITIONS)).isEqualTo("workerId must be 1..200 characters");
     }
 
     @Test
     void idsOver64KibAreRefusedWhereverTheyCome() {
         assertThat(InputBounds.result(result(HUGE + "/0/0", HUGE, 0, 0)))
-                .isEqualTo("jobId must be 1..256 characters; taskId must be at most 280 characters");
-        assertThat(InputBounds.job(Fx.job(HUGE, "alice", 1, T0))).isEqualTo("jobId must be 1..256 characters");
+                .isEqualTo("jobId must be 1..200 characters; taskId must be at most 224 characters");
+        assertThat(InputBounds.job(Fx.job(HUGE, "alice", 1, T0))).isEqualTo("jobId must be 1..200 visible ASCII characters without '/' or '|'");
         assertThat(InputBounds.registration(Fx.registration(HUGE, Fx.caps("public", 1).build(), 1, T0)))
-                .isEqualTo("workerId must be 1..256 characters");
+                .isEqualTo("workerId must be 1..200 characters");
         ReputationChanged rc = ReputationChanged.newBuilder().setEventId("e").setWorkerId(HUGE).setDelta(5)
                 .setReason("agreed").setTimestamp(Instant.ofEpochMilli(T0)).build();
-        assertThat(InputBounds.reputation(rc)).isEqualTo("workerId must be 1..256 characters");
+        assertThat(InputBounds.reputation(rc)).isEqualTo("workerId must be 1..200 characters");
     }
 
     @Test
@@ -135,5 +136,13 @@ class InputBoundsTest {
                 .isEqualTo("postings.amountMicros must be between -1000000000000000 and 1000000000000000");
         deposit.setKind(EntryKind.PAYOUT);
         assertThat(InputBounds.ledger(deposit)).as("admission does not read payouts").isNull();
+    }
+
+    @Test
+    void aJobIdTheVerifierWouldRefuseIsRefusedBeforeEscrowIsHeld() {
+        // the verifier keeps ids of Limits' shape only; a job it refuses would hold its escrow for ever
+        assertThat(InputBounds.job(Fx.job("a/b", "alice", 1, T0))).startsWith("jobId must be");
+        assertThat(InputBounds.job(Fx.job("x".repeat(Limits.ID_MAX + 1), "alice", 1, T0))).startsWith("jobId must be");
+        assertThat(InputBounds.job(Fx.job("x".repeat(Limits.ID_MAX), "alice", 1, T0))).isNull();
     }
 }

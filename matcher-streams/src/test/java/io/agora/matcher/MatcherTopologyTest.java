@@ -638,7 +638,7 @@ class MatcherTopologyTest {
                 .setSignature(ByteBuffer.allocate(0)).build();
         results.pipeInput(huge, Signatures.sign(r, a.privateKey()), clock);
         assertThat(dlqReason()).isEqualTo(
-                "task result out of bounds: jobId must be 1..256 characters; taskId must be at most 280 characters");
+                "task result out of bounds: jobId must be 1..200 characters; taskId must be at most 224 characters");
         marketGoesOn("job-p2");
     }
 
@@ -659,7 +659,7 @@ class MatcherTopologyTest {
         start();
         worker("public", List.of(0));
         submit(Fx.job("k".repeat(70 * 1024), "zed", 1, clock));
-        assertThat(dlqReason()).isEqualTo("job request out of bounds: jobId must be 1..256 characters");
+        assertThat(dlqReason()).isEqualTo("job request out of bounds: jobId must be 1..200 visible ASCII characters without '/' or '|'");
         JobRequested forever = Fx.job("job-forever", "zed", 1, clock);
         forever.setDeadlineMs(Long.MAX_VALUE);
         submit(forever);

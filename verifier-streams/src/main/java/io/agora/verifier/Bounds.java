@@ -1,5 +1,6 @@
 package io.agora.verifier;
 
+import io.agora.market.Limits;
 import io.agora.events.JobCommand;
 import io.agora.events.JobTerms;
 import io.agora.events.TaskAssigned;
@@ -34,15 +35,14 @@ import java.util.regex.Pattern;
  * </ul>
  */
 final class Bounds {
-    static final int ID_MAX = 200;
-    static final int REPLICAS_MAX = 1000;
+    static final int ID_MAX = Limits.ID_MAX;
+    static final int REPLICAS_MAX = Limits.REPLICAS_MAX;
     static final int OUTPUT_MAX_BYTES = 256 * 1024;
     static final int TEXT_MAX = 16 * 1024;
     static final int FILES_MAX = 64;
     static final int PATH_MAX = 512;
     static final int SIGNATURE_MAX = 256;
 
-    private static final Pattern ID = Pattern.compile("[\\x21-\\x7e&&[^/|]]{1," + ID_MAX + "}");
     private static final Pattern WORKER = Pattern.compile("[A-Za-z0-9_-]{1," + ID_MAX + "}");
     private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
 
@@ -116,7 +116,7 @@ final class Bounds {
     }
 
     private static String id(String field, String v) {
-        return ID.matcher(v).matches() ? null
+        return Limits.isId(v) ? null
                 : field + " is not 1 to " + ID_MAX + " visible ASCII characters without '/' or '|'" + length(v);
     }
 

@@ -1,0 +1,23 @@
+package io.agora.market;
+
+import java.util.regex.Pattern;
+
+/**
+ * Sizes and shapes the apps check a record against at their door, declared once: what the matcher
+ * admits (and holds escrow for), the verifier must keep too, or the job's money would be stuck.
+ */
+public final class Limits {
+    /** Characters of an id (job, event, client, pool, worker). */
+    public static final int ID_MAX = 200;
+    /** Replicas of a job, and attempts of a replica. */
+    public static final int REPLICAS_MAX = 1000;
+    /** An id: visible ASCII without '/' (task ids are {@code <jobId>/<replica>/<attempt>}) or '|'. */
+    private static final Pattern ID = Pattern.compile("[\\x21-\\x7e&&[^/|]]{1," + ID_MAX + "}");
+
+    private Limits() {
+    }
+
+    public static boolean isId(String v) {
+        return v != null && ID.matcher(v).matches();
+    }
+}
