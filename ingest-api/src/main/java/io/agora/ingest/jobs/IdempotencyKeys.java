@@ -24,6 +24,9 @@ import java.util.TreeMap;
  */
 @Singleton
 public class IdempotencyKeys {
+    /** Characters of an {@code Idempotency-Key} header, on job submissions and on deposits. */
+    public static final int MAX_KEY = 200;
+
     private final IdempotencyRepository repository;
     private final Clock clock = Clock.systemUTC();
 

@@ -70,9 +70,9 @@ public class JobService {
     public CompletableFuture<Submitted> submit(String clientId, SubmitJob job, String idempotencyKey) {
         rateLimiter.admit(clientId);
         List<Problem> problems = JobRequestRules.problems(job, pool -> rules.allowlist(pool) != null);
-        if (idempotencyKey != null && idempotencyKey.length() > 200) {
+        if (idempotencyKey != null && idempotencyKey.length() > IdempotencyKeys.MAX_KEY) {
             problems = new java.util.ArrayList<>(problems);
-            problems.add(new Problem("Idempotency-Key", "must be at most 200 characters"));
+            problems.add(new Problem("Idempotency-Key", "must be at most " + IdempotencyKeys.MAX_KEY + " characters"));
         }
         if (!problems.isEmpty()) {
             throw ApiException.invalid(problems);

@@ -7,6 +7,7 @@ import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
 import io.agora.ingest.auth.ApiKeys;
 import io.agora.ingest.auth.Caller;
+import io.agora.ingest.jobs.IdempotencyKeys;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
@@ -73,8 +74,8 @@ public class AdminController {
                                                 @Body @Valid Deposit deposit) {
         caller.admin(authorization);
         PathIds.check("clientId", clientId);
-        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200)) {
-            throw ApiException.invalid(List.of(new Problem("Idempotency-Key", "must be 1 to 200 characters")));
+        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > IdempotencyKeys.MAX_KEY)) {
+            throw ApiException.invalid(List.of(new Problem("Idempotency-Key", "must be 1 to " + IdempotencyKeys.MAX_KEY + " characters")));
         }
         // the key names the deposit, so a retried request is the same ledger transaction (booked once)
         String depositId = idempotencyKey == null ? UUID.randomUUID().toString() : idempotencyKey;
