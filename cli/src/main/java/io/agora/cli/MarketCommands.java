@@ -1,5 +1,6 @@
 package io.agora.cli;
 
+import io.agora.schemas.Receipts;
 import io.agora.events.JobRequested;
 import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
@@ -126,8 +127,7 @@ final class MarketCommands {
                 }
                 signatures = SignatureAudit.run(tasks, results, verdicts);
                 if (marketKeyFile != null) {
-                    String marketKey = Files.readString(marketKeyFile, StandardCharsets.US_ASCII).lines().findFirst()
-                            .orElse("").strip();
+                    String marketKey = Receipts.readPublicKey(marketKeyFile);
                     receipts = AuditReport.checkReceipts(ds, liveSchema, marketKey);
                 }
             } catch (Exception e) {

@@ -62,7 +62,7 @@ final class ReceiptCommand extends AgoraCli.Base {
         if (marketKeyFile != null && keyFromApi) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give --market-key FILE or --key-from-api, not both");
         } else if (marketKeyFile != null) {
-            marketKey = Files.readString(marketKeyFile, StandardCharsets.US_ASCII).lines().findFirst().orElse("").strip();
+            marketKey = Receipts.readPublicKey(marketKeyFile);
         } else if (keyFromApi) {
             marketKey = client().get("/api/v1/market/key").path("publicKey").asText();
         } else {

@@ -25,6 +25,15 @@ public final class Receipts {
     private Receipts() {
     }
 
+    /**
+     * The market's public key from a key file: its first line, base64url, as the verifier writes it
+     * beside its key ({@code <key file>.pub}).
+     */
+    public static String readPublicKey(java.nio.file.Path file) throws java.io.IOException {
+        return java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.US_ASCII).lines().findFirst()
+                .orElse("").strip();
+    }
+
     /** Stamps the signer's public key on the receipt and signs it in place. */
     public static Receipt sign(Receipt r, Identity market) {
         r.setMarketKey(market.workerId());

@@ -1,5 +1,6 @@
 package io.agora.ingest.receipts;
 
+import io.agora.schemas.Receipts;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 
@@ -34,7 +35,7 @@ public class MarketPublicKey {
         String k = key;
         if (k.isEmpty() && !file.isEmpty()) {
             try {
-                k = Files.readString(Path.of(file), StandardCharsets.US_ASCII).lines().findFirst().orElse("").strip();
+                k = Receipts.readPublicKey(Path.of(file));
             } catch (IOException e) {
                 return Optional.empty();
             }
