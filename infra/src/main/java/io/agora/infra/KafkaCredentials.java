@@ -4,6 +4,11 @@ import io.agora.schemas.AccessSetup;
 import io.agora.schemas.KafkaAccess;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.acl.AccessControlEntryFilter;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.ResourcePatternFilter;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -79,12 +84,40 @@ public final class KafkaCredentials {
         }
         try {
             AccessSetup.grant(admin, principal, password(principal));
+            awaitUsable(principal);
         } catch (ExecutionException e) {
             throw new IllegalStateException("cannot enrol " + principal + ": " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The broker applies credentials and ACLs asynchronously: enrolment returns once the principal
+     * can log in and the broker's authorizer holds every ACL of its role, so the first connection
+     * of the enrolled process is not refused.
+     */
+    private void awaitUsable(String principal) throws InterruptedException {
+        int expected = KafkaAccess.bindings(principal, KafkaAccess.roleOf(principal)).size();
+        AclBindingFilter mine = new AclBindingFilter(ResourcePatternFilter.ANY,
+                new AccessControlEntryFilter("User:" + principal, null, AclOperation.ANY, AclPermissionType.ANY));
+        Map<String, Object> p = new HashMap<>(clientProperties(principal));
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        long end = System.nanoTime() + 30_000_000_000L;
+        RuntimeException last = null;
+        while (System.nanoTime() < end) {
+            try (Admin as = Admin.create(p)) {
+                if (admin.describeAcls(mine).values().get().size() >= expected) {
+                    as.describeCluster().clusterId().get();
+                    return;
+                }
+            } catch (ExecutionException e) {
+                last = new IllegalStateException(principal + " not usable yet: " + e.getCause(), e.getCause());
+            }
+            Thread.sleep(200);
+        }
+        throw last != null ? last : new IllegalStateException(principal + ": ACLs not applied after 30 s");
     }
 
     /** Closes the admin client enrolment opened, if any. */

@@ -146,8 +146,11 @@ class HostileWorkerIT {
         try (Admin admin = Admin.create(stack.asAdmin(Map.of()))) {
             AccessSetup.revoke(admin, eve);
         }
-        try (KafkaProducer<byte[], byte[]> p = producer(as(eve, Map.of()))) {
-            assertThat(write(p, Topics.HEARTBEATS)).as("revoked").isInstanceOf(SaslAuthenticationException.class);
-        }
+        // the broker applies a revocation asynchronously: a new connection is refused once it has
+        org.awaitility.Awaitility.await("revocation applied").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (KafkaProducer<byte[], byte[]> p = producer(as(eve, Map.of()))) {
+                assertThat(write(p, Topics.HEARTBEATS)).as("revoked").isInstanceOf(SaslAuthenticationException.class);
+            }
+        });
     }
 }
