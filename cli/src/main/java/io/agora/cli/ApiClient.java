@@ -161,7 +161,7 @@ public final class ApiClient {
         }
 
         private static String describe(int status, JsonNode body, String retryAfter) {
-            StringBuilder sb = new StringBuilder("HTTP " + status + ": " + body.path("error").asText(body.toString()));
+            StringBuilder sb = new StringBuilder("HTTP " + status + ": " + body.path("detail").asText(body.toString()));
             for (JsonNode p : body.path("problems")) {
                 if (p.hasNonNull("field")) {
                     sb.append("\n  ").append(p.path("field").asText()).append(": ").append(p.path("message").asText());

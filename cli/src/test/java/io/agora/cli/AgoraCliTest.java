@@ -53,7 +53,7 @@ class AgoraCliTest {
             if (path.equals("/api/v1/jobs") && ex.getRequestMethod().equals("POST")) {
                 status = body.contains("\"quorum\":9") ? 400 : 202;
                 answer = status == 202 ? "{\"jobId\":\"j-1\",\"status\":\"submitted\",\"statusUrl\":\"/api/v1/jobs/j-1\"}"
-                        : "{\"error\":\"invalid request: 1 problem(s)\",\"problems\":[{\"field\":\"quorum\",\"message\":\"must be <= redundancy (3)\"}]}";
+                        : "{\"type\":\"about:blank\",\"detail\":\"invalid request: 1 problem(s)\",\"problems\":[{\"field\":\"quorum\",\"message\":\"must be <= redundancy (3)\"}]}";
             } else if (path.equals("/api/v1/match")) {
                 answer = "{\"pool\":\"gpu\",\"eligible\":1,\"candidates\":["
                         + "{\"workerId\":\"w-free\",\"score\":0.91,\"pricePerCpuSecondMicros\":400,\"minPricePerJobMicros\":0,"
@@ -218,7 +218,7 @@ class AgoraCliTest {
 
     @Test
     void keysRevokeOfAnUnknownKeyFailsWithTheApisMessage() {
-        answer("DELETE /api/v1/admin/keys/nope", 404, "{\"error\":\"key nope not found\"}");
+        answer("DELETE /api/v1/admin/keys/nope", 404, "{\"type\":\"about:blank\",\"detail\":\"key nope not found\"}");
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         assertThat(run(out, err, "keys", "revoke", "nope")).isEqualTo(Exit.API_REFUSED);
@@ -413,7 +413,7 @@ class AgoraCliTest {
 
     @Test
     void outputOfAJobWithoutConsensusIsA404AndExits3() {
-        answer("GET /api/v1/jobs/j-9/output", 404, "{\"error\":\"job j-9 has no consensus output (status RUNNING)\"}");
+        answer("GET /api/v1/jobs/j-9/output", 404, "{\"type\":\"about:blank\",\"detail\":\"job j-9 has no consensus output (status RUNNING)\"}");
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         assertThat(run(out, err, "output", "j-9")).isEqualTo(Exit.API_REFUSED);
@@ -518,7 +518,7 @@ class AgoraCliTest {
 
     @Test
     void aDepositThatFailedWith5xxIsRetriedWithTheSameKeyThenGivesUpWithExit4() {
-        answer("POST /api/v1/admin/clients/c1/deposits", 503, "{\"error\":\"ledger unavailable\"}");
+        answer("POST /api/v1/admin/clients/c1/deposits", 503, "{\"type\":\"about:blank\",\"detail\":\"ledger unavailable\"}");
         StringWriter err = new StringWriter();
         assertThat(run(new StringWriter(), err, "deposit", "c1", "5000", "--idempotency-key", "inv-8", "--retries", "1"))
                 .isEqualTo(Exit.API_UNAVAILABLE);
@@ -528,7 +528,7 @@ class AgoraCliTest {
 
     @Test
     void a5xxExits4AndAnUnreachableApiExits4() throws Exception {
-        answer("GET /api/v1/accounts/me", 500, "{\"error\":\"internal\"}");
+        answer("GET /api/v1/accounts/me", 500, "{\"type\":\"about:blank\",\"detail\":\"internal\"}");
         StringWriter err = new StringWriter();
         assertThat(run(new StringWriter(), err, "balance")).isEqualTo(Exit.API_UNAVAILABLE);
         assertThat(err.toString()).contains("HTTP 500");
@@ -545,7 +545,7 @@ class AgoraCliTest {
 
     @Test
     void aNotFoundJobExits3AndBadUsageExits2() {
-        answer("GET /api/v1/jobs/nope", 404, "{\"error\":\"job nope not found\"}");
+        answer("GET /api/v1/jobs/nope", 404, "{\"type\":\"about:blank\",\"detail\":\"job nope not found\"}");
         StringWriter err = new StringWriter();
         assertThat(run(new StringWriter(), err, "describe", "nope")).isEqualTo(Exit.API_REFUSED);
         assertThat(err.toString()).contains("HTTP 404: job nope not found");

@@ -198,7 +198,7 @@ class IngestApiIT {
         String key = newKey(client());
         HttpResponse<String> r = call("POST", "/api/v1/jobs", key, "{\"image\": \"busybox\", \"command\": [");
         assertThat(r.statusCode()).isEqualTo(400);
-        assertThat((String) map(r).get("error")).containsIgnoringCase("malformed");
+        assertThat((String) map(r).get("detail")).containsIgnoringCase("malformed");
     }
 
     @Test
@@ -213,12 +213,68 @@ class IngestApiIT {
     }
 
     @Test
+    void errorsAreProblemDetailsCarryingTheCallersRequestId() throws Exception {
+        String key = newKey(client());
+        HttpResponse<String> r = call("POST", "/api/v1/jobs", key, "{\"command\":[]}", "X-Request-Id", "req-77");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+        assertThat(r.headers().firstValue("X-Request-Id")).hasValue("req-77");
+        Map<String, Object> body = map(r);
+        assertThat(body).containsEntry("type", "about:blank").containsEntry("title", "Bad Request")
+                .containsEntry("status", 400).containsEntry("instance", "/api/v1/jobs").containsEntry("requestId", "req-77");
+        assertThat((String) body.get("detail")).contains("problem");
+        assertThat(problems(r)).extracting(p -> p.get("field")).contains("image", "command");
+        HttpResponse<String> unknown = call("GET", "/api/v1/nowhere", key, null);
+        assertThat(unknown.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+        assertThat(map(unknown)).containsEntry("status", 404)
+                .containsEntry("requestId", unknown.headers().firstValue("X-Request-Id").orElseThrow());
+    }
+
+    @Test
+    void aRequestWithoutAnIdGetsANewOneEchoed() throws Exception {
+        String key = newKey(client());
+        HttpResponse<String> a = call("GET", "/api/v1/jobs", key, null);
+        HttpResponse<String> b = call("GET", "/api/v1/jobs", key, null, "X-Request-Id", "bad id with spaces");
+        assertThat(a.statusCode()).isEqualTo(200);
+        String idA = a.headers().firstValue("X-Request-Id").orElseThrow();
+        String idB = b.headers().firstValue("X-Request-Id").orElseThrow();
+        assertThat(UUID.fromString(idA).toString()).isEqualTo(idA);
+        assertThat(UUID.fromString(idB).toString()).isEqualTo(idB);
+        assertThat(idA).isNotEqualTo(idB);
+    }
+
+    @Test
+    void aNumberIsNotAStringInASubmission() throws Exception {
+        String key = newKey(client());
+        HttpResponse<String> r = call("POST", "/api/v1/jobs", key, """
+                {"image":0,"command":["echo"],"memoryMb":"64","maxPricePerCpuSecondMicros":10}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(problems(r)).extracting(p -> p.get("field")).containsExactlyInAnyOrder("image", "memoryMb");
+        HttpResponse<String> match = call("POST", "/api/v1/match", key, "{\"cpus\":\"2\"}");
+        assertThat(match.statusCode()).as(match.body()).isEqualTo(400);
+        assertThat(problems(match)).extracting(p -> p.get("field")).containsExactly("cpus");
+    }
+
+    @Test
+    void theOpenApiDocumentAndItsUiAreServedFromTheJar() throws Exception {
+        HttpResponse<String> doc = call("GET", "/api/openapi.yml", null, null);
+        assertThat(doc.statusCode()).isEqualTo(200);
+        assertThat(doc.body()).contains("openapi: 3", "SubmitJob", "/api/v1/jobs/{id}/events");
+        HttpResponse<String> docs = call("GET", "/api/docs", null, null);
+        assertThat(docs.statusCode()).isEqualTo(303);
+        HttpResponse<String> ui = call("GET", docs.headers().firstValue("Location").orElseThrow(), null, null);
+        assertThat(ui.statusCode()).isEqualTo(200);
+        assertThat(ui.body()).contains("/api/openapi.yml").doesNotContain("https://");
+        assertThat(call("GET", "/swagger-ui/res/swagger-ui-bundle.js", null, null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void missingOrWrongKeyIs401() throws Exception {
         assertThat(call("POST", "/api/v1/jobs", null, JOB).statusCode()).isEqualTo(401);
         assertThat(call("POST", "/api/v1/jobs", "agk_nope_nope", JOB).statusCode()).isEqualTo(401);
         HttpResponse<String> r = call("GET", "/api/v1/jobs", null, null);
         assertThat(r.statusCode()).isEqualTo(401);
-        assertThat(map(r).get("error")).isNotNull();
+        assertThat(map(r).get("detail")).isNotNull();
     }
 
     @Test
@@ -358,7 +414,7 @@ class IngestApiIT {
         HttpResponse<String> other = call("POST", "/api/v1/jobs", key, JOB.replace("\"hi\"", "\"bye\""),
                 "Idempotency-Key", "order-7");
         assertThat(other.statusCode()).as(other.body()).isEqualTo(409);
-        assertThat((String) map(other).get("error")).contains("order-7");
+        assertThat((String) map(other).get("detail")).contains("order-7");
         assertThat(problems(other)).extracting(p -> p.get("field")).containsExactly("Idempotency-Key");
         // another client may use the same key for its own job
         assertThat(call("POST", "/api/v1/jobs", newKey(client()), JOB.replace("\"hi\"", "\"bye\""),
@@ -714,7 +770,7 @@ class IngestApiIT {
     void unknownPathIs404WithAnError() throws Exception {
         HttpResponse<String> missing = call("GET", "/api/v1/nothing", null, null);
         assertThat(missing.statusCode()).isEqualTo(404);
-        assertThat(map(missing).get("error")).isNotNull();
+        assertThat(map(missing).get("detail")).isNotNull();
     }
 
     @Test
@@ -736,7 +792,7 @@ class IngestApiIT {
                     HttpResponse.BodyHandlers.ofString());
             long tookMs = (System.nanoTime() - start) / 1_000_000;
             assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
-            assertThat((String) map(r).get("error")).contains("not reachable", "Idempotency-Key");
+            assertThat((String) map(r).get("detail")).contains("not reachable", "Idempotency-Key");
             assertThat(tookMs).as("the produce timeout bounds the wait").isLessThan(15_000);
         }
     }

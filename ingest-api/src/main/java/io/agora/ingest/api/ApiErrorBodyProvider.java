@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * Gives the framework's own errors (malformed JSON, unknown route, wrong method, bad path
- * variable) the same {@code {"error", "problems"}} shape as the API's.
+ * variable) the same problem details shape as the API's ({@link ApiError}).
  */
 @Singleton
 @Primary
@@ -25,7 +25,7 @@ public class ApiErrorBodyProvider implements JsonErrorResponseBodyProvider<ApiEr
             // never echo internals (they may hold request data) to the caller; the log has them
             context.getRootCause().ifPresent(t -> LOG.error("{} {} failed", context.getRequest().getMethod(),
                     context.getRequest().getPath(), t));
-            return new ApiError("internal error", List.of());
+            return ApiError.of(context.getRequest(), response.getStatus(), "internal error", List.of(), null);
         }
         List<Problem> problems = new ArrayList<>();
         for (Error e : context.getErrors()) {
@@ -39,7 +39,12 @@ public class ApiErrorBodyProvider implements JsonErrorResponseBodyProvider<ApiEr
         } else {
             error = response.reason();
         }
-        return new ApiError(error, problems);
+        return ApiError.of(context.getRequest(), response.getStatus(), error, problems, null);
+    }
+
+    @Override
+    public String contentType() {
+        return ApiError.MEDIA_TYPE;
     }
 
     private static boolean isMalformedBody(ErrorContext context) {

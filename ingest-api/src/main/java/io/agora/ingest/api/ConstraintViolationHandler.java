@@ -15,8 +15,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
-/** Bean-validation failures of {@code @Valid} bodies as a 400 listing each field, in the API's error format. */
-@Produces
+/** Bean-validation failures of {@code @Valid} bodies as a 400 listing each field, as problem details. */
+@Produces(ApiError.MEDIA_TYPE)
 @Singleton
 @Replaces(ConstraintExceptionHandler.class)
 public class ConstraintViolationHandler implements ExceptionHandler<ConstraintViolationException, HttpResponse<ApiError>> {
@@ -27,7 +27,8 @@ public class ConstraintViolationHandler implements ExceptionHandler<ConstraintVi
             problems.add(new Problem(field(v.getPropertyPath()), v.getMessage()));
         }
         problems.sort(Comparator.comparing(Problem::field));
-        return HttpResponse.badRequest(new ApiError("invalid request: " + problems.size() + " problem(s)", problems));
+        return HttpResponse.<ApiError>badRequest().contentType(ApiError.MEDIA_TYPE).body(ApiError.of(request,
+                io.micronaut.http.HttpStatus.BAD_REQUEST, "invalid request: " + problems.size() + " problem(s)", problems, null));
     }
 
     /** Drops the method and argument names ({@code deposit.cmd.amountMicros} becomes {@code amountMicros}). */

@@ -19,18 +19,43 @@ import java.util.regex.Pattern;
  * maxTotalResults) and the client must get every problem in one answer.
  */
 public final class JobRequestRules {
+    // Defaults and limits are constants so that SubmitJob's OpenAPI annotations quote the same values.
     public static final long DEFAULT_TIMEOUT_MS = 60_000;
+    public static final long MIN_TIMEOUT_MS = 1000;
+    public static final long MAX_TIMEOUT_MS = 3_600_000;
     public static final int DEFAULT_MEMORY_MB = 128;
+    public static final int MIN_MEMORY_MB = 4;
+    public static final int MAX_MEMORY_MB = 65_536;
     public static final double DEFAULT_CPUS = 1.0;
+    public static final int MAX_CPUS = 64;
     public static final int DEFAULT_PIDS = 64;
+    public static final int MAX_PIDS = 65_536;
+    public static final int MAX_GPUS = 16;
     public static final int DEFAULT_REDUNDANCY = 3;
+    public static final int MAX_REDUNDANCY = 15;
     public static final int DEFAULT_QUORUM = 2;
+    public static final int MAX_TOTAL_RESULTS = 1000;
     public static final int DEFAULT_MAX_ATTEMPTS = 3;
+    public static final int MAX_ATTEMPTS = 20;
+    public static final int MAX_PRIORITY = 100;
     public static final long DEFAULT_QUEUE_TIMEOUT_MS = 300_000;
+    public static final long MIN_WAIT_MS = 1000;
+    public static final long MAX_QUEUE_TIMEOUT_MS = 86_400_000;
     public static final long DEFAULT_DEADLINE_MS = 900_000;
-    private static final Pattern IMAGE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    private static final Pattern POOL = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+    public static final long MAX_DEADLINE_MS = 7 * 86_400_000L;
+    public static final String DEFAULT_POOL = "public";
+    public static final int DEFAULT_MIN_REPUTATION = -1_000_000;
+    public static final int MAX_MIN_CPU_CORES = 1024;
+    public static final long MAX_MIN_MEMORY_MB = 16L * 1024 * 1024;
+    public static final int MAX_MIN_GPU_COUNT = 64;
+    public static final long MAX_MIN_GPU_VRAM_MB = 1024L * 1024;
+    public static final String IMAGE_PATTERN = "[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}";
+    public static final String ENV_NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_]*";
+    public static final String POOL_PATTERN = "[a-z0-9][a-z0-9._-]{0,62}";
+    public static final String OUTPUT_DIR = "/tmp/";
+    private static final Pattern IMAGE = Pattern.compile(IMAGE_PATTERN);
+    private static final Pattern ENV_NAME = Pattern.compile(ENV_NAME_PATTERN);
+    private static final Pattern POOL = Pattern.compile(POOL_PATTERN);
 
     private JobRequestRules() {
     }
@@ -42,7 +67,7 @@ public final class JobRequestRules {
      */
     public static List<Problem> problems(SubmitJob j, java.util.function.Predicate<String> trustedPool) {
         List<Problem> p = new ArrayList<>(problems(j));
-        String pool = j.requirements() == null || j.requirements().pool() == null ? "public" : j.requirements().pool();
+        String pool = j.requirements() == null || j.requirements().pool() == null ? DEFAULT_POOL : j.requirements().pool();
         int n = redundancy(j);
         if (n == 1 && !trustedPool.test(pool)) {
             p.add(new Problem("redundancy", "must be >= 2 in the open pool '" + pool
@@ -73,22 +98,22 @@ public final class JobRequestRules {
                 }
             });
         }
-        range(p, "timeoutMs", j.timeoutMs(), 1000, 3_600_000);
-        range(p, "memoryMb", j.memoryMb(), 4, 65_536);
-        if (j.cpus() != null && (!(j.cpus() > 0) || j.cpus() > 64)) {
-            p.add(new Problem("cpus", "must be > 0 and <= 64"));
+        range(p, "timeoutMs", j.timeoutMs(), MIN_TIMEOUT_MS, MAX_TIMEOUT_MS);
+        range(p, "memoryMb", j.memoryMb(), MIN_MEMORY_MB, MAX_MEMORY_MB);
+        if (j.cpus() != null && (!(j.cpus() > 0) || j.cpus() > MAX_CPUS)) {
+            p.add(new Problem("cpus", "must be > 0 and <= " + MAX_CPUS));
         }
-        range(p, "pidsLimit", j.pidsLimit(), 1, 65_536);
-        range(p, "gpus", j.gpus(), 0, 16);
+        range(p, "pidsLimit", j.pidsLimit(), 1, MAX_PIDS);
+        range(p, "gpus", j.gpus(), 0, MAX_GPUS);
         if (j.outputFiles() != null) {
             for (String f : j.outputFiles()) {
-                if (f == null || !f.startsWith("/tmp/") || f.contains("..")) {
+                if (f == null || !f.startsWith(OUTPUT_DIR) || f.contains("..")) {
                     p.add(new Problem("outputFiles", "'" + f + "' must be a path under /tmp/ without '..'"));
                 }
             }
         }
         int n = j.redundancy() == null ? DEFAULT_REDUNDANCY : j.redundancy();
-        boolean nValid = range(p, "redundancy", j.redundancy(), 1, 15);
+        boolean nValid = range(p, "redundancy", j.redundancy(), 1, MAX_REDUNDANCY);
         if (j.quorum() != null) {
             if (j.quorum() < 1) {
                 p.add(new Problem("quorum", "must be >= 1"));
@@ -100,16 +125,16 @@ public final class JobRequestRules {
             p.add(new Problem("strategy", "must be one of first, majority, k-of-n, reputation-weighted, adaptive"));
         }
         if (j.maxTotalResults() != null) {
-            if (j.maxTotalResults() > 1000) {
-                p.add(new Problem("maxTotalResults", "must be <= 1000"));
+            if (j.maxTotalResults() > MAX_TOTAL_RESULTS) {
+                p.add(new Problem("maxTotalResults", "must be <= " + MAX_TOTAL_RESULTS));
             } else if (nValid && j.maxTotalResults() < n) {
                 p.add(new Problem("maxTotalResults", "must be >= redundancy (" + n + ")"));
             }
         }
-        range(p, "maxAttempts", j.maxAttempts(), 1, 20);
-        range(p, "priority", j.priority(), -100, 100);
-        range(p, "queueTimeoutMs", j.queueTimeoutMs(), 1000, 86_400_000);
-        range(p, "deadlineMs", j.deadlineMs(), 1000, 7 * 86_400_000L);
+        range(p, "maxAttempts", j.maxAttempts(), 1, MAX_ATTEMPTS);
+        range(p, "priority", j.priority(), -MAX_PRIORITY, MAX_PRIORITY);
+        range(p, "queueTimeoutMs", j.queueTimeoutMs(), MIN_WAIT_MS, MAX_QUEUE_TIMEOUT_MS);
+        range(p, "deadlineMs", j.deadlineMs(), MIN_WAIT_MS, MAX_DEADLINE_MS);
         if (j.maxPricePerCpuSecondMicros() == null) {
             p.add(new Problem("maxPricePerCpuSecondMicros", "is required"));
         } else if (j.maxPricePerCpuSecondMicros() <= 0) {
@@ -120,10 +145,10 @@ public final class JobRequestRules {
             if (r.pool() != null && !POOL.matcher(r.pool()).matches()) {
                 p.add(new Problem("requirements.pool", "must be a lower-case pool name"));
             }
-            range(p, "requirements.minCpuCores", r.minCpuCores(), 0, 1024);
-            range(p, "requirements.minMemoryMb", r.minMemoryMb(), 0, 16L * 1024 * 1024);
-            range(p, "requirements.minGpuCount", r.minGpuCount(), 0, 64);
-            range(p, "requirements.minGpuVramMb", r.minGpuVramMb(), 0, 1024L * 1024);
+            range(p, "requirements.minCpuCores", r.minCpuCores(), 0, MAX_MIN_CPU_CORES);
+            range(p, "requirements.minMemoryMb", r.minMemoryMb(), 0, MAX_MIN_MEMORY_MB);
+            range(p, "requirements.minGpuCount", r.minGpuCount(), 0, MAX_MIN_GPU_COUNT);
+            range(p, "requirements.minGpuVramMb", r.minGpuVramMb(), 0, MAX_MIN_GPU_VRAM_MB);
         }
         return p;
     }
@@ -172,7 +197,7 @@ public final class JobRequestRules {
     public static Requirements requirements(SubmitJob j) {
         SubmitJob.JobRequirements r = j.requirements() == null ? SubmitJob.JobRequirements.none() : j.requirements();
         return Requirements.newBuilder()
-                .setPool(or(r.pool(), "public"))
+                .setPool(or(r.pool(), DEFAULT_POOL))
                 .setMinCpuCores(or(r.minCpuCores(), 0))
                 .setMinMemoryMb(or(r.minMemoryMb(), 0L))
                 .setGpuModel(r.gpuModel())
@@ -184,7 +209,7 @@ public final class JobRequestRules {
                 .setTagsAny(r.tagsAny() == null ? List.of() : List.copyOf(r.tagsAny()))
                 .setCapabilitiesAny(r.capabilitiesAny() == null ? List.of() : List.copyOf(r.capabilitiesAny()))
                 .setMaxPricePerCpuSecondMicros(j.maxPricePerCpuSecondMicros())
-                .setMinReputation(or(r.minReputation(), -1_000_000))
+                .setMinReputation(or(r.minReputation(), DEFAULT_MIN_REPUTATION))
                 .build();
     }
 

@@ -2,50 +2,111 @@ package io.agora.ingest.jobs;
 
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.serde.annotation.Serdeable;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 import java.util.List;
 import java.util.Map;
 
+import static io.agora.ingest.jobs.JobRequestRules.*;
+
 /**
  * A client's job as posted to {@code POST /api/v1/jobs}. Every field is optional at the JSON
  * level so that {@link JobRequestRules} can report every missing or invalid one in one answer.
+ * The {@link Schema} annotations document each field for the OpenAPI document; their defaults
+ * and limits are {@link JobRequestRules}' constants, so the document cannot drift from the rules.
  */
 @Serdeable
-public record SubmitJob(@Nullable String image,
-                        @Nullable List<String> command,
-                        @Nullable Map<String, String> env,
-                        @Nullable Long timeoutMs,
-                        @Nullable Integer memoryMb,
-                        @Nullable Double cpus,
-                        @Nullable Integer pidsLimit,
-                        @Nullable Boolean network,
-                        @Nullable List<String> outputFiles,
-                        @Nullable Integer redundancy,
-                        @Nullable Integer quorum,
-                        @Nullable String strategy,
-                        @Nullable Integer maxTotalResults,
-                        @Nullable Integer maxAttempts,
-                        @Nullable Integer priority,
-                        @Nullable Long queueTimeoutMs,
-                        @Nullable Long deadlineMs,
-                        @Nullable Long maxPricePerCpuSecondMicros,
-                        @Nullable JobRequirements requirements,
-                        @Nullable Integer gpus) {
+@Schema(description = "A container job: what to run, on how many replicas, agreed by which quorum, at what price")
+public record SubmitJob(
+        @Schema(description = "Container image reference, e.g. agora/busybox:1", requiredMode = Schema.RequiredMode.REQUIRED,
+                pattern = IMAGE_PATTERN, maxLength = 255)
+        @Nullable String image,
+        @Schema(description = "Command and arguments (a non-empty array), run without a shell",
+                requiredMode = Schema.RequiredMode.REQUIRED)
+        @Nullable List<String> command,
+        @Schema(description = "Environment variables; names match " + ENV_NAME_PATTERN + "; default none")
+        @Nullable Map<String, String> env,
+        @Schema(description = "Wall-clock limit of one replica's run", defaultValue = "" + DEFAULT_TIMEOUT_MS,
+                minimum = "" + MIN_TIMEOUT_MS, maximum = "" + MAX_TIMEOUT_MS)
+        @Nullable Long timeoutMs,
+        @Schema(description = "Memory limit of the container", defaultValue = "" + DEFAULT_MEMORY_MB,
+                minimum = "" + MIN_MEMORY_MB, maximum = "" + MAX_MEMORY_MB)
+        @Nullable Integer memoryMb,
+        @Schema(description = "CPU share of the container (> 0); the price is per CPU-second",
+                defaultValue = "" + DEFAULT_CPUS, minimum = "0", exclusiveMinimum = true, maximum = "" + MAX_CPUS)
+        @Nullable Double cpus,
+        @Schema(description = "Process limit of the container", defaultValue = "" + DEFAULT_PIDS,
+                minimum = "1", maximum = "" + MAX_PIDS)
+        @Nullable Integer pidsLimit,
+        @Schema(description = "Whether the container has a network", defaultValue = "false")
+        @Nullable Boolean network,
+        @Schema(description = "Files whose content joins the output (and its hash); each a path under " + OUTPUT_DIR
+                + " without '..'; default none")
+        @Nullable List<String> outputFiles,
+        @Schema(description = "Replicas run on distinct workers; 1 only in a trusted pool",
+                defaultValue = "" + DEFAULT_REDUNDANCY, minimum = "1", maximum = "" + MAX_REDUNDANCY)
+        @Nullable Integer redundancy,
+        @Schema(description = "Matching outputs needed to accept a result; at most redundancy; default "
+                + DEFAULT_QUORUM + " (1 when redundancy is 1)", defaultValue = "" + DEFAULT_QUORUM, minimum = "1")
+        @Nullable Integer quorum,
+        @Schema(description = "How replicas' outputs are agreed", defaultValue = "k-of-n",
+                allowableValues = {"first", "majority", "k-of-n", "reputation-weighted", "adaptive"})
+        @Nullable String strategy,
+        @Schema(description = "Results the market may pay for before giving up; at least redundancy; default 2 × redundancy",
+                maximum = "" + MAX_TOTAL_RESULTS)
+        @Nullable Integer maxTotalResults,
+        @Schema(description = "Runs of one replica before it fails", defaultValue = "" + DEFAULT_MAX_ATTEMPTS,
+                minimum = "1", maximum = "" + MAX_ATTEMPTS)
+        @Nullable Integer maxAttempts,
+        @Schema(description = "Higher runs first within a pool", defaultValue = "0",
+                minimum = "-" + MAX_PRIORITY, maximum = "" + MAX_PRIORITY)
+        @Nullable Integer priority,
+        @Schema(description = "Time the job may wait for workers before it expires",
+                defaultValue = "" + DEFAULT_QUEUE_TIMEOUT_MS, minimum = "" + MIN_WAIT_MS, maximum = "" + MAX_QUEUE_TIMEOUT_MS)
+        @Nullable Long queueTimeoutMs,
+        @Schema(description = "Time from submission by which the job must be decided",
+                defaultValue = "" + DEFAULT_DEADLINE_MS, minimum = "" + MIN_WAIT_MS, maximum = "" + MAX_DEADLINE_MS)
+        @Nullable Long deadlineMs,
+        @Schema(description = "Highest price per CPU-second the client pays, in micro-credits; the escrow is held from it",
+                requiredMode = Schema.RequiredMode.REQUIRED, minimum = "1")
+        @Nullable Long maxPricePerCpuSecondMicros,
+        @Schema(description = "Hard filters on workers; default none (pool " + DEFAULT_POOL + ")")
+        @Nullable JobRequirements requirements,
+        @Schema(description = "GPUs given to the container", defaultValue = "0", minimum = "0", maximum = "" + MAX_GPUS)
+        @Nullable Integer gpus) {
 
     /** Hard filters on workers; all optional. */
     @Serdeable
-    public record JobRequirements(@Nullable String pool,
-                                  @Nullable Integer minCpuCores,
-                                  @Nullable Long minMemoryMb,
-                                  @Nullable String gpuModel,
-                                  @Nullable Integer minGpuCount,
-                                  @Nullable Long minGpuVramMb,
-                                  @Nullable String accelerator,
-                                  @Nullable String region,
-                                  @Nullable List<String> tagsAll,
-                                  @Nullable List<String> tagsAny,
-                                  @Nullable List<String> capabilitiesAny,
-                                  @Nullable Integer minReputation) {
+    @Schema(description = "Hard filters on workers; all optional")
+    public record JobRequirements(
+            @Schema(description = "Pool the job runs in", defaultValue = DEFAULT_POOL, pattern = POOL_PATTERN)
+            @Nullable String pool,
+            @Schema(description = "Least CPU cores of a worker", defaultValue = "0", minimum = "0",
+                    maximum = "" + MAX_MIN_CPU_CORES)
+            @Nullable Integer minCpuCores,
+            @Schema(description = "Least memory of a worker", defaultValue = "0", minimum = "0",
+                    maximum = "" + MAX_MIN_MEMORY_MB)
+            @Nullable Long minMemoryMb,
+            @Schema(description = "GPU model a worker must have; default any")
+            @Nullable String gpuModel,
+            @Schema(description = "Least GPUs of a worker", defaultValue = "0", minimum = "0",
+                    maximum = "" + MAX_MIN_GPU_COUNT)
+            @Nullable Integer minGpuCount,
+            @Schema(description = "Least GPU memory of a worker", defaultValue = "0", minimum = "0",
+                    maximum = "" + MAX_MIN_GPU_VRAM_MB)
+            @Nullable Long minGpuVramMb,
+            @Schema(description = "Accelerator a worker must have; default any")
+            @Nullable String accelerator,
+            @Schema(description = "Region a worker must be in; default any")
+            @Nullable String region,
+            @Schema(description = "Tags a worker must all have; default none")
+            @Nullable List<String> tagsAll,
+            @Schema(description = "Tags of which a worker must have one; default none")
+            @Nullable List<String> tagsAny,
+            @Schema(description = "Capabilities of which a worker must have one; default none")
+            @Nullable List<String> capabilitiesAny,
+            @Schema(description = "Least reputation of a worker", defaultValue = "" + DEFAULT_MIN_REPUTATION)
+            @Nullable Integer minReputation) {
         public static JobRequirements none() {
             return new JobRequirements(null, null, null, null, null, null, null, null, null, null, null, null);
         }

@@ -5,6 +5,7 @@ import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.ApiExceptionHandler;
 import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
+import io.agora.ingest.api.StrictJson;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.SubmitJob;
@@ -26,9 +27,14 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.sse.Event;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.json.tree.JsonNode;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import org.reactivestreams.Publisher;
 
 import java.util.List;
@@ -46,8 +52,11 @@ public class JobController {
     private final JobService jobs;
     private final JobEventStream stream;
     private final ApiExceptionHandler errors;
+    private final JsonMapper json;
 
-    public JobController(Caller caller, JobService jobs, JobEventStream stream, ApiExceptionHandler errors) {
+    public JobController(Caller caller, JobService jobs, JobEventStream stream, ApiExceptionHandler errors,
+                         JsonMapper json) {
+        this.json = json;
         this.caller = caller;
         this.jobs = jobs;
         this.stream = stream;
@@ -57,16 +66,17 @@ public class JobController {
     /**
      * 202 once the broker has acknowledged {@code JobRequested}; the request thread is free while
      * the ack is awaited. A broker that does not answer in time gives the 503 of {@link ApiException}.
+     * The body is read by {@link StrictJson}: a field of the wrong JSON type is a 400, not a coercion.
      */
     @Post
     public CompletableFuture<HttpResponse<?>> submit(HttpRequest<?> request,
                                                      @Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                      @Header("Idempotency-Key") @Nullable String idempotencyKey,
-                                                     @Body @Nullable SubmitJob job) {
+                                                     @RequestBody(required = true, content = @Content(
+                                                             schema = @Schema(implementation = SubmitJob.class)))
+                                                     @Body @Nullable JsonNode body) {
         String clientId = caller.client(authorization);
-        if (job == null) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "request body is required: a JSON job");
-        }
+        SubmitJob job = StrictJson.read(json, body, SubmitJob.class);
         return jobs.submit(clientId, job, idempotencyKey)
                 .<HttpResponse<?>>thenApply(s -> HttpResponse.<Submitted>status(HttpStatus.ACCEPTED).body(s)
                         .header(HttpHeaders.LOCATION, s.statusUrl()))

@@ -3,6 +3,7 @@ package io.agora.ingest.web;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
+import io.agora.ingest.api.StrictJson;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.RateLimiter;
 import io.agora.ingest.jobs.JobRequestRules;
@@ -17,8 +18,13 @@ import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.json.tree.JsonNode;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 
 import java.util.List;
 
@@ -29,8 +35,10 @@ public class MarketController {
     private final MarketView market;
     private final Caller caller;
     private final RateLimiter rateLimiter;
+    private final JsonMapper json;
 
-    public MarketController(MarketView market, Caller caller, RateLimiter rateLimiter) {
+    public MarketController(MarketView market, Caller caller, RateLimiter rateLimiter, JsonMapper json) {
+        this.json = json;
         this.market = market;
         this.caller = caller;
         this.rateLimiter = rateLimiter;
@@ -54,8 +62,11 @@ public class MarketController {
      */
     @Post("/match")
     public MarketView.MatchPreview match(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
-                                         @Body SubmitJob job, @QueryValue(defaultValue = "5") int topK) {
+                                         @RequestBody(required = true, content = @Content(
+                                                 schema = @Schema(implementation = SubmitJob.class)))
+                                         @Body @Nullable JsonNode body, @QueryValue(defaultValue = "5") int topK) {
         rateLimiter.admit(caller.client(authorization));
+        SubmitJob job = StrictJson.read(json, body, SubmitJob.class);
         SubmitJob j = new SubmitJob(job.image() == null ? "preview" : job.image(),
                 job.command() == null || job.command().isEmpty() ? List.of("true") : job.command(), job.env(),
                 job.timeoutMs(), job.memoryMb(), job.cpus(), job.pidsLimit(), job.network(), job.outputFiles(),
