@@ -93,6 +93,32 @@ final class JobCommands {
         }
     }
 
+    @Command(name = "executions", description = {"A job's executions: each replica's attempts, the worker, when it was",
+            "assigned, started and ended, its outcome, and why a replica moved to another worker."})
+    static final class Executions extends AgoraCli.Base {
+        @Parameters(index = "0", paramLabel = "JOB_ID")
+        String jobId;
+
+        @Override
+        public Integer call() throws Exception {
+            JsonNode r = client().get(jobPath(jobId) + "/executions");
+            if (json()) {
+                print(r);
+                return Exit.OK;
+            }
+            Table t = new Table("REPLICA", "ATTEMPT", "WORKER", "ASSIGNED", "STARTED", "ENDED", "OUTCOME", "WHY");
+            for (JsonNode x : r.path("executions")) {
+                String why = x.hasNonNull("endReason") ? "moved: " + x.path("endReason").asText()
+                        : x.hasNonNull("assignedBecause") ? "moved here: " + x.path("assignedBecause").asText() : null;
+                t.row(x.path("replica"), x.path("attempt"), AgoraCli.Workers.abbreviate(Table.text(x.path("workerId"))),
+                        x.path("assignedAt"), x.path("startedAt"), x.path("endedAt"),
+                        x.hasNonNull("outcome") ? x.path("outcome").asText() : "running", why);
+            }
+            t.print(out());
+            return Exit.OK;
+        }
+    }
+
     @Command(name = "cancel", description = "Cancel a job: its escrow is refunded for what did not run.")
     static final class Cancel extends AgoraCli.Base {
         @Parameters(index = "0", paramLabel = "JOB_ID")

@@ -385,6 +385,22 @@ class AgoraCliTest {
     }
 
     @Test
+    void executionsListEachReplicasAttemptsAndWhyOneMoved() throws Exception {
+        answer("GET /api/v1/jobs/j-4/executions", 200, """
+                {"jobId":"j-4","executions":[
+                 {"replica":0,"attempt":1,"workerId":"w-1","assignedAt":"2026-12-06T10:00:00Z","endedAt":"2026-12-06T10:00:30Z",
+                  "outcome":"REASSIGNED","endReason":"lease expired"},
+                 {"replica":0,"attempt":2,"workerId":"w-2","assignedAt":"2026-12-06T10:00:30Z","assignedBecause":"lease expired"}]}""");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "executions", "j-4")).isZero();
+        assertThat(out.toString()).containsPattern("0 +1 +w-1 .*REASSIGNED +moved: lease expired")
+                .containsPattern("0 +2 +w-2 .*running +moved here: lease expired");
+        StringWriter asJson = new StringWriter();
+        assertThat(run(asJson, new StringWriter(), "-o", "json", "executions", "j-4")).isZero();
+        assertThat(json(asJson).path("executions")).hasSize(2);
+    }
+
+    @Test
     void cancelAndDisputeSendTheirCommands() throws Exception {
         answer("DELETE /api/v1/jobs/j-1", 202, "{\"jobId\":\"j-1\",\"status\":\"cancel-requested\"}");
         answer("POST /api/v1/jobs/j-1/dispute", 202, "{\"jobId\":\"j-1\",\"status\":\"dispute-requested\"}");

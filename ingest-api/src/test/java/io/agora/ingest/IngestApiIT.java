@@ -69,7 +69,9 @@ class IngestApiIT {
     @BeforeAll
     void start() throws Exception {
         market = TestMarket.start();
-        server = ApplicationContext.run(EmbeddedServer.class, market.properties());
+        Map<String, Object> props = new java.util.HashMap<>(market.properties());
+        props.put("agora.ingest.sse-keep-alive-ms", 300);
+        server = ApplicationContext.run(EmbeddedServer.class, props);
         context = server.getApplicationContext();
         json = context.getBean(JsonMapper.class);
     }
@@ -604,10 +606,14 @@ class IngestApiIT {
         final List<String> lines = new CopyOnWriteArrayList<>();
         final CompletableFuture<Void> ended;
 
-        EventStream(String key, String jobId) {
-            HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort()
+        EventStream(String key, String jobId, String... headers) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort()
                             + "/api/v1/jobs/" + jobId + "/events"))
-                    .header("Authorization", "Bearer " + key).header("Accept", "text/event-stream").build();
+                    .header("Authorization", "Bearer " + key).header("Accept", "text/event-stream");
+            for (int i = 0; i < headers.length; i += 2) {
+                b.header(headers[i], headers[i + 1]);
+            }
+            HttpRequest req = b.build();
             ended = http.sendAsync(req, HttpResponse.BodyHandlers.ofInputStream()).thenAccept(r -> {
                 try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body()))) {
                     String line;
@@ -620,9 +626,9 @@ class IngestApiIT {
             });
         }
 
-        /** The data lines, in order. */
+        /** The data lines, in order (not the empty one a keep-alive comment may carry). */
         List<String> data() {
-            return lines.stream().filter(l -> l.startsWith("data:")).toList();
+            return lines.stream().filter(l -> l.startsWith("data:") && !l.substring(5).isBlank()).toList();
         }
     }
 
@@ -682,6 +688,115 @@ class IngestApiIT {
     private static JobEvent event(String jobId, String clientId, JobEventType type) {
         return JobEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId).setClientId(clientId)
                 .setType(type).setTimestamp(Instant.now()).build();
+    }
+
+    /** A job of the client in the read model with the given events (type, worker, replica, attempt, reason), a second apart. */
+    private List<String> recordedJob(String clientId, String jobId, String status, String[]... events) throws Exception {
+        Instant t = Instant.parse("2026-02-01T00:00:00Z");
+        sql("INSERT INTO agora.jobs (job_id, client_id, pool, status, submitted_at, updated_at) VALUES (?, ?, 'public', ?, ?, ?)",
+                jobId, clientId, status, java.sql.Timestamp.from(t), java.sql.Timestamp.from(t.plusSeconds(60)));
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < events.length; i++) {
+            String[] e = events[i];
+            String id = jobId + "-e" + i;
+            ids.add(id);
+            sql("INSERT INTO agora.job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, jobId, e[0], e[4], e[1], Integer.parseInt(e[2]),
+                    Integer.parseInt(e[3]), java.sql.Timestamp.from(t.plusSeconds(i)));
+        }
+        return ids;
+    }
+
+    @Test
+    void executionsTellEachReplicasAttemptsFromTheRecordedEvents() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String jobId = "exec-" + UUID.randomUUID();
+        recordedJob(clientId, jobId, "COMPLETED",
+                new String[]{"ACCEPTED", null, "-1", "-1", null},
+                new String[]{"ASSIGNED", "w1", "0", "1", "score"},
+                new String[]{"REASSIGNED", "w2", "0", "2", "lease expired"},
+                new String[]{"REPLICA_FINISHED", "w2", "0", "2", "SUCCEEDED"},
+                new String[]{"COMPLETED", null, "-1", "-1", null});
+        HttpResponse<String> r = call("GET", "/api/v1/jobs/" + jobId + "/executions", key, null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> x = (List<Map<String, Object>>) map(r).get("executions");
+        assertThat(x).hasSize(2);
+        assertThat(x.get(0)).containsEntry("workerId", "w1").containsEntry("outcome", "REASSIGNED")
+                .containsEntry("endReason", "lease expired");
+        assertThat(x.get(1)).containsEntry("workerId", "w2").containsEntry("attempt", 2)
+                .containsEntry("assignedBecause", "lease expired").containsEntry("outcome", "SUCCEEDED");
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/executions", newKey(client()), null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aReconnectingStreamResumesAfterLastEventIdAndEndsOnTheMissedTerminalEvent() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String jobId = "resume-" + UUID.randomUUID();
+        List<String> ids = recordedJob(clientId, jobId, "COMPLETED",
+                new String[]{"ACCEPTED", null, "-1", "-1", null},
+                new String[]{"ASSIGNED", "w1", "0", "1", "score"},
+                new String[]{"COMPLETED", null, "-1", "-1", null});
+        EventStream stream = new EventStream(key, jobId, "Last-Event-ID", ids.get(0));
+        stream.ended.get(20, TimeUnit.SECONDS);
+        List<String> data = stream.data();
+        assertThat(data).hasSize(3);
+        assertThat(data.get(0)).contains("\"status\":\"COMPLETED\"");
+        assertThat(data.get(1)).contains("\"type\":\"ASSIGNED\"", ids.get(1));
+        assertThat(data.get(2)).contains("\"type\":\"COMPLETED\"", ids.get(2));
+    }
+
+    @Test
+    void aQuietStreamGetsKeepAliveComments() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String jobId = "quiet-" + UUID.randomUUID();
+        recordedJob(clientId, jobId, "QUEUED", new String[]{"ACCEPTED", null, "-1", "-1", null});
+        EventStream stream = new EventStream(key, jobId);
+        await().atMost(20, TimeUnit.SECONDS).until(() -> stream.lines.stream().filter(": keep-alive"::equals).count() >= 2);
+        assertThat(stream.ended).isNotDone();
+        stream.ended.cancel(true);
+    }
+
+    @Test
+    void jobListsPageByCursorWhateverIsSubmittedMeanwhile() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        for (int i = 0; i < 5; i++) {
+            recordedJob(clientId, "page-" + i + "-" + UUID.randomUUID(), "COMPLETED");
+        }
+        Map<String, Object> first = map(call("GET", "/api/v1/jobs?limit=2", key, null));
+        String cursor = (String) first.get("nextCursor");
+        assertThat(cursor).isNotNull();
+        Map<String, Object> second = map(call("GET", "/api/v1/jobs?limit=2&cursor=" + cursor, key, null));
+        Map<String, Object> third = map(call("GET", "/api/v1/jobs?limit=2&cursor=" + second.get("nextCursor"), key, null));
+        List<Object> seen = new ArrayList<>();
+        for (Map<String, Object> page : List.of(first, second, third)) {
+            ((List<?>) page.get("jobs")).forEach(j -> seen.add(((Map<?, ?>) j).get("jobId")));
+        }
+        assertThat(seen).hasSize(5).doesNotHaveDuplicates();
+        assertThat(third.get("nextCursor")).isNull();
+        HttpResponse<String> bad = call("GET", "/api/v1/jobs?cursor=not-ours", key, null);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(problems(bad)).extracting(p -> p.get("field")).containsExactly("cursor");
+    }
+
+    @Test
+    void aWorkerPoolsAndMarketStatsAreServed() throws Exception {
+        String workerId = "ws-" + UUID.randomUUID();
+        register(workerId, WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(2).setCpuThreads(2)
+                .setMemoryMb(2048).setGpus(List.<GpuInfo>of()).setRegion("us").setPricePerCpuSecondMicros(3)
+                .setMaxConcurrent(1).setPool("statspool").build(), WorkerStatus.READY, 1, 0.0, List.of());
+        await().atMost(20, TimeUnit.SECONDS).until(() -> call("GET", "/api/v1/workers/" + workerId, null, null).statusCode() == 200);
+        assertThat(map(call("GET", "/api/v1/workers/" + workerId, null, null))).containsEntry("pool", "statspool");
+        assertThat(call("GET", "/api/v1/workers/nobody-" + UUID.randomUUID(), null, null).statusCode()).isEqualTo(404);
+        HttpResponse<String> pools = call("GET", "/api/v1/pools", null, null);
+        assertThat(pools.body()).contains("\"pool\":\"statspool\"");
+        Map<String, Object> stats = map(call("GET", "/api/v1/stats", null, null));
+        assertThat(stats).containsKeys("jobsByStatus", "decidedLastHour", "workersByStatus", "pools");
+        assertThat(((Number) stats.get("pools")).intValue()).isGreaterThanOrEqualTo(1);
     }
 
     // ---------------------------------------------------------------- ops

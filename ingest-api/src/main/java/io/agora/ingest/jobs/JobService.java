@@ -2,6 +2,8 @@ package io.agora.ingest.jobs;
 
 import io.agora.events.CommandType;
 import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
 import io.agora.events.JobRequested;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.Problem;
@@ -23,6 +25,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.Arrays;
+import io.agora.ingest.market.Executions;
+import io.agora.ingest.market.JobCursor;
+import io.micronaut.core.annotation.Nullable;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -127,8 +133,25 @@ public class JobService {
         return JobView.submitted(jobId, clientId, p.pool(), p.submittedAt());
     }
 
-    public List<JobView> list(String clientId, String status, int limit, int offset) {
-        return readModel.jobs(clientId, status, Math.max(1, Math.min(limit, 500)), Math.max(0, offset));
+    public List<JobView> list(String clientId, String status, int limit, int offset, @Nullable JobCursor after) {
+        return readModel.jobs(clientId, status, Math.max(1, Math.min(limit, 500)), Math.max(0, offset), after);
+    }
+
+    /** The client's own job's executions (each replica, attempt and worker), from its recorded events. */
+    public List<Executions.Execution> executions(String clientId, String jobId) {
+        job(clientId, jobId);
+        return Executions.of(readModel.jobEvents(jobId));
+    }
+
+    /** The job's events as the read model recorded them, oldest first: what a resumed event stream replays. */
+    public List<JobEvent> recordedEvents(JobView job) {
+        return readModel.jobEvents(job.jobId()).stream()
+                .filter(e -> Arrays.stream(JobEventType.values()).anyMatch(t -> t.name().equals(e.type())))
+                .map(e -> JobEvent.newBuilder().setEventId(e.eventId()).setJobId(job.jobId()).setClientId(job.clientId())
+                        .setType(JobEventType.valueOf(e.type())).setReason(e.reason()).setWorkerId(e.workerId())
+                        .setReplica(e.replica()).setAttempt(e.attempt()).setPool(job.pool()).setTimestamp(e.at())
+                        .build())
+                .toList();
     }
 
     /** Idempotent: cancelling twice, or a finished job, just sends a command the market ignores. */

@@ -6,7 +6,14 @@ import reactor.core.Disposable;
 import reactor.core.publisher.ConnectableFlux;
 import reactor.core.publisher.Flux;
 
+import io.micronaut.core.annotation.Nullable;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -47,6 +54,18 @@ public class JobEventStream {
      * 404, is thrown here) after the live subscription is open.
      */
     public Flux<Item> watch(String jobId, Supplier<JobView> state) {
+        return watch(jobId, state, null, job -> List.of());
+    }
+
+    /**
+     * As {@link #watch(String, Supplier)}, resumed after {@code lastEventId} (the SSE
+     * {@code Last-Event-ID} of a reconnecting client): the events after it, from the read model
+     * ({@code stored}) and the hub, are sent before the live ones, and none up to it is sent again.
+     * An id neither knows (the sink is behind, or it was never sent) replays every event known:
+     * an event twice is better than a lost terminal one.
+     */
+    public Flux<Item> watch(String jobId, Supplier<JobView> state, @Nullable String lastEventId,
+                            Function<JobView, List<JobEvent>> stored) {
         ConnectableFlux<JobEvent> live = hub.of(jobId).replay(LIVE_BUFFER);
         Disposable subscription = live.connect();
         JobView now;
@@ -54,20 +73,41 @@ public class JobEventStream {
         try {
             before = hub.recent(jobId);
             now = state.get();
+            if (lastEventId != null) {
+                before = after(lastEventId, stored.apply(now), before);
+            }
         } catch (RuntimeException e) {
             subscription.dispose();
             throw e;
         }
         Flux<Item> first = Flux.just(new State(now));
+        Set<String> seen = lastEventId == null ? Set.of() : Set.of(lastEventId);
         if (now.terminal()) {
             subscription.dispose();
-            return first;
+            return lastEventId == null ? first
+                    : Flux.concat(first, Flux.fromIterable(before).map(Change::new));
         }
-        Flux<Item> events = Flux.concat(Flux.fromIterable(before), live)
+        List<JobEvent> replay = before;
+        Flux<Item> events = Flux.concat(Flux.fromIterable(replay), live)
+                .filter(e -> !seen.contains(e.getEventId()))
                 .distinct(JobEvent::getEventId)
                 .takeUntil(e -> JobView.isTerminal(e.getType().name()))
                 .<Item>map(Change::new)
                 .doFinally(signal -> subscription.dispose());
         return Flux.concat(first, events);
+    }
+
+    /** The events after {@code lastEventId} among the stored then the hub's (each once, in that order). */
+    static List<JobEvent> after(String lastEventId, List<JobEvent> stored, List<JobEvent> recent) {
+        Map<String, JobEvent> all = new LinkedHashMap<>();
+        stored.forEach(e -> all.putIfAbsent(e.getEventId(), e));
+        recent.forEach(e -> all.putIfAbsent(e.getEventId(), e));
+        List<JobEvent> ordered = new ArrayList<>(all.values());
+        for (int i = 0; i < ordered.size(); i++) {
+            if (ordered.get(i).getEventId().equals(lastEventId)) {
+                return List.copyOf(ordered.subList(i + 1, ordered.size()));
+            }
+        }
+        return ordered;
     }
 }

@@ -56,6 +56,41 @@ public class MarketView {
                 .toList();
     }
 
+    /** One worker as {@link #workers} shows it; a 404 for a worker the registry has never seen. */
+    public WorkerView worker(String workerId) {
+        return workers(null, null, null).stream().filter(w -> w.workerId().equals(workerId)).findFirst()
+                .orElseThrow(() -> io.agora.ingest.api.ApiException.notFound("worker " + workerId));
+    }
+
+    /** Every pool some registered worker is in, by name, each as {@link #pool} shows it. */
+    public List<PoolView> pools() {
+        return registry.all().stream().filter(WorkerState::registered).map(WorkerState::pool)
+                .filter(java.util.Objects::nonNull).distinct().sorted().map(this::pool).toList();
+    }
+
+    /** The market at a glance: jobs by status, the last hour's decided jobs, workers by status. */
+    public MarketStats stats() {
+        long now = System.currentTimeMillis();
+        Map<String, Long> workers = new java.util.TreeMap<>();
+        registry.all().stream().filter(WorkerState::registered)
+                .forEach(w -> workers.merge(w.status(now, offlineAfterMs), 1L, Long::sum));
+        Map<String, Long> jobs;
+        ReadModel.Decided hour;
+        try {
+            jobs = readModel.jobsByStatus();
+            hour = readModel.decidedSince(java.time.Instant.ofEpochMilli(now).minus(java.time.Duration.ofHours(1)));
+        } catch (RuntimeException e) {
+            jobs = Map.of();
+            hour = new ReadModel.Decided(0, null);
+        }
+        return new MarketStats(jobs, hour.jobs(), hour.meanLatencyMs(), workers, pools().size());
+    }
+
+    @Serdeable
+    public record MarketStats(Map<String, Long> jobsByStatus, long decidedLastHour, @Nullable Double meanLatencyMsLastHour,
+                              Map<String, Long> workersByStatus, int pools) {
+    }
+
     /**
      * healthy when at least 80% of the pool's registered workers are heartbeating and not
      * degraded, degraded from 50%, critical below (or with no worker at all). Average latency: the

@@ -37,7 +37,11 @@ public class ReadModel {
                 .stream().findFirst();
     }
 
-    public List<JobView> jobs(String clientId, @Nullable String status, int limit, int offset) {
+    /**
+     * A client's jobs, newest first. {@code after} (a {@link JobCursor}) continues a listing after its
+     * last job, however many jobs were submitted meanwhile; {@code offset} skips rows as before.
+     */
+    public List<JobView> jobs(String clientId, @Nullable String status, int limit, int offset, @Nullable JobCursor after) {
         List<Object> args = new ArrayList<>();
         args.add(clientId);
         String where = "client_id = ?";
@@ -45,10 +49,46 @@ public class ReadModel {
             where += " AND upper(status) = upper(?)";
             args.add(status);
         }
+        if (after != null) {
+            where += " AND (submitted_at, job_id) < (?, ?)";
+            args.add(java.sql.Timestamp.from(after.submittedAt()));
+            args.add(after.jobId());
+        }
         args.add(limit);
         args.add(offset);
         return query("SELECT " + JOB_COLUMNS + " FROM agora.jobs WHERE " + where
-                + " ORDER BY submitted_at DESC NULLS LAST, job_id LIMIT ? OFFSET ?", args, ReadModel::job);
+                + " ORDER BY submitted_at DESC, job_id DESC LIMIT ? OFFSET ?", args, ReadModel::job);
+    }
+
+    /** The job's events as the sink recorded them, oldest first. */
+    public List<Executions.Event> jobEvents(String jobId) {
+        return query("SELECT event_id, type, reason, worker_id, replica, attempt, ts FROM agora.job_events"
+                        + " WHERE job_id = ? ORDER BY ts, event_id", List.of(jobId),
+                rs -> new Executions.Event(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getInt(5), rs.getInt(6), Rows.instant(rs, "ts")));
+    }
+
+    /** Jobs by status (upper case), over the whole market. */
+    public Map<String, Long> jobsByStatus() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        query("SELECT upper(status), count(*) FROM agora.jobs GROUP BY 1 ORDER BY 1", List.of(), rs -> {
+            out.put(rs.getString(1), rs.getLong(2));
+            return null;
+        });
+        return out;
+    }
+
+    /** Jobs decided since {@code since} and their mean time from submission to decision, in ms. */
+    public Decided decidedSince(Instant since) {
+        return query("SELECT count(*), avg(extract(epoch FROM updated_at - submitted_at) * 1000) FROM agora.jobs"
+                        + " WHERE upper(status) IN ('COMPLETED', 'FAILED', 'NO_CONSENSUS', 'EXPIRED', 'CANCELLED')"
+                        + " AND updated_at >= ?", List.of(java.sql.Timestamp.from(since)),
+                rs -> new Decided(rs.getLong(1), rs.getObject(2) instanceof Number n ? n.doubleValue() : null))
+                .stream().findFirst().orElse(new Decided(0, null));
+    }
+
+    @Serdeable
+    public record Decided(long jobs, @Nullable Double meanLatencyMs) {
     }
 
     /** The balance of one ledger account, empty if the sink has never seen it. */

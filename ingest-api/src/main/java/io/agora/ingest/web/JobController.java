@@ -10,6 +10,8 @@ import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.SubmitJob;
 import io.agora.ingest.jobs.Submitted;
+import io.agora.ingest.market.Executions;
+import io.agora.ingest.market.JobCursor;
 import io.agora.ingest.market.JobEventStream;
 import io.agora.ingest.market.JobView;
 import io.micronaut.core.annotation.Nullable;
@@ -35,7 +37,11 @@ import io.micronaut.serde.annotation.Serdeable;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.parameters.RequestBody;
+import io.micronaut.context.annotation.Value;
 import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+
+import java.time.Duration;
 
 import java.util.List;
 import java.util.Map;
@@ -53,10 +59,12 @@ public class JobController {
     private final JobEventStream stream;
     private final ApiExceptionHandler errors;
     private final JsonMapper json;
+    private final Duration keepAlive;
 
     public JobController(Caller caller, JobService jobs, JobEventStream stream, ApiExceptionHandler errors,
-                         JsonMapper json) {
+                         JsonMapper json, @Value("${agora.ingest.sse-keep-alive-ms:15000}") long keepAliveMs) {
         this.json = json;
+        this.keepAlive = Duration.ofMillis(keepAliveMs);
         this.caller = caller;
         this.jobs = jobs;
         this.stream = stream;
@@ -94,12 +102,28 @@ public class JobController {
         return jobs.job(caller.client(authorization), PathIds.check("id", id));
     }
 
+    /**
+     * The client's jobs, newest first. {@code nextCursor} (absent on the last page) given back as
+     * {@code ?cursor=} continues after the page's last job, whatever was submitted meanwhile.
+     */
     @Get
     public JobList list(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                         @QueryValue @Nullable String status,
                         @QueryValue(defaultValue = "50") int limit,
-                        @QueryValue(defaultValue = "0") int offset) {
-        return new JobList(jobs.list(caller.client(authorization), status, limit, offset), limit, offset);
+                        @QueryValue(defaultValue = "0") int offset,
+                        @QueryValue @Nullable String cursor) {
+        List<JobView> page = jobs.list(caller.client(authorization), status, limit, offset,
+                cursor == null || cursor.isEmpty() ? null : JobCursor.parse(cursor));
+        String next = page.isEmpty() || page.size() < Math.min(limit, 500) ? null
+                : JobCursor.after(page.get(page.size() - 1)).token();
+        return new JobList(page, limit, offset, next);
+    }
+
+    /** Each replica's attempts: worker, times, outcome and why a replica moved (from agora.job_events). */
+    @Get("/{id}/executions")
+    public ExecutionList executions(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                    @PathVariable String id) {
+        return new ExecutionList(id, jobs.executions(caller.client(authorization), PathIds.check("id", id)));
     }
 
     @Get(value = "/{id}/output", produces = MediaType.TEXT_PLAIN)
@@ -136,13 +160,22 @@ public class JobController {
     /**
      * The job's current state ({@code status}), then its JobEvents ({@code job-event}, with the
      * event id); the stream ends after a terminal event. {@link JobEventStream} says why none is lost.
+     * {@code Last-Event-ID} (sent by a reconnecting EventSource) resumes after that event; a comment
+     * every {@code agora.ingest.sse-keep-alive-ms} (15 s) keeps a quiet stream open.
      */
     @Get(value = "/{id}/events", produces = MediaType.TEXT_EVENT_STREAM)
     public Publisher<Event<?>> events(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                      @Header("Last-Event-ID") @Nullable String lastEventId,
                                       @PathVariable String id) {
         String clientId = caller.client(authorization);
         PathIds.check("id", id);
-        return stream.watch(id, () -> jobs.job(clientId, id)).map(JobController::sse);
+        Flux<Event<?>> events = stream.watch(id, () -> jobs.job(clientId, id),
+                        lastEventId == null || lastEventId.isBlank() ? null : lastEventId, jobs::recordedEvents)
+                .map(JobController::sse);
+        // a comment now and then keeps proxies and idle timeouts from closing a quiet stream
+        return events.publish(shared -> Flux.merge(shared, Flux.interval(keepAlive)
+                .<Event<?>>map(n -> Event.of("").comment("keep-alive"))
+                .takeUntilOther(shared.then())));
     }
 
     private static Event<?> sse(JobEventStream.Item item) {
@@ -154,6 +187,10 @@ public class JobController {
     }
 
     @Serdeable
-    public record JobList(List<JobView> jobs, int limit, int offset) {
+    public record JobList(List<JobView> jobs, int limit, int offset, @Nullable String nextCursor) {
+    }
+
+    @Serdeable
+    public record ExecutionList(String jobId, List<Executions.Execution> executions) {
     }
 }

@@ -50,6 +50,21 @@ public class MarketController {
         return market.workers(pool, region, status);
     }
 
+    @Get("/workers/{id}")
+    public MarketView.WorkerView worker(@PathVariable String id) {
+        return market.worker(PathIds.check("id", id));
+    }
+
+    @Get("/pools")
+    public List<MarketView.PoolView> pools() {
+        return market.pools();
+    }
+
+    @Get("/stats")
+    public MarketView.MarketStats stats() {
+        return market.stats();
+    }
+
     @Get("/pools/{pool}")
     public MarketView.PoolView pool(@PathVariable String pool) {
         return market.pool(PathIds.check("pool", pool));

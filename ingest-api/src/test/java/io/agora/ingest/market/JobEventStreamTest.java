@@ -105,6 +105,40 @@ class JobEventStreamTest {
     }
 
     @Test
+    void a_reconnecting_client_gets_what_came_after_its_last_event_id_once_then_the_live_events() {
+        JobEvent assigned = event(job, JobEventType.ASSIGNED);
+        JobEvent started = event(job, JobEventType.STARTED);
+        JobEvent finished = event(job, JobEventType.REPLICA_FINISHED);
+        hub.publish(finished);
+        var items = stream.watch(job, () -> state(job, "STARTED"), assigned.getEventId(),
+                now -> List.of(event(job, JobEventType.ACCEPTED), assigned, started));
+        List<String> got = new CopyOnWriteArrayList<>();
+        AtomicBoolean done = new AtomicBoolean();
+        items.map(JobEventStreamTest::describe).doFinally(s -> done.set(true)).subscribe(got::add);
+        await().atMost(ENOUGH).until(() -> got.size() == 3);
+        hub.publish(event(job, JobEventType.COMPLETED));
+        await().atMost(ENOUGH).untilTrue(done);
+        assertThat(got).containsExactly("status STARTED", "STARTED", "REPLICA_FINISHED", "COMPLETED");
+    }
+
+    @Test
+    void a_reconnect_after_the_end_replays_the_missed_terminal_event_and_ends() {
+        JobEvent assigned = event(job, JobEventType.ASSIGNED);
+        assertThat(sent(stream.watch(job, () -> state(job, "COMPLETED"), assigned.getEventId(),
+                now -> List.of(assigned, event(job, JobEventType.COMPLETED)))))
+                .containsExactly("status COMPLETED", "COMPLETED");
+        assertThat(hub.liveSubscribers()).isZero();
+    }
+
+    @Test
+    void an_unknown_last_event_id_replays_every_known_event() {
+        JobEvent accepted = event(job, JobEventType.ACCEPTED);
+        JobEvent done = event(job, JobEventType.CANCELLED);
+        assertThat(JobEventStream.after("never-sent", List.of(accepted), List.of(accepted, done)))
+                .containsExactly(accepted, done);
+    }
+
+    @Test
     void a_refused_state_read_is_thrown_and_releases_the_live_subscription() {
         assertThatThrownBy(() -> stream.watch(job, () -> {
             throw new ApiException(HttpStatus.FORBIDDEN, "job belongs to another client");

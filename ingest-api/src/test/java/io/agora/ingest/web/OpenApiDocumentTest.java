@@ -76,6 +76,7 @@ class OpenApiDocumentTest {
         Map<String, Object> post = at(document(), "paths", "/api/v1/jobs", "post");
         Map<String, Object> json = at(post, "requestBody", "content", "application/json", "schema");
         assertThat(json.get("$ref")).isEqualTo("#/components/schemas/SubmitJob");
-        assertThat(document().get("paths").toString()).contains("/api/v1/jobs/{id}/events", "/api/v1/match");
+        assertThat(document().get("paths").toString()).contains("/api/v1/jobs/{id}/events", "/api/v1/match", "/api/v1/jobs/{id}/executions",
+                "/api/v1/stats", "/api/v1/pools", "/api/v1/workers/{id}");
     }
 }
