@@ -305,8 +305,9 @@ class IngestApiIT {
         assertThat(map(mine)).containsEntry("status", "submitted");
         String unknown = UUID.randomUUID().toString();
         for (String[] c : new String[][]{{"GET", ""}, {"GET", "/output"}, {"DELETE", ""}, {"POST", "/dispute"}}) {
-            HttpResponse<String> theirs = call(c[0], "/api/v1/jobs/" + jobId + c[1], b, null);
-            HttpResponse<String> none = call(c[0], "/api/v1/jobs/" + unknown + c[1], b, null);
+            // the same request id for both: the answers must not differ by anything else either
+            HttpResponse<String> theirs = call(c[0], "/api/v1/jobs/" + jobId + c[1], b, null, "X-Request-Id", "probe");
+            HttpResponse<String> none = call(c[0], "/api/v1/jobs/" + unknown + c[1], b, null, "X-Request-Id", "probe");
             assertThat(theirs.statusCode()).as(c[0] + c[1] + " " + theirs.body()).isEqualTo(404);
             assertThat(none.statusCode()).isEqualTo(404);
             assertThat(theirs.body()).isEqualTo(none.body().replace(unknown, jobId));
