@@ -40,6 +40,17 @@ final class TestMarket implements AutoCloseable {
         }
     }
 
+    /** One record on a topic, in the market's wire format, acknowledged. */
+    <V> void produce(io.agora.schemas.TopicSpec<String, V> topic, String key, V value) throws Exception {
+        try (var p = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
+                Map.<String, Object>of("bootstrap.servers", kafka.bootstrapServers()),
+                new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            p.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic.name(), key,
+                    io.agora.schemas.AgoraSerdes.plain().valueSerde(topic).serializer().serialize(topic.name(), value))).get();
+        }
+    }
+
     String jdbcUrl() {
         return postgres.getJdbcUrl("postgres", "postgres");
     }
