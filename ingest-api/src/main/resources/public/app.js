@@ -6,7 +6,8 @@ const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '
 const short = s => s && s.length > 18 ? s.slice(0, 14) + '…' : (s ?? '');
 const time = t => t ? new Date(t).toLocaleTimeString() : '';
 const cls = s => { s = String(s ?? '').toLowerCase(); return /healthy|ready|completed|succeeded/.test(s) ? 'ok' : /degraded|full|draining|submitted|queued|accepted|assigned|started|running|reassigned/.test(s) ? 'warn' : 'bad'; };
-const state = {key: localStorage.getItem('agoraKey') || '', cursor: null, job: null, stream: null,
+// liveStatus: the status the job's event stream last told; the read model may lag behind it
+const state = {key: localStorage.getItem('agoraKey') || '', cursor: null, job: null, stream: null, liveStatus: null,
   series: {throughput: [], latency: [], price: []}};
 
 /** One API call; a problem details answer (RFC 9457) becomes an Error with its detail. */
@@ -58,6 +59,7 @@ async function loadJobs(first) {
 async function openJob(id) {
   if (state.stream) state.stream.abort();
   state.job = id;
+  state.liveStatus = null;
   $('job').hidden = false;
   $('job-id').textContent = id;
   $('events').tBodies[0].innerHTML = '';
@@ -68,13 +70,14 @@ async function openJob(id) {
 
 async function refreshJob(id) {
   const j = await api('/api/v1/jobs/' + encodeURIComponent(id));
-  setStatus(j.status);
+  const decided = TERMINAL.includes(String(j.status).toUpperCase());
+  if (!state.liveStatus || decided) setStatus(j.status);
   $('job-summary').textContent = [j.pool && 'pool ' + j.pool, j.escrowMicros != null && 'escrow ' + j.escrowMicros + ' µ',
     j.costMicros != null && 'cost ' + j.costMicros + ' µ', j.refundMicros != null && 'refund ' + j.refundMicros + ' µ',
     j.agreeing && j.agreeing.length && 'agreeing ' + j.agreeing.map(short).join(', '), j.reason].filter(Boolean).join(' · ');
   $('job-output').hidden = j.output == null;
   $('job-output').textContent = j.output ?? '';
-  $('cancel').disabled = TERMINAL.includes(String(j.status).toUpperCase());
+  $('cancel').disabled = decided;
   const x = await api('/api/v1/jobs/' + encodeURIComponent(id) + '/executions');
   $('executions').tBodies[0].innerHTML = x.executions.map(e => `<tr><td>${e.replica}</td><td>${e.attempt}</td>`
     + `<td><code>${esc(short(e.workerId))}</code></td><td>${esc(time(e.assignedAt))}</td><td>${esc(time(e.startedAt))}</td>`
@@ -123,7 +126,7 @@ async function follow(id, lastEventId) {
         if (msg.id) lastEventId = msg.id;
         if (!msg.data.trim()) continue;
         const data = JSON.parse(msg.data);
-        if (msg.event === 'status') setStatus(data.status);
+        if (msg.event === 'status' && !state.liveStatus) setStatus(data.status);
         if (msg.event === 'job-event') {
           addEvent(data);
           if (TERMINAL.includes(data.type)) ended = true;
@@ -149,6 +152,7 @@ function addEvent(e) {
   $('events').tBodies[0].insertAdjacentHTML('beforeend', `<tr data-event="${esc(e.eventId)}"><td>${esc(time(e.timestamp))}</td>`
     + `<td class="${cls(e.type)}">${esc(e.type)}</td><td><code>${esc(short(e.workerId))}</code></td>`
     + `<td>${e.replica >= 0 ? e.replica : ''}</td><td>${e.attempt >= 0 ? e.attempt : ''}</td><td>${esc(e.reason)}</td></tr>`);
+  state.liveStatus = e.type;
   setStatus(e.type);
   if (['ASSIGNED', 'REASSIGNED', 'STARTED', 'REPLICA_FINISHED'].includes(e.type)) refreshJob(state.job).catch(() => {});
 }

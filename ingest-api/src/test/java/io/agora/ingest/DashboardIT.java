@@ -151,6 +151,10 @@ class DashboardIT {
         awaitTrue("document.getElementById('job-id').textContent.length > 0 && document.getElementById('live').textContent === 'live'");
         String jobId = text("job-id");
         assertThat(text("submit-result")).isEqualTo("submitted " + jobId);
+        // the API tails the job events from the end: wait until it reads them before publishing any
+        await().atMost(30, TimeUnit.SECONDS).until(() -> http.send(HttpRequest.newBuilder(URI.create(url("/metrics"))).build(),
+                HttpResponse.BodyHandlers.ofString()).body().lines()
+                .anyMatch(l -> l.startsWith("agora_ingest_market_feed_caught_up") && l.endsWith(" 1.0")));
 
         // the market's part: the job is accepted and placed, then its replica finishes and it completes
         JobEvent accepted = event(jobId, clientId, JobEventType.ACCEPTED, null, -1, null);
