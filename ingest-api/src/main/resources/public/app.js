@@ -5,7 +5,7 @@ const TERMINAL = ['COMPLETED', 'FAILED', 'NO_CONSENSUS', 'EXPIRED', 'CANCELLED',
 const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 const short = s => s && s.length > 18 ? s.slice(0, 14) + '…' : (s ?? '');
 const time = t => t ? new Date(t).toLocaleTimeString() : '';
-const cls = s => { s = String(s ?? '').toLowerCase(); return /healthy|ready|completed|succeeded/.test(s) ? 'ok' : /degraded|full|draining|submitted|queued|accepted|assigned|started|running|reassigned/.test(s) ? 'warn' : 'bad'; };
+const cls = s => { s = String(s ?? '').toLowerCase(); return /healthy|ready|completed|succeeded/.test(s) ? 'ok' : /degraded|full|draining|submitted|queued|accepted|assigned|started|running|reassigned|replica_finished|verdict|disputed/.test(s) ? 'warn' : 'bad'; };
 // liveStatus: the status the job's event stream last told; the read model may lag behind it
 const state = {key: localStorage.getItem('agoraKey') || '', cursor: null, job: null, stream: null, liveStatus: null,
   series: {throughput: [], latency: [], price: []}};
