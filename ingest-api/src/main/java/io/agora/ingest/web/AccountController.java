@@ -1,5 +1,9 @@
 package io.agora.ingest.web;
 
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.agora.ingest.api.ApiError;
 import io.agora.ingest.accounts.AccountService;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.PathIds;
@@ -16,6 +20,8 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 
 /** A client's balance and statement (its own only), and a worker's earnings (public). */
+@ApiResponse(responseCode = "4XX", description = "refused: problem details naming each invalid field",
+        content = @Content(mediaType = ApiError.MEDIA_TYPE, schema = @Schema(implementation = ApiError.class)))
 @Controller("/api/v1")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class AccountController {

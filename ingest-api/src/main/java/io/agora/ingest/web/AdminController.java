@@ -1,5 +1,9 @@
 package io.agora.ingest.web;
 
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.agora.ingest.api.ApiError;
 import io.agora.events.LedgerEntry;
 import io.agora.ingest.accounts.AccountService;
 import io.agora.ingest.api.ApiException;
@@ -32,6 +36,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /** Operator endpoints (admin token): API keys and deposits. */
+@ApiResponse(responseCode = "4XX", description = "refused: problem details naming each invalid field",
+        content = @Content(mediaType = ApiError.MEDIA_TYPE, schema = @Schema(implementation = ApiError.class)))
 @Controller("/api/v1/admin")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class AdminController {

@@ -1,5 +1,7 @@
 package io.agora.ingest.web;
 
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.agora.ingest.api.ApiError;
 import io.agora.events.CommandType;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.ApiExceptionHandler;
@@ -49,6 +51,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /** A client's jobs: submit, status, live events, cancel, dispute, output, list. */
+@ApiResponse(responseCode = "4XX", description = "refused: problem details naming each invalid field",
+        content = @Content(mediaType = ApiError.MEDIA_TYPE, schema = @Schema(implementation = ApiError.class)))
 @Controller("/api/v1/jobs")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class JobController {

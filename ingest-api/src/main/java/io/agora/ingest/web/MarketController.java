@@ -1,5 +1,7 @@
 package io.agora.ingest.web;
 
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.agora.ingest.api.ApiError;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
@@ -29,6 +31,8 @@ import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import java.util.List;
 
 /** The public face of the market: workers, pool health, and (for a client) which workers a job would get. */
+@ApiResponse(responseCode = "4XX", description = "refused: problem details naming each invalid field",
+        content = @Content(mediaType = ApiError.MEDIA_TYPE, schema = @Schema(implementation = ApiError.class)))
 @Controller("/api/v1")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class MarketController {

@@ -1,5 +1,9 @@
 package io.agora.ingest.web;
 
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.agora.ingest.api.ApiError;
 import io.agora.events.Receipt;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.auth.Caller;
@@ -22,6 +26,8 @@ import java.util.Map;
  * The market's receipts: a client's signed receipt for its own job, and the market's public key
  * that verifies it ({@code agora receipt <job> --verify}).
  */
+@ApiResponse(responseCode = "4XX", description = "refused: problem details naming each invalid field",
+        content = @Content(mediaType = ApiError.MEDIA_TYPE, schema = @Schema(implementation = ApiError.class)))
 @Controller("/api/v1")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class ReceiptController {

@@ -76,6 +76,10 @@ class OpenApiDocumentTest {
         Map<String, Object> post = at(document(), "paths", "/api/v1/jobs", "post");
         Map<String, Object> json = at(post, "requestBody", "content", "application/json", "schema");
         assertThat(json.get("$ref")).isEqualTo("#/components/schemas/SubmitJob");
+        Map<String, Object> refused = at(post, "responses", "4XX", "content", "application/problem+json", "schema");
+        assertThat(refused.get("$ref")).isEqualTo("#/components/schemas/ApiError");
+        assertThat(at(document(), "components", "schemas", "ApiError", "properties"))
+                .containsKeys("type", "title", "status", "detail", "instance", "requestId", "problems");
         assertThat(document().get("paths").toString()).contains("/api/v1/jobs/{id}/events", "/api/v1/match", "/api/v1/jobs/{id}/executions",
                 "/api/v1/stats", "/api/v1/pools", "/api/v1/workers/{id}");
     }
