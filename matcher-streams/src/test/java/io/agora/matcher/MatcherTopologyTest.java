@@ -18,6 +18,7 @@ import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Assignments;
 import io.agora.schemas.Identity;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.TopicSpec;
@@ -57,6 +58,8 @@ class MatcherTopologyTest {
 
     TopologyTestDriver driver;
     final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    /** The matcher's key: every task read is checked against it ({@link #readTask}). */
+    static final Identity MATCHER = Identity.generate();
     long clock = T0;
     long seq = 1;
     final Map<String, List<Integer>> owned = new HashMap<>();
@@ -79,7 +82,7 @@ class MatcherTopologyTest {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, MatcherApp.APP_ID);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(MatcherTopology.build(cfg, SERDES, new MatcherMeters(meters)), p, Instant.ofEpochMilli(T0));
+        driver = new TopologyTestDriver(MatcherTopology.build(cfg, SERDES, MATCHER, new MatcherMeters(meters)), p, Instant.ofEpochMilli(T0));
         requests = in(Topics.JOB_REQUESTS);
         registrations = in(Topics.REGISTRATIONS);
         heartbeats = in(Topics.HEARTBEATS);
@@ -156,6 +159,8 @@ class MatcherTopologyTest {
         TestRecord<String, TaskAssigned> r = tasks.readRecord();
         assertThat(r.key()).isEqualTo(r.value().getWorkerId());
         assertThat(owned.get(r.key())).contains(partitionOf(r));
+        assertThat(Assignments.problem(r.value(), MATCHER.workerId())).as("signed by the matcher").isEmpty();
+        assertThat(Assignments.problem(r.value(), Identity.generate().workerId())).isPresent();
         return r;
     }
 

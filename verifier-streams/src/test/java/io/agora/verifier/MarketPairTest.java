@@ -124,9 +124,11 @@ class MarketPairTest {
 
     @BeforeEach
     void start() throws Exception {
-        matcher = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), serdes),
-                props(MatcherApp.APP_ID, Files.createDirectories(dir.resolve("m"))), T0);
-        verifier = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate()),
+        Identity matcherKey = Identity.generate(); // the matcher signs every task, the verifier checks it
+        matcher = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), serdes,
+                matcherKey), props(MatcherApp.APP_ID, Files.createDirectories(dir.resolve("m"))), T0);
+        verifier = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate(),
+                matcherKey.workerId()),
                 props(VerifierConfig.APP_ID, Files.createDirectories(dir.resolve("v"))), T0);
         mRequests = in(matcher, Topics.JOB_REQUESTS);
         mRegistrations = in(matcher, Topics.REGISTRATIONS);

@@ -10,6 +10,7 @@ import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Assignments;
 import io.agora.schemas.DeadLetters;
 import io.agora.market.Pricing;
 import io.agora.schemas.Topics;
@@ -106,6 +107,7 @@ public final class WorkerAgent implements Service {
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong handedBack = new AtomicLong();
+    private final AtomicLong refusedTasks = new AtomicLong();
     private final AtomicLong earnings = new AtomicLong();
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean drainRequested = new AtomicBoolean();
@@ -242,6 +244,14 @@ public final class WorkerAgent implements Service {
             return;
         }
         if (task == null) {
+            return;
+        }
+        Optional<String> forged = Assignments.problem(task, cfg.matcherKey());
+        if (forged.isPresent()) {
+            // not the matcher's: neither run nor handed back (a hand-back would answer for a task that does not exist)
+            refusedTasks.incrementAndGet();
+            log.warn("skipping task {} at {}-{}@{}: {}", task.getTaskId(), rec.topic(), rec.partition(), rec.offset(),
+                    forged.get());
             return;
         }
         if (!workerId().equals(task.getWorkerId())) {
@@ -561,6 +571,7 @@ public final class WorkerAgent implements Service {
         h.put("tasksDone", done.get());
         h.put("tasksFailed", failed.get());
         h.put("tasksHandedBack", handedBack.get());
+        h.put("tasksRefusedUnsigned", refusedTasks.get());
         h.put("earningsMicros", earnings.get());
         h.put("ownedPartitions", new TreeSet<>(owned).toString());
         h.put("lastError", lastError);

@@ -5,6 +5,7 @@ import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
+import io.agora.schemas.MatcherKey;
 import io.agora.runtime.Meters;
 import io.agora.events.WorkerStatus;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -53,6 +54,7 @@ public final class WorkerApp implements Callable<Integer> {
     /** Builds the worker with real Kafka clients and the sandbox of {@code agora.worker.mode}. */
     public static Service create(AgoraConfig cfg) {
         WorkerConfig wc = WorkerConfig.from(cfg);
+        MatcherKey.publicKey(cfg); // refuse to start without it: every task would be skipped
         Identity identity = Identity.loadOrCreate(wc.keyFile());
         String member = "worker-" + identity.workerId().substring(0, 16);
         CircuitBreaker engine = new CircuitBreaker("docker engine", wc.breakerFailures(), wc.breakerOpenMs());

@@ -1,6 +1,7 @@
 package io.agora.worker;
 
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.MatcherKey;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -20,6 +21,8 @@ import java.util.List;
  *                              ({@link AdminToken})
  * @param dockerCallTimeoutMs   the longest any one Docker Engine call may take
  * @param caps                  the most a task may ask of this worker ({@code max.*})
+ * @param matcherKey            the matcher's public key ({@link MatcherKey}): a task it did not sign is
+ *                              logged and skipped; empty (not configured) refuses every task
  */
 public record WorkerConfig(
         Path stateDir,
@@ -50,7 +53,8 @@ public record WorkerConfig(
         boolean exitOnDrain,
         String adminToken,
         long dockerCallTimeoutMs,
-        TaskCaps caps) {
+        TaskCaps caps,
+        String matcherKey) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -84,7 +88,8 @@ public record WorkerConfig(
                 c.getBoolean(PREFIX + "exit.on.drain", false),
                 c.get(PREFIX + "admin.token", ""),
                 c.getLong(PREFIX + "docker.call.timeout.ms", 30_000),
-                TaskCaps.from(c));
+                TaskCaps.from(c),
+                MatcherKey.findPublic(c).orElse(""));
     }
 
     public Path keyFile() {

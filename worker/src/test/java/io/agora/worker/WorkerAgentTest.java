@@ -3,6 +3,8 @@ package io.agora.worker;
 import com.sun.net.httpserver.HttpServer;
 import io.agora.runtime.Launcher;
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.Assignments;
+import io.agora.schemas.MatcherKey;
 import io.agora.events.Heartbeat;
 import io.agora.events.RegistrationType;
 import io.agora.events.ResultStatus;
@@ -121,7 +123,8 @@ class WorkerAgentTest {
     WorkerAgent start(Sandbox sandbox, Map<String, String> extra) {
         Map<String, String> c = new HashMap<>(Map.of("agora.worker.state.dir", dir.toString(),
                 "agora.worker.heartbeat.ms", "50", "agora.worker.benchmark.ms", "10", "agora.worker.poll.ms", "20",
-                "agora.worker.max.concurrent", "1", "agora.worker.drain.timeout.ms", "5000"));
+                "agora.worker.max.concurrent", "1", "agora.worker.drain.timeout.ms", "5000",
+                MatcherKey.PUBLIC_CONFIG, Tasks.MATCHER.workerId()));
         c.putAll(extra);
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(c));
         consumer.schedulePollTask(() -> {
@@ -141,7 +144,12 @@ class WorkerAgentTest {
         }
     }
 
+    /** Offers the task as the matcher sends it: signed with its key. */
     void offer(TopicPartition tp, TaskAssigned task) {
+        offerAsIs(tp, Assignments.sign(task, Tasks.MATCHER));
+    }
+
+    void offerAsIs(TopicPartition tp, TaskAssigned task) {
         byte[] v = serdes.avroSerde(TaskAssigned.class).serializer().serialize(tp.topic(), task);
         offerRaw(tp, task.getWorkerId(), v);
     }
@@ -159,7 +167,7 @@ class WorkerAgentTest {
         consumer.schedulePollTask(() -> {
             for (int i = 0; i < tasks.length; i++) {
                 consumer.addRecord(new ConsumerRecord<>(tp.topic(), tp.partition(), o + i, tasks[i].getWorkerId(),
-                        ser.serialize(tp.topic(), tasks[i])));
+                        ser.serialize(tp.topic(), Assignments.sign(tasks[i], Tasks.MATCHER))));
             }
         });
     }
@@ -380,6 +388,24 @@ class WorkerAgentTest {
         });
         await().untilAsserted(() -> assertThat(agent.health()).containsEntry("status", "DOWN")
                 .hasEntrySatisfying("reason", r -> assertThat((String) r).contains("task loop stopped", "consumer broke")));
+    }
+
+    @Test
+    void skips_a_task_the_matcher_did_not_sign_without_running_or_answering_it() {
+        start(new FixedDurationSandbox(10), Map.of());
+        TaskAssigned unsigned = Tasks.task(identity.workerId(), Tasks.spec("echo", "unsigned").build());
+        offerAsIs(P3, unsigned);
+        offerAsIs(P3, Assignments.sign(Tasks.task(identity.workerId(), Tasks.spec("echo", "forged").build()), identity));
+        TaskAssigned readdressed = Assignments.sign(Tasks.task("someone-else", Tasks.spec("echo", "x").build()), Tasks.MATCHER);
+        readdressed.setWorkerId(identity.workerId()); // the matcher's task for another worker, altered on its way
+        offerAsIs(P3, readdressed);
+        TaskAssigned real = Tasks.task(identity.workerId(), Tasks.spec("echo", "real").build());
+        offer(P3, real);
+        await().until(() -> !sent(Topics.RESULTS).isEmpty());
+        await().untilAsserted(() -> assertThat(consumer.committed(java.util.Set.of(P3)).get(P3).offset()).isEqualTo(4));
+        assertThat(sent(Topics.RESULTS)).as("only the signed task is run and answered, nothing handed back")
+                .extracting(TaskResult::getTaskId).containsExactly(real.getTaskId());
+        assertThat(agent.health()).containsEntry("tasksRefusedUnsigned", 3L).containsEntry("tasksHandedBack", 0L);
     }
 
     @Test
