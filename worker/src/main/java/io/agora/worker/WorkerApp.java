@@ -6,6 +6,7 @@ import io.agora.runtime.Service;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
 import io.agora.schemas.MatcherKey;
+import io.agora.schemas.TaskSeal;
 import io.agora.runtime.Meters;
 import io.agora.events.WorkerStatus;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -73,7 +74,7 @@ public final class WorkerApp implements Callable<Integer> {
         new KafkaClientMetrics(consumer).bindTo(meters);
         new KafkaClientMetrics(producer).bindTo(meters);
         WorkerAgent agent = new WorkerAgent(wc, new MessageSigner(identity, new SeqClock(wc.seqFile())),
-                consumer, producer, serdes, new MeteredSandbox(sandbox, meters, identity.workerId()), engine, produce);
+                TaskSeal.Keys.loadOrCreate(wc.sealKeyFile()), consumer, producer, serdes, new MeteredSandbox(sandbox, meters, identity.workerId()), engine, produce);
         return new WorkerService(agent, wc, AdminToken.resolve(wc), meters);
     }
 

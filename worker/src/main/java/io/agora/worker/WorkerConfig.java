@@ -11,7 +11,7 @@ import java.util.List;
  * The worker's typed configuration, read from {@link AgoraConfig} keys {@code agora.worker.*}
  * (environment {@code AGORA_WORKER_*}).
  *
- * @param stateDir              holds {@code worker.key} (the identity) and {@code worker.seq}
+ * @param stateDir              holds {@code worker.key} (the identity), {@code worker.seal.key} and {@code worker.seq}
  * @param allowedImages         images this worker agrees to run; empty = any image present locally
  * @param stdoutCapBytes        stdout bytes captured and hashed; the rest is dropped and flagged
  * @param outputInlineLimit     stdout bytes carried inline in the TaskResult
@@ -94,6 +94,11 @@ public record WorkerConfig(
 
     public Path keyFile() {
         return stateDir.resolve("worker.key");
+    }
+
+    /** The worker's X25519 key, which the matcher seals its tasks' specs to ({@link io.agora.schemas.TaskSeal}). */
+    public Path sealKeyFile() {
+        return stateDir.resolve("worker.seal.key");
     }
 
     public Path seqFile() {

@@ -5,6 +5,7 @@ import io.agora.runtime.Launcher;
 import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.MatcherKey;
+import io.agora.schemas.TaskSeal;
 import io.agora.events.Heartbeat;
 import io.agora.events.RegistrationType;
 import io.agora.events.ResultStatus;
@@ -57,6 +58,7 @@ class WorkerAgentTest {
     Path dir;
     final AgoraSerdes serdes = AgoraSerdes.plain();
     final Identity identity = Identity.generate();
+    final TaskSeal.Keys sealKeys = TaskSeal.Keys.generate();
     final SlowMockConsumer consumer = new SlowMockConsumer();
     final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     final CircuitBreaker engine = new CircuitBreaker("docker engine", 1, 60_000);
@@ -131,7 +133,7 @@ class WorkerAgentTest {
             consumer.rebalance(List.of(P3, P7));
             consumer.updateBeginningOffsets(Map.of(P3, 0L, P7, 0L));
         });
-        agent = new WorkerAgent(cfg, new MessageSigner(identity, new SeqClock(cfg.seqFile())), consumer, producer,
+        agent = new WorkerAgent(cfg, new MessageSigner(identity, new SeqClock(cfg.seqFile())), sealKeys, consumer, producer,
                 serdes, sandbox, engine, produce);
         agent.start();
         return agent;
@@ -406,6 +408,25 @@ class WorkerAgentTest {
         assertThat(sent(Topics.RESULTS)).as("only the signed task is run and answered, nothing handed back")
                 .extracting(TaskResult::getTaskId).containsExactly(real.getTaskId());
         assertThat(agent.health()).containsEntry("tasksRefusedUnsigned", 3L).containsEntry("tasksHandedBack", 0L);
+    }
+
+    @Test
+    void registers_its_seal_key_and_runs_a_sealed_task_with_the_spec_only_it_can_open() {
+        start(new SimulatedSandbox(0), Map.of());
+        await().until(() -> !sent(Topics.REGISTRATIONS).isEmpty());
+        assertThat(sent(Topics.REGISTRATIONS).get(0).getCapabilities().getSealKey()).isEqualTo(sealKeys.publicKey());
+        TaskAssigned task = Tasks.task(identity.workerId(), Tasks.spec("echo", "secret").setEnv(Map.of("TOKEN", "s3")).build());
+        offerAsIs(P3, Assignments.sign(TaskSeal.seal(task, sealKeys.publicKey()), Tasks.MATCHER));
+        TaskAssigned elsewhere = Tasks.task(identity.workerId(), Tasks.spec("echo", "x").build());
+        offerAsIs(P3, Assignments.sign(TaskSeal.seal(elsewhere, TaskSeal.Keys.generate().publicKey()), Tasks.MATCHER));
+        await().until(() -> sent(Topics.RESULTS).size() == 2);
+        TaskResult ran = sent(Topics.RESULTS).get(0);
+        assertThat(ran.getStatus()).isEqualTo(ResultStatus.SUCCEEDED);
+        assertThat(ran.getStdout()).as("run with the opened command and env")
+                .isEqualTo(new String(new SimulatedSandbox(0).run(task).stdout(), StandardCharsets.UTF_8));
+        TaskResult back = sent(Topics.RESULTS).get(1);
+        assertThat(back.getStatus()).isEqualTo(ResultStatus.HANDED_BACK);
+        assertThat(back.getStatusReason()).isEqualTo("sealed spec does not open with this worker's key");
     }
 
     @Test
