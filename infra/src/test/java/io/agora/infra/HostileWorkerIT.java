@@ -1,9 +1,12 @@
 package io.agora.infra;
 
 import io.agora.schemas.AccessSetup;
+import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.KafkaAccess;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
+import io.agora.worker.WorkerApp;
+import io.agora.worker.WorkerConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -18,12 +21,15 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -124,6 +130,34 @@ class HostileWorkerIT {
         try (KafkaConsumer<byte[], byte[]> c = consumer(as(MALLORY, Map.of(ConsumerConfig.GROUP_ID_CONFIG, "agora-ledger-sink")))) {
             c.subscribe(List.of(Topics.TASKS.name()));
             assertThatThrownBy(() -> c.poll(Duration.ofSeconds(10))).isInstanceOf(GroupAuthorizationException.class);
+        }
+    }
+
+    @Test
+    void aWorkerCannotKnockAnotherOffItsPartitionsByReusingItsMemberName(@TempDir Path dir) {
+        String victimPrincipal = KafkaAccess.workerPrincipal("victim");
+        credentials.enrol(victimPrincipal);
+        String member = "worker-" + UUID.randomUUID().toString().substring(0, 16);
+        Map<String, Object> victimProps = new HashMap<>(WorkerApp.consumerProps(AgoraConfig.of(Map.of()),
+                WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString()))), member));
+        victimProps.putAll(as(victimPrincipal, Map.of()));
+        // Mallory joins the workers' group under the victim's member name, as its static instance id
+        Map<String, Object> mallorysProps = as(MALLORY, Map.of(ConsumerConfig.GROUP_ID_CONFIG, KafkaAccess.WORKER_GROUP,
+                ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, member, ConsumerConfig.CLIENT_ID_CONFIG, member));
+        try (KafkaConsumer<byte[], byte[]> victim = consumer(victimProps);
+             KafkaConsumer<byte[], byte[]> mallory = consumer(mallorysProps)) {
+            victim.subscribe(List.of(Topics.TASKS.name()));
+            org.awaitility.Awaitility.await("the victim owns partitions").atMost(Duration.ofSeconds(60))
+                    .until(() -> !victim.poll(Duration.ofMillis(200)).isEmpty() || !victim.assignment().isEmpty());
+            mallory.subscribe(List.of(Topics.TASKS.name()));
+            org.awaitility.Awaitility.await("both are members").atMost(Duration.ofSeconds(60)).until(() -> {
+                victim.poll(Duration.ofMillis(200));
+                mallory.poll(Duration.ofMillis(200));
+                return !mallory.assignment().isEmpty() && !victim.assignment().isEmpty();
+            });
+            // the victim is not fenced: it keeps polling and keeps partitions of its own
+            assertThat(catchThrowable(() -> victim.poll(Duration.ofMillis(500)))).isNull();
+            assertThat(victim.assignment()).isNotEmpty().doesNotContainAnyElementsOf(mallory.assignment());
         }
     }
 

@@ -5,6 +5,7 @@ import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
+import io.agora.schemas.KafkaAccess;
 import io.agora.schemas.MatcherKey;
 import io.agora.schemas.TaskSeal;
 import io.agora.runtime.Meters;
@@ -78,12 +79,19 @@ public final class WorkerApp implements Callable<Integer> {
         return new WorkerService(agent, wc, AdminToken.resolve(wc), meters);
     }
 
-    static Map<String, Object> consumerProps(AgoraConfig cfg, WorkerConfig wc, String member) {
+    /**
+     * The task consumer's settings. Dynamic membership, not static: the broker cannot tie a
+     * {@code group.instance.id} to the principal that uses it, so with static membership any worker
+     * could join with another's instance id and the broker would fence that worker out of the group
+     * (knocked off its partitions, its poll loop dead). The price: a restarting worker's partitions
+     * move at once instead of waiting out the session timeout, and tasks already routed to them are
+     * handed back as misrouted and placed again.
+     */
+    public static Map<String, Object> consumerProps(AgoraConfig cfg, WorkerConfig wc, String member) {
         Map<String, Object> p = new HashMap<>();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         p.putAll(cfg.kafkaClientProperties());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "agora-workers");
-        p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, member);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaAccess.WORKER_GROUP);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, member);
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
