@@ -29,7 +29,7 @@ public final class MatcherApp {
         MatcherConfig matcher = MatcherConfig.from(cfg);
         AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
         PrometheusMeterRegistry meters = Meters.registry();
-        Identity key = MatcherKey.load(cfg);
+        Identity key = MatcherKey.load(cfg, Path.of(cfg.stateDir()));
         org.slf4j.LoggerFactory.getLogger(MatcherApp.class).info("matcher key (tasks are signed by it): {}", key.workerId());
         return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes, key, new MatcherMeters(meters)),
                 streamsProperties(cfg), meters);

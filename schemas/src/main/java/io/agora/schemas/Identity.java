@@ -26,10 +26,10 @@ public record Identity(Ed25519PrivateKeyParameters privateKey, String workerId) 
      * A service's key that every instance must share (the market's, the matcher's), so it is
      * provisioned, not invented per instance: the file named by {@code fileConfig} (base64 of the
      * 32-byte seed, e.g. {@code head -c 32 /dev/urandom | base64}), refused when unreadable; unset,
-     * {@code <agora.state.dir>/<defaultName>}, created on first start (a single instance: the dev
-     * stack, tests). The public key (base64url) is written beside it as {@code <file>.pub}.
+     * {@code defaultFile} (under the app's state dir), created on first start (a single instance: the
+     * dev stack, tests). The public key (base64url) is written beside it as {@code <file>.pub}.
      */
-    public static Identity provisioned(AgoraConfig cfg, String fileConfig, String defaultName, String role) {
+    public static Identity provisioned(AgoraConfig cfg, String fileConfig, Path defaultFile, String role) {
         Path file;
         if (cfg.find(fileConfig).filter(s -> !s.isBlank()).isPresent()) {
             file = Path.of(cfg.get(fileConfig, ""));
@@ -38,7 +38,7 @@ public record Identity(Ed25519PrivateKeyParameters privateKey, String workerId) 
                         + " instance must sign with the one " + role + " key");
             }
         } else {
-            file = Path.of(cfg.stateDir(), defaultName);
+            file = defaultFile;
         }
         Identity key = loadOrCreate(file);
         Path pub = file.resolveSibling(file.getFileName() + ".pub");

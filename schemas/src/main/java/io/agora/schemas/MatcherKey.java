@@ -25,9 +25,9 @@ public final class MatcherKey {
     private MatcherKey() {
     }
 
-    /** The matcher's signing key. */
-    public static Identity load(AgoraConfig cfg) {
-        return Identity.provisioned(cfg, FILE_CONFIG, "matcher.key", "matcher");
+    /** The matcher's signing key; unset, {@code <stateDir>/matcher.key}. */
+    public static Identity load(AgoraConfig cfg, Path stateDir) {
+        return Identity.provisioned(cfg, FILE_CONFIG, stateDir.resolve("matcher.key"), "matcher");
     }
 
     /** The matcher's public key (base64url), as configured; empty when neither setting is. */

@@ -49,12 +49,12 @@ class AssignmentsTest {
 
     @Test
     void theMatcherKeyIsProvisionedByFileAndItsPublicHalfIsReadByTheOthers(@TempDir Path dir) throws Exception {
-        Identity key = MatcherKey.load(AgoraConfig.of(Map.of("agora.state.dir", dir.toString())));
+        Identity key = MatcherKey.load(AgoraConfig.of(Map.of()), dir);
         Path pub = dir.resolve("matcher.key.pub");
         assertThat(Files.readString(pub).strip()).isEqualTo(key.workerId());
-        assertThat(MatcherKey.load(AgoraConfig.of(Map.of(MatcherKey.FILE_CONFIG, dir.resolve("matcher.key").toString())))
-                .workerId()).isEqualTo(key.workerId());
-        assertThatThrownBy(() -> MatcherKey.load(AgoraConfig.of(Map.of(MatcherKey.FILE_CONFIG, dir.resolve("none").toString()))))
+        assertThat(MatcherKey.load(AgoraConfig.of(Map.of(MatcherKey.FILE_CONFIG, dir.resolve("matcher.key").toString())),
+                dir.resolve("elsewhere")).workerId()).isEqualTo(key.workerId());
+        assertThatThrownBy(() -> MatcherKey.load(AgoraConfig.of(Map.of(MatcherKey.FILE_CONFIG, dir.resolve("none").toString())), dir))
                 .hasMessageContaining("not a readable file");
 
         assertThat(MatcherKey.publicKey(AgoraConfig.of(Map.of(MatcherKey.PUBLIC_FILE_CONFIG, pub.toString()))))

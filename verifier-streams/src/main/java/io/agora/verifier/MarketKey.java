@@ -3,6 +3,8 @@ package io.agora.verifier;
 import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.Identity;
 
+import java.nio.file.Path;
+
 /**
  * The market's Ed25519 key, which signs every verdict's receipt. Every verifier instance must
  * sign with the same key, so it is provisioned, not invented per instance:
@@ -24,6 +26,6 @@ public final class MarketKey {
     }
 
     public static Identity load(AgoraConfig cfg) {
-        return Identity.provisioned(cfg, FILE_CONFIG, "verifier-market.key", "market");
+        return Identity.provisioned(cfg, FILE_CONFIG, Path.of(cfg.stateDir(), "verifier-market.key"), "market");
     }
 }

@@ -46,7 +46,7 @@ public final class Market implements AutoCloseable {
         this.ingestPort = freePort();
         // provisioned before any service starts: the verifier and the workers read its public half at start
         Path keys = workDir.resolve("keys");
-        MatcherKey.load(AgoraConfig.of(Map.of("agora.state.dir", keys.toString())));
+        MatcherKey.load(AgoraConfig.of(Map.of()), keys);
         this.matcherKey = keys.resolve("matcher.key");
     }
 
