@@ -1,9 +1,20 @@
 package io.agora.infra;
 
+import io.agora.events.JobSpec;
+import io.agora.events.JobTerms;
+import io.agora.events.Strategy;
+import io.agora.events.TaskAssigned;
 import io.agora.schemas.AccessSetup;
+import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Assignments;
+import io.agora.schemas.Identity;
+import io.agora.schemas.TaskSeal;
 import io.agora.schemas.KafkaAccess;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
+import io.agora.worker.WorkerApp;
+import io.agora.worker.WorkerConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -18,12 +29,16 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -36,8 +51,10 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * write outside its role (minting money on the ledger, assigning itself tasks, writing verdicts,
  * reputation or other clients' commands, submitting jobs) and every read outside it (results
  * before consensus, the ledger, job requests with their env) is refused by the broker's ACLs
- * (io.agora.schemas.KafkaAccess). What a worker must do still works, so the refusals are not an
- * artefact of a broken client. A client without credentials, with a wrong password, or revoked
+ * (io.agora.schemas.KafkaAccess). What the ACLs must let it do comes to nothing: the task topic it
+ * may read holds other workers' tasks sealed to them (no command, no env it can open), and joining
+ * the workers' group under another worker's member name does not fence that worker out. What a
+ * worker must do still works, so the refusals are not an artefact of a broken client. A client without credentials, with a wrong password, or revoked
  * cannot connect at all.
  */
 class HostileWorkerIT {
@@ -124,6 +141,81 @@ class HostileWorkerIT {
         try (KafkaConsumer<byte[], byte[]> c = consumer(as(MALLORY, Map.of(ConsumerConfig.GROUP_ID_CONFIG, "agora-ledger-sink")))) {
             c.subscribe(List.of(Topics.TASKS.name()));
             assertThatThrownBy(() -> c.poll(Duration.ofSeconds(10))).isInstanceOf(GroupAuthorizationException.class);
+        }
+    }
+
+    @Test
+    void aWorkerReadsAnotherWorkersTaskButNotItsCommandOrEnv() throws Exception {
+        TaskSeal.Keys victim = TaskSeal.Keys.generate();
+        TaskSeal.Keys mallorys = TaskSeal.Keys.generate();
+        String secret = "TOKEN-" + UUID.randomUUID();
+        TaskAssigned task = Assignments.sign(TaskSeal.seal(TaskAssigned.newBuilder()
+                .setEventId(UUID.randomUUID().toString()).setTaskId("job-sealed/0/0").setJobId("job-sealed")
+                .setWorkerId("victim").setReplica(0).setAttempt(0)
+                .setSpec(JobSpec.newBuilder().setImage("agora/busybox:1").setCommand(List.of("sh", "-c", "use $TOKEN"))
+                        .setEnv(Map.of("TOKEN", secret)).setTimeoutMs(5_000).build())
+                .setTerms(JobTerms.newBuilder().setClientId("client-1").setPool("public").setRedundancy(1).setQuorum(1)
+                        .setStrategy(Strategy.FIRST).setMaxTotalResults(1).setMaxPricePerCpuSecondMicros(1_000)
+                        .setEscrowMicros(10_000).setSubmittedAt(Instant.now()).setDeadline(Instant.now().plusSeconds(600))
+                        .build())
+                .setPricePerCpuSecondMicros(800).setLeaseDeadline(Instant.now().plusSeconds(60)).setScore(1.0)
+                .setExplain("sealed").setAssignedAt(Instant.now()).build(), victim.publicKey()), Identity.generate());
+        AgoraSerdes serdes = AgoraSerdes.registry(stack.registryUrl());
+        int partition = 5;
+        try (KafkaProducer<byte[], byte[]> matcher = producer(stack.asAdmin(Map.of()))) {
+            matcher.send(new ProducerRecord<>(Topics.TASKS.name(), partition, "victim".getBytes(StandardCharsets.UTF_8),
+                    serdes.valueSerde(Topics.TASKS).serializer().serialize(Topics.TASKS.name(), task))).get(30, TimeUnit.SECONDS);
+        }
+        // Mallory, with its own credentials, may read the whole task topic: it finds the record...
+        List<byte[]> seen = new java.util.ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = consumer(as(MALLORY, Map.of()))) {
+            TopicPartition tp = new TopicPartition(Topics.TASKS.name(), partition);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            org.awaitility.Awaitility.await("the task is read").atMost(Duration.ofSeconds(30)).until(() -> {
+                c.poll(Duration.ofMillis(500)).forEach(r -> seen.add(r.value()));
+                return seen.stream().anyMatch(v -> serdes.valueSerde(Topics.TASKS).deserializer()
+                        .deserialize(Topics.TASKS.name(), v).getTaskId().equals("job-sealed/0/0"));
+            });
+        }
+        byte[] raw = seen.stream().filter(v -> serdes.valueSerde(Topics.TASKS).deserializer()
+                .deserialize(Topics.TASKS.name(), v).getTaskId().equals("job-sealed/0/0")).findFirst().orElseThrow();
+        TaskAssigned read = serdes.valueSerde(Topics.TASKS).deserializer().deserialize(Topics.TASKS.name(), raw);
+        // ...but neither the command nor the env is in it, and its own keys do not open the sealed spec
+        assertThat(new String(raw, StandardCharsets.ISO_8859_1)).doesNotContain(secret, "use $TOKEN");
+        assertThat(read.getSpec().getCommand()).isEmpty();
+        assertThat(read.getSpec().getEnv()).isEmpty();
+        assertThatThrownBy(() -> TaskSeal.open(read, mallorys)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("does not open");
+        assertThat(TaskSeal.open(read, victim).getSpec().getEnv()).as("the addressed worker opens it")
+                .containsEntry("TOKEN", secret);
+    }
+
+    @Test
+    void aWorkerCannotKnockAnotherOffItsPartitionsByReusingItsMemberName(@TempDir Path dir) {
+        String victimPrincipal = KafkaAccess.workerPrincipal("victim");
+        credentials.enrol(victimPrincipal);
+        String member = "worker-" + UUID.randomUUID().toString().substring(0, 16);
+        Map<String, Object> victimProps = new HashMap<>(WorkerApp.consumerProps(AgoraConfig.of(Map.of()),
+                WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString()))), member));
+        victimProps.putAll(as(victimPrincipal, Map.of()));
+        // Mallory joins the workers' group under the victim's member name, as its static instance id
+        Map<String, Object> mallorysProps = as(MALLORY, Map.of(ConsumerConfig.GROUP_ID_CONFIG, KafkaAccess.WORKER_GROUP,
+                ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, member, ConsumerConfig.CLIENT_ID_CONFIG, member));
+        try (KafkaConsumer<byte[], byte[]> victim = consumer(victimProps);
+             KafkaConsumer<byte[], byte[]> mallory = consumer(mallorysProps)) {
+            victim.subscribe(List.of(Topics.TASKS.name()));
+            org.awaitility.Awaitility.await("the victim owns partitions").atMost(Duration.ofSeconds(60))
+                    .until(() -> !victim.poll(Duration.ofMillis(200)).isEmpty() || !victim.assignment().isEmpty());
+            mallory.subscribe(List.of(Topics.TASKS.name()));
+            org.awaitility.Awaitility.await("both are members").atMost(Duration.ofSeconds(60)).until(() -> {
+                victim.poll(Duration.ofMillis(200));
+                mallory.poll(Duration.ofMillis(200));
+                return !mallory.assignment().isEmpty() && !victim.assignment().isEmpty();
+            });
+            // the victim is not fenced: it keeps polling and keeps partitions of its own
+            assertThat(catchThrowable(() -> victim.poll(Duration.ofMillis(500)))).isNull();
+            assertThat(victim.assignment()).isNotEmpty().doesNotContainAnyElementsOf(mallory.assignment());
         }
     }
 

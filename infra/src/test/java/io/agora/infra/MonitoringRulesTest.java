@@ -6,6 +6,8 @@ import io.agora.ledger.sink.SinkMeters;
 import io.agora.matcher.MatcherApp;
 import io.agora.runtime.Service;
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.Identity;
+import io.agora.schemas.MatcherKey;
 import io.agora.verifier.VerifierApp;
 import io.agora.worker.WorkerApp;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -50,7 +52,8 @@ class MonitoringRulesTest {
     @BeforeAll
     static void scrapeEveryService() {
         AgoraConfig cfg = AgoraConfig.of(Map.of("agora.registry.url", "plain", "agora.state.dir", dir.toString(),
-                "agora.worker.state.dir", dir.resolve("worker").toString(), "agora.worker.mode", "simulated"));
+                "agora.worker.state.dir", dir.resolve("worker").toString(), "agora.worker.mode", "simulated",
+                MatcherKey.PUBLIC_CONFIG, Identity.generate().workerId()));
         for (Service s : List.of(MatcherApp.create(cfg), VerifierApp.create(cfg), WorkerApp.create(cfg))) {
             try {
                 names(s.meters().scrape());

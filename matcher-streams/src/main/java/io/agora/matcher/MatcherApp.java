@@ -5,6 +5,8 @@ import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.runtime.StreamsService;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Identity;
+import io.agora.schemas.MatcherKey;
 import io.agora.runtime.Meters;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -14,7 +16,8 @@ import java.util.Properties;
 
 /**
  * Runs the matcher: admission and escrow, worker registry, matching, dispatch and leases
- * ({@link MatcherTopology}) as the exactly-once Streams app {@value #APP_ID}.
+ * ({@link MatcherTopology}) as the exactly-once Streams app {@value #APP_ID}, signing tasks with the
+ * {@link MatcherKey}.
  */
 public final class MatcherApp {
     public static final String APP_ID = "agora-matcher";
@@ -26,7 +29,9 @@ public final class MatcherApp {
         MatcherConfig matcher = MatcherConfig.from(cfg);
         AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
         PrometheusMeterRegistry meters = Meters.registry();
-        return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes, new MatcherMeters(meters)),
+        Identity key = MatcherKey.load(cfg, Path.of(cfg.stateDir()));
+        org.slf4j.LoggerFactory.getLogger(MatcherApp.class).info("matcher key (tasks are signed by it): {}", key.workerId());
+        return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes, key, new MatcherMeters(meters)),
                 streamsProperties(cfg), meters);
     }
 

@@ -6,6 +6,7 @@ import io.agora.events.ResultStatus;
 import io.agora.events.TaskResult;
 import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Identity;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
@@ -29,7 +30,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The matcher's one topology factory, a pure function of its configuration and serdes.
+ * The matcher's one topology factory, a pure function of its configuration, serdes and the
+ * matcher's key (which signs every TaskAssigned, {@link io.agora.schemas.Assignments}).
  * <pre>
  *  agora.jobs.requests ─┐                                         ┌─► agora.ledger.entries (GRANT, HOLD)
  *  agora.ledger.entries ┴─► admission (by client) ─► DLQ (bounds) ┼─► agora.jobs.events (ACCEPTED, REJECTED)
@@ -58,12 +60,12 @@ public final class MatcherTopology {
     private MatcherTopology() {
     }
 
-    public static Topology build(MatcherConfig cfg, AgoraSerdes serdes) {
-        return build(cfg, serdes, MatcherMeters.none());
+    public static Topology build(MatcherConfig cfg, AgoraSerdes serdes, Identity matcher) {
+        return build(cfg, serdes, matcher, MatcherMeters.none());
     }
 
-    /** The topology, its processors counting in {@code meters}. */
-    public static Topology build(MatcherConfig cfg, AgoraSerdes serdes, MatcherMeters meters) {
+    /** The topology, signing tasks with {@code matcher}, its processors counting in {@code meters}. */
+    public static Topology build(MatcherConfig cfg, AgoraSerdes serdes, Identity matcher, MatcherMeters meters) {
         StreamsBuilder b = new StreamsBuilder();
         Serde<String> keys = serdes.keySerde();
         b.addStateStore(StateStores.keyValue(AdmissionProcessor.ACCOUNTS,
@@ -106,7 +108,7 @@ public final class MatcherTopology {
                 .filter((k, v) -> v instanceof Flow.PoolEvent, Named.as("front-pool-events"))
                 .mapValues(v -> (Flow.PoolEvent) v, Named.as("as-pool-event"))
                 .repartition(Repartitioned.with(keys, FlowSerdes.poolEventSerde()).withName(POOL_EVENTS))
-                .process(() -> new PoolMarketProcessor(cfg, meters), Named.as("pool-market"),
+                .process(() -> new PoolMarketProcessor(cfg, matcher, meters), Named.as("pool-market"),
                         PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
         market.to(topic, produced.withName("market-sink"));
         return b.build();

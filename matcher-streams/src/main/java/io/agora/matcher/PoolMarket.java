@@ -102,6 +102,12 @@ final class PoolMarket {
         return pool;
     }
 
+    /** The X25519 key a worker registered ({@code sealKey}), which its tasks are sealed to; null when unknown. */
+    String sealKey(String workerId) {
+        Worker w = registry.get(workerId);
+        return w == null || w.capabilities == null ? null : w.capabilities.getSealKey();
+    }
+
     /** Jobs waiting in the queue (read by the meters). */
     int queued() {
         return queue.size();

@@ -1,7 +1,14 @@
 package io.agora.matcher;
 
+import io.agora.events.TaskAssigned;
 import io.agora.matcher.PoolState.Job;
 import io.agora.matcher.PoolState.Worker;
+import io.agora.schemas.Assignments;
+import io.agora.schemas.Identity;
+import io.agora.schemas.TaskSeal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -21,7 +28,7 @@ import java.util.LinkedHashMap;
  * Input: the repartition topic {@code agora-matcher-pool-events-repartition} (admitted jobs,
  * verified registrations and heartbeats, reputation, task results, job commands).
  * Outputs: TaskAssigned to {@code agora.jobs.tasks} (key workerId, a partition the worker owns,
- * also in header {@value #H_PARTITION}), JobEvent (QUEUED, ASSIGNED, REASSIGNED, EXPIRED, CANCELLED),
+ * also in header {@value #H_PARTITION}; its spec sealed to the worker, signed with the matcher's key), JobEvent (QUEUED, ASSIGNED, REASSIGNED, EXPIRED, CANCELLED),
  * JobVerdict and REFUND for jobs that end before any assignment, ReputationChanged (offline, lease
  * expired), and JobCommand REPLICA_FAILED when a replica runs out of attempts, when a requested
  * extra replica will not be placed, and for replicas still open when a running job is forgotten
@@ -36,16 +43,19 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     static final String WORKERS = "matcher-pool-workers";
     static final String JOBS = "matcher-pool-jobs";
     static final String H_PARTITION = "agora.task.partition";
+    private static final Logger log = LoggerFactory.getLogger(PoolMarketProcessor.class);
 
     private final MatcherConfig cfg;
+    private final Identity matcher;
     private final MatcherMeters meters;
     private final Map<String, PoolMarket> markets = new LinkedHashMap<>();
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, Worker> workerStore;
     private KeyValueStore<String, Job> jobStore;
 
-    PoolMarketProcessor(MatcherConfig cfg, MatcherMeters meters) {
+    PoolMarketProcessor(MatcherConfig cfg, Identity matcher, MatcherMeters meters) {
         this.cfg = cfg;
+        this.matcher = matcher;
         this.meters = meters;
     }
 
@@ -85,14 +95,33 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         return markets.computeIfAbsent(pool, p -> new PoolMarket(p, cfg));
     }
 
-    /** Writes what changed and forwards the records, stamped {@code now}; a task also names its partition in a header. */
+    /**
+     * The task with its spec sealed to the worker's registered key ({@link TaskSeal}): only that
+     * worker reads its command and env, though every worker may read the topic. The gate takes no
+     * registration without a key; a worker kept from before sealing (until it registers again at
+     * its next start) gets its task unsealed, as it did then.
+     */
+    private static TaskAssigned sealed(PoolMarket m, TaskAssigned t) {
+        String key = m.sealKey(t.getWorkerId());
+        if (key == null) {
+            log.warn("task {} sent unsealed: worker {} registered no sealKey", t.getTaskId(), t.getWorkerId());
+            return t;
+        }
+        return TaskSeal.seal(t, key);
+    }
+
+    /**
+     * Writes what changed and forwards the records, stamped {@code now}; a task is sealed to its
+     * worker, signed with the matcher's key and names its partition in a header.
+     */
     private void apply(PoolMarket m, PoolMarket.Effects fx, long now) {
         fx.savedWorkers().forEach(w -> workerStore.put(m.pool() + "|" + w.workerId, w));
         fx.removedWorkers().forEach(id -> workerStore.delete(m.pool() + "|" + id));
         fx.savedJobs().forEach(job -> jobStore.put(job.jobId, job));
         fx.forgottenJobs().forEach(jobStore::delete);
         for (PoolMarket.Effects.Emitted e : fx.records()) {
-            Flow.Emit emit = new Flow.Emit(e.topic(), e.value(), null, e.partition());
+            SpecificRecord value = e.value() instanceof TaskAssigned t ? Assignments.sign(sealed(m, t), matcher) : e.value();
+            Flow.Emit emit = new Flow.Emit(e.topic(), value, null, e.partition());
             RecordHeaders headers = new RecordHeaders();
             if (e.partition() != null) {
                 headers.add(H_PARTITION, Integer.toString(e.partition()).getBytes(StandardCharsets.UTF_8));

@@ -7,6 +7,7 @@ import io.agora.events.WorkerRegistration;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Signatures;
+import io.agora.schemas.TaskSeal;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serializer;
@@ -86,6 +87,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             bad = "replayed registration: seq " + reg.getSeq() + " <= " + g.registrationSeq();
         } else if (reg.getType() == RegistrationType.REGISTERED && reg.getCapabilities() == null) {
             bad = "registration without capabilities";
+        } else if (reg.getType() == RegistrationType.REGISTERED && !TaskSeal.isKey(reg.getCapabilities().getSealKey())) {
+            bad = "registration without a valid sealKey (X25519, base64url): its tasks could not be sealed to it";
         }
         String pool = reg.getCapabilities() == null ? g.pool() : reg.getCapabilities().getPool();
         if (bad == null && reg.getType() == RegistrationType.REGISTERED) {

@@ -15,6 +15,8 @@ import io.agora.events.WorkerStatus;
 import io.agora.schemas.Identity;
 import io.agora.schemas.Signatures;
 
+import io.agora.schemas.TaskSeal;
+
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
@@ -43,8 +45,11 @@ final class Fx {
                 .setSubmittedAt(Instant.ofEpochMilli(submittedAt)).build();
     }
 
+    /** The X25519 keys of the test workers: the matcher seals their tasks' specs to the public one. */
+    static final TaskSeal.Keys SEAL = TaskSeal.Keys.generate();
+
     static WorkerCapabilities.Builder caps(String pool, long price) {
-        return WorkerCapabilities.newBuilder().setArch("x86_64").setCpuCores(4).setCpuThreads(8)
+        return WorkerCapabilities.newBuilder().setArch("x86_64").setCpuCores(4).setCpuThreads(8).setSealKey(SEAL.publicKey())
                 .setMemoryMb(8192).setPricePerCpuSecondMicros(price).setMaxConcurrent(2).setPool(pool)
                 .setRegion("eu").setTags(List.of("ssd")).setCapabilities(List.of("python"))
                 .setGpus(List.of(GpuInfo.newBuilder().setModel("A100").setCount(2).setVramMb(40_000).build()))

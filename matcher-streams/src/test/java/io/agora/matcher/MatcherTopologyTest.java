@@ -18,7 +18,9 @@ import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Assignments;
 import io.agora.schemas.Identity;
+import io.agora.schemas.TaskSeal;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
@@ -57,6 +59,8 @@ class MatcherTopologyTest {
 
     TopologyTestDriver driver;
     final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    /** The matcher's key: every task read is checked against it ({@link #readTask}). */
+    static final Identity MATCHER = Identity.generate();
     long clock = T0;
     long seq = 1;
     final Map<String, List<Integer>> owned = new HashMap<>();
@@ -79,7 +83,7 @@ class MatcherTopologyTest {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, MatcherApp.APP_ID);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(MatcherTopology.build(cfg, SERDES, new MatcherMeters(meters)), p, Instant.ofEpochMilli(T0));
+        driver = new TopologyTestDriver(MatcherTopology.build(cfg, SERDES, MATCHER, new MatcherMeters(meters)), p, Instant.ofEpochMilli(T0));
         requests = in(Topics.JOB_REQUESTS);
         registrations = in(Topics.REGISTRATIONS);
         heartbeats = in(Topics.HEARTBEATS);
@@ -152,11 +156,21 @@ class MatcherTopologyTest {
         return Integer.parseInt(new String(r.headers().lastHeader(PoolMarketProcessor.H_PARTITION).value(), StandardCharsets.UTF_8));
     }
 
+    /**
+     * The next task, checked as its worker would: on a partition its worker owns, signed by the
+     * matcher, its command and env sealed to the worker's key; returned opened.
+     */
     TestRecord<String, TaskAssigned> readTask() {
         TestRecord<String, TaskAssigned> r = tasks.readRecord();
         assertThat(r.key()).isEqualTo(r.value().getWorkerId());
         assertThat(owned.get(r.key())).contains(partitionOf(r));
-        return r;
+        assertThat(Assignments.problem(r.value(), MATCHER.workerId())).as("signed by the matcher").isEmpty();
+        assertThat(Assignments.problem(r.value(), Identity.generate().workerId())).isPresent();
+        assertThat(r.value().getSpec().getCommand()).as("sealed").isEmpty();
+        assertThat(r.value().getSpec().getEnv()).as("sealed").isEmpty();
+        TaskAssigned opened = TaskSeal.open(r.value(), Fx.SEAL);
+        assertThat(opened.getSpec().getCommand()).isNotEmpty();
+        return new TestRecord<>(r.key(), opened, r.headers(), r.timestamp());
     }
 
     @Test
@@ -401,6 +415,18 @@ class MatcherTopologyTest {
         JobEvent re = events.readValue();
         assertThat(re.getType()).isEqualTo(JobEventType.REASSIGNED);
         assertThat(re.getReason()).isEqualTo("misrouted");
+        assertNothingElse();
+    }
+
+    @Test
+    void aRegistrationWithoutASealKeyGoesToDlq() {
+        start();
+        Identity w = Identity.generate();
+        registrations.pipeInput(w.workerId(), Fx.registration(w, Fx.caps("public", 1).setSealKey(null).build(), 1, clock), clock);
+        Identity bad = Identity.generate();
+        registrations.pipeInput(bad.workerId(), Fx.registration(bad, Fx.caps("public", 1).setSealKey("AAAA").build(), 1, clock), clock);
+        assertThat(dlq.readRecordsToList()).hasSize(2).allSatisfy(dead -> assertThat(DeadLetters.header(dead.headers(),
+                DeadLetters.H_REASON)).isEqualTo("registration without a valid sealKey (X25519, base64url): its tasks could not be sealed to it"));
         assertNothingElse();
     }
 

@@ -69,7 +69,7 @@ class PoisonRecordsTest {
     @BeforeEach
     void start() {
         var props = MatcherApp.streamsProperties(AgoraConfig.of(Map.of("agora.state.dir", stateDir.toString())));
-        driver = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), SERDES),
+        driver = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), SERDES, Identity.generate()),
                 props, Instant.ofEpochMilli(T0));
         requests = in(Topics.JOB_REQUESTS);
         registrations = in(Topics.REGISTRATIONS);

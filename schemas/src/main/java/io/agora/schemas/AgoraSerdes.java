@@ -36,24 +36,56 @@ import java.util.Map;
  */
 public final class AgoraSerdes {
     private static final Map<Class<?>, Serde<?>> PLAIN_SERDES = new java.util.concurrent.ConcurrentHashMap<>();
-    private final String registryUrl;
+    /** Whether serializers register a missing schema ({@code AGORA_REGISTRY_AUTO_REGISTER}, default true). */
+    public static final String AUTO_REGISTER = "agora.registry.auto.register";
+    /** HTTP Basic credentials for the registry's gate ({@code AGORA_REGISTRY_USERNAME}, {@code _PASSWORD}). */
+    public static final String USERNAME = "agora.registry.username";
+    public static final String PASSWORD = "agora.registry.password";
 
-    private AgoraSerdes(String registryUrl) {
+    private final String registryUrl;
+    private final boolean autoRegister;
+    private final String username;
+    private final String password;
+
+    private AgoraSerdes(String registryUrl, boolean autoRegister, String username, String password) {
         this.registryUrl = registryUrl;
+        this.autoRegister = autoRegister;
+        this.username = username;
+        this.password = password;
     }
 
     /** Serdes talking to the registry at e.g. {@code http://localhost:8081/apis/registry/v2}. */
     public static AgoraSerdes registry(String registryUrl) {
-        return new AgoraSerdes(registryUrl);
+        return new AgoraSerdes(registryUrl, true, null, null);
     }
 
     /** Registry-less Avro binary serdes, for tests that have no registry. */
     public static AgoraSerdes plain() {
-        return new AgoraSerdes(null);
+        return new AgoraSerdes(null, true, null, null);
     }
 
+    /**
+     * The serdes of {@code cfg}: its registry URL; {@value #AUTO_REGISTER} false makes serializers only
+     * look schemas up (the registry's gate refuses writes without a writer's credentials, see
+     * io.agora.infra.RegistryGate); {@value #USERNAME} and {@value #PASSWORD} are sent with every call.
+     */
     public static AgoraSerdes fromConfig(AgoraConfigView cfg) {
-        return forRegistryUrl(cfg.registryUrl());
+        AgoraSerdes s = forRegistryUrl(cfg.registryUrl());
+        if (!s.usesRegistry()) {
+            return s;
+        }
+        return new AgoraSerdes(s.registryUrl, !"false".equalsIgnoreCase(cfg.find(AUTO_REGISTER).orElse("true").strip()),
+                cfg.find(USERNAME).filter(u -> !u.isBlank()).orElse(null), cfg.find(PASSWORD).orElse(null));
+    }
+
+    /** The same serdes, registering missing schemas or only looking them up. */
+    public AgoraSerdes withAutoRegister(boolean on) {
+        return new AgoraSerdes(registryUrl, on, username, password);
+    }
+
+    /** The same serdes, authenticating to the registry with HTTP Basic credentials. */
+    public AgoraSerdes withCredentials(String user, String pass) {
+        return new AgoraSerdes(registryUrl, autoRegister, user, pass);
     }
 
     /** Registry serdes for a URL; blank or {@code plain} means registry-less (tests only). */
@@ -69,7 +101,11 @@ public final class AgoraSerdes {
     public Map<String, Object> registryProperties() {
         Map<String, Object> p = new HashMap<>();
         p.put("apicurio.registry.url", registryUrl);
-        p.put("apicurio.registry.auto-register", "true");
+        p.put("apicurio.registry.auto-register", Boolean.toString(autoRegister));
+        if (username != null) {
+            p.put("apicurio.auth.username", username);
+            p.put("apicurio.auth.password", password == null ? "" : password);
+        }
         p.put("apicurio.registry.find-latest", "true");
         p.put("apicurio.registry.use-specific-avro-reader", "true");
         p.put("apicurio.registry.headers.enabled", "false");

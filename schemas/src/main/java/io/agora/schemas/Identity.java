@@ -22,6 +22,36 @@ public record Identity(Ed25519PrivateKeyParameters privateKey, String workerId) 
         return new Identity(key, Signatures.workerId(key));
     }
 
+    /**
+     * A service's key that every instance must share (the market's, the matcher's), so it is
+     * provisioned, not invented per instance: the file named by {@code fileConfig} (base64 of the
+     * 32-byte seed, e.g. {@code head -c 32 /dev/urandom | base64}), refused when unreadable; unset,
+     * {@code defaultFile} (under the app's state dir), created on first start (a single instance: the
+     * dev stack, tests). The public key (base64url) is written beside it as {@code <file>.pub}.
+     */
+    public static Identity provisioned(AgoraConfig cfg, String fileConfig, Path defaultFile, String role) {
+        Path file;
+        if (cfg.find(fileConfig).filter(s -> !s.isBlank()).isPresent()) {
+            file = Path.of(cfg.get(fileConfig, ""));
+            if (!Files.isReadable(file)) {
+                throw new IllegalStateException(fileConfig + " names " + file + ", which is not a readable file: every"
+                        + " instance must sign with the one " + role + " key");
+            }
+        } else {
+            file = defaultFile;
+        }
+        Identity key = loadOrCreate(file);
+        Path pub = file.resolveSibling(file.getFileName() + ".pub");
+        try {
+            Files.writeString(pub, key.workerId() + "\n");
+        } catch (IOException e) {
+            if (!Files.exists(pub)) { // a read-only mount holds the key: the log and /health still say it
+                org.slf4j.LoggerFactory.getLogger(Identity.class).warn("cannot write {}: {}", pub, e.toString());
+            }
+        }
+        return key;
+    }
+
     /** Loads the key at {@code file}, creating it with owner-only permissions on first use. */
     public static Identity loadOrCreate(Path file) {
         try {

@@ -13,6 +13,7 @@ import io.agora.events.ReputationChanged;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.schemas.Assignments;
 import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
 import io.agora.schemas.Receipts;
@@ -116,17 +117,20 @@ final class JobCase {
     private final Consensus consensus;
     private final Function<String, WorkerStanding> standings;
     private final Identity market;
+    private final String matcherKey;
 
     /**
      * {@code standings}: a worker's record (null for a newcomer), for weighted and adaptive
      * consensus; {@code market}: the market's key, which signs each verdict's receipt (Ed25519
-     * signatures are deterministic, so the case stays a pure function of its inputs).
+     * signatures are deterministic, so the case stays a pure function of its inputs);
+     * {@code matcherKey}: the matcher's public key (base64url), which must sign every task.
      */
-    JobCase(VerifierConfig cfg, Function<String, WorkerStanding> standings, Identity market) {
+    JobCase(VerifierConfig cfg, Function<String, WorkerStanding> standings, Identity market, String matcherKey) {
         this.cfg = cfg;
         this.consensus = new Consensus(cfg);
         this.standings = standings;
         this.market = market;
+        this.matcherKey = matcherKey;
     }
 
     Effects onTask(TaskAssigned t, long now, Job job) {
@@ -266,11 +270,18 @@ final class JobCase {
         // ---- tasks ---------------------------------------------------------------------
 
         /**
-         * A task out of {@link Bounds} is dead-lettered and never kept, so no result counts for it;
+         * A task the matcher did not sign ({@link Assignments}) is dead-lettered and otherwise
+         * ignored: it neither opens a job nor counts. A task out of {@link Bounds} is dead-lettered
+         * and never kept, so no result counts for it;
          * when its job id and terms are in bounds and the job has no first task yet, it still opens
          * the job (its terms are the matcher's escrow), which then ends and refunds like any other.
          */
         void task(TaskAssigned t) {
+            Optional<String> forged = Assignments.problem(t, matcherKey);
+            if (forged.isPresent()) {
+                out.add(new DeadLetter(t.getWorkerId(), t, forged.get()));
+                return;
+            }
             Optional<String> outOfBounds = Bounds.of(t);
             if (outOfBounds.isPresent()) {
                 out.add(new DeadLetter(t.getWorkerId(), t, outOfBounds.get()));

@@ -50,6 +50,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     private final VerifierConfig cfg;
     private final AgoraSerdes serdes;
     private final Identity market;
+    private final String matcherKey;
 
     private ProcessorContext<String, Object> ctx;
     private JobCase cases;
@@ -66,12 +67,14 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
 
     /**
      * {@code serdes}: those of the market topics, to dead-letter a refused input as its own topic's
-     * bytes; {@code market}: the key that signs the receipts ({@link MarketKey}).
+     * bytes; {@code market}: the key that signs the receipts ({@link MarketKey}); {@code matcherKey}:
+     * the matcher's public key, which every task must be signed by.
      */
-    JobVerifier(VerifierConfig cfg, AgoraSerdes serdes, Identity market) {
+    JobVerifier(VerifierConfig cfg, AgoraSerdes serdes, Identity market, String matcherKey) {
         this.cfg = cfg;
         this.serdes = serdes;
         this.market = market;
+        this.matcherKey = matcherKey;
     }
 
     @Override
@@ -84,7 +87,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         open = context.getStateStore(VerifierTopology.OPEN_STORE);
         retire = context.getStateStore(VerifierTopology.RETIRE_STORE);
         KeyValueStore<String, WorkerStanding> standings = context.getStateStore(VerifierTopology.REPUTATION_STORE);
-        cases = new JobCase(cfg, standings::get, market);
+        cases = new JobCase(cfg, standings::get, market, matcherKey);
         context.schedule(cfg.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
 

@@ -3,9 +3,6 @@ package io.agora.verifier;
 import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.Identity;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -29,25 +26,6 @@ public final class MarketKey {
     }
 
     public static Identity load(AgoraConfig cfg) {
-        Path file;
-        if (cfg.find(FILE_CONFIG).filter(s -> !s.isBlank()).isPresent()) {
-            file = Path.of(cfg.get(FILE_CONFIG, ""));
-            if (!Files.isReadable(file)) {
-                throw new IllegalStateException(FILE_CONFIG + " names " + file + ", which is not a readable file: every"
-                        + " verifier must sign receipts with the one market key (see verifier-streams/README.md)");
-            }
-        } else {
-            file = Path.of(cfg.stateDir(), "verifier-market.key");
-        }
-        Identity key = Identity.loadOrCreate(file);
-        Path pub = file.resolveSibling(file.getFileName() + ".pub");
-        try {
-            Files.writeString(pub, key.workerId() + "\n");
-        } catch (IOException e) {
-            if (!Files.exists(pub)) { // a read-only mount holds the key: the log and /health still say it
-                org.slf4j.LoggerFactory.getLogger(MarketKey.class).warn("cannot write {}: {}", pub, e.toString());
-            }
-        }
-        return key;
+        return Identity.provisioned(cfg, FILE_CONFIG, Path.of(cfg.stateDir(), "verifier-market.key"), "market");
     }
 }

@@ -7,6 +7,7 @@ import io.agora.runtime.StreamsService;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.runtime.Meters;
 import io.agora.schemas.Identity;
+import io.agora.schemas.MatcherKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +17,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.Properties;
 
-/** Runs the verifier topology ({@link VerifierTopology}) with exactly-once processing, signing receipts with the {@link MarketKey}. */
+/**
+ * Runs the verifier topology ({@link VerifierTopology}) with exactly-once processing, signing receipts
+ * with the {@link MarketKey} and taking only tasks signed by the {@link MatcherKey}.
+ */
 public final class VerifierApp {
     private VerifierApp() {
     }
@@ -26,9 +30,10 @@ public final class VerifierApp {
         AgoraSerdes serdes = AgoraSerdes.fromConfig(cfg);
         Identity market = MarketKey.load(cfg);
         LoggerFactory.getLogger(VerifierApp.class).info("market key (receipts are signed by it): {}", market.workerId());
+        String matcherKey = MatcherKey.publicKey(cfg);
         PrometheusMeterRegistry meters = Meters.registry();
         return new WithMarketKey(new StreamsService(VerifierConfig.APP_ID,
-                VerifierTopology.build(vc, serdes, market, new VerifierMeters(meters)), streamsProperties(cfg), meters),
+                VerifierTopology.build(vc, serdes, market, matcherKey, new VerifierMeters(meters)), streamsProperties(cfg), meters),
                 market.workerId());
     }
 

@@ -25,8 +25,8 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The verifier's topology, a pure function of its config, serdes and the market key that signs
- * each verdict's receipt.
+ * The verifier's topology, a pure function of its config, serdes, the market key that signs
+ * each verdict's receipt and the matcher's public key, which must sign each task.
  * <ul>
  *   <li>Reads {@code agora.jobs.tasks} (key workerId, re-keyed by jobId through the internal
  *   topic {@code agora-verifier-tasks-by-job-repartition}), {@code agora.jobs.results} and
@@ -55,12 +55,16 @@ public final class VerifierTopology {
     private VerifierTopology() {
     }
 
-    public static Topology build(VerifierConfig cfg, AgoraSerdes serdes, Identity market) {
-        return build(cfg, serdes, market, VerifierMeters.none());
+    public static Topology build(VerifierConfig cfg, AgoraSerdes serdes, Identity market, String matcherKey) {
+        return build(cfg, serdes, market, matcherKey, VerifierMeters.none());
     }
 
-    /** The topology, signing receipts with {@code market} and counting what the job processor forwards in {@code meters}. */
-    public static Topology build(VerifierConfig cfg, AgoraSerdes serdes, Identity market, VerifierMeters meters) {
+    /**
+     * The topology, signing receipts with {@code market}, refusing tasks {@code matcherKey} did not
+     * sign and counting what the job processor forwards in {@code meters}.
+     */
+    public static Topology build(VerifierConfig cfg, AgoraSerdes serdes, Identity market, String matcherKey,
+                                 VerifierMeters meters) {
         AgoraSerdes internal = AgoraSerdes.plain();
         Serde<String> keys = serdes.keySerde();
         StreamsBuilder b = new StreamsBuilder();
@@ -97,7 +101,7 @@ public final class VerifierTopology {
                 .merge(results, Named.as("merge-results"))
                 .merge(commands, Named.as("merge-commands"))
                 .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
-                .process(() -> new JobVerifier(cfg, serdes, market), Named.as("job-verifier"),
+                .process(() -> new JobVerifier(cfg, serdes, market, matcherKey), Named.as("job-verifier"),
                         JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE)
                 .peek((k, v) -> meters.forwarded(v), Named.as("meters"));
 

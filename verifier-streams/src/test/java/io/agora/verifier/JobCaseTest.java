@@ -19,6 +19,7 @@ import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.market.Accounts;
 import io.agora.market.Pricing;
+import io.agora.schemas.Assignments;
 import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
 import io.agora.schemas.Receipts;
@@ -60,7 +61,8 @@ class JobCaseTest {
     private final VerifierConfig cfg = VerifierConfig.defaults();
     private final Map<String, WorkerStanding> standings = new HashMap<>();
     private final Identity market = Identity.generate();
-    private final JobCase cases = new JobCase(cfg, standings::get, market);
+    private final Identity matcher = Identity.generate();
+    private final JobCase cases = new JobCase(cfg, standings::get, market, matcher.workerId());
     /** Every verdict the steps emitted, each checked against its receipt and postings on the way. */
     private final List<JobVerdict> verdicts = new ArrayList<>();
     private final Identity w1 = Identity.generate();
@@ -313,7 +315,7 @@ class JobCaseTest {
         terms = terms(Strategy.K_OF_N, 1, 1, 1);
         TaskAssigned bad = task(w1, 0, 0);
         bad.setWorkerId("not base64url!");
-        Effects e = step(cases.onTask(bad, now, job));
+        Effects e = step(cases.onTask(Assignments.sign(bad, matcher), now, job));
         assertThat(deadLetters(e)).containsExactly("out of bounds: workerId is not 1 to 200 base64url characters");
         assertThat(((DeadLetter) e.out().get(0)).key()).as("the task topic's key").isEqualTo("not base64url!");
         assertThat(job.tasks()).isEmpty();
@@ -328,6 +330,31 @@ class JobCaseTest {
         assertThat(deadLetters(e)).containsExactly(
                 "out of bounds: jobId is not 1 to 200 visible ASCII characters without '/' or '|' (70004 characters)");
         assertThat(job.state()).as("a job no id can name is not held here").isNull();
+    }
+
+    @Test
+    void aTaskTheMatcherDidNotSignIsDeadLetteredAndOpensNoJobNorCountsAResult() {
+        terms = terms(Strategy.FIRST, 1, 1, 1);
+        Effects e = step(cases.onTask(task(w1, 0, 0), now, job));
+        assertThat(deadLetters(e)).containsExactly("task not signed by the matcher");
+        assertThat(((DeadLetter) e.out().get(0)).key()).isEqualTo(w1.workerId());
+        assertThat(job.state()).as("no job is opened, no escrow is judged").isNull();
+        assertThat(job.tasks()).isEmpty();
+
+        Identity forger = Identity.generate();
+        e = step(cases.onTask(Assignments.sign(task(w1, 0, 0), forger), now, job));
+        assertThat(deadLetters(e)).containsExactly("bad matcher signature: the task is not one the matcher signed");
+
+        TaskAssigned altered = signedTask(w1, 0, 0);
+        altered.setWorkerId(w2.workerId()); // the matcher's task, readdressed on its way
+        e = step(cases.onTask(altered, now, job));
+        assertThat(deadLetters(e)).containsExactly("bad matcher signature: the task is not one the matcher signed");
+        assertThat(job.state()).isNull();
+
+        Effects r = submit(result(w1, 0, 0, A, 1_000));
+        assertThat(r.out()).as("its result waits for a task the matcher signed").isEmpty();
+        e = assign(w1, 0, 0);
+        assertThat(single(e, JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
     }
 
     @Test
@@ -804,7 +831,7 @@ class JobCaseTest {
     }
 
     private Effects assign(Identity w, int replica, int attempt) {
-        return step(cases.onTask(task(w, replica, attempt), now, job));
+        return step(cases.onTask(signedTask(w, replica, attempt), now, job));
     }
 
     private Effects submit(TaskResult r) {
@@ -846,6 +873,11 @@ class JobCaseTest {
                 .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setSpec(SPEC).setTerms(terms)
                 .setPricePerCpuSecondMicros(WORKER_PRICE).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
                 .setExplain("test").setAssignedAt(assignedAt).build();
+    }
+
+    /** The task as the matcher sends it: signed with its key. */
+    private TaskAssigned signedTask(Identity w, int replica, int attempt) {
+        return Assignments.sign(task(w, replica, attempt), matcher);
     }
 
     private TaskResult result(Identity w, int replica, int attempt, String stdout, long durationMs) {

@@ -28,6 +28,7 @@ import io.agora.matcher.MatcherTopology;
 import io.agora.market.Accounts;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
+import io.agora.schemas.TaskSeal;
 import io.agora.schemas.OutputHash;
 import io.agora.market.Pricing;
 import io.agora.schemas.Signatures;
@@ -124,9 +125,11 @@ class MarketPairTest {
 
     @BeforeEach
     void start() throws Exception {
-        matcher = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), serdes),
-                props(MatcherApp.APP_ID, Files.createDirectories(dir.resolve("m"))), T0);
-        verifier = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate()),
+        Identity matcherKey = Identity.generate(); // the matcher signs every task, the verifier checks it
+        matcher = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), serdes,
+                matcherKey), props(MatcherApp.APP_ID, Files.createDirectories(dir.resolve("m"))), T0);
+        verifier = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate(),
+                matcherKey.workerId()),
                 props(VerifierConfig.APP_ID, Files.createDirectories(dir.resolve("v"))), T0);
         mRequests = in(matcher, Topics.JOB_REQUESTS);
         mRegistrations = in(matcher, Topics.REGISTRATIONS);
@@ -453,6 +456,7 @@ class MarketPairTest {
             workers.put(id.workerId(), id);
             partitions.put(id.workerId(), List.of(workers.size() - 1));
             WorkerCapabilities caps = WorkerCapabilities.newBuilder().setArch("x86_64").setCpuCores(4).setCpuThreads(8)
+                    .setSealKey(TaskSeal.Keys.generate().publicKey())
                     .setMemoryMb(8192).setPricePerCpuSecondMicros(500).setMaxConcurrent(2).setPool("public")
                     .setRegion("eu").setTags(List.of()).setCapabilities(List.of()).setGpus(List.of())
                     .setAccelerators(List.of()).build();

@@ -12,6 +12,7 @@ import io.agora.market.Pricing;
 import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Assignments;
 import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
 import io.agora.schemas.Signatures;
@@ -54,6 +55,7 @@ class PoisonRecordsTest {
     Path stateDir;
 
     final AgoraSerdes serdes = AgoraSerdes.plain();
+    static final Identity MATCHER = Identity.generate();
     final Identity w1 = Identity.generate();
     final Identity w2 = Identity.generate();
     TopologyTestDriver driver;
@@ -66,7 +68,7 @@ class PoisonRecordsTest {
     @BeforeEach
     void setUp() {
         var props = VerifierApp.streamsProperties(AgoraConfig.of(Map.of("agora.state.dir", stateDir.toString())));
-        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate()), props, T0);
+        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate(), MATCHER.workerId()), props, T0);
         tasksIn = driver.createInputTopic(Topics.TASKS.name(), new StringSerializer(), serdes.valueSerde(Topics.TASKS).serializer());
         resultsIn = driver.createInputTopic(Topics.RESULTS.name(), new StringSerializer(), serdes.valueSerde(Topics.RESULTS).serializer());
         verdicts = driver.createOutputTopic(Topics.VERDICTS.name(), new StringDeserializer(),
@@ -149,11 +151,11 @@ class PoisonRecordsTest {
     }
 
     TaskAssigned task(String jobId, Identity w, int replica, String attempt, JobSpec spec, JobTerms terms) {
-        return TaskAssigned.newBuilder()
+        return Assignments.sign(TaskAssigned.newBuilder()
                 .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
                 .setWorkerId(w.workerId()).setReplica(replica).setAttempt(0).setSpec(spec).setTerms(terms)
                 .setPricePerCpuSecondMicros(100).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
-                .setExplain("test").setAssignedAt(T0.minusSeconds(3_600)).build();
+                .setExplain("test").setAssignedAt(T0.minusSeconds(3_600)).build(), MATCHER);
     }
 
     TaskResult result(String jobId, Identity w, int replica, String attempt, long durationMs) {

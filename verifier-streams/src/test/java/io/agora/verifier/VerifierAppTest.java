@@ -2,6 +2,7 @@ package io.agora.verifier;
 
 import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.Identity;
+import io.agora.schemas.MatcherKey;
 import io.agora.runtime.Service;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,12 +14,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class VerifierAppTest {
+    private static final String MATCHER = Identity.generate().workerId();
     @TempDir
     Path dir;
 
     @Test
     void createsTheServiceWithoutABroker() {
-        Service s = VerifierApp.create(AgoraConfig.of(Map.of("agora.registry.url", "plain", "agora.state.dir", dir.toString())));
+        Service s = VerifierApp.create(AgoraConfig.of(Map.of("agora.registry.url", "plain", "agora.state.dir", dir.toString(),
+                MatcherKey.PUBLIC_CONFIG, MATCHER)));
         try {
             assertThat(s.health()).containsEntry("app", VerifierConfig.APP_ID)
                     .containsEntry("marketKey", Identity.loadOrCreate(dir.resolve("verifier-market.key")).workerId());
@@ -26,6 +29,12 @@ class VerifierAppTest {
         } finally {
             s.close();
         }
+    }
+
+    @Test
+    void refusesToStartWithoutTheMatchersPublicKey() {
+        assertThatThrownBy(() -> VerifierApp.create(AgoraConfig.of(Map.of("agora.registry.url", "plain", "agora.state.dir",
+                dir.toString())))).hasMessageContaining("AGORA_MATCHER_PUBLIC_KEY");
     }
 
     @Test
@@ -37,7 +46,8 @@ class VerifierAppTest {
 
     @Test
     void itsMetricsHoldTheStreamsClientsAndTheVerifiersOwn() {
-        Service s = VerifierApp.create(AgoraConfig.of(Map.of("agora.registry.url", "plain", "agora.state.dir", dir.toString())));
+        Service s = VerifierApp.create(AgoraConfig.of(Map.of("agora.registry.url", "plain", "agora.state.dir", dir.toString(),
+                MatcherKey.PUBLIC_CONFIG, MATCHER)));
         try {
             assertThat(s.meters().scrape())
                     .contains("kafka_stream_alive_stream_threads", "kafka_stream_thread_process_total{",

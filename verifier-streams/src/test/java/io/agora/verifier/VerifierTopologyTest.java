@@ -19,6 +19,7 @@ import io.agora.events.TaskResult;
 import io.agora.market.Accounts;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Assignments;
 import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
 import io.agora.schemas.Receipts;
@@ -79,6 +80,7 @@ class VerifierTopologyTest {
     private TestInputTopic<String, ReputationChanged> reputationIn;
     private TestOutputTopic<String, JobVerdict> verdicts;
     private final Identity market = Identity.generate();
+    private final Identity matcher = Identity.generate();
     private TestOutputTopic<String, JobEvent> events;
     private TestOutputTopic<String, LedgerEntry> ledger;
     private TestOutputTopic<String, ReputationChanged> reputation;
@@ -92,7 +94,7 @@ class VerifierTopologyTest {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, VerifierConfig.APP_ID);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, market), p, T0);
+        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, market, matcher.workerId()), p, T0);
         StringSerializer ks = new StringSerializer();
         StringDeserializer kd = new StringDeserializer();
         tasksIn = driver.createInputTopic(Topics.TASKS.name(), ks, serdes.valueSerde(Topics.TASKS).serializer());
@@ -587,6 +589,22 @@ class VerifierTopologyTest {
         assertNoOtherOutput();
     }
 
+    @Test
+    void aTaskWrittenByAnyoneButTheMatcherGoesToTheDlqWithTheReasonAndNoJobOpens() {
+        JobTerms terms = terms("job-22", Strategy.FIRST, 1, 1, 1);
+        TaskAssigned forged = Assignments.sign(task("job-22", w1, 0, 0, terms), w1); // the worker's own key
+        tasksIn.pipeInput(w1.workerId(), forged, ts++);
+        List<TestRecord<byte[], byte[]>> letters = dlq.readRecordsToList();
+        assertThat(letters).singleElement().satisfies(l -> {
+            assertThat(DeadLetters.header(l.headers(), DeadLetters.H_REASON))
+                    .isEqualTo("bad matcher signature: the task is not one the matcher signed");
+            assertThat(DeadLetters.header(l.headers(), DeadLetters.H_TOPIC)).isEqualTo(Topics.TASKS.name());
+        });
+        submit(result("job-22", w1, 0, 0, OUT_A, 1_000));
+        assertNoOtherOutput();
+        assertThat(driver.<String, JobState>getKeyValueStore(VerifierTopology.JOBS_STORE).get("job-22")).isNull();
+    }
+
     // ---- helpers -----------------------------------------------------------------------
 
     private void replicaFailed(String jobId, int replica, String reason) {
@@ -644,9 +662,10 @@ class VerifierTopologyTest {
         return terms;
     }
 
+    /** The tasks as the matcher sends them: signed with its key. */
     private void assign(TaskAssigned... ts) {
         for (TaskAssigned t : ts) {
-            tasksIn.pipeInput(t.getWorkerId(), t, this.ts++);
+            tasksIn.pipeInput(t.getWorkerId(), Assignments.sign(t, matcher), this.ts++);
         }
     }
 

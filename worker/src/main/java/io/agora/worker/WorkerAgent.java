@@ -10,7 +10,9 @@ import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Assignments;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.TaskSeal;
 import io.agora.market.Pricing;
 import io.agora.schemas.Topics;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -86,6 +88,7 @@ public final class WorkerAgent implements Service {
 
     private final WorkerConfig cfg;
     private final MessageSigner signer;
+    private final TaskSeal.Keys sealKeys;
     private final Consumer<String, byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
     private final Sandbox sandbox;
@@ -106,6 +109,7 @@ public final class WorkerAgent implements Service {
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong handedBack = new AtomicLong();
+    private final AtomicLong refusedTasks = new AtomicLong();
     private final AtomicLong earnings = new AtomicLong();
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean drainRequested = new AtomicBoolean();
@@ -123,11 +127,13 @@ public final class WorkerAgent implements Service {
     private volatile ScheduledFuture<?> heartbeats;
     private Thread pollThread;
 
-    public WorkerAgent(WorkerConfig cfg, MessageSigner signer, Consumer<String, byte[]> consumer,
+    /** {@code sealKeys}: the worker's X25519 keys; the public one is registered, the matcher seals task specs to it. */
+    public WorkerAgent(WorkerConfig cfg, MessageSigner signer, TaskSeal.Keys sealKeys, Consumer<String, byte[]> consumer,
                        Producer<byte[], byte[]> producer, AgoraSerdes serdes, Sandbox sandbox,
                        CircuitBreaker engineBreaker, CircuitBreaker produceBreaker) {
         this.cfg = cfg;
         this.signer = signer;
+        this.sealKeys = sealKeys;
         this.consumer = consumer;
         this.producer = producer;
         this.sandbox = sandbox;
@@ -164,6 +170,7 @@ public final class WorkerAgent implements Service {
         List<String> served = sandbox.localImages().stream()
                 .filter(i -> cfg.allowedImages().isEmpty() || cfg.allowedImages().contains(i)).toList();
         capabilities = Capabilities.detect(cfg, proof.score(), served);
+        capabilities.setSealKey(sealKeys.publicKey());
         log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
                 workerId(), cfg.pool(), capabilities.getCpuCores(), capabilities.getMemoryMb(), proof.score(),
                 proof.proofHash(), proof.steps(), cfg.mode());
@@ -244,6 +251,14 @@ public final class WorkerAgent implements Service {
         if (task == null) {
             return;
         }
+        Optional<String> forged = Assignments.problem(task, cfg.matcherKey());
+        if (forged.isPresent()) {
+            // not the matcher's: neither run nor handed back (a hand-back would answer for a task that does not exist)
+            refusedTasks.incrementAndGet();
+            log.warn("skipping task {} at {}-{}@{}: {}", task.getTaskId(), rec.topic(), rec.partition(), rec.offset(),
+                    forged.get());
+            return;
+        }
         if (!workerId().equals(task.getWorkerId())) {
             log.info("task {} addressed to {} arrived here: handing it back", task.getTaskId(), task.getWorkerId());
             handedBack.incrementAndGet();
@@ -252,6 +267,16 @@ public final class WorkerAgent implements Service {
         }
         if (inFlight.containsKey(task.getTaskId())) {
             return; // redelivered after a rebalance: it is already here
+        }
+        if (task.getSealedSpec() != null) {
+            try {
+                task = TaskSeal.open(task, sealKeys);
+            } catch (IllegalArgumentException e) {
+                log.warn("handing back task {}: {}", task.getTaskId(), e.getMessage());
+                handedBack.incrementAndGet();
+                publish(signer.handBack(task, "sealed spec does not open with this worker's key"), null, 0);
+                return;
+            }
         }
         if (draining) {
             handedBack.incrementAndGet();
@@ -561,6 +586,7 @@ public final class WorkerAgent implements Service {
         h.put("tasksDone", done.get());
         h.put("tasksFailed", failed.get());
         h.put("tasksHandedBack", handedBack.get());
+        h.put("tasksRefusedUnsigned", refusedTasks.get());
         h.put("earningsMicros", earnings.get());
         h.put("ownedPartitions", new TreeSet<>(owned).toString());
         h.put("lastError", lastError);

@@ -5,6 +5,9 @@ import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
+import io.agora.schemas.KafkaAccess;
+import io.agora.schemas.MatcherKey;
+import io.agora.schemas.TaskSeal;
 import io.agora.runtime.Meters;
 import io.agora.events.WorkerStatus;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -53,6 +56,7 @@ public final class WorkerApp implements Callable<Integer> {
     /** Builds the worker with real Kafka clients and the sandbox of {@code agora.worker.mode}. */
     public static Service create(AgoraConfig cfg) {
         WorkerConfig wc = WorkerConfig.from(cfg);
+        MatcherKey.publicKey(cfg); // refuse to start without it: every task would be skipped
         Identity identity = Identity.loadOrCreate(wc.keyFile());
         String member = "worker-" + identity.workerId().substring(0, 16);
         CircuitBreaker engine = new CircuitBreaker("docker engine", wc.breakerFailures(), wc.breakerOpenMs());
@@ -71,16 +75,23 @@ public final class WorkerApp implements Callable<Integer> {
         new KafkaClientMetrics(consumer).bindTo(meters);
         new KafkaClientMetrics(producer).bindTo(meters);
         WorkerAgent agent = new WorkerAgent(wc, new MessageSigner(identity, new SeqClock(wc.seqFile())),
-                consumer, producer, serdes, new MeteredSandbox(sandbox, meters, identity.workerId()), engine, produce);
+                TaskSeal.Keys.loadOrCreate(wc.sealKeyFile()), consumer, producer, serdes, new MeteredSandbox(sandbox, meters, identity.workerId()), engine, produce);
         return new WorkerService(agent, wc, AdminToken.resolve(wc), meters);
     }
 
-    static Map<String, Object> consumerProps(AgoraConfig cfg, WorkerConfig wc, String member) {
+    /**
+     * The task consumer's settings. Dynamic membership, not static: the broker cannot tie a
+     * {@code group.instance.id} to the principal that uses it, so with static membership any worker
+     * could join with another's instance id and the broker would fence that worker out of the group
+     * (knocked off its partitions, its poll loop dead). The price: a restarting worker's partitions
+     * move at once instead of waiting out the session timeout, and tasks already routed to them are
+     * handed back as misrouted and placed again.
+     */
+    public static Map<String, Object> consumerProps(AgoraConfig cfg, WorkerConfig wc, String member) {
         Map<String, Object> p = new HashMap<>();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         p.putAll(cfg.kafkaClientProperties());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "agora-workers");
-        p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, member);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaAccess.WORKER_GROUP);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, member);
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

@@ -1,6 +1,7 @@
 package io.agora.worker;
 
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.MatcherKey;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -10,7 +11,7 @@ import java.util.List;
  * The worker's typed configuration, read from {@link AgoraConfig} keys {@code agora.worker.*}
  * (environment {@code AGORA_WORKER_*}).
  *
- * @param stateDir              holds {@code worker.key} (the identity) and {@code worker.seq}
+ * @param stateDir              holds {@code worker.key} (the identity), {@code worker.seal.key} and {@code worker.seq}
  * @param allowedImages         images this worker agrees to run; empty = any image present locally
  * @param stdoutCapBytes        stdout bytes captured and hashed; the rest is dropped and flagged
  * @param outputInlineLimit     stdout bytes carried inline in the TaskResult
@@ -20,6 +21,8 @@ import java.util.List;
  *                              ({@link AdminToken})
  * @param dockerCallTimeoutMs   the longest any one Docker Engine call may take
  * @param caps                  the most a task may ask of this worker ({@code max.*})
+ * @param matcherKey            the matcher's public key ({@link MatcherKey}): a task it did not sign is
+ *                              logged and skipped; empty (not configured) refuses every task
  */
 public record WorkerConfig(
         Path stateDir,
@@ -50,7 +53,8 @@ public record WorkerConfig(
         boolean exitOnDrain,
         String adminToken,
         long dockerCallTimeoutMs,
-        TaskCaps caps) {
+        TaskCaps caps,
+        String matcherKey) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -84,11 +88,17 @@ public record WorkerConfig(
                 c.getBoolean(PREFIX + "exit.on.drain", false),
                 c.get(PREFIX + "admin.token", ""),
                 c.getLong(PREFIX + "docker.call.timeout.ms", 30_000),
-                TaskCaps.from(c));
+                TaskCaps.from(c),
+                MatcherKey.findPublic(c).orElse(""));
     }
 
     public Path keyFile() {
         return stateDir.resolve("worker.key");
+    }
+
+    /** The worker's X25519 key, which the matcher seals its tasks' specs to ({@link io.agora.schemas.TaskSeal}). */
+    public Path sealKeyFile() {
+        return stateDir.resolve("worker.seal.key");
     }
 
     public Path seqFile() {

@@ -4,6 +4,7 @@ import io.agora.events.JobSpec;
 import io.agora.events.JobTerms;
 import io.agora.events.Strategy;
 import io.agora.events.TaskAssigned;
+import io.agora.schemas.Identity;
 
 import java.time.Instant;
 import java.util.List;
@@ -13,6 +14,8 @@ import java.util.UUID;
 /** Builds TaskAssigned records for tests. */
 final class Tasks {
     static final String IMAGE = "agora/busybox:1";
+    /** The matcher's key in the tests: the agent is configured with its public key and takes only tasks it signed. */
+    static final Identity MATCHER = Identity.generate();
 
     private Tasks() {
     }

@@ -3,6 +3,9 @@ package io.agora.worker;
 import com.sun.net.httpserver.HttpServer;
 import io.agora.runtime.Launcher;
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.Assignments;
+import io.agora.schemas.MatcherKey;
+import io.agora.schemas.TaskSeal;
 import io.agora.events.Heartbeat;
 import io.agora.events.RegistrationType;
 import io.agora.events.ResultStatus;
@@ -55,6 +58,7 @@ class WorkerAgentTest {
     Path dir;
     final AgoraSerdes serdes = AgoraSerdes.plain();
     final Identity identity = Identity.generate();
+    final TaskSeal.Keys sealKeys = TaskSeal.Keys.generate();
     final SlowMockConsumer consumer = new SlowMockConsumer();
     final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     final CircuitBreaker engine = new CircuitBreaker("docker engine", 1, 60_000);
@@ -121,14 +125,15 @@ class WorkerAgentTest {
     WorkerAgent start(Sandbox sandbox, Map<String, String> extra) {
         Map<String, String> c = new HashMap<>(Map.of("agora.worker.state.dir", dir.toString(),
                 "agora.worker.heartbeat.ms", "50", "agora.worker.benchmark.ms", "10", "agora.worker.poll.ms", "20",
-                "agora.worker.max.concurrent", "1", "agora.worker.drain.timeout.ms", "5000"));
+                "agora.worker.max.concurrent", "1", "agora.worker.drain.timeout.ms", "5000",
+                MatcherKey.PUBLIC_CONFIG, Tasks.MATCHER.workerId()));
         c.putAll(extra);
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(c));
         consumer.schedulePollTask(() -> {
             consumer.rebalance(List.of(P3, P7));
             consumer.updateBeginningOffsets(Map.of(P3, 0L, P7, 0L));
         });
-        agent = new WorkerAgent(cfg, new MessageSigner(identity, new SeqClock(cfg.seqFile())), consumer, producer,
+        agent = new WorkerAgent(cfg, new MessageSigner(identity, new SeqClock(cfg.seqFile())), sealKeys, consumer, producer,
                 serdes, sandbox, engine, produce);
         agent.start();
         return agent;
@@ -141,7 +146,12 @@ class WorkerAgentTest {
         }
     }
 
+    /** Offers the task as the matcher sends it: signed with its key. */
     void offer(TopicPartition tp, TaskAssigned task) {
+        offerAsIs(tp, Assignments.sign(task, Tasks.MATCHER));
+    }
+
+    void offerAsIs(TopicPartition tp, TaskAssigned task) {
         byte[] v = serdes.avroSerde(TaskAssigned.class).serializer().serialize(tp.topic(), task);
         offerRaw(tp, task.getWorkerId(), v);
     }
@@ -159,7 +169,7 @@ class WorkerAgentTest {
         consumer.schedulePollTask(() -> {
             for (int i = 0; i < tasks.length; i++) {
                 consumer.addRecord(new ConsumerRecord<>(tp.topic(), tp.partition(), o + i, tasks[i].getWorkerId(),
-                        ser.serialize(tp.topic(), tasks[i])));
+                        ser.serialize(tp.topic(), Assignments.sign(tasks[i], Tasks.MATCHER))));
             }
         });
     }
@@ -380,6 +390,43 @@ class WorkerAgentTest {
         });
         await().untilAsserted(() -> assertThat(agent.health()).containsEntry("status", "DOWN")
                 .hasEntrySatisfying("reason", r -> assertThat((String) r).contains("task loop stopped", "consumer broke")));
+    }
+
+    @Test
+    void skips_a_task_the_matcher_did_not_sign_without_running_or_answering_it() {
+        start(new FixedDurationSandbox(10), Map.of());
+        TaskAssigned unsigned = Tasks.task(identity.workerId(), Tasks.spec("echo", "unsigned").build());
+        offerAsIs(P3, unsigned);
+        offerAsIs(P3, Assignments.sign(Tasks.task(identity.workerId(), Tasks.spec("echo", "forged").build()), identity));
+        TaskAssigned readdressed = Assignments.sign(Tasks.task("someone-else", Tasks.spec("echo", "x").build()), Tasks.MATCHER);
+        readdressed.setWorkerId(identity.workerId()); // the matcher's task for another worker, altered on its way
+        offerAsIs(P3, readdressed);
+        TaskAssigned real = Tasks.task(identity.workerId(), Tasks.spec("echo", "real").build());
+        offer(P3, real);
+        await().until(() -> !sent(Topics.RESULTS).isEmpty());
+        await().untilAsserted(() -> assertThat(consumer.committed(java.util.Set.of(P3)).get(P3).offset()).isEqualTo(4));
+        assertThat(sent(Topics.RESULTS)).as("only the signed task is run and answered, nothing handed back")
+                .extracting(TaskResult::getTaskId).containsExactly(real.getTaskId());
+        assertThat(agent.health()).containsEntry("tasksRefusedUnsigned", 3L).containsEntry("tasksHandedBack", 0L);
+    }
+
+    @Test
+    void registers_its_seal_key_and_runs_a_sealed_task_with_the_spec_only_it_can_open() {
+        start(new SimulatedSandbox(0), Map.of());
+        await().until(() -> !sent(Topics.REGISTRATIONS).isEmpty());
+        assertThat(sent(Topics.REGISTRATIONS).get(0).getCapabilities().getSealKey()).isEqualTo(sealKeys.publicKey());
+        TaskAssigned task = Tasks.task(identity.workerId(), Tasks.spec("echo", "secret").setEnv(Map.of("TOKEN", "s3")).build());
+        offerAsIs(P3, Assignments.sign(TaskSeal.seal(task, sealKeys.publicKey()), Tasks.MATCHER));
+        TaskAssigned elsewhere = Tasks.task(identity.workerId(), Tasks.spec("echo", "x").build());
+        offerAsIs(P3, Assignments.sign(TaskSeal.seal(elsewhere, TaskSeal.Keys.generate().publicKey()), Tasks.MATCHER));
+        await().until(() -> sent(Topics.RESULTS).size() == 2);
+        TaskResult ran = sent(Topics.RESULTS).get(0);
+        assertThat(ran.getStatus()).isEqualTo(ResultStatus.SUCCEEDED);
+        assertThat(ran.getStdout()).as("run with the opened command and env")
+                .isEqualTo(new String(new SimulatedSandbox(0).run(task).stdout(), StandardCharsets.UTF_8));
+        TaskResult back = sent(Topics.RESULTS).get(1);
+        assertThat(back.getStatus()).isEqualTo(ResultStatus.HANDED_BACK);
+        assertThat(back.getStatusReason()).isEqualTo("sealed spec does not open with this worker's key");
     }
 
     @Test

@@ -1,7 +1,9 @@
 package io.agora.infra.market;
 
 import io.agora.infra.Services;
+import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.KafkaAccess;
+import io.agora.schemas.MatcherKey;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -32,6 +34,7 @@ public final class Market implements AutoCloseable {
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
     private final Map<String, String> extraEnv;
     private final int ingestPort;
+    private final Path matcherKey;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     public Market(StackEndpoints stack, Path repoRoot, Path workDir, Map<String, String> extraEnv) {
@@ -41,6 +44,10 @@ public final class Market implements AutoCloseable {
         this.workDir = workDir;
         this.extraEnv = Map.copyOf(extraEnv);
         this.ingestPort = freePort();
+        // provisioned before any service starts: the verifier and the workers read its public half at start
+        Path keys = workDir.resolve("keys");
+        MatcherKey.load(AgoraConfig.of(Map.of()), keys);
+        this.matcherKey = keys.resolve("matcher.key");
     }
 
     /**
@@ -103,6 +110,9 @@ public final class Market implements AutoCloseable {
         e.put("AGORA_STATE_DIR", workDir.resolve("state").resolve(name).toString());
         // the verifier writes the market's public key beside its key; ingest-api serves it
         e.put("AGORA_MARKET_PUBLIC_KEY_FILE", workDir.resolve("state/verifier/verifier-market.key.pub").toString());
+        // the matcher signs tasks with its key; the verifier and the workers check them with the public half
+        e.put("AGORA_MATCHER_KEY_FILE", matcherKey.toString());
+        e.put("AGORA_MATCHER_PUBLIC_KEY_FILE", matcherKey.resolveSibling("matcher.key.pub").toString());
         e.putAll(extraEnv);
         e.putAll(env);
         ServiceProcess p = new ServiceProcess(name, svc.mainClass(), List.of(), e, workDir.resolve("logs").resolve(name + ".log"), classpathOf(svc));
