@@ -20,6 +20,8 @@ import java.util.List;
  *                              ({@link AdminToken})
  * @param dockerCallTimeoutMs   the longest any one Docker Engine call may take
  * @param caps                  the most a task may ask of this worker ({@code max.*})
+ * @param identities            worker identities this process hosts (1): the first one's key is
+ *                              {@code worker.key} in the state dir, identity i's in {@code identity-i/}
  */
 public record WorkerConfig(
         Path stateDir,
@@ -50,7 +52,8 @@ public record WorkerConfig(
         boolean exitOnDrain,
         String adminToken,
         long dockerCallTimeoutMs,
-        TaskCaps caps) {
+        TaskCaps caps,
+        int identities) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -84,15 +87,31 @@ public record WorkerConfig(
                 c.getBoolean(PREFIX + "exit.on.drain", false),
                 c.get(PREFIX + "admin.token", ""),
                 c.getLong(PREFIX + "docker.call.timeout.ms", 30_000),
-                TaskCaps.from(c));
+                TaskCaps.from(c),
+                Math.max(1, c.getInt(PREFIX + "identities", 1)));
     }
 
     public Path keyFile() {
-        return stateDir.resolve("worker.key");
+        return keyFile(0);
     }
 
     public Path seqFile() {
-        return stateDir.resolve("worker.seq");
+        return seqFile(0);
+    }
+
+    /** The key of hosted identity {@code i}. */
+    public Path keyFile(int i) {
+        return identityDir(i).resolve("worker.key");
+    }
+
+    /** The sequence file of hosted identity {@code i}. */
+    public Path seqFile(int i) {
+        return identityDir(i).resolve("worker.seq");
+    }
+
+    /** The state folder of hosted identity {@code i} (0 = the worker's own, the state dir). */
+    public Path identityDir(int i) {
+        return i == 0 ? stateDir : stateDir.resolve("identity-" + i);
     }
 
     private static List<String> list(String csv) {

@@ -56,6 +56,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   --jobs N            measured jobs (500)
  *   --concurrency C     concurrent HTTP submitters (8)
  *   --workers W         simulated workers (4)
+ *   --worker-hosts H    JVMs hosting the W workers, each identity with its own key (0 = one JVM per worker)
+ *   --heartbeat-ms B    AGORA_WORKER_HEARTBEAT_MS of each worker (2000; 10000 with --worker-hosts); above
+ *                       2000 the matcher's worker grace and lease are 3 x B
  *   --max-concurrent M  AGORA_WORKER_MAX_CONCURRENT of each worker (8)
  *   --redundancy n      replicas per job (3)
  *   --quorum k          agreeing results needed, strategy k-of-n (2)
@@ -82,7 +85,8 @@ public final class MarketBenchmark {
     static final long TIMEOUT_MS = 10_000;
 
     record Options(int jobs, int concurrency, int workers, int maxConcurrent, int redundancy, int quorum, int warmup,
-                   double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts) {
+                   double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts,
+                   int workerHosts, long heartbeatMs) {
         static Options parse(String[] args) {
             Map<String, String> v = new LinkedHashMap<>();
             Set<String> flags = Set.of("--reuse", "--keep-stack");
@@ -102,7 +106,8 @@ public final class MarketBenchmark {
                 }
             }
             Set<String> known = Set.of("--jobs", "--concurrency", "--workers", "--max-concurrent", "--redundancy",
-                    "--quorum", "--warmup", "--rate", "--task-ms", "--timeout", "--reuse", "--keep-stack", "--jvm-opts");
+                    "--quorum", "--warmup", "--rate", "--task-ms", "--timeout", "--reuse", "--keep-stack", "--jvm-opts",
+                    "--worker-hosts", "--heartbeat-ms");
             for (String k : v.keySet()) {
                 if (!known.contains(k)) {
                     throw new IllegalArgumentException("unknown option " + k);
@@ -111,7 +116,11 @@ public final class MarketBenchmark {
             Options o = new Options(i(v, "--jobs", 500), i(v, "--concurrency", 8), i(v, "--workers", 4),
                     i(v, "--max-concurrent", 8), i(v, "--redundancy", 3), i(v, "--quorum", 2), i(v, "--warmup", 20),
                     Double.parseDouble(v.getOrDefault("--rate", "0")), i(v, "--task-ms", 0), i(v, "--timeout", 120),
-                    v.containsKey("--reuse"), v.containsKey("--keep-stack"), v.get("--jvm-opts"));
+                    v.containsKey("--reuse"), v.containsKey("--keep-stack"), v.get("--jvm-opts"),
+                    i(v, "--worker-hosts", 0), i(v, "--heartbeat-ms", v.containsKey("--worker-hosts") ? 10_000 : 2000));
+            if (o.workerHosts < 0 || o.workerHosts > o.workers || o.heartbeatMs < 100) {
+                throw new IllegalArgumentException("need 0 <= --worker-hosts <= --workers and --heartbeat-ms >= 100");
+            }
             if (o.jobs < 1 || o.concurrency < 1 || o.workers < 1 || o.maxConcurrent < 1 || o.warmup < 0) {
                 throw new IllegalArgumentException("--jobs, --concurrency, --workers, --max-concurrent must be >= 1");
             }
@@ -141,6 +150,8 @@ public final class MarketBenchmark {
               --jobs N            measured jobs (500)
               --concurrency C     concurrent HTTP submitters (8)
               --workers W         simulated workers (4)
+              --worker-hosts H    JVMs hosting the W workers, each with its own key (0 = one JVM per worker)
+              --heartbeat-ms B    heartbeat interval of each worker (2000; 10000 with --worker-hosts)
               --max-concurrent M  AGORA_WORKER_MAX_CONCURRENT of each worker (8)
               --redundancy n      replicas per job (3)
               --quorum k          agreeing results needed, strategy k-of-n (2)
@@ -172,7 +183,7 @@ public final class MarketBenchmark {
                 System.err.println("error: " + e.getMessage());
             }
             System.err.println("usage: agora bench [--jobs N] [--concurrency C] [--workers W] [--max-concurrent M]"
-                    + " [--redundancy n --quorum k] [--warmup J] [--rate R] [--task-ms T] [--timeout S]"
+                    + " [--worker-hosts H] [--heartbeat-ms B] [--redundancy n --quorum k] [--warmup J] [--rate R] [--task-ms T] [--timeout S]"
                     + " [--reuse] [--keep-stack] [--jvm-opts \"...\"]");
             if ("help".equals(e.getMessage())) {
                 System.err.println(HELP);
@@ -229,6 +240,11 @@ public final class MarketBenchmark {
         // one client drives the whole load: the per-client rate limit (20/s) would be the benchmark
         env.put("AGORA_INGEST_RATE_LIMIT_PER_SECOND", "1000000");
         env.put("AGORA_INGEST_RATE_LIMIT_BURST", "1000000");
+        if (o.heartbeatMs > 2000) {
+            // a worker is OFFLINE after the matcher's grace, and heartbeats renew leases: both follow the interval
+            env.put("AGORA_MATCHER_WORKER_GRACE_MS", Long.toString(3 * o.heartbeatMs));
+            env.put("AGORA_MATCHER_LEASE_MS", Long.toString(3 * o.heartbeatMs));
+        }
         if (o.jvmOpts != null) {
             System.setProperty(ServiceProcess.JVM_OPTS_PROPERTY, o.jvmOpts);
         }
@@ -236,11 +252,18 @@ public final class MarketBenchmark {
         marketRef[0] = market;
         t = System.nanoTime();
         market.startCore();
-        for (int i = 1; i <= o.workers; i++) {
+        int processes = o.workerHosts > 0 ? o.workerHosts : o.workers;
+        for (int i = 1; i <= processes; i++) {
             Map<String, String> w = new LinkedHashMap<>();
             w.put("AGORA_WORKER_MAX_CONCURRENT", Integer.toString(o.maxConcurrent));
             w.put("AGORA_WORKER_SIMULATED_TASK_MS", Long.toString(o.taskMs));
+            w.put("AGORA_WORKER_HEARTBEAT_MS", Long.toString(o.heartbeatMs));
             w.put("AGORA_STATE_DIR", workDir.resolve("state/worker-" + i).toString());
+            if (o.workerHosts > 0) {
+                // identities spread evenly over the hosts; each proves its hardware briefly (one JVM, many keys)
+                w.put("AGORA_WORKER_IDENTITIES", Integer.toString(o.workers / processes + (i <= o.workers % processes ? 1 : 0)));
+                w.put("AGORA_WORKER_BENCHMARK_MS", "20");
+            }
             market.startWorker("worker-" + i, "simulated", w);
         }
         log("services launched; logs in " + workDir.resolve("logs"));
@@ -524,8 +547,9 @@ public final class MarketBenchmark {
         }
         PrintfOut out = new PrintfOut();
         out.line("==== Agora market benchmark (%s) ====", runId);
-        out.line("workers=%d (simulated, max.concurrent=%d, task-ms=%d)  redundancy=%d quorum=%d  submitters=%d  rate=%s",
-                o.workers, o.maxConcurrent, o.taskMs, o.redundancy, o.quorum, o.concurrency,
+        out.line("workers=%d in %d JVMs (simulated, max.concurrent=%d, task-ms=%d, heartbeat %d ms)  redundancy=%d quorum=%d"
+                        + "  submitters=%d  rate=%s", o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers,
+                o.maxConcurrent, o.taskMs, o.heartbeatMs, o.redundancy, o.quorum, o.concurrency,
                 o.rate > 0 ? o.rate + "/s" : "unlimited");
         out.line("service JVMs: %s", String.join(" ", ServiceProcess.jvmOptions()));
         out.line("jobs submitted      %d (refused by the API: %d)", ok.size(), refused.size());
@@ -552,13 +576,7 @@ public final class MarketBenchmark {
             out.line("  %-12s pid %-7d %6d -> %6d  peak %6d  cpu %6.1f s", e.getKey(), a[2], b[0] / 1024, a[0] / 1024,
                     a[1] / 1024, b[3] < 0 || a[3] < 0 ? Double.NaN : (a[3] - b[3]) / 1000.0);
         }
-        try {
-            String[] load = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            out.line("machine: %d cpus, load average %s %s %s", Runtime.getRuntime().availableProcessors(), load[0],
-                    load[1], load[2]);
-        } catch (IOException ignored) {
-            // not Linux
-        }
+        loadAverage(out);
         for (Submission s : refused.subList(0, Math.min(5, refused.size()))) {
             out.line("refused job %d: HTTP %d %s", s.index(), s.status(), s.error());
         }
@@ -611,6 +629,8 @@ public final class MarketBenchmark {
             out.line("  %6.1f  %s", (double) e.getValue() / jobs, e.getKey());
         }
         List<Long> tasks = new ArrayList<>();
+        long identities = 0;
+        long identitiesWithTasks = 0;
         for (int i = 1; ; i++) {
             ServiceProcess w;
             try {
@@ -618,29 +638,34 @@ public final class MarketBenchmark {
             } catch (IllegalArgumentException end) {
                 break;
             }
-            tasks.add(tasksDone(w));
+            JsonNode h = health(w);
+            tasks.add(h.path("tasksDone").asLong(-1));
+            identities += h.path("identities").asLong(0);
+            identitiesWithTasks += h.path("identitiesWithTasks").asLong(0);
         }
         if (!tasks.isEmpty()) {
             List<Long> sorted = tasks.stream().sorted().toList();
-            out.line("tasks run per worker since start (%d workers): min %d  median %d  max %d  workers with none: %d",
+            out.line("tasks run per worker JVM since start (%d JVMs): min %d  median %d  max %d  JVMs with none: %d",
                     sorted.size(), sorted.get(0), sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1),
                     sorted.stream().filter(t -> t == 0).count());
+            out.line("workers (identities) that ran at least one task since start: %d of %d", identitiesWithTasks,
+                    identities);
         }
     }
 
-    /** tasksDone from a worker's admin /health; -1 when it does not answer. */
-    private static long tasksDone(ServiceProcess worker) {
+    /** A worker's admin /health; an empty object when it does not answer. */
+    private static JsonNode health(ServiceProcess worker) {
         String port = worker.env().get("AGORA_WORKER_ADMIN_PORT");
         try {
             HttpResponse<String> a = HTTP.send(HttpRequest.newBuilder(
                             URI.create("http://localhost:" + port + "/health")).timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
-            return JSON.readTree(a.body()).path("tasksDone").asLong(-1);
+            return JSON.readTree(a.body());
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return JSON.createObjectNode();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1;
+            return JSON.createObjectNode();
         }
     }
 
@@ -717,6 +742,16 @@ public final class MarketBenchmark {
             // gone
         }
         return new long[] {rss, hwm, pid, cpuMs(pid)};
+    }
+
+    private static void loadAverage(PrintfOut out) {
+        try {
+            String[] load = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            out.line("machine: %d cpus, load average %s %s %s", Runtime.getRuntime().availableProcessors(), load[0],
+                    load[1], load[2]);
+        } catch (IOException ignored) {
+            // not Linux
+        }
     }
 
     private static double pct(long[] sorted, double p) {
