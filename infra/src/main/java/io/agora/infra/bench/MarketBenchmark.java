@@ -71,6 +71,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   --reuse             run on the dev stack (default AGORA_HOME, ports, or the AGORA_* overrides)
  *                       instead of an isolated one; it is started if needed and never stopped
  *   --keep-stack        leave the isolated bench stack running (the next run reuses it)
+ *   --raw-seconds S     seconds of the broker's raw produce rate measured after the jobs (5; 0 = skip)
+ *   --idle S            submit nothing: print each process's CPU over S seconds as % of one core
+ *   --commit-ms I       AGORA_STREAMS_COMMIT_INTERVAL_MS of the streams apps (their default)
  * </pre>
  * The isolated stack lives in {@code infra/target/bench-stack} (Kafka 29092/29093, registry 28081,
  * PostgreSQL 25433), apart from the test stack, so a benchmark never stops a test's broker.
@@ -86,7 +89,7 @@ public final class MarketBenchmark {
 
     record Options(int jobs, int concurrency, int workers, int maxConcurrent, int redundancy, int quorum, int warmup,
                    double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts,
-                   int workerHosts, long heartbeatMs) {
+                   int workerHosts, long heartbeatMs, double rawSeconds, int idleS, String commitMs) {
         static Options parse(String[] args) {
             Map<String, String> v = new LinkedHashMap<>();
             Set<String> flags = Set.of("--reuse", "--keep-stack");
@@ -107,7 +110,7 @@ public final class MarketBenchmark {
             }
             Set<String> known = Set.of("--jobs", "--concurrency", "--workers", "--max-concurrent", "--redundancy",
                     "--quorum", "--warmup", "--rate", "--task-ms", "--timeout", "--reuse", "--keep-stack", "--jvm-opts",
-                    "--worker-hosts", "--heartbeat-ms");
+                    "--worker-hosts", "--heartbeat-ms", "--raw-seconds", "--idle", "--commit-ms");
             for (String k : v.keySet()) {
                 if (!known.contains(k)) {
                     throw new IllegalArgumentException("unknown option " + k);
@@ -117,7 +120,8 @@ public final class MarketBenchmark {
                     i(v, "--max-concurrent", 8), i(v, "--redundancy", 3), i(v, "--quorum", 2), i(v, "--warmup", 20),
                     Double.parseDouble(v.getOrDefault("--rate", "0")), i(v, "--task-ms", 0), i(v, "--timeout", 120),
                     v.containsKey("--reuse"), v.containsKey("--keep-stack"), v.get("--jvm-opts"),
-                    i(v, "--worker-hosts", 0), i(v, "--heartbeat-ms", v.containsKey("--worker-hosts") ? 10_000 : 2000));
+                    i(v, "--worker-hosts", 0), i(v, "--heartbeat-ms", v.containsKey("--worker-hosts") ? 10_000 : 2000),
+                    Double.parseDouble(v.getOrDefault("--raw-seconds", "5")), i(v, "--idle", 0), v.get("--commit-ms"));
             if (o.workerHosts < 0 || o.workerHosts > o.workers || o.heartbeatMs < 100) {
                 throw new IllegalArgumentException("need 0 <= --worker-hosts <= --workers and --heartbeat-ms >= 100");
             }
@@ -161,11 +165,19 @@ public final class MarketBenchmark {
               --timeout S         seconds a job may take to reach its verdict after the last submission (120)
               --reuse             the dev stack's infrastructure instead of infra/target/bench-stack
               --keep-stack        leave the bench stack running (the next run reuses it)
+              --raw-seconds S     seconds of the broker's raw produce rate after the jobs (5; 0 = skip)
+              --idle S            submit nothing: each process's CPU over S seconds, % of one core
+              --commit-ms I       commit interval of the streams apps (their default)
               --jvm-opts "..."    JVM options of every service (default: small heaps, C1 only)""";
 
     private final Options o;
     private final String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     private final Map<String, Seen> verdicts = new ConcurrentHashMap<>();
+    /** Size of the verdict records read (key + value bytes): the record size of the raw produce rate. */
+    private final AtomicLong verdictRecords = new AtomicLong();
+    private final AtomicLong verdictBytes = new AtomicLong();
+    /** The task topic's partitions: the raw produce rate writes to as many. */
+    static final int TASK_PARTITIONS = 384;
     private final AtomicBoolean stopConsumer = new AtomicBoolean();
     private final CountDownLatch consumerReady = new CountDownLatch(1);
     private volatile Throwable consumerFailure;
@@ -240,6 +252,9 @@ public final class MarketBenchmark {
         // one client drives the whole load: the per-client rate limit (20/s) would be the benchmark
         env.put("AGORA_INGEST_RATE_LIMIT_PER_SECOND", "1000000");
         env.put("AGORA_INGEST_RATE_LIMIT_BURST", "1000000");
+        if (o.commitMs != null) {
+            env.put("AGORA_STREAMS_COMMIT_INTERVAL_MS", o.commitMs);
+        }
         if (o.heartbeatMs > 2000) {
             // a worker is OFFLINE after the matcher's grace, and heartbeats renew leases: both follow the interval
             env.put("AGORA_MATCHER_WORKER_GRACE_MS", Long.toString(3 * o.heartbeatMs));
@@ -270,6 +285,10 @@ public final class MarketBenchmark {
         market.awaitApi(Duration.ofMinutes(3));
         log("ingest-api healthy in " + ms(System.nanoTime() - t) + " ms at " + market.apiUrl());
 
+        if (o.idleS > 0) {
+            awaitWorkers(new MarketClient(market.apiUrl()), null, market);
+            return idle(market, stack);
+        }
         Thread consumer = new Thread(() -> consumeVerdicts(stack), "bench-verdicts");
         consumer.setDaemon(true);
         consumer.start();
@@ -312,6 +331,16 @@ public final class MarketBenchmark {
         Map<String, Long> logEndsAfter = logEnds(stack);
         int code = report(subs, r, start, submitEnd, rssBefore, rssAfter);
         reportPerJob(r, rssBefore, rssAfter, logEndsBefore, logEndsAfter, market);
+        if (o.rawSeconds > 0 && r.lastVerdictNanos() > start) {
+            long offsets = 0;
+            for (var e : logEndsAfter.entrySet()) {
+                offsets += Math.max(0, e.getValue() - logEndsBefore.getOrDefault(e.getKey(), 0L));
+            }
+            double marketRate = offsets / ((r.lastVerdictNanos() - start) / 1e9);
+            int bytes = verdictRecords.get() == 0 ? 500 : (int) (verdictBytes.get() / verdictRecords.get());
+            RawProduceRate.Rate raw = RawProduceRate.measure(stack, TASK_PARTITIONS, bytes, o.rawSeconds);
+            System.out.println(RawProduceRate.describe(raw, marketRate));
+        }
         if (code != 0) {
             System.out.println("---- service log tails ----");
             System.out.println(market.diagnostics());
@@ -469,6 +498,8 @@ public final class MarketBenchmark {
                 for (ConsumerRecord<String, JobVerdict> rec : c.poll(Duration.ofMillis(50))) {
                     long now = System.nanoTime();
                     JobVerdict v = rec.value();
+                    verdictRecords.incrementAndGet();
+                    verdictBytes.addAndGet(rec.serializedKeySize() + rec.serializedValueSize());
                     if (v != null) {
                         verdicts.putIfAbsent(v.getJobId().toString(), new Seen(now, v.getOutcome().toString(),
                                 v.getReason() == null ? null : v.getReason().toString()));
@@ -525,6 +556,47 @@ public final class MarketBenchmark {
         System.out.println(market.diagnostics());
         throw new IllegalStateException("only " + ready + " of " + o.workers + " workers READY after 120 s; last answer "
                 + a);
+    }
+
+    // ------------------------------------------------------------ idle
+
+    /**
+     * The stack with nothing to do: after the workers are READY and 10 s to settle, the CPU each
+     * process uses over {@code --idle} seconds, as % of one core. Always exit 0: a figure, not a check.
+     */
+    private int idle(Market market, LocalStack stack) {
+        log("idle: settling 10 s, then measuring " + o.idleS + " s with no jobs");
+        sleepNanos(10_000_000_000L);
+        Map<String, long[]> before = rss(market, stack);
+        Map<String, Long> endsBefore = logEnds(stack);
+        long t0 = System.nanoTime();
+        sleepNanos(o.idleS * 1_000_000_000L);
+        Map<String, long[]> after = rss(market, stack);
+        Map<String, Long> endsAfter = logEnds(stack);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        PrintfOut out = new PrintfOut();
+        out.line("==== Agora idle stack (%s): CPU over %.0f s, %% of one core ====", runId, seconds);
+        double total = 0;
+        for (var e : after.entrySet()) {
+            long[] b = before.get(e.getKey());
+            if (b == null || b[3] < 0 || e.getValue()[3] < 0) {
+                continue;
+            }
+            double pct = (e.getValue()[3] - b[3]) / 10.0 / seconds;
+            total += pct;
+            out.line("  %-12s %6.2f %%", e.getKey(), pct);
+        }
+        out.line("  %-12s %6.2f %%  (target <= 5%%; %d workers in %d JVMs; PostgreSQL's backends not counted)", "total",
+                total, o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers);
+        out.line("log offsets written per second while idle (records + transaction markers):");
+        for (var e : endsAfter.entrySet()) {
+            long d = e.getValue() - endsBefore.getOrDefault(e.getKey(), 0L);
+            if (d > 0) {
+                out.line("  %8.2f  %s", d / seconds, e.getKey());
+            }
+        }
+        loadAverage(out);
+        return 0;
     }
 
     // ------------------------------------------------------------ reporting
