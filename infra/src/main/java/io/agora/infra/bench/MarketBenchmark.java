@@ -255,6 +255,9 @@ public final class MarketBenchmark {
         if (o.commitMs != null) {
             env.put("AGORA_STREAMS_COMMIT_INTERVAL_MS", o.commitMs);
         }
+        // the matcher caps a worker's slots at agora.matcher.max.slots.per.worker (4): --max-concurrent above it
+        // would only queue tasks nobody assigns
+        env.put("AGORA_MATCHER_MAX_SLOTS_PER_WORKER", Integer.toString(Math.max(4, o.maxConcurrent)));
         if (o.heartbeatMs > 2000) {
             // a worker is OFFLINE after the matcher's grace, and heartbeats renew leases: both follow the interval
             env.put("AGORA_MATCHER_WORKER_GRACE_MS", Long.toString(3 * o.heartbeatMs));
