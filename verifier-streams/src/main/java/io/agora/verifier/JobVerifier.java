@@ -12,7 +12,6 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -23,13 +22,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
@@ -66,16 +63,6 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     private KeyValueStore<String, String> retire;
     /** Timestamp of the records forwarded by the current process or punctuate call. */
     private long outTs;
-    /**
-     * The sweep's schedule and period: {@code agora.verifier.punctuate.ms} while a job is open or a
-     * result waits for its task, {@link #RETIRE_SWEEP} while only retirements are pending, none when
-     * no index holds anything. Each punctuation marks the task for an exactly-once commit, so a
-     * verifier that swept every second with nothing to do would commit every second.
-     */
-    private Cancellable sweeper;
-    private Duration sweepEvery;
-    /** How often retirements alone are swept: they come days after a deadline, a minute late is nothing. */
-    static final Duration RETIRE_SWEEP = Duration.ofMinutes(1);
 
     /**
      * {@code serdes}: those of the market topics, to dead-letter a refused input as its own topic's
@@ -98,31 +85,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         retire = context.getStateStore(VerifierTopology.RETIRE_STORE);
         KeyValueStore<String, WorkerStanding> standings = context.getStateStore(VerifierTopology.REPUTATION_STORE);
         cases = new JobCase(cfg, standings::get, market);
-        sweepWhileDue();
-    }
-
-    /** (Re)schedules the sweep at the period the indexes ask for ({@link #sweeper}). */
-    private void sweepWhileDue() {
-        Duration every = holdsAny(open) || holdsAny(orphans) ? cfg.punctuateInterval()
-                : holdsAny(retire) ? (RETIRE_SWEEP.compareTo(cfg.punctuateInterval()) > 0 ? RETIRE_SWEEP : cfg.punctuateInterval())
-                : null;
-        if (Objects.equals(every, sweepEvery)) {
-            return;
-        }
-        if (sweeper != null) {
-            sweeper.cancel();
-            sweeper = null;
-        }
-        sweepEvery = every;
-        if (every != null) {
-            sweeper = ctx.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::sweep);
-        }
-    }
-
-    private static boolean holdsAny(KeyValueStore<String, ?> store) {
-        try (KeyValueIterator<String, ?> it = store.all()) {
-            return it.hasNext();
-        }
+        context.schedule(cfg.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
 
     @Override
@@ -140,9 +103,6 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
             }
         } else if (v instanceof JobCommand c) {
             run(c.getJobId(), job -> cases.onCommand(c, now, job), false);
-        }
-        if (!cfg.punctuateInterval().equals(sweepEvery)) {
-            sweepWhileDue(); // idle until now: a job may have opened
         }
     }
 
@@ -180,7 +140,6 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
             retire.delete(kv.key);
             run(kv.value, job -> cases.onTick(now, job), true);
         }
-        sweepWhileDue();
     }
 
     /** Sorts by due time as a string: 19 zero-padded digits hold every non-negative long. */
