@@ -276,7 +276,8 @@ public final class MarketBenchmark {
             w.put("AGORA_WORKER_MAX_CONCURRENT", Integer.toString(o.maxConcurrent));
             w.put("AGORA_WORKER_SIMULATED_TASK_MS", Long.toString(o.taskMs));
             w.put("AGORA_WORKER_HEARTBEAT_MS", Long.toString(o.heartbeatMs));
-            w.put("AGORA_STATE_DIR", workDir.resolve("state/worker-" + i).toString());
+            // the same keys every run: on a kept stack the pool would otherwise gain W departed workers per run
+            w.put("AGORA_STATE_DIR", workDir.resolveSibling("worker-state/worker-" + i).toString());
             if (o.workerHosts > 0) {
                 // identities spread evenly over the hosts; each proves its hardware briefly (one JVM, many keys)
                 w.put("AGORA_WORKER_IDENTITIES", Integer.toString(o.workers / processes + (i <= o.workers % processes ? 1 : 0)));
