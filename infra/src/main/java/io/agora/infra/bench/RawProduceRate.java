@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -20,12 +21,14 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The broker's raw produce rate on the benchmark's stack: one plain producer (acks=all,
  * idempotent, the services' linger of 5 ms, as the admin principal) writing records of a given
- * size as fast as the broker takes them to a scratch topic with as many partitions as the task
- * topic, for a fixed time. The market's records per second divided by this rate is the
+ * size as fast as the broker acknowledges them (at most {@value #IN_FLIGHT} unacknowledged, so the
+ * figure is the broker's rate and not the client's queue) to a scratch topic with as many
+ * partitions as the market's topics ({@code Topics.PARTITIONS}), for a fixed time. The market's records per second divided by this rate is the
  * pipeline's efficiency: how much of what the broker can take the market turns into work.
  */
 final class RawProduceRate {
     static final String TOPIC = "agora.bench.raw";
+    static final int IN_FLIGHT = 5_000;
 
     /** Records written, the time it took and the record size. */
     record Rate(long records, double seconds, int recordBytes) {
@@ -82,6 +85,7 @@ final class RawProduceRate {
         byte[] value = new byte[Math.max(1, recordBytes)];
         ThreadLocalRandom.current().nextBytes(value);
         AtomicReference<Exception> failure = new AtomicReference<>();
+        Semaphore inFlight = new Semaphore(IN_FLIGHT);
         long sent = 0;
         long start;
         long end;
@@ -91,7 +95,9 @@ final class RawProduceRate {
             long until = start + (long) (seconds * 1e9);
             while (System.nanoTime() < until && failure.get() == null) {
                 byte[] key = String.format("job-%032d", sent).getBytes(StandardCharsets.UTF_8);
+                inFlight.acquire();
                 producer.send(new ProducerRecord<>(TOPIC, key, value), (md, e) -> {
+                    inFlight.release();
                     if (e != null) {
                         failure.compareAndSet(null, e);
                     }
