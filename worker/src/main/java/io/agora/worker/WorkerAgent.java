@@ -68,6 +68,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * engine or producer circuit is open). Tasks are read read_committed (never one from an aborted
  * matcher transaction) and an offset is committed, asynchronously, as soon as the task is taken; a
  * crash is covered by the lease. Only the poll thread touches the consumer.
+ * <p>
+ * One agent may host further worker identities ({@link #coHost}): each has its own key,
+ * registration, heartbeats, slots and signed results, and they share this agent's consumer,
+ * producer, sandbox and task threads. Every hosted identity lists the host's task partitions in
+ * its heartbeats; the poll loop hands each task to the identity it is addressed to (a task for
+ * none of them is handed back as misrouted). The broker sees one principal for the whole host.
  */
 public final class WorkerAgent implements Service {
     private static final Logger log = LoggerFactory.getLogger(WorkerAgent.class);
@@ -89,6 +95,10 @@ public final class WorkerAgent implements Service {
     private final WorkerConfig cfg;
     private final MessageSigner signer;
     private final TaskSeal.Keys sealKeys;
+    /** The agent that owns the consumer: this one, or the host of a co-hosted identity. */
+    private final WorkerAgent host;
+    /** Identities co-hosted by this agent (the host only), by worker id. */
+    private final Map<String, WorkerAgent> hosted = new ConcurrentHashMap<>();
     private final Consumer<String, byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
     private final Sandbox sandbox;
@@ -105,7 +115,7 @@ public final class WorkerAgent implements Service {
     private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger slotsUsed = new AtomicInteger();
     private final AtomicInteger running = new AtomicInteger();
-    private final Set<Integer> owned = ConcurrentHashMap.newKeySet();
+    private final Set<Integer> owned;
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong handedBack = new AtomicLong();
@@ -134,6 +144,8 @@ public final class WorkerAgent implements Service {
         this.cfg = cfg;
         this.signer = signer;
         this.sealKeys = sealKeys;
+        this.host = this;
+        this.owned = ConcurrentHashMap.newKeySet();
         this.consumer = consumer;
         this.producer = producer;
         this.sandbox = sandbox;
@@ -146,6 +158,56 @@ public final class WorkerAgent implements Service {
         this.runners = new ThreadPoolExecutor(cfg.maxConcurrent(), cfg.maxConcurrent(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), named("worker-task"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("worker-heartbeat"));
+    }
+
+    /** A co-hosted identity: everything but its signer, its seal keys and its counts is the host's. */
+    private WorkerAgent(WorkerAgent host, MessageSigner signer, TaskSeal.Keys sealKeys) {
+        this.cfg = host.cfg;
+        this.signer = signer;
+        this.sealKeys = sealKeys;
+        this.host = host;
+        this.owned = host.owned;
+        this.consumer = null;
+        this.producer = host.producer;
+        this.sandbox = host.sandbox;
+        this.engineBreaker = host.engineBreaker;
+        this.produceBreaker = host.produceBreaker;
+        this.taskDeserializer = host.taskDeserializer;
+        this.resultSerializer = host.resultSerializer;
+        this.heartbeatSerializer = host.heartbeatSerializer;
+        this.registrationSerializer = host.registrationSerializer;
+        this.runners = host.runners;
+        this.scheduler = host.scheduler;
+    }
+
+    /**
+     * Hosts one more worker identity in this agent, before {@link #start}: it registers and
+     * heartbeats on its own and runs the tasks addressed to it on this agent's task threads
+     * (their number grows with the slots hosted, up to {@value #MAX_HOST_THREADS}).
+     */
+    public WorkerAgent coHost(MessageSigner identity, TaskSeal.Keys sealKeys) {
+        if (host != this || started.get()) {
+            throw new IllegalStateException("identities are co-hosted by a host agent before it starts");
+        }
+        WorkerAgent a = new WorkerAgent(this, identity, sealKeys);
+        hosted.put(identity.workerId(), a);
+        int threads = Math.min(MAX_HOST_THREADS, cfg.maxConcurrent() * (1 + hosted.size()));
+        runners.setMaximumPoolSize(Math.max(threads, runners.getMaximumPoolSize()));
+        runners.setCorePoolSize(runners.getMaximumPoolSize());
+        return a;
+    }
+
+    static final int MAX_HOST_THREADS = 64;
+
+    /** This agent and the identities it hosts. */
+    private List<WorkerAgent> group() {
+        if (hosted.isEmpty()) {
+            return List.of(this);
+        }
+        List<WorkerAgent> all = new ArrayList<>(1 + hosted.size());
+        all.add(this);
+        all.addAll(hosted.values());
+        return all;
     }
 
     public String workerId() {
@@ -179,7 +241,18 @@ public final class WorkerAgent implements Service {
         if (drainRequested.get()) {
             return; // drained while starting: drain() already deregistered
         }
-        heartbeats = scheduler.scheduleAtFixedRate(this::heartbeatSafely, 0, cfg.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
+        // co-hosted identities spread their heartbeats over the interval
+        long first = host == this ? 0 : java.util.concurrent.ThreadLocalRandom.current().nextLong(cfg.heartbeatIntervalMs());
+        heartbeats = scheduler.scheduleAtFixedRate(this::heartbeatSafely, first, cfg.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
+        if (host != this) {
+            return;
+        }
+        if (!hosted.isEmpty()) {
+            log.info("worker {} hosts {} more identities", workerId(), hosted.size());
+        }
+        for (WorkerAgent a : hosted.values()) {
+            a.start();
+        }
         pollThread = new Thread(this::pollLoop, "worker-poll");
         pollThread.start();
     }
@@ -195,8 +268,9 @@ public final class WorkerAgent implements Service {
                     if (drainDeadline == Long.MAX_VALUE) {
                         drainDeadline = System.currentTimeMillis() + cfg.drainTimeoutMs();
                     }
-                    handBackQueued("worker draining");
-                    if (running.get() == 0 || System.currentTimeMillis() > drainDeadline) {
+                    group().forEach(a -> a.handBackQueued("worker draining"));
+                    if (group().stream().mapToInt(a -> a.running.get()).sum() == 0
+                            || System.currentTimeMillis() > drainDeadline) {
                         break;
                     }
                 }
@@ -228,7 +302,9 @@ public final class WorkerAgent implements Service {
     }
 
     private void updatePause() {
-        boolean shouldPause = draining || slotsUsed.get() >= cfg.maxConcurrent() || degradedReason() != null;
+        List<WorkerAgent> group = group();
+        boolean shouldPause = draining || degradedReason() != null
+                || group.stream().mapToInt(a -> a.slotsUsed.get()).sum() >= cfg.maxConcurrent() * group.size();
         if (shouldPause) {
             consumer.pause(consumer.assignment());
         } else if (paused) {
@@ -259,12 +335,18 @@ public final class WorkerAgent implements Service {
                     forged.get());
             return;
         }
-        if (!workerId().equals(task.getWorkerId())) {
+        WorkerAgent to = workerId().equals(task.getWorkerId()) ? this : hosted.get(String.valueOf(task.getWorkerId()));
+        if (to == null) {
             log.info("task {} addressed to {} arrived here: handing it back", task.getTaskId(), task.getWorkerId());
             handedBack.incrementAndGet();
             publish(signer.handBack(task, "misrouted: addressed to " + task.getWorkerId()), null, 0);
             return;
         }
+        to.accept(task);
+    }
+
+    /** A task addressed to this identity: queued on the task threads unless already here or draining. */
+    private void accept(TaskAssigned task) {
         if (inFlight.containsKey(task.getTaskId())) {
             return; // redelivered after a rebalance: it is already here
         }
@@ -278,7 +360,7 @@ public final class WorkerAgent implements Service {
                 return;
             }
         }
-        if (draining) {
+        if (draining || host.draining) {
             handedBack.incrementAndGet();
             publish(signer.handBack(task, "worker draining"), null, 0);
             return;
@@ -339,7 +421,7 @@ public final class WorkerAgent implements Service {
             }
             log.info("owns task partitions {}", new TreeSet<>(owned));
             if (!closed && !scheduler.isShutdown()) {
-                scheduler.execute(WorkerAgent.this::heartbeatSafely);
+                group().forEach(a -> scheduler.execute(a::heartbeatSafely));
             }
         }
 
@@ -407,8 +489,8 @@ public final class WorkerAgent implements Service {
 
     private void releaseSlot() {
         int used = slotsUsed.decrementAndGet();
-        if (paused && used < cfg.maxConcurrent() && !draining) {
-            consumer.wakeup(); // thread-safe; lets the poll loop resume at once
+        if (host.paused && used < cfg.maxConcurrent() && !host.draining) {
+            host.consumer.wakeup(); // thread-safe; lets the poll loop resume at once
         }
     }
 
@@ -583,11 +665,14 @@ public final class WorkerAgent implements Service {
         h.put("activeTasks", running.get());
         h.put("queuedTasks", Math.max(0, slotsUsed.get() - running.get()));
         h.put("inFlightTasks", inFlight.size());
-        h.put("tasksDone", done.get());
-        h.put("tasksFailed", failed.get());
-        h.put("tasksHandedBack", handedBack.get());
+        List<WorkerAgent> group = group();
+        h.put("tasksDone", group.stream().mapToLong(a -> a.done.get()).sum());
+        h.put("tasksFailed", group.stream().mapToLong(a -> a.failed.get()).sum());
+        h.put("tasksHandedBack", group.stream().mapToLong(a -> a.handedBack.get()).sum());
         h.put("tasksRefusedUnsigned", refusedTasks.get());
-        h.put("earningsMicros", earnings.get());
+        h.put("earningsMicros", group.stream().mapToLong(a -> a.earnings.get()).sum());
+        h.put("identities", group.size());
+        h.put("identitiesWithTasks", group.stream().filter(a -> a.done.get() + a.failed.get() > 0).count());
         h.put("ownedPartitions", new TreeSet<>(owned).toString());
         h.put("lastError", lastError);
         return h;
@@ -623,14 +708,17 @@ public final class WorkerAgent implements Service {
         return drained.getCount() == 0;
     }
 
-    /** Runs once, on the poll thread (or the caller when the loop never started). */
+    /** Runs once, on the poll thread (or the caller when the loop never started); for the whole group. */
     private void finishDrain() {
-        draining = true;
+        List<WorkerAgent> group = group();
+        group.forEach(a -> a.draining = true);
         try {
-            handBackQueued("worker draining");
-            if (running.get() > 0) {
-                log.warn("{} tasks still running at the drain deadline: handing them back", running.get());
-                inFlight.values().forEach(f -> f.abandoned = true);
+            for (WorkerAgent a : group) {
+                a.handBackQueued("worker draining");
+                if (a.running.get() > 0) {
+                    log.warn("{} tasks still running at the drain deadline: handing them back", a.running.get());
+                    a.inFlight.values().forEach(f -> f.abandoned = true);
+                }
             }
             runners.shutdownNow();
             runners.awaitTermination(15, TimeUnit.SECONDS);
@@ -644,22 +732,12 @@ public final class WorkerAgent implements Service {
                 }
                 // results first, so the market sees them before the worker leaves
                 long until = System.currentTimeMillis() + 5000;
-                while (!inFlight.isEmpty() && System.currentTimeMillis() < until) {
+                while (group.stream().anyMatch(a -> !a.inFlight.isEmpty()) && System.currentTimeMillis() < until) {
                     producer.flush();
                     Thread.sleep(20);
                 }
-                ScheduledFuture<?> hb = heartbeats;
-                if (hb != null) {
-                    hb.cancel(false);
-                }
-                if (produceBreaker.isClosed()) {
-                    heartbeatSafely(); // a last DRAINING heartbeat: free slots 0 (skipped when Kafka is away: it would block)
-                }
-                WorkerRegistration dereg = signer.registration(RegistrationType.DEREGISTERED, capabilities);
-                send(Topics.REGISTRATIONS.name(), workerId(),
-                        registrationSerializer.serialize(Topics.REGISTRATIONS.name(), dereg), null);
+                group.forEach(WorkerAgent::leave);
                 producer.flush();
-                signer.seqClock().save();
             }
             log.info("worker {} drained: {} done, {} failed, {} handed back", workerId(), done.get(), failed.get(), handedBack.get());
         } catch (InterruptedException e) {
@@ -667,9 +745,27 @@ public final class WorkerAgent implements Service {
         } catch (RuntimeException e) {
             log.error("drain failed", e);
         } finally {
-            closed = true;
+            group.forEach(a -> a.closed = true);
             drained.countDown();
         }
+    }
+
+    /** Stops heartbeating, sends a last DRAINING heartbeat and the deregistration of this identity. */
+    private void leave() {
+        ScheduledFuture<?> hb = heartbeats;
+        if (hb != null) {
+            hb.cancel(false);
+        }
+        if (capabilities == null) {
+            return; // never registered
+        }
+        if (produceBreaker.isClosed()) {
+            heartbeatSafely(); // a last DRAINING heartbeat: free slots 0 (skipped when Kafka is away: it would block)
+        }
+        WorkerRegistration dereg = signer.registration(RegistrationType.DEREGISTERED, capabilities);
+        send(Topics.REGISTRATIONS.name(), workerId(),
+                registrationSerializer.serialize(Topics.REGISTRATIONS.name(), dereg), null);
+        signer.seqClock().save();
     }
 
     @Override

@@ -76,6 +76,10 @@ public final class WorkerApp implements Callable<Integer> {
         new KafkaClientMetrics(producer).bindTo(meters);
         WorkerAgent agent = new WorkerAgent(wc, new MessageSigner(identity, new SeqClock(wc.seqFile())),
                 TaskSeal.Keys.loadOrCreate(wc.sealKeyFile()), consumer, producer, serdes, new MeteredSandbox(sandbox, meters, identity.workerId()), engine, produce);
+        for (int i = 1; i < wc.identities(); i++) {
+            agent.coHost(new MessageSigner(Identity.loadOrCreate(wc.keyFile(i)), new SeqClock(wc.seqFile(i))),
+                    TaskSeal.Keys.loadOrCreate(wc.sealKeyFile(i)));
+        }
         return new WorkerService(agent, wc, AdminToken.resolve(wc), meters);
     }
 
@@ -98,7 +102,7 @@ public final class WorkerApp implements Callable<Integer> {
         // tasks are written in the matcher's transactions: an aborted one must never run
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, wc.maxConcurrent()));
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(500, Math.max(1, wc.maxConcurrent() * wc.identities())));
         p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, wc.sessionTimeoutMs());
         return p;
     }

@@ -23,6 +23,8 @@ import java.util.List;
  * @param caps                  the most a task may ask of this worker ({@code max.*})
  * @param matcherKey            the matcher's public key ({@link MatcherKey}): a task it did not sign is
  *                              logged and skipped; empty (not configured) refuses every task
+ * @param identities            worker identities this process hosts (1): the first one's key is
+ *                              {@code worker.key} in the state dir, identity i's in {@code identity-i/}
  */
 public record WorkerConfig(
         Path stateDir,
@@ -54,7 +56,8 @@ public record WorkerConfig(
         String adminToken,
         long dockerCallTimeoutMs,
         TaskCaps caps,
-        String matcherKey) {
+        String matcherKey,
+        int identities) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -89,20 +92,41 @@ public record WorkerConfig(
                 c.get(PREFIX + "admin.token", ""),
                 c.getLong(PREFIX + "docker.call.timeout.ms", 30_000),
                 TaskCaps.from(c),
-                MatcherKey.findPublic(c).orElse(""));
+                MatcherKey.findPublic(c).orElse(""),
+                Math.max(1, c.getInt(PREFIX + "identities", 1)));
     }
 
     public Path keyFile() {
-        return stateDir.resolve("worker.key");
+        return keyFile(0);
     }
 
     /** The worker's X25519 key, which the matcher seals its tasks' specs to ({@link io.agora.schemas.TaskSeal}). */
     public Path sealKeyFile() {
-        return stateDir.resolve("worker.seal.key");
+        return sealKeyFile(0);
+    }
+
+    /** The X25519 key of hosted identity {@code i}. */
+    public Path sealKeyFile(int i) {
+        return identityDir(i).resolve("worker.seal.key");
     }
 
     public Path seqFile() {
-        return stateDir.resolve("worker.seq");
+        return seqFile(0);
+    }
+
+    /** The key of hosted identity {@code i}. */
+    public Path keyFile(int i) {
+        return identityDir(i).resolve("worker.key");
+    }
+
+    /** The sequence file of hosted identity {@code i}. */
+    public Path seqFile(int i) {
+        return identityDir(i).resolve("worker.seq");
+    }
+
+    /** The state folder of hosted identity {@code i} (0 = the worker's own, the state dir). */
+    public Path identityDir(int i) {
+        return i == 0 ? stateDir : stateDir.resolve("identity-" + i);
     }
 
     private static List<String> list(String csv) {

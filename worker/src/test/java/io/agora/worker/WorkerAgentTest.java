@@ -123,6 +123,11 @@ class WorkerAgentTest {
     }
 
     WorkerAgent start(Sandbox sandbox, Map<String, String> extra) {
+        return start(sandbox, extra, List.of());
+    }
+
+    /** The agent, hosting {@code cohosted} identities besides its own. */
+    WorkerAgent start(Sandbox sandbox, Map<String, String> extra, List<Identity> cohosted) {
         Map<String, String> c = new HashMap<>(Map.of("agora.worker.state.dir", dir.toString(),
                 "agora.worker.heartbeat.ms", "50", "agora.worker.benchmark.ms", "10", "agora.worker.poll.ms", "20",
                 "agora.worker.max.concurrent", "1", "agora.worker.drain.timeout.ms", "5000",
@@ -135,6 +140,9 @@ class WorkerAgentTest {
         });
         agent = new WorkerAgent(cfg, new MessageSigner(identity, new SeqClock(cfg.seqFile())), sealKeys, consumer, producer,
                 serdes, sandbox, engine, produce);
+        for (Identity other : cohosted) {
+            agent.coHost(new MessageSigner(other, new SeqClock(dir.resolve(other.workerId() + ".seq"))), TaskSeal.Keys.generate());
+        }
         agent.start();
         return agent;
     }
@@ -427,6 +435,37 @@ class WorkerAgentTest {
         TaskResult back = sent(Topics.RESULTS).get(1);
         assertThat(back.getStatus()).isEqualTo(ResultStatus.HANDED_BACK);
         assertThat(back.getStatusReason()).isEqualTo("sealed spec does not open with this worker's key");
+    }
+
+    @Test
+    void hosts_several_identities_on_one_consumer_each_signing_its_own_messages() {
+        Identity second = Identity.generate();
+        Identity third = Identity.generate();
+        start(new SimulatedSandbox(0), Map.of("agora.worker.pool", "lab"), List.of(second, third));
+        List<String> ids = List.of(identity.workerId(), second.workerId(), third.workerId());
+        await().untilAsserted(() -> assertThat(sent(Topics.HEARTBEATS).stream()
+                .filter(hb -> hb.getOwnedPartitions().equals(List.of(3, 7))).map(hb -> hb.getWorkerId().toString())
+                .distinct()).as("each identity lists the host's partitions").containsExactlyInAnyOrderElementsOf(ids));
+        assertThat(sent(Topics.REGISTRATIONS)).extracting(r -> r.getWorkerId().toString())
+                .containsExactlyInAnyOrderElementsOf(ids);
+        TaskAssigned toSecond = Tasks.task(second.workerId(), Tasks.spec("echo", "2").build());
+        TaskAssigned toThird = Tasks.task(third.workerId(), Tasks.spec("echo", "3").build());
+        TaskAssigned toNobody = Tasks.task("someone-else", Tasks.spec("echo", "x").build());
+        offerBatch(P3, toSecond, toThird, toNobody);
+        await().until(() -> sent(Topics.RESULTS).size() == 3);
+        Map<String, String> byTask = new HashMap<>();
+        for (TaskResult r : sent(Topics.RESULTS)) {
+            assertThat(SignedMessages.verifySignature(r).accepted()).isTrue();
+            byTask.put(r.getTaskId().toString(), r.getWorkerId() + " " + r.getStatus());
+        }
+        assertThat(byTask).containsOnly(Map.entry(toSecond.getTaskId().toString(), second.workerId() + " SUCCEEDED"),
+                Map.entry(toThird.getTaskId().toString(), third.workerId() + " SUCCEEDED"),
+                Map.entry(toNobody.getTaskId().toString(), identity.workerId() + " HANDED_BACK"));
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("identities", 3)
+                .containsEntry("identitiesWithTasks", 2L).containsEntry("tasksDone", 2L));
+        agent.drain();
+        assertThat(sent(Topics.REGISTRATIONS).stream().filter(r -> r.getType() == RegistrationType.DEREGISTERED)
+                .map(r -> r.getWorkerId().toString())).as("every identity leaves").containsExactlyInAnyOrderElementsOf(ids);
     }
 
     @Test

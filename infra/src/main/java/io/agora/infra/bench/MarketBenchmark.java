@@ -56,6 +56,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   --jobs N            measured jobs (500)
  *   --concurrency C     concurrent HTTP submitters (8)
  *   --workers W         simulated workers (4)
+ *   --worker-hosts H    JVMs hosting the W workers, each identity with its own key (0 = one JVM per worker)
+ *   --heartbeat-ms B    AGORA_WORKER_HEARTBEAT_MS of each worker (2000; 10000 with --worker-hosts); above
+ *                       2000 the matcher's worker grace and lease are 3 x B
  *   --max-concurrent M  AGORA_WORKER_MAX_CONCURRENT of each worker (8)
  *   --redundancy n      replicas per job (3)
  *   --quorum k          agreeing results needed, strategy k-of-n (2)
@@ -68,6 +71,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   --reuse             run on the dev stack (default AGORA_HOME, ports, or the AGORA_* overrides)
  *                       instead of an isolated one; it is started if needed and never stopped
  *   --keep-stack        leave the isolated bench stack running (the next run reuses it)
+ *   --raw-seconds S     seconds of the broker's raw produce rate measured after the jobs (5; 0 = skip)
+ *   --idle S            submit nothing: print each process's CPU over S seconds as % of one core
+ *   --commit-ms I       AGORA_STREAMS_COMMIT_INTERVAL_MS of the streams apps (their default)
  * </pre>
  * The isolated stack lives in {@code infra/target/bench-stack} (Kafka 29092/29093, registry 28081,
  * PostgreSQL 25433), apart from the test stack, so a benchmark never stops a test's broker.
@@ -82,7 +88,8 @@ public final class MarketBenchmark {
     static final long TIMEOUT_MS = 10_000;
 
     record Options(int jobs, int concurrency, int workers, int maxConcurrent, int redundancy, int quorum, int warmup,
-                   double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts) {
+                   double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts,
+                   int workerHosts, long heartbeatMs, double rawSeconds, int idleS, String commitMs) {
         static Options parse(String[] args) {
             Map<String, String> v = new LinkedHashMap<>();
             Set<String> flags = Set.of("--reuse", "--keep-stack");
@@ -102,7 +109,8 @@ public final class MarketBenchmark {
                 }
             }
             Set<String> known = Set.of("--jobs", "--concurrency", "--workers", "--max-concurrent", "--redundancy",
-                    "--quorum", "--warmup", "--rate", "--task-ms", "--timeout", "--reuse", "--keep-stack", "--jvm-opts");
+                    "--quorum", "--warmup", "--rate", "--task-ms", "--timeout", "--reuse", "--keep-stack", "--jvm-opts",
+                    "--worker-hosts", "--heartbeat-ms", "--raw-seconds", "--idle", "--commit-ms");
             for (String k : v.keySet()) {
                 if (!known.contains(k)) {
                     throw new IllegalArgumentException("unknown option " + k);
@@ -111,7 +119,12 @@ public final class MarketBenchmark {
             Options o = new Options(i(v, "--jobs", 500), i(v, "--concurrency", 8), i(v, "--workers", 4),
                     i(v, "--max-concurrent", 8), i(v, "--redundancy", 3), i(v, "--quorum", 2), i(v, "--warmup", 20),
                     Double.parseDouble(v.getOrDefault("--rate", "0")), i(v, "--task-ms", 0), i(v, "--timeout", 120),
-                    v.containsKey("--reuse"), v.containsKey("--keep-stack"), v.get("--jvm-opts"));
+                    v.containsKey("--reuse"), v.containsKey("--keep-stack"), v.get("--jvm-opts"),
+                    i(v, "--worker-hosts", 0), i(v, "--heartbeat-ms", v.containsKey("--worker-hosts") ? 10_000 : 2000),
+                    Double.parseDouble(v.getOrDefault("--raw-seconds", "5")), i(v, "--idle", 0), v.get("--commit-ms"));
+            if (o.workerHosts < 0 || o.workerHosts > o.workers || o.heartbeatMs < 100) {
+                throw new IllegalArgumentException("need 0 <= --worker-hosts <= --workers and --heartbeat-ms >= 100");
+            }
             if (o.jobs < 1 || o.concurrency < 1 || o.workers < 1 || o.maxConcurrent < 1 || o.warmup < 0) {
                 throw new IllegalArgumentException("--jobs, --concurrency, --workers, --max-concurrent must be >= 1");
             }
@@ -141,6 +154,8 @@ public final class MarketBenchmark {
               --jobs N            measured jobs (500)
               --concurrency C     concurrent HTTP submitters (8)
               --workers W         simulated workers (4)
+              --worker-hosts H    JVMs hosting the W workers, each with its own key (0 = one JVM per worker)
+              --heartbeat-ms B    heartbeat interval of each worker (2000; 10000 with --worker-hosts)
               --max-concurrent M  AGORA_WORKER_MAX_CONCURRENT of each worker (8)
               --redundancy n      replicas per job (3)
               --quorum k          agreeing results needed, strategy k-of-n (2)
@@ -150,11 +165,17 @@ public final class MarketBenchmark {
               --timeout S         seconds a job may take to reach its verdict after the last submission (120)
               --reuse             the dev stack's infrastructure instead of infra/target/bench-stack
               --keep-stack        leave the bench stack running (the next run reuses it)
+              --raw-seconds S     seconds of the broker's raw produce rate after the jobs (5; 0 = skip)
+              --idle S            submit nothing: each process's CPU over S seconds, % of one core
+              --commit-ms I       commit interval of the streams apps (their default)
               --jvm-opts "..."    JVM options of every service (default: small heaps, C1 only)""";
 
     private final Options o;
     private final String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     private final Map<String, Seen> verdicts = new ConcurrentHashMap<>();
+    /** Size of the verdict records read (key + value bytes): the record size of the raw produce rate. */
+    private final AtomicLong verdictRecords = new AtomicLong();
+    private final AtomicLong verdictBytes = new AtomicLong();
     private final AtomicBoolean stopConsumer = new AtomicBoolean();
     private final CountDownLatch consumerReady = new CountDownLatch(1);
     private volatile Throwable consumerFailure;
@@ -172,7 +193,7 @@ public final class MarketBenchmark {
                 System.err.println("error: " + e.getMessage());
             }
             System.err.println("usage: agora bench [--jobs N] [--concurrency C] [--workers W] [--max-concurrent M]"
-                    + " [--redundancy n --quorum k] [--warmup J] [--rate R] [--task-ms T] [--timeout S]"
+                    + " [--worker-hosts H] [--heartbeat-ms B] [--redundancy n --quorum k] [--warmup J] [--rate R] [--task-ms T] [--timeout S]"
                     + " [--reuse] [--keep-stack] [--jvm-opts \"...\"]");
             if ("help".equals(e.getMessage())) {
                 System.err.println(HELP);
@@ -229,6 +250,17 @@ public final class MarketBenchmark {
         // one client drives the whole load: the per-client rate limit (20/s) would be the benchmark
         env.put("AGORA_INGEST_RATE_LIMIT_PER_SECOND", "1000000");
         env.put("AGORA_INGEST_RATE_LIMIT_BURST", "1000000");
+        if (o.commitMs != null) {
+            env.put("AGORA_STREAMS_COMMIT_INTERVAL_MS", o.commitMs);
+        }
+        // the matcher caps a worker's slots at agora.matcher.max.slots.per.worker (4): --max-concurrent above it
+        // would only queue tasks nobody assigns
+        env.put("AGORA_MATCHER_MAX_SLOTS_PER_WORKER", Integer.toString(Math.max(4, o.maxConcurrent)));
+        if (o.heartbeatMs > 2000) {
+            // a worker is OFFLINE after the matcher's grace, and heartbeats renew leases: both follow the interval
+            env.put("AGORA_MATCHER_WORKER_GRACE_MS", Long.toString(3 * o.heartbeatMs));
+            env.put("AGORA_MATCHER_LEASE_MS", Long.toString(3 * o.heartbeatMs));
+        }
         if (o.jvmOpts != null) {
             System.setProperty(ServiceProcess.JVM_OPTS_PROPERTY, o.jvmOpts);
         }
@@ -236,17 +268,29 @@ public final class MarketBenchmark {
         marketRef[0] = market;
         t = System.nanoTime();
         market.startCore();
-        for (int i = 1; i <= o.workers; i++) {
+        int processes = o.workerHosts > 0 ? o.workerHosts : o.workers;
+        for (int i = 1; i <= processes; i++) {
             Map<String, String> w = new LinkedHashMap<>();
             w.put("AGORA_WORKER_MAX_CONCURRENT", Integer.toString(o.maxConcurrent));
             w.put("AGORA_WORKER_SIMULATED_TASK_MS", Long.toString(o.taskMs));
-            w.put("AGORA_STATE_DIR", workDir.resolve("state/worker-" + i).toString());
+            w.put("AGORA_WORKER_HEARTBEAT_MS", Long.toString(o.heartbeatMs));
+            // the same keys every run: on a kept stack the pool would otherwise gain W departed workers per run
+            w.put("AGORA_STATE_DIR", workDir.resolveSibling("worker-state/worker-" + i).toString());
+            if (o.workerHosts > 0) {
+                // identities spread evenly over the hosts; each proves its hardware briefly (one JVM, many keys)
+                w.put("AGORA_WORKER_IDENTITIES", Integer.toString(o.workers / processes + (i <= o.workers % processes ? 1 : 0)));
+                w.put("AGORA_WORKER_BENCHMARK_MS", "20");
+            }
             market.startWorker("worker-" + i, "simulated", w);
         }
         log("services launched; logs in " + workDir.resolve("logs"));
         market.awaitApi(Duration.ofMinutes(3));
         log("ingest-api healthy in " + ms(System.nanoTime() - t) + " ms at " + market.apiUrl());
 
+        if (o.idleS > 0) {
+            awaitWorkers(new MarketClient(market.apiUrl()), null, market);
+            return idle(market, stack);
+        }
         Thread consumer = new Thread(() -> consumeVerdicts(stack), "bench-verdicts");
         consumer.setDaemon(true);
         consumer.start();
@@ -289,6 +333,20 @@ public final class MarketBenchmark {
         Map<String, Long> logEndsAfter = logEnds(stack);
         int code = report(subs, r, start, submitEnd, rssBefore, rssAfter);
         reportPerJob(r, rssBefore, rssAfter, logEndsBefore, logEndsAfter, market);
+        if (o.rawSeconds > 0 && r.lastVerdictNanos() > start) {
+            long offsets = 0;
+            for (var e : logEndsAfter.entrySet()) {
+                offsets += Math.max(0, e.getValue() - logEndsBefore.getOrDefault(e.getKey(), 0L));
+            }
+            double marketRate = offsets / ((r.lastVerdictNanos() - start) / 1e9);
+            int bytes = verdictRecords.get() == 0 ? 500 : (int) (verdictBytes.get() / verdictRecords.get());
+            try {
+                RawProduceRate.Rate raw = RawProduceRate.measure(stack, Topics.PARTITIONS, bytes, o.rawSeconds);
+                System.out.println(RawProduceRate.describe(raw, marketRate));
+            } catch (Exception e) { // a figure, never the run's verdict
+                System.out.println("broker raw produce   not measured: " + e);
+            }
+        }
         if (code != 0) {
             System.out.println("---- service log tails ----");
             System.out.println(market.diagnostics());
@@ -446,6 +504,8 @@ public final class MarketBenchmark {
                 for (ConsumerRecord<String, JobVerdict> rec : c.poll(Duration.ofMillis(50))) {
                     long now = System.nanoTime();
                     JobVerdict v = rec.value();
+                    verdictRecords.incrementAndGet();
+                    verdictBytes.addAndGet(rec.serializedKeySize() + rec.serializedValueSize());
                     if (v != null) {
                         verdicts.putIfAbsent(v.getJobId().toString(), new Seen(now, v.getOutcome().toString(),
                                 v.getReason() == null ? null : v.getReason().toString()));
@@ -504,6 +564,47 @@ public final class MarketBenchmark {
                 + a);
     }
 
+    // ------------------------------------------------------------ idle
+
+    /**
+     * The stack with nothing to do: after the workers are READY and 10 s to settle, the CPU each
+     * process uses over {@code --idle} seconds, as % of one core. Always exit 0: a figure, not a check.
+     */
+    private int idle(Market market, LocalStack stack) {
+        log("idle: settling 10 s, then measuring " + o.idleS + " s with no jobs");
+        sleepNanos(10_000_000_000L);
+        Map<String, long[]> before = rss(market, stack);
+        Map<String, Long> endsBefore = logEnds(stack);
+        long t0 = System.nanoTime();
+        sleepNanos(o.idleS * 1_000_000_000L);
+        Map<String, long[]> after = rss(market, stack);
+        Map<String, Long> endsAfter = logEnds(stack);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        PrintfOut out = new PrintfOut();
+        out.line("==== Agora idle stack (%s): CPU over %.0f s, %% of one core ====", runId, seconds);
+        double total = 0;
+        for (var e : after.entrySet()) {
+            long[] b = before.get(e.getKey());
+            if (b == null || b[3] < 0 || e.getValue()[3] < 0) {
+                continue;
+            }
+            double pct = (e.getValue()[3] - b[3]) / 10.0 / seconds;
+            total += pct;
+            out.line("  %-12s %6.2f %%", e.getKey(), pct);
+        }
+        out.line("  %-12s %6.2f %%  (target <= 5%%; %d workers in %d JVMs; PostgreSQL's backends not counted)", "total",
+                total, o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers);
+        out.line("log offsets written per second while idle (records + transaction markers):");
+        for (var e : endsAfter.entrySet()) {
+            long d = e.getValue() - endsBefore.getOrDefault(e.getKey(), 0L);
+            if (d > 0) {
+                out.line("  %8.2f  %s", d / seconds, e.getKey());
+            }
+        }
+        loadAverage(out);
+        return 0;
+    }
+
     // ------------------------------------------------------------ reporting
 
     private int report(List<Submission> subs, Result r, long start, long submitEnd, Map<String, long[]> rssBefore,
@@ -524,8 +625,9 @@ public final class MarketBenchmark {
         }
         PrintfOut out = new PrintfOut();
         out.line("==== Agora market benchmark (%s) ====", runId);
-        out.line("workers=%d (simulated, max.concurrent=%d, task-ms=%d)  redundancy=%d quorum=%d  submitters=%d  rate=%s",
-                o.workers, o.maxConcurrent, o.taskMs, o.redundancy, o.quorum, o.concurrency,
+        out.line("workers=%d in %d JVMs (simulated, max.concurrent=%d, task-ms=%d, heartbeat %d ms)  redundancy=%d quorum=%d"
+                        + "  submitters=%d  rate=%s", o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers,
+                o.maxConcurrent, o.taskMs, o.heartbeatMs, o.redundancy, o.quorum, o.concurrency,
                 o.rate > 0 ? o.rate + "/s" : "unlimited");
         out.line("service JVMs: %s", String.join(" ", ServiceProcess.jvmOptions()));
         out.line("jobs submitted      %d (refused by the API: %d)", ok.size(), refused.size());
@@ -552,13 +654,7 @@ public final class MarketBenchmark {
             out.line("  %-12s pid %-7d %6d -> %6d  peak %6d  cpu %6.1f s", e.getKey(), a[2], b[0] / 1024, a[0] / 1024,
                     a[1] / 1024, b[3] < 0 || a[3] < 0 ? Double.NaN : (a[3] - b[3]) / 1000.0);
         }
-        try {
-            String[] load = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            out.line("machine: %d cpus, load average %s %s %s", Runtime.getRuntime().availableProcessors(), load[0],
-                    load[1], load[2]);
-        } catch (IOException ignored) {
-            // not Linux
-        }
+        loadAverage(out);
         for (Submission s : refused.subList(0, Math.min(5, refused.size()))) {
             out.line("refused job %d: HTTP %d %s", s.index(), s.status(), s.error());
         }
@@ -611,6 +707,8 @@ public final class MarketBenchmark {
             out.line("  %6.1f  %s", (double) e.getValue() / jobs, e.getKey());
         }
         List<Long> tasks = new ArrayList<>();
+        long identities = 0;
+        long identitiesWithTasks = 0;
         for (int i = 1; ; i++) {
             ServiceProcess w;
             try {
@@ -618,29 +716,34 @@ public final class MarketBenchmark {
             } catch (IllegalArgumentException end) {
                 break;
             }
-            tasks.add(tasksDone(w));
+            JsonNode h = health(w);
+            tasks.add(h.path("tasksDone").asLong(-1));
+            identities += h.path("identities").asLong(0);
+            identitiesWithTasks += h.path("identitiesWithTasks").asLong(0);
         }
         if (!tasks.isEmpty()) {
             List<Long> sorted = tasks.stream().sorted().toList();
-            out.line("tasks run per worker since start (%d workers): min %d  median %d  max %d  workers with none: %d",
+            out.line("tasks run per worker JVM since start (%d JVMs): min %d  median %d  max %d  JVMs with none: %d",
                     sorted.size(), sorted.get(0), sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1),
                     sorted.stream().filter(t -> t == 0).count());
+            out.line("workers (identities) that ran at least one task since start: %d of %d", identitiesWithTasks,
+                    identities);
         }
     }
 
-    /** tasksDone from a worker's admin /health; -1 when it does not answer. */
-    private static long tasksDone(ServiceProcess worker) {
+    /** A worker's admin /health; an empty object when it does not answer. */
+    private static JsonNode health(ServiceProcess worker) {
         String port = worker.env().get("AGORA_WORKER_ADMIN_PORT");
         try {
             HttpResponse<String> a = HTTP.send(HttpRequest.newBuilder(
                             URI.create("http://localhost:" + port + "/health")).timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
-            return JSON.readTree(a.body()).path("tasksDone").asLong(-1);
+            return JSON.readTree(a.body());
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return JSON.createObjectNode();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1;
+            return JSON.createObjectNode();
         }
     }
 
@@ -717,6 +820,16 @@ public final class MarketBenchmark {
             // gone
         }
         return new long[] {rss, hwm, pid, cpuMs(pid)};
+    }
+
+    private static void loadAverage(PrintfOut out) {
+        try {
+            String[] load = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            out.line("machine: %d cpus, load average %s %s %s", Runtime.getRuntime().availableProcessors(), load[0],
+                    load[1], load[2]);
+        } catch (IOException ignored) {
+            // not Linux
+        }
     }
 
     private static double pct(long[] sorted, double p) {
