@@ -29,7 +29,8 @@ import java.util.function.BooleanSupplier;
 @Command(name = "agora", mixinStandardHelpOptions = true, version = "agora 0.1.0",
         description = "Submit and follow jobs on the Agora compute market.",
         subcommands = {AgoraCli.Submit.class, AgoraCli.Watch.class, JobCommands.Describe.class, AgoraCli.ListJobs.class,
-                JobCommands.Cancel.class, JobCommands.Dispute.class, JobCommands.Output.class, ReceiptCommand.class,
+                JobCommands.Cancel.class, JobCommands.Dispute.class, JobCommands.Output.class, ResultCommands.Get.class,
+                ResultCommands.Logs.class, ReceiptCommand.class,
                 AgoraCli.Workers.class, MarketStats.Earnings.class, AgoraCli.Match.class, MarketStats.Stats.class,
                 AgoraCli.Balance.class, AgoraCli.Keys.class, AgoraCli.Deposit.class, AgoraCli.Completion.class,
                 MarketCommands.Audit.class, MarketCommands.Analytics.class})

@@ -825,4 +825,52 @@ class IngestApiIT {
         assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
         assertThat(map(up)).containsEntry("sha256", io.agora.artifacts.Sha256.hex(output));
     }
+
+    @Test
+    void aDecidedJobServesItsLogsAndTheAgreedFilesCheckedAgainstTheirHashes() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String jobId = UUID.randomUUID().toString();
+        byte[] csv = "a,b\n1,2\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String sha = io.agora.artifacts.Sha256.hex(csv);
+        assertThat(upload("Bearer " + key, csv).statusCode()).isEqualTo(201); // as a worker's upload would store it
+        Instant t = Instant.parse("2026-01-01T00:00:00Z");
+        sql("INSERT INTO agora.jobs (job_id, client_id, pool, status, submitted_at, updated_at, escrow_micros,"
+                        + " cost_micros, refund_micros, exit_code, agreeing, dissenting)"
+                        + " VALUES (?, ?, 'public', 'RUNNING', ?, ?, 120, 0, 0, 0, '{}', '{}')",
+                jobId, clientId, java.sql.Timestamp.from(t), java.sql.Timestamp.from(t));
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/logs", key, null).statusCode()).isEqualTo(404);
+        assertThat((String) map(call("GET", "/api/v1/jobs/" + jobId + "/files", key, null)).get("error")).contains("no verdict yet");
+
+        sql("INSERT INTO agora.verdicts (job_id, event_id, outcome, consensus_hash, output, exit_code, agreeing, dissenting,"
+                        + " cost_micros, refund_micros, submitted_at, decided_at, output_truncated, stderr, stderr_truncated)"
+                        + " VALUES (?, ?, 'COMPLETED', 'h', 'out\n', 0, '{}', '{}', 40, 80, ?, ?, true, 'warn\n', false)",
+                jobId, UUID.randomUUID().toString(), java.sql.Timestamp.from(t), java.sql.Timestamp.from(t));
+        String altered = "ab".repeat(32);
+        sql("INSERT INTO agora.verdict_files VALUES (?, '/outputs/r.csv', ?), (?, '/outputs/gone', ?), (?, '/tmp/x', 'absent')",
+                jobId, sha, jobId, altered, jobId);
+
+        Map<String, Object> logs = map(call("GET", "/api/v1/jobs/" + jobId + "/logs", key, null));
+        assertThat(logs).containsEntry("stdout", "out\n").containsEntry("stdoutTruncated", true)
+                .containsEntry("stderr", "warn\n").containsEntry("stderrTruncated", false).containsEntry("outcome", "COMPLETED");
+        Map<String, Object> files = map(call("GET", "/api/v1/jobs/" + jobId + "/files", key, null));
+        assertThat(files.get("files")).isEqualTo(List.of(Map.of("path", "/outputs/gone", "sha256", altered),
+                Map.of("path", "/outputs/r.csv", "sha256", sha), Map.of("path", "/tmp/x", "sha256", "absent")));
+        HttpResponse<String> file = call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/r.csv", key, null);
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.body()).isEqualTo("a,b\n1,2\n");
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/gone", key, null).statusCode())
+                .as("agreed but not in the store").isEqualTo(404);
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/files/tmp/x", key, null).statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/other", key, null).statusCode()).isEqualTo(404);
+        String stranger = newKey(client());
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/logs", stranger, null).statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/r.csv", stranger, null).statusCode()).isEqualTo(404);
+
+        // bytes altered in the store are never served whole
+        java.nio.file.Path stored = market.artifacts.resolve("sha256").resolve(sha.substring(0, 2)).resolve(sha);
+        java.nio.file.Files.writeString(stored, "a,b\n6,6\n");
+        assertThatThrownBy(() -> call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/r.csv", key, null))
+                .as("the response is broken off").isInstanceOf(java.io.IOException.class);
+    }
 }

@@ -30,7 +30,13 @@ public record SubmitJob(@Nullable String image,
                         @Nullable Long deadlineMs,
                         @Nullable Long maxPricePerCpuSecondMicros,
                         @Nullable JobRequirements requirements,
-                        @Nullable Integer gpus) {
+                        @Nullable Integer gpus,
+                        @Nullable List<Input> inputs) {
+
+    /** An uploaded file ({@code POST /api/v1/files}) the job sees read-only at {@code /inputs/<path>}. */
+    @Serdeable
+    public record Input(@Nullable String path, @Nullable String sha256) {
+    }
 
     /** Hard filters on workers; all optional. */
     @Serdeable
