@@ -436,6 +436,19 @@ class AgoraCliTest {
     }
 
     @Test
+    void submitUploadsEachInputAndNamesItByHashInTheJob(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("local.csv");
+        Files.writeString(file, "1,2\n");
+        String sha = io.agora.artifacts.Sha256.hex("1,2\n".getBytes(StandardCharsets.UTF_8));
+        answer("POST /api/v1/files", 201, "{\"sha256\":\"" + sha + "\",\"size\":4}");
+        assertThat(run(new StringWriter(), new StringWriter(), "submit", "--image", "busybox", "--max-price", "5",
+                "--input", "data/a.csv=" + file, "--", "cat", "/inputs/data/a.csv")).isZero();
+        assertThat(seen.get(0)).startsWith("POST /api/v1/files ").endsWith(" 1,2\n");
+        assertThat(seen.get(1)).startsWith("POST /api/v1/jobs ")
+                .contains("\"inputs\":[{\"path\":\"data/a.csv\",\"sha256\":\"" + sha + "\"}]");
+    }
+
+    @Test
     void logsPrintStdoutAndStderrApartAndSayWhenTheyWereCut() throws Exception {
         answer("GET /api/v1/jobs/j-1/logs", 200, "{\"jobId\":\"j-1\",\"outcome\":\"COMPLETED\",\"stdout\":\"out\\n\","
                 + "\"stdoutTruncated\":true,\"stderr\":\"warn\\n\",\"stderrTruncated\":false}");
