@@ -7,6 +7,7 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.LoggerFactory;
 import picocli.AutoComplete;
@@ -16,7 +17,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -30,7 +33,8 @@ import java.util.function.BooleanSupplier;
         description = "Submit and follow jobs on the Agora compute market.",
         subcommands = {AgoraCli.Submit.class, AgoraCli.Watch.class, JobCommands.Describe.class, JobCommands.Executions.class,
                 AgoraCli.ListJobs.class,
-                JobCommands.Cancel.class, JobCommands.Dispute.class, JobCommands.Output.class, ReceiptCommand.class,
+                JobCommands.Cancel.class, JobCommands.Dispute.class, JobCommands.Output.class, ResultCommands.Get.class,
+                ResultCommands.Logs.class, ReceiptCommand.class,
                 AgoraCli.Workers.class, MarketStats.Earnings.class, AgoraCli.Match.class, MarketStats.Stats.class,
                 AgoraCli.Balance.class, AgoraCli.Keys.class, AgoraCli.Deposit.class, AgoraCli.Completion.class,
                 MarketCommands.Audit.class, MarketCommands.Analytics.class})
@@ -173,10 +177,20 @@ public final class AgoraCli {
         String idempotencyKey;
         @Option(names = "--wait", description = "follow the job until it ends; exit 0 only if it COMPLETED")
         boolean waitForEnd;
+        @Option(names = "--input", paramLabel = "PATH=FILE", description = "upload FILE and give it to the job read-only"
+                + " at /inputs/PATH (repeatable; added to the spec file's inputs)")
+        Map<String, Path> inputs;
 
         @Override
         public Integer call() throws Exception {
             ObjectNode body = job.body(command, spec.commandLine());
+            if (inputs != null) {
+                ArrayNode list = body.get("inputs") instanceof ArrayNode a ? a : body.putArray("inputs");
+                for (var in : inputs.entrySet()) {
+                    JsonNode stored = client().upload(in.getValue());
+                    list.addObject().put("path", in.getKey()).put("sha256", stored.path("sha256").asText());
+                }
+            }
             JsonNode r = client().send("POST", "/api/v1/jobs", body, idempotencyKey);
             String jobId = r.path("jobId").asText();
             if (waitForEnd) {

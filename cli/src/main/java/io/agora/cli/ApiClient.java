@@ -69,6 +69,32 @@ public final class ApiClient {
         return r.body() == null ? "" : r.body();
     }
 
+    /** Uploads a file ({@code POST /api/v1/files}); the API's answer: sha256, size, uploadedAt. */
+    public JsonNode upload(java.nio.file.Path file) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(request("/api/v1/files").timeout(Duration.ofMinutes(10))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode node = r.body() == null || r.body().isBlank() ? JSON.nullNode() : parse(r.body());
+        if (r.statusCode() >= 400) {
+            throw new ApiError(r.statusCode(), node, r.headers().firstValue("Retry-After").orElse(null));
+        }
+        return node;
+    }
+
+    /** The body of a GET as a stream (a file's bytes); the caller closes it. */
+    public java.io.InputStream open(String path) throws IOException, InterruptedException {
+        HttpResponse<java.io.InputStream> r = http.send(request(path).timeout(Duration.ofMinutes(10)).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() >= 400) {
+            String body;
+            try (java.io.InputStream in = r.body()) {
+                body = new String(in.readNBytes(64 * 1024), java.nio.charset.StandardCharsets.UTF_8);
+            }
+            throw new ApiError(r.statusCode(), parse(body), r.headers().firstValue("Retry-After").orElse(null));
+        }
+        return r.body();
+    }
+
     /** Reads the server-sent events of a path until {@code stop} accepts one; returns that event's data. */
     public JsonNode stream(String path, Predicate<JsonNode> stop, java.util.function.Consumer<JsonNode> each)
             throws IOException, InterruptedException {

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The CLI against a fake ingest-api (JDK HTTP server) that records what it was sent. */
 class AgoraCliTest {
@@ -425,6 +426,53 @@ class AgoraCliTest {
         StringWriter asJson = new StringWriter();
         assertThat(run(asJson, new StringWriter(), "-o", "json", "output", "j-1")).isZero();
         assertThat(json(asJson).path("output").asText()).isEqualTo("42\nline two\n");
+    }
+
+    @Test
+    void getDownloadsTheAgreedFilesAndRefusesBytesThatDoNotHashToThem(@TempDir Path dir) throws Exception {
+        String sha = io.agora.artifacts.Sha256.hex("a,b\n".getBytes(StandardCharsets.UTF_8));
+        String list = "{\"files\":[{\"path\":\"/outputs/sub/r.csv\",\"sha256\":\"" + sha + "\"},"
+                + "{\"path\":\"/tmp/never.txt\",\"sha256\":\"absent\"}]}";
+        answer("GET /api/v1/jobs/j-1/files", 200, list);
+        answer("GET /api/v1/jobs/j-1/files/outputs/sub/r.csv", 200, "a,b\n");
+        StringWriter err = new StringWriter();
+        assertThat(run(new StringWriter(), err, "get", "j-1", "-d", dir.resolve("j-1").toString())).isZero();
+        assertThat(Files.readString(dir.resolve("j-1/outputs/sub/r.csv"))).isEqualTo("a,b\n");
+        assertThat(err.toString()).contains("skipped /tmp/never.txt: no content (absent)");
+
+        answer("GET /api/v1/jobs/j-2/files", 200, list);
+        answer("GET /api/v1/jobs/j-2/files/outputs/sub/r.csv", 200, "a,c\n");
+        assertThat(run(new StringWriter(), new StringWriter(), "get", "j-2", "-d", dir.resolve("j-2").toString())).isNotZero();
+        try (var left = Files.walk(dir.resolve("j-2"))) {
+            assertThat(left.filter(Files::isRegularFile)).as("altered bytes are not kept").isEmpty();
+        }
+        assertThatThrownBy(() -> ResultCommands.target(dir, "/outputs/../../x")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(ResultCommands.target(dir, "/outputs/a b")).isEqualTo(dir.toAbsolutePath().resolve("outputs/a b"));
+        assertThat(ResultCommands.encodePath("/outputs/a b")).isEqualTo("/outputs/a%20b");
+    }
+
+    @Test
+    void submitUploadsEachInputAndNamesItByHashInTheJob(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("local.csv");
+        Files.writeString(file, "1,2\n");
+        String sha = io.agora.artifacts.Sha256.hex("1,2\n".getBytes(StandardCharsets.UTF_8));
+        answer("POST /api/v1/files", 201, "{\"sha256\":\"" + sha + "\",\"size\":4}");
+        assertThat(run(new StringWriter(), new StringWriter(), "submit", "--image", "busybox", "--max-price", "5",
+                "--input", "data/a.csv=" + file, "--", "cat", "/inputs/data/a.csv")).isZero();
+        assertThat(seen.get(0)).startsWith("POST /api/v1/files ").endsWith(" 1,2\n");
+        assertThat(seen.get(1)).startsWith("POST /api/v1/jobs ")
+                .contains("\"inputs\":[{\"path\":\"data/a.csv\",\"sha256\":\"" + sha + "\"}]");
+    }
+
+    @Test
+    void logsPrintStdoutAndStderrApartAndSayWhenTheyWereCut() throws Exception {
+        answer("GET /api/v1/jobs/j-1/logs", 200, "{\"jobId\":\"j-1\",\"outcome\":\"COMPLETED\",\"stdout\":\"out\\n\","
+                + "\"stdoutTruncated\":true,\"stderr\":\"warn\\n\",\"stderrTruncated\":false}");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertThat(run(out, err, "logs", "j-1")).isZero();
+        assertThat(out.toString()).isEqualTo("out\n");
+        assertThat(err.toString()).isEqualTo("warn\n[agora: stdout was cut at the worker's cap]\n");
     }
 
     @Test

@@ -905,4 +905,137 @@ class IngestApiIT {
             assertThat(tookMs).as("the produce timeout bounds the wait").isLessThan(15_000);
         }
     }
+
+    // ---------------------------------------------------------------- files
+
+    private HttpResponse<String> upload(String auth, byte[] bytes) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort() + "/api/v1/files"))
+                .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/octet-stream")
+                .header("Authorization", auth).POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<byte[]> download(String auth, String sha256) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort() + "/api/v1/files/"
+                        + sha256 + "/content")).timeout(Duration.ofSeconds(20)).header("Authorization", auth).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    @Test
+    void filesAreStoredByHashOncePerClientWithinTheSizeLimitAndQuota() throws Exception {
+        String key = newKey(client());
+        byte[] data = "x,y\n1,2\n".repeat(100).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String sha = io.agora.artifacts.Sha256.hex(data);
+        HttpResponse<String> first = upload("Bearer " + key, data);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+        assertThat(map(first)).containsEntry("sha256", sha).containsEntry("size", data.length);
+        HttpResponse<String> again = upload("Bearer " + key, data);
+        assertThat(again.statusCode()).as("the same bytes again: the same file").isEqualTo(200);
+        assertThat(map(again)).isEqualTo(map(first));
+        HttpResponse<byte[]> back = download("Bearer " + key, sha);
+        assertThat(back.statusCode()).isEqualTo(200);
+        assertThat(back.body()).isEqualTo(data);
+        assertThat(call("GET", "/api/v1/files/" + sha, key, null).statusCode()).isEqualTo(200);
+
+        // another client does not see it, even knowing the hash
+        String other = newKey(client());
+        assertThat(download("Bearer " + other, sha).statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/files/" + sha, other, null).statusCode()).isEqualTo(404);
+
+        HttpResponse<String> tooBig = upload("Bearer " + key, new byte[(int) TestMarket.MAX_FILE_BYTES + 1]);
+        assertThat(tooBig.statusCode()).as(tooBig.body()).isEqualTo(413);
+        assertThat((String) map(tooBig).get("error")).contains("larger than " + TestMarket.MAX_FILE_BYTES);
+
+        // quota 6000: 800 used, 4000 more fit, another 4000 do not
+        assertThat(upload("Bearer " + key, new byte[4000]).statusCode()).isEqualTo(201);
+        byte[] over = new byte[4000];
+        over[0] = 1;
+        HttpResponse<String> overQuota = upload("Bearer " + key, over);
+        assertThat(overQuota.statusCode()).as(overQuota.body()).isEqualTo(413);
+        assertThat((String) map(overQuota).get("error")).contains("quota", "4800 of 6000");
+        assertThat(download("Bearer " + key, io.agora.artifacts.Sha256.hex(over)).statusCode()).isEqualTo(404);
+
+        assertThat(upload("Bearer nope", data).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/api/v1/files/not-a-hash", key, null).statusCode()).isEqualTo(400);
+        HttpResponse<String> bigJson = call("POST", "/api/v1/jobs", key, " ".repeat(1024 * 1024 + 1));
+        assertThat(bigJson.statusCode()).as("JSON bodies keep their own 1 MiB limit").isEqualTo(413);
+    }
+
+    @Test
+    void aRegisteredWorkerFetchesAndUploadsFilesWithItsOwnKey() throws Exception {
+        String key = newKey(client());
+        byte[] input = "an input".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String sha = io.agora.artifacts.Sha256.hex(input);
+        assertThat(upload("Bearer " + key, input).statusCode()).isEqualTo(201);
+
+        var workerKey = new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(new java.security.SecureRandom());
+        String workerId = io.agora.schemas.Signatures.workerId(workerKey);
+        String path = "/api/v1/files/" + sha + "/content";
+        java.util.function.Supplier<String> signedGet = () -> io.agora.schemas.WorkerRequests.authorization(workerKey,
+                "GET", path, System.currentTimeMillis());
+        HttpResponse<byte[]> unknown = download(signedGet.get(), sha);
+        assertThat(unknown.statusCode()).as("not registered yet").isEqualTo(403);
+
+        register(workerId, WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(1).setCpuThreads(1)
+                .setMemoryMb(1024).setGpus(List.<GpuInfo>of()).setPricePerCpuSecondMicros(1).setMaxConcurrent(1)
+                .build(), WorkerStatus.READY, 1, 0, List.of());
+        await().atMost(20, TimeUnit.SECONDS).until(() -> download(signedGet.get(), sha).statusCode() == 200);
+        assertThat(download(signedGet.get(), sha).body()).isEqualTo(input);
+        String forOtherPath = io.agora.schemas.WorkerRequests.authorization(workerKey, "GET", "/api/v1/files", System.currentTimeMillis());
+        assertThat(download(forOtherPath, sha).statusCode()).isEqualTo(401);
+
+        byte[] output = "a replica's output".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpResponse<String> up = upload(io.agora.schemas.WorkerRequests.authorization(workerKey, "POST", "/api/v1/files",
+                System.currentTimeMillis()), output);
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
+        assertThat(map(up)).containsEntry("sha256", io.agora.artifacts.Sha256.hex(output));
+    }
+
+    @Test
+    void aDecidedJobServesItsLogsAndTheAgreedFilesCheckedAgainstTheirHashes() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String jobId = UUID.randomUUID().toString();
+        byte[] csv = "a,b\n1,2\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String sha = io.agora.artifacts.Sha256.hex(csv);
+        assertThat(upload("Bearer " + key, csv).statusCode()).isEqualTo(201); // as a worker's upload would store it
+        Instant t = Instant.parse("2026-01-01T00:00:00Z");
+        sql("INSERT INTO agora.jobs (job_id, client_id, pool, status, submitted_at, updated_at, escrow_micros,"
+                        + " cost_micros, refund_micros, exit_code, agreeing, dissenting)"
+                        + " VALUES (?, ?, 'public', 'RUNNING', ?, ?, 120, 0, 0, 0, '{}', '{}')",
+                jobId, clientId, java.sql.Timestamp.from(t), java.sql.Timestamp.from(t));
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/logs", key, null).statusCode()).isEqualTo(404);
+        assertThat((String) map(call("GET", "/api/v1/jobs/" + jobId + "/files", key, null)).get("error")).contains("no verdict yet");
+
+        sql("INSERT INTO agora.verdicts (job_id, event_id, outcome, consensus_hash, output, exit_code, agreeing, dissenting,"
+                        + " cost_micros, refund_micros, submitted_at, decided_at, output_truncated, stderr, stderr_truncated)"
+                        + " VALUES (?, ?, 'COMPLETED', 'h', 'out\n', 0, '{}', '{}', 40, 80, ?, ?, true, 'warn\n', false)",
+                jobId, UUID.randomUUID().toString(), java.sql.Timestamp.from(t), java.sql.Timestamp.from(t));
+        String altered = "ab".repeat(32);
+        sql("INSERT INTO agora.verdict_files VALUES (?, '/outputs/r.csv', ?), (?, '/outputs/gone', ?), (?, '/tmp/x', 'absent')",
+                jobId, sha, jobId, altered, jobId);
+
+        Map<String, Object> logs = map(call("GET", "/api/v1/jobs/" + jobId + "/logs", key, null));
+        assertThat(logs).containsEntry("stdout", "out\n").containsEntry("stdoutTruncated", true)
+                .containsEntry("stderr", "warn\n").containsEntry("stderrTruncated", false).containsEntry("outcome", "COMPLETED");
+        Map<String, Object> files = map(call("GET", "/api/v1/jobs/" + jobId + "/files", key, null));
+        assertThat(files.get("files")).isEqualTo(List.of(Map.of("path", "/outputs/gone", "sha256", altered),
+                Map.of("path", "/outputs/r.csv", "sha256", sha), Map.of("path", "/tmp/x", "sha256", "absent")));
+        HttpResponse<String> file = call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/r.csv", key, null);
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.body()).isEqualTo("a,b\n1,2\n");
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/gone", key, null).statusCode())
+                .as("agreed but not in the store").isEqualTo(404);
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/files/tmp/x", key, null).statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/other", key, null).statusCode()).isEqualTo(404);
+        String stranger = newKey(client());
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/logs", stranger, null).statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/r.csv", stranger, null).statusCode()).isEqualTo(404);
+
+        // bytes altered in the store are never served whole
+        java.nio.file.Path stored = market.artifacts.resolve("sha256").resolve(sha.substring(0, 2)).resolve(sha);
+        java.nio.file.Files.writeString(stored, "a,b\n6,6\n");
+        assertThatThrownBy(() -> call("GET", "/api/v1/jobs/" + jobId + "/files/outputs/r.csv", key, null))
+                .as("the response is broken off").isInstanceOf(java.io.IOException.class);
+    }
 }

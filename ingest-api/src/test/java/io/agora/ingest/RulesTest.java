@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class RulesTest {
     private static SubmitJob job(String image, List<String> command, Integer n, Integer k, Integer maxTotal, Long price) {
         return new SubmitJob(image, command, null, null, null, null, null, null, null, n, k, null, maxTotal, null, null,
-                null, null, price, null, null);
+                null, null, price, null, null, null);
     }
 
     @Test
@@ -44,6 +44,30 @@ class RulesTest {
         assertThat(e.getMaxTotalResults()).isEqualTo(6);
         assertThat(e.getStrategy()).isEqualTo(io.agora.events.Strategy.K_OF_N);
         assertThat(e.getRequirements().getPool()).isEqualTo("public");
+    }
+
+    private static SubmitJob withInputs(List<SubmitJob.Input> inputs) {
+        return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, 1L, null, null, inputs);
+    }
+
+    @Test
+    void inputsAreRelativePlainPathsOnceEachWithAHash() {
+        String sha = "ab".repeat(32);
+        SubmitJob ok = withInputs(List.of(new SubmitJob.Input("data/train.csv", sha), new SubmitJob.Input("model.bin", sha)));
+        assertThat(JobRequestRules.problems(ok)).isEmpty();
+        var spec = JobRequestRules.spec(ok);
+        assertThat(spec.getInputs()).extracting(i -> i.getPath() + "=" + i.getSha256())
+                .containsExactly("data/train.csv=" + sha, "model.bin=" + sha);
+
+        List<Problem> p = JobRequestRules.problems(withInputs(java.util.Arrays.asList(
+                new SubmitJob.Input("/etc/passwd", sha), new SubmitJob.Input("a/../b", sha),
+                new SubmitJob.Input("x", "ABC"), new SubmitJob.Input("x", sha), null)));
+        assertThat(p).extracting(Problem::field).containsExactly("inputs[0].path", "inputs[1].path", "inputs[2].sha256",
+                "inputs[3].path", "inputs[4]");
+        assertThat(p.get(3).message()).contains("named twice");
+        assertThat(JobRequestRules.problems(withInputs(java.util.Collections.nCopies(JobRequestRules.MAX_INPUTS + 1,
+                new SubmitJob.Input("x", sha))))).extracting(Problem::field).containsExactly("inputs");
     }
 
     @Test
@@ -65,7 +89,7 @@ class RulesTest {
 
     private static SubmitJob withGpus(Integer gpus) {
         return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, 1L, null, gpus);
+                null, null, null, null, 1L, null, gpus, null);
     }
 
     @Test

@@ -16,6 +16,10 @@ import java.util.Map;
 final class TestMarket implements AutoCloseable {
     final EmbeddedPostgres postgres;
     final KafkaTestCluster kafka;
+    /** The API's artifact store folder (a disk store). */
+    final java.nio.file.Path artifacts;
+    static final long MAX_FILE_BYTES = 4096;
+    static final long CLIENT_QUOTA_BYTES = 6000;
 
     private TestMarket() throws Exception {
         postgres = EmbeddedPostgres.builder().start();
@@ -25,6 +29,7 @@ final class TestMarket implements AutoCloseable {
                 .locations("classpath:ledger/db/migration")
                 .load().migrate();
         kafka = KafkaTestCluster.start();
+        artifacts = java.nio.file.Files.createTempDirectory("agora-ingest-artifacts");
     }
 
     static TestMarket start() throws Exception {
@@ -72,6 +77,9 @@ final class TestMarket implements AutoCloseable {
         p.put("agora.ingest.rate-limit-burst", 10);
         p.put("agora.ingest.admin-token", "test-admin");
         p.put("agora.ingest.worker-offline-after-ms", 60_000);
+        p.put("agora.artifacts.url", artifacts.toString());
+        p.put("agora.artifacts.max-file-bytes", MAX_FILE_BYTES);
+        p.put("agora.artifacts.client-quota-bytes", CLIENT_QUOTA_BYTES);
         return p;
     }
 }

@@ -27,7 +27,7 @@ import java.util.TreeMap;
 public final class AuditReport {
     /** The tables whose rows must be identical between the live database and a replay. */
     public static final List<String> COMPARED_TABLES = List.of("ledger_transactions", "ledger_postings", "accounts",
-            "jobs", "verdicts", "reputation_events", "worker_reputation");
+            "jobs", "verdicts", "verdict_files", "reputation_events", "worker_reputation");
     private static final int SHOWN_ROWS = 20;
 
     private final List<String> findings;

@@ -8,7 +8,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Keeps the {@code jobs} row of every job, its {@code job_events} history and its
@@ -108,8 +110,9 @@ public final class JobProjection {
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO verdicts (job_id, event_id, outcome, consensus_hash, output, exit_code, agreeing, dissenting,
-                                      cost_micros, refund_micros, reason, submitted_at, decided_at, receipt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
+                                      cost_micros, refund_micros, reason, submitted_at, decided_at, receipt,
+                                      output_truncated, stderr, stderr_truncated)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
             for (JobVerdict v : verdicts) {
                 ps.setString(1, v.getJobId());
                 ps.setString(2, v.getEventId());
@@ -125,10 +128,14 @@ public final class JobProjection {
                 ps.setObject(12, Sql.ts(v.getSubmittedAt()));
                 ps.setObject(13, Sql.ts(v.getDecidedAt()));
                 ps.setBytes(14, v.getReceipt() == null ? null : Receipts.toBytes(v.getReceipt()));
+                ps.setBoolean(15, v.getOutputTruncated());
+                ps.setString(16, v.getStderr());
+                ps.setBoolean(17, v.getStderrTruncated());
                 ps.addBatch();
             }
             first = Sql.inserted(ps.executeBatch());
         }
+        recordFiles(c, verdicts, first);
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO jobs (job_id, client_id, status, reason, submitted_at, updated_at, cost_micros, refund_micros,
                                   consensus_hash, output, exit_code, agreeing, dissenting)
@@ -172,5 +179,27 @@ public final class JobProjection {
             }
         }
         return first;
+    }
+
+    /** The agreed result's files of each verdict that was its job's first. */
+    private static void recordFiles(Connection c, List<JobVerdict> verdicts, boolean[] first) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO verdict_files (job_id, path, sha256) VALUES (?, ?, ?)")) {
+            boolean any = false;
+            for (int i = 0; i < verdicts.size(); i++) {
+                if (!first[i]) {
+                    continue;
+                }
+                for (Map.Entry<String, String> f : new TreeMap<>(verdicts.get(i).getFiles()).entrySet()) {
+                    ps.setString(1, verdicts.get(i).getJobId());
+                    ps.setString(2, f.getKey());
+                    ps.setString(3, f.getValue());
+                    ps.addBatch();
+                    any = true;
+                }
+            }
+            if (any) {
+                ps.executeBatch();
+            }
+        }
     }
 }

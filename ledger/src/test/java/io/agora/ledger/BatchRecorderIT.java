@@ -175,6 +175,26 @@ class BatchRecorderIT {
     }
 
     @Test
+    void aVerdictKeepsItsLogsAndTheAgreedFilesOnceAndTheAuditComparesThem() throws SQLException {
+        JobVerdict v = JobVerdict.newBuilder(verdict("j1", "c1", Outcome.COMPLETED, 300, 700))
+                .setOutputTruncated(true).setStderr("warn\n").setFiles(Map.of("/outputs/b", "bb", "/outputs/a", "aa")).build();
+        recorder.record(records(v), Map.of(), null);
+        recorder.record(records(JobVerdict.newBuilder(v).setEventId("again").setFiles(Map.of("/outputs/c", "cc")).build()),
+                Map.of(), null);
+        assertThat(string("SELECT output_truncated || ' ' || stderr || stderr_truncated FROM verdicts")).isEqualTo("true warn\nfalse");
+        assertThat(strings("SELECT path || '=' || sha256 FROM verdict_files ORDER BY path")).containsExactly("/outputs/a=aa", "/outputs/b=bb");
+
+        String other = TestPostgres.freshSchema("rec");
+        LedgerSchema.migrate(ds, other);
+        new BatchRecorder(ds, other, "g").record(records(v), Map.of(), null);
+        assertThat(AuditReport.compare(ds, schema, other).findings()).isEmpty();
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.execute("UPDATE " + other + ".verdict_files SET sha256 = 'zz' WHERE path = '/outputs/a'");
+        }
+        assertThat(AuditReport.compare(ds, schema, other).findings()).anyMatch(f -> f.contains("verdict_files"));
+    }
+
+    @Test
     void workerEarningsSumsPayouts() throws SQLException {
         recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 1_200),
                 refund("c1", "j1", 800)), Map.of(), null);

@@ -214,6 +214,33 @@ class JobCaseTest {
     }
 
     @Test
+    void theVerdictCarriesTheServedReplicasStderrAndTheAgreedFiles() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        Map<String, String> files = Map.of("/outputs/r.csv", "ab".repeat(32), "/outputs/sub/x", "cd".repeat(32));
+        submit(withFiles(w1, 0, files, "warn from w1\n"));
+        JobVerdict v = single(submit(withFiles(w2, 1, files, "warn from w2\n")), JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getConsensusHash()).isEqualTo(OutputHash.of(0, A.getBytes(StandardCharsets.UTF_8), files));
+        assertThat(v.getFiles()).isEqualTo(files);
+        assertThat(v.getOutput()).isEqualTo(A);
+        assertThat(v.getOutputTruncated()).isFalse();
+        assertThat(v.getStderr()).as("stderr is not voted on: the served replica's").isEqualTo("warn from w1\n");
+        assertThat(v.getStderrTruncated()).isTrue();
+    }
+
+    /** A result of stdout A with output files and a cut stderr. */
+    private TaskResult withFiles(Identity w, int replica, Map<String, String> files, String stderr) {
+        TaskResult r = result(w, replica, 0, A, 1_000);
+        r.setOutputFiles(files);
+        r.setStderr(stderr);
+        r.setStderrTruncated(true);
+        r.setOutputSha256(OutputHash.of(0, A.getBytes(StandardCharsets.UTF_8), files));
+        return Signatures.sign(r, w.privateKey());
+    }
+
+    @Test
     void theOutputServedHashesToTheAgreedHashAndNoneIsServedWhenNoResultDoes() {
         terms = terms(Strategy.K_OF_N, 2, 2, 2);
         assign(w1, 0, 0);

@@ -7,6 +7,7 @@ import com.github.dockerjava.api.command.WaitContainerResultCallback;
 import com.github.dockerjava.api.exception.DockerClientException;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
@@ -62,9 +63,12 @@ import java.util.stream.Stream;
  * stdout/stderr are read through an attach (the container has no log driver, so a chatty job
  * cannot fill the disk) up to their caps. Declared output files are copied out of the stopped
  * container and hashed; since a tmpfs vanishes when the container stops, a task that declares
- * output files gets a per-task host folder mounted at {@code /tmp} instead of a tmpfs. That folder
- * is watched while the task runs and checked again before anything is copied: over its size or
- * entry cap the task is killed and nothing is copied; after a timeout nothing is copied either.
+ * output files gets a per-task host folder mounted at {@code /tmp} instead of a tmpfs. Every task
+ * also gets {@code /outputs}, a per-task host folder whose regular files are hashed into the
+ * result and uploaded to the market ({@link MarketFiles}), and, when it names inputs, {@code /inputs}
+ * read-only, holding each input fetched and checked against its SHA-256. The task's folders are
+ * watched while it runs and checked again before anything is copied: over their size or entry cap
+ * the task is killed and nothing is copied; after a timeout nothing is copied either.
  * Every container carries the worker's id as a label, and on start the worker removes its own
  * leftovers (a crash leaves them). Engine calls go through a {@link CircuitBreaker}, each bounded
  * by {@code docker.call.timeout.ms}; transport failures are retried with backoff.
@@ -76,8 +80,16 @@ public final class DockerSandbox implements Sandbox {
     /** How often the output folder of a running task is measured. */
     private static final long OUTPUT_WATCH_MS = 200;
 
+    /** Where a job finds its inputs (read-only) and leaves the files it wants back. */
+    static final String INPUTS = "/inputs";
+    static final String OUTPUTS = "/outputs";
+    /** The verifier's bound on a result's files and their path length (verifier Bounds). */
+    static final int RESULT_FILES_MAX = 64;
+    static final int RESULT_PATH_MAX = 512;
+
     private final DockerClient docker;
     private final WorkerConfig cfg;
+    private final MarketFiles files;
     private final String workerId;
     private final CircuitBreaker breaker;
     private final Backoff backoff = new Backoff(100, 1000);
@@ -88,6 +100,11 @@ public final class DockerSandbox implements Sandbox {
     });
 
     public DockerSandbox(DockerClient docker, WorkerConfig cfg, String workerId, CircuitBreaker breaker) {
+        this(docker, cfg, workerId, breaker, MarketFiles.NONE);
+    }
+
+    public DockerSandbox(DockerClient docker, WorkerConfig cfg, String workerId, CircuitBreaker breaker, MarketFiles files) {
+        this.files = files;
         this.docker = docker;
         this.cfg = cfg;
         this.workerId = workerId;
@@ -192,6 +209,13 @@ public final class DockerSandbox implements Sandbox {
             return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, "output file " + badFile.get()
                     + " is not a plain path under /tmp", start, System.currentTimeMillis());
         }
+        Optional<String> badInput = spec.getInputs().stream()
+                .filter(i -> !validInputPath(i.getPath()) || !io.agora.artifacts.Sha256.valid(i.getSha256()))
+                .map(i -> i.getPath()).findFirst();
+        if (badInput.isPresent()) {
+            return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, "input " + badInput.get()
+                    + " is not a plain relative path with a SHA-256", start, System.currentTimeMillis());
+        }
         Path workDir = null;
         String containerId = null;
         try {
@@ -201,11 +225,19 @@ public final class DockerSandbox implements Sandbox {
                 return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, "image " + image + " is not present on this worker",
                         start, System.currentTimeMillis());
             }
-            if (!spec.getOutputFiles().isEmpty()) {
-                workDir = taskDir();
+            workDir = taskDir();
+            Path tmp = spec.getOutputFiles().isEmpty() ? null : writable(workDir.resolve("tmp"));
+            Path outputs = writable(workDir.resolve("outputs"));
+            Path inputs = null;
+            if (!spec.getInputs().isEmpty()) {
+                inputs = workDir.resolve("inputs");
+                String failed = stageInputs(spec, inputs);
+                if (failed != null) {
+                    return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, failed, start, System.currentTimeMillis());
+                }
             }
-            containerId = create(task, workDir);
-            return runContainer(containerId, spec, workDir, start);
+            containerId = create(task, tmp, outputs, inputs);
+            return runContainer(containerId, spec, workDir, outputs, start);
         } catch (CircuitBreaker.OpenException e) {
             return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, e.getMessage(), start, System.currentTimeMillis());
         } catch (InterruptedException e) {
@@ -227,10 +259,47 @@ public final class DockerSandbox implements Sandbox {
         }
     }
 
-    private String create(TaskAssigned task, Path workDir) throws Exception {
+    /**
+     * Fetches every input of the task into {@code dir} (each checked against its SHA-256 by
+     * {@link MarketFiles}), readable by the job's user; why it could not, or null.
+     */
+    private String stageInputs(JobSpec spec, Path dir) {
+        for (io.agora.events.InputFile in : spec.getInputs()) {
+            Path target = dir.resolve(in.getPath()).normalize();
+            try {
+                Files.createDirectories(target.getParent());
+                files.fetch(in.getSha256(), target);
+                Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("r--r--r--"));
+            } catch (IOException | RuntimeException e) {
+                return "input " + in.getPath() + " (" + in.getSha256() + ") could not be fetched: " + e.getMessage();
+            }
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path d : (Iterable<Path>) s.filter(Files::isDirectory)::iterator) {
+                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        } catch (IOException | UncheckedIOException e) {
+            return "inputs folder: " + e.getMessage();
+        }
+        return null;
+    }
+
+    static boolean validInputPath(String p) {
+        if (p == null || p.isEmpty() || p.length() > 255 || p.startsWith("/")) {
+            return false;
+        }
+        for (String seg : p.split("/", -1)) {
+            if (seg.isEmpty() || seg.equals(".") || seg.equals("..") || seg.contains("\0")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String create(TaskAssigned task, Path tmp, Path outputs, Path inputs) throws Exception {
         JobSpec spec = task.getSpec();
         boolean network = spec.getNetwork() && cfg.networkAllowed();
-        HostConfig hc = hostConfig(spec, network, workDir, cfg.tmpfsMb());
+        HostConfig hc = hostConfig(spec, network, tmp, cfg.tmpfsMb(), outputs, inputs);
         List<String> env = new ArrayList<>();
         new TreeMap<>(spec.getEnv()).forEach((k, v) -> env.add(k + "=" + v));
         return retried(() -> docker.createContainerCmd(spec.getImage())
@@ -252,6 +321,11 @@ public final class DockerSandbox implements Sandbox {
      * is refused and the task ends SANDBOX_ERROR).
      */
     static HostConfig hostConfig(JobSpec spec, boolean network, Path workDir, long tmpfsMb) {
+        return hostConfig(spec, network, workDir, tmpfsMb, null, null);
+    }
+
+    /** As above, with the task's {@code /outputs} folder (read-write) and {@code /inputs} (read-only) when given. */
+    static HostConfig hostConfig(JobSpec spec, boolean network, Path workDir, long tmpfsMb, Path outputs, Path inputs) {
         long memBytes = Math.max(6, spec.getMemoryMb()) * 1024L * 1024L;
         HostConfig hc = HostConfig.newHostConfig()
                 .withNetworkMode(network ? "bridge" : "none")
@@ -263,10 +337,20 @@ public final class DockerSandbox implements Sandbox {
                 .withCapDrop(Capability.ALL)
                 .withSecurityOpts(List.of("no-new-privileges"))
                 .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE));
+        List<Bind> binds = new ArrayList<>();
         if (workDir != null) {
-            hc.withBinds(new Bind(workDir.toString(), new Volume("/tmp")));
+            binds.add(new Bind(workDir.toString(), new Volume("/tmp")));
         } else {
             hc.withTmpFs(Map.of("/tmp", "rw,noexec,nosuid,size=" + tmpfsMb + "m,mode=1777"));
+        }
+        if (outputs != null) {
+            binds.add(new Bind(outputs.toString(), new Volume(OUTPUTS)));
+        }
+        if (inputs != null) {
+            binds.add(new Bind(inputs.toString(), new Volume(INPUTS), AccessMode.ro));
+        }
+        if (!binds.isEmpty()) {
+            hc.withBinds(binds);
         }
         if (spec.getGpus() > 0) {
             hc.withDeviceRequests(List.of(new DeviceRequest().withCount(spec.getGpus())
@@ -275,7 +359,7 @@ public final class DockerSandbox implements Sandbox {
         return hc;
     }
 
-    private SandboxOutcome runContainer(String id, JobSpec spec, Path workDir, long start) throws Exception {
+    private SandboxOutcome runContainer(String id, JobSpec spec, Path workDir, Path outputs, long start) throws Exception {
         Capture capture = new Capture(cfg.stdoutCapBytes(), cfg.stderrCapBytes());
         try (capture) {
             engine(() -> docker.attachContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(true)
@@ -332,12 +416,63 @@ public final class DockerSandbox implements Sandbox {
             for (String f : spec.getOutputFiles()) {
                 files.put(f, fileHash(id, f, budget));
             }
+            String notKept = collectOutputs(outputs, files, spec.getOutputFiles().size());
+            if (notKept != null) {
+                return capture.outcome(ResultStatus.SANDBOX_ERROR, notKept, exit, Map.of(), start, finished);
+            }
             if (exit != 0) {
                 String reason = "exit code " + exit + (state.getError() == null || state.getError().isEmpty() ? "" : ": " + state.getError());
                 return capture.outcome(ResultStatus.FAILED_EXIT, reason, exit, files, start, finished);
             }
             return capture.outcome(ResultStatus.SUCCEEDED, null, exit, files, start, finished);
         }
+    }
+
+    /**
+     * Hashes every regular file the job left under {@code /outputs} into {@code result} (as
+     * {@code /outputs/<path>}) and uploads it to the market; symbolic links and other non-files are
+     * left out (never followed: the job made them). Why the files cannot be kept, or null: more
+     * than {@code max.output.files} (declared ones included; the verifier takes at most
+     * {@link #RESULT_FILES_MAX}), a path over {@link #RESULT_PATH_MAX} characters, or an upload
+     * that failed (the market's fault).
+     */
+    String collectOutputs(Path outputs, Map<String, String> result, int declared) {
+        List<Path> found;
+        try (Stream<Path> s = Files.walk(outputs)) {
+            found = s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).sorted().toList();
+        } catch (IOException | UncheckedIOException e) {
+            return "output folder cannot be read: " + e.getMessage();
+        }
+        int cap = Math.min(cfg.caps().outputFiles(), RESULT_FILES_MAX);
+        if (declared + found.size() > cap) {
+            return "the job left " + found.size() + " files under " + OUTPUTS + ", over this worker's cap of " + cap
+                    + " result files (AGORA_WORKER_MAX_OUTPUT_FILES): nothing kept";
+        }
+        for (Path f : found) {
+            String name = OUTPUTS + "/" + outputs.relativize(f).toString().replace(java.io.File.separatorChar, '/');
+            if (name.length() > RESULT_PATH_MAX) {
+                return "output path over " + RESULT_PATH_MAX + " characters: nothing kept";
+            }
+            try {
+                String sha;
+                try (InputStream in = Files.newInputStream(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    MessageDigest md = MessageDigest.getInstance("SHA-256");
+                    byte[] buf = new byte[64 * 1024];
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        md.update(buf, 0, n);
+                    }
+                    sha = HexFormat.of().formatHex(md.digest());
+                }
+                files.upload(f, sha);
+                result.put(name, sha);
+            } catch (IOException e) {
+                return "output " + name + " could not be uploaded: " + e.getMessage();
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return null;
     }
 
     /**
@@ -349,8 +484,9 @@ public final class DockerSandbox implements Sandbox {
         long maxBytes = cfg.caps().outputMb() * 1024 * 1024;
         long maxEntries = cfg.caps().outputEntries();
         long[] seen = {0, 0};
+        Path inputs = workDir.resolve("inputs");
         try (Stream<Path> s = Files.walk(workDir)) {
-            boolean over = s.skip(1).anyMatch(p -> {
+            boolean over = s.skip(1).filter(p -> !p.startsWith(inputs)).anyMatch(p -> {
                 seen[0]++;
                 if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                     try {
@@ -439,10 +575,14 @@ public final class DockerSandbox implements Sandbox {
     private Path taskDir() throws IOException {
         Path base = cfg.stateDir().resolve("work");
         Files.createDirectories(base);
-        Path dir = Files.createTempDirectory(base, "task-");
-        // the job runs as nobody: the folder must be writable by it, like a tmpfs /tmp
+        return Files.createTempDirectory(base, "task-").toAbsolutePath();
+    }
+
+    /** A folder of the task the job (running as nobody) may write, like a tmpfs /tmp. */
+    private static Path writable(Path dir) throws IOException {
+        Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
-        return dir.toAbsolutePath();
+        return dir;
     }
 
     private static void deleteTree(Path dir) {

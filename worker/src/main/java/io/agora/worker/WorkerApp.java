@@ -63,7 +63,9 @@ public final class WorkerApp implements Callable<Integer> {
         CircuitBreaker produce = new CircuitBreaker("kafka produce", wc.breakerFailures(), wc.breakerOpenMs());
         PrometheusMeterRegistry meters = Meters.registry();
         Sandbox sandbox = switch (wc.mode()) {
-            case DOCKER -> new DockerSandbox(DockerSandbox.client(wc.dockerHost(), meters), wc, identity.workerId(), engine);
+            case DOCKER -> new DockerSandbox(DockerSandbox.client(wc.dockerHost(), meters), wc, identity.workerId(), engine,
+                    new ApiMarketFiles(java.net.URI.create(wc.apiUrl()), identity, wc.stateDir().resolve("artifact-cache"),
+                            ApiMarketFiles.MAX_INPUT_BYTES));
             case SIMULATED -> new SimulatedSandbox(wc.simulatedTaskMs());
             case WRONG -> new WrongOutputSandbox(new SimulatedSandbox(wc.simulatedTaskMs()));
         };

@@ -20,6 +20,8 @@ import java.util.List;
  * @param adminToken            bearer token of {@code POST /drain}; empty = generate one at start
  *                              ({@link AdminToken})
  * @param dockerCallTimeoutMs   the longest any one Docker Engine call may take
+ * @param apiUrl                ingest-api's base URL, where the worker fetches inputs and uploads outputs
+ *                              ({@code AGORA_WORKER_API_URL}; default {@code http://localhost:$AGORA_INGEST_PORT})
  * @param caps                  the most a task may ask of this worker ({@code max.*})
  * @param matcherKey            the matcher's public key ({@link MatcherKey}): a task it did not sign is
  *                              logged and skipped; empty (not configured) refuses every task
@@ -55,6 +57,7 @@ public record WorkerConfig(
         boolean exitOnDrain,
         String adminToken,
         long dockerCallTimeoutMs,
+        String apiUrl,
         TaskCaps caps,
         String matcherKey,
         int identities) {
@@ -91,6 +94,7 @@ public record WorkerConfig(
                 c.getBoolean(PREFIX + "exit.on.drain", false),
                 c.get(PREFIX + "admin.token", ""),
                 c.getLong(PREFIX + "docker.call.timeout.ms", 30_000),
+                c.get(PREFIX + "api.url", "http://localhost:" + c.get("agora.ingest.port", "8080")),
                 TaskCaps.from(c),
                 MatcherKey.findPublic(c).orElse(""),
                 Math.max(1, c.getInt(PREFIX + "identities", 1)));

@@ -137,6 +137,49 @@ class DockerSandboxIT {
     }
 
     @Test
+    void inputs_are_mounted_read_only_and_files_left_in_outputs_are_hashed_and_kept() throws Exception {
+        io.agora.artifacts.DiskArtifactStore market = new io.agora.artifacts.DiskArtifactStore(state.resolve("market"));
+        MarketFiles files = new MarketFiles() {
+            @Override
+            public void fetch(String sha256, Path target) throws java.io.IOException {
+                try (java.io.InputStream in = market.open(sha256).orElseThrow(() -> new java.io.IOException("no file " + sha256))) {
+                    java.nio.file.Files.copy(in, target);
+                }
+            }
+
+            @Override
+            public void upload(Path file, String sha256) throws java.io.IOException {
+                try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+                    assertThat(market.put(in, 1 << 20).sha256()).isEqualTo(sha256);
+                }
+            }
+        };
+        byte[] data = "1\n2\n3\n".getBytes(StandardCharsets.UTF_8);
+        String sha = market.put(new java.io.ByteArrayInputStream(data), 100).sha256();
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString())));
+        try (DockerSandbox withFiles = new DockerSandbox(DockerSandbox.client("unix:///var/run/docker.sock"), cfg, WORKER,
+                new CircuitBreaker("docker", 3, 1000), files)) {
+            SandboxOutcome o = withFiles.run(Tasks.task(WORKER, Tasks.spec("sh", "-c",
+                            "cp /inputs/data/nums.txt /outputs/copy.txt; mkdir /outputs/sub; printf x > /outputs/sub/x;"
+                                    + " ln -s /etc/passwd /outputs/link; (echo y > /inputs/data/nums.txt) 2>/dev/null || echo read-only")
+                    .setInputs(List.of(io.agora.events.InputFile.newBuilder().setPath("data/nums.txt").setSha256(sha).build()))
+                    .build()));
+            assertThat(o.status()).as(o.reason()).isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).isEqualTo("read-only\n");
+            String x = OutputHash.sha256Hex("x".getBytes(StandardCharsets.UTF_8));
+            assertThat(o.fileHashes()).as("the symbolic link is left out").isEqualTo(Map.of("/outputs/copy.txt", sha, "/outputs/sub/x", x));
+            assertThat(market.size(x)).as("uploaded").contains(1L);
+            assertThat(o.outputHash()).isEqualTo(OutputHash.of(0, "read-only\n".getBytes(StandardCharsets.UTF_8), o.fileHashes()));
+
+            String missing = OutputHash.sha256Hex("never uploaded".getBytes(StandardCharsets.UTF_8));
+            SandboxOutcome noInput = withFiles.run(Tasks.task(WORKER, Tasks.spec("true")
+                    .setInputs(List.of(io.agora.events.InputFile.newBuilder().setPath("a").setSha256(missing).build())).build()));
+            assertThat(noInput.status()).isEqualTo(ResultStatus.SANDBOX_ERROR);
+            assertThat(noInput.reason()).contains("input a (" + missing + ") could not be fetched");
+        }
+    }
+
+    @Test
     void nothing_is_copied_out_after_a_timeout() {
         SandboxOutcome o = run(Tasks.spec("sh", "-c", "printf result > /tmp/out.txt; sleep 30")
                 .setOutputFiles(List.of("/tmp/out.txt")).setTimeoutMs(1000).build());

@@ -1,6 +1,7 @@
 package io.agora.ingest.jobs;
 
 import io.agora.events.JobRequested;
+import io.agora.events.InputFile;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.Strategy;
@@ -56,6 +57,8 @@ public final class JobRequestRules {
     private static final Pattern IMAGE = Pattern.compile(IMAGE_PATTERN);
     private static final Pattern ENV_NAME = Pattern.compile(ENV_NAME_PATTERN);
     private static final Pattern POOL = Pattern.compile(POOL_PATTERN);
+    public static final int MAX_INPUTS = 64;
+    private static final Pattern INPUT_SEGMENT = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
     private JobRequestRules() {
     }
@@ -112,6 +115,7 @@ public final class JobRequestRules {
                 }
             }
         }
+        inputProblems(p, j.inputs());
         int n = j.redundancy() == null ? DEFAULT_REDUNDANCY : j.redundancy();
         boolean nValid = range(p, "redundancy", j.redundancy(), 1, MAX_REDUNDANCY);
         if (j.quorum() != null) {
@@ -177,6 +181,50 @@ public final class JobRequestRules {
             default -> null;
         };
     }
+    /**
+     * Inputs: at most {@link #MAX_INPUTS}, each a relative path of plain names ({@link #INPUT_SEGMENT},
+     * no '.' or '..', at most 255 characters), no path twice, and a SHA-256. Whether the client
+     * uploaded the file is the service's check ({@link JobService}).
+     */
+    static void inputProblems(List<Problem> p, List<SubmitJob.Input> inputs) {
+        if (inputs == null) {
+            return;
+        }
+        if (inputs.size() > MAX_INPUTS) {
+            p.add(new Problem("inputs", "at most " + MAX_INPUTS + " files"));
+            return;
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            SubmitJob.Input in = inputs.get(i);
+            String field = "inputs[" + i + "]";
+            if (in == null) {
+                p.add(new Problem(field, "must not be null"));
+                continue;
+            }
+            if (!validInputPath(in.path())) {
+                p.add(new Problem(field + ".path", "must be a relative path of names made of letters, digits, '.', '_' or '-'"
+                        + " (not '.' or '..'), at most 255 characters: the job sees it at /inputs/<path>"));
+            } else if (!seen.add(in.path())) {
+                p.add(new Problem(field + ".path", "'" + in.path() + "' is named twice"));
+            }
+            if (!io.agora.artifacts.Sha256.valid(in.sha256())) {
+                p.add(new Problem(field + ".sha256", "must be the SHA-256 of an uploaded file: 64 lower-case hex digits"));
+            }
+        }
+    }
+
+    static boolean validInputPath(String path) {
+        if (path == null || path.isEmpty() || path.length() > 255) {
+            return false;
+        }
+        for (String seg : path.split("/", -1)) {
+            if (seg.equals(".") || seg.equals("..") || !INPUT_SEGMENT.matcher(seg).matches()) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /** The job spec with defaults filled in; call only on a request without problems. */
     public static JobSpec spec(SubmitJob j) {
@@ -191,6 +239,8 @@ public final class JobRequestRules {
                 .setNetwork(or(j.network(), false))
                 .setOutputFiles(j.outputFiles() == null ? List.of() : List.copyOf(j.outputFiles()))
                 .setGpus(or(j.gpus(), 0))
+                .setInputs(j.inputs() == null ? List.of() : j.inputs().stream()
+                        .map(i -> InputFile.newBuilder().setPath(i.path()).setSha256(i.sha256()).build()).toList())
                 .build();
     }
 

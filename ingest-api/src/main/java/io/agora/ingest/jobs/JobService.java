@@ -7,6 +7,7 @@ import io.agora.events.JobEventType;
 import io.agora.events.JobRequested;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.Problem;
+import io.agora.ingest.files.FileService;
 import io.agora.ingest.market.JobView;
 import io.agora.ingest.market.MarketProducer;
 import io.agora.ingest.market.PendingJobs;
@@ -45,10 +46,12 @@ public class JobService {
     private final IdempotencyKeys idempotencyKeys;
     private final long starterGrantMicros;
     private final MarketRules rules;
+    private final FileService files;
     private final Clock clock = Clock.systemUTC();
 
     public JobService(RateLimiter rateLimiter, ReadModel readModel, MarketProducer producer, PendingJobs pending,
-                      IdempotencyKeys idempotencyKeys, MarketRules rules) {
+                      IdempotencyKeys idempotencyKeys, MarketRules rules, FileService files) {
+        this.files = files;
         this.idempotencyKeys = idempotencyKeys;
         this.rateLimiter = rateLimiter;
         this.readModel = readModel;
@@ -80,12 +83,27 @@ public class JobService {
             problems = new java.util.ArrayList<>(problems);
             problems.add(new Problem("Idempotency-Key", "must be at most " + IdempotencyKeys.MAX_KEY + " characters"));
         }
+        Map<String, Long> inputSizes = new java.util.HashMap<>();
+        if (problems.isEmpty() && job.inputs() != null) {
+            problems = new java.util.ArrayList<>(problems);
+            for (int i = 0; i < job.inputs().size(); i++) {
+                String sha = job.inputs().get(i).sha256();
+                var file = files.owned(FileService.clientOwner(clientId), sha);
+                if (file.isEmpty()) {
+                    problems.add(new Problem("inputs[" + i + "].sha256", "no file " + sha
+                            + " uploaded by you (POST /api/v1/files)"));
+                } else {
+                    inputSizes.put(sha, file.get().size());
+                }
+            }
+        }
         if (!problems.isEmpty()) {
             throw ApiException.invalid(problems);
         }
         String jobId = jobId(clientId, idempotencyKey);
         JobRequested event = JobRequestRules.toEvent(job, jobId, clientId, idempotencyKey,
                 UUID.randomUUID().toString(), clock.instant());
+        event.getSpec().getInputs().forEach(in -> in.setSize(inputSizes.getOrDefault(in.getSha256(), 0L)));
         long needed;
         try {
             needed = Pricing.maxCost(event.getSpec(), event.getRequirements().getMaxPricePerCpuSecondMicros(),

@@ -73,7 +73,16 @@ public record SubmitJob(
         @Schema(description = "Hard filters on workers; default none (pool " + DEFAULT_POOL + ")")
         @Nullable JobRequirements requirements,
         @Schema(description = "GPUs given to the container", defaultValue = "0", minimum = "0", maximum = "" + MAX_GPUS)
-        @Nullable Integer gpus) {
+        @Nullable Integer gpus,
+        @Schema(description = "Uploaded files (POST /api/v1/files) the job sees read-only under /inputs; at most "
+                + MAX_INPUTS + "; default none")
+        @Nullable List<Input> inputs) {
+
+    /** An uploaded file ({@code POST /api/v1/files}) the job sees read-only at {@code /inputs/<path>}. */
+    @Serdeable
+    @Schema(description = "An input file: a relative plain path under /inputs and the SHA-256 of a file you uploaded")
+    public record Input(@Nullable String path, @Nullable String sha256) {
+    }
 
     /** Hard filters on workers; all optional. */
     @Serdeable

@@ -53,6 +53,12 @@ public class WorkerRegistry {
                 w.ownedPartitions()));
     }
 
+    /** Whether the worker's last registration seen is REGISTERED (a DEREGISTERED worker is not). */
+    public boolean registered(String workerId) {
+        WorkerState w = workers.get(workerId);
+        return w != null && w.registered() && w.capabilities() != null;
+    }
+
     /** Workers that have registered at least once (reputation-only entries are left out). */
     public List<WorkerState> all() {
         return workers.values().stream().filter(w -> w.capabilities() != null)
