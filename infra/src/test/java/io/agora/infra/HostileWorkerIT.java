@@ -37,8 +37,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * reputation or other clients' commands, submitting jobs) and every read outside it (results
  * before consensus, the ledger, job requests with their env) is refused by the broker's ACLs
  * (io.agora.schemas.KafkaAccess). What a worker must do still works, so the refusals are not an
- * artefact of a broken client. A client without credentials, with a wrong password, or revoked
- * cannot connect at all.
+ * artefact of a broken client. A client without credentials, with a wrong password, revoked, over
+ * plaintext (the broker speaks TLS only) or not trusting the stack's CA cannot connect at all.
  */
 class HostileWorkerIT {
     private static LocalStack stack;
@@ -137,6 +137,20 @@ class HostileWorkerIT {
         // a client speaking no SASL gets no answer at all: its metadata request times out
         try (KafkaProducer<byte[], byte[]> p = producer(Map.of("bootstrap.servers", stack.bootstrap()))) {
             assertThat(write(p, Topics.HEARTBEATS)).isNotNull();
+        }
+        // the broker speaks TLS only: the right credentials over plaintext get no answer either,
+        // and a TLS client that does not trust the stack's CA fails its handshake
+        Map<String, Object> plaintext = new HashMap<>(as(KafkaCredentials.ADMIN, Map.of()));
+        plaintext.put("security.protocol", "SASL_PLAINTEXT");
+        try (KafkaProducer<byte[], byte[]> p = producer(plaintext)) {
+            assertThat(write(p, Topics.HEARTBEATS)).as("admin over plaintext")
+                    .isInstanceOf(org.apache.kafka.common.errors.TimeoutException.class);
+        }
+        Map<String, Object> untrusting = new HashMap<>(as(KafkaCredentials.ADMIN, Map.of()));
+        untrusting.keySet().removeIf(k -> k.startsWith("ssl.truststore."));
+        try (KafkaProducer<byte[], byte[]> p = producer(untrusting)) {
+            assertThat(write(p, Topics.HEARTBEATS)).as("admin without the stack's CA")
+                    .isInstanceOf(org.apache.kafka.common.errors.SslAuthenticationException.class);
         }
         String eve = KafkaAccess.workerPrincipal("eve");
         credentials.enrol(eve);
