@@ -11,6 +11,7 @@ import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.resource.ResourcePatternFilter;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 
 /**
@@ -33,11 +35,13 @@ public final class KafkaCredentials {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path dir;
+    private final Path clientSettings;
     private final String bootstrap;
     private Admin admin;
 
     public KafkaCredentials(Path agoraHome, String bootstrap) {
         this.dir = agoraHome.resolve("secrets/kafka");
+        this.clientSettings = agoraHome.resolve("secrets/tls/client.properties");
         this.bootstrap = bootstrap;
     }
 
@@ -66,11 +70,20 @@ public final class KafkaCredentials {
         return e;
     }
 
-    /** The security properties of a Kafka client connecting as {@code principal}. */
+    /**
+     * The security properties of a Kafka client connecting as {@code principal}: the stack's client
+     * settings (SASL_SSL and the truststore of its CA, in {@code secrets/tls/client.properties},
+     * written by the script's {@code tls_up}) and the principal's SCRAM login.
+     */
     public Map<String, Object> clientProperties(String principal) {
         Map<String, Object> p = new LinkedHashMap<>();
-        p.put("security.protocol", "SASL_PLAINTEXT");
-        p.put("sasl.mechanism", KafkaAccess.MECHANISM);
+        Properties stack = new Properties();
+        try (Reader r = Files.newBufferedReader(clientSettings, StandardCharsets.UTF_8)) {
+            stack.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException("no client settings at " + clientSettings + " (made by agora stack-up)", e);
+        }
+        stack.stringPropertyNames().stream().sorted().forEach(k -> p.put(k, stack.getProperty(k)));
         p.put("sasl.jaas.config", KafkaAccess.scramJaas(principal, password(principal)));
         return p;
     }

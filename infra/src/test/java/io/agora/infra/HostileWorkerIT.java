@@ -54,8 +54,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * (io.agora.schemas.KafkaAccess). What the ACLs must let it do comes to nothing: the task topic it
  * may read holds other workers' tasks sealed to them (no command, no env it can open), and joining
  * the workers' group under another worker's member name does not fence that worker out. What a
- * worker must do still works, so the refusals are not an artefact of a broken client. A client without credentials, with a wrong password, or revoked
- * cannot connect at all.
+ * worker must do still works, so the refusals are not an artefact of a broken client. A client
+ * without credentials, with a wrong password, revoked, over plaintext (the broker speaks TLS only)
+ * or not trusting the stack's CA cannot connect at all.
  */
 class HostileWorkerIT {
     private static LocalStack stack;
@@ -229,6 +230,20 @@ class HostileWorkerIT {
         // a client speaking no SASL gets no answer at all: its metadata request times out
         try (KafkaProducer<byte[], byte[]> p = producer(Map.of("bootstrap.servers", stack.bootstrap()))) {
             assertThat(write(p, Topics.HEARTBEATS)).isNotNull();
+        }
+        // the broker speaks TLS only: the right credentials over plaintext get no answer either,
+        // and a TLS client that does not trust the stack's CA fails its handshake
+        Map<String, Object> plaintext = new HashMap<>(as(KafkaCredentials.ADMIN, Map.of()));
+        plaintext.put("security.protocol", "SASL_PLAINTEXT");
+        try (KafkaProducer<byte[], byte[]> p = producer(plaintext)) {
+            assertThat(write(p, Topics.HEARTBEATS)).as("admin over plaintext")
+                    .isInstanceOf(org.apache.kafka.common.errors.TimeoutException.class);
+        }
+        Map<String, Object> untrusting = new HashMap<>(as(KafkaCredentials.ADMIN, Map.of()));
+        untrusting.keySet().removeIf(k -> k.startsWith("ssl.truststore."));
+        try (KafkaProducer<byte[], byte[]> p = producer(untrusting)) {
+            assertThat(write(p, Topics.HEARTBEATS)).as("admin without the stack's CA")
+                    .isInstanceOf(org.apache.kafka.common.errors.SslAuthenticationException.class);
         }
         String eve = KafkaAccess.workerPrincipal("eve");
         credentials.enrol(eve);

@@ -1,0 +1,457 @@
+package io.agora.infra.chaos;
+
+import io.agora.events.LedgerEntry;
+import io.agora.infra.market.MarketClient;
+import io.agora.ledger.AuditMain;
+import io.agora.ledger.AuditReport;
+import io.agora.ledger.JobProjection;
+import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.DeadLetters;
+import io.agora.schemas.KafkaAccess;
+import io.agora.schemas.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.postgresql.ds.PGSimpleDataSource;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code agora chaos}: the market under faults, on the cluster stack ({@code agora up --cluster}).
+ * It submits jobs at a steady rate through both ingest-api instances while it SIGKILLs, in
+ * rotation, every service instance, a worker and a broker (restarting each), and stops PostgreSQL
+ * and the registry for a while each; then it checks, and prints: every job terminal, the ledger
+ * balanced and conserved, no transaction twice on the ledger topic, the audit replay equal to the
+ * live database ({@link AuditMain}), and what went to the DLQ and why. Exit 0 when nothing is
+ * violated, 1 on any violation, 2 when it could not run.
+ *
+ * <p>Launched by {@code infra/bin/agora chaos}, which passes the stack in the environment:
+ * {@code AGORA_CHAOS_APIS} (the ingest-api URLs, comma-separated), {@code AGORA_CHAOS_KILLS} (the
+ * components to SIGKILL, in order), {@code AGORA_CHAOS_SCRIPT} (the script, for {@code kill},
+ * {@code start} and {@code stop}), {@code AGORA_ADMIN_TOKEN}, {@code AGORA_BOOTSTRAP},
+ * {@code AGORA_REGISTRY_URL}, {@code AGORA_JDBC_*} and the admin's {@code AGORA_KAFKA_*}.
+ */
+public final class Chaos {
+    static final String USAGE = """
+            agora chaos [--jobs N] [--rate R] [--outage S] [--down S] [--gap S] [--redundancy n --quorum k] [--timeout S]
+              --jobs N        jobs to submit (10000)
+              --rate R        submissions per second (20)
+              --outage S      seconds PostgreSQL and the registry stay stopped (30)
+              --down S        seconds a killed component stays down before its restart (3)
+              --gap S         seconds between two faults (5)
+              --redundancy n, --quorum k   of every job (3, 2)
+              --timeout S     after the last submission, how long jobs may take to end (300)""";
+    static final long MAX_PRICE = 1000;
+    static final long JOB_TIMEOUT_MS = 60_000;
+
+    /** The run's settings. */
+    record Options(int jobs, double rate, int outageS, int downS, int gapS, int redundancy, int quorum, int timeoutS) {
+        static Options parse(String[] args) {
+            Map<String, String> v = new HashMap<>();
+            for (int i = 0; i < args.length; i++) {
+                if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                    throw new IllegalArgumentException("unknown argument " + args[i]);
+                }
+                v.put(args[i], args[++i]);
+            }
+            List<String> known = List.of("--jobs", "--rate", "--outage", "--down", "--gap", "--redundancy", "--quorum",
+                    "--timeout");
+            v.keySet().stream().filter(k -> !known.contains(k)).findFirst().ifPresent(k -> {
+                throw new IllegalArgumentException("unknown option " + k);
+            });
+            Options o = new Options(Integer.parseInt(v.getOrDefault("--jobs", "10000")),
+                    Double.parseDouble(v.getOrDefault("--rate", "20")), Integer.parseInt(v.getOrDefault("--outage", "30")),
+                    Integer.parseInt(v.getOrDefault("--down", "3")), Integer.parseInt(v.getOrDefault("--gap", "5")),
+                    Integer.parseInt(v.getOrDefault("--redundancy", "3")), Integer.parseInt(v.getOrDefault("--quorum", "2")),
+                    Integer.parseInt(v.getOrDefault("--timeout", "300")));
+            if (o.jobs < 1 || o.rate <= 0 || o.outageS < 0 || o.downS < 0 || o.gapS < 0 || o.quorum < 1
+                    || o.quorum > o.redundancy) {
+                throw new IllegalArgumentException("need --jobs >= 1, --rate > 0, 1 <= --quorum <= --redundancy");
+            }
+            return o;
+        }
+    }
+
+    /** One fault of the rotation: SIGKILL and restart, or a stop for a while. */
+    record Fault(String target, boolean kill) {
+    }
+
+    private final Options o;
+    private final Map<String, String> env;
+    private final PrintStream out;
+    private final List<MarketClient> apis = new ArrayList<>();
+    private final List<String> violations = Collections.synchronizedList(new ArrayList<>());
+    private final Map<Integer, String> jobIds = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> submitProblems = new ConcurrentHashMap<>();
+    private final AtomicLong retries = new AtomicLong();
+    private final long runId = System.currentTimeMillis();
+    private volatile boolean submitting = true;
+
+    Chaos(Options o, Map<String, String> env, PrintStream out) {
+        this.o = o;
+        this.env = env;
+        this.out = out;
+        for (String api : require("AGORA_CHAOS_APIS").split(",")) {
+            apis.add(new MarketClient(api.strip()));
+        }
+    }
+
+    public static void main(String[] args) {
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.out.println(e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
+        }
+        int code;
+        try {
+            code = new Chaos(o, System.getenv(), System.out).run();
+        } catch (Exception e) {
+            e.printStackTrace(System.out);
+            code = 2;
+        }
+        System.exit(code);
+    }
+
+    int run() throws Exception {
+        String clientId = "chaos-" + runId;
+        String admin = env.getOrDefault("AGORA_ADMIN_TOKEN", "dev-admin-token");
+        String key = apis.get(0).issueKey(admin, clientId);
+        long perJob = MAX_PRICE * ((JOB_TIMEOUT_MS + 999) / 1000) * 2L * o.redundancy;
+        MarketClient.Answer d = apis.get(0).deposit(admin, clientId, Math.max(1_000_000_000L, 2L * perJob * o.jobs));
+        if (d.status() / 100 != 2) {
+            throw new IllegalStateException("deposit refused: " + d);
+        }
+        Thread.sleep(3000); // the deposit reaches the matcher's admission
+        List<Fault> rotation = new ArrayList<>();
+        for (String t : require("AGORA_CHAOS_KILLS").split("\\s+")) {
+            rotation.add(new Fault(t, true));
+        }
+        rotation.add(new Fault("postgres", false));
+        rotation.add(new Fault("registry", false));
+        log("chaos run " + runId + ": " + o.jobs + " jobs at " + o.rate + "/s (n=" + o.redundancy + " k=" + o.quorum
+                + ") through " + apis.size() + " ingest-api instances; faults: "
+                + rotation.stream().map(f -> (f.kill ? "kill " : "stop ") + f.target).toList());
+
+        long t0 = System.nanoTime();
+        Thread faults = new Thread(() -> faults(rotation), "chaos-faults");
+        faults.start();
+        submitAll(key);
+        long submitted = System.nanoTime();
+        submitting = false;
+        faults.join();
+        log("submitted " + jobIds.size() + "/" + o.jobs + " in " + seconds(submitted - t0) + " s (" + retries.get()
+                + " retries" + (submitProblems.isEmpty() ? "" : ", answers on the way: " + submitProblems) + ")");
+        if (jobIds.size() < o.jobs) {
+            violations.add((o.jobs - jobIds.size()) + " jobs could not be submitted");
+        }
+
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(require("AGORA_JDBC_URL"));
+        ds.setUser(env.getOrDefault("AGORA_JDBC_USER", "agora"));
+        ds.setPassword(env.getOrDefault("AGORA_JDBC_PASSWORD", "agora"));
+        checkTerminal(ds);
+        checkLedger(ds);
+        checkLedgerTopic();
+        checkAudit();
+        reportDlq();
+
+        out.println();
+        out.println("chaos: " + jobIds.size() + " jobs in " + seconds(System.nanoTime() - t0) + " s, "
+                + (violations.isEmpty() ? "no violation" : violations.size() + " violation(s):"));
+        violations.forEach(v -> out.println("  VIOLATION " + v));
+        return violations.isEmpty() ? 0 : 1;
+    }
+
+    // ------------------------------------------------------------ load
+
+    private void submitAll(String key) throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(4, Math.min(64, (int) Math.ceil(o.rate))));
+        long start = System.nanoTime();
+        long periodNanos = (long) (1e9 / o.rate);
+        for (int i = 0; i < o.jobs; i++) {
+            long due = start + i * periodNanos;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            int n = i;
+            pool.execute(() -> submitOne(key, n));
+            if ((i + 1) % Math.max(1, o.jobs / 10) == 0) {
+                log("submitting: " + (i + 1) + " handed out, " + jobIds.size() + " accepted");
+            }
+        }
+        pool.shutdown();
+        pool.awaitTermination(30, TimeUnit.MINUTES);
+    }
+
+    /** Submits job {@code n}, retrying (same Idempotency-Key, next instance) until accepted or 10 minutes pass. */
+    private void submitOne(String key, int n) {
+        String body = MarketClient.json(Map.of(
+                "image", "agora/busybox:1",
+                "command", List.of("sh", "-c", "echo chaos-" + runId + "-" + n),
+                "redundancy", o.redundancy,
+                "quorum", o.quorum,
+                "cpus", 1.0,
+                "timeoutMs", JOB_TIMEOUT_MS,
+                "maxPricePerCpuSecondMicros", MAX_PRICE));
+        long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        for (int attempt = 0; System.nanoTime() < end; attempt++) {
+            MarketClient api = apis.get((n + attempt) % apis.size());
+            String problem;
+            try {
+                MarketClient.Answer a = api.submit(key, body, "chaos-" + runId + "-" + n);
+                if (a.status() / 100 == 2 && a.text("jobId") != null) {
+                    jobIds.put(n, a.text("jobId"));
+                    return;
+                }
+                problem = "HTTP " + a.status();
+            } catch (RuntimeException e) {
+                problem = "no answer";
+            }
+            submitProblems.computeIfAbsent(problem, p -> new AtomicInteger()).incrementAndGet();
+            retries.incrementAndGet();
+            sleep(Math.min(2000, 200L * (attempt + 1)));
+        }
+    }
+
+    // ------------------------------------------------------------ faults
+
+    /** The rotation, once at least, and again while jobs are still being submitted. */
+    private void faults(List<Fault> rotation) {
+        int round = 0;
+        do {
+            round++;
+            for (Fault f : rotation) {
+                sleep(o.gapS * 1000L);
+                if (f.kill) {
+                    script("kill", f.target);
+                    sleep(o.downS * 1000L);
+                } else {
+                    script("stop", f.target);
+                    sleep(o.outageS * 1000L);
+                }
+                script("start", f.target);
+            }
+            log("fault rotation " + round + " done");
+        } while (submitting);
+    }
+
+    private void script(String command, String target) {
+        log(command + " " + target);
+        ProcessBuilder pb = new ProcessBuilder(require("AGORA_CHAOS_SCRIPT"), command, target)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of(require("AGORA_HOME"), "logs", "chaos-script.log").toFile()));
+        pb.environment().keySet().removeIf(k -> k.startsWith("AGORA_KAFKA_") && !k.endsWith("_PORT"));
+        try {
+            Process p = pb.start();
+            if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                violations.add("agora " + command + " " + target + " failed (see logs/chaos-script.log)");
+            }
+        } catch (Exception e) {
+            violations.add("agora " + command + " " + target + ": " + e);
+        }
+    }
+
+    // ------------------------------------------------------------ checks
+
+    /** Every job terminal in the live database (the ledger sink's projection), within the timeout. */
+    private void checkTerminal(PGSimpleDataSource ds) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.timeoutS);
+        Map<String, Integer> byStatus = Map.of();
+        int terminal = 0;
+        while (true) {
+            try {
+                byStatus = statuses(ds);
+                terminal = byStatus.entrySet().stream().filter(e -> JobProjection.TERMINAL.contains(e.getKey()))
+                        .mapToInt(Map.Entry::getValue).sum();
+            } catch (SQLException e) {
+                log("job statuses not readable yet: " + e.getMessage());
+            }
+            if (terminal == jobIds.size() || System.nanoTime() > end) {
+                break;
+            }
+            log("terminal: " + terminal + "/" + jobIds.size() + " " + byStatus);
+            Thread.sleep(5000);
+        }
+        out.println("every job terminal: " + (terminal == jobIds.size() ? "yes" : "NO") + " (" + terminal + "/"
+                + jobIds.size() + "; " + byStatus + ")");
+        if (terminal != jobIds.size()) {
+            violations.add((jobIds.size() - terminal) + " jobs not terminal " + o.timeoutS + " s after the last submission");
+        }
+    }
+
+    private Map<String, Integer> statuses(PGSimpleDataSource ds) throws SQLException {
+        Map<String, Integer> out = new TreeMap<>();
+        try (Connection c = ds.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT coalesce(j.status, 'MISSING'), count(*) FROM unnest(?) AS s(id)"
+                             + " LEFT JOIN jobs j ON j.job_id = s.id GROUP BY 1")) {
+            Array ids = c.createArrayOf("text", jobIds.values().toArray());
+            ps.setArray(1, ids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The live ledger: every transaction balanced, money conserved (AuditReport's invariants). */
+    private void checkLedger(PGSimpleDataSource ds) throws SQLException {
+        AuditReport invariants = AuditReport.check(ds, "agora");
+        try (Connection c = ds.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT (SELECT count(*) FROM ledger_transactions), coalesce(sum(amount_micros), 0),"
+                             + " count(*) FROM ledger_postings");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            out.println("ledger balanced and conserved: " + (invariants.clean() ? "yes" : "NO") + " (" + rs.getLong(1)
+                    + " transactions, " + rs.getLong(3) + " postings summing to " + rs.getLong(2) + " micro-credits)");
+        }
+        if (!invariants.clean()) {
+            invariants.findings().forEach(f -> violations.add("ledger: " + f));
+        }
+    }
+
+    /** Reads a whole topic (committed records only) as the admin. */
+    private List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        Map<String, Object> p = new HashMap<>(KafkaAccess.clientProperties(AgoraConfig.keysOf(env)));
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, require("AGORA_BOOTSTRAP"));
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> ends = c.endOffsets(parts);
+            long idle = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp)) && System.nanoTime() < idle) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    all.add(r);
+                    idle = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                }
+            }
+        }
+        return all;
+    }
+
+    /** No transaction id twice among the committed records of the ledger topic. */
+    private void checkLedgerTopic() {
+        AgoraSerdes serdes = AgoraSerdes.forRegistryUrl(require("AGORA_REGISTRY_URL"));
+        var de = serdes.valueSerde(Topics.LEDGER).deserializer();
+        Map<String, Integer> seen = new HashMap<>();
+        List<ConsumerRecord<byte[], byte[]>> records = readAll(Topics.LEDGER.name());
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            LedgerEntry e = de.deserialize(r.topic(), r.value());
+            seen.merge(e.getTransactionId(), 1, Integer::sum);
+        }
+        List<String> twice = seen.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).sorted().toList();
+        out.println("no transaction twice on " + Topics.LEDGER.name() + ": " + (twice.isEmpty() ? "yes" : "NO") + " ("
+                + records.size() + " records, " + seen.size() + " transactions" + (twice.isEmpty() ? ""
+                : ", twice or more: " + twice.subList(0, Math.min(10, twice.size()))) + ")");
+        if (!twice.isEmpty()) {
+            violations.add(twice.size() + " transactions more than once on the ledger topic");
+        }
+    }
+
+    /**
+     * The audit: the topics replayed into a fresh schema equal the live database. The market still
+     * runs (heartbeats, reputation), so the sink may commit between the audit reading its offsets
+     * and comparing: a difference that is gone at the next audit was that race; one that stays is a
+     * violation.
+     */
+    private void checkAudit() throws InterruptedException {
+        int code = 2;
+        for (int attempt = 1; attempt <= 3 && code != 0; attempt++) {
+            if (attempt > 1) {
+                Thread.sleep(5000);
+            }
+            out.println("audit replay (agora audit) equal to the live database, attempt " + attempt + ":");
+            code = AuditMain.run(new String[0], env, out);
+        }
+        out.println("audit replay equal: " + (code == 0 ? "yes" : "NO (exit " + code + ")"));
+        if (code != 0) {
+            violations.add("the audit replay differs from the live database (or failed), exit " + code);
+        }
+    }
+
+    /** What the DLQ holds, by app, source topic and reason. */
+    private void reportDlq() {
+        Map<String, Integer> groups = new TreeMap<>();
+        List<ConsumerRecord<byte[], byte[]>> records = readAll(Topics.DLQ.name());
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            String reason = header(r, DeadLetters.H_REASON);
+            String cut = reason.length() > 160 ? reason.substring(0, 160) + "..." : reason;
+            groups.merge(header(r, DeadLetters.H_APP) + " <- " + header(r, DeadLetters.H_TOPIC) + ": " + cut, 1, Integer::sum);
+        }
+        out.println("DLQ: " + records.size() + " records" + (records.isEmpty() ? "" : ", by app <- topic: reason:"));
+        groups.forEach((g, n) -> out.println("  " + n + " x " + g));
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null ? "?" : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    private String require(String name) {
+        String v = env.get(name);
+        if (v == null || v.isBlank()) {
+            throw new IllegalStateException(name + " is not set (run chaos through infra/bin/agora chaos)");
+        }
+        return v;
+    }
+
+    private void log(String s) {
+        synchronized (out) {
+            out.println("[chaos " + LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "] " + s);
+        }
+    }
+
+    private static String seconds(long nanos) {
+        return String.format("%.1f", nanos / 1e9);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
