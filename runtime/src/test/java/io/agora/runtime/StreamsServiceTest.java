@@ -55,6 +55,14 @@ class StreamsServiceTest {
     }
 
     @Test
+    void keepsOneStandbyOfEachTaskUnlessConfigured() {
+        assertThat(service.properties()).containsEntry("num.standby.replicas", "1");
+        assertThat(StreamsService.properties("agora-test", AgoraConfig.of(Map.of("agora.bootstrap", "127.0.0.1:1",
+                StreamsService.STANDBY_REPLICAS, "0")), stateDir.toString(), Map.of()))
+                .containsEntry("num.standby.replicas", "0");
+    }
+
+    @Test
     void itsMetersHoldTheStreamsClientsMetricsAndItsOwn() {
         assertThat(service.meters().scrape())
                 .contains("agora_streams_threads_replaced_total 0")
