@@ -84,6 +84,7 @@ public final class InputBounds {
         Problems p = new Problems();
         p.str("eventId", reg.getEventId());
         p.id("workerId", reg.getWorkerId());
+        p.range("stakeMicros", reg.getStakeMicros(), 0, MAX_MICROS);
         WorkerCapabilities c = reg.getCapabilities();
         if (c != null) {
             p.str("capabilities.arch", c.getArch());
@@ -122,6 +123,14 @@ public final class InputBounds {
         p.range("delta", rc.getDelta(), -MAX_REPUTATION_DELTA, MAX_REPUTATION_DELTA);
         p.text("reason", rc.getReason());
         p.optionalId("jobId", rc.getJobId());
+        if (rc.getStake() != null) {
+            p.id("stake.clientId", rc.getStake().getClientId());
+            p.range("stake.reclaimMicros", rc.getStake().getReclaimMicros(), 0, MAX_MICROS);
+            p.ids("stake.honestWorkers", rc.getStake().getHonestWorkers(), MAX_LIST, MAX_ID);
+            if (rc.getJobId() == null) {
+                p.add("stake", "needs the jobId of its dispute");
+            }
+        }
         return p.result();
     }
 
@@ -209,9 +218,14 @@ public final class InputBounds {
     }
 
     /** A ledger entry admission credits (DEPOSIT, REFUND); others it does not read. */
+    /** The entries admission credits to their client: DEPOSIT, REFUND, SLASH. */
+    static boolean creditsClient(LedgerEntry e) {
+        return e.getKind() == EntryKind.DEPOSIT || e.getKind() == EntryKind.REFUND || e.getKind() == EntryKind.SLASH;
+    }
+
     public static String ledger(LedgerEntry e) {
         Problems p = new Problems();
-        if (e.getKind() != EntryKind.DEPOSIT && e.getKind() != EntryKind.REFUND) {
+        if (!creditsClient(e)) {
             return null;
         }
         p.id("clientId", e.getClientId());

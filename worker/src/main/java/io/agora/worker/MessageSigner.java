@@ -42,11 +42,17 @@ public final class MessageSigner {
     }
 
     public WorkerRegistration registration(RegistrationType type, WorkerCapabilities caps) {
+        return registration(type, caps, 0);
+    }
+
+    /** A registration asking the market to keep {@code stakeMicros} of the worker's credits bonded (market's {@code Stake}). */
+    public WorkerRegistration registration(RegistrationType type, WorkerCapabilities caps, long stakeMicros) {
         return Signatures.sign(WorkerRegistration.newBuilder()
                 .setEventId(UUID.randomUUID().toString())
                 .setWorkerId(workerId())
                 .setType(type)
                 .setCapabilities(caps)
+                .setStakeMicros(stakeMicros)
                 .setSeq(seq.next())
                 .setTimestamp(now())
                 .setSignature(UNSIGNED)

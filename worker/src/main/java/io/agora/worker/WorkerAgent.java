@@ -167,7 +167,7 @@ public final class WorkerAgent implements Service {
         log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
                 workerId(), cfg.pool(), capabilities.getCpuCores(), capabilities.getMemoryMb(), proof.score(),
                 proof.proofHash(), proof.steps(), cfg.mode());
-        WorkerRegistration reg = signer.registration(RegistrationType.REGISTERED, capabilities);
+        WorkerRegistration reg = signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros());
         send(Topics.REGISTRATIONS.name(), workerId(), registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg), null);
         if (drainRequested.get()) {
             return; // drained while starting: drain() already deregistered
