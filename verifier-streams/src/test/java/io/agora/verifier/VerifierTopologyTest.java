@@ -512,14 +512,23 @@ class VerifierTopologyTest {
         dispute("job-17");
         commands.readKeyValuesToList();
         events.readKeyValuesToList();
+        assertThat(reputation.readValuesToList()).as("the original workers' stakes are locked")
+                .allSatisfy(r -> assertThat(r.getStake().getAction()).isEqualTo(io.agora.events.StakeAction.LOCK))
+                .extracting(ReputationChanged::getWorkerId).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         // the matcher answers one replica REPLICA_FAILED, the other never finishes
         replicaFailed("job-17", 2, "job not running in the matcher");
         assertNoOtherOutput();
         driver.advanceWallClockTime(Duration.ofSeconds(61)); // the job's deadline
         assertThat(events.readValuesToList()).singleElement()
                 .satisfies(e -> assertThat(e.getReason()).isEqualTo("upheld"));
+        assertThat(reputation.readValuesToList()).as("upheld: the stakes are released, no reputation moves")
+                .allSatisfy(r -> {
+                    assertThat(r.getDelta()).isZero();
+                    assertThat(r.getStake().getAction()).isEqualTo(io.agora.events.StakeAction.RELEASE);
+                })
+                .extracting(ReputationChanged::getWorkerId).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         driver.advanceWallClockTime(Duration.ofSeconds(10));
-        assertNoOtherOutput(); // no money, no reputation: nobody voted
+        assertNoOtherOutput(); // no money: nobody voted
     }
 
     @Test
