@@ -90,15 +90,13 @@ public class ReadModel {
                 rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
     }
 
-    /** Sum of credits to {@code worker:<id>} since the given instant (null = ever). */
+    /** A worker's earnings (view {@code worker_earnings}: PAYOUT and SLASH legs, not its stake moves) since the given instant (null = ever). */
     public long earnedSince(String workerId, @Nullable Instant since) {
         List<Object> args = new ArrayList<>();
-        args.add(Accounts.worker(workerId));
-        String sql = "SELECT coalesce(sum(p.amount_micros), 0) FROM agora.ledger_postings p"
-                + " JOIN agora.ledger_transactions t ON t.transaction_id = p.transaction_id"
-                + " WHERE p.account_id = ? AND p.amount_micros > 0";
+        args.add(workerId);
+        String sql = "SELECT coalesce(sum(amount_micros), 0) FROM agora.worker_earnings WHERE worker_id = ?";
         if (since != null) {
-            sql += " AND t.ts >= ?";
+            sql += " AND ts >= ?";
             args.add(java.sql.Timestamp.from(since));
         }
         return query(sql, args, rs -> rs.getLong(1)).stream().findFirst().orElse(0L);

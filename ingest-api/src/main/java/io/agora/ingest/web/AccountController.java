@@ -15,7 +15,7 @@ import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 
-/** A client's balance and statement (its own only), and a worker's earnings (public). */
+/** A client's balance and statement (its own only), and a worker's credits, stake and earnings (public). */
 @Controller("/api/v1")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class AccountController {
@@ -39,6 +39,11 @@ public class AccountController {
                                                  @QueryValue(defaultValue = "50") int limit,
                                                  @QueryValue(defaultValue = "0") int offset) {
         return accounts.transactions(own(authorization, id), limit, offset);
+    }
+
+    @Get("/workers/{id}")
+    public AccountService.Worker worker(@PathVariable String id) {
+        return accounts.worker(PathIds.check("id", id));
     }
 
     @Get("/workers/{id}/earnings")
