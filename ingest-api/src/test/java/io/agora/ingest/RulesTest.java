@@ -20,6 +20,7 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -209,5 +210,16 @@ class RulesTest {
         assertThat(market().pool("public").status()).as("no worker at all").isEqualTo("critical");
         // consensus reliability comes from the read model; without one it is unknown, not made up
         assertThat(critical.consensusReliability()).isNull();
+    }
+
+    @Test
+    void aPoolsConsensusReliabilityIsItsCompletedShareOfTheJobsConsensusDecided() {
+        assertThat(MarketView.consensusReliability(Map.of("COMPLETED", 6L, "NO_CONSENSUS", 1L, "FAILED", 1L,
+                "EXPIRED", 5L, "CANCELLED", 3L, "REJECTED", 2L, "RUNNING", 9L))).isEqualTo(0.75);
+        assertThat(MarketView.consensusReliability(Map.of("COMPLETED", 4L))).isEqualTo(1.0);
+        assertThat(MarketView.consensusReliability(Map.of("NO_CONSENSUS", 2L))).isEqualTo(0.0);
+        assertThat(MarketView.consensusReliability(Map.of("EXPIRED", 2L, "QUEUED", 1L)))
+                .as("nothing decided by consensus: unknown, not 0").isNull();
+        assertThat(MarketView.consensusReliability(Map.of())).isNull();
     }
 }

@@ -133,12 +133,14 @@ public class ReadModel {
         return out;
     }
 
-    /** Share of a pool's decided jobs that reached consensus; null when none are decided yet. */
-    public Double consensusReliability(String pool) {
-        return query("SELECT count(*) FILTER (WHERE upper(status) = 'COMPLETED'), count(*) FROM agora.jobs"
-                        + " WHERE pool = ? AND upper(status) IN ('COMPLETED', 'NO_CONSENSUS', 'FAILED')",
-                List.of(pool), rs -> rs.getLong(2) == 0 ? null : (double) rs.getLong(1) / rs.getLong(2))
-                .stream().findFirst().orElse(null);
+    /** A pool's jobs counted by status (upper case), for {@link MarketView#consensusReliability}. */
+    public Map<String, Long> jobsByStatus(String pool) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        query("SELECT upper(status), count(*) FROM agora.jobs WHERE pool = ? GROUP BY upper(status)", List.of(pool), rs -> {
+            out.put(rs.getString(1), rs.getLong(2));
+            return null;
+        });
+        return out;
     }
 
     private static JobView job(ResultSet rs) throws SQLException {
