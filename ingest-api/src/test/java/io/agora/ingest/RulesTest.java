@@ -64,6 +64,27 @@ class RulesTest {
                 .extracting(Problem::field).containsExactly("redundancy");
     }
 
+    private static SubmitJob withStrategy(String strategy, Integer n, Integer k) {
+        return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, n, k, strategy, null,
+                null, null, null, null, 1L, null, null);
+    }
+
+    @Test
+    void stakeWeightedAndBftAreTheirOwnStrategiesAndBftNeedsThreeFPlusOneReplicas() {
+        assertThat(JobRequestRules.strategy("stake-weighted")).isEqualTo(io.agora.events.Strategy.STAKE_WEIGHTED);
+        assertThat(JobRequestRules.strategy("bft")).isEqualTo(io.agora.events.Strategy.BFT);
+        assertThat(JobRequestRules.problems(withStrategy("stake-weighted", 3, null))).isEmpty();
+        assertThat(JobRequestRules.problems(withStrategy("bft", 4, null))).isEmpty();
+        assertThat(JobRequestRules.quorum(withStrategy("bft", 7, null))).as("2f + 1 with f = 2").isEqualTo(5);
+        assertThat(JobRequestRules.problems(withStrategy("bft", 3, null)))
+                .extracting(Problem::field, Problem::message)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("redundancy", "must be 3f + 1 (4, 7, 10 or 13) for bft, was 3"));
+        assertThat(JobRequestRules.problems(withStrategy("bft", 4, 2)))
+                .extracting(Problem::message).containsExactly("must be 2f + 1 = 3 for bft with redundancy 4");
+        assertThat(JobRequestRules.problems(withStrategy("trust-me", 3, null))).extracting(Problem::field)
+                .containsExactly("strategy");
+    }
+
     private static SubmitJob withGpus(Integer gpus) {
         return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, 1L, null, gpus);

@@ -37,6 +37,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import java.util.function.Predicate;
 
 /**
@@ -117,6 +118,7 @@ final class JobCase {
     private final VerifierConfig cfg;
     private final Consensus consensus;
     private final Function<String, WorkerStanding> standings;
+    private final ToLongFunction<String> stakes;
     private final Identity market;
 
     /**
@@ -125,9 +127,15 @@ final class JobCase {
      * signatures are deterministic, so the case stays a pure function of its inputs).
      */
     JobCase(VerifierConfig cfg, Function<String, WorkerStanding> standings, Identity market) {
+        this(cfg, standings, w -> 0L, market);
+    }
+
+    /** {@code stakes}: a worker's bonded stake (0 when none), for stake-weighted consensus. */
+    JobCase(VerifierConfig cfg, Function<String, WorkerStanding> standings, ToLongFunction<String> stakes, Identity market) {
         this.cfg = cfg;
         this.consensus = new Consensus(cfg);
         this.standings = standings;
+        this.stakes = stakes;
         this.market = market;
     }
 
@@ -426,7 +434,7 @@ final class JobCase {
                 }
             }
             Consensus.Decision d = consensus.decide(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum(),
-                    votes, outstanding, this::standing);
+                    votes, outstanding, this::standing, stakes);
             switch (d.kind()) {
                 case ACCEPT -> {
                     if (isFailureClass(d.hash())) {

@@ -96,8 +96,17 @@ public final class JobRequestRules {
                 p.add(new Problem("quorum", "must be <= redundancy (" + n + ")"));
             }
         }
-        if (j.strategy() != null && strategy(j.strategy()) == null) {
-            p.add(new Problem("strategy", "must be one of first, majority, k-of-n, reputation-weighted, adaptive"));
+        Strategy strategy = strategy(j.strategy());
+        if (strategy == null) {
+            p.add(new Problem("strategy",
+                    "must be one of first, majority, k-of-n, reputation-weighted, adaptive, stake-weighted, bft"));
+        } else if (strategy == Strategy.BFT && nValid) {
+            // n = 3f + 1 replicas tolerate f liars: an output needs 2f + 1 votes
+            if (n < 4 || (n - 1) % 3 != 0) {
+                p.add(new Problem("redundancy", "must be 3f + 1 (4, 7, 10 or 13) for bft, was " + n));
+            } else if (j.quorum() != null && j.quorum() != 2 * ((n - 1) / 3) + 1) {
+                p.add(new Problem("quorum", "must be 2f + 1 = " + (2 * ((n - 1) / 3) + 1) + " for bft with redundancy " + n));
+            }
         }
         if (j.maxTotalResults() != null) {
             if (j.maxTotalResults() > 1000) {
@@ -149,6 +158,8 @@ public final class JobRequestRules {
             case "k-of-n", "kofn" -> Strategy.K_OF_N;
             case "reputation-weighted" -> Strategy.REPUTATION_WEIGHTED;
             case "adaptive" -> Strategy.ADAPTIVE;
+            case "stake-weighted" -> Strategy.STAKE_WEIGHTED;
+            case "bft" -> Strategy.BFT;
             default -> null;
         };
     }
@@ -193,8 +204,13 @@ public final class JobRequestRules {
     }
 
     /** Default quorum is 2, but never more than n (so n = 1 means k = 1). */
+    /** The client's quorum, else 2f + 1 under bft (n = 3f + 1), else 2 (at most n). */
     public static int quorum(SubmitJob j) {
-        return j.quorum() != null ? j.quorum() : Math.min(DEFAULT_QUORUM, redundancy(j));
+        if (j.quorum() != null) {
+            return j.quorum();
+        }
+        return strategy(j.strategy()) == Strategy.BFT ? 2 * ((redundancy(j) - 1) / 3) + 1
+                : Math.min(DEFAULT_QUORUM, redundancy(j));
     }
 
     public static int maxTotalResults(SubmitJob j) {
