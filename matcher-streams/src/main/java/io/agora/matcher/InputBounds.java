@@ -112,6 +112,16 @@ public final class InputBounds {
             p.range("capabilities.maxConcurrent", c.getMaxConcurrent(), 0, MAX_SLOTS);
             p.id("capabilities.pool", c.getPool());
             p.finite("capabilities.benchmarkScore", c.getBenchmarkScore(), -Double.MAX_VALUE, Double.MAX_VALUE);
+            io.agora.events.BenchmarkProof proof = c.getBenchmarkProof();
+            if (proof != null) {
+                p.str("capabilities.benchmarkProof.seed", proof.getSeed());
+                p.str("capabilities.benchmarkProof.proofHash", proof.getProofHash());
+                p.ids("capabilities.benchmarkProof.checkpoints", proof.getCheckpoints(),
+                        io.agora.market.ProofOfHardware.CHECKPOINTS, 64);
+                p.range("capabilities.benchmarkProof.steps", proof.getSteps(), 0, Long.MAX_VALUE);
+                p.range("capabilities.benchmarkProof.elapsedMs", proof.getElapsedMs(), 0, Long.MAX_VALUE);
+                p.range("capabilities.benchmarkProof.stride", proof.getStride(), 0, Long.MAX_VALUE);
+            }
         }
         return p.result();
     }

@@ -7,8 +7,10 @@ import io.agora.events.Posting;
 import io.agora.events.RegistrationType;
 import io.agora.events.ReputationChanged;
 import io.agora.events.StakeOrder;
+import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.market.Accounts;
+import io.agora.market.ProofOfHardware;
 import io.agora.market.Postings;
 import io.agora.market.Stake;
 import io.agora.schemas.AgoraSerdes;
@@ -33,6 +35,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The worker gate, keyed by workerId. Inputs: {@code agora.workers.registrations},
@@ -153,8 +156,34 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         }
         indexUnbond(workerId, g.stake(), stake.account());
         if (pool != null) {
-            ctx.forward(new Record<>(pool, new Flow.Registered(reg, g.reputation()), record.timestamp()));
+            ctx.forward(new Record<>(pool, new Flow.Registered(withCheckedScore(reg), g.reputation()), record.timestamp()));
         }
+    }
+
+    /**
+     * The registration as the pool may trust it: its benchmark score only when its proof answers this
+     * registration's challenge ({@code <workerId>:<seq>}), shows that score and one segment of its chain,
+     * chosen here at random, recomputes ({@link ProofOfHardware#check}); else the score is 0. The proof
+     * itself is not kept.
+     */
+    private static WorkerRegistration withCheckedScore(WorkerRegistration reg) {
+        WorkerCapabilities caps = reg.getCapabilities();
+        if (caps == null || (caps.getBenchmarkScore() == 0 && caps.getBenchmarkProof() == null)) {
+            return reg;
+        }
+        double score = caps.getBenchmarkScore();
+        if (score > 0) {
+            String why = ProofOfHardware.check(score, caps.getBenchmarkProof(),
+                    ProofOfHardware.seed(reg.getWorkerId(), reg.getSeq()), ThreadLocalRandom.current().nextInt());
+            if (why != null) {
+                log.warn("benchmark score {} of worker {} not trusted: {}", score, reg.getWorkerId(), why);
+                score = 0;
+            }
+        } else {
+            score = 0;
+        }
+        return WorkerRegistration.newBuilder(reg).setCapabilities(WorkerCapabilities.newBuilder(caps)
+                .setBenchmarkScore(score).setBenchmarkProof(null).build()).build();
     }
 
     private void heartbeat(Record<String, SpecificRecord> record, Heartbeat hb) {

@@ -817,4 +817,39 @@ class MatcherTopologyTest {
         submitTo("open", "job-after");
         assertThat(tasks.readRecordsToList()).as("slashed below the pool's minimum: no longer matched").isEmpty();
     }
+
+    // ---- proof of hardware ---------------------------------------------------------------
+
+    double poolScoreOf(Identity id) {
+        return driver.<String, PoolState.Worker>getKeyValueStore(PoolMarketProcessor.WORKERS)
+                .get("public|" + id.workerId()).capabilities.getBenchmarkScore();
+    }
+
+    void registerWithBenchmark(Identity id, double claimed, String seed) {
+        long regSeq = seq++;
+        io.agora.market.ProofOfHardware.Proof proof = io.agora.market.ProofOfHardware.run(seed, 20);
+        WorkerCapabilities caps = Fx.caps("public", 500).setBenchmarkScore(claimed < 0 ? proof.score() : claimed)
+                .setBenchmarkProof(proof.toEvent()).build();
+        registrations.pipeInput(id.workerId(), Fx.registration(id, caps, regSeq, clock), clock);
+    }
+
+    @Test
+    void theMatcherTrustsABenchmarkScoreOnlyWithAProofThatAnswersTheRegistrationsChallenge() {
+        start();
+        Identity honest = Identity.generate();
+        registerWithBenchmark(honest, -1, io.agora.market.ProofOfHardware.seed(honest.workerId(), seq));
+        assertThat(poolScoreOf(honest)).as("proven").isPositive();
+
+        Identity boaster = Identity.generate();
+        registerWithBenchmark(boaster, 1e9, io.agora.market.ProofOfHardware.seed(boaster.workerId(), seq));
+        assertThat(poolScoreOf(boaster)).as("claims more than its proof shows").isZero();
+
+        Identity replayer = Identity.generate();
+        registerWithBenchmark(replayer, -1, io.agora.market.ProofOfHardware.seed(honest.workerId(), 1));
+        assertThat(poolScoreOf(replayer)).as("someone else's proof").isZero();
+
+        assertThat(driver.<String, PoolState.Worker>getKeyValueStore(PoolMarketProcessor.WORKERS)
+                .get("public|" + honest.workerId()).capabilities.getBenchmarkProof()).as("the proof is not kept").isNull();
+        assertThat(dlq.readRecordsToList()).as("a registration is not refused for its score").isEmpty();
+    }
 }
