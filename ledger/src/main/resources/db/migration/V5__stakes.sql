@@ -13,3 +13,8 @@ SELECT substr(p.account_id, length('worker:') + 1) AS worker_id,
   JOIN ledger_transactions t ON t.transaction_id = p.transaction_id
  WHERE p.account_id LIKE 'worker:%'
    AND t.kind IN ('PAYOUT', 'SLASH');
+
+-- A dispute's state on its job (JobEvent DISPUTED): opened, then overturned or upheld; a refused
+-- dispute leaves it as it was. The verdict (and so the status) stays the market's first word; the
+-- money the dispute moved is the job's SLASH transactions.
+ALTER TABLE jobs ADD COLUMN dispute TEXT;
