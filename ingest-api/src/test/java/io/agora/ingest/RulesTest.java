@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class RulesTest {
     private static SubmitJob job(String image, List<String> command, Integer n, Integer k, Integer maxTotal, Long price) {
         return new SubmitJob(image, command, null, null, null, null, null, null, null, n, k, null, maxTotal, null, null,
-                null, null, price, null, null);
+                null, null, price, null, null, null);
     }
 
     @Test
@@ -66,7 +66,37 @@ class RulesTest {
 
     private static SubmitJob withStrategy(String strategy, Integer n, Integer k) {
         return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, n, k, strategy, null,
-                null, null, null, null, 1L, null, null);
+                null, null, null, null, 1L, null, null, null);
+    }
+
+    private static SubmitJob atLevel(String verification, Integer n, String strategy) {
+        return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, n, null, strategy, null,
+                null, null, null, null, 1L, null, null, verification);
+    }
+
+    @Test
+    void aVerificationLevelSetsReplicasQuorumStrategyAndTheEscrowBound() {
+        var none = JobRequestRules.toEvent(atLevel("none", null, null), "j", "c", null, "e", java.time.Instant.EPOCH);
+        assertThat(List.of(none.getRedundancy(), none.getQuorum(), none.getMaxTotalResults())).containsExactly(1, 1, 1);
+        assertThat(none.getStrategy()).isEqualTo(io.agora.events.Strategy.FIRST);
+        assertThat(JobRequestRules.problems(atLevel("none", null, null), pool -> false)).extracting(Problem::field)
+                .as("no verification only in a trusted pool").containsExactly("redundancy");
+        assertThat(JobRequestRules.problems(atLevel("none", null, null), pool -> true)).isEmpty();
+
+        var hash = JobRequestRules.toEvent(atLevel("hash", null, null), "j", "c", null, "e", java.time.Instant.EPOCH);
+        assertThat(List.of(hash.getRedundancy(), hash.getQuorum(), hash.getMaxTotalResults())).containsExactly(2, 2, 3);
+        assertThat(hash.getStrategy()).isEqualTo(io.agora.events.Strategy.K_OF_N);
+
+        var full = JobRequestRules.toEvent(atLevel("full", null, null), "j", "c", null, "e", java.time.Instant.EPOCH);
+        assertThat(List.of(full.getRedundancy(), full.getQuorum(), full.getMaxTotalResults())).containsExactly(4, 3, 7);
+        assertThat(full.getStrategy()).isEqualTo(io.agora.events.Strategy.BFT);
+
+        assertThat(JobRequestRules.problems(atLevel("full", 3, "first"))).extracting(Problem::field, Problem::message)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("redundancy", "conflicts with verification full (4)"),
+                        org.assertj.core.groups.Tuple.tuple("strategy", "conflicts with verification full (bft)"));
+        assertThat(JobRequestRules.problems(atLevel("paranoid", null, null))).extracting(Problem::field)
+                .containsExactly("verification");
     }
 
     @Test
@@ -87,7 +117,7 @@ class RulesTest {
 
     private static SubmitJob withGpus(Integer gpus) {
         return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, 1L, null, gpus);
+                null, null, null, null, 1L, null, gpus, null);
     }
 
     @Test

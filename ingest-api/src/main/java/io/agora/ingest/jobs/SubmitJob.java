@@ -30,7 +30,8 @@ public record SubmitJob(@Nullable String image,
                         @Nullable Long deadlineMs,
                         @Nullable Long maxPricePerCpuSecondMicros,
                         @Nullable JobRequirements requirements,
-                        @Nullable Integer gpus) {
+                        @Nullable Integer gpus,
+                        @Nullable String verification) {
 
     /** Hard filters on workers; all optional. */
     @Serdeable
