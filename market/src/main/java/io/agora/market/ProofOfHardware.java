@@ -44,24 +44,33 @@ public final class ProofOfHardware {
     }
 
     public static Proof run(String seed, long durationMs) {
-        chain("warm-up:" + seed, Math.max(5, Math.min(200, durationMs / 5))); // let the JIT compile the loop first
-        return chain(seed, durationMs);
+        timed("warm-up:" + seed, Math.max(5, Math.min(200, durationMs / 5))); // let the JIT compile the loop first
+        return timed(seed, durationMs);
     }
 
-    private static Proof chain(String seed, long durationMs) {
+    private static Proof timed(String seed, long durationMs) {
+        long deadline = System.nanoTime() + Math.max(1, durationMs) * 1_000_000L;
+        return chain(seed, blocks -> System.nanoTime() < deadline);
+    }
+
+    /** A proof of exactly {@code blocks} blocks of steps, however long they take (tests). */
+    static Proof ofBlocks(String seed, int blocks) {
+        return chain(seed, done -> done < blocks);
+    }
+
+    private static Proof chain(String seed, java.util.function.IntPredicate more) {
         MessageDigest md = sha256();
         byte[] h = md.digest(seed.getBytes(StandardCharsets.UTF_8));
         List<byte[]> blocks = new ArrayList<>();
         long steps = 0;
         long start = System.nanoTime();
-        long deadline = start + Math.max(1, durationMs) * 1_000_000L;
         do {
             for (int i = 0; i < BLOCK; i++) {
                 h = md.digest(h);
             }
             steps += BLOCK;
             blocks.add(h);
-        } while (System.nanoTime() < deadline);
+        } while (more.test(blocks.size()));
         long elapsedNs = Math.max(1, System.nanoTime() - start);
         double score = steps / (elapsedNs / 1e9) / 1000.0;
         int perCheckpoint = (blocks.size() + CHECKPOINTS - 1) / CHECKPOINTS;
