@@ -34,7 +34,7 @@ final class JobSpecOptions {
     Integer redundancy;
     @Option(names = {"-k", "--quorum"}, description = "agreeing results needed (API default 2)")
     Integer quorum;
-    @Option(names = "--strategy", description = "first|majority|k-of-n|reputation-weighted|adaptive")
+    @Option(names = "--strategy", description = "first|majority|k-of-n|reputation-weighted|adaptive|stake-weighted|bft")
     String strategy;
     @Option(names = "--max-price", paramLabel = "MICROS", description = "max micro-credits per cpu-second")
     Long maxPrice;

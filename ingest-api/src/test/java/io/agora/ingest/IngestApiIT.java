@@ -525,9 +525,20 @@ class IngestApiIT {
         Map<String, Object> txs = map(call("GET", "/api/v1/accounts/me/transactions?limit=10", key, null));
         assertThat((List<?>) txs.get("transactions")).hasSize(1);
 
-        Map<String, Object> earnings = map(call("GET", "/api/v1/workers/w1-" + clientId + "/earnings", null, null));
+        // w1 bonds 15 of its 40: its stake, and no change to what it earned
+        String w1 = "w1-" + clientId;
+        sql("INSERT INTO agora.accounts VALUES (?, 25), (?, 15)", "worker:" + w1, "stake:" + w1);
+        sql("INSERT INTO agora.ledger_transactions VALUES (?, ?, ?, 'STAKE', NULL, 'stake bonded', now())",
+                "stake:" + w1 + ":1", UUID.randomUUID().toString(), w1);
+        sql("INSERT INTO agora.ledger_postings (transaction_id, posting_no, account_id, amount_micros)"
+                + " VALUES (?, 0, ?, -15), (?, 1, ?, 15)", "stake:" + w1 + ":1", "worker:" + w1, "stake:" + w1 + ":1", "stake:" + w1);
+
+        Map<String, Object> earnings = map(call("GET", "/api/v1/workers/" + w1 + "/earnings", null, null));
         assertThat(((Number) earnings.get("totalMicros")).longValue()).isEqualTo(40);
         assertThat(((Number) earnings.get("todayMicros")).longValue()).isEqualTo(40);
+        Map<String, Object> worker = map(call("GET", "/api/v1/workers/" + w1, null, null));
+        assertThat(((Number) worker.get("stakeMicros")).longValue()).isEqualTo(15);
+        assertThat(((Number) worker.get("balanceMicros")).longValue()).isEqualTo(25);
     }
 
     // ---------------------------------------------------------------- registry, match, events

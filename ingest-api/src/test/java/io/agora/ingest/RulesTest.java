@@ -20,6 +20,7 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class RulesTest {
     private static SubmitJob job(String image, List<String> command, Integer n, Integer k, Integer maxTotal, Long price) {
         return new SubmitJob(image, command, null, null, null, null, null, null, null, n, k, null, maxTotal, null, null,
-                null, null, price, null, null, null);
+                null, null, price, null, null, null, null);
     }
 
     @Test
@@ -48,7 +49,7 @@ class RulesTest {
 
     private static SubmitJob withInputs(List<SubmitJob.Input> inputs) {
         return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, 1L, null, null, inputs);
+                null, null, null, null, 1L, null, null, inputs, null);
     }
 
     @Test
@@ -87,9 +88,60 @@ class RulesTest {
                 .extracting(Problem::field).containsExactly("redundancy");
     }
 
+    private static SubmitJob withStrategy(String strategy, Integer n, Integer k) {
+        return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, n, k, strategy, null,
+                null, null, null, null, 1L, null, null, null, null);
+    }
+
+    private static SubmitJob atLevel(String verification, Integer n, String strategy) {
+        return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, n, null, strategy, null,
+                null, null, null, null, 1L, null, null, null, verification);
+    }
+
+    @Test
+    void aVerificationLevelSetsReplicasQuorumStrategyAndTheEscrowBound() {
+        var none = JobRequestRules.toEvent(atLevel("none", null, null), "j", "c", null, "e", java.time.Instant.EPOCH);
+        assertThat(List.of(none.getRedundancy(), none.getQuorum(), none.getMaxTotalResults())).containsExactly(1, 1, 1);
+        assertThat(none.getStrategy()).isEqualTo(io.agora.events.Strategy.FIRST);
+        assertThat(JobRequestRules.problems(atLevel("none", null, null), pool -> false)).extracting(Problem::field)
+                .as("no verification only in a trusted pool").containsExactly("redundancy");
+        assertThat(JobRequestRules.problems(atLevel("none", null, null), pool -> true)).isEmpty();
+
+        var hash = JobRequestRules.toEvent(atLevel("hash", null, null), "j", "c", null, "e", java.time.Instant.EPOCH);
+        assertThat(List.of(hash.getRedundancy(), hash.getQuorum(), hash.getMaxTotalResults())).containsExactly(2, 2, 3);
+        assertThat(hash.getStrategy()).isEqualTo(io.agora.events.Strategy.K_OF_N);
+
+        var full = JobRequestRules.toEvent(atLevel("full", null, null), "j", "c", null, "e", java.time.Instant.EPOCH);
+        assertThat(List.of(full.getRedundancy(), full.getQuorum(), full.getMaxTotalResults())).containsExactly(4, 3, 7);
+        assertThat(full.getStrategy()).isEqualTo(io.agora.events.Strategy.BFT);
+
+        assertThat(JobRequestRules.problems(atLevel("full", 3, "first"))).extracting(Problem::field, Problem::message)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("redundancy", "conflicts with verification full (4)"),
+                        org.assertj.core.groups.Tuple.tuple("strategy", "conflicts with verification full (bft)"));
+        assertThat(JobRequestRules.problems(atLevel("paranoid", null, null))).extracting(Problem::field)
+                .containsExactly("verification");
+    }
+
+    @Test
+    void stakeWeightedAndBftAreTheirOwnStrategiesAndBftNeedsThreeFPlusOneReplicas() {
+        assertThat(JobRequestRules.strategy("stake-weighted")).isEqualTo(io.agora.events.Strategy.STAKE_WEIGHTED);
+        assertThat(JobRequestRules.strategy("bft")).isEqualTo(io.agora.events.Strategy.BFT);
+        assertThat(JobRequestRules.problems(withStrategy("stake-weighted", 3, null))).isEmpty();
+        assertThat(JobRequestRules.problems(withStrategy("bft", 4, null))).isEmpty();
+        assertThat(JobRequestRules.quorum(withStrategy("bft", 7, null))).as("2f + 1 with f = 2").isEqualTo(5);
+        assertThat(JobRequestRules.problems(withStrategy("bft", 3, null)))
+                .extracting(Problem::field, Problem::message)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("redundancy", "must be 3f + 1 (4, 7, 10 or 13) for bft, was 3"));
+        assertThat(JobRequestRules.problems(withStrategy("bft", 4, 2)))
+                .extracting(Problem::message).containsExactly("must be 2f + 1 = 3 for bft with redundancy 4");
+        assertThat(JobRequestRules.problems(withStrategy("trust-me", 3, null))).extracting(Problem::field)
+                .containsExactly("strategy");
+    }
+
     private static SubmitJob withGpus(Integer gpus) {
         return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, 1L, null, gpus, null);
+                null, null, null, null, 1L, null, gpus, null, null);
     }
 
     @Test
@@ -233,5 +285,16 @@ class RulesTest {
         assertThat(market().pool("public").status()).as("no worker at all").isEqualTo("critical");
         // consensus reliability comes from the read model; without one it is unknown, not made up
         assertThat(critical.consensusReliability()).isNull();
+    }
+
+    @Test
+    void aPoolsConsensusReliabilityIsItsCompletedShareOfTheJobsConsensusDecided() {
+        assertThat(MarketView.consensusReliability(Map.of("COMPLETED", 6L, "NO_CONSENSUS", 1L, "FAILED", 1L,
+                "EXPIRED", 5L, "CANCELLED", 3L, "REJECTED", 2L, "RUNNING", 9L))).isEqualTo(0.75);
+        assertThat(MarketView.consensusReliability(Map.of("COMPLETED", 4L))).isEqualTo(1.0);
+        assertThat(MarketView.consensusReliability(Map.of("NO_CONSENSUS", 2L))).isEqualTo(0.0);
+        assertThat(MarketView.consensusReliability(Map.of("EXPIRED", 2L, "QUEUED", 1L)))
+                .as("nothing decided by consensus: unknown, not 0").isNull();
+        assertThat(MarketView.consensusReliability(Map.of())).isNull();
     }
 }

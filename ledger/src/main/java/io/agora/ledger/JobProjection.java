@@ -24,7 +24,8 @@ import java.util.TreeMap;
  *   <li>a terminal status is never overwritten by an event; the verdict, the market's final word,
  *       sets the status and reason whatever came before;</li>
  *   <li>{@code submitted_at} is the earliest and {@code updated_at} the latest time seen;</li>
- *   <li>{@code escrow_micros} is the largest escrow announced.</li>
+ *   <li>{@code escrow_micros} is the largest escrow announced;</li>
+ *   <li>{@code dispute} is the state the latest DISPUTED event left ({@link #dispute}).</li>
  * </ul>
  * Events of one job share a partition (key jobId), so among events the topic order holds.
  */
@@ -64,10 +65,11 @@ public final class JobProjection {
         }
         // one statement per event, in topic order: a job's events run in sequence
         try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO jobs (job_id, client_id, pool, status, reason, submitted_at, updated_at, escrow_micros)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO jobs (job_id, client_id, pool, status, reason, submitted_at, updated_at, escrow_micros, dispute)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (job_id) DO UPDATE SET
                   pool = coalesce(EXCLUDED.pool, jobs.pool),
+                  dispute = coalesce(EXCLUDED.dispute, jobs.dispute),
                   status = CASE WHEN jobs.status IN %1$s THEN jobs.status ELSE EXCLUDED.status END,
                   reason = CASE WHEN jobs.status IN %1$s THEN jobs.reason ELSE EXCLUDED.reason END,
                   submitted_at = least(jobs.submitted_at, EXCLUDED.submitted_at),
@@ -87,6 +89,7 @@ public final class JobProjection {
                 ps.setObject(6, Sql.ts(e.getTimestamp()));
                 ps.setObject(7, Sql.ts(e.getTimestamp()));
                 ps.setLong(8, e.getEscrowMicros());
+                ps.setString(9, dispute(e));
                 ps.addBatch();
                 any = true;
             }
@@ -95,6 +98,18 @@ public final class JobProjection {
             }
         }
         return fresh;
+    }
+
+    /**
+     * The dispute state a DISPUTED event leaves on its job ({@code opened}, {@code overturned},
+     * {@code upheld}: the first word of its reason); null for every other event, a refused dispute included.
+     */
+    static String dispute(JobEvent e) {
+        if (e.getType() != io.agora.events.JobEventType.DISPUTED || e.getReason() == null) {
+            return null;
+        }
+        String word = e.getReason().split("[: ]", 2)[0];
+        return Set.of("opened", "overturned", "upheld").contains(word) ? word : null;
     }
 
     /** @return false if the job already has a verdict (the first one stands) */

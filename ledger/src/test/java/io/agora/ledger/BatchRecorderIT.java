@@ -204,6 +204,31 @@ class BatchRecorderIT {
     }
 
     @Test
+    void aStakeAndASlashBalanceAreNotEarningsAndTheJobShowsItsDispute() throws SQLException {
+        long ts = T0.toEpochMilli();
+        io.agora.market.Stake.Account liar = new io.agora.market.Stake.Account(200, 800, 0, 0, -1, java.util.Set.of("j1"));
+        io.agora.market.Stake.Slash slash = io.agora.market.Stake.slash(liar, 1_000, List.of("h1"));
+        recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 1_000),
+                refund("c1", "j1", 1_000), io.agora.market.Postings.stake("w1", 7, 800, ts),
+                jobEvent("j1", "c1", JobEventType.ACCEPTED, 0),
+                io.agora.events.JobEvent.newBuilder(jobEvent("j1", "c1", JobEventType.DISPUTED, 10)).setReason("opened: 2 dispute replicas").build(),
+                io.agora.market.Postings.slash("j1", "c1", "w1", slash, ts + 20),
+                io.agora.events.JobEvent.newBuilder(jobEvent("j1", "c1", JobEventType.DISPUTED, 20)).setReason("overturned: dispute replicas agree on x").build(),
+                io.agora.events.JobEvent.newBuilder(jobEvent("j1", "c1", JobEventType.DISPUTED, 30)).setReason("refused: already disputed").build()),
+                Map.of(), null);
+        assertThat(longValue("SELECT balance_micros FROM accounts WHERE account_id = 'stake:w1'")).isEqualTo(400);
+        assertThat(longValue("SELECT balance_micros FROM accounts WHERE account_id = 'worker:w1'")).as("reclaimed").isZero();
+        assertThat(longValue("SELECT balance_micros FROM accounts WHERE account_id = 'client:c1'"))
+                .isEqualTo(5_000 - 1_000 + 200 + 160);
+        assertThat(longValue("SELECT balance_micros FROM accounts WHERE account_id = 'mint:slashed'")).isEqualTo(80);
+        assertThat(longValue("SELECT sum(amount_micros) FROM worker_earnings WHERE worker_id = 'w1'"))
+                .as("the payout less what was reclaimed; the stake move is not earnings").isEqualTo(1_000 - 200);
+        assertThat(longValue("SELECT sum(amount_micros) FROM worker_earnings WHERE worker_id = 'h1'")).isEqualTo(160);
+        assertThat(string("SELECT dispute FROM jobs WHERE job_id = 'j1'")).isEqualTo("overturned");
+        assertThat(AuditReport.check(ds, schema).findings()).isEmpty();
+    }
+
+    @Test
     void auditReportFindsARowAlteredByHand() throws SQLException {
         List<SinkRecord> batch = records(grant("c1", 5_000), hold("c1", "j1", 2_000),
                 jobEvent("j1", "c1", JobEventType.ACCEPTED, 0), verdict("j1", "c1", Outcome.COMPLETED, 0, 2_000),

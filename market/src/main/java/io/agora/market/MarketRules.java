@@ -17,19 +17,23 @@ import java.util.stream.Collectors;
  * {@code agora.market.reference.price} (1000 micro-credits per cpu-second),
  * {@code agora.matcher.starter.grant.micros} (default one hour of one cpu at the reference price,
  * 3,600,000 micro-credits) and {@code agora.pool.<name>.allowlist} (comma-separated worker ids:
- * the pool is trusted and only those workers take its jobs).
+ * the pool is trusted and only those workers take its jobs) and {@code agora.pool.<name>.min.stake.micros}
+ * (the bond a worker must keep to be registered in the pool, {@link Stake}; 0 when unset).
  *
  * @param weights            scoring weights
  * @param starterGrantMicros credits a new client receives once
  * @param allowlists         trusted pools: pool name to the worker ids allowed in it
+ * @param minStakes          pool name to the minimum bonded stake of its workers (micro-credits)
  */
-public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<String, Set<String>> allowlists) {
+public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<String, Set<String>> allowlists,
+                          Map<String, Long> minStakes) {
 
     public static final long REFERENCE_PRICE_MICROS = 1000L;
     public static final long STARTER_SECONDS = 3600L;
 
     public MarketRules {
         allowlists = Map.copyOf(allowlists);
+        minStakes = Map.copyOf(minStakes);
     }
 
     /** The rules with every setting at its default. */
@@ -46,14 +50,20 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
                 cfg.getDouble("agora.matcher.weight.load", 0.05));
         long refPrice = cfg.getLong("agora.market.reference.price", REFERENCE_PRICE_MICROS);
         Map<String, Set<String>> allow = new HashMap<>();
+        Map<String, Long> stakes = new HashMap<>();
         cfg.asMap().forEach((k, v) -> {
+            if (k.startsWith("agora.pool.") && k.endsWith(".min.stake.micros")) {
+                stakes.put(k.substring("agora.pool.".length(), k.length() - ".min.stake.micros".length()),
+                        Math.max(0, Long.parseLong(v.trim())));
+            }
             if (k.startsWith("agora.pool.") && k.endsWith(".allowlist")) {
                 String pool = k.substring("agora.pool.".length(), k.length() - ".allowlist".length());
                 allow.put(pool, Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                         .collect(Collectors.toUnmodifiableSet()));
             }
         });
-        return new MarketRules(w, cfg.getLong("agora.matcher.starter.grant.micros", STARTER_SECONDS * refPrice), allow);
+        return new MarketRules(w, cfg.getLong("agora.matcher.starter.grant.micros", STARTER_SECONDS * refPrice), allow,
+                stakes);
     }
 
     /** The allowlist of a trusted pool, or null when the pool is open to every registered worker. */
@@ -68,6 +78,17 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withAllowlist(String pool, Set<String> workers) {
         Map<String, Set<String>> a = new HashMap<>(allowlists);
         a.put(pool, Set.copyOf(workers));
-        return new MarketRules(weights, starterGrantMicros, a);
+        return new MarketRules(weights, starterGrantMicros, a, minStakes);
+    }
+
+    /** The bond a worker must keep to be registered in {@code pool} (0: none). */
+    public long minStakeMicros(String pool) {
+        return minStakes.getOrDefault(pool, 0L);
+    }
+
+    public MarketRules withMinStake(String pool, long micros) {
+        Map<String, Long> m = new HashMap<>(minStakes);
+        m.put(pool, micros);
+        return new MarketRules(weights, starterGrantMicros, allowlists, m);
     }
 }

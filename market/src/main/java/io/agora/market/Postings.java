@@ -22,8 +22,14 @@ import java.util.UUID;
  *   <tr><td>ESCROW_HOLD</td><td>{@code hold:<jobId>}</td><td>client → escrow:job</td></tr>
  *   <tr><td>PAYOUT</td><td>{@code payout:<jobId>:<workerId>}</td><td>escrow:job → worker</td></tr>
  *   <tr><td>REFUND</td><td>{@code refund:<jobId>}</td><td>escrow:job → client</td></tr>
+ *   <tr><td>STAKE</td><td>{@code stake:<workerId>:<seq>}</td><td>worker → stake:worker</td></tr>
+ *   <tr><td>UNSTAKE</td><td>{@code unstake:<workerId>:<seq>}</td><td>stake:worker → worker</td></tr>
+ *   <tr><td>SLASH</td><td>{@code slash:<jobId>:<workerId>}</td><td>worker (reclaim) and stake:worker →
+ *   client, honest workers, mint:slashed ({@link Stake.Slash})</td></tr>
  * </table>
- * Every entry is keyed, on the ledger topic, by its client id.
+ * Every entry is keyed, on the ledger topic, by its client id; STAKE and UNSTAKE concern no client
+ * and name (and are keyed by) the worker instead. {@code <seq>} is the sequence number of the worker's
+ * signed registration that asked for the bond (STAKE) or the unbond (UNSTAKE).
  */
 public final class Postings {
     private Postings() {
@@ -60,6 +66,49 @@ public final class Postings {
     public static LedgerEntry refund(String jobId, String clientId, long micros, String memo, long timestampMs) {
         return transfer("refund:" + jobId, clientId, EntryKind.REFUND, jobId, memo, timestampMs,
                 Accounts.escrow(jobId), Accounts.client(clientId), micros);
+    }
+
+    /** Bonds {@code micros} of a worker's own credits into its stake account. */
+    public static LedgerEntry stake(String workerId, long seq, long micros, long timestampMs) {
+        return transfer("stake:" + workerId + ":" + seq, workerId, EntryKind.STAKE, null, "stake bonded", timestampMs,
+                Accounts.worker(workerId), Accounts.stake(workerId), micros);
+    }
+
+    /** Returns {@code micros} of a worker's stake to its own account once the unbond's cool-down is over. */
+    public static LedgerEntry unstake(String workerId, long seq, long micros, long timestampMs) {
+        return transfer("unstake:" + workerId + ":" + seq, workerId, EntryKind.UNSTAKE, null, "stake unbonded", timestampMs,
+                Accounts.stake(workerId), Accounts.worker(workerId), micros);
+    }
+
+    /**
+     * A worker found lying by a dispute of job {@code jobId}: what it was paid for the job goes back
+     * to the client, and its stake is split as {@code slash} says. Zero legs are left out; at most one
+     * slash per (job, worker).
+     */
+    public static LedgerEntry slash(String jobId, String clientId, String workerId, Stake.Slash slash, long timestampMs) {
+        String tx = "slash:" + jobId + ":" + workerId;
+        java.util.Map<String, Long> legs = new java.util.LinkedHashMap<>();
+        legs.merge(Accounts.worker(workerId), -slash.reclaimMicros(), Long::sum);
+        legs.merge(Accounts.stake(workerId), -slash.slashedMicros(), Long::sum);
+        legs.merge(Accounts.client(clientId), slash.reclaimMicros() + slash.clientMicros(), Long::sum);
+        slash.honestMicros().forEach((w, m) -> legs.merge(Accounts.worker(w), m, Long::sum));
+        legs.merge(Accounts.MINT_SLASHED, slash.burnedMicros(), Long::sum);
+        List<Posting> postings = new java.util.ArrayList<>();
+        legs.forEach((account, micros) -> {
+            if (micros != 0) {
+                postings.add(new Posting(account, micros));
+            }
+        });
+        return LedgerEntry.newBuilder()
+                .setEventId(eventId(tx))
+                .setTransactionId(tx)
+                .setClientId(clientId)
+                .setKind(EntryKind.SLASH)
+                .setPostings(postings)
+                .setJobId(jobId)
+                .setMemo("slash of " + workerId + ": dispute overturned its result")
+                .setTimestamp(Instant.ofEpochMilli(timestampMs))
+                .build();
     }
 
     /** The event id of a transaction: a name-based UUID of its transaction id. */

@@ -1,6 +1,5 @@
 package io.agora.matcher;
 
-import io.agora.events.EntryKind;
 import io.agora.events.JobEvent;
 import io.agora.events.JobEventType;
 import io.agora.events.JobRequested;
@@ -116,9 +115,12 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
         ctx.forward(new Record<>(pool, new Flow.Admitted(job, d.escrowMicros()), ts));
     }
 
-    /** Credits a DEPOSIT or REFUND to the client's available balance; the reason when it cannot, else null. */
+    /**
+     * Credits a DEPOSIT, REFUND or SLASH (what a lying worker pays back and its share of the stake) to
+     * the client's available balance; the reason when it cannot, else null.
+     */
     private String credit(LedgerEntry entry) {
-        if (entry.getKind() != EntryKind.DEPOSIT && entry.getKind() != EntryKind.REFUND) {
+        if (!InputBounds.creditsClient(entry)) {
             return null;
         }
         String clientId = entry.getClientId();

@@ -84,6 +84,7 @@ public final class InputBounds {
         Problems p = new Problems();
         p.str("eventId", reg.getEventId());
         p.id("workerId", reg.getWorkerId());
+        p.range("stakeMicros", reg.getStakeMicros(), 0, MAX_MICROS);
         WorkerCapabilities c = reg.getCapabilities();
         if (c != null) {
             p.str("capabilities.arch", c.getArch());
@@ -111,6 +112,16 @@ public final class InputBounds {
             p.range("capabilities.maxConcurrent", c.getMaxConcurrent(), 0, MAX_SLOTS);
             p.id("capabilities.pool", c.getPool());
             p.finite("capabilities.benchmarkScore", c.getBenchmarkScore(), -Double.MAX_VALUE, Double.MAX_VALUE);
+            io.agora.events.BenchmarkProof proof = c.getBenchmarkProof();
+            if (proof != null) {
+                p.str("capabilities.benchmarkProof.seed", proof.getSeed());
+                p.str("capabilities.benchmarkProof.proofHash", proof.getProofHash());
+                p.ids("capabilities.benchmarkProof.checkpoints", proof.getCheckpoints(),
+                        io.agora.market.ProofOfHardware.CHECKPOINTS, 64);
+                p.range("capabilities.benchmarkProof.steps", proof.getSteps(), 0, Long.MAX_VALUE);
+                p.range("capabilities.benchmarkProof.elapsedMs", proof.getElapsedMs(), 0, Long.MAX_VALUE);
+                p.range("capabilities.benchmarkProof.stride", proof.getStride(), 0, Long.MAX_VALUE);
+            }
         }
         return p.result();
     }
@@ -122,6 +133,14 @@ public final class InputBounds {
         p.range("delta", rc.getDelta(), -MAX_REPUTATION_DELTA, MAX_REPUTATION_DELTA);
         p.text("reason", rc.getReason());
         p.optionalId("jobId", rc.getJobId());
+        if (rc.getStake() != null) {
+            p.id("stake.clientId", rc.getStake().getClientId());
+            p.range("stake.reclaimMicros", rc.getStake().getReclaimMicros(), 0, MAX_MICROS);
+            p.ids("stake.honestWorkers", rc.getStake().getHonestWorkers(), MAX_LIST, MAX_ID);
+            if (rc.getJobId() == null) {
+                p.add("stake", "needs the jobId of its dispute");
+            }
+        }
         return p.result();
     }
 
@@ -209,9 +228,14 @@ public final class InputBounds {
     }
 
     /** A ledger entry admission credits (DEPOSIT, REFUND); others it does not read. */
+    /** The entries admission credits to their client: DEPOSIT, REFUND, SLASH. */
+    static boolean creditsClient(LedgerEntry e) {
+        return e.getKind() == EntryKind.DEPOSIT || e.getKind() == EntryKind.REFUND || e.getKind() == EntryKind.SLASH;
+    }
+
     public static String ledger(LedgerEntry e) {
         Problems p = new Problems();
-        if (e.getKind() != EntryKind.DEPOSIT && e.getKind() != EntryKind.REFUND) {
+        if (!creditsClient(e)) {
             return null;
         }
         p.id("clientId", e.getClientId());

@@ -24,6 +24,7 @@ import java.util.Set;
  * @param coolDownLeases   expired leases within {@code coolDownWindowMs} that put a worker in a cool-down
  * @param coolDownWindowMs the window those expiries are counted in
  * @param coolDownMs       how long a cooling worker is not matched
+ * @param stakeCoolDownMs  how long an unbonded stake stays slashable before it is returned ({@link io.agora.market.Stake})
  */
 public record MatcherConfig(MarketRules rules,
                             long leaseMs,
@@ -36,7 +37,8 @@ public record MatcherConfig(MarketRules rules,
                             int maxSlotsPerWorker,
                             int coolDownLeases,
                             long coolDownWindowMs,
-                            long coolDownMs) {
+                            long coolDownMs,
+                            long stakeCoolDownMs) {
 
     public static MatcherConfig defaults() {
         return from(AgoraConfig.of(Map.of()));
@@ -54,7 +56,8 @@ public record MatcherConfig(MarketRules rules,
                 cfg.getInt("agora.matcher.max.slots.per.worker", 4),
                 cfg.getInt("agora.matcher.cooldown.expired.leases", 3),
                 cfg.getLong("agora.matcher.cooldown.window.ms", 600_000),
-                cfg.getLong("agora.matcher.cooldown.ms", 300_000));
+                cfg.getLong("agora.matcher.cooldown.ms", 300_000),
+                cfg.getLong("agora.matcher.stake.cooldown.ms", 86_400_000));
     }
 
     public Scoring.Weights weights() {
@@ -73,18 +76,29 @@ public record MatcherConfig(MarketRules rules,
     public MatcherConfig withAllowlist(String pool, Set<String> workers) {
         return new MatcherConfig(rules.withAllowlist(pool, workers), leaseMs, workerGraceMs, offlinePenalty,
                 leaseExpiredPenalty, defaultMaxAttempts, retryBackoffMs, punctuateMs, maxSlotsPerWorker,
-                coolDownLeases, coolDownWindowMs, coolDownMs);
+                coolDownLeases, coolDownWindowMs, coolDownMs, stakeCoolDownMs);
+    }
+
+    /** The bond a worker must keep to be registered in {@code pool} (0: none). */
+    public long minStakeMicros(String pool) {
+        return rules.minStakeMicros(pool);
+    }
+
+    public MatcherConfig withMinStake(String pool, long micros) {
+        return new MatcherConfig(rules.withMinStake(pool, micros), leaseMs, workerGraceMs, offlinePenalty,
+                leaseExpiredPenalty, defaultMaxAttempts, retryBackoffMs, punctuateMs, maxSlotsPerWorker,
+                coolDownLeases, coolDownWindowMs, coolDownMs, stakeCoolDownMs);
     }
 
     public MatcherConfig withRetryBackoffMs(long ms) {
         return new MatcherConfig(rules, leaseMs, workerGraceMs, offlinePenalty,
                 leaseExpiredPenalty, defaultMaxAttempts, ms, punctuateMs, maxSlotsPerWorker,
-                coolDownLeases, coolDownWindowMs, coolDownMs);
+                coolDownLeases, coolDownWindowMs, coolDownMs, stakeCoolDownMs);
     }
 
     public MatcherConfig withMaxSlotsPerWorker(int slots) {
         return new MatcherConfig(rules, leaseMs, workerGraceMs, offlinePenalty,
                 leaseExpiredPenalty, defaultMaxAttempts, retryBackoffMs, punctuateMs, slots,
-                coolDownLeases, coolDownWindowMs, coolDownMs);
+                coolDownLeases, coolDownWindowMs, coolDownMs, stakeCoolDownMs);
     }
 }

@@ -2,6 +2,7 @@ package io.agora.matcher;
 
 import io.agora.events.CommandType;
 import io.agora.events.JobCommand;
+import io.agora.events.LedgerEntry;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskResult;
 import io.agora.runtime.StateStores;
@@ -13,6 +14,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -38,7 +40,8 @@ import java.util.Set;
  *                                │ admitted job, keyed by pool    │
  *  agora.workers.registrations ┐ ▼                                │
  *  agora.workers.heartbeats ───┼► worker gate (by worker) ──► DLQ │ (bounds, bad signature, replay, allowlist)
- *  agora.workers.reputation ───┘ │ verified, keyed by pool        │
+ *  agora.workers.reputation ───┤ │ verified, keyed by pool        │ (+ STAKE, UNSTAKE, SLASH to the ledger)
+ *  worker credits (ledger by worker, internal) ┘                  │
  *  agora.jobs.results ──┐        │                                │
  *  agora.jobs.commands ─┴► job input gate (by job) ─► DLQ         │ (bounds)
  *                                │ keyed by pool                  │
@@ -56,6 +59,8 @@ public final class MatcherTopology {
     private static final Logger log = LoggerFactory.getLogger(MatcherTopology.class);
     /** Name of the repartition step; Streams names the topic {@code <application.id>-pool-events-repartition}. */
     public static final String POOL_EVENTS = "pool-events";
+    /** Name of the re-keying of worker credits by worker ({@code <application.id>-worker-credits-repartition}). */
+    public static final String WORKER_CREDITS = "worker-credits";
 
     private MatcherTopology() {
     }
@@ -74,20 +79,25 @@ public final class MatcherTopology {
                 keys, Serdes.Long()));
         b.addStateStore(StateStores.keyValue(WorkerGateProcessor.GATE,
                 keys, StateSerdes.gate()));
+        b.addStateStore(StateStores.keyValue(WorkerGateProcessor.UNBONDS,
+                keys, Serdes.String()));
         b.addStateStore(StateStores.keyValue(PoolMarketProcessor.WORKERS,
                 keys, StateSerdes.worker()));
         b.addStateStore(StateStores.keyValue(PoolMarketProcessor.JOBS,
                 keys, StateSerdes.job()));
 
+        KStream<String, SpecificRecord> ledger = source(b, serdes, Topics.LEDGER);
         KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)
-                .merge(source(b, serdes, Topics.LEDGER), Named.as("admission-inputs"))
+                .merge(ledger, Named.as("admission-inputs"))
                 .process(() -> new AdmissionProcessor(cfg, serdes, meters), Named.as("admission"),
                         AdmissionProcessor.ACCOUNTS, AdmissionProcessor.SEEN_JOBS);
 
         KStream<String, Flow> gate = source(b, serdes, Topics.REGISTRATIONS)
                 .merge(source(b, serdes, Topics.HEARTBEATS), Named.as("gate-inputs-1"))
                 .merge(source(b, serdes, Topics.REPUTATION), Named.as("gate-inputs-2"))
-                .process(() -> new WorkerGateProcessor(cfg, serdes), Named.as("worker-gate"), WorkerGateProcessor.GATE);
+                .merge(workerCredits(ledger), Named.as("gate-inputs-3"))
+                .process(() -> new WorkerGateProcessor(cfg, serdes), Named.as("worker-gate"), WorkerGateProcessor.GATE,
+                        WorkerGateProcessor.UNBONDS);
 
         KStream<String, Flow> jobInputs = source(b, serdes, Topics.RESULTS)
                 .merge(source(b, serdes, Topics.JOB_COMMANDS), Named.as("job-inputs"))
@@ -112,6 +122,20 @@ public final class MatcherTopology {
                         PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
         market.to(topic, produced.withName("market-sink"));
         return b.build();
+    }
+
+    /**
+     * Ledger entries that credit worker accounts (keyed by client on their topic), re-keyed by each
+     * credited worker through {@code agora-matcher-worker-credits-repartition}: the gate's view of what a
+     * worker may bond.
+     */
+    private static KStream<String, SpecificRecord> workerCredits(KStream<String, SpecificRecord> ledger) {
+        return ledger
+                .flatMap((k, v) -> WorkerGateProcessor.creditedWorkers((LedgerEntry) v).stream()
+                        .map(w -> KeyValue.pair(w, (LedgerEntry) v)).toList(), Named.as("ledger-credits-by-worker"))
+                .repartition(Repartitioned.with(Serdes.String(), AgoraSerdes.plain().avroSerde(LedgerEntry.class))
+                        .withName(WORKER_CREDITS).withNumberOfPartitions(Topics.PARTITIONS))
+                .mapValues(v -> (SpecificRecord) v, Named.as("worker-credits-values"));
     }
 
     private static <V extends SpecificRecord> KStream<String, SpecificRecord> source(StreamsBuilder b, AgoraSerdes serdes,

@@ -2,6 +2,7 @@ package io.agora.matcher;
 
 import io.agora.events.JobRequested;
 import io.agora.events.WorkerCapabilities;
+import io.agora.market.Stake;
 import io.agora.schemas.AgoraSerdes;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
@@ -33,6 +34,8 @@ import java.nio.charset.StandardCharsets;
 final class StateSerdes {
     static final byte ACCOUNT_V1 = 1;
     static final byte GATE_V1 = 1;
+    /** Adds the worker's stake ({@link io.agora.market.Stake.Account}). */
+    static final byte GATE_V2 = 2;
     static final byte WORKER_V1 = 1;
     /** Adds the tasks the matcher knows the worker holds, its recent expired leases, its cool-down and whether it departed. */
     static final byte WORKER_V2 = 2;
@@ -101,14 +104,44 @@ final class StateSerdes {
     }
 
     static Serde<WorkerGateProcessor.GateState> gate() {
-        return serde("worker gate state", GATE_V1,
+        return serde("worker gate state", GATE_V2,
                 (out, g) -> {
                     out.writeLong(g.registrationSeq());
                     out.writeLong(g.heartbeatSeq());
                     str(out, g.pool());
                     out.writeLong(g.reputation());
+                    Stake.Account a = g.stake();
+                    out.writeLong(a.availableMicros());
+                    out.writeLong(a.bondedMicros());
+                    out.writeLong(a.unbondingMicros());
+                    out.writeLong(a.unbondDueAt());
+                    out.writeLong(a.unbondSeq());
+                    out.writeInt(a.disputes().size());
+                    for (String d : a.disputes()) {
+                        str(out, d);
+                    }
                 },
-                (in, v) -> new WorkerGateProcessor.GateState(in.readLong(), in.readLong(), str(in), in.readLong()));
+                (in, v) -> {
+                    long regSeq = in.readLong();
+                    long hbSeq = in.readLong();
+                    String pool = str(in);
+                    long rep = in.readLong();
+                    Stake.Account a = Stake.Account.NEW;
+                    if (v >= GATE_V2) {
+                        long available = in.readLong();
+                        long bonded = in.readLong();
+                        long unbonding = in.readLong();
+                        long due = in.readLong();
+                        long seq = in.readLong();
+                        int n = in.readInt();
+                        java.util.Set<String> disputes = new java.util.TreeSet<>();
+                        for (int i = 0; i < n; i++) {
+                            disputes.add(str(in));
+                        }
+                        a = new Stake.Account(available, bonded, unbonding, due, seq, disputes);
+                    }
+                    return new WorkerGateProcessor.GateState(regSeq, hbSeq, pool, rep, a);
+                });
     }
 
     static Serde<PoolState.Worker> worker() {

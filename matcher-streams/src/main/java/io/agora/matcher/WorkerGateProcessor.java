@@ -1,9 +1,18 @@
 package io.agora.matcher;
 
+import io.agora.events.EntryKind;
 import io.agora.events.Heartbeat;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Posting;
 import io.agora.events.RegistrationType;
 import io.agora.events.ReputationChanged;
+import io.agora.events.StakeOrder;
+import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
+import io.agora.market.Accounts;
+import io.agora.market.ProofOfHardware;
+import io.agora.market.Postings;
+import io.agora.market.Stake;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Signatures;
@@ -11,16 +20,23 @@ import io.agora.schemas.TaskSeal;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The worker gate, keyed by workerId. Inputs: {@code agora.workers.registrations},
@@ -30,35 +46,54 @@ import java.util.Set;
  * per worker and event kind) and registrations to a trusted pool by workers off its allowlist; those
  * go to {@code agora.dlq} with the reason in headers. It sums reputation deltas and remembers each
  * worker's pool, and hands verified events on, keyed by pool, to the pool stage.
+ *
+ * <p>It also keeps each worker's {@link Stake}: the credits the market saw paid to the worker
+ * ({@code agora.ledger.entries}, PAYOUT and SLASH legs to {@code worker:<id>}, re-keyed by worker),
+ * the stake a signed registration asks for (STAKE at once, UNSTAKE after the cool-down, swept by a
+ * wall-clock punctuator through the {@link #UNBONDS} index) and the verifier's {@link StakeOrder}s
+ * carried by reputation changes (LOCK and RELEASE around a dispute, SLASH when it is lost). A
+ * registration whose stake stays below its pool's minimum is refused (DLQ); a worker slashed below
+ * it leaves its pool until it registers again with enough stake.
  */
 final class WorkerGateProcessor implements Processor<String, SpecificRecord, String, Flow> {
     static final String GATE = "matcher-worker-gate";
+    /** Due unbonds: {@code <due ms, 19 digits>|workerId} to workerId. */
+    static final String UNBONDS = "matcher-unbonds";
     static final String APP = "agora-matcher";
     private static final Logger log = LoggerFactory.getLogger(WorkerGateProcessor.class);
 
     /** What the gate remembers of a worker. */
-    record GateState(long registrationSeq, long heartbeatSeq, String pool, long reputation) {
-        static final GateState NEW = new GateState(Long.MIN_VALUE, Long.MIN_VALUE, null, 0);
+    record GateState(long registrationSeq, long heartbeatSeq, String pool, long reputation, Stake.Account stake) {
+        static final GateState NEW = new GateState(Long.MIN_VALUE, Long.MIN_VALUE, null, 0, Stake.Account.NEW);
+
+        GateState with(Stake.Account a) {
+            return new GateState(registrationSeq, heartbeatSeq, pool, reputation, a);
+        }
     }
 
     private final MatcherConfig cfg;
     private final Serializer<WorkerRegistration> registrationBytes;
     private final Serializer<Heartbeat> heartbeatBytes;
     private final Serializer<ReputationChanged> reputationBytes;
+    private final Serializer<LedgerEntry> ledgerBytes;
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, GateState> gate;
+    private KeyValueStore<String, String> unbonds;
 
     WorkerGateProcessor(MatcherConfig cfg, AgoraSerdes serdes) {
         this.cfg = cfg;
         this.registrationBytes = serdes.valueSerde(Topics.REGISTRATIONS).serializer();
         this.heartbeatBytes = serdes.valueSerde(Topics.HEARTBEATS).serializer();
         this.reputationBytes = serdes.valueSerde(Topics.REPUTATION).serializer();
+        this.ledgerBytes = serdes.valueSerde(Topics.LEDGER).serializer();
     }
 
     @Override
     public void init(ProcessorContext<String, Flow> context) {
         this.ctx = context;
         this.gate = context.getStateStore(GATE);
+        this.unbonds = context.getStateStore(UNBONDS);
+        context.schedule(Duration.ofMillis(cfg.punctuateMs()), PunctuationType.WALL_CLOCK_TIME, this::returnDueUnbonds);
     }
 
     @Override
@@ -70,6 +105,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             heartbeat(record, hb);
         } else if (v instanceof ReputationChanged rc) {
             reputation(record, rc);
+        } else if (v instanceof LedgerEntry e) {
+            credit(record, e);
         }
     }
 
@@ -97,17 +134,59 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
                 bad = "not on allowlist of pool " + pool;
             }
         }
+        long now = ctx.currentSystemTimeMs();
+        long target = reg.getType() == RegistrationType.REGISTERED ? reg.getStakeMicros() : 0;
+        Stake.Change stake = Stake.request(g.stake(), target, reg.getSeq(), now,
+                Duration.ofMillis(cfg.stakeCoolDownMs()));
+        long min = pool == null ? 0 : cfg.minStakeMicros(pool);
+        if (bad == null && reg.getType() == RegistrationType.REGISTERED && stake.account().effectiveMicros() < min) {
+            bad = "stake " + stake.account().effectiveMicros() + " below the minimum " + min + " of pool " + pool
+                    + " (asked " + reg.getStakeMicros() + ", available " + g.stake().availableMicros() + ")";
+        }
         if (bad != null) {
             deadLetter(record, registrationBytes.serialize(Topics.REGISTRATIONS.name(), reg), bad);
             return;
         }
+        if (stake.refused() != null) {
+            log.warn("worker {}: {}", workerId, stake.refused());
+        }
         if (g.pool() != null && !g.pool().equals(pool)) {
             ctx.forward(new Record<>(g.pool(), new Flow.Removed(workerId), record.timestamp()));
         }
-        gate.put(workerId, new GateState(reg.getSeq(), g.heartbeatSeq(), pool, g.reputation()));
-        if (pool != null) {
-            ctx.forward(new Record<>(pool, new Flow.Registered(reg, g.reputation()), record.timestamp()));
+        gate.put(workerId, new GateState(reg.getSeq(), g.heartbeatSeq(), pool, g.reputation(), stake.account()));
+        if (stake.bondMicros() > 0) {
+            emit(workerId, record.timestamp(), Postings.stake(workerId, reg.getSeq(), stake.bondMicros(), now));
         }
+        indexUnbond(workerId, g.stake(), stake.account());
+        if (pool != null) {
+            ctx.forward(new Record<>(pool, new Flow.Registered(withCheckedScore(reg), g.reputation()), record.timestamp()));
+        }
+    }
+
+    /**
+     * The registration as the pool may trust it: its benchmark score only when its proof answers this
+     * registration's challenge ({@code <workerId>:<seq>}), shows that score and one segment of its chain,
+     * chosen here at random, recomputes ({@link ProofOfHardware#check}); else the score is 0. The proof
+     * itself is not kept.
+     */
+    private static WorkerRegistration withCheckedScore(WorkerRegistration reg) {
+        WorkerCapabilities caps = reg.getCapabilities();
+        if (caps == null || (caps.getBenchmarkScore() == 0 && caps.getBenchmarkProof() == null)) {
+            return reg;
+        }
+        double score = caps.getBenchmarkScore();
+        if (score > 0) {
+            String why = ProofOfHardware.check(score, caps.getBenchmarkProof(),
+                    ProofOfHardware.seed(reg.getWorkerId(), reg.getSeq()), ThreadLocalRandom.current().nextInt());
+            if (why != null) {
+                log.warn("benchmark score {} of worker {} not trusted: {}", score, reg.getWorkerId(), why);
+                score = 0;
+            }
+        } else {
+            score = 0;
+        }
+        return WorkerRegistration.newBuilder(reg).setCapabilities(WorkerCapabilities.newBuilder(caps)
+                .setBenchmarkScore(score).setBenchmarkProof(null).build()).build();
     }
 
     private void heartbeat(Record<String, SpecificRecord> record, Heartbeat hb) {
@@ -127,7 +206,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             deadLetter(record, heartbeatBytes.serialize(Topics.HEARTBEATS.name(), hb), bad);
             return;
         }
-        gate.put(workerId, new GateState(g.registrationSeq(), hb.getSeq(), g.pool(), g.reputation()));
+        gate.put(workerId, new GateState(g.registrationSeq(), hb.getSeq(), g.pool(), g.reputation(), g.stake()));
         if (g.pool() == null) {
             log.debug("heartbeat of unregistered worker {} ignored", workerId);
             return;
@@ -141,12 +220,125 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             deadLetter(record, reputationBytes.serialize(Topics.REPUTATION.name(), rc), "reputation change out of bounds: " + bad);
             return;
         }
-        GateState g = state(rc.getWorkerId());
+        String workerId = rc.getWorkerId();
+        GateState g = state(workerId);
         long rep = g.reputation() + rc.getDelta();
-        gate.put(rc.getWorkerId(), new GateState(g.registrationSeq(), g.heartbeatSeq(), g.pool(), rep));
-        if (g.pool() != null) {
-            ctx.forward(new Record<>(g.pool(), new Flow.Reputation(rc.getWorkerId(), rep), record.timestamp()));
+        String pool = g.pool();
+        Stake.Account stake = g.stake();
+        StakeOrder order = rc.getStake();
+        if (order != null && rc.getJobId() != null) {
+            String jobId = rc.getJobId();
+            long now = ctx.currentSystemTimeMs();
+            switch (order.getAction()) {
+                case LOCK -> stake = stake.lock(jobId);
+                case RELEASE -> stake = stake.release(jobId);
+                case SLASH -> {
+                    Stake.Slash slash = Stake.slash(stake, order.getReclaimMicros(), order.getHonestWorkers());
+                    stake = Stake.after(stake, jobId, slash);
+                    if (slash.reclaimMicros() > 0 || slash.slashedMicros() > 0) {
+                        emit(order.getClientId(), record.timestamp(),
+                                Postings.slash(jobId, order.getClientId(), workerId, slash, now));
+                    }
+                    if (pool != null && stake.effectiveMicros() < cfg.minStakeMicros(pool)) {
+                        log.info("worker {} slashed below the minimum stake of pool {}: it leaves the pool", workerId, pool);
+                        ctx.forward(new Record<>(pool, new Flow.Removed(workerId), record.timestamp()));
+                        pool = null;
+                    }
+                }
+            }
+            indexUnbond(workerId, g.stake(), stake);
         }
+        gate.put(workerId, new GateState(g.registrationSeq(), g.heartbeatSeq(), pool, rep, stake));
+        if (pool != null) {
+            ctx.forward(new Record<>(pool, new Flow.Reputation(workerId, rep), record.timestamp()));
+        }
+    }
+
+    /** Credits to the worker's own account (keyed by the worker): they become bondable. */
+    private void credit(Record<String, SpecificRecord> record, LedgerEntry e) {
+        String workerId = record.key();
+        GateState g = state(workerId);
+        try {
+            long micros = credited(e, workerId);
+            if (micros > 0) {
+                gate.put(workerId, g.with(g.stake().credit(micros)));
+            }
+        } catch (ArithmeticException overflow) {
+            deadLetter(record, ledgerBytes.serialize(Topics.LEDGER.name(), e),
+                    "credit overflows the available credits of " + workerId);
+        }
+    }
+
+    /**
+     * What {@code e} credits to {@code worker:<workerId>} that the gate did not post itself: PAYOUT
+     * and the honest shares of a SLASH (STAKE and UNSTAKE are applied when posted).
+     */
+    static long credited(LedgerEntry e, String workerId) {
+        if (e.getKind() != EntryKind.PAYOUT && e.getKind() != EntryKind.SLASH) {
+            return 0;
+        }
+        String account = Accounts.worker(workerId);
+        long sum = 0;
+        for (Posting p : e.getPostings()) {
+            if (account.equals(p.getAccountId()) && p.getAmountMicros() > 0 && p.getAmountMicros() <= InputBounds.MAX_MICROS) {
+                sum = Math.addExact(sum, p.getAmountMicros());
+            }
+        }
+        return sum;
+    }
+
+    /** The workers a ledger entry credits through {@link #credited}: the keys it is re-keyed to. */
+    static List<String> creditedWorkers(LedgerEntry e) {
+        List<String> out = new ArrayList<>();
+        if ((e.getKind() != EntryKind.PAYOUT && e.getKind() != EntryKind.SLASH) || e.getPostings() == null) {
+            return out;
+        }
+        for (Posting p : e.getPostings()) {
+            String a = p.getAccountId();
+            if (a != null && a.startsWith("worker:") && p.getAmountMicros() > 0) {
+                String w = a.substring("worker:".length());
+                if (!w.isEmpty() && w.length() <= InputBounds.MAX_ID && !out.contains(w)) {
+                    out.add(w);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Keeps the {@link #UNBONDS} index in step with a worker's unbond (at most one entry per worker). */
+    private void indexUnbond(String workerId, Stake.Account before, Stake.Account after) {
+        if (before.unbondingMicros() > 0) {
+            unbonds.delete(unbondKey(before.unbondDueAt(), workerId));
+        }
+        if (after.unbondingMicros() > 0 && after.disputes().isEmpty()) {
+            unbonds.put(unbondKey(after.unbondDueAt(), workerId), workerId);
+        }
+    }
+
+    private static String unbondKey(long dueAt, String workerId) {
+        return String.format("%019d|%s", Math.max(0, dueAt), workerId);
+    }
+
+    /** Returns every unbond whose cool-down is over (a worker in a dispute is re-indexed when it ends). */
+    private void returnDueUnbonds(long now) {
+        List<KeyValue<String, String>> due = new ArrayList<>();
+        try (KeyValueIterator<String, String> it = unbonds.range(unbondKey(0, ""), unbondKey(now, "~"))) {
+            it.forEachRemaining(due::add);
+        }
+        for (KeyValue<String, String> kv : due) {
+            unbonds.delete(kv.key);
+            String workerId = kv.value;
+            GateState g = state(workerId);
+            Stake.Return r = Stake.due(g.stake(), now);
+            if (r.unstakeMicros() > 0) {
+                gate.put(workerId, g.with(r.account()));
+                emit(workerId, now, Postings.unstake(workerId, r.seq(), r.unstakeMicros(), now));
+            }
+        }
+    }
+
+    private void emit(String key, long ts, LedgerEntry entry) {
+        ctx.forward(new Record<>(key, Flow.Emit.of(Topics.LEDGER.name(), entry), ts));
     }
 
     private GateState state(String workerId) {

@@ -142,6 +142,15 @@ class MatcherTopologyTest {
         requests.pipeInput(job.getClientId(), job, clock);
     }
 
+    /** A one-replica job of client kim in {@code pool}, its admission's ledger entries and events read. */
+    void submitTo(String pool, String jobId) {
+        JobRequested job = Fx.job(jobId, "kim", 1, clock);
+        job.getRequirements().setPool(pool);
+        submit(job);
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+    }
+
     void assertNothingElse() {
         assertThat(ledger.readRecordsToList()).isEmpty();
         assertThat(events.readRecordsToList()).isEmpty();
@@ -472,11 +481,7 @@ class MatcherTopologyTest {
         owned.put(allowed.workerId(), List.of(5));
         registrations.pipeInput(allowed.workerId(), Fx.registration(allowed, Fx.caps("secure", 500).build(), 1, clock), clock);
         beat(allowed, "secure", List.of());
-        JobRequested job = Fx.job("job-11", "kim", 1, clock);
-        job.getRequirements().setPool("secure");
-        submit(job);
-        ledger.readRecordsToList();
-        events.readRecordsToList();
+        submitTo("secure", "job-11");
         assertThat(readTask().key()).isEqualTo(allowed.workerId());
         assertNothingElse();
     }
@@ -729,5 +734,148 @@ class MatcherTopologyTest {
         assertThat(penalty.getReason()).isEqualTo("lease expired");
         assertThat(penalty.getWorkerId()).isEqualTo(a.workerId());
         assertNothingElse();
+    }
+
+    // ---- stakes ------------------------------------------------------------------------
+
+    /** A PAYOUT of {@code micros} to {@code workerId}, as the verifier posts it (keyed by the client). */
+    void paid(String workerId, String jobId, long micros) {
+        in(Topics.LEDGER).pipeInput("client-1", io.agora.market.Postings.payout(jobId, "client-1", workerId, micros, clock), clock);
+    }
+
+    void register(Identity id, String pool, long stakeMicros) {
+        WorkerRegistration reg = Fx.registration(id.workerId(), Fx.caps(pool, 500).build(), seq++, clock);
+        reg.setStakeMicros(stakeMicros);
+        registrations.pipeInput(id.workerId(), Signatures.sign(reg, id.privateKey()), clock);
+    }
+
+    void stakeOrder(String workerId, String jobId, io.agora.events.StakeAction action, long reclaim, List<String> honest) {
+        in(Topics.REPUTATION).pipeInput(workerId, ReputationChanged.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId).setDelta(action == io.agora.events.StakeAction.SLASH ? -10 : 0)
+                .setReason("dispute " + action).setJobId(jobId).setTimestamp(Instant.ofEpochMilli(clock))
+                .setStake(new io.agora.events.StakeOrder(action, "client-1", reclaim, honest)).build(), clock);
+    }
+
+    static Map<String, Long> legs(LedgerEntry e) {
+        Map<String, Long> m = new HashMap<>();
+        e.getPostings().forEach(p -> m.merge(p.getAccountId(), p.getAmountMicros(), Long::sum));
+        return m;
+    }
+
+    @Test
+    void aWorkerBondsFromWhatItWasPaidAndAPoolsMinimumStakeKeepsOutAWorkerWithout() {
+        start(MatcherConfig.defaults().withRetryBackoffMs(0).withMinStake("open", 2_000));
+        Identity poor = Identity.generate();
+        owned.put(poor.workerId(), List.of(1));
+        register(poor, "open", 5_000);
+        assertThat(DeadLetters.header(dlq.readRecord().headers(), DeadLetters.H_REASON))
+                .startsWith("stake 0 below the minimum 2000 of pool open");
+
+        Identity rich = Identity.generate();
+        owned.put(rich.workerId(), List.of(2));
+        paid(rich.workerId(), "old-job", 3_000);
+        register(rich, "open", 5_000);
+        TestRecord<String, LedgerEntry> stake = ledger.readRecord();
+        assertThat(stake.key()).isEqualTo(rich.workerId());
+        assertThat(stake.value().getKind()).isEqualTo(EntryKind.STAKE);
+        assertThat(legs(stake.value())).isEqualTo(Map.of("worker:" + rich.workerId(), -3_000L,
+                "stake:" + rich.workerId(), 3_000L));
+        beat(rich, "open", List.of());
+        beat(poor, "open", List.of());
+
+        submitTo("open", "job-s1");
+        assertThat(readTask().key()).as("only the staked worker is in the pool").isEqualTo(rich.workerId());
+        assertNothingElse();
+    }
+
+    @Test
+    void anUnbondDuringAnOpenDisputeIsRefusedAndOneAskedAfterItIsReturnedAfterTheCoolDown() {
+        start(MatcherConfig.defaults().withRetryBackoffMs(0));
+        Identity w = Identity.generate();
+        owned.put(w.workerId(), List.of(1));
+        paid(w.workerId(), "old-job", 4_000);
+        register(w, "public", 4_000);
+        assertThat(ledger.readValue().getKind()).isEqualTo(EntryKind.STAKE);
+
+        stakeOrder(w.workerId(), "job-d", io.agora.events.StakeAction.LOCK, 0, List.of());
+        register(w, "public", 0); // flee the dispute
+        advance(MatcherConfig.defaults().stakeCoolDownMs() + 1_000);
+        assertThat(ledger.readRecordsToList()).as("no unbond while a dispute names the worker").isEmpty();
+
+        stakeOrder(w.workerId(), "job-d", io.agora.events.StakeAction.RELEASE, 0, List.of());
+        long asked = seq;
+        register(w, "public", 1_000);
+        advance(MatcherConfig.defaults().stakeCoolDownMs() - 5_000);
+        assertThat(ledger.readRecordsToList()).as("the cool-down is not over").isEmpty();
+        advance(10_000);
+        LedgerEntry unstake = ledger.readValue();
+        assertThat(unstake.getKind()).isEqualTo(EntryKind.UNSTAKE);
+        assertThat(unstake.getTransactionId()).isEqualTo("unstake:" + w.workerId() + ":" + asked);
+        assertThat(legs(unstake)).isEqualTo(Map.of("stake:" + w.workerId(), -3_000L, "worker:" + w.workerId(), 3_000L));
+        reputation.readRecordsToList();
+        events.readRecordsToList();
+        assertNothingElse();
+    }
+
+    @Test
+    void aSlashedLiarPaysTheClientBackIsSplitAsDocumentedAndLeavesAPoolWhoseMinimumItNoLongerMeets() {
+        start(MatcherConfig.defaults().withRetryBackoffMs(0).withMinStake("open", 6_000));
+        Identity liar = Identity.generate();
+        owned.put(liar.workerId(), List.of(1));
+        paid(liar.workerId(), "old-job", 10_000);
+        register(liar, "open", 10_000);
+        paid(liar.workerId(), "job-x", 800); // what the disputed job paid it
+        beat(liar, "open", List.of());
+        ledger.readRecordsToList();
+
+        stakeOrder(liar.workerId(), "job-x", io.agora.events.StakeAction.LOCK, 0, List.of());
+        stakeOrder(liar.workerId(), "job-x", io.agora.events.StakeAction.SLASH, 800, List.of("h1", "h2"));
+        TestRecord<String, LedgerEntry> slash = ledger.readRecord();
+        assertThat(slash.key()).isEqualTo("client-1");
+        assertThat(slash.value().getKind()).isEqualTo(EntryKind.SLASH);
+        assertThat(slash.value().getTransactionId()).isEqualTo("slash:job-x:" + liar.workerId());
+        assertThat(legs(slash.value())).isEqualTo(Map.of(
+                "worker:" + liar.workerId(), -800L, "stake:" + liar.workerId(), -5_000L,
+                "client:client-1", 800L + 2_000L, "worker:h1", 1_000L, "worker:h2", 1_000L,
+                io.agora.market.Accounts.MINT_SLASHED, 1_000L));
+        assertThat(slash.value().getPostings().stream().mapToLong(io.agora.events.Posting::getAmountMicros).sum()).isZero();
+
+        submitTo("open", "job-after");
+        assertThat(tasks.readRecordsToList()).as("slashed below the pool's minimum: no longer matched").isEmpty();
+    }
+
+    // ---- proof of hardware ---------------------------------------------------------------
+
+    double poolScoreOf(Identity id) {
+        return driver.<String, PoolState.Worker>getKeyValueStore(PoolMarketProcessor.WORKERS)
+                .get("public|" + id.workerId()).capabilities.getBenchmarkScore();
+    }
+
+    void registerWithBenchmark(Identity id, double claimed, String seed) {
+        long regSeq = seq++;
+        io.agora.market.ProofOfHardware.Proof proof = io.agora.market.ProofOfHardware.run(seed, 20);
+        WorkerCapabilities caps = Fx.caps("public", 500).setBenchmarkScore(claimed < 0 ? proof.score() : claimed)
+                .setBenchmarkProof(proof.toEvent()).build();
+        registrations.pipeInput(id.workerId(), Fx.registration(id, caps, regSeq, clock), clock);
+    }
+
+    @Test
+    void theMatcherTrustsABenchmarkScoreOnlyWithAProofThatAnswersTheRegistrationsChallenge() {
+        start();
+        Identity honest = Identity.generate();
+        registerWithBenchmark(honest, -1, io.agora.market.ProofOfHardware.seed(honest.workerId(), seq));
+        assertThat(poolScoreOf(honest)).as("proven").isPositive();
+
+        Identity boaster = Identity.generate();
+        registerWithBenchmark(boaster, 1e9, io.agora.market.ProofOfHardware.seed(boaster.workerId(), seq));
+        assertThat(poolScoreOf(boaster)).as("claims more than its proof shows").isZero();
+
+        Identity replayer = Identity.generate();
+        registerWithBenchmark(replayer, -1, io.agora.market.ProofOfHardware.seed(honest.workerId(), 1));
+        assertThat(poolScoreOf(replayer)).as("someone else's proof").isZero();
+
+        assertThat(driver.<String, PoolState.Worker>getKeyValueStore(PoolMarketProcessor.WORKERS)
+                .get("public|" + honest.workerId()).capabilities.getBenchmarkProof()).as("the proof is not kept").isNull();
+        assertThat(dlq.readRecordsToList()).as("a registration is not refused for its score").isEmpty();
     }
 }

@@ -20,11 +20,21 @@ class StateSerdesTest {
         assertThat(b).hasSize(1 + 8 + 1);
         assertThat(s.deserializer().deserialize("t", b)).isEqualTo(acc);
 
-        var g = new WorkerGateProcessor.GateState(Long.MIN_VALUE, 7, null, -20);
+        var g = new WorkerGateProcessor.GateState(Long.MIN_VALUE, 7, null, -20, io.agora.market.Stake.Account.NEW);
         var gs = StateSerdes.gate();
         assertThat(gs.deserializer().deserialize("t", gs.serializer().serialize("t", g))).isEqualTo(g);
-        var g2 = new WorkerGateProcessor.GateState(3, 7, "gpu-é", 5);
+        var g2 = new WorkerGateProcessor.GateState(3, 7, "gpu-é", 5,
+                new io.agora.market.Stake.Account(10, 20, 5, 99, 3, java.util.Set.of("job-2", "job-1")));
         assertThat(gs.deserializer().deserialize("t", gs.serializer().serialize("t", g2))).isEqualTo(g2);
+        // a gate state written before stakes (format 1) reads with no stake
+        byte[] v1 = StateSerdes.encode("gate", StateSerdes.GATE_V1, (out, x) -> {
+            out.writeLong(3);
+            out.writeLong(7);
+            StateSerdes.str(out, "public");
+            out.writeLong(5);
+        }, g2);
+        assertThat(gs.deserializer().deserialize("t", v1))
+                .isEqualTo(new WorkerGateProcessor.GateState(3, 7, "public", 5, io.agora.market.Stake.Account.NEW));
     }
 
     @Test

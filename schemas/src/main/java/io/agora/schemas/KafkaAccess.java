@@ -45,7 +45,7 @@ public final class KafkaAccess {
                             Topics.JOB_COMMANDS, Topics.DLQ),
                     List.of(), List.of("agora-matcher")),
             "verifier", new Role(
-                    Set.of(Topics.TASKS, Topics.RESULTS, Topics.JOB_COMMANDS, Topics.REPUTATION),
+                    Set.of(Topics.TASKS, Topics.RESULTS, Topics.JOB_COMMANDS, Topics.REPUTATION, Topics.LEDGER),
                     Set.of(Topics.VERDICTS, Topics.JOB_EVENTS, Topics.LEDGER, Topics.REPUTATION, Topics.JOB_COMMANDS,
                             Topics.DLQ),
                     List.of(), List.of("agora-verifier")),

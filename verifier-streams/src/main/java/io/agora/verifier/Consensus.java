@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The rules that decide which output a job's replicas agree on. Each call looks at the votes
@@ -27,6 +29,12 @@ import java.util.function.Function;
  *   verdicts and reputation at least {@code adaptiveMinReputation}) its result is accepted
  *   alone; otherwise the job falls back to {@code adaptiveFallbackQuorum}-of-n (2 by default),
  *   and NEED_MORE asks the matcher for the missing replicas.</li>
+ *   <li>STAKE_WEIGHTED: as REPUTATION_WEIGHTED, each vote weighing its worker's bonded stake in
+ *   micro-credits (at least 1, so votes of unstaked workers count equally among themselves and
+ *   next to nothing beside a staked one): a liar must out-stake the honest voters, and loses half
+ *   its stake when a dispute proves it (market's {@code Stake}).</li>
+ *   <li>BFT: with n = 3f + 1 replicas ({@code f = (n - 1) / 3} faulty workers tolerated), an output
+ *   wins with 2f + 1 votes.</li>
  * </ul>
  */
 public final class Consensus {
@@ -63,14 +71,28 @@ public final class Consensus {
      */
     public Decision decide(Strategy strategy, int redundancy, int quorum, List<Vote> votes, int outstanding,
                            Function<String, WorkerStanding> standing) {
+        return decide(strategy, redundancy, quorum, votes, outstanding, standing, w -> 0L);
+    }
+
+    /** @param stakes a worker's bonded stake in micro-credits (0 when none), for STAKE_WEIGHTED */
+    public Decision decide(Strategy strategy, int redundancy, int quorum, List<Vote> votes, int outstanding,
+                           Function<String, WorkerStanding> standing, ToLongFunction<String> stakes) {
         int n = Math.max(1, redundancy);
         return switch (strategy) {
             case FIRST -> kOfN(1, votes, outstanding);
             case MAJORITY -> kOfN(n / 2 + 1, votes, outstanding);
             case K_OF_N -> kOfN(Math.max(1, quorum), votes, outstanding);
-            case REPUTATION_WEIGHTED -> weighted(n, votes, outstanding, standing);
+            case REPUTATION_WEIGHTED -> weighted(n, votes, outstanding, w -> standing.apply(w).trustWeight(cfg));
+            case STAKE_WEIGHTED -> weighted(n, votes, outstanding, w -> Math.max(1L, stakes.applyAsLong(w)));
             case ADAPTIVE -> adaptive(votes, outstanding, standing);
+            case BFT -> kOfN(bftQuorum(n), votes, outstanding);
         };
+    }
+
+    /** 2f + 1 of n = 3f + 1 (f = (n - 1) / 3, so a redundancy that is not 3f + 1 tolerates the f below it). */
+    public static int bftQuorum(int redundancy) {
+        int f = (Math.max(1, redundancy) - 1) / 3;
+        return 2 * f + 1;
     }
 
     /** The quorum a strategy needs in the simple count sense (for disputes and reporting). */
@@ -80,8 +102,9 @@ public final class Consensus {
             case FIRST -> 1;
             case MAJORITY -> n / 2 + 1;
             case K_OF_N -> Math.max(1, quorum);
-            case REPUTATION_WEIGHTED -> n == 1 ? 1 : 2;
+            case REPUTATION_WEIGHTED, STAKE_WEIGHTED -> n == 1 ? 1 : 2;
             case ADAPTIVE -> cfg.adaptiveFallbackQuorum();
+            case BFT -> bftQuorum(n);
         };
     }
 
@@ -101,13 +124,13 @@ public final class Consensus {
         return Decision.needMore(k - best - outstanding);
     }
 
-    private Decision weighted(int n, List<Vote> votes, int outstanding, Function<String, WorkerStanding> standing) {
+    private Decision weighted(int n, List<Vote> votes, int outstanding, ToDoubleFunction<String> weightOf) {
         int minVotes = n == 1 ? 1 : 2;
         Map<String, Double> weight = new LinkedHashMap<>();
         Map<String, Integer> counts = new LinkedHashMap<>();
         double total = 0;
         for (Vote v : votes) {
-            double w = standing.apply(v.workerId()).trustWeight(cfg);
+            double w = weightOf.applyAsDouble(v.workerId());
             total += w;
             weight.merge(v.hash(), w, Double::sum);
             counts.merge(v.hash(), 1, Integer::sum);

@@ -10,6 +10,8 @@ import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Outcome;
 import io.agora.events.ReputationChanged;
+import io.agora.events.StakeAction;
+import io.agora.events.StakeOrder;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
@@ -36,6 +38,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import java.util.function.Predicate;
 
 /**
@@ -116,6 +119,7 @@ final class JobCase {
     private final VerifierConfig cfg;
     private final Consensus consensus;
     private final Function<String, WorkerStanding> standings;
+    private final ToLongFunction<String> stakes;
     private final Identity market;
     private final String matcherKey;
 
@@ -126,9 +130,16 @@ final class JobCase {
      * {@code matcherKey}: the matcher's public key (base64url), which must sign every task.
      */
     JobCase(VerifierConfig cfg, Function<String, WorkerStanding> standings, Identity market, String matcherKey) {
+        this(cfg, standings, w -> 0L, market, matcherKey);
+    }
+
+    /** {@code stakes}: a worker's bonded stake (0 when none), for stake-weighted consensus. */
+    JobCase(VerifierConfig cfg, Function<String, WorkerStanding> standings, ToLongFunction<String> stakes, Identity market,
+            String matcherKey) {
         this.cfg = cfg;
         this.consensus = new Consensus(cfg);
         this.standings = standings;
+        this.stakes = stakes;
         this.market = market;
         this.matcherKey = matcherKey;
     }
@@ -435,7 +446,7 @@ final class JobCase {
                 }
             }
             Consensus.Decision d = consensus.decide(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum(),
-                    votes, outstanding, this::standing);
+                    votes, outstanding, this::standing, stakes);
             switch (d.kind()) {
                 case ACCEPT -> {
                     if (isFailureClass(d.hash())) {
@@ -713,10 +724,14 @@ final class JobCase {
         /**
          * A client may dispute a COMPLETED verdict within the dispute window. The verifier asks the
          * matcher for {@code quorum} more replicas on workers that held none, and compares them with
-         * the consensus. No money moves (the escrow was settled with the verdict; the verifier never
-         * creates credits): if a strict majority of the dispute replicas agree on another output, the
-         * original agreeing workers lose {@code repDissent} each, and JobEvent DISPUTED says
-         * "overturned"; otherwise it says "upheld". Dispute replicas are scored like voters.
+         * the consensus. The escrow was settled with the verdict and the verifier never creates
+         * credits: money moves through the workers' stakes, which the matcher's gate holds. Opening
+         * LOCKs the stake of each original agreeing worker; if a strict majority of the dispute
+         * replicas agree on another output, each of them loses {@code repDissent} and is SLASHed (what
+         * the verdict paid it reclaimed for the client, part of its stake to the client and to the
+         * dispute's honest workers, the rest burned: market's {@code Stake}), and JobEvent DISPUTED says
+         * "overturned"; otherwise their stakes are RELEASEd and it says "upheld". Dispute replicas are
+         * scored like voters.
          */
         void dispute(JobCommand c) {
             if (s == null || s.first == null || s.outcome != Outcome.COMPLETED) {
@@ -748,6 +763,9 @@ final class JobCase {
             stateChanged = true;
             requestReplicas(s.disputeFrom, count, "dispute");
             disputeEvent(terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
+            for (String w : s.agreeing) { // their stake cannot leave while the dispute is open
+                reputation(w, 0, "dispute opened: stake locked", stakeOrder(StakeAction.LOCK, 0, List.of()));
+            }
         }
 
         /** {@code atDeadline}: the job's deadline passed, dispute replicas still running count as failed. */
@@ -789,15 +807,51 @@ final class JobCase {
             }
             String clientId = s.first.getTerms().getClientId();
             if (other.isPresent()) {
+                List<String> honest = votes.stream().filter(r -> r.getOutputSha256().equals(winner))
+                        .map(TaskResult::getWorkerId).distinct().toList();
+                Map<String, Long> paid = paidAtVerdict();
                 for (String w : s.agreeing) {
-                    reputation(w, cfg.repDissent(), "consensus overturned by dispute");
+                    reputation(w, cfg.repDissent(), "consensus overturned by dispute",
+                            stakeOrder(StakeAction.SLASH, paid.getOrDefault(w, 0L), honest));
                 }
-                disputeEvent(clientId, "overturned: dispute replicas agree on " + winner);
+                disputeEvent(clientId, "overturned: dispute replicas agree on " + winner + "; " + s.agreeing.size()
+                        + " original workers slashed, what they were paid reclaimed for the client");
             } else {
+                for (String w : s.agreeing) {
+                    reputation(w, 0, "dispute upheld: stake released", stakeOrder(StakeAction.RELEASE, 0, List.of()));
+                }
                 disputeEvent(clientId, "upheld");
             }
             s.disputeResolved = true;
             stateChanged = true;
+        }
+
+        /**
+         * What the verdict paid each original agreeing worker: {@link Settlement#completed} over the
+         * same agreeing results, in the same order, with the same receipt times as at the verdict.
+         */
+        private Map<String, Long> paidAtVerdict() {
+            List<Settlement.Share> earned = new ArrayList<>();
+            for (String w : s.agreeing) {
+                long micros = 0;
+                for (String taskId : s.counted) {
+                    TaskResult r = results.get(taskId);
+                    if (r.getWorkerId().equals(w) && !s.isDisputeReplica(r.getReplica()) && isVote(r)
+                            && ballot(r).equals(s.consensusHash)) {
+                        micros = Settlement.earned(tasks.get(taskId), r, s.receivedAt.getOrDefault(taskId, s.decidedAt));
+                        break;
+                    }
+                }
+                earned.add(new Settlement.Share(w, micros));
+            }
+            Map<String, Long> paid = new HashMap<>();
+            Settlement.completed(s.first.getTerms().getEscrowMicros(), earned).payouts()
+                    .forEach(p -> paid.merge(p.workerId(), p.micros(), Long::sum));
+            return paid;
+        }
+
+        private StakeOrder stakeOrder(StakeAction action, long reclaimMicros, List<String> honest) {
+            return new StakeOrder(action, s.first.getTerms().getClientId(), reclaimMicros, honest);
         }
 
         // ---- the wall clock ------------------------------------------------------------
@@ -866,6 +920,11 @@ final class JobCase {
         }
 
         private void reputation(String workerId, int delta, String reason) {
+            reputation(workerId, delta, reason, null);
+        }
+
+        /** A reputation change carrying the verifier's order on the worker's stake (the matcher's gate carries it out). */
+        private void reputation(String workerId, int delta, String reason, StakeOrder stake) {
             emit(workerId, ReputationChanged.newBuilder()
                     .setEventId(UUID.randomUUID().toString())
                     .setWorkerId(workerId)
@@ -873,6 +932,7 @@ final class JobCase {
                     .setReason(reason)
                     .setJobId(jobId)
                     .setTimestamp(Instant.ofEpochMilli(now))
+                    .setStake(stake)
                     .build());
         }
     }

@@ -87,7 +87,11 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         open = context.getStateStore(VerifierTopology.OPEN_STORE);
         retire = context.getStateStore(VerifierTopology.RETIRE_STORE);
         KeyValueStore<String, WorkerStanding> standings = context.getStateStore(VerifierTopology.REPUTATION_STORE);
-        cases = new JobCase(cfg, standings::get, market, matcherKey);
+        KeyValueStore<String, Long> stakes = context.getStateStore(VerifierTopology.STAKES_STORE);
+        cases = new JobCase(cfg, standings::get, w -> {
+            Long bonded = stakes.get(w);
+            return bonded == null ? 0 : bonded;
+        }, market, matcherKey);
         context.schedule(cfg.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
 

@@ -32,7 +32,9 @@ import org.apache.kafka.streams.state.Stores;
  *   topic {@code agora-verifier-tasks-by-job-repartition}), {@code agora.jobs.results} and
  *   {@code agora.jobs.commands} (key jobId) into one {@link JobVerifier}.</li>
  *   <li>Reads {@code agora.workers.reputation} into the global store {@code verifier-reputation}
- *   ({@link ReputationBook}), for reputation-weighted and adaptive consensus.</li>
+ *   ({@link ReputationBook}), for reputation-weighted and adaptive consensus, and
+ *   {@code agora.ledger.entries} into the global store {@code verifier-stakes} ({@link StakeBook}),
+ *   for stake-weighted consensus.</li>
  *   <li>Writes {@code agora.jobs.verdicts}, {@code agora.jobs.events} (key jobId),
  *   {@code agora.ledger.entries} (key clientId), {@code agora.workers.reputation} (key workerId),
  *   {@code agora.jobs.commands} (REQUEST_REPLICAS, key jobId) and {@code agora.dlq}.</li>
@@ -51,6 +53,7 @@ public final class VerifierTopology {
     public static final String OPEN_STORE = "verifier-open";
     public static final String RETIRE_STORE = "verifier-retire";
     public static final String REPUTATION_STORE = "verifier-reputation";
+    public static final String STAKES_STORE = "verifier-stakes";
 
     private VerifierTopology() {
     }
@@ -83,6 +86,12 @@ public final class VerifierTopology {
                 Topics.REPUTATION.name(),
                 Consumed.with(keys, serdes.valueSerde(Topics.REPUTATION)).withName("reputation-source"),
                 ReputationBook::new);
+        b.addGlobalStore(
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STAKES_STORE), Serdes.String(), Serdes.Long())
+                        .withLoggingDisabled(),
+                Topics.LEDGER.name(),
+                Consumed.with(keys, serdes.valueSerde(Topics.LEDGER)).withName("stakes-source"),
+                StakeBook::new);
 
         KStream<String, SpecificRecord> tasks = b
                 .stream(Topics.TASKS.name(), Consumed.with(keys, serdes.valueSerde(Topics.TASKS)).withName("tasks-source"))

@@ -23,6 +23,38 @@ class ConsensusTest {
     }
 
     @Test
+    void stakeWeightedWeighsBondedStakeNotReputation() {
+        // b and c are trusted veterans with nothing at stake; a has bonded a lot
+        Function<String, WorkerStanding> veterans = w -> w.equals("a") ? WorkerStanding.NEWCOMER : new WorkerStanding(500, 100);
+        Map<String, Long> bonded = Map.of("a", 9_000_000L, "d", 8_000_000L);
+        List<Consensus.Vote> votes = List.of(v("a", "X"), v("b", "Y"), v("c", "Y"), v("d", "X"));
+        var byStake = consensus.decide(Strategy.STAKE_WEIGHTED, 4, 2, votes, 0, veterans, w -> bonded.getOrDefault(w, 0L));
+        assertThat(byStake).isEqualTo(new Consensus.Decision(ACCEPT, "X", 0));
+        var byReputation = consensus.decide(Strategy.REPUTATION_WEIGHTED, 4, 2, votes, 0, veterans,
+                w -> bonded.getOrDefault(w, 0L));
+        assertThat(byReputation).as("the same votes weighed by reputation").isEqualTo(new Consensus.Decision(ACCEPT, "Y", 0));
+        // nobody staked: every vote weighs the same, a plain majority of the weight with at least 2 votes
+        assertThat(consensus.decide(Strategy.STAKE_WEIGHTED, 3, 2, List.of(v("a", "X"), v("b", "Y"), v("c", "Y")), 0,
+                NEWCOMERS, w -> 0L)).isEqualTo(new Consensus.Decision(ACCEPT, "Y", 0));
+        assertThat(consensus.quorumOf(Strategy.STAKE_WEIGHTED, 3, 3)).isEqualTo(2);
+    }
+
+    @Test
+    void bftAcceptsTwoFPlusOneOfThreeFPlusOne() {
+        assertThat(Consensus.bftQuorum(4)).isEqualTo(3);
+        assertThat(Consensus.bftQuorum(7)).isEqualTo(5);
+        assertThat(Consensus.bftQuorum(1)).isEqualTo(1);
+        List<Consensus.Vote> twoLiars = List.of(v("a", "X"), v("b", "Y"), v("c", "Y"));
+        assertThat(consensus.decide(Strategy.BFT, 4, 2, twoLiars, 1, NEWCOMERS).kind())
+                .as("the quorum field does not lower 2f + 1").isEqualTo(WAIT);
+        assertThat(consensus.decide(Strategy.BFT, 4, 2, List.of(v("a", "X"), v("b", "Y"), v("c", "Y"), v("d", "Y")), 0,
+                NEWCOMERS)).isEqualTo(new Consensus.Decision(ACCEPT, "Y", 0));
+        assertThat(consensus.decide(Strategy.BFT, 4, 3, List.of(v("a", "X"), v("b", "X"), v("c", "Y"), v("d", "Y")), 0,
+                NEWCOMERS)).isEqualTo(new Consensus.Decision(NEED_MORE, null, 1));
+        assertThat(consensus.quorumOf(Strategy.BFT, 7, 2)).isEqualTo(5);
+    }
+
+    @Test
     void twoOfThreeAcceptsOnTheSecondAgreeingVote() {
         assertThat(consensus.decide(Strategy.K_OF_N, 3, 2, List.of(v("a", "X")), 2, NEWCOMERS).kind()).isEqualTo(WAIT);
         var d = consensus.decide(Strategy.K_OF_N, 3, 2, List.of(v("a", "X"), v("b", "Y"), v("c", "X")), 0, NEWCOMERS);

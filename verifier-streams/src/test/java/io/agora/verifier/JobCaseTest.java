@@ -674,10 +674,13 @@ class JobCaseTest {
     // ---- disputes ------------------------------------------------------------------------
 
     @Test
-    void aDisputeWhoseReplicasAgreeOnAnotherOutputOverturnsTheConsensusAndMovesNoMoney() {
-        agreeTwoOfTwo(4); // 2 dispute replicas fit in maxTotalResults
+    void aDisputeWhoseReplicasAgreeOnAnotherOutputOverturnsTheConsensusAndSlashesTheOriginalWorkers() {
+        JobVerdict verdict = agreeTwoOfTwo(4); // 2 dispute replicas fit in maxTotalResults
         now += 60_000;
         Effects e = command(CommandType.DISPUTE, -1, null);
+        assertThat(stakeOrders(e)).as("the original workers' stakes are locked while the dispute is open")
+                .containsOnlyKeys(w1.workerId(), w2.workerId())
+                .allSatisfy((w, o) -> assertThat(o.getAction()).isEqualTo(io.agora.events.StakeAction.LOCK));
         JobCommand req = single(e, JobCommand.class);
         assertThat(req.getType()).isEqualTo(CommandType.REQUEST_REPLICAS);
         assertThat(req.getCount()).isEqualTo(2);
@@ -695,10 +698,22 @@ class JobCaseTest {
         e = submit(result(w4, 3, 0, B, 1_000));
         assertThat(events(e)).extracting(JobEvent::getType)
                 .containsExactly(JobEventType.REPLICA_FINISHED, JobEventType.DISPUTED);
-        assertThat(events(e).get(1).getReason()).isEqualTo("overturned: dispute replicas agree on " + hash(B));
+        assertThat(events(e).get(1).getReason()).isEqualTo("overturned: dispute replicas agree on " + hash(B)
+                + "; 2 original workers slashed, what they were paid reclaimed for the client");
         assertThat(reputation(e)).containsExactlyInAnyOrderEntriesOf(Map.of(
                 w1.workerId(), -10, w2.workerId(), -10, w3.workerId(), 5, w4.workerId(), 5));
-        assertThat(values(e, LedgerEntry.class)).isEmpty();
+        Map<String, Long> paid = new java.util.HashMap<>();
+        verdict.getReceipt().getPayouts().forEach(p -> paid.put(p.getWorkerId(), p.getMicros()));
+        assertThat(paid).containsOnlyKeys(w1.workerId(), w2.workerId());
+        Map<String, io.agora.events.StakeOrder> slashes = stakeOrders(e);
+        assertThat(slashes).containsOnlyKeys(w1.workerId(), w2.workerId());
+        slashes.forEach((w, o) -> {
+            assertThat(o.getAction()).isEqualTo(io.agora.events.StakeAction.SLASH);
+            assertThat(o.getClientId()).isEqualTo("client-1");
+            assertThat(o.getReclaimMicros()).as("what the receipt says the verdict paid " + w).isEqualTo(paid.get(w));
+            assertThat(o.getHonestWorkers()).containsExactlyInAnyOrder(w3.workerId(), w4.workerId());
+        });
+        assertThat(values(e, LedgerEntry.class)).as("the matcher's gate, which holds the stakes, posts the SLASH").isEmpty();
         assertThat(values(e, JobVerdict.class)).isEmpty();
         assertThat(e.changes().sweepAt()).isEqualTo(-1);
     }
@@ -710,7 +725,12 @@ class JobCaseTest {
         assertThat(command(CommandType.REPLICA_FAILED, 2, "job not running in the matcher").out()).isEmpty();
         assertThat(tick(DEADLINE - 1).out()).isEmpty();
         Effects e = tick(DEADLINE);
-        assertThat(e.out()).singleElement().satisfies(o -> assertThat(((JobEvent) ((Emit) o).value()).getReason()).isEqualTo("upheld"));
+        assertThat(single(e, JobEvent.class).getReason()).isEqualTo("upheld");
+        assertThat(reputation(e)).as("upheld: nobody's reputation moves")
+                .containsExactlyInAnyOrderEntriesOf(Map.of(w1.workerId(), 0, w2.workerId(), 0));
+        assertThat(stakeOrders(e)).containsOnlyKeys(w1.workerId(), w2.workerId())
+                .allSatisfy((w, o) -> assertThat(o.getAction()).isEqualTo(io.agora.events.StakeAction.RELEASE));
+        assertThat(e.out()).hasSize(3);
 
         job = Job.unseen("job-2");
         agreeTwoOfTwo(4);
@@ -875,12 +895,22 @@ class JobCaseTest {
     }
 
     /** A 2-of-2 job (w1, w2) whose two results agree on A: it completes. */
-    private void agreeTwoOfTwo(int maxTotal) {
+    private JobVerdict agreeTwoOfTwo(int maxTotal) {
         terms = terms(Strategy.K_OF_N, 2, 2, maxTotal);
         assign(w1, 0, 0);
         assign(w2, 1, 0);
         submit(result(w1, 0, 0, A, 1_000));
-        assertThat(single(submit(result(w2, 1, 0, A, 1_000)), JobVerdict.class).getOutcome()).isEqualTo(Outcome.COMPLETED);
+        JobVerdict v = single(submit(result(w2, 1, 0, A, 1_000)), JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        return v;
+    }
+
+    /** The stake orders among the effects, by worker. */
+    private static Map<String, io.agora.events.StakeOrder> stakeOrders(Effects e) {
+        Map<String, io.agora.events.StakeOrder> m = new java.util.LinkedHashMap<>();
+        values(e, ReputationChanged.class).stream().filter(r -> r.getStake() != null)
+                .forEach(r -> m.put(r.getWorkerId(), r.getStake()));
+        return m;
     }
 
     // ---- records -----------------------------------------------------------------------------

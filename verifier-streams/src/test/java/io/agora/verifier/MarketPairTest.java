@@ -219,6 +219,75 @@ class MarketPairTest {
     }
 
     @Test
+    void anOverturnedDisputeSlashesTheLyingWorkersRefundsTheClientAndTheLedgerBalances() {
+        addWorkers(4);
+        submit(job("job-earn", "erin", 4, 4, 4)); // every worker earns something it can bond
+        pump();
+        advance(3_000);
+        for (int r = 0; r < 4; r++) {
+            answer("job-earn/" + r + "/0", "A", 2_000);
+        }
+        pump();
+        Map<String, Long> earned = new HashMap<>();
+        workers.keySet().forEach(w -> earned.put(w, balance(Accounts.worker(w))));
+        assertThat(earned.values()).allMatch(m -> m > 0);
+        workers.keySet().forEach(w -> register(w, earned.get(w))); // bond all of it
+        pump();
+        workers.keySet().forEach(w -> assertThat(balance(Accounts.stake(w))).as("bonded").isEqualTo(earned.get(w)));
+        verdicts.clear();
+
+        submit(job("job-lie", "fay", 2, 2, 4));
+        pump();
+        List<String> liars = delivered.stream().filter(t -> t.getJobId().equals("job-lie")).map(TaskAssigned::getWorkerId).toList();
+        advance(2_000);
+        answer("job-lie/0/0", "WRONG", 1_000);
+        answer("job-lie/1/0", "WRONG", 1_000);
+        pump();
+        JobVerdict v = onlyVerdict("job-lie");
+        assertThat(v.getAgreeing()).containsExactlyInAnyOrderElementsOf(liars);
+        long clientBefore = balance(Accounts.client("fay"));
+
+        command("job-lie", "fay", CommandType.DISPUTE, true, true);
+        pump();
+        List<String> honest = delivered.stream().filter(t -> t.getJobId().equals("job-lie") && t.getReplica() >= 2)
+                .map(TaskAssigned::getWorkerId).toList();
+        assertThat(honest).hasSize(2).doesNotContainAnyElementsOf(liars);
+        advance(2_000);
+        answer("job-lie/2/0", "RIGHT", 1_000);
+        answer("job-lie/3/0", "RIGHT", 1_000);
+        pump();
+
+        List<LedgerEntry> slashes = ledger.stream().filter(e -> e.getKind() == EntryKind.SLASH).toList();
+        assertThat(slashes).extracting(LedgerEntry::getTransactionId)
+                .containsExactlyInAnyOrder("slash:job-lie:" + liars.get(0), "slash:job-lie:" + liars.get(1));
+        long slashed = 0;
+        for (String liar : liars) {
+            long stake = earned.get(liar);
+            long half = stake / 2; // Stake.SLASH_BPS
+            slashed += half;
+            assertThat(balance(Accounts.stake(liar))).as("half of the liar's bond is gone").isEqualTo(stake - half);
+            assertThat(balance(Accounts.worker(liar))).as("what job-lie paid it was reclaimed").isZero();
+        }
+        long clientShares = slashes.stream().flatMap(e -> e.getPostings().stream())
+                .filter(p -> p.getAccountId().equals(Accounts.client("fay"))).mapToLong(Posting::getAmountMicros).sum();
+        assertThat(clientShares).as("the client gets its payment back plus 40 % of what was slashed")
+                .isEqualTo(v.getCostMicros() + liars.stream().mapToLong(w -> earned.get(w) / 2 * 4_000 / 10_000).sum());
+        assertThat(balance(Accounts.client("fay"))).isEqualTo(clientBefore + clientShares);
+        assertThat(balance(Accounts.client("fay"))).as("the lie cost the client nothing").isGreaterThanOrEqualTo(GRANT);
+        for (String h : honest) {
+            assertThat(balance(Accounts.worker(h))).as("the honest dispute worker's share").isPositive();
+        }
+        assertThat(balance(Accounts.MINT_SLASHED)).as("the rest is burned").isPositive();
+        assertThat(clientShares - v.getCostMicros() + honest.stream().mapToLong(h -> balance(Accounts.worker(h))).sum()
+                + balance(Accounts.MINT_SLASHED)).isEqualTo(slashed);
+        assertThat(reputation).filteredOn(r -> liars.contains(r.getWorkerId()) && "job-lie".equals(r.getJobId()))
+                .extracting(ReputationChanged::getDelta).contains(-10);
+        assertConserved();
+        Admission.Account acc = matcher.<String, Admission.Account>getKeyValueStore("matcher-admission-accounts").get("fay");
+        assertThat(acc.availableMicros()).as("admission credits the slash").isEqualTo(balance(Accounts.client("fay")));
+    }
+
+    @Test
     void replicaOutOfAttemptsEndsTheJobFailedWithAFullRefundAndOnePenalty() {
         addWorkers(1);
         JobRequested job = job("job-3", "cid", 1, 1, 1);
@@ -455,18 +524,24 @@ class MarketPairTest {
             Identity id = Identity.generate();
             workers.put(id.workerId(), id);
             partitions.put(id.workerId(), List.of(workers.size() - 1));
-            WorkerCapabilities caps = WorkerCapabilities.newBuilder().setArch("x86_64").setCpuCores(4).setCpuThreads(8)
-                    .setSealKey(TaskSeal.Keys.generate().publicKey())
-                    .setMemoryMb(8192).setPricePerCpuSecondMicros(500).setMaxConcurrent(2).setPool("public")
-                    .setRegion("eu").setTags(List.of()).setCapabilities(List.of()).setGpus(List.of())
-                    .setAccelerators(List.of()).build();
-            WorkerRegistration reg = WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
-                    .setWorkerId(id.workerId()).setType(RegistrationType.REGISTERED).setCapabilities(caps)
-                    .setSeq(seq++).setTimestamp(Instant.ofEpochMilli(clock)).setSignature(ByteBuffer.allocate(0)).build();
-            mRegistrations.pipeInput(id.workerId(), Signatures.sign(reg, id.privateKey()), clock);
+            register(id.workerId(), 0);
             heartbeat(id.workerId(), List.of());
         }
         pump();
+    }
+
+    /** A signed registration to the public pool asking the market to keep {@code stakeMicros} bonded. */
+    private void register(String workerId, long stakeMicros) {
+        Identity id = workers.get(workerId);
+        WorkerCapabilities caps = WorkerCapabilities.newBuilder().setArch("x86_64").setCpuCores(4).setCpuThreads(8)
+                .setSealKey(TaskSeal.Keys.generate().publicKey())
+                .setMemoryMb(8192).setPricePerCpuSecondMicros(500).setMaxConcurrent(2).setPool("public")
+                .setRegion("eu").setTags(List.of()).setCapabilities(List.of()).setGpus(List.of())
+                .setAccelerators(List.of()).build();
+        WorkerRegistration reg = WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setWorkerId(workerId).setType(RegistrationType.REGISTERED).setCapabilities(caps).setStakeMicros(stakeMicros)
+                .setSeq(seq++).setTimestamp(Instant.ofEpochMilli(clock)).setSignature(ByteBuffer.allocate(0)).build();
+        mRegistrations.pipeInput(workerId, Signatures.sign(reg, id.privateKey()), clock);
     }
 
     private void heartbeat(String workerId, List<String> inFlight) {

@@ -117,6 +117,26 @@ class VerifierTopologyTest {
     // ---- scenarios ---------------------------------------------------------------------
 
     @Test
+    void stakeWeightedConsensusWeighsTheStakesTheLedgerBonded() {
+        TestInputTopic<String, LedgerEntry> ledgerIn = driver.createInputTopic(Topics.LEDGER.name(), new StringSerializer(),
+                serdes.valueSerde(Topics.LEDGER).serializer());
+        for (Identity w : List.of(w1, w2)) { // w1, w2 bond 9 credits each (the matcher's gate posts it)
+            ledgerIn.pipeInput(w.workerId(), io.agora.market.Postings.stake(w.workerId(), 1, 9_000_000, ts), ts);
+        }
+        JobTerms terms = terms("job-sw", Strategy.STAKE_WEIGHTED, 4, 2, 4);
+        assign(task("job-sw", w1, 0, 0, terms), task("job-sw", w2, 1, 0, terms), task("job-sw", w3, 2, 0, terms),
+                task("job-sw", w4, 3, 0, terms));
+        submit(result("job-sw", w3, 2, 0, OUT_B, 1_000));
+        submit(result("job-sw", w1, 0, 0, OUT_A, 1_000));
+        submit(result("job-sw", w4, 3, 0, OUT_B, 1_000));
+        assertThat(verdicts.isEmpty()).as("two unstaked votes do not outweigh one staked").isTrue();
+        submit(result("job-sw", w2, 1, 0, OUT_A, 1_000));
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-sw");
+        assertThat(v.getConsensusHash()).isEqualTo(hash(OUT_A));
+        assertThat(v.getAgreeing()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
+    }
+
+    @Test
     void twoOfThreeAgreeingCompletesPaysTheAgreeingAndRefundsTheRest() {
         JobTerms terms = terms("job-1", Strategy.K_OF_N, 3, 2, 5);
         assign(task("job-1", w1, 0, 0, terms), task("job-1", w2, 1, 0, terms), task("job-1", w3, 2, 0, terms));
@@ -514,14 +534,23 @@ class VerifierTopologyTest {
         dispute("job-17");
         commands.readKeyValuesToList();
         events.readKeyValuesToList();
+        assertThat(reputation.readValuesToList()).as("the original workers' stakes are locked")
+                .allSatisfy(r -> assertThat(r.getStake().getAction()).isEqualTo(io.agora.events.StakeAction.LOCK))
+                .extracting(ReputationChanged::getWorkerId).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         // the matcher answers one replica REPLICA_FAILED, the other never finishes
         replicaFailed("job-17", 2, "job not running in the matcher");
         assertNoOtherOutput();
         driver.advanceWallClockTime(Duration.ofSeconds(61)); // the job's deadline
         assertThat(events.readValuesToList()).singleElement()
                 .satisfies(e -> assertThat(e.getReason()).isEqualTo("upheld"));
+        assertThat(reputation.readValuesToList()).as("upheld: the stakes are released, no reputation moves")
+                .allSatisfy(r -> {
+                    assertThat(r.getDelta()).isZero();
+                    assertThat(r.getStake().getAction()).isEqualTo(io.agora.events.StakeAction.RELEASE);
+                })
+                .extracting(ReputationChanged::getWorkerId).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         driver.advanceWallClockTime(Duration.ofSeconds(10));
-        assertNoOtherOutput(); // no money, no reputation: nobody voted
+        assertNoOtherOutput(); // no money: nobody voted
     }
 
     @Test

@@ -42,12 +42,23 @@ public final class MessageSigner {
     }
 
     public WorkerRegistration registration(RegistrationType type, WorkerCapabilities caps) {
+        return registration(type, caps, 0);
+    }
+
+    /** A registration asking the market to keep {@code stakeMicros} of the worker's credits bonded (market's {@code Stake}). */
+    public WorkerRegistration registration(RegistrationType type, WorkerCapabilities caps, long stakeMicros) {
+        return registration(type, caps, stakeMicros, seq.next());
+    }
+
+    /** With the sequence number {@code seq} taken beforehand ({@link SeqClock#next}): the one its benchmark proof answers. */
+    public WorkerRegistration registration(RegistrationType type, WorkerCapabilities caps, long stakeMicros, long seq) {
         return Signatures.sign(WorkerRegistration.newBuilder()
                 .setEventId(UUID.randomUUID().toString())
                 .setWorkerId(workerId())
                 .setType(type)
                 .setCapabilities(caps)
-                .setSeq(seq.next())
+                .setStakeMicros(stakeMicros)
+                .setSeq(seq)
                 .setTimestamp(now())
                 .setSignature(UNSIGNED)
                 .build(), identity.privateKey());

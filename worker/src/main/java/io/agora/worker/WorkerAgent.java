@@ -1,5 +1,6 @@
 package io.agora.worker;
 
+import io.agora.market.ProofOfHardware;
 import io.agora.runtime.Service;
 import io.agora.events.Heartbeat;
 import io.agora.events.RegistrationType;
@@ -227,16 +228,17 @@ public final class WorkerAgent implements Service {
         if (leftovers > 0) {
             log.warn("removed {} containers a previous run of this worker left behind", leftovers);
         }
-        ProofOfHardware.Proof proof = ProofOfHardware.run(workerId(), cfg.benchmarkMs());
+        long seq = signer.seqClock().next(); // the registration's: its proof answers this challenge only
+        ProofOfHardware.Proof proof = ProofOfHardware.run(ProofOfHardware.seed(workerId(), seq), cfg.benchmarkMs());
         sandbox.probe().ifPresent(r -> lastError = r);
         List<String> served = sandbox.localImages().stream()
                 .filter(i -> cfg.allowedImages().isEmpty() || cfg.allowedImages().contains(i)).toList();
-        capabilities = Capabilities.detect(cfg, proof.score(), served);
-        capabilities.setSealKey(sealKeys.publicKey());
+        capabilities = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served))
+                .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey()).build();
         log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
                 workerId(), cfg.pool(), capabilities.getCpuCores(), capabilities.getMemoryMb(), proof.score(),
                 proof.proofHash(), proof.steps(), cfg.mode());
-        WorkerRegistration reg = signer.registration(RegistrationType.REGISTERED, capabilities);
+        WorkerRegistration reg = signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros(), seq);
         send(Topics.REGISTRATIONS.name(), workerId(), registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg), null);
         if (drainRequested.get()) {
             return; // drained while starting: drain() already deregistered

@@ -1,5 +1,6 @@
 package io.agora.worker;
 
+import io.agora.market.ProofOfHardware;
 import io.agora.schemas.AgoraConfig;
 import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;

@@ -79,20 +79,6 @@ class CapabilitiesTest {
         assertThat(c.getBenchmarkScore()).isEqualTo(321.5);
     }
 
-    /**
-     * Proves that a proof can be verified, not that anyone does: production never calls
-     * {@link ProofOfHardware#verify} and registrations carry only the score (README, "Open").
-     */
-    @Test
-    void proof_of_hardware_is_deterministic_and_verifiable() {
-        ProofOfHardware.Proof p = ProofOfHardware.run("worker-x", 50);
-        assertThat(p.score()).isPositive();
-        assertThat(p.steps()).isPositive();
-        assertThat(ProofOfHardware.verify("worker-x", p.steps(), p.proofHash())).isTrue();
-        assertThat(ProofOfHardware.verify("worker-x", p.steps() + 1, p.proofHash())).isFalse();
-        assertThat(ProofOfHardware.verify("worker-y", p.steps(), p.proofHash())).isFalse();
-    }
-
     @Test
     void config_defaults() {
         WorkerConfig c = WorkerConfig.from(AgoraConfig.of(Map.of("agora.state.dir", dir.toString())));

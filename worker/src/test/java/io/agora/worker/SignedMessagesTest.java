@@ -84,6 +84,15 @@ class SignedMessagesTest {
     }
 
     @Test
+    void the_stake_asked_for_is_signed_so_nobody_else_can_bond_or_unbond_it() {
+        WorkerRegistration reg = signer.registration(RegistrationType.DEREGISTERED, null, 5_000);
+        assertThat(reg.getStakeMicros()).isEqualTo(5_000);
+        assertThat(SignedMessages.verify(reg, new ReplayGuard()).accepted()).isTrue();
+        WorkerRegistration altered = WorkerRegistration.newBuilder(reg).setStakeMicros(0).build();
+        assertThat(SignedMessages.verifySignature(altered).accepted()).isFalse();
+    }
+
+    @Test
     void seq_is_strictly_increasing_across_restarts() {
         Path f = dir.resolve("worker.seq");
         long[] clock = {5_000};

@@ -2,6 +2,8 @@ package io.agora.worker;
 
 import com.sun.net.httpserver.HttpServer;
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.Assignments;
+import io.agora.schemas.MatcherKey;
 import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.events.Heartbeat;
@@ -78,7 +80,8 @@ class WorkerKafkaIT {
                 "agora.worker.state.dir", state.toString(),
                 "agora.worker.heartbeat.ms", "200",
                 "agora.worker.benchmark.ms", "50",
-                "agora.worker.admin.port", Integer.toString(freePort())));
+                "agora.worker.admin.port", Integer.toString(freePort()),
+                MatcherKey.PUBLIC_CONFIG, Tasks.MATCHER.workerId()));
         List<SpecificRecord> seen = new CopyOnWriteArrayList<>();
         Thread reader = reader(seen);
         Service service = WorkerApp.create(cfg);
@@ -93,7 +96,8 @@ class WorkerKafkaIT {
             assertThat(owning.getOwnedPartitions()).hasSize(Topics.TASK_PARTITIONS);
             assertThat(owning.getStatus()).isEqualTo(WorkerStatus.READY);
 
-            TaskAssigned task = Tasks.task(workerId, Tasks.spec("sh", "-c", "echo market; id -u").build());
+            TaskAssigned task = Assignments.sign(Tasks.task(workerId, Tasks.spec("sh", "-c", "echo market; id -u").build()),
+                    Tasks.MATCHER);
             try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                     kafka.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
                 p.send(new ProducerRecord<>(Topics.TASKS.name(), owning.getOwnedPartitions().get(5), workerId,

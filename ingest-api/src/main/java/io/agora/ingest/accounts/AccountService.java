@@ -58,6 +58,12 @@ public class AccountService {
                 readModel.earnedSince(workerId, null), readModel.balance(Accounts.worker(workerId)).orElse(0L));
     }
 
+    /** A worker's own credits and its bonded stake (market's {@code Stake}), as the ledger projection has them. */
+    public Worker worker(String workerId) {
+        return new Worker(workerId, readModel.balance(Accounts.worker(workerId)).orElse(0L),
+                readModel.balance(Accounts.stake(workerId)).orElse(0L));
+    }
+
     /**
      * Posts a DEPOSIT (mint:deposits −d, client:c +d) keyed by the client; returns the entry produced.
      * {@code depositId} (the operator's Idempotency-Key, or a fresh id when none was sent) names the
@@ -79,6 +85,14 @@ public class AccountService {
 
     @Serdeable
     public record Statement(String clientId, List<ReadModel.Transaction> transactions, int limit, int offset, long total) {
+    }
+
+    /**
+     * @param balanceMicros credits of {@code worker:<id>}, free to bond
+     * @param stakeMicros   bonded: balance of {@code stake:<id>} (an unbond waiting out its cool-down included)
+     */
+    @Serdeable
+    public record Worker(String workerId, long balanceMicros, long stakeMicros) {
     }
 
     @Serdeable

@@ -64,6 +64,48 @@ public final class JobRequestRules {
     }
 
     /**
+     * A verification level a client may pick instead of replicas, quorum and strategy: what it sets,
+     * and so the escrow bound ({@code maxTotalResults} replicas at most).
+     * <ul>
+     *   <li>{@code none}: one replica, its result taken as is; a trusted pool only.</li>
+     *   <li>{@code hash}: two replicas whose output hashes must agree, one more if they do not.</li>
+     *   <li>{@code full}: full redundancy, Byzantine-tolerant: 4 replicas (f = 1), 3 must agree, up to 7.</li>
+     * </ul>
+     */
+    public enum Verification {
+        NONE(1, 1, Strategy.FIRST, 1), HASH(2, 2, Strategy.K_OF_N, 3), FULL(4, 3, Strategy.BFT, 7);
+
+        final int redundancy;
+        final int quorum;
+        final Strategy strategy;
+        final int maxTotalResults;
+
+        Verification(int redundancy, int quorum, Strategy strategy, int maxTotalResults) {
+            this.redundancy = redundancy;
+            this.quorum = quorum;
+            this.strategy = strategy;
+            this.maxTotalResults = maxTotalResults;
+        }
+
+        /** The level named by a request ({@code none}, {@code hash}, {@code full}); null when none is named or it is unknown. */
+        public static Verification of(String s) {
+            if (s == null) {
+                return null;
+            }
+            return switch (s.trim().toLowerCase(Locale.ROOT)) {
+                case "none" -> NONE;
+                case "hash" -> HASH;
+                case "full" -> FULL;
+                default -> null;
+            };
+        }
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
      * {@link #problems(SubmitJob)} plus the pool's rule: only a trusted pool (one with an
      * allowlist of workers, seed 000) runs a job on a single replica; an open pool admits anyone
      * and relies on consensus, so a job there needs at least 2 replicas.
@@ -116,8 +158,21 @@ public final class JobRequestRules {
             }
         }
         inputProblems(p, j.inputs());
-        int n = j.redundancy() == null ? DEFAULT_REDUNDANCY : j.redundancy();
+        int n = redundancy(j);
         boolean nValid = range(p, "redundancy", j.redundancy(), 1, MAX_REDUNDANCY);
+        Verification level = Verification.of(j.verification());
+        if (j.verification() != null && level == null) {
+            p.add(new Problem("verification", "must be one of none, hash, full"));
+        } else if (level != null) {
+            conflict(p, level, "redundancy", j.redundancy(), level.redundancy);
+            conflict(p, level, "quorum", j.quorum(), level.quorum);
+            conflict(p, level, "maxTotalResults", j.maxTotalResults(), level.maxTotalResults);
+            Strategy asked = j.strategy() == null ? null : strategy(j.strategy());
+            if (asked != null && asked != level.strategy) {
+                p.add(new Problem("strategy", "conflicts with verification " + level.label() + " ("
+                        + level.strategy.name().toLowerCase(Locale.ROOT).replace('_', '-') + ")"));
+            }
+        }
         if (j.quorum() != null) {
             if (j.quorum() < 1) {
                 p.add(new Problem("quorum", "must be >= 1"));
@@ -125,8 +180,17 @@ public final class JobRequestRules {
                 p.add(new Problem("quorum", "must be <= redundancy (" + n + ")"));
             }
         }
-        if (j.strategy() != null && strategy(j.strategy()) == null) {
-            p.add(new Problem("strategy", "must be one of first, majority, k-of-n, reputation-weighted, adaptive"));
+        Strategy strategy = strategyOf(j);
+        if (strategy == null) {
+            p.add(new Problem("strategy",
+                    "must be one of first, majority, k-of-n, reputation-weighted, adaptive, stake-weighted, bft"));
+        } else if (strategy == Strategy.BFT && nValid) {
+            // n = 3f + 1 replicas tolerate f liars: an output needs 2f + 1 votes
+            if (n < 4 || (n - 1) % 3 != 0) {
+                p.add(new Problem("redundancy", "must be 3f + 1 (4, 7, 10 or 13) for bft, was " + n));
+            } else if (j.quorum() != null && j.quorum() != 2 * ((n - 1) / 3) + 1) {
+                p.add(new Problem("quorum", "must be 2f + 1 = " + (2 * ((n - 1) / 3) + 1) + " for bft with redundancy " + n));
+            }
         }
         if (j.maxTotalResults() != null) {
             if (j.maxTotalResults() > MAX_TOTAL_RESULTS) {
@@ -157,6 +221,12 @@ public final class JobRequestRules {
         return p;
     }
 
+    private static void conflict(List<Problem> p, Verification level, String field, Integer asked, int expected) {
+        if (asked != null && asked != expected) {
+            p.add(new Problem(field, "conflicts with verification " + level.label() + " (" + expected + ")"));
+        }
+    }
+
     private static boolean range(List<Problem> p, String field, Number v, long min, long max) {
         if (v == null) {
             return true;
@@ -178,6 +248,8 @@ public final class JobRequestRules {
             case "k-of-n", "kofn" -> Strategy.K_OF_N;
             case "reputation-weighted" -> Strategy.REPUTATION_WEIGHTED;
             case "adaptive" -> Strategy.ADAPTIVE;
+            case "stake-weighted" -> Strategy.STAKE_WEIGHTED;
+            case "bft" -> Strategy.BFT;
             default -> null;
         };
     }
@@ -264,16 +336,32 @@ public final class JobRequestRules {
     }
 
     public static int redundancy(SubmitJob j) {
-        return or(j.redundancy(), DEFAULT_REDUNDANCY);
+        Verification level = Verification.of(j.verification());
+        return or(j.redundancy(), level == null ? DEFAULT_REDUNDANCY : level.redundancy);
     }
 
-    /** Default quorum is 2, but never more than n (so n = 1 means k = 1). */
+    /** The client's strategy, else its verification level's, else k-of-n; null when the name is unknown. */
+    public static Strategy strategyOf(SubmitJob j) {
+        Verification level = Verification.of(j.verification());
+        return j.strategy() == null && level != null ? level.strategy : strategy(j.strategy());
+    }
+
+    /** The client's quorum, else 2f + 1 under bft (n = 3f + 1), else 2 (at most n). */
     public static int quorum(SubmitJob j) {
-        return j.quorum() != null ? j.quorum() : Math.min(DEFAULT_QUORUM, redundancy(j));
+        if (j.quorum() != null) {
+            return j.quorum();
+        }
+        Verification level = Verification.of(j.verification());
+        if (level != null) {
+            return level.quorum;
+        }
+        return strategy(j.strategy()) == Strategy.BFT ? 2 * ((redundancy(j) - 1) / 3) + 1
+                : Math.min(DEFAULT_QUORUM, redundancy(j));
     }
 
     public static int maxTotalResults(SubmitJob j) {
-        return j.maxTotalResults() != null ? j.maxTotalResults() : 2 * redundancy(j);
+        Verification level = Verification.of(j.verification());
+        return j.maxTotalResults() != null ? j.maxTotalResults() : level != null ? level.maxTotalResults : 2 * redundancy(j);
     }
 
     /** The event ingest-api produces for a valid request. */
@@ -288,7 +376,7 @@ public final class JobRequestRules {
                 .setRequirements(requirements(j))
                 .setRedundancy(redundancy(j))
                 .setQuorum(quorum(j))
-                .setStrategy(strategy(j.strategy()))
+                .setStrategy(strategyOf(j))
                 .setMaxTotalResults(maxTotalResults(j))
                 .setMaxAttempts(or(j.maxAttempts(), DEFAULT_MAX_ATTEMPTS))
                 .setPriority(or(j.priority(), 0))

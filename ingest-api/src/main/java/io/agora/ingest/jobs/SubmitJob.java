@@ -50,7 +50,7 @@ public record SubmitJob(
                 + DEFAULT_QUORUM + " (1 when redundancy is 1)", defaultValue = "" + DEFAULT_QUORUM, minimum = "1")
         @Nullable Integer quorum,
         @Schema(description = "How replicas' outputs are agreed", defaultValue = "k-of-n",
-                allowableValues = {"first", "majority", "k-of-n", "reputation-weighted", "adaptive"})
+                allowableValues = {"first", "majority", "k-of-n", "reputation-weighted", "adaptive", "stake-weighted", "bft"})
         @Nullable String strategy,
         @Schema(description = "Results the market may pay for before giving up; at least redundancy; default 2 × redundancy",
                 maximum = "" + MAX_TOTAL_RESULTS)
@@ -76,7 +76,11 @@ public record SubmitJob(
         @Nullable Integer gpus,
         @Schema(description = "Uploaded files (POST /api/v1/files) the job sees read-only under /inputs; at most "
                 + MAX_INPUTS + "; default none")
-        @Nullable List<Input> inputs) {
+        @Nullable List<Input> inputs,
+        @Schema(description = "Verification level, instead of redundancy/quorum/strategy: none (1 replica, trusted pools"
+                + " only), hash (2 agreeing replicas, up to 3 results), full (BFT: 3 of 4, up to 7 results)",
+                allowableValues = {"none", "hash", "full"})
+        @Nullable String verification) {
 
     /** An uploaded file ({@code POST /api/v1/files}) the job sees read-only at {@code /inputs/<path>}. */
     @Serdeable

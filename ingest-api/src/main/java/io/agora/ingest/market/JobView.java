@@ -23,14 +23,15 @@ public record JobView(String jobId,
                       List<String> agreeing,
                       List<String> dissenting,
                       @Nullable Instant submittedAt,
-                      @Nullable Instant updatedAt) {
+                      @Nullable Instant updatedAt,
+                      @Nullable String dispute) {
 
     private static final List<String> TERMINAL = List.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED",
             "CANCELLED", "REJECTED");
 
     public static JobView submitted(String jobId, String clientId, String pool, Instant at) {
         return new JobView(jobId, clientId, pool, "submitted", null, null, null, null, null, null, null, null,
-                List.of(), List.of(), at, at);
+                List.of(), List.of(), at, at, null);
     }
 
     public boolean terminal() {

@@ -92,6 +92,17 @@ public class MarketView {
     }
 
     /**
+     * Share of a pool's decided jobs that reached consensus: COMPLETED over COMPLETED, NO_CONSENSUS
+     * and FAILED (jobs that expired, were cancelled or rejected, or are still running, say nothing
+     * about consensus); null when none is decided yet.
+     */
+    public static Double consensusReliability(Map<String, Long> jobsByStatus) {
+        long completed = jobsByStatus.getOrDefault("COMPLETED", 0L);
+        long decided = completed + jobsByStatus.getOrDefault("NO_CONSENSUS", 0L) + jobsByStatus.getOrDefault("FAILED", 0L);
+        return decided == 0 ? null : (double) completed / decided;
+    }
+
+    /**
      * healthy when at least 80% of the pool's registered workers are heartbeating and not
      * degraded, degraded from 50%, critical below (or with no worker at all). Average latency: the
      * mean result latency (assignment to result, last hour) of its active workers that have one.
@@ -123,7 +134,7 @@ public class MarketView {
         String status = share >= 0.8 ? "healthy" : share >= 0.5 ? "degraded" : "critical";
         Double reliability;
         try {
-            reliability = readModel.consensusReliability(pool);
+            reliability = consensusReliability(readModel.jobsByStatus(pool));
         } catch (RuntimeException e) {
             reliability = null;
         }

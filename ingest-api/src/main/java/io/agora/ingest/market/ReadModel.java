@@ -24,7 +24,7 @@ import java.util.Optional;
 @Singleton
 public class ReadModel {
     private static final String JOB_COLUMNS = "job_id, client_id, pool, status, reason, submitted_at, updated_at,"
-            + " escrow_micros, cost_micros, refund_micros, consensus_hash, output, exit_code, agreeing, dissenting";
+            + " escrow_micros, cost_micros, refund_micros, consensus_hash, output, exit_code, agreeing, dissenting, dispute";
     private final DataSource dataSource;
 
     public ReadModel(DataSource dataSource) {
@@ -130,15 +130,13 @@ public class ReadModel {
                 rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
     }
 
-    /** Sum of credits to {@code worker:<id>} since the given instant (null = ever). */
+    /** A worker's earnings (view {@code worker_earnings}: PAYOUT and SLASH legs, not its stake moves) since the given instant (null = ever). */
     public long earnedSince(String workerId, @Nullable Instant since) {
         List<Object> args = new ArrayList<>();
-        args.add(Accounts.worker(workerId));
-        String sql = "SELECT coalesce(sum(p.amount_micros), 0) FROM agora.ledger_postings p"
-                + " JOIN agora.ledger_transactions t ON t.transaction_id = p.transaction_id"
-                + " WHERE p.account_id = ? AND p.amount_micros > 0";
+        args.add(workerId);
+        String sql = "SELECT coalesce(sum(amount_micros), 0) FROM agora.worker_earnings WHERE worker_id = ?";
         if (since != null) {
-            sql += " AND t.ts >= ?";
+            sql += " AND ts >= ?";
             args.add(java.sql.Timestamp.from(since));
         }
         return query(sql, args, rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
@@ -175,12 +173,14 @@ public class ReadModel {
         return out;
     }
 
-    /** Share of a pool's decided jobs that reached consensus; null when none are decided yet. */
-    public Double consensusReliability(String pool) {
-        return query("SELECT count(*) FILTER (WHERE upper(status) = 'COMPLETED'), count(*) FROM agora.jobs"
-                        + " WHERE pool = ? AND upper(status) IN ('COMPLETED', 'NO_CONSENSUS', 'FAILED')",
-                List.of(pool), rs -> rs.getLong(2) == 0 ? null : (double) rs.getLong(1) / rs.getLong(2))
-                .stream().findFirst().orElse(null);
+    /** A pool's jobs counted by status (upper case), for {@link MarketView#consensusReliability}. */
+    public Map<String, Long> jobsByStatus(String pool) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        query("SELECT upper(status), count(*) FROM agora.jobs WHERE pool = ? GROUP BY upper(status)", List.of(pool), rs -> {
+            out.put(rs.getString(1), rs.getLong(2));
+            return null;
+        });
+        return out;
     }
 
     private static JobView job(ResultSet rs) throws SQLException {
@@ -189,7 +189,7 @@ public class ReadModel {
                 rs.getString("reason"), outcome(status), rs.getString("output"), rs.getString("consensus_hash"),
                 Rows.intOrNull(rs, "exit_code"), Rows.longOrNull(rs, "escrow_micros"), Rows.longOrNull(rs, "cost_micros"),
                 Rows.longOrNull(rs, "refund_micros"), Rows.strings(rs, "agreeing"), Rows.strings(rs, "dissenting"),
-                Rows.instant(rs, "submitted_at"), Rows.instant(rs, "updated_at"));
+                Rows.instant(rs, "submitted_at"), Rows.instant(rs, "updated_at"), rs.getString("dispute"));
     }
 
     private static String outcome(String status) {

@@ -19,7 +19,7 @@ import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 
-/** A client's balance and statement (its own only), and a worker's earnings (public). */
+/** A client's balance and statement (its own only), and a worker's credits, stake and earnings (public). */
 @ApiResponse(responseCode = "4XX", description = "refused: problem details naming each invalid field",
         content = @Content(mediaType = ApiError.MEDIA_TYPE, schema = @Schema(implementation = ApiError.class)))
 @Controller("/api/v1")
@@ -45,6 +45,11 @@ public class AccountController {
                                                  @QueryValue(defaultValue = "50") int limit,
                                                  @QueryValue(defaultValue = "0") int offset) {
         return accounts.transactions(own(authorization, id), limit, offset);
+    }
+
+    @Get("/workers/{id}")
+    public AccountService.Worker worker(@PathVariable String id) {
+        return accounts.worker(PathIds.check("id", id));
     }
 
     @Get("/workers/{id}/earnings")

@@ -91,7 +91,7 @@ public class MarketController {
                 job.timeoutMs(), job.memoryMb(), job.cpus(), job.pidsLimit(), job.network(), job.outputFiles(),
                 job.redundancy(), job.quorum(), job.strategy(), job.maxTotalResults(), job.maxAttempts(), job.priority(),
                 job.queueTimeoutMs(), job.deadlineMs(), job.maxPricePerCpuSecondMicros(), job.requirements(), job.gpus(),
-                job.inputs());
+                job.inputs(), job.verification());
         List<Problem> problems = JobRequestRules.problems(j);
         if (topK < 1 || topK > 100) {
             problems = new java.util.ArrayList<>(problems);

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class IdempotencyKeysTest {
     private static SubmitJob job(List<String> command, Map<String, String> env) {
         return new SubmitJob("busybox", command, env, 2000L, null, null, null, null, null, 3, 2, null, null, null,
-                null, null, null, 10L, null, null, null);
+                null, null, null, 10L, null, null, null, null);
     }
 
     private static JobRequested event(SubmitJob j, String eventId, Instant at) {

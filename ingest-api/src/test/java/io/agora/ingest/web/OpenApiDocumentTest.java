@@ -67,7 +67,7 @@ class OpenApiDocumentTest {
         assertThat(at(props, "queueTimeoutMs")).containsEntry("default", (int) JobRequestRules.DEFAULT_QUEUE_TIMEOUT_MS);
         assertThat(at(props, "deadlineMs")).containsEntry("default", (int) JobRequestRules.DEFAULT_DEADLINE_MS);
         assertThat(at(props, "strategy")).containsEntry("default", "k-of-n");
-        assertThat((List<?>) at(props, "strategy").get("enum")).hasSize(5)
+        assertThat((List<?>) at(props, "strategy").get("enum")).hasSize(io.agora.events.Strategy.values().length)
                 .allSatisfy(s -> assertThat(JobRequestRules.strategy((String) s)).isNotNull());
     }
 

@@ -1,0 +1,130 @@
+package io.agora.market;
+
+import io.agora.events.EntryKind;
+import io.agora.events.LedgerEntry;
+import io.agora.events.Posting;
+import io.agora.schemas.AgoraConfig;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StakeTest {
+    private static final Duration COOL_DOWN = Duration.ofHours(1);
+
+    @Test
+    void bondTakesOnlyWhatTheWorkerHasAndTheRestStaysAvailable() {
+        Stake.Account a = Stake.Account.NEW.credit(3_000);
+        Stake.Change c = Stake.request(a, 5_000, 1, 0, COOL_DOWN);
+        assertEquals(3_000, c.bondMicros(), "a bond never exceeds the worker's credits");
+        assertEquals(0, c.account().availableMicros());
+        assertEquals(3_000, c.account().effectiveMicros());
+
+        Stake.Change more = Stake.request(c.account().credit(4_000), 5_000, 2, 0, COOL_DOWN);
+        assertEquals(2_000, more.bondMicros());
+        assertEquals(2_000, more.account().availableMicros());
+        assertEquals(5_000, more.account().bondedMicros());
+    }
+
+    @Test
+    void unbondWaitsOutTheCoolDownAndStaysSlashableMeanwhile() {
+        Stake.Account bonded = Stake.request(Stake.Account.NEW.credit(5_000), 5_000, 1, 0, COOL_DOWN).account();
+        Stake.Change unbond = Stake.request(bonded, 1_000, 2, 10, COOL_DOWN);
+        assertNull(unbond.refused());
+        assertEquals(0, unbond.bondMicros());
+        assertEquals(1_000, unbond.account().effectiveMicros());
+        assertEquals(5_000, unbond.account().bondedMicros(), "unbonding credits stay in the stake account");
+
+        assertEquals(0, Stake.due(unbond.account(), 10 + COOL_DOWN.toMillis() - 1).unstakeMicros());
+        Stake.Return r = Stake.due(unbond.account(), 10 + COOL_DOWN.toMillis());
+        assertEquals(4_000, r.unstakeMicros());
+        assertEquals(2, r.seq(), "the UNSTAKE is named by the registration that asked for it");
+        assertEquals(1_000, r.account().bondedMicros());
+        assertEquals(4_000, r.account().availableMicros());
+    }
+
+    @Test
+    void askingForTheBondBackCancelsAPendingUnbond() {
+        Stake.Account bonded = Stake.request(Stake.Account.NEW.credit(5_000), 5_000, 1, 0, COOL_DOWN).account();
+        Stake.Account unbonding = Stake.request(bonded, 0, 2, 0, COOL_DOWN).account();
+        Stake.Change again = Stake.request(unbonding, 5_000, 3, 1, COOL_DOWN);
+        assertEquals(0, again.bondMicros(), "the unbonding credits are kept, nothing new is bonded");
+        assertEquals(5_000, again.account().effectiveMicros());
+        assertEquals(0, Stake.due(again.account(), Long.MAX_VALUE).unstakeMicros());
+    }
+
+    @Test
+    void anUnbondDuringAnOpenDisputeIsRefusedAndADueOneWaitsForTheDisputesEnd() {
+        Stake.Account bonded = Stake.request(Stake.Account.NEW.credit(5_000), 5_000, 1, 0, COOL_DOWN).account();
+        Stake.Account disputed = bonded.lock("job-1");
+        Stake.Change refused = Stake.request(disputed, 0, 2, 0, COOL_DOWN);
+        assertNotNull(refused.refused());
+        assertTrue(refused.refused().contains("job-1"), refused.refused());
+        assertEquals(5_000, refused.account().effectiveMicros());
+
+        Stake.Account unbonding = Stake.request(bonded, 0, 2, 0, COOL_DOWN).account().lock("job-2");
+        assertEquals(0, Stake.due(unbonding, COOL_DOWN.toMillis()).unstakeMicros(), "no return while a dispute is open");
+        assertEquals(5_000, Stake.due(unbonding.release("job-2"), COOL_DOWN.toMillis()).unstakeMicros());
+    }
+
+    @Test
+    void aSlashRefundsTheClientAndSplitsHalfTheBondAsDocumented() {
+        Stake.Account a = Stake.request(Stake.Account.NEW.credit(10_000), 10_000, 1, 0, COOL_DOWN).account()
+                .credit(300).lock("job-1");
+        Stake.Slash s = Stake.slash(a, 500, List.of("h1", "h2", "h3"));
+        assertEquals(300, s.reclaimMicros(), "reclaims what the job paid, as far as the worker's credits go");
+        assertEquals(5_000, s.slashedMicros());
+        assertEquals(2_000, s.clientMicros());
+        assertEquals(Map.of("h1", 666L, "h2", 666L, "h3", 666L), s.honestMicros());
+        assertEquals(5_000 - 2_000 - 3 * 666, s.burnedMicros(), "the rounding remainder is burned");
+
+        Stake.Account after = Stake.after(a, "job-1", s);
+        assertEquals(5_000, after.bondedMicros());
+        assertEquals(0, after.availableMicros());
+        assertTrue(after.disputes().isEmpty(), "the slash ends the worker's part in the dispute");
+    }
+
+    @Test
+    void theSlashTransactionBalancesAndBurnsToTheMint() {
+        Stake.Account a = Stake.request(Stake.Account.NEW.credit(10_000), 10_000, 1, 0, COOL_DOWN).account().credit(700);
+        Stake.Slash s = Stake.slash(a, 700, List.of("h1", "h2"));
+        LedgerEntry e = Postings.slash("job-1", "c1", "liar", s, 5);
+        assertEquals(EntryKind.SLASH, e.getKind());
+        assertEquals("slash:job-1:liar", e.getTransactionId());
+        assertEquals(0, e.getPostings().stream().mapToLong(Posting::getAmountMicros).sum(), "balanced");
+        Map<String, Long> legs = e.getPostings().stream()
+                .collect(Collectors.toMap(Posting::getAccountId, Posting::getAmountMicros));
+        assertEquals(Map.of("worker:liar", -700L, "stake:liar", -5_000L, "client:c1", 700L + 2_000L,
+                "worker:h1", 1_000L, "worker:h2", 1_000L, Accounts.MINT_SLASHED, 1_000L), legs);
+    }
+
+    @Test
+    void stakeAndUnstakeAreTransfersNamedByTheRegistration() {
+        LedgerEntry stake = Postings.stake("w1", 7, 1_000, 0);
+        assertEquals("stake:w1:7", stake.getTransactionId());
+        assertEquals("w1", stake.getClientId(), "keyed by the worker: no client is concerned");
+        assertEquals(List.of(new Posting("worker:w1", -1_000L), new Posting("stake:w1", 1_000L)), stake.getPostings());
+        LedgerEntry unstake = Postings.unstake("w1", 8, 1_000, 0);
+        assertEquals(EntryKind.UNSTAKE, unstake.getKind());
+        assertEquals(List.of(new Posting("stake:w1", -1_000L), new Posting("worker:w1", 1_000L)), unstake.getPostings());
+    }
+
+    @Test
+    void aPoolsMinimumStakeIsReadFromConfiguration() {
+        MarketRules rules = MarketRules.from(AgoraConfig.of(Map.of("agora.pool.open.min.stake.micros", "2500")));
+        assertEquals(2_500, rules.minStakeMicros("open"));
+        assertEquals(0, rules.minStakeMicros("public"));
+    }
+
+    @Test
+    void shareNeverOverflows() {
+        assertEquals(Long.MAX_VALUE / 2, Stake.share(Long.MAX_VALUE, 5_000));
+    }
+}
