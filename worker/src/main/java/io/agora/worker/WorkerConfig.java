@@ -22,6 +22,11 @@ import java.util.List;
  * @param apiUrl                ingest-api's base URL, where the worker fetches inputs and uploads outputs
  *                              ({@code AGORA_WORKER_API_URL}; default {@code http://localhost:$AGORA_INGEST_PORT})
  * @param caps                  the most a task may ask of this worker ({@code max.*})
+ * @param pullAllowed           registries ({@code host:port}) or repositories ({@code host:port/path/}) this
+ *                              worker pulls images from, by digest ({@code pull.allowed}; default the dev
+ *                              stack's registry {@code localhost:$AGORA_OCI_PORT}, 5000); see {@link ImagePulls}
+ * @param imageCache            how many pulled images are kept; beyond, the least recently used are removed
+ * @param pullTimeoutMs         the longest one image pull may take
  */
 public record WorkerConfig(
         Path stateDir,
@@ -53,7 +58,10 @@ public record WorkerConfig(
         String adminToken,
         long dockerCallTimeoutMs,
         String apiUrl,
-        TaskCaps caps) {
+        TaskCaps caps,
+        List<String> pullAllowed,
+        int imageCache,
+        long pullTimeoutMs) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -88,7 +96,10 @@ public record WorkerConfig(
                 c.get(PREFIX + "admin.token", ""),
                 c.getLong(PREFIX + "docker.call.timeout.ms", 30_000),
                 c.get(PREFIX + "api.url", "http://localhost:" + c.get("agora.ingest.port", "8080")),
-                TaskCaps.from(c));
+                TaskCaps.from(c),
+                list(c.get(PREFIX + "pull.allowed", "localhost:" + c.get("agora.oci.port", "5000"))),
+                c.getInt(PREFIX + "image.cache", 8),
+                c.getLong(PREFIX + "pull.timeout.ms", 300_000));
     }
 
     public Path keyFile() {

@@ -1,0 +1,135 @@
+package io.agora.worker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import io.agora.events.ResultStatus;
+import io.agora.schemas.AgoraConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A real OCI registry (Debian's docker-registry, the CNCF distribution) on loopback: the job image
+ * is pushed to it, its local copies under the registry's name are removed, and a DockerSandbox
+ * task pulls it by digest; an image outside the worker's allowlist and an unknown digest end the
+ * task IMAGE_MISSING (the market's fault) with the reason.
+ */
+class ImagePullIT {
+    static final int PORT = 51501;
+    static final String REGISTRY = "localhost:" + PORT;
+    static final String WORKER = "test-" + UUID.randomUUID();
+
+    @TempDir
+    static Path state;
+    static Process registry;
+    static DockerClient docker;
+    static String byDigest;
+
+    @BeforeAll
+    static void registryWithTheJobImage() throws Exception {
+        docker = DockerSandbox.client("unix:///var/run/docker.sock");
+        docker.pingCmd().exec();
+        Path script = Path.of(ImagePullIT.class.getResource("/build-test-image.sh").toURI());
+        assertThat(new ProcessBuilder("sh", script.toString(), Tasks.IMAGE).inheritIO().start().waitFor()).isZero();
+        Path config = state.resolve("registry.yml");
+        Files.writeString(config, String.join("\n", "version: 0.1", "log:", "  level: warn", "storage:",
+                "  filesystem:", "    rootdirectory: " + state.resolve("oci"), "http:", "  addr: 127.0.0.1:" + PORT, ""));
+        registry = new ProcessBuilder("/usr/bin/docker-registry", "serve", config.toString())
+                .redirectErrorStream(true).redirectOutput(state.resolve("registry.log").toFile()).start();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        for (int i = 0; ; i++) { // readiness: its API root answers
+            try {
+                if (http.send(HttpRequest.newBuilder(URI.create("http://" + REGISTRY + "/v2/")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    break;
+                }
+            } catch (java.io.IOException e) {
+                assertThat(registry.isAlive()).as("docker-registry running, see " + state.resolve("registry.log")).isTrue();
+                assertThat(i).as("docker-registry answering").isLessThan(200);
+                Thread.sleep(50);
+            }
+        }
+        String tagged = REGISTRY + "/agora/busybox:1";
+        sh("docker", "tag", Tasks.IMAGE, tagged);
+        sh("docker", "push", "-q", tagged);
+        HttpResponse<Void> head = http.send(HttpRequest.newBuilder(URI.create("http://" + REGISTRY + "/v2/agora/busybox/manifests/1"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .header("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+                .header("Accept", "application/vnd.oci.image.manifest.v1+json").build(), HttpResponse.BodyHandlers.discarding());
+        byDigest = REGISTRY + "/agora/busybox@" + head.headers().firstValue("Docker-Content-Digest").orElseThrow();
+        // the worker must pull it: drop the registry-named references (agora/busybox:1 keeps the layers)
+        sh("docker", "rmi", tagged);
+        assertThatThrownBy(() -> docker.inspectImageCmd(byDigest).exec()).isInstanceOf(NotFoundException.class);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (registry != null) {
+            registry.destroy();
+            registry.waitFor();
+        }
+    }
+
+    static void sh(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+    }
+
+    static DockerSandbox sandbox(String allowed) {
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString(),
+                "agora.worker.pull.allowed", allowed)));
+        // a client of its own: closing the sandbox closes it
+        return new DockerSandbox(DockerSandbox.client("unix:///var/run/docker.sock"), cfg, WORKER,
+                new CircuitBreaker("docker", 3, 1000));
+    }
+
+    @Test
+    void a_task_pulls_its_image_by_digest_from_the_registry_and_runs_it() throws Exception {
+        try (DockerSandbox s = sandbox(REGISTRY + "/agora/")) {
+            SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("sh", "-c", "echo pulled").setImage(byDigest).build()));
+            assertThat(o.status()).as(o.reason()).isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).isEqualTo("pulled\n");
+            assertThat(docker.inspectImageCmd(byDigest).exec().getRepoDigests()).contains(byDigest);
+            assertThat(s.pulledImages()).containsExactly(byDigest);
+        } finally {
+            sh("docker", "rmi", byDigest);
+        }
+    }
+
+    @Test
+    void an_image_outside_the_allowlist_is_refused_and_not_pulled() {
+        try (DockerSandbox s = sandbox("localhost:51999")) {
+            SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(byDigest).build()));
+            assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);
+            assertThat(o.reason()).contains("outside this worker's allowlist", byDigest);
+        }
+        assertThatThrownBy(() -> docker.inspectImageCmd(byDigest).exec()).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    void a_failed_pull_carries_the_registrys_message() {
+        String unknown = REGISTRY + "/agora/busybox@sha256:" + "0".repeat(64);
+        try (DockerSandbox s = sandbox(REGISTRY)) {
+            SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(unknown).build()));
+            assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);
+            assertThat(o.reason()).contains("pull of " + unknown + " failed", "manifest unknown");
+        }
+    }
+}
