@@ -152,9 +152,9 @@ public final class DockerSandbox implements Sandbox {
 
     /** Pulls {@code name@sha256:...} within {@code pull.timeout.ms}; the registry's message on failure, or null. */
     private String pull(String image) throws InterruptedException {
-        int at = image.indexOf('@');
+        io.agora.schemas.ImageRef ref = io.agora.schemas.ImageRef.parse(image).orElseThrow();
         log.info("pulling {}", image);
-        try (var cb = docker.pullImageCmd(image.substring(0, at)).withTag(image.substring(at + 1))
+        try (var cb = docker.pullImageCmd(ref.name()).withTag(ref.digest())
                 .exec(new com.github.dockerjava.api.command.PullImageResultCallback())) {
             if (!cb.awaitCompletion(cfg.pullTimeoutMs(), TimeUnit.MILLISECONDS)) {
                 return "no answer in " + cfg.pullTimeoutMs() + " ms";

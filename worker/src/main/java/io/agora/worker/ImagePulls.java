@@ -1,10 +1,11 @@
 package io.agora.worker;
 
+import io.agora.schemas.ImageRef;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Which images this worker pulls, and which pulled images it keeps. An image is pulled only by
@@ -16,8 +17,6 @@ import java.util.regex.Pattern;
  * given back ({@link #used}).
  */
 final class ImagePulls {
-    private static final Pattern DIGEST = Pattern.compile("@sha256:[0-9a-f]{64}$");
-
     private final List<String> allowed;
     private final int capacity;
     private final LinkedHashMap<String, Boolean> cache = new LinkedHashMap<>(16, 0.75f, true);
@@ -27,25 +26,21 @@ final class ImagePulls {
         this.capacity = Math.max(1, capacity);
     }
 
-    /** The registry an image names (its first component when it has a dot, a colon or is localhost). */
+    /** The registry an image names ({@link ImageRef}). */
     static Optional<String> registry(String image) {
-        int slash = image.indexOf('/');
-        if (slash < 0) {
-            return Optional.empty();
-        }
-        String first = image.substring(0, slash);
-        return first.contains(".") || first.contains(":") || first.equals("localhost") ? Optional.of(first) : Optional.empty();
+        return ImageRef.parse(image).map(ImageRef::registry);
     }
 
     /** Why this worker does not pull {@code image}, if it does not. */
     Optional<String> refusal(String image) {
-        if (registry(image).isEmpty()) {
+        Optional<ImageRef> ref = ImageRef.parse(image);
+        if (ref.isEmpty() || !ref.get().hasRegistry()) {
             return Optional.of("image " + image + " is not present on this worker (images without a registry are not pulled)");
         }
-        if (!DIGEST.matcher(image).find()) {
+        if (ref.get().digest() == null) {
             return Optional.of("image " + image + " is not named by digest (name@sha256:...): this worker pulls by digest only");
         }
-        String name = image.substring(0, image.indexOf('@'));
+        String name = ref.get().name();
         for (String a : allowed) {
             boolean registryWide = !a.contains("/");
             if (registryWide ? name.startsWith(a + "/") : (name + "/").startsWith(a.endsWith("/") ? a : a + "/")) {

@@ -4,20 +4,14 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import io.agora.events.ResultStatus;
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.testing.OciTestRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -37,7 +31,7 @@ class ImagePullIT {
 
     @TempDir
     static Path state;
-    static Process registry;
+    static OciTestRegistry registry;
     static DockerClient docker;
     static String byDigest;
 
@@ -47,49 +41,18 @@ class ImagePullIT {
         docker.pingCmd().exec();
         Path script = Path.of(ImagePullIT.class.getResource("/build-test-image.sh").toURI());
         assertThat(new ProcessBuilder("sh", script.toString(), Tasks.IMAGE).inheritIO().start().waitFor()).isZero();
-        Path config = state.resolve("registry.yml");
-        Files.writeString(config, String.join("\n", "version: 0.1", "log:", "  level: warn", "storage:",
-                "  filesystem:", "    rootdirectory: " + state.resolve("oci"), "http:", "  addr: 127.0.0.1:" + PORT, ""));
-        registry = new ProcessBuilder("/usr/bin/docker-registry", "serve", config.toString())
-                .redirectErrorStream(true).redirectOutput(state.resolve("registry.log").toFile()).start();
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        for (int i = 0; ; i++) { // readiness: its API root answers
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create("http://" + REGISTRY + "/v2/")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    break;
-                }
-            } catch (java.io.IOException e) {
-                assertThat(registry.isAlive()).as("docker-registry running, see " + state.resolve("registry.log")).isTrue();
-                assertThat(i).as("docker-registry answering").isLessThan(200);
-                Thread.sleep(50);
-            }
-        }
-        String tagged = REGISTRY + "/agora/busybox:1";
-        sh("docker", "tag", Tasks.IMAGE, tagged);
-        sh("docker", "push", "-q", tagged);
-        HttpResponse<Void> head = http.send(HttpRequest.newBuilder(URI.create("http://" + REGISTRY + "/v2/agora/busybox/manifests/1"))
-                .method("HEAD", HttpRequest.BodyPublishers.noBody())
-                .header("Accept", "application/vnd.docker.distribution.manifest.v2+json")
-                .header("Accept", "application/vnd.oci.image.manifest.v1+json").build(), HttpResponse.BodyHandlers.discarding());
-        byDigest = REGISTRY + "/agora/busybox@" + head.headers().firstValue("Docker-Content-Digest").orElseThrow();
-        // the worker must pull it: drop the registry-named references (agora/busybox:1 keeps the layers)
-        sh("docker", "rmi", tagged);
+        registry = OciTestRegistry.start(PORT, state.resolve("oci"));
+        byDigest = registry.push(Tasks.IMAGE);
+        // the worker must pull it: drop the registry-named tag (agora/busybox:1 keeps the layers)
+        OciTestRegistry.docker("rmi", REGISTRY + "/" + Tasks.IMAGE);
         assertThatThrownBy(() -> docker.inspectImageCmd(byDigest).exec()).isInstanceOf(NotFoundException.class);
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (registry != null) {
-            registry.destroy();
-            registry.waitFor();
+            registry.close();
         }
-    }
-
-    static void sh(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
     }
 
     static DockerSandbox sandbox(String allowed) {
@@ -109,7 +72,7 @@ class ImagePullIT {
             assertThat(docker.inspectImageCmd(byDigest).exec().getRepoDigests()).contains(byDigest);
             assertThat(s.pulledImages()).containsExactly(byDigest);
         } finally {
-            sh("docker", "rmi", byDigest);
+            OciTestRegistry.docker("rmi", byDigest);
         }
     }
 
