@@ -284,6 +284,7 @@ public final class DockerSandbox implements Sandbox {
             if (missing != null) {
                 return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, missing, start, System.currentTimeMillis());
             }
+            long afterPull = System.currentTimeMillis(); // a pull is the worker's time, not the job's
             workDir = taskDir();
             Path tmp = spec.getOutputFiles().isEmpty() ? null : writable(workDir.resolve("tmp"));
             Path outputs = writable(workDir.resolve("outputs"));
@@ -296,7 +297,7 @@ public final class DockerSandbox implements Sandbox {
                 }
             }
             containerId = create(task, tmp, outputs, inputs);
-            return runContainer(containerId, spec, workDir, outputs, start);
+            return runContainer(containerId, spec, workDir, outputs, afterPull);
         } catch (CircuitBreaker.OpenException e) {
             return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, e.getMessage(), start, System.currentTimeMillis());
         } catch (InterruptedException e) {
