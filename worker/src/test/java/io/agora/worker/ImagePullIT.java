@@ -77,6 +77,27 @@ class ImagePullIT {
     }
 
     @Test
+    void beyond_its_capacity_the_cache_removes_the_least_recently_used_pulled_image() throws Exception {
+        OciTestRegistry.docker("tag", Tasks.IMAGE, "agora/other:1");
+        String other = registry.push("agora/other:1");
+        OciTestRegistry.docker("rmi", "agora/other:1", REGISTRY + "/agora/other:1");
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString(),
+                "agora.worker.pull.allowed", REGISTRY, "agora.worker.image.cache", "1")));
+        try (DockerSandbox s = new DockerSandbox(DockerSandbox.client("unix:///var/run/docker.sock"), cfg, WORKER,
+                new CircuitBreaker("docker", 3, 1000))) {
+            assertThat(s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(byDigest).build())).status())
+                    .isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(other).build())).status())
+                    .isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(s.pulledImages()).containsExactly(other);
+            assertThatThrownBy(() -> docker.inspectImageCmd(byDigest).exec()).isInstanceOf(NotFoundException.class);
+            assertThat(docker.inspectImageCmd(other).exec().getRepoDigests()).contains(other);
+        } finally {
+            OciTestRegistry.docker("rmi", other);
+        }
+    }
+
+    @Test
     void an_image_outside_the_allowlist_is_refused_and_not_pulled() {
         try (DockerSandbox s = sandbox("localhost:51999")) {
             SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(byDigest).build()));
