@@ -32,6 +32,7 @@ class ImageDigestsIT {
 
     @AfterAll
     static void stop() throws Exception {
+        OciTestRegistry.docker("rmi", registry.host() + "/agora/busybox:1");
         registry.close();
     }
 
