@@ -122,6 +122,8 @@ final class JobCase {
     private final ToLongFunction<String> stakes;
     private final Identity market;
     private final String matcherKey;
+    /** The longest worker's reason a verdict quotes. */
+    static final int REASON_MAX = 300;
 
     /**
      * {@code standings}: a worker's record (null for a newcomer), for weighted and adaptive
@@ -465,7 +467,7 @@ final class JobCase {
                                 + " votes and " + outstanding + " outstanding");
                     } else if (votes.isEmpty()) {
                         finish(Outcome.FAILED, null, "no valid result from " + finished.size() + " of " + slots + " replicas ("
-                                + tally(marketFailures()) + "): the market's failure, all refunded");
+                                + tally(marketFailures()) + "): the market's failure, all refunded" + failureReasons());
                     } else {
                         finish(Outcome.NO_CONSENSUS, null, "no agreement among " + votes.size() + " votes ("
                                 + tally(ballots.stream().map(r -> hasOutput(r) ? "output " + r.getOutputSha256().substring(0, 8)
@@ -497,6 +499,22 @@ final class JobCase {
                 }
             }
             return new ArrayList<>(how.values());
+        }
+
+        /**
+         * What the workers said of the market's failures, each distinct one once ("; IMAGE_MISSING: pull of
+         * x@sha256:... failed: manifest unknown"), each cut at {@link #REASON_MAX} characters; "" when none said.
+         */
+        private String failureReasons() {
+            Set<String> said = new LinkedHashSet<>();
+            for (String taskId : s.counted) {
+                TaskResult r = results.get(taskId);
+                if (isFailure(r) && r.getStatusReason() != null && !r.getStatusReason().isBlank()) {
+                    String why = r.getStatusReason();
+                    said.add(r.getStatus() + ": " + (why.length() > REASON_MAX ? why.substring(0, REASON_MAX) + "…" : why));
+                }
+            }
+            return said.isEmpty() ? "" : "; " + String.join("; ", said);
         }
 
         /** "2 TIMEOUT, 1 output 1a2b3c4d": how many of each, in name order. */

@@ -611,6 +611,20 @@ class JobCaseTest {
     }
 
     @Test
+    void aFailedImagePullIsRefundedAndTheVerdictCarriesTheRegistrysMessage() {
+        terms = terms(Strategy.K_OF_N, 2, 1, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        String why = "pull of localhost:5000/x@sha256:" + "0".repeat(64) + " failed: manifest unknown";
+        submit(failedSaying(w1, 0, 0, ResultStatus.IMAGE_MISSING, why));
+        JobVerdict v = single(submit(failedSaying(w2, 1, 0, ResultStatus.IMAGE_MISSING, why)), JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).isEqualTo("no valid result from 2 of 2 replicas (2 IMAGE_MISSING): the market's failure,"
+                + " all refunded; IMAGE_MISSING: " + why);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+    }
+
+    @Test
     void disagreementWithNoRoomForAnotherReplicaEndsNoConsensusAtOnceSayingWhy() {
         terms = terms(Strategy.K_OF_N, 2, 2, 2);
         assign(w1, 0, 0);
@@ -966,6 +980,14 @@ class JobCaseTest {
     private TaskResult failed(Identity w, int replica, int attempt, ResultStatus status) {
         TaskResult r = result(w, replica, attempt, "", 10_000);
         r.setStatus(status);
+        r.setExitCode(-1);
+        return Signatures.sign(r, w.privateKey());
+    }
+
+    private TaskResult failedSaying(Identity w, int replica, int attempt, ResultStatus status, String reason) {
+        TaskResult r = result(w, replica, attempt, "", 10_000);
+        r.setStatus(status);
+        r.setStatusReason(reason);
         r.setExitCode(-1);
         return Signatures.sign(r, w.privateKey());
     }

@@ -57,7 +57,7 @@ import java.util.stream.Stream;
 
 /**
  * Runs each task in a fresh Docker container that is always removed afterwards: image present
- * locally only (no pulls), no network unless the job asks for it and the worker allows it,
+ * locally, or pulled by digest from an allowlisted registry ({@link ImagePulls}, a bounded cache), no network unless the job asks for it and the worker allows it,
  * read-only root with a small writable {@code /tmp}, memory (no swap), cpu and pids limits, all
  * capabilities dropped, no privilege escalation, user nobody, and a wall-clock timeout.
  * stdout/stderr are read through an attach (the container has no log driver, so a chatty job
@@ -93,6 +93,7 @@ public final class DockerSandbox implements Sandbox {
     private final String workerId;
     private final CircuitBreaker breaker;
     private final Backoff backoff = new Backoff(100, 1000);
+    private final ImagePulls pulls;
     private final ExecutorService calls = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "docker-call");
         t.setDaemon(true);
@@ -109,6 +110,66 @@ public final class DockerSandbox implements Sandbox {
         this.cfg = cfg;
         this.workerId = workerId;
         this.breaker = breaker;
+        this.pulls = new ImagePulls(cfg.pullAllowed(), cfg.imageCache());
+    }
+
+    /**
+     * Makes {@code image} present: a local one is used as it is; a missing one is pulled by digest
+     * when {@link ImagePulls} allows it. Pulled images are a bounded cache: the least recently used
+     * beyond {@code image.cache} are removed (their reference only: layers other images share stay).
+     * Why the image cannot run (the refusal, or the registry's message), or null.
+     */
+    private String ensureImage(String image) throws Exception {
+        boolean present;
+        try {
+            retried(() -> docker.inspectImageCmd(image).exec());
+            present = true;
+        } catch (NotFoundException e) {
+            present = false;
+        }
+        if (!present) {
+            Optional<String> refused = pulls.refusal(image);
+            if (refused.isPresent()) {
+                return refused.get();
+            }
+            String failed = pull(image);
+            if (failed != null) {
+                return "pull of " + image + " failed: " + failed;
+            }
+        }
+        if (ImagePulls.registry(image).isPresent()) {
+            for (String old : pulls.used(image)) {
+                try {
+                    engine(() -> docker.removeImageCmd(old).exec());
+                    log.info("image cache: removed {}", old);
+                } catch (Exception e) {
+                    log.info("image cache: {} not removed: {}", old, CircuitBreaker.describe(e));
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Pulls {@code name@sha256:...} within {@code pull.timeout.ms}; the registry's message on failure, or null. */
+    private String pull(String image) throws InterruptedException {
+        io.agora.schemas.ImageRef ref = io.agora.schemas.ImageRef.parse(image).orElseThrow();
+        log.info("pulling {}", image);
+        try (var cb = docker.pullImageCmd(ref.name()).withTag(ref.digest())
+                .exec(new com.github.dockerjava.api.command.PullImageResultCallback())) {
+            if (!cb.awaitCompletion(cfg.pullTimeoutMs(), TimeUnit.MILLISECONDS)) {
+                return "no answer in " + cfg.pullTimeoutMs() + " ms";
+            }
+            return null;
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            return CircuitBreaker.describe(e);
+        }
+    }
+
+    /** The images this worker pulled and still holds, most recently used last. */
+    public List<String> pulledImages() {
+        return pulls.cached();
     }
 
     /** A docker-java client on the Apache httpclient5 transport. */
@@ -219,12 +280,11 @@ public final class DockerSandbox implements Sandbox {
         Path workDir = null;
         String containerId = null;
         try {
-            try {
-                retried(() -> docker.inspectImageCmd(image).exec());
-            } catch (NotFoundException e) {
-                return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, "image " + image + " is not present on this worker",
-                        start, System.currentTimeMillis());
+            String missing = ensureImage(image);
+            if (missing != null) {
+                return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, missing, start, System.currentTimeMillis());
             }
+            long afterPull = System.currentTimeMillis(); // a pull is the worker's time, not the job's
             workDir = taskDir();
             Path tmp = spec.getOutputFiles().isEmpty() ? null : writable(workDir.resolve("tmp"));
             Path outputs = writable(workDir.resolve("outputs"));
@@ -237,7 +297,7 @@ public final class DockerSandbox implements Sandbox {
                 }
             }
             containerId = create(task, tmp, outputs, inputs);
-            return runContainer(containerId, spec, workDir, outputs, start);
+            return runContainer(containerId, spec, workDir, outputs, afterPull);
         } catch (CircuitBreaker.OpenException e) {
             return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, e.getMessage(), start, System.currentTimeMillis());
         } catch (InterruptedException e) {

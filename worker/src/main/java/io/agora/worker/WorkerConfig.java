@@ -27,6 +27,11 @@ import java.util.List;
  *                              logged and skipped; empty (not configured) refuses every task
  * @param identities            worker identities this process hosts (1): the first one's key is
  *                              {@code worker.key} in the state dir, identity i's in {@code identity-i/}
+ * @param pullAllowed           registries ({@code host:port}) or repositories ({@code host:port/path/}) this
+ *                              worker pulls images from, by digest ({@code pull.allowed}; default the dev
+ *                              stack's registry {@code localhost:$AGORA_OCI_PORT}, 5000); see {@link ImagePulls}
+ * @param imageCache            how many pulled images are kept; beyond, the least recently used are removed
+ * @param pullTimeoutMs         the longest one image pull may take
  */
 public record WorkerConfig(
         Path stateDir,
@@ -61,7 +66,10 @@ public record WorkerConfig(
         String apiUrl,
         TaskCaps caps,
         String matcherKey,
-        int identities) {
+        int identities,
+        List<String> pullAllowed,
+        int imageCache,
+        long pullTimeoutMs) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -99,7 +107,10 @@ public record WorkerConfig(
                 c.get(PREFIX + "api.url", "http://localhost:" + c.get("agora.ingest.port", "8080")),
                 TaskCaps.from(c),
                 MatcherKey.findPublic(c).orElse(""),
-                Math.max(1, c.getInt(PREFIX + "identities", 1)));
+                Math.max(1, c.getInt(PREFIX + "identities", 1)),
+                list(c.get(PREFIX + "pull.allowed", "localhost:" + c.get("agora.oci.port", "5000"))),
+                c.getInt(PREFIX + "image.cache", 8),
+                c.getLong(PREFIX + "pull.timeout.ms", 300_000));
     }
 
     public Path keyFile() {

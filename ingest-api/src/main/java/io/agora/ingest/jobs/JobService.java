@@ -47,11 +47,13 @@ public class JobService {
     private final long starterGrantMicros;
     private final MarketRules rules;
     private final FileService files;
+    private final ImageDigests images;
     private final Clock clock = Clock.systemUTC();
 
     public JobService(RateLimiter rateLimiter, ReadModel readModel, MarketProducer producer, PendingJobs pending,
-                      IdempotencyKeys idempotencyKeys, MarketRules rules, FileService files) {
+                      IdempotencyKeys idempotencyKeys, MarketRules rules, FileService files, ImageDigests images) {
         this.files = files;
+        this.images = images;
         this.idempotencyKeys = idempotencyKeys;
         this.rateLimiter = rateLimiter;
         this.readModel = readModel;
@@ -97,12 +99,18 @@ public class JobService {
                 }
             }
         }
+        ImageDigests.Pinned image = problems.isEmpty() ? images.pin(job.image()) : null;
+        if (image != null && image.problem() != null) {
+            problems = new java.util.ArrayList<>(problems);
+            problems.add(image.problem());
+        }
         if (!problems.isEmpty()) {
             throw ApiException.invalid(problems);
         }
         String jobId = jobId(clientId, idempotencyKey);
         JobRequested event = JobRequestRules.toEvent(job, jobId, clientId, idempotencyKey,
                 UUID.randomUUID().toString(), clock.instant());
+        event.getSpec().setImage(image.image());
         event.getSpec().getInputs().forEach(in -> in.setSize(inputSizes.getOrDefault(in.getSha256(), 0L)));
         long needed;
         try {

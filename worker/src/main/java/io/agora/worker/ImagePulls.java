@@ -1,0 +1,72 @@
+package io.agora.worker;
+
+import io.agora.schemas.ImageRef;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Which images this worker pulls, and which pulled images it keeps. An image is pulled only by
+ * digest ({@code registry/name@sha256:<64 hex>}; the market resolves tags at submit) and only
+ * from an allowlisted registry or repository: an entry {@code localhost:5000} allows every
+ * repository of that registry, {@code localhost:5000/agora/} only those under that path. An image
+ * without a registry (a local one such as {@code agora/busybox:1}) is never pulled: it runs when
+ * present. Pulled images form a bounded cache: beyond {@code capacity} the least recently used are
+ * given back ({@link #used}).
+ */
+final class ImagePulls {
+    private final List<String> allowed;
+    private final int capacity;
+    private final LinkedHashMap<String, Boolean> cache = new LinkedHashMap<>(16, 0.75f, true);
+
+    ImagePulls(List<String> allowed, int capacity) {
+        this.allowed = List.copyOf(allowed);
+        this.capacity = Math.max(1, capacity);
+    }
+
+    /** The registry an image names ({@link ImageRef}). */
+    static Optional<String> registry(String image) {
+        return ImageRef.parse(image).map(ImageRef::registry);
+    }
+
+    /** Why this worker does not pull {@code image}, if it does not. */
+    Optional<String> refusal(String image) {
+        Optional<ImageRef> ref = ImageRef.parse(image);
+        if (ref.isEmpty() || !ref.get().hasRegistry()) {
+            return Optional.of("image " + image + " is not present on this worker (images without a registry are not pulled)");
+        }
+        if (ref.get().digest() == null) {
+            return Optional.of("image " + image + " is not named by digest (name@sha256:...): this worker pulls by digest only");
+        }
+        String name = ref.get().name();
+        for (String a : allowed) {
+            boolean registryWide = !a.contains("/");
+            if (registryWide ? name.startsWith(a + "/") : (name + "/").startsWith(a.endsWith("/") ? a : a + "/")) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of("image " + image + " is outside this worker's allowlist of registries " + allowed);
+    }
+
+    /** Records a run of a pulled {@code image}; the pulled images to give back, least recently used first. */
+    synchronized List<String> used(String image) {
+        cache.put(image, Boolean.TRUE);
+        List<String> evicted = new ArrayList<>();
+        var it = cache.keySet().iterator();
+        while (cache.size() - evicted.size() > capacity && it.hasNext()) {
+            String oldest = it.next();
+            if (!oldest.equals(image)) {
+                evicted.add(oldest);
+            }
+        }
+        evicted.forEach(cache::remove);
+        return evicted;
+    }
+
+    /** The pulled images held, most recently used last. */
+    synchronized List<String> cached() {
+        return List.copyOf(cache.keySet());
+    }
+}

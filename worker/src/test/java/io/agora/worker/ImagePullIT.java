@@ -1,0 +1,119 @@
+package io.agora.worker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import io.agora.events.ResultStatus;
+import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.testing.OciTestRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A real OCI registry (Debian's docker-registry, the CNCF distribution) on loopback: the job image
+ * is pushed to it, its local copies under the registry's name are removed, and a DockerSandbox
+ * task pulls it by digest; an image outside the worker's allowlist and an unknown digest end the
+ * task IMAGE_MISSING (the market's fault) with the reason.
+ */
+class ImagePullIT {
+    static final int PORT = 51501;
+    static final String REGISTRY = "localhost:" + PORT;
+    static final String WORKER = "test-" + UUID.randomUUID();
+
+    @TempDir
+    static Path state;
+    static OciTestRegistry registry;
+    static DockerClient docker;
+    static String byDigest;
+
+    @BeforeAll
+    static void registryWithTheJobImage() throws Exception {
+        docker = DockerSandbox.client("unix:///var/run/docker.sock");
+        docker.pingCmd().exec();
+        Path script = Path.of(ImagePullIT.class.getResource("/build-test-image.sh").toURI());
+        assertThat(new ProcessBuilder("sh", script.toString(), Tasks.IMAGE).inheritIO().start().waitFor()).isZero();
+        registry = OciTestRegistry.start(PORT, state.resolve("oci"));
+        byDigest = registry.push(Tasks.IMAGE);
+        // the worker must pull it: drop the registry-named tag (agora/busybox:1 keeps the layers)
+        OciTestRegistry.docker("rmi", REGISTRY + "/" + Tasks.IMAGE);
+        assertThatThrownBy(() -> docker.inspectImageCmd(byDigest).exec()).isInstanceOf(NotFoundException.class);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    static DockerSandbox sandbox(String allowed) {
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString(),
+                "agora.worker.pull.allowed", allowed)));
+        // a client of its own: closing the sandbox closes it
+        return new DockerSandbox(DockerSandbox.client("unix:///var/run/docker.sock"), cfg, WORKER,
+                new CircuitBreaker("docker", 3, 1000));
+    }
+
+    @Test
+    void a_task_pulls_its_image_by_digest_from_the_registry_and_runs_it() throws Exception {
+        try (DockerSandbox s = sandbox(REGISTRY + "/agora/")) {
+            SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("sh", "-c", "echo pulled").setImage(byDigest).build()));
+            assertThat(o.status()).as(o.reason()).isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).isEqualTo("pulled\n");
+            assertThat(docker.inspectImageCmd(byDigest).exec().getRepoDigests()).contains(byDigest);
+            assertThat(s.pulledImages()).containsExactly(byDigest);
+        } finally {
+            OciTestRegistry.docker("rmi", byDigest);
+        }
+    }
+
+    @Test
+    void beyond_its_capacity_the_cache_removes_the_least_recently_used_pulled_image() throws Exception {
+        OciTestRegistry.docker("tag", Tasks.IMAGE, "agora/other:1");
+        String other = registry.push("agora/other:1");
+        OciTestRegistry.docker("rmi", "agora/other:1", REGISTRY + "/agora/other:1");
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString(),
+                "agora.worker.pull.allowed", REGISTRY, "agora.worker.image.cache", "1")));
+        try (DockerSandbox s = new DockerSandbox(DockerSandbox.client("unix:///var/run/docker.sock"), cfg, WORKER,
+                new CircuitBreaker("docker", 3, 1000))) {
+            assertThat(s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(byDigest).build())).status())
+                    .isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(other).build())).status())
+                    .isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(s.pulledImages()).containsExactly(other);
+            assertThatThrownBy(() -> docker.inspectImageCmd(byDigest).exec()).isInstanceOf(NotFoundException.class);
+            assertThat(docker.inspectImageCmd(other).exec().getRepoDigests()).contains(other);
+        } finally {
+            OciTestRegistry.docker("rmi", other);
+        }
+    }
+
+    @Test
+    void an_image_outside_the_allowlist_is_refused_and_not_pulled() {
+        try (DockerSandbox s = sandbox("localhost:51999")) {
+            SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(byDigest).build()));
+            assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);
+            assertThat(o.reason()).contains("outside this worker's allowlist", byDigest);
+        }
+        assertThatThrownBy(() -> docker.inspectImageCmd(byDigest).exec()).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    void a_failed_pull_carries_the_registrys_message() {
+        String unknown = REGISTRY + "/agora/busybox@sha256:" + "0".repeat(64);
+        try (DockerSandbox s = sandbox(REGISTRY)) {
+            SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(unknown).build()));
+            assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);
+            assertThat(o.reason()).contains("pull of " + unknown + " failed", "manifest unknown");
+        }
+    }
+}
