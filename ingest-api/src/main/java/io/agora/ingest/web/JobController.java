@@ -148,12 +148,14 @@ public class JobController {
         return HttpResponse.accepted().body(Map.of("jobId", id, "status", "cancel-requested"));
     }
 
+    /** The body is optional; when sent it is read by {@link StrictJson} ({@code "reason": 5} is a 400). */
     @Post("/{id}/dispute")
     public HttpResponse<Map<String, String>> dispute(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                      @PathVariable String id,
-                                                     @Body @Nullable Map<String, String> body) {
+                                                     @RequestBody(content = @Content(schema = @Schema(implementation = Dispute.class)))
+                                                     @Body @Nullable JsonNode body) {
         PathIds.check("id", id);
-        String reason = body == null ? null : body.get("reason");
+        String reason = body == null || body.isNull() ? null : StrictJson.read(json, body, Dispute.class).reason();
         if (reason != null && reason.length() > MAX_REASON) {
             throw ApiException.invalid(List.of(new Problem("reason", "must be at most " + MAX_REASON + " characters")));
         }
@@ -192,6 +194,11 @@ public class JobController {
 
     @Serdeable
     public record JobList(List<JobView> jobs, int limit, int offset, @Nullable String nextCursor) {
+    }
+
+    @Serdeable
+    public record Dispute(@Nullable @Schema(
+            description = "why the client disputes the job's result", maxLength = MAX_REASON) String reason) {
     }
 
     @Serdeable
