@@ -8,6 +8,10 @@ import io.agora.ingest.api.ApiExceptionHandler;
 import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
 import io.agora.ingest.api.StrictJson;
+import io.agora.schemas.Traces;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Scope;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.SubmitJob;
@@ -89,9 +93,19 @@ public class JobController {
                                                      @Body @Nullable JsonNode body) {
         String clientId = caller.client(authorization);
         SubmitJob job = StrictJson.read(json, body, SubmitJob.class);
-        return jobs.submit(clientId, job, idempotencyKey)
+        // the job's trace starts here (or continues the caller's traceparent); JobRequested carries it
+        Span span = Traces.start("POST /api/v1/jobs", SpanKind.SERVER,
+                Traces.parent(request.getHeaders().get(Traces.HEADER)));
+        CompletableFuture<Submitted> submitted;
+        try (Scope ignored = span.makeCurrent()) {
+            submitted = jobs.submit(clientId, job, idempotencyKey);
+        } catch (RuntimeException e) {
+            span.end();
+            throw e;
+        }
+        return submitted.whenComplete((s, e) -> span.end())
                 .<HttpResponse<?>>thenApply(s -> HttpResponse.<Submitted>status(HttpStatus.ACCEPTED).body(s)
-                        .header(HttpHeaders.LOCATION, s.statusUrl()))
+                        .header(HttpHeaders.LOCATION, s.statusUrl()).header(Traces.HEADER, Traces.traceparent(span)))
                 .exceptionally(e -> {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof ApiException api) {
