@@ -9,7 +9,11 @@ import io.agora.market.Accounts;
 import io.agora.market.Postings;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Topics;
+import io.agora.schemas.Traces;
+import io.opentelemetry.api.trace.SpanKind;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -100,19 +104,21 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
         seen.put(job.getJobId(), now);
         accounts.put(clientId, d.account());
         long ts = record.timestamp();
+        Headers trace = new RecordHeaders(); // every record admission writes continues the request's trace
+        Traces.hop("admission", SpanKind.CONSUMER, record.headers(), trace);
         if (d.grantMicros() > 0) {
-            emit(clientId, ts, Topics.LEDGER.name(), Postings.grant(clientId, d.grantMicros(), now));
+            emit(clientId, ts, Topics.LEDGER.name(), Postings.grant(clientId, d.grantMicros(), now), trace);
         }
         String pool = job.getRequirements().getPool();
         meters.admitted(d.admitted());
         if (!d.admitted()) {
-            emit(job.getJobId(), ts, Topics.JOB_EVENTS.name(), event(job, JobEventType.REJECTED, d.reason(), 0, now));
+            emit(job.getJobId(), ts, Topics.JOB_EVENTS.name(), event(job, JobEventType.REJECTED, d.reason(), 0, now), trace);
             return;
         }
         String jobId = job.getJobId();
-        emit(clientId, ts, Topics.LEDGER.name(), Postings.hold(jobId, clientId, d.escrowMicros(), now));
-        emit(jobId, ts, Topics.JOB_EVENTS.name(), event(job, JobEventType.ACCEPTED, null, d.escrowMicros(), now));
-        ctx.forward(new Record<>(pool, new Flow.Admitted(job, d.escrowMicros()), ts));
+        emit(clientId, ts, Topics.LEDGER.name(), Postings.hold(jobId, clientId, d.escrowMicros(), now), trace);
+        emit(jobId, ts, Topics.JOB_EVENTS.name(), event(job, JobEventType.ACCEPTED, null, d.escrowMicros(), now), trace);
+        ctx.forward(new Record<>(pool, new Flow.Admitted(job, d.escrowMicros()), ts, new RecordHeaders(trace.toArray())));
     }
 
     /**
@@ -143,8 +149,8 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
         return null;
     }
 
-    private void emit(String key, long ts, String topic, SpecificRecord value) {
-        ctx.forward(new Record<>(key, Flow.Emit.of(topic, value), ts));
+    private void emit(String key, long ts, String topic, SpecificRecord value, Headers trace) {
+        ctx.forward(new Record<>(key, Flow.Emit.of(topic, value), ts, new RecordHeaders(trace.toArray())));
     }
 
     private static JobEvent event(JobRequested job, JobEventType type, String reason, long escrow, long now) {

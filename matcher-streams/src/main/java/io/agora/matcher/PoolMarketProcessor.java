@@ -9,6 +9,9 @@ import io.agora.schemas.TaskSeal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.apache.avro.specific.SpecificRecord;
+import io.agora.schemas.Traces;
+import io.opentelemetry.api.trace.SpanKind;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -76,7 +79,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
                 long t0 = System.nanoTime();
                 PoolMarket.Effects fx = m.tick(now);
                 meters.decided("tick", System.nanoTime() - t0);
-                apply(m, fx, now);
+                apply(m, fx, now, NO_TRACE);
             }
         });
     }
@@ -88,8 +91,15 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         long t0 = System.nanoTime();
         PoolMarket.Effects fx = m.on(record.value(), now);
         meters.decided(record.value().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT), System.nanoTime() - t0);
-        apply(m, fx, now);
+        // the records this event causes continue its trace (a job matched later, on a tick or a beat, does not)
+        Headers trace = new RecordHeaders();
+        if (Traces.traceId(record.headers()) != null) {
+            Traces.hop("matching", SpanKind.INTERNAL, record.headers(), trace);
+        }
+        apply(m, fx, now, trace);
     }
+
+    private static final Headers NO_TRACE = new RecordHeaders();
 
     private PoolMarket market(String pool) {
         return markets.computeIfAbsent(pool, p -> new PoolMarket(p, cfg));
@@ -114,7 +124,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
      * Writes what changed and forwards the records, stamped {@code now}; a task is sealed to its
      * worker, signed with the matcher's key and names its partition in a header.
      */
-    private void apply(PoolMarket m, PoolMarket.Effects fx, long now) {
+    private void apply(PoolMarket m, PoolMarket.Effects fx, long now, Headers trace) {
         fx.savedWorkers().forEach(w -> workerStore.put(m.pool() + "|" + w.workerId, w));
         fx.removedWorkers().forEach(id -> workerStore.delete(m.pool() + "|" + id));
         fx.savedJobs().forEach(job -> jobStore.put(job.jobId, job));
@@ -122,7 +132,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         for (PoolMarket.Effects.Emitted e : fx.records()) {
             SpecificRecord value = e.value() instanceof TaskAssigned t ? Assignments.sign(sealed(m, t), matcher) : e.value();
             Flow.Emit emit = new Flow.Emit(e.topic(), value, null, e.partition());
-            RecordHeaders headers = new RecordHeaders();
+            RecordHeaders headers = new RecordHeaders(trace.toArray());
             if (e.partition() != null) {
                 headers.add(H_PARTITION, Integer.toString(e.partition()).getBytes(StandardCharsets.UTF_8));
             }

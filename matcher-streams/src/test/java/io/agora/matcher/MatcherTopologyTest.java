@@ -24,6 +24,8 @@ import io.agora.schemas.TaskSeal;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
+import io.agora.schemas.Traces;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -233,6 +235,30 @@ class MatcherTopologyTest {
         assertThat(t.getExplain()).startsWith("cap=");
         assertThat(events.readValuesToList()).extracting(JobEvent::getType)
                 .containsExactly(JobEventType.ASSIGNED, JobEventType.ASSIGNED);
+        assertNothingElse();
+    }
+
+    @Test
+    void aJobsTraceParentRunsFromTheRequestThroughAdmissionToItsTasks() {
+        start();
+        worker("public", List.of(0, 1, 2, 3, 4, 5));
+        String traceId = "0af7651916cd43dd8448eb211c80319c";
+        JobRequested job = Fx.job("job-t", "alice", 1, clock);
+        requests.pipeInput(new TestRecord<>(job.getClientId(), job, new RecordHeaders().add(Traces.HEADER,
+                ("00-" + traceId + "-b7ad6b7169203331-01").getBytes(StandardCharsets.UTF_8)), clock));
+
+        List<TestRecord<String, LedgerEntry>> money = ledger.readRecordsToList();
+        List<TestRecord<String, JobEvent>> jobEvents = events.readRecordsToList();
+        TestRecord<String, TaskAssigned> task = readTask();
+        assertThat(money).extracting(r -> r.value().getKind()).containsExactly(EntryKind.STARTER_GRANT, EntryKind.ESCROW_HOLD);
+        assertThat(jobEvents).extracting(r -> r.value().getType()).containsExactly(JobEventType.ACCEPTED, JobEventType.ASSIGNED);
+        for (TestRecord<String, ?> r : List.of(money.get(0), money.get(1), jobEvents.get(0), jobEvents.get(1), task)) {
+            assertThat(Traces.traceId(r.headers())).as(r.value().toString()).isEqualTo(traceId);
+        }
+        // admission and matching each a span of their own: the parents differ from the request's
+        assertThat(new String(task.headers().lastHeader(Traces.HEADER).value(), StandardCharsets.UTF_8))
+                .doesNotContain("b7ad6b7169203331")
+                .isNotEqualTo(new String(money.get(0).headers().lastHeader(Traces.HEADER).value(), StandardCharsets.UTF_8));
         assertNothingElse();
     }
 

@@ -8,8 +8,11 @@ import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Identity;
 import io.agora.schemas.Topics;
+import io.agora.schemas.Traces;
+import io.opentelemetry.api.trace.SpanKind;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -64,6 +67,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     private KeyValueStore<String, String> retire;
     /** Timestamp of the records forwarded by the current process or punctuate call. */
     private long outTs;
+    private Headers trace = new RecordHeaders();
 
     /**
      * {@code serdes}: those of the market topics, to dead-letter a refused input as its own topic's
@@ -98,6 +102,11 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     @Override
     public void process(Record<String, SpecificRecord> rec) {
         outTs = rec.timestamp();
+        // what this record causes (a verdict on the deciding result, say) continues its trace
+        trace = new RecordHeaders();
+        if (Traces.traceId(rec.headers()) != null) {
+            Traces.hop("verifier", SpanKind.CONSUMER, rec.headers(), trace);
+        }
         long now = ctx.currentSystemTimeMs();
         SpecificRecord v = rec.value();
         if (v instanceof TaskAssigned t) {
@@ -119,6 +128,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
      */
     private void sweep(long now) {
         outTs = now;
+        trace = new RecordHeaders();
         List<String> due = new ArrayList<>();
         try (KeyValueIterator<String, Long> it = open.all()) {
             it.forEachRemaining(kv -> {
@@ -167,7 +177,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
                 if (m.value() instanceof JobVerdict v) {
                     log.info("job {} {}: cost {} refund {}", jobId, v.getOutcome(), v.getCostMicros(), v.getRefundMicros());
                 }
-                ctx.forward(new Record<>(m.key(), (Object) m.value(), outTs));
+                ctx.forward(new Record<>(m.key(), (Object) m.value(), outTs, new RecordHeaders(trace.toArray())));
             }
         }
     }

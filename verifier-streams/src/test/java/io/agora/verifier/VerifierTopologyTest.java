@@ -26,6 +26,8 @@ import io.agora.schemas.Receipts;
 import io.agora.market.Pricing;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.Topics;
+import io.agora.schemas.Traces;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -134,6 +136,30 @@ class VerifierTopologyTest {
         JobVerdict v = single(verdicts.readKeyValuesToList(), "job-sw");
         assertThat(v.getConsensusHash()).isEqualTo(hash(OUT_A));
         assertThat(v.getAgreeing()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
+    }
+
+    @Test
+    void theVerdictAndItsMoneyContinueTheTraceOfTheDecidingResult() {
+        String traceId = "0af7651916cd43dd8448eb211c80319c";
+        JobTerms terms = terms("job-t", Strategy.K_OF_N, 2, 2, 5);
+        assign(task("job-t", w1, 0, 0, terms), task("job-t", w2, 1, 0, terms));
+        submit(result("job-t", w1, 0, 0, OUT_A, 1_000));
+        events.readRecordsToList(); // the first replica's, untraced
+        TaskResult deciding = result("job-t", w2, 1, 0, OUT_A, 1_000);
+        resultsIn.pipeInput(new TestRecord<>(deciding.getJobId(), deciding, new RecordHeaders().add(Traces.HEADER,
+                ("00-" + traceId + "-b7ad6b7169203331-01").getBytes(StandardCharsets.UTF_8)), ts++));
+
+        List<TestRecord<String, ?>> caused = new java.util.ArrayList<>(verdicts.readRecordsToList());
+        assertThat(caused).hasSize(1);
+        List<TestRecord<String, LedgerEntry>> money = ledger.readRecordsToList();
+        assertThat(money).isNotEmpty();
+        caused.addAll(money);
+        caused.addAll(events.readRecordsToList());
+        for (TestRecord<String, ?> r : caused) {
+            assertThat(Traces.traceId(r.headers())).as(r.value().toString()).isEqualTo(traceId);
+            assertThat(new String(r.headers().lastHeader(Traces.HEADER).value(), StandardCharsets.UTF_8))
+                    .as("the verifier's own span").doesNotContain("b7ad6b7169203331");
+        }
     }
 
     @Test

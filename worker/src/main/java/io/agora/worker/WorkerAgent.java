@@ -10,6 +10,8 @@ import io.agora.events.TaskResult;
 import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
+import io.agora.schemas.Traces;
+import io.opentelemetry.api.trace.SpanKind;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.DeadLetters;
@@ -24,6 +26,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -85,11 +89,13 @@ public final class WorkerAgent implements Service {
     /** A task taken by this worker, listed in heartbeats until its result is acknowledged. */
     private static final class InFlight {
         final TaskAssigned task;
+        final Headers trace;
         final AtomicReference<Phase> phase = new AtomicReference<>(Phase.QUEUED);
         volatile boolean abandoned;
 
-        InFlight(TaskAssigned task) {
+        InFlight(TaskAssigned task, Headers trace) {
             this.task = task;
+            this.trace = trace;
         }
     }
 
@@ -337,18 +343,20 @@ public final class WorkerAgent implements Service {
                     forged.get());
             return;
         }
+        Headers trace = new RecordHeaders(); // the task's trace, continued by its result
+        Traces.hop("worker", SpanKind.CONSUMER, rec.headers(), trace);
         WorkerAgent to = workerId().equals(task.getWorkerId()) ? this : hosted.get(String.valueOf(task.getWorkerId()));
         if (to == null) {
             log.info("task {} addressed to {} arrived here: handing it back", task.getTaskId(), task.getWorkerId());
             handedBack.incrementAndGet();
-            publish(signer.handBack(task, "misrouted: addressed to " + task.getWorkerId()), null, 0);
+            publish(signer.handBack(task, "misrouted: addressed to " + task.getWorkerId()), null, 0, trace);
             return;
         }
-        to.accept(task);
+        to.accept(task, trace);
     }
 
     /** A task addressed to this identity: queued on the task threads unless already here or draining. */
-    private void accept(TaskAssigned task) {
+    private void accept(TaskAssigned task, Headers trace) {
         if (inFlight.containsKey(task.getTaskId())) {
             return; // redelivered after a rebalance: it is already here
         }
@@ -358,16 +366,16 @@ public final class WorkerAgent implements Service {
             } catch (IllegalArgumentException e) {
                 log.warn("handing back task {}: {}", task.getTaskId(), e.getMessage());
                 handedBack.incrementAndGet();
-                publish(signer.handBack(task, "sealed spec does not open with this worker's key"), null, 0);
+                publish(signer.handBack(task, "sealed spec does not open with this worker's key"), null, 0, trace);
                 return;
             }
         }
         if (draining || host.draining) {
             handedBack.incrementAndGet();
-            publish(signer.handBack(task, "worker draining"), null, 0);
+            publish(signer.handBack(task, "worker draining"), null, 0, trace);
             return;
         }
-        InFlight f = new InFlight(task);
+        InFlight f = new InFlight(task, trace);
         inFlight.put(task.getTaskId(), f);
         slotsUsed.incrementAndGet();
         runners.execute(() -> execute(f));
@@ -485,7 +493,7 @@ public final class WorkerAgent implements Service {
             log.info("task {} {} in {} ms{}", task.getTaskId(), o.status(), o.durationMs(),
                     o.reason() == null ? "" : " (" + o.reason() + ")");
         }
-        publish(result, task.getTaskId(), 0);
+        publish(result, task.getTaskId(), 0, f.trace);
         releaseSlot();
     }
 
@@ -500,7 +508,7 @@ public final class WorkerAgent implements Service {
         for (InFlight f : inFlight.values()) {
             if (f.phase.compareAndSet(Phase.QUEUED, Phase.HANDED_BACK)) {
                 handedBack.incrementAndGet();
-                publish(signer.handBack(f.task, reason), f.task.getTaskId(), 0);
+                publish(signer.handBack(f.task, reason), f.task.getTaskId(), 0, f.trace);
                 slotsUsed.decrementAndGet();
             }
         }
@@ -509,30 +517,30 @@ public final class WorkerAgent implements Service {
     // ---------------------------------------------------------------- producing
 
     /** Produces a result; on failure retries with backoff, keeping the task in heartbeats meanwhile. */
-    private void publish(TaskResult r, String inFlightId, int attempt) {
+    private void publish(TaskResult r, String inFlightId, int attempt, Headers trace) {
         byte[] value;
         try {
             value = resultSerializer.serialize(Topics.RESULTS.name(), r);
         } catch (RuntimeException e) {
-            onResultFailure(r, inFlightId, attempt, e);
+            onResultFailure(r, inFlightId, attempt, e, trace);
             return;
         }
-        send(Topics.RESULTS.name(), r.getJobId(), value, ex -> {
+        send(Topics.RESULTS.name(), r.getJobId(), value, trace, ex -> {
             if (ex == null) {
                 if (inFlightId != null) {
                     inFlight.remove(inFlightId);
                 }
             } else {
-                onResultFailure(r, inFlightId, attempt, ex);
+                onResultFailure(r, inFlightId, attempt, ex, trace);
             }
         });
     }
 
-    private void onResultFailure(TaskResult r, String inFlightId, int attempt, Throwable ex) {
+    private void onResultFailure(TaskResult r, String inFlightId, int attempt, Throwable ex, Headers trace) {
         lastError = "result of " + r.getTaskId() + " not produced: " + CircuitBreaker.describe(ex);
         if (attempt + 1 < cfg.resultRetries() && !scheduler.isShutdown()) {
             log.warn("{}; retry {} in {} ms", lastError, attempt + 1, resultBackoff.delayMs(attempt));
-            scheduler.schedule(() -> publish(r, inFlightId, attempt + 1), resultBackoff.delayMs(attempt), TimeUnit.MILLISECONDS);
+            scheduler.schedule(() -> publish(r, inFlightId, attempt + 1, trace), resultBackoff.delayMs(attempt), TimeUnit.MILLISECONDS);
         } else {
             log.error("{}; giving up, the lease will reassign the task", lastError);
             if (inFlightId != null) {
@@ -542,8 +550,12 @@ public final class WorkerAgent implements Service {
     }
 
     private void send(String topic, String key, byte[] value, java.util.function.Consumer<Exception> then) {
+        send(topic, key, value, null, then);
+    }
+
+    private void send(String topic, String key, byte[] value, Headers headers, java.util.function.Consumer<Exception> then) {
         try {
-            producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value), (md, ex) -> {
+            producer.send(new ProducerRecord<>(topic, null, key.getBytes(StandardCharsets.UTF_8), value, headers), (md, ex) -> {
                 if (ex == null) {
                     produceBreaker.onSuccess();
                 } else {

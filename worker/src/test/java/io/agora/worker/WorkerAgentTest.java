@@ -17,6 +17,7 @@ import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Identity;
 import io.agora.schemas.Topics;
+import io.agora.schemas.Traces;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -237,6 +238,26 @@ class WorkerAgentTest {
         // First: 800 x 1.5 s x 1 cpu unit = 1200. Second: 1.5 cpus count as 2 units, 800 x 1.5 x 2 = 2400.
         await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 2L)
                 .containsEntry("earningsMicros", 3600L));
+    }
+
+    @Test
+    void a_result_continues_the_trace_of_its_task() {
+        start(new FixedDurationSandbox(10), Map.of());
+        String traceId = "0af7651916cd43dd8448eb211c80319c";
+        TaskAssigned task = Assignments.sign(Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").build()), Tasks.MATCHER);
+        byte[] v = serdes.avroSerde(TaskAssigned.class).serializer().serialize(P3.topic(), task);
+        long o = offset++;
+        consumer.schedulePollTask(() -> {
+            ConsumerRecord<String, byte[]> rec = new ConsumerRecord<>(P3.topic(), P3.partition(), o, task.getWorkerId(), v);
+            rec.headers().add(Traces.HEADER, ("00-" + traceId + "-b7ad6b7169203331-01").getBytes(StandardCharsets.UTF_8));
+            consumer.addRecord(rec);
+        });
+        await().until(() -> !sent(Topics.RESULTS).isEmpty());
+        ProducerRecord<byte[], byte[]> result = producer.history().stream()
+                .filter(x -> x.topic().equals(Topics.RESULTS.name())).findFirst().orElseThrow();
+        assertThat(Traces.traceId(result.headers())).isEqualTo(traceId);
+        assertThat(new String(result.headers().lastHeader(Traces.HEADER).value(), StandardCharsets.UTF_8))
+                .as("the worker's own span").doesNotContain("b7ad6b7169203331");
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.agora.ingest.config.IngestSettings;
 import io.agora.ingest.config.KafkaSettings;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.TopicSpec;
+import io.agora.schemas.Traces;
 import io.micronaut.http.HttpStatus;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -30,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * The API's one idempotent producer (acks=all). {@link #send} returns, and {@link #sendAsync}'s
  * future completes, only once the broker has acknowledged the record, so a 202 means the event is
  * durably in the log.
- * Output topics: agora.jobs.requests, agora.jobs.commands, agora.ledger.entries.
+ * Output topics: agora.jobs.requests, agora.jobs.commands, agora.ledger.entries. Each record
+ * carries the {@code traceparent} of the call that produced it.
  */
 @Singleton
 public class MarketProducer implements AutoCloseable {
@@ -78,7 +80,7 @@ public class MarketProducer implements AutoCloseable {
         byte[] bytes = ser.serialize(topic.name(), value);
         CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
         try {
-            producer.send(new ProducerRecord<>(topic.name(), key, bytes), (metadata, e) -> {
+            producer.send(record(topic.name(), key, bytes), (metadata, e) -> {
                 if (e != null) {
                     acked.completeExceptionally(unreachable(topic, e));
                 } else {
@@ -90,6 +92,13 @@ public class MarketProducer implements AutoCloseable {
         }
         return acked.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).exceptionallyCompose(e ->
                 CompletableFuture.failedFuture(e instanceof ApiException ? e : unreachable(topic, e)));
+    }
+
+    /** The record to produce, carrying the trace of the call being handled ({@link Traces}). */
+    static ProducerRecord<String, byte[]> record(String topic, String key, byte[] value) {
+        ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, key, value);
+        Traces.injectCurrent(r.headers());
+        return r;
     }
 
     private static ApiException unreachable(TopicSpec<?, ?> topic, Throwable e) {

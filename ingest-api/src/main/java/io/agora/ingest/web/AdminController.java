@@ -9,6 +9,7 @@ import io.agora.ingest.accounts.AccountService;
 import io.agora.ingest.api.ApiException;
 import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
+import io.agora.ingest.api.StrictJson;
 import io.agora.ingest.auth.ApiKeys;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.IdempotencyKeys;
@@ -24,8 +25,13 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.json.tree.JsonNode;
 import io.micronaut.serde.annotation.Serdeable;
-import jakarta.validation.Valid;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ConstraintViolationException;
+import jakarta.validation.Validator;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
@@ -33,6 +39,7 @@ import jakarta.validation.constraints.Size;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /** Operator endpoints (admin token): API keys and deposits. */
@@ -44,8 +51,12 @@ public class AdminController {
     private final Caller caller;
     private final ApiKeys keys;
     private final AccountService accounts;
+    private final JsonMapper json;
+    private final Validator validator;
 
-    public AdminController(Caller caller, ApiKeys keys, AccountService accounts) {
+    public AdminController(Caller caller, ApiKeys keys, AccountService accounts, JsonMapper json, Validator validator) {
+        this.json = json;
+        this.validator = validator;
         this.caller = caller;
         this.keys = keys;
         this.accounts = accounts;
@@ -73,13 +84,21 @@ public class AdminController {
         return HttpResponse.ok(Map.of("keyId", keyId, "status", "revoked"));
     }
 
+    /** The body is read by {@link StrictJson} ({@code "amountMicros": "5"} is a 400), then bean-validated. */
     @Post("/clients/{clientId}/deposits")
     public HttpResponse<DepositReceipt> deposit(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                 @PathVariable String clientId,
                                                 @Header("Idempotency-Key") @Nullable String idempotencyKey,
-                                                @Body @Valid Deposit deposit) {
+                                                @RequestBody(required = true, content = @Content(
+                                                        schema = @Schema(implementation = Deposit.class)))
+                                                @Body @Nullable JsonNode body) {
         caller.admin(authorization);
         PathIds.check("clientId", clientId);
+        Deposit deposit = StrictJson.read(json, body, Deposit.class);
+        Set<ConstraintViolation<Deposit>> violations = validator.validate(deposit);
+        if (!violations.isEmpty()) {
+            throw new ConstraintViolationException(violations);
+        }
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > IdempotencyKeys.MAX_KEY)) {
             throw ApiException.invalid(List.of(new Problem("Idempotency-Key", "must be 1 to " + IdempotencyKeys.MAX_KEY + " characters")));
         }

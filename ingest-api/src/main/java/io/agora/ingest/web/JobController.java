@@ -8,6 +8,10 @@ import io.agora.ingest.api.ApiExceptionHandler;
 import io.agora.ingest.api.PathIds;
 import io.agora.ingest.api.Problem;
 import io.agora.ingest.api.StrictJson;
+import io.agora.schemas.Traces;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Scope;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.JobService;
 import io.agora.ingest.jobs.SubmitJob;
@@ -89,9 +93,19 @@ public class JobController {
                                                      @Body @Nullable JsonNode body) {
         String clientId = caller.client(authorization);
         SubmitJob job = StrictJson.read(json, body, SubmitJob.class);
-        return jobs.submit(clientId, job, idempotencyKey)
+        // the job's trace starts here (or continues the caller's traceparent); JobRequested carries it
+        Span span = Traces.start("POST /api/v1/jobs", SpanKind.SERVER,
+                Traces.parent(request.getHeaders().get(Traces.HEADER)));
+        CompletableFuture<Submitted> submitted;
+        try (Scope ignored = span.makeCurrent()) {
+            submitted = jobs.submit(clientId, job, idempotencyKey);
+        } catch (RuntimeException e) {
+            span.end();
+            throw e;
+        }
+        return submitted.whenComplete((s, e) -> span.end())
                 .<HttpResponse<?>>thenApply(s -> HttpResponse.<Submitted>status(HttpStatus.ACCEPTED).body(s)
-                        .header(HttpHeaders.LOCATION, s.statusUrl()))
+                        .header(HttpHeaders.LOCATION, s.statusUrl()).header(Traces.HEADER, Traces.traceparent(span)))
                 .exceptionally(e -> {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof ApiException api) {
@@ -148,12 +162,14 @@ public class JobController {
         return HttpResponse.accepted().body(Map.of("jobId", id, "status", "cancel-requested"));
     }
 
+    /** The body is optional; when sent it is read by {@link StrictJson} ({@code "reason": 5} is a 400). */
     @Post("/{id}/dispute")
     public HttpResponse<Map<String, String>> dispute(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                      @PathVariable String id,
-                                                     @Body @Nullable Map<String, String> body) {
+                                                     @RequestBody(content = @Content(schema = @Schema(implementation = Dispute.class)))
+                                                     @Body @Nullable JsonNode body) {
         PathIds.check("id", id);
-        String reason = body == null ? null : body.get("reason");
+        String reason = body == null || body.isNull() ? null : StrictJson.read(json, body, Dispute.class).reason();
         if (reason != null && reason.length() > MAX_REASON) {
             throw ApiException.invalid(List.of(new Problem("reason", "must be at most " + MAX_REASON + " characters")));
         }
@@ -192,6 +208,11 @@ public class JobController {
 
     @Serdeable
     public record JobList(List<JobView> jobs, int limit, int offset, @Nullable String nextCursor) {
+    }
+
+    @Serdeable
+    public record Dispute(@Nullable @Schema(
+            description = "why the client disputes the job's result", maxLength = MAX_REASON) String reason) {
     }
 
     @Serdeable

@@ -1,6 +1,8 @@
 package io.agora.ingest.api;
 
 import io.agora.ingest.jobs.SubmitJob;
+import io.agora.ingest.web.AdminController;
+import io.agora.ingest.web.JobController;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -57,5 +59,20 @@ class StrictJsonTest {
         assertThatThrownBy(() -> StrictJson.read(JSON, node("{\"image\":0}"), SubmitJob.class))
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.problems())
                         .containsExactly(new Problem("image", "must be a string")));
+    }
+
+    @Test
+    void depositAndDisputeBodiesAreAsStrict() throws Exception {
+        assertThat(StrictJson.problems(node("{\"amountMicros\":\"5\",\"memo\":7}"), AdminController.Deposit.class))
+                .containsExactlyInAnyOrder(new Problem("amountMicros", "must be an integer (64 bits)"),
+                        new Problem("memo", "must be a string"));
+        assertThat(StrictJson.problems(node("{\"amountMicros\":2.5}"), AdminController.Deposit.class))
+                .containsExactly(new Problem("amountMicros", "must be an integer (64 bits)"));
+        assertThat(StrictJson.read(JSON, node("{\"amountMicros\":5,\"memo\":\"top-up\"}"), AdminController.Deposit.class))
+                .isEqualTo(new AdminController.Deposit(5L, "top-up"));
+        assertThat(StrictJson.problems(node("{\"reason\":5}"), JobController.Dispute.class))
+                .containsExactly(new Problem("reason", "must be a string"));
+        assertThat(StrictJson.read(JSON, node("{\"reason\":\"wrong\"}"), JobController.Dispute.class).reason())
+                .isEqualTo("wrong");
     }
 }

@@ -6,6 +6,10 @@ import io.agora.ingest.api.ApiException;
 import io.agora.ingest.config.IngestSettings;
 import io.agora.ingest.config.KafkaSettings;
 import io.agora.schemas.Topics;
+import io.agora.schemas.Traces;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Scope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -35,6 +39,18 @@ class MarketProducerTest {
             assertThat(e.status().getCode()).isEqualTo(503);
             assertThat(e.getMessage()).contains("not reachable").contains("Idempotency-Key");
             assertThat(tookMs).as("bounded by produce-timeout-ms, with slack for a busy machine").isBetween(700L, 10_000L);
+        }
+    }
+
+    @Test
+    void a_record_carries_the_trace_of_the_call_that_produces_it() {
+        assertThat(Traces.traceId(MarketProducer.record("t", "k", new byte[0]).headers())).isNull();
+        Span call = Traces.start("POST /api/v1/jobs", SpanKind.SERVER, Traces.parent((String) null));
+        try (Scope ignored = call.makeCurrent()) {
+            assertThat(Traces.traceId(MarketProducer.record("t", "k", new byte[0]).headers()))
+                    .isEqualTo(call.getSpanContext().getTraceId());
+        } finally {
+            call.end();
         }
     }
 }

@@ -9,6 +9,9 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import io.agora.schemas.Traces;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -188,6 +191,7 @@ public final class LedgerSink implements Runnable, AutoCloseable {
             backoff = next(backoff);
         }
         backoff = cfg.retryInitial();
+        List<Span> spans = spans(polled);
         while (running && !next.isEmpty()) {
             try {
                 BatchRecorder.Result result = recorder.record(decoded, next, refused -> {
@@ -206,6 +210,7 @@ public final class LedgerSink implements Runnable, AutoCloseable {
                         faultPoint.run(refused);
                     }
                 });
+                spans.forEach(Span::end);
                 health.up(polled.count());
                 meters.committed(decoded, undecodable.size() + result.refused().size());
                 commitToKafkaForMonitoring(next);
@@ -220,6 +225,17 @@ public final class LedgerSink implements Runnable, AutoCloseable {
                 }
             }
         }
+    }
+
+    /** A span per traced record, the last hop of its job's trace; ended once the batch is committed. */
+    static List<Span> spans(Iterable<ConsumerRecord<byte[], byte[]>> polled) {
+        List<Span> spans = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : polled) {
+            if (Traces.traceId(r.headers()) != null) {
+                spans.add(Traces.start("ledger-sink " + r.topic(), SpanKind.CONSUMER, Traces.parent(r.headers())));
+            }
+        }
+        return spans;
     }
 
     /**

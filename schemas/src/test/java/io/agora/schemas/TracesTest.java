@@ -1,0 +1,94 @@
+package io.agora.schemas;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TracesTest {
+    /** Keeps every ended span in memory. */
+    static final class Collected implements SpanExporter {
+        final List<SpanData> spans = new CopyOnWriteArrayList<>();
+
+        @Override
+        public CompletableResultCode export(Collection<SpanData> batch) {
+            spans.addAll(batch);
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode flush() {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode shutdown() {
+            return CompletableResultCode.ofSuccess();
+        }
+    }
+
+    @Test
+    void oneTraceFromTheSubmitThroughEveryHopsHeaders() {
+        Collected exported = new Collected();
+        Traces.use(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exported)).build());
+
+        Span submit = Traces.start("submit", SpanKind.SERVER, Traces.parent((String) null));
+        Headers requested = new RecordHeaders();
+        try (var scope = submit.makeCurrent()) {
+            Traces.injectCurrent(requested);
+        } finally {
+            submit.end();
+        }
+        Headers in = requested;
+        List<String> hops = List.of("admission", "matching", "worker", "verifier", "ledger-sink");
+        for (String hop : hops) {
+            Headers out = new RecordHeaders();
+            Traces.hop(hop, SpanKind.CONSUMER, in, out);
+            assertThat(Traces.traceId(out)).as(hop).isEqualTo(submit.getSpanContext().getTraceId());
+            assertThat(out.lastHeader(Traces.HEADER).value()).as(hop).isNotEqualTo(in.lastHeader(Traces.HEADER).value());
+            in = out;
+        }
+
+        assertThat(exported.spans).extracting(SpanData::getName).containsExactly(
+                "submit", "admission", "matching", "worker", "verifier", "ledger-sink");
+        assertThat(exported.spans).extracting(SpanData::getTraceId).containsOnly(submit.getSpanContext().getTraceId());
+        for (int i = 1; i < exported.spans.size(); i++) {
+            assertThat(exported.spans.get(i).getParentSpanId()).isEqualTo(exported.spans.get(i - 1).getSpanId());
+        }
+        assertThat(exported.spans.get(0).getParentSpanContext().isValid()).isFalse();
+    }
+
+    @Test
+    void anHttpCallersTraceparentIsContinuedAndAMalformedOneStartsANewTrace() {
+        String caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        Span span = Traces.start("submit", SpanKind.SERVER, Traces.parent(caller));
+        span.end();
+        assertThat(span.getSpanContext().getTraceId()).isEqualTo("0af7651916cd43dd8448eb211c80319c");
+        assertThat(Traces.traceparent(span)).startsWith("00-0af7651916cd43dd8448eb211c80319c-")
+                .doesNotContain("b7ad6b7169203331");
+
+        Headers garbage = new RecordHeaders().add(Traces.HEADER, "not-a-trace".getBytes(StandardCharsets.UTF_8));
+        assertThat(Traces.traceId(garbage)).isNull();
+        assertThat(Traces.traceId(new RecordHeaders())).isNull();
+        Headers out = new RecordHeaders();
+        Traces.hop("matching", SpanKind.CONSUMER, garbage, out);
+        assertThat(Traces.traceId(out)).isNotNull().isNotEqualTo("0af7651916cd43dd8448eb211c80319c");
+        Headers none = new RecordHeaders();
+        Traces.inject(Context.root(), none);
+        assertThat(none.lastHeader(Traces.HEADER)).isNull();
+    }
+}
