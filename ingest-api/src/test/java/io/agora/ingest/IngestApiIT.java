@@ -536,9 +536,8 @@ class IngestApiIT {
         Map<String, Object> earnings = map(call("GET", "/api/v1/workers/" + w1 + "/earnings", null, null));
         assertThat(((Number) earnings.get("totalMicros")).longValue()).isEqualTo(40);
         assertThat(((Number) earnings.get("todayMicros")).longValue()).isEqualTo(40);
-        Map<String, Object> worker = map(call("GET", "/api/v1/workers/" + w1, null, null));
-        assertThat(((Number) worker.get("stakeMicros")).longValue()).isEqualTo(15);
-        assertThat(((Number) worker.get("balanceMicros")).longValue()).isEqualTo(25);
+        assertThat(((Number) earnings.get("stakeMicros")).longValue()).isEqualTo(15);
+        assertThat(((Number) earnings.get("balanceMicros")).longValue()).isEqualTo(25);
     }
 
     // ---------------------------------------------------------------- registry, match, events
@@ -802,7 +801,7 @@ class IngestApiIT {
                 .setMemoryMb(2048).setGpus(List.<GpuInfo>of()).setRegion("us").setPricePerCpuSecondMicros(3)
                 .setMaxConcurrent(1).setPool("statspool").build(), WorkerStatus.READY, 1, 0.0, List.of());
         await().atMost(20, TimeUnit.SECONDS).until(() -> call("GET", "/api/v1/workers/" + workerId, null, null).statusCode() == 200);
-        assertThat(map(call("GET", "/api/v1/workers/" + workerId, null, null))).containsEntry("pool", "statspool");
+        assertThat(map(call("GET", "/api/v1/workers/" + workerId, null, null))).containsEntry("pool", "statspool").containsKey("stakeMicros").containsKey("balanceMicros");
         assertThat(call("GET", "/api/v1/workers/nobody-" + UUID.randomUUID(), null, null).statusCode()).isEqualTo(404);
         HttpResponse<String> pools = call("GET", "/api/v1/pools", null, null);
         assertThat(pools.body()).contains("\"pool\":\"statspool\"");
@@ -955,7 +954,7 @@ class IngestApiIT {
 
         HttpResponse<String> tooBig = upload("Bearer " + key, new byte[(int) TestMarket.MAX_FILE_BYTES + 1]);
         assertThat(tooBig.statusCode()).as(tooBig.body()).isEqualTo(413);
-        assertThat((String) map(tooBig).get("error")).contains("larger than " + TestMarket.MAX_FILE_BYTES);
+        assertThat((String) map(tooBig).get("detail")).contains("larger than " + TestMarket.MAX_FILE_BYTES);
 
         // quota 6000: 800 used, 4000 more fit, another 4000 do not
         assertThat(upload("Bearer " + key, new byte[4000]).statusCode()).isEqualTo(201);
@@ -963,7 +962,7 @@ class IngestApiIT {
         over[0] = 1;
         HttpResponse<String> overQuota = upload("Bearer " + key, over);
         assertThat(overQuota.statusCode()).as(overQuota.body()).isEqualTo(413);
-        assertThat((String) map(overQuota).get("error")).contains("quota", "4800 of 6000");
+        assertThat((String) map(overQuota).get("detail")).contains("quota", "4800 of 6000");
         assertThat(download("Bearer " + key, io.agora.artifacts.Sha256.hex(over)).statusCode()).isEqualTo(404);
 
         assertThat(upload("Bearer nope", data).statusCode()).isEqualTo(401);
@@ -1016,7 +1015,7 @@ class IngestApiIT {
                         + " VALUES (?, ?, 'public', 'RUNNING', ?, ?, 120, 0, 0, 0, '{}', '{}')",
                 jobId, clientId, java.sql.Timestamp.from(t), java.sql.Timestamp.from(t));
         assertThat(call("GET", "/api/v1/jobs/" + jobId + "/logs", key, null).statusCode()).isEqualTo(404);
-        assertThat((String) map(call("GET", "/api/v1/jobs/" + jobId + "/files", key, null)).get("error")).contains("no verdict yet");
+        assertThat((String) map(call("GET", "/api/v1/jobs/" + jobId + "/files", key, null)).get("detail")).contains("no verdict yet");
 
         sql("INSERT INTO agora.verdicts (job_id, event_id, outcome, consensus_hash, output, exit_code, agreeing, dissenting,"
                         + " cost_micros, refund_micros, submitted_at, decided_at, output_truncated, stderr, stderr_truncated)"

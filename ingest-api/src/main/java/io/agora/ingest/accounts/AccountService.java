@@ -55,7 +55,8 @@ public class AccountService {
         return new Earnings(workerId, readModel.earnedSince(workerId, today),
                 readModel.earnedSince(workerId, now.minus(7, ChronoUnit.DAYS)),
                 readModel.earnedSince(workerId, now.minus(30, ChronoUnit.DAYS)),
-                readModel.earnedSince(workerId, null), readModel.balance(Accounts.worker(workerId)).orElse(0L));
+                readModel.earnedSince(workerId, null), readModel.balance(Accounts.worker(workerId)).orElse(0L),
+                readModel.balance(Accounts.stake(workerId)).orElse(0L));
     }
 
     /** A worker's own credits and its bonded stake (market's {@code Stake}), as the ledger projection has them. */
@@ -97,6 +98,6 @@ public class AccountService {
 
     @Serdeable
     public record Earnings(String workerId, long todayMicros, long weekMicros, long monthMicros, long totalMicros,
-                           long balanceMicros) {
+                           long balanceMicros, long stakeMicros) {
     }
 }

@@ -234,7 +234,15 @@ public class MarketView {
                              @Nullable String statusReason, int freeSlots, int maxConcurrent, double load,
                              long pricePerCpuSecondMicros, long minPricePerJobMicros, int cpuCores, long memoryMb,
                              int gpus, List<String> tags, int reputation, @Nullable Long resultLatencyMs,
-                             long heartbeatDelayMs, int inFlight, @Nullable Long lastHeartbeatMs) {
+                             long heartbeatDelayMs, int inFlight, @Nullable Long lastHeartbeatMs,
+                             @Nullable Long balanceMicros, @Nullable Long stakeMicros) {
+        /** This view with the worker's free credits and bonded stake (the one-worker view shows them; lists do not). */
+        public WorkerView withAccounts(long balance, long stake) {
+            return new WorkerView(workerId, pool, region, status, statusReason, freeSlots, maxConcurrent, load,
+                    pricePerCpuSecondMicros, minPricePerJobMicros, cpuCores, memoryMb, gpus, tags, reputation,
+                    resultLatencyMs, heartbeatDelayMs, inFlight, lastHeartbeatMs, balance, stake);
+        }
+
         static WorkerView of(WorkerState w, long now, long offlineAfterMs, int reputation, @Nullable Double resultLatencyMs) {
             var c = w.capabilities();
             return new WorkerView(w.workerId(), w.pool(), w.region(), w.status(now, offlineAfterMs), null,
@@ -243,7 +251,7 @@ public class MarketView {
                     c.getMinPricePerJobMicros(), c.getCpuCores(), c.getMemoryMb(),
                     c.getGpus().stream().mapToInt(g -> g.getCount()).sum(), List.copyOf(c.getTags()), reputation,
                     resultLatencyMs == null ? null : Math.round(resultLatencyMs), w.latencyMs(), w.inFlight(),
-                    w.lastHeartbeatMs() == 0 ? null : w.lastHeartbeatMs());
+                    w.lastHeartbeatMs() == 0 ? null : w.lastHeartbeatMs(), null, null);
         }
     }
 

@@ -47,11 +47,6 @@ public class AccountController {
         return accounts.transactions(own(authorization, id), limit, offset);
     }
 
-    @Get("/workers/{id}")
-    public AccountService.Worker worker(@PathVariable String id) {
-        return accounts.worker(PathIds.check("id", id));
-    }
-
     @Get("/workers/{id}/earnings")
     public AccountService.Earnings earnings(@PathVariable String id) {
         return accounts.earnings(PathIds.check("id", id));

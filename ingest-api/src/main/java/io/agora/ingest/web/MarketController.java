@@ -10,6 +10,7 @@ import io.agora.ingest.auth.Caller;
 import io.agora.ingest.jobs.RateLimiter;
 import io.agora.ingest.jobs.JobRequestRules;
 import io.agora.ingest.jobs.SubmitJob;
+import io.agora.ingest.accounts.AccountService;
 import io.agora.ingest.market.MarketView;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
@@ -40,9 +41,12 @@ public class MarketController {
     private final Caller caller;
     private final RateLimiter rateLimiter;
     private final JsonMapper json;
+    private final AccountService accounts;
 
-    public MarketController(MarketView market, Caller caller, RateLimiter rateLimiter, JsonMapper json) {
+    public MarketController(MarketView market, Caller caller, RateLimiter rateLimiter, JsonMapper json,
+                            AccountService accounts) {
         this.json = json;
+        this.accounts = accounts;
         this.market = market;
         this.caller = caller;
         this.rateLimiter = rateLimiter;
@@ -54,9 +58,11 @@ public class MarketController {
         return market.workers(pool, region, status);
     }
 
+    /** A registered worker as the registry has it, with its free credits and bonded stake from the ledger. */
     @Get("/workers/{id}")
     public MarketView.WorkerView worker(@PathVariable String id) {
-        return market.worker(PathIds.check("id", id));
+        AccountService.Worker money = accounts.worker(PathIds.check("id", id));
+        return market.worker(id).withAccounts(money.balanceMicros(), money.stakeMicros());
     }
 
     @Get("/pools")
