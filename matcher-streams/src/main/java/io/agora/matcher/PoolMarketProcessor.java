@@ -4,6 +4,7 @@ import io.agora.events.TaskAssigned;
 import io.agora.matcher.PoolState.Job;
 import io.agora.matcher.PoolState.Worker;
 import io.agora.schemas.Assignments;
+import io.agora.schemas.Topics;
 import io.agora.schemas.Identity;
 import io.agora.schemas.TaskSeal;
 import org.slf4j.Logger;
@@ -31,7 +32,8 @@ import java.util.LinkedHashMap;
  * Input: the repartition topic {@code agora-matcher-pool-events-repartition} (admitted jobs,
  * verified registrations and heartbeats, reputation, task results, job commands).
  * Outputs: TaskAssigned to {@code agora.jobs.tasks} (key workerId, a partition the worker owns,
- * also in header {@value #H_PARTITION}; its spec sealed to the worker, signed with the matcher's key), JobEvent (QUEUED, ASSIGNED, REASSIGNED, EXPIRED, CANCELLED),
+ * also in header {@value #H_PARTITION}; its spec sealed to the worker, signed with the matcher's key; the same
+ * record also to {@code agora.jobs.assignments}, key jobId, for the verifier), JobEvent (QUEUED, ASSIGNED, REASSIGNED, EXPIRED, CANCELLED),
  * JobVerdict and REFUND for jobs that end before any assignment, ReputationChanged (offline, lease
  * expired), and JobCommand REPLICA_FAILED when a replica runs out of attempts, when a requested
  * extra replica will not be placed, and for replicas still open when a running job is forgotten
@@ -137,6 +139,10 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
                 headers.add(H_PARTITION, Integer.toString(e.partition()).getBytes(StandardCharsets.UTF_8));
             }
             ctx.forward(new Record<String, Flow>(e.key(), emit, now, headers));
+            if (value instanceof TaskAssigned t) {
+                // the verifier's copy, keyed by job: the same signed record, no partition of its own
+                ctx.forward(new Record<String, Flow>(t.getJobId(), Flow.Emit.of(Topics.ASSIGNMENTS.name(), t), now));
+            }
         }
         meters.effects(m.pool(), fx, m.queued());
     }

@@ -75,6 +75,7 @@ class MatcherTopologyTest {
     TestOutputTopic<String, LedgerEntry> ledger;
     TestOutputTopic<String, JobEvent> events;
     TestOutputTopic<String, TaskAssigned> tasks;
+    TestOutputTopic<String, TaskAssigned> assignments;
     TestOutputTopic<String, JobVerdict> verdicts;
     TestOutputTopic<String, ReputationChanged> reputation;
     TestOutputTopic<String, JobCommand> commandsOut;
@@ -94,6 +95,7 @@ class MatcherTopologyTest {
         ledger = out(Topics.LEDGER);
         events = out(Topics.JOB_EVENTS);
         tasks = out(Topics.TASKS);
+        assignments = out(Topics.ASSIGNMENTS);
         verdicts = out(Topics.VERDICTS);
         reputation = out(Topics.REPUTATION);
         commandsOut = out(Topics.JOB_COMMANDS);
@@ -157,6 +159,7 @@ class MatcherTopologyTest {
         assertThat(ledger.readRecordsToList()).isEmpty();
         assertThat(events.readRecordsToList()).isEmpty();
         assertThat(tasks.readRecordsToList()).isEmpty();
+        assertThat(assignments.readRecordsToList()).isEmpty();
         assertThat(verdicts.readRecordsToList()).isEmpty();
         assertThat(reputation.readRecordsToList()).isEmpty();
         assertThat(commandsOut.readRecordsToList()).isEmpty();
@@ -169,10 +172,14 @@ class MatcherTopologyTest {
 
     /**
      * The next task, checked as its worker would: on a partition its worker owns, signed by the
-     * matcher, its command and env sealed to the worker's key; returned opened.
+     * matcher, its command and env sealed to the worker's key; returned opened. The verifier's copy
+     * is the same signed record, keyed by job.
      */
     TestRecord<String, TaskAssigned> readTask() {
         TestRecord<String, TaskAssigned> r = tasks.readRecord();
+        TestRecord<String, TaskAssigned> copy = assignments.readRecord();
+        assertThat(copy.key()).isEqualTo(r.value().getJobId());
+        assertThat(copy.value()).isEqualTo(r.value());
         assertThat(r.key()).isEqualTo(r.value().getWorkerId());
         assertThat(owned.get(r.key())).contains(partitionOf(r));
         assertThat(Assignments.problem(r.value(), MATCHER.workerId())).as("signed by the matcher").isEmpty();

@@ -39,6 +39,14 @@ public final class Topics {
             "agora.jobs.commands", String.class, JobCommand.class, PARTITIONS, false, FOREVER);
     public static final TopicSpec<String, TaskAssigned> TASKS = new TopicSpec<>(
             "agora.jobs.tasks", String.class, TaskAssigned.class, TASK_PARTITIONS, false, 7 * DAY);
+    /**
+     * The verifier's copy of each task: the same signed TaskAssigned the matcher writes to
+     * {@link #TASKS}, keyed by jobId with {@link #PARTITIONS} partitions, so the verifier reads it
+     * co-partitioned with results and commands, without a repartition hop or a stream task per
+     * task partition. Only the matcher writes it, only the verifier reads it ({@link KafkaAccess}).
+     */
+    public static final TopicSpec<String, TaskAssigned> ASSIGNMENTS = new TopicSpec<>(
+            "agora.jobs.assignments", String.class, TaskAssigned.class, PARTITIONS, false, 7 * DAY);
     public static final TopicSpec<String, TaskResult> RESULTS = new TopicSpec<>(
             "agora.jobs.results", String.class, TaskResult.class, PARTITIONS, false, FOREVER);
     public static final TopicSpec<String, JobEvent> JOB_EVENTS = new TopicSpec<>(
@@ -57,7 +65,7 @@ public final class Topics {
 
     /** Every topic, in the order topic setup creates them. */
     public static List<TopicSpec<?, ?>> all() {
-        return List.of(REGISTRATIONS, HEARTBEATS, JOB_REQUESTS, JOB_COMMANDS, TASKS, RESULTS,
+        return List.of(REGISTRATIONS, HEARTBEATS, JOB_REQUESTS, JOB_COMMANDS, TASKS, ASSIGNMENTS, RESULTS,
                 JOB_EVENTS, VERDICTS, LEDGER, REPUTATION, DLQ);
     }
 }

@@ -711,7 +711,7 @@ final class JobCase {
         /**
          * The matcher gave up on a replica (attempts exhausted, a requested replica it will not
          * place, or the job's deadline passed): the replica is finished without a vote. Commands
-         * travel directly while tasks go through a repartition topic, so it may overtake the job's
+         * and tasks come on different topics, read in no fixed order, so it may overtake the job's
          * first task: then it is remembered like a pending cancel and counted when the task arrives.
          */
         void replicaFailed(JobCommand c) {

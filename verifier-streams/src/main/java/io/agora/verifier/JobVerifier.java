@@ -235,8 +235,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     }
 
     /**
-     * The refused input, re-serialised with its own topic's serde, with the reason in headers. A task
-     * came through the repartition topic, so its place in {@code agora.jobs.tasks} is not known (-1).
+     * The refused input, re-serialised with its own topic's serde, with the reason in headers; a
+     * buffered or swept one has lost its place (-1).
      */
     private void deadLetter(String key, SpecificRecord v, String reason) {
         String topic;
@@ -246,8 +246,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
             bytes = serdes.valueSerde(Topics.RESULTS).serializer().serialize(topic, r);
             log.warn("result {} of worker {} sent to DLQ: {}", cut(r.getTaskId()), cut(r.getWorkerId()), reason);
         } else if (v instanceof TaskAssigned t) {
-            topic = Topics.TASKS.name();
-            bytes = serdes.valueSerde(Topics.TASKS).serializer().serialize(topic, t);
+            topic = Topics.ASSIGNMENTS.name();
+            bytes = serdes.valueSerde(Topics.ASSIGNMENTS).serializer().serialize(topic, t);
             log.warn("task {} sent to DLQ: {}", cut(t.getTaskId()), reason);
         } else {
             JobCommand c = (JobCommand) v;

@@ -21,16 +21,15 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.Stores;
 
 /**
  * The verifier's topology, a pure function of its config, serdes, the market key that signs
  * each verdict's receipt and the matcher's public key, which must sign each task.
  * <ul>
- *   <li>Reads {@code agora.jobs.tasks} (key workerId, re-keyed by jobId through the internal
- *   topic {@code agora-verifier-tasks-by-job-repartition}), {@code agora.jobs.results} and
- *   {@code agora.jobs.commands} (key jobId) into one {@link JobVerifier}.</li>
+ *   <li>Reads {@code agora.jobs.assignments} (the matcher's copy of each task, key jobId),
+ *   {@code agora.jobs.results} and {@code agora.jobs.commands} (key jobId), co-partitioned, into
+ *   one {@link JobVerifier}.</li>
  *   <li>Reads {@code agora.workers.reputation} into the global store {@code verifier-reputation}
  *   ({@link ReputationBook}), for reputation-weighted and adaptive consensus, and
  *   {@code agora.ledger.entries} into the global store {@code verifier-stakes} ({@link StakeBook}),
@@ -94,10 +93,8 @@ public final class VerifierTopology {
                 StakeBook::new);
 
         KStream<String, SpecificRecord> tasks = b
-                .stream(Topics.TASKS.name(), Consumed.with(keys, serdes.valueSerde(Topics.TASKS)).withName("tasks-source"))
-                .selectKey((worker, t) -> t.getJobId(), Named.as("tasks-key-by-job"))
-                .repartition(Repartitioned.with(Serdes.String(), internal.avroSerde(TaskAssigned.class))
-                        .withName("tasks-by-job").withNumberOfPartitions(Topics.PARTITIONS))
+                .stream(Topics.ASSIGNMENTS.name(), Consumed.with(keys, serdes.valueSerde(Topics.ASSIGNMENTS))
+                        .withName("assignments-source"))
                 .mapValues(t -> (SpecificRecord) t, Named.as("tasks-as-input"));
         KStream<String, SpecificRecord> results = b
                 .stream(Topics.RESULTS.name(), Consumed.with(keys, serdes.valueSerde(Topics.RESULTS)).withName("results-source"))

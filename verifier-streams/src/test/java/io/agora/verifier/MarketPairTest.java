@@ -98,6 +98,7 @@ class MarketPairTest {
     private TestInputTopic<String, LedgerEntry> mLedgerIn;
     private TestInputTopic<String, ReputationChanged> mReputationIn;
     private TestOutputTopic<String, TaskAssigned> mTasks;
+    private TestOutputTopic<String, TaskAssigned> mAssignments;
     private TestOutputTopic<String, JobCommand> mCommandsOut;
     private TestOutputTopic<String, LedgerEntry> mLedger;
     private TestOutputTopic<String, JobVerdict> mVerdicts;
@@ -120,6 +121,8 @@ class MarketPairTest {
     private final List<ReputationChanged> reputation = new ArrayList<>();
     /** Tasks the matcher wrote, not yet seen by the verifier (held back to play races). */
     private final List<TaskAssigned> tasksInFlight = new ArrayList<>();
+    /** The verifier's copies of the tasks in flight, key jobId. */
+    private final List<KeyValue<String, TaskAssigned>> assignmentsInFlight = new ArrayList<>();
     /** Tasks the verifier has seen, for the test's workers to answer. */
     private final List<TaskAssigned> delivered = new ArrayList<>();
 
@@ -139,12 +142,13 @@ class MarketPairTest {
         mLedgerIn = in(matcher, Topics.LEDGER);
         mReputationIn = in(matcher, Topics.REPUTATION);
         mTasks = out(matcher, Topics.TASKS);
+        mAssignments = out(matcher, Topics.ASSIGNMENTS);
         mCommandsOut = out(matcher, Topics.JOB_COMMANDS);
         mLedger = out(matcher, Topics.LEDGER);
         mVerdicts = out(matcher, Topics.VERDICTS);
         mReputation = out(matcher, Topics.REPUTATION);
         mEvents = out(matcher, Topics.JOB_EVENTS);
-        vTasks = in(verifier, Topics.TASKS);
+        vTasks = in(verifier, Topics.ASSIGNMENTS);
         vResults = in(verifier, Topics.RESULTS);
         vCommands = in(verifier, Topics.JOB_COMMANDS);
         vReputationIn = in(verifier, Topics.REPUTATION);
@@ -470,12 +474,15 @@ class MarketPairTest {
             for (KeyValue<String, TaskAssigned> kv : mTasks.readKeyValuesToList()) {
                 tasksInFlight.add(kv.value);
             }
+            assignmentsInFlight.addAll(mAssignments.readKeyValuesToList());
             if (deliverTasks && !tasksInFlight.isEmpty()) {
-                for (TaskAssigned t : tasksInFlight) {
-                    vTasks.pipeInput(t.getWorkerId(), t, clock);
-                    delivered.add(t);
+                assertThat(assignmentsInFlight).extracting(kv -> kv.value).containsExactlyElementsOf(tasksInFlight);
+                for (KeyValue<String, TaskAssigned> kv : assignmentsInFlight) {
+                    vTasks.pipeInput(kv.key, kv.value, clock);
                 }
+                delivered.addAll(tasksInFlight);
                 tasksInFlight.clear();
+                assignmentsInFlight.clear();
                 moved = true;
             }
             for (KeyValue<String, JobCommand> kv : mCommandsOut.readKeyValuesToList()) {

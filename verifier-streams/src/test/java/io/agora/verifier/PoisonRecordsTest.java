@@ -69,7 +69,7 @@ class PoisonRecordsTest {
     void setUp() {
         var props = VerifierApp.streamsProperties(AgoraConfig.of(Map.of("agora.state.dir", stateDir.toString())));
         driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate(), MATCHER.workerId()), props, T0);
-        tasksIn = driver.createInputTopic(Topics.TASKS.name(), new StringSerializer(), serdes.valueSerde(Topics.TASKS).serializer());
+        tasksIn = driver.createInputTopic(Topics.ASSIGNMENTS.name(), new StringSerializer(), serdes.valueSerde(Topics.ASSIGNMENTS).serializer());
         resultsIn = driver.createInputTopic(Topics.RESULTS.name(), new StringSerializer(), serdes.valueSerde(Topics.RESULTS).serializer());
         verdicts = driver.createOutputTopic(Topics.VERDICTS.name(), new StringDeserializer(),
                 serdes.valueSerde(Topics.VERDICTS).deserializer());
@@ -85,14 +85,14 @@ class PoisonRecordsTest {
     void aJobIdOver64KiBIsRefusedAtTheDoorAndTheNextJobIsSettled() {
         String huge = "job-" + "9".repeat(70_000);
         JobTerms terms = terms(SPEC, 1);
-        tasksIn.pipeInput(w1.workerId(), task(huge, w1, 0, "0", SPEC, terms), ts++);
+        tasksIn.pipeInput(huge, task(huge, w1, 0, "0", SPEC, terms), ts++);
         resultsIn.pipeInput(huge, result(huge, w1, 0, "0", 1_000), ts++);
 
         String reason = "out of bounds: jobId is not 1 to 200 visible ASCII characters without '/' or '|' (70004 characters)";
         List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
         assertThat(dead).hasSize(2);
         assertThat(dead).extracting(d -> header(d, DeadLetters.H_REASON)).containsOnly(reason);
-        assertThat(dead).extracting(d -> header(d, DeadLetters.H_TOPIC)).containsExactly(Topics.TASKS.name(), Topics.RESULTS.name());
+        assertThat(dead).extracting(d -> header(d, DeadLetters.H_TOPIC)).containsExactly(Topics.ASSIGNMENTS.name(), Topics.RESULTS.name());
         assertThat(header(dead.get(0), DeadLetters.H_APP)).isEqualTo(VerifierConfig.APP_ID);
         assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo(w1.workerId());
 
@@ -111,8 +111,8 @@ class PoisonRecordsTest {
         // paid time is capped by the hour the market saw the task held, so the size is in the cpus
         JobSpec endless = JobSpec.newBuilder(SPEC).setTimeoutMs(Long.MAX_VALUE / 4).setCpus(1e12).build();
         JobTerms terms = terms(endless, 2);
-        tasksIn.pipeInput(w1.workerId(), task("job-long", w1, 0, "0", endless, terms), ts++);
-        tasksIn.pipeInput(w2.workerId(), task("job-long", w2, 1, "0", endless, terms), ts++);
+        tasksIn.pipeInput("job-long", task("job-long", w1, 0, "0", endless, terms), ts++);
+        tasksIn.pipeInput("job-long", task("job-long", w2, 1, "0", endless, terms), ts++);
         resultsIn.pipeInput("job-long", result("job-long", w1, 0, "0", Long.MAX_VALUE / 8), ts++);
         resultsIn.pipeInput("job-long", result("job-long", w2, 1, "0", Long.MAX_VALUE / 8), ts++);
 
@@ -127,8 +127,8 @@ class PoisonRecordsTest {
 
     void assertSettles(String jobId, JobSpec spec) {
         JobTerms terms = terms(spec, 2);
-        tasksIn.pipeInput(w1.workerId(), task(jobId, w1, 0, "0", spec, terms), ts++);
-        tasksIn.pipeInput(w2.workerId(), task(jobId, w2, 1, "0", spec, terms), ts++);
+        tasksIn.pipeInput(jobId, task(jobId, w1, 0, "0", spec, terms), ts++);
+        tasksIn.pipeInput(jobId, task(jobId, w2, 1, "0", spec, terms), ts++);
         resultsIn.pipeInput(jobId, result(jobId, w1, 0, "0", 1_000), ts++);
         resultsIn.pipeInput(jobId, result(jobId, w2, 1, "0", 1_000), ts++);
         List<JobVerdict> v = verdicts.readValuesToList();

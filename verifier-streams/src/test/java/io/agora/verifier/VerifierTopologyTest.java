@@ -99,7 +99,7 @@ class VerifierTopologyTest {
         driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, market, matcher.workerId()), p, T0);
         StringSerializer ks = new StringSerializer();
         StringDeserializer kd = new StringDeserializer();
-        tasksIn = driver.createInputTopic(Topics.TASKS.name(), ks, serdes.valueSerde(Topics.TASKS).serializer());
+        tasksIn = driver.createInputTopic(Topics.ASSIGNMENTS.name(), ks, serdes.valueSerde(Topics.ASSIGNMENTS).serializer());
         resultsIn = driver.createInputTopic(Topics.RESULTS.name(), ks, serdes.valueSerde(Topics.RESULTS).serializer());
         commandsIn = driver.createInputTopic(Topics.JOB_COMMANDS.name(), ks, serdes.valueSerde(Topics.JOB_COMMANDS).serializer());
         reputationIn = driver.createInputTopic(Topics.REPUTATION.name(), ks, serdes.valueSerde(Topics.REPUTATION).serializer());
@@ -648,12 +648,12 @@ class VerifierTopologyTest {
     void aTaskWrittenByAnyoneButTheMatcherGoesToTheDlqWithTheReasonAndNoJobOpens() {
         JobTerms terms = terms("job-22", Strategy.FIRST, 1, 1, 1);
         TaskAssigned forged = Assignments.sign(task("job-22", w1, 0, 0, terms), w1); // the worker's own key
-        tasksIn.pipeInput(w1.workerId(), forged, ts++);
+        tasksIn.pipeInput(forged.getJobId(), forged, ts++);
         List<TestRecord<byte[], byte[]>> letters = dlq.readRecordsToList();
         assertThat(letters).singleElement().satisfies(l -> {
             assertThat(DeadLetters.header(l.headers(), DeadLetters.H_REASON))
                     .isEqualTo("bad matcher signature: the task is not one the matcher signed");
-            assertThat(DeadLetters.header(l.headers(), DeadLetters.H_TOPIC)).isEqualTo(Topics.TASKS.name());
+            assertThat(DeadLetters.header(l.headers(), DeadLetters.H_TOPIC)).isEqualTo(Topics.ASSIGNMENTS.name());
         });
         submit(result("job-22", w1, 0, 0, OUT_A, 1_000));
         assertNoOtherOutput();
@@ -720,7 +720,7 @@ class VerifierTopologyTest {
     /** The tasks as the matcher sends them: signed with its key. */
     private void assign(TaskAssigned... ts) {
         for (TaskAssigned t : ts) {
-            tasksIn.pipeInput(t.getWorkerId(), Assignments.sign(t, matcher), this.ts++);
+            tasksIn.pipeInput(t.getJobId(), Assignments.sign(t, matcher), this.ts++);
         }
     }
 
