@@ -27,6 +27,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -102,6 +104,10 @@ public final class Chaos {
     record Fault(String target, boolean kill) {
     }
 
+    /** A fault as it happened: when it was injected and when its target was started again. */
+    record Injected(Fault fault, Instant at, Instant restarted) {
+    }
+
     private final Options o;
     private final Map<String, String> env;
     private final PrintStream out;
@@ -110,6 +116,7 @@ public final class Chaos {
     private final Map<Integer, String> jobIds = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> submitProblems = new ConcurrentHashMap<>();
     private final AtomicLong retries = new AtomicLong();
+    private final List<Injected> injected = Collections.synchronizedList(new ArrayList<>());
     private final long runId = System.currentTimeMillis();
     private volatile boolean submitting = true;
 
@@ -179,6 +186,7 @@ public final class Chaos {
         ds.setUser(env.getOrDefault("AGORA_JDBC_USER", "agora"));
         ds.setPassword(env.getOrDefault("AGORA_JDBC_PASSWORD", "agora"));
         checkTerminal(ds);
+        reportStalls(ds);
         checkLedger(ds);
         checkLedgerTopic();
         checkAudit();
@@ -252,6 +260,7 @@ public final class Chaos {
             round++;
             for (Fault f : rotation) {
                 sleep(o.gapS * 1000L);
+                Instant at = Instant.now();
                 if (f.kill) {
                     script("kill", f.target);
                     sleep(o.downS * 1000L);
@@ -260,6 +269,7 @@ public final class Chaos {
                     sleep(o.outageS * 1000L);
                 }
                 script("start", f.target);
+                injected.add(new Injected(f, at, Instant.now()));
             }
             log("fault rotation " + round + " done");
         } while (submitting);
@@ -308,6 +318,47 @@ public final class Chaos {
         if (terminal != jobIds.size()) {
             violations.add((jobIds.size() - terminal) + " jobs not terminal " + o.timeoutS + " s after the last submission");
         }
+    }
+
+    /**
+     * Per fault, how long the market stalled: from the fault to the first placement
+     * ({@code ASSIGNED}) and the first verdict ({@code COMPLETED}) of this run's jobs decided after
+     * it, and the longest gap without one until the next fault (event times, so a stopped sink or
+     * database does not count as a stall of the market).
+     */
+    private void reportStalls(PGSimpleDataSource ds) {
+        Map<String, List<Instant>> events = new HashMap<>();
+        try (Connection c = ds.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT type, ts FROM job_events WHERE job_id = ANY(?) AND type IN ('ASSIGNED', 'COMPLETED') ORDER BY ts")) {
+            ps.setArray(1, c.createArrayOf("text", jobIds.values().toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    events.computeIfAbsent(rs.getString(1), t -> new ArrayList<>()).add(rs.getTimestamp(2).toInstant());
+                }
+            }
+        } catch (SQLException e) {
+            out.println("stalls: job events not readable: " + e.getMessage());
+            return;
+        }
+        out.println("stall after each fault (s): first placement, first verdict after it; longest gap without one until the next fault:");
+        List<Injected> faults = List.copyOf(injected);
+        for (int i = 0; i < faults.size(); i++) {
+            Injected f = faults.get(i);
+            Instant until = i + 1 < faults.size() ? faults.get(i + 1).at() : Instant.now();
+            List<Instant> placed = events.getOrDefault("ASSIGNED", List.of());
+            List<Instant> decided = events.getOrDefault("COMPLETED", List.of());
+            out.printf("  %s %-12s at %s (back %5.1f s later): placement %s, verdict %s; gaps %s / %s%n",
+                    f.fault().kill() ? "kill" : "stop", f.fault().target(), LocalTime.ofInstant(f.at(), ZoneOffset.UTC)
+                            .truncatedTo(ChronoUnit.SECONDS), Duration.between(f.at(), f.restarted()).toMillis() / 1000.0,
+                    secondsOrNone(Stalls.firstAfter(placed, f.at()), f.at()), secondsOrNone(Stalls.firstAfter(decided, f.at()), f.at()),
+                    String.format("%.1f", Stalls.longestGap(placed, f.at(), until).toMillis() / 1000.0),
+                    String.format("%.1f", Stalls.longestGap(decided, f.at(), until).toMillis() / 1000.0));
+        }
+    }
+
+    private static String secondsOrNone(Instant next, Instant from) {
+        return next == null ? "none" : String.format("%.1f", Duration.between(from, next).toMillis() / 1000.0);
     }
 
     private Map<String, Integer> statuses(PGSimpleDataSource ds) throws SQLException {
