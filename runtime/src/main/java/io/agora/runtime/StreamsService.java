@@ -12,6 +12,7 @@ import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TaskMetadata;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -19,10 +20,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Runs one Kafka Streams topology with exactly-once (v2) processing, the dead-letter handlers
@@ -154,9 +159,11 @@ public final class StreamsService implements Service {
     @Override
     public Map<String, Object> health() {
         KafkaStreams.State state = streams.state();
-        int alive = (int) streams.metadataForLocalThreads().stream().filter(StreamsService::alive).count();
+        Collection<ThreadMetadata> local = streams.metadataForLocalThreads();
+        int alive = (int) local.stream().filter(StreamsService::alive).count();
+        long processed = (long) sum("process-total", "stream-thread-metrics");
         StreamsHealth.Verdict v = health.judge(new StreamsHealth.Reading(state, alive, threads,
-                (long) sum("process-total", "stream-thread-metrics"), pendingInput(), System.currentTimeMillis()));
+                processed, pendingInput(), System.currentTimeMillis()));
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("status", v.up() ? "UP" : "DOWN");
         if (!v.up()) {
@@ -166,6 +173,10 @@ public final class StreamsService implements Service {
         h.put("app", appId);
         h.put("threadsAlive", alive);
         h.put("threadsReplaced", threadsReplaced.get());
+        // how the work is spread over the instances of the app (agora chaos prints it)
+        h.put("processed", processed);
+        h.put("activeTasks", tasks(local, ThreadMetadata::activeTasks));
+        h.put("standbyTasks", tasks(local, ThreadMetadata::standbyTasks));
         return h;
     }
 
@@ -205,6 +216,12 @@ public final class StreamsService implements Service {
         lastOutageAtMs = nowMs;
         long n = outagesInARow.incrementAndGet();
         return Duration.ofMillis(Math.min(MAX_OUTAGE_BACKOFF.toMillis(), 500L << Math.min(n - 1, 10)));
+    }
+
+    /** The ids of the tasks of these threads, sorted, comma-separated. */
+    private static String tasks(Collection<ThreadMetadata> threads, Function<ThreadMetadata, Set<TaskMetadata>> which) {
+        return threads.stream().flatMap(t -> which.apply(t).stream()).map(t -> t.taskId().toString()).sorted()
+                .collect(Collectors.joining(","));
     }
 
     private static boolean alive(ThreadMetadata t) {

@@ -71,6 +71,11 @@ class StreamsServiceTest {
     }
 
     @Test
+    void itsHealthTellsItsShareOfTheWork() {
+        assertThat(service.health()).containsKeys("activeTasks", "standbyTasks", "processed");
+    }
+
+    @Test
     void itsMetersHoldTheStreamsClientsMetricsAndItsOwn() {
         assertThat(service.meters().scrape())
                 .contains("agora_streams_threads_replaced_total 0")

@@ -50,14 +50,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * rotation, every service instance, a worker and a broker (restarting each), and stops PostgreSQL
  * and the registry for a while each; then it checks, and prints: every job terminal, the ledger
  * balanced and conserved, no transaction twice on the ledger topic, the audit replay equal to the
- * live database ({@link AuditMain}), and what went to the DLQ and why. Exit 0 when nothing is
- * violated, 1 on any violation, 2 when it could not run.
+ * live database ({@link AuditMain}), and what went to the DLQ and why. It also prints how the work
+ * is spread over the instances ({@link Spread}; a killed streams instance stays down until the
+ * other instance holds its tasks) and, per fault, how long placements and verdicts stalled
+ * ({@link Stalls}). Exit 0 when nothing is violated, 1 on any violation, 2 when it could not run.
  *
  * <p>Launched by {@code infra/bin/agora chaos}, which passes the stack in the environment:
  * {@code AGORA_CHAOS_APIS} (the ingest-api URLs, comma-separated), {@code AGORA_CHAOS_KILLS} (the
  * components to SIGKILL, in order), {@code AGORA_CHAOS_SCRIPT} (the script, for {@code kill},
  * {@code start} and {@code stop}), {@code AGORA_ADMIN_TOKEN}, {@code AGORA_BOOTSTRAP},
- * {@code AGORA_REGISTRY_URL}, {@code AGORA_JDBC_*} and the admin's {@code AGORA_KAFKA_*}.
+ * {@code AGORA_REGISTRY_URL}, {@code AGORA_JDBC_*}, the admin's {@code AGORA_KAFKA_*} and
+ * {@code AGORA_CHAOS_INSTANCES} (name=URL of each matcher, verifier and ingest-api instance).
  */
 public final class Chaos {
     static final String USAGE = """
@@ -71,6 +74,8 @@ public final class Chaos {
               --timeout S     after the last submission, how long jobs may take to end (300)""";
     static final long MAX_PRICE = 1000;
     static final long JOB_TIMEOUT_MS = 60_000;
+    /** How long a killed streams instance stays down at most while its tasks move to the other instance. */
+    static final int TAKEOVER_S = 120;
 
     /** The run's settings. */
     record Options(int jobs, double rate, int outageS, int downS, int gapS, int redundancy, int quorum, int timeoutS) {
@@ -119,6 +124,7 @@ public final class Chaos {
     private final List<Injected> injected = Collections.synchronizedList(new ArrayList<>());
     private final long runId = System.currentTimeMillis();
     private volatile boolean submitting = true;
+    private final Spread spread;
 
     Chaos(Options o, Map<String, String> env, PrintStream out) {
         this.o = o;
@@ -127,6 +133,7 @@ public final class Chaos {
         for (String api : require("AGORA_CHAOS_APIS").split(",")) {
             apis.add(new MarketClient(api.strip()));
         }
+        spread = Spread.parse(env.getOrDefault("AGORA_CHAOS_INSTANCES", ""));
     }
 
     public static void main(String[] args) {
@@ -168,6 +175,7 @@ public final class Chaos {
                 + ") through " + apis.size() + " ingest-api instances; faults: "
                 + rotation.stream().map(f -> (f.kill ? "kill " : "stop ") + f.target).toList());
 
+        printSpread("work spread before the run");
         long t0 = System.nanoTime();
         Thread faults = new Thread(() -> faults(rotation), "chaos-faults");
         faults.start();
@@ -186,6 +194,7 @@ public final class Chaos {
         ds.setUser(env.getOrDefault("AGORA_JDBC_USER", "agora"));
         ds.setPassword(env.getOrDefault("AGORA_JDBC_PASSWORD", "agora"));
         checkTerminal(ds);
+        printSpread("work spread after the run (processed records and submissions since each instance's last start)");
         reportStalls(ds);
         checkLedger(ds);
         checkLedgerTopic();
@@ -262,8 +271,10 @@ public final class Chaos {
                 sleep(o.gapS * 1000L);
                 Instant at = Instant.now();
                 if (f.kill) {
+                    List<String> tasks = spread.read(f.target).active();
                     script("kill", f.target);
                     sleep(o.downS * 1000L);
+                    awaitTakeover(f.target, tasks);
                 } else {
                     script("stop", f.target);
                     sleep(o.outageS * 1000L);
@@ -273,6 +284,35 @@ public final class Chaos {
             }
             log("fault rotation " + round + " done");
         } while (submitting);
+    }
+
+    /**
+     * A killed streams instance's active tasks move to the other instance of its app (once the
+     * group notices it is gone): waits until every one of them is active elsewhere, up to
+     * {@link #TAKEOVER_S}, and prints where each went.
+     */
+    private void awaitTakeover(String killed, List<String> tasks) {
+        if (tasks.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        Map<String, List<String>> where = Map.of();
+        while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(TAKEOVER_S)) {
+            where = Spread.whereNow(killed, tasks, spread.read());
+            if (!where.containsKey("none")) {
+                break;
+            }
+            sleep(1000);
+        }
+        log(killed + "'s " + tasks.size() + " active tasks " + (where.containsKey("none") ? "NOT all taken over" : "taken over")
+                + " " + seconds(System.nanoTime() - start) + " s after " + o.downS + " s down, now held by: "
+                + where.entrySet().stream().map(e -> e.getKey() + " " + Spread.shortList(e.getValue())).toList());
+    }
+
+    private void printSpread(String title) {
+        if (!spread.instances().isEmpty()) {
+            out.println(title + ":\n" + Spread.table(spread.read()));
+        }
     }
 
     private void script(String command, String target) {
