@@ -9,8 +9,11 @@ import org.postgresql.ds.PGSimpleDataSource;
 import javax.sql.DataSource;
 import java.io.PrintStream;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -19,8 +22,10 @@ import java.util.Map;
  * the audit could not run.
  *
  * <pre>AuditMain [--live agora] [--replay agora_audit_&lt;time&gt;] [--to-end] [--keep]</pre>
- * By default the replay stops where the live sink's stored offsets are, so a running sink
- * compares against the same prefix of the topics; {@code --to-end} replays everything.
+ * By default the audit first copies the live projection and the sink's stored offsets in one
+ * database snapshot ({@link #snapshot}), replays up to those offsets and compares the replay with
+ * that copy: the same prefix of the topics on both sides, however far a running sink has moved on
+ * meanwhile. {@code --to-end} replays everything and compares with the live schema as it is.
  * Connection settings come from AGORA_JDBC_URL/USER/PASSWORD, AGORA_BOOTSTRAP, AGORA_REGISTRY_URL.
  */
 public final class AuditMain {
@@ -77,17 +82,59 @@ public final class AuditMain {
                                     String replaySchema, String liveGroupId, boolean toEnd, PrintStream out)
             throws SQLException {
         Replay replay = new Replay(bootstrap, kafkaSecurity, serdes, ds, replaySchema);
-        Replay.Result result;
         if (toEnd) {
-            result = replay.toEnd();
-        } else {
-            Map<TopicPartition, Long> liveOffsets =
-                    new BatchRecorder(ds, liveSchema, liveGroupId).storedOffsets(null);
-            result = replay.until(liveOffsets);
+            printed(replay.toEnd(), out);
+            return AuditReport.compare(ds, liveSchema, replaySchema);
         }
+        String copy = LedgerSchema.requireValidName(replaySchema + "_live");
+        try {
+            Map<TopicPartition, Long> liveOffsets = snapshot(ds, liveSchema, liveGroupId, copy);
+            printed(replay.until(liveOffsets), out);
+            return AuditReport.compare(ds, copy, replaySchema);
+        } finally {
+            dropSchema(ds, copy);
+        }
+    }
+
+    private static void printed(Replay.Result result, PrintStream out) {
         out.printf("replayed %d records into %s: %d applied, %d duplicates refused, %d refused, %d undecodable%n",
-                result.records(), replaySchema, result.applied(), result.duplicates(), result.refused(), result.undecodable());
-        return AuditReport.compare(ds, liveSchema, replaySchema);
+                result.records(), result.schema(), result.applied(), result.duplicates(), result.refused(),
+                result.undecodable());
+    }
+
+    /**
+     * Copies the compared tables of {@code liveSchema} into {@code copySchema} (which must not exist)
+     * and returns the stored offsets of {@code groupId}, all read in one snapshot: the sink writes its
+     * offsets in the transaction that applies the records, so the copy holds exactly the records
+     * before those offsets, whatever the sink commits meanwhile.
+     */
+    public static Map<TopicPartition, Long> snapshot(DataSource ds, String liveSchema, String groupId, String copySchema)
+            throws SQLException {
+        LedgerSchema.requireValidName(liveSchema);
+        LedgerSchema.requireValidName(copySchema);
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            // the first query takes the snapshot every later statement of the transaction reads
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT topic, partition, next_offset FROM " + liveSchema + ".consumer_offsets WHERE group_id = ?")) {
+                ps.setString(1, groupId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        offsets.put(new TopicPartition(rs.getString(1), rs.getInt(2)), rs.getLong(3));
+                    }
+                }
+            }
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE SCHEMA " + copySchema);
+                for (String table : AuditReport.COMPARED_TABLES) {
+                    st.execute("CREATE TABLE %s.%s AS SELECT * FROM %s.%s".formatted(copySchema, table, liveSchema, table));
+                }
+            }
+            c.commit();
+        }
+        return offsets;
     }
 
     static void dropSchema(DataSource ds, String schema) throws SQLException {

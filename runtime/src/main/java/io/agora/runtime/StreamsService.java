@@ -12,6 +12,7 @@ import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TaskMetadata;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -19,10 +20,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Runs one Kafka Streams topology with exactly-once (v2) processing, the dead-letter handlers
@@ -92,6 +97,14 @@ public final class StreamsService implements Service {
     public static final String COMMIT_INTERVAL_MS = "agora.streams.commit.interval.ms";
 
     /**
+     * How long the group waits for a silent instance before its tasks go to the others
+     * ({@code AGORA_STREAMS_SESSION_TIMEOUT_MS}, default 10 s instead of the client's 45 s): a
+     * SIGKILLed instance's partitions stood still that long (agora chaos measured a 74 s placement
+     * stall after a matcher kill). Heartbeats come from a background thread every 3 s.
+     */
+    public static final String SESSION_TIMEOUT_MS = "agora.streams.session.timeout.ms";
+
+    /**
      * Warm copies of each task's state kept by another instance of the app
      * ({@code AGORA_STREAMS_STANDBY_REPLICAS}, default 1): when an instance is killed, exactly-once
      * wipes its local state, and the instance that takes its tasks over starts from a standby instead
@@ -114,6 +127,7 @@ public final class StreamsService implements Service {
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, cfg.find(COMMIT_INTERVAL_MS).orElse("100"));
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, cfg.find(STANDBY_REPLICAS).orElse("1"));
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), cfg.find(SESSION_TIMEOUT_MS).orElse("10000"));
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, ProductionDeadLetterHandler.class.getName());
@@ -145,9 +159,11 @@ public final class StreamsService implements Service {
     @Override
     public Map<String, Object> health() {
         KafkaStreams.State state = streams.state();
-        int alive = (int) streams.metadataForLocalThreads().stream().filter(StreamsService::alive).count();
+        Collection<ThreadMetadata> local = streams.metadataForLocalThreads();
+        int alive = (int) local.stream().filter(StreamsService::alive).count();
+        long processed = (long) sum("process-total", "stream-thread-metrics");
         StreamsHealth.Verdict v = health.judge(new StreamsHealth.Reading(state, alive, threads,
-                (long) sum("process-total", "stream-thread-metrics"), pendingInput(), System.currentTimeMillis()));
+                processed, pendingInput(), System.currentTimeMillis()));
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("status", v.up() ? "UP" : "DOWN");
         if (!v.up()) {
@@ -157,6 +173,10 @@ public final class StreamsService implements Service {
         h.put("app", appId);
         h.put("threadsAlive", alive);
         h.put("threadsReplaced", threadsReplaced.get());
+        // how the work is spread over the instances of the app (agora chaos prints it)
+        h.put("processed", processed);
+        h.put("activeTasks", tasks(local, ThreadMetadata::activeTasks));
+        h.put("standbyTasks", tasks(local, ThreadMetadata::standbyTasks));
         return h;
     }
 
@@ -196,6 +216,12 @@ public final class StreamsService implements Service {
         lastOutageAtMs = nowMs;
         long n = outagesInARow.incrementAndGet();
         return Duration.ofMillis(Math.min(MAX_OUTAGE_BACKOFF.toMillis(), 500L << Math.min(n - 1, 10)));
+    }
+
+    /** The ids of the tasks of these threads, sorted, comma-separated. */
+    private static String tasks(Collection<ThreadMetadata> threads, Function<ThreadMetadata, Set<TaskMetadata>> which) {
+        return threads.stream().flatMap(t -> which.apply(t).stream()).map(t -> t.taskId().toString()).sorted()
+                .collect(Collectors.joining(","));
     }
 
     private static boolean alive(ThreadMetadata t) {

@@ -63,6 +63,19 @@ class StreamsServiceTest {
     }
 
     @Test
+    void aSilentInstanceLeavesTheGroupAfterTenSecondsUnlessConfigured() {
+        assertThat(service.properties()).containsEntry("consumer.session.timeout.ms", "10000");
+        assertThat(StreamsService.properties("agora-test", AgoraConfig.of(Map.of("agora.bootstrap", "127.0.0.1:1",
+                StreamsService.SESSION_TIMEOUT_MS, "45000")), stateDir.toString(), Map.of()))
+                .containsEntry("consumer.session.timeout.ms", "45000");
+    }
+
+    @Test
+    void itsHealthTellsItsShareOfTheWork() {
+        assertThat(service.health()).containsKeys("activeTasks", "standbyTasks", "processed");
+    }
+
+    @Test
     void itsMetersHoldTheStreamsClientsMetricsAndItsOwn() {
         assertThat(service.meters().scrape())
                 .contains("agora_streams_threads_replaced_total 0")

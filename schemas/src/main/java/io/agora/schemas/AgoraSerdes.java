@@ -1,5 +1,6 @@
 package io.agora.schemas;
 
+import io.apicurio.registry.resolver.SchemaResolverConfig;
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import org.apache.avro.Schema;
@@ -111,6 +112,11 @@ public final class AgoraSerdes {
         p.put("apicurio.registry.headers.enabled", "false");
         p.put("apicurio.registry.as-confluent", "true");
         p.put("apicurio.registry.use-id", "contentId");
+        // A cached schema expires after apicurio.registry.check-period-ms (30 s); without this, every
+        // lookup after that fails while the registry is out, and a streams app's thread dies on its
+        // next record (exactly-once: its tasks' state wiped and restored; chaos saw minutes of
+        // stall). A schema id's content never changes, so the cached one is kept until the refresh works.
+        p.put(SchemaResolverConfig.FAULT_TOLERANT_REFRESH, "true");
         return p;
     }
 

@@ -31,6 +31,12 @@ class TopicsAndSerdesTest {
     }
 
     @Test
+    void registrySerdesKeepTheirCachedSchemasThroughARegistryOutage() {
+        assertThat(AgoraSerdes.forRegistryUrl("http://localhost:1/apis/registry/v2").registryProperties())
+                .containsEntry("apicurio.registry.fault-tolerant-refresh", "true");
+    }
+
+    @Test
     void plainSerdeRoundTripsAndRefusesGarbage() {
         Serde<TaskResult> serde = AgoraSerdes.plain().valueSerde(Topics.RESULTS);
         TaskResult r = Fixtures.result("j", "w", 0, 1, "out");
