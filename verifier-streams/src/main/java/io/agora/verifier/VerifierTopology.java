@@ -7,6 +7,7 @@ import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.runtime.GlobalInputs;
 import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
@@ -83,13 +84,13 @@ public final class VerifierTopology {
                 Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REPUTATION_STORE), Serdes.String(), WorkerStanding.serde())
                         .withLoggingDisabled(),
                 Topics.REPUTATION.name(),
-                Consumed.with(keys, serdes.valueSerde(Topics.REPUTATION)).withName("reputation-source"),
+                Consumed.with(keys, GlobalInputs.skippingUnreadable(serdes.valueSerde(Topics.REPUTATION))).withName("reputation-source"),
                 ReputationBook::new);
         b.addGlobalStore(
                 Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STAKES_STORE), Serdes.String(), Serdes.Long())
                         .withLoggingDisabled(),
                 Topics.LEDGER.name(),
-                Consumed.with(keys, serdes.valueSerde(Topics.LEDGER)).withName("stakes-source"),
+                Consumed.with(keys, GlobalInputs.skippingUnreadable(serdes.valueSerde(Topics.LEDGER))).withName("stakes-source"),
                 StakeBook::new);
 
         KStream<String, SpecificRecord> tasks = b
