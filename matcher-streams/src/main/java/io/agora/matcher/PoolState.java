@@ -15,7 +15,8 @@ import java.util.TreeMap;
 
 /**
  * The pool stage's state records (stores {@value PoolMarketProcessor#WORKERS} and {@value PoolMarketProcessor#JOBS}),
- * stored in the versioned binary format of {@link StateSerdes}: a new field here needs a new format version there.
+ * stored as the Avro records of {@link StateSerdes}: a new stored field here needs a field (with a default) in
+ * {@code schemas/src/main/avro/matcher-state.avsc} and its conversion there.
  */
 final class PoolState {
     private PoolState() {
@@ -45,14 +46,14 @@ final class PoolState {
         LinkedHashMap<String, Long> pending = new LinkedHashMap<>();
         /**
          * Tasks the matcher leased to the worker and that have not ended (result, lease expired or failed,
-         * job given up), whatever the worker says: task id to assignment time (worker format version 2).
+         * job given up), whatever the worker says: task id to assignment time.
          */
         LinkedHashMap<String, Long> held = new LinkedHashMap<>();
-        /** Matcher times of the worker's recent expired leases, oldest first (worker format version 2). */
+        /** Matcher times of the worker's recent expired leases, oldest first. */
         List<Long> expiredLeases = new ArrayList<>();
-        /** While not 0, the worker is cooling down and is not matched until this time (worker format version 2). */
+        /** While not 0, the worker is cooling down and is not matched until this time. */
         long coolingUntil;
-        /** Deregistered or moved while cooling down: kept (OFFLINE) only until the cool-down ends (worker format version 2). */
+        /** Deregistered or moved while cooling down: kept (OFFLINE) only until the cool-down ends. */
         boolean departed;
 
         /** Not stored: tasks the worker may hold at once ({@link PoolMarket} sets it from its registration and the pool's cap). */
@@ -118,7 +119,7 @@ final class PoolState {
         double score;
         String explain;
         long price;
-        /** The worker's per-job minimum at assignment (job format version 2; 0 in older records). */
+        /** The worker's per-job minimum at assignment. */
         long minPricePerJob;
 
         String taskId(String jobId) {
@@ -142,6 +143,8 @@ final class PoolState {
         long forgetAt = Long.MAX_VALUE;
         /** When a worker first listed one of the job's tasks in a heartbeat (JobEvent STARTED); 0 before. */
         long startedAt;
+        /** W3C traceparent of the request that queued the job, null when unknown. */
+        String traceparent;
         /** Not stored: {@link #request} as plain Avro binary, and the object it was encoded from. */
         byte[] requestBytes;
         JobRequested requestEncoded;

@@ -1,386 +1,264 @@
 package io.agora.matcher;
 
+import io.agora.events.Heartbeat;
+import io.agora.events.JobCommand;
 import io.agora.events.JobRequested;
 import io.agora.events.WorkerCapabilities;
+import io.agora.events.WorkerRegistration;
+import io.agora.events.state.AdmissionAccount;
+import io.agora.events.state.PoolAdmitted;
+import io.agora.events.state.PoolBeat;
+import io.agora.events.state.PoolCommand;
+import io.agora.events.state.PoolEvent;
+import io.agora.events.state.PoolJob;
+import io.agora.events.state.PoolRegistered;
+import io.agora.events.state.PoolRemoved;
+import io.agora.events.state.PoolReplica;
+import io.agora.events.state.PoolReputation;
+import io.agora.events.state.PoolResult;
+import io.agora.events.state.PoolWorker;
+import io.agora.events.state.StakeAccount;
+import io.agora.events.state.TaskSince;
+import io.agora.events.state.WorkerGate;
 import io.agora.market.Stake;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.StateSerde;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.Serializer;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 /**
- * Serdes of the matcher's state stores (and so of their changelog topics): an explicit binary
- * format, not Java serialization, so that a store written by one build is readable by the next.
+ * The matcher's state as Avro: the serdes of its four stores (so of their changelogs) and of the
+ * pool-events repartition topic, and the one place where the in-memory models ({@link Admission.Account},
+ * {@link WorkerGateProcessor.GateState}, {@link PoolState}, {@link Flow.PoolEvent}) and the records of
+ * {@code schemas/src/main/avro/matcher-state.avsc} are converted. A value of the earlier hand-written
+ * format is read by {@link LegacyState} ({@link StateSerde}).
  *
- * <p>Every value starts with a format version byte, then its fields in a fixed order
- * ({@link DataOutputStream} big-endian primitives; strings as an int byte length, -1 for null,
- * then UTF-8; enums by name, never by ordinal; embedded events ({@link JobRequested},
- * {@link WorkerCapabilities}) as an int length, -1 for null, then plain Avro
- * ({@link io.agora.schemas.AgoraSerdes#plain()}: single-object encoding, read with the writer's
- * schema from {@link io.agora.schemas.SchemaHistory}, so event schema changes are survived)). To evolve a format, append fields and bump its version; the reader keeps
- * decoding every older version (missing fields take their defaults), and refuses a version it
- * does not know with a {@link SerializationException} rather than guessing.
+ * <p>Embedded events (a worker's capabilities, a job's request, a pool event's record) are stored as
+ * their own plain Avro bytes, so an event's schema change does not change these records. A pool
+ * record keeps those bytes beside the event (an event is never changed once stored, only replaced), so
+ * a worker or job saved again (every heartbeat, every lease renewal) does not encode it again.
  */
 final class StateSerdes {
-    static final byte ACCOUNT_V1 = 1;
-    static final byte GATE_V1 = 1;
-    /** Adds the worker's stake ({@link io.agora.market.Stake.Account}). */
-    static final byte GATE_V2 = 2;
-    static final byte WORKER_V1 = 1;
-    /** Adds the tasks the matcher knows the worker holds, its recent expired leases, its cool-down and whether it departed. */
-    static final byte WORKER_V2 = 2;
-    static final byte JOB_V1 = 1;
-    /** Adds each replica's per-job minimum. */
-    static final byte JOB_V2 = 2;
-    /** Adds when the job's first replica started ({@code startedAt}, 0 before). */
-    static final byte JOB_V3 = 3;
-
     private static final AgoraSerdes PLAIN = AgoraSerdes.plain();
+    private static final Serde<Admission.Account> ACCOUNT = StateSerde.of(AdmissionAccount.class,
+            a -> new AdmissionAccount(a.availableMicros(), a.granted()),
+            r -> new Admission.Account(r.getAvailableMicros(), r.getGranted()), LegacyState::account);
+    private static final Serde<WorkerGateProcessor.GateState> GATE = StateSerde.of(WorkerGate.class,
+            StateSerdes::toAvro, StateSerdes::fromAvro, LegacyState::gate);
+    private static final Serde<PoolState.Worker> WORKER = StateSerde.of(PoolWorker.class,
+            StateSerdes::toAvro, StateSerdes::fromAvro, LegacyState::worker);
+    private static final Serde<PoolState.Job> JOB = StateSerde.of(PoolJob.class,
+            StateSerdes::toAvro, StateSerdes::fromAvro, LegacyState::job);
+    private static final Serde<Flow.PoolEvent> POOL_EVENT = StateSerde.of(PoolEvent.class,
+            StateSerdes::toAvro, StateSerdes::fromAvro, LegacyState::poolEvent);
 
     private StateSerdes() {
     }
 
-    @FunctionalInterface
-    interface Writer<T> {
-        void write(DataOutputStream out, T value) throws IOException;
-    }
-
-    @FunctionalInterface
-    interface Reader<T> {
-        T read(DataInputStream in, int version) throws IOException;
-    }
-
-    static <T> Serde<T> serde(String name, byte version, Writer<T> writer, Reader<T> reader) {
-        Serializer<T> ser = (topic, v) -> v == null ? null : encode(name, version, writer, v);
-        Deserializer<T> de = (topic, b) -> b == null ? null : decode(name, version, reader, b);
-        return Serdes.serdeFrom(ser, de);
-    }
-
-    static <T> byte[] encode(String name, byte version, Writer<T> writer, T value) {
-        try {
-            ByteArrayOutputStream bo = new ByteArrayOutputStream(256);
-            DataOutputStream out = new DataOutputStream(bo);
-            out.writeByte(version);
-            writer.write(out, value);
-            out.flush();
-            return bo.toByteArray();
-        } catch (IOException e) {
-            throw new SerializationException("cannot encode " + name, e);
-        }
-    }
-
-    static <T> T decode(String name, byte current, Reader<T> reader, byte[] bytes) {
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-            int v = in.readByte();
-            if (v < 1 || v > current) {
-                throw new SerializationException("unknown " + name + " format version " + v + " (this build reads 1.." + current + ")");
-            }
-            return reader.read(in, v);
-        } catch (IOException e) {
-            throw new SerializationException("cannot decode " + name, e);
-        }
-    }
-
-    // ---- the four stores ----------------------------------------------------------------
-
     static Serde<Admission.Account> account() {
-        return serde("admission account", ACCOUNT_V1,
-                (out, a) -> {
-                    out.writeLong(a.availableMicros());
-                    out.writeBoolean(a.granted());
-                },
-                (in, v) -> new Admission.Account(in.readLong(), in.readBoolean()));
+        return ACCOUNT;
     }
 
     static Serde<WorkerGateProcessor.GateState> gate() {
-        return serde("worker gate state", GATE_V2,
-                (out, g) -> {
-                    out.writeLong(g.registrationSeq());
-                    out.writeLong(g.heartbeatSeq());
-                    str(out, g.pool());
-                    out.writeLong(g.reputation());
-                    Stake.Account a = g.stake();
-                    out.writeLong(a.availableMicros());
-                    out.writeLong(a.bondedMicros());
-                    out.writeLong(a.unbondingMicros());
-                    out.writeLong(a.unbondDueAt());
-                    out.writeLong(a.unbondSeq());
-                    out.writeInt(a.disputes().size());
-                    for (String d : a.disputes()) {
-                        str(out, d);
-                    }
-                },
-                (in, v) -> {
-                    long regSeq = in.readLong();
-                    long hbSeq = in.readLong();
-                    String pool = str(in);
-                    long rep = in.readLong();
-                    Stake.Account a = Stake.Account.NEW;
-                    if (v >= GATE_V2) {
-                        long available = in.readLong();
-                        long bonded = in.readLong();
-                        long unbonding = in.readLong();
-                        long due = in.readLong();
-                        long seq = in.readLong();
-                        int n = in.readInt();
-                        java.util.Set<String> disputes = new java.util.TreeSet<>();
-                        for (int i = 0; i < n; i++) {
-                            disputes.add(str(in));
-                        }
-                        a = new Stake.Account(available, bonded, unbonding, due, seq, disputes);
-                    }
-                    return new WorkerGateProcessor.GateState(regSeq, hbSeq, pool, rep, a);
-                });
+        return GATE;
     }
 
     static Serde<PoolState.Worker> worker() {
-        return serde("pool worker", WORKER_V2, (out, w) -> writeWorker(out, w, WORKER_V2), StateSerdes::readWorker);
+        return WORKER;
     }
 
     static Serde<PoolState.Job> job() {
-        return serde("pool job", JOB_V3, (out, j) -> writeJob(out, j, JOB_V3), StateSerdes::readJob);
+        return JOB;
     }
 
-    /** Writes a worker in the given format version (older ones only for compatibility tests). */
-    static void writeWorker(DataOutputStream out, PoolState.Worker w, byte version) throws IOException {
-        str(out, w.workerId);
-        str(out, w.pool);
+    static Serde<Flow.PoolEvent> poolEvent() {
+        return POOL_EVENT;
+    }
+
+    // ---- worker gate ----------------------------------------------------------------------
+
+    static WorkerGate toAvro(WorkerGateProcessor.GateState g) {
+        Stake.Account a = g.stake();
+        return new WorkerGate(g.registrationSeq(), g.heartbeatSeq(), g.pool(), g.reputation(),
+                new StakeAccount(a.availableMicros(), a.bondedMicros(), a.unbondingMicros(), a.unbondDueAt(),
+                        a.unbondSeq(), new ArrayList<>(a.disputes())));
+    }
+
+    static WorkerGateProcessor.GateState fromAvro(WorkerGate r) {
+        StakeAccount a = r.getStake();
+        return new WorkerGateProcessor.GateState(r.getRegistrationSeq(), r.getHeartbeatSeq(), r.getPool(),
+                r.getReputation(), new Stake.Account(a.getAvailableMicros(), a.getBondedMicros(),
+                a.getUnbondingMicros(), a.getUnbondDueAt(), a.getUnbondSeq(), new TreeSet<>(a.getDisputes())));
+    }
+
+    // ---- pool workers and jobs ------------------------------------------------------------
+
+    static PoolWorker toAvro(PoolState.Worker w) {
         if (w.capabilities != null && w.capabilitiesEncoded != w.capabilities) {
-            w.capabilitiesBytes = avroBytes(WorkerCapabilities.class, w.capabilities);
+            w.capabilitiesBytes = bytes(w.capabilities);
             w.capabilitiesEncoded = w.capabilities;
         }
-        bytes(out, w.capabilities == null ? null : w.capabilitiesBytes);
-        str(out, w.status == null ? null : w.status.name());
-        str(out, w.reportedStatus);
-        out.writeLong(w.lastSeenAt);
-        out.writeInt(w.reportedFreeSlots);
-        out.writeDouble(w.load);
-        out.writeLong(w.price);
-        out.writeInt(w.ownedPartitions.size());
-        for (int p : w.ownedPartitions) {
-            out.writeInt(p);
-        }
-        out.writeLong(w.reputation);
-        out.writeDouble(w.avgLatencyMs);
-        out.writeInt(w.pending.size());
-        for (var e : w.pending.entrySet()) {
-            str(out, e.getKey());
-            out.writeLong(e.getValue());
-        }
-        if (version >= WORKER_V2) {
-            out.writeInt(w.held.size());
-            for (var e : w.held.entrySet()) {
-                str(out, e.getKey());
-                out.writeLong(e.getValue());
-            }
-            out.writeInt(w.expiredLeases.size());
-            for (long t : w.expiredLeases) {
-                out.writeLong(t);
-            }
-            out.writeLong(w.coolingUntil);
-            out.writeBoolean(w.departed);
-        }
+        return new PoolWorker(w.workerId, w.pool, w.capabilities == null ? null : ByteBuffer.wrap(w.capabilitiesBytes),
+                name(w.status), w.reportedStatus, w.lastSeenAt, w.reportedFreeSlots, w.load, w.price,
+                new ArrayList<>(w.ownedPartitions), w.reputation, w.avgLatencyMs, tasks(w.pending), tasks(w.held),
+                new ArrayList<>(w.expiredLeases), w.coolingUntil, w.departed);
     }
 
-    static PoolState.Worker readWorker(DataInputStream in, int version) throws IOException {
+    static PoolState.Worker fromAvro(PoolWorker r) {
         PoolState.Worker w = new PoolState.Worker();
-        w.workerId = str(in);
-        w.pool = str(in);
-        w.capabilitiesBytes = bytes(in, WorkerCapabilities.class);
-        w.capabilities = w.capabilitiesBytes == null ? null : avroOf(WorkerCapabilities.class, w.capabilitiesBytes);
-        w.capabilitiesEncoded = w.capabilities;
-        String status = str(in);
-        w.status = status == null ? null : PoolState.Status.valueOf(status);
-        w.reportedStatus = str(in);
-        w.lastSeenAt = in.readLong();
-        w.reportedFreeSlots = in.readInt();
-        w.load = in.readDouble();
-        w.price = in.readLong();
-        int n = in.readInt();
-        for (int i = 0; i < n; i++) {
-            w.ownedPartitions.add(in.readInt());
-        }
-        w.reputation = in.readLong();
-        w.avgLatencyMs = in.readDouble();
-        int p = in.readInt();
-        for (int i = 0; i < p; i++) {
-            w.pending.put(str(in), in.readLong());
-        }
-        if (version >= WORKER_V2) {
-            int h = in.readInt();
-            for (int i = 0; i < h; i++) {
-                w.held.put(str(in), in.readLong());
-            }
-            int e = in.readInt();
-            for (int i = 0; i < e; i++) {
-                w.expiredLeases.add(in.readLong());
-            }
-            w.coolingUntil = in.readLong();
-            w.departed = in.readBoolean();
-        }
+        w.workerId = r.getWorkerId();
+        w.pool = r.getPool();
+        w.capabilities = r.getCapabilities() == null ? null : event(WorkerCapabilities.class, r.getCapabilities());
+        w.status = r.getStatus() == null ? null : PoolState.Status.valueOf(r.getStatus());
+        w.reportedStatus = r.getReportedStatus();
+        w.lastSeenAt = r.getLastSeenAt();
+        w.reportedFreeSlots = r.getReportedFreeSlots();
+        w.load = r.getLoad();
+        w.price = r.getPrice();
+        w.ownedPartitions = new ArrayList<>(r.getOwnedPartitions());
+        w.reputation = r.getReputation();
+        w.avgLatencyMs = r.getAvgLatencyMs();
+        tasks(r.getPending(), w.pending);
+        tasks(r.getHeld(), w.held);
+        w.expiredLeases = new ArrayList<>(r.getExpiredLeases());
+        w.coolingUntil = r.getCoolingUntil();
+        w.departed = r.getDeparted();
         return w;
     }
 
-    /** Writes a job in the given format version (older ones only for compatibility tests). */
-    static void writeJob(DataOutputStream out, PoolState.Job j, byte version) throws IOException {
-        str(out, j.jobId);
+    static PoolJob toAvro(PoolState.Job j) {
         if (j.request != null && j.requestEncoded != j.request) {
-            j.requestBytes = avroBytes(JobRequested.class, j.request);
+            j.requestBytes = bytes(j.request);
             j.requestEncoded = j.request;
         }
-        bytes(out, j.request == null ? null : j.requestBytes);
-        out.writeLong(j.escrowMicros);
-        str(out, j.pool);
-        str(out, j.status == null ? null : j.status.name());
-        out.writeLong(j.queuedAt);
-        str(out, j.queueKey);
-        out.writeInt(j.nextReplica);
-        out.writeInt(j.replicas.size());
+        List<PoolReplica> replicas = new ArrayList<>(j.replicas.size());
         for (PoolState.Replica r : j.replicas.values()) {
-            out.writeInt(r.replica);
-            out.writeInt(r.attempt);
-            str(out, r.state == null ? null : r.state.name());
-            str(out, r.workerId);
-            out.writeLong(r.assignedAt);
-            out.writeLong(r.leaseDeadline);
-            out.writeInt(r.partition);
-            out.writeLong(r.notBefore);
-            str(out, r.reason);
-            out.writeDouble(r.score);
-            str(out, r.explain);
-            out.writeLong(r.price);
-            if (version >= JOB_V2) {
-                out.writeLong(r.minPricePerJob);
-            }
+            replicas.add(new PoolReplica(r.replica, r.attempt, name(r.state), r.workerId, r.assignedAt, r.leaseDeadline,
+                    r.partition, r.notBefore, r.reason, r.score, r.explain, r.price, r.minPricePerJob));
         }
-        out.writeInt(j.touched.size());
-        for (String w : j.touched) {
-            str(out, w);
-        }
-        out.writeLong(j.forgetAt);
-        if (version >= JOB_V3) {
-            out.writeLong(j.startedAt);
-        }
+        return new PoolJob(j.jobId, j.request == null ? null : ByteBuffer.wrap(j.requestBytes), j.escrowMicros, j.pool,
+                name(j.status), j.queuedAt, j.queueKey, j.nextReplica, replicas, new ArrayList<>(j.touched), j.forgetAt,
+                j.startedAt, j.traceparent);
     }
 
-    static PoolState.Job readJob(DataInputStream in, int version) throws IOException {
+    static PoolState.Job fromAvro(PoolJob a) {
         PoolState.Job j = new PoolState.Job();
-        j.jobId = str(in);
-        j.requestBytes = bytes(in, JobRequested.class);
-        j.request = j.requestBytes == null ? null : avroOf(JobRequested.class, j.requestBytes);
-        j.requestEncoded = j.request;
-        j.escrowMicros = in.readLong();
-        j.pool = str(in);
-        String status = str(in);
-        j.status = status == null ? null : PoolState.JobStatus.valueOf(status);
-        j.queuedAt = in.readLong();
-        j.queueKey = str(in);
-        j.nextReplica = in.readInt();
-        int n = in.readInt();
-        for (int i = 0; i < n; i++) {
+        j.jobId = a.getJobId();
+        j.request = a.getRequest() == null ? null : event(JobRequested.class, a.getRequest());
+        j.escrowMicros = a.getEscrowMicros();
+        j.pool = a.getPool();
+        j.status = a.getStatus() == null ? null : PoolState.JobStatus.valueOf(a.getStatus());
+        j.queuedAt = a.getQueuedAt();
+        j.queueKey = a.getQueueKey();
+        j.nextReplica = a.getNextReplica();
+        for (PoolReplica p : a.getReplicas()) {
             PoolState.Replica r = new PoolState.Replica();
-            r.replica = in.readInt();
-            r.attempt = in.readInt();
-            String state = str(in);
-            r.state = state == null ? null : PoolState.ReplicaState.valueOf(state);
-            r.workerId = str(in);
-            r.assignedAt = in.readLong();
-            r.leaseDeadline = in.readLong();
-            r.partition = in.readInt();
-            r.notBefore = in.readLong();
-            r.reason = str(in);
-            r.score = in.readDouble();
-            r.explain = str(in);
-            r.price = in.readLong();
-            if (version >= JOB_V2) {
-                r.minPricePerJob = in.readLong();
-            }
+            r.replica = p.getReplica();
+            r.attempt = p.getAttempt();
+            r.state = p.getState() == null ? null : PoolState.ReplicaState.valueOf(p.getState());
+            r.workerId = p.getWorkerId();
+            r.assignedAt = p.getAssignedAt();
+            r.leaseDeadline = p.getLeaseDeadline();
+            r.partition = p.getPartition();
+            r.notBefore = p.getNotBefore();
+            r.reason = p.getReason();
+            r.score = p.getScore();
+            r.explain = p.getExplain();
+            r.price = p.getPrice();
+            r.minPricePerJob = p.getMinPricePerJob();
             j.replicas.put(r.replica, r);
         }
-        int t = in.readInt();
-        for (int i = 0; i < t; i++) {
-            j.touched.add(str(in));
-        }
-        j.forgetAt = in.readLong();
-        if (version >= JOB_V3) {
-            j.startedAt = in.readLong();
-        }
+        j.touched.addAll(a.getTouched());
+        j.forgetAt = a.getForgetAt();
+        j.startedAt = a.getStartedAt();
+        j.traceparent = a.getTraceparent();
         return j;
     }
 
-    // ---- primitives ---------------------------------------------------------------------
+    // ---- pool events (the repartition topic) ----------------------------------------------
 
-    static void str(DataOutputStream out, String s) throws IOException {
-        if (s == null) {
-            out.writeInt(-1);
-            return;
+    static PoolEvent toAvro(Flow.PoolEvent ev) {
+        Object e;
+        if (ev instanceof Flow.Admitted a) {
+            e = new PoolAdmitted(ByteBuffer.wrap(bytes(a.job())), a.escrowMicros());
+        } else if (ev instanceof Flow.Registered r) {
+            e = new PoolRegistered(ByteBuffer.wrap(bytes(r.registration())), r.reputation());
+        } else if (ev instanceof Flow.Removed r) {
+            e = new PoolRemoved(r.workerId());
+        } else if (ev instanceof Flow.Beat b) {
+            e = new PoolBeat(ByteBuffer.wrap(bytes(b.heartbeat())));
+        } else if (ev instanceof Flow.Reputation r) {
+            e = new PoolReputation(r.workerId(), r.reputation());
+        } else if (ev instanceof Flow.Result r) {
+            e = new PoolResult(r.taskId(), r.jobId(), r.workerId(), r.replica(), r.attempt(), r.status(), r.durationMs());
+        } else if (ev instanceof Flow.Command c) {
+            e = new PoolCommand(ByteBuffer.wrap(bytes(c.command())));
+        } else {
+            throw new SerializationException("not a pool event: " + ev);
         }
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+        return new PoolEvent(e);
     }
 
-    static String str(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0) {
-            return null;
+    static Flow.PoolEvent fromAvro(PoolEvent ev) {
+        Object e = ev.getEvent();
+        if (e instanceof PoolAdmitted a) {
+            return new Flow.Admitted(event(JobRequested.class, a.getJob()), a.getEscrowMicros());
+        } else if (e instanceof PoolRegistered r) {
+            return new Flow.Registered(event(WorkerRegistration.class, r.getRegistration()), r.getReputation());
+        } else if (e instanceof PoolRemoved r) {
+            return new Flow.Removed(r.getWorkerId());
+        } else if (e instanceof PoolBeat b) {
+            return new Flow.Beat(event(Heartbeat.class, b.getHeartbeat()));
+        } else if (e instanceof PoolReputation r) {
+            return new Flow.Reputation(r.getWorkerId(), r.getReputation());
+        } else if (e instanceof PoolResult r) {
+            return new Flow.Result(r.getTaskId(), r.getJobId(), r.getWorkerId(), r.getReplica(), r.getAttempt(),
+                    r.getStatus(), r.getDurationMs());
+        } else if (e instanceof PoolCommand c) {
+            return new Flow.Command(event(JobCommand.class, c.getCommand()));
         }
-        return new String(in.readNBytes(n), StandardCharsets.UTF_8);
+        throw new SerializationException("unknown pool event " + e);
     }
 
-    static <T extends SpecificRecord> void avro(DataOutputStream out, Class<T> type, T value) throws IOException {
-        bytes(out, value == null ? null : avroBytes(type, value));
+    // ---- parts ----------------------------------------------------------------------------
+
+    private static String name(Enum<?> e) {
+        return e == null ? null : e.name();
     }
 
-    /**
-     * An embedded event's plain Avro binary. The pool stage's records keep it beside the event
-     * (an event is never changed once stored, only replaced), so a worker or job saved again
-     * (every heartbeat, every lease renewal) does not encode its capabilities or request again.
-     */
-    static <T extends SpecificRecord> byte[] avroBytes(Class<T> type, T value) {
-        return PLAIN.avroSerde(type).serializer().serialize("matcher-state", value);
+    private static List<TaskSince> tasks(Map<String, Long> byTask) {
+        List<TaskSince> out = new ArrayList<>(byTask.size());
+        byTask.forEach((task, at) -> out.add(new TaskSince(task, at)));
+        return out;
     }
 
-    /** Length-prefixed bytes, -1 for null: the framing of {@link #avro(DataOutputStream, Class, SpecificRecord)}. */
-    static void bytes(DataOutputStream out, byte[] b) throws IOException {
-        if (b == null) {
-            out.writeInt(-1);
-            return;
+    private static void tasks(List<TaskSince> from, LinkedHashMap<String, Long> into) {
+        for (TaskSince t : from) {
+            into.put(t.getTaskId(), t.getAssignedAt());
         }
-        out.writeInt(b.length);
-        out.write(b);
     }
 
-    static <T extends SpecificRecord> T avro(DataInputStream in, Class<T> type) throws IOException {
-        byte[] b = bytes(in, type);
-        return b == null ? null : avroOf(type, b);
+    /** An embedded event's plain Avro (single-object encoded). */
+    @SuppressWarnings("unchecked")
+    private static <T extends SpecificRecord> byte[] bytes(T event) {
+        return PLAIN.avroSerde((Class<T>) event.getClass()).serializer().serialize("matcher-state", event);
     }
 
-    /** The framed bytes of an embedded event of {@code type}, null for null. */
-    static byte[] bytes(DataInputStream in, Class<?> type) throws IOException {
-        int n = in.readInt();
-        if (n < 0) {
-            return null;
-        }
-        byte[] b = in.readNBytes(n);
-        if (b.length != n) {
-            throw new IOException("truncated " + type.getSimpleName());
-        }
-        return b;
-    }
-
-    static <T extends SpecificRecord> T avroOf(Class<T> type, byte[] b) {
+    static <T extends SpecificRecord> T event(Class<T> type, byte[] b) {
         return PLAIN.avroSerde(type).deserializer().deserialize("matcher-state", b);
+    }
+
+    private static <T extends SpecificRecord> T event(Class<T> type, ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return event(type, out);
     }
 }

@@ -261,12 +261,4 @@ class RulesTest {
         assertThat(c.starterGrantMicros()).isEqualTo(7_200_000L);
         assertThat(c.allowlist("secure")).containsExactlyInAnyOrder("a", "b");
     }
-
-    @Test
-    void poolEventsRoundTrip() {
-        Flow.PoolEvent ev = new Flow.Result("j/0/1", "j", "w", 0, 1, "SUCCEEDED", 42);
-        assertThat(FlowSerdes.decode(FlowSerdes.encode(ev))).isEqualTo(ev);
-        Flow.Admitted a = new Flow.Admitted(Fx.job("j", "c", 2, 5), 77);
-        assertThat(FlowSerdes.decode(FlowSerdes.encode(a))).isEqualTo(a);
-    }
 }

@@ -1,140 +1,137 @@
 package io.agora.matcher;
 
 import io.agora.events.JobRequested;
+import io.agora.market.Stake;
+import io.agora.schemas.AgoraSerdes;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+/**
+ * Every matcher state type survives its store as Avro, and what the hand-written codecs of earlier
+ * builds wrote ({@code src/test/resources/legacy-state.txt}, bytes those builds produced for
+ * {@link StateFixtures}) is still read, then written as Avro.
+ */
 class StateSerdesTest {
+
+    private static <T> T roundTrip(Serde<T> serde, T value) {
+        byte[] b = serde.serializer().serialize("t", value);
+        assertThat(AgoraSerdes.singleObject(b)).as("single-object encoded Avro").isTrue();
+        return serde.deserializer().deserialize("t", b);
+    }
 
     @Test
     void accountAndGateRoundTrip() {
-        var acc = new Admission.Account(1234, true);
-        var s = StateSerdes.account();
-        byte[] b = s.serializer().serialize("t", acc);
-        assertThat(b[0]).isEqualTo(StateSerdes.ACCOUNT_V1);
-        assertThat(b).hasSize(1 + 8 + 1);
-        assertThat(s.deserializer().deserialize("t", b)).isEqualTo(acc);
-
-        var g = new WorkerGateProcessor.GateState(Long.MIN_VALUE, 7, null, -20, io.agora.market.Stake.Account.NEW);
-        var gs = StateSerdes.gate();
-        assertThat(gs.deserializer().deserialize("t", gs.serializer().serialize("t", g))).isEqualTo(g);
-        var g2 = new WorkerGateProcessor.GateState(3, 7, "gpu-é", 5,
-                new io.agora.market.Stake.Account(10, 20, 5, 99, 3, java.util.Set.of("job-2", "job-1")));
-        assertThat(gs.deserializer().deserialize("t", gs.serializer().serialize("t", g2))).isEqualTo(g2);
-        // a gate state written before stakes (format 1) reads with no stake
-        byte[] v1 = StateSerdes.encode("gate", StateSerdes.GATE_V1, (out, x) -> {
-            out.writeLong(3);
-            out.writeLong(7);
-            StateSerdes.str(out, "public");
-            out.writeLong(5);
-        }, g2);
-        assertThat(gs.deserializer().deserialize("t", v1))
-                .isEqualTo(new WorkerGateProcessor.GateState(3, 7, "public", 5, io.agora.market.Stake.Account.NEW));
+        assertThat(roundTrip(StateSerdes.account(), StateFixtures.ACCOUNT)).isEqualTo(StateFixtures.ACCOUNT);
+        var fresh = new WorkerGateProcessor.GateState(Long.MIN_VALUE, 7, null, -20, Stake.Account.NEW);
+        assertThat(roundTrip(StateSerdes.gate(), fresh)).isEqualTo(fresh);
+        assertThat(roundTrip(StateSerdes.gate(), StateFixtures.GATE)).isEqualTo(StateFixtures.GATE);
     }
 
     @Test
     void workerRoundTrips() {
-        PoolState.Worker w = new PoolState.Worker();
-        w.workerId = "w1";
-        w.pool = "public";
-        w.capabilities = Fx.caps("public", 500).build();
-        w.status = PoolState.Status.DRAINING;
-        w.reportedStatus = "READY";
-        w.lastSeenAt = 42;
-        w.reportedFreeSlots = 3;
-        w.load = 0.25;
-        w.price = 500;
-        w.ownedPartitions = new java.util.ArrayList<>(List.of(1, 5));
-        w.reputation = -15;
-        w.avgLatencyMs = 12.5;
-        w.pending.put("job/0/0", 10L);
-        w.pending.put("job/1/2", 11L);
-        var s = StateSerdes.worker();
-        PoolState.Worker back = s.deserializer().deserialize("t", s.serializer().serialize("t", w));
-        assertThat(back).usingRecursiveComparison().isEqualTo(w);
+        PoolState.Worker w = StateFixtures.worker();
+        PoolState.Worker back = roundTrip(StateSerdes.worker(), w);
+        assertThat(back).usingRecursiveComparison().ignoringFields("capabilitiesBytes", "capabilitiesEncoded").isEqualTo(w);
         assertThat(back.pending.keySet()).containsExactly("job/0/0", "job/1/2");
-
-        w.held.put("job/0/0", 10L);
-        w.held.put("other/0/0", 3L);
-        w.expiredLeases.add(7L);
-        w.coolingUntil = 300_000;
-        w.departed = true;
-        PoolState.Worker held = s.deserializer().deserialize("t", s.serializer().serialize("t", w));
-        assertThat(held).usingRecursiveComparison().isEqualTo(w);
-        assertThat(held.held.keySet()).containsExactly("job/0/0", "other/0/0");
-
-        // a worker written by the previous build (format 1) still reads: nothing held, not cooling
-        byte[] v1 = StateSerdes.encode("pool worker", StateSerdes.WORKER_V1,
-                (out, x) -> StateSerdes.writeWorker(out, x, StateSerdes.WORKER_V1), w);
-        PoolState.Worker old = s.deserializer().deserialize("t", v1);
-        assertThat(old.held).isEmpty();
-        assertThat(old.expiredLeases).isEmpty();
-        assertThat(old.coolingUntil).isZero();
-        assertThat(old.departed).isFalse();
-        assertThat(old).usingRecursiveComparison().ignoringFields("held", "expiredLeases", "coolingUntil", "departed")
-                .isEqualTo(w);
+        assertThat(back.held.keySet()).containsExactly("job/0/0", "other/0/0");
     }
 
     @Test
     void jobRoundTripsIncludingACancelPendingJobWithoutRequest() {
-        PoolState.Job j = new PoolState.Job();
-        j.jobId = "job-1";
-        j.request = Fx.job("job-1", "alice", 2, 1000);
-        j.escrowMicros = 20_000;
-        j.pool = "public";
-        j.status = PoolState.JobStatus.RUNNING;
-        j.queuedAt = 5;
-        j.queueKey = "public|x|job-1";
-        j.nextReplica = 3;
-        PoolState.Replica r = new PoolState.Replica();
-        r.replica = 2;
-        r.attempt = 1;
-        r.state = PoolState.ReplicaState.LEASED;
-        r.workerId = "w9";
-        r.assignedAt = 100;
-        r.leaseDeadline = 200;
-        r.partition = 7;
-        r.notBefore = 50;
-        r.reason = "lease expired";
-        r.score = 0.75;
-        r.explain = "cap=1";
-        r.price = 400;
-        r.minPricePerJob = 1_500;
-        j.replicas.put(2, r);
-        j.replicas.put(0, new PoolState.Replica());
-        j.touched.add("w9");
-        j.touched.add("w1");
-        j.forgetAt = 999;
-        var s = StateSerdes.job();
-        PoolState.Job back = s.deserializer().deserialize("t", s.serializer().serialize("t", j));
-        assertThat(back).usingRecursiveComparison().isEqualTo(j);
+        PoolState.Job j = StateFixtures.job();
+        j.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        PoolState.Job back = roundTrip(StateSerdes.job(), j);
+        assertThat(back).usingRecursiveComparison().ignoringFields("requestBytes", "requestEncoded").isEqualTo(j);
         assertThat(back.request).isInstanceOf(JobRequested.class);
 
-        PoolState.Job pending = new PoolState.Job();
-        pending.jobId = "job-2";
-        pending.pool = "public";
-        pending.status = PoolState.JobStatus.CANCEL_PENDING;
-        PoolState.Job back2 = s.deserializer().deserialize("t", s.serializer().serialize("t", pending));
-        assertThat(back2).usingRecursiveComparison().isEqualTo(pending);
-
-        // a job written by the previous build (format 1, no per-job minimum) still reads, minimum 0
-        byte[] v1 = StateSerdes.encode("pool job", StateSerdes.JOB_V1, (out, job) -> StateSerdes.writeJob(out, job, StateSerdes.JOB_V1), j);
-        PoolState.Job old = s.deserializer().deserialize("t", v1);
-        assertThat(old.replicas.get(2).minPricePerJob).isZero();
-        assertThat(old).usingRecursiveComparison().ignoringFields("replicas").isEqualTo(j);
-        assertThat(old.replicas.get(2)).usingRecursiveComparison().ignoringFields("minPricePerJob").isEqualTo(r);
+        PoolState.Job pending = StateFixtures.cancelPending();
+        assertThat(roundTrip(StateSerdes.job(), pending)).usingRecursiveComparison().isEqualTo(pending);
     }
 
     @Test
-    void unknownFormatVersionIsRefused() {
-        byte[] b = StateSerdes.account().serializer().serialize("t", new Admission.Account(1, true));
-        b[0] = 9;
+    void poolEventsRoundTrip() {
+        for (Flow.PoolEvent ev : StateFixtures.poolEvents()) {
+            assertThat(roundTrip(StateSerdes.poolEvent(), ev)).isEqualTo(ev);
+        }
+    }
+
+    @Test
+    void valuesOfTheEarlierBinaryFormatsAreReadAndRewrittenAsAvro() throws Exception {
+        Map<String, byte[]> legacy = legacyState();
+        assertThat(read(StateSerdes.account(), legacy, "account.1")).isEqualTo(StateFixtures.ACCOUNT);
+        assertThat(read(StateSerdes.gate(), legacy, "gate.2")).isEqualTo(StateFixtures.GATE);
+        // a gate state written before stakes reads with no stake
+        assertThat(read(StateSerdes.gate(), legacy, "gate.1"))
+                .isEqualTo(new WorkerGateProcessor.GateState(3, 7, "public", 5, Stake.Account.NEW));
+
+        String[] notStored = {"capabilitiesBytes", "capabilitiesEncoded", "requestBytes", "requestEncoded"};
+        assertThat(read(StateSerdes.worker(), legacy, "worker.2")).usingRecursiveComparison().ignoringFields(notStored)
+                .isEqualTo(StateFixtures.worker());
+        // a worker written before held tasks and cool-downs: nothing held, not cooling
+        PoolState.Worker w1 = read(StateSerdes.worker(), legacy, "worker.1");
+        assertThat(w1.held).isEmpty();
+        assertThat(w1.expiredLeases).isEmpty();
+        assertThat(w1.coolingUntil).isZero();
+        assertThat(w1.departed).isFalse();
+        assertThat(w1).usingRecursiveComparison()
+                .ignoringFields("held", "expiredLeases", "coolingUntil", "departed", "capabilitiesBytes", "capabilitiesEncoded")
+                .isEqualTo(StateFixtures.worker());
+
+        assertThat(read(StateSerdes.job(), legacy, "job.3")).usingRecursiveComparison().ignoringFields(notStored)
+                .isEqualTo(StateFixtures.job());
+        // before startedAt; before the per-job minimum
+        assertThat(read(StateSerdes.job(), legacy, "job.2")).usingRecursiveComparison().ignoringFields(notStored)
+                .ignoringFields("startedAt").isEqualTo(StateFixtures.job());
+        PoolState.Job j1 = read(StateSerdes.job(), legacy, "job.1");
+        assertThat(j1.startedAt).isZero();
+        assertThat(j1.replicas.get(2).minPricePerJob).isZero();
+        assertThat(j1).usingRecursiveComparison().ignoringFields(notStored)
+                .ignoringFields("startedAt", "replicas").isEqualTo(StateFixtures.job());
+        assertThat(j1.replicas.get(2)).usingRecursiveComparison().ignoringFields("minPricePerJob")
+                .isEqualTo(StateFixtures.job().replicas.get(2));
+        assertThat(read(StateSerdes.job(), legacy, "cancel-pending.3")).usingRecursiveComparison()
+                .isEqualTo(StateFixtures.cancelPending());
+
+        var events = StateFixtures.poolEvents();
+        for (int i = 0; i < events.size(); i++) {
+            assertThat(read(StateSerdes.poolEvent(), legacy, "pool-event." + (i + 1))).isEqualTo(events.get(i));
+        }
+    }
+
+    @Test
+    void anUnknownLegacyFormatVersionIsRefused() {
+        byte[] b = {9, 0, 0, 0, 0, 0, 0, 0, 1, 1};
         assertThatThrownBy(() -> StateSerdes.account().deserializer().deserialize("t", b))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("format version 9");
+        assertThatThrownBy(() -> StateSerdes.poolEvent().deserializer().deserialize("t", b))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("pool event tag 9");
+    }
+
+    /** Reads a legacy value, then checks that writing it again gives Avro that reads back the same. */
+    private static <T> T read(Serde<T> serde, Map<String, byte[]> legacy, String name) {
+        T value = serde.deserializer().deserialize("t", legacy.get(name));
+        T again = roundTrip(serde, value);
+        assertThat(again).as(name + " rewritten as Avro").usingRecursiveComparison()
+                .ignoringFields("capabilitiesBytes", "capabilitiesEncoded", "requestBytes", "requestEncoded").isEqualTo(value);
+        return value;
+    }
+
+    private static Map<String, byte[]> legacyState() throws Exception {
+        Map<String, byte[]> out = new HashMap<>();
+        for (String line : Files.readAllLines(Path.of("src/test/resources/legacy-state.txt"))) {
+            String[] f = line.split(" ");
+            out.put(f[0], HexFormat.of().parseHex(f[1]));
+        }
+        return out;
     }
 }

@@ -152,6 +152,11 @@ public final class AgoraSerdes {
         return Serdes.serdeFrom(ser, de);
     }
 
+    /** Whether {@code b} starts with Avro's single-object header ({@code C3 01}, then an 8-byte fingerprint). */
+    public static boolean singleObject(byte[] b) {
+        return b.length >= 10 && b[0] == (byte) 0xC3 && b[1] == (byte) 0x01;
+    }
+
     /**
      * Avro without a registry: single-object encoding ({@code C3 01}, the writer schema's 64-bit
      * fingerprint, then the binary), so that a later build with a changed schema still reads it.
@@ -203,7 +208,7 @@ public final class AgoraSerdes {
                 return null;
             }
             try {
-                if (data.length >= 10 && data[0] == (byte) 0xC3 && data[1] == (byte) 0x01) {
+                if (singleObject(data)) {
                     return decoder.decode(data);
                 }
                 BinaryDecoder dec = DecoderFactory.get().binaryDecoder(data, null);

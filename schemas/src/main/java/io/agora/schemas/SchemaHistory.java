@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The earlier schemas of the event records ({@code src/main/resources/avro-history}), so that
+ * The earlier schemas of the records, events and state ({@code src/main/resources/avro-history}), so that
  * plain Avro written by an earlier build can still be read: by the fingerprint in its
  * single-object header, or, for records written before the header, with the record's version 1
  * (its schema when the header was introduced).

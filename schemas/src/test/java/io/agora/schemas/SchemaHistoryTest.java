@@ -147,6 +147,9 @@ class SchemaHistoryTest {
         Schema.Parser p = new Schema.Parser();
         p.parse(Files.readString(Path.of("src/main/avro/common.avsc")));
         p.parse(Files.readString(Path.of("src/main/avro/events.avsc")));
+        // the streams apps' state records (StateSerde)
+        p.parse(Files.readString(Path.of("src/main/avro/matcher-state.avsc")));
+        p.parse(Files.readString(Path.of("src/main/avro/verifier-state.avsc")));
         Map<String, Schema> out = new TreeMap<>();
         p.getTypes().forEach((name, s) -> {
             if (s.getType() == Schema.Type.RECORD) {

@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
  * {@link JobState}, or in the records it emits) from a record it did not make. {@link JobCase}
  * checks a record before anything is written; one out of bounds is dead-lettered with its first
  * problem as the reason ({@code out of bounds: ...}) and its job goes on without it. So no string
- * longer than {@link #ID_MAX} characters reaches {@link JobState}, whose {@code writeUTF} throws
- * over 64 KiB, and a kept result stays below 700 KB, under the broker's record size (1 MB).
+ * longer than {@link #ID_MAX} characters reaches {@link JobState}, and a kept result stays below
+ * 700 KB, under the broker's record size (1 MB).
  * <ul>
  *   <li>ids: job, event, client ids and pools are 1 to {@link #ID_MAX} visible ASCII characters
  *   without {@code /} or {@code |} (they separate the parts of task ids and store keys); worker

@@ -2,18 +2,12 @@ package io.agora.verifier;
 
 import io.agora.events.Outcome;
 import io.agora.events.TaskAssigned;
+import io.agora.events.state.VerifierJob;
 import io.agora.schemas.AgoraSerdes;
-import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.Deserializer;
+import io.agora.schemas.StateSerde;
 import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.Serializer;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,13 +21,13 @@ import java.util.TreeSet;
  * outcome and who agreed. {@code settled} is set in the same store write that emits the
  * verdict's ledger entries, so a job is settled exactly once.
  *
- * <p>Stored in a small versioned binary form (not an Avro class: generated classes outside
- * {@code io.agora.events} are not trusted for deserialisation), the first task as plain Avro.
+ * <p>Stored as an {@link VerifierJob} record ({@code schemas/src/main/avro/verifier-state.avsc}),
+ * converted here and nowhere else.
  */
 public final class JobState {
-    /** 2 appends {@link #receivedAt}; a version-1 record reads with none known. */
-    private static final byte VERSION = 2;
-    private static final Serde<TaskAssigned> TASK = AgoraSerdes.plain().avroSerde(TaskAssigned.class);
+    static final Serde<TaskAssigned> TASK = AgoraSerdes.plain().avroSerde(TaskAssigned.class);
+    private static final Serde<JobState> SERDE = StateSerde.of(VerifierJob.class, JobState::toAvro, JobState::fromAvro,
+            LegacyJobState::read);
 
     /** Null while only a CANCEL or REPLICA_FAILED commands have been seen (they may overtake the first task). */
     TaskAssigned first;
@@ -92,116 +86,47 @@ public final class JobState {
         return c;
     }
 
+    /** The store's serde: {@link VerifierJob} records ({@link StateSerde}); a value of the earlier binary format is read by {@link LegacyJobState}. */
     public static Serde<JobState> serde() {
-        Serializer<JobState> ser = (topic, s) -> s == null ? null : s.toBytes();
-        Deserializer<JobState> de = (topic, b) -> b == null ? null : fromBytes(b);
-        return Serdes.serdeFrom(ser, de);
+        return SERDE;
     }
 
     byte[] toBytes() {
-        try {
-            ByteArrayOutputStream bos = new ByteArrayOutputStream(512);
-            DataOutputStream out = new DataOutputStream(bos);
-            out.writeByte(VERSION);
-            byte[] task = first == null ? null : TASK.serializer().serialize(null, first);
-            out.writeInt(task == null ? -1 : task.length);
-            if (task != null) {
-                out.write(task);
-            }
-            out.writeBoolean(cancelRequested);
-            out.writeLong(cancelSeenAt);
-            out.writeBoolean(settled);
-            writeNullable(out, outcome == null ? null : outcome.name());
-            writeNullable(out, consensusHash);
-            out.writeLong(decidedAt);
-            writeList(out, counted);
-            out.writeInt(failedReplicas.size());
-            for (int r : failedReplicas) {
-                out.writeInt(r);
-            }
-            out.writeInt(extraRequested);
-            writeList(out, agreeing);
-            writeList(out, dissenting);
-            out.writeInt(disputeFrom);
-            out.writeInt(disputeCount);
-            out.writeBoolean(disputeResolved);
-            for (String taskId : counted) {
-                out.writeLong(receivedAt.getOrDefault(taskId, -1L));
-            }
-            out.flush();
-            return bos.toByteArray();
-        } catch (IOException e) {
-            throw new SerializationException("cannot encode job state", e);
-        }
+        return SERDE.serializer().serialize(null, this);
     }
 
-    static JobState fromBytes(byte[] b) {
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(b));
-            byte v = in.readByte();
-            if (v != 1 && v != VERSION) {
-                throw new SerializationException("unknown job state version " + v);
-            }
-            JobState s = new JobState();
-            int len = in.readInt();
-            if (len >= 0) {
-                byte[] task = in.readNBytes(len);
-                s.first = TASK.deserializer().deserialize(null, task);
-            }
-            s.cancelRequested = in.readBoolean();
-            s.cancelSeenAt = in.readLong();
-            s.settled = in.readBoolean();
-            String o = readNullable(in);
-            s.outcome = o == null ? null : Outcome.valueOf(o);
-            s.consensusHash = readNullable(in);
-            s.decidedAt = in.readLong();
-            readList(in, s.counted);
-            int f = in.readInt();
-            for (int i = 0; i < f; i++) {
-                s.failedReplicas.add(in.readInt());
-            }
-            s.extraRequested = in.readInt();
-            readList(in, s.agreeing);
-            readList(in, s.dissenting);
-            s.disputeFrom = in.readInt();
-            s.disputeCount = in.readInt();
-            s.disputeResolved = in.readBoolean();
-            if (v >= 2) {
-                for (String taskId : s.counted) {
-                    long at = in.readLong();
-                    if (at >= 0) {
-                        s.receivedAt.put(taskId, at);
-                    }
-                }
-            }
-            return s;
-        } catch (IOException e) {
-            throw new SerializationException("cannot decode job state", e);
-        }
+    VerifierJob toAvro() {
+        return new VerifierJob(first == null ? null : ByteBuffer.wrap(TASK.serializer().serialize(null, first)),
+                cancelRequested, cancelSeenAt, settled, outcome == null ? null : outcome.name(), consensusHash,
+                decidedAt, new ArrayList<>(counted), new HashMap<>(receivedAt), new ArrayList<>(failedReplicas),
+                extraRequested, new ArrayList<>(agreeing), new ArrayList<>(dissenting), disputeFrom, disputeCount,
+                disputeResolved);
     }
 
-    private static void writeNullable(DataOutputStream out, String s) throws IOException {
-        out.writeBoolean(s != null);
-        if (s != null) {
-            out.writeUTF(s);
-        }
+    static JobState fromAvro(VerifierJob v) {
+        JobState s = new JobState();
+        s.first = v.getFirst() == null ? null : TASK.deserializer().deserialize(null, bytes(v.getFirst()));
+        s.cancelRequested = v.getCancelRequested();
+        s.cancelSeenAt = v.getCancelSeenAt();
+        s.settled = v.getSettled();
+        s.outcome = v.getOutcome() == null ? null : Outcome.valueOf(v.getOutcome());
+        s.consensusHash = v.getConsensusHash();
+        s.decidedAt = v.getDecidedAt();
+        s.counted.addAll(v.getCounted());
+        s.receivedAt.putAll(v.getReceivedAt());
+        s.failedReplicas.addAll(v.getFailedReplicas());
+        s.extraRequested = v.getExtraRequested();
+        s.agreeing.addAll(v.getAgreeing());
+        s.dissenting.addAll(v.getDissenting());
+        s.disputeFrom = v.getDisputeFrom();
+        s.disputeCount = v.getDisputeCount();
+        s.disputeResolved = v.getDisputeResolved();
+        return s;
     }
 
-    private static String readNullable(DataInputStream in) throws IOException {
-        return in.readBoolean() ? in.readUTF() : null;
-    }
-
-    private static void writeList(DataOutputStream out, List<String> l) throws IOException {
-        out.writeInt(l.size());
-        for (String s : l) {
-            out.writeUTF(s);
-        }
-    }
-
-    private static void readList(DataInputStream in, List<String> l) throws IOException {
-        int n = in.readInt();
-        for (int i = 0; i < n; i++) {
-            l.add(in.readUTF());
-        }
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
     }
 }

@@ -1,15 +1,20 @@
 package io.agora.verifier;
 
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.AgoraSerdes;
 import io.agora.events.JobSpec;
 import io.agora.events.JobTerms;
 import io.agora.events.Outcome;
 import io.agora.events.Strategy;
 import io.agora.events.TaskAssigned;
+import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -18,8 +23,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class JobStateTest {
 
-    @Test
-    void survivesTheStore() {
+    /** A decided job with every field set, deterministic (legacy-state.txt holds what an earlier build wrote for it). */
+    static JobState state() {
         Instant t = Instant.parse("2030-01-01T00:00:00Z");
         JobState s = new JobState();
         s.first = TaskAssigned.newBuilder().setEventId("e").setTaskId("j/0/0").setJobId("j").setWorkerId("w")
@@ -29,59 +34,81 @@ class JobStateTest {
                         .setStrategy(Strategy.K_OF_N).setMaxTotalResults(5).setMaxPricePerCpuSecondMicros(7)
                         .setEscrowMicros(35).setSubmittedAt(t).setDeadline(t).build())
                 .setPricePerCpuSecondMicros(5).setLeaseDeadline(t).setScore(1).setExplain("x").setAssignedAt(t).build();
+        s.cancelSeenAt = 3;
         s.settled = true;
         s.outcome = Outcome.COMPLETED;
         s.consensusHash = "abc";
         s.decidedAt = 42;
         s.counted.addAll(List.of("j/0/0", "j/1/0"));
         s.receivedAt.put("j/0/0", 1_000L);
+        s.receivedAt.put("j/1/0", 1_500L);
         s.failedReplicas.add(2);
         s.extraRequested = 1;
         s.agreeing.add("w");
         s.dissenting.add("v");
         s.disputeFrom = 4;
         s.disputeCount = 2;
+        s.disputeResolved = true;
+        return s;
+    }
+
+    /** A cancel seen before the job's first task. */
+    static JobState cancelPending() {
+        JobState s = new JobState();
+        s.cancelRequested = true;
+        s.cancelSeenAt = 9;
+        return s;
+    }
+
+    @Test
+    void survivesTheStore() {
+        JobState s = state();
 
         JobState back = JobState.serde().deserializer().deserialize("t", JobState.serde().serializer().serialize("t", s));
+        assertThat(back).usingRecursiveComparison().isEqualTo(s);
         assertThat(back.first).isEqualTo(s.first);
-        assertThat(back.settled).isTrue();
-        assertThat(back.outcome).isEqualTo(Outcome.COMPLETED);
-        assertThat(back.consensusHash).isEqualTo("abc");
-        assertThat(back.decidedAt).isEqualTo(42);
         assertThat(back.counted).containsExactly("j/0/0", "j/1/0");
-        assertThat(back.receivedAt).containsExactlyEntriesOf(Map.of("j/0/0", 1_000L));
-        assertThat(back.failedReplicas).containsExactly(2);
-        assertThat(back.agreeing).containsExactly("w");
-        assertThat(back.dissenting).containsExactly("v");
         assertThat(back.slots()).isEqualTo(4);
         assertThat(back.isDisputeReplica(5)).isTrue();
         assertThat(back.isDisputeReplica(6)).isFalse();
     }
 
     @Test
-    void aVersion1RecordReadsWithNoArrivalTimes() {
-        JobState s = new JobState();
-        s.cancelSeenAt = 9;
-        s.counted.add("j/0/0");
-        s.receivedAt.put("j/0/0", 5L);
-        byte[] v2 = s.toBytes();
-        byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - 8); // version 2 appends one long per counted result
-        v1[0] = 1;
-        JobState back = JobState.fromBytes(v1);
-        assertThat(back.cancelSeenAt).isEqualTo(9);
-        assertThat(back.counted).containsExactly("j/0/0");
-        assertThat(back.receivedAt).as("unknown: settlement then caps at the verdict's time").isEmpty();
+    void isStoredAsAvroUnderTheSchemaHistory() {
+        byte[] b = JobState.serde().serializer().serialize("t", state());
+        assertThat(AgoraSerdes.singleObject(b)).isTrue();
+        JobState pending = JobState.serde().deserializer().deserialize("t", cancelPending().toBytes());
+        assertThat(pending.first).isNull();
+        assertThat(pending).usingRecursiveComparison().isEqualTo(cancelPending());
     }
 
+    /** What the hand-written codec of earlier builds wrote (src/test/resources/legacy-state.txt) is read once, then written as Avro. */
     @Test
-    void aPendingCancelHasNoTask() {
-        JobState s = new JobState();
-        s.cancelRequested = true;
-        s.cancelSeenAt = 9;
-        JobState back = JobState.fromBytes(s.toBytes());
-        assertThat(back.first).isNull();
-        assertThat(back.cancelRequested).isTrue();
-        assertThat(back.cancelSeenAt).isEqualTo(9);
+    void valuesOfTheEarlierBinaryFormatAreReadAndRewrittenAsAvro() throws Exception {
+        Map<String, byte[]> legacy = legacyState();
+        var serde = JobState.serde();
+        JobState v2 = serde.deserializer().deserialize("t", legacy.get("job.2"));
+        assertThat(v2).usingRecursiveComparison().isEqualTo(state());
+        JobState v1 = serde.deserializer().deserialize("t", legacy.get("job.1"));
+        assertThat(v1.receivedAt).as("unknown: settlement then caps at the verdict's time").isEmpty();
+        assertThat(v1).usingRecursiveComparison().ignoringFields("receivedAt").isEqualTo(state());
+        assertThat(serde.deserializer().deserialize("t", legacy.get("cancel-pending.2")))
+                .usingRecursiveComparison().isEqualTo(cancelPending());
+
+        byte[] rewritten = serde.serializer().serialize("t", v2);
+        assertThat(AgoraSerdes.singleObject(rewritten)).isTrue();
+        assertThat(serde.deserializer().deserialize("t", rewritten)).usingRecursiveComparison().isEqualTo(state());
+        assertThatThrownBy(() -> serde.deserializer().deserialize("t", new byte[]{9, 0, 0}))
+                .isInstanceOf(SerializationException.class);
+    }
+
+    static Map<String, byte[]> legacyState() throws Exception {
+        Map<String, byte[]> out = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(Path.of("src/test/resources/legacy-state.txt"))) {
+            String[] f = line.split(" ");
+            out.put(f[0], HexFormat.of().parseHex(f[1]));
+        }
+        return out;
     }
 
     @Test
