@@ -14,7 +14,9 @@ import java.util.function.Function;
  * its own model object in memory and stores it as an Avro record of {@code src/main/avro/*-state.avsc}
  * (namespace {@code io.agora.events.state}), plain single-object encoded ({@link AgoraSerdes#plain()}:
  * no registry, earlier schemas from {@link SchemaHistory}). The app converts model and record in one
- * place.
+ * place. The state schemas live here beside the events rather than in their apps so that one history
+ * ({@code avro-history/index.txt}) and one fingerprint check ({@code SchemaHistoryTest}) cover every
+ * plain record.
  *
  * <p>Upgrade in place: a value without the single-object header was written by the hand-written
  * binary codec of an earlier build (it starts with its version or tag byte, never {@code C3}); it is
