@@ -30,6 +30,14 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
 
     public static final long REFERENCE_PRICE_MICROS = 1000L;
     public static final long STARTER_SECONDS = 3600L;
+    /**
+     * What a client pays to dispute a verdict: 0.1 credit, held from its account when the verifier
+     * opens the dispute ({@link Postings#disputeFee}); paid to the workers when the re-run confirms
+     * the verdict, refunded when it overturns it. ingest-api answers 402 when the client's balance
+     * does not cover it. A constant, not a configuration key: the verifier settles a dispute
+     * opened before a restart with the amount it held, and keeps no copy of it.
+     */
+    public static final long DISPUTE_FEE_MICROS = 100_000L;
 
     public MarketRules {
         allowlists = Map.copyOf(allowlists);

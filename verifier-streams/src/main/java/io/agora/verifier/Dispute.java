@@ -7,6 +7,8 @@ import io.agora.events.StakeAction;
 import io.agora.events.StakeOrder;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.market.MarketRules;
+import io.agora.market.Postings;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,6 +30,15 @@ import java.util.Set;
  * client, part of its stake to the client and to the dispute's honest workers, the rest burned:
  * market's {@code Stake}), and JobEvent DISPUTED says "overturned"; otherwise their stakes are
  * RELEASEd and it says "upheld". Dispute replicas are scored like voters.
+ *
+ * <p>The client pays a fee to dispute ({@link MarketRules#DISPUTE_FEE_MICROS}): held from its
+ * account when the dispute opens ({@code dispute-fee:<jobId>}, into {@code escrow:<jobId>|dispute}),
+ * refunded to it when the dispute overturns the verdict ({@code dispute-fee-refund:<jobId>}), and
+ * paid when it upholds it ({@code dispute-fee-paid:<jobId>}) in equal shares to the dispute
+ * replicas' workers that confirmed the verdict, or, when none did (the re-run failed or did not
+ * finish by the deadline), to the original agreeing workers, whose result stands. Each posting has
+ * a deterministic transaction id and is written once: a second dispute is refused, a decided one
+ * is never decided again.
  */
 final class Dispute {
     /** What a dispute reads and writes of the case it is part of: one input's step. */
@@ -96,6 +107,8 @@ final class Dispute {
         s.disputeCount = count;
         s.extraRequested += count;
         k.changed();
+        k.emit(terms.getClientId(), Postings.disputeFee(k.records().jobId(), terms.getClientId(), MarketRules.DISPUTE_FEE_MICROS,
+                now));
         k.requestReplicas(s.disputeFrom, count, "dispute");
         event(k, terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
         for (String w : s.agreeing) { // their stake cannot leave while the dispute is open
@@ -153,12 +166,17 @@ final class Dispute {
                 reputation(k, w, cfg.repDissent(), "consensus overturned by dispute",
                         stakeOrder(s, StakeAction.SLASH, paid.getOrDefault(w, 0L), honest));
             }
+            k.emit(clientId, Postings.disputeFeeRefund(k.records().jobId(), clientId, MarketRules.DISPUTE_FEE_MICROS, k.now()));
             event(k, clientId, "overturned: dispute replicas agree on " + winner + "; " + s.agreeing.size()
                     + " original workers slashed, what they were paid reclaimed for the client");
         } else {
             for (String w : s.agreeing) {
                 reputation(k, w, 0, "dispute upheld: stake released", stakeOrder(s, StakeAction.RELEASE, 0, List.of()));
             }
+            List<String> confirming = votes.stream().filter(r -> r.getOutputSha256().equals(winner))
+                    .map(TaskResult::getWorkerId).distinct().toList();
+            k.emit(clientId, Postings.disputeFeePaid(k.records().jobId(), clientId,
+                    confirming.isEmpty() ? List.copyOf(s.agreeing) : confirming, MarketRules.DISPUTE_FEE_MICROS, k.now()));
             event(k, clientId, "upheld");
         }
         s.disputeResolved = true;

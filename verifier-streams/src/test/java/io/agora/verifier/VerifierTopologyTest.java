@@ -17,6 +17,7 @@ import io.agora.events.Strategy;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.market.Accounts;
+import io.agora.market.MarketRules;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.Identity;
@@ -505,7 +506,12 @@ class VerifierTopologyTest {
         assertThat(ev.get(2).getReason()).startsWith("overturned");
         assertThat(reputationByWorker()).containsExactlyInAnyOrderEntriesOf(Map.of(
                 w1.workerId(), -10, w2.workerId(), -10, w3.workerId(), 5, w4.workerId(), 5));
-        assertNoOtherOutput(); // no money moves
+        List<KeyValue<String, LedgerEntry>> fee = ledger.readKeyValuesToList();
+        assertThat(fee).extracting(kv -> kv.value.getTransactionId())
+                .containsExactly("dispute-fee:job-14", "dispute-fee-refund:job-14");
+        assertThat(balance(fee, Accounts.client("client-1"))).as("overturned: the fee goes back").isZero();
+        assertThat(balance(fee, Accounts.disputeEscrow("job-14"))).isZero();
+        assertNoOtherOutput(); // the slashes are the matcher's gate's to post
     }
 
     @Test
@@ -554,6 +560,7 @@ class VerifierTopologyTest {
                 .allSatisfy(r -> assertThat(r.getStake().getAction()).isEqualTo(io.agora.events.StakeAction.LOCK))
                 .extracting(ReputationChanged::getWorkerId).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         // the matcher answers one replica REPLICA_FAILED, the other never finishes
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("dispute-fee:job-17");
         replicaFailed("job-17", 2, "job not running in the matcher");
         assertNoOtherOutput();
         driver.advanceWallClockTime(Duration.ofSeconds(61)); // the job's deadline
@@ -565,8 +572,12 @@ class VerifierTopologyTest {
                     assertThat(r.getStake().getAction()).isEqualTo(io.agora.events.StakeAction.RELEASE);
                 })
                 .extracting(ReputationChanged::getWorkerId).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
+        List<KeyValue<String, LedgerEntry>> paid = ledger.readKeyValuesToList();
+        assertThat(paid).extracting(kv -> kv.value.getTransactionId()).containsExactly("dispute-fee-paid:job-17");
+        assertThat(balance(paid, Accounts.worker(w1.workerId())) + balance(paid, Accounts.worker(w2.workerId())))
+                .as("no dispute replica voted: the original workers take the fee").isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
         driver.advanceWallClockTime(Duration.ofSeconds(10));
-        assertNoOtherOutput(); // no money: nobody voted
+        assertNoOtherOutput(); // the fee moves once
     }
 
     @Test

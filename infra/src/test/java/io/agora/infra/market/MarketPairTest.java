@@ -26,6 +26,7 @@ import io.agora.matcher.MatcherTopology;
 import io.agora.verifier.VerifierConfig;
 import io.agora.verifier.VerifierTopology;
 import io.agora.market.Accounts;
+import io.agora.market.MarketRules;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
 import io.agora.schemas.TaskSeal;
@@ -310,7 +311,7 @@ class MarketPairTest {
     }
 
     @Test
-    void disputeOfAJobWithRoomInMaxTotalResultsRunsOnFreshWorkersAndMovesNoMoney() {
+    void disputeOfAJobWithRoomInMaxTotalResultsRunsOnFreshWorkersWhoTakeTheFeeWhenTheyConfirmIt() {
         addWorkers(4);
         submit(job("job-4", "dan", 2, 2, 4));
         pump();
@@ -322,12 +323,21 @@ class MarketPairTest {
         command("job-4", "dan", CommandType.DISPUTE, true, true);
         pump();
         assertThat(delivered).extracting(TaskAssigned::getTaskId).contains("job-4/2/0", "job-4/3/0");
+        List<String> confirming = delivered.stream().filter(t -> t.getJobId().equals("job-4") && t.getReplica() >= 2)
+                .map(TaskAssigned::getWorkerId).toList();
+        Map<String, Long> before = new HashMap<>();
+        confirming.forEach(w -> before.put(w, balance(Accounts.worker(w))));
         answer("job-4/2/0", "A", 1_000);
         answer("job-4/3/0", "A", 1_000);
         pump();
-        assertThat(ledger).hasSize(entries);
+        assertThat(ledger.subList(entries, ledger.size())).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("dispute-fee:job-4", "dispute-fee-paid:job-4");
         assertConserved();
-        assertThat(balance(Accounts.client("dan"))).isEqualTo(GRANT - v.getCostMicros());
+        assertThat(balance(Accounts.client("dan"))).isEqualTo(GRANT - v.getCostMicros() - MarketRules.DISPUTE_FEE_MICROS);
+        confirming.forEach(w -> assertThat(balance(Accounts.worker(w)) - before.get(w)).as("fee share of " + w)
+                .isEqualTo(MarketRules.DISPUTE_FEE_MICROS / 2));
+        Admission.Account acc = matcher.<String, Admission.Account>getKeyValueStore("matcher-admission-accounts").get("dan");
+        assertThat(acc.availableMicros()).as("admission applied the fee").isEqualTo(balance(Accounts.client("dan")));
     }
 
     @Test
