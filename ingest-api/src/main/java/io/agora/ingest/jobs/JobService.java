@@ -78,9 +78,10 @@ public class JobService {
      * Checks the request (400, 402 and 429 are thrown at once) and produces {@code JobRequested};
      * the answer completes when the broker has the event, or fails with a 503 {@link ApiException}.
      */
-    public CompletableFuture<Submitted> submit(String clientId, SubmitJob job, String idempotencyKey) {
+    public CompletableFuture<Submitted> submit(String clientId, SubmitJob request, String idempotencyKey) {
         rateLimiter.admit(clientId);
-        List<Problem> problems = JobRequestRules.problems(job, pool -> rules.allowlist(pool) != null);
+        SubmitJob job = JobRequestRules.withPoolFaults(request, rules.bftFaults(JobRequestRules.pool(request)));
+        List<Problem> problems = JobRequestRules.problems(job, pool -> rules.allowlist(pool) != null, rules::bftFaults);
         if (idempotencyKey != null && idempotencyKey.length() > IdempotencyKeys.MAX_KEY) {
             problems = new java.util.ArrayList<>(problems);
             problems.add(new Problem("Idempotency-Key", "must be at most " + IdempotencyKeys.MAX_KEY + " characters"));
