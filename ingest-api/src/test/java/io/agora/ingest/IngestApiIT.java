@@ -328,6 +328,24 @@ class IngestApiIT {
     }
 
     @Test
+    void aDisputeWhoseFeeTheClientCannotCoverIs402() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String jobId = (String) map(call("POST", "/api/v1/jobs", key, JOB)).get("jobId");
+        long fee = io.agora.market.MarketRules.DISPUTE_FEE_MICROS;
+        sql("INSERT INTO agora.accounts VALUES (?, ?)", "client:" + clientId, fee - 1);
+        HttpResponse<String> r = call("POST", "/api/v1/jobs/" + jobId + "/dispute", key, null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(402);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> details = (Map<String, Object>) map(r).get("details");
+        assertThat(((Number) details.get("neededMicros")).longValue()).isEqualTo(fee);
+        assertThat(((Number) details.get("availableMicros")).longValue()).isEqualTo(fee - 1);
+
+        sql("UPDATE agora.accounts SET balance_micros = ? WHERE account_id = ?", fee, "client:" + clientId);
+        assertThat(call("POST", "/api/v1/jobs/" + jobId + "/dispute", key, null).statusCode()).isEqualTo(202);
+    }
+
+    @Test
     void malformedPathIdsAre400NotServerErrors() throws Exception {
         String key = newKey(client());
         String overlong = "a".repeat(129);

@@ -124,6 +124,34 @@ class RulesTest {
     }
 
     @Test
+    void aBftJobWithoutRedundancyTakesThePoolsFAndOneBelowThePoolsFIsRefusedWithEveryProblem() {
+        MarketRules rules = MarketRules.from(io.agora.schemas.AgoraConfig.of(Map.of("agora.pool.public.bft.f", "2")));
+        assertThat(rules.bftFaults("public")).isEqualTo(2);
+        assertThat(rules.bftFaults("other")).as("unset: f = 1").isEqualTo(1);
+
+        SubmitJob filled = JobRequestRules.withPoolFaults(withStrategy("bft", null, null), rules.bftFaults("public"));
+        assertThat(JobRequestRules.redundancy(filled)).as("3f + 1 with the pool's f").isEqualTo(7);
+        assertThat(JobRequestRules.quorum(filled)).as("2f + 1").isEqualTo(5);
+        assertThat(JobRequestRules.maxTotalResults(filled)).isEqualTo(14);
+        assertThat(JobRequestRules.problems(filled, pool -> false, rules::bftFaults)).isEmpty();
+        SubmitJob chosen = withStrategy("bft", 10, null);
+        assertThat(JobRequestRules.withPoolFaults(chosen, 2)).as("the client chose f = 3 itself").isSameAs(chosen);
+        assertThat(JobRequestRules.problems(chosen, pool -> false, rules::bftFaults)).isEmpty();
+        SubmitJob kOfN = withStrategy("k-of-n", null, null);
+        assertThat(JobRequestRules.withPoolFaults(kOfN, 2)).isSameAs(kOfN);
+
+        assertThat(JobRequestRules.problems(withStrategy("bft", 4, 2), pool -> false, rules::bftFaults))
+                .extracting(Problem::field, Problem::message).containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("quorum", "must be 2f + 1 = 3 for bft with redundancy 4"),
+                        org.assertj.core.groups.Tuple.tuple("redundancy", "must be at least 3f + 1 = 7 for bft in pool"
+                                + " 'public', which tolerates f = 2 faulty workers (was 4, f = 1)"));
+        assertThat(JobRequestRules.problems(atLevel("full", null, null), pool -> false, rules::bftFaults))
+                .as("verification full is f = 1").extracting(Problem::field).containsExactly("redundancy");
+        assertThat(JobRequestRules.problems(atLevel("full", null, null), pool -> false, MarketRules.defaults()::bftFaults))
+                .isEmpty();
+    }
+
+    @Test
     void stakeWeightedAndBftAreTheirOwnStrategiesAndBftNeedsThreeFPlusOneReplicas() {
         assertThat(JobRequestRules.strategy("stake-weighted")).isEqualTo(io.agora.events.Strategy.STAKE_WEIGHTED);
         assertThat(JobRequestRules.strategy("bft")).isEqualTo(io.agora.events.Strategy.BFT);

@@ -36,6 +36,14 @@ public final class Accounts {
         return "escrow:" + jobId;
     }
 
+    /**
+     * The fee of a dispute of job {@code jobId}, held while the dispute runs; it ends at zero once
+     * the dispute is decided ({@code |} never occurs in a job id, so it names no job's escrow).
+     */
+    public static String disputeEscrow(String jobId) {
+        return "escrow:" + jobId + "|dispute";
+    }
+
     public static boolean isMint(String accountId) {
         return accountId.startsWith("mint:");
     }

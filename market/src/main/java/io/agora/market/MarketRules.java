@@ -18,22 +18,34 @@ import java.util.stream.Collectors;
  * {@code agora.matcher.starter.grant.micros} (default one hour of one cpu at the reference price,
  * 3,600,000 micro-credits) and {@code agora.pool.<name>.allowlist} (comma-separated worker ids:
  * the pool is trusted and only those workers take its jobs) and {@code agora.pool.<name>.min.stake.micros}
- * (the bond a worker must keep to be registered in the pool, {@link Stake}; 0 when unset).
+ * (the bond a worker must keep to be registered in the pool, {@link Stake}; 0 when unset) and
+ * {@code agora.pool.<name>.bft.f} (the faulty workers a {@code bft} job in the pool tolerates at
+ * least: a job that names no redundancy runs 3f + 1 replicas, 2f + 1 must agree; 1 when unset).
  *
  * @param weights            scoring weights
  * @param starterGrantMicros credits a new client receives once
  * @param allowlists         trusted pools: pool name to the worker ids allowed in it
  * @param minStakes          pool name to the minimum bonded stake of its workers (micro-credits)
+ * @param bftFaults          pool name to the f of its {@code bft} jobs (at least 1)
  */
 public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<String, Set<String>> allowlists,
-                          Map<String, Long> minStakes) {
+                          Map<String, Long> minStakes, Map<String, Integer> bftFaults) {
 
     public static final long REFERENCE_PRICE_MICROS = 1000L;
     public static final long STARTER_SECONDS = 3600L;
+    /**
+     * What a client pays to dispute a verdict: 0.1 credit, held from its account when the verifier
+     * opens the dispute ({@link Postings#disputeFee}); paid to the workers when the re-run confirms
+     * the verdict, refunded when it overturns it. ingest-api answers 402 when the client's balance
+     * does not cover it. A constant, not a configuration key: the verifier settles a dispute
+     * opened before a restart with the amount it held, and keeps no copy of it.
+     */
+    public static final long DISPUTE_FEE_MICROS = 100_000L;
 
     public MarketRules {
         allowlists = Map.copyOf(allowlists);
         minStakes = Map.copyOf(minStakes);
+        bftFaults = Map.copyOf(bftFaults);
     }
 
     /** The rules with every setting at its default. */
@@ -51,7 +63,12 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
         long refPrice = cfg.getLong("agora.market.reference.price", REFERENCE_PRICE_MICROS);
         Map<String, Set<String>> allow = new HashMap<>();
         Map<String, Long> stakes = new HashMap<>();
+        Map<String, Integer> faults = new HashMap<>();
         cfg.asMap().forEach((k, v) -> {
+            if (k.startsWith("agora.pool.") && k.endsWith(".bft.f")) {
+                faults.put(k.substring("agora.pool.".length(), k.length() - ".bft.f".length()),
+                        Math.max(1, Integer.parseInt(v.trim())));
+            }
             if (k.startsWith("agora.pool.") && k.endsWith(".min.stake.micros")) {
                 stakes.put(k.substring("agora.pool.".length(), k.length() - ".min.stake.micros".length()),
                         Math.max(0, Long.parseLong(v.trim())));
@@ -63,7 +80,7 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
             }
         });
         return new MarketRules(w, cfg.getLong("agora.matcher.starter.grant.micros", STARTER_SECONDS * refPrice), allow,
-                stakes);
+                stakes, faults);
     }
 
     /** The allowlist of a trusted pool, or null when the pool is open to every registered worker. */
@@ -78,7 +95,7 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withAllowlist(String pool, Set<String> workers) {
         Map<String, Set<String>> a = new HashMap<>(allowlists);
         a.put(pool, Set.copyOf(workers));
-        return new MarketRules(weights, starterGrantMicros, a, minStakes);
+        return new MarketRules(weights, starterGrantMicros, a, minStakes, bftFaults);
     }
 
     /** The bond a worker must keep to be registered in {@code pool} (0: none). */
@@ -89,6 +106,17 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withMinStake(String pool, long micros) {
         Map<String, Long> m = new HashMap<>(minStakes);
         m.put(pool, micros);
-        return new MarketRules(weights, starterGrantMicros, allowlists, m);
+        return new MarketRules(weights, starterGrantMicros, allowlists, m, bftFaults);
+    }
+
+    /** The f of a {@code bft} job in {@code pool}: n = 3f + 1 replicas tolerate f faulty workers (1 when unset). */
+    public int bftFaults(String pool) {
+        return bftFaults.getOrDefault(pool, 1);
+    }
+
+    public MarketRules withBftFaults(String pool, int f) {
+        Map<String, Integer> m = new HashMap<>(bftFaults);
+        m.put(pool, Math.max(1, f));
+        return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, m);
     }
 }

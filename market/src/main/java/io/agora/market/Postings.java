@@ -26,6 +26,9 @@ import java.util.UUID;
  *   <tr><td>UNSTAKE</td><td>{@code unstake:<workerId>:<seq>}</td><td>stake:worker → worker</td></tr>
  *   <tr><td>SLASH</td><td>{@code slash:<jobId>:<workerId>}</td><td>worker (reclaim) and stake:worker →
  *   client, honest workers, mint:slashed ({@link Stake.Slash})</td></tr>
+ *   <tr><td>DISPUTE_FEE</td><td>{@code dispute-fee:<jobId>}</td><td>client → escrow:job|dispute (dispute opened)</td></tr>
+ *   <tr><td>DISPUTE_FEE</td><td>{@code dispute-fee-paid:<jobId>}</td><td>escrow:job|dispute → workers (dispute upheld)</td></tr>
+ *   <tr><td>DISPUTE_FEE</td><td>{@code dispute-fee-refund:<jobId>}</td><td>escrow:job|dispute → client (dispute overturned)</td></tr>
  * </table>
  * Every entry is keyed, on the ledger topic, by its client id; STAKE and UNSTAKE concern no client
  * and name (and are keyed by) the worker instead. {@code <seq>} is the sequence number of the worker's
@@ -99,16 +102,41 @@ public final class Postings {
                 postings.add(new Posting(account, micros));
             }
         });
-        return LedgerEntry.newBuilder()
-                .setEventId(eventId(tx))
-                .setTransactionId(tx)
-                .setClientId(clientId)
-                .setKind(EntryKind.SLASH)
-                .setPostings(postings)
-                .setJobId(jobId)
-                .setMemo("slash of " + workerId + ": dispute overturned its result")
-                .setTimestamp(Instant.ofEpochMilli(timestampMs))
-                .build();
+        return entry(tx, clientId, EntryKind.SLASH, jobId, "slash of " + workerId + ": dispute overturned its result",
+                timestampMs, postings);
+    }
+
+    /** Holds a dispute's fee ({@link MarketRules#DISPUTE_FEE_MICROS}) from the client; at most one per job. */
+    public static LedgerEntry disputeFee(String jobId, String clientId, long micros, long timestampMs) {
+        return transfer("dispute-fee:" + jobId, clientId, EntryKind.DISPUTE_FEE, jobId, "dispute fee held", timestampMs,
+                Accounts.client(clientId), Accounts.disputeEscrow(jobId), micros);
+    }
+
+    /**
+     * The re-run confirmed the verdict: the held fee goes to {@code workers} in equal shares, the
+     * remainder of the division to the first; at most one per job. {@code workers} is not empty.
+     */
+    public static LedgerEntry disputeFeePaid(String jobId, String clientId, List<String> workers, long micros,
+                                             long timestampMs) {
+        String tx = "dispute-fee-paid:" + jobId;
+        List<Posting> postings = new java.util.ArrayList<>();
+        postings.add(new Posting(Accounts.disputeEscrow(jobId), -micros));
+        long share = micros / workers.size();
+        for (int i = 0; i < workers.size(); i++) {
+            long m = share + (i == 0 ? micros - share * workers.size() : 0);
+            if (m != 0) {
+                postings.add(new Posting(Accounts.worker(workers.get(i)), m));
+            }
+        }
+        return entry(tx, clientId, EntryKind.DISPUTE_FEE, jobId, "dispute fee paid: the re-run confirmed the verdict",
+                timestampMs, postings);
+    }
+
+    /** The re-run overturned the verdict: the held fee goes back to the client; at most one per job. */
+    public static LedgerEntry disputeFeeRefund(String jobId, String clientId, long micros, long timestampMs) {
+        return transfer("dispute-fee-refund:" + jobId, clientId, EntryKind.DISPUTE_FEE, jobId,
+                "dispute fee refunded: the re-run overturned the verdict", timestampMs, Accounts.disputeEscrow(jobId),
+                Accounts.client(clientId), micros);
     }
 
     /** The event id of a transaction: a name-based UUID of its transaction id. */
@@ -118,12 +146,17 @@ public final class Postings {
 
     private static LedgerEntry transfer(String tx, String clientId, EntryKind kind, String jobId, String memo,
                                         long timestampMs, String from, String to, long micros) {
+        return entry(tx, clientId, kind, jobId, memo, timestampMs, List.of(new Posting(from, -micros), new Posting(to, micros)));
+    }
+
+    private static LedgerEntry entry(String tx, String clientId, EntryKind kind, String jobId, String memo, long timestampMs,
+                                     List<Posting> postings) {
         return LedgerEntry.newBuilder()
                 .setEventId(eventId(tx))
                 .setTransactionId(tx)
                 .setClientId(clientId)
                 .setKind(kind)
-                .setPostings(List.of(new Posting(from, -micros), new Posting(to, micros)))
+                .setPostings(postings)
                 .setJobId(jobId)
                 .setMemo(memo)
                 .setTimestamp(Instant.ofEpochMilli(timestampMs))

@@ -123,7 +123,8 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
 
     /**
      * Credits a DEPOSIT, REFUND or SLASH (what a lying worker pays back and its share of the stake) to
-     * the client's available balance; the reason when it cannot, else null.
+     * the client's available balance, and applies a DISPUTE_FEE (the hold debits it, the refund
+     * credits it); the reason when it cannot, else null.
      */
     private String credit(LedgerEntry entry) {
         if (!InputBounds.creditsClient(entry)) {

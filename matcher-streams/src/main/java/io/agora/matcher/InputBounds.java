@@ -227,10 +227,13 @@ public final class InputBounds {
         return p.result();
     }
 
-    /** A ledger entry admission credits (DEPOSIT, REFUND); others it does not read. */
-    /** The entries admission credits to their client: DEPOSIT, REFUND, SLASH. */
+    /**
+     * The entries admission applies to their client's available balance: DEPOSIT, REFUND, SLASH, and
+     * DISPUTE_FEE (the verifier's hold of a dispute fee debits it, its refund credits it back).
+     */
     static boolean creditsClient(LedgerEntry e) {
-        return e.getKind() == EntryKind.DEPOSIT || e.getKind() == EntryKind.REFUND || e.getKind() == EntryKind.SLASH;
+        return e.getKind() == EntryKind.DEPOSIT || e.getKind() == EntryKind.REFUND || e.getKind() == EntryKind.SLASH
+                || e.getKind() == EntryKind.DISPUTE_FEE;
     }
 
     public static String ledger(LedgerEntry e) {

@@ -6,12 +6,8 @@ import io.agora.events.JobCommand;
 import io.agora.events.JobEvent;
 import io.agora.events.JobEventType;
 import io.agora.events.JobRequested;
-import io.agora.events.JobTerms;
-import io.agora.events.JobVerdict;
 import io.agora.events.Outcome;
 import io.agora.events.RegistrationType;
-import io.agora.events.ReputationChanged;
-import io.agora.events.TaskAssigned;
 import io.agora.events.WorkerRegistration;
 import io.agora.market.Matching;
 import io.agora.market.MatchRequest;
@@ -27,7 +23,6 @@ import org.apache.avro.specific.SpecificRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -38,7 +33,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 
 /**
  * One pool's market, as a state machine: its worker registry ({@link PoolRegistry}), its jobs and
@@ -341,22 +335,7 @@ final class PoolMarket {
     }
 
     private void sendTask(Job job, Replica r) {
-        JobRequested q = job.request;
-        Instant submitted = q.getSubmittedAt();
-        JobTerms terms = JobTerms.newBuilder()
-                .setClientId(q.getClientId()).setPool(pool).setRedundancy(q.getRedundancy())
-                .setQuorum(q.getQuorum()).setStrategy(q.getStrategy()).setMaxTotalResults(q.getMaxTotalResults())
-                .setMaxPricePerCpuSecondMicros(q.getRequirements().getMaxPricePerCpuSecondMicros())
-                .setEscrowMicros(job.escrowMicros).setSubmittedAt(submitted)
-                .setDeadline(submitted.plusMillis(q.getDeadlineMs())).build();
-        TaskAssigned task = TaskAssigned.newBuilder()
-                .setEventId(UUID.randomUUID().toString()).setTaskId(r.taskId(job.jobId)).setJobId(job.jobId)
-                .setWorkerId(r.workerId).setReplica(r.replica).setAttempt(r.attempt).setSpec(q.getSpec())
-                .setTerms(terms).setPricePerCpuSecondMicros(r.price).setMinPricePerJobMicros(r.minPricePerJob)
-                .setLeaseDeadline(Instant.ofEpochMilli(r.leaseDeadline)).setScore(r.score)
-                .setExplain(r.explain == null ? "" : r.explain).setAssignedAt(Instant.ofEpochMilli(r.assignedAt))
-                .build();
-        records.add(new Effects.Emitted(Topics.TASKS.name(), r.workerId, task, r.partition));
+        records.add(new Effects.Emitted(Topics.TASKS.name(), r.workerId, PoolRecords.task(pool, job, r), r.partition));
     }
 
     /** Ends a job the matcher still owns (never assigned): whole escrow back, verdict and terminal event. */
@@ -366,10 +345,7 @@ final class PoolMarket {
         if (job.escrowMicros > 0) {
             emit(clientId, Topics.LEDGER.name(), Postings.refund(job.jobId, clientId, job.escrowMicros, reason, now));
         }
-        emit(job.jobId, Topics.VERDICTS.name(), JobVerdict.newBuilder()
-                .setEventId(UUID.randomUUID().toString()).setJobId(job.jobId).setClientId(clientId)
-                .setOutcome(outcome).setCostMicros(0).setRefundMicros(job.escrowMicros).setReason(reason)
-                .setSubmittedAt(q.getSubmittedAt()).setDecidedAt(Instant.ofEpochMilli(now)).build());
+        emit(job.jobId, Topics.VERDICTS.name(), PoolRecords.unplacedVerdict(job, outcome, reason, now));
         emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, type, reason, null, -1, -1));
         for (Replica r : job.replicas.values()) {
             r.state = ReplicaState.FAILED;
@@ -466,11 +442,7 @@ final class PoolMarket {
     }
 
     private void replicaFailed(String jobId, String clientId, int replica, List<String> exclude, String reason) {
-        emit(jobId, Topics.JOB_COMMANDS.name(), JobCommand.newBuilder()
-                .setEventId(UUID.randomUUID().toString()).setJobId(jobId)
-                .setClientId(clientId).setPool(pool).setType(CommandType.REPLICA_FAILED)
-                .setReplica(replica).setExcludeWorkers(new ArrayList<>(exclude))
-                .setReason(reason).setTimestamp(Instant.ofEpochMilli(now)).build());
+        emit(jobId, Topics.JOB_COMMANDS.name(), PoolRecords.replicaFailed(pool, jobId, clientId, replica, exclude, reason, now));
     }
 
     // ---- workers ----------------------------------------------------------------------------
@@ -763,9 +735,7 @@ final class PoolMarket {
     }
 
     private void reputation(String workerId, int delta, String reason, String jobId) {
-        emit(workerId, Topics.REPUTATION.name(), ReputationChanged.newBuilder()
-                .setEventId(UUID.randomUUID().toString()).setWorkerId(workerId).setDelta(delta)
-                .setReason(reason).setJobId(jobId).setTimestamp(Instant.ofEpochMilli(now)).build());
+        emit(workerId, Topics.REPUTATION.name(), PoolRecords.reputation(workerId, delta, reason, jobId, now));
     }
 
     private void emit(String key, String topic, SpecificRecord value) {
@@ -773,9 +743,6 @@ final class PoolMarket {
     }
 
     private JobEvent event(Job job, JobEventType type, String reason, String workerId, int replica, int attempt) {
-        return JobEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(job.jobId)
-                .setClientId(job.request.getClientId()).setType(type).setReason(reason).setWorkerId(workerId)
-                .setReplica(replica).setAttempt(attempt).setPool(pool).setEscrowMicros(job.escrowMicros)
-                .setTimestamp(Instant.ofEpochMilli(now)).build();
+        return PoolRecords.event(pool, job, type, reason, workerId, replica, attempt, now);
     }
 }

@@ -270,11 +270,11 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     }
 
     /**
-     * What {@code e} credits to {@code worker:<workerId>} that the gate did not post itself: PAYOUT
-     * and the honest shares of a SLASH (STAKE and UNSTAKE are applied when posted).
+     * What {@code e} credits to {@code worker:<workerId>} that the gate did not post itself: PAYOUT,
+     * the honest shares of a SLASH and a dispute fee paid (STAKE and UNSTAKE are applied when posted).
      */
     static long credited(LedgerEntry e, String workerId) {
-        if (e.getKind() != EntryKind.PAYOUT && e.getKind() != EntryKind.SLASH) {
+        if (!creditsWorkers(e)) {
             return 0;
         }
         String account = Accounts.worker(workerId);
@@ -287,10 +287,14 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         return sum;
     }
 
+    private static boolean creditsWorkers(LedgerEntry e) {
+        return e.getKind() == EntryKind.PAYOUT || e.getKind() == EntryKind.SLASH || e.getKind() == EntryKind.DISPUTE_FEE;
+    }
+
     /** The workers a ledger entry credits through {@link #credited}: the keys it is re-keyed to. */
     static List<String> creditedWorkers(LedgerEntry e) {
         List<String> out = new ArrayList<>();
-        if ((e.getKind() != EntryKind.PAYOUT && e.getKind() != EntryKind.SLASH) || e.getPostings() == null) {
+        if (!creditsWorkers(e) || e.getPostings() == null) {
             return out;
         }
         for (Posting p : e.getPostings()) {

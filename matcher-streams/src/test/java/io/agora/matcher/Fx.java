@@ -3,27 +3,20 @@ package io.agora.matcher;
 import io.agora.market.MatchRequest;
 import io.agora.market.WorkerView;
 import io.agora.events.GpuInfo;
-import io.agora.events.Heartbeat;
 import io.agora.events.JobRequested;
 import io.agora.events.JobSpec;
-import io.agora.events.RegistrationType;
 import io.agora.events.Requirements;
 import io.agora.events.Strategy;
 import io.agora.events.WorkerCapabilities;
-import io.agora.events.WorkerRegistration;
-import io.agora.events.WorkerStatus;
-import io.agora.schemas.Identity;
-import io.agora.schemas.Signatures;
 
 import io.agora.schemas.TaskSeal;
 
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
-/** Test fixtures: jobs, worker capabilities, signed registrations and heartbeats. */
+/** Test fixtures: jobs and worker capabilities (signed worker records: {@link io.agora.schemas.testing.SignedRecords}). */
 final class Fx {
     private Fx() {
     }
@@ -64,42 +57,5 @@ final class Fx {
 
     static MatchRequest request(JobSpec spec, Requirements r, int n) {
         return new MatchRequest(spec, r, n, Set.of(), null);
-    }
-
-    static WorkerRegistration registration(Identity id, WorkerCapabilities caps, long seq, long ts) {
-        return Signatures.sign(registration(id.workerId(), caps, seq, ts), id.privateKey());
-    }
-
-    /** Unsigned, for the pool stage alone (the worker gate checks signatures before it). */
-    static WorkerRegistration registration(String workerId, WorkerCapabilities caps, long seq, long ts) {
-        return WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
-                .setWorkerId(workerId).setType(RegistrationType.REGISTERED).setCapabilities(caps)
-                .setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setSignature(ByteBuffer.allocate(0)).build();
-    }
-
-    static WorkerRegistration deregistration(Identity id, long seq, long ts) {
-        return Signatures.sign(deregistration(id.workerId(), seq, ts), id.privateKey());
-    }
-
-    /** Unsigned, for the pool stage alone. */
-    static WorkerRegistration deregistration(String workerId, long seq, long ts) {
-        return WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
-                .setWorkerId(workerId).setType(RegistrationType.DEREGISTERED).setCapabilities(null)
-                .setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setSignature(ByteBuffer.allocate(0)).build();
-    }
-
-    static Heartbeat heartbeat(Identity id, String pool, long seq, long ts, int freeSlots, List<Integer> partitions,
-                               List<String> inFlight) {
-        return Signatures.sign(heartbeat(id.workerId(), pool, seq, ts, freeSlots, partitions, inFlight, 500),
-                id.privateKey());
-    }
-
-    /** Unsigned, for the pool stage alone: a READY heartbeat at load 0.1 asking {@code price}. */
-    static Heartbeat heartbeat(String workerId, String pool, long seq, long ts, int freeSlots, List<Integer> partitions,
-                               List<String> inFlight, long price) {
-        return Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString()).setWorkerId(workerId)
-                .setPool(pool).setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setStatus(WorkerStatus.READY)
-                .setFreeSlots(freeSlots).setLoad(0.1).setInFlightTaskIds(inFlight).setOwnedPartitions(partitions)
-                .setPricePerCpuSecondMicros(price).setSignature(ByteBuffer.allocate(0)).build();
     }
 }

@@ -1,5 +1,6 @@
 package io.agora.matcher;
 
+import io.agora.schemas.testing.SignedRecords;
 import io.agora.market.Limits;
 import io.agora.events.CommandType;
 import io.agora.events.EntryKind;
@@ -28,7 +29,7 @@ class InputBoundsTest {
     static final String HUGE = "x".repeat(70 * 1024);
 
     static Heartbeat beat(List<Integer> partitions) {
-        return Fx.heartbeat("w-1", "public", 1, T0, 2, partitions, List.of("job-1/0/0"), 500);
+        return SignedRecords.heartbeat("w-1", "public", 1, T0, 2, partitions, List.of("job-1/0/0"), 500);
     }
 
     static TaskResult result(String taskId, String jobId, int replica, int attempt) {
@@ -47,8 +48,8 @@ class InputBoundsTest {
     @Test
     void wellFormedRecordsPass() {
         assertThat(InputBounds.heartbeat(beat(List.of(0, 23)), PARTITIONS)).isNull();
-        assertThat(InputBounds.registration(Fx.registration("w-1", Fx.caps("public", 500).build(), 1, T0))).isNull();
-        assertThat(InputBounds.registration(Fx.deregistration("w-1", 2, T0))).isNull();
+        assertThat(InputBounds.registration(SignedRecords.registration("w-1", Fx.caps("public", 500).build(), 1, T0))).isNull();
+        assertThat(InputBounds.registration(SignedRecords.deregistration("w-1", 2, T0))).isNull();
         assertThat(InputBounds.job(Fx.job("job-1", "alice", 3, T0))).isNull();
         assertThat(InputBounds.result(result("job-1/2/1", "job-1", 2, 1))).isNull();
         assertThat(InputBounds.result(result("a/b/0/0", "a/b", 0, 0))).as("job ids may contain '/'").isNull();
@@ -87,7 +88,7 @@ class InputBoundsTest {
         assertThat(InputBounds.result(result(HUGE + "/0/0", HUGE, 0, 0)))
                 .isEqualTo("jobId must be 1..200 characters; taskId must be at most 224 characters");
         assertThat(InputBounds.job(Fx.job(HUGE, "alice", 1, T0))).isEqualTo("jobId must be 1..200 visible ASCII characters without '/' or '|'");
-        assertThat(InputBounds.registration(Fx.registration(HUGE, Fx.caps("public", 1).build(), 1, T0)))
+        assertThat(InputBounds.registration(SignedRecords.registration(HUGE, Fx.caps("public", 1).build(), 1, T0)))
                 .isEqualTo("workerId must be 1..200 characters");
         ReputationChanged rc = ReputationChanged.newBuilder().setEventId("e").setWorkerId(HUGE).setDelta(5)
                 .setReason("agreed").setTimestamp(Instant.ofEpochMilli(T0)).build();
@@ -123,7 +124,7 @@ class InputBoundsTest {
         replicas.setRedundancy(Integer.MAX_VALUE);
         assertThat(InputBounds.job(replicas)).startsWith("redundancy must be between 1 and 1000");
 
-        WorkerRegistration reg = Fx.registration("w-1", Fx.caps("public", -1).setMaxConcurrent(-3).build(), 1, T0);
+        WorkerRegistration reg = SignedRecords.registration("w-1", Fx.caps("public", -1).setMaxConcurrent(-3).build(), 1, T0);
         assertThat(InputBounds.registration(reg)).isEqualTo(
                 "capabilities.pricePerCpuSecondMicros must be between 0 and 1000000000000000; "
                         + "capabilities.maxConcurrent must be between 0 and 1000000");

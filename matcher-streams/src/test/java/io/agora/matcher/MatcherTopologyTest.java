@@ -1,5 +1,6 @@
 package io.agora.matcher;
 
+import io.agora.schemas.testing.SignedRecords;
 import io.agora.events.CommandType;
 import io.agora.events.EntryKind;
 import io.agora.events.Heartbeat;
@@ -25,11 +26,8 @@ import io.agora.schemas.Signatures;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
 import io.agora.schemas.Traces;
+import io.agora.schemas.testing.TopologyHarness;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -46,7 +44,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 
@@ -59,6 +56,7 @@ class MatcherTopologyTest {
     @TempDir
     Path stateDir;
 
+    TopologyHarness harness;
     TopologyTestDriver driver;
     final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     /** The matcher's key: every task read is checked against it ({@link #readTask}). */
@@ -82,11 +80,9 @@ class MatcherTopologyTest {
     TestOutputTopic<byte[], byte[]> dlq;
 
     void start(MatcherConfig cfg) {
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, MatcherApp.APP_ID);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(MatcherTopology.build(cfg, SERDES, MATCHER, new MatcherMeters(meters)), p, Instant.ofEpochMilli(T0));
+        harness = new TopologyHarness(MatcherTopology.build(cfg, SERDES, MATCHER, new MatcherMeters(meters)), MatcherApp.APP_ID,
+                stateDir, Instant.ofEpochMilli(T0), SERDES);
+        driver = harness.driver();
         requests = in(Topics.JOB_REQUESTS);
         registrations = in(Topics.REGISTRATIONS);
         heartbeats = in(Topics.HEARTBEATS);
@@ -99,7 +95,7 @@ class MatcherTopologyTest {
         verdicts = out(Topics.VERDICTS);
         reputation = out(Topics.REPUTATION);
         commandsOut = out(Topics.JOB_COMMANDS);
-        dlq = driver.createOutputTopic(Topics.DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        dlq = harness.dlq();
     }
 
     void start() {
@@ -108,17 +104,17 @@ class MatcherTopologyTest {
 
     @AfterEach
     void close() {
-        if (driver != null) {
-            driver.close();
+        if (harness != null) {
+            harness.close();
         }
     }
 
     <V extends org.apache.avro.specific.SpecificRecord> TestInputTopic<String, V> in(TopicSpec<String, V> t) {
-        return driver.createInputTopic(t.name(), new StringSerializer(), SERDES.valueSerde(t).serializer());
+        return harness.in(t);
     }
 
     <V extends org.apache.avro.specific.SpecificRecord> TestOutputTopic<String, V> out(TopicSpec<String, V> t) {
-        return driver.createOutputTopic(t.name(), new StringDeserializer(), SERDES.valueSerde(t).deserializer());
+        return harness.out(t);
     }
 
     void advance(long ms) {
@@ -133,13 +129,13 @@ class MatcherTopologyTest {
     Identity worker(String pool, List<Integer> partitions, WorkerCapabilities caps) {
         Identity id = Identity.generate();
         owned.put(id.workerId(), partitions);
-        registrations.pipeInput(id.workerId(), Fx.registration(id, caps, seq++, clock), clock);
+        registrations.pipeInput(id.workerId(), SignedRecords.registration(id, caps, seq++, clock), clock);
         beat(id, pool, List.of());
         return id;
     }
 
     void beat(Identity id, String pool, List<String> inFlight) {
-        heartbeats.pipeInput(id.workerId(), Fx.heartbeat(id, pool, seq++, clock, 2, owned.get(id.workerId()), inFlight), clock);
+        heartbeats.pipeInput(id.workerId(), SignedRecords.heartbeat(id, pool, seq++, clock, 2, owned.get(id.workerId()), inFlight), clock);
     }
 
     void submit(JobRequested job) {
@@ -464,9 +460,9 @@ class MatcherTopologyTest {
     void aRegistrationWithoutASealKeyGoesToDlq() {
         start();
         Identity w = Identity.generate();
-        registrations.pipeInput(w.workerId(), Fx.registration(w, Fx.caps("public", 1).setSealKey(null).build(), 1, clock), clock);
+        registrations.pipeInput(w.workerId(), SignedRecords.registration(w, Fx.caps("public", 1).setSealKey(null).build(), 1, clock), clock);
         Identity bad = Identity.generate();
-        registrations.pipeInput(bad.workerId(), Fx.registration(bad, Fx.caps("public", 1).setSealKey("AAAA").build(), 1, clock), clock);
+        registrations.pipeInput(bad.workerId(), SignedRecords.registration(bad, Fx.caps("public", 1).setSealKey("AAAA").build(), 1, clock), clock);
         assertThat(dlq.readRecordsToList()).hasSize(2).allSatisfy(dead -> assertThat(DeadLetters.header(dead.headers(),
                 DeadLetters.H_REASON)).isEqualTo("registration without a valid sealKey (X25519, base64url): its tasks could not be sealed to it"));
         assertNothingElse();
@@ -477,7 +473,7 @@ class MatcherTopologyTest {
         start();
         Identity victim = Identity.generate();
         Identity forger = Identity.generate();
-        WorkerRegistration forged = Fx.registration(forger, Fx.caps("public", 1).build(), 1, clock);
+        WorkerRegistration forged = SignedRecords.registration(forger, Fx.caps("public", 1).build(), 1, clock);
         forged.setWorkerId(victim.workerId());
         registrations.pipeInput(victim.workerId(), forged, clock);
         TestRecord<byte[], byte[]> dead = dlq.readRecord();
@@ -497,7 +493,7 @@ class MatcherTopologyTest {
     void replayedHeartbeatGoesToDlq() {
         start();
         Identity a = worker("public", List.of(0));
-        Heartbeat old = Fx.heartbeat(a, "public", 1, clock, 2, List.of(0), List.of());
+        Heartbeat old = SignedRecords.heartbeat(a, "public", 1, clock, 2, List.of(0), List.of());
         heartbeats.pipeInput(a.workerId(), old, clock);
         assertThat(DeadLetters.header(dlq.readRecord().headers(), DeadLetters.H_REASON)).startsWith("replayed heartbeat");
         assertNothingElse();
@@ -508,11 +504,11 @@ class MatcherTopologyTest {
         Identity allowed = Identity.generate();
         start(MatcherConfig.defaults().withRetryBackoffMs(0).withAllowlist("secure", Set.of(allowed.workerId())));
         Identity outsider = Identity.generate();
-        registrations.pipeInput(outsider.workerId(), Fx.registration(outsider, Fx.caps("secure", 500).build(), 1, clock), clock);
+        registrations.pipeInput(outsider.workerId(), SignedRecords.registration(outsider, Fx.caps("secure", 500).build(), 1, clock), clock);
         assertThat(DeadLetters.header(dlq.readRecord().headers(), DeadLetters.H_REASON))
                 .isEqualTo("not on allowlist of pool secure");
         owned.put(allowed.workerId(), List.of(5));
-        registrations.pipeInput(allowed.workerId(), Fx.registration(allowed, Fx.caps("secure", 500).build(), 1, clock), clock);
+        registrations.pipeInput(allowed.workerId(), SignedRecords.registration(allowed, Fx.caps("secure", 500).build(), 1, clock), clock);
         beat(allowed, "secure", List.of());
         submitTo("secure", "job-11");
         assertThat(readTask().key()).isEqualTo(allowed.workerId());
@@ -663,9 +659,9 @@ class MatcherTopologyTest {
     // ---- poison input is refused at the gates, and the market goes on --------------------------
 
     String dlqReason() {
-        TestRecord<byte[], byte[]> dead = dlq.readRecord();
-        assertThat(DeadLetters.header(dead.headers(), DeadLetters.H_APP)).isEqualTo(MatcherApp.APP_ID);
-        return DeadLetters.header(dead.headers(), DeadLetters.H_REASON);
+        TopologyHarness.DeadLetter dead = harness.deadLetter();
+        assertThat(dead.app()).isEqualTo(MatcherApp.APP_ID);
+        return dead.reason();
     }
 
     /** A fresh job is admitted and placed on a worker's own partition. */
@@ -681,10 +677,10 @@ class MatcherTopologyTest {
     void aSignedHeartbeatOwningPartitionMinusOneIsDeadLetteredAndTheWorkerKeepsItsPartitions() {
         start();
         Identity a = worker("public", List.of(0));
-        heartbeats.pipeInput(a.workerId(), Fx.heartbeat(a, "public", seq++, clock, 2, List.of(-1), List.of()), clock);
+        heartbeats.pipeInput(a.workerId(), SignedRecords.heartbeat(a, "public", seq++, clock, 2, List.of(-1), List.of()), clock);
         assertThat(dlqReason()).isEqualTo("heartbeat out of bounds: ownedPartitions must be partitions of the task topic, 0.."
                 + (Topics.TASKS.partitions() - 1));
-        heartbeats.pipeInput(a.workerId(), Fx.heartbeat(a, "public", seq++, clock, 2,
+        heartbeats.pipeInput(a.workerId(), SignedRecords.heartbeat(a, "public", seq++, clock, 2,
                 List.of(Topics.TASKS.partitions()), List.of()), clock);
         assertThat(dlqReason()).startsWith("heartbeat out of bounds: ownedPartitions");
         marketGoesOn("job-p1");
@@ -777,7 +773,7 @@ class MatcherTopologyTest {
     }
 
     void register(Identity id, String pool, long stakeMicros) {
-        WorkerRegistration reg = Fx.registration(id.workerId(), Fx.caps(pool, 500).build(), seq++, clock);
+        WorkerRegistration reg = SignedRecords.registration(id.workerId(), Fx.caps(pool, 500).build(), seq++, clock);
         reg.setStakeMicros(stakeMicros);
         registrations.pipeInput(id.workerId(), Signatures.sign(reg, id.privateKey()), clock);
     }
@@ -889,7 +885,7 @@ class MatcherTopologyTest {
         io.agora.market.ProofOfHardware.Proof proof = io.agora.market.ProofOfHardware.run(seed, 20);
         WorkerCapabilities caps = Fx.caps("public", 500).setBenchmarkScore(claimed < 0 ? proof.score() : claimed)
                 .setBenchmarkProof(proof.toEvent()).build();
-        registrations.pipeInput(id.workerId(), Fx.registration(id, caps, regSeq, clock), clock);
+        registrations.pipeInput(id.workerId(), SignedRecords.registration(id, caps, regSeq, clock), clock);
     }
 
     @Test

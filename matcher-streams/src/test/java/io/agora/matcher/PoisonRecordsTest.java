@@ -1,5 +1,6 @@
 package io.agora.matcher;
 
+import io.agora.schemas.testing.SignedRecords;
 import io.agora.events.EntryKind;
 import io.agora.events.Heartbeat;
 import io.agora.events.JobEvent;
@@ -18,10 +19,8 @@ import io.agora.schemas.Identity;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
+import io.agora.schemas.testing.TopologyHarness;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -53,6 +52,7 @@ class PoisonRecordsTest {
     @TempDir
     Path stateDir;
 
+    TopologyHarness harness;
     TopologyTestDriver driver;
     long clock = T0;
     long seq = 1;
@@ -69,8 +69,9 @@ class PoisonRecordsTest {
     @BeforeEach
     void start() {
         var props = MatcherApp.streamsProperties(AgoraConfig.of(Map.of("agora.state.dir", stateDir.toString())));
-        driver = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), SERDES, Identity.generate()),
-                props, Instant.ofEpochMilli(T0));
+        harness = new TopologyHarness(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), SERDES,
+                Identity.generate()), props, Instant.ofEpochMilli(T0), SERDES);
+        driver = harness.driver();
         requests = in(Topics.JOB_REQUESTS);
         registrations = in(Topics.REGISTRATIONS);
         heartbeats = in(Topics.HEARTBEATS);
@@ -79,26 +80,26 @@ class PoisonRecordsTest {
         ledger = out(Topics.LEDGER);
         events = out(Topics.JOB_EVENTS);
         tasks = out(Topics.TASKS);
-        dlq = driver.createOutputTopic(Topics.DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        dlq = harness.dlq();
     }
 
     @AfterEach
     void close() {
-        driver.close();
+        harness.close();
     }
 
     <V extends SpecificRecord> TestInputTopic<String, V> in(TopicSpec<String, V> t) {
-        return driver.createInputTopic(t.name(), new StringSerializer(), SERDES.valueSerde(t).serializer());
+        return harness.in(t);
     }
 
     <V extends SpecificRecord> TestOutputTopic<String, V> out(TopicSpec<String, V> t) {
-        return driver.createOutputTopic(t.name(), new StringDeserializer(), SERDES.valueSerde(t).deserializer());
+        return harness.out(t);
     }
 
     Identity worker(List<Integer> partitions) {
         Identity id = Identity.generate();
-        registrations.pipeInput(id.workerId(), Fx.registration(id, Fx.caps("public", 500).build(), seq++, clock), clock);
-        heartbeats.pipeInput(id.workerId(), Fx.heartbeat(id, "public", seq++, clock, 2, partitions, List.of()), clock);
+        registrations.pipeInput(id.workerId(), SignedRecords.registration(id, Fx.caps("public", 500).build(), seq++, clock), clock);
+        heartbeats.pipeInput(id.workerId(), SignedRecords.heartbeat(id, "public", seq++, clock, 2, partitions, List.of()), clock);
         return id;
     }
 

@@ -1,5 +1,6 @@
 package io.agora.matcher;
 
+import io.agora.schemas.testing.SignedRecords;
 import io.agora.events.CommandType;
 import io.agora.events.JobCommand;
 import io.agora.events.JobEvent;
@@ -40,11 +41,11 @@ class PoolMarketTest {
     // ---- inputs -----------------------------------------------------------------------------
 
     Effects register(String workerId, long price, long at) {
-        return market.on(new Flow.Registered(Fx.registration(workerId, Fx.caps(POOL, price).build(), seq++, at), 0), at);
+        return market.on(new Flow.Registered(SignedRecords.registration(workerId, Fx.caps(POOL, price).build(), seq++, at), 0), at);
     }
 
     Effects register(String workerId, long price, int maxConcurrent, long at) {
-        return market.on(new Flow.Registered(Fx.registration(workerId,
+        return market.on(new Flow.Registered(SignedRecords.registration(workerId,
                 Fx.caps(POOL, price).setMaxConcurrent(maxConcurrent).build(), seq++, at), 0), at);
     }
 
@@ -55,7 +56,7 @@ class PoolMarketTest {
     /** A heartbeat the worker stamped {@code claimedAt}, handled by the matcher at {@code at}. */
     Effects beat(String workerId, long price, int freeSlots, List<Integer> partitions, List<String> inFlight,
                  long claimedAt, long at) {
-        return market.on(new Flow.Beat(Fx.heartbeat(workerId, POOL, seq++, claimedAt, freeSlots, partitions, inFlight,
+        return market.on(new Flow.Beat(SignedRecords.heartbeat(workerId, POOL, seq++, claimedAt, freeSlots, partitions, inFlight,
                 price)), at);
     }
 
@@ -353,7 +354,7 @@ class PoolMarketTest {
         join("w-b", 600, List.of(1), T0);
         assertThat(only(submit(Fx.job("job-9", "alice", 1, T0), T0), TaskAssigned.class).getWorkerId()).isEqualTo("w-a");
 
-        Effects gone = market.on(new Flow.Registered(Fx.deregistration("w-a", seq++, T0 + 100), 0), T0 + 100);
+        Effects gone = market.on(new Flow.Registered(SignedRecords.deregistration("w-a", seq++, T0 + 100), 0), T0 + 100);
 
         assertThat(gone.removedWorkers()).containsExactly("w-a");
         assertThat(savedWorkers(gone)).isEmpty();
@@ -571,7 +572,7 @@ class PoolMarketTest {
     @Test
     void aWorkerCannotEndItsCoolDownByDeregisteringAndRegisteringAgain() {
         threeTasksOnWa();
-        Effects gone = market.on(new Flow.Registered(Fx.deregistration("w-a", seq++, T0 + 100), 0), T0 + 100);
+        Effects gone = market.on(new Flow.Registered(SignedRecords.deregistration("w-a", seq++, T0 + 100), 0), T0 + 100);
         assertThat(gone.removedWorkers()).as("kept while it cools down").isEmpty();
         assertThat(gone.savedWorkers()).filteredOn(w -> w.workerId.equals("w-a"))
                 .singleElement().satisfies(w -> assertThat(w.coolingUntil).isEqualTo(T0 + 100 + 300_000));
@@ -582,7 +583,7 @@ class PoolMarketTest {
         beat("w-a", 300, 4, List.of(0), List.of(), T0 + 200);
         assertThat(workersOf(submit(Fx.job("job-d3", "alice", 1, T0 + 300), T0 + 300))).containsExactly("w-b");
 
-        market.on(new Flow.Registered(Fx.deregistration("w-a", seq++, T0 + 400), 0), T0 + 400);
+        market.on(new Flow.Registered(SignedRecords.deregistration("w-a", seq++, T0 + 400), 0), T0 + 400);
         assertThat(market.tick(T0 + 100 + 300_000).removedWorkers()).as("forgotten when the cool-down ends")
                 .contains("w-a");
     }

@@ -1,6 +1,5 @@
 package io.agora.verifier;
 
-import io.agora.events.CommandType;
 import io.agora.events.JobCommand;
 import io.agora.events.JobEvent;
 import io.agora.events.JobEventType;
@@ -10,8 +9,6 @@ import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Outcome;
 import io.agora.events.ReputationChanged;
-import io.agora.events.StakeAction;
-import io.agora.events.StakeOrder;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
@@ -48,7 +45,7 @@ import java.util.function.Predicate;
  * the records to emit, in order, and the state that changed. It accepts or refuses results,
  * counts votes, asks {@link Consensus} for a decision, requests extra replicas when agreement has
  * become impossible, settles the escrow once ({@link Settlement}), scores reputation, handles
- * cancels and disputes, and ends, forgets or retires a job when its time comes. It never touches
+ * cancels and disputes ({@link Dispute}), and ends, forgets or retires a job when its time comes. It never touches
  * a store, the clock or Kafka; {@link JobVerifier} does, around it.
  */
 final class JobCase {
@@ -118,6 +115,7 @@ final class JobCase {
 
     private final VerifierConfig cfg;
     private final Consensus consensus;
+    private final Dispute dispute;
     private final Function<String, WorkerStanding> standings;
     private final ToLongFunction<String> stakes;
     private final Identity market;
@@ -140,6 +138,7 @@ final class JobCase {
             String matcherKey) {
         this.cfg = cfg;
         this.consensus = new Consensus(cfg);
+        this.dispute = new Dispute(cfg, consensus);
         this.standings = standings;
         this.stakes = stakes;
         this.market = market;
@@ -167,7 +166,7 @@ final class JobCase {
         }
         switch (c.getType()) {
             case CANCEL -> step.cancel(c);
-            case DISPUTE -> step.dispute(c);
+            case DISPUTE -> dispute.open(c, step);
             case REPLICA_FAILED -> step.replicaFailed(c);
             case REQUEST_REPLICAS -> { } // our own hand-off to the matcher
         }
@@ -197,7 +196,7 @@ final class JobCase {
         if (s.first == null) {
             return s.cancelSeenAt + cfg.pendingCancelTtl().toMillis();
         }
-        if (!s.settled || disputeOpen(s)) {
+        if (!s.settled || Dispute.isOpen(s)) {
             return s.first.getTerms().getDeadline().toEpochMilli();
         }
         return -1;
@@ -251,7 +250,7 @@ final class JobCase {
     }
 
     /** One input's work on a copy of the job, recording every write and record on the way. */
-    private final class Step {
+    private final class Step implements Dispute.Case {
         private final String jobId;
         private final long now;
         private JobState s;
@@ -264,10 +263,12 @@ final class JobCase {
         private final Map<String, Orphan> orphansAdded = new LinkedHashMap<>();
         private final Set<String> orphansRemoved = new LinkedHashSet<>();
         private final List<Out> out = new ArrayList<>();
+        private final CaseRecords records;
 
         Step(Job job, long now) {
             this.jobId = job.jobId();
             this.now = now;
+            this.records = new CaseRecords(jobId, now);
             this.s = job.state() == null ? null : job.state().copy();
             this.tasks = new TreeMap<>(job.tasks());
             this.results = new HashMap<>(job.results());
@@ -394,7 +395,7 @@ final class JobCase {
                 evaluate();
             } else if (s.isDisputeReplica(r.getReplica())) {
                 replicaFinished(r);
-                evaluateDispute(false);
+                dispute.evaluate(false, this);
             } else {
                 scoreLate(r);
             }
@@ -551,23 +552,11 @@ final class JobCase {
             return w == null ? WorkerStanding.NEWCOMER : w;
         }
 
-        /** Asks the matcher for replicas {@code from .. from+count-1} (JobCommand.replica = the first number). */
-        private void requestReplicas(int from, int count, String reason) {
-            JobTerms terms = s.first.getTerms();
+        @Override
+        public void requestReplicas(int from, int count, String reason) {
             Set<String> holders = new LinkedHashSet<>();
             tasks.values().forEach(t -> holders.add(t.getWorkerId()));
-            emit(jobId, JobCommand.newBuilder()
-                    .setEventId(UUID.randomUUID().toString())
-                    .setJobId(jobId)
-                    .setClientId(terms.getClientId())
-                    .setPool(terms.getPool())
-                    .setType(CommandType.REQUEST_REPLICAS)
-                    .setCount(count)
-                    .setReplica(from)
-                    .setExcludeWorkers(new ArrayList<>(holders))
-                    .setReason(reason)
-                    .setTimestamp(Instant.ofEpochMilli(now))
-                    .build());
+            emit(jobId, records.requestReplicas(s.first.getTerms(), from, count, new ArrayList<>(holders), reason));
         }
 
         // ---- settlement ----------------------------------------------------------------
@@ -733,143 +722,8 @@ final class JobCase {
                         null, c.getReplica(), -1);
                 evaluate();
             } else if (s.isDisputeReplica(c.getReplica())) {
-                evaluateDispute(false);
+                dispute.evaluate(false, this);
             }
-        }
-
-        // ---- disputes ------------------------------------------------------------------
-
-        /**
-         * A client may dispute a COMPLETED verdict within the dispute window. The verifier asks the
-         * matcher for {@code quorum} more replicas on workers that held none, and compares them with
-         * the consensus. The escrow was settled with the verdict and the verifier never creates
-         * credits: money moves through the workers' stakes, which the matcher's gate holds. Opening
-         * LOCKs the stake of each original agreeing worker; if a strict majority of the dispute
-         * replicas agree on another output, each of them loses {@code repDissent} and is SLASHed (what
-         * the verdict paid it reclaimed for the client, part of its stake to the client and to the
-         * dispute's honest workers, the rest burned: market's {@code Stake}), and JobEvent DISPUTED says
-         * "overturned"; otherwise their stakes are RELEASEd and it says "upheld". Dispute replicas are
-         * scored like voters.
-         */
-        void dispute(JobCommand c) {
-            if (s == null || s.first == null || s.outcome != Outcome.COMPLETED) {
-                disputeEvent(c.getClientId(), "refused: the job has no completed verdict");
-                return;
-            }
-            if (s.disputeFrom >= 0) {
-                disputeEvent(c.getClientId(), "refused: already disputed");
-                return;
-            }
-            if (now - s.decidedAt > cfg.disputeWindow().toMillis()) {
-                disputeEvent(c.getClientId(), "refused: dispute window closed");
-                return;
-            }
-            JobTerms terms = s.first.getTerms();
-            if (now >= terms.getDeadline().toEpochMilli()) {
-                disputeEvent(c.getClientId(), "refused: past the job's deadline");
-                return;
-            }
-            int count = consensus.quorumOf(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum());
-            if (s.slots() + count > terms.getMaxTotalResults()) {
-                disputeEvent(c.getClientId(), "refused: " + count + " dispute replicas would exceed maxTotalResults "
-                        + terms.getMaxTotalResults() + " (" + s.slots() + " replicas already)");
-                return;
-            }
-            s.disputeFrom = s.slots();
-            s.disputeCount = count;
-            s.extraRequested += count;
-            stateChanged = true;
-            requestReplicas(s.disputeFrom, count, "dispute");
-            disputeEvent(terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
-            for (String w : s.agreeing) { // their stake cannot leave while the dispute is open
-                reputation(w, 0, "dispute opened: stake locked", stakeOrder(StakeAction.LOCK, 0, List.of()));
-            }
-        }
-
-        /** {@code atDeadline}: the job's deadline passed, dispute replicas still running count as failed. */
-        private void evaluateDispute(boolean atDeadline) {
-            if (s.disputeResolved) {
-                return;
-            }
-            Set<Integer> finished = new HashSet<>();
-            for (int r : s.failedReplicas) {
-                if (s.isDisputeReplica(r)) {
-                    finished.add(r);
-                }
-            }
-            List<TaskResult> votes = new ArrayList<>();
-            for (String taskId : s.counted) {
-                TaskResult r = results.get(taskId);
-                if (s.isDisputeReplica(r.getReplica())) {
-                    finished.add(r.getReplica());
-                    if (hasOutput(r)) {
-                        votes.add(r);
-                    }
-                }
-            }
-            if (finished.size() < s.disputeCount && !atDeadline) {
-                return;
-            }
-            Map<String, Integer> counts = new LinkedHashMap<>();
-            votes.forEach(r -> counts.merge(r.getOutputSha256(), 1, Integer::sum));
-            Optional<String> other = counts.entrySet().stream()
-                    .filter(e -> !e.getKey().equals(s.consensusHash) && e.getValue() * 2 > s.disputeCount)
-                    .map(Map.Entry::getKey).findFirst();
-            String winner = other.orElse(s.consensusHash);
-            for (TaskResult r : votes) {
-                if (r.getOutputSha256().equals(winner)) {
-                    reputation(r.getWorkerId(), cfg.repAgree(), "agreed with dispute outcome");
-                } else {
-                    reputation(r.getWorkerId(), cfg.repDissent(), "dissented from dispute outcome");
-                }
-            }
-            String clientId = s.first.getTerms().getClientId();
-            if (other.isPresent()) {
-                List<String> honest = votes.stream().filter(r -> r.getOutputSha256().equals(winner))
-                        .map(TaskResult::getWorkerId).distinct().toList();
-                Map<String, Long> paid = paidAtVerdict();
-                for (String w : s.agreeing) {
-                    reputation(w, cfg.repDissent(), "consensus overturned by dispute",
-                            stakeOrder(StakeAction.SLASH, paid.getOrDefault(w, 0L), honest));
-                }
-                disputeEvent(clientId, "overturned: dispute replicas agree on " + winner + "; " + s.agreeing.size()
-                        + " original workers slashed, what they were paid reclaimed for the client");
-            } else {
-                for (String w : s.agreeing) {
-                    reputation(w, 0, "dispute upheld: stake released", stakeOrder(StakeAction.RELEASE, 0, List.of()));
-                }
-                disputeEvent(clientId, "upheld");
-            }
-            s.disputeResolved = true;
-            stateChanged = true;
-        }
-
-        /**
-         * What the verdict paid each original agreeing worker: {@link Settlement#completed} over the
-         * same agreeing results, in the same order, with the same receipt times as at the verdict.
-         */
-        private Map<String, Long> paidAtVerdict() {
-            List<Settlement.Share> earned = new ArrayList<>();
-            for (String w : s.agreeing) {
-                long micros = 0;
-                for (String taskId : s.counted) {
-                    TaskResult r = results.get(taskId);
-                    if (r.getWorkerId().equals(w) && !s.isDisputeReplica(r.getReplica()) && isVote(r)
-                            && ballot(r).equals(s.consensusHash)) {
-                        micros = Settlement.earned(tasks.get(taskId), r, s.receivedAt.getOrDefault(taskId, s.decidedAt));
-                        break;
-                    }
-                }
-                earned.add(new Settlement.Share(w, micros));
-            }
-            Map<String, Long> paid = new HashMap<>();
-            Settlement.completed(s.first.getTerms().getEscrowMicros(), earned).payouts()
-                    .forEach(p -> paid.merge(p.workerId(), p.micros(), Long::sum));
-            return paid;
-        }
-
-        private StakeOrder stakeOrder(StakeAction action, long reclaimMicros, List<String> honest) {
-            return new StakeOrder(action, s.first.getTerms().getClientId(), reclaimMicros, honest);
         }
 
         // ---- the wall clock ------------------------------------------------------------
@@ -883,7 +737,7 @@ final class JobCase {
                 } else if (!s.settled) {
                     finish(Outcome.EXPIRED, null, "deadline passed");
                 } else {
-                    evaluateDispute(true);
+                    dispute.evaluate(true, this);
                 }
             }
             for (Map.Entry<String, Orphan> e : waiting(o -> o.timedOut(now, cfg.orphanTimeout()))) {
@@ -891,7 +745,7 @@ final class JobCase {
                 deadLetter(e.getValue().result(), "unknown task");
             }
             long retire = retireAt(s);
-            if (retire >= 0 && now >= retire && !disputeOpen(s)) {
+            if (retire >= 0 && now >= retire && !Dispute.isOpen(s)) {
                 // the money was settled with the verdict: nothing is owed to or by a retired job
                 s = null;
                 stateChanged = true;
@@ -900,7 +754,8 @@ final class JobCase {
 
         // ---- output --------------------------------------------------------------------
 
-        private void emit(String key, SpecificRecord value) {
+        @Override
+        public void emit(String key, SpecificRecord value) {
             out.add(new Emit(key, value));
         }
 
@@ -909,49 +764,43 @@ final class JobCase {
         }
 
         private void event(JobEventType type, String reason, String workerId, int replica, int attempt) {
-            JobTerms terms = s.first.getTerms();
-            emit(jobId, JobEvent.newBuilder()
-                    .setEventId(UUID.randomUUID().toString())
-                    .setJobId(jobId)
-                    .setClientId(terms.getClientId())
-                    .setType(type)
-                    .setReason(reason)
-                    .setWorkerId(workerId)
-                    .setReplica(replica)
-                    .setAttempt(attempt)
-                    .setPool(terms.getPool())
-                    .setEscrowMicros(type == JobEventType.VERDICT ? terms.getEscrowMicros() : 0)
-                    .setTimestamp(Instant.ofEpochMilli(now))
-                    .build());
-        }
-
-        private void disputeEvent(String clientId, String reason) {
-            emit(jobId, JobEvent.newBuilder()
-                    .setEventId(UUID.randomUUID().toString())
-                    .setJobId(jobId)
-                    .setClientId(clientId)
-                    .setType(JobEventType.DISPUTED)
-                    .setReason(reason)
-                    .setPool(s == null || s.first == null ? null : s.first.getTerms().getPool())
-                    .setTimestamp(Instant.ofEpochMilli(now))
-                    .build());
+            emit(jobId, records.event(s.first.getTerms(), type, reason, workerId, replica, attempt));
         }
 
         private void reputation(String workerId, int delta, String reason) {
-            reputation(workerId, delta, reason, null);
+            emit(workerId, records.reputation(workerId, delta, reason, null));
         }
 
-        /** A reputation change carrying the verifier's order on the worker's stake (the matcher's gate carries it out). */
-        private void reputation(String workerId, int delta, String reason, StakeOrder stake) {
-            emit(workerId, ReputationChanged.newBuilder()
-                    .setEventId(UUID.randomUUID().toString())
-                    .setWorkerId(workerId)
-                    .setDelta(delta)
-                    .setReason(reason)
-                    .setJobId(jobId)
-                    .setTimestamp(Instant.ofEpochMilli(now))
-                    .setStake(stake)
-                    .build());
+        // ---- what a dispute reads and writes ----------------------------------------------
+
+        @Override
+        public JobState state() {
+            return s;
+        }
+
+        @Override
+        public Map<String, TaskAssigned> tasks() {
+            return tasks;
+        }
+
+        @Override
+        public Map<String, TaskResult> results() {
+            return results;
+        }
+
+        @Override
+        public long now() {
+            return now;
+        }
+
+        @Override
+        public CaseRecords records() {
+            return records;
+        }
+
+        @Override
+        public void changed() {
+            stateChanged = true;
         }
     }
 }

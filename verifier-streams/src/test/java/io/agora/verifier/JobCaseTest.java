@@ -18,6 +18,7 @@ import io.agora.events.Strategy;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.market.Accounts;
+import io.agora.market.MarketRules;
 import io.agora.market.Pricing;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.Identity;
@@ -701,6 +702,10 @@ class JobCaseTest {
         assertThat(req.getReplica()).as("first dispute replica number").isEqualTo(2);
         assertThat(req.getExcludeWorkers()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         assertThat(single(e, JobEvent.class).getReason()).isEqualTo("opened: 2 dispute replicas from replica 2");
+        List<LedgerEntry> fee = new ArrayList<>(values(e, LedgerEntry.class));
+        assertThat(keys(e, LedgerEntry.class)).containsExactly("client-1");
+        assertThat(fee).extracting(LedgerEntry::getTransactionId).containsExactly("dispute-fee:job-1");
+        assertThat(balance(fee, Accounts.client("client-1"))).isEqualTo(-MarketRules.DISPUTE_FEE_MICROS);
         assertThat(e.changes().sweepAt()).as("decided at the deadline at the latest").isEqualTo(DEADLINE);
         assertThat(single(command(CommandType.DISPUTE, -1, null), JobEvent.class).getReason())
                 .isEqualTo("refused: already disputed");
@@ -727,7 +732,11 @@ class JobCaseTest {
             assertThat(o.getReclaimMicros()).as("what the receipt says the verdict paid " + w).isEqualTo(paid.get(w));
             assertThat(o.getHonestWorkers()).containsExactlyInAnyOrder(w3.workerId(), w4.workerId());
         });
-        assertThat(values(e, LedgerEntry.class)).as("the matcher's gate, which holds the stakes, posts the SLASH").isEmpty();
+        assertThat(values(e, LedgerEntry.class)).as("the matcher's gate, which holds the stakes, posts the SLASH; the fee goes back")
+                .extracting(LedgerEntry::getTransactionId).containsExactly("dispute-fee-refund:job-1");
+        fee.addAll(values(e, LedgerEntry.class));
+        assertDisputeFeeSettled(fee);
+        assertThat(balance(fee, Accounts.client("client-1"))).as("overturned: the client paid no fee").isZero();
         assertThat(values(e, JobVerdict.class)).isEmpty();
         assertThat(e.changes().sweepAt()).isEqualTo(-1);
     }
@@ -735,7 +744,7 @@ class JobCaseTest {
     @Test
     void aDisputeStillOpenAtTheDeadlineIsUpheldAndOneAfterTheWindowIsRefused() {
         agreeTwoOfTwo(4);
-        command(CommandType.DISPUTE, -1, null);
+        List<LedgerEntry> fee = new ArrayList<>(values(command(CommandType.DISPUTE, -1, null), LedgerEntry.class));
         assertThat(command(CommandType.REPLICA_FAILED, 2, "job not running in the matcher").out()).isEmpty();
         assertThat(tick(DEADLINE - 1).out()).isEmpty();
         Effects e = tick(DEADLINE);
@@ -744,13 +753,49 @@ class JobCaseTest {
                 .containsExactlyInAnyOrderEntriesOf(Map.of(w1.workerId(), 0, w2.workerId(), 0));
         assertThat(stakeOrders(e)).containsOnlyKeys(w1.workerId(), w2.workerId())
                 .allSatisfy((w, o) -> assertThat(o.getAction()).isEqualTo(io.agora.events.StakeAction.RELEASE));
-        assertThat(e.out()).hasSize(3);
+        assertThat(e.out()).hasSize(4);
+        assertThat(values(e, LedgerEntry.class)).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("dispute-fee-paid:job-1");
+        fee.addAll(values(e, LedgerEntry.class));
+        assertDisputeFeeSettled(fee);
+        assertThat(balance(fee, Accounts.worker(w1.workerId())) + balance(fee, Accounts.worker(w2.workerId())))
+                .as("no dispute replica confirmed: the original agreeing workers take the fee")
+                .isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
+        assertThat(balance(fee, Accounts.worker(w1.workerId()))).isEqualTo(MarketRules.DISPUTE_FEE_MICROS / 2);
 
         job = Job.unseen("job-2");
         agreeTwoOfTwo(4);
         now += cfg.disputeWindow().toMillis() + 1;
         assertThat(single(command(CommandType.DISPUTE, -1, null), JobEvent.class).getReason())
                 .isEqualTo("refused: dispute window closed");
+    }
+
+    @Test
+    void aDisputeWhoseReplicasConfirmTheConsensusPaysTheFeeToThemOnce() {
+        agreeTwoOfTwo(4);
+        now += 60_000;
+        List<LedgerEntry> ledger = new ArrayList<>(values(command(CommandType.DISPUTE, -1, null), LedgerEntry.class));
+        assign(w3, 2, 0);
+        assign(w4, 3, 0);
+        ledger.addAll(values(submit(result(w3, 2, 0, A, 1_000)), LedgerEntry.class));
+        Effects e = submit(result(w4, 3, 0, A, 1_000));
+        assertThat(events(e)).extracting(JobEvent::getReason).endsWith("upheld");
+        assertThat(keys(e, LedgerEntry.class)).containsExactly("client-1");
+        ledger.addAll(values(e, LedgerEntry.class));
+        assertThat(ledger).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("dispute-fee:job-1", "dispute-fee-paid:job-1");
+        assertDisputeFeeSettled(ledger);
+        assertThat(balance(ledger, Accounts.client("client-1"))).isEqualTo(-MarketRules.DISPUTE_FEE_MICROS);
+        assertThat(balance(ledger, Accounts.worker(w3.workerId()))).isEqualTo(MarketRules.DISPUTE_FEE_MICROS / 2);
+        assertThat(balance(ledger, Accounts.worker(w4.workerId()))).isEqualTo(MarketRules.DISPUTE_FEE_MICROS / 2);
+        assertThat(balance(ledger, Accounts.worker(w1.workerId()))).as("the original workers were paid by the verdict").isZero();
+
+        // a redelivered result, a late failure report and the deadline move no more money
+        assertThat(values(submit(result(w4, 3, 0, A, 1_000)), LedgerEntry.class)).isEmpty();
+        assertThat(values(command(CommandType.REPLICA_FAILED, 3, "late"), LedgerEntry.class)).isEmpty();
+        assertThat(tick(DEADLINE).out()).isEmpty();
+        assertThat(single(command(CommandType.DISPUTE, -1, null), JobEvent.class).getReason())
+                .isEqualTo("refused: already disputed");
     }
 
     // ---- the wall clock ------------------------------------------------------------------
@@ -1033,6 +1078,17 @@ class JobCaseTest {
     private static long balance(List<LedgerEntry> entries, String account) {
         return entries.stream().flatMap(x -> x.getPostings().stream())
                 .filter(p -> p.getAccountId().equals(account)).mapToLong(Posting::getAmountMicros).sum();
+    }
+
+    /** Every entry balanced, each transaction once, and the dispute's fee account back at zero. */
+    private void assertDisputeFeeSettled(List<LedgerEntry> entries) {
+        for (LedgerEntry x : entries) {
+            assertThat(x.getKind()).isEqualTo(io.agora.events.EntryKind.DISPUTE_FEE);
+            assertThat(x.getPostings().stream().mapToLong(Posting::getAmountMicros).sum())
+                    .as("postings of %s", x.getTransactionId()).isZero();
+        }
+        assertThat(entries).extracting(LedgerEntry::getTransactionId).doesNotHaveDuplicates();
+        assertThat(balance(entries, Accounts.disputeEscrow(job.jobId()))).as("the dispute's fee account").isZero();
     }
 
     private void assertBalancedAndEscrowEmptied(List<LedgerEntry> entries) {

@@ -17,9 +17,7 @@ import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.Topics;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
+import io.agora.schemas.testing.TopologyHarness;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -58,6 +56,7 @@ class PoisonRecordsTest {
     static final Identity MATCHER = Identity.generate();
     final Identity w1 = Identity.generate();
     final Identity w2 = Identity.generate();
+    TopologyHarness harness;
     TopologyTestDriver driver;
     TestInputTopic<String, TaskAssigned> tasksIn;
     TestInputTopic<String, TaskResult> resultsIn;
@@ -68,17 +67,18 @@ class PoisonRecordsTest {
     @BeforeEach
     void setUp() {
         var props = VerifierApp.streamsProperties(AgoraConfig.of(Map.of("agora.state.dir", stateDir.toString())));
-        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate(), MATCHER.workerId()), props, T0);
-        tasksIn = driver.createInputTopic(Topics.ASSIGNMENTS.name(), new StringSerializer(), serdes.valueSerde(Topics.ASSIGNMENTS).serializer());
-        resultsIn = driver.createInputTopic(Topics.RESULTS.name(), new StringSerializer(), serdes.valueSerde(Topics.RESULTS).serializer());
-        verdicts = driver.createOutputTopic(Topics.VERDICTS.name(), new StringDeserializer(),
-                serdes.valueSerde(Topics.VERDICTS).deserializer());
-        dlq = driver.createOutputTopic(Topics.DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        harness = new TopologyHarness(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate(),
+                MATCHER.workerId()), props, T0, serdes);
+        driver = harness.driver();
+        tasksIn = harness.in(Topics.ASSIGNMENTS);
+        resultsIn = harness.in(Topics.RESULTS);
+        verdicts = harness.out(Topics.VERDICTS);
+        dlq = harness.dlq();
     }
 
     @AfterEach
     void tearDown() {
-        driver.close();
+        harness.close();
     }
 
     @Test

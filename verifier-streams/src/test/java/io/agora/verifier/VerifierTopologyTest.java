@@ -17,22 +17,19 @@ import io.agora.events.Strategy;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.market.Accounts;
+import io.agora.market.MarketRules;
 import io.agora.schemas.AgoraSerdes;
-import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.Identity;
-import io.agora.schemas.OutputHash;
 import io.agora.schemas.Receipts;
 import io.agora.market.Pricing;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.Topics;
 import io.agora.schemas.Traces;
+import io.agora.schemas.testing.SignedRecords;
+import io.agora.schemas.testing.TopologyHarness;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -43,14 +40,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
@@ -75,6 +70,7 @@ class VerifierTopologyTest {
     private final Identity w2 = Identity.generate();
     private final Identity w3 = Identity.generate();
     private final Identity w4 = Identity.generate();
+    private TopologyHarness harness;
     private TopologyTestDriver driver;
     private TestInputTopic<String, TaskAssigned> tasksIn;
     private TestInputTopic<String, TaskResult> resultsIn;
@@ -92,36 +88,31 @@ class VerifierTopologyTest {
 
     @BeforeEach
     void setUp() {
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, VerifierConfig.APP_ID);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, market, matcher.workerId()), p, T0);
-        StringSerializer ks = new StringSerializer();
-        StringDeserializer kd = new StringDeserializer();
-        tasksIn = driver.createInputTopic(Topics.ASSIGNMENTS.name(), ks, serdes.valueSerde(Topics.ASSIGNMENTS).serializer());
-        resultsIn = driver.createInputTopic(Topics.RESULTS.name(), ks, serdes.valueSerde(Topics.RESULTS).serializer());
-        commandsIn = driver.createInputTopic(Topics.JOB_COMMANDS.name(), ks, serdes.valueSerde(Topics.JOB_COMMANDS).serializer());
-        reputationIn = driver.createInputTopic(Topics.REPUTATION.name(), ks, serdes.valueSerde(Topics.REPUTATION).serializer());
-        verdicts = driver.createOutputTopic(Topics.VERDICTS.name(), kd, serdes.valueSerde(Topics.VERDICTS).deserializer());
-        events = driver.createOutputTopic(Topics.JOB_EVENTS.name(), kd, serdes.valueSerde(Topics.JOB_EVENTS).deserializer());
-        ledger = driver.createOutputTopic(Topics.LEDGER.name(), kd, serdes.valueSerde(Topics.LEDGER).deserializer());
-        reputation = driver.createOutputTopic(Topics.REPUTATION.name(), kd, serdes.valueSerde(Topics.REPUTATION).deserializer());
-        commands = driver.createOutputTopic(Topics.JOB_COMMANDS.name(), kd, serdes.valueSerde(Topics.JOB_COMMANDS).deserializer());
-        dlq = driver.createOutputTopic(Topics.DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        harness = new TopologyHarness(VerifierTopology.build(VerifierConfig.defaults(), serdes, market, matcher.workerId()),
+                VerifierConfig.APP_ID, stateDir, T0, serdes);
+        driver = harness.driver();
+        tasksIn = harness.in(Topics.ASSIGNMENTS);
+        resultsIn = harness.in(Topics.RESULTS);
+        commandsIn = harness.in(Topics.JOB_COMMANDS);
+        reputationIn = harness.in(Topics.REPUTATION);
+        verdicts = harness.out(Topics.VERDICTS);
+        events = harness.out(Topics.JOB_EVENTS);
+        ledger = harness.out(Topics.LEDGER);
+        reputation = harness.out(Topics.REPUTATION);
+        commands = harness.out(Topics.JOB_COMMANDS);
+        dlq = harness.dlq();
     }
 
     @AfterEach
     void tearDown() {
-        driver.close();
+        harness.close();
     }
 
     // ---- scenarios ---------------------------------------------------------------------
 
     @Test
     void stakeWeightedConsensusWeighsTheStakesTheLedgerBonded() {
-        TestInputTopic<String, LedgerEntry> ledgerIn = driver.createInputTopic(Topics.LEDGER.name(), new StringSerializer(),
-                serdes.valueSerde(Topics.LEDGER).serializer());
+        TestInputTopic<String, LedgerEntry> ledgerIn = harness.in(Topics.LEDGER);
         for (Identity w : List.of(w1, w2)) { // w1, w2 bond 9 credits each (the matcher's gate posts it)
             ledgerIn.pipeInput(w.workerId(), io.agora.market.Postings.stake(w.workerId(), 1, 9_000_000, ts), ts);
         }
@@ -515,7 +506,12 @@ class VerifierTopologyTest {
         assertThat(ev.get(2).getReason()).startsWith("overturned");
         assertThat(reputationByWorker()).containsExactlyInAnyOrderEntriesOf(Map.of(
                 w1.workerId(), -10, w2.workerId(), -10, w3.workerId(), 5, w4.workerId(), 5));
-        assertNoOtherOutput(); // no money moves
+        List<KeyValue<String, LedgerEntry>> fee = ledger.readKeyValuesToList();
+        assertThat(fee).extracting(kv -> kv.value.getTransactionId())
+                .containsExactly("dispute-fee:job-14", "dispute-fee-refund:job-14");
+        assertThat(balance(fee, Accounts.client("client-1"))).as("overturned: the fee goes back").isZero();
+        assertThat(balance(fee, Accounts.disputeEscrow("job-14"))).isZero();
+        assertNoOtherOutput(); // the slashes are the matcher's gate's to post
     }
 
     @Test
@@ -564,6 +560,7 @@ class VerifierTopologyTest {
                 .allSatisfy(r -> assertThat(r.getStake().getAction()).isEqualTo(io.agora.events.StakeAction.LOCK))
                 .extracting(ReputationChanged::getWorkerId).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         // the matcher answers one replica REPLICA_FAILED, the other never finishes
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("dispute-fee:job-17");
         replicaFailed("job-17", 2, "job not running in the matcher");
         assertNoOtherOutput();
         driver.advanceWallClockTime(Duration.ofSeconds(61)); // the job's deadline
@@ -575,8 +572,12 @@ class VerifierTopologyTest {
                     assertThat(r.getStake().getAction()).isEqualTo(io.agora.events.StakeAction.RELEASE);
                 })
                 .extracting(ReputationChanged::getWorkerId).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
+        List<KeyValue<String, LedgerEntry>> paid = ledger.readKeyValuesToList();
+        assertThat(paid).extracting(kv -> kv.value.getTransactionId()).containsExactly("dispute-fee-paid:job-17");
+        assertThat(balance(paid, Accounts.worker(w1.workerId())) + balance(paid, Accounts.worker(w2.workerId())))
+                .as("no dispute replica voted: the original workers take the fee").isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
         driver.advanceWallClockTime(Duration.ofSeconds(10));
-        assertNoOtherOutput(); // no money: nobody voted
+        assertNoOtherOutput(); // the fee moves once
     }
 
     @Test
@@ -649,11 +650,9 @@ class VerifierTopologyTest {
         JobTerms terms = terms("job-22", Strategy.FIRST, 1, 1, 1);
         TaskAssigned forged = Assignments.sign(task("job-22", w1, 0, 0, terms), w1); // the worker's own key
         tasksIn.pipeInput(forged.getJobId(), forged, ts++);
-        List<TestRecord<byte[], byte[]>> letters = dlq.readRecordsToList();
-        assertThat(letters).singleElement().satisfies(l -> {
-            assertThat(DeadLetters.header(l.headers(), DeadLetters.H_REASON))
-                    .isEqualTo("bad matcher signature: the task is not one the matcher signed");
-            assertThat(DeadLetters.header(l.headers(), DeadLetters.H_TOPIC)).isEqualTo(Topics.ASSIGNMENTS.name());
+        assertThat(harness.deadLetters()).singleElement().satisfies(l -> {
+            assertThat(l.reason()).isEqualTo("bad matcher signature: the task is not one the matcher signed");
+            assertThat(l.topic()).isEqualTo(Topics.ASSIGNMENTS.name());
         });
         submit(result("job-22", w1, 0, 0, OUT_A, 1_000));
         assertNoOtherOutput();
@@ -685,27 +684,20 @@ class VerifierTopologyTest {
     }
 
     private TaskResult unsigned(String jobId, Identity w, int replica, int attempt, String stdout, long durationMs) {
-        return TaskResult.newBuilder()
-                .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
-                .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setStatus(ResultStatus.SUCCEEDED)
-                .setExitCode(0).setOutputSha256(hash(stdout)).setStdout(stdout).setDurationMs(durationMs)
-                .setStartedAt(T0).setFinishedAt(T0.plusMillis(durationMs)).setSeq(1).setSignature(ByteBuffer.allocate(0))
-                .build();
+        return SignedRecords.unsignedResult(jobId, w.workerId(), replica, attempt, ResultStatus.SUCCEEDED, stdout, durationMs,
+                T0, 1);
     }
 
     private TaskResult result(String jobId, Identity w, int replica, int attempt, String stdout, long durationMs) {
-        return Signatures.sign(unsigned(jobId, w, replica, attempt, stdout, durationMs), w.privateKey());
+        return SignedRecords.result(w, jobId, replica, attempt, ResultStatus.SUCCEEDED, stdout, durationMs, T0, 1);
     }
 
     private TaskResult failed(String jobId, Identity w, int replica, int attempt, ResultStatus status) {
-        TaskResult r = unsigned(jobId, w, replica, attempt, "", 10_000);
-        r.setStatus(status);
-        r.setExitCode(-1);
-        return Signatures.sign(r, w.privateKey());
+        return SignedRecords.result(w, jobId, replica, attempt, status, "", 10_000, T0, 1);
     }
 
     private static String hash(String stdout) {
-        return OutputHash.of(0, stdout.getBytes(StandardCharsets.UTF_8), Map.of());
+        return SignedRecords.hash(stdout);
     }
 
     /** A 2-of-2 job (w1, w2) whose two results agree on OUT_A: it completes. */
@@ -768,14 +760,13 @@ class VerifierTopologyTest {
     }
 
     private void assertDeadLetter(String key, String reason) {
-        List<TestRecord<byte[], byte[]>> letters = dlq.readRecordsToList();
+        List<TopologyHarness.DeadLetter> letters = harness.deadLetters();
         assertThat(letters).hasSize(1);
-        TestRecord<byte[], byte[]> l = letters.get(0);
-        assertThat(new String(l.key(), StandardCharsets.UTF_8)).isEqualTo(key);
-        assertThat(DeadLetters.header(l.headers(), DeadLetters.H_REASON)).isEqualTo(reason);
-        assertThat(DeadLetters.header(l.headers(), DeadLetters.H_TOPIC)).isEqualTo(Topics.RESULTS.name());
-        TaskResult back = serdes.valueSerde(Topics.RESULTS).deserializer().deserialize(Topics.RESULTS.name(), l.value());
-        assertThat(back.getJobId()).isEqualTo(key);
+        TopologyHarness.DeadLetter l = letters.get(0);
+        assertThat(l.key()).isEqualTo(key);
+        assertThat(l.reason()).isEqualTo(reason);
+        assertThat(l.topic()).isEqualTo(Topics.RESULTS.name());
+        assertThat(l.value(serdes, Topics.RESULTS).getJobId()).isEqualTo(key);
     }
 
     private void assertNoOtherOutput() {

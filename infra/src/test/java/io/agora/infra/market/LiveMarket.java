@@ -1,6 +1,14 @@
 package io.agora.infra.market;
 
+import io.agora.events.EntryKind;
+import io.agora.events.LedgerEntry;
 import io.agora.infra.LocalStack;
+import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import io.agora.schemas.Identity;
 
 import java.nio.file.Files;
@@ -197,5 +205,43 @@ final class LiveMarket {
         assertThat(strings("select 'escrow:' || j.job_id from agora.jobs j join agora.accounts a on a.account_id = 'escrow:' || j.job_id "
                 + "where j.status in ('COMPLETED','FAILED','NO_CONSENSUS','EXPIRED','CANCELLED') and a.balance_micros <> 0"))
                 .as("escrow left on terminal jobs").isEmpty();
+    }
+
+    /**
+     * How many times each transaction of {@code kinds} was committed on {@code agora.ledger.entries}
+     * (read_committed, from the beginning): exactly once is 1 each. Records no reader can decode
+     * (the DLQ test's probe) are not money and are skipped.
+     */
+    Map<String, Integer> committedOnLedgerTopic(Set<EntryKind> kinds) {
+        var deser = AgoraSerdes.registry(stack.registryUrl()).valueSerde(Topics.LEDGER).deserializer();
+        Map<String, Integer> seen = new java.util.HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
+            List<TopicPartition> parts = new ArrayList<>();
+            c.partitionsFor(Topics.LEDGER.name()).forEach(p -> parts.add(new TopicPartition(Topics.LEDGER.name(), p.partition())));
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    LedgerEntry e;
+                    try {
+                        e = deser.deserialize(r.topic(), r.value());
+                    } catch (org.apache.kafka.common.errors.SerializationException garbage) {
+                        continue;
+                    }
+                    if (kinds.contains(e.getKind())) {
+                        seen.merge(e.getTransactionId(), 1, Integer::sum);
+                    }
+                }
+            }
+        }
+        return seen;
+    }
+
+    KafkaConsumer<byte[], byte[]> rawConsumer() {
+        return new KafkaConsumer<>(stack.asAdmin(Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName())));
     }
 }

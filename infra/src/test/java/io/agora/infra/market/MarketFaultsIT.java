@@ -252,37 +252,13 @@ class MarketFaultsIT {
 
     /** Reads every committed ledger entry from the topic: no payout or refund transaction appears twice. */
     private void assertExactlyOncePayoutsOnTheTopic() {
-        var deser = AgoraSerdes.registry(live.stack.registryUrl()).valueSerde(Topics.LEDGER).deserializer();
-        Map<String, Integer> seen = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
-            List<TopicPartition> parts = new ArrayList<>();
-            c.partitionsFor(Topics.LEDGER.name()).forEach(p -> parts.add(new TopicPartition(Topics.LEDGER.name(), p.partition())));
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
-                    LedgerEntry e;
-                    try {
-                        e = deser.deserialize(r.topic(), r.value());
-                    } catch (org.apache.kafka.common.errors.SerializationException garbage) {
-                        continue; // the DLQ test's probe: dead-lettered by every reader, not money
-                    }
-                    if (Set.of(EntryKind.PAYOUT, EntryKind.REFUND, EntryKind.ESCROW_HOLD).contains(e.getKind())) {
-                        seen.merge(e.getTransactionId(), 1, Integer::sum);
-                    }
-                }
-            }
-        }
+        Map<String, Integer> seen = live.committedOnLedgerTopic(Set.of(EntryKind.PAYOUT, EntryKind.REFUND, EntryKind.ESCROW_HOLD));
         assertThat(seen).isNotEmpty();
         assertThat(seen.entrySet().stream().filter(en -> en.getValue() > 1).map(Map.Entry::getKey).toList())
                 .as("transactions committed twice on agora.ledger.entries").isEmpty();
     }
 
     private KafkaConsumer<byte[], byte[]> rawConsumer() {
-        return new KafkaConsumer<>(live.stack.asAdmin(Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName(),
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName())));
+        return live.rawConsumer();
     }
 }

@@ -111,14 +111,51 @@ public final class JobRequestRules {
      * and relies on consensus, so a job there needs at least 2 replicas.
      */
     public static List<Problem> problems(SubmitJob j, java.util.function.Predicate<String> trustedPool) {
+        return problems(j, trustedPool, pool -> 1);
+    }
+
+    /**
+     * {@link #problems(SubmitJob)} and the pool's rules: a single replica only in a trusted pool, and
+     * a {@code bft} job tolerating at least the pool's f ({@code bftFaults}, market's
+     * {@code MarketRules.bftFaults}): redundancy 3f + 1 with f at least the pool's.
+     */
+    public static List<Problem> problems(SubmitJob j, java.util.function.Predicate<String> trustedPool,
+                                         java.util.function.ToIntFunction<String> bftFaults) {
         List<Problem> p = new ArrayList<>(problems(j));
-        String pool = j.requirements() == null || j.requirements().pool() == null ? DEFAULT_POOL : j.requirements().pool();
+        String pool = pool(j);
         int n = redundancy(j);
         if (n == 1 && !trustedPool.test(pool)) {
             p.add(new Problem("redundancy", "must be >= 2 in the open pool '" + pool
                     + "': only a trusted pool (with an allowlist) runs a job on one unverified replica"));
         }
+        int poolFaults = bftFaults.applyAsInt(pool);
+        if (strategyOf(j) == Strategy.BFT && n >= 4 && (n - 1) % 3 == 0 && (n - 1) / 3 < poolFaults) {
+            p.add(new Problem("redundancy", "must be at least 3f + 1 = " + (3 * poolFaults + 1) + " for bft in pool '"
+                    + pool + "', which tolerates f = " + poolFaults + " faulty workers (was " + n + ", f = "
+                    + (n - 1) / 3 + ")"));
+        }
         return p;
+    }
+
+    /**
+     * The request with the pool's f filled in: a {@code bft} job that names neither its redundancy
+     * nor a verification level runs 3f + 1 replicas, f = {@code poolFaults} (its quorum then defaults
+     * to 2f + 1 and its maxTotalResults to 2n); any other request is returned as it is. The client
+     * chooses f itself by naming the redundancy 3f + 1.
+     */
+    public static SubmitJob withPoolFaults(SubmitJob j, int poolFaults) {
+        if (j.redundancy() != null || j.verification() != null || strategyOf(j) != Strategy.BFT) {
+            return j;
+        }
+        return new SubmitJob(j.image(), j.command(), j.env(), j.timeoutMs(), j.memoryMb(), j.cpus(), j.pidsLimit(),
+                j.network(), j.outputFiles(), 3 * poolFaults + 1, j.quorum(), j.strategy(), j.maxTotalResults(),
+                j.maxAttempts(), j.priority(), j.queueTimeoutMs(), j.deadlineMs(), j.maxPricePerCpuSecondMicros(),
+                j.requirements(), j.gpus(), j.inputs(), j.verification());
+    }
+
+    /** The pool the job asks for, else the public one. */
+    public static String pool(SubmitJob j) {
+        return j.requirements() == null || j.requirements().pool() == null ? DEFAULT_POOL : j.requirements().pool();
     }
 
     /** Every problem of the request; empty if it can be submitted. */

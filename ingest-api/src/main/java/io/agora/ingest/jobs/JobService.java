@@ -78,9 +78,10 @@ public class JobService {
      * Checks the request (400, 402 and 429 are thrown at once) and produces {@code JobRequested};
      * the answer completes when the broker has the event, or fails with a 503 {@link ApiException}.
      */
-    public CompletableFuture<Submitted> submit(String clientId, SubmitJob job, String idempotencyKey) {
+    public CompletableFuture<Submitted> submit(String clientId, SubmitJob request, String idempotencyKey) {
         rateLimiter.admit(clientId);
-        List<Problem> problems = JobRequestRules.problems(job, pool -> rules.allowlist(pool) != null);
+        SubmitJob job = JobRequestRules.withPoolFaults(request, rules.bftFaults(JobRequestRules.pool(request)));
+        List<Problem> problems = JobRequestRules.problems(job, pool -> rules.allowlist(pool) != null, rules::bftFaults);
         if (idempotencyKey != null && idempotencyKey.length() > IdempotencyKeys.MAX_KEY) {
             problems = new java.util.ArrayList<>(problems);
             problems.add(new Problem("Idempotency-Key", "must be at most " + IdempotencyKeys.MAX_KEY + " characters"));
@@ -184,6 +185,16 @@ public class JobService {
     public void command(String clientId, String jobId, CommandType type, String reason) {
         rateLimiter.admit(clientId);
         JobView job = job(clientId, jobId);
+        if (type == CommandType.DISPUTE) {
+            long available = available(clientId);
+            if (available < MarketRules.DISPUTE_FEE_MICROS) { // the verifier holds the fee when it opens the dispute
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("neededMicros", MarketRules.DISPUTE_FEE_MICROS);
+                details.put("availableMicros", available);
+                throw new ApiException(HttpStatus.PAYMENT_REQUIRED, "insufficient credits: a dispute's fee is "
+                        + MarketRules.DISPUTE_FEE_MICROS + " micro-credits, " + available + " available", List.of(), details, null);
+            }
+        }
         JobCommand cmd = JobCommand.newBuilder()
                 .setEventId(UUID.randomUUID().toString())
                 .setJobId(jobId)

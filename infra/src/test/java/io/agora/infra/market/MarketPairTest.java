@@ -1,4 +1,4 @@
-package io.agora.verifier;
+package io.agora.infra.market;
 
 import io.agora.events.CommandType;
 import io.agora.events.EntryKind;
@@ -11,7 +11,6 @@ import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Outcome;
 import io.agora.events.Posting;
-import io.agora.events.RegistrationType;
 import io.agora.events.Requirements;
 import io.agora.events.ReputationChanged;
 import io.agora.events.ResultStatus;
@@ -20,25 +19,23 @@ import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
-import io.agora.events.WorkerStatus;
 import io.agora.matcher.Admission;
 import io.agora.matcher.MatcherApp;
 import io.agora.matcher.MatcherConfig;
 import io.agora.matcher.MatcherTopology;
+import io.agora.verifier.VerifierConfig;
+import io.agora.verifier.VerifierTopology;
 import io.agora.market.Accounts;
+import io.agora.market.MarketRules;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
 import io.agora.schemas.TaskSeal;
-import io.agora.schemas.OutputHash;
 import io.agora.market.Pricing;
 import io.agora.schemas.Signatures;
-import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
-import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
+import io.agora.schemas.testing.SignedRecords;
+import io.agora.schemas.testing.TopologyHarness;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -47,8 +44,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,7 +53,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -83,6 +77,8 @@ class MarketPairTest {
     Path dir;
 
     private final AgoraSerdes serdes = AgoraSerdes.plain();
+    private TopologyHarness matcherApp;
+    private TopologyHarness verifierApp;
     private TopologyTestDriver matcher;
     private TopologyTestDriver verifier;
     private final Map<String, Identity> workers = new LinkedHashMap<>();
@@ -129,40 +125,41 @@ class MarketPairTest {
     @BeforeEach
     void start() throws Exception {
         Identity matcherKey = Identity.generate(); // the matcher signs every task, the verifier checks it
-        matcher = new TopologyTestDriver(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), serdes,
-                matcherKey), props(MatcherApp.APP_ID, Files.createDirectories(dir.resolve("m"))), T0);
-        verifier = new TopologyTestDriver(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate(),
-                matcherKey.workerId()),
-                props(VerifierConfig.APP_ID, Files.createDirectories(dir.resolve("v"))), T0);
-        mRequests = in(matcher, Topics.JOB_REQUESTS);
-        mRegistrations = in(matcher, Topics.REGISTRATIONS);
-        mHeartbeats = in(matcher, Topics.HEARTBEATS);
-        mResults = in(matcher, Topics.RESULTS);
-        mCommands = in(matcher, Topics.JOB_COMMANDS);
-        mLedgerIn = in(matcher, Topics.LEDGER);
-        mReputationIn = in(matcher, Topics.REPUTATION);
-        mTasks = out(matcher, Topics.TASKS);
-        mAssignments = out(matcher, Topics.ASSIGNMENTS);
-        mCommandsOut = out(matcher, Topics.JOB_COMMANDS);
-        mLedger = out(matcher, Topics.LEDGER);
-        mVerdicts = out(matcher, Topics.VERDICTS);
-        mReputation = out(matcher, Topics.REPUTATION);
-        mEvents = out(matcher, Topics.JOB_EVENTS);
-        vTasks = in(verifier, Topics.ASSIGNMENTS);
-        vResults = in(verifier, Topics.RESULTS);
-        vCommands = in(verifier, Topics.JOB_COMMANDS);
-        vReputationIn = in(verifier, Topics.REPUTATION);
-        vCommandsOut = out(verifier, Topics.JOB_COMMANDS);
-        vLedger = out(verifier, Topics.LEDGER);
-        vVerdicts = out(verifier, Topics.VERDICTS);
-        vReputation = out(verifier, Topics.REPUTATION);
-        vEvents = out(verifier, Topics.JOB_EVENTS);
+        matcherApp = new TopologyHarness(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), serdes,
+                matcherKey), MatcherApp.APP_ID, Files.createDirectories(dir.resolve("m")), T0, serdes);
+        verifierApp = new TopologyHarness(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate(),
+                matcherKey.workerId()), VerifierConfig.APP_ID, Files.createDirectories(dir.resolve("v")), T0, serdes);
+        matcher = matcherApp.driver();
+        verifier = verifierApp.driver();
+        mRequests = matcherApp.in(Topics.JOB_REQUESTS);
+        mRegistrations = matcherApp.in(Topics.REGISTRATIONS);
+        mHeartbeats = matcherApp.in(Topics.HEARTBEATS);
+        mResults = matcherApp.in(Topics.RESULTS);
+        mCommands = matcherApp.in(Topics.JOB_COMMANDS);
+        mLedgerIn = matcherApp.in(Topics.LEDGER);
+        mReputationIn = matcherApp.in(Topics.REPUTATION);
+        mTasks = matcherApp.out(Topics.TASKS);
+        mAssignments = matcherApp.out(Topics.ASSIGNMENTS);
+        mCommandsOut = matcherApp.out(Topics.JOB_COMMANDS);
+        mLedger = matcherApp.out(Topics.LEDGER);
+        mVerdicts = matcherApp.out(Topics.VERDICTS);
+        mReputation = matcherApp.out(Topics.REPUTATION);
+        mEvents = matcherApp.out(Topics.JOB_EVENTS);
+        vTasks = verifierApp.in(Topics.ASSIGNMENTS);
+        vResults = verifierApp.in(Topics.RESULTS);
+        vCommands = verifierApp.in(Topics.JOB_COMMANDS);
+        vReputationIn = verifierApp.in(Topics.REPUTATION);
+        vCommandsOut = verifierApp.out(Topics.JOB_COMMANDS);
+        vLedger = verifierApp.out(Topics.LEDGER);
+        vVerdicts = verifierApp.out(Topics.VERDICTS);
+        vReputation = verifierApp.out(Topics.REPUTATION);
+        vEvents = verifierApp.out(Topics.JOB_EVENTS);
     }
 
     @AfterEach
     void stop() {
-        matcher.close();
-        verifier.close();
+        matcherApp.close();
+        verifierApp.close();
     }
 
     // ---- scenarios -------------------------------------------------------------------------
@@ -314,7 +311,7 @@ class MarketPairTest {
     }
 
     @Test
-    void disputeOfAJobWithRoomInMaxTotalResultsRunsOnFreshWorkersAndMovesNoMoney() {
+    void disputeOfAJobWithRoomInMaxTotalResultsRunsOnFreshWorkersWhoTakeTheFeeWhenTheyConfirmIt() {
         addWorkers(4);
         submit(job("job-4", "dan", 2, 2, 4));
         pump();
@@ -326,12 +323,21 @@ class MarketPairTest {
         command("job-4", "dan", CommandType.DISPUTE, true, true);
         pump();
         assertThat(delivered).extracting(TaskAssigned::getTaskId).contains("job-4/2/0", "job-4/3/0");
+        List<String> confirming = delivered.stream().filter(t -> t.getJobId().equals("job-4") && t.getReplica() >= 2)
+                .map(TaskAssigned::getWorkerId).toList();
+        Map<String, Long> before = new HashMap<>();
+        confirming.forEach(w -> before.put(w, balance(Accounts.worker(w))));
         answer("job-4/2/0", "A", 1_000);
         answer("job-4/3/0", "A", 1_000);
         pump();
-        assertThat(ledger).hasSize(entries);
+        assertThat(ledger.subList(entries, ledger.size())).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("dispute-fee:job-4", "dispute-fee-paid:job-4");
         assertConserved();
-        assertThat(balance(Accounts.client("dan"))).isEqualTo(GRANT - v.getCostMicros());
+        assertThat(balance(Accounts.client("dan"))).isEqualTo(GRANT - v.getCostMicros() - MarketRules.DISPUTE_FEE_MICROS);
+        confirming.forEach(w -> assertThat(balance(Accounts.worker(w)) - before.get(w)).as("fee share of " + w)
+                .isEqualTo(MarketRules.DISPUTE_FEE_MICROS / 2));
+        Admission.Account acc = matcher.<String, Admission.Account>getKeyValueStore("matcher-admission-accounts").get("dan");
+        assertThat(acc.availableMicros()).as("admission applied the fee").isEqualTo(balance(Accounts.client("dan")));
     }
 
     @Test
@@ -443,22 +449,6 @@ class MarketPairTest {
 
     // ---- harness ---------------------------------------------------------------------------
 
-    private static Properties props(String app, Path state) {
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, app);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
-        return p;
-    }
-
-    private <V extends SpecificRecord> TestInputTopic<String, V> in(TopologyTestDriver d, TopicSpec<String, V> t) {
-        return d.createInputTopic(t.name(), new StringSerializer(), serdes.valueSerde(t).serializer());
-    }
-
-    private <V extends SpecificRecord> TestOutputTopic<String, V> out(TopologyTestDriver d, TopicSpec<String, V> t) {
-        return d.createOutputTopic(t.name(), new StringDeserializer(), serdes.valueSerde(t).deserializer());
-    }
-
     private void pump() {
         pump(true);
     }
@@ -545,19 +535,14 @@ class MarketPairTest {
                 .setMemoryMb(8192).setPricePerCpuSecondMicros(500).setMaxConcurrent(2).setPool("public")
                 .setRegion("eu").setTags(List.of()).setCapabilities(List.of()).setGpus(List.of())
                 .setAccelerators(List.of()).build();
-        WorkerRegistration reg = WorkerRegistration.newBuilder().setEventId(UUID.randomUUID().toString())
-                .setWorkerId(workerId).setType(RegistrationType.REGISTERED).setCapabilities(caps).setStakeMicros(stakeMicros)
-                .setSeq(seq++).setTimestamp(Instant.ofEpochMilli(clock)).setSignature(ByteBuffer.allocate(0)).build();
+        WorkerRegistration reg = SignedRecords.registration(workerId, caps, seq++, clock);
+        reg.setStakeMicros(stakeMicros);
         mRegistrations.pipeInput(workerId, Signatures.sign(reg, id.privateKey()), clock);
     }
 
     private void heartbeat(String workerId, List<String> inFlight) {
-        Identity id = workers.get(workerId);
-        Heartbeat hb = Heartbeat.newBuilder().setEventId(UUID.randomUUID().toString()).setWorkerId(workerId)
-                .setPool("public").setSeq(seq++).setTimestamp(Instant.ofEpochMilli(clock)).setStatus(WorkerStatus.READY)
-                .setFreeSlots(2).setLoad(0.1).setInFlightTaskIds(inFlight).setOwnedPartitions(partitions.get(workerId))
-                .setPricePerCpuSecondMicros(500).setSignature(ByteBuffer.allocate(0)).build();
-        mHeartbeats.pipeInput(workerId, Signatures.sign(hb, id.privateKey()), clock);
+        mHeartbeats.pipeInput(workerId, SignedRecords.heartbeat(workers.get(workerId), "public", seq++, clock, 2,
+                partitions.get(workerId), inFlight), clock);
     }
 
     private JobRequested job(String jobId, String client, int n, int k, int maxTotal) {
@@ -596,15 +581,9 @@ class MarketPairTest {
         TaskAssigned t = delivered.stream().filter(x -> x.getTaskId().equals(taskId)).reduce((a, b) -> b)
                 .orElseThrow(() -> new AssertionError("no task " + taskId + " delivered; have " + delivered));
         Identity w = workers.get(t.getWorkerId());
-        TaskResult r = TaskResult.newBuilder().setEventId(UUID.randomUUID().toString()).setTaskId(taskId)
-                .setJobId(t.getJobId()).setWorkerId(w.workerId()).setPool(t.getTerms().getPool())
-                .setReplica(t.getReplica()).setAttempt(t.getAttempt()).setStatus(status)
-                .setExitCode(stdout == null ? -1 : 0)
-                .setOutputSha256(stdout == null ? "" : OutputHash.of(0, stdout.getBytes(StandardCharsets.UTF_8), Map.of()))
-                .setStdout(stdout == null ? "" : stdout)
-                .setDurationMs(durationMs).setStartedAt(Instant.ofEpochMilli(clock))
-                .setFinishedAt(Instant.ofEpochMilli(clock + durationMs)).setSeq(seq++)
-                .setSignature(ByteBuffer.allocate(0)).build();
+        TaskResult r = SignedRecords.unsignedResult(t.getJobId(), w.workerId(), t.getReplica(), t.getAttempt(), status,
+                stdout, durationMs, Instant.ofEpochMilli(clock), seq++);
+        r.setPool(t.getTerms().getPool());
         r = Signatures.sign(r, w.privateKey());
         mResults.pipeInput(t.getJobId(), r, clock);
         vResults.pipeInput(t.getJobId(), r, clock);

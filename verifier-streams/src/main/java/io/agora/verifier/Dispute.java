@@ -1,0 +1,224 @@
+package io.agora.verifier;
+
+import io.agora.events.JobCommand;
+import io.agora.events.JobTerms;
+import io.agora.events.Outcome;
+import io.agora.events.StakeAction;
+import io.agora.events.StakeOrder;
+import io.agora.events.TaskAssigned;
+import io.agora.events.TaskResult;
+import io.agora.market.MarketRules;
+import io.agora.market.Postings;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A client's dispute of a COMPLETED verdict, the part of a job's case ({@link JobCase}) that
+ * opens and decides it. Within the dispute window the verifier asks the matcher for
+ * {@code quorum} more replicas on workers that held none, and compares them with the consensus.
+ * The escrow was settled with the verdict and the verifier never creates credits: money moves
+ * through the workers' stakes, which the matcher's gate holds. Opening LOCKs the stake of each
+ * original agreeing worker; if a strict majority of the dispute replicas agree on another output,
+ * each of them loses {@code repDissent} and is SLASHed (what the verdict paid it reclaimed for the
+ * client, part of its stake to the client and to the dispute's honest workers, the rest burned:
+ * market's {@code Stake}), and JobEvent DISPUTED says "overturned"; otherwise their stakes are
+ * RELEASEd and it says "upheld". Dispute replicas are scored like voters.
+ *
+ * <p>The client pays a fee to dispute ({@link MarketRules#DISPUTE_FEE_MICROS}): held from its
+ * account when the dispute opens ({@code dispute-fee:<jobId>}, into {@code escrow:<jobId>|dispute}),
+ * refunded to it when the dispute overturns the verdict ({@code dispute-fee-refund:<jobId>}), and
+ * paid when it upholds it ({@code dispute-fee-paid:<jobId>}) in equal shares to the dispute
+ * replicas' workers that confirmed the verdict, or, when none did (the re-run failed or did not
+ * finish by the deadline), to the original agreeing workers, whose result stands. Each posting has
+ * a deterministic transaction id and is written once: a second dispute is refused, a decided one
+ * is never decided again.
+ */
+final class Dispute {
+    /** What a dispute reads and writes of the case it is part of: one input's step. */
+    interface Case {
+        JobState state();
+
+        Map<String, TaskAssigned> tasks();
+
+        Map<String, TaskResult> results();
+
+        long now();
+
+        CaseRecords records();
+
+        /** The job's record changed. */
+        void changed();
+
+        /** Asks the matcher for replicas {@code from .. from+count-1} on workers that held none of the job's. */
+        void requestReplicas(int from, int count, String reason);
+
+        /** A record to emit (its value's type picks the topic). */
+        void emit(String key, org.apache.avro.specific.SpecificRecord value);
+    }
+
+    private final VerifierConfig cfg;
+    private final Consensus consensus;
+
+    Dispute(VerifierConfig cfg, Consensus consensus) {
+        this.cfg = cfg;
+        this.consensus = consensus;
+    }
+
+    /** Whether the job has a dispute not yet decided. */
+    static boolean isOpen(JobState s) {
+        return s.disputeFrom >= 0 && !s.disputeResolved;
+    }
+
+    /** A DISPUTE command: refused with a reason, or opened. */
+    void open(JobCommand c, Case k) {
+        JobState s = k.state();
+        long now = k.now();
+        if (s == null || s.first == null || s.outcome != Outcome.COMPLETED) {
+            event(k, c.getClientId(), "refused: the job has no completed verdict");
+            return;
+        }
+        if (s.disputeFrom >= 0) {
+            event(k, c.getClientId(), "refused: already disputed");
+            return;
+        }
+        if (now - s.decidedAt > cfg.disputeWindow().toMillis()) {
+            event(k, c.getClientId(), "refused: dispute window closed");
+            return;
+        }
+        JobTerms terms = s.first.getTerms();
+        if (now >= terms.getDeadline().toEpochMilli()) {
+            event(k, c.getClientId(), "refused: past the job's deadline");
+            return;
+        }
+        int count = consensus.quorumOf(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum());
+        if (s.slots() + count > terms.getMaxTotalResults()) {
+            event(k, c.getClientId(), "refused: " + count + " dispute replicas would exceed maxTotalResults "
+                    + terms.getMaxTotalResults() + " (" + s.slots() + " replicas already)");
+            return;
+        }
+        s.disputeFrom = s.slots();
+        s.disputeCount = count;
+        s.extraRequested += count;
+        k.changed();
+        k.emit(terms.getClientId(), Postings.disputeFee(k.records().jobId(), terms.getClientId(), MarketRules.DISPUTE_FEE_MICROS,
+                now));
+        k.requestReplicas(s.disputeFrom, count, "dispute");
+        event(k, terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
+        for (String w : s.agreeing) { // their stake cannot leave while the dispute is open
+            reputation(k, w, 0, "dispute opened: stake locked", stakeOrder(s, StakeAction.LOCK, 0, List.of()));
+        }
+    }
+
+    /**
+     * Decides the dispute once all its replicas finished; {@code atDeadline}: the job's deadline
+     * passed, dispute replicas still running count as failed.
+     */
+    void evaluate(boolean atDeadline, Case k) {
+        JobState s = k.state();
+        if (s.disputeResolved) {
+            return;
+        }
+        Set<Integer> finished = new HashSet<>();
+        for (int r : s.failedReplicas) {
+            if (s.isDisputeReplica(r)) {
+                finished.add(r);
+            }
+        }
+        List<TaskResult> votes = new ArrayList<>();
+        for (String taskId : s.counted) {
+            TaskResult r = k.results().get(taskId);
+            if (s.isDisputeReplica(r.getReplica())) {
+                finished.add(r.getReplica());
+                if (JobCase.hasOutput(r)) {
+                    votes.add(r);
+                }
+            }
+        }
+        if (finished.size() < s.disputeCount && !atDeadline) {
+            return;
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        votes.forEach(r -> counts.merge(r.getOutputSha256(), 1, Integer::sum));
+        Optional<String> other = counts.entrySet().stream()
+                .filter(e -> !e.getKey().equals(s.consensusHash) && e.getValue() * 2 > s.disputeCount)
+                .map(Map.Entry::getKey).findFirst();
+        String winner = other.orElse(s.consensusHash);
+        for (TaskResult r : votes) {
+            if (r.getOutputSha256().equals(winner)) {
+                reputation(k, r.getWorkerId(), cfg.repAgree(), "agreed with dispute outcome", null);
+            } else {
+                reputation(k, r.getWorkerId(), cfg.repDissent(), "dissented from dispute outcome", null);
+            }
+        }
+        String clientId = s.first.getTerms().getClientId();
+        if (other.isPresent()) {
+            List<String> honest = votes.stream().filter(r -> r.getOutputSha256().equals(winner))
+                    .map(TaskResult::getWorkerId).distinct().toList();
+            Map<String, Long> paid = paidAtVerdict(k);
+            for (String w : s.agreeing) {
+                reputation(k, w, cfg.repDissent(), "consensus overturned by dispute",
+                        stakeOrder(s, StakeAction.SLASH, paid.getOrDefault(w, 0L), honest));
+            }
+            k.emit(clientId, Postings.disputeFeeRefund(k.records().jobId(), clientId, MarketRules.DISPUTE_FEE_MICROS, k.now()));
+            event(k, clientId, "overturned: dispute replicas agree on " + winner + "; " + s.agreeing.size()
+                    + " original workers slashed, what they were paid reclaimed for the client");
+        } else {
+            for (String w : s.agreeing) {
+                reputation(k, w, 0, "dispute upheld: stake released", stakeOrder(s, StakeAction.RELEASE, 0, List.of()));
+            }
+            List<String> confirming = votes.stream().filter(r -> r.getOutputSha256().equals(winner))
+                    .map(TaskResult::getWorkerId).distinct().toList();
+            k.emit(clientId, Postings.disputeFeePaid(k.records().jobId(), clientId,
+                    confirming.isEmpty() ? List.copyOf(s.agreeing) : confirming, MarketRules.DISPUTE_FEE_MICROS, k.now()));
+            event(k, clientId, "upheld");
+        }
+        s.disputeResolved = true;
+        k.changed();
+    }
+
+    /**
+     * What the verdict paid each original agreeing worker: {@link Settlement#completed} over the
+     * same agreeing results, in the same order, with the same receipt times as at the verdict.
+     */
+    private static Map<String, Long> paidAtVerdict(Case k) {
+        JobState s = k.state();
+        List<Settlement.Share> earned = new ArrayList<>();
+        for (String w : s.agreeing) {
+            long micros = 0;
+            for (String taskId : s.counted) {
+                TaskResult r = k.results().get(taskId);
+                if (r.getWorkerId().equals(w) && !s.isDisputeReplica(r.getReplica()) && JobCase.isVote(r)
+                        && JobCase.ballot(r).equals(s.consensusHash)) {
+                    micros = Settlement.earned(k.tasks().get(taskId), r, s.receivedAt.getOrDefault(taskId, s.decidedAt));
+                    break;
+                }
+            }
+            earned.add(new Settlement.Share(w, micros));
+        }
+        Map<String, Long> paid = new HashMap<>();
+        Settlement.completed(s.first.getTerms().getEscrowMicros(), earned).payouts()
+                .forEach(p -> paid.merge(p.workerId(), p.micros(), Long::sum));
+        return paid;
+    }
+
+    private static StakeOrder stakeOrder(JobState s, StakeAction action, long reclaimMicros, List<String> honest) {
+        return new StakeOrder(action, s.first.getTerms().getClientId(), reclaimMicros, honest);
+    }
+
+    private static void event(Case k, String clientId, String reason) {
+        JobState s = k.state();
+        k.emit(k.records().jobId(), k.records().disputeEvent(clientId,
+                s == null || s.first == null ? null : s.first.getTerms().getPool(), reason));
+    }
+
+    private static void reputation(Case k, String workerId, int delta, String reason, StakeOrder stake) {
+        k.emit(workerId, k.records().reputation(workerId, delta, reason, stake));
+    }
+}
