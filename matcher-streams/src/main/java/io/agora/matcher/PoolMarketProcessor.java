@@ -3,6 +3,7 @@ package io.agora.matcher;
 import io.agora.events.TaskAssigned;
 import io.agora.matcher.PoolState.Job;
 import io.agora.matcher.PoolState.Worker;
+import io.agora.runtime.Punctuations;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.Topics;
 import io.agora.schemas.Identity;
@@ -14,7 +15,6 @@ import io.agora.schemas.Traces;
 import io.opentelemetry.api.trace.SpanKind;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -76,7 +76,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         try (KeyValueIterator<String, Job> it = jobStore.all()) {
             it.forEachRemaining(kv -> market(kv.value.pool).restore(kv.value));
         }
-        context.schedule(Duration.ofMillis(cfg.punctuateMs()), PunctuationType.WALL_CLOCK_TIME, now -> {
+        Punctuations.everyWallClock(context, Duration.ofMillis(cfg.punctuateMs()), now -> {
             for (PoolMarket m : markets.values()) {
                 long t0 = System.nanoTime();
                 PoolMarket.Effects fx = m.tick(now);

@@ -13,6 +13,7 @@ import io.agora.market.Accounts;
 import io.agora.market.ProofOfHardware;
 import io.agora.market.Postings;
 import io.agora.market.Stake;
+import io.agora.runtime.Punctuations;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Signatures;
@@ -21,7 +22,6 @@ import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -45,7 +45,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link InputBounds} (checked first, before anything is looked up or kept), replays (seq must grow
  * per worker and event kind) and registrations to a trusted pool by workers off its allowlist; those
  * go to {@code agora.dlq} with the reason in headers. It sums reputation deltas and remembers each
- * worker's pool, and hands verified events on, keyed by pool, to the pool stage.
+ * worker's pool, and hands verified events on, keyed by pool, to the pool stage (a heartbeat that
+ * reports nothing new only now and then: {@link QuietBeats}).
  *
  * <p>It also keeps each worker's {@link Stake}: the credits the market saw paid to the worker
  * ({@code agora.ledger.entries}, PAYOUT and SLASH legs to {@code worker:<id>}, re-keyed by worker),
@@ -76,6 +77,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     private final Serializer<Heartbeat> heartbeatBytes;
     private final Serializer<ReputationChanged> reputationBytes;
     private final Serializer<LedgerEntry> ledgerBytes;
+    /** Heartbeats that report nothing new stop here (liveness-only, see {@link QuietBeats}). */
+    private final QuietBeats quiet;
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, GateState> gate;
     private KeyValueStore<String, String> unbonds;
@@ -86,6 +89,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         this.heartbeatBytes = serdes.valueSerde(Topics.HEARTBEATS).serializer();
         this.reputationBytes = serdes.valueSerde(Topics.REPUTATION).serializer();
         this.ledgerBytes = serdes.valueSerde(Topics.LEDGER).serializer();
+        this.quiet = new QuietBeats(cfg.workerGraceMs() / 4);
     }
 
     @Override
@@ -93,7 +97,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         this.ctx = context;
         this.gate = context.getStateStore(GATE);
         this.unbonds = context.getStateStore(UNBONDS);
-        context.schedule(Duration.ofMillis(cfg.punctuateMs()), PunctuationType.WALL_CLOCK_TIME, this::returnDueUnbonds);
+        Punctuations.everyWallClock(context, Duration.ofMillis(cfg.punctuateMs()), this::returnDueUnbonds);
     }
 
     @Override
@@ -154,6 +158,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             ctx.forward(new Record<>(g.pool(), new Flow.Removed(workerId), record.timestamp()));
         }
         gate.put(workerId, new GateState(reg.getSeq(), g.heartbeatSeq(), pool, g.reputation(), stake.account()));
+        quiet.forget(workerId);
         if (stake.bondMicros() > 0) {
             emit(workerId, record.timestamp(), Postings.stake(workerId, reg.getSeq(), stake.bondMicros(), now));
         }
@@ -209,6 +214,9 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         gate.put(workerId, new GateState(g.registrationSeq(), hb.getSeq(), g.pool(), g.reputation(), g.stake()));
         if (g.pool() == null) {
             log.debug("heartbeat of unregistered worker {} ignored", workerId);
+            return;
+        }
+        if (!quiet.forward(hb, ctx.currentSystemTimeMs())) {
             return;
         }
         ctx.forward(new Record<>(g.pool(), new Flow.Beat(hb), record.timestamp()));

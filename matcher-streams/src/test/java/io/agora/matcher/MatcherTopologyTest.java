@@ -389,6 +389,23 @@ class MatcherTopologyTest {
     }
 
     @Test
+    void anIdleWorkerWhoseHeartbeatsReportNothingNewStaysOnlineAndTakesTheNextJob() {
+        start();
+        Identity a = worker("public", List.of(0));
+        // the gate absorbs every other one (QuietBeats), but hands one on every quarter grace: never offline
+        for (int i = 0; i < 30; i++) {
+            advance(2_000);
+            beat(a, "public", List.of());
+        }
+        assertThat(reputation.readRecordsToList()).as("no offline penalty").isEmpty();
+        submit(Fx.job("job-idle", "ida", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        assertThat(readTask().key()).isEqualTo(a.workerId());
+        assertNothingElse();
+    }
+
+    @Test
     void silentWorkerGoesOfflineLosesReputationAndItsTaskMoves() {
         start();
         Identity a = worker("public", List.of(0));

@@ -4,6 +4,7 @@ import io.agora.events.JobCommand;
 import io.agora.events.JobVerdict;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.runtime.Punctuations;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Identity;
@@ -15,7 +16,6 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -96,7 +96,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
             Long bonded = stakes.get(w);
             return bonded == null ? 0 : bonded;
         }, market, matcherKey);
-        context.schedule(cfg.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::sweep);
+        Punctuations.everyWallClock(context, cfg.punctuateInterval(), this::sweep);
     }
 
     @Override

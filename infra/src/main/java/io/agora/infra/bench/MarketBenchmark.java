@@ -9,6 +9,7 @@ import io.agora.infra.market.MarketClient;
 import io.agora.infra.market.ServiceProcess;
 import io.agora.infra.market.StackEndpoints;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Identity;
 import io.agora.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -74,7 +75,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *   --raw-seconds S     seconds of the broker's raw produce rate measured after the jobs (5; 0 = skip)
  *   --idle S            submit nothing: print each process's CPU over S seconds as % of one core
  *   --commit-ms I       AGORA_STREAMS_COMMIT_INTERVAL_MS of the streams apps (their default)
+ *   --docker            real Docker workers (agora/busybox:1, a trivial command) instead of simulated ones;
+ *                       defaults become 2 workers x 4 slots, 200 jobs, redundancy 1; after the market's run,
+ *                       the same number of containers through a raw `docker run --rm` loop with the job's
+ *                       limits at the workers' total slots, and the ratio of the two ({@link RawDockerRate})
  * </pre>
+ * Redundancy 1 runs in a trusted pool ({@code bench}, its allowlist the bench workers' ids), as the
+ * market accepts a single replica only there.
  * The isolated stack lives in {@code infra/target/bench-stack} (Kafka 29092/29093, registry 28081,
  * PostgreSQL 25433), apart from the test stack, so a benchmark never stops a test's broker.
  * Exits 1 when any job did not reach a verdict within the timeout (or could not be submitted).
@@ -86,13 +93,15 @@ public final class MarketBenchmark {
     static final int BENCH_PG_PORT = 25433;
     static final long MAX_PRICE = 1000;
     static final long TIMEOUT_MS = 10_000;
+    /** The trusted pool of a redundancy-1 run; its allowlist is the bench workers' ids. */
+    static final String TRUSTED_POOL = "bench";
 
     record Options(int jobs, int concurrency, int workers, int maxConcurrent, int redundancy, int quorum, int warmup,
                    double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts,
-                   int workerHosts, long heartbeatMs, double rawSeconds, int idleS, String commitMs) {
+                   int workerHosts, long heartbeatMs, double rawSeconds, int idleS, String commitMs, boolean docker) {
         static Options parse(String[] args) {
             Map<String, String> v = new LinkedHashMap<>();
-            Set<String> flags = Set.of("--reuse", "--keep-stack");
+            Set<String> flags = Set.of("--reuse", "--keep-stack", "--docker");
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (a.equals("-h") || a.equals("--help")) {
@@ -110,18 +119,21 @@ public final class MarketBenchmark {
             }
             Set<String> known = Set.of("--jobs", "--concurrency", "--workers", "--max-concurrent", "--redundancy",
                     "--quorum", "--warmup", "--rate", "--task-ms", "--timeout", "--reuse", "--keep-stack", "--jvm-opts",
-                    "--worker-hosts", "--heartbeat-ms", "--raw-seconds", "--idle", "--commit-ms");
+                    "--worker-hosts", "--heartbeat-ms", "--raw-seconds", "--idle", "--commit-ms", "--docker");
             for (String k : v.keySet()) {
                 if (!known.contains(k)) {
                     throw new IllegalArgumentException("unknown option " + k);
                 }
             }
-            Options o = new Options(i(v, "--jobs", 500), i(v, "--concurrency", 8), i(v, "--workers", 4),
-                    i(v, "--max-concurrent", 8), i(v, "--redundancy", 3), i(v, "--quorum", 2), i(v, "--warmup", 20),
+            boolean docker = v.containsKey("--docker");
+            Options o = new Options(i(v, "--jobs", docker ? 200 : 500), i(v, "--concurrency", 8),
+                    i(v, "--workers", docker ? 2 : 4), i(v, "--max-concurrent", docker ? 4 : 8),
+                    i(v, "--redundancy", docker ? 1 : 3), i(v, "--quorum", docker ? 1 : 2), i(v, "--warmup", 20),
                     Double.parseDouble(v.getOrDefault("--rate", "0")), i(v, "--task-ms", 0), i(v, "--timeout", 120),
                     v.containsKey("--reuse"), v.containsKey("--keep-stack"), v.get("--jvm-opts"),
                     i(v, "--worker-hosts", 0), i(v, "--heartbeat-ms", v.containsKey("--worker-hosts") ? 10_000 : 2000),
-                    Double.parseDouble(v.getOrDefault("--raw-seconds", "5")), i(v, "--idle", 0), v.get("--commit-ms"));
+                    Double.parseDouble(v.getOrDefault("--raw-seconds", "5")), i(v, "--idle", 0), v.get("--commit-ms"),
+                    docker);
             if (o.workerHosts < 0 || o.workerHosts > o.workers || o.heartbeatMs < 100) {
                 throw new IllegalArgumentException("need 0 <= --worker-hosts <= --workers and --heartbeat-ms >= 100");
             }
@@ -131,10 +143,23 @@ public final class MarketBenchmark {
             if (o.redundancy < 1 || o.quorum < 1 || o.quorum > o.redundancy) {
                 throw new IllegalArgumentException("need 1 <= quorum <= redundancy");
             }
+            if (o.trusted() && o.workerHosts > 0) {
+                throw new IllegalArgumentException("redundancy 1 (a trusted pool) needs one JVM per worker: no --worker-hosts");
+            }
             if (o.redundancy > o.workers) {
                 throw new IllegalArgumentException("redundancy " + o.redundancy + " needs at least as many workers");
             }
             return o;
+        }
+
+        /** A single replica: the market accepts it only in a trusted pool, {@link #TRUSTED_POOL}. */
+        boolean trusted() {
+            return redundancy == 1;
+        }
+
+        /** Containers (or simulated tasks) that may run at once: the workers' total slots. */
+        int slots() {
+            return workers * maxConcurrent;
         }
 
         private static int i(Map<String, String> v, String k, int def) {
@@ -168,6 +193,8 @@ public final class MarketBenchmark {
               --raw-seconds S     seconds of the broker's raw produce rate after the jobs (5; 0 = skip)
               --idle S            submit nothing: each process's CPU over S seconds, % of one core
               --commit-ms I       commit interval of the streams apps (their default)
+              --docker            real Docker workers (2 x 4 slots, 200 jobs, redundancy 1 by default), then a raw
+                                  `docker run --rm` loop of as many containers at the same concurrency, and the ratio
               --jvm-opts "..."    JVM options of every service (default: small heaps, C1 only)""";
 
     private final Options o;
@@ -244,6 +271,9 @@ public final class MarketBenchmark {
         long t = System.nanoTime();
         log("stack: " + stack + " (agora stack-up)");
         stack.start();
+        if (o.docker) {
+            stack.ensureDocker(); // dockerd and the job image (agora docker-up)
+        }
         log("stack ready in " + ms(System.nanoTime() - t) + " ms");
 
         Map<String, String> env = new LinkedHashMap<>();
@@ -261,8 +291,27 @@ public final class MarketBenchmark {
             env.put("AGORA_MATCHER_WORKER_GRACE_MS", Long.toString(3 * o.heartbeatMs));
             env.put("AGORA_MATCHER_LEASE_MS", Long.toString(3 * o.heartbeatMs));
         }
+        if (o.docker) {
+            // a bench task takes a second and no bench worker dies, but on a shared machine (load 40-48) the matcher
+            // lagged its input by more than the 10 s grace: both workers were called offline at once, their leases
+            // failed, and three of those cooled the bench's only workers down for minutes (two runs: 8 and 5 of 200
+            // jobs, then nothing)
+            env.put("AGORA_MATCHER_LEASE_MS", Long.toString(Math.max(60_000, 3 * o.heartbeatMs)));
+            env.put("AGORA_MATCHER_WORKER_GRACE_MS", Long.toString(Math.max(30_000, 3 * o.heartbeatMs)));
+            // at load 47 the matcher still lagged past 30 s; the cool-down guards a pool against bad workers, and the
+            // bench's two are its own: a lag must cost the run its failed leases, not the workers for five minutes
+            env.put("AGORA_MATCHER_COOLDOWN_EXPIRED_LEASES", "0");
+        }
         if (o.jvmOpts != null) {
             System.setProperty(ServiceProcess.JVM_OPTS_PROPERTY, o.jvmOpts);
+        }
+        if (o.trusted()) {
+            // the workers' keys are made before they first start, so their ids can be allowlisted
+            List<String> ids = new ArrayList<>();
+            for (int i = 1; i <= o.workers; i++) {
+                ids.add(Identity.loadOrCreate(workerState(workDir, i).resolve("worker.key")).workerId());
+            }
+            env.put("AGORA_POOL_" + TRUSTED_POOL.toUpperCase(Locale.ROOT) + "_ALLOWLIST", String.join(",", ids));
         }
         Market market = new Market(stack.endpoints(), stack.repo(), workDir, env);
         marketRef[0] = market;
@@ -275,16 +324,19 @@ public final class MarketBenchmark {
             w.put("AGORA_WORKER_SIMULATED_TASK_MS", Long.toString(o.taskMs));
             w.put("AGORA_WORKER_HEARTBEAT_MS", Long.toString(o.heartbeatMs));
             // the same keys every run: on a kept stack the pool would otherwise gain W departed workers per run
-            w.put("AGORA_STATE_DIR", workDir.resolveSibling("worker-state/worker-" + i).toString());
+            w.put("AGORA_STATE_DIR", workerState(workDir, i).toString());
+            if (o.trusted()) {
+                w.put("AGORA_WORKER_POOL", TRUSTED_POOL);
+            }
             if (o.workerHosts > 0) {
                 // identities spread evenly over the hosts; each proves its hardware briefly (one JVM, many keys)
                 w.put("AGORA_WORKER_IDENTITIES", Integer.toString(o.workers / processes + (i <= o.workers % processes ? 1 : 0)));
                 w.put("AGORA_WORKER_BENCHMARK_MS", "20");
             }
-            market.startWorker("worker-" + i, "simulated", w);
+            market.startWorker("worker-" + i, o.docker ? "docker" : "simulated", w);
         }
         log("services launched; logs in " + workDir.resolve("logs"));
-        market.awaitApi(Duration.ofMinutes(3));
+        market.awaitApi(Duration.ofMinutes(8)); // at load 50-70 the services took over 3 minutes to start
         log("ingest-api healthy in " + ms(System.nanoTime() - t) + " ms at " + market.apiUrl());
 
         if (o.idleS > 0) {
@@ -347,11 +399,30 @@ public final class MarketBenchmark {
                 System.out.println("broker raw produce   not measured: " + e);
             }
         }
+        if (o.docker && r.lastVerdictNanos() > start) {
+            int done = r.outcomes().values().stream().mapToInt(Integer::intValue).sum();
+            double window = (r.lastVerdictNanos() - start) / 1e9;
+            int containers = done * o.redundancy;
+            log("raw docker run: " + containers + " containers, " + o.slots() + " at a time");
+            try {
+                RawDockerRate.Rate raw = RawDockerRate.measure(containers, o.slots(), runId);
+                System.out.println(RawDockerRate.describe(raw, done / window, containers / window, o.redundancy,
+                        o.slots()));
+            } catch (Exception e) { // a figure, never the run's verdict
+                System.out.println("raw docker run       not measured: " + e);
+            }
+            loadAverage(new PrintfOut());
+        }
         if (code != 0) {
             System.out.println("---- service log tails ----");
             System.out.println(market.diagnostics());
         }
         return code;
+    }
+
+    /** A bench worker's state folder: the same keys every run (kept stacks would otherwise gain departed workers). */
+    private static Path workerState(Path workDir, int i) {
+        return workDir.resolveSibling("worker-state/worker-" + i);
     }
 
     // ------------------------------------------------------------ stack
@@ -408,8 +479,8 @@ public final class MarketBenchmark {
 
     private Submission submitOne(MarketClient client, String key, String tag, int i) {
         // a different argument per job, so every job has its own output hash
-        String body = MarketClient.json(Map.of(
-                "image", "agora/busybox:1",
+        Map<String, Object> job = new LinkedHashMap<>(Map.of(
+                "image", RawDockerRate.IMAGE,
                 "command", List.of("sh", "-c", "echo " + tag + "-" + runId + "-" + i),
                 "redundancy", o.redundancy,
                 "quorum", o.quorum,
@@ -417,6 +488,10 @@ public final class MarketBenchmark {
                 "cpus", 1.0,
                 "timeoutMs", TIMEOUT_MS,
                 "maxPricePerCpuSecondMicros", MAX_PRICE));
+        if (o.trusted()) {
+            job.put("requirements", Map.of("pool", TRUSTED_POOL));
+        }
+        String body = MarketClient.json(job);
         for (int attempt = 0; ; attempt++) {
             long s = System.nanoTime();
             try {
@@ -625,9 +700,9 @@ public final class MarketBenchmark {
         }
         PrintfOut out = new PrintfOut();
         out.line("==== Agora market benchmark (%s) ====", runId);
-        out.line("workers=%d in %d JVMs (simulated, max.concurrent=%d, task-ms=%d, heartbeat %d ms)  redundancy=%d quorum=%d"
+        out.line("workers=%d in %d JVMs (%s, max.concurrent=%d, task-ms=%d, heartbeat %d ms)  redundancy=%d quorum=%d"
                         + "  submitters=%d  rate=%s", o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers,
-                o.maxConcurrent, o.taskMs, o.heartbeatMs, o.redundancy, o.quorum, o.concurrency,
+                o.docker ? "Docker, " + RawDockerRate.IMAGE : "simulated", o.maxConcurrent, o.taskMs, o.heartbeatMs, o.redundancy, o.quorum, o.concurrency,
                 o.rate > 0 ? o.rate + "/s" : "unlimited");
         out.line("service JVMs: %s", String.join(" ", ServiceProcess.jvmOptions()));
         out.line("jobs submitted      %d (refused by the API: %d)", ok.size(), refused.size());

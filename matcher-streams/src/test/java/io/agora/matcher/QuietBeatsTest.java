@@ -1,0 +1,62 @@
+package io.agora.matcher;
+
+import io.agora.events.Heartbeat;
+import io.agora.events.WorkerStatus;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class QuietBeatsTest {
+    final QuietBeats quiet = new QuietBeats(5_000);
+    long seq = 1;
+
+    Heartbeat idle(String workerId, long at) {
+        return Fx.heartbeat(workerId, "public", seq++, at, 4, List.of(3), List.of(), 500);
+    }
+
+    @Test
+    void aHeartbeatReportingNothingNewIsAbsorbedUntilTheRefresh() {
+        assertThat(quiet.forward(idle("w", 0), 0)).as("the first").isTrue();
+        assertThat(quiet.forward(idle("w", 2_000), 2_000)).isFalse();
+        assertThat(quiet.forward(idle("w", 4_000), 4_999)).isFalse();
+        assertThat(quiet.forward(idle("w", 5_000), 5_000)).as("the refresh: liveness reaches the pool").isTrue();
+        assertThat(quiet.forward(idle("w", 7_000), 7_000)).isFalse();
+    }
+
+    @Test
+    void anythingNewGoesOn() {
+        quiet.forward(idle("w", 0), 0);
+        Heartbeat h = idle("w", 1);
+        assertThat(quiet.forward(Heartbeat.newBuilder(h).setFreeSlots(3).build(), 1)).as("free slots").isTrue();
+        assertThat(quiet.forward(Heartbeat.newBuilder(h).setFreeSlots(3).build(), 2)).isFalse();
+        assertThat(quiet.forward(Heartbeat.newBuilder(h).setFreeSlots(3).setLoad(0.5).build(), 3)).as("load").isTrue();
+        assertThat(quiet.forward(Heartbeat.newBuilder(h).setFreeSlots(3).setLoad(0.5).setStatus(WorkerStatus.DRAINING)
+                .build(), 4)).as("status").isTrue();
+        assertThat(quiet.forward(idle("w", 5), 5)).as("back to idle").isTrue();
+        assertThat(quiet.forward(Heartbeat.newBuilder(idle("w", 6)).setOwnedPartitions(List.of(3, 4)).build(), 6))
+                .as("partitions").isTrue();
+        assertThat(quiet.forward(Heartbeat.newBuilder(idle("w", 7)).setOwnedPartitions(List.of(3, 4))
+                .setPricePerCpuSecondMicros(600).build(), 7)).as("price").isTrue();
+        assertThat(quiet.forward(Heartbeat.newBuilder(idle("w", 8)).setOwnedPartitions(List.of(3, 4))
+                .setPricePerCpuSecondMicros(600).setPool("other").build(), 8)).as("pool").isTrue();
+    }
+
+    @Test
+    void aHeartbeatWithATaskInFlightAlwaysGoesOnForItRenewsTheLease() {
+        Heartbeat busy = Fx.heartbeat("w", "public", 1, 0, 3, List.of(3), List.of("job-1/0/0"), 500);
+        assertThat(quiet.forward(busy, 0)).isTrue();
+        assertThat(quiet.forward(Heartbeat.newBuilder(busy).setSeq(2).build(), 1)).isTrue();
+        assertThat(quiet.forward(Heartbeat.newBuilder(busy).setSeq(3).build(), 2)).isTrue();
+    }
+
+    @Test
+    void eachWorkerIsJudgedOnItsOwnAndARegistrationStartsAfresh() {
+        quiet.forward(idle("w", 0), 0);
+        assertThat(quiet.forward(idle("v", 1), 1)).as("another worker").isTrue();
+        assertThat(quiet.forward(idle("w", 2), 2)).isFalse();
+        quiet.forget("w");
+        assertThat(quiet.forward(idle("w", 3), 3)).as("after a registration").isTrue();
+    }
+}
