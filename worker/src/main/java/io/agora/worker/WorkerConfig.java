@@ -32,6 +32,8 @@ import java.util.List;
  *                              stack's registry {@code localhost:$AGORA_OCI_PORT}, 5000); see {@link ImagePulls}
  * @param imageCache            how many pulled images are kept; beyond, the least recently used are removed
  * @param pullTimeoutMs         the longest one image pull may take
+ * @param registryAuth          a file of secrets for registries that refuse anonymous pulls ({@code registry.auth},
+ *                              empty = none; see {@link RegistryCredentials})
  */
 public record WorkerConfig(
         Path stateDir,
@@ -69,7 +71,8 @@ public record WorkerConfig(
         int identities,
         List<String> pullAllowed,
         int imageCache,
-        long pullTimeoutMs) {
+        long pullTimeoutMs,
+        String registryAuth) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -110,7 +113,8 @@ public record WorkerConfig(
                 Math.max(1, c.getInt(PREFIX + "identities", 1)),
                 list(c.get(PREFIX + "pull.allowed", "localhost:" + c.get("agora.oci.port", "5000"))),
                 c.getInt(PREFIX + "image.cache", 8),
-                c.getLong(PREFIX + "pull.timeout.ms", 300_000));
+                c.getLong(PREFIX + "pull.timeout.ms", 300_000),
+                c.get(PREFIX + "registry.auth", ""));
     }
 
     public Path keyFile() {
