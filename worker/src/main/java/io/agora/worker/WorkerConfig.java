@@ -37,6 +37,7 @@ import java.util.List;
  *                              download of {@code networkProbeUrl} (none configured: 0, unknown)
  * @param networkProbeUrl       a URL serving a large body (e.g. a file in the artifact store or an object store)
  * @param diskProbeMb           MiB written to the state dir at start to measure its write throughput (0 = off)
+ * @param inputCacheMb          the most fetched inputs kept in {@code <stateDir>/artifact-cache}, MiB ({@link InputCache})
  * @param registryAuth          a file of secrets for registries that refuse anonymous pulls ({@code registry.auth},
  *                              empty = none; see {@link RegistryCredentials})
  */
@@ -81,6 +82,7 @@ public record WorkerConfig(
         int networkMbps,
         String networkProbeUrl,
         int diskProbeMb,
+        long inputCacheMb,
         String registryAuth) {
 
     public static final String PREFIX = "agora.worker.";
@@ -127,6 +129,7 @@ public record WorkerConfig(
                 c.getInt(PREFIX + "network.mbps", 0),
                 c.get(PREFIX + "network.probe.url", ""),
                 c.getInt(PREFIX + "disk.probe.mb", 16),
+                c.getLong(PREFIX + "input.cache.mb", 2048),
                 c.get(PREFIX + "registry.auth", ""));
     }
 
