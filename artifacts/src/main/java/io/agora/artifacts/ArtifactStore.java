@@ -27,6 +27,9 @@ public interface ArtifactStore {
     /** The artifact's size in bytes; empty when not held. */
     Optional<Long> size(String sha256) throws IOException;
 
+    /** Removes the artifact (retention, a bounded cache); true when it was held. */
+    boolean delete(String sha256) throws IOException;
+
     /** Where the artifacts are, for logs and health (no secrets). */
     String describe();
 

@@ -63,6 +63,29 @@ public final class DiskArtifactStore implements ArtifactStore {
     }
 
     @Override
+    public boolean delete(String sha256) throws IOException {
+        return Files.deleteIfExists(path(Sha256.require(sha256)));
+    }
+
+    /** Every artifact held, least recently written first (a cache rebuilds its order from it after a restart). */
+    public java.util.List<Artifact> list() throws IOException {
+        Path dir = root.resolve("sha256");
+        if (!Files.isDirectory(dir)) {
+            return java.util.List.of();
+        }
+        try (var files = Files.walk(dir, 2)) {
+            java.util.List<Path> held = new java.util.ArrayList<>(files.filter(Files::isRegularFile)
+                    .filter(p -> Sha256.valid(p.getFileName().toString())).toList());
+            java.util.List<Artifact> out = new java.util.ArrayList<>();
+            held.sort(java.util.Comparator.comparing(p -> p.toFile().lastModified()));
+            for (Path p : held) {
+                out.add(new Artifact(p.getFileName().toString(), Files.size(p)));
+            }
+            return out;
+        }
+    }
+
+    @Override
     public String describe() {
         return "disk " + root;
     }

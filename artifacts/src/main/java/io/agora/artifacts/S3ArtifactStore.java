@@ -93,6 +93,17 @@ public final class S3ArtifactStore implements ArtifactStore {
     }
 
     @Override
+    public boolean delete(String sha256) throws IOException {
+        boolean held = size(sha256).isPresent(); // S3 answers 204 to a DELETE whether the object was there or not
+        HttpResponse<String> r = send(request("DELETE", Sha256.require(sha256), Sha256.hex(new byte[0]))
+                .DELETE(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 204 && r.statusCode() != 200 && r.statusCode() != 404) {
+            throw failure("DELETE", sha256, r.statusCode(), r.body());
+        }
+        return held;
+    }
+
+    @Override
     public String describe() {
         return "s3 " + endpoint + "/" + bucket + "/" + prefix;
     }

@@ -35,6 +35,19 @@ class DiskArtifactStoreTest {
     }
 
     @Test
+    void deletesAndListsOldestWrittenFirst() throws IOException {
+        DiskArtifactStore store = new DiskArtifactStore(dir);
+        ArtifactStore.Artifact older = store.put(new ByteArrayInputStream("older".getBytes(StandardCharsets.UTF_8)), 100);
+        ArtifactStore.Artifact newer = store.put(new ByteArrayInputStream("newer!".getBytes(StandardCharsets.UTF_8)), 100);
+        assertThat(store.path(older.sha256()).toFile().setLastModified(1_000_000L)).isTrue();
+        assertThat(store.list()).containsExactly(older, newer);
+        assertThat(store.delete(older.sha256())).isTrue();
+        assertThat(store.delete(older.sha256())).isFalse();
+        assertThat(store.open(older.sha256())).isEmpty();
+        assertThat(store.list()).containsExactly(newer);
+    }
+
+    @Test
     void refusesMoreThanAllowedAndKeepsNothing() throws IOException {
         ArtifactStore store = new DiskArtifactStore(dir);
         assertThatThrownBy(() -> store.put(new ByteArrayInputStream(new byte[1025]), 1024))

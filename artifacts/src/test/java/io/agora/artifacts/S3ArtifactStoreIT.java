@@ -100,6 +100,9 @@ class S3ArtifactStoreIT {
         }
         assertThat(store.put(new ByteArrayInputStream(data), data.length)).isEqualTo(a);
         assertThat(staging).isEmptyDirectory();
+        assertThat(store.delete(a.sha256())).isTrue();
+        assertThat(store.size(a.sha256())).isEmpty();
+        assertThat(store.delete(a.sha256())).isFalse();
     }
 
     @Test

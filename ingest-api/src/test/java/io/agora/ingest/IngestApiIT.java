@@ -990,6 +990,40 @@ class IngestApiIT {
     }
 
     @Test
+    void filesUnusedForTheRetentionAreSweptButBytesAnotherOwnerStillHoldsStay() throws Exception {
+        String me = client();
+        String key = newKey(me);
+        String otherKey = newKey(client());
+        byte[] mine = ("mine " + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] shared = ("shared " + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String mineSha = io.agora.artifacts.Sha256.hex(mine);
+        String sharedSha = io.agora.artifacts.Sha256.hex(shared);
+        assertThat(upload("Bearer " + key, mine).statusCode()).isEqualTo(201);
+        assertThat(upload("Bearer " + key, shared).statusCode()).isEqualTo(201);
+        assertThat(upload("Bearer " + otherKey, shared).statusCode()).isEqualTo(201);
+        // my two uploads were last used ten days ago; the other client's is fresh
+        try (java.sql.Connection c = io.micronaut.data.connection.jdbc.advice.DelegatingDataSource
+                .unwrapDataSource(context.getBean(javax.sql.DataSource.class)).getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement(
+                     "UPDATE ingest.files SET used_at = now() - interval '10 days' WHERE owner = ?")) {
+            ps.setString(1, io.agora.ingest.files.FileService.clientOwner(me));
+            assertThat(ps.executeUpdate()).isEqualTo(2);
+        }
+        io.agora.ingest.files.FileService files = context.getBean(io.agora.ingest.files.FileService.class);
+        io.agora.artifacts.ArtifactStore store = context.getBean(io.agora.artifacts.ArtifactStore.class);
+        assertThat(files.sweep(java.time.Instant.now().minus(Duration.ofDays(7))))
+                .isEqualTo(new io.agora.ingest.files.FileService.Swept(2, 1));
+        assertThat(store.size(mineSha)).as("nobody holds it: its bytes are gone").isEmpty();
+        assertThat(download("Bearer " + key, mineSha).statusCode()).isEqualTo(404);
+        assertThat(download("Bearer " + key, sharedSha).statusCode()).isEqualTo(404);
+        assertThat(download("Bearer " + otherKey, sharedSha).body()).as("the other client's copy stays").isEqualTo(shared);
+        // uploaded again, it is back; a second sweep finds nothing to do
+        assertThat(upload("Bearer " + key, mine).statusCode()).isEqualTo(201);
+        assertThat(download("Bearer " + key, mineSha).body()).isEqualTo(mine);
+        assertThat(files.sweep(java.time.Instant.now().minus(Duration.ofDays(7)))).isEqualTo(new io.agora.ingest.files.FileService.Swept(0, 0));
+    }
+
+    @Test
     void aRegisteredWorkerFetchesAndUploadsFilesWithItsOwnKey() throws Exception {
         String key = newKey(client());
         byte[] input = "an input".getBytes(java.nio.charset.StandardCharsets.UTF_8);

@@ -229,7 +229,7 @@ final class JobCase {
     }
 
     /**
-     * The market's failure (SANDBOX_ERROR, IMAGE_MISSING): no ballot, costs its worker
+     * The market's failure (SANDBOX_ERROR, IMAGE_MISSING, IMAGE_PULL_FAILED): no ballot, costs its worker
      * {@code repFailed}, and the job may get another replica; if it gets none, all is refunded.
      */
     static boolean isFailure(TaskResult r) {
@@ -503,7 +503,7 @@ final class JobCase {
         }
 
         /**
-         * What the workers said of the market's failures, each distinct one once ("; IMAGE_MISSING: pull of
+         * What the workers said of the market's failures, each distinct one once ("; IMAGE_PULL_FAILED: pull of
          * x@sha256:... failed: manifest unknown"), each cut at {@link #REASON_MAX} characters; "" when none said.
          */
         private String failureReasons() {

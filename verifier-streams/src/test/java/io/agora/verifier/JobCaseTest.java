@@ -617,11 +617,11 @@ class JobCaseTest {
         assign(w1, 0, 0);
         assign(w2, 1, 0);
         String why = "pull of localhost:5000/x@sha256:" + "0".repeat(64) + " failed: manifest unknown";
-        submit(failedSaying(w1, 0, 0, ResultStatus.IMAGE_MISSING, why));
-        JobVerdict v = single(submit(failedSaying(w2, 1, 0, ResultStatus.IMAGE_MISSING, why)), JobVerdict.class);
+        submit(failedSaying(w1, 0, 0, ResultStatus.IMAGE_PULL_FAILED, why));
+        JobVerdict v = single(submit(failedSaying(w2, 1, 0, ResultStatus.IMAGE_PULL_FAILED, why)), JobVerdict.class);
         assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
-        assertThat(v.getReason()).isEqualTo("no valid result from 2 of 2 replicas (2 IMAGE_MISSING): the market's failure,"
-                + " all refunded; IMAGE_MISSING: " + why);
+        assertThat(v.getReason()).isEqualTo("no valid result from 2 of 2 replicas (2 IMAGE_PULL_FAILED): the market's failure,"
+                + " all refunded; IMAGE_PULL_FAILED: " + why);
         assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
     }
 

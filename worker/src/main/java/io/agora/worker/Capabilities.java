@@ -14,14 +14,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 /**
  * What this machine offers the market: cores, threads, arch, memory ({@code /proc/meminfo}),
- * free storage of the state dir, notable cpu features ({@code /proc/cpuinfo}), GPUs
- * ({@code nvidia-smi} when present), merged with the operator's pool, region, tags, price and
- * concurrency. The parsers are pure functions so they can be tested on sample text.
+ * free storage of the state dir and its write throughput, notable cpu features ({@code /proc/cpuinfo}),
+ * GPUs ({@code nvidia-smi} when present), accelerators ({@code cuda} with an NVIDIA GPU, {@code dri}
+ * and {@code dri-<vendor>} for {@code /dev/dri} render nodes, and the operator's {@code accelerators}),
+ * the download bandwidth (configured, or measured: {@link HardwareProbes}), merged with the operator's
+ * pool, region, tags, price and concurrency. The parsers are pure functions so they can be tested on
+ * sample text.
  */
 public final class Capabilities {
     /** The cpu flags that matter to jobs; the full list would bloat every registration. */
@@ -37,16 +41,18 @@ public final class Capabilities {
         String meminfo = read(Path.of("/proc/meminfo"));
         int threads = Runtime.getRuntime().availableProcessors();
         List<String> caps = cfg.capabilities().isEmpty() ? servedImages : cfg.capabilities();
+        List<GpuInfo> gpus = nvidiaGpus();
         return WorkerCapabilities.newBuilder()
                 .setArch(arch(System.getProperty("os.arch")))
                 .setCpuCores(parsePhysicalCores(cpuinfo, threads))
                 .setCpuThreads(threads)
                 .setCpuFeatures(parseCpuFeatures(cpuinfo))
                 .setMemoryMb(parseMemTotalMb(meminfo))
-                .setGpus(nvidiaGpus())
-                .setAccelerators(List.of())
+                .setGpus(gpus)
+                .setAccelerators(accelerators(gpus, driNodes(), cfg.accelerators()))
                 .setStorageMb(freeStorageMb(cfg.stateDir()))
-                .setNetworkMbps(0)
+                .setDiskWriteMiBps(HardwareProbes.diskWriteMiBps(cfg.stateDir().resolve("work"), cfg.diskProbeMb()))
+                .setNetworkMbps(cfg.networkMbps() > 0 ? cfg.networkMbps() : HardwareProbes.networkMbps(cfg.networkProbeUrl()))
                 .setRegion(cfg.region())
                 .setTags(cfg.tags())
                 .setCapabilities(caps)
@@ -140,6 +146,46 @@ public final class Capabilities {
         }
         List<GpuInfo> out = new ArrayList<>();
         byModel.forEach((m, acc) -> out.add(new GpuInfo(m, (int) acc[0], acc[1])));
+        return out;
+    }
+
+    /** PCI vendor ids of the GPU makers, as {@code /sys/class/drm/<node>/device/vendor} holds them. */
+    static final Map<String, String> GPU_VENDORS = Map.of("0x8086", "intel", "0x1002", "amd", "0x10de", "nvidia");
+
+    /**
+     * The accelerators a job may ask for ({@code requirements.accelerator}), sorted: {@code cuda} when
+     * nvidia-smi lists a GPU, {@code dri} when there is a render node, {@code dri-<vendor>} for each
+     * node's maker ({@code dri-<pci id>} for one not in {@link #GPU_VENDORS}), and the operator's own.
+     *
+     * @param driNodes each render node of {@code /dev/dri} ({@code renderD128}, ...) with the content of its
+     *                 {@code device/vendor} file ("" when unreadable)
+     */
+    static List<String> accelerators(List<GpuInfo> gpus, Map<String, String> driNodes, List<String> configured) {
+        Set<String> out = new TreeSet<>(configured);
+        if (!gpus.isEmpty()) {
+            out.add("cuda");
+        }
+        driNodes.forEach((node, vendor) -> {
+            if (node.startsWith("renderD")) {
+                out.add("dri");
+                String id = vendor.strip().toLowerCase(Locale.ROOT);
+                if (!id.isEmpty()) {
+                    out.add("dri-" + GPU_VENDORS.getOrDefault(id, id));
+                }
+            }
+        });
+        return new ArrayList<>(out);
+    }
+
+    /** The render nodes under {@code /dev/dri} with their vendor ids; none without the folder. */
+    static Map<String, String> driNodes() {
+        Map<String, String> out = new TreeMap<>();
+        try (var names = Files.list(Path.of("/dev/dri"))) {
+            names.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("renderD"))
+                    .forEach(n -> out.put(n, read(Path.of("/sys/class/drm", n, "device", "vendor"))));
+        } catch (IOException e) {
+            return Map.of(); // no /dev/dri: no render node to offer
+        }
         return out;
     }
 

@@ -94,6 +94,7 @@ public final class DockerSandbox implements Sandbox {
     private final CircuitBreaker breaker;
     private final Backoff backoff = new Backoff(100, 1000);
     private final ImagePulls pulls;
+    private final RegistryCredentials credentials;
     private final ExecutorService calls = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "docker-call");
         t.setDaemon(true);
@@ -111,6 +112,11 @@ public final class DockerSandbox implements Sandbox {
         this.workerId = workerId;
         this.breaker = breaker;
         this.pulls = new ImagePulls(cfg.pullAllowed(), cfg.imageCache());
+        this.credentials = RegistryCredentials.load(cfg.registryAuth());
+    }
+
+    /** Why a task's image cannot run: IMAGE_MISSING (not here and not pulled) or IMAGE_PULL_FAILED (the registry's message). */
+    private record ImageProblem(ResultStatus status, String reason) {
     }
 
     /**
@@ -119,7 +125,7 @@ public final class DockerSandbox implements Sandbox {
      * beyond {@code image.cache} are removed (their reference only: layers other images share stay).
      * Why the image cannot run (the refusal, or the registry's message), or null.
      */
-    private String ensureImage(String image) throws Exception {
+    private ImageProblem ensureImage(String image) throws Exception {
         boolean present;
         try {
             retried(() -> docker.inspectImageCmd(image).exec());
@@ -130,11 +136,11 @@ public final class DockerSandbox implements Sandbox {
         if (!present) {
             Optional<String> refused = pulls.refusal(image);
             if (refused.isPresent()) {
-                return refused.get();
+                return new ImageProblem(ResultStatus.IMAGE_MISSING, refused.get());
             }
             String failed = pull(image);
             if (failed != null) {
-                return "pull of " + image + " failed: " + failed;
+                return new ImageProblem(ResultStatus.IMAGE_PULL_FAILED, "pull of " + image + " failed: " + failed);
             }
         }
         if (ImagePulls.registry(image).isPresent()) {
@@ -150,12 +156,17 @@ public final class DockerSandbox implements Sandbox {
         return null;
     }
 
-    /** Pulls {@code name@sha256:...} within {@code pull.timeout.ms}; the registry's message on failure, or null. */
+    /**
+     * Pulls {@code name@sha256:...} within {@code pull.timeout.ms}, showing the registry this worker's
+     * secret for it when it holds one ({@link RegistryCredentials}); the registry's message on failure, or null.
+     */
     private String pull(String image) throws InterruptedException {
         io.agora.schemas.ImageRef ref = io.agora.schemas.ImageRef.parse(image).orElseThrow();
-        log.info("pulling {}", image);
-        try (var cb = docker.pullImageCmd(ref.name()).withTag(ref.digest())
-                .exec(new com.github.dockerjava.api.command.PullImageResultCallback())) {
+        Optional<RegistryCredentials.Secret> secret = credentials.forImage(image);
+        log.info("pulling {}{}", image, secret.isPresent() ? " with this worker's credentials for " + ref.registry() : "");
+        var cmd = docker.pullImageCmd(ref.name()).withTag(ref.digest());
+        secret.ifPresent(sec -> cmd.withAuthConfig(sec.auth(ref.registry())));
+        try (var cb = cmd.exec(new com.github.dockerjava.api.command.PullImageResultCallback())) {
             if (!cb.awaitCompletion(cfg.pullTimeoutMs(), TimeUnit.MILLISECONDS)) {
                 return "no answer in " + cfg.pullTimeoutMs() + " ms";
             }
@@ -280,9 +291,9 @@ public final class DockerSandbox implements Sandbox {
         Path workDir = null;
         String containerId = null;
         try {
-            String missing = ensureImage(image);
+            ImageProblem missing = ensureImage(image);
             if (missing != null) {
-                return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, missing, start, System.currentTimeMillis());
+                return SandboxOutcome.failed(missing.status(), missing.reason(), start, System.currentTimeMillis());
             }
             long afterPull = System.currentTimeMillis(); // a pull is the worker's time, not the job's
             workDir = taskDir();

@@ -66,7 +66,7 @@ public final class WorkerApp implements Callable<Integer> {
         Sandbox sandbox = switch (wc.mode()) {
             case DOCKER -> new DockerSandbox(DockerSandbox.client(wc.dockerHost(), meters), wc, identity.workerId(), engine,
                     new ApiMarketFiles(java.net.URI.create(wc.apiUrl()), identity, wc.stateDir().resolve("artifact-cache"),
-                            ApiMarketFiles.MAX_INPUT_BYTES));
+                            ApiMarketFiles.MAX_INPUT_BYTES, wc.inputCacheMb() << 20));
             case SIMULATED -> new SimulatedSandbox(wc.simulatedTaskMs());
             case WRONG -> new WrongOutputSandbox(new SimulatedSandbox(wc.simulatedTaskMs()));
         };

@@ -32,6 +32,14 @@ import java.util.List;
  *                              stack's registry {@code localhost:$AGORA_OCI_PORT}, 5000); see {@link ImagePulls}
  * @param imageCache            how many pulled images are kept; beyond, the least recently used are removed
  * @param pullTimeoutMs         the longest one image pull may take
+ * @param accelerators          accelerators the operator declares beyond the detected ones ({@link Capabilities})
+ * @param networkMbps           the download bandwidth to register, Mbit/s; 0 = measure it at start with a timed
+ *                              download of {@code networkProbeUrl} (none configured: 0, unknown)
+ * @param networkProbeUrl       a URL serving a large body (e.g. a file in the artifact store or an object store)
+ * @param diskProbeMb           MiB written to the state dir at start to measure its write throughput (0 = off)
+ * @param inputCacheMb          the most fetched inputs kept in {@code <stateDir>/artifact-cache}, MiB ({@link InputCache})
+ * @param registryAuth          a file of secrets for registries that refuse anonymous pulls ({@code registry.auth},
+ *                              empty = none; see {@link RegistryCredentials})
  */
 public record WorkerConfig(
         Path stateDir,
@@ -69,7 +77,13 @@ public record WorkerConfig(
         int identities,
         List<String> pullAllowed,
         int imageCache,
-        long pullTimeoutMs) {
+        long pullTimeoutMs,
+        List<String> accelerators,
+        int networkMbps,
+        String networkProbeUrl,
+        int diskProbeMb,
+        long inputCacheMb,
+        String registryAuth) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -110,7 +124,13 @@ public record WorkerConfig(
                 Math.max(1, c.getInt(PREFIX + "identities", 1)),
                 list(c.get(PREFIX + "pull.allowed", "localhost:" + c.get("agora.oci.port", "5000"))),
                 c.getInt(PREFIX + "image.cache", 8),
-                c.getLong(PREFIX + "pull.timeout.ms", 300_000));
+                c.getLong(PREFIX + "pull.timeout.ms", 300_000),
+                list(c.get(PREFIX + "accelerators", "")),
+                c.getInt(PREFIX + "network.mbps", 0),
+                c.get(PREFIX + "network.probe.url", ""),
+                c.getInt(PREFIX + "disk.probe.mb", 16),
+                c.getLong(PREFIX + "input.cache.mb", 2048),
+                c.get(PREFIX + "registry.auth", ""));
     }
 
     public Path keyFile() {

@@ -76,8 +76,72 @@ class ApiMarketFilesTest {
     }
 
     private ApiMarketFiles files() {
+        return files(1 << 20);
+    }
+
+    private ApiMarketFiles files(long cacheBytes) {
         return new ApiMarketFiles(URI.create("http://127.0.0.1:" + server.getAddress().getPort()), identity,
-                dir.resolve("cache"), 1024);
+                dir.resolve("cache"), 1024, cacheBytes);
+    }
+
+    /** Serves a 10-byte input named {@code name}; its SHA-256. */
+    private String input(String name) {
+        byte[] data = String.format("%-10s", name).getBytes(StandardCharsets.UTF_8);
+        served.put(Sha256.hex(data), data);
+        return Sha256.hex(data);
+    }
+
+    private long gets(String sha) {
+        return seen.stream().filter(s -> s.equals("GET /api/v1/files/" + sha + "/content")).count();
+    }
+
+    @Test
+    void theCacheKeepsAtMostItsCapGivingBackTheLeastRecentlyUsed() throws IOException {
+        String a = input("a");
+        String b = input("b");
+        String c = input("c");
+        ApiMarketFiles files = files(25); // room for two 10-byte inputs
+        files.fetch(a, dir.resolve("1"));
+        files.fetch(b, dir.resolve("2"));
+        files.fetch(a, dir.resolve("3")); // a is now the most recently used
+        files.fetch(c, dir.resolve("4")); // b goes
+        assertThat(files.cachedBytes()).isEqualTo(20);
+        files.fetch(a, dir.resolve("5"));
+        assertThat(gets(a)).as("a stayed cached").isEqualTo(1);
+        files.fetch(b, dir.resolve("6"));
+        assertThat(gets(b)).as("b was evicted, so fetched again").isEqualTo(2);
+        assertThat(dir.resolve("6")).hasContent(String.format("%-10s", "b"));
+        try (var held = Files.walk(dir.resolve("cache/sha256"))) {
+            assertThat(held.filter(Files::isRegularFile).count()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aCachedCopyThatNoLongerMatchesItsHashIsFetchedAgain() throws IOException {
+        String a = input("a");
+        ApiMarketFiles files = files();
+        files.fetch(a, dir.resolve("1"));
+        Path cached = dir.resolve("cache/sha256/" + a.substring(0, 2) + "/" + a);
+        Files.writeString(cached, "tampered!!");
+        files.fetch(a, dir.resolve("2"));
+        assertThat(dir.resolve("2")).hasContent(String.format("%-10s", "a"));
+        assertThat(gets(a)).isEqualTo(2);
+        assertThat(cached).hasContent(String.format("%-10s", "a"));
+    }
+
+    @Test
+    void aRestartCountsWhatTheCacheHoldsAndTrimsItToTheCap() throws IOException {
+        String a = input("a");
+        String b = input("b");
+        ApiMarketFiles first = files();
+        first.fetch(a, dir.resolve("1"));
+        assertThat(dir.resolve("cache/sha256/" + a.substring(0, 2) + "/" + a).toFile().setLastModified(1_000_000L)).isTrue();
+        first.fetch(b, dir.resolve("2"));
+        ApiMarketFiles restarted = files(15); // room for one: the older, a, goes
+        assertThat(restarted.cachedBytes()).isEqualTo(10);
+        restarted.fetch(b, dir.resolve("3"));
+        assertThat(gets(b)).isEqualTo(1);
+        assertThat(dir.resolve("cache/sha256/" + a.substring(0, 2) + "/" + a)).doesNotExist();
     }
 
     @Test

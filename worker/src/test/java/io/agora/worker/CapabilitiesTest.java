@@ -60,6 +60,29 @@ class CapabilitiesTest {
     }
 
     @Test
+    void parses_nvidia_smi_as_drivers_print_it() {
+        // CRLF lines, a GPU whose memory reads [N/A] (MIG or a driver fault), a trailing blank line
+        List<GpuInfo> gpus = Capabilities.parseNvidiaSmi("Tesla T4, 15360 MiB\r\nTesla T4, 15102 MiB\r\n"
+                + "NVIDIA H100 80GB HBM3, [N/A]\r\n\r\n");
+        assertThat(gpus).containsExactly(new GpuInfo("Tesla T4", 2, 15102L));
+        assertThat(Capabilities.parseNvidiaSmi("")).isEmpty();
+        assertThat(Capabilities.parseNvidiaSmi("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."))
+                .isEmpty();
+    }
+
+    @Test
+    void names_accelerators_from_gpus_render_nodes_and_the_operator() {
+        List<GpuInfo> t4 = List.of(new GpuInfo("Tesla T4", 1, 15360L));
+        // /dev/dri of a laptop with an Intel iGPU and an AMD card, plus an unknown maker and an unreadable vendor
+        Map<String, String> dri = Map.of("renderD128", "0x8086\n", "renderD129", "0x1002\n",
+                "renderD130", "0x1af4\n", "renderD131", "", "card0", "0x8086\n");
+        assertThat(Capabilities.accelerators(t4, dri, List.of("tpu-v4")))
+                .containsExactly("cuda", "dri", "dri-0x1af4", "dri-amd", "dri-intel", "tpu-v4");
+        assertThat(Capabilities.accelerators(List.of(), Map.of("card0", "0x8086"), List.of())).isEmpty();
+        assertThat(Capabilities.accelerators(List.of(), Map.of(), List.of())).isEmpty();
+    }
+
+    @Test
     void merges_detected_hardware_with_the_operator_settings() {
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of(
                 "agora.worker.state.dir", dir.toString(), "agora.worker.pool", "lab", "agora.worker.region", "eu-west",
@@ -77,6 +100,18 @@ class CapabilitiesTest {
         assertThat(c.getPricePerCpuSecondMicros()).isEqualTo(1200);
         assertThat(c.getMaxConcurrent()).isEqualTo(4);
         assertThat(c.getBenchmarkScore()).isEqualTo(321.5);
+        assertThat(c.getDiskWriteMiBps()).isPositive();
+        assertThat(c.getNetworkMbps()).isZero(); // no probe URL: unknown
+    }
+
+    @Test
+    void a_configured_bandwidth_is_registered_as_it_is() {
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString(),
+                "agora.worker.network.mbps", "940", "agora.worker.disk.probe.mb", "0", "agora.worker.accelerators", "npu")));
+        WorkerCapabilities c = Capabilities.detect(cfg, 1, List.of());
+        assertThat(c.getNetworkMbps()).isEqualTo(940);
+        assertThat(c.getDiskWriteMiBps()).isZero();
+        assertThat(c.getAccelerators()).contains("npu");
     }
 
     @Test

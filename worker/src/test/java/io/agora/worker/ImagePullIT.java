@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
@@ -21,12 +22,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * A real OCI registry (Debian's docker-registry, the CNCF distribution) on loopback: the job image
  * is pushed to it, its local copies under the registry's name are removed, and a DockerSandbox
- * task pulls it by digest; an image outside the worker's allowlist and an unknown digest end the
- * task IMAGE_MISSING (the market's fault) with the reason.
+ * task pulls it by digest; an image outside the worker's allowlist ends the task IMAGE_MISSING, an
+ * unknown digest or a registry refusing the worker's login IMAGE_PULL_FAILED (both the market's
+ * fault), with the registry's message. A second registry on the same storage wants a login
+ * (htpasswd): the worker holding its credentials ({@code registry.auth}) pulls from it.
  */
 class ImagePullIT {
     static final int PORT = 51501;
     static final String REGISTRY = "localhost:" + PORT;
+    static final int LOCKED_PORT = 51502;
     static final String WORKER = "test-" + UUID.randomUUID();
 
     @TempDir
@@ -56,8 +60,12 @@ class ImagePullIT {
     }
 
     static DockerSandbox sandbox(String allowed) {
+        return sandbox(allowed, "");
+    }
+
+    static DockerSandbox sandbox(String allowed, String registryAuth) {
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString(),
-                "agora.worker.pull.allowed", allowed)));
+                "agora.worker.pull.allowed", allowed, "agora.worker.registry.auth", registryAuth)));
         // a client of its own: closing the sandbox closes it
         return new DockerSandbox(DockerSandbox.client("unix:///var/run/docker.sock"), cfg, WORKER,
                 new CircuitBreaker("docker", 3, 1000));
@@ -112,8 +120,36 @@ class ImagePullIT {
         String unknown = REGISTRY + "/agora/busybox@sha256:" + "0".repeat(64);
         try (DockerSandbox s = sandbox(REGISTRY)) {
             SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(unknown).build()));
-            assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);
+            assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_PULL_FAILED);
             assertThat(o.reason()).contains("pull of " + unknown + " failed", "manifest unknown");
+        }
+    }
+
+    @Test
+    void a_registry_that_wants_a_login_serves_the_worker_holding_its_credentials_and_refuses_the_others() throws Exception {
+        // a second registry on the same storage, behind htpasswd: it holds the image pushed to the open one
+        try (OciTestRegistry locked = OciTestRegistry.startWithLogin(LOCKED_PORT, state.resolve("oci"), "alice", "s3cret")) {
+            String image = byDigest.replace(REGISTRY, locked.host());
+            Path good = state.resolve("registry-auth-good");
+            Files.writeString(good, "# test\n" + locked.host() + " alice s3cret\n");
+            Path bad = state.resolve("registry-auth-bad");
+            Files.writeString(bad, locked.host() + " alice wrong\n");
+            Map<String, String> refusals = Map.of("", "no basic auth credentials", bad.toString(), "unauthorized");
+            for (Map.Entry<String, String> r : refusals.entrySet()) {
+                try (DockerSandbox s = sandbox(locked.host(), r.getKey())) {
+                    SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(image).build()));
+                    assertThat(o.status()).as("with credentials file '" + r.getKey() + "'").isEqualTo(ResultStatus.IMAGE_PULL_FAILED);
+                    assertThat(o.reason()).contains("pull of " + image + " failed", r.getValue())
+                            .doesNotContain("s3cret", "wrong");
+                }
+            }
+            try (DockerSandbox s = sandbox(locked.host(), good.toString())) {
+                SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("sh", "-c", "echo logged in").setImage(image).build()));
+                assertThat(o.status()).as(o.reason()).isEqualTo(ResultStatus.SUCCEEDED);
+                assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).isEqualTo("logged in\n");
+            } finally {
+                OciTestRegistry.docker("rmi", image);
+            }
         }
     }
 }

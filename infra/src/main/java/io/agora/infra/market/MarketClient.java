@@ -66,6 +66,36 @@ public final class MarketClient {
         return send("GET", path, apiKey, null, Map.of());
     }
 
+    /** {@code POST /api/v1/files}: uploads {@code bytes} as the client; the answer names the file by its SHA-256. */
+    public Answer upload(String apiKey, byte[] bytes) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/files"))
+                    .timeout(Duration.ofSeconds(20)).header("Authorization", "Bearer " + apiKey)
+                    .header("Content-Type", "application/octet-stream")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(r.statusCode(), JSON.readTree(r.body()), r.headers().map());
+        } catch (IOException e) {
+            throw new IllegalStateException("POST /api/v1/files failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The bytes {@code GET path} answers (a job's file), or null unless 200. */
+    public byte[] bytes(String apiKey, String path) {
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(20))
+                    .header("Authorization", "Bearer " + apiKey).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            return r.statusCode() == 200 ? r.body() : null;
+        } catch (IOException e) {
+            throw new IllegalStateException("GET " + path + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     public Answer send(String method, String path, String bearer, String body, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(20));
         if (bearer != null) {

@@ -82,6 +82,50 @@ class MarketEndToEndIT {
     }
 
     @Test
+    void aJobReadsAnUploadedInputWritesFilesAndTheClientDownloadsTheAgreedBytesAndItsLogsApart() throws Exception {
+        String key = live.apiKey("files-client");
+        byte[] input = "3\n1\n2\n".getBytes(StandardCharsets.UTF_8);
+        MarketClient.Answer up = live.client.upload(key, input);
+        assertThat(up.status()).as(up.toString()).isEqualTo(201);
+        String inputSha = up.text("sha256");
+        assertThat(inputSha).isEqualTo(sha256(input));
+
+        String jobId = live.submit(key, LiveMarket.job("sort /inputs/data/n.txt > /outputs/sorted.txt"
+                        + " && mkdir /outputs/sub && cp /inputs/data/n.txt /outputs/sub/copy.txt"
+                        + " && echo to-stdout && echo to-stderr >&2", 2, 2, 20_000,
+                Map.of("requirements", Map.of("tagsAll", List.of("honest")),
+                        "inputs", List.of(Map.of("path", "data/n.txt", "sha256", inputSha)))));
+        MarketClient.Answer job = live.awaitTerminal(key, jobId, Duration.ofMinutes(2));
+        assertThat(job.text("status")).as(job.toString()).isEqualTo("COMPLETED");
+
+        MarketClient.Answer listed = live.client.get(key, "/api/v1/jobs/" + jobId + "/files");
+        assertThat(listed.status()).as(listed.toString()).isEqualTo(200);
+        Map<String, String> agreed = new java.util.TreeMap<>();
+        listed.body().get("files").forEach(f -> agreed.put(f.get("path").asText(), f.get("sha256").asText()));
+        byte[] sorted = "1\n2\n3\n".getBytes(StandardCharsets.UTF_8);
+        assertThat(agreed).isEqualTo(Map.of("/outputs/sorted.txt", sha256(sorted),
+                "/outputs/sub/copy.txt", inputSha));
+        for (Map.Entry<String, String> f : agreed.entrySet()) {
+            byte[] served = live.client.bytes(key, "/api/v1/jobs/" + jobId + "/files" + f.getKey());
+            assertThat(served).as(f.getKey()).isNotNull();
+            assertThat(sha256(served)).as(f.getKey() + " matches its agreed hash").isEqualTo(f.getValue());
+        }
+        assertThat(live.client.bytes(key, "/api/v1/jobs/" + jobId + "/files/outputs/sorted.txt")).isEqualTo(sorted);
+
+        MarketClient.Answer logs = live.client.get(key, "/api/v1/jobs/" + jobId + "/logs");
+        assertThat(logs.status()).as(logs.toString()).isEqualTo(200);
+        assertThat(logs.text("stdout")).isEqualTo("to-stdout\n");
+        assertThat(logs.text("stderr")).isEqualTo("to-stderr\n");
+        assertThat(logs.body().get("stdoutTruncated").asBoolean()).isFalse();
+        String stranger = live.apiKey("files-stranger");
+        assertThat(live.client.bytes(stranger, "/api/v1/jobs/" + jobId + "/files/outputs/sorted.txt")).isNull();
+    }
+
+    private static String sha256(byte[] bytes) throws java.security.NoSuchAlgorithmException {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    @Test
     void aTrustedPoolRunsOneReplicaOnItsAllowlistedWorkerAndAnOpenPoolRefusesOne() throws Exception {
         String key = live.apiKey("e2e-trusted");
         MarketClient.Answer open = live.client.submit(key, LiveMarket.job("echo nobody checks me", 1, 1, 20_000));

@@ -10,8 +10,10 @@ import io.micronaut.context.annotation.ConfigurationProperties;
  * @param s3SecretKey      S3 secret key ({@code AGORA_ARTIFACTS_S3_SECRET_KEY})
  * @param maxFileBytes     the largest file one upload may carry ({@code AGORA_ARTIFACTS_MAX_FILE_BYTES})
  * @param clientQuotaBytes the bytes of distinct files one client may keep ({@code AGORA_ARTIFACTS_CLIENT_QUOTA_BYTES})
+ * @param retentionHours   how long a file is kept after its last use ({@code AGORA_ARTIFACTS_RETENTION_HOURS};
+ *                         0 = forever; see {@link FileService#sweep})
  */
 @ConfigurationProperties("agora.artifacts")
 public record ArtifactSettings(String url, String s3AccessKey, String s3SecretKey, long maxFileBytes,
-                               long clientQuotaBytes) {
+                               long clientQuotaBytes, long retentionHours) {
 }

@@ -26,7 +26,13 @@ import java.util.Optional;
  * Uploading a file the owner already has is answered with the same file and costs no quota; a
  * client's distinct files may not pass {@link ArtifactSettings#clientQuotaBytes()} (checked under a
  * per-owner lock, so two parallel uploads cannot both slip under it). Bytes refused for the quota
- * stay in the store unreferenced (a later sweep of unreferenced artifacts is open).
+ * stay in the store unreferenced until an upload of the same bytes names them.
+ *
+ * <p>Retention ({@link #sweep}): a row lives until {@code agora.artifacts.retention-hours} after its
+ * last use (an upload, the same file uploaded again, a submitted job naming it as an input: {@link #touch});
+ * the sweep deletes expired rows, then the bytes of each SHA-256 no row names any more. The bytes of one
+ * SHA-256 are deleted and recorded under the same lock ({@code ingest.files.sha:<sha256>}), so an upload
+ * never records a file whose bytes a sweep is removing.
  */
 @Singleton
 public class FileService {
@@ -72,12 +78,15 @@ public class FileService {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
-                    lock.setString(1, "ingest.files:" + owner);
-                    lock.execute();
+                lock(c, "ingest.files:" + owner);
+                lock(c, SHA_LOCK + a.sha256());
+                if (store.size(a.sha256()).isEmpty()) {
+                    c.rollback(); // a sweep removed the bytes between the put and the lock
+                    throw new IOException("artifact " + a.sha256() + " was swept while being uploaded: send it again");
                 }
                 Optional<StoredFile> existing = find(c, owner, a.sha256());
                 if (existing.isPresent()) {
+                    touch(c, owner, List.of(a.sha256()));
                     c.commit();
                     return new Upload(existing.get(), false);
                 }
@@ -93,11 +102,12 @@ public class FileService {
                 }
                 Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
                 try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO ingest.files (owner, sha256, size_bytes, uploaded_at) VALUES (?, ?, ?, ?)")) {
+                        "INSERT INTO ingest.files (owner, sha256, size_bytes, uploaded_at, used_at) VALUES (?, ?, ?, ?, ?)")) {
                     ps.setString(1, owner);
                     ps.setString(2, a.sha256());
                     ps.setLong(3, a.size());
                     ps.setTimestamp(4, Timestamp.from(now));
+                    ps.setTimestamp(5, Timestamp.from(now));
                     ps.executeUpdate();
                 }
                 c.commit();
@@ -106,9 +116,97 @@ public class FileService {
                 c.rollback();
                 throw e;
             }
+        } catch (IOException e) {
+            throw unavailable(e);
         } catch (SQLException e) {
             throw new IllegalStateException("recording upload failed: " + e.getMessage(), e);
         }
+    }
+
+    private static final String SHA_LOCK = "ingest.files.sha:";
+
+    private static void lock(Connection c, String key) throws SQLException {
+        try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+            lock.setString(1, key);
+            lock.execute();
+        }
+    }
+
+    /** Marks the owner's files used now (a job names them): retention counts from here. */
+    public void touch(String owner, java.util.Collection<String> sha256s) {
+        if (sha256s.isEmpty()) {
+            return;
+        }
+        try (Connection c = dataSource.getConnection()) {
+            touch(c, owner, sha256s);
+        } catch (SQLException e) {
+            throw new IllegalStateException("file update failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void touch(Connection c, String owner, java.util.Collection<String> sha256s) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE ingest.files SET used_at = greatest(used_at, ?) WHERE owner = ? AND sha256 = ?")) {
+            Timestamp now = Timestamp.from(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+            for (String sha : sha256s) {
+                ps.setTimestamp(1, now);
+                ps.setString(2, owner);
+                ps.setString(3, sha);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /** What one sweep did. */
+    public record Swept(int rows, int artifacts) {
+    }
+
+    /**
+     * Deletes the rows last used before {@code cutoff}, then the stored bytes of each SHA-256 no row
+     * names any more (another owner's row, or a fresh upload, keeps them).
+     */
+    public Swept sweep(Instant cutoff) {
+        java.util.Set<String> expired = new java.util.TreeSet<>();
+        int rows = 0;
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("DELETE FROM ingest.files WHERE used_at < ? RETURNING sha256")) {
+            ps.setTimestamp(1, Timestamp.from(cutoff));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows++;
+                    expired.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("file sweep failed: " + e.getMessage(), e);
+        }
+        int artifacts = 0;
+        for (String sha : expired) {
+            try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                try {
+                    lock(c, SHA_LOCK + sha);
+                    boolean named;
+                    try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM ingest.files WHERE sha256 = ? LIMIT 1")) {
+                        q.setString(1, sha);
+                        try (ResultSet rs = q.executeQuery()) {
+                            named = rs.next();
+                        }
+                    }
+                    if (!named && store.delete(sha)) {
+                        artifacts++;
+                    }
+                    c.commit();
+                } catch (SQLException | IOException | RuntimeException e) {
+                    c.rollback();
+                    throw e;
+                }
+            } catch (SQLException | IOException e) {
+                throw new IllegalStateException("file sweep failed at " + sha + ": " + e.getMessage(), e);
+            }
+        }
+        return new Swept(rows, artifacts);
     }
 
     /** The owner's file {@code sha256}; empty when it never uploaded it. */

@@ -108,6 +108,7 @@ public class JobService {
         if (!problems.isEmpty()) {
             throw ApiException.invalid(problems);
         }
+        files.touch(FileService.clientOwner(clientId), inputSizes.keySet());
         String jobId = jobId(clientId, idempotencyKey);
         JobRequested event = JobRequestRules.toEvent(job, jobId, clientId, idempotencyKey,
                 UUID.randomUUID().toString(), clock.instant());

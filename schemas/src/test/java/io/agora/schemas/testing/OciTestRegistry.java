@@ -1,5 +1,7 @@
 package io.agora.schemas.testing;
 
+import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -8,7 +10,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A real OCI registry for the tests that pull or resolve images: Debian's {@code docker-registry}
@@ -28,18 +33,39 @@ public final class OciTestRegistry implements AutoCloseable {
 
     /** Starts it and waits until its API root answers (it fails loudly when the package is missing). */
     public static OciTestRegistry start(int port, Path dir) throws Exception {
+        return start(port, dir, List.of());
+    }
+
+    /**
+     * Starts one that serves only {@code user} with {@code password} (htpasswd, bcrypt), on the
+     * storage under {@code dir}: started on the same {@code dir} as an open one, it serves the images
+     * pushed there (the Docker CLI then pushes without a login).
+     */
+    public static OciTestRegistry startWithLogin(int port, Path dir, String user, String password) throws Exception {
         Files.createDirectories(dir);
-        Path config = dir.resolve("registry.yml");
-        Files.writeString(config, String.join("\n", "version: 0.1", "log:", "  level: warn", "storage:",
-                "  filesystem:", "    rootdirectory: " + dir.resolve("data"), "http:", "  addr: 127.0.0.1:" + port, ""));
-        Path log = dir.resolve("registry.log");
+        Path htpasswd = dir.resolve("htpasswd-" + port);
+        byte[] salt = new byte[16];
+        new SecureRandom().nextBytes(salt);
+        Files.writeString(htpasswd, user + ":" + OpenBSDBCrypt.generate("2y", password.toCharArray(), salt, 6) + "\n");
+        return start(port, dir, List.of("auth:", "  htpasswd:", "    realm: agora-test", "    path: " + htpasswd));
+    }
+
+    private static OciTestRegistry start(int port, Path dir, List<String> auth) throws Exception {
+        Files.createDirectories(dir);
+        Path config = dir.resolve("registry-" + port + ".yml");
+        List<String> yml = new ArrayList<>(List.of("version: 0.1", "log:", "  level: warn", "storage:",
+                "  filesystem:", "    rootdirectory: " + dir.resolve("data"), "http:", "  addr: 127.0.0.1:" + port));
+        yml.addAll(auth);
+        Files.writeString(config, String.join("\n", yml) + "\n");
+        Path log = dir.resolve("registry-" + port + ".log");
         Process p = new ProcessBuilder("/usr/bin/docker-registry", "serve", config.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         OciTestRegistry r = new OciTestRegistry(p, port);
+        int ready = auth.isEmpty() ? 200 : 401;
         for (int i = 0; ; i++) {
             try {
                 if (r.http.send(HttpRequest.newBuilder(URI.create("http://" + r.host() + "/v2/")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == ready) {
                     return r;
                 }
             } catch (IOException e) {

@@ -1,0 +1,65 @@
+package io.agora.worker;
+
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HardwareProbesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void ratesAreUnitsPerSecondRoundedDown() {
+        assertThat(HardwareProbes.rate(100L << 20, 500_000_000L, 1 << 20)).isEqualTo(200); // 100 MiB in 0.5 s
+        assertThat(HardwareProbes.rate(125_000_000L * 8, 1_000_000_000L, 1_000_000)).isEqualTo(1000); // 1 Gbit/s
+        assertThat(HardwareProbes.rate(0, 1, 1)).isZero();
+        assertThat(HardwareProbes.rate(1, 0, 1)).isZero();
+    }
+
+    @Test
+    void theDiskProbeWritesAndLeavesNothingBehind() throws Exception {
+        assertThat(HardwareProbes.diskWriteMiBps(dir.resolve("work"), 4)).isPositive();
+        try (var left = Files.list(dir.resolve("work"))) {
+            assertThat(left).isEmpty();
+        }
+        assertThat(HardwareProbes.diskWriteMiBps(dir, 0)).isZero();
+        assertThat(HardwareProbes.diskWriteMiBps(Path.of("/proc/agora-no-such-dir"), 1)).isZero();
+    }
+
+    @Test
+    void theNetworkProbeTimesADownloadAndAnAnswerOtherThan200CountsForNothing() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/blob", x -> {
+            x.sendResponseHeaders(200, 8 << 20);
+            try (OutputStream out = x.getResponseBody()) {
+                byte[] mb = new byte[1 << 20];
+                for (int i = 0; i < 8; i++) {
+                    out.write(mb);
+                }
+            }
+        });
+        server.createContext("/missing", x -> {
+            x.sendResponseHeaders(404, 3);
+            try (OutputStream out = x.getResponseBody()) {
+                out.write("no\n".getBytes());
+            }
+        });
+        server.start();
+        try {
+            String base = "http://127.0.0.1:" + server.getAddress().getPort();
+            assertThat(HardwareProbes.networkMbps(base + "/blob")).isPositive();
+            assertThat(HardwareProbes.networkMbps(base + "/missing")).isZero();
+            assertThat(HardwareProbes.networkMbps("")).isZero();
+            assertThat(HardwareProbes.networkMbps("http://127.0.0.1:1/closed")).isZero();
+        } finally {
+            server.stop(0);
+        }
+    }
+}
