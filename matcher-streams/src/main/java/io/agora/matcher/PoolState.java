@@ -142,6 +142,12 @@ final class PoolState {
         long forgetAt = Long.MAX_VALUE;
         /** When a worker first listed one of the job's tasks in a heartbeat (JobEvent STARTED); 0 before. */
         long startedAt;
+        /**
+         * The W3C {@code traceparent} of the job's {@code matching} span when it arrived, so that what
+         * happens to it later (placed from the queue on a tick or a beat) continues its trace; null when
+         * it came without one (job format version 4; null in older records).
+         */
+        String traceparent;
         /** Not stored: {@link #request} as plain Avro binary, and the object it was encoded from. */
         byte[] requestBytes;
         JobRequested requestEncoded;

@@ -44,6 +44,8 @@ final class StateSerdes {
     static final byte JOB_V2 = 2;
     /** Adds when the job's first replica started ({@code startedAt}, 0 before). */
     static final byte JOB_V3 = 3;
+    /** Adds the job's trace context ({@code traceparent}, null when none). */
+    static final byte JOB_V4 = 4;
 
     private static final AgoraSerdes PLAIN = AgoraSerdes.plain();
 
@@ -149,7 +151,7 @@ final class StateSerdes {
     }
 
     static Serde<PoolState.Job> job() {
-        return serde("pool job", JOB_V3, (out, j) -> writeJob(out, j, JOB_V3), StateSerdes::readJob);
+        return serde("pool job", JOB_V4, (out, j) -> writeJob(out, j, JOB_V4), StateSerdes::readJob);
     }
 
     /** Writes a worker in the given format version (older ones only for compatibility tests). */
@@ -272,6 +274,9 @@ final class StateSerdes {
         if (version >= JOB_V3) {
             out.writeLong(j.startedAt);
         }
+        if (version >= JOB_V4) {
+            str(out, j.traceparent);
+        }
     }
 
     static PoolState.Job readJob(DataInputStream in, int version) throws IOException {
@@ -315,6 +320,9 @@ final class StateSerdes {
         j.forgetAt = in.readLong();
         if (version >= JOB_V3) {
             j.startedAt = in.readLong();
+        }
+        if (version >= JOB_V4) {
+            j.traceparent = str(in);
         }
         return j;
     }

@@ -110,6 +110,7 @@ class StateSerdesTest {
         j.touched.add("w9");
         j.touched.add("w1");
         j.forgetAt = 999;
+        j.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         var s = StateSerdes.job();
         PoolState.Job back = s.deserializer().deserialize("t", s.serializer().serialize("t", j));
         assertThat(back).usingRecursiveComparison().isEqualTo(j);
@@ -122,11 +123,12 @@ class StateSerdesTest {
         PoolState.Job back2 = s.deserializer().deserialize("t", s.serializer().serialize("t", pending));
         assertThat(back2).usingRecursiveComparison().isEqualTo(pending);
 
-        // a job written by the previous build (format 1, no per-job minimum) still reads, minimum 0
+        // a job written by an older build (format 1, no per-job minimum, no trace) still reads, minimum 0
         byte[] v1 = StateSerdes.encode("pool job", StateSerdes.JOB_V1, (out, job) -> StateSerdes.writeJob(out, job, StateSerdes.JOB_V1), j);
         PoolState.Job old = s.deserializer().deserialize("t", v1);
         assertThat(old.replicas.get(2).minPricePerJob).isZero();
-        assertThat(old).usingRecursiveComparison().ignoringFields("replicas").isEqualTo(j);
+        assertThat(old.traceparent).isNull();
+        assertThat(old).usingRecursiveComparison().ignoringFields("replicas", "traceparent").isEqualTo(j);
         assertThat(old.replicas.get(2)).usingRecursiveComparison().ignoringFields("minPricePerJob").isEqualTo(r);
     }
 
