@@ -103,8 +103,8 @@ class MarketEndToEndIT {
                     assertThat(spans).extracting(TraceCollector.Received::service)
                             .contains("ingest-api", "matcher", "worker", "verifier", "ledger-sink");
                     assertThat(spans).extracting(TraceCollector.Received::name)
-                            .contains("POST /api/v1/jobs", "admission", "matching", "worker", "verifier");
-                    assertThat(spans.stream().filter(s -> s.name().equals("worker")).count()).as("a span per replica").isGreaterThanOrEqualTo(3);
+                            .contains("POST /api/v1/jobs", "admission", "matching", "worker", "worker run", "verifier");
+                    assertThat(spans.stream().filter(s -> s.name().equals("worker run")).count()).as("a run per replica").isGreaterThanOrEqualTo(3);
                     assertThat(spans).filteredOn(s -> s.name().startsWith("ledger-sink ")).isNotEmpty();
                     Set<String> ids = new HashSet<>();
                     spans.forEach(s -> ids.add(s.spanId()));
