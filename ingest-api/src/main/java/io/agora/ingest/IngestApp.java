@@ -1,5 +1,7 @@
 package io.agora.ingest;
 
+import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.Traces;
 import io.micronaut.runtime.Micronaut;
 import io.swagger.v3.oas.annotations.OpenAPIDefinition;
 import io.swagger.v3.oas.annotations.enums.SecuritySchemeIn;
@@ -7,6 +9,8 @@ import io.swagger.v3.oas.annotations.enums.SecuritySchemeType;
 import io.swagger.v3.oas.annotations.info.Info;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.security.SecurityScheme;
+
+import java.util.Map;
 
 /**
  * Starts the client-facing HTTP API of the market (port {@code AGORA_INGEST_PORT}, default 8080).
@@ -29,6 +33,7 @@ public final class IngestApp {
         if (System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES") == null) {
             System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES", "io.agora.events");
         }
+        Traces.configure("ingest-api", AgoraConfig.load(Map.of()));
         Micronaut.run(IngestApp.class, args);
     }
 }

@@ -102,6 +102,11 @@ final class PoolMarket {
         return w == null || w.capabilities == null ? null : w.capabilities.getSealKey();
     }
 
+    /** The job the pool stage knows by that id, null when none. */
+    Job job(String jobId) {
+        return jobs.get(jobId);
+    }
+
     /** Jobs waiting in the queue (read by the meters). */
     int queued() {
         return queue.size();

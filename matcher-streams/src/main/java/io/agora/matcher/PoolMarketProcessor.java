@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
 import org.apache.avro.specific.SpecificRecord;
 import io.agora.schemas.Traces;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
+import org.apache.avro.Schema;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -23,6 +27,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.LinkedHashMap;
 
@@ -93,12 +98,45 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         long t0 = System.nanoTime();
         PoolMarket.Effects fx = m.on(record.value(), now);
         meters.decided(record.value().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT), System.nanoTime() - t0);
-        // the records this event causes continue its trace (a job matched later, on a tick or a beat, does not)
+        // the records this event causes continue its trace; an arriving job keeps it for what happens to it later
         Headers trace = new RecordHeaders();
         if (Traces.traceId(record.headers()) != null) {
             Traces.hop("matching", SpanKind.INTERNAL, record.headers(), trace);
+            if (record.value() instanceof Flow.Admitted a) {
+                Job job = m.job(a.job().getJobId());
+                Header tp = trace.lastHeader(Traces.HEADER);
+                if (job != null && job.traceparent == null && tp != null && fx.savedJobs().contains(job)) {
+                    job.traceparent = new String(tp.value(), StandardCharsets.UTF_8);
+                }
+            }
         }
         apply(m, fx, now, trace);
+    }
+
+    /**
+     * The trace a record about a job continues: its own (a {@code matching} span, child of the trace
+     * the job arrived with, one per job and input) when the job kept one that is not the input's,
+     * else the input's.
+     */
+    private static Headers traceOf(PoolMarket m, SpecificRecord value, Headers input, Map<String, Headers> jobTraces) {
+        Schema.Field field = value.getSchema().getField("jobId");
+        Object jobId = field == null ? null : value.get(field.pos());
+        Job job = jobId == null ? null : m.job(jobId.toString());
+        if (job == null || job.traceparent == null) {
+            return input;
+        }
+        Context kept = Traces.parent(job.traceparent);
+        String inputTrace = Traces.traceId(input);
+        if (Span.fromContext(kept).getSpanContext().getTraceId().equals(inputTrace)) {
+            return input;
+        }
+        return jobTraces.computeIfAbsent(job.jobId, id -> {
+            Span span = Traces.start("matching", SpanKind.INTERNAL, kept);
+            Headers own = new RecordHeaders();
+            Traces.inject(Context.root().with(span), own);
+            span.end();
+            return own;
+        });
     }
 
     private static final Headers NO_TRACE = new RecordHeaders();
@@ -131,10 +169,11 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         fx.removedWorkers().forEach(id -> workerStore.delete(m.pool() + "|" + id));
         fx.savedJobs().forEach(job -> jobStore.put(job.jobId, job));
         fx.forgottenJobs().forEach(jobStore::delete);
+        Map<String, Headers> jobTraces = new HashMap<>();
         for (PoolMarket.Effects.Emitted e : fx.records()) {
             SpecificRecord value = e.value() instanceof TaskAssigned t ? Assignments.sign(sealed(m, t), matcher) : e.value();
             Flow.Emit emit = new Flow.Emit(e.topic(), value, null, e.partition());
-            RecordHeaders headers = new RecordHeaders(trace.toArray());
+            RecordHeaders headers = new RecordHeaders(traceOf(m, value, trace, jobTraces).toArray());
             if (e.partition() != null) {
                 headers.add(H_PARTITION, Integer.toString(e.partition()).getBytes(StandardCharsets.UTF_8));
             }

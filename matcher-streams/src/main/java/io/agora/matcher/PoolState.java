@@ -143,7 +143,11 @@ final class PoolState {
         long forgetAt = Long.MAX_VALUE;
         /** When a worker first listed one of the job's tasks in a heartbeat (JobEvent STARTED); 0 before. */
         long startedAt;
-        /** W3C traceparent of the request that queued the job, null when unknown. */
+        /**
+         * The W3C {@code traceparent} of the job's {@code matching} span when it arrived, so that what
+         * happens to it later (placed from the queue on a tick or a beat) continues its trace; null when
+         * it came without one (null in older records).
+         */
         String traceparent;
         /** Not stored: {@link #request} as plain Avro binary, and the object it was encoded from. */
         byte[] requestBytes;

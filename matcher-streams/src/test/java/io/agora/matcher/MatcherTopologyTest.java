@@ -266,6 +266,30 @@ class MatcherTopologyTest {
     }
 
     @Test
+    void aQueuedJobKeepsItsTraceUntilAnUntracedInputPlacesIt() {
+        start();
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        JobRequested job = Fx.job("job-qt", "carol", 1, clock);
+        requests.pipeInput(new TestRecord<>(job.getClientId(), job, new RecordHeaders().add(Traces.HEADER,
+                ("00-" + traceId + "-00f067aa0ba902b7-01").getBytes(StandardCharsets.UTF_8)), clock));
+        ledger.readRecordsToList();
+        List<TestRecord<String, JobEvent>> arrival = events.readRecordsToList();
+        assertThat(arrival).extracting(r -> r.value().getType()).containsExactly(JobEventType.ACCEPTED, JobEventType.QUEUED);
+        advance(1000);
+
+        worker("public", List.of(7)); // its registration and heartbeat carry no trace
+        TestRecord<String, TaskAssigned> task = readTask();
+        TestRecord<String, JobEvent> assigned = events.readRecord();
+        assertThat(assigned.value().getType()).isEqualTo(JobEventType.ASSIGNED);
+        assertThat(Traces.traceId(task.headers())).isEqualTo(traceId);
+        assertThat(Traces.traceId(assigned.headers())).isEqualTo(traceId);
+        // the placement is a span of its own, shared by what it wrote
+        assertThat(task.headers().lastHeader(Traces.HEADER).value()).isEqualTo(assigned.headers().lastHeader(Traces.HEADER).value())
+                .isNotEqualTo(arrival.get(1).headers().lastHeader(Traces.HEADER).value());
+        assertNothingElse();
+    }
+
+    @Test
     void aWorkersPerJobMinimumAboveTheReplicaShareKeepsItOutAndTheTaskCarriesTheMinimum() {
         start();
         // Fx.job: max price 1000 µ/cpu-s, 10 s, 1 cpu: one replica may earn at most 10,000 µ

@@ -1,6 +1,7 @@
 package io.agora.runtime;
 
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.Traces;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -19,7 +20,7 @@ import java.util.stream.Collectors;
 
 /**
  * The one start-up path of the plain Java apps (matcher, verifier, worker): config loading,
- * uncaught-exception handler, shutdown hook, and a small admin HTTP server with
+ * span export ({@link Traces#configure}), uncaught-exception handler, shutdown hook, and a small admin HTTP server with
  * {@code /health}, {@code /metrics} (the service's {@link Service#meters() meters} with the
  * JVM's, Prometheus text format) and the service's {@link Service#adminActions() actions}
  * on {@code agora.<app>.admin.port} (0 = none), open before the service starts. It listens on
@@ -36,6 +37,7 @@ public final class Launcher {
     public static void run(String app, Map<String, String> defaults, Function<AgoraConfig, Service> factory) {
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> log.error("uncaught exception in {}", t.getName(), e));
         AgoraConfig cfg = AgoraConfig.load(defaults);
+        Traces.configure(app, cfg);
         Service service = factory.apply(cfg);
         PrometheusMeterRegistry meters = meters(service);
         Meters.bindJvm(meters);

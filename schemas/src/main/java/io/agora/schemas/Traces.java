@@ -1,5 +1,7 @@
 package io.agora.schemas;
 
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
@@ -8,13 +10,22 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.context.propagation.TextMapSetter;
+import io.opentelemetry.exporter.logging.LoggingSpanExporter;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.ReadWriteSpan;
+import io.opentelemetry.sdk.trace.ReadableSpan;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.SpanProcessor;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -22,13 +33,39 @@ import java.util.Map;
  * record headers from the HTTP submit to the ledger sink, and each hop that handles the job starts
  * an OpenTelemetry span that is a child of the record it read and writes its own context on the
  * records it produces. Spans come from one {@link SdkTracerProvider} (by default sampled and
- * dropped, so that ids are real; {@link #use} gives one with an exporter). A missing or malformed
- * {@code traceparent} starts a new trace, never an error.
+ * dropped, so that ids are real); each service's start calls {@link #configure}, which exports them
+ * as its settings say ({@link #exporter}), and tests may {@link #use} their own. A missing or
+ * malformed {@code traceparent} starts a new trace, never an error.
  */
 public final class Traces {
     public static final String HEADER = "traceparent";
+    private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
     private static final TextMapPropagator W3C = W3CTraceContextPropagator.getInstance();
-    private static volatile Tracer tracer = SdkTracerProvider.builder().build().get("io.agora");
+    /**
+     * Sampled spans kept nowhere, so that ids are real when nothing exports (an SDK without any
+     * span processor hands out no-op spans, which only pass their parent's context on).
+     */
+    private static final SpanProcessor KEEP_NOTHING = new SpanProcessor() {
+        @Override
+        public void onStart(Context parent, ReadWriteSpan span) {
+        }
+
+        @Override
+        public boolean isStartRequired() {
+            return false;
+        }
+
+        @Override
+        public void onEnd(ReadableSpan span) {
+        }
+
+        @Override
+        public boolean isEndRequired() {
+            return false;
+        }
+    };
+    private static final SdkTracerProvider UNEXPORTED = SdkTracerProvider.builder().addSpanProcessor(KEEP_NOTHING).build();
+    private static volatile Tracer tracer = UNEXPORTED.get("io.agora");
 
     private static final TextMapGetter<Headers> FROM_HEADERS = new TextMapGetter<>() {
         @Override
@@ -63,9 +100,59 @@ public final class Traces {
     private Traces() {
     }
 
+    /**
+     * The span exporter the settings ask for: OTLP over HTTP (protobuf) to {@code agora.otel.endpoint}
+     * ({@code AGORA_OTEL_ENDPOINT}, a collector's base URL such as {@code http://collector:4318}, to
+     * which {@code /v1/traces} is added unless given) when it is set; otherwise the log
+     * ({@link LoggingSpanExporter}, one INFO line a span) when {@code agora.otel.exporter} is
+     * {@code logging}; otherwise none (null).
+     */
+    public static SpanExporter exporter(AgoraConfig cfg) {
+        String endpoint = cfg.find("agora.otel.endpoint").map(String::strip).filter(e -> !e.isEmpty()).orElse(null);
+        if (endpoint != null) {
+            String url = endpoint.endsWith("/v1/traces") ? endpoint : endpoint.replaceAll("/+$", "") + "/v1/traces";
+            return OtlpHttpSpanExporter.builder().setEndpoint(url).build();
+        }
+        String kind = cfg.get("agora.otel.exporter", "none").strip().toLowerCase(Locale.ROOT);
+        return switch (kind) {
+            case "logging" -> LoggingSpanExporter.create();
+            case "none", "", "otlp" -> null;
+            default -> throw new IllegalArgumentException("agora.otel.exporter must be none or logging (OTLP is chosen by"
+                    + " agora.otel.endpoint), not " + kind);
+        };
+    }
+
+    /**
+     * Exports this process's spans as {@code cfg} says ({@link #exporter}), named {@code service}
+     * ({@code service.name}), in batches; flushed and closed at shutdown. Nothing changes when the
+     * settings ask for no exporter.
+     */
+    public static void configure(String service, AgoraConfig cfg) {
+        SpanExporter exporter = exporter(cfg);
+        if (exporter == null) {
+            return;
+        }
+        SdkTracerProvider provider = provider(service, BatchSpanProcessor.builder(exporter).build());
+        use(provider);
+        Runtime.getRuntime().addShutdownHook(new Thread(provider::close, service + "-traces"));
+    }
+
+    /** Spans of {@code service} handed to {@code processor}. */
+    static SdkTracerProvider provider(String service, SpanProcessor processor) {
+        return SdkTracerProvider.builder()
+                .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(SERVICE_NAME, service))))
+                .addSpanProcessor(processor)
+                .build();
+    }
+
     /** Spans from now on come from {@code provider} (an exporter in tests, or an operator's OTLP). */
     public static void use(SdkTracerProvider provider) {
         tracer = provider.get("io.agora");
+    }
+
+    /** Back to spans exported nowhere (after a test's {@link #use}). */
+    static void useUnexported() {
+        use(UNEXPORTED);
     }
 
     /** The trace context a record carries (the root context when it carries none or a malformed one). */

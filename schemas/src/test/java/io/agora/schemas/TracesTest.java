@@ -10,14 +10,21 @@ import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import io.agora.schemas.testing.TraceCollector;
+import io.opentelemetry.exporter.logging.LoggingSpanExporter;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 class TracesTest {
     /** Keeps every ended span in memory. */
@@ -90,5 +97,38 @@ class TracesTest {
         Headers none = new RecordHeaders();
         Traces.inject(Context.root(), none);
         assertThat(none.lastHeader(Traces.HEADER)).isNull();
+    }
+
+    @Test
+    void spansGoOverOtlpHttpToTheEndpointTheSettingsName() {
+        try (TraceCollector collector = TraceCollector.start()) {
+            SpanExporter otlp = Traces.exporter(AgoraConfig.of(Map.of("agora.otel.endpoint", collector.endpoint())));
+            SdkTracerProvider provider = Traces.provider("ingest-api", SimpleSpanProcessor.create(otlp));
+            Traces.use(provider);
+            Span submit = Traces.start("submit", SpanKind.SERVER, Traces.parent((String) null));
+            Headers out = new RecordHeaders();
+            Traces.inject(Context.root().with(submit), out);
+            submit.end();
+            Traces.hop("admission", SpanKind.CONSUMER, out, new RecordHeaders());
+            assertThat(provider.forceFlush().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+            Traces.useUnexported();
+            provider.close();
+
+            String traceId = submit.getSpanContext().getTraceId();
+            assertThat(collector.trace(traceId)).extracting(TraceCollector.Received::name, TraceCollector.Received::service,
+                    TraceCollector.Received::parentSpanId).containsExactlyInAnyOrder(
+                    tuple("submit", "ingest-api", ""), tuple("admission", "ingest-api", submit.getSpanContext().getSpanId()));
+        }
+    }
+
+    @Test
+    void theSettingsChooseOtlpTheLogOrNoExporter() {
+        assertThat(Traces.exporter(AgoraConfig.of(Map.of()))).isNull();
+        assertThat(Traces.exporter(AgoraConfig.of(Map.of("agora.otel.exporter", "none")))).isNull();
+        assertThat(Traces.exporter(AgoraConfig.of(Map.of("agora.otel.exporter", "logging")))).isInstanceOf(LoggingSpanExporter.class);
+        assertThat(Traces.exporter(AgoraConfig.of(Map.of("agora.otel.endpoint", "http://collector:4318/", "agora.otel.exporter", "logging"))))
+                .isInstanceOf(OtlpHttpSpanExporter.class).asString().contains("endpoint=http://collector:4318/v1/traces");
+        assertThatThrownBy(() -> Traces.exporter(AgoraConfig.of(Map.of("agora.otel.exporter", "jaeger"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("jaeger");
     }
 }

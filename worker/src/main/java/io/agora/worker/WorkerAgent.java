@@ -11,7 +11,9 @@ import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
 import io.agora.schemas.Traces;
+import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Context;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.DeadLetters;
@@ -458,6 +460,8 @@ public final class WorkerAgent implements Service {
         }
         running.incrementAndGet();
         TaskAssigned task = f.task;
+        // the run is a span of its own, child of the task's arrival; its result continues it
+        Span run = Traces.start("worker run", SpanKind.INTERNAL, Traces.parent(f.trace));
         SandboxOutcome o;
         Optional<String> refused = cfg.caps().refusal(task.getSpec());
         try {
@@ -493,7 +497,11 @@ public final class WorkerAgent implements Service {
             log.info("task {} {} in {} ms{}", task.getTaskId(), o.status(), o.durationMs(),
                     o.reason() == null ? "" : " (" + o.reason() + ")");
         }
-        publish(result, task.getTaskId(), 0, f.trace);
+        run.setAttribute("agora.task.status", result.getStatus().name());
+        Headers trace = new RecordHeaders();
+        Traces.inject(Context.root().with(run), trace);
+        run.end();
+        publish(result, task.getTaskId(), 0, trace);
         releaseSlot();
     }
 

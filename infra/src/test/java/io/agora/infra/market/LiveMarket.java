@@ -10,6 +10,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import io.agora.schemas.Identity;
+import io.agora.schemas.testing.TraceCollector;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +31,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The whole market on the real stack, shared by the end-to-end and fault tests of one JVM:
  * a real broker, registry and PostgreSQL ({@link LocalStack}), the four services and five
- * workers as separate JVMs running tasks in real Docker containers. Workers w1..w4 are honest;
- * {@code liar} always returns a wrong output.
+ * workers as separate JVMs running tasks in real Docker containers, every one exporting its spans
+ * over OTLP to {@link #traces}. Workers w1..w4 are honest; {@code liar} always returns a wrong output.
  */
 final class LiveMarket {
     static final String HONEST = "w";
@@ -45,10 +46,13 @@ final class LiveMarket {
     final Market market;
     final MarketClient client;
     final Path workDir;
+    /** Receives the spans every service exports (AGORA_OTEL_ENDPOINT). */
+    final TraceCollector traces;
 
-    private LiveMarket(LocalStack stack, Market market, Path workDir) {
+    private LiveMarket(LocalStack stack, Market market, Path workDir, TraceCollector traces) {
         this.stack = stack;
         this.market = market;
+        this.traces = traces;
         this.client = new MarketClient(market.apiUrl());
         this.workDir = workDir;
     }
@@ -61,13 +65,15 @@ final class LiveMarket {
             StackEndpoints endpoints = stack.endpoints();
             // the trusted pool's allowlist names one worker, whose key is made before it first starts
             String trustedId = Identity.loadOrCreate(work.resolve("state").resolve(TRUSTED).resolve("worker.key")).workerId();
+            TraceCollector traces = TraceCollector.start();
             // short leases and grace so crash tests finish quickly; two concurrent tasks per worker
             Market market = new Market(endpoints, LocalStack.repoRoot(), work, Map.of(
                     "AGORA_MATCHER_LEASE_MS", "8000",
                     "AGORA_MATCHER_WORKER_GRACE_MS", "6000",
                     "AGORA_WORKER_HEARTBEAT_MS", "1000",
                     "AGORA_WORKER_MAX_CONCURRENT", "2",
-                    "AGORA_POOL_TRUSTED_ALLOWLIST", trustedId));
+                    "AGORA_POOL_TRUSTED_ALLOWLIST", trustedId,
+                    "AGORA_OTEL_ENDPOINT", traces.endpoint()));
             Runtime.getRuntime().addShutdownHook(new Thread(market::close, "market-down"));
             market.startCore();
             for (int i = 1; i <= 4; i++) {
@@ -76,7 +82,7 @@ final class LiveMarket {
             market.startWorker(LIAR, "wrong", Map.of("AGORA_WORKER_TAGS", "liar"));
             market.startWorker(TRUSTED, "docker", Map.of("AGORA_WORKER_POOL", TRUSTED));
             market.awaitApi(Duration.ofMinutes(3));
-            shared = new LiveMarket(stack, market, work);
+            shared = new LiveMarket(stack, market, work, traces);
             shared.awaitWorkersOnline(6);
         }
         return shared;

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Topics;
+import io.agora.schemas.testing.TraceCollector;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -79,6 +80,42 @@ class MarketEndToEndIT {
                 .isEqualTo(cost);
 
         live.assertLedgerInvariants();
+    }
+
+    /**
+     * Every service exports its spans over OTLP (AGORA_OTEL_ENDPOINT) to the test's receiver: one
+     * trace id covers the job's submit, admission, matching, its three workers, the verifier and the
+     * ledger sink, and every span's parent is another span of that trace, up to the submit's.
+     */
+    @Test
+    void oneTraceCoversEveryHopOfAJobWithConsistentParents() {
+        String key = live.apiKey("e2e-trace");
+        MarketClient.Answer submitted = live.client.submit(key, LiveMarket.job("echo traced", 3, 2, 20_000));
+        assertThat(submitted.status()).as(submitted.toString()).isEqualTo(202);
+        String[] traceparent = submitted.headers().get("traceparent").get(0).split("-");
+        String traceId = traceparent[1];
+        String submitSpan = traceparent[2];
+        assertThat(live.awaitTerminal(key, submitted.text("jobId"), Duration.ofMinutes(2)).text("status")).isEqualTo("COMPLETED");
+
+        await("the job's spans from every service").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> {
+                    List<TraceCollector.Received> spans = live.traces.trace(traceId);
+                    assertThat(spans).extracting(TraceCollector.Received::service)
+                            .contains("ingest-api", "matcher", "worker", "verifier", "ledger-sink");
+                    assertThat(spans).extracting(TraceCollector.Received::name)
+                            .contains("POST /api/v1/jobs", "admission", "matching", "worker", "worker run", "verifier");
+                    assertThat(spans.stream().filter(s -> s.name().equals("worker run")).count()).as("a run per replica").isGreaterThanOrEqualTo(3);
+                    assertThat(spans).filteredOn(s -> s.name().startsWith("ledger-sink ")).isNotEmpty();
+                    Set<String> ids = new HashSet<>();
+                    spans.forEach(s -> ids.add(s.spanId()));
+                    assertThat(spans).filteredOn(s -> s.parentSpanId().isEmpty()).extracting(TraceCollector.Received::spanId)
+                            .as("the submit is the only root").containsExactly(submitSpan);
+                    assertThat(spans).filteredOn(s -> !s.parentSpanId().isEmpty())
+                            .allSatisfy(s -> assertThat(ids).as(s + " has its parent in the trace").contains(s.parentSpanId()));
+                });
+        List<TraceCollector.Received> spans = live.traces.trace(traceId);
+        assertThat(spans).filteredOn(s -> s.name().equals("admission")).singleElement()
+                .extracting(TraceCollector.Received::parentSpanId).isEqualTo(submitSpan);
     }
 
     @Test

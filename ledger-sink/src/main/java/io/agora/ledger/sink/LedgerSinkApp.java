@@ -1,6 +1,10 @@
 package io.agora.ledger.sink;
 
+import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.Traces;
 import io.micronaut.runtime.Micronaut;
+
+import java.util.Map;
 
 /**
  * The ledger sink service: projects the market's ledger, jobs, verdicts and reputation topics
@@ -12,6 +16,7 @@ public final class LedgerSinkApp {
     }
 
     public static void main(String[] args) {
+        Traces.configure("ledger-sink", AgoraConfig.load(Map.of()));
         Micronaut.run(LedgerSinkApp.class, args);
     }
 }

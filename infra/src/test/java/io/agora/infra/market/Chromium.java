@@ -1,4 +1,4 @@
-package io.agora.ingest;
+package io.agora.infra.market;
 
 import io.micronaut.core.type.Argument;
 import io.micronaut.json.JsonMapper;
