@@ -3,6 +3,8 @@ package io.agora.infra;
 import io.agora.events.TaskResult;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Fixtures;
+import io.agora.schemas.SchemaSetup;
+import io.agora.schemas.Topics;
 import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,10 +32,7 @@ class RegistryGateIT {
 
     @Test
     void onlyAWritersCredentialsRegisterSchemasAndEveryoneReadsThem(@TempDir Path secrets) throws Exception {
-        LocalStack stack = LocalStack.shared();
-        Files.writeString(secrets.resolve("admin"), "admin-pw\n");
-        Files.writeString(secrets.resolve("worker-mallory"), "mallory-pw\n");
-        try (RegistryGate gate = RegistryGate.start(0, URI.create(stack.registryBaseUrl()), secrets, Set.of("admin"))) {
+        try (RegistryGate gate = gate(secrets, "worker-mallory", "mallory-pw")) {
             String url = "http://localhost:" + gate.port() + "/apis/registry/v2";
             String topic = "it-gate-" + UUID.randomUUID();
             String artifact = url + "/groups/default/artifacts/" + topic + "-value";
@@ -63,6 +62,39 @@ class RegistryGateIT {
             assertThat(reader.deserializer().deserialize(topic, written)).isEqualTo(record);
             assertThat(reader.deserializer().deserialize(topic, reader.serializer().serialize(topic, record))).isEqualTo(record);
         }
+    }
+
+    /**
+     * What `agora up` does behind the gate: the owner registers every topic's schema once
+     * ({@link SchemaSetup}); a worker's credentials register nothing; a worker's look-up-only serdes
+     * then write and read its results.
+     */
+    @Test
+    void theOwnerRegistersEveryTopicsSchemaAndAWorkerCannot(@TempDir Path secrets) throws Exception {
+        try (RegistryGate gate = gate(secrets, "worker-1", "worker-pw")) {
+            String url = "http://localhost:" + gate.port() + "/apis/registry/v2";
+
+            assertThat(catchThrowable(() -> SchemaSetup.register(url, "worker-1", "worker-pw")))
+                    .hasMessageContaining("HTTP 403");
+            SchemaSetup.register(url, "admin", "admin-pw");
+            SchemaSetup.register(url, "admin", "admin-pw"); // again, as at every stack-up: nothing changes
+            for (String subject : SchemaSetup.subjects().keySet()) {
+                assertThat(get(url + "/groups/default/artifacts/" + subject + "/meta").statusCode()).as(subject).isEqualTo(200);
+            }
+
+            AgoraSerdes worker = AgoraSerdes.registry(url).withAutoRegister(false).withCredentials("worker-1", "worker-pw");
+            Serde<TaskResult> serde = worker.valueSerde(Topics.RESULTS);
+            TaskResult record = Fixtures.result("job-owner", "w", 0, 0, "out\n");
+            byte[] written = serde.serializer().serialize(Topics.RESULTS.name(), record);
+            assertThat(serde.deserializer().deserialize(Topics.RESULTS.name(), written)).isEqualTo(record);
+        }
+    }
+
+    /** A gate in front of the shared stack's registry: writer admin (password admin-pw) and one worker. */
+    private static RegistryGate gate(Path secrets, String worker, String workerPassword) throws Exception {
+        Files.writeString(secrets.resolve("admin"), "admin-pw\n");
+        Files.writeString(secrets.resolve(worker), workerPassword + "\n");
+        return RegistryGate.start(0, URI.create(LocalStack.shared().registryBaseUrl()), secrets, Set.of("admin"));
     }
 
     private static HttpResponse<String> get(String url) throws Exception {

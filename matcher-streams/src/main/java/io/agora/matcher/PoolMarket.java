@@ -136,6 +136,39 @@ final class PoolMarket {
         }
     }
 
+    /**
+     * The market is back at {@code now} after being away: its task restored at a start or taken over
+     * from an instance that died. Heartbeats sent meanwhile wait in the topics, so silence counts from
+     * now, not from the last heartbeat read: every worker not offline was last seen now and every lease
+     * is renewed on the matcher's clock (never past what its task may run). A live worker's waiting
+     * heartbeats arrive before it could be judged; a dead one is judged a grace later. Without this the
+     * first tick after a takeover took every worker offline, dropped its leases and put it in its
+     * cool-down: no placement for {@code agora.matcher.cooldown.ms} after a matcher SIGKILL (agora chaos).
+     */
+    Effects resume(long now) {
+        begin(now);
+        for (Worker w : registry.all()) {
+            if (w.status != Status.OFFLINE && w.lastSeenAt < now) {
+                w.lastSeenAt = now;
+                saveWorker(w);
+            }
+        }
+        for (Job job : jobs.values()) {
+            if (job.status != JobStatus.RUNNING) {
+                continue;
+            }
+            for (Replica r : job.replicas.values()) {
+                long deadline = r.state == ReplicaState.LEASED
+                        ? Leases.renewed(r.leaseDeadline, now, cfg.leaseMs(), latestDeadline(job, r)) : r.leaseDeadline;
+                if (deadline != r.leaseDeadline) {
+                    r.leaseDeadline = deadline;
+                    saveJob(job);
+                }
+            }
+        }
+        return end();
+    }
+
     /** Handles one input of the pool at time {@code now}. */
     Effects on(Flow.PoolEvent ev, long now) {
         begin(now);

@@ -45,8 +45,8 @@ import java.util.LinkedHashMap;
  * after its deadline.
  *
  * <p>Stores {@value #WORKERS} (key {@code pool|workerId}) and {@value #JOBS} (key jobId) are the
- * durable copy, read once into the task's pool markets at start; afterwards only the entries an
- * input changed are written. A wall-clock punctuation ({@code agora.matcher.punctuate.ms}) ticks
+ * durable copy, read once into the task's pool markets at start (where silence then counts from:
+ * {@link PoolMarket#resume}); afterwards only the entries an input changed are written. A wall-clock punctuation ({@code agora.matcher.punctuate.ms}) ticks
  * every pool.
  */
 final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, String, Flow> {
@@ -81,6 +81,9 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         try (KeyValueIterator<String, Job> it = jobStore.all()) {
             it.forEachRemaining(kv -> market(kv.value.pool).restore(kv.value));
         }
+        // the stage was away until now (a start, or a takeover from a killed instance): silence counts from now
+        long resumed = context.currentSystemTimeMs();
+        markets.values().forEach(m -> apply(m, m.resume(resumed), resumed, NO_TRACE));
         Punctuations.everyWallClock(context, Duration.ofMillis(cfg.punctuateMs()), now -> {
             for (PoolMarket m : markets.values()) {
                 long t0 = System.nanoTime();

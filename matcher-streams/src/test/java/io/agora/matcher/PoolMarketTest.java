@@ -326,6 +326,30 @@ class PoolMarketTest {
     }
 
     @Test
+    void aMarketTakenOverCountsSilenceFromItsResumeNotFromTheLastHeartbeatItRead() {
+        join("w-a", 300, List.of(0), T0);
+        submit(Fx.job("job-9", "alice", 1, T0), T0);
+        join("w-b", 600, List.of(1), T0);
+        // the instance holding the pool dies; another one restores its state 20 s later
+        PoolMarket next = new PoolMarket(POOL, MatcherConfig.defaults().withRetryBackoffMs(0));
+        Effects stored = market.resume(T0 + 1_000); // what its stores hold: every worker and the running job
+        stored.savedWorkers().forEach(next::restore);
+        stored.savedJobs().forEach(next::restore);
+        long back = T0 + 20_000;
+
+        Effects resumed = next.resume(back);
+        assertThat(resumed.records()).isEmpty();
+        assertThat(next.tick(back + 1_000).isEmpty()).as("no one judged for the market's own absence").isTrue();
+        // w-b's waiting heartbeats arrive; w-a stays silent and is judged a grace after the resume
+        next.on(new Flow.Beat(Fx.heartbeat("w-b", POOL, seq++, back + 2_000, 2, List.of(1), List.of(), 600)), back + 2_000);
+        assertThat(lines(next.tick(back + 10_000))).isEmpty();
+        assertThat(lines(next.tick(back + 11_000))).containsExactly(
+                "reputation w-a: -20 offline",
+                "tasks w-b: job-9/0/1 to w-b @p1",
+                "events job-9: REASSIGNED w-b (worker offline)");
+    }
+
+    @Test
     void aSilentWorkerGoesOfflineWithAPenaltyItsLeasesMoveAndItComesBackOnItsNextHeartbeat() {
         join("w-a", 300, List.of(0), T0);
         submit(Fx.job("job-8", "alice", 1, T0), T0);

@@ -22,4 +22,10 @@ public record KafkaSettings(String bootstrap, String registryUrl) implements Ago
     public Map<String, Object> kafkaClientProperties() {
         return AgoraConfig.load(Map.of()).kafkaClientProperties();
     }
+
+    /** Any other {@code AGORA_*} setting (the registry's credentials, look-up only), read as every other app reads them. */
+    @Override
+    public java.util.Optional<String> find(String key) {
+        return AgoraConfig.load(Map.of()).find(key);
+    }
 }

@@ -40,6 +40,12 @@ public record SinkConfig(
         return io.agora.schemas.AgoraConfig.load(java.util.Map.of()).kafkaClientProperties();
     }
 
+    /** Any other {@code AGORA_*} setting (the registry's credentials, look-up only), read as every other app reads them. */
+    @Override
+    public java.util.Optional<String> find(String key) {
+        return io.agora.schemas.AgoraConfig.load(java.util.Map.of()).find(key);
+    }
+
     /** A configuration for tests and tools that do not go through Micronaut. */
     public static SinkConfig of(String schema, String groupId, String bootstrap, String registryUrl) {
         return new SinkConfig(schema, groupId, Duration.ofMillis(200), 500, bootstrap, registryUrl,
