@@ -4,6 +4,7 @@ import io.agora.events.Heartbeat;
 import io.agora.events.JobCommand;
 import io.agora.events.JobRequested;
 import io.agora.events.WorkerRegistration;
+import io.agora.runtime.Emission;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -14,10 +15,11 @@ import org.apache.avro.specific.SpecificRecord;
 public sealed interface Flow permits Flow.Emit, Flow.PoolEvent {
 
     /**
-     * A record for a market topic. {@code raw} (DLQ only) is written untouched; {@code partition}
-     * (task topic only) is the explicit partition, owned by the worker the task is for.
+     * A record for a market topic ({@link Emission}: written by the app's emission sink). {@code raw}
+     * (DLQ only) is written untouched; {@code partition} (task topic only) is the explicit partition,
+     * owned by the worker the task is for.
      */
-    record Emit(String topic, SpecificRecord value, byte[] raw, Integer partition) implements Flow {
+    record Emit(String topic, SpecificRecord value, byte[] raw, Integer partition) implements Flow, Emission {
         public static Emit of(String topic, SpecificRecord value) {
             return new Emit(topic, value, null, null);
         }

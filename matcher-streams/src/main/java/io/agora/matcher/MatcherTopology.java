@@ -5,13 +5,13 @@ import io.agora.events.JobCommand;
 import io.agora.events.LedgerEntry;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskResult;
+import io.agora.runtime.Emission;
 import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -20,16 +20,8 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.processor.StreamPartitioner;
-import org.apache.kafka.streams.processor.TopicNameExtractor;
-import org.apache.kafka.streams.state.Stores;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.util.Optional;
-import java.util.Set;
 
 /**
  * The matcher's one topology factory, a pure function of its configuration, serdes and the
@@ -52,11 +44,10 @@ import java.util.Set;
  *                                                                     verdicts, ledger (REFUND), reputation,
  *                                                                     commands (REPLICA_FAILED)
  * </pre>
- * Every record for a market topic travels as a {@link Flow.Emit} and is written by one sink
- * that takes the topic, the value serde and, for tasks, the partition from the emit.
+ * Every record for a market topic travels as a {@link Flow.Emit} and is written by an
+ * {@link Emission} sink that takes the topic, the value serde and, for tasks, the partition from the emit.
  */
 public final class MatcherTopology {
-    private static final Logger log = LoggerFactory.getLogger(MatcherTopology.class);
     /** Name of the repartition step; Streams names the topic {@code <application.id>-pool-events-repartition}. */
     public static final String POOL_EVENTS = "pool-events";
     /** Name of the re-keying of worker credits by worker ({@code <application.id>-worker-credits-repartition}). */
@@ -107,12 +98,7 @@ public final class MatcherTopology {
                 .merge(gate, Named.as("front-1"))
                 .merge(jobInputs, Named.as("front-2"));
 
-        Serde<Flow> emitSerde = Serdes.serdeFrom(FlowSerdes.emitSerializer(serdes), noDeserializer());
-        Produced<String, Flow> produced = Produced.with(keys, emitSerde, partitioner());
-        TopicNameExtractor<String, Flow> topic = (k, v, ctx) -> ((Flow.Emit) v).topic();
-
-        front.filter((k, v) -> v instanceof Flow.Emit, Named.as("front-emits"))
-                .to(topic, produced.withName("front-sink"));
+        Emission.to(front.filter((k, v) -> v instanceof Flow.Emit, Named.as("front-emits")), serdes, "front-sink");
 
         KStream<String, Flow> market = front
                 .filter((k, v) -> v instanceof Flow.PoolEvent, Named.as("front-pool-events"))
@@ -120,7 +106,7 @@ public final class MatcherTopology {
                 .repartition(Repartitioned.with(keys, FlowSerdes.poolEventSerde()).withName(POOL_EVENTS))
                 .process(() -> new PoolMarketProcessor(cfg, matcher, meters), Named.as("pool-market"),
                         PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
-        market.to(topic, produced.withName("market-sink"));
+        Emission.to(market, serdes, "market-sink");
         return b.build();
     }
 
@@ -143,27 +129,5 @@ public final class MatcherTopology {
         return b.stream(spec.name(), Consumed.with(serdes.keySerde(), serdes.valueSerde(spec))
                         .withName(spec.name() + "-source"))
                 .mapValues(v -> (SpecificRecord) v, Named.as(spec.name() + "-values"));
-    }
-
-    /** Tasks go to the explicit partition chosen by matching; everything else to the key's default partition. */
-    static StreamPartitioner<String, Flow> partitioner() {
-        return (topic, key, value, numPartitions) -> {
-            if (value instanceof Flow.Emit e && e.partition() != null) {
-                if (e.partition() >= 0 && e.partition() < numPartitions) {
-                    return Optional.of(Set.of(e.partition()));
-                }
-                // never from a checked heartbeat; a worker state kept before the gate checked partitions:
-                // the worker hands the task back (misrouted) rather than the app stopping on it
-                log.warn("task for {} names partition {} of {}: sent to the key's partition", key, e.partition(),
-                        numPartitions);
-            }
-            return Optional.empty();
-        };
-    }
-
-    private static Deserializer<Flow> noDeserializer() {
-        return (topic, data) -> {
-            throw new UnsupportedOperationException("emits are written, never read");
-        };
     }
 }

@@ -1,10 +1,14 @@
 package io.agora.verifier;
 
 import io.agora.events.JobCommand;
+import io.agora.events.JobEvent;
 import io.agora.events.JobVerdict;
+import io.agora.events.LedgerEntry;
+import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.runtime.Punctuations;
+import io.agora.runtime.Emission;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Identity;
@@ -46,7 +50,7 @@ import java.util.function.Function;
  * (key clientId), ReputationChanged (key workerId), JobCommand (REQUEST_REPLICAS) and
  * {@code byte[]} dead letters with DLQ headers.
  */
-final class JobVerifier implements Processor<String, SpecificRecord, String, Object> {
+final class JobVerifier implements Processor<String, SpecificRecord, String, Emission> {
     private static final Logger log = LoggerFactory.getLogger(JobVerifier.class);
     private static final StringSerializer KEY = new StringSerializer();
 
@@ -55,7 +59,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     private final Identity market;
     private final String matcherKey;
 
-    private ProcessorContext<String, Object> ctx;
+    private ProcessorContext<String, Emission> ctx;
     private JobCase cases;
     private KeyValueStore<String, JobState> jobs;
     private KeyValueStore<String, TaskAssigned> tasks;
@@ -82,7 +86,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
     }
 
     @Override
-    public void init(ProcessorContext<String, Object> context) {
+    public void init(ProcessorContext<String, Emission> context) {
         this.ctx = context;
         jobs = context.getStateStore(VerifierTopology.JOBS_STORE);
         tasks = context.getStateStore(VerifierTopology.TASKS_STORE);
@@ -177,9 +181,26 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
                 if (m.value() instanceof JobVerdict v) {
                     log.info("job {} {}: cost {} refund {}", jobId, v.getOutcome(), v.getCostMicros(), v.getRefundMicros());
                 }
-                ctx.forward(new Record<>(m.key(), (Object) m.value(), outTs, new RecordHeaders(trace.toArray())));
+                ctx.forward(new Record<>(m.key(), Emission.of(topicOf(m.value()), m.value()), outTs,
+                        new RecordHeaders(trace.toArray())));
             }
         }
+    }
+
+    /** The topic of each kind of record the job case emits. */
+    private static String topicOf(SpecificRecord value) {
+        if (value instanceof JobVerdict) {
+            return Topics.VERDICTS.name();
+        } else if (value instanceof JobEvent) {
+            return Topics.JOB_EVENTS.name();
+        } else if (value instanceof LedgerEntry) {
+            return Topics.LEDGER.name();
+        } else if (value instanceof ReputationChanged) {
+            return Topics.REPUTATION.name();
+        } else if (value instanceof JobCommand) {
+            return Topics.JOB_COMMANDS.name();
+        }
+        throw new IllegalStateException("the verifier emits no " + value.getSchema().getFullName());
     }
 
     private JobCase.Job load(String jobId) {
@@ -260,7 +281,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Obj
         int partition = m.map(RecordMetadata::partition).orElse(-1);
         long offset = m.map(RecordMetadata::offset).orElse(-1L);
         Headers h = DeadLetters.headers(VerifierConfig.APP_ID, reason, topic, partition, offset);
-        ctx.forward(new Record<>(key, (Object) bytes, outTs, h));
+        ctx.forward(new Record<>(key, Emission.deadLetter(bytes), outTs, h));
     }
 
     /** An id for the log: a refused one may be any length. */

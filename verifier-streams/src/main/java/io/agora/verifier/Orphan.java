@@ -1,24 +1,28 @@
 package io.agora.verifier;
 
 import io.agora.events.TaskResult;
+import io.agora.events.state.VerifierOrphan;
 import io.agora.schemas.AgoraSerdes;
-import org.apache.kafka.common.serialization.Deserializer;
+import io.agora.schemas.StateSerde;
 import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.Serializer;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Arrays;
 
 /**
  * A result that arrived before the TaskAssigned it answers (results and tasks travel on
  * different topics, the tasks through a repartition). It waits in store
  * {@code verifier-orphans} (key {@code <taskId>|<eventId>}) until its task arrives or the orphan
- * timeout sends it to the DLQ as {@code unknown task}.
+ * timeout sends it to the DLQ as {@code unknown task}. Stored as a {@link VerifierOrphan} record
+ * ({@code schemas/src/main/avro/verifier-state.avsc}); a value of the earlier binary format is read
+ * by {@link LegacyStoreValues#orphan}.
  */
 record Orphan(long arrivedAt, TaskResult result) {
-    private static final Serde<TaskResult> RESULT = AgoraSerdes.plain().avroSerde(TaskResult.class);
+    static final Serde<TaskResult> RESULT = AgoraSerdes.plain().avroSerde(TaskResult.class);
+    private static final Serde<Orphan> SERDE = StateSerde.of(VerifierOrphan.class,
+            o -> new VerifierOrphan(o.arrivedAt, ByteBuffer.wrap(RESULT.serializer().serialize(null, o.result))),
+            v -> new Orphan(v.getArrivedAt(), RESULT.deserializer().deserialize(null, JobState.bytes(v.getResult()))),
+            LegacyStoreValues::orphan);
 
     /** Whether it has waited {@code timeout} for its task: then it goes to the DLQ. */
     boolean timedOut(long now, Duration timeout) {
@@ -26,15 +30,6 @@ record Orphan(long arrivedAt, TaskResult result) {
     }
 
     static Serde<Orphan> serde() {
-        Serializer<Orphan> ser = (topic, o) -> {
-            if (o == null) {
-                return null;
-            }
-            byte[] r = RESULT.serializer().serialize(topic, o.result);
-            return ByteBuffer.allocate(8 + r.length).putLong(o.arrivedAt).put(r).array();
-        };
-        Deserializer<Orphan> de = (topic, b) -> b == null ? null
-                : new Orphan(ByteBuffer.wrap(b).getLong(), RESULT.deserializer().deserialize(topic, Arrays.copyOfRange(b, 8, b.length)));
-        return Serdes.serdeFrom(ser, de);
+        return SERDE;
     }
 }

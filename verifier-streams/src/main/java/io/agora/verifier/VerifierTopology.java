@@ -1,17 +1,12 @@
 package io.agora.verifier;
 
-import io.agora.events.JobCommand;
-import io.agora.events.JobEvent;
-import io.agora.events.JobVerdict;
-import io.agora.events.LedgerEntry;
-import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.runtime.Emission;
 import io.agora.runtime.GlobalInputs;
 import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
-import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
@@ -21,7 +16,6 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -37,7 +31,8 @@ import org.apache.kafka.streams.state.Stores;
  *   for stake-weighted consensus.</li>
  *   <li>Writes {@code agora.jobs.verdicts}, {@code agora.jobs.events} (key jobId),
  *   {@code agora.ledger.entries} (key clientId), {@code agora.workers.reputation} (key workerId),
- *   {@code agora.jobs.commands} (REQUEST_REPLICAS, key jobId) and {@code agora.dlq}.</li>
+ *   {@code agora.jobs.commands} (REQUEST_REPLICAS, key jobId) and {@code agora.dlq}, each record an
+ *   {@link Emission} written by one sink, as in the matcher.</li>
  * </ul>
  * Stores (key jobId unless said): {@code verifier-jobs} ({@link JobState}), {@code verifier-tasks}
  * and {@code verifier-results} (key taskId), {@code verifier-orphans} (key taskId|eventId),
@@ -104,29 +99,14 @@ public final class VerifierTopology {
                 .stream(Topics.JOB_COMMANDS.name(), Consumed.with(keys, serdes.valueSerde(Topics.JOB_COMMANDS)).withName("commands-source"))
                 .mapValues(c -> (SpecificRecord) c, Named.as("commands-as-input"));
 
-        KStream<String, Object> out = tasks
+        KStream<String, Emission> out = tasks
                 .merge(results, Named.as("merge-results"))
                 .merge(commands, Named.as("merge-commands"))
                 .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
                 .process(() -> new JobVerifier(cfg, serdes, market, matcherKey), Named.as("job-verifier"),
                         JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE)
-                .peek((k, v) -> meters.forwarded(v), Named.as("meters"));
-
-        route(out, JobVerdict.class, Topics.VERDICTS, serdes, "verdicts");
-        route(out, JobEvent.class, Topics.JOB_EVENTS, serdes, "events");
-        route(out, LedgerEntry.class, Topics.LEDGER, serdes, "ledger");
-        route(out, ReputationChanged.class, Topics.REPUTATION, serdes, "reputation");
-        route(out, JobCommand.class, Topics.JOB_COMMANDS, serdes, "commands");
-        out.filter((k, v) -> v instanceof byte[], Named.as("dlq-filter"))
-                .mapValues(v -> (byte[]) v, Named.as("dlq-cast"))
-                .to(Topics.DLQ.name(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("dlq-sink"));
+                .peek((k, v) -> meters.forwarded(v.raw() != null ? v.raw() : v.value()), Named.as("meters"));
+        Emission.to(out, serdes, "out-sink");
         return b.build();
-    }
-
-    private static <V> void route(KStream<String, Object> out, Class<V> type, TopicSpec<String, V> topic,
-                                  AgoraSerdes serdes, String name) {
-        out.filter((k, v) -> type.isInstance(v), Named.as(name + "-filter"))
-                .mapValues(type::cast, Named.as(name + "-cast"))
-                .to(topic.name(), Produced.with(serdes.keySerde(), serdes.valueSerde(topic)).withName(name + "-sink"));
     }
 }

@@ -1,11 +1,8 @@
 package io.agora.verifier;
 
-import org.apache.kafka.common.serialization.Deserializer;
+import io.agora.events.state.VerifierStanding;
+import io.agora.schemas.StateSerde;
 import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.Serializer;
-
-import java.nio.ByteBuffer;
 
 /**
  * What the market knows of one worker's record, as the verifier sees it: the sum of every
@@ -14,6 +11,9 @@ import java.nio.ByteBuffer;
  */
 public record WorkerStanding(long reputation, long agreements) {
     public static final WorkerStanding NEWCOMER = new WorkerStanding(0, 0);
+    private static final Serde<WorkerStanding> SERDE = StateSerde.of(VerifierStanding.class,
+            s -> new VerifierStanding(s.reputation, s.agreements),
+            v -> new WorkerStanding(v.getReputation(), v.getAgreements()), LegacyStoreValues::standing);
 
     public WorkerStanding plus(int delta, boolean agreed) {
         return new WorkerStanding(reputation + delta, agreements + (agreed ? 1 : 0));
@@ -29,16 +29,11 @@ public record WorkerStanding(long reputation, long agreements) {
         return agreements >= cfg.adaptiveMinAgreements() && reputation >= cfg.adaptiveMinReputation();
     }
 
+    /**
+     * The global store's serde: {@link VerifierStanding} records ({@code schemas/src/main/avro/verifier-state.avsc});
+     * a value of the earlier binary format is read by {@link LegacyStoreValues#standing}.
+     */
     public static Serde<WorkerStanding> serde() {
-        Serializer<WorkerStanding> ser = (topic, s) -> s == null ? null
-                : ByteBuffer.allocate(16).putLong(s.reputation).putLong(s.agreements).array();
-        Deserializer<WorkerStanding> de = (topic, b) -> {
-            if (b == null) {
-                return null;
-            }
-            ByteBuffer buf = ByteBuffer.wrap(b);
-            return new WorkerStanding(buf.getLong(), buf.getLong());
-        };
-        return Serdes.serdeFrom(ser, de);
+        return SERDE;
     }
 }
