@@ -341,7 +341,7 @@ class PoolMarketTest {
         assertThat(resumed.records()).isEmpty();
         assertThat(next.tick(back + 1_000).isEmpty()).as("no one judged for the market's own absence").isTrue();
         // w-b's waiting heartbeats arrive; w-a stays silent and is judged a grace after the resume
-        next.on(new Flow.Beat(Fx.heartbeat("w-b", POOL, seq++, back + 2_000, 2, List.of(1), List.of(), 600)), back + 2_000);
+        next.on(new Flow.Beat(SignedRecords.heartbeat("w-b", POOL, seq++, back + 2_000, 2, List.of(1), List.of(), 600)), back + 2_000);
         assertThat(lines(next.tick(back + 10_000))).isEmpty();
         assertThat(lines(next.tick(back + 11_000))).containsExactly(
                 "reputation w-a: -20 offline",

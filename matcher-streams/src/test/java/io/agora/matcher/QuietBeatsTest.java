@@ -1,5 +1,6 @@
 package io.agora.matcher;
 
+import io.agora.schemas.testing.SignedRecords;
 import io.agora.events.Heartbeat;
 import io.agora.events.WorkerStatus;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,7 @@ class QuietBeatsTest {
     long seq = 1;
 
     Heartbeat idle(String workerId, long at) {
-        return Fx.heartbeat(workerId, "public", seq++, at, 4, List.of(3), List.of(), 500);
+        return SignedRecords.heartbeat(workerId, "public", seq++, at, 4, List.of(3), List.of(), 500);
     }
 
     @Test
@@ -45,7 +46,7 @@ class QuietBeatsTest {
 
     @Test
     void aHeartbeatWithATaskInFlightAlwaysGoesOnForItRenewsTheLease() {
-        Heartbeat busy = Fx.heartbeat("w", "public", 1, 0, 3, List.of(3), List.of("job-1/0/0"), 500);
+        Heartbeat busy = SignedRecords.heartbeat("w", "public", 1, 0, 3, List.of(3), List.of("job-1/0/0"), 500);
         assertThat(quiet.forward(busy, 0)).isTrue();
         assertThat(quiet.forward(Heartbeat.newBuilder(busy).setSeq(2).build(), 1)).isTrue();
         assertThat(quiet.forward(Heartbeat.newBuilder(busy).setSeq(3).build(), 2)).isTrue();

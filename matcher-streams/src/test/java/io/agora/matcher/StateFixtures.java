@@ -1,5 +1,6 @@
 package io.agora.matcher;
 
+import io.agora.schemas.testing.SignedRecords;
 import io.agora.events.CommandType;
 import io.agora.events.JobCommand;
 import io.agora.events.JobRequested;
@@ -105,10 +106,10 @@ final class StateFixtures {
                 .setPool("public").setType(CommandType.CANCEL).setTimestamp(Instant.ofEpochMilli(9)).build();
         return List.of(
                 new Flow.Admitted(request(), 77),
-                new Flow.Registered(io.agora.events.WorkerRegistration.newBuilder(Fx.registration("w1", caps(), 4, 8))
+                new Flow.Registered(io.agora.events.WorkerRegistration.newBuilder(SignedRecords.registration("w1", caps(), 4, 8))
                         .setEventId("event-3").build(), -5),
                 new Flow.Removed("w2"),
-                new Flow.Beat(io.agora.events.Heartbeat.newBuilder(Fx.heartbeat("w1", "public", 5, 9, 2, List.of(1, 5),
+                new Flow.Beat(io.agora.events.Heartbeat.newBuilder(SignedRecords.heartbeat("w1", "public", 5, 9, 2, List.of(1, 5),
                         List.of("job/0/0"), 500)).setEventId("event-4").setSignature(ByteBuffer.wrap(new byte[]{1, 2})).build()),
                 new Flow.Reputation("w1", 12),
                 new Flow.Result("job-1/0/1", "job-1", "w1", 0, 1, "SUCCEEDED", 42),
