@@ -492,6 +492,7 @@ final class PoolMarket {
         w.maxSlots = maxSlots(w);
         w.departed = false;
         w.price = reg.getCapabilities().getPricePerCpuSecondMicros();
+        w.stakeMicros = reg.getStakeMicros(); // the gate's bond, not the worker's wish (WorkerGateProcessor)
         w.reputation = ev.reputation();
         w.status = Status.ONLINE;
         w.lastSeenAt = now;

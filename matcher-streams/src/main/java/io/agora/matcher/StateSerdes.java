@@ -39,6 +39,8 @@ final class StateSerdes {
     static final byte WORKER_V1 = 1;
     /** Adds the tasks the matcher knows the worker holds, its recent expired leases, its cool-down and whether it departed. */
     static final byte WORKER_V2 = 2;
+    /** Worker format 3 appends the bonded stake the gate saw at the latest registration. */
+    static final byte WORKER_V3 = 3;
     static final byte JOB_V1 = 1;
     /** Adds each replica's per-job minimum. */
     static final byte JOB_V2 = 2;
@@ -145,7 +147,7 @@ final class StateSerdes {
     }
 
     static Serde<PoolState.Worker> worker() {
-        return serde("pool worker", WORKER_V2, (out, w) -> writeWorker(out, w, WORKER_V2), StateSerdes::readWorker);
+        return serde("pool worker", WORKER_V3, (out, w) -> writeWorker(out, w, WORKER_V3), StateSerdes::readWorker);
     }
 
     static Serde<PoolState.Job> job() {
@@ -191,6 +193,9 @@ final class StateSerdes {
             out.writeLong(w.coolingUntil);
             out.writeBoolean(w.departed);
         }
+        if (version >= WORKER_V3) {
+            out.writeLong(w.stakeMicros);
+        }
     }
 
     static PoolState.Worker readWorker(DataInputStream in, int version) throws IOException {
@@ -228,6 +233,9 @@ final class StateSerdes {
             }
             w.coolingUntil = in.readLong();
             w.departed = in.readBoolean();
+        }
+        if (version >= WORKER_V3) {
+            w.stakeMicros = in.readLong();
         }
         return w;
     }

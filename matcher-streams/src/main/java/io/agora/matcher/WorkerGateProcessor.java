@@ -159,7 +159,10 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         }
         indexUnbond(workerId, g.stake(), stake.account());
         if (pool != null) {
-            ctx.forward(new Record<>(pool, new Flow.Registered(withCheckedScore(reg), g.reputation()), record.timestamp()));
+            // the pool stage weighs the bond the market holds, not the one the worker asked for
+            WorkerRegistration trusted = WorkerRegistration.newBuilder(withCheckedScore(reg))
+                    .setStakeMicros(stake.account().effectiveMicros()).build();
+            ctx.forward(new Record<>(pool, new Flow.Registered(trusted, g.reputation()), record.timestamp()));
         }
     }
 

@@ -390,6 +390,25 @@ class PoolMarketTest {
     }
 
     @Test
+    void aCheckedProofOfHardwareOrABondedStakeAltersThePlacement() {
+        join("w-a", 500, List.of(0), T0);
+        join("w-b", 500, List.of(1), T0);
+        assertThat(only(submit(Fx.job("job-20", "alice", 1, T0), T0), TaskAssigned.class).getWorkerId()).isEqualTo("w-a");
+        // w-b registers again with a proof of hardware the gate checked: the score it forwards
+        market.on(new Flow.Registered(Fx.registration("w-b", Fx.caps(POOL, 500).setBenchmarkScore(3_000).build(), seq++,
+                T0 + 1), 0), T0 + 1);
+        TaskAssigned t = only(submit(Fx.job("job-21", "alice", 1, T0 + 2), T0 + 2), TaskAssigned.class);
+        assertThat(t.getWorkerId()).isEqualTo("w-b");
+        assertThat(t.getExplain()).contains("stake=0.00 poh=0.75");
+        // w-a registers again: the gate forwards the bond it holds for it (stakeMicros), twice the job's budget
+        market.on(new Flow.Registered(io.agora.events.WorkerRegistration.newBuilder(
+                Fx.registration("w-a", Fx.caps(POOL, 500).build(), seq++, T0 + 3)).setStakeMicros(20_000).build(), 0), T0 + 3);
+        TaskAssigned u = only(submit(Fx.job("job-22", "alice", 1, T0 + 4), T0 + 4), TaskAssigned.class);
+        assertThat(u.getWorkerId()).isEqualTo("w-a"); // 0.10 x 0.67 for the bond beats 0.05 x 0.75 for the speed
+        assertThat(u.getExplain()).contains("stake=0.67 poh=0.00");
+    }
+
+    @Test
     void theQueueServesHigherPriorityFirstThenOldestFirst() {
         JobRequested lowOld = Fx.job("low-old", "alice", 1, T0);
         JobRequested high = Fx.job("high", "alice", 1, T0);
