@@ -511,6 +511,7 @@ final class PoolMarket {
         w.load = hb.getLoad();
         w.price = hb.getPricePerCpuSecondMicros();
         w.ownedPartitions = new ArrayList<>(hb.getOwnedPartitions());
+        w.imageDigests = Set.copyOf(hb.getImageDigests());
         w.status = "DRAINING".equals(w.reportedStatus) ? Status.DRAINING : Status.ONLINE;
         Set<String> inFlight = new LinkedHashSet<>(hb.getInFlightTaskIds()); // in the worker's order: effects are deterministic
         long stale = now - cfg.leaseMs() - cfg.workerGraceMs();

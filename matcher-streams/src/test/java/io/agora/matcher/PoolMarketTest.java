@@ -409,6 +409,29 @@ class PoolMarketTest {
     }
 
     @Test
+    void aWorkerHoldingTheJobsImageIsPreferred() {
+        String digest = "sha256:" + "5e".repeat(32);
+        join("w-a", 500, List.of(0), T0);
+        join("w-b", 500, List.of(1), T0);
+        // w-b's heartbeat says it holds the image's digest (the worker's pull cache)
+        market.on(new Flow.Beat(io.agora.events.Heartbeat.newBuilder(Fx.heartbeat("w-b", POOL, seq++, T0 + 1, 2, List.of(1),
+                List.of(), 500)).setImageDigests(List.of("sha256:" + "00".repeat(32), digest)).build()), T0 + 1);
+        JobRequested pinned = JobRequested.newBuilder(Fx.job("job-30", "alice", 1, T0 + 2))
+                .setSpec(io.agora.events.JobSpec.newBuilder(Fx.spec(10_000, 1.0, 128))
+                        .setImage("localhost:5000/agora/tool@" + digest).build()).build();
+        TaskAssigned t = only(submit(pinned, T0 + 2), TaskAssigned.class);
+        assertThat(t.getWorkerId()).isEqualTo("w-b");
+        assertThat(t.getExplain()).endsWith("locality=1");
+        // a job by tag names no digest: no worker holds it, the tie goes to w-a again
+        assertThat(only(submit(Fx.job("job-31", "alice", 1, T0 + 3), T0 + 3), TaskAssigned.class).getWorkerId())
+                .isEqualTo("w-a");
+        // the next heartbeat without it: the image left w-b's cache
+        beat("w-b", 500, 2, List.of(1), List.of(t.getTaskId()), T0 + 4);
+        JobRequested again = JobRequested.newBuilder(pinned).setJobId("job-32").build();
+        assertThat(only(submit(again, T0 + 5), TaskAssigned.class).getWorkerId()).isEqualTo("w-a");
+    }
+
+    @Test
     void theQueueServesHigherPriorityFirstThenOldestFirst() {
         JobRequested lowOld = Fx.job("low-old", "alice", 1, T0);
         JobRequested high = Fx.job("high", "alice", 1, T0);
