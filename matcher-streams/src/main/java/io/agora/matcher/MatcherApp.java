@@ -33,7 +33,7 @@ public final class MatcherApp {
         Identity key = MatcherKey.load(cfg, Path.of(cfg.stateDir()));
         org.slf4j.LoggerFactory.getLogger(MatcherApp.class).info("matcher key (tasks are signed by it): {}", key.workerId());
         return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes, key, new MatcherMeters(meters),
-                        ChallengeKey.load(cfg)),
+                        ChallengeKey.load(cfg, Path.of(cfg.stateDir()))),
                 streamsProperties(cfg), meters);
     }
 

@@ -64,6 +64,7 @@ class StateSerdesTest {
         w.expiredLeases.add(7L);
         w.coolingUntil = 300_000;
         w.departed = true;
+        w.stakeMicros = 25_000;
         PoolState.Worker held = s.deserializer().deserialize("t", s.serializer().serialize("t", w));
         assertThat(held).usingRecursiveComparison().isEqualTo(w);
         assertThat(held.held.keySet()).containsExactly("job/0/0", "other/0/0");
@@ -76,8 +77,15 @@ class StateSerdesTest {
         assertThat(old.expiredLeases).isEmpty();
         assertThat(old.coolingUntil).isZero();
         assertThat(old.departed).isFalse();
-        assertThat(old).usingRecursiveComparison().ignoringFields("held", "expiredLeases", "coolingUntil", "departed")
-                .isEqualTo(w);
+        assertThat(old).usingRecursiveComparison()
+                .ignoringFields("held", "expiredLeases", "coolingUntil", "departed", "stakeMicros").isEqualTo(w);
+
+        // format 2 (before the stake was kept): no bond until the next registration
+        byte[] v2 = StateSerdes.encode("pool worker", StateSerdes.WORKER_V2,
+                (out, x) -> StateSerdes.writeWorker(out, x, StateSerdes.WORKER_V2), w);
+        PoolState.Worker beforeStake = s.deserializer().deserialize("t", v2);
+        assertThat(beforeStake.stakeMicros).isZero();
+        assertThat(beforeStake).usingRecursiveComparison().ignoringFields("stakeMicros").isEqualTo(w);
     }
 
     @Test

@@ -13,9 +13,10 @@ import java.util.Base64;
  * The market's proof-of-hardware challenge key (HMAC-SHA256, {@code io.agora.market.PohChallenge}),
  * shared by ingest-api, which issues challenges, and the matcher, which checks the proofs that answer
  * them: {@value #FILE_CONFIG} ({@code AGORA_MARKET_CHALLENGE_KEY_FILE}), a file holding base64 of at
- * least 32 random bytes ({@code head -c 32 /dev/urandom | base64}), mounted into both; unset,
- * {@code <agora.state.dir>/challenge.key}, created on first use (one process only: the two services
- * must be given the same file, as {@code agora up} does with {@code $AGORA_HOME/secrets/challenge.key}).
+ * least 32 random bytes ({@code head -c 32 /dev/urandom | base64}), mounted into both ({@code agora up}
+ * makes {@code $AGORA_HOME/secrets/challenge.key}). Unset, the matcher makes its own in its state
+ * directory (then no challenge ingest-api issues checks: every score counts 0) and ingest-api issues
+ * none (503).
  */
 public final class ChallengeKey {
     public static final String FILE_CONFIG = "agora.market.challenge.key.file";
@@ -23,9 +24,15 @@ public final class ChallengeKey {
     private ChallengeKey() {
     }
 
-    public static byte[] load(AgoraConfig cfg) {
+    /** The configured key, or the one in {@code stateDir} (made on first use). */
+    public static byte[] load(AgoraConfig cfg, Path stateDir) {
+        return find(cfg).orElseGet(() -> loadOrCreate(stateDir.resolve("challenge.key")));
+    }
+
+    /** The configured key; empty when {@value #FILE_CONFIG} is not set. */
+    public static java.util.Optional<byte[]> find(AgoraConfig cfg) {
         String configured = cfg.get(FILE_CONFIG, "").strip();
-        return loadOrCreate(configured.isEmpty() ? Path.of(cfg.stateDir(), "challenge.key") : Path.of(configured));
+        return configured.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(loadOrCreate(Path.of(configured)));
     }
 
     /** The key in {@code file}, created (owner-only) when missing. */

@@ -48,16 +48,17 @@ public class WorkerRegistry {
         if (c == null || (c.getBenchmarkScore() == 0 && c.getBenchmarkProof() == null)) {
             return c;
         }
-        double score = PohChallenge.verdict(challengeKey(), r.getWorkerId(), c.getBenchmarkScore(), c.getBenchmarkProof(),
-                arrivalMs, java.util.concurrent.ThreadLocalRandom.current().nextInt()).score();
+        byte[] key = challengeKey();
+        double score = key.length == 0 ? 0 : PohChallenge.verdict(key, r.getWorkerId(), c.getBenchmarkScore(),
+                c.getBenchmarkProof(), arrivalMs, java.util.concurrent.ThreadLocalRandom.current().nextInt()).score();
         return WorkerCapabilities.newBuilder(c).setBenchmarkScore(score).setBenchmarkProof(null).build();
     }
 
-    /** The market's challenge key (ingest-api issues challenges with it), read once. */
+    /** The market's challenge key (ingest-api issues challenges with it), read once; empty when none is configured. */
     protected byte[] challengeKey() {
         byte[] k = challengeKey;
         if (k == null) {
-            k = ChallengeKey.load(AgoraConfig.load(Map.of()));
+            k = ChallengeKey.find(AgoraConfig.load(Map.of())).orElse(new byte[0]);
             challengeKey = k;
         }
         return k;

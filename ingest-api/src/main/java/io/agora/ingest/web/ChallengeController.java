@@ -31,15 +31,16 @@ import java.util.regex.Pattern;
 @Controller("/api/v1")
 public class ChallengeController {
     private static final Pattern WORKER_ID = Pattern.compile("[A-Za-z0-9_-]{43}");
+    /** Null when no key is configured: no challenge is issued. */
     private final byte[] key;
 
     @jakarta.inject.Inject
     public ChallengeController() {
-        this(ChallengeKey.load(AgoraConfig.load(Map.of())));
+        this(ChallengeKey.find(AgoraConfig.load(Map.of())).orElse(null));
     }
 
     ChallengeController(byte[] key) {
-        this.key = key.clone();
+        this.key = key == null ? null : key.clone();
     }
 
     /**
@@ -65,6 +66,10 @@ public class ChallengeController {
         }
         if (!problems.isEmpty()) {
             throw ApiException.invalid(problems);
+        }
+        if (key == null) {
+            throw new ApiException(io.micronaut.http.HttpStatus.SERVICE_UNAVAILABLE, "no proof-of-hardware challenge key"
+                    + " is configured: set AGORA_MARKET_CHALLENGE_KEY_FILE (the matcher's)");
         }
         long now = System.currentTimeMillis();
         Map<String, Object> out = new LinkedHashMap<>();

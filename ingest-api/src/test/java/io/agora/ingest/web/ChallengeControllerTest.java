@@ -43,4 +43,11 @@ class ChallengeControllerTest {
                 java.util.Collections.nCopies(PohChallenge.MAX_WORKERS + 1, Identity.generate().workerId()))), ApiException.class);
         assertThat(many.problems()).hasSize(1);
     }
+
+    @Test
+    void withoutAKeyNoChallengeIsIssued() {
+        ApiException e = catchThrowableOfType(() -> new ChallengeController(null).challenge(Identity.generate().workerId()),
+                ApiException.class);
+        assertThat((Object) e.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+    }
 }
