@@ -280,6 +280,48 @@ class RulesTest {
     }
 
     @Test
+    void matchPreviewTrustsOnlyACheckedProofAndPrefersAWorkerHoldingTheImage() {
+        byte[] key = "the market's challenge key, 32 b".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        WorkerRegistry registry = new WorkerRegistry() {
+            @Override
+            protected byte[] challengeKey() {
+                return key;
+            }
+        };
+        long issued = NOW - 2_000;
+        String digest = "sha256:" + "4d".repeat(32);
+        for (String id : List.of("a-local-seed", "b-proven", "c-local-image")) {
+            String seed = id.equals("b-proven") ? io.agora.market.PohChallenge.issue(key, List.of(id), issued) : id + ":1";
+            io.agora.market.ProofOfHardware.Proof proof = io.agora.market.ProofOfHardware.timed(seed, 5);
+            WorkerCapabilities c = WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(1).setCpuThreads(1)
+                    .setMemoryMb(128).setPricePerCpuSecondMicros(5).setMaxConcurrent(2)
+                    .setBenchmarkScore(proof.score()).setBenchmarkProof(proof.toEvent()).build();
+            registry.apply(io.agora.events.WorkerRegistration.newBuilder().setEventId("e-" + id).setWorkerId(id)
+                    .setType(io.agora.events.RegistrationType.REGISTERED).setCapabilities(c).setSeq(1)
+                    .setTimestamp(java.time.Instant.ofEpochMilli(NOW)).setSignature(java.nio.ByteBuffer.allocate(0)).build(), NOW);
+            registry.apply(io.agora.events.Heartbeat.newBuilder().setEventId("h-" + id).setWorkerId(id).setSeq(2)
+                    .setTimestamp(java.time.Instant.ofEpochMilli(NOW)).setStatus(io.agora.events.WorkerStatus.READY)
+                    .setFreeSlots(2).setLoad(0).setPricePerCpuSecondMicros(5).setOwnedPartitions(List.of(0))
+                    .setImageDigests(id.equals("c-local-image") ? List.of(digest) : List.of())
+                    .setSignature(java.nio.ByteBuffer.allocate(0)).build(), NOW);
+        }
+        IngestSettings settings = new IngestSettings("t", 1, 1, 1, false, 30_000, 1_000);
+        MarketView view = new MarketView(registry, null, settings, MarketRules.defaults());
+        java.util.function.Function<String, Double> score = id -> registry.all().stream()
+                .filter(w -> w.workerId().equals(id)).findFirst().orElseThrow().capabilities().getBenchmarkScore();
+        assertThat(score.apply("a-local-seed")).as("a seed of its own").isZero();
+        assertThat(score.apply("b-proven")).isPositive();
+        MarketView.MatchPreview byTag = view.match(SPEC, REQ, 3);
+        assertThat(byTag.candidates()).extracting(MarketView.Candidate::workerId)
+                .containsExactly("b-proven", "a-local-seed", "c-local-image");
+        assertThat(byTag.candidates().get(1).explain()).contains("poh=0.00");
+        JobSpec pinned = JobSpec.newBuilder(SPEC).setImage("localhost:5000/agora/tool@" + digest).build();
+        MarketView.MatchPreview byDigest = view.match(pinned, REQ, 3);
+        assertThat(byDigest.candidates().get(0).workerId()).isEqualTo("c-local-image");
+        assertThat(byDigest.candidates().get(0).explain()).endsWith("locality=1");
+    }
+
+    @Test
     void matchPreviewExplainsExclusionsWithTheMatchersReasons() {
         WorkerState ok = worker("ok", 4, 4096, 5, 0, 0, 0);
         WorkerState dear = worker("dear", 4, 4096, 50, 0, 0, 0);

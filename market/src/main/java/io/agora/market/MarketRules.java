@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
  * matcher places jobs with them, and ingest-api previews matches and validates trusted-pool jobs
  * with the same values.
  *
- * <p>Keys: {@code agora.matcher.weight.{cap,price,latency,trust,load}} (0.40/0.20/0.20/0.15/0.05),
+ * <p>Keys: {@code agora.matcher.weight.{cap,price,latency,trust,load,stake,poh,locality}}
+ * (0.40/0.20/0.20/0.15/0.05/0.10/0.05/0.15, {@link Scoring}),
  * {@code agora.market.reference.price} (1000 micro-credits per cpu-second),
  * {@code agora.matcher.starter.grant.micros} (default one hour of one cpu at the reference price,
  * 3,600,000 micro-credits) and {@code agora.pool.<name>.allowlist} (comma-separated worker ids:
@@ -54,12 +55,16 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     }
 
     public static MarketRules from(AgoraConfig cfg) {
+        Scoring.Weights d = Scoring.Weights.defaults();
         Scoring.Weights w = new Scoring.Weights(
-                cfg.getDouble("agora.matcher.weight.cap", 0.40),
-                cfg.getDouble("agora.matcher.weight.price", 0.20),
-                cfg.getDouble("agora.matcher.weight.latency", 0.20),
-                cfg.getDouble("agora.matcher.weight.trust", 0.15),
-                cfg.getDouble("agora.matcher.weight.load", 0.05));
+                cfg.getDouble("agora.matcher.weight.cap", d.cap()),
+                cfg.getDouble("agora.matcher.weight.price", d.price()),
+                cfg.getDouble("agora.matcher.weight.latency", d.latency()),
+                cfg.getDouble("agora.matcher.weight.trust", d.trust()),
+                cfg.getDouble("agora.matcher.weight.load", d.load()),
+                cfg.getDouble("agora.matcher.weight.stake", d.stake()),
+                cfg.getDouble("agora.matcher.weight.poh", d.poh()),
+                cfg.getDouble("agora.matcher.weight.locality", d.locality()));
         long refPrice = cfg.getLong("agora.market.reference.price", REFERENCE_PRICE_MICROS);
         Map<String, Set<String>> allow = new HashMap<>();
         Map<String, Long> stakes = new HashMap<>();

@@ -49,7 +49,8 @@ public final class MatchPreview {
                 excluded.add(new Excluded(w.workerId(), why));
                 if (Eligibility.NO_FREE_SLOT.equals(why)) {
                     busy.add(new WorkerView(w.workerId(), w.pool(), w.online(), w.capabilities(),
-                            w.pricePerCpuSecondMicros(), 1, w.reputation(), w.ownedPartitions(), w.load(), w.avgLatencyMs()));
+                            w.pricePerCpuSecondMicros(), 1, w.reputation(), w.ownedPartitions(), w.load(), w.avgLatencyMs(),
+                            w.stakeMicros(), w.imageDigests()));
                 }
             }
         }

@@ -183,7 +183,7 @@ public final class Matching {
             double priceTerm = weights.price() * Scoring.priceNorm(w.pricePerCpuSecondMicros(), p.maxPrice);
             double latencyTerm = weights.latency() * Scoring.latencyNorm(w.avgLatencyMs(), p.timeoutMs);
             double load = weights.load() * (1.0 - Scoring.clamp(w.load()));
-            if (size == n && capTerm + priceTerm + latencyTerm + p.maxTrustTerm + load < topS[n - 1]) {
+            if (size == n && p.maxExtras(capTerm + priceTerm + latencyTerm + p.maxTrustTerm + load) < topS[n - 1]) {
                 return; // cannot reach the n-th best even as a perfect fit with full trust
             }
             if (!p.capabilitiesEligible(w)) {
@@ -191,13 +191,13 @@ public final class Matching {
             }
             // the first three terms, added as Scoring.score adds them
             double head = weights.cap() * p.capFit(w.capabilities()) + priceTerm + latencyTerm;
-            if (size == n && head + p.maxTrustTerm + load < topS[n - 1]) {
+            if (size == n && p.maxExtras(head + p.maxTrustTerm + load) < topS[n - 1]) {
                 return; // cannot reach the n-th best even with full trust
             }
             if (!p.costlyEligible(w)) {
                 return;
             }
-            double score = head + weights.trust() * Trust.of(w.reputation()) + load;
+            double score = p.extras(head + weights.trust() * Trust.of(w.reputation()) + load, w);
             if (size == n && !better(score, w, topS[n - 1], topW[n - 1])) {
                 return;
             }
@@ -271,6 +271,11 @@ public final class Matching {
         final double maxCapTerm;
         final double maxLatencyTerm;
         final double maxLoadTerm;
+        final double maxStakeTerm;
+        final double maxPohTerm;
+        final double maxLocalityTerm;
+        /** The job's image digest, null when it names none. */
+        final String digest;
         final Scoring.Weights weights;
 
         Prepared(MatchRequest req, Scoring.Weights weights) {
@@ -303,6 +308,23 @@ public final class Matching {
             // latency_norm and load_norm are in [0, 1] as well
             maxLatencyTerm = Math.max(weights.latency() * 0.0, weights.latency() * 1.0);
             maxLoadTerm = Math.max(weights.load() * 0.0, weights.load() * 1.0);
+            // and so are stake_norm, poh_norm and locality
+            maxStakeTerm = Math.max(weights.stake() * 0.0, weights.stake() * 1.0);
+            maxPohTerm = Math.max(weights.poh() * 0.0, weights.poh() * 1.0);
+            maxLocalityTerm = Math.max(weights.locality() * 0.0, weights.locality() * 1.0);
+            digest = Scoring.imageDigest(spec.getImage());
+        }
+
+        /** {@code sum} plus the stake, proof-of-hardware and locality terms, added as {@link Scoring#score} adds them. */
+        double extras(double sum, WorkerView w) {
+            return sum + weights.stake() * Scoring.stakeNorm(w.stakeMicros(), replicaShare)
+                    + weights.poh() * Scoring.pohNorm(w.capabilities().getBenchmarkScore())
+                    + weights.locality() * Scoring.locality(w.imageDigests(), digest);
+        }
+
+        /** {@code sum} plus those three terms at their maximum, in the same order: an upper bound of {@link #extras}. */
+        double maxExtras(double sum) {
+            return sum + maxStakeTerm + maxPohTerm + maxLocalityTerm;
         }
 
         /**
@@ -315,7 +337,7 @@ public final class Matching {
          */
         double bound(double capTerm, long price) {
             double priceTerm = weights.price() >= 0 ? weights.price() * Scoring.priceNorm(price, maxPrice) : 0.0;
-            double sum = capTerm + priceTerm + maxLatencyTerm + maxTrustTerm + maxLoadTerm;
+            double sum = maxExtras(capTerm + priceTerm + maxLatencyTerm + maxTrustTerm + maxLoadTerm);
             return sum + BOUND_MARGIN;
         }
 

@@ -16,8 +16,8 @@ import java.util.List;
  * {@link #CHECKPOINTS}) and the final hash. A checker does not redo the whole chain: it recomputes
  * one segment between two checkpoints ({@link #check}), about 1/{@value #CHECKPOINTS} of the work,
  * chosen by the checker; a worker that skipped or faked steps gets caught in proportion to how
- * much it faked. The seed is the worker's challenge: {@code <workerId>:<registration seq>}, so a
- * proof answers one registration only.
+ * much it faked. The seed is the market's challenge ({@link PohChallenge}): a proof answers one
+ * challenge, issued to the identities of one host a short while before the proof arrives.
  */
 public final class ProofOfHardware {
     /** Steps between two clock reads. */
@@ -38,17 +38,23 @@ public final class ProofOfHardware {
     private ProofOfHardware() {
     }
 
-    /** The challenge a registration's proof answers. */
+    /** A local seed, for a worker that got no challenge from the market: the matcher trusts no score from it. */
     public static String seed(String workerId, long registrationSeq) {
         return workerId + ":" + registrationSeq;
     }
 
     public static Proof run(String seed, long durationMs) {
-        timed("warm-up:" + seed, Math.max(5, Math.min(200, durationMs / 5))); // let the JIT compile the loop first
+        warmUp(durationMs);
         return timed(seed, durationMs);
     }
 
-    private static Proof timed(String seed, long durationMs) {
+    /** Lets the JIT compile the chain's loop before a proof of {@code durationMs} is timed. */
+    public static void warmUp(long durationMs) {
+        timed("warm-up", Math.max(5, Math.min(200, durationMs / 5)));
+    }
+
+    /** A proof of about {@code durationMs}, without warm-up. */
+    public static Proof timed(String seed, long durationMs) {
         long deadline = System.nanoTime() + Math.max(1, durationMs) * 1_000_000L;
         return chain(seed, blocks -> System.nanoTime() < deadline);
     }

@@ -24,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MatchingEquivalenceTest {
     private static final List<String> TAGS = List.of("ssd", "gpu", "fast", "arm");
     private static final List<String> CAPS = List.of("python", "java", "cuda");
+    private static final String DIGEST = "sha256:" + "ab".repeat(32);
 
     @Test
     void bestIsTheTopNOfEveryEligibleWorkerBySortedScore() {
@@ -32,7 +33,7 @@ class MatchingEquivalenceTest {
             List<WorkerView> workers = workers(rnd, 1 + rnd.nextInt(300));
             MatchRequest req = request(rnd, workers);
             Scoring.Weights weights = rnd.nextInt(4) == 0
-                    ? new Scoring.Weights(rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble())
+                    ? randomWeights(rnd, 0)
                     : Scoring.Weights.defaults();
             List<Matching.Choice> expected = reference(req, workers, weights);
             assertSame(Matching.best(req, workers, weights), expected);
@@ -67,7 +68,7 @@ class MatchingEquivalenceTest {
                         WorkerView changed = new WorkerView(old.workerId(), old.pool(), old.online(),
                                 rnd.nextBoolean() ? old.capabilities() : caps(rnd), old.pricePerCpuSecondMicros() + rnd.nextInt(3) * 100 - 100,
                                 old.freeSlots(), old.reputation() + rnd.nextInt(3) * 5 - 5, old.ownedPartitions(),
-                                rnd.nextInt(3) / 2.0, old.avgLatencyMs());
+                                rnd.nextInt(3) / 2.0, old.avgLatencyMs(), old.stakeMicros(), old.imageDigests());
                         assertThat(index.add(changed)).isTrue();
                         workers.set(i, changed);
                     }
@@ -146,7 +147,8 @@ class MatchingEquivalenceTest {
         List<WorkerView> workers = new ArrayList<>();
         for (WorkerView w : workers(rnd, 50)) {
             workers.add(new WorkerView(w.workerId(), w.pool(), w.online(), w.capabilities(), 1_000 - workers.size(),
-                    w.freeSlots(), w.reputation(), w.ownedPartitions(), w.load(), w.avgLatencyMs()));
+                    w.freeSlots(), w.reputation(), w.ownedPartitions(), w.load(), w.avgLatencyMs(), w.stakeMicros(),
+                    w.imageDigests()));
         }
         Requirements r = Requirements.newBuilder().setMaxPricePerCpuSecondMicros(1_000_000).build();
         MatchRequest req = new MatchRequest(JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("true")).setTimeoutMs(10_000).build(),
@@ -159,12 +161,17 @@ class MatchingEquivalenceTest {
     /** Mostly non-negative weights (the bounds apply), sometimes negative ones, sometimes price alone. */
     private static Scoring.Weights mixedWeights(Random rnd) {
         return switch (rnd.nextInt(4)) {
-            case 0 -> new Scoring.Weights(rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble(), rnd.nextDouble());
-            case 1 -> new Scoring.Weights(rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5,
-                    rnd.nextDouble() - 0.5, rnd.nextDouble() - 0.5);
+            case 0 -> randomWeights(rnd, 0);
+            case 1 -> randomWeights(rnd, 0.5);
             case 2 -> new Scoring.Weights(0, 1, 0, 0, 0); // price alone: many exact ties
             default -> Scoring.Weights.defaults();
         };
+    }
+
+    private static Scoring.Weights randomWeights(Random rnd, double shift) {
+        return new Scoring.Weights(rnd.nextDouble() - shift, rnd.nextDouble() - shift, rnd.nextDouble() - shift,
+                rnd.nextDouble() - shift, rnd.nextDouble() - shift, rnd.nextDouble() - shift, rnd.nextDouble() - shift,
+                rnd.nextDouble() - shift);
     }
 
     private static void assertSame(List<Matching.Choice> actual, List<Matching.Choice> expected) {
@@ -202,7 +209,8 @@ class MatchingEquivalenceTest {
             out.add(new WorkerView(String.format("w-%04d", rnd.nextInt(100_000)) + "-" + i, caps.getPool(),
                     rnd.nextInt(10) != 0, caps, caps.getPricePerCpuSecondMicros() / 100 * 100, rnd.nextInt(4) - 1,
                     rnd.nextInt(4) * 25 - 25, rnd.nextInt(12) == 0 ? List.of() : List.of(i % 24),
-                    rnd.nextInt(3) / 2.0, rnd.nextBoolean() ? -1 : rnd.nextInt(3) * 5_000));
+                    rnd.nextInt(3) / 2.0, rnd.nextBoolean() ? -1 : rnd.nextInt(3) * 5_000,
+                    rnd.nextInt(3) == 0 ? rnd.nextInt(4) * 100_000L : 0, rnd.nextBoolean() ? Set.of(DIGEST) : Set.of()));
         }
         return out;
     }
@@ -220,12 +228,13 @@ class MatchingEquivalenceTest {
                 .setMaxConcurrent(4).setPool(pool).setRegion(rnd.nextBoolean() ? "eu" : "us")
                 .setTags(subset(rnd, TAGS)).setCapabilities(subset(rnd, CAPS)).setGpus(gpus)
                 .setAccelerators(rnd.nextInt(4) == 0 ? List.of("tpu") : List.of())
-                .setAllowNetwork(rnd.nextBoolean()).setMinPricePerJobMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(100_000) : 0).build();
+                .setAllowNetwork(rnd.nextBoolean()).setMinPricePerJobMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(100_000) : 0)
+                .setBenchmarkScore(rnd.nextInt(3) * 500.0).build();
         return caps;
     }
 
     private static MatchRequest request(Random rnd, List<WorkerView> workers) {
-        JobSpec spec = JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("true"))
+        JobSpec spec = JobSpec.newBuilder().setImage(rnd.nextBoolean() ? "alpine@" + DIGEST : "alpine:3").setCommand(List.of("true"))
                 .setTimeoutMs(10_000 + rnd.nextInt(3) * 10_000).setCpus(rnd.nextInt(4) * 0.75)
                 .setMemoryMb(rnd.nextInt(4) * 1024).setNetwork(rnd.nextInt(4) == 0)
                 .setGpus(rnd.nextInt(6) == 0 ? 1 + rnd.nextInt(3) : 0).build();

@@ -41,6 +41,9 @@ public final class InputBounds {
     public static final int MAX_TEXT = 4096;
     /** Items of a list (tags, command, env, in-flight tasks, postings). */
     public static final int MAX_LIST = 256;
+    /** Image digests a heartbeat may list ({@code sha256:} and 64 hex digits, or another algorithm's). */
+    static final int MAX_IMAGE_DIGESTS = 64;
+    static final int MAX_DIGEST = 135;
     /** Workers a command may exclude (replicas times attempts of one job). */
     public static final int MAX_EXCLUDED = 4096;
     /** Replicas of one job (and so the highest replica number + 1). */
@@ -77,6 +80,7 @@ public final class InputBounds {
             p.add("ownedPartitions", "must be partitions of the task topic, 0.." + (taskPartitions - 1));
         }
         p.range("pricePerCpuSecondMicros", hb.getPricePerCpuSecondMicros(), 0, MAX_MICROS);
+        p.ids("imageDigests", hb.getImageDigests(), MAX_IMAGE_DIGESTS, MAX_DIGEST);
         return p.result();
     }
 

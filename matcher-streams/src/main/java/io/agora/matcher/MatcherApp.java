@@ -1,6 +1,7 @@
 package io.agora.matcher;
 
 import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.ChallengeKey;
 import io.agora.runtime.Launcher;
 import io.agora.runtime.Service;
 import io.agora.runtime.StreamsService;
@@ -31,7 +32,8 @@ public final class MatcherApp {
         PrometheusMeterRegistry meters = Meters.registry();
         Identity key = MatcherKey.load(cfg, Path.of(cfg.stateDir()));
         org.slf4j.LoggerFactory.getLogger(MatcherApp.class).info("matcher key (tasks are signed by it): {}", key.workerId());
-        return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes, key, new MatcherMeters(meters)),
+        return new StreamsService(APP_ID, MatcherTopology.build(matcher, serdes, key, new MatcherMeters(meters),
+                        ChallengeKey.load(cfg, Path.of(cfg.stateDir()))),
                 streamsProperties(cfg), meters);
     }
 

@@ -60,8 +60,20 @@ public final class MatcherTopology {
         return build(cfg, serdes, matcher, MatcherMeters.none());
     }
 
-    /** The topology, signing tasks with {@code matcher}, its processors counting in {@code meters}. */
+    /** With a challenge key of its own, which no issued challenge answers: every proof of hardware scores 0 (tests). */
     public static Topology build(MatcherConfig cfg, AgoraSerdes serdes, Identity matcher, MatcherMeters meters) {
+        byte[] unknown = new byte[32];
+        new java.security.SecureRandom().nextBytes(unknown);
+        return build(cfg, serdes, matcher, meters, unknown);
+    }
+
+    /**
+     * The topology, signing tasks with {@code matcher}, checking proofs of hardware against challenges
+     * issued with {@code challengeKey} ({@link io.agora.schemas.ChallengeKey}), its processors counting in
+     * {@code meters}.
+     */
+    public static Topology build(MatcherConfig cfg, AgoraSerdes serdes, Identity matcher, MatcherMeters meters,
+                                 byte[] challengeKey) {
         StreamsBuilder b = new StreamsBuilder();
         Serde<String> keys = serdes.keySerde();
         b.addStateStore(StateStores.keyValue(AdmissionProcessor.ACCOUNTS,
@@ -87,7 +99,7 @@ public final class MatcherTopology {
                 .merge(source(b, serdes, Topics.HEARTBEATS), Named.as("gate-inputs-1"))
                 .merge(source(b, serdes, Topics.REPUTATION), Named.as("gate-inputs-2"))
                 .merge(workerCredits(ledger), Named.as("gate-inputs-3"))
-                .process(() -> new WorkerGateProcessor(cfg, serdes), Named.as("worker-gate"), WorkerGateProcessor.GATE,
+                .process(() -> new WorkerGateProcessor(cfg, serdes, challengeKey), Named.as("worker-gate"), WorkerGateProcessor.GATE,
                         WorkerGateProcessor.UNBONDS);
 
         KStream<String, Flow> jobInputs = source(b, serdes, Topics.RESULTS)

@@ -502,6 +502,7 @@ final class PoolMarket {
         w.maxSlots = maxSlots(w);
         w.departed = false;
         w.price = reg.getCapabilities().getPricePerCpuSecondMicros();
+        w.stakeMicros = reg.getStakeMicros(); // the gate's bond, not the worker's wish (WorkerGateProcessor)
         w.reputation = ev.reputation();
         w.status = Status.ONLINE;
         w.lastSeenAt = now;
@@ -520,6 +521,7 @@ final class PoolMarket {
         w.load = hb.getLoad();
         w.price = hb.getPricePerCpuSecondMicros();
         w.ownedPartitions = new ArrayList<>(hb.getOwnedPartitions());
+        w.imageDigests = Set.copyOf(hb.getImageDigests());
         w.status = "DRAINING".equals(w.reportedStatus) ? Status.DRAINING : Status.ONLINE;
         Set<String> inFlight = new LinkedHashSet<>(hb.getInFlightTaskIds()); // in the worker's order: effects are deterministic
         long stale = now - cfg.leaseMs() - cfg.workerGraceMs();

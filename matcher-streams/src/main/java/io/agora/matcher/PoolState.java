@@ -55,6 +55,13 @@ final class PoolState {
         long coolingUntil;
         /** Deregistered or moved while cooling down: kept (OFFLINE) only until the cool-down ends. */
         boolean departed;
+        /** The bond the gate held for the worker at its latest registration (worker format version 3; 0 in older records). */
+        long stakeMicros;
+        /**
+         * Not stored: the image digests the latest heartbeat said the worker holds (soft state: the next
+         * heartbeat, a few seconds away, brings them back after a restart).
+         */
+        Set<String> imageDigests = Set.of();
 
         /** Not stored: tasks the worker may hold at once ({@link PoolMarket} sets it from its registration and the pool's cap). */
         int maxSlots;
@@ -93,7 +100,7 @@ final class PoolState {
             WorkerView v = view;
             if (v == null) {
                 v = new WorkerView(workerId, pool, matchable(), capabilities, price,
-                        freeSlots(), reputation, ownedPartitions, load, avgLatencyMs);
+                        freeSlots(), reputation, ownedPartitions, load, avgLatencyMs, stakeMicros, imageDigests);
                 view = v;
             }
             return v;

@@ -109,7 +109,7 @@ final class StateSerdes {
         return new PoolWorker(w.workerId, w.pool, w.capabilities == null ? null : ByteBuffer.wrap(w.capabilitiesBytes),
                 name(w.status), w.reportedStatus, w.lastSeenAt, w.reportedFreeSlots, w.load, w.price,
                 new ArrayList<>(w.ownedPartitions), w.reputation, w.avgLatencyMs, tasks(w.pending), tasks(w.held),
-                new ArrayList<>(w.expiredLeases), w.coolingUntil, w.departed);
+                new ArrayList<>(w.expiredLeases), w.coolingUntil, w.departed, w.stakeMicros);
     }
 
     static PoolState.Worker fromAvro(PoolWorker r) {
@@ -131,6 +131,7 @@ final class StateSerdes {
         w.expiredLeases = new ArrayList<>(r.getExpiredLeases());
         w.coolingUntil = r.getCoolingUntil();
         w.departed = r.getDeparted();
+        w.stakeMicros = r.getStakeMicros();
         return w;
     }
 

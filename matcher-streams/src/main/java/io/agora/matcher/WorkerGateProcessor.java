@@ -10,7 +10,7 @@ import io.agora.events.StakeOrder;
 import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.market.Accounts;
-import io.agora.market.ProofOfHardware;
+import io.agora.market.PohChallenge;
 import io.agora.market.Postings;
 import io.agora.market.Stake;
 import io.agora.runtime.Punctuations;
@@ -73,6 +73,10 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     }
 
     private final MatcherConfig cfg;
+    /** The market's proof-of-hardware challenge key ({@link io.agora.schemas.ChallengeKey}). */
+    private final byte[] challengeKey;
+    /** Not state: the score of each recently checked shared proof, so a host's identities are not checked one by one. */
+    private final java.util.Map<String, Double> sharedProofs = lru(256);
     private final Serializer<WorkerRegistration> registrationBytes;
     private final Serializer<Heartbeat> heartbeatBytes;
     private final Serializer<ReputationChanged> reputationBytes;
@@ -83,8 +87,9 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     private KeyValueStore<String, GateState> gate;
     private KeyValueStore<String, String> unbonds;
 
-    WorkerGateProcessor(MatcherConfig cfg, AgoraSerdes serdes) {
+    WorkerGateProcessor(MatcherConfig cfg, AgoraSerdes serdes, byte[] challengeKey) {
         this.cfg = cfg;
+        this.challengeKey = challengeKey.clone();
         this.registrationBytes = serdes.valueSerde(Topics.REGISTRATIONS).serializer();
         this.heartbeatBytes = serdes.valueSerde(Topics.HEARTBEATS).serializer();
         this.reputationBytes = serdes.valueSerde(Topics.REPUTATION).serializer();
@@ -164,34 +169,48 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         }
         indexUnbond(workerId, g.stake(), stake.account());
         if (pool != null) {
-            ctx.forward(new Record<>(pool, new Flow.Registered(withCheckedScore(reg), g.reputation()), record.timestamp()));
+            // the pool stage weighs the bond the market holds, not the one the worker asked for
+            WorkerRegistration trusted = WorkerRegistration.newBuilder(withCheckedScore(reg, record.timestamp()))
+                    .setStakeMicros(stake.account().effectiveMicros()).build();
+            ctx.forward(new Record<>(pool, new Flow.Registered(trusted, g.reputation()), record.timestamp()));
         }
     }
 
     /**
-     * The registration as the pool may trust it: its benchmark score only when its proof answers this
-     * registration's challenge ({@code <workerId>:<seq>}), shows that score and one segment of its chain,
-     * chosen here at random, recomputes ({@link ProofOfHardware#check}); else the score is 0. The proof
-     * itself is not kept.
+     * The registration as the pool may trust it: its benchmark score only as far as {@link PohChallenge#verdict}
+     * trusts it, the proof answering a market challenge that names this worker, arrived ({@code arrivalMs}, the
+     * broker's append time) within the challenge's window, and one segment of its chain, chosen here at random,
+     * recomputing; else the score is 0 (the worker stays registered, at the lowest proof-of-hardware term).
+     * The identities of one host share one proof: its chain is checked once ({@link #sharedProofs}). The proof itself
+     * is not kept.
      */
-    private static WorkerRegistration withCheckedScore(WorkerRegistration reg) {
+    private WorkerRegistration withCheckedScore(WorkerRegistration reg, long arrivalMs) {
         WorkerCapabilities caps = reg.getCapabilities();
         if (caps == null || (caps.getBenchmarkScore() == 0 && caps.getBenchmarkProof() == null)) {
             return reg;
         }
-        double score = caps.getBenchmarkScore();
-        if (score > 0) {
-            String why = ProofOfHardware.check(score, caps.getBenchmarkProof(),
-                    ProofOfHardware.seed(reg.getWorkerId(), reg.getSeq()), ThreadLocalRandom.current().nextInt());
-            if (why != null) {
-                log.warn("benchmark score {} of worker {} not trusted: {}", score, reg.getWorkerId(), why);
-                score = 0;
-            }
+        io.agora.events.BenchmarkProof proof = caps.getBenchmarkProof();
+        String shared = caps.getBenchmarkScore() + "|" + proof;
+        Double hostScore = proof == null ? null : sharedProofs.get(shared);
+        PohChallenge.Verdict v;
+        if (hostScore != null) {
+            // another identity of the same host answered with this very proof, and its chain checked:
+            // only whether the challenge names this worker and the window remain to be checked
+            String why = PohChallenge.check(challengeKey, proof.getSeed(), reg.getWorkerId(), arrivalMs);
+            v = why != null ? new PohChallenge.Verdict(0, why) : new PohChallenge.Verdict(PohChallenge.boundedScore(
+                    hostScore, proof.getSteps(), PohChallenge.parse(proof.getSeed()).issuedAt(), arrivalMs), null);
         } else {
-            score = 0;
+            v = PohChallenge.verdict(challengeKey, reg.getWorkerId(), caps.getBenchmarkScore(), proof, arrivalMs,
+                    ThreadLocalRandom.current().nextInt());
+            if (v.refused() == null && proof != null) {
+                sharedProofs.put(shared, v.score());
+            }
+        }
+        if (v.refused() != null) {
+            log.warn("benchmark score {} of worker {} not trusted: {}", caps.getBenchmarkScore(), reg.getWorkerId(), v.refused());
         }
         return WorkerRegistration.newBuilder(reg).setCapabilities(WorkerCapabilities.newBuilder(caps)
-                .setBenchmarkScore(score).setBenchmarkProof(null).build()).build();
+                .setBenchmarkScore(v.score()).setBenchmarkProof(null).build()).build();
     }
 
     private void heartbeat(Record<String, SpecificRecord> record, Heartbeat hb) {
@@ -375,5 +394,14 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
 
     static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static <V> java.util.Map<String, V> lru(int size) {
+        return new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(java.util.Map.Entry<String, V> eldest) {
+                return size() > size;
+            }
+        };
     }
 }

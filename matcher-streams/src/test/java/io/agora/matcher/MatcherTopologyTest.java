@@ -41,6 +41,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,8 @@ class MatcherTopologyTest {
     final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     /** The matcher's key: every task read is checked against it ({@link #readTask}). */
     static final Identity MATCHER = Identity.generate();
+    /** The market's proof-of-hardware challenge key, as ingest-api would issue challenges with it. */
+    static final byte[] CHALLENGE_KEY = "a test challenge key of 32 bytes".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     long clock = T0;
     long seq = 1;
     final Map<String, List<Integer>> owned = new HashMap<>();
@@ -80,7 +83,7 @@ class MatcherTopologyTest {
     TestOutputTopic<byte[], byte[]> dlq;
 
     void start(MatcherConfig cfg) {
-        harness = new TopologyHarness(MatcherTopology.build(cfg, SERDES, MATCHER, new MatcherMeters(meters)), MatcherApp.APP_ID,
+        harness = new TopologyHarness(MatcherTopology.build(cfg, SERDES, MATCHER, new MatcherMeters(meters), CHALLENGE_KEY), MatcherApp.APP_ID,
                 stateDir, Instant.ofEpochMilli(T0), SERDES);
         driver = harness.driver();
         requests = in(Topics.JOB_REQUESTS);
@@ -921,31 +924,75 @@ class MatcherTopologyTest {
                 .get("public|" + id.workerId()).capabilities.getBenchmarkScore();
     }
 
-    void registerWithBenchmark(Identity id, double claimed, String seed) {
+    /** Registers {@code id} with a proof of {@code seed}, arriving (broker time) at {@code arrival}. */
+    void registerWithBenchmark(Identity id, double claimed, String seed, long arrival) {
+        registerWithProof(id, claimed, io.agora.market.ProofOfHardware.run(seed, 20), arrival);
+    }
+
+    void registerWithProof(Identity id, double claimed, io.agora.market.ProofOfHardware.Proof proof, long arrival) {
         long regSeq = seq++;
-        io.agora.market.ProofOfHardware.Proof proof = io.agora.market.ProofOfHardware.run(seed, 20);
         WorkerCapabilities caps = Fx.caps("public", 500).setBenchmarkScore(claimed < 0 ? proof.score() : claimed)
                 .setBenchmarkProof(proof.toEvent()).build();
-        registrations.pipeInput(id.workerId(), SignedRecords.registration(id, caps, regSeq, clock), clock);
+        registrations.pipeInput(id.workerId(), SignedRecords.registration(id, caps, regSeq, clock), arrival);
+    }
+
+    static String challenge(long issuedAt, Identity... ids) {
+        return io.agora.market.PohChallenge.issue(CHALLENGE_KEY,
+                java.util.Arrays.stream(ids).map(Identity::workerId).toList(), issuedAt);
     }
 
     @Test
-    void theMatcherTrustsABenchmarkScoreOnlyWithAProofThatAnswersTheRegistrationsChallenge() {
+    void theMatcherTrustsABenchmarkScoreOnlyWithAProofThatAnswersAFreshMarketChallengeNamingTheWorker() {
         start();
         Identity honest = Identity.generate();
-        registerWithBenchmark(honest, -1, io.agora.market.ProofOfHardware.seed(honest.workerId(), seq));
-        assertThat(poolScoreOf(honest)).as("proven").isPositive();
+        io.agora.market.ProofOfHardware.Proof proof = io.agora.market.ProofOfHardware.run(challenge(clock, honest), 20);
+        registerWithProof(honest, -1, proof, clock + 1_000);
+        assertThat(poolScoreOf(honest)).as("proven, at most its steps over the second from issue to arrival")
+                .isPositive().isLessThanOrEqualTo(proof.steps() / 1_000.0);
 
-        Identity boaster = Identity.generate();
-        registerWithBenchmark(boaster, 1e9, io.agora.market.ProofOfHardware.seed(boaster.workerId(), seq));
-        assertThat(poolScoreOf(boaster)).as("claims more than its proof shows").isZero();
+        Identity precomputed = Identity.generate();
+        registerWithBenchmark(precomputed, -1, io.agora.market.ProofOfHardware.seed(precomputed.workerId(), seq), clock);
+        assertThat(poolScoreOf(precomputed)).as("a seed of its own, computable in advance").isZero();
+
+        Identity forger = Identity.generate();
+        registerWithBenchmark(forger, -1, io.agora.market.PohChallenge.issue(
+                "not the market's key, 32 bytes!!".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                List.of(forger.workerId()), clock), clock + 100);
+        assertThat(poolScoreOf(forger)).as("a nonce the market did not issue").isZero();
 
         Identity replayer = Identity.generate();
-        registerWithBenchmark(replayer, -1, io.agora.market.ProofOfHardware.seed(honest.workerId(), 1));
+        registerWithProof(replayer, -1, proof, clock + 1_000);
         assertThat(poolScoreOf(replayer)).as("someone else's proof").isZero();
+
+        Identity boaster = Identity.generate();
+        registerWithBenchmark(boaster, 1e9, challenge(clock, boaster), clock + 100);
+        assertThat(poolScoreOf(boaster)).as("claims more than its proof shows").isZero();
+
+        registerWithProof(honest, -1, proof, clock + io.agora.market.PohChallenge.WINDOW_MS + 1);
+        assertThat(poolScoreOf(honest)).as("its own proof, replayed after the challenge's window").isZero();
 
         assertThat(driver.<String, PoolState.Worker>getKeyValueStore(PoolMarketProcessor.WORKERS)
                 .get("public|" + honest.workerId()).capabilities.getBenchmarkProof()).as("the proof is not kept").isNull();
         assertThat(dlq.readRecordsToList()).as("a registration is not refused for its score").isEmpty();
+    }
+
+    @Test
+    void theIdentitiesOfOneHostShareOneProof() {
+        start();
+        Identity a = Identity.generate();
+        Identity b = Identity.generate();
+        io.agora.market.ProofOfHardware.Proof proof = io.agora.market.ProofOfHardware.run(challenge(clock, a, b), 20);
+        registerWithProof(a, -1, proof, clock + 500);
+        registerWithProof(b, -1, proof, clock + 500);
+        assertThat(poolScoreOf(a)).isPositive();
+        assertThat(poolScoreOf(b)).isEqualTo(poolScoreOf(a));
+        // a forged variant of the shared proof (same claim, different chain) is checked again and refused
+        Identity c = Identity.generate();
+        io.agora.market.ProofOfHardware.Proof other = io.agora.market.ProofOfHardware.run(challenge(clock, c), 20);
+        List<String> wrong = new ArrayList<>(other.checkpoints());
+        wrong.replaceAll(h -> "00".repeat(32));
+        registerWithProof(c, other.score(), new io.agora.market.ProofOfHardware.Proof(other.seed(), other.steps(),
+                other.elapsedMs(), other.score(), "00".repeat(32), other.stride(), wrong), clock + 500);
+        assertThat(poolScoreOf(c)).as("no segment of a made-up chain recomputes").isZero();
     }
 }

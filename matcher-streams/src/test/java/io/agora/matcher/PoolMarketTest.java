@@ -415,6 +415,48 @@ class PoolMarketTest {
     }
 
     @Test
+    void aCheckedProofOfHardwareOrABondedStakeAltersThePlacement() {
+        join("w-a", 500, List.of(0), T0);
+        join("w-b", 500, List.of(1), T0);
+        assertThat(only(submit(Fx.job("job-20", "alice", 1, T0), T0), TaskAssigned.class).getWorkerId()).isEqualTo("w-a");
+        // w-b registers again with a proof of hardware the gate checked: the score it forwards
+        market.on(new Flow.Registered(SignedRecords.registration("w-b", Fx.caps(POOL, 500).setBenchmarkScore(3_000).build(), seq++,
+                T0 + 1), 0), T0 + 1);
+        TaskAssigned t = only(submit(Fx.job("job-21", "alice", 1, T0 + 2), T0 + 2), TaskAssigned.class);
+        assertThat(t.getWorkerId()).isEqualTo("w-b");
+        assertThat(t.getExplain()).contains("stake=0.00 poh=0.75");
+        // w-a registers again: the gate forwards the bond it holds for it (stakeMicros), twice the job's budget
+        market.on(new Flow.Registered(io.agora.events.WorkerRegistration.newBuilder(
+                SignedRecords.registration("w-a", Fx.caps(POOL, 500).build(), seq++, T0 + 3)).setStakeMicros(20_000).build(), 0), T0 + 3);
+        TaskAssigned u = only(submit(Fx.job("job-22", "alice", 1, T0 + 4), T0 + 4), TaskAssigned.class);
+        assertThat(u.getWorkerId()).isEqualTo("w-a"); // 0.10 x 0.67 for the bond beats 0.05 x 0.75 for the speed
+        assertThat(u.getExplain()).contains("stake=0.67 poh=0.00");
+    }
+
+    @Test
+    void aWorkerHoldingTheJobsImageIsPreferred() {
+        String digest = "sha256:" + "5e".repeat(32);
+        join("w-a", 500, List.of(0), T0);
+        join("w-b", 500, List.of(1), T0);
+        // w-b's heartbeat says it holds the image's digest (the worker's pull cache)
+        market.on(new Flow.Beat(io.agora.events.Heartbeat.newBuilder(SignedRecords.heartbeat("w-b", POOL, seq++, T0 + 1, 2, List.of(1),
+                List.of(), 500)).setImageDigests(List.of("sha256:" + "00".repeat(32), digest)).build()), T0 + 1);
+        JobRequested pinned = JobRequested.newBuilder(Fx.job("job-30", "alice", 1, T0 + 2))
+                .setSpec(io.agora.events.JobSpec.newBuilder(Fx.spec(10_000, 1.0, 128))
+                        .setImage("localhost:5000/agora/tool@" + digest).build()).build();
+        TaskAssigned t = only(submit(pinned, T0 + 2), TaskAssigned.class);
+        assertThat(t.getWorkerId()).isEqualTo("w-b");
+        assertThat(t.getExplain()).endsWith("locality=1");
+        // a job by tag names no digest: no worker holds it, the tie goes to w-a again
+        assertThat(only(submit(Fx.job("job-31", "alice", 1, T0 + 3), T0 + 3), TaskAssigned.class).getWorkerId())
+                .isEqualTo("w-a");
+        // the next heartbeat without it: the image left w-b's cache
+        beat("w-b", 500, 2, List.of(1), List.of(t.getTaskId()), T0 + 4);
+        JobRequested again = JobRequested.newBuilder(pinned).setJobId("job-32").build();
+        assertThat(only(submit(again, T0 + 5), TaskAssigned.class).getWorkerId()).isEqualTo("w-a");
+    }
+
+    @Test
     void theQueueServesHigherPriorityFirstThenOldestFirst() {
         JobRequested lowOld = Fx.job("low-old", "alice", 1, T0);
         JobRequested high = Fx.job("high", "alice", 1, T0);

@@ -52,7 +52,7 @@ class RulesTest {
         assertThat(t.load()).isCloseTo(0.8, within(1e-9));
         double expected = 0.40 * 0.5 + 0.20 * 0.8 + 0.20 * 0.5 + 0.15 * 0.5 + 0.05 * 0.8;
         assertThat(Scoring.score(req, w, Scoring.Weights.defaults())).isCloseTo(expected, within(1e-9));
-        assertThat(t.explain()).isEqualTo("cap=0.50 price=0.80 latency=0.50 trust=0.50 load=0.80");
+        assertThat(t.explain()).isEqualTo("cap=0.50 price=0.80 latency=0.50 trust=0.50 load=0.80 stake=0.00 poh=0.00 locality=0");
     }
 
     @Test

@@ -40,10 +40,12 @@ class StateSerdesTest {
     @Test
     void workerRoundTrips() {
         PoolState.Worker w = StateFixtures.worker();
+        w.stakeMicros = 25_000;
         PoolState.Worker back = roundTrip(StateSerdes.worker(), w);
         assertThat(back).usingRecursiveComparison().ignoringFields("capabilitiesBytes", "capabilitiesEncoded").isEqualTo(w);
         assertThat(back.pending.keySet()).containsExactly("job/0/0", "job/1/2");
         assertThat(back.held.keySet()).containsExactly("job/0/0", "other/0/0");
+        assertThat(back.stakeMicros).isEqualTo(25_000);
     }
 
     @Test

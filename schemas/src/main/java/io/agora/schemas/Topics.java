@@ -30,7 +30,7 @@ public final class Topics {
     public static final int TASK_PARTITIONS = 384;
 
     public static final TopicSpec<String, WorkerRegistration> REGISTRATIONS = new TopicSpec<>(
-            "agora.workers.registrations", String.class, WorkerRegistration.class, PARTITIONS, true, FOREVER);
+            "agora.workers.registrations", String.class, WorkerRegistration.class, PARTITIONS, true, FOREVER, true);
     public static final TopicSpec<String, Heartbeat> HEARTBEATS = new TopicSpec<>(
             "agora.workers.heartbeats", String.class, Heartbeat.class, PARTITIONS, false, DAY);
     public static final TopicSpec<String, JobRequested> JOB_REQUESTS = new TopicSpec<>(

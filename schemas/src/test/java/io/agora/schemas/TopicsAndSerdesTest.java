@@ -20,7 +20,9 @@ class TopicsAndSerdesTest {
             assertThat(t.name()).startsWith("agora.");
             assertThat(t.config()).containsKey("cleanup.policy");
         }
-        assertThat(Topics.REGISTRATIONS.config()).containsEntry("cleanup.policy", "compact");
+        assertThat(Topics.REGISTRATIONS.config()).containsEntry("cleanup.policy", "compact")
+                .containsEntry("message.timestamp.type", "LogAppendTime");
+        assertThat(Topics.HEARTBEATS.config()).doesNotContainKey("message.timestamp.type");
         assertThat(Topics.LEDGER.config()).containsEntry("retention.ms", "-1");
     }
 

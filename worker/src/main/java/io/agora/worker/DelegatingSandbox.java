@@ -26,6 +26,11 @@ abstract class DelegatingSandbox implements Sandbox {
     }
 
     @Override
+    public List<String> imageDigests(int max) {
+        return inner.imageDigests(max);
+    }
+
+    @Override
     public int removeLeftovers() {
         return inner.removeLeftovers();
     }

@@ -248,6 +248,11 @@ public final class DockerSandbox implements Sandbox {
     }
 
     @Override
+    public List<String> imageDigests(int max) {
+        return pulls.digests(max);
+    }
+
+    @Override
     public List<String> localImages() {
         try {
             List<String> tags = new ArrayList<>();

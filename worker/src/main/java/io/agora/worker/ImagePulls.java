@@ -65,6 +65,16 @@ final class ImagePulls {
         return evicted;
     }
 
+    /** The digests of the pulled images held, most recently used first, at most {@code max}. */
+    synchronized List<String> digests(int max) {
+        List<String> out = new ArrayList<>();
+        for (String image : cached()) {
+            ImageRef.parse(image).map(ImageRef::digest).filter(d -> !out.contains(d)).ifPresent(out::add);
+        }
+        java.util.Collections.reverse(out);
+        return List.copyOf(out.subList(0, Math.min(Math.max(0, max), out.size())));
+    }
+
     /** The pulled images held, most recently used last. */
     synchronized List<String> cached() {
         return List.copyOf(cache.keySet());

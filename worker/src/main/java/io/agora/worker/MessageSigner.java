@@ -65,7 +65,7 @@ public final class MessageSigner {
     }
 
     public Heartbeat heartbeat(String pool, WorkerStatus status, String reason, int freeSlots, double load,
-                               List<String> inFlight, List<Integer> partitions, long price) {
+                               List<String> inFlight, List<Integer> partitions, long price, List<String> imageDigests) {
         return Signatures.sign(Heartbeat.newBuilder()
                 .setEventId(UUID.randomUUID().toString())
                 .setWorkerId(workerId())
@@ -79,6 +79,7 @@ public final class MessageSigner {
                 .setInFlightTaskIds(inFlight)
                 .setOwnedPartitions(partitions)
                 .setPricePerCpuSecondMicros(price)
+                .setImageDigests(imageDigests)
                 .setSignature(UNSIGNED)
                 .build(), identity.privateKey());
     }

@@ -20,6 +20,14 @@ public interface Sandbox extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Content digests ({@code sha256:<hex>}) of the pulled images it holds, most recently used first,
+     * at most {@code max}: reported in heartbeats, so the matcher prefers it for a job of one of them.
+     */
+    default List<String> imageDigests(int max) {
+        return List.of();
+    }
+
     /** Removes what an earlier run of this worker left behind (e.g. after a crash); how many. */
     default int removeLeftovers() {
         return 0;

@@ -144,6 +144,10 @@ public final class WorkerAgent implements Service {
     private volatile String loopFailure = "";
     private volatile WorkerCapabilities capabilities;
     private volatile ScheduledFuture<?> heartbeats;
+    /** The most image digests a heartbeat lists (the matcher's bound: market's InputBounds). */
+    static final int HEARTBEAT_DIGESTS = 64;
+    /** The proof of hardware this agent registered with (the host's, for a co-hosted identity). */
+    private volatile ProofOfHardware.Proof proof;
     private Thread pollThread;
 
     /** {@code sealKeys}: the worker's X25519 keys; the public one is registered, the matcher seals task specs to it. */
@@ -227,6 +231,21 @@ public final class WorkerAgent implements Service {
         return capabilities;
     }
 
+    /**
+     * The host's proof of hardware: the JIT warmed up first, then the market's challenge for every identity
+     * it runs ({@link PohChallenges}), then the timed chain from it, so the time from challenge to
+     * registration is the benchmark's own. Without a challenge, a local seed the matcher does not trust.
+     */
+    private ProofOfHardware.Proof benchmark(long seq) {
+        ProofOfHardware.warmUp(cfg.benchmarkMs());
+        List<String> ids = new ArrayList<>();
+        ids.add(workerId());
+        ids.addAll(hosted.keySet());
+        String seed = PohChallenges.fetch(java.net.URI.create(cfg.apiUrl()), ids)
+                .orElseGet(() -> ProofOfHardware.seed(workerId(), seq));
+        return ProofOfHardware.timed(seed, cfg.benchmarkMs());
+    }
+
     @Override
     public void start() {
         if (!started.compareAndSet(false, true)) {
@@ -236,8 +255,10 @@ public final class WorkerAgent implements Service {
         if (leftovers > 0) {
             log.warn("removed {} containers a previous run of this worker left behind", leftovers);
         }
-        long seq = signer.seqClock().next(); // the registration's: its proof answers this challenge only
-        ProofOfHardware.Proof proof = ProofOfHardware.run(ProofOfHardware.seed(workerId(), seq), cfg.benchmarkMs());
+        long seq = signer.seqClock().next();
+        // one proof per host: the host answers one market challenge naming all its identities, which reuse it
+        ProofOfHardware.Proof proof = host == this ? benchmark(seq) : host.proof;
+        this.proof = proof;
         sandbox.probe().ifPresent(r -> lastError = r);
         List<String> served = sandbox.localImages().stream()
                 .filter(i -> cfg.allowedImages().isEmpty() || cfg.allowedImages().contains(i)).toList();
@@ -614,7 +635,7 @@ public final class WorkerAgent implements Service {
                 ? Math.max(0, cfg.maxConcurrent() - slotsUsed.get()) : 0;
         Heartbeat hb = signer.heartbeat(cfg.pool(), status, statusReason(status), free, load(),
                 new ArrayList<>(new TreeSet<>(inFlight.keySet())), new ArrayList<>(new TreeSet<>(owned)),
-                cfg.pricePerCpuSecondMicros());
+                cfg.pricePerCpuSecondMicros(), sandbox.imageDigests(HEARTBEAT_DIGESTS));
         send(Topics.HEARTBEATS.name(), workerId(), heartbeatSerializer.serialize(Topics.HEARTBEATS.name(), hb), null);
         signer.seqClock().save();
     }

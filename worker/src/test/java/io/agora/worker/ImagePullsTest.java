@@ -38,4 +38,20 @@ class ImagePullsTest {
         assertThat(p.used("c")).containsExactly("b");
         assertThat(p.cached()).containsExactly("a", "c");
     }
+
+    @Test
+    void the_digests_it_holds_are_reported_most_recently_used_first_and_bounded() {
+        ImagePulls p = new ImagePulls(List.of("localhost:5000"), 3);
+        String a = "localhost:5000/agora/a@sha256:" + "aa".repeat(32);
+        String b = "localhost:5000/agora/b@sha256:" + "bb".repeat(32);
+        String c = "localhost:5000/agora/c@sha256:" + "cc".repeat(32);
+        p.used(a);
+        p.used(b);
+        p.used(c);
+        p.used(a);
+        assertThat(p.digests(64)).containsExactly("sha256:" + "aa".repeat(32), "sha256:" + "cc".repeat(32),
+                "sha256:" + "bb".repeat(32));
+        assertThat(p.digests(1)).containsExactly("sha256:" + "aa".repeat(32));
+        assertThat(new ImagePulls(List.of(), 2).digests(64)).isEmpty();
+    }
 }

@@ -118,7 +118,8 @@ class SignedMessagesTest {
     }
 
     private Heartbeat heartbeat() {
-        return signer.heartbeat("public", WorkerStatus.READY, null, 2, 0.0, List.of("j/0/1"), List.of(3, 7), 800);
+        return signer.heartbeat("public", WorkerStatus.READY, null, 2, 0.0, List.of("j/0/1"), List.of(3, 7), 800,
+                List.of("sha256:" + "ab".repeat(32)));
     }
 
     private TaskResult result() {

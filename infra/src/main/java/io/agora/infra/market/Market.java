@@ -48,6 +48,7 @@ public final class Market implements AutoCloseable {
         Path keys = workDir.resolve("keys");
         MatcherKey.load(AgoraConfig.of(Map.of()), keys);
         this.matcherKey = keys.resolve("matcher.key");
+        io.agora.schemas.ChallengeKey.loadOrCreate(keys.resolve("challenge.key"));
     }
 
     /**
@@ -113,6 +114,9 @@ public final class Market implements AutoCloseable {
         // the matcher signs tasks with its key; the verifier and the workers check them with the public half
         e.put("AGORA_MATCHER_KEY_FILE", matcherKey.toString());
         e.put("AGORA_MATCHER_PUBLIC_KEY_FILE", matcherKey.resolveSibling("matcher.key.pub").toString());
+        if (svc.core()) { // ingest-api issues proof-of-hardware challenges with it, the matcher checks their answers
+            e.put("AGORA_MARKET_CHALLENGE_KEY_FILE", matcherKey.resolveSibling("challenge.key").toString());
+        }
         e.putAll(extraEnv);
         e.putAll(env);
         ServiceProcess p = new ServiceProcess(name, svc.mainClass(), List.of(), e, workDir.resolve("logs").resolve(name + ".log"), classpathOf(svc));

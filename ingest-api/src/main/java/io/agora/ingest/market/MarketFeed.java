@@ -165,7 +165,8 @@ public class MarketFeed implements Runnable {
             String t = r.topic();
             if (t.equals(Topics.REGISTRATIONS.name())) {
                 if (r.value() != null) {
-                    registry.apply(registrations.deserialize(t, r.value()), now);
+                    // the broker's append time: the proof-of-hardware window is checked against it, as the matcher does
+                    registry.apply(registrations.deserialize(t, r.value()), r.timestamp());
                 }
             } else if (t.equals(Topics.HEARTBEATS.name())) {
                 registry.apply(heartbeats.deserialize(t, r.value()), now);

@@ -157,7 +157,9 @@ public class MarketView {
         List<WorkerState> states = registry.all().stream().filter(WorkerState::registered).toList();
         Map<String, WorkerState> byId = new java.util.HashMap<>();
         states.forEach(w -> byId.put(w.workerId(), w));
-        List<io.agora.market.WorkerView> workers = states.stream().map(w -> matcherView(w, now, lat)).toList();
+        Map<String, Long> stakes = safeStakes();
+        List<io.agora.market.WorkerView> workers = states.stream()
+                .map(w -> matcherView(w, now, lat, stakes.getOrDefault(w.workerId(), 0L))).toList();
         MatchRequest req = new MatchRequest(spec, r, Math.max(1, topK), Set.of(), rules.allowlist(r.getPool()));
         io.agora.market.MatchPreview.Preview preview = io.agora.market.MatchPreview.of(req, workers, rules.weights());
         Double poolLatency = mean(states.stream().filter(w -> r.getPool().equals(w.pool()))
@@ -212,13 +214,23 @@ public class MarketView {
      * worker's mean result latency from the read model (the matcher's own figure is an average of
      * the same span), unknown (the neutral term) when there is none.
      */
-    private io.agora.market.WorkerView matcherView(WorkerState w, long now, Map<String, Double> lat) {
+    private io.agora.market.WorkerView matcherView(WorkerState w, long now, Map<String, Double> lat, long stakeMicros) {
         long price = w.pricePerCpuSecondMicros() > 0 ? w.pricePerCpuSecondMicros()
                 : w.capabilities().getPricePerCpuSecondMicros();
         boolean online = w.online(now, offlineAfterMs) && io.agora.market.WorkerView.acceptsWork(w.heartbeatStatus());
         Double latency = lat.get(w.workerId());
         return new io.agora.market.WorkerView(w.workerId(), w.pool(), online, w.capabilities(), price, w.freeSlots(),
-                w.reputation(), w.ownedPartitions(), w.load(), latency == null ? -1 : latency);
+                w.reputation(), w.ownedPartitions(), w.load(), latency == null ? -1 : latency, stakeMicros,
+                java.util.Set.copyOf(w.imageDigests()));
+    }
+
+    /** Each worker's bonded stake (balance of {@code stake:<id>}, an unbonding part included), empty when unreadable. */
+    private Map<String, Long> safeStakes() {
+        try {
+            return readModel.stakes();
+        } catch (RuntimeException e) {
+            return Map.of();
+        }
     }
 
     private Map<String, Integer> safeReputations() {

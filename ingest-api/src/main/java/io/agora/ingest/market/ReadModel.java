@@ -142,6 +142,17 @@ public class ReadModel {
         return query(sql, args, rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
     }
 
+    /** Every worker's bonded stake: the balance of each {@code stake:<workerId>} account. */
+    public Map<String, Long> stakes() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        String prefix = io.agora.market.Accounts.stake("");
+        query("SELECT account_id, balance_micros FROM agora.accounts WHERE account_id LIKE ?", List.of(prefix + "%"), rs -> {
+            out.put(rs.getString(1).substring(prefix.length()), rs.getLong(2));
+            return null;
+        });
+        return out;
+    }
+
     public Map<String, Integer> reputations() {
         Map<String, Integer> out = new LinkedHashMap<>();
         query("SELECT worker_id, reputation FROM agora.worker_reputation", List.of(), rs -> {

@@ -3,7 +3,11 @@ package io.agora.ingest.market;
 import io.agora.events.Heartbeat;
 import io.agora.events.RegistrationType;
 import io.agora.events.ReputationChanged;
+import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
+import io.agora.market.PohChallenge;
+import io.agora.schemas.AgoraConfig;
+import io.agora.schemas.ChallengeKey;
 import jakarta.inject.Singleton;
 
 import java.util.List;
@@ -18,18 +22,46 @@ import java.util.concurrent.ConcurrentHashMap;
 @Singleton
 public class WorkerRegistry {
     private final Map<String, WorkerState> workers = new ConcurrentHashMap<>();
+    private volatile byte[] challengeKey;
 
-    public void apply(WorkerRegistration r, long receivedAtMs) {
+    /**
+     * A registration that reached the broker at {@code arrivalMs} (its record time): its benchmark score is
+     * kept only as far as the matcher would trust it ({@link PohChallenge#verdict}), so the match preview
+     * scores as the matcher does.
+     */
+    public void apply(WorkerRegistration r, long arrivalMs) {
+        WorkerCapabilities caps = checked(r, arrivalMs);
         workers.compute(r.getWorkerId(), (id, w) -> {
             boolean registered = r.getType() == RegistrationType.REGISTERED;
             if (w == null) {
-                return new WorkerState(id, r.getCapabilities(), registered, null, 0, 0,
-                        r.getCapabilities() == null ? 0 : r.getCapabilities().getPricePerCpuSecondMicros(), 0, 0, 0, 0, List.of());
+                return new WorkerState(id, caps, registered, null, 0, 0,
+                        caps == null ? 0 : caps.getPricePerCpuSecondMicros(), 0, 0, 0, 0, List.of());
             }
-            return new WorkerState(id, r.getCapabilities() != null ? r.getCapabilities() : w.capabilities(), registered,
+            return new WorkerState(id, caps != null ? caps : w.capabilities(), registered,
                     w.heartbeatStatus(), w.freeSlots(), w.load(), w.pricePerCpuSecondMicros(), w.lastHeartbeatMs(),
-                    w.latencyMs(), w.inFlight(), w.reputation(), w.ownedPartitions());
+                    w.latencyMs(), w.inFlight(), w.reputation(), w.ownedPartitions(), w.imageDigests());
         });
+    }
+
+    private WorkerCapabilities checked(WorkerRegistration r, long arrivalMs) {
+        WorkerCapabilities c = r.getCapabilities();
+        if (c == null || (c.getBenchmarkScore() == 0 && c.getBenchmarkProof() == null)) {
+            return c;
+        }
+        byte[] key = challengeKey();
+        double score = key.length == 0 ? 0 : PohChallenge.verdict(key, r.getWorkerId(), c.getBenchmarkScore(),
+                c.getBenchmarkProof(), arrivalMs, java.util.concurrent.ThreadLocalRandom.current().nextInt()).score();
+        return WorkerCapabilities.newBuilder(c).setBenchmarkScore(score).setBenchmarkProof(null).build();
+    }
+
+    /** The market's challenge key (ingest-api issues challenges with it), read once; empty when none is configured. */
+    protected byte[] challengeKey() {
+        byte[] k = challengeKey;
+        if (k == null) {
+            k = ChallengeKey.find(AgoraConfig.load(Map.of())).orElse(new byte[0]);
+            challengeKey = k;
+        }
+        return k;
     }
 
     public void apply(Heartbeat h, long receivedAtMs) {
@@ -41,7 +73,8 @@ public class WorkerRegistry {
             }
             return new WorkerState(id, w == null ? null : w.capabilities(), w == null || w.registered(),
                     h.getStatus().name(), h.getFreeSlots(), h.getLoad(), h.getPricePerCpuSecondMicros(), hbMs,
-                    latency, h.getInFlightTaskIds().size(), w == null ? 0 : w.reputation(), h.getOwnedPartitions());
+                    latency, h.getInFlightTaskIds().size(), w == null ? 0 : w.reputation(), h.getOwnedPartitions(),
+                    h.getImageDigests());
         });
     }
 
@@ -50,7 +83,7 @@ public class WorkerRegistry {
                 ? new WorkerState(id, null, false, null, 0, 0, 0, 0, 0, 0, r.getDelta(), List.of())
                 : new WorkerState(id, w.capabilities(), w.registered(), w.heartbeatStatus(), w.freeSlots(), w.load(),
                 w.pricePerCpuSecondMicros(), w.lastHeartbeatMs(), w.latencyMs(), w.inFlight(), w.reputation() + r.getDelta(),
-                w.ownedPartitions()));
+                w.ownedPartitions(), w.imageDigests()));
     }
 
     /** Whether the worker's last registration seen is REGISTERED (a DEREGISTERED worker is not). */

@@ -20,10 +20,20 @@ public record WorkerState(String workerId,
                           long latencyMs,
                           int inFlight,
                           int reputation,
-                          List<Integer> ownedPartitions) {
+                          List<Integer> ownedPartitions,
+                          List<String> imageDigests) {
 
     public WorkerState {
         ownedPartitions = ownedPartitions == null ? List.of() : List.copyOf(ownedPartitions);
+        imageDigests = imageDigests == null ? List.of() : List.copyOf(imageDigests);
+    }
+
+    /** A worker whose heartbeats listed no image digests. */
+    public WorkerState(String workerId, WorkerCapabilities capabilities, boolean registered, String heartbeatStatus,
+                       int freeSlots, double load, long pricePerCpuSecondMicros, long lastHeartbeatMs, long latencyMs,
+                       int inFlight, int reputation, List<Integer> ownedPartitions) {
+        this(workerId, capabilities, registered, heartbeatStatus, freeSlots, load, pricePerCpuSecondMicros,
+                lastHeartbeatMs, latencyMs, inFlight, reputation, ownedPartitions, List.of());
     }
 
     public String pool() {
