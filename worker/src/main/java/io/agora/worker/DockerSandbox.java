@@ -347,7 +347,9 @@ public final class DockerSandbox implements Sandbox {
                 files.fetch(in.getSha256(), target);
                 Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("r--r--r--"));
             } catch (IOException | RuntimeException e) {
-                return "input " + in.getPath() + " (" + in.getSha256() + ") could not be fetched: " + e.getMessage();
+                // a refused connection's exception has no message: name its class then
+                return "input " + in.getPath() + " (" + in.getSha256() + ") could not be fetched: "
+                        + (e.getMessage() == null ? e.toString() : e.getMessage());
             }
         }
         try (Stream<Path> s = Files.walk(dir)) {

@@ -88,6 +88,7 @@ public final class Market implements AutoCloseable {
         Map<String, String> e = new HashMap<>(env);
         e.put("AGORA_WORKER_MODE", mode);
         e.put("AGORA_WORKER_ADMIN_PORT", Integer.toString(freePort()));
+        e.putIfAbsent("AGORA_WORKER_API_URL", apiUrl()); // where it fetches inputs and uploads outputs
         return start(name, "worker", e);
     }
 
