@@ -129,7 +129,9 @@ class ImagePullIT {
     void a_registry_that_wants_a_login_serves_the_worker_holding_its_credentials_and_refuses_the_others() throws Exception {
         // a second registry on the same storage, behind htpasswd: it holds the image pushed to the open one
         try (OciTestRegistry locked = OciTestRegistry.startWithLogin(LOCKED_PORT, state.resolve("oci"), "alice", "s3cret")) {
-            String image = byDigest.replace(REGISTRY, locked.host());
+            // an image no earlier pull can have left in the engine's content store: a cached manifest and
+            // layers would let the engine "pull" it by digest without ever asking the registry for a login
+            String image = freshImage().replace(REGISTRY, locked.host());
             Path good = state.resolve("registry-auth-good");
             Files.writeString(good, "# test\n" + locked.host() + " alice s3cret\n");
             Path bad = state.resolve("registry-auth-bad");
@@ -151,5 +153,20 @@ class ImagePullIT {
                 OciTestRegistry.docker("rmi", image);
             }
         }
+    }
+
+    /** Pushes a never-seen image (the job image plus a random label) and forgets it locally; its {@code REGISTRY/…@digest}. */
+    static String freshImage() throws Exception {
+        String nonce = UUID.randomUUID().toString();
+        String local = "agora/login-test:" + nonce.substring(0, 8);
+        Process build = new ProcessBuilder("docker", "build", "-q", "-t", local, "-").redirectErrorStream(true).start();
+        try (var in = build.getOutputStream()) {
+            in.write(("FROM " + Tasks.IMAGE + "\nLABEL agora.test.nonce=" + nonce + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(build.waitFor()).as(out).isZero();
+        String pushed = registry.push(local);
+        OciTestRegistry.docker("rmi", REGISTRY + "/" + local, local);
+        return pushed;
     }
 }
