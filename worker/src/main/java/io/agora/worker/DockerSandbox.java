@@ -473,6 +473,12 @@ public final class DockerSandbox implements Sandbox {
             InspectContainerResponse.ContainerState state = engine(() -> docker.inspectContainerCmd(id).exec()).getState();
             int exit = state.getExitCodeLong() == null ? -1 : state.getExitCodeLong().intValue();
             boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
+            // the engine learns of a kernel OOM kill from an event that can trail the exit (cgroup v1):
+            // a SIGKILLed container (137) that no timeout killed is asked again, briefly
+            for (int i = 0; !oom && !timedOut && exit == 137 && i < 10; i++) {
+                Thread.sleep(100);
+                oom = Boolean.TRUE.equals(engine(() -> docker.inspectContainerCmd(id).exec()).getState().getOOMKilled());
+            }
             if (timedOut) {
                 // nothing is copied out of a task that ran out of time
                 return capture.outcome(ResultStatus.TIMEOUT, "wall-clock timeout of " + spec.getTimeoutMs() + " ms",
