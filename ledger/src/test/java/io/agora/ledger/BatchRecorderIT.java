@@ -229,6 +229,19 @@ class BatchRecorderIT {
     }
 
     @Test
+    void aDisputeFeePaidToTheWorkersIsEarnings() throws SQLException {
+        long ts = T0.toEpochMilli();
+        recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 1_000),
+                refund("c1", "j1", 1_000), io.agora.market.Postings.disputeFee("j1", "c1", 300, ts),
+                io.agora.market.Postings.disputeFeePaid("j1", "c1", List.of("w1", "w2"), 300, ts + 10)), Map.of(), null);
+        assertThat(longValue("SELECT sum(amount_micros) FROM worker_earnings WHERE worker_id = 'w1'"))
+                .as("the payout and half the fee").isEqualTo(1_000 + 150);
+        assertThat(longValue("SELECT sum(amount_micros) FROM worker_earnings WHERE worker_id = 'w2'")).isEqualTo(150);
+        assertThat(longValue("SELECT count(*) FROM worker_earnings WHERE kind = 'DISPUTE_FEE'")).isEqualTo(2);
+        assertThat(AuditReport.check(ds, schema).findings()).isEmpty();
+    }
+
+    @Test
     void auditReportFindsARowAlteredByHand() throws SQLException {
         List<SinkRecord> batch = records(grant("c1", 5_000), hold("c1", "j1", 2_000),
                 jobEvent("j1", "c1", JobEventType.ACCEPTED, 0), verdict("j1", "c1", Outcome.COMPLETED, 0, 2_000),

@@ -21,26 +21,29 @@ import java.util.stream.Collectors;
  * the pool is trusted and only those workers take its jobs) and {@code agora.pool.<name>.min.stake.micros}
  * (the bond a worker must keep to be registered in the pool, {@link Stake}; 0 when unset) and
  * {@code agora.pool.<name>.bft.f} (the faulty workers a {@code bft} job in the pool tolerates at
- * least: a job that names no redundancy runs 3f + 1 replicas, 2f + 1 must agree; 1 when unset).
+ * least: a job that names no redundancy runs 3f + 1 replicas, 2f + 1 must agree; 1 when unset) and
+ * {@code agora.market.dispute.fee.micros} (what a client pays to dispute a verdict, default
+ * {@link #DISPUTE_FEE_MICROS}).
  *
  * @param weights            scoring weights
  * @param starterGrantMicros credits a new client receives once
  * @param allowlists         trusted pools: pool name to the worker ids allowed in it
  * @param minStakes          pool name to the minimum bonded stake of its workers (micro-credits)
  * @param bftFaults          pool name to the f of its {@code bft} jobs (at least 1)
+ * @param disputeFeeMicros   what a client pays to dispute a verdict: held from its account when the
+ *                           verifier opens the dispute ({@link Postings#disputeFee}), paid to the
+ *                           workers when the re-run confirms the verdict, refunded when it overturns
+ *                           it; ingest-api answers 402 when the client's balance does not cover it.
+ *                           The verifier keeps the amount it held in the job's state and pays or
+ *                           refunds exactly that, so a change of this setting applies to disputes
+ *                           opened after it
  */
 public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<String, Set<String>> allowlists,
-                          Map<String, Long> minStakes, Map<String, Integer> bftFaults) {
+                          Map<String, Long> minStakes, Map<String, Integer> bftFaults, long disputeFeeMicros) {
 
     public static final long REFERENCE_PRICE_MICROS = 1000L;
     public static final long STARTER_SECONDS = 3600L;
-    /**
-     * What a client pays to dispute a verdict: 0.1 credit, held from its account when the verifier
-     * opens the dispute ({@link Postings#disputeFee}); paid to the workers when the re-run confirms
-     * the verdict, refunded when it overturns it. ingest-api answers 402 when the client's balance
-     * does not cover it. A constant, not a configuration key: the verifier settles a dispute
-     * opened before a restart with the amount it held, and keeps no copy of it.
-     */
+    /** The default dispute fee ({@link #disputeFeeMicros}): 0.1 credit. */
     public static final long DISPUTE_FEE_MICROS = 100_000L;
 
     public MarketRules {
@@ -85,7 +88,7 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
             }
         });
         return new MarketRules(w, cfg.getLong("agora.matcher.starter.grant.micros", STARTER_SECONDS * refPrice), allow,
-                stakes, faults);
+                stakes, faults, Math.max(0, cfg.getLong("agora.market.dispute.fee.micros", DISPUTE_FEE_MICROS)));
     }
 
     /** The allowlist of a trusted pool, or null when the pool is open to every registered worker. */
@@ -100,7 +103,7 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withAllowlist(String pool, Set<String> workers) {
         Map<String, Set<String>> a = new HashMap<>(allowlists);
         a.put(pool, Set.copyOf(workers));
-        return new MarketRules(weights, starterGrantMicros, a, minStakes, bftFaults);
+        return new MarketRules(weights, starterGrantMicros, a, minStakes, bftFaults, disputeFeeMicros);
     }
 
     /** The bond a worker must keep to be registered in {@code pool} (0: none). */
@@ -111,7 +114,7 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withMinStake(String pool, long micros) {
         Map<String, Long> m = new HashMap<>(minStakes);
         m.put(pool, micros);
-        return new MarketRules(weights, starterGrantMicros, allowlists, m, bftFaults);
+        return new MarketRules(weights, starterGrantMicros, allowlists, m, bftFaults, disputeFeeMicros);
     }
 
     /** The f of a {@code bft} job in {@code pool}: n = 3f + 1 replicas tolerate f faulty workers (1 when unset). */
@@ -122,6 +125,6 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withBftFaults(String pool, int f) {
         Map<String, Integer> m = new HashMap<>(bftFaults);
         m.put(pool, Math.max(1, f));
-        return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, m);
+        return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, m, disputeFeeMicros);
     }
 }

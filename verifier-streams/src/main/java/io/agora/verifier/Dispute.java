@@ -31,8 +31,9 @@ import java.util.Set;
  * market's {@code Stake}), and JobEvent DISPUTED says "overturned"; otherwise their stakes are
  * RELEASEd and it says "upheld". Dispute replicas are scored like voters.
  *
- * <p>The client pays a fee to dispute ({@link MarketRules#DISPUTE_FEE_MICROS}): held from its
- * account when the dispute opens ({@code dispute-fee:<jobId>}, into {@code escrow:<jobId>|dispute}),
+ * <p>The client pays a fee to dispute ({@link MarketRules#disputeFeeMicros}): held from its
+ * account when the dispute opens (the amount kept in the job's state, {@link JobState#disputeFeeMicros},
+ * so the decision moves what was held even when the setting changed in between) ({@code dispute-fee:<jobId>}, into {@code escrow:<jobId>|dispute}),
  * refunded to it when the dispute overturns the verdict ({@code dispute-fee-refund:<jobId>}), and
  * paid when it upholds it ({@code dispute-fee-paid:<jobId>}) in equal shares to the dispute
  * replicas' workers that confirmed the verdict, or, when none did (the re-run failed or did not
@@ -106,9 +107,9 @@ final class Dispute {
         s.disputeFrom = s.slots();
         s.disputeCount = count;
         s.extraRequested += count;
+        s.disputeFeeMicros = cfg.disputeFeeMicros();
         k.changed();
-        k.emit(terms.getClientId(), Postings.disputeFee(k.records().jobId(), terms.getClientId(), MarketRules.DISPUTE_FEE_MICROS,
-                now));
+        k.emit(terms.getClientId(), Postings.disputeFee(k.records().jobId(), terms.getClientId(), s.disputeFeeMicros, now));
         k.requestReplicas(s.disputeFrom, count, "dispute");
         event(k, terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
         for (String w : s.agreeing) { // their stake cannot leave while the dispute is open
@@ -166,7 +167,7 @@ final class Dispute {
                 reputation(k, w, cfg.repDissent(), "consensus overturned by dispute",
                         stakeOrder(s, StakeAction.SLASH, paid.getOrDefault(w, 0L), honest));
             }
-            k.emit(clientId, Postings.disputeFeeRefund(k.records().jobId(), clientId, MarketRules.DISPUTE_FEE_MICROS, k.now()));
+            k.emit(clientId, Postings.disputeFeeRefund(k.records().jobId(), clientId, s.disputeFeeMicros, k.now()));
             event(k, clientId, "overturned: dispute replicas agree on " + winner + "; " + s.agreeing.size()
                     + " original workers slashed, what they were paid reclaimed for the client");
         } else {
@@ -176,7 +177,7 @@ final class Dispute {
             List<String> confirming = votes.stream().filter(r -> r.getOutputSha256().equals(winner))
                     .map(TaskResult::getWorkerId).distinct().toList();
             k.emit(clientId, Postings.disputeFeePaid(k.records().jobId(), clientId,
-                    confirming.isEmpty() ? List.copyOf(s.agreeing) : confirming, MarketRules.DISPUTE_FEE_MICROS, k.now()));
+                    confirming.isEmpty() ? List.copyOf(s.agreeing) : confirming, s.disputeFeeMicros, k.now()));
             event(k, clientId, "upheld");
         }
         s.disputeResolved = true;

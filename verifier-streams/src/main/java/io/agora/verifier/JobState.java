@@ -54,6 +54,11 @@ public final class JobState {
     int disputeFrom = -1;
     int disputeCount;
     boolean disputeResolved;
+    /**
+     * The dispute fee held from the client when the dispute opened: its payout or refund moves
+     * exactly this, whatever the setting is when the dispute is decided.
+     */
+    long disputeFeeMicros;
 
     /** Replicas in play: the job's redundancy plus every extra replica requested (disputes included). */
     int slots() {
@@ -83,6 +88,7 @@ public final class JobState {
         c.disputeFrom = disputeFrom;
         c.disputeCount = disputeCount;
         c.disputeResolved = disputeResolved;
+        c.disputeFeeMicros = disputeFeeMicros;
         return c;
     }
 
@@ -100,7 +106,7 @@ public final class JobState {
                 cancelRequested, cancelSeenAt, settled, outcome == null ? null : outcome.name(), consensusHash,
                 decidedAt, new ArrayList<>(counted), new HashMap<>(receivedAt), new ArrayList<>(failedReplicas),
                 extraRequested, new ArrayList<>(agreeing), new ArrayList<>(dissenting), disputeFrom, disputeCount,
-                disputeResolved);
+                disputeResolved, disputeFeeMicros);
     }
 
     static JobState fromAvro(VerifierJob v) {
@@ -121,6 +127,7 @@ public final class JobState {
         s.disputeFrom = v.getDisputeFrom();
         s.disputeCount = v.getDisputeCount();
         s.disputeResolved = v.getDisputeResolved();
+        s.disputeFeeMicros = v.getDisputeFeeMicros();
         return s;
     }
 

@@ -1,6 +1,7 @@
 package io.agora.verifier;
 
 import io.agora.events.Outcome;
+import io.agora.market.MarketRules;
 import org.apache.kafka.common.errors.SerializationException;
 
 import java.io.ByteArrayInputStream;
@@ -48,6 +49,9 @@ final class LegacyJobState {
             s.disputeFrom = in.readInt();
             s.disputeCount = in.readInt();
             s.disputeResolved = in.readBoolean();
+            if (s.disputeFrom >= 0) { // the builds that wrote this format held the fixed fee
+                s.disputeFeeMicros = MarketRules.DISPUTE_FEE_MICROS;
+            }
             if (v >= 2) { // version 2 appended when each counted result arrived (-1 unknown)
                 for (String taskId : s.counted) {
                     long at = in.readLong();

@@ -63,7 +63,8 @@ class JobCaseTest {
     private final Map<String, WorkerStanding> standings = new HashMap<>();
     private final Identity market = Identity.generate();
     private final Identity matcher = Identity.generate();
-    private final JobCase cases = new JobCase(cfg, standings::get, market, matcher.workerId());
+    /** Not final: a test restarts the verifier with other settings. */
+    private JobCase cases = new JobCase(cfg, standings::get, market, matcher.workerId());
     /** Every verdict the steps emitted, each checked against its receipt and postings on the way. */
     private final List<JobVerdict> verdicts = new ArrayList<>();
     private final Identity w1 = Identity.generate();
@@ -768,6 +769,42 @@ class JobCaseTest {
         now += cfg.disputeWindow().toMillis() + 1;
         assertThat(single(command(CommandType.DISPUTE, -1, null), JobEvent.class).getReason())
                 .isEqualTo("refused: dispute window closed");
+    }
+
+    @Test
+    void aDisputeIsDecidedWithTheFeeItHeldWhenTheSettingChangesBeforeTheDecision() {
+        agreeTwoOfTwo(4);
+        now += 60_000;
+        List<LedgerEntry> ledger = new ArrayList<>(values(command(CommandType.DISPUTE, -1, null), LedgerEntry.class));
+        assertThat(job.state().disputeFeeMicros).isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
+        // the verifier restarts with a new fee; the job's state is what the store kept
+        job = new Job(job.jobId(), JobState.serde().deserializer().deserialize("t", job.state().toBytes()), job.tasks(),
+                job.results(), job.orphans());
+        cases = new JobCase(VerifierConfig.from(io.agora.schemas.AgoraConfig.of(Map.of("agora.market.dispute.fee.micros",
+                "250000"))), standings::get, market, matcher.workerId());
+        assign(w3, 2, 0);
+        assign(w4, 3, 0);
+        ledger.addAll(values(submit(result(w3, 2, 0, A, 1_000)), LedgerEntry.class));
+        ledger.addAll(values(submit(result(w4, 3, 0, A, 1_000)), LedgerEntry.class));
+        assertThat(ledger).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("dispute-fee:job-1", "dispute-fee-paid:job-1");
+        assertDisputeFeeSettled(ledger);
+        assertThat(balance(ledger, Accounts.worker(w3.workerId())) + balance(ledger, Accounts.worker(w4.workerId())))
+                .as("paid what was held, not the new setting").isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
+
+        job = Job.unseen("job-2"); // a dispute opened after the change holds the new fee, and refunds it
+        agreeTwoOfTwo(4);
+        List<LedgerEntry> fee = new ArrayList<>(values(command(CommandType.DISPUTE, -1, null), LedgerEntry.class));
+        assertThat(balance(fee, Accounts.client("client-1"))).isEqualTo(-250_000);
+        cases = new JobCase(cfg, standings::get, market, matcher.workerId());
+        assign(w3, 2, 0);
+        assign(w4, 3, 0);
+        submit(result(w3, 2, 0, B, 1_000));
+        fee.addAll(values(submit(result(w4, 3, 0, B, 1_000)), LedgerEntry.class));
+        assertThat(fee).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("dispute-fee:job-2", "dispute-fee-refund:job-2");
+        assertDisputeFeeSettled(fee);
+        assertThat(balance(fee, Accounts.client("client-1"))).as("overturned: the 250,000 held came back").isZero();
     }
 
     @Test

@@ -7,6 +7,13 @@ import io.agora.events.JobTerms;
 import io.agora.events.Outcome;
 import io.agora.events.Strategy;
 import io.agora.events.TaskAssigned;
+import io.agora.events.state.VerifierJob;
+import io.agora.market.MarketRules;
+import io.agora.schemas.SchemaHistory;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +56,7 @@ class JobStateTest {
         s.disputeFrom = 4;
         s.disputeCount = 2;
         s.disputeResolved = true;
+        s.disputeFeeMicros = MarketRules.DISPUTE_FEE_MICROS; // what the earlier builds held
         return s;
     }
 
@@ -71,6 +79,29 @@ class JobStateTest {
         assertThat(back.slots()).isEqualTo(4);
         assertThat(back.isDisputeReplica(5)).isTrue();
         assertThat(back.isDisputeReplica(6)).isFalse();
+    }
+
+    @Test
+    void keepsTheDisputeFeeItHeld() {
+        JobState s = state();
+        s.disputeFeeMicros = 250_000;
+        JobState back = JobState.serde().deserializer().deserialize("t", s.toBytes());
+        assertThat(back.disputeFeeMicros).isEqualTo(250_000);
+        assertThat(back.copy().disputeFeeMicros).isEqualTo(250_000);
+    }
+
+    /** A VerifierJob written before the fee was kept (schema history version 1) held the fixed fee of its build. */
+    @Test
+    void aJobWrittenBeforeTheFeeWasKeptHeldTheFixedFee() throws Exception {
+        Schema v1 = SchemaHistory.of(VerifierJob.getClassSchema().getFullName()).get(0);
+        GenericRecord old = new GenericData.Record(v1);
+        for (Schema.Field f : v1.getFields()) {
+            old.put(f.name(), state().toAvro().get(f.name()));
+        }
+        byte[] framed = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
+        JobState back = JobState.serde().deserializer().deserialize("t", framed);
+        assertThat(back).usingRecursiveComparison().isEqualTo(state());
+        assertThat(back.disputeFeeMicros).isEqualTo(100_000);
     }
 
     @Test
@@ -121,6 +152,9 @@ class JobStateTest {
         assertThat(c.disputeWindow()).isEqualTo(Duration.ofSeconds(1));
         assertThat(c.weightedThreshold()).isEqualTo(0.66);
         assertThat(c.punctuateInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.disputeFeeMicros()).isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
+        assertThat(VerifierConfig.from(AgoraConfig.of(Map.of("agora.market.dispute.fee.micros", "250000")))
+                .disputeFeeMicros()).as("the market's setting").isEqualTo(250_000);
         assertThatThrownBy(() -> VerifierConfig.from(AgoraConfig.of(Map.of("agora.verifier.weighted.threshold", "1.5"))))
                 .isInstanceOf(IllegalArgumentException.class);
     }

@@ -188,12 +188,13 @@ public class JobService {
         JobView job = job(clientId, jobId);
         if (type == CommandType.DISPUTE) {
             long available = available(clientId);
-            if (available < MarketRules.DISPUTE_FEE_MICROS) { // the verifier holds the fee when it opens the dispute
+            long fee = rules.disputeFeeMicros();
+            if (available < fee) { // the verifier holds the fee when it opens the dispute
                 Map<String, Object> details = new LinkedHashMap<>();
-                details.put("neededMicros", MarketRules.DISPUTE_FEE_MICROS);
+                details.put("neededMicros", fee);
                 details.put("availableMicros", available);
                 throw new ApiException(HttpStatus.PAYMENT_REQUIRED, "insufficient credits: a dispute's fee is "
-                        + MarketRules.DISPUTE_FEE_MICROS + " micro-credits, " + available + " available", List.of(), details, null);
+                        + fee + " micro-credits, " + available + " available", List.of(), details, null);
             }
         }
         JobCommand cmd = JobCommand.newBuilder()

@@ -130,7 +130,7 @@ public class ReadModel {
                 rs -> rs.getLong(1)).stream().findFirst().orElse(0L);
     }
 
-    /** A worker's earnings (view {@code worker_earnings}: PAYOUT and SLASH legs, not its stake moves) since the given instant (null = ever). */
+    /** A worker's earnings (view {@code worker_earnings}: PAYOUT, SLASH and DISPUTE_FEE legs, not its stake moves) since the given instant (null = ever). */
     public long earnedSince(String workerId, @Nullable Instant since) {
         List<Object> args = new ArrayList<>();
         args.add(workerId);
