@@ -1,6 +1,10 @@
 package io.agora.market;
 
 import io.agora.events.JobSpec;
+import io.agora.events.JobTerms;
+import io.agora.events.Requirements;
+import io.agora.events.TaskAssigned;
+import io.agora.events.WorkerCapabilities;
 
 /**
  * Money rules shared by the precheck (ingest-api), admission (matcher) and settlement
@@ -34,6 +38,43 @@ public final class Pricing {
     public record Rates(long cpuMicros, long gpuMicros, long memoryGibMicros) {
         public static Rates cpuOnly(long cpuMicros) {
             return new Rates(cpuMicros, 0, 0);
+        }
+
+        /** The client's ceilings. */
+        public static Rates ceilings(Requirements r) {
+            return new Rates(r.getMaxPricePerCpuSecondMicros(), r.getMaxPricePerGpuSecondMicros(), r.getMaxPricePerGbSecondMicros());
+        }
+
+        /** The client's ceilings as the job's tasks carry them. */
+        public static Rates ceilings(JobTerms t) {
+            return new Rates(t.getMaxPricePerCpuSecondMicros(), t.getMaxPricePerGpuSecondMicros(), t.getMaxPricePerGbSecondMicros());
+        }
+
+        /** The worker's prices. */
+        public static Rates prices(WorkerCapabilities c) {
+            return new Rates(c.getPricePerCpuSecondMicros(), c.getPricePerGpuSecondMicros(), c.getPricePerGbSecondMicros());
+        }
+
+        /** The worker's prices at assignment, as its task carries them. */
+        public static Rates prices(TaskAssigned t) {
+            return new Rates(t.getPricePerCpuSecondMicros(), t.getPricePerGpuSecondMicros(), t.getPricePerGbSecondMicros());
+        }
+
+        /**
+         * Why a worker at {@code this} price may not take a job under {@code ceilings}: the first
+         * resource the job uses whose price is above its ceiling; null when none is.
+         */
+        public String aboveCeiling(Rates ceilings, JobSpec spec) {
+            if (cpuMicros > ceilings.cpuMicros) {
+                return "price " + cpuMicros + " above max " + ceilings.cpuMicros;
+            }
+            if (gpuUnits(spec) > 0 && gpuMicros > ceilings.gpuMicros) {
+                return "GPU-second price " + gpuMicros + " above max " + ceilings.gpuMicros;
+            }
+            if (memoryUnits(spec) > 0 && memoryGibMicros > ceilings.memoryGibMicros) {
+                return "GiB-second price " + memoryGibMicros + " above max " + ceilings.memoryGibMicros;
+            }
+            return null;
         }
 
         /** Each resource at the lower of the two prices: what a worker is paid under a client's ceilings. */
