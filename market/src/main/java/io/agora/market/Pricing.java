@@ -134,13 +134,14 @@ public final class Pricing {
 
     /**
      * What a replica that ran {@code durationMs} (capped at the timeout) earns per resource at the
-     * worker's prices under the ceilings, each part rounded down; before the per-job minimum and the cap.
+     * worker's prices under the ceilings, each part rounded down, {@link Long#MAX_VALUE} when it does
+     * not fit in a long; before the per-job minimum and the cap.
      */
     public static Breakdown breakdown(Rates worker, Rates ceilings, long durationMs, JobSpec spec) {
         Rates price = worker.min(ceilings);
         long ms = Math.max(0, Math.min(durationMs, spec.getTimeoutMs()));
-        return new Breakdown(byTime(price.cpuMicros(), ms, cpuUnits(spec.getCpus())),
-                byTime(price.gpuMicros(), ms, gpuUnits(spec)), byTime(price.memoryGibMicros(), ms, memoryUnits(spec)));
+        return new Breakdown(saturated(price.cpuMicros(), ms, cpuUnits(spec.getCpus())),
+                saturated(price.gpuMicros(), ms, gpuUnits(spec)), saturated(price.memoryGibMicros(), ms, memoryUnits(spec)));
     }
 
     /**
@@ -156,6 +157,14 @@ public final class Pricing {
             byTime = Long.MAX_VALUE;
         }
         return Math.min(Math.max(byTime, minPerJob), Math.max(0, replicaShare(spec, ceilings)));
+    }
+
+    private static long saturated(long price, long ms, long units) {
+        try {
+            return byTime(price, ms, units);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     private static long byTime(long price, long ms, long units) {

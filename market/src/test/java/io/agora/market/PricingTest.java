@@ -86,6 +86,10 @@ class PricingTest {
         for (long d = 0; d <= 20_000; d += 97) {
             assertThat(Pricing.payout(worker, 0, ceilings, d, spec)).isLessThanOrEqualTo(share);
         }
+        // a part worth more than a long saturates (the payout is then capped at the share)
+        JobSpec endless = JobSpec.newBuilder(spec).setTimeoutMs(Long.MAX_VALUE / 4).setCpus(1e12).build();
+        assertThat(Pricing.breakdown(worker, ceilings, Long.MAX_VALUE / 8, endless).cpuMicros()).isEqualTo(Long.MAX_VALUE);
+        assertThat(Pricing.payout(worker, 0, ceilings, Long.MAX_VALUE / 8, endless)).isEqualTo(Pricing.replicaShare(endless, ceilings));
         // the whole timeout at the ceilings earns exactly the share when the timeout is whole seconds
         JobSpec whole = JobSpec.newBuilder(spec).setTimeoutMs(7_000).build();
         assertThat(Pricing.payout(worker, 0, ceilings, 7_000, whole)).isEqualTo(Pricing.replicaShare(whole, ceilings));
