@@ -369,9 +369,10 @@ public final class AgoraCli {
             }
             out().printf("pool %s: %s eligible now%n", r.path("pool").asText(), r.path("eligible").asText());
             for (JsonNode c : r.path("candidates")) {
-                out().printf("%-24s  score=%s  price=%s  min/job=%s  wait=%s  eta=%s  %s%n",
+                out().printf("%-24s  score=%s  price=%s  min/job=%s  replica<=%s  wait=%s  eta=%s  %s%n",
                         Workers.abbreviate(c.path("workerId").asText()), c.path("score").asText(),
                         c.path("pricePerCpuSecondMicros").asText(), c.path("minPricePerJobMicros").asText(),
+                        replicaCost(c.path("replicaCostAtTimeout")),
                         ms(c.path("estimatedWaitMs")), ms(c.path("etaMs")), c.path("explain").asText());
             }
             for (JsonNode e : r.path("excluded")) {
@@ -382,6 +383,13 @@ public final class AgoraCli {
 
         private static String ms(JsonNode n) {
             return n.isNumber() ? n.asLong() + "ms" : "?";
+        }
+
+        /** One replica's cost over the whole timeout: the total, then cpu/GPU/memory; ? when not given. */
+        private static String replicaCost(JsonNode n) {
+            return !n.path("totalMicros").isNumber() ? "?" : n.path("totalMicros").asText() + " (cpu "
+                    + n.path("cpuMicros").asText() + " gpu " + n.path("gpuMicros").asText() + " mem "
+                    + n.path("memoryMicros").asText() + ")";
         }
     }
 

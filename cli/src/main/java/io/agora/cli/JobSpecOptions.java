@@ -38,6 +38,11 @@ final class JobSpecOptions {
     String strategy;
     @Option(names = "--max-price", paramLabel = "MICROS", description = "max micro-credits per cpu-second")
     Long maxPrice;
+    @Option(names = "--max-gpu-price", paramLabel = "MICROS", description = "max micro-credits per GPU-second (default 0)")
+    Long maxGpuPrice;
+    @Option(names = "--max-memory-price", paramLabel = "MICROS",
+            description = "max micro-credits per GiB-second of memory (default 0)")
+    Long maxMemoryPrice;
     @Option(names = "--cpus", description = "cpus of the job (default 1)")
     Double cpus;
     @Option(names = "--memory-mb", description = "memory of the job (default 128)")
@@ -128,6 +133,8 @@ final class JobSpecOptions {
         put(req, "tagsAny", tagsAny);
         put(req, "capabilitiesAny", capabilitiesAny);
         put(req, "minReputation", minReputation);
+        put(req, "maxPricePerGpuSecondMicros", maxGpuPrice);
+        put(req, "maxPricePerGbSecondMicros", maxMemoryPrice);
         if (!req.isEmpty()) {
             JsonNode fromFile = body.get("requirements");
             if (fromFile instanceof ObjectNode o) {

@@ -58,6 +58,7 @@ class AgoraCliTest {
             } else if (path.equals("/api/v1/match")) {
                 answer = "{\"pool\":\"gpu\",\"eligible\":1,\"candidates\":["
                         + "{\"workerId\":\"w-free\",\"score\":0.91,\"pricePerCpuSecondMicros\":400,\"minPricePerJobMicros\":0,"
+                        + "\"replicaCostAtTimeout\":{\"cpuMicros\":800,\"gpuMicros\":6000,\"memoryMicros\":40,\"totalMicros\":6840},"
                         + "\"estimatedWaitMs\":0,\"etaMs\":350,\"freeSlots\":2,\"explain\":\"cap=1.00 price=0.60\"},"
                         + "{\"workerId\":\"w-busy\",\"score\":0.8,\"pricePerCpuSecondMicros\":300,\"minPricePerJobMicros\":50,"
                         + "\"estimatedWaitMs\":null,\"etaMs\":null,\"freeSlots\":0,\"explain\":\"cap=0.50\"}],"
@@ -129,8 +130,8 @@ class AgoraCliTest {
                 .contains("\"maxPricePerCpuSecondMicros\":500", "\"cpus\":2.0", "\"pool\":\"gpu\"", "\"region\":\"eu\"",
                         "\"gpus\":1", "\"tagsAll\":[\"ssd\"]");
         assertThat(out.toString()).contains("pool gpu: 1 eligible now")
-                .contains("w-free").contains("wait=0ms  eta=350ms  cap=1.00 price=0.60")
-                .contains("w-busy").contains("min/job=50  wait=?  eta=?")
+                .contains("w-free").contains("replica<=6840 (cpu 800 gpu 6000 mem 40)  wait=0ms  eta=350ms  cap=1.00 price=0.60")
+                .contains("w-busy").contains("min/job=50  replica<=?  wait=?  eta=?")
                 .contains("left out w-far").contains("in region us");
     }
 
@@ -267,7 +268,8 @@ class AgoraCliTest {
                 "--queue-timeout-ms", "60000", "--deadline-ms", "120000", "--pool", "gpu", "--region", "eu",
                 "--min-cpu-cores", "2", "--min-memory-mb", "512", "--gpu-model", "A100", "--min-gpu-count", "1",
                 "--min-gpu-vram-mb", "40000", "--accelerator", "cuda", "--tag", "ssd", "--any-tag", "x", "--any-tag", "y",
-                "--capability", "llama", "--min-reputation", "3", "--", "echo", "hi")).isZero();
+                "--capability", "llama", "--min-reputation", "3", "--max-gpu-price", "4000", "--max-memory-price", "20",
+                "--", "echo", "hi")).isZero();
         JsonNode body = ApiClient.JSON.readTree(seen.get(0).substring(seen.get(0).indexOf('{')));
         assertThat(body).isEqualTo(ApiClient.JSON.readTree("""
                 {"image":"busybox","command":["echo","hi"],"redundancy":5,"quorum":3,"strategy":"majority",
@@ -276,7 +278,8 @@ class AgoraCliTest {
                  "priority":4,"queueTimeoutMs":60000,"deadlineMs":120000,
                  "requirements":{"pool":"gpu","region":"eu","minCpuCores":2,"minMemoryMb":512,"gpuModel":"A100",
                    "minGpuCount":1,"minGpuVramMb":40000,"accelerator":"cuda","tagsAll":["ssd"],"tagsAny":["x","y"],
-                   "capabilitiesAny":["llama"],"minReputation":3}}
+                   "capabilitiesAny":["llama"],"minReputation":3,"maxPricePerGpuSecondMicros":4000,
+                   "maxPricePerGbSecondMicros":20}}
                 """));
     }
 

@@ -47,6 +47,22 @@ class RulesTest {
         assertThat(e.getRequirements().getPool()).isEqualTo("public");
     }
 
+    @Test
+    void gpuAndMemoryCeilingsAreOptionalNonNegativeAndReachTheEvent() {
+        java.util.function.BiFunction<Long, Long, SubmitJob> priced = (gpu, gb) -> new SubmitJob("busybox", List.of("x"),
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, 5L,
+                new SubmitJob.JobRequirements(null, null, null, null, null, null, null, null, null, null, null, null, gpu, gb),
+                null, null, null);
+        assertThat(JobRequestRules.problems(priced.apply(-1L, -2L))).extracting(Problem::field)
+                .containsExactly("requirements.maxPricePerGpuSecondMicros", "requirements.maxPricePerGbSecondMicros");
+        var r = JobRequestRules.toEvent(priced.apply(4_000L, 30L), "job", "c", null, "ev", java.time.Instant.EPOCH)
+                .getRequirements();
+        assertThat(r.getMaxPricePerGpuSecondMicros()).isEqualTo(4_000);
+        assertThat(r.getMaxPricePerGbSecondMicros()).isEqualTo(30);
+        assertThat(JobRequestRules.toEvent(job("busybox", List.of("x"), null, null, null, 5L), "job", "c", null, "ev",
+                java.time.Instant.EPOCH).getRequirements().getMaxPricePerGbSecondMicros()).isZero();
+    }
+
     private static SubmitJob withInputs(List<SubmitJob.Input> inputs) {
         return new SubmitJob("busybox", List.of("x"), null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, 1L, null, null, inputs, null);
@@ -319,6 +335,25 @@ class RulesTest {
         MarketView.MatchPreview byDigest = view.match(pinned, REQ, 3);
         assertThat(byDigest.candidates().get(0).workerId()).isEqualTo("c-local-image");
         assertThat(byDigest.candidates().get(0).explain()).endsWith("locality=1");
+    }
+
+    @Test
+    void matchPreviewShowsEachCandidatesPricesWithinTheCeilingsAndAReplicasCostPerResource() {
+        WorkerCapabilities c = WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(4).setCpuThreads(4)
+                .setMemoryMb(8192).setPricePerCpuSecondMicros(5).setPricePerGbSecondMicros(3).setPricePerGpuSecondMicros(70)
+                .setGpus(List.of(new io.agora.events.GpuInfo("t4", 1, 16_000L))).setMaxConcurrent(2).build();
+        WorkerState w = new WorkerState("g", c, true, "READY", 1, 0, 5, NOW, 0, 0, 0, List.of(0));
+        // 3 s, 1 cpu, 1 GPU, 1.5 GiB (2 GiB units); ceilings 10 / 100 / 3
+        JobSpec spec = JobSpec.newBuilder(SPEC).setTimeoutMs(3_000).setGpus(1).setMemoryMb(1536).build();
+        Requirements req = Requirements.newBuilder(REQ).setMaxPricePerGpuSecondMicros(100).setMaxPricePerGbSecondMicros(3).build();
+        MarketView.Candidate only = market(w).match(spec, req, 1).candidates().get(0);
+        assertThat(only.pricePerGpuSecondMicros()).isEqualTo(70);
+        assertThat(only.pricePerGbSecondMicros()).isEqualTo(3);
+        assertThat(only.replicaCostAtTimeout()).isEqualTo(new MarketView.Cost(5 * 3, 70 * 3, 3 * 2 * 3, 15 + 210 + 18));
+        // a memory ceiling under the worker's price excludes it, saying why
+        Requirements cheap = Requirements.newBuilder(req).setMaxPricePerGbSecondMicros(2).build();
+        assertThat(market(w).match(spec, cheap, 1).excluded()).extracting(MarketView.Excluded::reasons)
+                .containsExactly("GiB-second price 3 above max 2");
     }
 
     @Test

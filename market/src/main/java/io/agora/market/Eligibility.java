@@ -73,10 +73,13 @@ public final class Eligibility {
         if (spec.getNetwork() && !c.getAllowNetwork()) {
             return "no network";
         }
-        if (w.pricePerCpuSecondMicros() > r.getMaxPricePerCpuSecondMicros()) {
-            return "price " + w.pricePerCpuSecondMicros() + " above max " + r.getMaxPricePerCpuSecondMicros();
+        Pricing.Rates ceilings = Pricing.Rates.ceilings(r);
+        String price = new Pricing.Rates(w.pricePerCpuSecondMicros(), c.getPricePerGpuSecondMicros(),
+                c.getPricePerGbSecondMicros()).aboveCeiling(ceilings, spec);
+        if (price != null) {
+            return price;
         }
-        long share = Pricing.replicaShare(spec, r.getMaxPricePerCpuSecondMicros());
+        long share = Pricing.replicaShare(spec, ceilings);
         if (c.getMinPricePerJobMicros() > share) {
             return "per-job minimum " + c.getMinPricePerJobMicros() + " above the job's budget per replica " + share;
         }

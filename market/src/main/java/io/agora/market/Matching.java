@@ -258,6 +258,9 @@ public final class Matching {
         final long neededMem;
         final long maxPrice;
         final long replicaShare;
+        /** The GPU-second and GiB-second ceilings, {@link Long#MAX_VALUE} when the job uses no GPU / no memory. */
+        final long maxGpuPrice;
+        final long maxMemoryPrice;
         final long minReputation;
         final long timeoutMs;
         final boolean network;
@@ -290,7 +293,9 @@ public final class Matching {
             neededCpu = Math.max(r.getMinCpuCores(), (int) Math.ceil(spec.getCpus()));
             neededMem = Math.max(r.getMinMemoryMb(), spec.getMemoryMb());
             maxPrice = r.getMaxPricePerCpuSecondMicros();
-            replicaShare = Pricing.replicaShare(spec, maxPrice);
+            replicaShare = Pricing.replicaShare(spec, Pricing.Rates.ceilings(r));
+            maxGpuPrice = Pricing.gpuUnits(spec) > 0 ? r.getMaxPricePerGpuSecondMicros() : Long.MAX_VALUE;
+            maxMemoryPrice = Pricing.memoryUnits(spec) > 0 ? r.getMaxPricePerGbSecondMicros() : Long.MAX_VALUE;
             minReputation = r.getMinReputation();
             timeoutMs = spec.getTimeoutMs();
             network = spec.getNetwork();
@@ -391,6 +396,9 @@ public final class Matching {
             }
             if (network && !c.getAllowNetwork()) {
                 return false;
+            }
+            if (c.getPricePerGpuSecondMicros() > maxGpuPrice || c.getPricePerGbSecondMicros() > maxMemoryPrice) {
+                return false; // Pricing.Rates.aboveCeiling
             }
             if (c.getMinPricePerJobMicros() > replicaShare) {
                 return false; // the worker's own policy: its per-job minimum does not fit the job's budget

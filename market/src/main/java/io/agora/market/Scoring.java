@@ -76,7 +76,7 @@ public final class Scoring {
                 + weights.trust() * Trust.of(w.reputation())
                 + weights.load() * (1.0 - clamp(w.load()))
                 + weights.stake() * stakeNorm(w.stakeMicros(),
-                        Pricing.replicaShare(req.spec(), req.requirements().getMaxPricePerCpuSecondMicros()))
+                        Pricing.replicaShare(req.spec(), Pricing.Rates.ceilings(req.requirements())))
                 + weights.poh() * pohNorm(w.capabilities().getBenchmarkScore())
                 + weights.locality() * locality(w.imageDigests(), imageDigest(req.spec().getImage()));
     }
@@ -87,7 +87,7 @@ public final class Scoring {
                 latencyNorm(w.avgLatencyMs(), req.spec().getTimeoutMs()),
                 Trust.of(w.reputation()),
                 1.0 - clamp(w.load()),
-                stakeNorm(w.stakeMicros(), Pricing.replicaShare(req.spec(), req.requirements().getMaxPricePerCpuSecondMicros())),
+                stakeNorm(w.stakeMicros(), Pricing.replicaShare(req.spec(), Pricing.Rates.ceilings(req.requirements()))),
                 pohNorm(w.capabilities().getBenchmarkScore()),
                 locality(w.imageDigests(), imageDigest(req.spec().getImage())));
     }

@@ -116,6 +116,33 @@ class MatchingEquivalenceTest {
         assertThat(index.remove(view("small-0", small, 100))).isFalse();
     }
 
+    @Test
+    void gpuAndMemoryPricesAreHeldToTheirCeilingsOnlyForWhatTheJobUses() {
+        WorkerCapabilities base = WorkerCapabilities.newBuilder().setArch("x86_64").setCpuCores(4).setCpuThreads(4)
+                .setMemoryMb(8192).setPricePerCpuSecondMicros(100).setMaxConcurrent(1).setPool("public")
+                .setGpus(List.of(new GpuInfo("t4", 1, 16_000L))).build();
+        WorkerView cheapMemory = view("mem-40", WorkerCapabilities.newBuilder(base).setPricePerGbSecondMicros(40)
+                .setPricePerGpuSecondMicros(9_000).build(), 100);
+        WorkerView dearMemory = view("mem-60", WorkerCapabilities.newBuilder(base).setPricePerGbSecondMicros(60).build(), 100);
+        JobSpec cpuJob = JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("true")).setTimeoutMs(10_000)
+                .setCpus(1).setMemoryMb(2048).build();
+        Requirements r = Requirements.newBuilder().setMaxPricePerCpuSecondMicros(1_000).setMaxPricePerGbSecondMicros(50).build();
+        MatchRequest req = new MatchRequest(cpuJob, r, 3, Set.of(), null);
+        // no GPU asked: the GPU price does not matter; memory is asked and priced
+        assertThat(Eligibility.rejection(req, cheapMemory)).isNull();
+        assertThat(Eligibility.rejection(req, dearMemory)).isEqualTo("GiB-second price 60 above max 50");
+        assertSame(Matching.best(req, List.of(cheapMemory, dearMemory), Scoring.Weights.defaults()),
+                reference(req, List.of(cheapMemory, dearMemory), Scoring.Weights.defaults()));
+        // a GPU job: a GPU price above the ceiling (0 when the client sets none) excludes the worker
+        MatchRequest gpuJob = new MatchRequest(JobSpec.newBuilder(cpuJob).setGpus(1).build(), r, 3, Set.of(), null);
+        assertThat(Eligibility.rejection(gpuJob, cheapMemory)).isEqualTo("GPU-second price 9000 above max 0");
+        MatchRequest paid = new MatchRequest(gpuJob.spec(), Requirements.newBuilder(r).setMaxPricePerGpuSecondMicros(9_000).build(),
+                3, Set.of(), null);
+        assertThat(Eligibility.rejection(paid, cheapMemory)).isNull();
+        assertThat(Matching.best(paid, List.of(cheapMemory, dearMemory), Scoring.Weights.defaults()))
+                .extracting(c -> c.worker().workerId()).containsExactly("mem-40");
+    }
+
     private static WorkerView view(String id, WorkerCapabilities caps, long price) {
         return new WorkerView(id, "public", true, caps, price, 1, 0, List.of(0), 0.0, -1);
     }
@@ -229,7 +256,9 @@ class MatchingEquivalenceTest {
                 .setTags(subset(rnd, TAGS)).setCapabilities(subset(rnd, CAPS)).setGpus(gpus)
                 .setAccelerators(rnd.nextInt(4) == 0 ? List.of("tpu") : List.of())
                 .setAllowNetwork(rnd.nextBoolean()).setMinPricePerJobMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(100_000) : 0)
-                .setBenchmarkScore(rnd.nextInt(3) * 500.0).build();
+                .setBenchmarkScore(rnd.nextInt(3) * 500.0)
+                .setPricePerGpuSecondMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(20_000) : 0)
+                .setPricePerGbSecondMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(300) : 0).build();
         return caps;
     }
 
@@ -239,7 +268,9 @@ class MatchingEquivalenceTest {
                 .setMemoryMb(rnd.nextInt(4) * 1024).setNetwork(rnd.nextInt(4) == 0)
                 .setGpus(rnd.nextInt(6) == 0 ? 1 + rnd.nextInt(3) : 0).build();
         Requirements.Builder r = Requirements.newBuilder().setPool(rnd.nextInt(8) == 0 ? "other" : "public")
-                .setMaxPricePerCpuSecondMicros(400 + rnd.nextInt(1400)).setMinReputation(rnd.nextInt(3) == 0 ? 0 : -100)
+                .setMaxPricePerCpuSecondMicros(400 + rnd.nextInt(1400))
+                .setMaxPricePerGpuSecondMicros(rnd.nextInt(20_000)).setMaxPricePerGbSecondMicros(rnd.nextInt(300))
+                .setMinReputation(rnd.nextInt(3) == 0 ? 0 : -100)
                 .setMinCpuCores(rnd.nextInt(3)).setMinMemoryMb(rnd.nextInt(3) * 512)
                 .setRegion(rnd.nextInt(3) == 0 ? (rnd.nextBoolean() ? "eu" : "us") : null)
                 .setTagsAll(rnd.nextInt(3) == 0 ? subset(rnd, TAGS.subList(0, 2)) : List.of())

@@ -56,4 +56,42 @@ class PricingTest {
         JobSpec spec = JobSpec.newBuilder(Fixtures.spec("true")).setTimeoutMs(3_600_000).build();
         assertThatThrownBy(() -> Pricing.maxCost(spec, Long.MAX_VALUE / 10, 3)).isInstanceOf(ArithmeticException.class);
     }
+
+    @Test
+    void gpuSecondsAndMemoryArePricedBesideCpuSeconds() {
+        // 2 cpu units, 1 GPU, 1.5 GiB -> 2 GiB units; 10 s
+        JobSpec spec = JobSpec.newBuilder(Fixtures.spec("true")).setTimeoutMs(10_000).setCpus(2.0).setGpus(1)
+                .setMemoryMb(1536).build();
+        Pricing.Rates ceilings = new Pricing.Rates(1000, 50_000, 200);
+        assertThat(Pricing.perSecond(spec, ceilings)).isEqualTo(1000L * 2 + 50_000 + 200 * 2);
+        assertThat(Pricing.maxCost(spec, ceilings, 3)).isEqualTo((1000L * 2 + 50_000 + 200 * 2) * 10 * 3);
+        assertThat(Pricing.replicaShare(spec, ceilings)).isEqualTo(Pricing.maxCost(spec, ceilings, 1));
+        // each resource at the lower price: cpu 800, GPU 60,000 capped at 50,000, memory 100; 1.5 s
+        Pricing.Breakdown b = Pricing.breakdown(new Pricing.Rates(800, 60_000, 100), ceilings, 1500, spec);
+        assertThat(b).isEqualTo(new Pricing.Breakdown(800L * 2 * 1500 / 1000, 50_000L * 1500 / 1000, 100L * 2 * 1500 / 1000));
+        assertThat(Pricing.payout(new Pricing.Rates(800, 60_000, 100), 0, ceilings, 1500, spec)).isEqualTo(b.totalMicros());
+        // a cpu-only price is the old cpu-second model exactly
+        assertThat(Pricing.payout(Pricing.Rates.cpuOnly(800), 0, Pricing.Rates.cpuOnly(1000), 1500, spec))
+                .isEqualTo(Pricing.payout(800, 1000, 1500, 10_000, 2.0));
+    }
+
+    @Test
+    void aResourceTheClientDoesNotPayForEarnsNothingAndNoPayoutPassesTheShare() {
+        JobSpec spec = JobSpec.newBuilder(Fixtures.spec("true")).setTimeoutMs(7_300).setCpus(1.0).setGpus(2)
+                .setMemoryMb(4096).build();
+        Pricing.Rates ceilings = new Pricing.Rates(900, 0, 300);
+        Pricing.Rates worker = new Pricing.Rates(5000, 70_000, 900);
+        assertThat(Pricing.breakdown(worker, ceilings, 5_000, spec).gpuMicros()).isZero();
+        long share = Pricing.replicaShare(spec, ceilings);
+        for (long d = 0; d <= 20_000; d += 97) {
+            assertThat(Pricing.payout(worker, 0, ceilings, d, spec)).isLessThanOrEqualTo(share);
+        }
+        // a part worth more than a long saturates (the payout is then capped at the share)
+        JobSpec endless = JobSpec.newBuilder(spec).setTimeoutMs(Long.MAX_VALUE / 4).setCpus(1e12).build();
+        assertThat(Pricing.breakdown(worker, ceilings, Long.MAX_VALUE / 8, endless).cpuMicros()).isEqualTo(Long.MAX_VALUE);
+        assertThat(Pricing.payout(worker, 0, ceilings, Long.MAX_VALUE / 8, endless)).isEqualTo(Pricing.replicaShare(endless, ceilings));
+        // the whole timeout at the ceilings earns exactly the share when the timeout is whole seconds
+        JobSpec whole = JobSpec.newBuilder(spec).setTimeoutMs(7_000).build();
+        assertThat(Pricing.payout(worker, 0, ceilings, 7_000, whole)).isEqualTo(Pricing.replicaShare(whole, ceilings));
+    }
 }

@@ -38,7 +38,7 @@ public final class Admission {
         }
         long need;
         try {
-            need = Pricing.maxCost(job.getSpec(), job.getRequirements().getMaxPricePerCpuSecondMicros(),
+            need = Pricing.maxCost(job.getSpec(), Pricing.Rates.ceilings(job.getRequirements()),
                     job.getMaxTotalResults());
         } catch (ArithmeticException e) {
             return new Decision(a, grant, false, 0, "maximum cost overflows");

@@ -113,6 +113,8 @@ public final class InputBounds {
             p.ids("capabilities.tags", c.getTags(), MAX_LIST, MAX_ID);
             p.ids("capabilities.capabilities", c.getCapabilities(), MAX_LIST, MAX_ID);
             p.range("capabilities.pricePerCpuSecondMicros", c.getPricePerCpuSecondMicros(), 0, MAX_MICROS);
+            p.range("capabilities.pricePerGpuSecondMicros", c.getPricePerGpuSecondMicros(), 0, MAX_MICROS);
+            p.range("capabilities.pricePerGbSecondMicros", c.getPricePerGbSecondMicros(), 0, MAX_MICROS);
             p.range("capabilities.minPricePerJobMicros", c.getMinPricePerJobMicros(), 0, MAX_MICROS);
             p.range("capabilities.maxConcurrent", c.getMaxConcurrent(), 0, MAX_SLOTS);
             p.id("capabilities.pool", c.getPool());
@@ -186,6 +188,8 @@ public final class InputBounds {
         p.ids("requirements.tagsAny", r.getTagsAny(), MAX_LIST, MAX_ID);
         p.ids("requirements.capabilitiesAny", r.getCapabilitiesAny(), MAX_LIST, MAX_ID);
         p.range("requirements.maxPricePerCpuSecondMicros", r.getMaxPricePerCpuSecondMicros(), 0, MAX_MICROS);
+        p.range("requirements.maxPricePerGpuSecondMicros", r.getMaxPricePerGpuSecondMicros(), 0, MAX_MICROS);
+        p.range("requirements.maxPricePerGbSecondMicros", r.getMaxPricePerGbSecondMicros(), 0, MAX_MICROS);
         p.range("redundancy", job.getRedundancy(), 1, MAX_REPLICAS);
         p.range("quorum", job.getQuorum(), 0, MAX_REPLICAS);
         p.range("maxTotalResults", job.getMaxTotalResults(), Math.max(1, Math.min(job.getRedundancy(), MAX_REPLICAS)),

@@ -12,6 +12,7 @@ import io.agora.events.WorkerRegistration;
 import io.agora.market.Matching;
 import io.agora.market.MatchRequest;
 import io.agora.market.Postings;
+import io.agora.market.Pricing;
 import io.agora.matcher.PoolState.Job;
 import io.agora.matcher.PoolState.JobStatus;
 import io.agora.matcher.PoolState.Replica;
@@ -357,6 +358,10 @@ final class PoolMarket {
         // the registry's price, which matching kept within the job's ceiling; min() keeps payouts bounded if it ever was not
         r.price = Math.min(w.price, job.request.getRequirements().getMaxPricePerCpuSecondMicros());
         r.minPricePerJob = w.capabilities == null ? 0 : w.capabilities.getMinPricePerJobMicros();
+        Pricing.Rates ceilings = Pricing.Rates.ceilings(job.request.getRequirements());
+        r.gpuPrice = w.capabilities == null ? 0 : Math.min(w.capabilities.getPricePerGpuSecondMicros(), ceilings.gpuMicros());
+        r.memoryPrice = w.capabilities == null ? 0
+                : Math.min(w.capabilities.getPricePerGbSecondMicros(), ceilings.memoryGibMicros());
         job.touched.add(w.workerId);
         w.pending.put(taskId, now);
         w.held.put(taskId, now);

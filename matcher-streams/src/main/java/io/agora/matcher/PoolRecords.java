@@ -36,12 +36,15 @@ final class PoolRecords {
                 .setClientId(q.getClientId()).setPool(pool).setRedundancy(q.getRedundancy())
                 .setQuorum(q.getQuorum()).setStrategy(q.getStrategy()).setMaxTotalResults(q.getMaxTotalResults())
                 .setMaxPricePerCpuSecondMicros(q.getRequirements().getMaxPricePerCpuSecondMicros())
+                .setMaxPricePerGpuSecondMicros(q.getRequirements().getMaxPricePerGpuSecondMicros())
+                .setMaxPricePerGbSecondMicros(q.getRequirements().getMaxPricePerGbSecondMicros())
                 .setEscrowMicros(job.escrowMicros).setSubmittedAt(submitted)
                 .setDeadline(submitted.plusMillis(q.getDeadlineMs())).build();
         return TaskAssigned.newBuilder()
                 .setEventId(UUID.randomUUID().toString()).setTaskId(r.taskId(job.jobId)).setJobId(job.jobId)
                 .setWorkerId(r.workerId).setReplica(r.replica).setAttempt(r.attempt).setSpec(q.getSpec())
                 .setTerms(terms).setPricePerCpuSecondMicros(r.price).setMinPricePerJobMicros(r.minPricePerJob)
+                .setPricePerGpuSecondMicros(r.gpuPrice).setPricePerGbSecondMicros(r.memoryPrice)
                 .setLeaseDeadline(Instant.ofEpochMilli(r.leaseDeadline)).setScore(r.score)
                 .setExplain(r.explain == null ? "" : r.explain).setAssignedAt(Instant.ofEpochMilli(r.assignedAt))
                 .build();

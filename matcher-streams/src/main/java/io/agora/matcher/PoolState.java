@@ -128,6 +128,9 @@ final class PoolState {
         long price;
         /** The worker's per-job minimum at assignment. */
         long minPricePerJob;
+        /** The worker's GPU-second and GiB-second prices at assignment, within the job's ceilings. */
+        long gpuPrice;
+        long memoryPrice;
 
         String taskId(String jobId) {
             return Leases.taskId(jobId, replica, attempt);

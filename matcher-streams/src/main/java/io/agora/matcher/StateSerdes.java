@@ -143,7 +143,7 @@ final class StateSerdes {
         List<PoolReplica> replicas = new ArrayList<>(j.replicas.size());
         for (PoolState.Replica r : j.replicas.values()) {
             replicas.add(new PoolReplica(r.replica, r.attempt, name(r.state), r.workerId, r.assignedAt, r.leaseDeadline,
-                    r.partition, r.notBefore, r.reason, r.score, r.explain, r.price, r.minPricePerJob));
+                    r.partition, r.notBefore, r.reason, r.score, r.explain, r.price, r.minPricePerJob, r.gpuPrice, r.memoryPrice));
         }
         return new PoolJob(j.jobId, j.request == null ? null : ByteBuffer.wrap(j.requestBytes), j.escrowMicros, j.pool,
                 name(j.status), j.queuedAt, j.queueKey, j.nextReplica, replicas, new ArrayList<>(j.touched), j.forgetAt,
@@ -175,6 +175,8 @@ final class StateSerdes {
             r.explain = p.getExplain();
             r.price = p.getPrice();
             r.minPricePerJob = p.getMinPricePerJob();
+            r.gpuPrice = p.getGpuPrice();
+            r.memoryPrice = p.getMemoryPrice();
             j.replicas.put(r.replica, r);
         }
         j.touched.addAll(a.getTouched());

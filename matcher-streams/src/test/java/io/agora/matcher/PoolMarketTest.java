@@ -612,6 +612,22 @@ class PoolMarketTest {
                 .isEqualTo(300).isLessThanOrEqualTo(again.getTerms().getMaxPricePerCpuSecondMicros());
     }
 
+    @Test
+    void theTaskCarriesTheGpuAndMemoryPricesWithinTheCeilingsAndTheCeilingsThemselves() {
+        market.on(new Flow.Registered(SignedRecords.registration("w-g", Fx.caps(POOL, 300).setPricePerGpuSecondMicros(4_000)
+                .setPricePerGbSecondMicros(20).build(), seq++, T0), 0), T0);
+        beat("w-g", 300, 2, List.of(0, 1), List.of(), T0);
+        JobRequested job = Fx.job("job-g", "alice", 1, T0);
+        job.getSpec().setGpus(1);
+        job.getRequirements().setMaxPricePerGpuSecondMicros(5_000);
+        job.getRequirements().setMaxPricePerGbSecondMicros(20);
+        TaskAssigned task = only(submit(job, T0), TaskAssigned.class);
+        assertThat(task.getPricePerGpuSecondMicros()).isEqualTo(4_000);
+        assertThat(task.getPricePerGbSecondMicros()).isEqualTo(20);
+        assertThat(task.getTerms().getMaxPricePerGpuSecondMicros()).isEqualTo(5_000);
+        assertThat(task.getTerms().getMaxPricePerGbSecondMicros()).isEqualTo(20);
+    }
+
     /** w-a (price 300) and w-b (600) may each hold 4 tasks; three jobs go to the cheaper w-a. */
     void threeTasksOnWa() {
         register("w-a", 300, 4, T0);

@@ -221,6 +221,18 @@ class RulesTest {
     }
 
     @Test
+    void theEscrowCoversGpuSecondsAndMemoryAtTheCeilings() {
+        JobRequested job = Fx.job("j", "c", 2, 0);
+        job.getSpec().setGpus(1);
+        job.getSpec().setMemoryMb(3000); // 3 GiB units
+        job.getRequirements().setMaxPricePerGpuSecondMicros(5_000);
+        job.getRequirements().setMaxPricePerGbSecondMicros(100);
+        // (1000 x 1 cpu + 5000 x 1 GPU + 100 x 3 GiB) x 10 s x 2 replicas
+        assertThat(Admission.decide(new Admission.Account(1_000_000, true), job, 0).escrowMicros())
+                .isEqualTo((1000L + 5000 + 300) * 10 * 2);
+    }
+
+    @Test
     void overflowingCostIsRejected() {
         JobRequested job = Fx.job("j", "c", 3, 0);
         job.getRequirements().setMaxPricePerCpuSecondMicros(Long.MAX_VALUE / 2);

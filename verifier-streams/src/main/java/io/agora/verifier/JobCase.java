@@ -13,6 +13,7 @@ import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.schemas.Assignments;
+import io.agora.market.Pricing;
 import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
 import io.agora.schemas.Receipts;
@@ -574,6 +575,7 @@ final class JobCase {
             List<TaskResult> superseded = new ArrayList<>();
             TaskResult exemplar = null;
             Settlement.Plan plan;
+            Map<String, Pricing.Breakdown> parts = new HashMap<>();
             if (hash != null) { // COMPLETED, or FAILED by a failure class: the agreeing replicas are paid their time
                 List<Settlement.Share> earned = new ArrayList<>();
                 List<TaskResult> votes = votes();
@@ -581,8 +583,10 @@ final class JobCase {
                 for (TaskResult r : votes) {
                     if (ballot(r).equals(hash)) {
                         agreeing.add(r.getWorkerId());
+                        long receivedAt = s.receivedAt.getOrDefault(r.getTaskId(), now);
                         earned.add(new Settlement.Share(r.getWorkerId(), Settlement.earned(tasks.get(r.getTaskId()), r,
-                                s.receivedAt.getOrDefault(r.getTaskId(), now))));
+                                receivedAt)));
+                        parts.put(r.getWorkerId(), Settlement.earnedParts(tasks.get(r.getTaskId()), r, receivedAt));
                     } else {
                         dissenting.add(r.getWorkerId());
                     }
@@ -627,6 +631,8 @@ final class JobCase {
                     .setAgreeing(agreeing)
                     .setDissenting(dissenting)
                     .setCostMicros(plan.costMicros())
+                    .setGpuCostMicros(Settlement.costParts(plan, parts).gpuMicros())
+                    .setMemoryCostMicros(Settlement.costParts(plan, parts).memoryMicros())
                     .setRefundMicros(plan.refundMicros())
                     .setReason(reason)
                     .setSubmittedAt(terms.getSubmittedAt())

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -25,8 +26,8 @@ import java.util.UUID;
  * {@code JobTerms.escrowMicros}; settlement empties it exactly:
  * <ul>
  *   <li>COMPLETED: each agreeing worker is paid
- *   {@link Pricing#payout} of its own result (its price at assignment, capped by the client's max
- *   price, times its paid duration, times cpu units), never more than what is left in escrow;
+ *   {@link Pricing#payout} of its own result (per resource, its price at assignment capped by the
+ *   client's ceiling, times its paid duration, times the units: cpu, GPU and memory), never more than what is left in escrow;
  *   dissenters and failed replicas get nothing; the rest is refunded. The paid duration is the
  *   duration the worker reported, capped by the duration the market observed (from the task's
  *   {@code assignedAt} to when the verifier received the result: a worker cannot have worked
@@ -63,8 +64,35 @@ public final class Settlement {
     public static long earned(TaskAssigned task, TaskResult result, long receivedAtMs) {
         JobSpec spec = task.getSpec();
         JobTerms terms = task.getTerms();
-        return Pricing.payout(task.getPricePerCpuSecondMicros(), task.getMinPricePerJobMicros(),
-                terms.getMaxPricePerCpuSecondMicros(), paidDurationMs(task, result, receivedAtMs), spec);
+        return Pricing.payout(Pricing.Rates.prices(task), task.getMinPricePerJobMicros(), Pricing.Rates.ceilings(terms),
+                paidDurationMs(task, result, receivedAtMs), spec);
+    }
+
+    /** {@link #earned}'s time-based parts per resource, before the per-job minimum and the cap. */
+    public static Pricing.Breakdown earnedParts(TaskAssigned task, TaskResult result, long receivedAtMs) {
+        return Pricing.breakdown(Pricing.Rates.prices(task), Pricing.Rates.ceilings(task.getTerms()),
+                paidDurationMs(task, result, receivedAtMs), task.getSpec());
+    }
+
+    /**
+     * What the plan's payouts paid per resource: of each payout, its GPU part as earned, then its
+     * memory part, within what was paid; the rest (the cpu part, and what the per-job minimum
+     * added) is cpu. {@code earned} holds the {@link #earnedParts} by worker id; a worker without
+     * parts was paid for cpu only. The three parts sum to {@link Plan#costMicros}.
+     */
+    public static Pricing.Breakdown costParts(Plan plan, Map<String, Pricing.Breakdown> earned) {
+        long cpu = 0;
+        long gpu = 0;
+        long memory = 0;
+        for (Share s : plan.payouts()) {
+            Pricing.Breakdown e = earned.getOrDefault(s.workerId(), new Pricing.Breakdown(0, 0, 0));
+            long g = Math.min(Math.max(0, e.gpuMicros()), s.micros());
+            long m = Math.min(Math.max(0, e.memoryMicros()), s.micros() - g);
+            gpu += g;
+            memory += m;
+            cpu += s.micros() - g - m;
+        }
+        return new Pricing.Breakdown(cpu, gpu, memory);
     }
 
     /** The reported duration, capped by the one observed: from {@code assignedAt} to {@code receivedAtMs}. */

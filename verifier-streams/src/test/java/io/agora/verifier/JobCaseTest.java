@@ -72,12 +72,40 @@ class JobCaseTest {
     private final Identity w3 = Identity.generate();
     private final Identity w4 = Identity.generate();
     private Job job = Job.unseen("job-1");
+    /** The spec and the worker's GPU-second and GiB-second prices on the tasks; a test may change them. */
+    private JobSpec spec = SPEC;
+    private long gpuPrice = 0;
+    private long memoryPrice = 0;
     private JobTerms terms = terms(Strategy.K_OF_N, 3, 2, 5);
     private long now = T0.toEpochMilli();
     /** When the matcher assigned the tasks: a minute before the verifier's clock starts, unless a test says. */
     private Instant assignedAt = T0.minusSeconds(60);
 
     // ---- consensus and settlement ------------------------------------------------------
+
+    @Test
+    void aGpuJobPaysGpuSecondsAndMemoryBesideCpuSecondsAndTheVerdictSaysWhichIsWhich() {
+        // 1 cpu, 1 GPU, 2 GiB; ceilings 200 µ/cpu-s, 3,000 µ/GPU-s, 50 µ/GiB-s; worker 100, 2,500, 60 (capped at 50)
+        spec = JobSpec.newBuilder(SPEC).setGpus(1).setMemoryMb(2048).build();
+        Pricing.Rates ceilings = new Pricing.Rates(MAX_PRICE, 3_000, 50);
+        terms = JobTerms.newBuilder(terms(Strategy.K_OF_N, 2, 2, 2)).setMaxPricePerGpuSecondMicros(3_000)
+                .setMaxPricePerGbSecondMicros(50).setEscrowMicros(Pricing.maxCost(spec, ceilings, 2)).build();
+        assertThat(terms.getEscrowMicros()).isEqualTo((200L + 3_000 + 50 * 2) * 10 * 2);
+        gpuPrice = 2_500;
+        memoryPrice = 60;
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(result(w1, 0, 0, A, 4_000));
+        JobVerdict v = single(submit(result(w2, 1, 0, A, 6_000)), JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        // per replica: cpu 100 x s, GPU 2,500 x s, memory 50 x 2 GiB x s; 4 s and 6 s
+        assertThat(v.getGpuCostMicros()).isEqualTo(2_500L * 10);
+        assertThat(v.getMemoryCostMicros()).isEqualTo(100L * 10);
+        assertThat(v.getCostMicros()).isEqualTo(100L * 10 + 2_500L * 10 + 100L * 10);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros() - v.getCostMicros());
+        assertThat(v.getReceipt().getPayouts()).extracting(ReceiptPayout::getMicros)
+                .containsExactly((100L + 2_500 + 100) * 4, (100L + 2_500 + 100) * 6);
+    }
 
     @Test
     void twoOfThreeAgreeingCompletesPaysTheAgreeingAndRefundsTheRest() {
@@ -1023,8 +1051,9 @@ class JobCaseTest {
         String jobId = job.jobId();
         return TaskAssigned.newBuilder()
                 .setEventId(UUID.randomUUID().toString()).setTaskId(jobId + "/" + replica + "/" + attempt).setJobId(jobId)
-                .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setSpec(SPEC).setTerms(terms)
-                .setPricePerCpuSecondMicros(WORKER_PRICE).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
+                .setWorkerId(w.workerId()).setReplica(replica).setAttempt(attempt).setSpec(spec).setTerms(terms)
+                .setPricePerCpuSecondMicros(WORKER_PRICE).setPricePerGpuSecondMicros(gpuPrice)
+                .setPricePerGbSecondMicros(memoryPrice).setLeaseDeadline(T0.plusSeconds(30)).setScore(0.9)
                 .setExplain("test").setAssignedAt(assignedAt).build();
     }
 

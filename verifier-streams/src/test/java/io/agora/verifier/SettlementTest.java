@@ -51,6 +51,22 @@ class SettlementTest {
     }
 
     @Test
+    void theCostPartsAreWhatEachPayoutPaidForGpuThenMemoryAndTheRestIsCpu() {
+        var plan = Settlement.completed(1_000, List.of(new Settlement.Share("a", 700), new Settlement.Share("b", 700),
+                new Settlement.Share("c", 700)));
+        var parts = java.util.Map.of(
+                "a", new io.agora.market.Pricing.Breakdown(100, 400, 200),
+                "b", new io.agora.market.Pricing.Breakdown(100, 250, 350), // capped at 300: 250 GPU, 50 memory
+                "c", new io.agora.market.Pricing.Breakdown(100, 400, 200)); // paid nothing
+        io.agora.market.Pricing.Breakdown paid = Settlement.costParts(plan, parts);
+        assertThat(paid).isEqualTo(new io.agora.market.Pricing.Breakdown(100, 400 + 250, 200 + 50));
+        assertThat(paid.totalMicros()).isEqualTo(plan.costMicros());
+        // a payout raised to the per-job minimum: the raise is cpu; a worker without parts is all cpu
+        var raised = Settlement.completed(5_000, List.of(new Settlement.Share("a", 2_000), new Settlement.Share("d", 300)));
+        assertThat(Settlement.costParts(raised, parts)).isEqualTo(new io.agora.market.Pricing.Breakdown(1_400 + 300, 400, 200));
+    }
+
+    @Test
     void everyOtherOutcomeRefundsEverything() {
         var plan = Settlement.refundAll(4_200);
         assertThat(plan.payouts()).isEmpty();

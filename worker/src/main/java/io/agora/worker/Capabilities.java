@@ -58,6 +58,8 @@ public final class Capabilities {
                 .setCapabilities(caps)
                 .setPricePerCpuSecondMicros(cfg.pricePerCpuSecondMicros())
                 .setMinPricePerJobMicros(cfg.minPricePerJobMicros())
+                .setPricePerGpuSecondMicros(cfg.pricePerGpuSecondMicros())
+                .setPricePerGbSecondMicros(cfg.pricePerGbSecondMicros())
                 .setMaxConcurrent(cfg.maxConcurrent())
                 .setPool(cfg.pool())
                 .setAllowNetwork(cfg.networkAllowed())

@@ -507,8 +507,8 @@ public final class WorkerAgent implements Service {
             result = signer.result(task, o, cfg.outputInlineLimit());
             if (o.status() == ResultStatus.SUCCEEDED) {
                 done.incrementAndGet();
-                earnings.addAndGet(Pricing.payout(task.getPricePerCpuSecondMicros(), task.getMinPricePerJobMicros(),
-                        task.getTerms().getMaxPricePerCpuSecondMicros(), o.durationMs(), task.getSpec()));
+                earnings.addAndGet(Pricing.payout(Pricing.Rates.prices(task), task.getMinPricePerJobMicros(),
+                        Pricing.Rates.ceilings(task.getTerms()), o.durationMs(), task.getSpec()));
             } else {
                 failed.incrementAndGet();
                 if (o.status() == ResultStatus.SANDBOX_ERROR) {

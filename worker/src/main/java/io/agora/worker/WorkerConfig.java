@@ -13,6 +13,8 @@ import java.util.List;
  *
  * @param stateDir              holds {@code worker.key} (the identity), {@code worker.seal.key} and {@code worker.seq}
  * @param allowedImages         images this worker agrees to run; empty = any image present locally
+ * @param pricePerGpuSecondMicros price per GPU-second of a job's GPUs ({@code gpu.price}, default 0)
+ * @param pricePerGbSecondMicros  price per GiB-second of a job's memory ({@code memory.price}, default 0)
  * @param stdoutCapBytes        stdout bytes captured and hashed; the rest is dropped and flagged
  * @param outputInlineLimit     stdout bytes carried inline in the TaskResult
  * @param tmpfsMb               size of the job's writable {@code /tmp}
@@ -49,6 +51,8 @@ public record WorkerConfig(
         List<String> capabilities,
         long pricePerCpuSecondMicros,
         long minPricePerJobMicros,
+        long pricePerGpuSecondMicros,
+        long pricePerGbSecondMicros,
         long stakeMicros,
         int maxConcurrent,
         long heartbeatIntervalMs,
@@ -96,6 +100,8 @@ public record WorkerConfig(
                 list(c.get(PREFIX + "capabilities", "")),
                 c.getLong(PREFIX + "price", 800),
                 c.getLong(PREFIX + "min.job.price", 0),
+                c.getLong(PREFIX + "gpu.price", 0),
+                c.getLong(PREFIX + "memory.price", 0),
                 c.getLong(PREFIX + "stake.micros", 0),
                 c.getInt(PREFIX + "max.concurrent", 2),
                 c.getLong(PREFIX + "heartbeat.ms", 2000),

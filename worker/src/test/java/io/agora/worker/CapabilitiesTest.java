@@ -86,7 +86,8 @@ class CapabilitiesTest {
     void merges_detected_hardware_with_the_operator_settings() {
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of(
                 "agora.worker.state.dir", dir.toString(), "agora.worker.pool", "lab", "agora.worker.region", "eu-west",
-                "agora.worker.tags", "ssd, fast", "agora.worker.price", "1200", "agora.worker.max.concurrent", "4")));
+                "agora.worker.tags", "ssd, fast", "agora.worker.price", "1200", "agora.worker.max.concurrent", "4",
+                "agora.worker.gpu.price", "30000", "agora.worker.memory.price", "15")));
         WorkerCapabilities c = Capabilities.detect(cfg, 321.5, List.of("agora/busybox:1"));
         assertThat(c.getCpuThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.getCpuCores()).isPositive();
@@ -98,6 +99,8 @@ class CapabilitiesTest {
         assertThat(c.getTags()).containsExactly("ssd", "fast");
         assertThat(c.getCapabilities()).containsExactly("agora/busybox:1");
         assertThat(c.getPricePerCpuSecondMicros()).isEqualTo(1200);
+        assertThat(c.getPricePerGpuSecondMicros()).isEqualTo(30_000);
+        assertThat(c.getPricePerGbSecondMicros()).isEqualTo(15);
         assertThat(c.getMaxConcurrent()).isEqualTo(4);
         assertThat(c.getBenchmarkScore()).isEqualTo(321.5);
         assertThat(c.getDiskWriteMiBps()).isPositive();

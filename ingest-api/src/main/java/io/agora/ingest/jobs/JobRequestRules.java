@@ -254,6 +254,8 @@ public final class JobRequestRules {
             range(p, "requirements.minMemoryMb", r.minMemoryMb(), 0, MAX_MIN_MEMORY_MB);
             range(p, "requirements.minGpuCount", r.minGpuCount(), 0, MAX_MIN_GPU_COUNT);
             range(p, "requirements.minGpuVramMb", r.minGpuVramMb(), 0, MAX_MIN_GPU_VRAM_MB);
+            range(p, "requirements.maxPricePerGpuSecondMicros", r.maxPricePerGpuSecondMicros(), 0, Long.MAX_VALUE);
+            range(p, "requirements.maxPricePerGbSecondMicros", r.maxPricePerGbSecondMicros(), 0, Long.MAX_VALUE);
         }
         return p;
     }
@@ -369,6 +371,8 @@ public final class JobRequestRules {
                 .setCapabilitiesAny(r.capabilitiesAny() == null ? List.of() : List.copyOf(r.capabilitiesAny()))
                 .setMaxPricePerCpuSecondMicros(j.maxPricePerCpuSecondMicros())
                 .setMinReputation(or(r.minReputation(), DEFAULT_MIN_REPUTATION))
+                .setMaxPricePerGpuSecondMicros(or(r.maxPricePerGpuSecondMicros(), 0L))
+                .setMaxPricePerGbSecondMicros(or(r.maxPricePerGbSecondMicros(), 0L))
                 .build();
     }
 

@@ -116,7 +116,7 @@ public class JobService {
         event.getSpec().getInputs().forEach(in -> in.setSize(inputSizes.getOrDefault(in.getSha256(), 0L)));
         long needed;
         try {
-            needed = Pricing.maxCost(event.getSpec(), event.getRequirements().getMaxPricePerCpuSecondMicros(),
+            needed = Pricing.maxCost(event.getSpec(), Pricing.Rates.ceilings(event.getRequirements()),
                     event.getMaxTotalResults());
         } catch (ArithmeticException e) {
             throw ApiException.invalid(List.of(new Problem("maxPricePerCpuSecondMicros", "maximum cost overflows")));

@@ -119,9 +119,16 @@ public record SubmitJob(
             @Schema(description = "Capabilities of which a worker must have one; default none")
             @Nullable List<String> capabilitiesAny,
             @Schema(description = "Least reputation of a worker", defaultValue = "" + DEFAULT_MIN_REPUTATION)
-            @Nullable Integer minReputation) {
+            @Nullable Integer minReputation,
+            @Schema(description = "Highest price per GPU-second the client pays (each of the job's gpus), in micro-credits;"
+                    + " the escrow covers it; 0 = only workers that charge nothing for GPUs", defaultValue = "0", minimum = "0")
+            @Nullable Long maxPricePerGpuSecondMicros,
+            @Schema(description = "Highest price per GiB-second of the job's memory (memoryMb rounded up to whole GiB),"
+                    + " in micro-credits; the escrow covers it; 0 = only workers that charge nothing for memory",
+                    defaultValue = "0", minimum = "0")
+            @Nullable Long maxPricePerGbSecondMicros) {
         public static JobRequirements none() {
-            return new JobRequirements(null, null, null, null, null, null, null, null, null, null, null, null);
+            return new JobRequirements(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 }

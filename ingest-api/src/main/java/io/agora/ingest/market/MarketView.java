@@ -7,6 +7,7 @@ import io.agora.market.Eligibility;
 import io.agora.market.MatchRequest;
 import io.agora.market.MarketRules;
 import io.agora.market.Matching;
+import io.agora.market.Pricing;
 import io.agora.market.Scoring;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.serde.annotation.Serdeable;
@@ -167,7 +168,7 @@ public class MarketView {
         List<Candidate> candidates = new java.util.ArrayList<>();
         for (Matching.Choice c : preview.chosen()) {
             Double own = lat.get(c.worker().workerId());
-            candidates.add(candidate(c, r, 0L, own == null ? null : Math.round(own), c.worker().freeSlots()));
+            candidates.add(candidate(c, spec, r, 0L, own == null ? null : Math.round(own), c.worker().freeSlots()));
         }
         for (Matching.Choice c : preview.waiting()) {
             Double own = lat.get(c.worker().workerId());
@@ -176,18 +177,28 @@ public class MarketView {
             int running = st == null ? 0 : Math.max(0, st.inFlight());
             Long wait = basis == null ? null : Math.round(basis / (running + 1));
             Long eta = basis == null ? null : wait + Math.round(basis);
-            candidates.add(candidate(c, r, wait, eta, 0));
+            candidates.add(candidate(c, spec, r, wait, eta, 0));
         }
         List<Excluded> excluded = preview.excluded().stream().map(e -> new Excluded(e.workerId(), e.reason())).toList();
         return new MatchPreview(r.getPool(), preview.eligibleNow(), candidates, excluded);
     }
 
-    private static Candidate candidate(Matching.Choice c, Requirements r, @Nullable Long waitMs, @Nullable Long etaMs,
-                                       int freeSlots) {
+    private static Candidate candidate(Matching.Choice c, JobSpec spec, Requirements r, @Nullable Long waitMs,
+                                       @Nullable Long etaMs, int freeSlots) {
         var caps = c.worker().capabilities();
+        Pricing.Rates ceilings = Pricing.Rates.ceilings(r);
+        Pricing.Rates paid = new Pricing.Rates(c.worker().pricePerCpuSecondMicros(), caps.getPricePerGpuSecondMicros(),
+                caps.getPricePerGbSecondMicros()).min(ceilings);
+        Cost cost;
+        try {
+            Pricing.Breakdown b = Pricing.breakdown(paid, ceilings, spec.getTimeoutMs(), spec);
+            cost = new Cost(b.cpuMicros(), b.gpuMicros(), b.memoryMicros(), b.totalMicros());
+        } catch (ArithmeticException e) {
+            cost = null; // more than a long holds: the job's own escrow could not be held either
+        }
         return new Candidate(c.worker().workerId(), Math.round(c.score() * 10000) / 10000.0,
-                Math.min(c.worker().pricePerCpuSecondMicros(), r.getMaxPricePerCpuSecondMicros()),
-                caps.getMinPricePerJobMicros(), waitMs, etaMs, freeSlots, caps.getRegion(), c.explain());
+                paid.cpuMicros(), caps.getMinPricePerJobMicros(), paid.gpuMicros(), paid.memoryGibMicros(), cost,
+                waitMs, etaMs, freeSlots, caps.getRegion(), c.explain());
     }
 
     private static Double mean(List<Double> values) {
@@ -274,8 +285,17 @@ public class MarketView {
 
     @Serdeable
     public record Candidate(String workerId, double score, long pricePerCpuSecondMicros, long minPricePerJobMicros,
+                            long pricePerGpuSecondMicros, long pricePerGbSecondMicros, @Nullable Cost replicaCostAtTimeout,
                             @Nullable Long estimatedWaitMs, @Nullable Long etaMs, int freeSlots, @Nullable String region,
                             String explain) {
+    }
+
+    /**
+     * What one replica costs per resource at the candidate's prices (each within the job's ceiling)
+     * if it runs the whole timeout (io.agora.market.Pricing#breakdown), before the worker's per-job minimum.
+     */
+    @Serdeable
+    public record Cost(long cpuMicros, long gpuMicros, long memoryMicros, long totalMicros) {
     }
 
     @Serdeable
