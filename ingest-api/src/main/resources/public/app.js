@@ -84,6 +84,7 @@ async function refreshJob(id) {
     + `<td>${esc(time(e.endedAt))}</td><td class="${cls(e.outcome || 'running')}">${esc(e.outcome || 'running')}</td>`
     + `<td>${esc(e.endReason ? 'moved: ' + e.endReason : e.assignedBecause ? 'moved here: ' + e.assignedBecause : '')}</td></tr>`).join('')
     || '<tr><td colspan="8">no replica placed yet</td></tr>';
+  return decided;
 }
 
 function setStatus(s) {
@@ -139,8 +140,11 @@ async function follow(id, lastEventId) {
   }
   if (state.job !== id) return;
   if (ended) {
+    // the ledger sink records the verdict (output, cost) a moment after its event: look until it has
+    for (let i = 0; i < 20 && state.job === id && !(await refreshJob(id)); i++) {
+      await new Promise(done => setTimeout(done, 500));
+    }
     $('live').textContent = 'ended';
-    await refreshJob(id);
     loadJobs(true);
   } else {
     $('live').textContent = 'reconnecting…';

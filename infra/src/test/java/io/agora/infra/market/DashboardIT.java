@@ -80,7 +80,9 @@ class DashboardIT {
                 + " && document.querySelector('#executions tbody').textContent.includes('SUCCEEDED')");
         assertThat((String) js("document.querySelector('#events tbody').textContent"))
                 .contains("ACCEPTED", "ASSIGNED", "REPLICA_FINISHED", "COMPLETED");
-        assertThat(text("job-output")).isEqualTo("hello from the dashboard\n");
+        // the output is fetched once the verdict is in: wait for it rather than race it
+        awaitTrue("the agreed output shown", Duration.ofSeconds(30),
+                "document.getElementById('job-output').textContent === 'hello from the dashboard\\n'");
         assertThat((Boolean) js("document.getElementById('cancel').disabled")).isTrue();
         assertThat(live.client.job(key, jobId).text("status")).isEqualTo("COMPLETED");
         awaitTrue("the job list shows it", Duration.ofSeconds(30), "document.querySelector('#jobs tbody').textContent.includes('COMPLETED')");
