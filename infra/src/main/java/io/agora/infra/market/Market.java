@@ -176,13 +176,27 @@ public final class Market implements AutoCloseable {
         stack.kafka().close();
     }
 
+    private static final int FIRST_FREE_PORT = 20_000;
+    private static final int FREE_PORTS = 12_000;
+    /** Ports handed out, from a random start below the kernel's ephemeral range (32768-60999). */
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+            new java.util.concurrent.atomic.AtomicInteger(new java.util.Random().nextInt(FREE_PORTS));
+
+    /**
+     * A port no one listens on, for a service that binds it seconds later. Never from the ephemeral
+     * range: there an outgoing connection (a Kafka client's, say) can take the port in between, and
+     * the service then fails to start ("port already in use").
+     */
     public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        for (int i = 0; i < FREE_PORTS; i++) {
+            int port = FIRST_FREE_PORT + Math.floorMod(NEXT_PORT.getAndIncrement(), FREE_PORTS);
+            try (ServerSocket s = new ServerSocket(port)) {
+                return port;
+            } catch (IOException inUse) {
+                // the next one
+            }
         }
+        throw new IllegalStateException("no free port in " + FIRST_FREE_PORT + "-" + (FIRST_FREE_PORT + FREE_PORTS - 1));
     }
 
     private static void sleep(long ms) {

@@ -75,15 +75,22 @@ final class LiveMarket {
                     "AGORA_POOL_TRUSTED_ALLOWLIST", trustedId,
                     "AGORA_OTEL_ENDPOINT", traces.endpoint()));
             Runtime.getRuntime().addShutdownHook(new Thread(market::close, "market-down"));
-            market.startCore();
-            for (int i = 1; i <= 4; i++) {
-                market.startWorker(HONEST + i, "docker", Map.of("AGORA_WORKER_TAGS", "honest"));
+            try {
+                market.startCore();
+                for (int i = 1; i <= 4; i++) {
+                    market.startWorker(HONEST + i, "docker", Map.of("AGORA_WORKER_TAGS", "honest"));
+                }
+                market.startWorker(LIAR, "wrong", Map.of("AGORA_WORKER_TAGS", "liar"));
+                market.startWorker(TRUSTED, "docker", Map.of("AGORA_WORKER_POOL", TRUSTED));
+                market.awaitApi(Duration.ofMinutes(3));
+                shared = new LiveMarket(stack, market, work, traces);
+                shared.awaitWorkersOnline(6);
+            } catch (RuntimeException failed) {
+                // a market that did not come up must not run on beside the next test class's
+                shared = null;
+                market.close();
+                throw failed;
             }
-            market.startWorker(LIAR, "wrong", Map.of("AGORA_WORKER_TAGS", "liar"));
-            market.startWorker(TRUSTED, "docker", Map.of("AGORA_WORKER_POOL", TRUSTED));
-            market.awaitApi(Duration.ofMinutes(3));
-            shared = new LiveMarket(stack, market, work, traces);
-            shared.awaitWorkersOnline(6);
         }
         return shared;
     }
