@@ -73,7 +73,7 @@ async function refreshJob(id) {
   const decided = TERMINAL.includes(String(j.status).toUpperCase());
   if (!state.liveStatus || decided) setStatus(j.status);
   $('job-summary').textContent = [j.pool && 'pool ' + j.pool, j.escrowMicros != null && 'escrow ' + j.escrowMicros + ' µ',
-    j.costMicros != null && 'cost ' + j.costMicros + ' µ', j.refundMicros != null && 'refund ' + j.refundMicros + ' µ',
+    j.costMicros != null && 'cost ' + j.costMicros + ' µ' + costParts(j.costBreakdown), j.refundMicros != null && 'refund ' + j.refundMicros + ' µ',
     j.agreeing && j.agreeing.length && 'agreeing ' + j.agreeing.map(short).join(', '), j.reason].filter(Boolean).join(' · ');
   $('job-output').hidden = j.output == null;
   $('job-output').textContent = j.output ?? '';
@@ -85,6 +85,12 @@ async function refreshJob(id) {
     + `<td>${esc(e.endReason ? 'moved: ' + e.endReason : e.assignedBecause ? 'moved here: ' + e.assignedBecause : '')}</td></tr>`).join('')
     || '<tr><td colspan="8">no replica placed yet</td></tr>';
   return decided;
+}
+
+/** " (cpu …, gpu …, memory …)" when GPUs or memory were paid for; nothing when the cost was all cpu. */
+function costParts(b) {
+  if (!b || (!b.gpuMicros && !b.memoryMicros)) return '';
+  return ' (cpu ' + b.cpuMicros + ', gpu ' + b.gpuMicros + ', memory ' + b.memoryMicros + ')';
 }
 
 function setStatus(s) {

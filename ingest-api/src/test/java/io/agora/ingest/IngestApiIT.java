@@ -513,8 +513,9 @@ class IngestApiIT {
         String jobId = UUID.randomUUID().toString();
         Instant t = Instant.parse("2026-01-01T00:00:00Z");
         sql("INSERT INTO agora.jobs (job_id, client_id, pool, status, submitted_at, updated_at, escrow_micros,"
-                        + " cost_micros, refund_micros, consensus_hash, output, exit_code, agreeing, dissenting)"
-                        + " VALUES (?, ?, 'public', 'COMPLETED', ?, ?, 120, 40, 80, 'abc', 'hello\n', 0, ?, ?)",
+                        + " cost_micros, refund_micros, consensus_hash, output, exit_code, agreeing, dissenting,"
+                        + " gpu_cost_micros, memory_cost_micros)"
+                        + " VALUES (?, ?, 'public', 'COMPLETED', ?, ?, 120, 40, 80, 'abc', 'hello\n', 0, ?, ?, 25, 5)",
                 jobId, clientId, java.sql.Timestamp.from(t), java.sql.Timestamp.from(t.plusSeconds(3)),
                 new String[]{"w1", "w2"}, new String[]{"w3"});
         sql("INSERT INTO agora.accounts VALUES (?, 1000), (?, 0)", "client:" + clientId, "escrow:" + jobId);
@@ -528,6 +529,7 @@ class IngestApiIT {
         assertThat(job).containsEntry("status", "COMPLETED").containsEntry("outcome", "COMPLETED")
                 .containsEntry("consensusHash", "abc").containsEntry("output", "hello\n");
         assertThat(job.get("agreeing")).isEqualTo(List.of("w1", "w2"));
+        assertThat(job.get("costBreakdown")).isEqualTo(Map.of("cpuMicros", 10, "gpuMicros", 25, "memoryMicros", 5));
         HttpResponse<String> out = call("GET", "/api/v1/jobs/" + jobId + "/output", key, null);
         assertThat(out.body()).isEqualTo("hello\n");
         assertThat(out.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");

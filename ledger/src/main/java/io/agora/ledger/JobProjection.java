@@ -126,8 +126,8 @@ public final class JobProjection {
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO verdicts (job_id, event_id, outcome, consensus_hash, output, exit_code, agreeing, dissenting,
                                       cost_micros, refund_micros, reason, submitted_at, decided_at, receipt,
-                                      output_truncated, stderr, stderr_truncated)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
+                                      output_truncated, stderr, stderr_truncated, gpu_cost_micros, memory_cost_micros)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
             for (JobVerdict v : verdicts) {
                 ps.setString(1, v.getJobId());
                 ps.setString(2, v.getEventId());
@@ -146,6 +146,8 @@ public final class JobProjection {
                 ps.setBoolean(15, v.getOutputTruncated());
                 ps.setString(16, v.getStderr());
                 ps.setBoolean(17, v.getStderrTruncated());
+                ps.setLong(18, v.getGpuCostMicros());
+                ps.setLong(19, v.getMemoryCostMicros());
                 ps.addBatch();
             }
             first = Sql.inserted(ps.executeBatch());
@@ -153,8 +155,8 @@ public final class JobProjection {
         recordFiles(c, verdicts, first);
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO jobs (job_id, client_id, status, reason, submitted_at, updated_at, cost_micros, refund_micros,
-                                  consensus_hash, output, exit_code, agreeing, dissenting)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  consensus_hash, output, exit_code, agreeing, dissenting, gpu_cost_micros, memory_cost_micros)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (job_id) DO UPDATE SET
                   status = EXCLUDED.status,
                   reason = EXCLUDED.reason,
@@ -166,7 +168,9 @@ public final class JobProjection {
                   output = EXCLUDED.output,
                   exit_code = EXCLUDED.exit_code,
                   agreeing = EXCLUDED.agreeing,
-                  dissenting = EXCLUDED.dissenting""")) {
+                  dissenting = EXCLUDED.dissenting,
+                  gpu_cost_micros = EXCLUDED.gpu_cost_micros,
+                  memory_cost_micros = EXCLUDED.memory_cost_micros""")) {
             boolean any = false;
             for (int i = 0; i < verdicts.size(); i++) {
                 if (!first[i]) {
@@ -186,6 +190,8 @@ public final class JobProjection {
                 ps.setInt(11, v.getExitCode());
                 ps.setArray(12, Sql.textArray(c, v.getAgreeing()));
                 ps.setArray(13, Sql.textArray(c, v.getDissenting()));
+                ps.setLong(14, v.getGpuCostMicros());
+                ps.setLong(15, v.getMemoryCostMicros());
                 ps.addBatch();
                 any = true;
             }

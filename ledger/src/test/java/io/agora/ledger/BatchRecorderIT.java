@@ -195,6 +195,27 @@ class BatchRecorderIT {
     }
 
     @Test
+    void theVerdictsCostPartsReachItsRowAndItsJobAndTheAuditComparesThem() throws SQLException {
+        JobVerdict v = JobVerdict.newBuilder(verdict("j1", "c1", Outcome.COMPLETED, 1_000, 0))
+                .setGpuCostMicros(600).setMemoryCostMicros(150).build();
+        JobVerdict cpuOnly = verdict("j2", "c1", Outcome.COMPLETED, 300, 700);
+        recorder.record(records(v, cpuOnly), Map.of(), null);
+        assertThat(strings("SELECT job_id || ' ' || gpu_cost_micros || ' ' || memory_cost_micros FROM verdicts ORDER BY 1"))
+                .containsExactly("j1 600 150", "j2 0 0");
+        assertThat(strings("SELECT job_id || ' ' || gpu_cost_micros || ' ' || memory_cost_micros FROM jobs ORDER BY 1"))
+                .containsExactly("j1 600 150", "j2 0 0");
+
+        String other = TestPostgres.freshSchema("rec");
+        LedgerSchema.migrate(ds, other);
+        new BatchRecorder(ds, other, "g").record(records(v, cpuOnly), Map.of(), null);
+        assertThat(AuditReport.compare(ds, schema, other).findings()).isEmpty();
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.execute("UPDATE " + other + ".verdicts SET gpu_cost_micros = 0 WHERE job_id = 'j1'");
+        }
+        assertThat(AuditReport.compare(ds, schema, other).findings()).anyMatch(f -> f.startsWith("verdicts:"));
+    }
+
+    @Test
     void workerEarningsSumsPayouts() throws SQLException {
         recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 1_200),
                 refund("c1", "j1", 800)), Map.of(), null);

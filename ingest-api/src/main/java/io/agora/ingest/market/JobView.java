@@ -2,6 +2,7 @@ package io.agora.ingest.market;
 
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.serde.annotation.Serdeable;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 import java.time.Instant;
 import java.util.List;
@@ -24,14 +25,28 @@ public record JobView(String jobId,
                       List<String> dissenting,
                       @Nullable Instant submittedAt,
                       @Nullable Instant updatedAt,
-                      @Nullable String dispute) {
+                      @Nullable String dispute,
+                      @Schema(description = "What costMicros paid for, per resource; absent until the job has a cost")
+                      @Nullable CostBreakdown costBreakdown) {
 
     private static final List<String> TERMINAL = List.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED",
             "CANCELLED", "REJECTED");
 
     public static JobView submitted(String jobId, String clientId, String pool, Instant at) {
         return new JobView(jobId, clientId, pool, "submitted", null, null, null, null, null, null, null, null,
-                List.of(), List.of(), at, at, null);
+                List.of(), List.of(), at, at, null, null);
+    }
+
+    /** The verdict's cost split by resource: GPU-seconds, memory GiB-seconds, and the rest of the cost, CPU-seconds. */
+    @Serdeable
+    @Schema(description = "The job's cost by resource, in micro-credits; the three parts sum to costMicros")
+    public record CostBreakdown(@Schema(description = "Paid for CPU-seconds") long cpuMicros,
+                                @Schema(description = "Paid for GPU-seconds") long gpuMicros,
+                                @Schema(description = "Paid for memory GiB-seconds") long memoryMicros) {
+        /** Null when the job has no cost yet. */
+        public static @Nullable CostBreakdown of(@Nullable Long costMicros, long gpuMicros, long memoryMicros) {
+            return costMicros == null ? null : new CostBreakdown(costMicros - gpuMicros - memoryMicros, gpuMicros, memoryMicros);
+        }
     }
 
     public boolean terminal() {

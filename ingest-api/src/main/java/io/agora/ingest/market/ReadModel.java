@@ -24,7 +24,8 @@ import java.util.Optional;
 @Singleton
 public class ReadModel {
     private static final String JOB_COLUMNS = "job_id, client_id, pool, status, reason, submitted_at, updated_at,"
-            + " escrow_micros, cost_micros, refund_micros, consensus_hash, output, exit_code, agreeing, dissenting, dispute";
+            + " escrow_micros, cost_micros, refund_micros, consensus_hash, output, exit_code, agreeing, dissenting, dispute,"
+            + " gpu_cost_micros, memory_cost_micros";
     private final DataSource dataSource;
 
     public ReadModel(DataSource dataSource) {
@@ -200,7 +201,9 @@ public class ReadModel {
                 rs.getString("reason"), outcome(status), rs.getString("output"), rs.getString("consensus_hash"),
                 Rows.intOrNull(rs, "exit_code"), Rows.longOrNull(rs, "escrow_micros"), Rows.longOrNull(rs, "cost_micros"),
                 Rows.longOrNull(rs, "refund_micros"), Rows.strings(rs, "agreeing"), Rows.strings(rs, "dissenting"),
-                Rows.instant(rs, "submitted_at"), Rows.instant(rs, "updated_at"), rs.getString("dispute"));
+                Rows.instant(rs, "submitted_at"), Rows.instant(rs, "updated_at"), rs.getString("dispute"),
+                JobView.CostBreakdown.of(Rows.longOrNull(rs, "cost_micros"), rs.getLong("gpu_cost_micros"),
+                        rs.getLong("memory_cost_micros")));
     }
 
     private static String outcome(String status) {
