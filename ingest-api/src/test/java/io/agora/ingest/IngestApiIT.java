@@ -984,6 +984,14 @@ class IngestApiIT {
         assertThat(overQuota.statusCode()).as(overQuota.body()).isEqualTo(413);
         assertThat((String) map(overQuota).get("detail")).contains("quota", "4800 of 6000");
         assertThat(download("Bearer " + key, io.agora.artifacts.Sha256.hex(over)).statusCode()).isEqualTo(404);
+        io.agora.artifacts.ArtifactStore store = context.getBean(io.agora.artifacts.ArtifactStore.class);
+        assertThat(store.size(io.agora.artifacts.Sha256.hex(over))).as("refused bytes nobody holds are not kept").isEmpty();
+        // refused bytes another client holds stay: its copy is still served
+        byte[] held = new byte[4000];
+        held[0] = 2;
+        assertThat(upload("Bearer " + other, held).statusCode()).isEqualTo(201);
+        assertThat(upload("Bearer " + key, held).statusCode()).isEqualTo(413);
+        assertThat(download("Bearer " + other, io.agora.artifacts.Sha256.hex(held)).body()).isEqualTo(held);
 
         assertThat(upload("Bearer nope", data).statusCode()).isEqualTo(401);
         assertThat(call("GET", "/api/v1/files/not-a-hash", key, null).statusCode()).isEqualTo(400);

@@ -26,7 +26,8 @@ import java.util.Optional;
  * Uploading a file the owner already has is answered with the same file and costs no quota; a
  * client's distinct files may not pass {@link ArtifactSettings#clientQuotaBytes()} (checked under a
  * per-owner lock, so two parallel uploads cannot both slip under it). Bytes refused for the quota
- * stay in the store unreferenced until an upload of the same bytes names them.
+ * are deleted from the store at once unless another owner holds them (under the SHA-256's lock, as
+ * the sweep does): a refused upload leaves nothing behind.
  *
  * <p>Retention ({@link #sweep}): a row lives until {@code agora.artifacts.retention-hours} after its
  * last use (an upload, the same file uploaded again, a submitted job naming it as an input: {@link #touch});
@@ -93,6 +94,7 @@ public class FileService {
                 if (quota) {
                     long used = used(c, owner);
                     if (used + a.size() > settings.clientQuotaBytes()) {
+                        deleteUnnamed(c, a.sha256());
                         c.rollback();
                         throw new ApiException(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "file quota exceeded: "
                                 + used + " of " + settings.clientQuotaBytes() + " bytes used, this file has " + a.size(),
@@ -187,14 +189,7 @@ public class FileService {
                 c.setAutoCommit(false);
                 try {
                     lock(c, SHA_LOCK + sha);
-                    boolean named;
-                    try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM ingest.files WHERE sha256 = ? LIMIT 1")) {
-                        q.setString(1, sha);
-                        try (ResultSet rs = q.executeQuery()) {
-                            named = rs.next();
-                        }
-                    }
-                    if (!named && store.delete(sha)) {
+                    if (deleteUnnamed(c, sha)) {
                         artifacts++;
                     }
                     c.commit();
@@ -207,6 +202,22 @@ public class FileService {
             }
         }
         return new Swept(rows, artifacts);
+    }
+
+    /**
+     * Deletes the bytes of {@code sha256} when no row names them; the caller holds the SHA-256's lock.
+     * True when the store held them.
+     */
+    private boolean deleteUnnamed(Connection c, String sha256) throws SQLException, IOException {
+        try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM ingest.files WHERE sha256 = ? LIMIT 1")) {
+            q.setString(1, sha256);
+            try (ResultSet rs = q.executeQuery()) {
+                if (rs.next()) {
+                    return false;
+                }
+            }
+        }
+        return store.delete(sha256);
     }
 
     /** The owner's file {@code sha256}; empty when it never uploaded it. */
