@@ -230,6 +230,20 @@ class RulesTest {
     }
 
     @Test
+    void aBucketGrantsABatchLargerThanItsBurstAndMakesTheNextCallerWaitTheDebtOut() {
+        AtomicLong now = new AtomicLong();
+        TokenBucket b = new TokenBucket(10, 5, now::get);
+        assertThat(b.tryTake(25)).as("more than the burst, granted while a token is there").isZero();
+        // 5 - 25 = -20 tokens: one is back after 2.1 s at 10/s
+        assertThat(b.tryTake(1)).isCloseTo(2_100_000_000L, org.assertj.core.data.Offset.offset(10L));
+        now.addAndGet(2_000_000_000L);
+        assertThat(b.tryTake(3)).isCloseTo(100_000_000L, org.assertj.core.data.Offset.offset(10L));
+        now.addAndGet(150_000_000L);
+        assertThat(b.tryTake(3)).isZero();
+        assertThatThrownBy(() -> b.tryTake(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void rateLimiterAnswers429WithRetryAfterPerClient() {
         AtomicLong now = new AtomicLong();
         RateLimiter limiter = new RateLimiter(0.5, 1, now::get);

@@ -33,7 +33,12 @@ public class RateLimiter {
     }
 
     public void admit(String clientId) {
-        long waitNanos = buckets.computeIfAbsent(clientId, c -> new TokenBucket(perSecond, burst, nanoClock)).tryTake();
+        admit(clientId, 1);
+    }
+
+    /** Admits {@code requests} at once (a batch submit: one per job), or none: {@link TokenBucket#tryTake(int)}. */
+    public void admit(String clientId, int requests) {
+        long waitNanos = buckets.computeIfAbsent(clientId, c -> new TokenBucket(perSecond, burst, nanoClock)).tryTake(requests);
         if (waitNanos > 0) {
             long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
             throw new ApiException(HttpStatus.TOO_MANY_REQUESTS,
