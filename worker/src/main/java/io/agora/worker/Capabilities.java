@@ -17,13 +17,14 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * What this machine offers the market: cores, threads, arch, memory ({@code /proc/meminfo}),
  * free storage of the state dir and its write throughput, notable cpu features ({@code /proc/cpuinfo}),
  * GPUs ({@code nvidia-smi} when present), accelerators ({@code cuda} with an NVIDIA GPU, {@code dri}
  * and {@code dri-<vendor>} for {@code /dev/dri} render nodes, and the operator's {@code accelerators}),
- * the download bandwidth (configured, or measured: {@link HardwareProbes}), merged with the operator's
+ * the download bandwidth (configured, or measured: {@link #networkMbps}), merged with the operator's
  * pool, region, tags, price and concurrency. The parsers are pure functions so they can be tested on
  * sample text.
  */
@@ -36,7 +37,12 @@ public final class Capabilities {
     private Capabilities() {
     }
 
-    public static WorkerCapabilities detect(WorkerConfig cfg, double benchmarkScore, List<String> servedImages) {
+    /**
+     * @param signedGet the {@code Authorization} header of a GET of a path on the market, signed by the worker
+     *                  (its bandwidth is measured against the market's probe)
+     */
+    public static WorkerCapabilities detect(WorkerConfig cfg, double benchmarkScore, List<String> servedImages,
+                                            UnaryOperator<String> signedGet) {
         String cpuinfo = read(Path.of("/proc/cpuinfo"));
         String meminfo = read(Path.of("/proc/meminfo"));
         int threads = Runtime.getRuntime().availableProcessors();
@@ -52,7 +58,7 @@ public final class Capabilities {
                 .setAccelerators(accelerators(gpus, driNodes(), cfg.accelerators()))
                 .setStorageMb(freeStorageMb(cfg.stateDir()))
                 .setDiskWriteMiBps(HardwareProbes.diskWriteMiBps(cfg.stateDir().resolve("work"), cfg.diskProbeMb()))
-                .setNetworkMbps(cfg.networkMbps() > 0 ? cfg.networkMbps() : HardwareProbes.networkMbps(cfg.networkProbeUrl()))
+                .setNetworkMbps(networkMbps(cfg, signedGet))
                 .setRegion(cfg.region())
                 .setTags(cfg.tags())
                 .setCapabilities(caps)
@@ -65,6 +71,29 @@ public final class Capabilities {
                 .setAllowNetwork(cfg.networkAllowed())
                 .setBenchmarkScore(benchmarkScore)
                 .build();
+    }
+
+    /**
+     * The download bandwidth to register, Mbit/s: {@code network.mbps} when set (the operator knows the link);
+     * else measured ({@link HardwareProbes}) against {@code network.probe.url} when set, else against the
+     * market's probe at {@code api.url}; {@code network.probe.url=off}: not measured, 0 (unknown).
+     */
+    static int networkMbps(WorkerConfig cfg, UnaryOperator<String> signedGet) {
+        if (cfg.networkMbps() > 0) {
+            return cfg.networkMbps();
+        }
+        String url = cfg.networkProbeUrl() == null ? "" : cfg.networkProbeUrl().strip();
+        if (url.equals("off")) {
+            return 0;
+        }
+        if (!url.isEmpty()) {
+            return HardwareProbes.networkMbps(url);
+        }
+        try {
+            return HardwareProbes.marketMbps(java.net.URI.create(cfg.apiUrl()), signedGet);
+        } catch (IllegalArgumentException e) {
+            return 0; // an api.url that is no URL: the input downloads say so loudly
+        }
     }
 
     static String arch(String osArch) {

@@ -1,5 +1,8 @@
 package io.agora.worker;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -14,17 +17,27 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * The timed measures behind a registration: the disk's sequential write throughput (a file of
  * {@code disk.probe.mb} MiB written to the state dir, forced to the device, then deleted) and the
- * download bandwidth (a timed GET of {@code network.probe.url}, at most {@link #NETWORK_PROBE_BYTES}
- * bytes or {@link #NETWORK_PROBE_MS} ms). Each is taken once per process and target: co-hosted
- * identities share the machine, and a thousand of them must not write a thousand files.
+ * download bandwidth: by default from the market the worker fetches inputs from, a signed
+ * {@code GET <api.url>/api/v1/probe?bytes=}{@link #MARKET_PROBE_BYTES} (ingest-api's probe), else a GET of
+ * the operator's {@code network.probe.url}; at most {@link #NETWORK_PROBE_BYTES} bytes or
+ * {@link #NETWORK_PROBE_MS} ms, timed from the answer's headers to its last byte ({@link #mbps}), so the
+ * connection's setup and the server's first byte do not count as a slow link. A failed measure registers
+ * 0 (unknown) with its reason logged; it never stops the worker. Each is taken once per process and
+ * target: co-hosted identities share the machine, and a thousand of them must not write a thousand files
+ * or download a thousand probes.
  */
 final class HardwareProbes {
+    private static final Logger log = LoggerFactory.getLogger(HardwareProbes.class);
     static final long NETWORK_PROBE_BYTES = 64L << 20;
     static final long NETWORK_PROBE_MS = 3000;
+    /** The market probe's size: a few seconds on a slow link, well under one on a fast one. */
+    static final long MARKET_PROBE_BYTES = 8L << 20;
+    static final String MARKET_PROBE_PATH = "/api/v1/probe";
     private static final Map<String, Integer> MEASURED = new ConcurrentHashMap<>();
 
     private HardwareProbes() {
@@ -36,6 +49,11 @@ final class HardwareProbes {
             return 0;
         }
         return (int) Math.min(Integer.MAX_VALUE, bytes / unitBytes * 1e9 / nanos);
+    }
+
+    /** Mbit/s of {@code bytes} received in {@code nanos}: the download bandwidth registered. */
+    static int mbps(long bytes, long nanos) {
+        return rate(bytes * 8, nanos, 1_000_000);
     }
 
     /** MiB/s writing {@code mb} MiB under {@code dir}; 0 when {@code mb} is 0 or the write fails. */
@@ -51,7 +69,23 @@ final class HardwareProbes {
         if (url == null || url.isBlank()) {
             return 0;
         }
-        return MEASURED.computeIfAbsent("net " + url, k -> measureNetwork(url));
+        return MEASURED.computeIfAbsent("net " + url, k -> {
+            try {
+                return measureNetwork(URI.create(url), null);
+            } catch (IllegalArgumentException e) {
+                log.warn("network bandwidth not measured (registered as 0): network.probe.url {}: {}", url, e.getMessage());
+                return 0;
+            }
+        });
+    }
+
+    /**
+     * Mbit/s downloading the market's probe from ingest-api at {@code api}, the request signed by
+     * {@code authorization} (path to {@code Authorization} header, as the worker's input downloads are).
+     */
+    static int marketMbps(URI api, UnaryOperator<String> authorization) {
+        return MEASURED.computeIfAbsent("net market " + api, k -> measureNetwork(
+                api.resolve(MARKET_PROBE_PATH + "?bytes=" + MARKET_PROBE_BYTES), authorization.apply(MARKET_PROBE_PATH)));
     }
 
     private static int measureDisk(Path dir, int mb) {
@@ -87,22 +121,28 @@ final class HardwareProbes {
         }
     }
 
-    private static int measureNetwork(String url) {
+    private static int measureNetwork(URI uri, String authorization) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        long start = System.nanoTime();
-        long deadline = start + NETWORK_PROBE_MS * 1_000_000;
-        long read;
+        HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(Duration.ofMillis(NETWORK_PROBE_MS)).GET();
+        if (authorization != null) {
+            req.header("Authorization", authorization);
+        }
         try {
-            HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(url))
-                    .timeout(Duration.ofMillis(NETWORK_PROBE_MS)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<InputStream> r = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+            long start = System.nanoTime(); // the headers are in: from here on only the body's bytes are timed
             try (InputStream in = r.body()) {
                 if (r.statusCode() != 200) {
+                    log.warn("network bandwidth not measured (registered as 0): GET {} answered HTTP {}: {}", uri,
+                            r.statusCode(), new String(in.readNBytes(300), java.nio.charset.StandardCharsets.UTF_8));
                     return 0;
                 }
-                read = count(in, deadline);
+                long read = count(in, start + NETWORK_PROBE_MS * 1_000_000);
+                int mbps = mbps(read, System.nanoTime() - start);
+                log.info("network bandwidth: {} Mbit/s ({} bytes from {})", mbps, read, uri);
+                return mbps;
             }
-            return rate(read * 8, System.nanoTime() - start, 1_000_000);
         } catch (IOException | IllegalArgumentException e) {
+            log.warn("network bandwidth not measured (registered as 0): GET {}: {}", uri, e.toString());
             return 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

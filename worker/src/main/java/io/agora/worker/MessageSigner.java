@@ -10,6 +10,7 @@ import io.agora.events.WorkerStatus;
 import io.agora.events.ResultStatus;
 import io.agora.schemas.Identity;
 import io.agora.schemas.Signatures;
+import io.agora.schemas.WorkerRequests;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +40,11 @@ public final class MessageSigner {
 
     public SeqClock seqClock() {
         return seq;
+    }
+
+    /** The {@code Authorization} header of a request {@code method path} to ingest-api, signed now ({@link WorkerRequests}). */
+    public String authorization(String method, String path) {
+        return WorkerRequests.authorization(identity.privateKey(), method, path, System.currentTimeMillis());
     }
 
     public WorkerRegistration registration(RegistrationType type, WorkerCapabilities caps) {

@@ -262,7 +262,8 @@ public final class WorkerAgent implements Service {
         sandbox.probe().ifPresent(r -> lastError = r);
         List<String> served = sandbox.localImages().stream()
                 .filter(i -> cfg.allowedImages().isEmpty() || cfg.allowedImages().contains(i)).toList();
-        capabilities = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served))
+        capabilities = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served,
+                        path -> signer.authorization("GET", path)))
                 .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey()).build();
         log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
                 workerId(), cfg.pool(), capabilities.getCpuCores(), capabilities.getMemoryMb(), proof.score(),

@@ -36,8 +36,10 @@ import java.util.List;
  * @param pullTimeoutMs         the longest one image pull may take
  * @param accelerators          accelerators the operator declares beyond the detected ones ({@link Capabilities})
  * @param networkMbps           the download bandwidth to register, Mbit/s; 0 = measure it at start with a timed
- *                              download of {@code networkProbeUrl} (none configured: 0, unknown)
- * @param networkProbeUrl       a URL serving a large body (e.g. a file in the artifact store or an object store)
+ *                              download ({@link Capabilities#networkMbps}): of {@code networkProbeUrl}, or by
+ *                              default of the market's probe at {@code apiUrl}
+ * @param networkProbeUrl       a URL serving a large body (e.g. a file in the artifact store or an object store);
+ *                              empty = the market's probe, {@code off} = not measured (0, unknown)
  * @param diskProbeMb           MiB written to the state dir at start to measure its write throughput (0 = off)
  * @param inputCacheMb          the most fetched inputs kept in {@code <stateDir>/artifact-cache}, MiB ({@link InputCache})
  * @param registryAuth          a file of secrets for registries that refuse anonymous pulls ({@code registry.auth},

@@ -87,8 +87,9 @@ class CapabilitiesTest {
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of(
                 "agora.worker.state.dir", dir.toString(), "agora.worker.pool", "lab", "agora.worker.region", "eu-west",
                 "agora.worker.tags", "ssd, fast", "agora.worker.price", "1200", "agora.worker.max.concurrent", "4",
-                "agora.worker.gpu.price", "30000", "agora.worker.memory.price", "15")));
-        WorkerCapabilities c = Capabilities.detect(cfg, 321.5, List.of("agora/busybox:1"));
+                "agora.worker.gpu.price", "30000", "agora.worker.memory.price", "15",
+                "agora.worker.api.url", "http://127.0.0.1:1")));
+        WorkerCapabilities c = Capabilities.detect(cfg, 321.5, List.of("agora/busybox:1"), path -> "unsigned");
         assertThat(c.getCpuThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.getCpuCores()).isPositive();
         assertThat(c.getMemoryMb()).isPositive();
@@ -104,14 +105,16 @@ class CapabilitiesTest {
         assertThat(c.getMaxConcurrent()).isEqualTo(4);
         assertThat(c.getBenchmarkScore()).isEqualTo(321.5);
         assertThat(c.getDiskWriteMiBps()).isPositive();
-        assertThat(c.getNetworkMbps()).isZero(); // no probe URL: unknown
+        assertThat(c.getNetworkMbps()).as("the market's probe is unreachable: unknown, and the worker goes on").isZero();
     }
 
     @Test
     void a_configured_bandwidth_is_registered_as_it_is() {
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString(),
                 "agora.worker.network.mbps", "940", "agora.worker.disk.probe.mb", "0", "agora.worker.accelerators", "npu")));
-        WorkerCapabilities c = Capabilities.detect(cfg, 1, List.of());
+        WorkerCapabilities c = Capabilities.detect(cfg, 1, List.of(), path -> {
+            throw new AssertionError("nothing is measured when the operator says");
+        });
         assertThat(c.getNetworkMbps()).isEqualTo(940);
         assertThat(c.getDiskWriteMiBps()).isZero();
         assertThat(c.getAccelerators()).contains("npu");

@@ -34,6 +34,60 @@ class HardwareProbesTest {
     }
 
     @Test
+    void bandwidthIsMegabitsPerSecondOfTheBodyRoundedDown() {
+        assertThat(HardwareProbes.mbps(HardwareProbes.MARKET_PROBE_BYTES, 70_000_000L)).isEqualTo(958); // 8 MiB in 70 ms
+        assertThat(HardwareProbes.mbps(1_250_000, 1_000_000_000L)).isEqualTo(10); // 10 Mbit/s
+        assertThat(HardwareProbes.mbps(1_250_000, 1_000_000_001L)).isEqualTo(9);
+        assertThat(HardwareProbes.mbps(0, 5)).isZero();
+    }
+
+    @Test
+    void theMarketsProbeIsASignedGetAndARefusalRegistersZero() throws Exception {
+        var key = io.agora.schemas.Identity.generate();
+        java.util.concurrent.atomic.AtomicReference<String> asked = new java.util.concurrent.atomic.AtomicReference<>();
+        HttpServer market = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        market.createContext(HardwareProbes.MARKET_PROBE_PATH, x -> {
+            asked.set(x.getRequestURI().getQuery());
+            long n = Long.parseLong(x.getRequestURI().getQuery().substring("bytes=".length()));
+            try {
+                io.agora.schemas.WorkerRequests.verify(x.getRequestHeaders().getFirst("Authorization"), "GET",
+                        x.getRequestURI().getPath(), System.currentTimeMillis());
+            } catch (IllegalArgumentException e) {
+                x.sendResponseHeaders(401, -1);
+                x.close();
+                return;
+            }
+            x.sendResponseHeaders(200, n);
+            try (OutputStream out = x.getResponseBody()) {
+                byte[] mb = new byte[1 << 20];
+                for (long sent = 0; sent < n; sent += mb.length) {
+                    out.write(mb, 0, (int) Math.min(mb.length, n - sent));
+                }
+            }
+        });
+        HttpServer busy = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        busy.createContext("/", x -> {
+            x.sendResponseHeaders(429, -1);
+            x.close();
+        });
+        market.start();
+        busy.start();
+        try {
+            java.net.URI api = java.net.URI.create("http://127.0.0.1:" + market.getAddress().getPort());
+            assertThat(HardwareProbes.marketMbps(api, path -> io.agora.schemas.WorkerRequests.authorization(
+                    key.privateKey(), "GET", path, System.currentTimeMillis()))).isPositive();
+            assertThat(asked.get()).isEqualTo("bytes=" + HardwareProbes.MARKET_PROBE_BYTES);
+            java.net.URI other = java.net.URI.create("http://localhost:" + market.getAddress().getPort());
+            assertThat(HardwareProbes.marketMbps(other, path -> "AgoraWorker forged")).as("401").isZero();
+            assertThat(HardwareProbes.marketMbps(java.net.URI.create("http://127.0.0.1:" + busy.getAddress().getPort()),
+                    path -> "AgoraWorker x")).as("429").isZero();
+        } finally {
+            market.stop(0);
+            busy.stop(0);
+        }
+    }
+
+    @Test
     void theNetworkProbeTimesADownloadAndAnAnswerOtherThan200CountsForNothing() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/blob", x -> {
