@@ -315,6 +315,68 @@ class IngestApiIT {
     }
 
     @Test
+    void aBatchIsCheckedWholeThenSubmittedInOrderEachJobWithItsOwnKey() throws Exception {
+        String clientId = client();
+        String key = newKey(clientId);
+        String keyed = JOB.replace("{", "{\"idempotencyKey\":\"b-0\",");
+        String other = JOB.replace("\"hi\"", "\"there\"");
+        HttpResponse<String> bad = call("POST", "/api/v1/jobs/batch", key, "[" + keyed + ",{\"image\":0,\"command\":[\"x\"]},{}]");
+        assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
+        assertThat(problems(bad)).extracting(p -> (String) p.get("field")).contains("[1].image", "[2].image", "[2].command")
+                .allMatch(f -> f.startsWith("[1]") || f.startsWith("[2]"));
+        String firstId = io.agora.ingest.jobs.JobService.jobId(clientId, "b-0");
+        assertThat(call("GET", "/api/v1/jobs/" + firstId, key, null).statusCode()).as("nothing was submitted").isEqualTo(404);
+
+        HttpResponse<String> ok = call("POST", "/api/v1/jobs/batch", key, "[" + keyed + "," + other + "," + JOB + "]");
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(202);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> jobs = (List<Map<String, Object>>) map(ok).get("jobs");
+        assertThat(jobs).hasSize(3).allSatisfy(j -> assertThat(j).containsEntry("status", "submitted"));
+        assertThat(jobs.get(0)).containsEntry("jobId", firstId);
+        List<String> ids = jobs.stream().map(j -> (String) j.get("jobId")).toList();
+        assertThat(ids).doesNotHaveDuplicates();
+        for (String id : ids) {
+            assertThat(call("GET", "/api/v1/jobs/" + id, key, null).statusCode()).isEqualTo(200);
+        }
+        List<JobRequested> sent = readAll(Topics.JOB_REQUESTS, e -> e.getClientId().equals(clientId), 3);
+        assertThat(sent).extracting(JobRequested::getJobId).containsExactlyElementsOf(ids);
+        assertThat(sent.get(1).getSpec().getCommand()).containsExactly("echo", "there");
+
+        // the same key again: the same job; with another request: 409 naming the job, nothing submitted
+        HttpResponse<String> again = call("POST", "/api/v1/jobs/batch", key, "[" + keyed + "]");
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(202);
+        assertThat(again.body()).contains(firstId);
+        HttpResponse<String> conflict = call("POST", "/api/v1/jobs/batch", key,
+                "[" + other + "," + keyed.replace("\"hi\"", "\"changed\"") + "]");
+        assertThat(conflict.statusCode()).as(conflict.body()).isEqualTo(409);
+        assertThat((String) map(conflict).get("detail")).startsWith("job [1]: Idempotency-Key b-0");
+        assertThat(call("POST", "/api/v1/jobs/batch", key, "{}").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/jobs/batch", null, "[" + JOB + "]").statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void theBandwidthProbeServesSignedWorkersTheBytesAskedWithinItsLimits() throws Exception {
+        var workerKey = new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(new java.security.SecureRandom());
+        String auth = io.agora.schemas.WorkerRequests.authorization(workerKey, "GET", "/api/v1/probe", System.currentTimeMillis());
+        java.util.function.Function<String, HttpResponse<byte[]>> probe = q -> {
+            try {
+                return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort() + "/api/v1/probe" + q))
+                        .timeout(Duration.ofSeconds(20)).header("Authorization", auth).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        HttpResponse<byte[]> r = probe.apply("?bytes=3000000");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).hasSize(3_000_000);
+        assertThat(probe.apply("?bytes=0").statusCode()).isEqualTo(400);
+        assertThat(probe.apply("?bytes=" + (64L << 20) + "1").statusCode()).isEqualTo(400);
+        assertThat(probe.apply("").statusCode()).isEqualTo(400);
+        assertThat(call("GET", "/api/v1/probe?bytes=10", newKey(client()), null).statusCode())
+                .as("a client's key is not a worker's signature").isEqualTo(401);
+    }
+
+    @Test
     void aDisputeReasonIsBoundedBeforeItReachesTheMarket() throws Exception {
         String key = newKey(client());
         String jobId = (String) map(call("POST", "/api/v1/jobs", key, JOB)).get("jobId");

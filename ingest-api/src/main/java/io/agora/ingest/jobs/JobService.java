@@ -80,6 +80,20 @@ public class JobService {
      */
     public CompletableFuture<Submitted> submit(String clientId, SubmitJob request, String idempotencyKey) {
         rateLimiter.admit(clientId);
+        Checked checked = checked(clientId, request, idempotencyKey);
+        claim(clientId, checked);
+        return produce(clientId, checked);
+    }
+
+    /** A request that passed every check of {@link #submit}: its event, and its key (null: none). */
+    public record Checked(JobRequested event, @Nullable String idempotencyKey) {
+    }
+
+    /**
+     * The checks of {@link #submit} without its rate-limit token and without claiming the key: 400 listing
+     * each problem, 402 when the client cannot pay the job's maximum cost.
+     */
+    public Checked checked(String clientId, SubmitJob request, @Nullable String idempotencyKey) {
         SubmitJob job = JobRequestRules.withPoolFaults(request, rules.bftFaults(JobRequestRules.pool(request)));
         List<Problem> problems = JobRequestRules.problems(job, pool -> rules.allowlist(pool) != null, rules::bftFaults);
         if (idempotencyKey != null && idempotencyKey.length() > IdempotencyKeys.MAX_KEY) {
@@ -130,9 +144,20 @@ public class JobService {
                     "insufficient credits: the job may cost up to " + needed + " micro-credits, " + available
                             + " available", List.of(), details, null);
         }
-        if (idempotencyKey != null && !idempotencyKey.isBlank()) {
-            idempotencyKeys.claim(clientId, idempotencyKey, event);
+        return new Checked(event, idempotencyKey);
+    }
+
+    /** Claims the checked request's key, if it has one: 409 when the key named another request. */
+    public void claim(String clientId, Checked checked) {
+        if (checked.idempotencyKey() != null && !checked.idempotencyKey().isBlank()) {
+            idempotencyKeys.claim(clientId, checked.idempotencyKey(), checked.event());
         }
+    }
+
+    /** Produces the checked request's {@code JobRequested}; the answer completes when the broker has it. */
+    public CompletableFuture<Submitted> produce(String clientId, Checked checked) {
+        JobRequested event = checked.event();
+        String jobId = event.getJobId();
         return producer.sendAsync(Topics.JOB_REQUESTS, clientId, event).thenApply(acked -> {
             pending.remember(jobId, clientId, event.getRequirements().getPool(), event.getSubmittedAt());
             return new Submitted(jobId, "submitted", "/api/v1/jobs/" + jobId);
