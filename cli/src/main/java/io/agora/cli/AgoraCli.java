@@ -167,7 +167,9 @@ public final class AgoraCli {
     }
 
     @Command(name = "submit", description = {"Submit a job; prints its id (with --wait: follows it and shows how it ended).",
-            "The spec comes from flags, or from a JSON or YAML file (-f) with the HTTP body's fields, flags overriding it."})
+            "The spec comes from flags, or from a JSON or YAML file (-f) with the HTTP body's fields, flags overriding it.",
+            "--batch FILE: a JSON or YAML list of such specs (each may have its own idempotencyKey), flags overriding",
+            "each; submitted in one request (all or none), prints the ids in the file's order."})
     static final class Submit extends Base {
         @CommandLine.Mixin
         JobSpecOptions job = new JobSpecOptions();
@@ -180,9 +182,15 @@ public final class AgoraCli {
         @Option(names = "--input", paramLabel = "PATH=FILE", description = "upload FILE and give it to the job read-only"
                 + " at /inputs/PATH (repeatable; added to the spec file's inputs)")
         Map<String, Path> inputs;
+        @Option(names = "--batch", paramLabel = "FILE", description = "submit every job of FILE (a list of specs) in one"
+                + " request; with --idempotency-key K, job i without its own key gets K-i")
+        String batch;
 
         @Override
         public Integer call() throws Exception {
+            if (batch != null) {
+                return submitBatch();
+            }
             ObjectNode body = job.body(command, spec.commandLine());
             if (inputs != null) {
                 ArrayNode list = body.get("inputs") instanceof ArrayNode a ? a : body.putArray("inputs");
@@ -203,6 +211,31 @@ public final class AgoraCli {
                 print(r);
             } else {
                 out().println(jobId);
+            }
+            return Exit.OK;
+        }
+
+        /** {@code POST /api/v1/jobs/batch}: every job of the file, flags applied to each; the ids in order. */
+        private int submitBatch() throws Exception {
+            if (job.file != null || inputs != null || waitForEnd) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--batch takes its jobs from its file:"
+                        + " not with -f, --input or --wait");
+            }
+            ArrayNode body = ApiClient.JSON.createArrayNode();
+            for (ObjectNode j : JobSpecOptions.loadBatch(batch, spec.commandLine())) {
+                ObjectNode one = job.apply(j, command);
+                if (idempotencyKey != null && !one.has("idempotencyKey")) {
+                    one.put("idempotencyKey", idempotencyKey + "-" + body.size());
+                }
+                body.add(one);
+            }
+            JsonNode r = client().send("POST", "/api/v1/jobs/batch", body, null);
+            if (json()) {
+                print(r);
+            } else {
+                for (JsonNode j : r.path("jobs")) {
+                    out().println(j.path("jobId").asText());
+                }
             }
             return Exit.OK;
         }

@@ -98,7 +98,11 @@ final class JobSpecOptions {
 
     /** The body: the file's fields, then every flag given, then {@code command} if any. */
     ObjectNode body(List<String> command, CommandLine cl) {
-        ObjectNode body = file == null ? ApiClient.JSON.createObjectNode() : load(file, cl);
+        return apply(file == null ? ApiClient.JSON.createObjectNode() : load(file, cl), command);
+    }
+
+    /** {@code body} (a job of a spec or batch file) with every flag given, then {@code command} if any, set on it. */
+    ObjectNode apply(ObjectNode body, List<String> command) {
         put(body, "image", image);
         if (command != null && !command.isEmpty()) {
             body.set("command", ApiClient.JSON.valueToTree(command));
@@ -154,6 +158,30 @@ final class JobSpecOptions {
 
     /** Reads a spec file; what is wrong with it is a usage error naming the file. */
     static ObjectNode load(String file, CommandLine cl) {
+        if (!(read(file, cl) instanceof ObjectNode o)) {
+            throw new CommandLine.ParameterException(cl, "spec file " + file + " must hold one object with the job's fields");
+        }
+        return o;
+    }
+
+    /** Reads a batch file: a JSON or YAML list of job specs, each an object ({@code submit --batch}). */
+    static List<ObjectNode> loadBatch(String file, CommandLine cl) {
+        JsonNode node = read(file, cl);
+        java.util.ArrayList<ObjectNode> jobs = new java.util.ArrayList<>();
+        for (JsonNode j : node.isArray() ? node : ApiClient.JSON.createArrayNode()) {
+            if (!(j instanceof ObjectNode o)) {
+                throw new CommandLine.ParameterException(cl, "batch file " + file + ": job " + jobs.size()
+                        + " is not an object with the job's fields");
+            }
+            jobs.add(o);
+        }
+        if (jobs.isEmpty()) {
+            throw new CommandLine.ParameterException(cl, "batch file " + file + " must hold a list of job specs");
+        }
+        return jobs;
+    }
+
+    private static JsonNode read(String file, CommandLine cl) {
         byte[] bytes;
         try (InputStream in = file.equals("-") ? System.in : Files.newInputStream(Path.of(file))) {
             bytes = in.readNBytes(MAX_FILE_BYTES + 1);
@@ -177,9 +205,6 @@ final class JobSpecOptions {
             throw new CommandLine.ParameterException(cl, "spec file " + file + " is not valid "
                     + (lower.endsWith(".yaml") || lower.endsWith(".yml") ? "YAML" : "JSON") + ": " + e.getMessage());
         }
-        if (!(node instanceof ObjectNode o)) {
-            throw new CommandLine.ParameterException(cl, "spec file " + file + " must hold one object with the job's fields");
-        }
-        return o;
+        return node;
     }
 }

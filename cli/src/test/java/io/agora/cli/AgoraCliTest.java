@@ -328,6 +328,36 @@ class AgoraCliTest {
     }
 
     @Test
+    void submitBatchPostsEveryJobOfTheFileInOneRequestWithTheFlagsAppliedAndPrintsTheIds(@TempDir Path dir) throws Exception {
+        Path batch = dir.resolve("jobs.yaml");
+        Files.writeString(batch, """
+                - {image: busybox, command: [echo, a], idempotencyKey: mine}
+                - {image: busybox, command: [echo, b], quorum: 1}
+                """);
+        answer("POST /api/v1/jobs/batch", 202, "{\"jobs\":[{\"jobId\":\"j-a\",\"status\":\"submitted\"},"
+                + "{\"jobId\":\"j-b\",\"status\":\"submitted\"}]}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "submit", "--batch", batch.toString(), "-k", "2", "--max-price", "7",
+                "--idempotency-key", "run-9")).isZero();
+        assertThat(out.toString().lines()).containsExactly("j-a", "j-b");
+        assertThat(seen).hasSize(1);
+        assertThat(seen.get(0)).startsWith("POST /api/v1/jobs/batch auth=Bearer agk_a_b idem=null");
+        JsonNode body = ApiClient.JSON.readTree(seen.get(0).substring(seen.get(0).indexOf('[')));
+        assertThat(body).isEqualTo(ApiClient.JSON.readTree("""
+                [{"image":"busybox","command":["echo","a"],"idempotencyKey":"mine","quorum":2,"maxPricePerCpuSecondMicros":7},
+                 {"image":"busybox","command":["echo","b"],"quorum":2,"maxPricePerCpuSecondMicros":7,"idempotencyKey":"run-9-1"}]
+                """));
+
+        StringWriter err = new StringWriter();
+        Files.writeString(dir.resolve("one.json"), "{\"image\":\"busybox\"}");
+        assertThat(run(new StringWriter(), err, "submit", "--batch", dir.resolve("one.json").toString())).isEqualTo(Exit.USAGE);
+        assertThat(err.toString()).contains("must hold a list of job specs");
+        assertThat(run(new StringWriter(), new StringWriter(), "submit", "--batch", batch.toString(), "--wait"))
+                .isEqualTo(Exit.USAGE);
+        assertThat(seen).hasSize(1);
+    }
+
+    @Test
     void aMissingOrMalformedSpecFileIsAUsageErrorNamingIt(@TempDir Path dir) throws Exception {
         StringWriter err = new StringWriter();
         assertThat(run(new StringWriter(), err, "submit", "-f", dir.resolve("nope.json").toString())).isEqualTo(Exit.USAGE);
