@@ -56,6 +56,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  *   --jobs N            measured jobs (500)
  *   --concurrency C     concurrent HTTP submitters (8)
+ *   --batch B           jobs per request: 1 = POST /api/v1/jobs, more = POST /api/v1/jobs/batch of B jobs (1)
  *   --workers W         simulated workers (4)
  *   --worker-hosts H    JVMs hosting the W workers, each identity with its own key (0 = one JVM per worker)
  *   --heartbeat-ms B    AGORA_WORKER_HEARTBEAT_MS of each worker (2000; 10000 with --worker-hosts); above
@@ -98,7 +99,8 @@ public final class MarketBenchmark {
 
     record Options(int jobs, int concurrency, int workers, int maxConcurrent, int redundancy, int quorum, int warmup,
                    double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts,
-                   int workerHosts, long heartbeatMs, double rawSeconds, int idleS, String commitMs, boolean docker) {
+                   int workerHosts, long heartbeatMs, double rawSeconds, int idleS, String commitMs, boolean docker,
+                   int batch) {
         static Options parse(String[] args) {
             Map<String, String> v = new LinkedHashMap<>();
             Set<String> flags = Set.of("--reuse", "--keep-stack", "--docker");
@@ -119,7 +121,7 @@ public final class MarketBenchmark {
             }
             Set<String> known = Set.of("--jobs", "--concurrency", "--workers", "--max-concurrent", "--redundancy",
                     "--quorum", "--warmup", "--rate", "--task-ms", "--timeout", "--reuse", "--keep-stack", "--jvm-opts",
-                    "--worker-hosts", "--heartbeat-ms", "--raw-seconds", "--idle", "--commit-ms", "--docker");
+                    "--worker-hosts", "--heartbeat-ms", "--raw-seconds", "--idle", "--commit-ms", "--docker", "--batch");
             for (String k : v.keySet()) {
                 if (!known.contains(k)) {
                     throw new IllegalArgumentException("unknown option " + k);
@@ -133,12 +135,12 @@ public final class MarketBenchmark {
                     v.containsKey("--reuse"), v.containsKey("--keep-stack"), v.get("--jvm-opts"),
                     i(v, "--worker-hosts", 0), i(v, "--heartbeat-ms", v.containsKey("--worker-hosts") ? 10_000 : 2000),
                     Double.parseDouble(v.getOrDefault("--raw-seconds", "5")), i(v, "--idle", 0), v.get("--commit-ms"),
-                    docker);
+                    docker, i(v, "--batch", 1));
             if (o.workerHosts < 0 || o.workerHosts > o.workers || o.heartbeatMs < 100) {
                 throw new IllegalArgumentException("need 0 <= --worker-hosts <= --workers and --heartbeat-ms >= 100");
             }
-            if (o.jobs < 1 || o.concurrency < 1 || o.workers < 1 || o.maxConcurrent < 1 || o.warmup < 0) {
-                throw new IllegalArgumentException("--jobs, --concurrency, --workers, --max-concurrent must be >= 1");
+            if (o.jobs < 1 || o.concurrency < 1 || o.workers < 1 || o.maxConcurrent < 1 || o.warmup < 0 || o.batch < 1) {
+                throw new IllegalArgumentException("--jobs, --concurrency, --workers, --max-concurrent, --batch must be >= 1");
             }
             if (o.redundancy < 1 || o.quorum < 1 || o.quorum > o.redundancy) {
                 throw new IllegalArgumentException("need 1 <= quorum <= redundancy");
@@ -178,6 +180,7 @@ public final class MarketBenchmark {
     static final String HELP = """
               --jobs N            measured jobs (500)
               --concurrency C     concurrent HTTP submitters (8)
+              --batch B           jobs per request (1; above 1: POST /api/v1/jobs/batch of B jobs)
               --workers W         simulated workers (4)
               --worker-hosts H    JVMs hosting the W workers, each with its own key (0 = one JVM per worker)
               --heartbeat-ms B    heartbeat interval of each worker (2000; 10000 with --worker-hosts)
@@ -458,7 +461,7 @@ public final class MarketBenchmark {
         for (int th = 0; th < threads; th++) {
             pool.execute(() -> {
                 int i;
-                while ((i = next.getAndIncrement()) < count) {
+                while ((i = next.getAndAdd(o.batch)) < count) {
                     if (rate > 0) {
                         long due = t0 + (long) (i * 1e9 / rate);
                         long wait = due - System.nanoTime();
@@ -466,7 +469,11 @@ public final class MarketBenchmark {
                             sleepNanos(wait);
                         }
                     }
-                    out[i] = submitOne(client, key, tag, i);
+                    if (o.batch == 1) {
+                        out[i] = submitOne(client, key, tag, i);
+                    } else {
+                        submitBatch(client, key, tag, i, Math.min(count, i + o.batch), out);
+                    }
                 }
             });
         }
@@ -478,20 +485,7 @@ public final class MarketBenchmark {
     }
 
     private Submission submitOne(MarketClient client, String key, String tag, int i) {
-        // a different argument per job, so every job has its own output hash
-        Map<String, Object> job = new LinkedHashMap<>(Map.of(
-                "image", RawDockerRate.IMAGE,
-                "command", List.of("sh", "-c", "echo " + tag + "-" + runId + "-" + i),
-                "redundancy", o.redundancy,
-                "quorum", o.quorum,
-                "strategy", "k-of-n",
-                "cpus", 1.0,
-                "timeoutMs", TIMEOUT_MS,
-                "maxPricePerCpuSecondMicros", MAX_PRICE));
-        if (o.trusted()) {
-            job.put("requirements", Map.of("pool", TRUSTED_POOL));
-        }
-        String body = MarketClient.json(job);
+        String body = MarketClient.json(job(tag, i));
         for (int attempt = 0; ; attempt++) {
             long s = System.nanoTime();
             try {
@@ -509,6 +503,55 @@ public final class MarketBenchmark {
                 return new Submission(i, null, s, System.nanoTime() - s, -1, e.toString());
             }
         }
+    }
+
+    /** Jobs {@code from} to {@code to} (exclusive) in one {@code POST /api/v1/jobs/batch}; each with the call's times. */
+    private void submitBatch(MarketClient client, String key, String tag, int from, int to, Submission[] out) {
+        List<Map<String, Object>> jobs = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+            jobs.add(job(tag, i));
+        }
+        String body = MarketClient.json(jobs);
+        for (int attempt = 0; ; attempt++) {
+            long s = System.nanoTime();
+            MarketClient.Answer a;
+            try {
+                a = client.send("POST", "/api/v1/jobs/batch", key, body, Map.of());
+            } catch (RuntimeException e) {
+                for (int i = from; i < to; i++) {
+                    out[i] = new Submission(i, null, s, System.nanoTime() - s, -1, e.toString());
+                }
+                return;
+            }
+            long http = System.nanoTime() - s;
+            if (a.status() == 429 && attempt < 20) {
+                sleepNanos(200_000_000L);
+                continue;
+            }
+            for (int i = from; i < to; i++) {
+                JsonNode id = a.status() == 202 ? a.body().path("jobs").path(i - from).get("jobId") : null;
+                out[i] = id != null ? new Submission(i, id.asText(), s, http, a.status(), null)
+                        : new Submission(i, null, s, http, a.status(), String.valueOf(a.body()));
+            }
+            return;
+        }
+    }
+
+    /** Bench job {@code i}: a different argument per job, so every job has its own output hash. */
+    private Map<String, Object> job(String tag, int i) {
+        Map<String, Object> job = new LinkedHashMap<>(Map.of(
+                "image", RawDockerRate.IMAGE,
+                "command", List.of("sh", "-c", "echo " + tag + "-" + runId + "-" + i),
+                "redundancy", o.redundancy,
+                "quorum", o.quorum,
+                "strategy", "k-of-n",
+                "cpus", 1.0,
+                "timeoutMs", TIMEOUT_MS,
+                "maxPricePerCpuSecondMicros", MAX_PRICE));
+        if (o.trusted()) {
+            job.put("requirements", Map.of("pool", TRUSTED_POOL));
+        }
+        return job;
     }
 
     record Result(Map<String, Integer> outcomes, int missing, long lastVerdictNanos) {
@@ -701,8 +744,8 @@ public final class MarketBenchmark {
         PrintfOut out = new PrintfOut();
         out.line("==== Agora market benchmark (%s) ====", runId);
         out.line("workers=%d in %d JVMs (%s, max.concurrent=%d, task-ms=%d, heartbeat %d ms)  redundancy=%d quorum=%d"
-                        + "  submitters=%d  rate=%s", o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers,
-                o.docker ? "Docker, " + RawDockerRate.IMAGE : "simulated", o.maxConcurrent, o.taskMs, o.heartbeatMs, o.redundancy, o.quorum, o.concurrency,
+                        + "  submitters=%d  batch=%d  rate=%s", o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers,
+                o.docker ? "Docker, " + RawDockerRate.IMAGE : "simulated", o.maxConcurrent, o.taskMs, o.heartbeatMs, o.redundancy, o.quorum, o.concurrency, o.batch,
                 o.rate > 0 ? o.rate + "/s" : "unlimited");
         out.line("service JVMs: %s", String.join(" ", ServiceProcess.jvmOptions()));
         out.line("jobs submitted      %d (refused by the API: %d)", ok.size(), refused.size());
@@ -720,8 +763,8 @@ public final class MarketBenchmark {
             out.line("submit->verdict ms  p50 %.0f  p95 %.0f  p99 %.0f  max %.0f  (min %.0f)", pct(e2e, 50),
                     pct(e2e, 95), pct(e2e, 99), e2e[e2e.length - 1] / 1e6, e2e[0] / 1e6);
         }
-        out.line("HTTP submit ms      p50 %.1f  p99 %.1f  max %.1f", pct(http, 50), pct(http, 99),
-                http[http.length - 1] / 1e6);
+        out.line("HTTP submit ms      p50 %.1f  p99 %.1f  max %.1f  (per request: %d job(s) each)", pct(http, 50), pct(http, 99),
+                http[http.length - 1] / 1e6, o.batch);
         out.line("RSS MB (VmRSS before -> after measuring, VmHWM peak) and CPU seconds used while measuring:");
         for (var e : rssAfter.entrySet()) {
             long[] a = e.getValue();

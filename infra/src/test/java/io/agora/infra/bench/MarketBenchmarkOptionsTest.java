@@ -33,6 +33,14 @@ class MarketBenchmarkOptionsTest {
         assertThat(o.redundancy()).isEqualTo(3);
         assertThat(o.quorum()).isEqualTo(2);
         assertThat(o.workers()).isEqualTo(4);
+        assertThat(o.batch()).isEqualTo(1);
+    }
+
+    @Test
+    void batchIsJobsPerRequestAndAtLeastOne() {
+        assertThat(MarketBenchmark.Options.parse(new String[] {"--batch", "25"}).batch()).isEqualTo(25);
+        assertThatThrownBy(() -> MarketBenchmark.Options.parse(new String[] {"--batch", "0"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--batch");
     }
 
     @Test
