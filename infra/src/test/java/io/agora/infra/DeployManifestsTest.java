@@ -265,6 +265,8 @@ class DeployManifestsTest {
         String entry = read(ENTRYPOINT);
         assertThat(assignment(entry, "AVRO_TRUST")).as("AVRO_TRUST of the entry point and of infra/bin/agora")
                 .isEqualTo(assignment(dev, "AVRO_TRUST"));
+        assertThat(assignment(entry, "SERVICE_JAVA_OPTS")).as("SERVICE_JAVA_OPTS of the entry point and of infra/bin/agora")
+                .isEqualTo(assignment(dev, "SERVICE_JAVA_OPTS"));
         String startService = between(dev, "start_service() {", "\n}\n");
         assertThat(javaFlags(entry)).as("JVM flags before -cp: the entry point's exec java line and start_service's")
                 .isEqualTo(javaFlags(startService))

@@ -248,6 +248,26 @@ final class PoolMarket {
         return end();
     }
 
+    /**
+     * Whether {@link #tick} may have business before {@code now + horizonMs}: a job (queued, running or
+     * not yet forgotten), a worker whose silence reaches the grace or whose cool-down ends within the
+     * horizon. While it has none, the pool's ticks may be {@code horizonMs} apart and miss nothing: a
+     * worker that dies is still called offline at the first tick after its grace, as at every tick.
+     */
+    boolean busyWithin(long now, long horizonMs) {
+        if (!jobs.isEmpty()) {
+            return true;
+        }
+        long until = now + horizonMs;
+        for (Worker w : registry.all()) {
+            if ((w.coolingUntil != 0 && w.coolingUntil <= until)
+                    || (w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < until)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void begin(long at) {
         now = at;
         records = new ArrayList<>();

@@ -59,6 +59,13 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     private final Identity matcher;
     private final MatcherMeters meters;
     private final Map<String, PoolMarket> markets = new LinkedHashMap<>();
+    /**
+     * The tick's interval while no pool has business within it ({@link PoolMarket#busyWithin}): every tick is an
+     * exactly-once commit, which an idle matcher made every second. Any event but a beat brings back
+     * {@code punctuate.ms}; the worker gate idles at the same instants, so one commit covers both.
+     */
+    static final Duration IDLE_TICK = Duration.ofSeconds(4);
+    private Punctuations.Adaptive ticks;
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, Worker> workerStore;
     private KeyValueStore<String, Job> jobStore;
@@ -84,18 +91,24 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         // the stage was away until now (a start, or a takeover from a killed instance): silence counts from now
         long resumed = context.currentSystemTimeMs();
         markets.values().forEach(m -> apply(m, m.resume(resumed), resumed, NO_TRACE));
-        Punctuations.everyWallClock(context, Duration.ofMillis(cfg.punctuateMs()), now -> {
+        ticks = Punctuations.adaptive(context, Duration.ofMillis(cfg.punctuateMs()), IDLE_TICK, now -> {
+            boolean busy = false;
             for (PoolMarket m : markets.values()) {
                 long t0 = System.nanoTime();
                 PoolMarket.Effects fx = m.tick(now);
                 meters.decided("tick", System.nanoTime() - t0);
                 apply(m, fx, now, NO_TRACE);
+                busy |= m.busyWithin(now, IDLE_TICK.toMillis());
             }
+            return busy;
         });
     }
 
     @Override
     public void process(Record<String, Flow.PoolEvent> record) {
+        if (!(record.value() instanceof Flow.Beat)) {
+            ticks.wake(); // a beat only moves a worker's grace further away
+        }
         long now = ctx.currentSystemTimeMs();
         PoolMarket m = market(record.key());
         long t0 = System.nanoTime();

@@ -86,6 +86,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, GateState> gate;
     private KeyValueStore<String, String> unbonds;
+    private Punctuations.Adaptive unbondSweeps;
 
     WorkerGateProcessor(MatcherConfig cfg, AgoraSerdes serdes, byte[] challengeKey) {
         this.cfg = cfg;
@@ -102,7 +103,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         this.ctx = context;
         this.gate = context.getStateStore(GATE);
         this.unbonds = context.getStateStore(UNBONDS);
-        Punctuations.everyWallClock(context, Duration.ofMillis(cfg.punctuateMs()), this::returnDueUnbonds);
+        unbondSweeps = Punctuations.adaptive(context, Duration.ofMillis(cfg.punctuateMs()), PoolMarketProcessor.IDLE_TICK,
+                this::returnDueUnbonds);
     }
 
     @Override
@@ -343,6 +345,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         }
         if (after.unbondingMicros() > 0 && after.disputes().isEmpty()) {
             unbonds.put(unbondKey(after.unbondDueAt(), workerId), workerId);
+            unbondSweeps.wake();
         }
     }
 
@@ -350,8 +353,11 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         return String.format("%019d|%s", Math.max(0, dueAt), workerId);
     }
 
-    /** Returns every unbond whose cool-down is over (a worker in a dispute is re-indexed when it ends). */
-    private void returnDueUnbonds(long now) {
+    /**
+     * Returns every unbond whose cool-down is over (a worker in a dispute is re-indexed when it ends); whether
+     * any unbond is left to wait for (the sweep idles while none is).
+     */
+    private boolean returnDueUnbonds(long now) {
         List<KeyValue<String, String>> due = new ArrayList<>();
         try (KeyValueIterator<String, String> it = unbonds.range(unbondKey(0, ""), unbondKey(now, "~"))) {
             it.forEachRemaining(due::add);
@@ -365,6 +371,9 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
                 gate.put(workerId, g.with(r.account()));
                 emit(workerId, now, Postings.unstake(workerId, r.seq(), r.unstakeMicros(), now));
             }
+        }
+        try (KeyValueIterator<String, String> it = unbonds.all()) {
+            return it.hasNext();
         }
     }
 

@@ -373,6 +373,21 @@ class PoolMarketTest {
     }
 
     @Test
+    void aPoolWithNoJobIsBusyOnlyWhenAWorkersGraceEndsWithinTheHorizon() {
+        join("w-a", 300, List.of(0), T0);
+        // the 10 s grace ends at T0 + 10 s: nothing to do within 4 s of T0 + 5 s, something within 4 s of T0 + 6.5 s
+        assertThat(market.busyWithin(T0 + 5_000, 4_000)).isFalse();
+        assertThat(market.busyWithin(T0 + 6_500, 4_000)).isTrue();
+        beat("w-a", 300, 2, List.of(0), List.of(), T0 + 6_000);
+        assertThat(market.busyWithin(T0 + 6_500, 4_000)).as("a beat moves the grace on").isFalse();
+        assertThat(market.tick(T0 + 17_000).savedWorkers()).extracting(w -> w.status).containsExactly(Status.OFFLINE);
+        assertThat(market.busyWithin(T0 + 17_000, 4_000)).as("an offline worker waits for nothing").isFalse();
+
+        submit(Fx.job("job-idle", "alice", 1, T0 + 17_000), T0 + 17_000);
+        assertThat(market.busyWithin(T0 + 17_000, 4_000)).as("a job, queued or running, is business").isTrue();
+    }
+
+    @Test
     void aDeregisteredWorkerLosesItsLeasesAndIsNoLongerMatched() {
         join("w-a", 300, List.of(0), T0);
         join("w-b", 600, List.of(1), T0);

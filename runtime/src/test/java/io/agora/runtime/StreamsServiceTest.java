@@ -71,6 +71,14 @@ class StreamsServiceTest {
     }
 
     @Test
+    void anIdleConsumerAsksTheBrokerEveryTwoSecondsUnlessConfigured() {
+        assertThat(service.properties()).containsEntry("consumer.fetch.max.wait.ms", "2000");
+        assertThat(StreamsService.properties("agora-test", AgoraConfig.of(Map.of("agora.bootstrap", "127.0.0.1:1",
+                StreamsService.FETCH_MAX_WAIT_MS, "500")), stateDir.toString(), Map.of()))
+                .containsEntry("consumer.fetch.max.wait.ms", "500");
+    }
+
+    @Test
     void itsHealthTellsItsShareOfTheWork() {
         assertThat(service.health()).containsKeys("activeTasks", "standbyTasks", "processed");
     }

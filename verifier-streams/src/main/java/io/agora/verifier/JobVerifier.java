@@ -29,6 +29,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -69,6 +70,13 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
     private KeyValueStore<String, Long> open;
     /** Decided jobs by the time their state is dropped: key {@link #retireKey}, value jobId. */
     private KeyValueStore<String, String> retire;
+    /**
+     * The sweep's interval while no job is open and no result waits: only retirements, days apart, are due
+     * then, and each sweep is a transaction ({@link Punctuations#adaptive}). Any input brings the
+     * configured interval back.
+     */
+    static final Duration IDLE_SWEEP = Duration.ofSeconds(30);
+    private Punctuations.Adaptive sweeps;
     /** Timestamp of the records forwarded by the current process or punctuate call. */
     private long outTs;
     private Headers trace = new RecordHeaders();
@@ -100,11 +108,12 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
             Long bonded = stakes.get(w);
             return bonded == null ? 0 : bonded;
         }, market, matcherKey);
-        Punctuations.everyWallClock(context, cfg.punctuateInterval(), this::sweep);
+        sweeps = Punctuations.adaptive(context, cfg.punctuateInterval(), IDLE_SWEEP, this::sweep);
     }
 
     @Override
     public void process(Record<String, SpecificRecord> rec) {
+        sweeps.wake();
         outTs = rec.timestamp();
         // what this record causes (a verdict on the deciding result, say) continues its trace
         trace = new RecordHeaders();
@@ -130,7 +139,7 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
      * Ticks the jobs the wall clock has business with, in three passes as the indexes find them:
      * sweep time reached, a result that waited too long for its task, retention over.
      */
-    private void sweep(long now) {
+    private boolean sweep(long now) {
         outTs = now;
         trace = new RecordHeaders();
         List<String> due = new ArrayList<>();
@@ -160,6 +169,14 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
         for (KeyValue<String, String> kv : retiring) {
             retire.delete(kv.key);
             run(kv.value, job -> cases.onTick(now, job), true);
+        }
+        // an open job or a waiting result needs the next sweep on time; retirements (days away) do not
+        return any(open) || any(orphans);
+    }
+
+    private static boolean any(KeyValueStore<String, ?> store) {
+        try (KeyValueIterator<String, ?> it = store.all()) {
+            return it.hasNext();
         }
     }
 

@@ -309,6 +309,21 @@ class VerifierTopologyTest {
     }
 
     @Test
+    void aJobArrivingAfterAnIdleSpellStillExpiresOnTime() {
+        // nothing open: the sweep slows to every 30 s; the job's arrival brings the 1 s sweep back
+        driver.advanceWallClockTime(Duration.ofSeconds(5));
+        driver.advanceWallClockTime(Duration.ofSeconds(5));
+        JobTerms terms = terms("job-5", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-5", w1, 0, 0, terms), task("job-5", w2, 1, 0, terms));
+        submit(result("job-5", w1, 0, 0, OUT_A, 1_000));
+        events.readKeyValuesToList();
+        driver.advanceWallClockTime(Duration.ofSeconds(49));
+        assertThat(verdicts.isEmpty()).isTrue();
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        assertThat(single(verdicts.readKeyValuesToList(), "job-5").getOutcome()).isEqualTo(Outcome.EXPIRED);
+    }
+
+    @Test
     void lateResultAfterTheVerdictOnlyMovesReputation() {
         JobTerms terms = terms("job-6", Strategy.K_OF_N, 3, 2, 3);
         assign(task("job-6", w1, 0, 0, terms), task("job-6", w2, 1, 0, terms), task("job-6", w3, 2, 0, terms));

@@ -118,6 +118,7 @@ public final class WorkerAgent implements Service {
     private final Serializer<Heartbeat> heartbeatSerializer;
     private final Serializer<WorkerRegistration> registrationSerializer;
     private final Backoff resultBackoff = new Backoff(200, 10_000);
+    private final QuietHeartbeats quietHeartbeats;
 
     private final ThreadPoolExecutor runners;
     private final ScheduledExecutorService scheduler;
@@ -167,6 +168,7 @@ public final class WorkerAgent implements Service {
         this.taskDeserializer = serdes.avroSerde(TaskAssigned.class).deserializer();
         this.resultSerializer = serdes.avroSerde(TaskResult.class).serializer();
         this.heartbeatSerializer = serdes.avroSerde(Heartbeat.class).serializer();
+        this.quietHeartbeats = new QuietHeartbeats(cfg.heartbeatIdleMs());
         this.registrationSerializer = serdes.avroSerde(WorkerRegistration.class).serializer();
         this.runners = new ThreadPoolExecutor(cfg.maxConcurrent(), cfg.maxConcurrent(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), named("worker-task"));
@@ -188,6 +190,7 @@ public final class WorkerAgent implements Service {
         this.taskDeserializer = host.taskDeserializer;
         this.resultSerializer = host.resultSerializer;
         this.heartbeatSerializer = host.heartbeatSerializer;
+        this.quietHeartbeats = new QuietHeartbeats(cfg.heartbeatIdleMs());
         this.registrationSerializer = host.registrationSerializer;
         this.runners = host.runners;
         this.scheduler = host.scheduler;
@@ -634,9 +637,14 @@ public final class WorkerAgent implements Service {
         WorkerStatus status = status();
         int free = status == WorkerStatus.READY || status == WorkerStatus.FULL
                 ? Math.max(0, cfg.maxConcurrent() - slotsUsed.get()) : 0;
-        Heartbeat hb = signer.heartbeat(cfg.pool(), status, statusReason(status), free, load(),
+        QuietHeartbeats.Report r = new QuietHeartbeats.Report(cfg.pool(), status, statusReason(status), free, load(),
                 new ArrayList<>(new TreeSet<>(inFlight.keySet())), new ArrayList<>(new TreeSet<>(owned)),
                 cfg.pricePerCpuSecondMicros(), sandbox.imageDigests(HEARTBEAT_DIGESTS));
+        if (!quietHeartbeats.send(r, System.currentTimeMillis())) {
+            return;
+        }
+        Heartbeat hb = signer.heartbeat(r.pool(), r.status(), r.reason(), r.freeSlots(), r.load(), r.inFlight(),
+                r.owned(), r.price(), r.images());
         send(Topics.HEARTBEATS.name(), workerId(), heartbeatSerializer.serialize(Topics.HEARTBEATS.name(), hb), null);
         signer.seqClock().save();
     }

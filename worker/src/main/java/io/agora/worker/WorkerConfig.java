@@ -13,6 +13,9 @@ import java.util.List;
  *
  * @param stateDir              holds {@code worker.key} (the identity), {@code worker.seal.key} and {@code worker.seq}
  * @param allowedImages         images this worker agrees to run; empty = any image present locally
+ * @param heartbeatIdleMs       the longest an identity with nothing in flight and nothing new to report stays
+ *                              silent ({@code heartbeat.idle.ms}, 4000; never below {@code heartbeat.ms}):
+ *                              see {@link QuietHeartbeats}
  * @param pricePerGpuSecondMicros price per GPU-second of a job's GPUs ({@code gpu.price}, default 0)
  * @param pricePerGbSecondMicros  price per GiB-second of a job's memory ({@code memory.price}, default 0)
  * @param stdoutCapBytes        stdout bytes captured and hashed; the rest is dropped and flagged
@@ -58,6 +61,7 @@ public record WorkerConfig(
         long stakeMicros,
         int maxConcurrent,
         long heartbeatIntervalMs,
+        long heartbeatIdleMs,
         List<String> allowedImages,
         boolean networkAllowed,
         int stdoutCapBytes,
@@ -107,6 +111,7 @@ public record WorkerConfig(
                 c.getLong(PREFIX + "stake.micros", 0),
                 c.getInt(PREFIX + "max.concurrent", 2),
                 c.getLong(PREFIX + "heartbeat.ms", 2000),
+                Math.max(c.getLong(PREFIX + "heartbeat.ms", 2000), c.getLong(PREFIX + "heartbeat.idle.ms", 4000)),
                 list(c.get(PREFIX + "allowed.images", "")),
                 c.getBoolean(PREFIX + "network.allowed", false),
                 c.getInt(PREFIX + "stdout.cap", 64 * 1024),

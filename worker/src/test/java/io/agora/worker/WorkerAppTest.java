@@ -21,4 +21,12 @@ class WorkerAppTest {
                 .containsEntry(ConsumerConfig.GROUP_ID_CONFIG, KafkaAccess.WORKER_GROUP)
                 .containsEntry(ConsumerConfig.CLIENT_ID_CONFIG, "worker-abc");
     }
+
+    @Test
+    void anIdleTaskConsumerAsksTheBrokerEveryTwoSecondsAndItsCoordinatorAThirdOfTheSessionApart(@TempDir Path dir) {
+        Map<String, Object> p = WorkerApp.consumerProps(AgoraConfig.of(Map.of()),
+                WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString()))), "worker-abc");
+        assertThat(p).containsEntry(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 2000)
+                .containsEntry(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 5000);
+    }
 }

@@ -699,19 +699,13 @@ public final class MarketBenchmark {
         Map<String, Long> endsAfter = logEnds(stack);
         double seconds = (System.nanoTime() - t0) / 1e9;
         PrintfOut out = new PrintfOut();
-        out.line("==== Agora idle stack (%s): CPU over %.0f s, %% of one core ====", runId, seconds);
-        double total = 0;
-        for (var e : after.entrySet()) {
-            long[] b = before.get(e.getKey());
-            if (b == null || b[3] < 0 || e.getValue()[3] < 0) {
-                continue;
-            }
-            double pct = (e.getValue()[3] - b[3]) / 10.0 / seconds;
-            total += pct;
-            out.line("  %-12s %6.2f %%", e.getKey(), pct);
-        }
-        out.line("  %-12s %6.2f %%  (target <= 5%%; %d workers in %d JVMs; PostgreSQL's backends not counted)", "total",
-                total, o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers);
+        out.line("==== Agora idle stack (%s): CPU over %.0f s, %% of one core (with child processes) ====", runId, seconds);
+        Map<String, Long> cpuBefore = new LinkedHashMap<>();
+        Map<String, Long> cpuAfter = new LinkedHashMap<>();
+        before.forEach((k, v) -> cpuBefore.put(k, v[3]));
+        after.forEach((k, v) -> cpuAfter.put(k, v[3]));
+        StackCpu.table(cpuBefore, cpuAfter, seconds).forEach(l -> out.line("%s", l));
+        out.line("  (%d workers in %d JVMs)", o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers);
         out.line("log offsets written per second while idle (records + transaction markers):");
         for (var e : endsAfter.entrySet()) {
             long d = e.getValue() - endsBefore.getOrDefault(e.getKey(), 0L);
@@ -885,17 +879,11 @@ public final class MarketBenchmark {
         return out;
     }
 
-    /** VmRSS, VmHWM (kB) and pid of every service and of the stack's own processes. */
+    /** VmRSS, VmHWM (kB), pid and CPU ms (with child processes) of every service and of the stack's own processes. */
     private static Map<String, long[]> rss(Market market, LocalStack stack) {
         Map<String, long[]> out = new LinkedHashMap<>();
-        for (String name : List.of("kafka", "registry", "postgres")) {
-            try {
-                long pid = Long.parseLong(Files.readString(stack.home().resolve("run/" + name + ".pid")).trim());
-                out.put(name, status(pid));
-            } catch (IOException | NumberFormatException ignored) {
-                // not started by this stack's script
-            }
-        }
+        // every process the stack's script started (brokers, registry and its gate, PostgreSQL, ...)
+        StackCpu.pids(stack.home().resolve("run")).forEach((name, pid) -> out.put(name, status(pid)));
         List<String> names = new ArrayList<>(List.of("ledger-sink", "matcher", "verifier", "ingest-api"));
         for (int i = 1; ; i++) {
             try {
@@ -912,17 +900,6 @@ public final class MarketBenchmark {
         return out;
     }
 
-    /** CPU time (user + system) of a process in ms, -1 when gone; from /proc/pid/stat (100 ticks/s). */
-    private static long cpuMs(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
     private static long[] status(long pid) {
         long rss = -1;
         long hwm = -1;
@@ -937,17 +914,11 @@ public final class MarketBenchmark {
         } catch (IOException | RuntimeException ignored) {
             // gone
         }
-        return new long[] {rss, hwm, pid, cpuMs(pid)};
+        return new long[] {rss, hwm, pid, StackCpu.treeCpuMs(pid)};
     }
 
     private static void loadAverage(PrintfOut out) {
-        try {
-            String[] load = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            out.line("machine: %d cpus, load average %s %s %s", Runtime.getRuntime().availableProcessors(), load[0],
-                    load[1], load[2]);
-        } catch (IOException ignored) {
-            // not Linux
-        }
+        out.line("%s", StackCpu.loadAverage());
     }
 
     private static double pct(long[] sorted, double p) {
