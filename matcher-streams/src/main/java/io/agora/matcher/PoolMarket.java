@@ -607,7 +607,10 @@ final class PoolMarket {
     /**
      * The worker ended a task its latest heartbeat listed in flight: the slot that heartbeat's claim of
      * free slots left out is free again now, not at the next heartbeat (seconds away). Only its own
-     * result does this, once per task, and never past its cap ({@link Worker#freeSlots}).
+     * result does this, once per task, and never past its cap ({@link Worker#freeSlots}). A worker
+     * frees a slot when it sends a result and lists the task until the broker acknowledges it, so a
+     * heartbeat sent in between counted the slot already: the claim is then one too high until the
+     * next heartbeat, still within the cap, which counts the matcher's own leases.
      */
     private void slotBack(Worker w, String taskId) {
         if (w != null && w.claimedInFlight.remove(taskId)) {
