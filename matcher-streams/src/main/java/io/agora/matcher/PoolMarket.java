@@ -67,9 +67,21 @@ final class PoolMarket {
         record Emitted(String topic, String key, SpecificRecord value, Integer partition) {
         }
 
+        /** Topics whose records another service waits on: tasks (workers), verdicts and refunds, REPLICA_FAILED (verifier). */
+        private static final Set<String> AWAITED = Set.of(Topics.TASKS.name(), Topics.VERDICTS.name(),
+                Topics.LEDGER.name(), Topics.JOB_COMMANDS.name());
+
         boolean isEmpty() {
             return records.isEmpty() && savedWorkers.isEmpty() && removedWorkers.isEmpty() && savedJobs.isEmpty()
                     && forgottenJobs.isEmpty();
+        }
+
+        /**
+         * Whether someone waits on these effects, so they should be committed at once rather than at the
+         * commit interval; job events and reputation changes alone wait for the interval.
+         */
+        boolean awaited() {
+            return records.stream().anyMatch(e -> AWAITED.contains(e.topic()));
         }
     }
 

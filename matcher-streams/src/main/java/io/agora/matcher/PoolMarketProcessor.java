@@ -186,10 +186,8 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
                 ctx.forward(new Record<String, Flow>(t.getJobId(), Flow.Emit.of(Topics.ASSIGNMENTS.name(), t), now));
             }
         }
-        if (!fx.records().isEmpty()) {
-            // tasks, events and verdicts are waited for (a worker, the verifier, a client): commit after this
-            // loop instead of at the next commit interval; what only changes state waits for the interval
-            ctx.commit();
+        if (fx.awaited()) {
+            ctx.commit(); // after this loop, not at the next commit interval
         }
         meters.effects(m.pool(), fx, m.queued());
     }

@@ -485,6 +485,21 @@ class PoolMarketTest {
     }
 
     @Test
+    void onlyEffectsAnotherServiceWaitsOnAreCommittedAtOnce() {
+        Effects queued = submit(Fx.job("job-q", "alice", 1, T0), T0);
+        assertThat(lines(queued)).containsExactly("events job-q: QUEUED (waiting for 1 eligible workers)");
+        assertThat(queued.awaited()).as("a job event alone").isFalse();
+        assertThat(register("w-a", 300, T0 + 1).awaited()).as("no record at all").isFalse();
+
+        Effects placed = beat("w-a", 300, 1, List.of(0), List.of(), T0 + 2);
+        assertThat(lines(placed)).first().isEqualTo("tasks w-a: job-q/0/0 to w-a @p0");
+        assertThat(placed.awaited()).as("a task").isTrue();
+        assertThat(command("job-q", CommandType.CANCEL, T0 + 3).awaited()).as("a running job's cancel moves no money here").isFalse();
+        submit(Fx.job("job-c", "alice", 1, T0), T0 + 4);
+        assertThat(command("job-c", CommandType.CANCEL, T0 + 5).awaited()).as("a queued job's refund and verdict").isTrue();
+    }
+
+    @Test
     void aResultFreesTheSlotTheWorkersLatestHeartbeatCountedBusyButOnlyThatHeartbeatsSlots() {
         register("w-a", 300, 4, T0);
         beat("w-a", 300, 1, List.of(0), List.of(), T0);
