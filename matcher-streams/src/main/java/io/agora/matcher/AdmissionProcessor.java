@@ -102,6 +102,9 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
         // decide before writing anything: a request that throws is dead-lettered unseen, so a replay is admitted
         Admission.Decision d = Admission.decide(accounts.get(clientId), job, cfg.starterGrantMicros());
         seen.put(job.getJobId(), now);
+        // the client waits for this decision and the pool stage for the job: commit after this batch,
+        // not at the next commit interval (Streams commits at most once per loop, so a burst shares one)
+        ctx.commit();
         accounts.put(clientId, d.account());
         long ts = record.timestamp();
         Headers trace = new RecordHeaders(); // every record admission writes continues the request's trace

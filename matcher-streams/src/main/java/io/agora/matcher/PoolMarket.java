@@ -67,9 +67,21 @@ final class PoolMarket {
         record Emitted(String topic, String key, SpecificRecord value, Integer partition) {
         }
 
+        /** Topics whose records another service waits on: tasks (workers), verdicts and refunds, REPLICA_FAILED (verifier). */
+        private static final Set<String> AWAITED = Set.of(Topics.TASKS.name(), Topics.VERDICTS.name(),
+                Topics.LEDGER.name(), Topics.JOB_COMMANDS.name());
+
         boolean isEmpty() {
             return records.isEmpty() && savedWorkers.isEmpty() && removedWorkers.isEmpty() && savedJobs.isEmpty()
                     && forgottenJobs.isEmpty();
+        }
+
+        /**
+         * Whether someone waits on these effects, so they should be committed at once rather than at the
+         * commit interval; job events and reputation changes alone wait for the interval.
+         */
+        boolean awaited() {
+            return records.stream().anyMatch(e -> AWAITED.contains(e.topic()));
         }
     }
 
@@ -79,6 +91,14 @@ final class PoolMarket {
     private final Map<String, Job> jobs = new HashMap<>();
     /** Jobs with replicas waiting, by queue key: higher priority first, then oldest (key stored in the job). */
     private final TreeMap<String, String> queue = new TreeMap<>();
+    /**
+     * The queued jobs by the fewest free workers that could place one (a queued job's replicas go all
+     * at once, a running job's one by one), counted: while fewer workers are free than the smallest
+     * need, a drain has nothing to try, so a freed slot does not walk the whole backlog.
+     */
+    private final TreeMap<Integer, Integer> queuedNeeds = new TreeMap<>();
+    /** The need each queue key was counted under. */
+    private final Map<String, Integer> needOfKey = new HashMap<>();
 
     // the input being handled: its time and what it did so far
     private long now;
@@ -134,6 +154,7 @@ final class PoolMarket {
         jobs.put(job.jobId, job);
         if (job.queueKey != null) {
             queue.put(job.queueKey, job.jobId);
+            countNeed(job);
         }
     }
 
@@ -549,6 +570,7 @@ final class PoolMarket {
         w.imageDigests = Set.copyOf(hb.getImageDigests());
         w.status = "DRAINING".equals(w.reportedStatus) ? Status.DRAINING : Status.ONLINE;
         Set<String> inFlight = new LinkedHashSet<>(hb.getInFlightTaskIds()); // in the worker's order: effects are deterministic
+        w.claimedInFlight = new LinkedHashSet<>(inFlight);
         long stale = now - cfg.leaseMs() - cfg.workerGraceMs();
         w.pending.entrySet().removeIf(e -> inFlight.contains(e.getKey()) || e.getValue() < stale);
         // what the worker holds is what the matcher leased it: entries of leases that ended are dropped,
@@ -615,6 +637,21 @@ final class PoolMarket {
     }
 
     /**
+     * The worker ended a task its latest heartbeat listed in flight: the slot that heartbeat's claim of
+     * free slots left out is free again now, not at the next heartbeat (seconds away). Only its own
+     * result does this, once per task, and never past its cap ({@link Worker#freeSlots}). A worker
+     * frees a slot when it sends a result and lists the task until the broker acknowledges it, so a
+     * heartbeat sent in between counted the slot already: the claim is then one too high until the
+     * next heartbeat, still within the cap, which counts the matcher's own leases.
+     */
+    private void slotBack(Worker w, String taskId) {
+        if (w != null && w.claimedInFlight.remove(taskId)) {
+            w.reportedFreeSlots++;
+            saveWorker(w);
+        }
+    }
+
+    /**
      * The worker left (deregistered, or moved to another pool): its leases fail, each counting towards a
      * cool-down. A worker cooling down is kept, OFFLINE and departed, until its cool-down ends, so that
      * registering again does not end it; any other is removed at once.
@@ -663,6 +700,7 @@ final class PoolMarket {
         Worker sender = registry.get(res.workerId());
         if (!handedBack) {
             release(sender, res.taskId());
+            slotBack(sender, res.taskId());
         }
         Job job = jobs.get(res.jobId());
         Replica r = job == null ? null : job.replicas.get(res.replica());
@@ -739,19 +777,49 @@ final class PoolMarket {
 
     /** Retries the queued jobs, higher priority first, then oldest first, while a worker is free. */
     private void drain() {
-        if (registry.freeCount() == 0 || queue.isEmpty()) {
+        if (nothingPlaceable()) {
             return;
         }
         for (String id : new ArrayList<>(queue.values())) {
             Job job = jobs.get(id);
             if (job != null) {
                 tryPlace(job, false);
-                // no free slot left: no queued job can be placed (Eligibility)
-                if (registry.freeCount() == 0) {
+                if (nothingPlaceable()) {
                     return;
                 }
             }
         }
+    }
+
+    /** Fewer free workers than any queued job needs (no free slot at all included): no queued job can be placed. */
+    private boolean nothingPlaceable() {
+        return queuedNeeds.isEmpty() || registry.freeCount() < queuedNeeds.firstKey();
+    }
+
+    /**
+     * A lower bound of the free workers {@link #tryPlace} needs to place any of the job's replicas: all
+     * its waiting replicas while queued (none of them has a retry time then), one when running.
+     */
+    private static int need(Job job) {
+        if (job.status != JobStatus.QUEUED) {
+            return 1;
+        }
+        int waiting = 0;
+        for (Replica r : job.replicas.values()) {
+            if (r.state == ReplicaState.WAITING) {
+                if (r.notBefore > 0) {
+                    return 1;
+                }
+                waiting++;
+            }
+        }
+        return Math.max(1, waiting);
+    }
+
+    private void countNeed(Job job) {
+        int need = need(job);
+        needOfKey.put(job.queueKey, need);
+        queuedNeeds.merge(need, 1, Integer::sum);
     }
 
     // ---- state ------------------------------------------------------------------------------
@@ -789,12 +857,17 @@ final class PoolMarket {
             long rank = (long) Integer.MAX_VALUE - job.request.getPriority();
             job.queueKey = String.format("%s|%010d|%013d|%s", pool, rank, job.queuedAt, job.jobId);
             queue.put(job.queueKey, job.jobId);
+            countNeed(job);
         }
     }
 
     private void dequeue(Job job) {
         if (job.queueKey != null) {
             queue.remove(job.queueKey);
+            Integer need = needOfKey.remove(job.queueKey);
+            if (need != null) {
+                queuedNeeds.computeIfPresent(need, (k, n) -> n == 1 ? null : n - 1);
+            }
             job.queueKey = null;
         }
     }

@@ -199,6 +199,9 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
                 ctx.forward(new Record<String, Flow>(t.getJobId(), Flow.Emit.of(Topics.ASSIGNMENTS.name(), t), now));
             }
         }
+        if (fx.awaited()) {
+            ctx.commit(); // after this loop, not at the next commit interval
+        }
         meters.effects(m.pool(), fx, m.queued());
     }
 }

@@ -62,6 +62,11 @@ final class PoolState {
          * heartbeat, a few seconds away, brings them back after a restart).
          */
         Set<String> imageDigests = Set.of();
+        /**
+         * Not stored: the tasks the latest heartbeat listed in flight, whose slots its claim of free slots
+         * left out (after a restart none: freed slots then wait for the next heartbeat, as before).
+         */
+        Set<String> claimedInFlight = new LinkedHashSet<>();
 
         /** Not stored: tasks the worker may hold at once ({@link PoolMarket} sets it from its registration and the pool's cap). */
         int maxSlots;

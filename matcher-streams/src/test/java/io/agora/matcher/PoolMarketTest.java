@@ -77,6 +77,12 @@ class PoolMarketTest {
         return beat(workerId, price, 2, partitions, List.of(), at);
     }
 
+    /** Registers the worker with {@code slots} slots and sends its first heartbeat: all free, one partition. */
+    void joinWithSlots(String workerId, long price, int slots, int partition, long at) {
+        register(workerId, price, slots, at);
+        beat(workerId, price, slots, List.of(partition), List.of(), at);
+    }
+
     Effects submit(JobRequested job, long at) {
         return market.on(new Flow.Admitted(job, ESCROW_PER_REPLICA * job.getMaxTotalResults()), at);
     }
@@ -491,6 +497,59 @@ class PoolMarketTest {
                 .containsExactly("events high: STARTED w-a (replica 0 held by its worker)", "tasks w-a: low-old/0/0 to w-a @p0", "events low-old: ASSIGNED w-a");
         assertThat(lines(beat("w-a", 500, 1, List.of(0), List.of("high/0/0", "low-old/0/0"), T0 + 40)))
                 .containsExactly("events low-old: STARTED w-a (replica 0 held by its worker)", "tasks w-a: low-new/0/0 to w-a @p0", "events low-new: ASSIGNED w-a");
+    }
+
+    @Test
+    void onlyEffectsAnotherServiceWaitsOnAreCommittedAtOnce() {
+        Effects queued = submit(Fx.job("job-q", "alice", 1, T0), T0);
+        assertThat(lines(queued)).containsExactly("events job-q: QUEUED (waiting for 1 eligible workers)");
+        assertThat(queued.awaited()).as("a job event alone").isFalse();
+        assertThat(register("w-a", 300, T0 + 1).awaited()).as("no record at all").isFalse();
+
+        Effects placed = beat("w-a", 300, 1, List.of(0), List.of(), T0 + 2);
+        assertThat(lines(placed)).first().isEqualTo("tasks w-a: job-q/0/0 to w-a @p0");
+        assertThat(placed.awaited()).as("a task").isTrue();
+        assertThat(command("job-q", CommandType.CANCEL, T0 + 3).awaited()).as("a running job's cancel moves no money here").isFalse();
+        submit(Fx.job("job-c", "alice", 1, T0), T0 + 4);
+        assertThat(command("job-c", CommandType.CANCEL, T0 + 5).awaited()).as("a queued job's refund and verdict").isTrue();
+    }
+
+    @Test
+    void aResultFreesTheSlotTheWorkersLatestHeartbeatCountedBusyButOnlyThatHeartbeatsSlots() {
+        register("w-a", 300, 4, T0);
+        beat("w-a", 300, 1, List.of(0), List.of(), T0);
+        assertThat(lines(submit(Fx.job("job-1", "alice", 1, T0), T0 + 1))).first().isEqualTo("tasks w-a: job-1/0/0 to w-a @p0");
+        beat("w-a", 300, 0, List.of(0), List.of("job-1/0/0"), T0 + 10);
+        assertThat(lines(submit(Fx.job("job-2", "alice", 1, T0), T0 + 11)))
+                .containsExactly("events job-2: QUEUED (waiting for 1 eligible workers)");
+
+        assertThat(lines(result("job-1/0/0", "w-a", T0 + 20))).as("the slot job-1 held is free before the next heartbeat")
+                .containsExactly("tasks w-a: job-2/0/0 to w-a @p0", "events job-2: ASSIGNED w-a");
+
+        // job-2 ended and the heartbeat saying so (one slot free) overtook its result: the result frees nothing more
+        beat("w-a", 300, 1, List.of(0), List.of(), T0 + 30);
+        result("job-2/0/0", "w-a", T0 + 40);
+        assertThat(lines(submit(Fx.job("job-3", "alice", 1, T0), T0 + 41))).first().isEqualTo("tasks w-a: job-3/0/0 to w-a @p0");
+        assertThat(lines(submit(Fx.job("job-4", "alice", 1, T0), T0 + 42)))
+                .containsExactly("events job-4: QUEUED (waiting for 1 eligible workers)");
+    }
+
+    @Test
+    void aRetryNeedingOneWorkerIsPlacedWhileAnOlderQueuedJobStillNeedsMoreWorkersThanAreFree() {
+        joinWithSlots("w-a", 300, 1, 0, T0);
+        joinWithSlots("w-b", 600, 1, 1, T0);
+        assertThat(lines(submit(Fx.job("job-r", "alice", 1, T0), T0))).first().isEqualTo("tasks w-a: job-r/0/0 to w-a @p0");
+        assertThat(lines(submit(Fx.job("big", "alice", 3, T0), T0 + 1)))
+                .containsExactly("events big: QUEUED (waiting for 3 eligible workers)");
+        assertThat(lines(submit(Fx.job("job-s", "alice", 1, T0), T0 + 2))).first().isEqualTo("tasks w-b: job-s/0/0 to w-b @p1");
+        beat("w-a", 300, 1, List.of(0), List.of(), T0 + 8_000);
+        beat("w-b", 600, 0, List.of(1), List.of("job-s/0/0"), T0 + 8_000);
+
+        assertThat(lines(market.tick(T0 + 16_000))).as("w-a is free but failed job-r, w-b is busy: job-r waits behind big")
+                .containsExactly("reputation w-a: -20 lease expired");
+
+        assertThat(lines(result("job-s/0/0", "w-b", T0 + 17_000))).as("two free workers: too few for big, enough for job-r")
+                .containsExactly("tasks w-b: job-r/0/1 to w-b @p1", "events job-r: REASSIGNED w-b (lease expired)");
     }
 
     @Test
