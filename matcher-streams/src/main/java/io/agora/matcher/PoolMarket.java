@@ -185,6 +185,9 @@ final class PoolMarket {
             Worker w = registry.get(r.workerId());
             if (w != null) {
                 w.reputation = r.reputation();
+                if (r.stakeMicros() >= 0) {
+                    w.stakeMicros = r.stakeMicros(); // the gate's bond after a slash
+                }
                 saveWorker(w);
             }
         } else if (ev instanceof Flow.Result r) {

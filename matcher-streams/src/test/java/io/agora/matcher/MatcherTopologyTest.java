@@ -1015,6 +1015,52 @@ class MatcherTopologyTest {
         assertThat(tasks.readRecordsToList()).as("slashed below the pool's minimum: no longer matched").isEmpty();
     }
 
+    /** The stake the pool stage keeps for {@code id} (what matching weighs), -1 when not in the pool. */
+    long poolStakeOf(String pool, Identity id) {
+        PoolState.Worker w = driver.<String, PoolState.Worker>getKeyValueStore(PoolMarketProcessor.WORKERS)
+                .get(pool + "|" + id.workerId());
+        return w == null ? -1 : w.stakeMicros;
+    }
+
+    @Test
+    void aSlashLowersTheStakeMatchingWeighsAtOnceAndReRegisteringWithTheSameKeyDoesNotBringTheOldStakeBack() {
+        start(MatcherConfig.defaults().withRetryBackoffMs(0).withMinStake("open", 2_000).withMinStake("strict", 6_000));
+        Identity liar = Identity.generate();
+        owned.put(liar.workerId(), List.of(1));
+        paid(liar.workerId(), "old-job", 10_000);
+        register(liar, "open", 10_000);
+        paid(liar.workerId(), "job-x", 800);
+        beat(liar, "open", List.of());
+        ledger.readRecordsToList();
+        assertThat(poolStakeOf("open", liar)).isEqualTo(10_000);
+
+        stakeOrder(liar.workerId(), "job-x", io.agora.events.StakeAction.LOCK, 0, List.of());
+        stakeOrder(liar.workerId(), "job-x", io.agora.events.StakeAction.SLASH, 800, List.of("h1"));
+        assertThat(ledger.readValue().getKind()).isEqualTo(EntryKind.SLASH);
+        assertThat(poolStakeOf("open", liar)).as("the slash lowers the pool's stake at once, not at the next registration")
+                .isEqualTo(5_000);
+
+        // the same key registers again asking for the old stake: nothing is left to bond it from
+        register(liar, "open", 10_000);
+        assertThat(ledger.readRecordsToList()).as("no bond: what the job paid was reclaimed").isEmpty();
+        assertThat(poolStakeOf("open", liar)).isEqualTo(5_000);
+        register(liar, "strict", 10_000);
+        assertThat(dlqReason()).startsWith("stake 5000 below the minimum 6000 of pool strict");
+        assertThat(poolStakeOf("strict", liar)).isEqualTo(-1);
+        assertThat(poolStakeOf("open", liar)).isEqualTo(5_000);
+
+        // a second slash takes it below the open pool's minimum: it leaves the pool and gets no new task
+        stakeOrder(liar.workerId(), "job-y", io.agora.events.StakeAction.LOCK, 0, List.of());
+        stakeOrder(liar.workerId(), "job-y", io.agora.events.StakeAction.SLASH, 0, List.of("h1"));
+        stakeOrder(liar.workerId(), "job-z", io.agora.events.StakeAction.LOCK, 0, List.of());
+        stakeOrder(liar.workerId(), "job-z", io.agora.events.StakeAction.SLASH, 0, List.of("h1"));
+        assertThat(poolStakeOf("open", liar)).as("1250 < 2000: out of the pool").isEqualTo(-1);
+        submitTo("open", "job-after");
+        assertThat(tasks.readRecordsToList()).isEmpty();
+        register(liar, "open", 10_000);
+        assertThat(dlqReason()).startsWith("stake 1250 below the minimum 2000 of pool open");
+    }
+
     // ---- proof of hardware ---------------------------------------------------------------
 
     double poolScoreOf(Identity id) {
