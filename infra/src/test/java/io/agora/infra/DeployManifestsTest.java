@@ -375,8 +375,8 @@ class DeployManifestsTest {
 
     /**
      * The matcher and ingest-api read the market rules with the same code ({@link MarketRules}); the
-     * manifests must give both the same values (weights, starter grant, trusted pools, dispute fee);
-     * the verifier, which holds the dispute fee ingest-api checks the balance against, the same fee.
+     * manifests must give both the same values (weights, starter grant, trusted pools, and the dispute fee,
+     * which ingest-api checks the balance against and the matcher's admission holds).
      */
     @Test
     void matcherAndIngestApiAgreeOnTheMarketRules() {
@@ -392,15 +392,63 @@ class DeployManifestsTest {
                 problems.add(c + ": market rules " + other + " differ from " + matchers.get(0) + "'s " + rules);
             }
         }
-        List<Container> verifiers = containersRunning(io.agora.verifier.VerifierApp.class.getName());
-        assertThat(verifiers).as("containers running the verifier").isNotEmpty();
-        for (Container c : verifiers) {
-            long fee = MarketRules.from(AgoraConfig.of(agoraKeys(c))).disputeFeeMicros();
-            if (fee != rules.disputeFeeMicros()) {
-                problems.add(c + ": dispute fee " + fee + " differs from ingest-api's " + rules.disputeFeeMicros());
+        assertThat(problems).as("market rules of the matcher and ingest-api").isEmpty();
+    }
+
+    /**
+     * Every key a service reads from a file ({@code AGORA_*_KEY_FILE}) is a file of a Secret mounted
+     * read-only at that folder, and the matcher and ingest-api read the same proof-of-hardware
+     * challenge key ({@link io.agora.schemas.ChallengeKey}): ingest-api issues the challenges the
+     * matcher checks, so two keys (or none) would score every proof 0.
+     */
+    @Test
+    void keyFilesAreMountedSecretsAndTheChallengeKeyIsShared() {
+        List<String> problems = new ArrayList<>();
+        Map<Container, String> challengeKeys = new LinkedHashMap<>();
+        for (Container c : containers) {
+            c.env().forEach((name, value) -> {
+                if (!name.startsWith("AGORA_") || !name.endsWith("_KEY_FILE")) {
+                    return;
+                }
+                String file = value.orElse("");
+                String secret = secretFile(c, file);
+                if (secret == null) {
+                    problems.add(c + ": " + name + "=" + file + " is no file of a Secret mounted read-only at its folder");
+                } else if (name.equals("AGORA_MARKET_CHALLENGE_KEY_FILE")) {
+                    challengeKeys.put(c, secret);
+                }
+            });
+        }
+        List<Container> needing = Stream.concat(containersRunning(MatcherApp.class.getName()).stream(),
+                containersRunning(IngestApp.class.getName()).stream()).toList();
+        for (Container c : needing) {
+            if (!challengeKeys.containsKey(c)) {
+                problems.add(c + ": no AGORA_MARKET_CHALLENGE_KEY_FILE from a mounted Secret");
             }
         }
-        assertThat(problems).as("market rules of the matcher, ingest-api and the verifier").isEmpty();
+        if (new TreeSet<>(challengeKeys.values()).size() > 1) {
+            problems.add("the challenge key differs between containers: " + challengeKeys);
+        }
+        assertThat(problems).as("key files").isEmpty();
+    }
+
+    /** {@code <secretName>/<key>} of the Secret mounted read-only at {@code file}'s folder, else null. */
+    private static String secretFile(Container c, String file) {
+        int slash = file.lastIndexOf('/');
+        if (slash <= 0) {
+            return null;
+        }
+        String dir = file.substring(0, slash);
+        Map<String, Object> mount = list(c.spec().get("volumeMounts")).stream().map(DeployManifestsTest::map)
+                .filter(vm -> dir.equals(str(vm.get("mountPath"))) && Boolean.TRUE.equals(vm.get("readOnly")))
+                .findFirst().orElse(null);
+        if (mount == null) {
+            return null;
+        }
+        Map<String, Object> secret = list(c.owner().podSpec().get("volumes")).stream().map(DeployManifestsTest::map)
+                .filter(v -> str(mount.get("name")).equals(str(v.get("name")))).map(v -> map(v.get("secret")))
+                .findFirst().orElse(Map.of());
+        return secret.isEmpty() ? null : secret.get("secretName") + "/" + file.substring(slash + 1);
     }
 
     // ------------------------------------------------------------------ ports, probes and Services

@@ -278,6 +278,10 @@ class RulesTest {
     }
 
     private static MarketView market(WorkerState... workers) {
+        return market(MarketRules.defaults(), workers);
+    }
+
+    private static MarketView market(MarketRules rules, WorkerState... workers) {
         WorkerRegistry registry = new WorkerRegistry() {
             @Override
             public List<WorkerState> all() {
@@ -285,7 +289,7 @@ class RulesTest {
             }
         };
         IngestSettings settings = new IngestSettings("t", 1, 1, 1, false, 30_000, 1_000);
-        return new MarketView(registry, null, settings, MarketRules.defaults());
+        return new MarketView(registry, null, settings, rules);
     }
 
     private static final JobSpec SPEC = JobSpec.newBuilder().setImage("i").setCommand(List.of("x")).setTimeoutMs(1000).build();
@@ -349,6 +353,29 @@ class RulesTest {
         MarketView.MatchPreview byDigest = view.match(pinned, REQ, 3);
         assertThat(byDigest.candidates().get(0).workerId()).isEqualTo("c-local-image");
         assertThat(byDigest.candidates().get(0).explain()).endsWith("locality=1");
+    }
+
+    @Test
+    void matchPreviewHoldsEachWorkerToThePriceItsCheckedScoreEarnsWhereThePoolBoundsPricesByIt() {
+        java.util.function.BiFunction<String, Double, WorkerState> worker = (id, score) -> new WorkerState(id,
+                WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(1).setCpuThreads(1).setMemoryMb(128)
+                        .setPricePerCpuSecondMicros(9).setMaxConcurrent(2).setPool("public").setBenchmarkScore(score).build(),
+                true, "READY", 1, 0, 9, NOW, 0, 0, 0, List.of(0));
+        WorkerState slow = worker.apply("slow", 0.0);
+        WorkerState fast = worker.apply("fast", 2_000.0);
+        MarketView bounded = market(MarketRules.defaults().withPohPrice("public", 4), slow, fast);
+        List<MarketView.Candidate> c = bounded.match(SPEC, REQ, 2).candidates();
+        assertThat(c).extracting(MarketView.Candidate::workerId).containsExactlyInAnyOrder("slow", "fast");
+        Map<String, MarketView.Candidate> byId = new java.util.HashMap<>();
+        c.forEach(x -> byId.put(x.workerId(), x));
+        assertThat(byId.get("slow").pricePerCpuSecondMicros()).as("no checked score: the reference price").isEqualTo(4);
+        assertThat(byId.get("slow").cpuPriceBoundMicros()).isEqualTo(4);
+        assertThat(byId.get("fast").pricePerCpuSecondMicros()).as("twice the reference speed: twice the price").isEqualTo(8);
+        assertThat(byId.get("fast").explain()).endsWith("poh_score=2000 cpu_price_bound=8");
+        assertThat(byId.get("fast").replicaCostAtTimeout().cpuMicros()).as("1 s at the bounded price").isEqualTo(8);
+        MarketView.Candidate open = market(slow).match(SPEC, REQ, 1).candidates().get(0);
+        assertThat(open.pricePerCpuSecondMicros()).as("a pool without the setting").isEqualTo(9);
+        assertThat(open.cpuPriceBoundMicros()).isNull();
     }
 
     @Test

@@ -23,7 +23,8 @@ import java.util.stream.Collectors;
  * {@code agora.pool.<name>.bft.f} (the faulty workers a {@code bft} job in the pool tolerates at
  * least: a job that names no redundancy runs 3f + 1 replicas, 2f + 1 must agree; 1 when unset) and
  * {@code agora.market.dispute.fee.micros} (what a client pays to dispute a verdict, default
- * {@link #DISPUTE_FEE_MICROS}).
+ * {@link #DISPUTE_FEE_MICROS}) and {@code agora.pool.<name>.poh.price.micros} (the pool bounds each worker's
+ * price per cpu-second by its checked proof-of-hardware score, {@link Pricing#cpuPriceBound}; 0 when unset: no bound).
  *
  * @param weights            scoring weights
  * @param starterGrantMicros credits a new client receives once
@@ -37,9 +38,12 @@ import java.util.stream.Collectors;
  *                           The verifier keeps the amount it held in the job's state and pays or
  *                           refunds exactly that, so a change of this setting applies to disputes
  *                           opened after it
+ * @param pohPrices          pool name to the price per cpu-second its workers may charge per reference speed
+ *                           ({@link Pricing#cpuPriceBound}; absent: the pool bounds no price)
  */
 public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<String, Set<String>> allowlists,
-                          Map<String, Long> minStakes, Map<String, Integer> bftFaults, long disputeFeeMicros) {
+                          Map<String, Long> minStakes, Map<String, Integer> bftFaults, long disputeFeeMicros,
+                          Map<String, Long> pohPrices) {
 
     public static final long REFERENCE_PRICE_MICROS = 1000L;
     public static final long STARTER_SECONDS = 3600L;
@@ -50,6 +54,7 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
         allowlists = Map.copyOf(allowlists);
         minStakes = Map.copyOf(minStakes);
         bftFaults = Map.copyOf(bftFaults);
+        pohPrices = Map.copyOf(pohPrices);
     }
 
     /** The rules with every setting at its default. */
@@ -72,7 +77,14 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
         Map<String, Set<String>> allow = new HashMap<>();
         Map<String, Long> stakes = new HashMap<>();
         Map<String, Integer> faults = new HashMap<>();
+        Map<String, Long> pohPrices = new HashMap<>();
         cfg.asMap().forEach((k, v) -> {
+            if (k.startsWith("agora.pool.") && k.endsWith(".poh.price.micros")) {
+                long micros = Math.max(0, Long.parseLong(v.trim()));
+                if (micros > 0) {
+                    pohPrices.put(k.substring("agora.pool.".length(), k.length() - ".poh.price.micros".length()), micros);
+                }
+            }
             if (k.startsWith("agora.pool.") && k.endsWith(".bft.f")) {
                 faults.put(k.substring("agora.pool.".length(), k.length() - ".bft.f".length()),
                         Math.max(1, Integer.parseInt(v.trim())));
@@ -88,7 +100,7 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
             }
         });
         return new MarketRules(w, cfg.getLong("agora.matcher.starter.grant.micros", STARTER_SECONDS * refPrice), allow,
-                stakes, faults, Math.max(0, cfg.getLong("agora.market.dispute.fee.micros", DISPUTE_FEE_MICROS)));
+                stakes, faults, Math.max(0, cfg.getLong("agora.market.dispute.fee.micros", DISPUTE_FEE_MICROS)), pohPrices);
     }
 
     /** The allowlist of a trusted pool, or null when the pool is open to every registered worker. */
@@ -103,7 +115,7 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withAllowlist(String pool, Set<String> workers) {
         Map<String, Set<String>> a = new HashMap<>(allowlists);
         a.put(pool, Set.copyOf(workers));
-        return new MarketRules(weights, starterGrantMicros, a, minStakes, bftFaults, disputeFeeMicros);
+        return new MarketRules(weights, starterGrantMicros, a, minStakes, bftFaults, disputeFeeMicros, pohPrices);
     }
 
     /** The bond a worker must keep to be registered in {@code pool} (0: none). */
@@ -112,9 +124,8 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     }
 
     public MarketRules withMinStake(String pool, long micros) {
-        Map<String, Long> m = new HashMap<>(minStakes);
-        m.put(pool, micros);
-        return new MarketRules(weights, starterGrantMicros, allowlists, m, bftFaults, disputeFeeMicros);
+        return new MarketRules(weights, starterGrantMicros, allowlists, plus(minStakes, pool, micros), bftFaults,
+                disputeFeeMicros, pohPrices);
     }
 
     /** The f of a {@code bft} job in {@code pool}: n = 3f + 1 replicas tolerate f faulty workers (1 when unset). */
@@ -125,6 +136,23 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withBftFaults(String pool, int f) {
         Map<String, Integer> m = new HashMap<>(bftFaults);
         m.put(pool, Math.max(1, f));
-        return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, m, disputeFeeMicros);
+        return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, m, disputeFeeMicros, pohPrices);
+    }
+
+    /** What {@code pool}'s workers may charge per cpu-second per reference speed ({@link Pricing#cpuPriceBound}); 0: no bound. */
+    public long pohPriceMicros(String pool) {
+        return pohPrices.getOrDefault(pool, 0L);
+    }
+
+    public MarketRules withPohPrice(String pool, long micros) {
+        return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, bftFaults, disputeFeeMicros,
+                plus(pohPrices, pool, micros));
+    }
+
+    /** {@code m} with {@code pool} set to {@code value}. */
+    private static <V> Map<String, V> plus(Map<String, V> m, String pool, V value) {
+        Map<String, V> out = new HashMap<>(m);
+        out.put(pool, value);
+        return out;
     }
 }

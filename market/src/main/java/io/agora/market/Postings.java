@@ -106,7 +106,16 @@ public final class Postings {
                 timestampMs, postings);
     }
 
-    /** Holds a dispute's fee ({@link MarketRules#DISPUTE_FEE_MICROS}) from the client; at most one per job. */
+    /** Whether {@code e} is the hold of a dispute's fee ({@link #disputeFee}), not its payment or refund. */
+    public static boolean isDisputeFeeHold(LedgerEntry e) {
+        return e.getKind() == EntryKind.DISPUTE_FEE && e.getTransactionId() != null
+                && e.getTransactionId().startsWith("dispute-fee:");
+    }
+
+    /**
+     * Holds a dispute's fee ({@link MarketRules#disputeFeeMicros}) from the client; at most one per job. Posted by
+     * the matcher's admission, which knows the client's balance.
+     */
     public static LedgerEntry disputeFee(String jobId, String clientId, long micros, long timestampMs) {
         return transfer("dispute-fee:" + jobId, clientId, EntryKind.DISPUTE_FEE, jobId, "dispute fee held", timestampMs,
                 Accounts.client(clientId), Accounts.disputeEscrow(jobId), micros);

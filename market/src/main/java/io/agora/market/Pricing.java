@@ -180,4 +180,23 @@ public final class Pricing {
         long ms = Math.max(0, Math.min(durationMs, timeoutMs));
         return byTime(Math.min(workerPrice, maxPrice), ms, cpuUnits(cpus));
     }
+
+    /**
+     * The price per cpu-second a worker claiming {@code claimedMicros} is held to in a pool that bounds prices by
+     * proof of hardware ({@code perReferenceMicros} &gt; 0, {@code agora.pool.<name>.poh.price.micros}): at most
+     * {@code perReferenceMicros} times its speed relative to the reference, checked score /
+     * {@link Scoring#POH_REFERENCE}, never counted below 1 (a worker whose proof did not check, or that sent none,
+     * may still charge the pool's reference price: proving a slow machine costs nothing more than not proving).
+     * Per-second prices compare machines of one speed; this bound makes a price above the reference one the
+     * checked hardware has to earn. The bound is the price matching ranks, the task carries and the verifier pays.
+     * {@code perReferenceMicros} &lt;= 0: the claimed price.
+     */
+    public static long cpuPriceBound(long claimedMicros, double checkedScore, long perReferenceMicros) {
+        if (perReferenceMicros <= 0) {
+            return claimedMicros;
+        }
+        double speed = checkedScore > Scoring.POH_REFERENCE ? checkedScore / Scoring.POH_REFERENCE : 1.0;
+        double cap = Math.floor(perReferenceMicros * speed);
+        return cap >= claimedMicros ? claimedMicros : (long) cap;
+    }
 }

@@ -94,4 +94,21 @@ class PricingTest {
         JobSpec whole = JobSpec.newBuilder(spec).setTimeoutMs(7_000).build();
         assertThat(Pricing.payout(worker, 0, ceilings, 7_000, whole)).isEqualTo(Pricing.replicaShare(whole, ceilings));
     }
+
+    @Test
+    void aPoolThatBoundsPricesByProofOfHardwareLetsTheCheckedScoreEarnAPriceAboveTheReference() {
+        assertThat(Pricing.cpuPriceBound(3_000, 0, 0)).as("no bound set").isEqualTo(3_000);
+        assertThat(Pricing.cpuPriceBound(3_000, 0, 1_000)).as("no checked score: the reference price").isEqualTo(1_000);
+        assertThat(Pricing.cpuPriceBound(3_000, 400, 1_000)).as("slower than the reference: never below it").isEqualTo(1_000);
+        assertThat(Pricing.cpuPriceBound(3_000, 2_500, 1_000)).as("2.5 times the reference speed").isEqualTo(2_500);
+        assertThat(Pricing.cpuPriceBound(2_000, 2_500, 1_000)).as("under its bound: what it asked").isEqualTo(2_000);
+        assertThat(Pricing.cpuPriceBound(Long.MAX_VALUE, Double.NaN, 1_000)).isEqualTo(1_000);
+        assertThat(Pricing.cpuPriceBound(Long.MAX_VALUE, 1e300, 1_000)).as("saturates, never wraps").isEqualTo(Long.MAX_VALUE);
+        MarketRules rules = MarketRules.from(io.agora.schemas.AgoraConfig.of(java.util.Map.of(
+                "agora.pool.gpu.poh.price.micros", "1500", "agora.pool.off.poh.price.micros", "0")));
+        assertThat(rules.pohPriceMicros("gpu")).isEqualTo(1_500);
+        assertThat(rules.pohPriceMicros("off")).isZero();
+        assertThat(rules.pohPriceMicros("public")).isZero();
+        assertThat(rules.withPohPrice("public", 700).pohPriceMicros("public")).isEqualTo(700);
+    }
 }

@@ -22,7 +22,25 @@ public final class Admission {
     public record Decision(Account account, long grantMicros, boolean admitted, long escrowMicros, String reason) {
     }
 
+    /** What admission decided about a dispute's fee: held (the account after the hold) or refused with the reason. */
+    public record FeeDecision(Account account, boolean held, String reason) {
+    }
+
     private Admission() {
+    }
+
+    /**
+     * A client's dispute costs {@code feeMicros} ({@link io.agora.market.MarketRules#disputeFeeMicros}): held
+     * only when its available balance covers it, as a job's escrow is. Admission sees a client's requests one at
+     * a time, so two disputes, or a dispute and a job, racing for one balance cannot both take it.
+     */
+    public static FeeDecision disputeFee(Account account, long feeMicros) {
+        Account a = account == null ? Account.NEW : account;
+        if (a.availableMicros() < feeMicros) {
+            return new FeeDecision(a, false, "insufficient credits: available " + a.availableMicros()
+                    + ", the dispute fee is " + feeMicros);
+        }
+        return new FeeDecision(new Account(a.availableMicros() - feeMicros, a.granted()), true, null);
     }
 
     public static Decision decide(Account account, JobRequested job, long starterGrantMicros) {

@@ -1,5 +1,7 @@
 package io.agora.matcher;
 
+import io.agora.events.CommandType;
+import io.agora.events.JobCommand;
 import io.agora.events.JobEvent;
 import io.agora.events.JobEventType;
 import io.agora.events.JobRequested;
@@ -48,6 +50,7 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
     private final MatcherMeters meters;
     private final Serializer<JobRequested> jobBytes;
     private final Serializer<LedgerEntry> ledgerBytes;
+    private final Serializer<JobCommand> commandBytes;
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, Admission.Account> accounts;
     private KeyValueStore<String, Long> seen;
@@ -57,6 +60,7 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
         this.meters = meters;
         this.jobBytes = serdes.valueSerde(Topics.JOB_REQUESTS).serializer();
         this.ledgerBytes = serdes.valueSerde(Topics.LEDGER).serializer();
+        this.commandBytes = serdes.valueSerde(Topics.JOB_COMMANDS).serializer();
     }
 
     @Override
@@ -78,6 +82,17 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
             try (MDC.MDCCloseable c = MDC.putCloseable("clientId", job.getClientId());
                  MDC.MDCCloseable j = MDC.putCloseable("jobId", job.getJobId())) {
                 admit(record, job);
+            }
+        } else if (record.value() instanceof JobCommand c && isDisputeRequest(c)) {
+            String bad = InputBounds.command(c);
+            if (bad != null) {
+                WorkerGateProcessor.deadLetter(ctx, record, commandBytes.serialize(Topics.JOB_COMMANDS.name(), c),
+                        "job command out of bounds: " + bad);
+                return;
+            }
+            try (MDC.MDCCloseable cl = MDC.putCloseable("clientId", c.getClientId());
+                 MDC.MDCCloseable j = MDC.putCloseable("jobId", c.getJobId())) {
+                dispute(record, c);
             }
         } else if (record.value() instanceof LedgerEntry entry) {
             String bad = InputBounds.ledger(entry);
@@ -124,13 +139,51 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
         ctx.forward(new Record<>(pool, new Flow.Admitted(job, d.escrowMicros()), ts, new RecordHeaders(trace.toArray())));
     }
 
+    /** A client's DISPUTE as ingest-api writes it: its fee not yet held (admission's own hand-off carries it). */
+    static boolean isDisputeRequest(JobCommand c) {
+        return c.getType() == CommandType.DISPUTE && c.getFeeHeldMicros() < 0;
+    }
+
+    /**
+     * A client's dispute: its fee ({@link io.agora.market.MarketRules#disputeFeeMicros}) is held here, where the
+     * client's balance is known ({@link Admission#disputeFee}), once per job ({@code dispute|<jobId>} in
+     * {@value #SEEN_JOBS}), and the DISPUTE is handed on to the verifier with the amount held; refused (too
+     * little available, or the job's fee held already), the client gets JobEvent DISPUTED with the reason and
+     * nothing is held.
+     */
+    private void dispute(Record<String, SpecificRecord> record, JobCommand c) {
+        String jobId = c.getJobId();
+        String clientId = c.getClientId();
+        long now = ctx.currentSystemTimeMs();
+        long ts = record.timestamp();
+        Headers trace = new RecordHeaders();
+        Traces.hop("admission", SpanKind.CONSUMER, record.headers(), trace);
+        String seenKey = "dispute|" + jobId;
+        if (seen.get(seenKey) != null) {
+            emit(jobId, ts, Topics.JOB_EVENTS.name(), disputed(c, "refused: already disputed", now), trace);
+            return;
+        }
+        long fee = cfg.rules().disputeFeeMicros();
+        Admission.FeeDecision d = Admission.disputeFee(accounts.get(clientId), fee);
+        if (!d.held()) {
+            emit(jobId, ts, Topics.JOB_EVENTS.name(), disputed(c, "refused: " + d.reason(), now), trace);
+            return;
+        }
+        seen.put(seenKey, now);
+        accounts.put(clientId, d.account());
+        emit(clientId, ts, Topics.LEDGER.name(), Postings.disputeFee(jobId, clientId, fee, now), trace);
+        emit(jobId, ts, Topics.JOB_COMMANDS.name(), JobCommand.newBuilder(c).setEventId(UUID.randomUUID().toString())
+                .setFeeHeldMicros(fee).setTimestamp(java.time.Instant.ofEpochMilli(now)).build(), trace);
+    }
+
     /**
      * Credits a DEPOSIT, REFUND or SLASH (what a lying worker pays back and its share of the stake) to
      * the client's available balance, and applies a DISPUTE_FEE (the hold debits it, the refund
-     * credits it); the reason when it cannot, else null.
+     * credits it); the reason when it cannot, else null. The hold of a dispute's fee was applied when admission
+     * posted it ({@link #dispute}).
      */
     private String credit(LedgerEntry entry) {
-        if (!InputBounds.creditsClient(entry)) {
+        if (!InputBounds.creditsClient(entry) || Postings.isDisputeFeeHold(entry)) {
             return null;
         }
         String clientId = entry.getClientId();
@@ -155,6 +208,12 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
 
     private void emit(String key, long ts, String topic, SpecificRecord value, Headers trace) {
         ctx.forward(new Record<>(key, Flow.Emit.of(topic, value), ts, new RecordHeaders(trace.toArray())));
+    }
+
+    private static JobEvent disputed(JobCommand c, String reason, long now) {
+        return JobEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(c.getJobId())
+                .setClientId(c.getClientId()).setType(JobEventType.DISPUTED).setReason(reason).setPool(c.getPool())
+                .setTimestamp(java.time.Instant.ofEpochMilli(now)).build();
     }
 
     private static JobEvent event(JobRequested job, JobEventType type, String reason, long escrow, long now) {

@@ -45,8 +45,14 @@ public sealed interface Flow permits Flow.Emit, Flow.PoolEvent {
     record Beat(Heartbeat heartbeat) implements PoolEvent {
     }
 
-    /** A worker's reputation after a change. */
-    record Reputation(String workerId, long reputation) implements PoolEvent {
+    /**
+     * A worker's reputation after a change, and the bond the gate holds for it then ({@code stakeMicros}, the
+     * {@code effectiveMicros} a slash lowers at once; -1: not said, as in records of earlier builds).
+     */
+    record Reputation(String workerId, long reputation, long stakeMicros) implements PoolEvent {
+        Reputation(String workerId, long reputation) {
+            this(workerId, reputation, -1);
+        }
     }
 
     /** The part of a task result the matcher needs: which task ended, how, on which worker. */

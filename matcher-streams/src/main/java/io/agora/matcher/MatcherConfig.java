@@ -90,6 +90,13 @@ public record MatcherConfig(MarketRules rules,
                 coolDownLeases, coolDownWindowMs, coolDownMs, stakeCoolDownMs);
     }
 
+    /** With {@code pool} bounding its workers' cpu prices by their checked scores ({@link io.agora.market.Pricing#cpuPriceBound}). */
+    public MatcherConfig withPohPrice(String pool, long micros) {
+        return new MatcherConfig(rules.withPohPrice(pool, micros), leaseMs, workerGraceMs, offlinePenalty,
+                leaseExpiredPenalty, defaultMaxAttempts, retryBackoffMs, punctuateMs, maxSlotsPerWorker,
+                coolDownLeases, coolDownWindowMs, coolDownMs, stakeCoolDownMs);
+    }
+
     public MatcherConfig withRetryBackoffMs(long ms) {
         return new MatcherConfig(rules, leaseMs, workerGraceMs, offlinePenalty,
                 leaseExpiredPenalty, defaultMaxAttempts, ms, punctuateMs, maxSlotsPerWorker,

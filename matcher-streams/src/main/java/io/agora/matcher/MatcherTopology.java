@@ -27,8 +27,9 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  * The matcher's one topology factory, a pure function of its configuration, serdes and the
  * matcher's key (which signs every TaskAssigned, {@link io.agora.schemas.Assignments}).
  * <pre>
- *  agora.jobs.requests ─┐                                         ┌─► agora.ledger.entries (GRANT, HOLD)
- *  agora.ledger.entries ┴─► admission (by client) ─► DLQ (bounds) ┼─► agora.jobs.events (ACCEPTED, REJECTED)
+ *  agora.jobs.requests ─┐                                         ┌─► agora.ledger.entries (GRANT, HOLD, DISPUTE_FEE)
+ *  agora.ledger.entries ┤                                         ├─► agora.jobs.events (ACCEPTED, REJECTED, DISPUTED)
+ *  DISPUTE (by client) ─┴─► admission (by client) ─► DLQ (bounds) ┼─► agora.jobs.commands (DISPUTE, fee held)
  *                                │ admitted job, keyed by pool    │
  *  agora.workers.registrations ┐ ▼                                │
  *  agora.workers.heartbeats ───┼► worker gate (by worker) ──► DLQ │ (bounds, bad signature, replay, allowlist)
@@ -50,6 +51,8 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 public final class MatcherTopology {
     /** Name of the repartition step; Streams names the topic {@code <application.id>-pool-events-repartition}. */
     public static final String POOL_EVENTS = "pool-events";
+    /** Name of the re-keying of clients' disputes by client ({@code <application.id>-dispute-requests-repartition}). */
+    public static final String DISPUTE_REQUESTS = "dispute-requests";
     /** Name of the re-keying of worker credits by worker ({@code <application.id>-worker-credits-repartition}). */
     public static final String WORKER_CREDITS = "worker-credits";
 
@@ -90,8 +93,10 @@ public final class MatcherTopology {
                 keys, StateSerdes.job()));
 
         KStream<String, SpecificRecord> ledger = source(b, serdes, Topics.LEDGER);
+        KStream<String, SpecificRecord> commands = source(b, serdes, Topics.JOB_COMMANDS);
         KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)
                 .merge(ledger, Named.as("admission-inputs"))
+                .merge(disputeRequests(commands), Named.as("admission-inputs-2"))
                 .process(() -> new AdmissionProcessor(cfg, serdes, meters), Named.as("admission"),
                         AdmissionProcessor.ACCOUNTS, AdmissionProcessor.SEEN_JOBS);
 
@@ -103,7 +108,7 @@ public final class MatcherTopology {
                         WorkerGateProcessor.UNBONDS);
 
         KStream<String, Flow> jobInputs = source(b, serdes, Topics.RESULTS)
-                .merge(source(b, serdes, Topics.JOB_COMMANDS), Named.as("job-inputs"))
+                .merge(commands, Named.as("job-inputs"))
                 .process(() -> new JobInputGateProcessor(serdes), Named.as("job-input-gate"));
 
         KStream<String, Flow> front = admission
@@ -120,6 +125,22 @@ public final class MatcherTopology {
                         PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
         Emission.to(market, serdes, "market-sink");
         return b.build();
+    }
+
+    /**
+     * Clients' DISPUTE commands (keyed by job on their topic), re-keyed by client through
+     * {@code agora-matcher-dispute-requests-repartition}: admission holds each one's fee against the client's
+     * balance and hands it on to the verifier ({@link AdmissionProcessor#isDisputeRequest}).
+     */
+    private static KStream<String, SpecificRecord> disputeRequests(KStream<String, SpecificRecord> commands) {
+        return commands
+                .filter((k, v) -> v instanceof JobCommand c && AdmissionProcessor.isDisputeRequest(c)
+                        && c.getClientId() != null, Named.as("dispute-requests-only"))
+                .selectKey((k, v) -> ((JobCommand) v).getClientId(), Named.as("dispute-requests-by-client"))
+                .mapValues(v -> (JobCommand) v, Named.as("dispute-requests-as-commands"))
+                .repartition(Repartitioned.with(Serdes.String(), AgoraSerdes.plain().avroSerde(JobCommand.class))
+                        .withName(DISPUTE_REQUESTS).withNumberOfPartitions(Topics.PARTITIONS))
+                .mapValues(v -> (SpecificRecord) v, Named.as("dispute-requests-values"));
     }
 
     /**

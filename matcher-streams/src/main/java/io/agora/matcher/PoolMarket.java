@@ -206,6 +206,9 @@ final class PoolMarket {
             Worker w = registry.get(r.workerId());
             if (w != null) {
                 w.reputation = r.reputation();
+                if (r.stakeMicros() >= 0) {
+                    w.stakeMicros = r.stakeMicros(); // the gate's bond after a slash
+                }
                 saveWorker(w);
             }
         } else if (ev instanceof Flow.Result r) {
@@ -547,13 +550,19 @@ final class PoolMarket {
         w.capabilities = reg.getCapabilities();
         w.maxSlots = maxSlots(w);
         w.departed = false;
-        w.price = reg.getCapabilities().getPricePerCpuSecondMicros();
+        w.price = boundedPrice(w, reg.getCapabilities().getPricePerCpuSecondMicros());
         w.stakeMicros = reg.getStakeMicros(); // the gate's bond, not the worker's wish (WorkerGateProcessor)
         w.reputation = ev.reputation();
         w.status = Status.ONLINE;
         w.lastSeenAt = now;
         saveWorker(w);
         drain();
+    }
+
+    /** The worker's cpu price as the pool holds it: bounded by its checked score where the pool says so ({@link io.agora.market.Pricing#cpuPriceBound}). */
+    private long boundedPrice(Worker w, long claimed) {
+        double score = w.capabilities == null ? 0 : w.capabilities.getBenchmarkScore();
+        return io.agora.market.Pricing.cpuPriceBound(claimed, score, cfg.rules().pohPriceMicros(pool));
     }
 
     private void heartbeat(Heartbeat hb) {
@@ -565,7 +574,7 @@ final class PoolMarket {
         w.reportedStatus = hb.getStatus().name();
         w.reportedFreeSlots = hb.getFreeSlots();
         w.load = hb.getLoad();
-        w.price = hb.getPricePerCpuSecondMicros();
+        w.price = boundedPrice(w, hb.getPricePerCpuSecondMicros());
         w.ownedPartitions = new ArrayList<>(hb.getOwnedPartitions());
         w.imageDigests = Set.copyOf(hb.getImageDigests());
         w.status = "DRAINING".equals(w.reportedStatus) ? Status.DRAINING : Status.ONLINE;

@@ -199,7 +199,7 @@ final class StateSerdes {
         } else if (ev instanceof Flow.Beat b) {
             e = new PoolBeat(ByteBuffer.wrap(bytes(b.heartbeat())));
         } else if (ev instanceof Flow.Reputation r) {
-            e = new PoolReputation(r.workerId(), r.reputation());
+            e = new PoolReputation(r.workerId(), r.reputation(), r.stakeMicros());
         } else if (ev instanceof Flow.Result r) {
             e = new PoolResult(r.taskId(), r.jobId(), r.workerId(), r.replica(), r.attempt(), r.status(), r.durationMs());
         } else if (ev instanceof Flow.Command c) {
@@ -221,7 +221,7 @@ final class StateSerdes {
         } else if (e instanceof PoolBeat b) {
             return new Flow.Beat(event(Heartbeat.class, b.getHeartbeat()));
         } else if (e instanceof PoolReputation r) {
-            return new Flow.Reputation(r.getWorkerId(), r.getReputation());
+            return new Flow.Reputation(r.getWorkerId(), r.getReputation(), r.getStakeMicros());
         } else if (e instanceof PoolResult r) {
             return new Flow.Result(r.getTaskId(), r.getJobId(), r.getWorkerId(), r.getReplica(), r.getAttempt(),
                     r.getStatus(), r.getDurationMs());

@@ -279,7 +279,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         }
         gate.put(workerId, new GateState(g.registrationSeq(), g.heartbeatSeq(), pool, rep, stake));
         if (pool != null) {
-            ctx.forward(new Record<>(pool, new Flow.Reputation(workerId, rep), record.timestamp()));
+            // with the bond as it is now: a slash lowers the stake matching weighs at once, not at the next registration
+            ctx.forward(new Record<>(pool, new Flow.Reputation(workerId, rep, stake.effectiveMicros()), record.timestamp()));
         }
     }
 

@@ -809,6 +809,104 @@ class MatcherTopologyTest {
         assertNothingElse();
     }
 
+    // ---- dispute fees ------------------------------------------------------------------
+
+    /** A client's DISPUTE of {@code jobId}, as ingest-api writes it (keyed by job, no fee held). */
+    void disputeRequest(String clientId, String jobId) {
+        commandsIn.pipeInput(jobId, JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId)
+                .setClientId(clientId).setType(CommandType.DISPUTE).setReason("disputed by client")
+                .setTimestamp(Instant.ofEpochMilli(clock)).build(), clock);
+    }
+
+    long available(String clientId) {
+        return driver.<String, Admission.Account>getKeyValueStore(AdmissionProcessor.ACCOUNTS).get(clientId).availableMicros();
+    }
+
+    @Test
+    void twoRacingDisputesWithMoneyForOneOpenOneTheOtherIsRefusedWithTheReasonAndTheLedgerBalances() {
+        start();
+        long fee = io.agora.market.MarketRules.DISPUTE_FEE_MICROS;
+        List<LedgerEntry> book = new ArrayList<>();
+        LedgerEntry deposit = io.agora.market.Postings.deposit("kim", "d1", fee * 3 / 2, null, clock);
+        in(Topics.LEDGER).pipeInput("kim", deposit, clock);
+        book.add(deposit);
+
+        disputeRequest("kim", "job-a"); // both before either's hold reaches the ledger topic
+        disputeRequest("kim", "job-b");
+        List<TestRecord<String, LedgerEntry>> holds = ledger.readRecordsToList();
+        assertThat(holds).as("one fee held, keyed by the client").singleElement().satisfies(r -> {
+            assertThat(r.key()).isEqualTo("kim");
+            assertThat(r.value().getTransactionId()).isEqualTo("dispute-fee:job-a");
+            assertThat(legs(r.value())).isEqualTo(Map.of("client:kim", -fee, "escrow:job-a|dispute", fee));
+        });
+        holds.forEach(r -> book.add(r.value()));
+        TestRecord<String, JobCommand> handedOn = commandsOut.readRecord();
+        assertThat(handedOn.key()).isEqualTo("job-a");
+        assertThat(handedOn.value().getType()).isEqualTo(CommandType.DISPUTE);
+        assertThat(handedOn.value().getFeeHeldMicros()).as("the verifier opens it with the fee held").isEqualTo(fee);
+        JobEvent refused = events.readValue();
+        assertThat(refused.getJobId()).isEqualTo("job-b");
+        assertThat(refused.getType()).isEqualTo(JobEventType.DISPUTED);
+        assertThat(refused.getReason()).isEqualTo("refused: insufficient credits: available " + fee / 2
+                + ", the dispute fee is " + fee);
+        assertNothingElse();
+
+        // the hold read back from the ledger topic is not applied twice; the same job is not disputed twice
+        holds.forEach(r -> in(Topics.LEDGER).pipeInput(r.key(), r.value(), clock));
+        assertThat(available("kim")).isEqualTo(fee / 2);
+        disputeRequest("kim", "job-a");
+        assertThat(events.readValue().getReason()).isEqualTo("refused: already disputed");
+        assertNothingElse();
+
+        // a job's escrow takes the balance before a dispute: the dispute is refused, not overdrawn
+        JobRequested job = Fx.job("job-c", "kim", 1, clock);
+        job.getRequirements().setMaxPricePerCpuSecondMicros(360_000);
+        submit(job);
+        List<LedgerEntry> admitted = ledger.readValuesToList();
+        assertThat(admitted).extracting(LedgerEntry::getKind).containsExactly(EntryKind.STARTER_GRANT, EntryKind.ESCROW_HOLD);
+        book.addAll(admitted);
+        assertThat(events.readValuesToList()).extracting(JobEvent::getType).contains(JobEventType.ACCEPTED);
+        long left = available("kim");
+        assertThat(left).isLessThan(fee);
+        disputeRequest("kim", "job-c");
+        assertThat(events.readValue().getReason())
+                .isEqualTo("refused: insufficient credits: available " + left + ", the dispute fee is " + fee);
+        assertNothingElse();
+
+        // the verifier refunds a dispute it refuses: the balance covers the next one again
+        LedgerEntry refund = io.agora.market.Postings.disputeFeeRefund("job-a", "kim", fee, clock);
+        in(Topics.LEDGER).pipeInput("kim", refund, clock);
+        book.add(refund);
+        long before = available("kim");
+        disputeRequest("kim", "job-c");
+        LedgerEntry hold = ledger.readValue();
+        assertThat(hold.getTransactionId()).isEqualTo("dispute-fee:job-c");
+        book.add(hold);
+        assertThat(commandsOut.readValue().getFeeHeldMicros()).isEqualTo(fee);
+        assertThat(available("kim")).isEqualTo(before - fee);
+        assertNothingElse();
+
+        Map<String, Long> balances = new HashMap<>();
+        for (LedgerEntry e : book) {
+            assertThat(e.getPostings().stream().mapToLong(io.agora.events.Posting::getAmountMicros).sum())
+                    .as("balanced: " + e.getTransactionId()).isZero();
+            e.getPostings().forEach(p -> balances.merge(p.getAccountId(), p.getAmountMicros(), Long::sum));
+        }
+        assertThat(balances.get("client:kim")).as("never overdrawn, and what admission holds available")
+                .isEqualTo(available("kim")).isNotNegative();
+        assertThat(book.stream().map(LedgerEntry::getTransactionId).filter(t -> t.startsWith("dispute-fee:")))
+                .as("each job's fee held at most once").doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aDisputeOutOfBoundsIsDeadLetteredBeforeAnyFeeIsHeld() {
+        start();
+        commandsIn.pipeInput("job-a", JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId("job-a")
+                .setClientId("x".repeat(70_000)).setType(CommandType.DISPUTE).setTimestamp(Instant.ofEpochMilli(clock)).build(), clock);
+        assertThat(dlqReason()).startsWith("job command out of bounds: clientId");
+        assertNothingElse();
+    }
+
     // ---- stakes ------------------------------------------------------------------------
 
     /** A PAYOUT of {@code micros} to {@code workerId}, as the verifier posts it (keyed by the client). */
@@ -915,6 +1013,52 @@ class MatcherTopologyTest {
 
         submitTo("open", "job-after");
         assertThat(tasks.readRecordsToList()).as("slashed below the pool's minimum: no longer matched").isEmpty();
+    }
+
+    /** The stake the pool stage keeps for {@code id} (what matching weighs), -1 when not in the pool. */
+    long poolStakeOf(String pool, Identity id) {
+        PoolState.Worker w = driver.<String, PoolState.Worker>getKeyValueStore(PoolMarketProcessor.WORKERS)
+                .get(pool + "|" + id.workerId());
+        return w == null ? -1 : w.stakeMicros;
+    }
+
+    @Test
+    void aSlashLowersTheStakeMatchingWeighsAtOnceAndReRegisteringWithTheSameKeyDoesNotBringTheOldStakeBack() {
+        start(MatcherConfig.defaults().withRetryBackoffMs(0).withMinStake("open", 2_000).withMinStake("strict", 6_000));
+        Identity liar = Identity.generate();
+        owned.put(liar.workerId(), List.of(1));
+        paid(liar.workerId(), "old-job", 10_000);
+        register(liar, "open", 10_000);
+        paid(liar.workerId(), "job-x", 800);
+        beat(liar, "open", List.of());
+        ledger.readRecordsToList();
+        assertThat(poolStakeOf("open", liar)).isEqualTo(10_000);
+
+        stakeOrder(liar.workerId(), "job-x", io.agora.events.StakeAction.LOCK, 0, List.of());
+        stakeOrder(liar.workerId(), "job-x", io.agora.events.StakeAction.SLASH, 800, List.of("h1"));
+        assertThat(ledger.readValue().getKind()).isEqualTo(EntryKind.SLASH);
+        assertThat(poolStakeOf("open", liar)).as("the slash lowers the pool's stake at once, not at the next registration")
+                .isEqualTo(5_000);
+
+        // the same key registers again asking for the old stake: nothing is left to bond it from
+        register(liar, "open", 10_000);
+        assertThat(ledger.readRecordsToList()).as("no bond: what the job paid was reclaimed").isEmpty();
+        assertThat(poolStakeOf("open", liar)).isEqualTo(5_000);
+        register(liar, "strict", 10_000);
+        assertThat(dlqReason()).startsWith("stake 5000 below the minimum 6000 of pool strict");
+        assertThat(poolStakeOf("strict", liar)).isEqualTo(-1);
+        assertThat(poolStakeOf("open", liar)).isEqualTo(5_000);
+
+        // a second slash takes it below the open pool's minimum: it leaves the pool and gets no new task
+        stakeOrder(liar.workerId(), "job-y", io.agora.events.StakeAction.LOCK, 0, List.of());
+        stakeOrder(liar.workerId(), "job-y", io.agora.events.StakeAction.SLASH, 0, List.of("h1"));
+        stakeOrder(liar.workerId(), "job-z", io.agora.events.StakeAction.LOCK, 0, List.of());
+        stakeOrder(liar.workerId(), "job-z", io.agora.events.StakeAction.SLASH, 0, List.of("h1"));
+        assertThat(poolStakeOf("open", liar)).as("1250 < 2000: out of the pool").isEqualTo(-1);
+        submitTo("open", "job-after");
+        assertThat(tasks.readRecordsToList()).isEmpty();
+        register(liar, "open", 10_000);
+        assertThat(dlqReason()).startsWith("stake 1250 below the minimum 2000 of pool open");
     }
 
     // ---- proof of hardware ---------------------------------------------------------------

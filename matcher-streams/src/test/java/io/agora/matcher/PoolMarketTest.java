@@ -146,6 +146,45 @@ class PoolMarketTest {
     // ---- scenarios --------------------------------------------------------------------------
 
     @Test
+    void aPoolThatBoundsPricesByProofOfHardwareHoldsEachWorkerToItsCheckedScoreInMatchingAndTheTask() {
+        PoolMarket bounded = new PoolMarket(POOL, MatcherConfig.defaults().withRetryBackoffMs(0).withPohPrice(POOL, 1_000));
+        record W(String id, long price, double checkedScore, int partition) {
+        }
+        for (W w : List.of(new W("w-unproven", 3_000, 0, 0), new W("w-fast", 3_000, 2_500, 1),
+                new W("w-fast-cheap", 2_000, 2_500, 2))) {
+            bounded.on(new Flow.Registered(SignedRecords.registration(w.id(), Fx.caps(POOL, w.price())
+                    .setBenchmarkScore(w.checkedScore()).build(), seq++, T0), 0), T0);
+            bounded.on(new Flow.Beat(SignedRecords.heartbeat(w.id(), POOL, seq++, T0, 2, List.of(w.partition()), List.of(),
+                    w.price())), T0);
+        }
+        JobRequested job = Fx.job("job-b", "alice", 3, T0);
+        job.getRequirements().setMaxPricePerCpuSecondMicros(5_000);
+        Map<String, Long> prices = new java.util.TreeMap<>();
+        bounded.on(new Flow.Admitted(job, 5_000L * 10 * 3), T0).records().stream().map(Effects.Emitted::value)
+                .filter(TaskAssigned.class::isInstance).map(TaskAssigned.class::cast)
+                .forEach(t -> prices.put(t.getWorkerId(), t.getPricePerCpuSecondMicros()));
+        assertThat(prices).as("the price each task carries, which the verifier pays").isEqualTo(Map.of(
+                "w-unproven", 1_000L, // no checked score: the pool's reference price at most
+                "w-fast", 2_500L,     // 2.5 times the reference speed: 2.5 times the reference price at most
+                "w-fast-cheap", 2_000L)); // under its bound: what it asked
+
+        // a heartbeat does not lift the bound, and a job whose ceiling is the reference price finds the unproven worker
+        bounded.on(new Flow.Beat(SignedRecords.heartbeat("w-unproven", POOL, seq++, T0, 2, List.of(0), List.of(), 9_000)), T0);
+        JobRequested cheap = Fx.job("job-c", "alice", 1, T0);
+        TaskAssigned t = only(bounded.on(new Flow.Admitted(cheap, ESCROW_PER_REPLICA), T0 + 1), TaskAssigned.class);
+        assertThat(t.getWorkerId()).isEqualTo("w-unproven");
+        assertThat(t.getPricePerCpuSecondMicros()).isEqualTo(1_000);
+
+        PoolMarket open = new PoolMarket(POOL, MatcherConfig.defaults().withRetryBackoffMs(0));
+        open.on(new Flow.Registered(SignedRecords.registration("w-any", Fx.caps(POOL, 3_000).build(), seq++, T0), 0), T0);
+        open.on(new Flow.Beat(SignedRecords.heartbeat("w-any", POOL, seq++, T0, 2, List.of(0), List.of(), 3_000)), T0);
+        JobRequested dear = Fx.job("job-d", "alice", 1, T0);
+        dear.getRequirements().setMaxPricePerCpuSecondMicros(5_000);
+        assertThat(only(open.on(new Flow.Admitted(dear, 50_000), T0), TaskAssigned.class).getPricePerCpuSecondMicros())
+                .as("a pool without the setting bounds nothing").isEqualTo(3_000);
+    }
+
+    @Test
     void aRegisteredWorkerIsMatchedAndTheJobGoesToTheBestWorker() {
         Effects reg = register("w-dear", 900, T0);
         assertThat(lines(reg)).isEmpty();

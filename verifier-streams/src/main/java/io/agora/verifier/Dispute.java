@@ -31,10 +31,11 @@ import java.util.Set;
  * market's {@code Stake}), and JobEvent DISPUTED says "overturned"; otherwise their stakes are
  * RELEASEd and it says "upheld". Dispute replicas are scored like voters.
  *
- * <p>The client pays a fee to dispute ({@link MarketRules#disputeFeeMicros}): held from its
- * account when the dispute opens (the amount kept in the job's state, {@link JobState#disputeFeeMicros},
- * so the decision moves what was held even when the setting changed in between) ({@code dispute-fee:<jobId>}, into {@code escrow:<jobId>|dispute}),
- * refunded to it when the dispute overturns the verdict ({@code dispute-fee-refund:<jobId>}), and
+ * <p>The client pays a fee to dispute ({@link MarketRules#disputeFeeMicros}): the matcher's admission holds it
+ * from the client's balance ({@code dispute-fee:<jobId>}, into {@code escrow:<jobId>|dispute}, once per job) and
+ * hands the dispute on with the amount held ({@code JobCommand.feeHeldMicros}), which the verifier keeps in the
+ * job's state ({@link JobState#disputeFeeMicros}) and pays or refunds exactly; it is
+ * refunded to the client when the dispute is refused here or overturns the verdict ({@code dispute-fee-refund:<jobId>}), and
  * paid when it upholds it ({@code dispute-fee-paid:<jobId>}) in equal shares to the dispute
  * replicas' workers that confirmed the verdict, or, when none did (the re-run failed or did not
  * finish by the deadline), to the original agreeing workers, whose result stands. Each posting has
@@ -77,44 +78,61 @@ final class Dispute {
         return s.disputeFrom >= 0 && !s.disputeResolved;
     }
 
-    /** A DISPUTE command: refused with a reason, or opened. */
+    /**
+     * A DISPUTE command: the client's own request is admission's (it holds the fee and hands the dispute on,
+     * {@code feeHeldMicros} set); one whose fee is held is refused with a reason, the fee refunded, or opened.
+     */
     void open(JobCommand c, Case k) {
-        JobState s = k.state();
-        long now = k.now();
-        if (s == null || s.first == null || s.outcome != Outcome.COMPLETED) {
-            event(k, c.getClientId(), "refused: the job has no completed verdict");
-            return;
+        if (c.getFeeHeldMicros() < 0) {
+            return; // the client's request: the matcher's admission holds its fee first
         }
-        if (s.disputeFrom >= 0) {
+        JobState s = k.state();
+        if (s != null && s.disputeFrom >= 0) {
+            // admission holds one fee per job: this one's hold, if any, had the same transaction id and was refused
             event(k, c.getClientId(), "refused: already disputed");
             return;
         }
-        if (now - s.decidedAt > cfg.disputeWindow().toMillis()) {
-            event(k, c.getClientId(), "refused: dispute window closed");
+        String refused = refusal(c, s, k.now());
+        if (refused != null) {
+            k.emit(c.getClientId(), Postings.disputeFeeRefund(k.records().jobId(), c.getClientId(), c.getFeeHeldMicros(), k.now()));
+            event(k, c.getClientId(), "refused: " + refused + "; the dispute fee is refunded");
             return;
         }
         JobTerms terms = s.first.getTerms();
-        if (now >= terms.getDeadline().toEpochMilli()) {
-            event(k, c.getClientId(), "refused: past the job's deadline");
-            return;
-        }
         int count = consensus.quorumOf(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum());
-        if (s.slots() + count > terms.getMaxTotalResults()) {
-            event(k, c.getClientId(), "refused: " + count + " dispute replicas would exceed maxTotalResults "
-                    + terms.getMaxTotalResults() + " (" + s.slots() + " replicas already)");
-            return;
-        }
         s.disputeFrom = s.slots();
         s.disputeCount = count;
         s.extraRequested += count;
-        s.disputeFeeMicros = cfg.disputeFeeMicros();
+        s.disputeFeeMicros = c.getFeeHeldMicros();
         k.changed();
-        k.emit(terms.getClientId(), Postings.disputeFee(k.records().jobId(), terms.getClientId(), s.disputeFeeMicros, now));
         k.requestReplicas(s.disputeFrom, count, "dispute");
         event(k, terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
         for (String w : s.agreeing) { // their stake cannot leave while the dispute is open
             reputation(k, w, 0, "dispute opened: stake locked", stakeOrder(s, StakeAction.LOCK, 0, List.of()));
         }
+    }
+
+    /** Why the dispute {@code c} of a job in state {@code s} cannot open, else null. */
+    private String refusal(JobCommand c, JobState s, long now) {
+        if (s == null || s.first == null || s.outcome != Outcome.COMPLETED) {
+            return "the job has no completed verdict";
+        }
+        JobTerms terms = s.first.getTerms();
+        if (!terms.getClientId().equals(c.getClientId())) {
+            return "not the job's client";
+        }
+        if (now - s.decidedAt > cfg.disputeWindow().toMillis()) {
+            return "dispute window closed";
+        }
+        if (now >= terms.getDeadline().toEpochMilli()) {
+            return "past the job's deadline";
+        }
+        int count = consensus.quorumOf(terms.getStrategy(), terms.getRedundancy(), terms.getQuorum());
+        if (s.slots() + count > terms.getMaxTotalResults()) {
+            return count + " dispute replicas would exceed maxTotalResults " + terms.getMaxTotalResults()
+                    + " (" + s.slots() + " replicas already)";
+        }
+        return null;
     }
 
     /**

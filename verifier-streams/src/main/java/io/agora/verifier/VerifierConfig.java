@@ -1,6 +1,5 @@
 package io.agora.verifier;
 
-import io.agora.market.MarketRules;
 import io.agora.schemas.AgoraConfig;
 
 import java.time.Duration;
@@ -32,14 +31,12 @@ import java.time.Duration;
  * @param retention             how long a decided job's state (the job, its tasks and results) is kept after its deadline,
  *                              for late results and duplicate commands ({@code agora.verifier.retention.ms}, 7 days); after it
  *                              a late result is an {@code unknown task} in the DLQ and a command finds no job
- * @param disputeFeeMicros      what a dispute holds from its client: the market's setting ({@code agora.market.dispute.fee.micros},
- *                              {@link MarketRules#disputeFeeMicros})
  */
 public record VerifierConfig(int repAgree, int repDissent, int repFailed,
                              double weightedThreshold, double trustScale, double minTrustWeight,
                              int adaptiveMinAgreements, long adaptiveMinReputation, int adaptiveFallbackQuorum,
                              Duration disputeWindow, Duration orphanTimeout, Duration pendingCancelTtl,
-                             Duration punctuateInterval, Duration retention, long disputeFeeMicros) {
+                             Duration punctuateInterval, Duration retention) {
 
     public static final String APP_ID = "agora-verifier";
 
@@ -80,7 +77,6 @@ public record VerifierConfig(int repAgree, int repDissent, int repFailed,
                 Duration.ofMillis(c.getLong("agora.verifier.orphan.timeout.ms", 60_000L)),
                 Duration.ofMillis(c.getLong("agora.verifier.cancel.ttl.ms", 86_400_000L)),
                 Duration.ofMillis(c.getLong("agora.verifier.punctuate.ms", 1_000L)),
-                Duration.ofMillis(c.getLong("agora.verifier.retention.ms", 7L * 24 * 3_600_000L)),
-                MarketRules.from(c).disputeFeeMicros());
+                Duration.ofMillis(c.getLong("agora.verifier.retention.ms", 7L * 24 * 3_600_000L)));
     }
 }

@@ -721,7 +721,9 @@ class JobCaseTest {
     void aDisputeWhoseReplicasAgreeOnAnotherOutputOverturnsTheConsensusAndSlashesTheOriginalWorkers() {
         JobVerdict verdict = agreeTwoOfTwo(4); // 2 dispute replicas fit in maxTotalResults
         now += 60_000;
-        Effects e = command(CommandType.DISPUTE, -1, null);
+        assertThat(command(CommandType.DISPUTE, -1, null).out()).as("the client's own request is admission's").isEmpty();
+        assertThat(job.state().disputeFrom).isEqualTo(-1);
+        Effects e = dispute(MarketRules.DISPUTE_FEE_MICROS);
         assertThat(stakeOrders(e)).as("the original workers' stakes are locked while the dispute is open")
                 .containsOnlyKeys(w1.workerId(), w2.workerId())
                 .allSatisfy((w, o) -> assertThat(o.getAction()).isEqualTo(io.agora.events.StakeAction.LOCK));
@@ -731,13 +733,13 @@ class JobCaseTest {
         assertThat(req.getReplica()).as("first dispute replica number").isEqualTo(2);
         assertThat(req.getExcludeWorkers()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         assertThat(single(e, JobEvent.class).getReason()).isEqualTo("opened: 2 dispute replicas from replica 2");
-        List<LedgerEntry> fee = new ArrayList<>(values(e, LedgerEntry.class));
-        assertThat(keys(e, LedgerEntry.class)).containsExactly("client-1");
-        assertThat(fee).extracting(LedgerEntry::getTransactionId).containsExactly("dispute-fee:job-1");
-        assertThat(balance(fee, Accounts.client("client-1"))).isEqualTo(-MarketRules.DISPUTE_FEE_MICROS);
+        assertThat(values(e, LedgerEntry.class)).as("admission held the fee").isEmpty();
+        List<LedgerEntry> fee = new ArrayList<>(List.of(held(MarketRules.DISPUTE_FEE_MICROS)));
         assertThat(e.changes().sweepAt()).as("decided at the deadline at the latest").isEqualTo(DEADLINE);
-        assertThat(single(command(CommandType.DISPUTE, -1, null), JobEvent.class).getReason())
-                .isEqualTo("refused: already disputed");
+        Effects again = dispute(MarketRules.DISPUTE_FEE_MICROS);
+        assertThat(single(again, JobEvent.class).getReason()).isEqualTo("refused: already disputed");
+        assertThat(values(again, LedgerEntry.class)).as("a second hold had the first's transaction id: nothing to refund")
+                .isEmpty();
 
         assign(w3, 2, 0);
         assign(w4, 3, 0);
@@ -773,7 +775,8 @@ class JobCaseTest {
     @Test
     void aDisputeStillOpenAtTheDeadlineIsUpheldAndOneAfterTheWindowIsRefused() {
         agreeTwoOfTwo(4);
-        List<LedgerEntry> fee = new ArrayList<>(values(command(CommandType.DISPUTE, -1, null), LedgerEntry.class));
+        List<LedgerEntry> fee = new ArrayList<>(List.of(held(MarketRules.DISPUTE_FEE_MICROS)));
+        assertThat(values(dispute(MarketRules.DISPUTE_FEE_MICROS), LedgerEntry.class)).isEmpty();
         assertThat(command(CommandType.REPLICA_FAILED, 2, "job not running in the matcher").out()).isEmpty();
         assertThat(tick(DEADLINE - 1).out()).isEmpty();
         Effects e = tick(DEADLINE);
@@ -795,21 +798,29 @@ class JobCaseTest {
         job = Job.unseen("job-2");
         agreeTwoOfTwo(4);
         now += cfg.disputeWindow().toMillis() + 1;
-        assertThat(single(command(CommandType.DISPUTE, -1, null), JobEvent.class).getReason())
-                .isEqualTo("refused: dispute window closed");
+        Effects late = dispute(MarketRules.DISPUTE_FEE_MICROS);
+        assertThat(single(late, JobEvent.class).getReason())
+                .isEqualTo("refused: dispute window closed; the dispute fee is refunded");
+        List<LedgerEntry> refunded = new ArrayList<>(List.of(held(MarketRules.DISPUTE_FEE_MICROS)));
+        refunded.addAll(values(late, LedgerEntry.class));
+        assertThat(refunded).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("dispute-fee:job-2", "dispute-fee-refund:job-2");
+        assertDisputeFeeSettled(refunded);
+        assertThat(balance(refunded, Accounts.client("client-1"))).as("refused: the fee held comes back").isZero();
+        assertThat(job.state().disputeFrom).isEqualTo(-1);
     }
 
     @Test
-    void aDisputeIsDecidedWithTheFeeItHeldWhenTheSettingChangesBeforeTheDecision() {
+    void aDisputeIsDecidedWithTheFeeAdmissionHeldAcrossARestart() {
         agreeTwoOfTwo(4);
         now += 60_000;
-        List<LedgerEntry> ledger = new ArrayList<>(values(command(CommandType.DISPUTE, -1, null), LedgerEntry.class));
+        List<LedgerEntry> ledger = new ArrayList<>(List.of(held(MarketRules.DISPUTE_FEE_MICROS)));
+        ledger.addAll(values(dispute(MarketRules.DISPUTE_FEE_MICROS), LedgerEntry.class));
         assertThat(job.state().disputeFeeMicros).isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
-        // the verifier restarts with a new fee; the job's state is what the store kept
+        // the verifier restarts; the job's state is what the store kept
         job = new Job(job.jobId(), JobState.serde().deserializer().deserialize("t", job.state().toBytes()), job.tasks(),
                 job.results(), job.orphans());
-        cases = new JobCase(VerifierConfig.from(io.agora.schemas.AgoraConfig.of(Map.of("agora.market.dispute.fee.micros",
-                "250000"))), standings::get, market, matcher.workerId());
+        cases = new JobCase(cfg, standings::get, market, matcher.workerId());
         assign(w3, 2, 0);
         assign(w4, 3, 0);
         ledger.addAll(values(submit(result(w3, 2, 0, A, 1_000)), LedgerEntry.class));
@@ -818,13 +829,12 @@ class JobCaseTest {
                 .containsExactly("dispute-fee:job-1", "dispute-fee-paid:job-1");
         assertDisputeFeeSettled(ledger);
         assertThat(balance(ledger, Accounts.worker(w3.workerId())) + balance(ledger, Accounts.worker(w4.workerId())))
-                .as("paid what was held, not the new setting").isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
+                .as("paid what was held").isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
 
-        job = Job.unseen("job-2"); // a dispute opened after the change holds the new fee, and refunds it
+        job = Job.unseen("job-2"); // another fee held (the setting changed at admission) is refunded as held
         agreeTwoOfTwo(4);
-        List<LedgerEntry> fee = new ArrayList<>(values(command(CommandType.DISPUTE, -1, null), LedgerEntry.class));
-        assertThat(balance(fee, Accounts.client("client-1"))).isEqualTo(-250_000);
-        cases = new JobCase(cfg, standings::get, market, matcher.workerId());
+        List<LedgerEntry> fee = new ArrayList<>(List.of(held(250_000)));
+        fee.addAll(values(dispute(250_000), LedgerEntry.class));
         assign(w3, 2, 0);
         assign(w4, 3, 0);
         submit(result(w3, 2, 0, B, 1_000));
@@ -833,13 +843,24 @@ class JobCaseTest {
                 .containsExactly("dispute-fee:job-2", "dispute-fee-refund:job-2");
         assertDisputeFeeSettled(fee);
         assertThat(balance(fee, Accounts.client("client-1"))).as("overturned: the 250,000 held came back").isZero();
+
+        job = Job.unseen("job-3"); // a fee held for another client's job is refunded to who paid it
+        agreeTwoOfTwo(4);
+        Effects stranger = step(cases.onCommand(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setJobId(job.jobId()).setClientId("mallory").setType(CommandType.DISPUTE).setFeeHeldMicros(9)
+                .setTimestamp(T0).build(), now, job));
+        assertThat(single(stranger, JobEvent.class).getReason())
+                .isEqualTo("refused: not the job's client; the dispute fee is refunded");
+        assertThat(single(stranger, LedgerEntry.class).getPostings()).extracting(p -> p.getAccountId() + " " + p.getAmountMicros())
+                .containsExactlyInAnyOrder(Accounts.disputeEscrow("job-3") + " -9", Accounts.client("mallory") + " 9");
     }
 
     @Test
     void aDisputeWhoseReplicasConfirmTheConsensusPaysTheFeeToThemOnce() {
         agreeTwoOfTwo(4);
         now += 60_000;
-        List<LedgerEntry> ledger = new ArrayList<>(values(command(CommandType.DISPUTE, -1, null), LedgerEntry.class));
+        List<LedgerEntry> ledger = new ArrayList<>(List.of(held(MarketRules.DISPUTE_FEE_MICROS)));
+        ledger.addAll(values(dispute(MarketRules.DISPUTE_FEE_MICROS), LedgerEntry.class));
         assign(w3, 2, 0);
         assign(w4, 3, 0);
         ledger.addAll(values(submit(result(w3, 2, 0, A, 1_000)), LedgerEntry.class));
@@ -859,7 +880,7 @@ class JobCaseTest {
         assertThat(values(submit(result(w4, 3, 0, A, 1_000)), LedgerEntry.class)).isEmpty();
         assertThat(values(command(CommandType.REPLICA_FAILED, 3, "late"), LedgerEntry.class)).isEmpty();
         assertThat(tick(DEADLINE).out()).isEmpty();
-        assertThat(single(command(CommandType.DISPUTE, -1, null), JobEvent.class).getReason())
+        assertThat(single(dispute(MarketRules.DISPUTE_FEE_MICROS), JobEvent.class).getReason())
                 .isEqualTo("refused: already disputed");
     }
 
@@ -1012,6 +1033,18 @@ class JobCaseTest {
     private Effects command(CommandType type, int replica, String reason) {
         return step(cases.onCommand(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(job.jobId())
                 .setClientId("client-1").setType(type).setReplica(replica).setReason(reason).setTimestamp(T0).build(), now, job));
+    }
+
+    /** A DISPUTE as the matcher's admission hands it on, its fee held ({@link #held}). */
+    private Effects dispute(long feeHeldMicros) {
+        return step(cases.onCommand(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(job.jobId())
+                .setClientId("client-1").setType(CommandType.DISPUTE).setFeeHeldMicros(feeHeldMicros).setTimestamp(T0)
+                .build(), now, job));
+    }
+
+    /** Admission's hold of the job's dispute fee. */
+    private LedgerEntry held(long feeMicros) {
+        return io.agora.market.Postings.disputeFee(job.jobId(), "client-1", feeMicros, now);
     }
 
     private Effects tick(long at) {

@@ -152,9 +152,6 @@ class JobStateTest {
         assertThat(c.disputeWindow()).isEqualTo(Duration.ofSeconds(1));
         assertThat(c.weightedThreshold()).isEqualTo(0.66);
         assertThat(c.punctuateInterval()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(c.disputeFeeMicros()).isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
-        assertThat(VerifierConfig.from(AgoraConfig.of(Map.of("agora.market.dispute.fee.micros", "250000")))
-                .disputeFeeMicros()).as("the market's setting").isEqualTo(250_000);
         assertThatThrownBy(() -> VerifierConfig.from(AgoraConfig.of(Map.of("agora.verifier.weighted.threshold", "1.5"))))
                 .isInstanceOf(IllegalArgumentException.class);
     }

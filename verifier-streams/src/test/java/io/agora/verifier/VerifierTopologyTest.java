@@ -44,6 +44,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -521,7 +522,9 @@ class VerifierTopologyTest {
         assertThat(ev.get(2).getReason()).startsWith("overturned");
         assertThat(reputationByWorker()).containsExactlyInAnyOrderEntriesOf(Map.of(
                 w1.workerId(), -10, w2.workerId(), -10, w3.workerId(), 5, w4.workerId(), 5));
-        List<KeyValue<String, LedgerEntry>> fee = ledger.readKeyValuesToList();
+        List<KeyValue<String, LedgerEntry>> fee = new ArrayList<>(List.of(KeyValue.pair("client-1", // admission's hold
+                io.agora.market.Postings.disputeFee("job-14", "client-1", MarketRules.DISPUTE_FEE_MICROS, T0.toEpochMilli()))));
+        fee.addAll(ledger.readKeyValuesToList());
         assertThat(fee).extracting(kv -> kv.value.getTransactionId())
                 .containsExactly("dispute-fee:job-14", "dispute-fee-refund:job-14");
         assertThat(balance(fee, Accounts.client("client-1"))).as("overturned: the fee goes back").isZero();
@@ -541,7 +544,8 @@ class VerifierTopologyTest {
         driver.advanceWallClockTime(Duration.ofHours(2));
         dispute("job-15");
         assertThat(events.readValuesToList()).singleElement()
-                .satisfies(e -> assertThat(e.getReason()).isEqualTo("refused: dispute window closed"));
+                .satisfies(e -> assertThat(e.getReason()).isEqualTo("refused: dispute window closed; the dispute fee is refunded"));
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("dispute-fee-refund:job-15");
         assertNoOtherOutput();
     }
 
@@ -558,6 +562,7 @@ class VerifierTopologyTest {
         dispute("job-16");
         assertThat(events.readValuesToList()).singleElement()
                 .satisfies(e -> assertThat(e.getReason()).startsWith("refused: 2 dispute replicas would exceed maxTotalResults 3"));
+        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("dispute-fee-refund:job-16");
         assertNoOtherOutput();
     }
 
@@ -575,7 +580,7 @@ class VerifierTopologyTest {
                 .allSatisfy(r -> assertThat(r.getStake().getAction()).isEqualTo(io.agora.events.StakeAction.LOCK))
                 .extracting(ReputationChanged::getWorkerId).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         // the matcher answers one replica REPLICA_FAILED, the other never finishes
-        assertThat(ledger.readValuesToList()).extracting(LedgerEntry::getTransactionId).containsExactly("dispute-fee:job-17");
+        assertThat(ledger.readValuesToList()).as("admission held the fee").isEmpty();
         replicaFailed("job-17", 2, "job not running in the matcher");
         assertNoOtherOutput();
         driver.advanceWallClockTime(Duration.ofSeconds(61)); // the job's deadline
@@ -735,9 +740,11 @@ class VerifierTopologyTest {
         resultsIn.pipeInput(r.getJobId(), r, ts++);
     }
 
+    /** A DISPUTE as the matcher's admission hands it on, the default fee held. */
     private void dispute(String jobId) {
         commandsIn.pipeInput(jobId, JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(jobId)
-                .setClientId("client-1").setType(CommandType.DISPUTE).setTimestamp(T0).build(), ts);
+                .setClientId("client-1").setType(CommandType.DISPUTE).setFeeHeldMicros(MarketRules.DISPUTE_FEE_MICROS)
+                .setTimestamp(T0).build(), ts);
     }
 
     private void cancel(String jobId) {

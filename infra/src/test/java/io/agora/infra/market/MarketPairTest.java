@@ -5,6 +5,7 @@ import io.agora.events.EntryKind;
 import io.agora.events.Heartbeat;
 import io.agora.events.JobCommand;
 import io.agora.events.JobEvent;
+import io.agora.events.JobEventType;
 import io.agora.events.JobRequested;
 import io.agora.events.JobSpec;
 import io.agora.events.JobVerdict;
@@ -338,6 +339,55 @@ class MarketPairTest {
                 .isEqualTo(MarketRules.DISPUTE_FEE_MICROS / 2));
         Admission.Account acc = matcher.<String, Admission.Account>getKeyValueStore("matcher-admission-accounts").get("dan");
         assertThat(acc.availableMicros()).as("admission applied the fee").isEqualTo(balance(Accounts.client("dan")));
+    }
+
+    @Test
+    void twoRacingDisputesWithMoneyForOneFeeOpenOneAndRefuseTheOtherWithTheReasonAndTheLedgerBalances() {
+        addWorkers(4);
+        submit(job("job-r1", "ray", 2, 2, 4));
+        submit(job("job-r2", "ray", 2, 2, 4));
+        pump();
+        for (String t : List.of("job-r1/0/0", "job-r1/1/0", "job-r2/0/0", "job-r2/1/0")) {
+            answer(t, "A", 1_000);
+        }
+        pump();
+        assertThat(verdicts).extracting(JobVerdict::getOutcome).containsExactly(Outcome.COMPLETED, Outcome.COMPLETED);
+        // a third job's escrow leaves the client between one fee and two
+        long fee = MarketRules.DISPUTE_FEE_MICROS;
+        long ceiling = (balance(Accounts.client("ray")) - fee * 3 / 2) / 10; // 10 s, one cpu unit, one replica
+        JobRequested big = job("job-r3", "ray", 1, 1, 1);
+        big.getRequirements().setMaxPricePerCpuSecondMicros(ceiling);
+        submit(big);
+        pump();
+        long available = balance(Accounts.client("ray"));
+        assertThat(available).isBetween(fee, 2 * fee - 1);
+        int entries = ledger.size();
+
+        command("job-r1", "ray", CommandType.DISPUTE, true, true); // ingest-api's two requests, at once
+        command("job-r2", "ray", CommandType.DISPUTE, true, true);
+        List<JobEvent> refused = mEvents.readValuesToList();
+        pump();
+        assertThat(refused).singleElement().satisfies(e -> {
+            assertThat(e.getJobId()).isEqualTo("job-r2");
+            assertThat(e.getType()).isEqualTo(JobEventType.DISPUTED);
+            assertThat(e.getReason()).isEqualTo("refused: insufficient credits: available " + (available - fee)
+                    + ", the dispute fee is " + fee);
+        });
+        assertThat(delivered).extracting(TaskAssigned::getTaskId).contains("job-r1/2/0", "job-r1/3/0")
+                .noneMatch(t -> t.startsWith("job-r2/2"));
+        assertThat(ledger.subList(entries, ledger.size())).extracting(LedgerEntry::getTransactionId)
+                .containsExactly("dispute-fee:job-r1");
+        assertThat(balance(Accounts.client("ray"))).isEqualTo(available - fee).isNotNegative();
+
+        answer("job-r1/2/0", "A", 1_000);
+        answer("job-r1/3/0", "A", 1_000);
+        command("job-r3", "ray", CommandType.CANCEL, true, true);
+        pump();
+        assertThat(ledger.subList(entries, ledger.size())).extracting(LedgerEntry::getTransactionId)
+                .contains("dispute-fee:job-r1", "dispute-fee-paid:job-r1").noneMatch(t -> t.contains("job-r2"));
+        assertConserved();
+        Admission.Account acc = matcher.<String, Admission.Account>getKeyValueStore("matcher-admission-accounts").get("ray");
+        assertThat(acc.availableMicros()).as("admission's view is the ledger's").isEqualTo(balance(Accounts.client("ray")));
     }
 
     @Test

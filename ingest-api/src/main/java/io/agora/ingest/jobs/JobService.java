@@ -214,7 +214,7 @@ public class JobService {
         if (type == CommandType.DISPUTE) {
             long available = available(clientId);
             long fee = rules.disputeFeeMicros();
-            if (available < fee) { // the verifier holds the fee when it opens the dispute
+            if (available < fee) { // quick answer; the matcher's admission holds the fee against the balance it keeps
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("neededMicros", fee);
                 details.put("availableMicros", available);

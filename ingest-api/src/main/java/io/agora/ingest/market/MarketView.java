@@ -168,7 +168,8 @@ public class MarketView {
         List<Candidate> candidates = new java.util.ArrayList<>();
         for (Matching.Choice c : preview.chosen()) {
             Double own = lat.get(c.worker().workerId());
-            candidates.add(candidate(c, spec, r, 0L, own == null ? null : Math.round(own), c.worker().freeSlots()));
+            candidates.add(candidate(c, spec, r, 0L, own == null ? null : Math.round(own), c.worker().freeSlots(),
+                    priceBound(c)));
         }
         for (Matching.Choice c : preview.waiting()) {
             Double own = lat.get(c.worker().workerId());
@@ -177,14 +178,21 @@ public class MarketView {
             int running = st == null ? 0 : Math.max(0, st.inFlight());
             Long wait = basis == null ? null : Math.round(basis / (running + 1));
             Long eta = basis == null ? null : wait + Math.round(basis);
-            candidates.add(candidate(c, spec, r, wait, eta, 0));
+            candidates.add(candidate(c, spec, r, wait, eta, 0, priceBound(c)));
         }
         List<Excluded> excluded = preview.excluded().stream().map(e -> new Excluded(e.workerId(), e.reason())).toList();
         return new MatchPreview(r.getPool(), preview.eligibleNow(), candidates, excluded);
     }
 
+    /** The most the candidate may charge per cpu-second for its checked score, when its pool bounds prices by it. */
+    private @Nullable Long priceBound(Matching.Choice c) {
+        long perReference = rules.pohPriceMicros(c.worker().pool());
+        return perReference <= 0 ? null : io.agora.market.Pricing.cpuPriceBound(Long.MAX_VALUE,
+                c.worker().capabilities().getBenchmarkScore(), perReference);
+    }
+
     private static Candidate candidate(Matching.Choice c, JobSpec spec, Requirements r, @Nullable Long waitMs,
-                                       @Nullable Long etaMs, int freeSlots) {
+                                       @Nullable Long etaMs, int freeSlots, @Nullable Long cpuPriceBound) {
         var caps = c.worker().capabilities();
         Pricing.Rates ceilings = Pricing.Rates.ceilings(r);
         Pricing.Rates paid = new Pricing.Rates(c.worker().pricePerCpuSecondMicros(), caps.getPricePerGpuSecondMicros(),
@@ -196,9 +204,11 @@ public class MarketView {
         } catch (ArithmeticException e) {
             cost = null; // more than a long holds: the job's own escrow could not be held either
         }
+        String explain = cpuPriceBound == null ? c.explain() : c.explain() + String.format(java.util.Locale.ROOT,
+                " poh_score=%.0f cpu_price_bound=%d", caps.getBenchmarkScore(), cpuPriceBound);
         return new Candidate(c.worker().workerId(), Math.round(c.score() * 10000) / 10000.0,
                 paid.cpuMicros(), caps.getMinPricePerJobMicros(), paid.gpuMicros(), paid.memoryGibMicros(), cost,
-                waitMs, etaMs, freeSlots, caps.getRegion(), c.explain());
+                waitMs, etaMs, freeSlots, caps.getRegion(), explain, cpuPriceBound);
     }
 
     private static Double mean(List<Double> values) {
@@ -226,8 +236,11 @@ public class MarketView {
      * the same span), unknown (the neutral term) when there is none.
      */
     private io.agora.market.WorkerView matcherView(WorkerState w, long now, Map<String, Double> lat, long stakeMicros) {
-        long price = w.pricePerCpuSecondMicros() > 0 ? w.pricePerCpuSecondMicros()
+        long claimed = w.pricePerCpuSecondMicros() > 0 ? w.pricePerCpuSecondMicros()
                 : w.capabilities().getPricePerCpuSecondMicros();
+        // as the matcher's pool holds it: bounded by the checked score where the pool says so
+        long price = io.agora.market.Pricing.cpuPriceBound(claimed, w.capabilities().getBenchmarkScore(),
+                rules.pohPriceMicros(w.pool()));
         boolean online = w.online(now, offlineAfterMs) && io.agora.market.WorkerView.acceptsWork(w.heartbeatStatus());
         Double latency = lat.get(w.workerId());
         return new io.agora.market.WorkerView(w.workerId(), w.pool(), online, w.capabilities(), price, w.freeSlots(),
@@ -287,7 +300,7 @@ public class MarketView {
     public record Candidate(String workerId, double score, long pricePerCpuSecondMicros, long minPricePerJobMicros,
                             long pricePerGpuSecondMicros, long pricePerGbSecondMicros, @Nullable Cost replicaCostAtTimeout,
                             @Nullable Long estimatedWaitMs, @Nullable Long etaMs, int freeSlots, @Nullable String region,
-                            String explain) {
+                            String explain, @Nullable Long cpuPriceBoundMicros) {
     }
 
     /**
