@@ -17,7 +17,7 @@ import java.util.Map;
 /**
  * Registers the schema of every catalogue topic's values ({@code <topic>-value}, what the serdes
  * look up) with the schema registry, as the registry's owner: the registry's gate
- * (io.agora.infra.RegistryGate) takes writes only with a writer's credentials
+ * ({@link RegistryGate}) takes writes only with a writer's credentials
  * ({@code AGORA_REGISTRY_USERNAME}, {@code _PASSWORD}), and every service and worker runs with
  * {@code AGORA_REGISTRY_AUTO_REGISTER=false}, looking schemas up only. An unchanged schema is
  * returned as it is; a changed one becomes the subject's next version if the registry's BACKWARD
