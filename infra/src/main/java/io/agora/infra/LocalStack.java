@@ -63,7 +63,8 @@ public final class LocalStack {
         e.put("AGORA_KAFKA_CONTROLLER_PORT", Integer.toString(controllerPort));
         e.put("AGORA_REGISTRY_PORT", Integer.toString(registryPort));
         e.put("AGORA_PG_PORT", Integer.toString(pgPort));
-        // tests and benchmarks register schemas as they go (auto-registering serdes): no registry gate
+        // no registry gate: the tests' own serdes register as they go; stack-up registers every topic's
+        // schema once (SchemaSetup) and the market's services and workers only look them up (Market)
         e.put("AGORA_REGISTRY_GATE", "0");
         e.putAll(extraEnv);
         this.env = Map.copyOf(e);

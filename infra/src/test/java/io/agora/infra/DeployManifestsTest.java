@@ -451,6 +451,112 @@ class DeployManifestsTest {
         return secret.isEmpty() ? null : secret.get("secretName") + "/" + file.substring(slash + 1);
     }
 
+    // ------------------------------------------------------------------ the schema registry
+
+    /**
+     * The registry's trust model (ARCHITECTURE.md) in the manifests: only the registry gate reaches
+     * Apicurio (the gate's upstream address appears on no other container); every other container that
+     * uses the registry goes through the gate's Service and, but for the schema-setup Job, only looks
+     * schemas up; a writer's credential (a registry password, or the Secret key the gate checks it
+     * against) is given to the schema-setup Job alone, whose user is a writer of the gate; the gate only
+     * mounts it to check it.
+     */
+    @Test
+    void onlyTheGateTalksToTheRegistryAndOnlyTheSchemaSetupJobMayWriteThroughIt() {
+        List<Container> gates = containers.stream().filter(c -> "registry-gate".equals(c.service())).toList();
+        List<Container> setups = containers.stream().filter(c -> "schema-setup".equals(c.service())).toList();
+        assertThat(gates).as("containers running the registry gate").hasSize(1);
+        assertThat(setups).as("containers running the schema setup").hasSize(1);
+        Container gate = gates.get(0);
+        Container setup = setups.get(0);
+        assertThat(setup.owner().kind()).as(setup + " runs once: a Job").isEqualTo("Job");
+        String upstream = gate.env().getOrDefault("AGORA_REGISTRY_GATE_UPSTREAM", Optional.empty())
+                .orElseThrow(() -> new AssertionError(gate + ": AGORA_REGISTRY_GATE_UPSTREAM (Apicurio's address) unset"));
+        String apicurio = java.net.URI.create(upstream).getAuthority();
+        Set<String> gateAddresses = new TreeSet<>();
+        for (Manifest svc : manifests) {
+            Map<String, Object> selector = map(svc.spec().get("selector"));
+            if (svc.kind().equals("Service") && !selector.isEmpty()
+                    && gate.owner().podLabels().entrySet().containsAll(selector.entrySet())) {
+                for (Object p : list(svc.spec().get("ports"))) {
+                    for (String host : List.of(svc.name(), svc.name() + "." + svc.namespace(), svc.name() + "."
+                            + svc.namespace() + ".svc", svc.name() + "." + svc.namespace() + ".svc.cluster.local")) {
+                        gateAddresses.add(host + ":" + map(p).get("port"));
+                    }
+                }
+            }
+        }
+        assertThat(gateAddresses).as("a Service in front of " + gate).isNotEmpty();
+        Set<String> writers = Set.of(gate.env().getOrDefault("AGORA_REGISTRY_GATE_WRITERS", Optional.of("admin"))
+                .orElse("").split("\\s*,\\s*"));
+        // the Secret keys the gate checks writers' passwords against (its password files), by writer
+        Map<String, String> writerKeys = new TreeMap<>();
+        for (Object v : list(gate.owner().podSpec().get("volumes"))) {
+            Map<String, Object> secret = map(map(v).get("secret"));
+            for (Object item : list(secret.get("items"))) {
+                writerKeys.put(str(map(item).get("path")), secret.get("secretName") + "/" + map(item).get("key"));
+            }
+        }
+        assertThat(writerKeys).as(gate + ": the writers' password files, mounted from a Secret").isNotEmpty();
+        List<String> problems = new ArrayList<>();
+        for (Container c : containers) {
+            Map<String, Optional<String>> env = c.env();
+            if (c != gate) {
+                env.forEach((name, value) -> value.filter(v -> v.contains(apicurio)).ifPresent(v ->
+                        problems.add(c + ": " + name + " names the registry itself (" + apicurio + "): only the gate may")));
+                for (Object v : list(c.owner().podSpec().get("volumes"))) {
+                    Map<String, Object> secret = map(map(v).get("secret"));
+                    for (Object item : list(secret.get("items"))) {
+                        if (writerKeys.containsValue(secret.get("secretName") + "/" + map(item).get("key"))) {
+                            problems.add(c.owner() + ": mounts a registry writer's password");
+                        }
+                    }
+                }
+            }
+            Map<String, String> secretKeys = secretKeys(c);
+            secretKeys.forEach((name, key) -> {
+                if (c != setup && writerKeys.containsValue(key)) {
+                    problems.add(c + ": " + name + " holds a registry writer's password (" + key + "): only the schema setup may");
+                }
+            });
+            Optional<String> url = env.getOrDefault("AGORA_REGISTRY_URL", Optional.empty());
+            if (c == gate || !env.containsKey("AGORA_REGISTRY_URL")) {
+                continue;
+            }
+            if (url.isEmpty() || !gateAddresses.contains(java.net.URI.create(url.get()).getAuthority())) {
+                problems.add(c + ": AGORA_REGISTRY_URL " + url.orElse("(unresolved)") + " is not the gate's Service " + gateAddresses);
+            }
+            if (c == setup) {
+                String user = env.getOrDefault("AGORA_REGISTRY_USERNAME", Optional.empty()).orElse("");
+                if (!writers.contains(user) || !Objects.equals(secretKeys.get("AGORA_REGISTRY_PASSWORD"), writerKeys.get(user))) {
+                    problems.add(c + ": registers as '" + user + "' with password " + secretKeys.get("AGORA_REGISTRY_PASSWORD")
+                            + ": not a writer of the gate " + writers + " with the password file it checks " + writerKeys);
+                }
+            } else {
+                if (!Optional.of("false").equals(env.getOrDefault("AGORA_REGISTRY_AUTO_REGISTER", Optional.empty()))) {
+                    problems.add(c + ": AGORA_REGISTRY_AUTO_REGISTER is not \"false\": its serdes would register schemas");
+                }
+                if (env.containsKey("AGORA_REGISTRY_PASSWORD") && writers.contains(
+                        env.getOrDefault("AGORA_REGISTRY_USERNAME", Optional.empty()).orElse(""))) {
+                    problems.add(c + ": has a registry writer's credentials");
+                }
+            }
+        }
+        assertThat(problems).as("who talks to the schema registry and who may write").isEmpty();
+    }
+
+    /** A container's environment variables taken from a Secret: name to {@code <secret>/<key>}. */
+    private static Map<String, String> secretKeys(Container c) {
+        Map<String, String> out = new TreeMap<>();
+        for (Object e : list(c.spec().get("env"))) {
+            Map<String, Object> ref = map(map(map(e).get("valueFrom")).get("secretKeyRef"));
+            if (!ref.isEmpty()) {
+                out.put(str(map(e).get("name")), ref.get("name") + "/" + ref.get("key"));
+            }
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------ ports, probes and Services
 
     @Test
@@ -730,6 +836,11 @@ class DeployManifestsTest {
                         }
                     }
                 }
+            }
+            if (loadsAgoraConfig) {
+                // a port key the main class reads itself (the registry gate's agora.registry.gate.port)
+                literals(main).stream().filter(lit -> KEY.matcher(lit).matches() && lit.endsWith(".port"))
+                        .forEach(lit -> portEnv.add(dotted(lit).toUpperCase(Locale.ROOT).replace('.', '_')));
             }
             if (main.contains("Micronaut.run(")) {
                 Path yml = REPO.resolve(launch.module()).resolve("src/main/resources/application.yml");

@@ -3,6 +3,7 @@ package io.agora.infra;
 import io.agora.events.TaskResult;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Fixtures;
+import io.agora.schemas.RegistryGate;
 import io.agora.schemas.SchemaSetup;
 import io.agora.schemas.Topics;
 import org.apache.kafka.common.serialization.Serde;

@@ -38,6 +38,17 @@ public final class Leases {
         return now > deadline;
     }
 
+    /**
+     * Whether an expired lease counts towards the worker's cool-down: yes if the worker took the task up
+     * ({@code takenUp}: a heartbeat listed it) and let it lapse without a result (it sat on it, or dropped
+     * it), or if the worker was silent for the lease's whole last span (no heartbeat since the lease was
+     * granted or last renewed: {@code lastSeenAt < deadline - leaseMs}). A live worker whose task expired
+     * waiting in its backlog is busy, not dead: it loses the lease and the penalty, not its place.
+     */
+    public static boolean countsTowardsCoolDown(long deadline, long leaseMs, long lastSeenAt, boolean takenUp) {
+        return takenUp || lastSeenAt < deadline - leaseMs;
+    }
+
     /** Earliest time attempt {@code nextAttempt} (1 = the first retry) may be placed. */
     public static long retryAt(long now, int nextAttempt, long backoffMs) {
         return now + backoffMs * Math.max(0, nextAttempt);

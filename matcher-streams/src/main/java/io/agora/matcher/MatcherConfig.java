@@ -21,7 +21,7 @@ import java.util.Set;
  * @param punctuateMs      wall-clock period of the lease/offline/queue checks
  * @param maxSlotsPerWorker tasks one worker may hold at once, whatever it claims (its registration's
  *                         {@code maxConcurrent} may lower it, never raise it)
- * @param coolDownLeases   expired leases within {@code coolDownWindowMs} that put a worker in a cool-down
+ * @param coolDownLeases   counted expired leases ({@link Leases#countsTowardsCoolDown}) within {@code coolDownWindowMs} that put a worker in a cool-down
  * @param coolDownWindowMs the window those expiries are counted in
  * @param coolDownMs       how long a cooling worker is not matched
  * @param stakeCoolDownMs  how long an unbonded stake stays slashable before it is returned ({@link io.agora.market.Stake})

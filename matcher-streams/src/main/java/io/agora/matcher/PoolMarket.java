@@ -261,7 +261,11 @@ final class PoolMarket {
                     for (Replica r : job.replicas.values()) {
                         if (r.state == ReplicaState.LEASED && Leases.expired(r.leaseDeadline, now)) {
                             reputation(r.workerId, cfg.leaseExpiredPenalty(), "lease expired", job.jobId);
-                            dropped(registry.get(r.workerId), 1);
+                            Worker holder = registry.get(r.workerId);
+                            if (holder != null && Leases.countsTowardsCoolDown(r.leaseDeadline, cfg.leaseMs(),
+                                    holder.lastSeenAt, holder.tookUp(r.taskId(job.jobId)))) {
+                                dropped(holder, 1);
+                            }
                             fail(job, r, "lease expired");
                         }
                     }
@@ -681,7 +685,8 @@ final class PoolMarket {
     }
 
     /**
-     * Counts leases the worker let expire or dropped (silent, departed): {@code agora.matcher.cooldown.expired.leases}
+     * Counts leases the worker dropped (silent, departed) or took up and let expire without a result (not
+     * those that expired in a live worker's backlog: {@link Leases#countsTowardsCoolDown}): {@code agora.matcher.cooldown.expired.leases}
      * of them within {@code agora.matcher.cooldown.window.ms} and it is not matched for {@code agora.matcher.cooldown.ms}.
      */
     private void dropped(Worker w, int leases) {

@@ -79,6 +79,11 @@ final class PoolState {
         /** Not stored: the view the worker is indexed under among the pool's free workers, null when not indexed. */
         WorkerView freeKey;
 
+        /** The worker listed the task in flight (it is held and no longer pending): it took it up. */
+        boolean tookUp(String taskId) {
+            return held.containsKey(taskId) && !pending.containsKey(taskId);
+        }
+
         boolean matchable() {
             return status == Status.ONLINE && WorkerView.acceptsWork(reportedStatus) && coolingUntil == 0;
         }

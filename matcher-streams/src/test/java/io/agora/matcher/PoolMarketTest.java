@@ -687,26 +687,46 @@ class PoolMarketTest {
     }
 
     @Test
-    void aWorkerWhoseLeasesKeepExpiringIsNotMatchedForACoolDown() {
-        register("w-a", 300, 4, T0);
-        beat("w-a", 300, 4, List.of(0), List.of(), T0);
-        register("w-b", 600, 4, T0);
-        beat("w-b", 600, 4, List.of(1), List.of(), T0);
-        for (int i = 0; i < 3; i++) {
-            assertThat(workersOf(submit(Fx.job("job-e" + i, "alice", 1, T0), T0))).containsExactly("w-a");
-        }
+    void aLiveWorkerWhoseLeasesExpireInItsBacklogLosesThemAndReputationButIsNotBenched() {
+        threeTasksOnWa();
+        // w-a keeps beating (overloaded: it never gets to the three tasks, they wait in its backlog)
         beat("w-a", 300, 1, List.of(0), List.of(), T0 + 8_000);
         beat("w-b", 600, 4, List.of(1), List.of(), T0 + 8_000);
-        assertThat(lines(market.tick(T0 + 16_000))).filteredOn(l -> l.startsWith("reputation")).hasSize(3);
+        assertThat(lines(market.tick(T0 + 16_000))).as("each lease lost, with its penalty").containsExactly(
+                "reputation w-a: -20 lease expired", "reputation w-a: -20 lease expired", "reputation w-a: -20 lease expired",
+                "tasks w-b: job-d0/0/1 to w-b @p1", "events job-d0: REASSIGNED w-b (lease expired)",
+                "tasks w-b: job-d1/0/1 to w-b @p1", "events job-d1: REASSIGNED w-b (lease expired)",
+                "tasks w-b: job-d2/0/1 to w-b @p1", "events job-d2: REASSIGNED w-b (lease expired)");
 
         beat("w-a", 300, 4, List.of(0), List.of(), T0 + 17_000);
-        assertThat(workersOf(submit(Fx.job("job-cool", "alice", 1, T0 + 17_000), T0 + 17_000)))
+        assertThat(workersOf(submit(Fx.job("job-busy", "alice", 1, T0 + 17_000), T0 + 17_000)))
+                .as("busy is not dead: the cheaper w-a is matched again").containsExactly("w-a");
+    }
+
+    @Test
+    void aWorkerThatHoldsTasksWithoutResultsLosesThemAndReputationAndIsNotMatchedForACoolDown() {
+        threeTasksOnWa();
+        // w-a beats and lists the three tasks in flight, but never sends a result
+        List<String> held = List.of("job-d0/0/0", "job-d1/0/0", "job-d2/0/0");
+        long t = T0 + 5_000;
+        for (; t <= T0 + 35_000; t += 5_000) {
+            beat("w-a", 300, 1, List.of(0), held, t);
+            beat("w-b", 600, 4, List.of(1), List.of(), t);
+            assertThat(market.tick(t).isEmpty()).as("tick at +%d", t - T0).isTrue();
+        }
+        // the leases run out at the tasks' timeout + one lease + the grace (T0 + 35 s)
+        assertThat(lines(market.tick(T0 + 35_001))).filteredOn(l -> l.startsWith("reputation"))
+                .containsExactly("reputation w-a: -20 lease expired", "reputation w-a: -20 lease expired",
+                        "reputation w-a: -20 lease expired");
+
+        beat("w-a", 300, 4, List.of(0), List.of(), T0 + 36_000);
+        assertThat(workersOf(submit(Fx.job("job-cool", "alice", 1, T0 + 36_000), T0 + 36_000)))
                 .as("w-a is cheaper but cooling down").containsExactly("w-b");
-        for (String task : List.of("job-e0/0/1", "job-e1/0/1", "job-e2/0/1", "job-cool/0/0")) {
-            result(task, "w-b", T0 + 17_500);
+        for (String task : List.of("job-d0/0/1", "job-d1/0/1", "job-d2/0/1", "job-cool/0/0")) {
+            result(task, "w-b", T0 + 36_500);
         }
 
-        long after = T0 + 16_000 + 300_000;
+        long after = T0 + 35_001 + 300_000;
         beat("w-a", 300, 4, List.of(0), List.of(), after);
         beat("w-b", 600, 4, List.of(1), List.of(), after);
         market.tick(after);

@@ -258,6 +258,15 @@ class RulesTest {
         assertThat(Leases.jobOf("a/b/1/2")).isEqualTo("a/b");
     }
 
+    @Test
+    void anExpiredLeaseBenchesOnlyASilentWorkerOrOneThatTookTheTaskUpAndGaveNoResult() {
+        // lease granted or last renewed at 1,000 (deadline 16,000)
+        assertThat(Leases.countsTowardsCoolDown(16_000, 15_000, 900, false)).as("silent since before the lease").isTrue();
+        assertThat(Leases.countsTowardsCoolDown(16_000, 15_000, 1_000, false)).as("heard from: busy, not dead").isFalse();
+        assertThat(Leases.countsTowardsCoolDown(16_000, 15_000, 15_000, false)).isFalse();
+        assertThat(Leases.countsTowardsCoolDown(16_000, 15_000, 15_000, true)).as("took it up, no result").isTrue();
+    }
+
     // ---- Config ----
 
     @Test

@@ -68,7 +68,7 @@ public final class AgoraSerdes {
     /**
      * The serdes of {@code cfg}: its registry URL; {@value #AUTO_REGISTER} false makes serializers only
      * look schemas up (the registry's gate refuses writes without a writer's credentials, see
-     * io.agora.infra.RegistryGate); {@value #USERNAME} and {@value #PASSWORD} are sent with every call.
+     * {@link RegistryGate}); {@value #USERNAME} and {@value #PASSWORD} are sent with every call.
      */
     public static AgoraSerdes fromConfig(AgoraConfigView cfg) {
         AgoraSerdes s = forRegistryUrl(cfg.registryUrl());

@@ -20,6 +20,7 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Array;
 import java.sql.Connection;
@@ -33,9 +34,11 @@ import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -64,9 +67,13 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Chaos {
     static final String USAGE = """
-            agora chaos [--jobs N] [--rate R] [--outage S] [--down S] [--gap S] [--redundancy n --quorum k] [--timeout S]
+            agora chaos [--jobs N] [--rate R|auto] [--calibrate S] [--inflight K] [--outage S] [--down S] [--gap S]
+                        [--redundancy n --quorum k] [--timeout S]
               --jobs N        jobs to submit (10000)
-              --rate R        submissions per second (20)
+              --rate R        submissions per second (20); auto: the rate --calibrate recommends
+              --calibrate S   first S seconds without faults, K jobs in flight: prints the jobs/s this
+                              machine completes and the rate to run at (0: none; 60 with --rate auto)
+              --inflight K    jobs kept in flight while calibrating (16)
               --outage S      seconds PostgreSQL and the registry stay stopped (30)
               --down S        seconds a killed component stays down before its restart (3)
               --gap S         seconds between two faults (5)
@@ -78,7 +85,8 @@ public final class Chaos {
     static final int TAKEOVER_S = 120;
 
     /** The run's settings. */
-    record Options(int jobs, double rate, int outageS, int downS, int gapS, int redundancy, int quorum, int timeoutS) {
+    record Options(int jobs, double rate, int outageS, int downS, int gapS, int redundancy, int quorum, int timeoutS,
+                   boolean autoRate, int calibrateS, int inflight) {
         static Options parse(String[] args) {
             Map<String, String> v = new HashMap<>();
             for (int i = 0; i < args.length; i++) {
@@ -88,20 +96,29 @@ public final class Chaos {
                 v.put(args[i], args[++i]);
             }
             List<String> known = List.of("--jobs", "--rate", "--outage", "--down", "--gap", "--redundancy", "--quorum",
-                    "--timeout");
+                    "--timeout", "--calibrate", "--inflight");
             v.keySet().stream().filter(k -> !known.contains(k)).findFirst().ifPresent(k -> {
                 throw new IllegalArgumentException("unknown option " + k);
             });
+            boolean auto = "auto".equals(v.get("--rate"));
             Options o = new Options(Integer.parseInt(v.getOrDefault("--jobs", "10000")),
-                    Double.parseDouble(v.getOrDefault("--rate", "20")), Integer.parseInt(v.getOrDefault("--outage", "30")),
+                    auto ? 0 : Double.parseDouble(v.getOrDefault("--rate", "20")), Integer.parseInt(v.getOrDefault("--outage", "30")),
                     Integer.parseInt(v.getOrDefault("--down", "3")), Integer.parseInt(v.getOrDefault("--gap", "5")),
                     Integer.parseInt(v.getOrDefault("--redundancy", "3")), Integer.parseInt(v.getOrDefault("--quorum", "2")),
-                    Integer.parseInt(v.getOrDefault("--timeout", "300")));
-            if (o.jobs < 1 || o.rate <= 0 || o.outageS < 0 || o.downS < 0 || o.gapS < 0 || o.quorum < 1
-                    || o.quorum > o.redundancy) {
-                throw new IllegalArgumentException("need --jobs >= 1, --rate > 0, 1 <= --quorum <= --redundancy");
+                    Integer.parseInt(v.getOrDefault("--timeout", "300")), auto,
+                    Integer.parseInt(v.getOrDefault("--calibrate", auto ? "60" : "0")), Integer.parseInt(v.getOrDefault("--inflight", "16")));
+            if (o.jobs < 1 || (!auto && o.rate <= 0) || o.outageS < 0 || o.downS < 0 || o.gapS < 0 || o.quorum < 1
+                    || o.quorum > o.redundancy || o.calibrateS < 0 || o.inflight < 1 || (auto && o.calibrateS == 0)) {
+                throw new IllegalArgumentException("need --jobs >= 1, --rate > 0 or auto (with --calibrate > 0),"
+                        + " 1 <= --quorum <= --redundancy, --inflight >= 1");
             }
             return o;
+        }
+
+        /** The same run at {@code submissionsPerSecond}. */
+        Options at(double submissionsPerSecond) {
+            return new Options(jobs, submissionsPerSecond, outageS, downS, gapS, redundancy, quorum, timeoutS, false,
+                    calibrateS, inflight);
         }
     }
 
@@ -113,7 +130,7 @@ public final class Chaos {
     record Injected(Fault fault, Instant at, Instant restarted) {
     }
 
-    private final Options o;
+    private Options o;
     private final Map<String, String> env;
     private final PrintStream out;
     private final List<MarketClient> apis = new ArrayList<>();
@@ -165,6 +182,16 @@ public final class Chaos {
             throw new IllegalStateException("deposit refused: " + d);
         }
         Thread.sleep(3000); // the deposit reaches the matcher's admission
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(require("AGORA_JDBC_URL"));
+        ds.setUser(env.getOrDefault("AGORA_JDBC_USER", "agora"));
+        ds.setPassword(env.getOrDefault("AGORA_JDBC_PASSWORD", "agora"));
+        if (o.calibrateS() > 0) {
+            double recommended = calibrate(key, ds);
+            if (o.autoRate()) {
+                o = o.at(recommended);
+            }
+        }
         List<Fault> rotation = new ArrayList<>();
         for (String t : require("AGORA_CHAOS_KILLS").split("\\s+")) {
             rotation.add(new Fault(t, true));
@@ -189,11 +216,8 @@ public final class Chaos {
             violations.add((o.jobs - jobIds.size()) + " jobs could not be submitted");
         }
 
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(require("AGORA_JDBC_URL"));
-        ds.setUser(env.getOrDefault("AGORA_JDBC_USER", "agora"));
-        ds.setPassword(env.getOrDefault("AGORA_JDBC_PASSWORD", "agora"));
         checkTerminal(ds);
+        reportOutcomes(ds);
         printSpread("work spread after the run (processed records and submissions since each instance's last start)");
         reportStalls(ds);
         checkLedger(ds);
@@ -230,11 +254,22 @@ public final class Chaos {
         pool.awaitTermination(30, TimeUnit.MINUTES);
     }
 
-    /** Submits job {@code n}, retrying (same Idempotency-Key, next instance) until accepted or 10 minutes pass. */
+    /** Submits job {@code n} of the run. */
     private void submitOne(String key, int n) {
+        String id = submit(key, "chaos-" + runId + "-" + n, n);
+        if (id != null) {
+            jobIds.put(n, id);
+        }
+    }
+
+    /**
+     * Submits a job named {@code name} (its idempotency key and output), retrying (same key, next
+     * instance) until accepted or 10 minutes pass: its id, or null.
+     */
+    private String submit(String key, String name, int n) {
         String body = MarketClient.json(Map.of(
                 "image", "agora/busybox:1",
-                "command", List.of("sh", "-c", "echo chaos-" + runId + "-" + n),
+                "command", List.of("sh", "-c", "echo " + name),
                 "redundancy", o.redundancy,
                 "quorum", o.quorum,
                 "cpus", 1.0,
@@ -245,10 +280,9 @@ public final class Chaos {
             MarketClient api = apis.get((n + attempt) % apis.size());
             String problem;
             try {
-                MarketClient.Answer a = api.submit(key, body, "chaos-" + runId + "-" + n);
+                MarketClient.Answer a = api.submit(key, body, name);
                 if (a.status() / 100 == 2 && a.text("jobId") != null) {
-                    jobIds.put(n, a.text("jobId"));
-                    return;
+                    return a.text("jobId");
                 }
                 problem = "HTTP " + a.status();
             } catch (RuntimeException e) {
@@ -257,6 +291,74 @@ public final class Chaos {
             submitProblems.computeIfAbsent(problem, p -> new AtomicInteger()).incrementAndGet();
             retries.incrementAndGet();
             sleep(Math.min(2000, 200L * (attempt + 1)));
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------ calibration
+
+    /**
+     * The rate this machine sustains, measured before any fault: for {@code --calibrate} seconds it
+     * keeps {@code --inflight} jobs (of the run's shape) in flight, submitting one as each ends, and
+     * counts the COMPLETED ones. Prints the completions per second and the rate it recommends for the
+     * run ({@link Calibration#recommendedRate}); returns that rate.
+     */
+    private double calibrate(String key, PGSimpleDataSource ds) throws InterruptedException {
+        log("calibrating for " + o.calibrateS() + " s without faults, " + o.inflight() + " jobs in flight");
+        Set<String> open = new HashSet<>();
+        Map<String, Integer> ended = new TreeMap<>();
+        int n = 0;
+        long start = System.nanoTime();
+        long end = start + TimeUnit.SECONDS.toNanos(o.calibrateS());
+        while (System.nanoTime() < end) {
+            while (open.size() < o.inflight()) {
+                String id = submit(key, "chaos-" + runId + "-calibrate-" + n, n);
+                n++;
+                if (id != null) {
+                    open.add(id);
+                }
+            }
+            Thread.sleep(500);
+            try {
+                terminal(ds, open).forEach((id, status) -> {
+                    open.remove(id);
+                    ended.merge(status, 1, Integer::sum);
+                });
+            } catch (SQLException e) {
+                log("calibration: job statuses not readable: " + e.getMessage());
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        int completed = ended.getOrDefault("COMPLETED", 0);
+        double recommended = Calibration.recommendedRate(completed, seconds);
+        out.printf("calibration: %d jobs submitted, ended %s in %.1f s (%d still in flight, load %s): %.2f COMPLETED jobs/s;"
+                        + " recommended --rate %.2f (%.0f %% of it: the faults cost capacity)%n", n, ended, seconds, open.size(),
+                loadAverage(), completed / seconds, recommended, Calibration.SUSTAINED_SHARE * 100);
+        return recommended;
+    }
+
+    /** The statuses of those of {@code ids} that are terminal in the live database. */
+    private static Map<String, String> terminal(PGSimpleDataSource ds, Set<String> ids) throws SQLException {
+        Map<String, String> out = new HashMap<>();
+        try (Connection c = ds.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT job_id, status FROM jobs WHERE job_id = ANY(?)")) {
+            ps.setArray(1, c.createArrayOf("text", ids.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (JobProjection.TERMINAL.contains(rs.getString(2))) {
+                        out.put(rs.getString(1), rs.getString(2));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (Exception e) {
+            return "?";
         }
     }
 
@@ -358,6 +460,52 @@ public final class Chaos {
         if (terminal != jobIds.size()) {
             violations.add((jobIds.size() - terminal) + " jobs not terminal " + o.timeoutS + " s after the last submission");
         }
+    }
+
+    /**
+     * The run's jobs by outcome, COMPLETED and EXPIRED apart, and each EXPIRED job's reason (the job's
+     * own, as the sink recorded it) with how far it got (placed or not, leases it lost): the counts by
+     * reason are printed, every EXPIRED job is listed in {@code logs/chaos-<run>-expired.tsv}.
+     */
+    private void reportOutcomes(PGSimpleDataSource ds) {
+        List<String> rows = new ArrayList<>();
+        Map<String, Integer> byReason = new TreeMap<>();
+        try (Connection c = ds.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT j.job_id, coalesce(j.reason, '?'),"
+                             + " (SELECT count(*) FROM job_events e WHERE e.job_id = j.job_id AND e.type IN ('ASSIGNED', 'REASSIGNED')),"
+                             + " (SELECT count(*) FROM job_events e WHERE e.job_id = j.job_id AND e.reason = 'lease expired'),"
+                             + " extract(epoch FROM j.updated_at - j.submitted_at)"
+                             + " FROM jobs j WHERE j.job_id = ANY(?) AND j.status = 'EXPIRED' ORDER BY j.submitted_at")) {
+            ps.setArray(1, c.createArrayOf("text", jobIds.values().toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String reason = rs.getString(2) + (rs.getInt(3) == 0 ? " (never placed)" : " (placed)");
+                    byReason.merge(reason, 1, Integer::sum);
+                    rows.add(rs.getString(1) + "\t" + rs.getString(2) + "\t" + rs.getInt(3) + "\t" + rs.getInt(4)
+                            + "\t" + String.format("%.1f", rs.getDouble(5)));
+                }
+            }
+            Map<String, Integer> statuses = statuses(ds);
+            out.println("outcomes: " + statuses.getOrDefault("COMPLETED", 0) + " COMPLETED, " + statuses.getOrDefault("EXPIRED", 0)
+                    + " EXPIRED" + (statuses.size() > 2 || !statuses.keySet().stream().allMatch(Set.of("COMPLETED", "EXPIRED")::contains)
+                    ? " (all: " + statuses + ")" : ""));
+        } catch (SQLException e) {
+            out.println("outcomes: not readable: " + e.getMessage());
+            return;
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        Path list = Path.of(require("AGORA_HOME"), "logs", "chaos-" + runId + "-expired.tsv");
+        try {
+            Files.write(list, (String.join("\n", List.of("job\treason\tplacements\tleases expired\tseconds to EXPIRED"))
+                    + "\n" + String.join("\n", rows) + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            list = null;
+        }
+        out.println("EXPIRED by reason" + (list == null ? "" : " (each job: " + list + ")") + ":");
+        byReason.forEach((r, n) -> out.println("  " + n + " x " + r));
     }
 
     /**

@@ -99,6 +99,9 @@ public final class Market implements AutoCloseable {
         Map<String, String> e = new HashMap<>();
         e.put("AGORA_BOOTSTRAP", stack.bootstrap());
         e.put("AGORA_REGISTRY_URL", stack.registryUrl());
+        // look-up only, as in the dev stack: stack-up registered every schema once (SchemaSetup), so
+        // services and workers starting together never race to register a new version
+        e.put("AGORA_REGISTRY_AUTO_REGISTER", "false");
         e.put("AGORA_JDBC_URL", stack.jdbcUrl());
         e.put("AGORA_JDBC_USER", stack.jdbcUser());
         e.put("AGORA_JDBC_PASSWORD", stack.jdbcPassword());

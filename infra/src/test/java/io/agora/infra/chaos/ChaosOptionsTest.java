@@ -17,6 +17,23 @@ class ChaosOptionsTest {
     }
 
     @Test
+    void anAutomaticRateCalibratesFirstAndAnExplicitOneOnlyWhenAsked() {
+        Chaos.Options auto = Chaos.Options.parse(new String[]{"--rate", "auto"});
+        assertThat(auto.autoRate()).isTrue();
+        assertThat(auto.calibrateS()).isEqualTo(60);
+        assertThat(auto.inflight()).isEqualTo(16);
+        assertThat(auto.at(1.5).rate()).isEqualTo(1.5);
+        assertThat(auto.at(1.5).autoRate()).isFalse();
+        Chaos.Options fixed = Chaos.Options.parse(new String[]{"--rate", "2", "--calibrate", "30", "--inflight", "8"});
+        assertThat(fixed.autoRate()).isFalse();
+        assertThat(fixed.rate()).isEqualTo(2);
+        assertThat(fixed.calibrateS()).isEqualTo(30);
+        assertThat(Chaos.Options.parse(new String[0]).calibrateS()).isZero();
+        assertThatThrownBy(() -> Chaos.Options.parse(new String[]{"--rate", "auto", "--calibrate", "0"}))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aShortRunIsTwoOptions() {
         Chaos.Options o = Chaos.Options.parse(new String[]{"--jobs", "500", "--rate", "4.5"});
         assertThat(o.jobs()).isEqualTo(500);

@@ -1,8 +1,7 @@
-package io.agora.infra;
+package io.agora.schemas;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.agora.schemas.AgoraConfig;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +30,8 @@ import java.util.concurrent.Executors;
  * every worker must resolve them. Every other method writes (registering a schema, changing a
  * rule, deleting), and passes only with HTTP Basic credentials of a writer: a principal named in
  * {@code agora.registry.gate.writers} (default {@code admin}) whose password is its Kafka password
- * ({@code <agora.registry.gate.secrets>/<principal>}, the files {@code infra/bin/agora} makes), so one
+ * ({@code <agora.registry.gate.secrets>/<principal>}, the files {@code infra/bin/agora} makes; a mounted Secret
+ * in the manifests), so one
  * credential per principal serves the broker and the registry. Anything else: 401 without
  * credentials, 403 with a non-writer's or a wrong password. Each refusal is logged with its reason.
  *
