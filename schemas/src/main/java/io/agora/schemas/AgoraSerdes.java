@@ -134,7 +134,8 @@ public final class AgoraSerdes {
     }
 
     /**
-     * The value serde of a record type. Plain serdes hold no configuration and are safe to share,
+     * The value serde of a record type (registry serdes read and write the wire format directly
+     * once Apicurio has resolved a schema, {@link RegistryCodec}). Plain serdes hold no configuration and are safe to share,
      * so there is one per type (building one resolves the type's schema history): code that
      * encodes events embedded in its own records may ask for it per record.
      */
@@ -149,7 +150,7 @@ public final class AgoraSerdes {
         Map<String, Object> props = registryProperties();
         ser.configure(props, false);
         de.configure(props, false);
-        return Serdes.serdeFrom(ser, de);
+        return Serdes.serdeFrom(new RegistryCodec.Writer<>(ser), new RegistryCodec.Reader<>(de));
     }
 
     /** Whether {@code b} starts with Avro's single-object header ({@code C3 01}, then an 8-byte fingerprint). */

@@ -42,6 +42,19 @@ class SignaturesTest {
     }
 
     @Test
+    void aKeptKeyStillRefusesWhatItDidNotSignAndTheCanonicalBytesLeaveTheRecordAlone() {
+        TaskResult r = Signatures.sign(Fixtures.result("job-1", worker.workerId(), 0, 1, "hello\n"), worker.privateKey());
+        TaskResult before = TaskResult.newBuilder(r).build();
+        for (int i = 0; i < 3; i++) {
+            assertThat(Signatures.verify(r, worker.workerId())).isTrue();
+            assertThat(Signatures.verify(TaskResult.newBuilder(r).setReplica(2).build(), worker.workerId())).isFalse();
+            assertThat(Signatures.verify(r, Identity.generate().workerId())).isFalse();
+        }
+        assertThat(r).isEqualTo(before);
+        assertThat(r.getSignature().remaining()).isPositive();
+    }
+
+    @Test
     void theKeyFileIsOwnerOnlyAndReloadsToTheSameId(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path file = dir.resolve("keys/worker.key");
         Identity first = Identity.loadOrCreate(file);
