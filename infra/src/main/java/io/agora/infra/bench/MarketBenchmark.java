@@ -415,8 +415,10 @@ public final class MarketBenchmark {
             log("raw docker run: " + containers + " containers, " + o.slots() + " at a time");
             try {
                 RawDockerRate.Rate raw = RawDockerRate.measure(containers, o.slots(), runId);
-                System.out.println(RawDockerRate.describe(raw, done / window, containers / window, o.redundancy,
-                        o.slots()));
+                // between the first and the last verdict: the market's rate without its pipeline's fill (a job's
+                // submit->verdict latency, printed above), as the raw loop's between its first and last container
+                double steady = done > 1 ? (done - 1) / ((r.lastVerdictNanos() - r.firstVerdictNanos()) / 1e9) : 0;
+                System.out.println(RawDockerRate.describe(raw, done / window, steady, o.redundancy, o.slots()));
             } catch (Exception e) { // a figure, never the run's verdict
                 System.out.println("raw docker run       not measured: " + e);
             }
@@ -520,7 +522,7 @@ public final class MarketBenchmark {
         }
     }
 
-    record Result(Map<String, Integer> outcomes, int missing, long lastVerdictNanos) {
+    record Result(Map<String, Integer> outcomes, int missing, long firstVerdictNanos, long lastVerdictNanos) {
     }
 
     private Result awaitVerdicts(List<Submission> subs, Duration timeout) throws InterruptedException {
@@ -552,6 +554,7 @@ public final class MarketBenchmark {
         }
         Map<String, Integer> outcomes = new TreeMap<>();
         int missing = 0;
+        long first = Long.MAX_VALUE;
         long last = 0;
         for (String id : ids) {
             Seen v = verdicts.get(id);
@@ -559,10 +562,11 @@ public final class MarketBenchmark {
                 missing++;
             } else {
                 outcomes.merge(v.outcome(), 1, Integer::sum);
+                first = Math.min(first, v.atNanos());
                 last = Math.max(last, v.atNanos());
             }
         }
-        return new Result(outcomes, missing, last);
+        return new Result(outcomes, missing, first, last);
     }
 
     private void consumeVerdicts(LocalStack stack) {
