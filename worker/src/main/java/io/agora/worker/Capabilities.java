@@ -66,7 +66,7 @@ public final class Capabilities {
                 .setMinPricePerJobMicros(cfg.minPricePerJobMicros())
                 .setPricePerGpuSecondMicros(cfg.pricePerGpuSecondMicros())
                 .setPricePerGbSecondMicros(cfg.pricePerGbSecondMicros())
-                .setMaxConcurrent(cfg.maxConcurrent())
+                .setMaxConcurrent(cfg.slots())
                 .setPool(cfg.pool())
                 .setAllowNetwork(cfg.networkAllowed())
                 .setBenchmarkScore(benchmarkScore)

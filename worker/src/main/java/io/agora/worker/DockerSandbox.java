@@ -95,6 +95,11 @@ public final class DockerSandbox implements Sandbox {
     private final Backoff backoff = new Backoff(100, 1000);
     private final ImagePulls pulls;
     private final RegistryCredentials credentials;
+    /**
+     * Images the engine was seen to hold: a task of one of them goes straight to create, without an inspect;
+     * a create that finds the image gone (removed by hand) forgets it and looks again ({@link #run}).
+     */
+    private final java.util.Set<String> present = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final ExecutorService calls = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "docker-call");
         t.setDaemon(true);
@@ -126,14 +131,16 @@ public final class DockerSandbox implements Sandbox {
      * Why the image cannot run (the refusal, or the registry's message), or null.
      */
     private ImageProblem ensureImage(String image) throws Exception {
-        boolean present;
-        try {
-            retried(() -> docker.inspectImageCmd(image).exec());
-            present = true;
-        } catch (NotFoundException e) {
-            present = false;
+        boolean here = present.contains(image);
+        if (!here) {
+            try {
+                retried(() -> docker.inspectImageCmd(image).exec());
+                here = true;
+            } catch (NotFoundException e) {
+                here = false;
+            }
         }
-        if (!present) {
+        if (!here) {
             Optional<String> refused = pulls.refusal(image);
             if (refused.isPresent()) {
                 return new ImageProblem(ResultStatus.IMAGE_MISSING, refused.get());
@@ -143,8 +150,10 @@ public final class DockerSandbox implements Sandbox {
                 return new ImageProblem(ResultStatus.IMAGE_PULL_FAILED, "pull of " + image + " failed: " + failed);
             }
         }
+        present.add(image);
         if (ImagePulls.registry(image).isPresent()) {
             for (String old : pulls.used(image)) {
+                present.remove(old);
                 try {
                     engine(() -> docker.removeImageCmd(old).exec());
                     log.info("image cache: removed {}", old);
@@ -312,7 +321,19 @@ public final class DockerSandbox implements Sandbox {
                     return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, failed, start, System.currentTimeMillis());
                 }
             }
-            containerId = create(task, tmp, outputs, inputs);
+            try {
+                containerId = create(task, tmp, outputs, inputs);
+            } catch (NotFoundException e) {
+                if (!present.remove(image)) {
+                    throw e;
+                }
+                // seen here before, gone now (removed by hand): look again, pull it when allowed
+                ImageProblem gone = ensureImage(image);
+                if (gone != null) {
+                    return SandboxOutcome.failed(gone.status(), gone.reason(), start, System.currentTimeMillis());
+                }
+                containerId = create(task, tmp, outputs, inputs);
+            }
             return runContainer(containerId, spec, workDir, outputs, afterPull);
         } catch (CircuitBreaker.OpenException e) {
             return SandboxOutcome.failed(ResultStatus.SANDBOX_ERROR, e.getMessage(), start, System.currentTimeMillis());
@@ -448,6 +469,7 @@ public final class DockerSandbox implements Sandbox {
             long deadline = runStart + spec.getTimeoutMs();
             boolean timedOut = false;
             String overflow = null;
+            Integer waited = null; // the exit code the wait reported
             try (Exit wait = engine(() -> docker.waitContainerCmd(id).exec(new Exit()))) {
                 while (true) {
                     long left = deadline - System.currentTimeMillis();
@@ -457,6 +479,7 @@ public final class DockerSandbox implements Sandbox {
                         break;
                     }
                     if (wait.exited(workDir == null ? left : Math.min(left, OUTPUT_WATCH_MS))) {
+                        waited = wait.code;
                         break;
                     }
                     if (workDir != null && (overflow = outputOverflow(workDir)) != null) {
@@ -470,9 +493,11 @@ public final class DockerSandbox implements Sandbox {
                 timedOut = true;
             }
             capture.awaitCompletion(5, TimeUnit.SECONDS);
-            InspectContainerResponse.ContainerState state = engine(() -> docker.inspectContainerCmd(id).exec()).getState();
-            int exit = state.getExitCodeLong() == null ? -1 : state.getExitCodeLong().intValue();
-            boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
+            // a clean exit needs no inspect: only a failed, killed or timed-out container is asked why (OOM, error)
+            InspectContainerResponse.ContainerState state = !timedOut && waited != null && waited == 0 ? null
+                    : engine(() -> docker.inspectContainerCmd(id).exec()).getState();
+            int exit = state == null ? 0 : state.getExitCodeLong() == null ? -1 : state.getExitCodeLong().intValue();
+            boolean oom = state != null && Boolean.TRUE.equals(state.getOOMKilled());
             // the engine learns of a kernel OOM kill from an event that can trail the exit (cgroup v1):
             // a SIGKILLed container (137) that no timeout killed is asked again, briefly
             for (int i = 0; !oom && !timedOut && exit == 137 && i < 10; i++) {
@@ -505,7 +530,7 @@ public final class DockerSandbox implements Sandbox {
                 return capture.outcome(ResultStatus.SANDBOX_ERROR, notKept, exit, Map.of(), start, finished);
             }
             if (exit != 0) {
-                String reason = "exit code " + exit + (state.getError() == null || state.getError().isEmpty() ? "" : ": " + state.getError());
+                String reason = "exit code " + exit + (state == null || state.getError() == null || state.getError().isEmpty() ? "" : ": " + state.getError());
                 return capture.outcome(ResultStatus.FAILED_EXIT, reason, exit, files, start, finished);
             }
             return capture.outcome(ResultStatus.SUCCEEDED, null, exit, files, start, finished);
@@ -753,6 +778,14 @@ public final class DockerSandbox implements Sandbox {
      */
     static final class Exit extends WaitContainerResultCallback {
         private final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        /** The exit code the engine reported, or null (none yet, or an error). */
+        volatile Integer code;
+
+        @Override
+        public void onNext(com.github.dockerjava.api.model.WaitResponse r) {
+            super.onNext(r);
+            code = r.getStatusCode();
+        }
 
         @Override
         public void onComplete() {

@@ -70,7 +70,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * Input: {@code agora.jobs.tasks} (TaskAssigned). Output: {@code agora.workers.registrations},
  * {@code agora.workers.heartbeats}, {@code agora.jobs.results}, {@code agora.dlq}.
  * <p>
- * The poll loop never blocks on a task: tasks run on {@code maxConcurrent} threads and all
+ * The poll loop never blocks on a task: tasks run on {@code maxConcurrent} threads, up to
+ * {@code queued.tasks} more wait for one of them ({@link WorkerConfig#slots()}), and all
  * assigned partitions are paused while the worker is full, draining, or degraded (its Docker
  * engine or producer circuit is open). Tasks are read read_committed (never one from an aborted
  * matcher transaction) and an offset is committed, asynchronously, as soon as the task is taken; a
@@ -339,7 +340,7 @@ public final class WorkerAgent implements Service {
     private void updatePause() {
         List<WorkerAgent> group = group();
         boolean shouldPause = draining || degradedReason() != null
-                || group.stream().mapToInt(a -> a.slotsUsed.get()).sum() >= cfg.maxConcurrent() * group.size();
+                || group.stream().mapToInt(a -> a.slotsUsed.get()).sum() >= cfg.slots() * group.size();
         if (shouldPause) {
             consumer.pause(consumer.assignment());
         } else if (paused) {
@@ -532,7 +533,7 @@ public final class WorkerAgent implements Service {
 
     private void releaseSlot() {
         int used = slotsUsed.decrementAndGet();
-        if (host.paused && used < cfg.maxConcurrent() && !host.draining) {
+        if (host.paused && used < cfg.slots() && !host.draining) {
             host.consumer.wakeup(); // thread-safe; lets the poll loop resume at once
         }
     }
@@ -636,7 +637,7 @@ public final class WorkerAgent implements Service {
         }
         WorkerStatus status = status();
         int free = status == WorkerStatus.READY || status == WorkerStatus.FULL
-                ? Math.max(0, cfg.maxConcurrent() - slotsUsed.get()) : 0;
+                ? Math.max(0, cfg.slots() - slotsUsed.get()) : 0;
         QuietHeartbeats.Report r = new QuietHeartbeats.Report(cfg.pool(), status, statusReason(status), free, load(),
                 new ArrayList<>(new TreeSet<>(inFlight.keySet())), new ArrayList<>(new TreeSet<>(owned)),
                 cfg.pricePerCpuSecondMicros(), sandbox.imageDigests(HEARTBEAT_DIGESTS));
@@ -667,7 +668,7 @@ public final class WorkerAgent implements Service {
         if (degradedReason() != null) {
             return WorkerStatus.DEGRADED;
         }
-        return slotsUsed.get() >= cfg.maxConcurrent() ? WorkerStatus.FULL : WorkerStatus.READY;
+        return slotsUsed.get() >= cfg.slots() ? WorkerStatus.FULL : WorkerStatus.READY;
     }
 
     private String statusReason(WorkerStatus s) {

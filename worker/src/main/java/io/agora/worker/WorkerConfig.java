@@ -47,6 +47,9 @@ import java.util.List;
  * @param inputCacheMb          the most fetched inputs kept in {@code <stateDir>/artifact-cache}, MiB ({@link InputCache})
  * @param registryAuth          a file of secrets for registries that refuse anonymous pulls ({@code registry.auth},
  *                              empty = none; see {@link RegistryCredentials})
+ * @param queuedTasks           tasks taken beyond {@code max.concurrent} ({@code queued.tasks}, default 0): they wait on
+ *                              the worker and start the moment a running task ends, instead of a round trip through the
+ *                              matcher later; {@link #slots()} is what the worker registers and heartbeats
  */
 public record WorkerConfig(
         Path stateDir,
@@ -93,7 +96,8 @@ public record WorkerConfig(
         String networkProbeUrl,
         int diskProbeMb,
         long inputCacheMb,
-        String registryAuth) {
+        String registryAuth,
+        int queuedTasks) {
 
     public static final String PREFIX = "agora.worker.";
 
@@ -143,7 +147,13 @@ public record WorkerConfig(
                 c.get(PREFIX + "network.probe.url", ""),
                 c.getInt(PREFIX + "disk.probe.mb", 16),
                 c.getLong(PREFIX + "input.cache.mb", 2048),
-                c.get(PREFIX + "registry.auth", ""));
+                c.get(PREFIX + "registry.auth", ""),
+                Math.max(0, c.getInt(PREFIX + "queued.tasks", 0)));
+    }
+
+    /** Tasks the worker holds at once: {@code max.concurrent} running, {@code queued.tasks} waiting for one of them. */
+    public int slots() {
+        return maxConcurrent + queuedTasks;
     }
 
     public Path keyFile() {

@@ -50,7 +50,7 @@ class DockerSandboxIT {
         for (int i = 0; i < n; i++) {
             assertThat(sandbox.run(Tasks.task(WORKER, Tasks.spec("true").build())).status()).isEqualTo(ResultStatus.SUCCEEDED);
         }
-        System.out.printf("container cycle (create, attach, start, wait, inspect, remove): %d ms%n",
+        System.out.printf("container cycle (create, attach, start, wait, remove): %d ms%n",
                 (System.nanoTime() - t0) / 1_000_000 / n);
     }
 
@@ -243,6 +243,21 @@ class DockerSandboxIT {
     void missing_image_is_reported_not_pulled() {
         SandboxOutcome o = run(Tasks.spec("true").setImage("agora/no-such-image:0").build());
         assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);
+    }
+
+    @Test
+    void an_image_removed_after_it_ran_here_is_reported_missing_not_a_sandbox_error() {
+        String gone = "agora/busybox:removed-" + UUID.randomUUID().toString().substring(0, 8);
+        docker.tagImageCmd(Tasks.IMAGE, gone.substring(0, gone.indexOf(':')), gone.substring(gone.indexOf(':') + 1)).exec();
+        try {
+            assertThat(run(Tasks.spec("true").setImage(gone).build()).status()).isEqualTo(ResultStatus.SUCCEEDED);
+        } finally {
+            docker.removeImageCmd(gone).exec(); // the tag only: the layers stay with Tasks.IMAGE
+        }
+        // the sandbox remembers the image as present, and the create that finds it gone says so
+        SandboxOutcome o = run(Tasks.spec("true").setImage(gone).build());
+        assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);
+        assertThat(o.reason()).contains(gone);
     }
 
     @Test

@@ -537,6 +537,32 @@ class WorkerAgentTest {
     }
 
     @Test
+    void takes_queued_tasks_beyond_its_running_ones_and_starts_each_when_a_running_one_ends() {
+        GatedSandbox sandbox = new GatedSandbox();
+        start(sandbox, Map.of("agora.worker.queued.tasks", "1"));
+        await().until(() -> !sent(Topics.REGISTRATIONS).isEmpty());
+        assertThat(sent(Topics.REGISTRATIONS).get(0).getCapabilities().getMaxConcurrent()).isEqualTo(2);
+        TaskAssigned first = Tasks.task(identity.workerId(), Tasks.spec("echo", "1").build());
+        TaskAssigned second = Tasks.task(identity.workerId(), Tasks.spec("echo", "2").build());
+        offer(P3, first);
+        await().untilAsserted(() -> assertThat(lastHeartbeat()).hasValueSatisfying(hb -> {
+            assertThat(hb.getStatus()).isEqualTo(WorkerStatus.READY);
+            assertThat(hb.getFreeSlots()).isEqualTo(1);
+        }));
+        assertThat(consumer.paused()).isEmpty();
+        offer(P3, second);
+        await().untilAsserted(() -> assertThat(lastHeartbeat()).hasValueSatisfying(hb -> {
+            assertThat(hb.getStatus()).isEqualTo(WorkerStatus.FULL);
+            assertThat(hb.getFreeSlots()).isZero();
+        }));
+        // one runs (max.concurrent 1), the other waits for it
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("activeTasks", 1).containsEntry("queuedTasks", 1));
+        await().untilAsserted(() -> assertThat(consumer.paused()).containsExactlyInAnyOrder(P3, P7));
+        sandbox.gate.countDown();
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 2L));
+    }
+
+    @Test
     void an_undecodable_task_goes_to_the_dlq_and_the_worker_goes_on() {
         start(new SimulatedSandbox(0), Map.of());
         offerRaw(P3, "x", new byte[]{(byte) 0xff, 1, 2});

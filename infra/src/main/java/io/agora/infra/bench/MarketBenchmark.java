@@ -62,6 +62,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   --heartbeat-ms B    AGORA_WORKER_HEARTBEAT_MS of each worker (2000; 10000 with --worker-hosts); above
  *                       2000 the matcher's worker grace and lease are 3 x B
  *   --max-concurrent M  AGORA_WORKER_MAX_CONCURRENT of each worker (8)
+ *   --queued-tasks Q    AGORA_WORKER_QUEUED_TASKS of each worker (0): tasks it holds beyond the M running, each
+ *                       started the moment a running one ends
  *   --redundancy n      replicas per job (3)
  *   --quorum k          agreeing results needed, strategy k-of-n (2)
  *   --warmup J          warm-up jobs, not measured (20)
@@ -77,7 +79,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   --idle S            submit nothing: print each process's CPU over S seconds as % of one core
  *   --commit-ms I       AGORA_STREAMS_COMMIT_INTERVAL_MS of the streams apps (their default)
  *   --docker            real Docker workers (agora/busybox:1, a trivial command) instead of simulated ones;
- *                       defaults become 2 workers x 4 slots, 200 jobs, redundancy 1; after the market's run,
+ *                       defaults become 2 workers x 4 running + 8 queued, 200 jobs, redundancy 1; after the market's run,
  *                       the same number of containers through a raw `docker run --rm` loop with the job's
  *                       limits at the workers' total slots, and the ratio of the two ({@link RawDockerRate})
  * </pre>
@@ -100,7 +102,7 @@ public final class MarketBenchmark {
     record Options(int jobs, int concurrency, int workers, int maxConcurrent, int redundancy, int quorum, int warmup,
                    double rate, long taskMs, long timeoutS, boolean reuse, boolean keepStack, String jvmOpts,
                    int workerHosts, long heartbeatMs, double rawSeconds, int idleS, String commitMs, boolean docker,
-                   int batch) {
+                   int batch, int queuedTasks) {
         static Options parse(String[] args) {
             Map<String, String> v = new LinkedHashMap<>();
             Set<String> flags = Set.of("--reuse", "--keep-stack", "--docker");
@@ -121,26 +123,30 @@ public final class MarketBenchmark {
             }
             Set<String> known = Set.of("--jobs", "--concurrency", "--workers", "--max-concurrent", "--redundancy",
                     "--quorum", "--warmup", "--rate", "--task-ms", "--timeout", "--reuse", "--keep-stack", "--jvm-opts",
-                    "--worker-hosts", "--heartbeat-ms", "--raw-seconds", "--idle", "--commit-ms", "--docker", "--batch");
+                    "--worker-hosts", "--heartbeat-ms", "--raw-seconds", "--idle", "--commit-ms", "--docker", "--batch",
+                    "--queued-tasks");
             for (String k : v.keySet()) {
                 if (!known.contains(k)) {
                     throw new IllegalArgumentException("unknown option " + k);
                 }
             }
             boolean docker = v.containsKey("--docker");
+            int maxConcurrent = i(v, "--max-concurrent", docker ? 4 : 8);
             Options o = new Options(i(v, "--jobs", docker ? 200 : 500), i(v, "--concurrency", 8),
-                    i(v, "--workers", docker ? 2 : 4), i(v, "--max-concurrent", docker ? 4 : 8),
+                    i(v, "--workers", docker ? 2 : 4), maxConcurrent,
                     i(v, "--redundancy", docker ? 1 : 3), i(v, "--quorum", docker ? 1 : 2), i(v, "--warmup", 20),
                     Double.parseDouble(v.getOrDefault("--rate", "0")), i(v, "--task-ms", 0), i(v, "--timeout", 120),
                     v.containsKey("--reuse"), v.containsKey("--keep-stack"), v.get("--jvm-opts"),
                     i(v, "--worker-hosts", 0), i(v, "--heartbeat-ms", v.containsKey("--worker-hosts") ? 10_000 : 2000),
                     Double.parseDouble(v.getOrDefault("--raw-seconds", "5")), i(v, "--idle", 0), v.get("--commit-ms"),
-                    docker, i(v, "--batch", 1));
+                    docker, i(v, "--batch", 1), i(v, "--queued-tasks", docker ? 2 * maxConcurrent : 0));
             if (o.workerHosts < 0 || o.workerHosts > o.workers || o.heartbeatMs < 100) {
                 throw new IllegalArgumentException("need 0 <= --worker-hosts <= --workers and --heartbeat-ms >= 100");
             }
-            if (o.jobs < 1 || o.concurrency < 1 || o.workers < 1 || o.maxConcurrent < 1 || o.warmup < 0 || o.batch < 1) {
-                throw new IllegalArgumentException("--jobs, --concurrency, --workers, --max-concurrent, --batch must be >= 1");
+            if (o.jobs < 1 || o.concurrency < 1 || o.workers < 1 || o.maxConcurrent < 1 || o.warmup < 0 || o.batch < 1
+                    || o.queuedTasks < 0) {
+                throw new IllegalArgumentException("--jobs, --concurrency, --workers, --max-concurrent, --batch must be >= 1,"
+                        + " --warmup and --queued-tasks >= 0");
             }
             if (o.redundancy < 1 || o.quorum < 1 || o.quorum > o.redundancy) {
                 throw new IllegalArgumentException("need 1 <= quorum <= redundancy");
@@ -185,6 +191,7 @@ public final class MarketBenchmark {
               --worker-hosts H    JVMs hosting the W workers, each with its own key (0 = one JVM per worker)
               --heartbeat-ms B    heartbeat interval of each worker (2000; 10000 with --worker-hosts)
               --max-concurrent M  AGORA_WORKER_MAX_CONCURRENT of each worker (8)
+              --queued-tasks Q    AGORA_WORKER_QUEUED_TASKS of each worker: tasks it holds beyond those running (0)
               --redundancy n      replicas per job (3)
               --quorum k          agreeing results needed, strategy k-of-n (2)
               --warmup J          warm-up jobs, not measured (20)
@@ -196,7 +203,7 @@ public final class MarketBenchmark {
               --raw-seconds S     seconds of the broker's raw produce rate after the jobs (5; 0 = skip)
               --idle S            submit nothing: each process's CPU over S seconds, % of one core
               --commit-ms I       commit interval of the streams apps (their default)
-              --docker            real Docker workers (2 x 4 slots, 200 jobs, redundancy 1 by default), then a raw
+              --docker            real Docker workers (2 x 4 running + 8 queued, 200 jobs, redundancy 1 by default), then a raw
                                   `docker run --rm` loop of as many containers at the same concurrency, and the ratio
               --jvm-opts "..."    JVM options of every service (default: small heaps, C1 only)""";
 
@@ -288,7 +295,7 @@ public final class MarketBenchmark {
         }
         // the matcher caps a worker's slots at agora.matcher.max.slots.per.worker (4): --max-concurrent above it
         // would only queue tasks nobody assigns
-        env.put("AGORA_MATCHER_MAX_SLOTS_PER_WORKER", Integer.toString(Math.max(4, o.maxConcurrent)));
+        env.put("AGORA_MATCHER_MAX_SLOTS_PER_WORKER", Integer.toString(Math.max(4, o.maxConcurrent + o.queuedTasks)));
         if (o.heartbeatMs > 2000) {
             // a worker is OFFLINE after the matcher's grace, and heartbeats renew leases: both follow the interval
             env.put("AGORA_MATCHER_WORKER_GRACE_MS", Long.toString(3 * o.heartbeatMs));
@@ -324,6 +331,7 @@ public final class MarketBenchmark {
         for (int i = 1; i <= processes; i++) {
             Map<String, String> w = new LinkedHashMap<>();
             w.put("AGORA_WORKER_MAX_CONCURRENT", Integer.toString(o.maxConcurrent));
+            w.put("AGORA_WORKER_QUEUED_TASKS", Integer.toString(o.queuedTasks));
             w.put("AGORA_WORKER_SIMULATED_TASK_MS", Long.toString(o.taskMs));
             w.put("AGORA_WORKER_HEARTBEAT_MS", Long.toString(o.heartbeatMs));
             // the same keys every run: on a kept stack the pool would otherwise gain W departed workers per run
@@ -409,8 +417,10 @@ public final class MarketBenchmark {
             log("raw docker run: " + containers + " containers, " + o.slots() + " at a time");
             try {
                 RawDockerRate.Rate raw = RawDockerRate.measure(containers, o.slots(), runId);
-                System.out.println(RawDockerRate.describe(raw, done / window, containers / window, o.redundancy,
-                        o.slots()));
+                // between the first and the last verdict: the market's rate without its pipeline's fill (a job's
+                // submit->verdict latency, printed above), as the raw loop's between its first and last container
+                double steady = done > 1 ? (done - 1) / ((r.lastVerdictNanos() - r.firstVerdictNanos()) / 1e9) : 0;
+                System.out.println(RawDockerRate.describe(raw, done / window, steady, o.redundancy, o.slots()));
             } catch (Exception e) { // a figure, never the run's verdict
                 System.out.println("raw docker run       not measured: " + e);
             }
@@ -554,7 +564,7 @@ public final class MarketBenchmark {
         return job;
     }
 
-    record Result(Map<String, Integer> outcomes, int missing, long lastVerdictNanos) {
+    record Result(Map<String, Integer> outcomes, int missing, long firstVerdictNanos, long lastVerdictNanos) {
     }
 
     private Result awaitVerdicts(List<Submission> subs, Duration timeout) throws InterruptedException {
@@ -586,6 +596,7 @@ public final class MarketBenchmark {
         }
         Map<String, Integer> outcomes = new TreeMap<>();
         int missing = 0;
+        long first = Long.MAX_VALUE;
         long last = 0;
         for (String id : ids) {
             Seen v = verdicts.get(id);
@@ -593,10 +604,11 @@ public final class MarketBenchmark {
                 missing++;
             } else {
                 outcomes.merge(v.outcome(), 1, Integer::sum);
+                first = Math.min(first, v.atNanos());
                 last = Math.max(last, v.atNanos());
             }
         }
-        return new Result(outcomes, missing, last);
+        return new Result(outcomes, missing, first, last);
     }
 
     private void consumeVerdicts(LocalStack stack) {
@@ -737,9 +749,10 @@ public final class MarketBenchmark {
         }
         PrintfOut out = new PrintfOut();
         out.line("==== Agora market benchmark (%s) ====", runId);
-        out.line("workers=%d in %d JVMs (%s, max.concurrent=%d, task-ms=%d, heartbeat %d ms)  redundancy=%d quorum=%d"
-                        + "  submitters=%d  batch=%d  rate=%s", o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers,
-                o.docker ? "Docker, " + RawDockerRate.IMAGE : "simulated", o.maxConcurrent, o.taskMs, o.heartbeatMs, o.redundancy, o.quorum, o.concurrency, o.batch,
+        out.line("workers=%d in %d JVMs (%s, max.concurrent=%d, queued.tasks=%d, task-ms=%d, heartbeat %d ms)"
+                        + "  redundancy=%d quorum=%d  submitters=%d  batch=%d  rate=%s", o.workers, o.workerHosts > 0 ? o.workerHosts : o.workers,
+                o.docker ? "Docker, " + RawDockerRate.IMAGE : "simulated", o.maxConcurrent, o.queuedTasks, o.taskMs,
+                o.heartbeatMs, o.redundancy, o.quorum, o.concurrency, o.batch,
                 o.rate > 0 ? o.rate + "/s" : "unlimited");
         out.line("service JVMs: %s", String.join(" ", ServiceProcess.jvmOptions()));
         out.line("jobs submitted      %d (refused by the API: %d)", ok.size(), refused.size());
