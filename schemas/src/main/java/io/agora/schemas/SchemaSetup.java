@@ -56,7 +56,9 @@ public final class SchemaSetup {
      * Several registrants at once (stacks starting together, an upgrade rolled out on two hosts) race:
      * the registry answers 409 to all but one of those that create the same new version or artifact
      * (VersionAlreadyExistsException, ArtifactAlreadyExistsException). That is success: the schema is
-     * there, so the request is asked again, which finds and returns the registered version. Any other
+     * there, so the request is asked again, which finds and returns the registered version (the registry does
+     * not serialise its check and its write, so racing registrants may also leave more than one version of the
+     * same content: harmless, every one decodes the same records). Any other
      * refusal (a BACKWARD-incompatible schema, a missing credential) fails with the registry's answer.
      */
     public static Map<String, String> register(String registryUrl, String user, String password,
