@@ -76,10 +76,12 @@ public class ProbeController {
     /** The market's challenge key; null when none is configured (no ticket, no attestation). */
     private final byte[] key;
 
+    /** {@code keyFile}: {@value ChallengeKey#FILE_CONFIG} ({@code AGORA_MARKET_CHALLENGE_KEY_FILE}), read as the matcher reads it. */
     @jakarta.inject.Inject
-    public ProbeController(@Value("${agora.ingest.probe-mib-per-second:64}") double mibPerSecond) {
-        this(mibPerSecond, System::nanoTime, System::currentTimeMillis,
-                ChallengeKey.find(AgoraConfig.load(Map.of())).orElse(null));
+    public ProbeController(@Value("${agora.ingest.probe-mib-per-second:64}") double mibPerSecond,
+                           @Value("${" + ChallengeKey.FILE_CONFIG + ":}") String keyFile) {
+        this(mibPerSecond, System::nanoTime, System::currentTimeMillis, ChallengeKey.find(AgoraConfig.of(
+                Map.of(ChallengeKey.FILE_CONFIG, keyFile == null ? "" : keyFile))).orElse(null));
     }
 
     ProbeController(double mibPerSecond, LongSupplier nanoClock, LongSupplier clockMs, @Nullable byte[] key) {

@@ -148,4 +148,45 @@ class ProbeControllerTest {
         assertThat(refused.apply(signedNow(worker, ATTEST), new String[]{tr[0], tr[1], null}).problems())
                 .extracting(Problem::message).singleElement().asString().startsWith("expired");
     }
+
+    /** Over HTTP, on the server without its database and broker (nothing here reaches them): header, tail, route. */
+    @Test
+    void overHttpAWorkerGetsTheTicketTheReceiptAndTheAttestation(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path keyFile = dir.resolve("challenge.key");
+        byte[] key = io.agora.schemas.ChallengeKey.loadOrCreate(keyFile);
+        try (io.micronaut.context.ApplicationContext context = io.micronaut.context.ApplicationContext.builder().properties(Map.of(
+                "micronaut.server.port", -1,
+                "agora.ingest.feeds-enabled", false,
+                "agora.dev-mode", 1,
+                "datasources.default.initialization-fail-timeout", -1,
+                "flyway.datasources.default.enabled", false,
+                io.agora.schemas.ChallengeKey.FILE_CONFIG, keyFile.toString())).start()) {
+            var server = context.getBean(io.micronaut.runtime.server.EmbeddedServer.class).start();
+            var http = java.net.http.HttpClient.newHttpClient();
+            java.util.function.Function<String, java.net.http.HttpRequest> get = pathAndQuery -> java.net.http.HttpRequest
+                    .newBuilder(java.net.URI.create("http://localhost:" + server.getPort() + pathAndQuery))
+                    .header("Authorization", WorkerRequests.authorization(worker.privateKey(), "GET",
+                            pathAndQuery.split("\\?")[0], System.currentTimeMillis())).build();
+            var probe = http.send(get.apply(PATH + "?bytes=" + (2 << 20)), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(probe.statusCode()).isEqualTo(200);
+            String ticket = probe.headers().firstValue(BandwidthAttestation.TICKET_HEADER).orElseThrow();
+            byte[] body = probe.body();
+            assertThat(body).hasSize(2 << 20);
+            String receipt = java.util.HexFormat.of().formatHex(body, body.length - BandwidthAttestation.RECEIPT_BYTES, body.length);
+            var answer = http.send(get.apply(ATTEST + "?ticket=" + java.net.URLEncoder.encode(ticket, java.nio.charset.StandardCharsets.UTF_8)
+                    + "&receipt=" + receipt), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            var m = java.util.regex.Pattern.compile("\"attestation\":\"([^\"]+)\"").matcher(answer.body());
+            assertThat(m.find()).isTrue();
+            BandwidthAttestation.Verdict v = BandwidthAttestation.verdict(key, worker.workerId(), Integer.MAX_VALUE, m.group(1),
+                    System.currentTimeMillis());
+            assertThat(v.refused()).isNull();
+            assertThat(v.mbps()).isPositive();
+            var guessed = http.send(get.apply(ATTEST + "?ticket=" + java.net.URLEncoder.encode(ticket, java.nio.charset.StandardCharsets.UTF_8)
+                    + "&receipt=" + "00".repeat(16)), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(guessed.statusCode()).isEqualTo(400);
+            assertThat(guessed.body()).contains("receipt");
+        }
+    }
 }
