@@ -84,6 +84,14 @@ class PoolMarketTest {
         beat(workerId, price, slots, List.of(partition), List.of(), at);
     }
 
+    /** The verifier's REQUEST_REPLICAS for {@code count} replicas of alice's job from {@code replica} on. */
+    Effects requestReplicas(String jobId, int replica, int count, List<String> exclude, long at) {
+        return market.on(new Flow.Command(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setJobId(jobId).setClientId("alice").setPool(POOL).setType(CommandType.REQUEST_REPLICAS)
+                .setReplica(replica).setCount(count).setExcludeWorkers(exclude)
+                .setTimestamp(Instant.ofEpochMilli(T0)).build()), at);
+    }
+
     Effects submit(JobRequested job, long at) {
         return market.on(new Flow.Admitted(job, ESCROW_PER_REPLICA * job.getMaxTotalResults()), at);
     }
@@ -600,10 +608,7 @@ class PoolMarketTest {
         job.setMaxTotalResults(2);
         submit(job, T0);
 
-        Effects fx = market.on(new Flow.Command(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
-                .setJobId("job-13").setClientId("alice").setPool(POOL).setType(CommandType.REQUEST_REPLICAS)
-                .setReplica(1).setCount(2).setExcludeWorkers(List.of())
-                .setTimestamp(Instant.ofEpochMilli(T0)).build()), T0 + 1);
+        Effects fx = requestReplicas("job-13", 1, 2, List.of(), T0 + 1);
 
         assertThat(lines(fx)).containsExactly(
                 "commands job-13: REPLICA_FAILED replica 2 (replica 2 is beyond maxTotalResults 2)",
@@ -619,10 +624,7 @@ class PoolMarketTest {
         JobRequested job = Fx.job("job-h", "alice", 2, T0);
         job.setMaxTotalResults(5);
         submit(job, T0);
-        java.util.function.IntFunction<Effects> request = replica -> market.on(new Flow.Command(JobCommand.newBuilder()
-                .setEventId(UUID.randomUUID().toString()).setJobId("job-h").setClientId("alice").setPool(POOL)
-                .setType(CommandType.REQUEST_REPLICAS).setReplica(replica).setCount(1)
-                .setExcludeWorkers(List.of("w-a", "w-b")).setTimestamp(Instant.ofEpochMilli(T0)).build()), T0 + 1);
+        java.util.function.IntFunction<Effects> request = replica -> requestReplicas("job-h", replica, 1, List.of("w-a", "w-b"), T0 + 1);
         // both workers ran a replica and disagree: nobody is left to break the tie, now or later
         assertThat(lines(request.apply(2))).containsExactly("commands job-h: REPLICA_FAILED replica 2 ("
                 + Eligibility.NO_ELIGIBLE_WORKER + " in pool " + POOL + " (2 workers, 2 already ran a replica))");
