@@ -223,11 +223,15 @@ final class JobCase {
     }
 
     /**
-     * TIMEOUT or OUT_OF_MEMORY: the job fails this way on any machine, so replicas agreeing on it
-     * decide the job FAILED, and the client pays the time they measured.
+     * The job's own failures, TIMEOUT, OUT_OF_MEMORY and OUTPUT_OVER_CAPS (it wrote more under /outputs than
+     * the worker keeps): the job fails this way on any machine, so replicas agreeing on one decide the job
+     * FAILED, and the client pays the time they measured.
      */
+    static final Set<ResultStatus> JOB_FAILURES = java.util.EnumSet.of(ResultStatus.TIMEOUT, ResultStatus.OUT_OF_MEMORY,
+            ResultStatus.OUTPUT_OVER_CAPS);
+
     static boolean isJobFailure(TaskResult r) {
-        return r.getStatus() == ResultStatus.TIMEOUT || r.getStatus() == ResultStatus.OUT_OF_MEMORY;
+        return JOB_FAILURES.contains(r.getStatus());
     }
 
     /**
@@ -244,7 +248,7 @@ final class JobCase {
     }
 
     static boolean isFailureClass(String ballot) {
-        return ResultStatus.TIMEOUT.name().equals(ballot) || ResultStatus.OUT_OF_MEMORY.name().equals(ballot);
+        return JOB_FAILURES.stream().anyMatch(f -> f.name().equals(ballot));
     }
 
     private static boolean disputeOpen(JobState s) {
@@ -491,7 +495,8 @@ final class JobCase {
             JobSpec spec = s.first.getSpec();
             String how = ResultStatus.TIMEOUT.name().equals(failureClass)
                     ? " after " + java.math.BigDecimal.valueOf(spec.getTimeoutMs(), 3).stripTrailingZeros().toPlainString() + " s"
-                    : spec.getMemoryMb() > 0 ? " at " + spec.getMemoryMb() + " MiB" : "";
+                    : ResultStatus.OUT_OF_MEMORY.name().equals(failureClass) && spec.getMemoryMb() > 0
+                    ? " at " + spec.getMemoryMb() + " MiB" : "";
             return failureClass + how + " on " + agreeing + " of " + finished
                     + " replicas: the job's own failure, the client pays the time measured";
         }

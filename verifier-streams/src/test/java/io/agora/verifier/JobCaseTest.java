@@ -605,6 +605,21 @@ class JobCaseTest {
     }
 
     @Test
+    void outputOverTheWorkersCapsIsTheJobsOwnFailureAndDecidesTheJobWithTheTimePaid() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(failed(w1, 0, 0, ResultStatus.OUTPUT_OVER_CAPS));
+        Effects e = submit(failed(w2, 1, 0, ResultStatus.OUTPUT_OVER_CAPS));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).isEqualTo("OUTPUT_OVER_CAPS on 2 of 2 replicas: the job's own failure, the client pays the time measured");
+        assertThat(v.getAgreeing()).containsExactly(w1.workerId(), w2.workerId());
+        assertThat(v.getCostMicros()).as("the agreeing replicas' time is paid").isPositive();
+        assertThat(balance(values(e, LedgerEntry.class), Accounts.worker(w1.workerId()))).isPositive();
+    }
+
+    @Test
     void outOfMemoryOnAMajorityDecidesTheJobAndTheReplicaThatDissentsIsAFailedOne() {
         terms = terms(Strategy.MAJORITY, 3, 0, 3);
         assign(w1, 0, 0);
