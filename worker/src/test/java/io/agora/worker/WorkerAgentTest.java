@@ -132,6 +132,7 @@ class WorkerAgentTest {
         Map<String, String> c = new HashMap<>(Map.of("agora.worker.state.dir", dir.toString(),
                 "agora.worker.heartbeat.ms", "50", "agora.worker.benchmark.ms", "10", "agora.worker.poll.ms", "20",
                 "agora.worker.max.concurrent", "1", "agora.worker.drain.timeout.ms", "5000",
+                "agora.worker.network.probe.url", "off", // whatever listens on the default api.url is not measured
                 MatcherKey.PUBLIC_CONFIG, Tasks.MATCHER.workerId()));
         c.putAll(extra);
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(c));
@@ -607,7 +608,7 @@ class WorkerAgentTest {
         }
         Identity coHosted = Identity.generate();
         start(new SimulatedSandbox(0), Map.of("agora.worker.api.url", "http://127.0.0.1:" + port,
-                "agora.worker.disk.probe.mb", "0"), List.of(coHosted));
+                "agora.worker.network.probe.url", "", "agora.worker.disk.probe.mb", "0"), List.of(coHosted));
         await().until(() -> sent(Topics.REGISTRATIONS).size() >= 2);
         assertThat(sent(Topics.REGISTRATIONS)).as("unreachable at start: 0 (unknown), unattested")
                 .allSatisfy(r -> {
