@@ -327,8 +327,12 @@ class RulesTest {
         for (String id : List.of("a-local-seed", "b-proven", "c-local-image")) {
             String seed = id.equals("b-proven") ? io.agora.market.PohChallenge.issue(key, List.of(id), issued) : id + ":1";
             io.agora.market.ProofOfHardware.Proof proof = io.agora.market.ProofOfHardware.timed(seed, 5);
+            // bandwidth: b's claim is bounded by its market attestation, c's names another worker, a has none
+            String attestation = id.equals("a-local-seed") ? null : io.agora.market.BandwidthAttestation.issue(key,
+                    List.of(id.equals("b-proven") ? id : "someone-else"), 500, issued);
             WorkerCapabilities c = WorkerCapabilities.newBuilder().setArch("amd64").setCpuCores(1).setCpuThreads(1)
                     .setMemoryMb(128).setPricePerCpuSecondMicros(5).setMaxConcurrent(2)
+                    .setNetworkMbps(900).setNetworkAttestation(attestation)
                     .setBenchmarkScore(proof.score()).setBenchmarkProof(proof.toEvent()).build();
             registry.apply(io.agora.events.WorkerRegistration.newBuilder().setEventId("e-" + id).setWorkerId(id)
                     .setType(io.agora.events.RegistrationType.REGISTERED).setCapabilities(c).setSeq(1)
@@ -349,10 +353,13 @@ class RulesTest {
         assertThat(byTag.candidates()).extracting(MarketView.Candidate::workerId)
                 .containsExactly("b-proven", "a-local-seed", "c-local-image");
         assertThat(byTag.candidates().get(1).explain()).contains("poh=0.00");
+        assertThat(byTag.candidates()).as("bandwidth as the market checked it").extracting(MarketView.Candidate::networkMbps)
+                .containsExactly(500, 0, 0);
+        assertThat(byTag.candidates().get(0).explain()).contains(" net_mbps=500");
         JobSpec pinned = JobSpec.newBuilder(SPEC).setImage("localhost:5000/agora/tool@" + digest).build();
         MarketView.MatchPreview byDigest = view.match(pinned, REQ, 3);
         assertThat(byDigest.candidates().get(0).workerId()).isEqualTo("c-local-image");
-        assertThat(byDigest.candidates().get(0).explain()).endsWith("locality=1");
+        assertThat(byDigest.candidates().get(0).explain()).contains("locality=1 ");
     }
 
     @Test

@@ -15,6 +15,11 @@ import java.util.List;
 public final class Eligibility {
     /** The rejection of a worker that passes everything else only once a slot frees up. */
     public static final String NO_FREE_SLOT = "no free slot";
+    /**
+     * How the matcher's REPLICA_FAILED begins when no worker of the pool could ever take the replica
+     * ({@link #mayTakeLater}): the verifier then stops asking for replicas and says so.
+     */
+    public static final String NO_ELIGIBLE_WORKER = "no eligible worker left";
 
     private Eligibility() {
     }
@@ -87,6 +92,17 @@ public final class Eligibility {
             return "reputation below " + r.getMinReputation();
         }
         return null;
+    }
+
+    /**
+     * Whether {@code w} could take a replica of the job once it is free, online and owns a partition: what a
+     * busy or briefly silent worker may still do. False when a lasting reason rules it out (its hardware, its
+     * prices, its pool, or it already held a replica of the job).
+     */
+    public static boolean mayTakeLater(MatchRequest req, WorkerView w) {
+        return eligible(req, new WorkerView(w.workerId(), w.pool(), true, w.capabilities(), w.pricePerCpuSecondMicros(),
+                Math.max(1, w.freeSlots()), w.reputation(), w.ownedPartitions().isEmpty() ? List.of(0) : w.ownedPartitions(),
+                w.load(), w.avgLatencyMs(), w.stakeMicros(), w.imageDigests()));
     }
 
     /** GPUs a worker must have: the requirement's minimum, or the container's own request if larger. */

@@ -136,7 +136,8 @@ public final class PohChallenge {
         return new Verdict(boundedScore(score, proof.getSteps(), parse(proof.getSeed()).issuedAt(), arrivalMs), null);
     }
 
-    private static String nonce(byte[] key, String body) {
+    /** The first 16 bytes (32 hex digits) of HMAC-SHA256 over {@code body}: the market's mark on what it issued. */
+    static String nonce(byte[] key, String body) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));

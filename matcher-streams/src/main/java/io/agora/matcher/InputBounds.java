@@ -108,6 +108,7 @@ public final class InputBounds {
             p.ids("capabilities.accelerators", c.getAccelerators(), MAX_LIST, MAX_ID);
             p.range("capabilities.storageMb", c.getStorageMb(), 0, Long.MAX_VALUE);
             p.range("capabilities.networkMbps", c.getNetworkMbps(), 0, Integer.MAX_VALUE);
+            p.text("capabilities.networkAttestation", c.getNetworkAttestation());
             p.range("capabilities.diskWriteMiBps", c.getDiskWriteMiBps(), 0, Integer.MAX_VALUE);
             p.str("capabilities.region", c.getRegion());
             p.ids("capabilities.tags", c.getTags(), MAX_LIST, MAX_ID);

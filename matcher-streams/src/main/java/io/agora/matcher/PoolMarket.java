@@ -9,6 +9,7 @@ import io.agora.events.JobRequested;
 import io.agora.events.Outcome;
 import io.agora.events.RegistrationType;
 import io.agora.events.WorkerRegistration;
+import io.agora.market.Eligibility;
 import io.agora.market.Matching;
 import io.agora.market.MatchRequest;
 import io.agora.market.Postings;
@@ -529,7 +530,27 @@ final class PoolMarket {
             job.replicas.put(n, r);
         }
         job.nextReplica = Math.max(job.nextReplica, from + count);
+        failIfNobodyMayTake(job);
         tryPlace(job, true);
+    }
+
+    /**
+     * Fails at once the waiting replicas of a running job that no worker of the pool could ever take, busy
+     * and silent ones included ({@link Eligibility#mayTakeLater}): typically every one that could has run a
+     * replica already, and the verifier asks for more only when the results disagree. Waiting would only
+     * hold the job to its deadline.
+     */
+    private void failIfNobodyMayTake(Job job) {
+        MatchRequest req = MatchRequest.of(job.request, 1, job.touched, cfg.allowlist(pool));
+        List<Worker> all = registry.all();
+        if (all.stream().anyMatch(w -> !w.departed && Eligibility.mayTakeLater(req, w.view()))) {
+            return;
+        }
+        for (Replica r : job.waiting(Long.MAX_VALUE)) {
+            r.state = ReplicaState.FAILED;
+            replicaFailed(job.jobId, job.request.getClientId(), r.replica, List.of(), Eligibility.NO_ELIGIBLE_WORKER
+                    + " in pool " + pool + " (" + all.size() + " workers, " + job.touched.size() + " already ran a replica)");
+        }
     }
 
     private void replicaFailed(String jobId, String clientId, int replica, List<String> exclude, String reason) {

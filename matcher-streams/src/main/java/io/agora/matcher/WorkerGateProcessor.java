@@ -10,6 +10,7 @@ import io.agora.events.StakeOrder;
 import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.market.Accounts;
+import io.agora.market.BandwidthAttestation;
 import io.agora.market.PohChallenge;
 import io.agora.market.Postings;
 import io.agora.market.Stake;
@@ -172,7 +173,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         indexUnbond(workerId, g.stake(), stake.account());
         if (pool != null) {
             // the pool stage weighs the bond the market holds, not the one the worker asked for
-            WorkerRegistration trusted = WorkerRegistration.newBuilder(withCheckedScore(reg, record.timestamp()))
+            WorkerRegistration trusted = WorkerRegistration.newBuilder(
+                            withCheckedBandwidth(withCheckedScore(reg, record.timestamp()), record.timestamp()))
                     .setStakeMicros(stake.account().effectiveMicros()).build();
             ctx.forward(new Record<>(pool, new Flow.Registered(trusted, g.reputation()), record.timestamp()));
         }
@@ -213,6 +215,25 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         }
         return WorkerRegistration.newBuilder(reg).setCapabilities(WorkerCapabilities.newBuilder(caps)
                 .setBenchmarkScore(v.score()).setBenchmarkProof(null).build()).build();
+    }
+
+    /**
+     * The registration with its {@code networkMbps} as the market checked it ({@link BandwidthAttestation#verdict}):
+     * at most the figure ingest-api attested to this worker, within the attestation's validity at {@code arrivalMs};
+     * 0 without a valid one. The attestation itself is not kept.
+     */
+    private WorkerRegistration withCheckedBandwidth(WorkerRegistration reg, long arrivalMs) {
+        WorkerCapabilities caps = reg.getCapabilities();
+        if (caps == null || (caps.getNetworkMbps() == 0 && caps.getNetworkAttestation() == null)) {
+            return reg;
+        }
+        BandwidthAttestation.Verdict v = BandwidthAttestation.verdict(challengeKey, reg.getWorkerId(), caps.getNetworkMbps(),
+                caps.getNetworkAttestation(), arrivalMs);
+        if (v.refused() != null) {
+            log.info("bandwidth {} Mbit/s of worker {} counts 0: {}", caps.getNetworkMbps(), reg.getWorkerId(), v.refused());
+        }
+        return WorkerRegistration.newBuilder(reg).setCapabilities(WorkerCapabilities.newBuilder(caps)
+                .setNetworkMbps(v.mbps()).setNetworkAttestation(null).build()).build();
     }
 
     private void heartbeat(Record<String, SpecificRecord> record, Heartbeat hb) {

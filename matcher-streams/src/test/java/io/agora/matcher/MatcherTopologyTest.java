@@ -1139,4 +1139,43 @@ class MatcherTopologyTest {
                 other.elapsedMs(), other.score(), "00".repeat(32), other.stride(), wrong), clock + 500);
         assertThat(poolScoreOf(c)).as("no segment of a made-up chain recomputes").isZero();
     }
+
+    // ---- checked bandwidth ---------------------------------------------------------------
+
+    /** Registers {@code id} claiming {@code mbps} with {@code attestation}, arriving (broker time) at {@code arrival}. */
+    int registeredMbps(Identity id, int mbps, String attestation, long arrival) {
+        WorkerCapabilities caps = Fx.caps("public", 500).setNetworkMbps(mbps).setNetworkAttestation(attestation).build();
+        registrations.pipeInput(id.workerId(), SignedRecords.registration(id, caps, seq++, clock), arrival);
+        WorkerCapabilities kept = driver.<String, PoolState.Worker>getKeyValueStore(PoolMarketProcessor.WORKERS)
+                .get("public|" + id.workerId()).capabilities;
+        assertThat(kept.getNetworkAttestation()).as("the attestation is not kept").isNull();
+        return kept.getNetworkMbps();
+    }
+
+    static String attestation(int mbps, long issuedAt, Identity... ids) {
+        return io.agora.market.BandwidthAttestation.issue(CHALLENGE_KEY,
+                java.util.Arrays.stream(ids).map(Identity::workerId).toList(), mbps, issuedAt);
+    }
+
+    @Test
+    void theMatcherCountsABandwidthClaimOnlyUpToAFreshMarketAttestationNamingTheWorker() {
+        start();
+        Identity honest = Identity.generate();
+        Identity coHosted = Identity.generate();
+        String attested = attestation(800, clock, honest, coHosted);
+        assertThat(registeredMbps(honest, 2_000, attested, clock + 1_000)).as("bounded by the attested figure").isEqualTo(800);
+        assertThat(registeredMbps(coHosted, 300, attested, clock + 1_000)).as("a claim below it stands").isEqualTo(300);
+        assertThat(registeredMbps(Identity.generate(), 2_000, null, clock)).as("absent: an unchecked claim").isZero();
+        assertThat(registeredMbps(Identity.generate(), 2_000, attested, clock)).as("another worker's").isZero();
+        Identity forger = Identity.generate();
+        String forged = io.agora.market.BandwidthAttestation.issue(
+                "not the market's key, 32 bytes!!".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                List.of(forger.workerId()), 10_000, clock);
+        assertThat(registeredMbps(forger, 10_000, forged, clock)).as("not signed by the market").isZero();
+        assertThat(registeredMbps(forger, 10_000, attestation(800, clock, forger).replace(":800:", ":10000:"), clock))
+                .as("a figure raised after signing").isZero();
+        assertThat(registeredMbps(honest, 2_000, attested, clock + io.agora.market.BandwidthAttestation.VALID_MS + 1))
+                .as("stale: its own attestation, past its validity").isZero();
+        assertThat(dlq.readRecordsToList()).as("a registration is not refused for its bandwidth").isEmpty();
+    }
 }

@@ -10,6 +10,7 @@ import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
+import io.agora.market.Eligibility;
 import io.agora.market.Matching;
 import io.agora.matcher.PoolMarket.Effects;
 import io.agora.matcher.PoolState.Status;
@@ -81,6 +82,14 @@ class PoolMarketTest {
     void joinWithSlots(String workerId, long price, int slots, int partition, long at) {
         register(workerId, price, slots, at);
         beat(workerId, price, slots, List.of(partition), List.of(), at);
+    }
+
+    /** The verifier's REQUEST_REPLICAS for {@code count} replicas of alice's job from {@code replica} on. */
+    Effects requestReplicas(String jobId, int replica, int count, List<String> exclude, long at) {
+        return market.on(new Flow.Command(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
+                .setJobId(jobId).setClientId("alice").setPool(POOL).setType(CommandType.REQUEST_REPLICAS)
+                .setReplica(replica).setCount(count).setExcludeWorkers(exclude)
+                .setTimestamp(Instant.ofEpochMilli(T0)).build()), at);
     }
 
     Effects submit(JobRequested job, long at) {
@@ -599,16 +608,31 @@ class PoolMarketTest {
         job.setMaxTotalResults(2);
         submit(job, T0);
 
-        Effects fx = market.on(new Flow.Command(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
-                .setJobId("job-13").setClientId("alice").setPool(POOL).setType(CommandType.REQUEST_REPLICAS)
-                .setReplica(1).setCount(2).setExcludeWorkers(List.of())
-                .setTimestamp(Instant.ofEpochMilli(T0)).build()), T0 + 1);
+        Effects fx = requestReplicas("job-13", 1, 2, List.of(), T0 + 1);
 
         assertThat(lines(fx)).containsExactly(
                 "commands job-13: REPLICA_FAILED replica 2 (replica 2 is beyond maxTotalResults 2)",
                 "tasks w-b: job-13/1/0 to w-b @p1",
                 "events job-13: ASSIGNED w-b");
         assertThat(savedJobs(fx)).containsExactly("job-13 RUNNING");
+    }
+
+    @Test
+    void requestedReplicasNoWorkerOfThePoolCouldEverTakeFailAtOnceSayingWhy() {
+        join("w-a", 300, List.of(0), T0);
+        join("w-b", 600, List.of(1), T0);
+        JobRequested job = Fx.job("job-h", "alice", 2, T0);
+        job.setMaxTotalResults(5);
+        submit(job, T0);
+        java.util.function.IntFunction<Effects> request = replica -> requestReplicas("job-h", replica, 1, List.of("w-a", "w-b"), T0 + 1);
+        // both workers ran a replica and disagree: nobody is left to break the tie, now or later
+        assertThat(lines(request.apply(2))).containsExactly("commands job-h: REPLICA_FAILED replica 2 ("
+                + Eligibility.NO_ELIGIBLE_WORKER + " in pool " + POOL + " (2 workers, 2 already ran a replica))");
+        // a busy worker that could take it once free is worth waiting for
+        joinWithSlots("w-c", 600, 1, 2, T0);
+        beat("w-c", 600, 0, List.of(2), List.of(), T0 + 2);
+        assertThat(lines(request.apply(3))).as("waits for w-c").noneMatch(l -> l.contains("REPLICA_FAILED") || l.startsWith("tasks"));
+        assertThat(lines(beat("w-c", 600, 1, List.of(2), List.of(), T0 + 3))).contains("tasks w-c: job-h/3/0 to w-c @p2");
     }
 
     // ---- integrity: what a worker claims is bounded by what the matcher knows -----------------

@@ -12,8 +12,8 @@ import java.util.Base64;
 /**
  * The market's proof-of-hardware challenge key (HMAC-SHA256, {@code io.agora.market.PohChallenge}),
  * shared by ingest-api, which issues challenges, and the matcher, which checks the proofs that answer
- * them: {@value #FILE_CONFIG} ({@code AGORA_MARKET_CHALLENGE_KEY_FILE}), a file holding base64 of at
- * least 32 random bytes ({@code head -c 32 /dev/urandom | base64}), mounted into both ({@code agora up}
+ * them, and the bandwidth attestations ingest-api signs ({@code io.agora.market.BandwidthAttestation}):
+ * {@value #FILE_CONFIG} ({@code AGORA_MARKET_CHALLENGE_KEY_FILE}), a file holding base64 of at least 32 random bytes ({@code head -c 32 /dev/urandom | base64}), mounted into both ({@code agora up}
  * makes {@code $AGORA_HOME/secrets/challenge.key}). Unset, the matcher makes its own in its state
  * directory (then no challenge ingest-api issues checks: every score counts 0) and ingest-api issues
  * none (503).

@@ -13,6 +13,7 @@ import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.schemas.Assignments;
+import io.agora.market.Eligibility;
 import io.agora.market.Pricing;
 import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
@@ -222,11 +223,15 @@ final class JobCase {
     }
 
     /**
-     * TIMEOUT or OUT_OF_MEMORY: the job fails this way on any machine, so replicas agreeing on it
-     * decide the job FAILED, and the client pays the time they measured.
+     * The job's own failures, TIMEOUT, OUT_OF_MEMORY and OUTPUT_OVER_CAPS (it wrote more under /outputs than
+     * the worker keeps): the job fails this way on any machine, so replicas agreeing on one decide the job
+     * FAILED, and the client pays the time they measured.
      */
+    static final Set<ResultStatus> JOB_FAILURES = java.util.EnumSet.of(ResultStatus.TIMEOUT, ResultStatus.OUT_OF_MEMORY,
+            ResultStatus.OUTPUT_OVER_CAPS);
+
     static boolean isJobFailure(TaskResult r) {
-        return r.getStatus() == ResultStatus.TIMEOUT || r.getStatus() == ResultStatus.OUT_OF_MEMORY;
+        return JOB_FAILURES.contains(r.getStatus());
     }
 
     /**
@@ -243,7 +248,7 @@ final class JobCase {
     }
 
     static boolean isFailureClass(String ballot) {
-        return ResultStatus.TIMEOUT.name().equals(ballot) || ResultStatus.OUT_OF_MEMORY.name().equals(ballot);
+        return JOB_FAILURES.stream().anyMatch(f -> f.name().equals(ballot));
     }
 
     private static boolean disputeOpen(JobState s) {
@@ -256,6 +261,8 @@ final class JobCase {
         private final long now;
         private JobState s;
         private boolean stateChanged;
+        /** This step's REPLICA_FAILED says no worker of the pool could take a replica ({@link Eligibility#NO_ELIGIBLE_WORKER}). */
+        private String noEligibleWorker;
         private final SortedMap<String, TaskAssigned> tasks;
         private final Map<String, TaskResult> results;
         private final SortedMap<String, Orphan> orphans;
@@ -462,7 +469,7 @@ final class JobCase {
                 }
                 case WAIT -> { }
                 case NEED_MORE -> {
-                    if (slots + d.needed() <= terms.getMaxTotalResults()) {
+                    if (noEligibleWorker == null && slots + d.needed() <= terms.getMaxTotalResults()) {
                         s.extraRequested += d.needed();
                         stateChanged = true;
                         requestReplicas(slots, d.needed(), "agreement impossible with " + votes.size()
@@ -471,10 +478,13 @@ final class JobCase {
                         finish(Outcome.FAILED, null, "no valid result from " + finished.size() + " of " + slots + " replicas ("
                                 + tally(marketFailures()) + "): the market's failure, all refunded" + failureReasons());
                     } else {
+                        long outputs = ballots.stream().filter(JobCase::hasOutput).map(TaskResult::getOutputSha256).distinct().count();
                         finish(Outcome.NO_CONSENSUS, null, "no agreement among " + votes.size() + " votes ("
                                 + tally(ballots.stream().map(r -> hasOutput(r) ? "output " + r.getOutputSha256().substring(0, 8)
-                                : r.getStatus().name()).toList()) + "): agreement needs " + d.needed() + " more replicas and maxTotalResults "
-                                + terms.getMaxTotalResults() + " leaves no room, all refunded");
+                                : r.getStatus().name()).toList()) + "): agreement needs " + d.needed() + " more replicas and "
+                                + (noEligibleWorker != null ? noEligibleWorker
+                                : "maxTotalResults " + terms.getMaxTotalResults() + " leaves no room") + ", all refunded"
+                                + (outputs > 1 ? "; the replicas' outputs differ: the job may not be deterministic" : ""));
                     }
                 }
             }
@@ -485,7 +495,8 @@ final class JobCase {
             JobSpec spec = s.first.getSpec();
             String how = ResultStatus.TIMEOUT.name().equals(failureClass)
                     ? " after " + java.math.BigDecimal.valueOf(spec.getTimeoutMs(), 3).stripTrailingZeros().toPlainString() + " s"
-                    : spec.getMemoryMb() > 0 ? " at " + spec.getMemoryMb() + " MiB" : "";
+                    : ResultStatus.OUT_OF_MEMORY.name().equals(failureClass) && spec.getMemoryMb() > 0
+                    ? " at " + spec.getMemoryMb() + " MiB" : "";
             return failureClass + how + " on " + agreeing + " of " + finished
                     + " replicas: the job's own failure, the client pays the time measured";
         }
@@ -726,6 +737,9 @@ final class JobCase {
             if (!s.settled) {
                 event(JobEventType.REPLICA_FINISHED, "REPLICA_FAILED" + (c.getReason() == null ? "" : ": " + c.getReason()),
                         null, c.getReplica(), -1);
+                if (c.getReason() != null && c.getReason().startsWith(Eligibility.NO_ELIGIBLE_WORKER)) {
+                    noEligibleWorker = c.getReason();
+                }
                 evaluate();
             } else if (s.isDisputeReplica(c.getReplica())) {
                 dispute.evaluate(false, this);

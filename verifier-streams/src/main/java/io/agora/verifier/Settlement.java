@@ -33,7 +33,7 @@ import java.util.UUID;
  *   {@code assignedAt} to when the verifier received the result: a worker cannot have worked
  *   longer than it held the task) and by the job's timeout. A worker's report alone never
  *   raises what it is paid.</li>
- *   <li>FAILED because replicas agreed on a failure of the job's own (TIMEOUT, OUT_OF_MEMORY): paid
+ *   <li>FAILED because replicas agreed on a failure of the job's own (TIMEOUT, OUT_OF_MEMORY, OUTPUT_OVER_CAPS): paid
  *   like COMPLETED, the client pays the agreeing replicas' time (verifier README, Failures).</li>
  *   <li>any other FAILED (the market's failure), NO_CONSENSUS, EXPIRED, CANCELLED: everything is refunded, nobody is paid (a
  *   cancelled job has no verdict, so results already received are not paid either).</li>

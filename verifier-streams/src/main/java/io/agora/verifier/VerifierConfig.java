@@ -11,7 +11,7 @@ import java.time.Duration;
  * @param repAgree              reputation of a worker whose vote matches the consensus ({@code agora.verifier.rep.agree}, +5)
  * @param repDissent            reputation of a worker whose vote differs from it ({@code agora.verifier.rep.dissent}, -10)
  * @param repFailed             reputation of a failed replica: IMAGE_MISSING, SANDBOX_ERROR, and a TIMEOUT or
- *                              OUT_OF_MEMORY that dissents from the consensus ({@code agora.verifier.rep.failed}, -5). The -20 for an
+ *                              OUT_OF_MEMORY/OUTPUT_OVER_CAPS that dissents from the consensus ({@code agora.verifier.rep.failed}, -5). The -20 for an
  *                              expired lease is the matcher's, not ours.
  * @param weightedThreshold     REPUTATION_WEIGHTED: the trust weight of the agreeing workers must exceed this
  *                              share of the total trust weight of all votes cast ({@code agora.verifier.weighted.threshold}, 0.5)

@@ -605,6 +605,21 @@ class JobCaseTest {
     }
 
     @Test
+    void outputOverTheWorkersCapsIsTheJobsOwnFailureAndDecidesTheJobWithTheTimePaid() {
+        terms = terms(Strategy.K_OF_N, 2, 2, 2);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        submit(failed(w1, 0, 0, ResultStatus.OUTPUT_OVER_CAPS));
+        Effects e = submit(failed(w2, 1, 0, ResultStatus.OUTPUT_OVER_CAPS));
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
+        assertThat(v.getReason()).isEqualTo("OUTPUT_OVER_CAPS on 2 of 2 replicas: the job's own failure, the client pays the time measured");
+        assertThat(v.getAgreeing()).containsExactly(w1.workerId(), w2.workerId());
+        assertThat(v.getCostMicros()).as("the agreeing replicas' time is paid").isPositive();
+        assertThat(balance(values(e, LedgerEntry.class), Accounts.worker(w1.workerId()))).isPositive();
+    }
+
+    @Test
     void outOfMemoryOnAMajorityDecidesTheJobAndTheReplicaThatDissentsIsAFailedOne() {
         terms = terms(Strategy.MAJORITY, 3, 0, 3);
         assign(w1, 0, 0);
@@ -651,6 +666,27 @@ class JobCaseTest {
         assertThat(v.getOutcome()).isEqualTo(Outcome.FAILED);
         assertThat(v.getReason()).isEqualTo("no valid result from 2 of 2 replicas (2 IMAGE_PULL_FAILED): the market's failure,"
                 + " all refunded; IMAGE_PULL_FAILED: " + why);
+        assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
+    }
+
+    @Test
+    void disagreementWithNoEligibleWorkerLeftEndsNoConsensusAtOnceSayingWhyAndThatOutputsDiffer() {
+        // the job printing its hostname: three replicas, three outputs, nobody left to break the tie
+        terms = terms(Strategy.K_OF_N, 3, 2, 5);
+        assign(w1, 0, 0);
+        assign(w2, 1, 0);
+        assign(w3, 2, 0);
+        submit(result(w1, 0, 0, "host-1", 1_000));
+        submit(result(w2, 1, 0, "host-2", 1_000));
+        assertThat(single(submit(result(w3, 2, 0, "host-3", 1_000)), JobCommand.class).getType())
+                .isEqualTo(CommandType.REQUEST_REPLICAS);
+        String why = io.agora.market.Eligibility.NO_ELIGIBLE_WORKER + " in pool public (3 workers, 3 already ran a replica)";
+        Effects e = command(CommandType.REPLICA_FAILED, 3, why);
+        JobVerdict v = single(e, JobVerdict.class);
+        assertThat(v.getOutcome()).isEqualTo(Outcome.NO_CONSENSUS);
+        assertThat(v.getReason()).startsWith("no agreement among 3 votes (").contains("): agreement needs 1 more replicas and "
+                + why + ", all refunded").endsWith("; the replicas' outputs differ: the job may not be deterministic");
+        assertThat(values(e, JobCommand.class)).as("no more replicas asked for: there is nobody to run them").isEmpty();
         assertThat(v.getRefundMicros()).isEqualTo(terms.getEscrowMicros());
     }
 

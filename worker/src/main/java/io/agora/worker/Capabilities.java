@@ -24,7 +24,7 @@ import java.util.function.UnaryOperator;
  * free storage of the state dir and its write throughput, notable cpu features ({@code /proc/cpuinfo}),
  * GPUs ({@code nvidia-smi} when present), accelerators ({@code cuda} with an NVIDIA GPU, {@code dri}
  * and {@code dri-<vendor>} for {@code /dev/dri} render nodes, and the operator's {@code accelerators}),
- * the download bandwidth (configured, or measured: {@link #networkMbps}), merged with the operator's
+ * the download bandwidth (configured, or measured: {@link #bandwidth}), merged with the operator's
  * pool, region, tags, price and concurrency. The parsers are pure functions so they can be tested on
  * sample text.
  */
@@ -37,12 +37,9 @@ public final class Capabilities {
     private Capabilities() {
     }
 
-    /**
-     * @param signedGet the {@code Authorization} header of a GET of a path on the market, signed by the worker
-     *                  (its bandwidth is measured against the market's probe)
-     */
+    /** @param bandwidth the download bandwidth measured ({@link #bandwidth}), with the market's attestation */
     public static WorkerCapabilities detect(WorkerConfig cfg, double benchmarkScore, List<String> servedImages,
-                                            UnaryOperator<String> signedGet) {
+                                            HardwareProbes.Bandwidth bandwidth) {
         String cpuinfo = read(Path.of("/proc/cpuinfo"));
         String meminfo = read(Path.of("/proc/meminfo"));
         int threads = Runtime.getRuntime().availableProcessors();
@@ -58,7 +55,8 @@ public final class Capabilities {
                 .setAccelerators(accelerators(gpus, driNodes(), cfg.accelerators()))
                 .setStorageMb(freeStorageMb(cfg.stateDir()))
                 .setDiskWriteMiBps(HardwareProbes.diskWriteMiBps(cfg.stateDir().resolve("work"), cfg.diskProbeMb()))
-                .setNetworkMbps(networkMbps(cfg, signedGet))
+                .setNetworkMbps(bandwidth.mbps())
+                .setNetworkAttestation(bandwidth.attestation())
                 .setRegion(cfg.region())
                 .setTags(cfg.tags())
                 .setCapabilities(caps)
@@ -76,23 +74,43 @@ public final class Capabilities {
     /**
      * The download bandwidth to register, Mbit/s: {@code network.mbps} when set (the operator knows the link);
      * else measured ({@link HardwareProbes}) against {@code network.probe.url} when set, else against the
-     * market's probe at {@code api.url}; {@code network.probe.url=off}: not measured, 0 (unknown).
+     * market's probe at {@code api.url}, the only figure the market attests (the others it counts as 0);
+     * {@code network.probe.url=off}: not measured, 0 (unknown). While the market's probe fails: 0, and the
+     * agent measures again later ({@link #measuresAgainstMarket}).
      */
-    static int networkMbps(WorkerConfig cfg, UnaryOperator<String> signedGet) {
+    /**
+     * @param signedGet the {@code Authorization} header of a GET of a path on the market, signed by the worker
+     * @param coHosted  the other identities this host runs: the market's attestation names them too
+     */
+    static HardwareProbes.Bandwidth bandwidth(WorkerConfig cfg, UnaryOperator<String> signedGet, List<String> coHosted) {
         if (cfg.networkMbps() > 0) {
-            return cfg.networkMbps();
+            return new HardwareProbes.Bandwidth(cfg.networkMbps(), null);
         }
         String url = cfg.networkProbeUrl() == null ? "" : cfg.networkProbeUrl().strip();
         if (url.equals("off")) {
-            return 0;
+            return HardwareProbes.Bandwidth.UNKNOWN;
         }
         if (!url.isEmpty()) {
-            return HardwareProbes.networkMbps(url);
+            return new HardwareProbes.Bandwidth(HardwareProbes.networkMbps(url), null);
         }
         try {
-            return HardwareProbes.marketMbps(java.net.URI.create(cfg.apiUrl()), signedGet);
+            return HardwareProbes.marketBandwidth(java.net.URI.create(cfg.apiUrl()), signedGet, coHosted)
+                    .orElse(HardwareProbes.Bandwidth.UNKNOWN);
         } catch (IllegalArgumentException e) {
-            return 0; // an api.url that is no URL: the input downloads say so loudly
+            return HardwareProbes.Bandwidth.UNKNOWN; // an api.url that is no URL: the input downloads say so loudly
+        }
+    }
+
+    /** Whether the bandwidth is measured against the market's probe and that has not succeeded yet. */
+    static boolean measuresAgainstMarket(WorkerConfig cfg) {
+        String url = cfg.networkProbeUrl() == null ? "" : cfg.networkProbeUrl().strip();
+        if (cfg.networkMbps() > 0 || !url.isEmpty()) {
+            return false;
+        }
+        try {
+            return !HardwareProbes.marketMeasured(java.net.URI.create(cfg.apiUrl()));
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

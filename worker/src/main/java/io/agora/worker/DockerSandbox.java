@@ -513,7 +513,8 @@ public final class DockerSandbox implements Sandbox {
                 overflow = outputOverflow(workDir); // what the last moments wrote
             }
             if (overflow != null) {
-                return capture.outcome(ResultStatus.SANDBOX_ERROR, overflow + ": nothing copied", exit, Map.of(),
+                // the job's own doing, as a timeout is: its replicas agreeing on it decide the job, and it pays the time
+                return capture.outcome(ResultStatus.OUTPUT_OVER_CAPS, overflow + ": nothing copied", exit, Map.of(),
                         start, finished);
             }
             if (oom) {
@@ -525,9 +526,9 @@ public final class DockerSandbox implements Sandbox {
             for (String f : spec.getOutputFiles()) {
                 files.put(f, fileHash(id, f, budget));
             }
-            String notKept = collectOutputs(outputs, files, spec.getOutputFiles().size());
+            NotKept notKept = collectOutputs(outputs, files, spec.getOutputFiles().size());
             if (notKept != null) {
-                return capture.outcome(ResultStatus.SANDBOX_ERROR, notKept, exit, Map.of(), start, finished);
+                return capture.outcome(notKept.status(), notKept.reason(), exit, Map.of(), start, finished);
             }
             if (exit != 0) {
                 String reason = "exit code " + exit + (state == null || state.getError() == null || state.getError().isEmpty() ? "" : ": " + state.getError());
@@ -537,30 +538,34 @@ public final class DockerSandbox implements Sandbox {
         }
     }
 
+    /** Why a task's output files are not kept: the job's doing ({@code OUTPUT_OVER_CAPS}) or the market's ({@code SANDBOX_ERROR}). */
+    record NotKept(ResultStatus status, String reason) {
+    }
+
     /**
      * Hashes every regular file the job left under {@code /outputs} into {@code result} (as
      * {@code /outputs/<path>}) and uploads it to the market; symbolic links and other non-files are
      * left out (never followed: the job made them). Why the files cannot be kept, or null: more
      * than {@code max.output.files} (declared ones included; the verifier takes at most
-     * {@link #RESULT_FILES_MAX}), a path over {@link #RESULT_PATH_MAX} characters, or an upload
-     * that failed (the market's fault).
+     * {@link #RESULT_FILES_MAX}) or a path over {@link #RESULT_PATH_MAX} characters (the job's doing),
+     * an unreadable folder or an upload that failed (the market's fault).
      */
-    String collectOutputs(Path outputs, Map<String, String> result, int declared) {
+    NotKept collectOutputs(Path outputs, Map<String, String> result, int declared) {
         List<Path> found;
         try (Stream<Path> s = Files.walk(outputs)) {
             found = s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).sorted().toList();
         } catch (IOException | UncheckedIOException e) {
-            return "output folder cannot be read: " + e.getMessage();
+            return new NotKept(ResultStatus.SANDBOX_ERROR, "output folder cannot be read: " + e.getMessage());
         }
         int cap = Math.min(cfg.caps().outputFiles(), RESULT_FILES_MAX);
         if (declared + found.size() > cap) {
-            return "the job left " + found.size() + " files under " + OUTPUTS + ", over this worker's cap of " + cap
-                    + " result files (AGORA_WORKER_MAX_OUTPUT_FILES): nothing kept";
+            return new NotKept(ResultStatus.OUTPUT_OVER_CAPS, "the job left " + found.size() + " files under " + OUTPUTS
+                    + ", over this worker's cap of " + cap + " result files (AGORA_WORKER_MAX_OUTPUT_FILES): nothing kept");
         }
         for (Path f : found) {
             String name = OUTPUTS + "/" + outputs.relativize(f).toString().replace(java.io.File.separatorChar, '/');
             if (name.length() > RESULT_PATH_MAX) {
-                return "output path over " + RESULT_PATH_MAX + " characters: nothing kept";
+                return new NotKept(ResultStatus.OUTPUT_OVER_CAPS, "output path over " + RESULT_PATH_MAX + " characters: nothing kept");
             }
             try {
                 String sha;
@@ -576,7 +581,7 @@ public final class DockerSandbox implements Sandbox {
                 files.upload(f, sha);
                 result.put(name, sha);
             } catch (IOException e) {
-                return "output " + name + " could not be uploaded: " + e.getMessage();
+                return new NotKept(ResultStatus.SANDBOX_ERROR, "output " + name + " could not be uploaded: " + e.getMessage());
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
             }

@@ -150,6 +150,10 @@ public final class WorkerAgent implements Service {
     static final int HEARTBEAT_DIGESTS = 64;
     /** The proof of hardware this agent registered with (the host's, for a co-hosted identity). */
     private volatile ProofOfHardware.Proof proof;
+    /** The bandwidth this host registered with (measured once per host; its identities share the link). */
+    private volatile HardwareProbes.Bandwidth bandwidth;
+    /** The host's background measure of its bandwidth while the market's probe fails ({@link #measureBandwidthLater}). */
+    private volatile Thread bandwidthRetry;
     private Thread pollThread;
 
     /** {@code sealKeys}: the worker's X25519 keys; the public one is registered, the matcher seals task specs to it. */
@@ -266,8 +270,11 @@ public final class WorkerAgent implements Service {
         sandbox.probe().ifPresent(r -> lastError = r);
         List<String> served = sandbox.localImages().stream()
                 .filter(i -> cfg.allowedImages().isEmpty() || cfg.allowedImages().contains(i)).toList();
-        capabilities = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served,
-                        path -> signer.authorization("GET", path)))
+        HardwareProbes.Bandwidth bandwidth = host == this
+                ? Capabilities.bandwidth(cfg, path -> signer.authorization("GET", path), List.copyOf(hosted.keySet()))
+                : host.bandwidth;
+        this.bandwidth = bandwidth;
+        capabilities = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served, bandwidth))
                 .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey()).build();
         log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
                 workerId(), cfg.pool(), capabilities.getCpuCores(), capabilities.getMemoryMb(), proof.score(),
@@ -291,6 +298,61 @@ public final class WorkerAgent implements Service {
         }
         pollThread = new Thread(this::pollLoop, "worker-poll");
         pollThread.start();
+        if (Capabilities.measuresAgainstMarket(cfg)) {
+            bandwidthRetry = named("worker-bandwidth").newThread(this::measureBandwidthLater);
+            bandwidthRetry.start();
+        }
+    }
+
+    /**
+     * The host's bandwidth while the market's probe fails at start (ingest-api not reachable yet, busy,
+     * refusing): measured again after one heartbeat interval, then twice as long each time up to
+     * {@value #BANDWIDTH_RETRY_MAX_MS} ms, until it succeeds or the worker drains; then every identity of the
+     * host registers again with the figure and its attestation, and with a fresh proof of hardware (the one of
+     * the start may be past its challenge's window, or answer none if the API was away then too).
+     */
+    private void measureBandwidthLater() {
+        Backoff backoff = new Backoff(Math.max(1, cfg.heartbeatIntervalMs()), BANDWIDTH_RETRY_MAX_MS);
+        java.net.URI api = java.net.URI.create(cfg.apiUrl());
+        try {
+            for (int attempt = 0; !draining && !closed; attempt++) {
+                Thread.sleep(backoff.delayMs(attempt));
+                Optional<HardwareProbes.Bandwidth> measured = HardwareProbes.marketBandwidth(api,
+                        path -> signer.authorization("GET", path), List.copyOf(hosted.keySet()));
+                if (measured.isPresent()) {
+                    ProofOfHardware.Proof fresh = benchmark(signer.seqClock().next());
+                    proof = fresh;
+                    bandwidth = measured.get();
+                    for (WorkerAgent a : group()) {
+                        a.registerAgain(fresh, measured.get());
+                    }
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // drained or closed: nothing to register
+        } catch (RuntimeException e) {
+            log.warn("bandwidth not measured: {}", e.toString());
+        }
+    }
+
+    static final long BANDWIDTH_RETRY_MAX_MS = 300_000;
+
+    /** A new registration with the measured bandwidth and a fresh proof; none once draining ({@link #leave} holds the same lock). */
+    private synchronized void registerAgain(ProofOfHardware.Proof fresh, HardwareProbes.Bandwidth measured) {
+        if (draining || closed || capabilities == null) {
+            return;
+        }
+        this.proof = fresh;
+        this.bandwidth = measured;
+        capabilities = WorkerCapabilities.newBuilder(capabilities).setNetworkMbps(measured.mbps())
+                .setNetworkAttestation(measured.attestation()).setBenchmarkScore(fresh.score())
+                .setBenchmarkProof(fresh.toEvent()).build();
+        WorkerRegistration reg = signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros(),
+                signer.seqClock().next());
+        send(Topics.REGISTRATIONS.name(), workerId(), registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg), null);
+        log.info("worker {} registered again: bandwidth {} Mbit/s ({}), benchmark {}", workerId(), measured.mbps(),
+                measured.attestation() == null ? "unattested" : "attested by the market", fresh.score());
     }
 
     // ---------------------------------------------------------------- poll loop (the only consumer thread)
@@ -742,6 +804,10 @@ public final class WorkerAgent implements Service {
         if (drainRequested.compareAndSet(false, true)) {
             log.info("worker {} draining", workerId());
             draining = true;
+            Thread retry = bandwidthRetry;
+            if (retry != null) {
+                retry.interrupt();
+            }
             if (pollThread == null) {
                 finishDrain();
             } else {
@@ -804,7 +870,7 @@ public final class WorkerAgent implements Service {
     }
 
     /** Stops heartbeating, sends a last DRAINING heartbeat and the deregistration of this identity. */
-    private void leave() {
+    private synchronized void leave() {
         ScheduledFuture<?> hb = heartbeats;
         if (hb != null) {
             hb.cancel(false);

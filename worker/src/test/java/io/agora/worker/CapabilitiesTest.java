@@ -89,7 +89,8 @@ class CapabilitiesTest {
                 "agora.worker.tags", "ssd, fast", "agora.worker.price", "1200", "agora.worker.max.concurrent", "4",
                 "agora.worker.gpu.price", "30000", "agora.worker.memory.price", "15",
                 "agora.worker.api.url", "http://127.0.0.1:1")));
-        WorkerCapabilities c = Capabilities.detect(cfg, 321.5, List.of("agora/busybox:1"), path -> "unsigned");
+        WorkerCapabilities c = Capabilities.detect(cfg, 321.5, List.of("agora/busybox:1"),
+                Capabilities.bandwidth(cfg, path -> "unsigned", List.of()));
         assertThat(c.getCpuThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.getCpuCores()).isPositive();
         assertThat(c.getMemoryMb()).isPositive();
@@ -106,16 +107,19 @@ class CapabilitiesTest {
         assertThat(c.getBenchmarkScore()).isEqualTo(321.5);
         assertThat(c.getDiskWriteMiBps()).isPositive();
         assertThat(c.getNetworkMbps()).as("the market's probe is unreachable: unknown, and the worker goes on").isZero();
+        assertThat(Capabilities.measuresAgainstMarket(cfg)).as("and measures again later").isTrue();
     }
 
     @Test
     void a_configured_bandwidth_is_registered_as_it_is() {
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", dir.toString(),
                 "agora.worker.network.mbps", "940", "agora.worker.disk.probe.mb", "0", "agora.worker.accelerators", "npu")));
-        WorkerCapabilities c = Capabilities.detect(cfg, 1, List.of(), path -> {
+        WorkerCapabilities c = Capabilities.detect(cfg, 1, List.of(), Capabilities.bandwidth(cfg, path -> {
             throw new AssertionError("nothing is measured when the operator says");
-        });
+        }, List.of()));
         assertThat(c.getNetworkMbps()).isEqualTo(940);
+        assertThat(c.getNetworkAttestation()).as("the operator's word: unchecked").isNull();
+        assertThat(Capabilities.measuresAgainstMarket(cfg)).isFalse();
         assertThat(c.getDiskWriteMiBps()).isZero();
         assertThat(c.getAccelerators()).contains("npu");
     }

@@ -196,7 +196,7 @@ class DockerSandboxIT {
         SandboxOutcome big = capped.run(Tasks.task(WORKER, Tasks.spec("sh", "-c",
                         "printf result > /tmp/out.txt; head -c 50000000 /dev/zero > /tmp/fill; sleep 20")
                 .setOutputFiles(List.of("/tmp/out.txt")).setTimeoutMs(25_000).build()));
-        assertThat(big.status()).isEqualTo(ResultStatus.SANDBOX_ERROR);
+        assertThat(big.status()).as("the job's own doing").isEqualTo(ResultStatus.OUTPUT_OVER_CAPS);
         assertThat(big.reason()).contains("output folder over its cap of 1 MB", "nothing copied");
         assertThat(big.fileHashes()).isEmpty();
         assertThat(System.currentTimeMillis() - t0).as("killed, not left to its timeout").isLessThan(15_000);
@@ -204,7 +204,7 @@ class DockerSandboxIT {
         SandboxOutcome many = capped.run(Tasks.task(WORKER, Tasks.spec("sh", "-c",
                         "i=0; while [ $i -lt 200 ]; do : > /tmp/f$i; i=$((i+1)); done; printf x > /tmp/out.txt")
                 .setOutputFiles(List.of("/tmp/out.txt")).build()));
-        assertThat(many.status()).isEqualTo(ResultStatus.SANDBOX_ERROR);
+        assertThat(many.status()).isEqualTo(ResultStatus.OUTPUT_OVER_CAPS);
         assertThat(many.reason()).contains("over its cap of 50 entries");
         assertThat(many.fileHashes()).isEmpty();
     }

@@ -1,6 +1,7 @@
 package io.agora.worker;
 
 import com.sun.net.httpserver.HttpServer;
+import io.agora.market.BandwidthAttestation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -8,6 +9,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,49 +44,60 @@ class HardwareProbesTest {
     }
 
     @Test
-    void theMarketsProbeIsASignedGetAndARefusalRegistersZero() throws Exception {
+    void theMarketsProbeIsASignedGetAttestedByTheMarketAndARefusalIsNotKept() throws Exception {
         var key = io.agora.schemas.Identity.generate();
-        java.util.concurrent.atomic.AtomicReference<String> asked = new java.util.concurrent.atomic.AtomicReference<>();
-        HttpServer market = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        market.createContext(HardwareProbes.MARKET_PROBE_PATH, x -> {
-            asked.set(x.getRequestURI().getQuery());
-            long n = Long.parseLong(x.getRequestURI().getQuery().substring("bytes=".length()));
-            try {
-                io.agora.schemas.WorkerRequests.verify(x.getRequestHeaders().getFirst("Authorization"), "GET",
-                        x.getRequestURI().getPath(), System.currentTimeMillis());
-            } catch (IllegalArgumentException e) {
-                x.sendResponseHeaders(401, -1);
-                x.close();
-                return;
-            }
-            x.sendResponseHeaders(200, n);
-            try (OutputStream out = x.getResponseBody()) {
-                byte[] mb = new byte[1 << 20];
-                for (long sent = 0; sent < n; sent += mb.length) {
-                    out.write(mb, 0, (int) Math.min(mb.length, n - sent));
-                }
-            }
-        });
+        String coHosted = io.agora.schemas.Identity.generate().workerId();
+        java.util.function.UnaryOperator<String> signed = path -> io.agora.schemas.WorkerRequests.authorization(
+                key.privateKey(), "GET", path, System.currentTimeMillis());
         HttpServer busy = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         busy.createContext("/", x -> {
             x.sendResponseHeaders(429, -1);
             x.close();
         });
-        market.start();
         busy.start();
-        try {
-            java.net.URI api = java.net.URI.create("http://127.0.0.1:" + market.getAddress().getPort());
-            assertThat(HardwareProbes.marketMbps(api, path -> io.agora.schemas.WorkerRequests.authorization(
-                    key.privateKey(), "GET", path, System.currentTimeMillis()))).isPositive();
-            assertThat(asked.get()).isEqualTo("bytes=" + HardwareProbes.MARKET_PROBE_BYTES);
-            java.net.URI other = java.net.URI.create("http://localhost:" + market.getAddress().getPort());
-            assertThat(HardwareProbes.marketMbps(other, path -> "AgoraWorker forged")).as("401").isZero();
-            assertThat(HardwareProbes.marketMbps(java.net.URI.create("http://127.0.0.1:" + busy.getAddress().getPort()),
-                    path -> "AgoraWorker x")).as("429").isZero();
+        try (ProbeMarket market = new ProbeMarket(0, true); ProbeMarket keyless = new ProbeMarket(0, false)) {
+            HardwareProbes.Bandwidth b = HardwareProbes.marketBandwidth(market.uri(), signed, List.of(coHosted)).orElseThrow();
+            assertThat(b.mbps()).isPositive();
+            long now = System.currentTimeMillis();
+            BandwidthAttestation.Verdict mine = BandwidthAttestation.verdict(ProbeMarket.KEY, key.workerId(), b.mbps(), b.attestation(), now);
+            assertThat(mine.refused()).isNull();
+            assertThat(mine.mbps()).as("the worker's figure, as far as the market saw it").isPositive().isLessThanOrEqualTo(b.mbps());
+            assertThat(BandwidthAttestation.verdict(ProbeMarket.KEY, coHosted, b.mbps(), b.attestation(), now).refused())
+                    .as("the host's other identities share the link").isNull();
+            assertThat(HardwareProbes.marketMeasured(market.uri())).isTrue();
+
+            HardwareProbes.Bandwidth unattested = HardwareProbes.marketBandwidth(keyless.uri(), signed, List.of()).orElseThrow();
+            assertThat(unattested.mbps()).isPositive();
+            assertThat(unattested.attestation()).as("no ticket: measured, not attested").isNull();
+
+            java.net.URI other = java.net.URI.create("http://localhost:" + market.server.getAddress().getPort());
+            assertThat(HardwareProbes.marketBandwidth(other, path -> "AgoraWorker forged", List.of())).as("401").isEmpty();
+            assertThat(HardwareProbes.marketMeasured(other)).as("a failure is not kept: measured again later").isFalse();
+            java.net.URI busyApi = java.net.URI.create("http://127.0.0.1:" + busy.getAddress().getPort());
+            assertThat(HardwareProbes.marketBandwidth(busyApi, signed, List.of())).as("429").isEmpty();
         } finally {
-            market.stop(0);
             busy.stop(0);
         }
+    }
+
+    @Test
+    void theLastBytesReadAreKeptWhateverTheChunks() throws Exception {
+        byte[] data = new byte[100_000];
+        new java.util.Random(7).nextBytes(data);
+        byte[] tail = new byte[16];
+        // a stream answering 1 to 7 bytes a read: the tail is shifted in piece by piece
+        java.io.InputStream trickle = new java.io.ByteArrayInputStream(data) {
+            int k;
+
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 1 + (k++ % 7)));
+            }
+        };
+        assertThat(HardwareProbes.readKeepingTail(trickle, Long.MAX_VALUE, tail)).isEqualTo(data.length);
+        assertThat(tail).isEqualTo(java.util.Arrays.copyOfRange(data, data.length - 16, data.length));
+        assertThat(HardwareProbes.readKeepingTail(new java.io.ByteArrayInputStream(data), Long.MAX_VALUE, tail)).isEqualTo(data.length);
+        assertThat(tail).isEqualTo(java.util.Arrays.copyOfRange(data, data.length - 16, data.length));
     }
 
     @Test

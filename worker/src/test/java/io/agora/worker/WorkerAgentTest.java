@@ -132,6 +132,7 @@ class WorkerAgentTest {
         Map<String, String> c = new HashMap<>(Map.of("agora.worker.state.dir", dir.toString(),
                 "agora.worker.heartbeat.ms", "50", "agora.worker.benchmark.ms", "10", "agora.worker.poll.ms", "20",
                 "agora.worker.max.concurrent", "1", "agora.worker.drain.timeout.ms", "5000",
+                "agora.worker.network.probe.url", "off", // whatever listens on the default api.url is not measured
                 MatcherKey.PUBLIC_CONFIG, Tasks.MATCHER.workerId()));
         c.putAll(extra);
         WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(c));
@@ -597,5 +598,47 @@ class WorkerAgentTest {
         }));
         await().untilAsserted(() -> assertThat(consumer.paused()).containsExactlyInAnyOrder(P3, P7));
         assertThat(agent.health()).containsEntry("status", "DEGRADED");
+    }
+
+    @Test
+    void a_worker_started_before_the_market_measures_its_bandwidth_later_and_registers_again() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort(); // nothing listens there until the market starts
+        }
+        Identity coHosted = Identity.generate();
+        start(new SimulatedSandbox(0), Map.of("agora.worker.api.url", "http://127.0.0.1:" + port,
+                "agora.worker.network.probe.url", "", "agora.worker.disk.probe.mb", "0"), List.of(coHosted));
+        await().until(() -> sent(Topics.REGISTRATIONS).size() >= 2);
+        assertThat(sent(Topics.REGISTRATIONS)).as("unreachable at start: 0 (unknown), unattested")
+                .allSatisfy(r -> {
+                    assertThat(r.getCapabilities().getNetworkMbps()).isZero();
+                    assertThat(r.getCapabilities().getNetworkAttestation()).isNull();
+                });
+        try (ProbeMarket market = new ProbeMarket(port, true)) {
+            java.util.function.Function<String, List<WorkerRegistration>> of = id -> sent(Topics.REGISTRATIONS).stream()
+                    .filter(r -> r.getWorkerId().equals(id)).toList();
+            await().untilAsserted(() -> {
+                assertThat(of.apply(identity.workerId())).hasSize(2);
+                assertThat(of.apply(coHosted.workerId())).hasSize(2);
+            });
+            ReplayGuard guard = new ReplayGuard();
+            for (Identity id : List.of(identity, coHosted)) {
+                List<WorkerRegistration> regs = of.apply(id.workerId());
+                WorkerRegistration again = regs.get(1);
+                assertThat(again.getType()).isEqualTo(RegistrationType.REGISTERED);
+                assertThat(again.getSeq()).isGreaterThan(regs.get(0).getSeq());
+                assertThat(SignedMessages.verify(regs.get(0), guard).accepted()).isTrue();
+                assertThat(SignedMessages.verify(again, guard).accepted()).as("signed, and no replay").isTrue();
+                var caps = again.getCapabilities();
+                assertThat(caps.getNetworkMbps()).isPositive();
+                long now = System.currentTimeMillis();
+                assertThat(io.agora.market.BandwidthAttestation.verdict(ProbeMarket.KEY, id.workerId(), caps.getNetworkMbps(),
+                        caps.getNetworkAttestation(), now).mbps()).as("the market's attestation names it").isPositive();
+                assertThat(io.agora.market.PohChallenge.check(ProbeMarket.KEY, caps.getBenchmarkProof().getSeed(),
+                        id.workerId(), now)).as("a fresh proof answering the market's challenge").isNull();
+            }
+        }
+        assertThat(agent.capabilities().getNetworkMbps()).isPositive();
     }
 }

@@ -204,11 +204,12 @@ public class MarketView {
         } catch (ArithmeticException e) {
             cost = null; // more than a long holds: the job's own escrow could not be held either
         }
-        String explain = cpuPriceBound == null ? c.explain() : c.explain() + String.format(java.util.Locale.ROOT,
-                " poh_score=%.0f cpu_price_bound=%d", caps.getBenchmarkScore(), cpuPriceBound);
+        String explain = c.explain() + " net_mbps=" + caps.getNetworkMbps() + (cpuPriceBound == null ? ""
+                : String.format(java.util.Locale.ROOT, " poh_score=%.0f cpu_price_bound=%d", caps.getBenchmarkScore(),
+                cpuPriceBound));
         return new Candidate(c.worker().workerId(), Math.round(c.score() * 10000) / 10000.0,
                 paid.cpuMicros(), caps.getMinPricePerJobMicros(), paid.gpuMicros(), paid.memoryGibMicros(), cost,
-                waitMs, etaMs, freeSlots, caps.getRegion(), explain, cpuPriceBound);
+                waitMs, etaMs, freeSlots, caps.getRegion(), explain, cpuPriceBound, caps.getNetworkMbps());
     }
 
     private static Double mean(List<Double> values) {
@@ -296,11 +297,12 @@ public class MarketView {
                            int capacity, @Nullable Double averageLatencyMs, @Nullable Double consensusReliability) {
     }
 
+    /** A worker the job could go to; {@code networkMbps} is its bandwidth as the market checked it (0: unchecked). */
     @Serdeable
     public record Candidate(String workerId, double score, long pricePerCpuSecondMicros, long minPricePerJobMicros,
                             long pricePerGpuSecondMicros, long pricePerGbSecondMicros, @Nullable Cost replicaCostAtTimeout,
                             @Nullable Long estimatedWaitMs, @Nullable Long etaMs, int freeSlots, @Nullable String region,
-                            String explain, @Nullable Long cpuPriceBoundMicros) {
+                            String explain, @Nullable Long cpuPriceBoundMicros, int networkMbps) {
     }
 
     /**

@@ -5,6 +5,7 @@ import io.agora.events.RegistrationType;
 import io.agora.events.ReputationChanged;
 import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
+import io.agora.market.BandwidthAttestation;
 import io.agora.market.PohChallenge;
 import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.ChallengeKey;
@@ -25,9 +26,9 @@ public class WorkerRegistry {
     private volatile byte[] challengeKey;
 
     /**
-     * A registration that reached the broker at {@code arrivalMs} (its record time): its benchmark score is
-     * kept only as far as the matcher would trust it ({@link PohChallenge#verdict}), so the match preview
-     * scores as the matcher does.
+     * A registration that reached the broker at {@code arrivalMs} (its record time): its benchmark score and
+     * its bandwidth are kept only as far as the matcher would trust them ({@link PohChallenge#verdict},
+     * {@link BandwidthAttestation#verdict}), so the match preview scores and shows what the matcher does.
      */
     public void apply(WorkerRegistration r, long arrivalMs) {
         WorkerCapabilities caps = checked(r, arrivalMs);
@@ -45,13 +46,19 @@ public class WorkerRegistry {
 
     private WorkerCapabilities checked(WorkerRegistration r, long arrivalMs) {
         WorkerCapabilities c = r.getCapabilities();
-        if (c == null || (c.getBenchmarkScore() == 0 && c.getBenchmarkProof() == null)) {
-            return c;
+        if (c == null) {
+            return null;
         }
         byte[] key = challengeKey();
+        int mbps = key.length == 0 ? 0 : BandwidthAttestation.verdict(key, r.getWorkerId(), c.getNetworkMbps(),
+                c.getNetworkAttestation(), arrivalMs).mbps();
+        WorkerCapabilities.Builder b = WorkerCapabilities.newBuilder(c).setNetworkMbps(mbps).setNetworkAttestation(null);
+        if (c.getBenchmarkScore() == 0 && c.getBenchmarkProof() == null) {
+            return b.build();
+        }
         double score = key.length == 0 ? 0 : PohChallenge.verdict(key, r.getWorkerId(), c.getBenchmarkScore(),
                 c.getBenchmarkProof(), arrivalMs, java.util.concurrent.ThreadLocalRandom.current().nextInt()).score();
-        return WorkerCapabilities.newBuilder(c).setBenchmarkScore(score).setBenchmarkProof(null).build();
+        return b.setBenchmarkScore(score).setBenchmarkProof(null).build();
     }
 
     /** The market's challenge key (ingest-api issues challenges with it), read once; empty when none is configured. */

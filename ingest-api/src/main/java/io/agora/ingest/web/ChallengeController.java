@@ -43,6 +43,16 @@ public class ChallengeController {
         this.key = key == null ? null : key.clone();
     }
 
+    /** Adds a problem on {@code workers} for each of {@code ids} that is not a worker id. */
+    static void checkIds(List<String> ids, List<Problem> problems) {
+        for (String id : ids) {
+            if (!WORKER_ID.matcher(id).matches()) {
+                problems.add(new Problem("workers", "not a worker id (base64url Ed25519 public key): '"
+                        + (id.length() > 60 ? id.substring(0, 60) + "..." : id) + "'"));
+            }
+        }
+    }
+
     /**
      * A fresh challenge naming {@code workers} (comma-separated worker ids, one host's identities):
      * {@code seed} is what the proof's chain starts from; it must reach the matcher within {@code validForMs}.
@@ -57,12 +67,7 @@ public class ChallengeController {
         } else if (ids.size() > PohChallenge.MAX_WORKERS) {
             problems.add(new Problem("workers", "at most " + PohChallenge.MAX_WORKERS + " worker ids, not " + ids.size()));
         } else {
-            for (String id : ids) {
-                if (!WORKER_ID.matcher(id).matches()) {
-                    problems.add(new Problem("workers", "not a worker id (base64url Ed25519 public key): '"
-                            + (id.length() > 60 ? id.substring(0, 60) + "..." : id) + "'"));
-                }
-            }
+            checkIds(ids, problems);
         }
         if (!problems.isEmpty()) {
             throw ApiException.invalid(problems);
