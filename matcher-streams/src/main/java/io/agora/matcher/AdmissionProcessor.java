@@ -12,6 +12,7 @@ import io.agora.market.Postings;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Topics;
 import io.agora.schemas.Traces;
+import io.agora.runtime.Commits;
 import io.opentelemetry.api.trace.SpanKind;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Headers;

@@ -6,6 +6,7 @@ import io.agora.events.TaskResult;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.Topics;
+import io.agora.runtime.Commits;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.processor.api.Processor;

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.apache.avro.specific.SpecificRecord;
 import io.agora.schemas.Traces;
+import io.agora.runtime.Commits;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;

@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The pool stage's reading of its own lag, and when a stage asks for a commit at once. */
+/** The pool stage's reading of its own lag. */
 class PoolMarketProcessorTest {
     static final long T0 = 1_700_000_000_000L;
 
@@ -18,13 +18,5 @@ class PoolMarketProcessorTest {
         assertThat(PoolMarketProcessor.heard(T0 + 12_000, 12_000, T0)).isEqualTo(T0 + 12_000);
         assertThat(PoolMarketProcessor.heard(T0 + 30_000, 12_000, T0)).isEqualTo(T0 + 30_000);
         assertThat(PoolMarketProcessor.heard(T0, 0, T0)).as("no lag").isEqualTo(T0);
-    }
-
-    @Test
-    void onlyAFreshRecordAsksForACommitAtOnce() {
-        assertThat(Commits.fresh(T0, T0)).isTrue();
-        assertThat(Commits.fresh(T0, T0 - Commits.FRESH_MS + 1)).isTrue();
-        assertThat(Commits.fresh(T0, T0 - Commits.FRESH_MS)).as("from a backlog").isFalse();
-        assertThat(Commits.fresh(T0, T0 + 60_000)).as("a clock ahead of the matcher's").isTrue();
     }
 }
