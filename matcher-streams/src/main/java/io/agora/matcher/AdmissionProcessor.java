@@ -12,6 +12,7 @@ import io.agora.market.Postings;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Topics;
 import io.agora.schemas.Traces;
+import io.agora.runtime.Commits;
 import io.opentelemetry.api.trace.SpanKind;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Headers;
@@ -118,8 +119,9 @@ final class AdmissionProcessor implements Processor<String, SpecificRecord, Stri
         Admission.Decision d = Admission.decide(accounts.get(clientId), job, cfg.starterGrantMicros());
         seen.put(job.getJobId(), now);
         // the client waits for this decision and the pool stage for the job: commit after this batch,
-        // not at the next commit interval (Streams commits at most once per loop, so a burst shares one)
-        ctx.commit();
+        // not at the next commit interval (Streams commits at most once per loop, so a burst shares one;
+        // a backlog waits for the interval, Commits)
+        Commits.soon(ctx, record.timestamp());
         accounts.put(clientId, d.account());
         long ts = record.timestamp();
         Headers trace = new RecordHeaders(); // every record admission writes continues the request's trace

@@ -6,6 +6,7 @@ import io.agora.events.TaskResult;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.Topics;
+import io.agora.runtime.Commits;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -51,7 +52,8 @@ final class JobInputGateProcessor implements Processor<String, SpecificRecord, S
             } else {
                 ctx.forward(record.withKey(r.getPool()).withValue(new Flow.Result(r.getTaskId(), r.getJobId(),
                         r.getWorkerId(), r.getReplica(), r.getAttempt(), r.getStatus().name(), r.getDurationMs())));
-                ctx.commit(); // a result frees a slot: the pool stage sees it after this loop, not a commit interval later
+                // a result frees a slot: the pool stage sees it after this loop, not a commit interval later
+                Commits.soon(ctx, record.timestamp());
             }
         } else if (record.value() instanceof JobCommand c
                 && (c.getType() == CommandType.CANCEL || c.getType() == CommandType.REQUEST_REPLICAS)) {
@@ -61,7 +63,7 @@ final class JobInputGateProcessor implements Processor<String, SpecificRecord, S
                         "job command out of bounds: " + bad);
             } else {
                 ctx.forward(record.withKey(c.getPool()).withValue(new Flow.Command(c)));
-                ctx.commit();
+                Commits.soon(ctx, record.timestamp());
             }
         }
     }

@@ -21,6 +21,9 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 
 
 /**
@@ -120,6 +123,7 @@ public final class MatcherTopology {
         KStream<String, Flow> market = front
                 .filter((k, v) -> v instanceof Flow.PoolEvent, Named.as("front-pool-events"))
                 .mapValues(v -> (Flow.PoolEvent) v, Named.as("as-pool-event"))
+                .processValues(Stamp::new, Named.as("pool-events-stamped"))
                 .repartition(Repartitioned.with(keys, FlowSerdes.poolEventSerde()).withName(POOL_EVENTS))
                 .process(() -> new PoolMarketProcessor(cfg, matcher, meters), Named.as("pool-market"),
                         PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
@@ -162,5 +166,24 @@ public final class MatcherTopology {
         return b.stream(spec.name(), Consumed.with(serdes.keySerde(), serdes.valueSerde(spec))
                         .withName(spec.name() + "-source"))
                 .mapValues(v -> (SpecificRecord) v, Named.as(spec.name() + "-values"));
+    }
+
+    /**
+     * Stamps each pool event with the matcher's clock as it enters the repartition topic, so the pool stage
+     * knows how far behind its input it reads ({@link PoolMarketProcessor}): the events' own times are the
+     * clocks of clients and workers. Nothing downstream reads an event's original time.
+     */
+    private static final class Stamp implements FixedKeyProcessor<String, Flow.PoolEvent, Flow.PoolEvent> {
+        private FixedKeyProcessorContext<String, Flow.PoolEvent> ctx;
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, Flow.PoolEvent> context) {
+            ctx = context;
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, Flow.PoolEvent> record) {
+            ctx.forward(record.withTimestamp(ctx.currentSystemTimeMs()));
+        }
     }
 }

@@ -222,6 +222,15 @@ final class PoolMarket {
 
     /** The clock's work at time {@code now}: offline workers, expired leases, queue timeouts, deadlines, the queue. */
     Effects tick(long now) {
+        return tick(now, now);
+    }
+
+    /**
+     * {@link #tick(long)} for a stage that has read its input up to {@code heard} ({@code <= now}): a worker is
+     * offline, and a lease expired, only if that is so at {@code heard}; a heartbeat or result written since
+     * may still be on its way.
+     */
+    Effects tick(long now, long heard) {
         begin(now);
         for (Worker w : registry.all()) {
             if (w.coolingUntil != 0 && w.coolingUntil <= now) {
@@ -232,7 +241,7 @@ final class PoolMarket {
                 }
                 saveWorker(w);
             }
-            if (w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < now) {
+            if (w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < heard) {
                 w.status = Status.OFFLINE;
                 saveWorker(w);
                 reputation(w.workerId, cfg.offlinePenalty(), "offline", null);
@@ -260,7 +269,7 @@ final class PoolMarket {
                         continue;
                     }
                     for (Replica r : job.replicas.values()) {
-                        if (r.state == ReplicaState.LEASED && Leases.expired(r.leaseDeadline, now)) {
+                        if (r.state == ReplicaState.LEASED && Leases.expired(r.leaseDeadline, heard)) {
                             reputation(r.workerId, cfg.leaseExpiredPenalty(), "lease expired", job.jobId);
                             Worker holder = registry.get(r.workerId);
                             if (holder != null && Leases.countsTowardsCoolDown(r.leaseDeadline, cfg.leaseMs(),

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.apache.avro.specific.SpecificRecord;
 import io.agora.schemas.Traces;
+import io.agora.runtime.Commits;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
@@ -69,6 +70,16 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, Worker> workerStore;
     private KeyValueStore<String, Job> jobStore;
+    /**
+     * How far behind its input the stage read at {@link #lagAt}: the age of the last pool event, which the
+     * front stamps with the matcher's clock ({@link MatcherTopology}). A tick judges silences and leases by
+     * {@link #heard}, so a stage that falls behind (a backlog of jobs ahead of the heartbeats in its
+     * partition) does not call the workers whose heartbeats it has not read yet offline.
+     */
+    private long lagMs;
+    private long lagAt;
+    /** Whether the input being handled is fresh: only then does a moved job ask for a commit at once ({@link Commits}). */
+    private boolean freshInput = true;
 
     PoolMarketProcessor(MatcherConfig cfg, Identity matcher, MatcherMeters meters) {
         this.cfg = cfg;
@@ -93,9 +104,11 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         markets.values().forEach(m -> apply(m, m.resume(resumed), resumed, NO_TRACE));
         ticks = Punctuations.adaptive(context, Duration.ofMillis(cfg.punctuateMs()), IDLE_TICK, now -> {
             boolean busy = false;
+            freshInput = true;
+            long heard = heard(now);
             for (PoolMarket m : markets.values()) {
                 long t0 = System.nanoTime();
-                PoolMarket.Effects fx = m.tick(now);
+                PoolMarket.Effects fx = m.tick(now, heard);
                 meters.decided("tick", System.nanoTime() - t0);
                 apply(m, fx, now, NO_TRACE);
                 busy |= m.busyWithin(now, IDLE_TICK.toMillis());
@@ -110,6 +123,9 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             ticks.wake(); // a beat only moves a worker's grace further away
         }
         long now = ctx.currentSystemTimeMs();
+        lagMs = Math.max(0, now - record.timestamp());
+        lagAt = now;
+        freshInput = Commits.fresh(now, record.timestamp());
         PoolMarket m = market(record.key());
         long t0 = System.nanoTime();
         PoolMarket.Effects fx = m.on(record.value(), now);
@@ -127,6 +143,19 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             }
         }
         apply(m, fx, now, trace);
+    }
+
+    /**
+     * The time up to which the stage has read its input, at {@code now}: {@code now} less the last event's
+     * age, which counts down while nothing arrives (a stage that has caught up reads nothing).
+     */
+    private long heard(long now) {
+        return heard(now, lagMs, lagAt);
+    }
+
+    /** {@link #heard(long)} after an event read {@code lagMs} behind at {@code lagAt}. */
+    static long heard(long now, long lagMs, long lagAt) {
+        return now - Math.max(0, lagMs - (now - lagAt));
     }
 
     /**
@@ -199,7 +228,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
                 ctx.forward(new Record<String, Flow>(t.getJobId(), Flow.Emit.of(Topics.ASSIGNMENTS.name(), t), now));
             }
         }
-        if (fx.awaited()) {
+        if (fx.awaited() && freshInput) {
             ctx.commit(); // after this loop, not at the next commit interval
         }
         meters.effects(m.pool(), fx, m.queued());

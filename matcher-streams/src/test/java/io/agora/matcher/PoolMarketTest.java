@@ -427,6 +427,23 @@ class PoolMarketTest {
     }
 
     @Test
+    void aStageBehindItsInputJudgesSilenceAndLeasesByWhatItHasRead() {
+        join("w-a", 300, List.of(0), T0);
+        join("w-b", 600, List.of(1), T0);
+        String task = only(submit(Fx.job("job-lag", "alice", 1, T0), T0), TaskAssigned.class).getTaskId();
+
+        // 40 s on, the stage has read its input only up to T0 + 9 s (a backlog ahead of the heartbeats):
+        // the 10 s grace and the 15 s lease have not passed by what it has read
+        assertThat(market.tick(T0 + 40_000, T0 + 9_000).isEmpty()).isTrue();
+        // the worker's result, written in time, arrives with the backlog
+        assertThat(lines(result(task, "w-a", T0 + 41_000))).doesNotContain("reputation w-a: -20 offline");
+        beat("w-b", 600, 2, List.of(1), List.of(), T0 + 41_000);
+
+        // read up to T0 + 12 s and nothing more from w-a: now it was silent past its grace
+        assertThat(lines(market.tick(T0 + 42_000, T0 + 12_000))).containsExactly("reputation w-a: -20 offline");
+    }
+
+    @Test
     void aPoolWithNoJobIsBusyOnlyWhenAWorkersGraceEndsWithinTheHorizon() {
         join("w-a", 300, List.of(0), T0);
         // the 10 s grace ends at T0 + 10 s: nothing to do within 4 s of T0 + 5 s, something within 4 s of T0 + 6.5 s

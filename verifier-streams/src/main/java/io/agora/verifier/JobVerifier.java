@@ -7,6 +7,7 @@ import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.runtime.Commits;
 import io.agora.runtime.Punctuations;
 import io.agora.runtime.Emission;
 import io.agora.schemas.AgoraSerdes;
@@ -197,6 +198,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
             } else if (o instanceof JobCase.Emit m) {
                 if (m.value() instanceof JobVerdict v) {
                     log.info("job {} {}: cost {} refund {}", jobId, v.getOutcome(), v.getCostMicros(), v.getRefundMicros());
+                    // the client waits for the verdict: commit after this loop, not at the next interval
+                    Commits.soon(ctx, outTs);
                 }
                 ctx.forward(new Record<>(m.key(), Emission.of(topicOf(m.value()), m.value()), outTs,
                         new RecordHeaders(trace.toArray())));
