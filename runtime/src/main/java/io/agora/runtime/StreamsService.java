@@ -114,15 +114,6 @@ public final class StreamsService implements Service {
     public static final String STANDBY_REPLICAS = "agora.streams.standby.replicas";
 
     /**
-     * How long a fetch of the app's consumers waits at the broker for data
-     * ({@code AGORA_STREAMS_FETCH_MAX_WAIT_MS}, default 2 s instead of the client's 0.5 s). Data that
-     * arrives answers a waiting fetch at once (fetch.min.bytes 1), so the wait adds no latency; it
-     * sets how often an idle consumer asks again (every 2 s instead of twice a second). Only
-     * partitions newly assigned while a fetch waits start that much later.
-     */
-    public static final String FETCH_MAX_WAIT_MS = "agora.streams.fetch.max.wait.ms";
-
-    /**
      * Exactly-once streams properties for an app of the market, with the dead-letter handlers.
      * Tests hand the same properties to {@code TopologyTestDriver}, so they run with the handlers
      * the app runs with.
@@ -137,7 +128,7 @@ public final class StreamsService implements Service {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, cfg.find(COMMIT_INTERVAL_MS).orElse("100"));
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, cfg.find(STANDBY_REPLICAS).orElse("1"));
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), cfg.find(SESSION_TIMEOUT_MS).orElse("10000"));
-        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), cfg.find(FETCH_MAX_WAIT_MS).orElse("2000"));
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), Integer.toString(cfg.fetchMaxWaitMs()));
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, ProductionDeadLetterHandler.class.getName());

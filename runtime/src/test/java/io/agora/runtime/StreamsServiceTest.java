@@ -74,7 +74,7 @@ class StreamsServiceTest {
     void anIdleConsumerAsksTheBrokerEveryTwoSecondsUnlessConfigured() {
         assertThat(service.properties()).containsEntry("consumer.fetch.max.wait.ms", "2000");
         assertThat(StreamsService.properties("agora-test", AgoraConfig.of(Map.of("agora.bootstrap", "127.0.0.1:1",
-                StreamsService.FETCH_MAX_WAIT_MS, "500")), stateDir.toString(), Map.of()))
+                io.agora.schemas.AgoraConfigView.FETCH_MAX_WAIT_MS, "500")), stateDir.toString(), Map.of()))
                 .containsEntry("consumer.fetch.max.wait.ms", "500");
     }
 

@@ -107,10 +107,9 @@ public final class WorkerApp implements Callable<Integer> {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(500, Math.max(1, wc.maxConcurrent() * wc.identities())));
         p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, wc.sessionTimeoutMs());
-        // idle cost: the group coordinator hears from the worker a third of the session apart (not every 3 s), and
-        // a fetch waits up to 2 s at the broker (not 0.5 s): a task that arrives answers it at once (fetch.min.bytes 1)
+        // idle cost: the group coordinator hears from the worker a third of the session apart (not every 3 s)
         p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(1000, wc.sessionTimeoutMs() / 3));
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 2000);
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, cfg.fetchMaxWaitMs());
         return p;
     }
 

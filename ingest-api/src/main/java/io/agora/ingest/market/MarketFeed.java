@@ -67,19 +67,25 @@ public class MarketFeed implements Runnable {
         this.heartbeats = serdes.valueSerde(Topics.HEARTBEATS).deserializer();
         this.reputation = serdes.valueSerde(Topics.REPUTATION).deserializer();
         this.events = serdes.valueSerde(Topics.JOB_EVENTS).deserializer();
-        Map<String, Object> p = new HashMap<>();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
-        p.putAll(kafka.kafkaClientProperties());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "agora-ingest-feed");
-        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        this.consumer = new KafkaConsumer<>(consumerProps(kafka), new StringDeserializer(), new ByteArrayDeserializer());
         Gauge.builder("agora.ingest.market.feed.caught.up", this, f -> f.caughtUp ? 1 : 0)
                 .description("1 once the market feed has read the worker topics to their end and tails the job events")
                 .register(meters);
         this.thread = new Thread(this, "agora-ingest-feed");
         this.thread.setDaemon(true);
         this.thread.start();
+    }
+
+    /** The feed's consumer: assigned partitions, no group, no commits. */
+    static Map<String, Object> consumerProps(KafkaSettings kafka) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+        p.putAll(kafka.kafkaClientProperties());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "agora-ingest-feed");
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, kafka.fetchMaxWaitMs());
+        return p;
     }
 
     @Override
