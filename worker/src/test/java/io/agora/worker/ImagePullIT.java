@@ -28,9 +28,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * (htpasswd): the worker holding its credentials ({@code registry.auth}) pulls from it.
  */
 class ImagePullIT {
-    static final int PORT = 51501;
+    static final int PORT = 19501; // below the kernel's ephemeral range (32768-60999): no outgoing connection can hold it
     static final String REGISTRY = "localhost:" + PORT;
-    static final int LOCKED_PORT = 51502;
+    static final int LOCKED_PORT = 19502;
     static final String WORKER = "test-" + UUID.randomUUID();
 
     @TempDir

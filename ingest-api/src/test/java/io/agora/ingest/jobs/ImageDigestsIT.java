@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@code agora docker-up} builds it).
  */
 class ImageDigestsIT {
-    static final int PORT = 51502;
+    static final int PORT = 19503; // below the kernel's ephemeral range (32768-60999)
 
     @TempDir
     static Path dir;
