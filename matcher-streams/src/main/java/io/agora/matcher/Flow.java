@@ -26,7 +26,7 @@ public sealed interface Flow permits Flow.Emit, Flow.PoolEvent {
     }
 
     /** Inputs of the pool stage, keyed by pool. */
-    sealed interface PoolEvent extends Flow permits Admitted, Registered, Removed, Beat, Reputation, Result, Command {
+    sealed interface PoolEvent extends Flow permits Admitted, Registered, Removed, Beat, Silent, Reputation, Result, Command {
     }
 
     /** A job whose maximum cost is held in escrow. */
@@ -41,8 +41,12 @@ public sealed interface Flow permits Flow.Emit, Flow.PoolEvent {
     record Removed(String workerId) implements PoolEvent {
     }
 
-    /** A verified, fresh heartbeat. */
+    /** A verified, fresh heartbeat that reports something new (the gate absorbs the others: {@link QuietBeats}). */
     record Beat(Heartbeat heartbeat) implements PoolEvent {
+    }
+
+    /** The worker gate heard no heartbeat of the worker for the worker grace: it is offline. */
+    record Silent(String workerId) implements PoolEvent {
     }
 
     /**

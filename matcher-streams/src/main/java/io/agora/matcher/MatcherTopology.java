@@ -9,6 +9,7 @@ import io.agora.runtime.Emission;
 import io.agora.runtime.StateStores;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Identity;
+import io.agora.schemas.KafkaAccess;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
 import org.apache.avro.specific.SpecificRecord;
@@ -95,22 +96,24 @@ public final class MatcherTopology {
         b.addStateStore(StateStores.keyValue(PoolMarketProcessor.JOBS,
                 keys, StateSerdes.job()));
 
-        KStream<String, SpecificRecord> ledger = source(b, serdes, Topics.LEDGER);
-        KStream<String, SpecificRecord> commands = source(b, serdes, Topics.JOB_COMMANDS);
-        KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)
+        // how far behind its input each task of the front stage reads: the worker gate judges silence by it
+        ReadClock.PerTask reads = new ReadClock.PerTask();
+        KStream<String, SpecificRecord> ledger = source(b, serdes, Topics.LEDGER, reads, cfg);
+        KStream<String, SpecificRecord> commands = source(b, serdes, Topics.JOB_COMMANDS, reads, cfg);
+        KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS, reads, cfg)
                 .merge(ledger, Named.as("admission-inputs"))
-                .merge(disputeRequests(commands), Named.as("admission-inputs-2"))
+                .merge(disputeRequests(commands, reads), Named.as("admission-inputs-2"))
                 .process(() -> new AdmissionProcessor(cfg, serdes, meters), Named.as("admission"),
                         AdmissionProcessor.ACCOUNTS, AdmissionProcessor.SEEN_JOBS);
 
-        KStream<String, Flow> gate = source(b, serdes, Topics.REGISTRATIONS)
-                .merge(source(b, serdes, Topics.HEARTBEATS), Named.as("gate-inputs-1"))
-                .merge(source(b, serdes, Topics.REPUTATION), Named.as("gate-inputs-2"))
-                .merge(workerCredits(ledger), Named.as("gate-inputs-3"))
-                .process(() -> new WorkerGateProcessor(cfg, serdes, challengeKey), Named.as("worker-gate"), WorkerGateProcessor.GATE,
+        KStream<String, Flow> gate = source(b, serdes, Topics.REGISTRATIONS, reads, cfg)
+                .merge(source(b, serdes, Topics.HEARTBEATS, reads, cfg), Named.as("gate-inputs-1"))
+                .merge(source(b, serdes, Topics.REPUTATION, reads, cfg), Named.as("gate-inputs-2"))
+                .merge(workerCredits(ledger, reads), Named.as("gate-inputs-3"))
+                .process(() -> new WorkerGateProcessor(cfg, serdes, challengeKey, reads), Named.as("worker-gate"), WorkerGateProcessor.GATE,
                         WorkerGateProcessor.UNBONDS);
 
-        KStream<String, Flow> jobInputs = source(b, serdes, Topics.RESULTS)
+        KStream<String, Flow> jobInputs = source(b, serdes, Topics.RESULTS, reads, cfg)
                 .merge(commands, Named.as("job-inputs"))
                 .process(() -> new JobInputGateProcessor(serdes), Named.as("job-input-gate"));
 
@@ -136,7 +139,8 @@ public final class MatcherTopology {
      * {@code agora-matcher-dispute-requests-repartition}: admission holds each one's fee against the client's
      * balance and hands it on to the verifier ({@link AdmissionProcessor#isDisputeRequest}).
      */
-    private static KStream<String, SpecificRecord> disputeRequests(KStream<String, SpecificRecord> commands) {
+    private static KStream<String, SpecificRecord> disputeRequests(KStream<String, SpecificRecord> commands,
+                                                                   ReadClock.PerTask reads) {
         return commands
                 .filter((k, v) -> v instanceof JobCommand c && AdmissionProcessor.isDisputeRequest(c)
                         && c.getClientId() != null, Named.as("dispute-requests-only"))
@@ -144,7 +148,8 @@ public final class MatcherTopology {
                 .mapValues(v -> (JobCommand) v, Named.as("dispute-requests-as-commands"))
                 .repartition(Repartitioned.with(Serdes.String(), AgoraSerdes.plain().avroSerde(JobCommand.class))
                         .withName(DISPUTE_REQUESTS).withNumberOfPartitions(Topics.PARTITIONS))
-                .mapValues(v -> (SpecificRecord) v, Named.as("dispute-requests-values"));
+                .mapValues(v -> (SpecificRecord) v, Named.as("dispute-requests-values"))
+                .processValues(() -> new Read(reads, Long.MAX_VALUE), Named.as("dispute-requests-read"));
     }
 
     /**
@@ -152,20 +157,53 @@ public final class MatcherTopology {
      * credited worker through {@code agora-matcher-worker-credits-repartition}: the gate's view of what a
      * worker may bond.
      */
-    private static KStream<String, SpecificRecord> workerCredits(KStream<String, SpecificRecord> ledger) {
+    private static KStream<String, SpecificRecord> workerCredits(KStream<String, SpecificRecord> ledger,
+                                                                 ReadClock.PerTask reads) {
         return ledger
                 .flatMap((k, v) -> WorkerGateProcessor.creditedWorkers((LedgerEntry) v).stream()
                         .map(w -> KeyValue.pair(w, (LedgerEntry) v)).toList(), Named.as("ledger-credits-by-worker"))
                 .repartition(Repartitioned.with(Serdes.String(), AgoraSerdes.plain().avroSerde(LedgerEntry.class))
                         .withName(WORKER_CREDITS).withNumberOfPartitions(Topics.PARTITIONS))
-                .mapValues(v -> (SpecificRecord) v, Named.as("worker-credits-values"));
+                .mapValues(v -> (SpecificRecord) v, Named.as("worker-credits-values"))
+                .processValues(() -> new Read(reads, Long.MAX_VALUE), Named.as("worker-credits-read"));
     }
 
+    /** A market topic read by the front stage, each record's age read into its task's {@link ReadClock}. */
     private static <V extends SpecificRecord> KStream<String, SpecificRecord> source(StreamsBuilder b, AgoraSerdes serdes,
-                                                                                    TopicSpec<String, V> spec) {
+                                                                                    TopicSpec<String, V> spec,
+                                                                                    ReadClock.PerTask reads,
+                                                                                    MatcherConfig cfg) {
+        // a worker chooses the time of what it writes, unless the broker stamps it
+        long maxAgeMs = KafkaAccess.WORKER.writes().contains(spec) && !spec.brokerTime() ? cfg.workerGraceMs() : Long.MAX_VALUE;
         return b.stream(spec.name(), Consumed.with(serdes.keySerde(), serdes.valueSerde(spec))
                         .withName(spec.name() + "-source"))
-                .mapValues(v -> (SpecificRecord) v, Named.as(spec.name() + "-values"));
+                .mapValues(v -> (SpecificRecord) v, Named.as(spec.name() + "-values"))
+                .processValues(() -> new Read(reads, maxAgeMs), Named.as(spec.name() + "-read"));
+    }
+
+    /** Reads each record's age into the {@link ReadClock} of its task; the record goes on as it is. */
+    private static final class Read implements FixedKeyProcessor<String, SpecificRecord, SpecificRecord> {
+        private final ReadClock.PerTask reads;
+        private final long maxAgeMs;
+        private FixedKeyProcessorContext<String, SpecificRecord> ctx;
+        private ReadClock clock;
+
+        Read(ReadClock.PerTask reads, long maxAgeMs) {
+            this.reads = reads;
+            this.maxAgeMs = maxAgeMs;
+        }
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, SpecificRecord> context) {
+            ctx = context;
+            clock = reads.of(context.taskId());
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, SpecificRecord> record) {
+            clock.read(ctx.currentSystemTimeMs(), record.timestamp(), maxAgeMs);
+            ctx.forward(record);
+        }
     }
 
     /**

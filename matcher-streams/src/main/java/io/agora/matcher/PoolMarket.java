@@ -51,7 +51,8 @@ import java.util.TreeMap;
  * not matched at all while fewer workers are free than it has replicas.
  *
  * <p>A tick takes silent workers offline (their leases fail), expires leases, times out queued jobs,
- * gives up running jobs past their deadline, forgets ended jobs and retries the queue.
+ * gives up running jobs past their deadline, forgets ended jobs and retries the queue. Behind the
+ * matcher's worker gate ({@link #behindGate}) the gate judges silence instead ({@link Flow.Silent}).
  */
 final class PoolMarket {
     static final long FORGET_AFTER_MS = 24L * 3600 * 1000;
@@ -88,6 +89,11 @@ final class PoolMarket {
 
     private final String pool;
     private final MatcherConfig cfg;
+    /**
+     * Whether the worker gate judges silence ({@link #behindGate}): then a worker is alive until a
+     * {@link Flow.Silent} says otherwise, and the ticks leave its last heartbeat's age alone.
+     */
+    private final boolean silenceFromGate;
     private final PoolRegistry registry = new PoolRegistry();
     private final Map<String, Job> jobs = new HashMap<>();
     /** Jobs with replicas waiting, by queue key: higher priority first, then oldest (key stored in the job). */
@@ -109,9 +115,24 @@ final class PoolMarket {
     private Map<String, Job> savedJobs;
     private Set<String> forgottenJobs;
 
+    /** A market that judges its workers' silence by its own clock: a worker not heard for the grace goes offline at a tick. */
     PoolMarket(String pool, MatcherConfig cfg) {
+        this(pool, cfg, false);
+    }
+
+    private PoolMarket(String pool, MatcherConfig cfg, boolean silenceFromGate) {
         this.pool = pool;
         this.cfg = cfg;
+        this.silenceFromGate = silenceFromGate;
+    }
+
+    /**
+     * The market of the matcher's topology: the worker gate hears every heartbeat but hands on only those
+     * that report something new ({@link QuietBeats}), so a worker's last heartbeat here says nothing of its
+     * liveness; the gate says when a worker's heartbeats stopped for the grace ({@link Flow.Silent}).
+     */
+    static PoolMarket behindGate(String pool, MatcherConfig cfg) {
+        return new PoolMarket(pool, cfg, true);
     }
 
     String pool() {
@@ -203,6 +224,12 @@ final class PoolMarket {
             depart(r.workerId(), "worker left the pool");
         } else if (ev instanceof Flow.Beat b) {
             heartbeat(b.heartbeat());
+        } else if (ev instanceof Flow.Silent q) {
+            Worker w = registry.get(q.workerId());
+            if (w != null && !w.departed && w.status != Status.OFFLINE) {
+                offline(w);
+                drain();
+            }
         } else if (ev instanceof Flow.Reputation r) {
             Worker w = registry.get(r.workerId());
             if (w != null) {
@@ -241,12 +268,8 @@ final class PoolMarket {
                 }
                 saveWorker(w);
             }
-            if (w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < heard) {
-                w.status = Status.OFFLINE;
-                saveWorker(w);
-                reputation(w.workerId, cfg.offlinePenalty(), "offline", null);
-                // one penalty for the silence, but each lease it drops counts towards a cool-down
-                dropped(w, failAllOf(w, "worker offline"));
+            if (!silenceFromGate && w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < heard) {
+                offline(w);
             }
         }
         for (Job job : new ArrayList<>(jobs.values())) {
@@ -273,7 +296,7 @@ final class PoolMarket {
                             reputation(r.workerId, cfg.leaseExpiredPenalty(), "lease expired", job.jobId);
                             Worker holder = registry.get(r.workerId);
                             if (holder != null && Leases.countsTowardsCoolDown(r.leaseDeadline, cfg.leaseMs(),
-                                    holder.lastSeenAt, holder.tookUp(r.taskId(job.jobId)))) {
+                                    lastHeard(holder, heard), holder.tookUp(r.taskId(job.jobId)))) {
                                 dropped(holder, 1);
                             }
                             fail(job, r, "lease expired");
@@ -284,6 +307,23 @@ final class PoolMarket {
         }
         drain();
         return end();
+    }
+
+    /** The worker fell silent: OFFLINE, one penalty for the silence, and each lease it drops counts towards a cool-down. */
+    private void offline(Worker w) {
+        w.status = Status.OFFLINE;
+        saveWorker(w);
+        reputation(w.workerId, cfg.offlinePenalty(), "offline", null);
+        dropped(w, failAllOf(w, "worker offline"));
+    }
+
+    /**
+     * When the worker was last heard: at its last heartbeat here; behind the gate, which hands on only
+     * heartbeats that report something new, at {@code heard} (what the stage has read up to) for a worker
+     * the gate has not called silent.
+     */
+    private long lastHeard(Worker w, long heard) {
+        return silenceFromGate && w.status != Status.OFFLINE ? heard : w.lastSeenAt;
     }
 
     /**
@@ -299,7 +339,7 @@ final class PoolMarket {
         long until = now + horizonMs;
         for (Worker w : registry.all()) {
             if ((w.coolingUntil != 0 && w.coolingUntil <= until)
-                    || (w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < until)) {
+                    || (!silenceFromGate && w.status != Status.OFFLINE && w.lastSeenAt + cfg.workerGraceMs() < until)) {
                 return true;
             }
         }

@@ -71,13 +71,10 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     private KeyValueStore<String, Worker> workerStore;
     private KeyValueStore<String, Job> jobStore;
     /**
-     * How far behind its input the stage read at {@link #lagAt}: the age of the last pool event, which the
-     * front stamps with the matcher's clock ({@link MatcherTopology}). A tick judges silences and leases by
-     * {@link #heard}, so a stage that falls behind (a backlog of jobs ahead of the heartbeats in its
-     * partition) does not call the workers whose heartbeats it has not read yet offline.
+     * How far behind its input the stage reads: the front stamps each pool event with the matcher's clock
+     * ({@link MatcherTopology}), and a tick judges leases (and, off the gate, silences) by the time read up to.
      */
-    private long lagMs;
-    private long lagAt;
+    private final ReadClock read = new ReadClock();
     /** Whether the input being handled is fresh: only then does a moved job ask for a commit at once ({@link Commits}). */
     private boolean freshInput = true;
 
@@ -105,7 +102,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         ticks = Punctuations.adaptive(context, Duration.ofMillis(cfg.punctuateMs()), IDLE_TICK, now -> {
             boolean busy = false;
             freshInput = true;
-            long heard = heard(now);
+            long heard = read.heard(now);
             for (PoolMarket m : markets.values()) {
                 long t0 = System.nanoTime();
                 PoolMarket.Effects fx = m.tick(now, heard);
@@ -123,8 +120,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             ticks.wake(); // a beat only moves a worker's grace further away
         }
         long now = ctx.currentSystemTimeMs();
-        lagMs = Math.max(0, now - record.timestamp());
-        lagAt = now;
+        read.read(now, record.timestamp());
         freshInput = Commits.fresh(now, record.timestamp());
         PoolMarket m = market(record.key());
         long t0 = System.nanoTime();
@@ -143,19 +139,6 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             }
         }
         apply(m, fx, now, trace);
-    }
-
-    /**
-     * The time up to which the stage has read its input, at {@code now}: {@code now} less the last event's
-     * age, which counts down while nothing arrives (a stage that has caught up reads nothing).
-     */
-    private long heard(long now) {
-        return heard(now, lagMs, lagAt);
-    }
-
-    /** {@link #heard(long)} after an event read {@code lagMs} behind at {@code lagAt}. */
-    static long heard(long now, long lagMs, long lagAt) {
-        return now - Math.max(0, lagMs - (now - lagAt));
     }
 
     /**
@@ -187,7 +170,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     private static final Headers NO_TRACE = new RecordHeaders();
 
     private PoolMarket market(String pool) {
-        return markets.computeIfAbsent(pool, p -> new PoolMarket(p, cfg));
+        return markets.computeIfAbsent(pool, p -> PoolMarket.behindGate(p, cfg));
     }
 
     /**

@@ -3,26 +3,24 @@ package io.agora.matcher;
 import io.agora.events.Heartbeat;
 import io.agora.events.WorkerStatus;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Which verified heartbeats the worker gate hands on to the pool market. A heartbeat with no task in
- * flight (it renews no lease) that reports what the last one handed on reported (pool, status and its
- * reason, free slots, load, owned partitions, price) says only that the worker lives: the gate absorbs
- * it, so an idle worker costs the pool market no transaction, repartition record or changelog write.
- * Liveness still reaches the pool: a heartbeat goes on once the last one handed on is
- * {@code refreshMs} old (a quarter of the worker grace), so the pool's last-seen time lags the
- * worker's by at most the refresh plus one heartbeat interval (4.5 s of the 10 s grace at the
- * defaults, against 2 s when every heartbeat went on): the rest of the grace is the margin for a
- * matcher that lags its input. A bench at load 47 with half the grace as the refresh (7 s) saw both
- * workers called offline at once.
+ * The worker gate's view of each worker's liveness, and which verified heartbeats it hands on to the
+ * pool market. A heartbeat with no task in flight (it renews no lease) that reports what the last one
+ * handed on reported (pool, status and its reason, free slots, load, owned partitions, price) says only
+ * that the worker lives: the gate absorbs it, so an idle worker costs the pool market no transaction,
+ * repartition record or changelog write. Liveness is judged here instead: a watched worker not heard for
+ * the worker grace is {@link #silent} once (the gate tells its pool, {@link Flow.Silent}), and its next
+ * heartbeat goes on whatever it reports (the pool takes it back online).
  *
- * <p>Kept in memory only, per gate task: after a restart, a rebalance or a registration
- * ({@link #forget}) a worker's next heartbeat goes on, and handing one on is always safe. A
- * transaction that aborts after a heartbeat was handed on leaves it recorded here: the next is then
- * absorbed until the refresh, which the bound above already allows for.
+ * <p>Kept in memory only, per gate task, and built afresh at every {@code init} of the gate (a start, a
+ * takeover, a task revived after an aborted transaction): every worker the gate holds in a pool is
+ * watched from then, as heard then, and its next heartbeat goes on. So silence counts from the gate's
+ * start, as in {@link PoolMarket#resume}, and nothing an aborted transaction handed on is taken as known.
  */
 final class QuietBeats {
     /** What a heartbeat reports, apart from who sent it, when, and its signature. */
@@ -35,29 +33,59 @@ final class QuietBeats {
         }
     }
 
-    private record Passed(Report report, long atMs) {
+    /** The last report handed on (null: none since the worker was watched), when the worker was last heard, whether it was called silent since. */
+    private record Heard(Report passed, long atMs, boolean silent) {
     }
 
-    private final long refreshMs;
-    private final Map<String, Passed> last = new HashMap<>();
+    private final long graceMs;
+    private final Map<String, Heard> heard = new HashMap<>();
 
-    QuietBeats(long refreshMs) {
-        this.refreshMs = refreshMs;
+    QuietBeats(long graceMs) {
+        this.graceMs = graceMs;
     }
 
-    /** Whether the gate hands this heartbeat on at {@code nowMs}; if so it is remembered as the last one. */
+    /** The worker is in a pool (registered, or held by the gate at its start): heard now, its next heartbeat goes on. */
+    void watch(String workerId, long nowMs) {
+        heard.put(workerId, new Heard(null, nowMs, false));
+    }
+
+    /** The worker left its pool (deregistered, slashed out): no longer watched. */
+    void forget(String workerId) {
+        heard.remove(workerId);
+    }
+
+    /**
+     * Whether the gate hands this heartbeat on at {@code nowMs}: a task in flight, anything new, or the
+     * first since the worker was watched or called silent. Either way the worker is heard now.
+     */
     boolean forward(Heartbeat hb, long nowMs) {
         Report r = Report.of(hb);
-        Passed p = last.get(hb.getWorkerId());
-        if (p != null && r.inFlight().isEmpty() && r.equals(p.report()) && nowMs - p.atMs() < refreshMs) {
-            return false;
-        }
-        last.put(hb.getWorkerId(), new Passed(r, nowMs));
-        return true;
+        Heard h = heard.get(hb.getWorkerId());
+        boolean news = h == null || h.silent() || !r.inFlight().isEmpty() || !r.equals(h.passed());
+        heard.put(hb.getWorkerId(), new Heard(news ? r : h.passed(), nowMs, false));
+        return news;
     }
 
-    /** The worker registered or left: its next heartbeat goes on, whatever it reports. */
-    void forget(String workerId) {
-        last.remove(workerId);
+    /** The watched workers not heard for longer than the grace at {@code nowMs}, each once per silence, by id. */
+    List<String> silent(long nowMs) {
+        List<String> out = new ArrayList<>();
+        heard.forEach((id, h) -> {
+            if (!h.silent() && h.atMs() + graceMs < nowMs) {
+                out.add(id);
+            }
+        });
+        out.sort(null);
+        out.forEach(id -> heard.put(id, new Heard(heard.get(id).passed(), heard.get(id).atMs(), true)));
+        return out;
+    }
+
+    /** Whether a watched worker's grace ends before {@code nowMs + horizonMs}: the gate's sweep must not idle past it. */
+    boolean graceEndsWithin(long nowMs, long horizonMs) {
+        for (Heard h : heard.values()) {
+            if (!h.silent() && h.atMs() + graceMs < nowMs + horizonMs) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -16,6 +16,7 @@ import io.agora.events.state.PoolRemoved;
 import io.agora.events.state.PoolReplica;
 import io.agora.events.state.PoolReputation;
 import io.agora.events.state.PoolResult;
+import io.agora.events.state.PoolSilent;
 import io.agora.events.state.PoolWorker;
 import io.agora.events.state.StakeAccount;
 import io.agora.events.state.TaskSince;
@@ -198,6 +199,8 @@ final class StateSerdes {
             e = new PoolRemoved(r.workerId());
         } else if (ev instanceof Flow.Beat b) {
             e = new PoolBeat(ByteBuffer.wrap(bytes(b.heartbeat())));
+        } else if (ev instanceof Flow.Silent q) {
+            e = new PoolSilent(q.workerId());
         } else if (ev instanceof Flow.Reputation r) {
             e = new PoolReputation(r.workerId(), r.reputation(), r.stakeMicros());
         } else if (ev instanceof Flow.Result r) {
@@ -220,6 +223,8 @@ final class StateSerdes {
             return new Flow.Removed(r.getWorkerId());
         } else if (e instanceof PoolBeat b) {
             return new Flow.Beat(event(Heartbeat.class, b.getHeartbeat()));
+        } else if (e instanceof PoolSilent q) {
+            return new Flow.Silent(q.getWorkerId());
         } else if (e instanceof PoolReputation r) {
             return new Flow.Reputation(r.getWorkerId(), r.getReputation(), r.getStakeMicros());
         } else if (e instanceof PoolResult r) {

@@ -46,8 +46,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link InputBounds} (checked first, before anything is looked up or kept), replays (seq must grow
  * per worker and event kind) and registrations to a trusted pool by workers off its allowlist; those
  * go to {@code agora.dlq} with the reason in headers. It sums reputation deltas and remembers each
- * worker's pool, and hands verified events on, keyed by pool, to the pool stage (a heartbeat that
- * reports nothing new only now and then: {@link QuietBeats}).
+ * worker's pool, and hands verified events on, keyed by pool, to the pool stage: a heartbeat only when
+ * it reports something new, and {@link Flow.Silent} when a worker's heartbeats stopped for the grace
+ * (the gate judges liveness, {@link QuietBeats}).
  *
  * <p>It also keeps each worker's {@link Stake}: the credits the market saw paid to the worker
  * ({@code agora.ledger.entries}, PAYOUT and SLASH legs to {@code worker:<id>}, re-keyed by worker),
@@ -82,21 +83,25 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     private final Serializer<Heartbeat> heartbeatBytes;
     private final Serializer<ReputationChanged> reputationBytes;
     private final Serializer<LedgerEntry> ledgerBytes;
-    /** Heartbeats that report nothing new stop here (liveness-only, see {@link QuietBeats}). */
-    private final QuietBeats quiet;
+    /** Liveness, judged here: heartbeats that report nothing new stop here ({@link QuietBeats}, built at init). */
+    private QuietBeats quiet;
     private ProcessorContext<String, Flow> ctx;
     private KeyValueStore<String, GateState> gate;
     private KeyValueStore<String, String> unbonds;
-    private Punctuations.Adaptive unbondSweeps;
+    /** Returns due unbonds and calls silent workers; idles while neither is near. */
+    private Punctuations.Adaptive sweeps;
+    private final ReadClock.PerTask reads;
+    /** How far behind its input the gate's task reads: silence is judged by the time it has heard up to. */
+    private ReadClock read;
 
-    WorkerGateProcessor(MatcherConfig cfg, AgoraSerdes serdes, byte[] challengeKey) {
+    WorkerGateProcessor(MatcherConfig cfg, AgoraSerdes serdes, byte[] challengeKey, ReadClock.PerTask reads) {
         this.cfg = cfg;
+        this.reads = reads;
         this.challengeKey = challengeKey.clone();
         this.registrationBytes = serdes.valueSerde(Topics.REGISTRATIONS).serializer();
         this.heartbeatBytes = serdes.valueSerde(Topics.HEARTBEATS).serializer();
         this.reputationBytes = serdes.valueSerde(Topics.REPUTATION).serializer();
         this.ledgerBytes = serdes.valueSerde(Topics.LEDGER).serializer();
-        this.quiet = new QuietBeats(cfg.workerGraceMs() / 4);
     }
 
     @Override
@@ -104,8 +109,19 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         this.ctx = context;
         this.gate = context.getStateStore(GATE);
         this.unbonds = context.getStateStore(UNBONDS);
-        unbondSweeps = Punctuations.adaptive(context, Duration.ofMillis(cfg.punctuateMs()), PoolMarketProcessor.IDLE_TICK,
-                this::returnDueUnbonds);
+        this.read = reads.of(context.taskId());
+        // every worker in a pool is watched from now: silence counts from the gate's start
+        long now = context.currentSystemTimeMs();
+        quiet = new QuietBeats(cfg.workerGraceMs());
+        try (KeyValueIterator<String, GateState> it = gate.all()) {
+            it.forEachRemaining(kv -> {
+                if (kv.value.pool() != null) {
+                    quiet.watch(kv.key, now);
+                }
+            });
+        }
+        sweeps = Punctuations.adaptive(context, Duration.ofMillis(cfg.punctuateMs()), PoolMarketProcessor.IDLE_TICK,
+                t -> returnDueUnbonds(t) | callSilent(t));
     }
 
     @Override
@@ -166,7 +182,12 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             ctx.forward(new Record<>(g.pool(), new Flow.Removed(workerId), record.timestamp()));
         }
         gate.put(workerId, new GateState(reg.getSeq(), g.heartbeatSeq(), pool, g.reputation(), stake.account()));
-        quiet.forget(workerId);
+        if (pool != null && reg.getType() == RegistrationType.REGISTERED) {
+            quiet.watch(workerId, now);
+            sweeps.wake();
+        } else {
+            quiet.forget(workerId);
+        }
         if (stake.bondMicros() > 0) {
             emit(workerId, record.timestamp(), Postings.stake(workerId, reg.getSeq(), stake.bondMicros(), now));
         }
@@ -292,6 +313,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
                     if (pool != null && stake.effectiveMicros() < cfg.minStakeMicros(pool)) {
                         log.info("worker {} slashed below the minimum stake of pool {}: it leaves the pool", workerId, pool);
                         ctx.forward(new Record<>(pool, new Flow.Removed(workerId), record.timestamp()));
+                        quiet.forget(workerId);
                         pool = null;
                     }
                 }
@@ -367,7 +389,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         }
         if (after.unbondingMicros() > 0 && after.disputes().isEmpty()) {
             unbonds.put(unbondKey(after.unbondDueAt(), workerId), workerId);
-            unbondSweeps.wake();
+            sweeps.wake();
         }
     }
 
@@ -397,6 +419,23 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         try (KeyValueIterator<String, String> it = unbonds.all()) {
             return it.hasNext();
         }
+    }
+
+    /**
+     * Tells each silent worker's pool that its heartbeats stopped for the grace ({@link Flow.Silent}, once per
+     * silence), judged by the time the task has read its input up to ({@link ReadClock}): under a burst of job
+     * requests the heartbeats behind them wait (the task reads in timestamp order), and a worker is not silent
+     * for heartbeats not read yet. Whether another worker's grace ends within the idle tick (the sweep must not
+     * idle past it).
+     */
+    private boolean callSilent(long now) {
+        for (String workerId : quiet.silent(read.heard(now))) {
+            GateState g = gate.get(workerId);
+            if (g != null && g.pool() != null) {
+                ctx.forward(new Record<>(g.pool(), new Flow.Silent(workerId), now));
+            }
+        }
+        return quiet.graceEndsWithin(now, PoolMarketProcessor.IDLE_TICK.toMillis());
     }
 
     private void emit(String key, long ts, LedgerEntry entry) {

@@ -419,7 +419,7 @@ class MatcherTopologyTest {
     void anIdleWorkerWhoseHeartbeatsReportNothingNewStaysOnlineAndTakesTheNextJob() {
         start();
         Identity a = worker("public", List.of(0));
-        // the gate absorbs every other one (QuietBeats), but hands one on every quarter grace: never offline
+        // the gate absorbs them all (QuietBeats) and judges liveness itself: never offline
         for (int i = 0; i < 30; i++) {
             advance(2_000);
             beat(a, "public", List.of());
@@ -430,6 +430,86 @@ class MatcherTopologyTest {
         events.readRecordsToList();
         assertThat(readTask().key()).isEqualTo(a.workerId());
         assertNothingElse();
+    }
+
+    /** What the front stage hands the pool stage (the pool-events repartition topic). */
+    TestOutputTopic<String, Flow.PoolEvent> poolEvents() {
+        return driver.createOutputTopic(MatcherApp.APP_ID + "-" + MatcherTopology.POOL_EVENTS + "-repartition",
+                SERDES.keySerde().deserializer(), FlowSerdes.poolEventSerde().deserializer());
+    }
+
+    @Test
+    void theGateJudgesLivenessSoAnIdleWorkersHeartbeatsReachThePoolStageOnlyWhenTheyReportSomethingNew() {
+        start();
+        TestOutputTopic<String, Flow.PoolEvent> poolEvents = poolEvents();
+        Identity a = worker("public", List.of(0));
+        assertThat(poolEvents.readValuesToList()).as("its registration and first heartbeat")
+                .extracting(e -> e.getClass().getSimpleName()).containsExactly("Registered", "Beat");
+        for (int i = 0; i < 30; i++) {
+            advance(4_000);
+            beat(a, "public", List.of());
+        }
+        assertThat(poolEvents.readValuesToList()).as("two minutes of liveness-only heartbeats").isEmpty();
+        // its heartbeats stop: the gate calls it silent once its grace (10 s) is over, and the pool takes it offline
+        for (int s = 1; s <= 11; s++) {
+            advance(1_000);
+        }
+        List<Flow.PoolEvent> judged = poolEvents.readValuesToList();
+        assertThat(judged).first().isEqualTo(new Flow.Silent(a.workerId()));
+        assertThat(judged).as("then the offline penalty, back through the gate").hasSize(2).last()
+                .isInstanceOf(Flow.Reputation.class);
+        ReputationChanged r = reputation.readValue();
+        assertThat(r.getReason()).isEqualTo("offline");
+        assertThat(r.getWorkerId()).isEqualTo(a.workerId());
+        advance(30_000);
+        assertThat(poolEvents.readValuesToList()).as("once per silence").isEmpty();
+        // back: its next heartbeat goes on, though it reports what the last one did, and it takes the next job
+        beat(a, "public", List.of());
+        assertThat(poolEvents.readValuesToList()).extracting(e -> e.getClass().getSimpleName()).containsExactly("Beat");
+        submit(Fx.job("job-back", "ida", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        assertThat(readTask().key()).isEqualTo(a.workerId());
+        assertNothingElse();
+    }
+
+    @Test
+    void whileTheFrontReadsABurstLateTheHeartbeatsWaitingBehindItAreNoSilence() {
+        start();
+        TestOutputTopic<String, Flow.PoolEvent> poolEvents = poolEvents();
+        Identity a = worker("public", List.of(0));
+        // a burst: the front task works through job requests written 25 s before it reads them (more than two
+        // graces), while the worker's heartbeats wait behind them in timestamp order (none is piped)
+        for (int s = 1; s <= 30; s++) {
+            advance(1_000);
+            requests.pipeInput("ida", Fx.job("job-burst-" + s, "ida", 1, clock - 25_000), clock - 25_000);
+        }
+        assertThat(poolEvents.readValuesToList()).as("30 s after its last heartbeat, but only 5 s by what was read")
+                .noneMatch(Flow.Silent.class::isInstance);
+        // the burst is over and still no heartbeat: with nothing left to read the lag counts down, and the
+        // worker is silent once its grace has passed by what the task has read up to
+        advance(1_000);
+        advance(1_000);
+        assertThat(poolEvents.readValuesToList()).noneMatch(Flow.Silent.class::isInstance);
+        advance(1_000);
+        assertThat(poolEvents.readValuesToList()).contains(new Flow.Silent(a.workerId()));
+    }
+
+    @Test
+    void aWorkerStampingItsHeartbeatsInThePastHoldsBackOthersSilenceByOneGraceAtMost() {
+        start();
+        TestOutputTopic<String, Flow.PoolEvent> poolEvents = poolEvents();
+        Identity a = worker("public", List.of(0));
+        Identity liar = worker("public", List.of(1));
+        poolEvents.readValuesToList();
+        for (int s = 1; s <= 30; s++) {
+            advance(1_000);
+            heartbeats.pipeInput(liar.workerId(), SignedRecords.heartbeat(liar, "public", seq++, clock, 2, List.of(1),
+                    List.of()), clock - 3_600_000);
+        }
+        // a is silent since registering; the liar's records, an hour old by their time, count as 10 s of lag
+        assertThat(poolEvents.readValuesToList()).contains(new Flow.Silent(a.workerId()))
+                .doesNotContain(new Flow.Silent(liar.workerId()));
     }
 
     @Test

@@ -444,6 +444,32 @@ class PoolMarketTest {
     }
 
     @Test
+    void behindTheGateAWorkerIsAliveUntilTheGateCallsItSilent() {
+        PoolMarket gated = PoolMarket.behindGate(POOL, MatcherConfig.defaults().withRetryBackoffMs(0));
+        for (String w : List.of("w-a", "w-b")) {
+            long price = w.equals("w-a") ? 300 : 600;
+            gated.on(new Flow.Registered(SignedRecords.registration(w, Fx.caps(POOL, price).build(), seq++, T0), 0), T0);
+            gated.on(new Flow.Beat(SignedRecords.heartbeat(w, POOL, seq++, T0, 2, List.of(w.equals("w-a") ? 0 : 1),
+                    List.of(), price)), T0);
+        }
+        // the gate absorbs heartbeats that report nothing new: a minute without one here is no silence
+        assertThat(gated.tick(T0 + 60_000).isEmpty()).isTrue();
+        assertThat(gated.busyWithin(T0 + 60_000, 4_000)).as("no grace to watch").isFalse();
+        assertThat(workersOf(gated.on(new Flow.Admitted(Fx.job("job-g", "alice", 1, T0 + 60_000), ESCROW_PER_REPLICA),
+                T0 + 60_000))).containsExactly("w-a");
+
+        // as a tick of a market judging by its own clock would: a penalty, and its lease moves
+        assertThat(lines(gated.on(new Flow.Silent("w-a"), T0 + 61_000))).containsExactly("reputation w-a: -20 offline",
+                "tasks w-b: job-g/0/1 to w-b @p1", "events job-g: REASSIGNED w-b (worker offline)");
+        assertThat(gated.on(new Flow.Silent("w-a"), T0 + 62_000).isEmpty()).as("one penalty per silence").isTrue();
+        assertThat(gated.on(new Flow.Silent("w-stranger"), T0 + 62_000).isEmpty()).isTrue();
+
+        Effects back = gated.on(new Flow.Beat(SignedRecords.heartbeat("w-a", POOL, seq++, T0 + 63_000, 2, List.of(0),
+                List.of(), 300)), T0 + 63_000);
+        assertThat(back.savedWorkers()).extracting(w -> w.status).containsExactly(Status.ONLINE);
+    }
+
+    @Test
     void aPoolWithNoJobIsBusyOnlyWhenAWorkersGraceEndsWithinTheHorizon() {
         join("w-a", 300, List.of(0), T0);
         // the 10 s grace ends at T0 + 10 s: nothing to do within 4 s of T0 + 5 s, something within 4 s of T0 + 6.5 s

@@ -18,12 +18,37 @@ class QuietBeatsTest {
     }
 
     @Test
-    void aHeartbeatReportingNothingNewIsAbsorbedUntilTheRefresh() {
+    void aHeartbeatReportingNothingNewIsAbsorbedHoweverLongTheWorkerLives() {
         assertThat(quiet.forward(idle("w", 0), 0)).as("the first").isTrue();
-        assertThat(quiet.forward(idle("w", 2_000), 2_000)).isFalse();
-        assertThat(quiet.forward(idle("w", 4_000), 4_999)).isFalse();
-        assertThat(quiet.forward(idle("w", 5_000), 5_000)).as("the refresh: liveness reaches the pool").isTrue();
-        assertThat(quiet.forward(idle("w", 7_000), 7_000)).isFalse();
+        for (long t = 2_000; t <= 60_000; t += 2_000) {
+            assertThat(quiet.forward(idle("w", t), t)).as("at " + t).isFalse();
+            assertThat(quiet.silent(t + 1)).as("heard at " + t).isEmpty();
+        }
+    }
+
+    @Test
+    void aWorkerNotHeardForTheGraceIsCalledSilentOnceAndItsNextHeartbeatGoesOn() {
+        quiet.forward(idle("w", 0), 0);
+        quiet.forward(idle("w", 3_000), 3_000);
+        assertThat(quiet.graceEndsWithin(3_000, 4_000)).as("the grace ends at 8 s").isFalse();
+        assertThat(quiet.graceEndsWithin(4_500, 4_000)).isTrue();
+        assertThat(quiet.silent(8_000)).as("the grace is not over").isEmpty();
+        assertThat(quiet.silent(8_001)).containsExactly("w");
+        assertThat(quiet.silent(20_000)).as("once per silence").isEmpty();
+        assertThat(quiet.graceEndsWithin(20_000, 4_000)).as("a silent worker waits for nothing").isFalse();
+        assertThat(quiet.forward(idle("w", 21_000), 21_000)).as("back: the pool takes it online again").isTrue();
+        assertThat(quiet.forward(idle("w", 22_000), 22_000)).isFalse();
+        assertThat(quiet.silent(27_001)).containsExactly("w");
+    }
+
+    @Test
+    void aWatchedWorkerIsHeardFromTheWatchAndAForgottenOneIsNeverCalledSilent() {
+        quiet.watch("w", 1_000); // registered, or held by the gate at its start
+        quiet.watch("v", 1_000);
+        quiet.forget("v"); // deregistered
+        assertThat(quiet.silent(6_000)).isEmpty();
+        assertThat(quiet.silent(6_001)).containsExactly("w");
+        assertThat(quiet.forward(idle("v", 7_000), 7_000)).as("an unwatched worker's heartbeat goes on").isTrue();
     }
 
     @Test
@@ -57,7 +82,8 @@ class QuietBeatsTest {
         quiet.forward(idle("w", 0), 0);
         assertThat(quiet.forward(idle("v", 1), 1)).as("another worker").isTrue();
         assertThat(quiet.forward(idle("w", 2), 2)).isFalse();
-        quiet.forget("w");
+        quiet.watch("w", 3);
         assertThat(quiet.forward(idle("w", 3), 3)).as("after a registration").isTrue();
+        assertThat(quiet.silent(5_003)).as("v, last heard at 1").containsExactly("v");
     }
 }
