@@ -9,11 +9,11 @@ import java.util.List;
  * reports what the last one sent reported (status and its reason, free slots, load, owned
  * partitions, price, images) only says that the worker lives: it stays home until the last one
  * sent is {@code idleMs} old. Anything new goes at once, and a busy worker beats every interval, as
- * its in-flight tasks' leases need. The matcher's worker gate hands a quiet beat on to the pool only
- * every quarter grace anyway (its {@code QuietBeats}); each beat it reads still costs it a
- * transaction, a changelog write and a signature check, and the broker a produce. At the defaults
- * (2 s interval, 4 s idle) an idle worker writes half the records, and the pool's last-seen time
- * lags the worker's by at most 4 s (against 4.5 s before: 2 s plus the gate's 2.5 s refresh).
+ * its in-flight tasks' leases need. The matcher's worker gate, which judges liveness, hands no quiet
+ * beat on to the pool (its {@code QuietBeats}); each beat it reads still costs it a transaction, a
+ * changelog write and a signature check, and the broker a produce. At the defaults (2 s interval,
+ * 4 s idle) an idle worker writes half the records, and the gate hears it at most 4 s apart, well
+ * within the 10 s grace.
  */
 final class QuietHeartbeats {
     /** What a heartbeat reports, apart from who sent it, when, and its signature. */
