@@ -97,6 +97,17 @@ public final class StreamsService implements Service {
     public static final String COMMIT_INTERVAL_MS = "agora.streams.commit.interval.ms";
 
     /**
+     * How long a stream thread's poll waits for input ({@code AGORA_STREAMS_POLL_MS}, Streams' {@code poll.ms}),
+     * in ms: 500, against Streams' 100. An idle thread ran its loop (poll, punctuation and commit checks over
+     * every task) ten times a second, most of an idle matcher's and verifier's stream thread CPU. A record
+     * still ends the wait at once; a commit a stage asks for ({@code Commits}) is made in the loop that
+     * handled the record, and a commit interval's commit after a lone record too (the interval has passed):
+     * only the tail of a burst with no commit asked for waits up to this long, and a wall-clock punctuation
+     * runs up to this late.
+     */
+    public static final String POLL_MS = "agora.streams.poll.ms";
+
+    /**
      * How long the group waits for a silent instance before its tasks go to the others
      * ({@code AGORA_STREAMS_SESSION_TIMEOUT_MS}, default 10 s instead of the client's 45 s): a
      * SIGKILLed instance's partitions stood still that long (agora chaos measured a 74 s placement
@@ -126,6 +137,7 @@ public final class StreamsService implements Service {
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, cfg.find(COMMIT_INTERVAL_MS).orElse("100"));
+        p.put(StreamsConfig.POLL_MS_CONFIG, cfg.find(POLL_MS).orElse("500"));
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, cfg.find(STANDBY_REPLICAS).orElse("1"));
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), cfg.find(SESSION_TIMEOUT_MS).orElse("10000"));
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), Integer.toString(cfg.fetchMaxWaitMs()));

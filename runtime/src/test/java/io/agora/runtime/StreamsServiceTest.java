@@ -79,6 +79,14 @@ class StreamsServiceTest {
     }
 
     @Test
+    void anIdleStreamThreadWaitsHalfASecondForInputUnlessConfigured() {
+        assertThat(service.properties()).containsEntry("poll.ms", "500");
+        assertThat(StreamsService.properties("agora-test", AgoraConfig.of(Map.of("agora.bootstrap", "127.0.0.1:1",
+                StreamsService.POLL_MS, "100")), stateDir.toString(), Map.of()))
+                .containsEntry("poll.ms", "100");
+    }
+
+    @Test
     void itsHealthTellsItsShareOfTheWork() {
         assertThat(service.health()).containsKeys("activeTasks", "standbyTasks", "processed");
     }

@@ -22,6 +22,9 @@ import java.util.List;
  * @param outputInlineLimit     stdout bytes carried inline in the TaskResult
  * @param tmpfsMb               size of the job's writable {@code /tmp}
  * @param drainTimeoutMs        how long a drain waits for running tasks before handing them back
+ * @param pollMs                how long the task poll waits ({@code poll.ms}, 1000): a task ends the wait at
+ *                              once, and so do a slot freed while paused and a drain (a wakeup); an idle
+ *                              worker's loop at 200 ms was most of its CPU
  * @param adminToken            bearer token of {@code POST /drain}; empty = generate one at start
  *                              ({@link AdminToken})
  * @param dockerCallTimeoutMs   the longest any one Docker Engine call may take
@@ -126,7 +129,7 @@ public record WorkerConfig(
                 c.getInt(PREFIX + "tmpfs.mb", 64),
                 c.getLong(PREFIX + "drain.timeout.ms", 30_000),
                 c.getLong(PREFIX + "benchmark.ms", 1000),
-                c.getLong(PREFIX + "poll.ms", 200),
+                c.getLong(PREFIX + "poll.ms", 1000),
                 c.getInt(PREFIX + "session.timeout.ms", 15_000),
                 c.getInt(PREFIX + "breaker.failures", 3),
                 c.getLong(PREFIX + "breaker.open.ms", 5000),
