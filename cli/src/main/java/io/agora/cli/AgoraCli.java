@@ -53,7 +53,8 @@ public final class AgoraCli {
     String key;
 
     @Option(names = {"-o", "--format"}, defaultValue = "table", scope = CommandLine.ScopeType.INHERIT, paramLabel = "table|json",
-            description = "table (for people; the default) or json (for scripts: the API's answer, one document)")
+            description = "table (for people; the default) or json (for scripts: the API's answer, one document); "
+                    + "on get, -o is the folder and the format is --format only")
     Format format;
 
     /** Whether waits may draw a spinner on stderr: asked only when a command waits. */
@@ -107,6 +108,7 @@ public final class AgoraCli {
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         helpEverywhere(cl);
+        ResultCommands.Get.takeDashO(cl.getSubcommands().get("get"));
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             int code = Exit.of(e);
             if (e instanceof ApiClient.ApiError) {

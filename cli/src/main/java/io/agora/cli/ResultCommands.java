@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.agora.artifacts.Sha256;
 import io.agora.artifacts.VerifiedInputStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -19,13 +21,31 @@ final class ResultCommands {
     }
 
     @Command(name = "get", description = {"Download the agreed result's files of a job into a folder (each checked against its agreed SHA-256).",
-            "Files the job wrote under /outputs land under DIR/outputs. Exit 3 before the verdict."})
+            "Files the job wrote under /outputs land under DIR/outputs. Exit 3 before the verdict.",
+            "Here -o names the folder (agora get JOB -o DIR); the output format is --format."})
     static final class Get extends AgoraCli.Base {
         @Parameters(index = "0", paramLabel = "JOB_ID")
         String jobId;
 
-        @Option(names = {"-d", "--dir"}, paramLabel = "DIR", description = "where to put them (default: ./JOB_ID)")
+        /** Also {@code -o}: {@link #takeDashO}. */
+        @Option(names = {"--output-dir", "-d", "--dir"}, paramLabel = "DIR", description = "where to put them (default: ./JOB_ID)")
         Path dir;
+
+        /**
+         * Gives {@code -o} to the folder, as {@code agora get <job> -o DIR} reads: picocli refuses a subcommand
+         * option named like an inherited one, so get's copy of the global {@code -o/--format} keeps only
+         * {@code --format} and the folder option takes {@code -o} ({@code agora -o json get <job> -o DIR} still
+         * sets both). Every other command keeps {@code -o} for the format.
+         */
+        static void takeDashO(picocli.CommandLine get) {
+            CommandSpec spec = get.getCommandSpec();
+            OptionSpec format = spec.findOption("--format");
+            OptionSpec folder = spec.findOption("--output-dir");
+            spec.remove(format);
+            spec.remove(folder);
+            spec.addOption(OptionSpec.builder(format).names("--format").build());
+            spec.addOption(OptionSpec.builder(folder).names("-o", "--output-dir", "-d", "--dir").build());
+        }
 
         @Override
         public Integer call() throws Exception {

@@ -469,9 +469,18 @@ class AgoraCliTest {
         answer("GET /api/v1/jobs/j-1/files", 200, list);
         answer("GET /api/v1/jobs/j-1/files/outputs/sub/r.csv", 200, "a,b\n");
         StringWriter err = new StringWriter();
-        assertThat(run(new StringWriter(), err, "get", "j-1", "-d", dir.resolve("j-1").toString())).isZero();
+        assertThat(run(new StringWriter(), err, "get", "j-1", "-o", dir.resolve("j-1").toString())).isZero();
         assertThat(Files.readString(dir.resolve("j-1/outputs/sub/r.csv"))).isEqualTo("a,b\n");
         assertThat(err.toString()).contains("skipped /tmp/never.txt: no content (absent)");
+        // on get -o is the folder (as the issue writes it); the format is --format, or -o before the command
+        for (String[] args : List.of(new String[]{"get", "j-1", "--format", "json", "-d", dir.resolve("d").toString()},
+                new String[]{"-o", "json", "get", "j-1", "--output-dir", dir.resolve("o").toString()})) {
+            StringWriter asJson = new StringWriter();
+            assertThat(run(asJson, new StringWriter(), args)).isZero();
+            assertThat(json(asJson).path("files").asInt()).isEqualTo(1);
+            Path into = Path.of(json(asJson).path("dir").asText());
+            assertThat(Files.readString(into.resolve("outputs/sub/r.csv"))).isEqualTo("a,b\n");
+        }
 
         answer("GET /api/v1/jobs/j-2/files", 200, list);
         answer("GET /api/v1/jobs/j-2/files/outputs/sub/r.csv", 200, "a,c\n");
@@ -661,6 +670,9 @@ class AgoraCliTest {
             assertThat(out.toString()).as(command).contains("-o, --format=table|json")
                     .contains("Exit codes:", "3   the API refused the request", "4   the API is unreachable");
         }
+        StringWriter get = new StringWriter();
+        assertThat(run(get, new StringWriter(), "get", "--help")).isZero();
+        assertThat(get.toString()).contains("--format=table|json", "-o, -d, --dir, --output-dir=DIR").doesNotContain("-o, --format");
     }
 
     @Test

@@ -5,7 +5,10 @@ import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The hard filter of matching: a worker either passes every requirement of the job or is not
@@ -20,6 +23,8 @@ public final class Eligibility {
      * ({@link #mayTakeLater}): the verifier then stops asking for replicas and says so.
      */
     public static final String NO_ELIGIBLE_WORKER = "no eligible worker left";
+    /** The distinct reasons {@link #nobodyMayTake} names before it counts the rest together (a reason stays short). */
+    static final int MAX_REASONS = 5;
 
     private Eligibility() {
     }
@@ -100,9 +105,52 @@ public final class Eligibility {
      * prices, its pool, or it already held a replica of the job).
      */
     public static boolean mayTakeLater(MatchRequest req, WorkerView w) {
-        return eligible(req, new WorkerView(w.workerId(), w.pool(), true, w.capabilities(), w.pricePerCpuSecondMicros(),
+        return lastingRejection(req, w) == null;
+    }
+
+    /** Null when {@code w} {@link #mayTakeLater may take a replica later}, else the lasting reason it never can. */
+    public static String lastingRejection(MatchRequest req, WorkerView w) {
+        return rejection(req, new WorkerView(w.workerId(), w.pool(), true, w.capabilities(), w.pricePerCpuSecondMicros(),
                 Math.max(1, w.freeSlots()), w.reputation(), w.ownedPartitions().isEmpty() ? List.of(0) : w.ownedPartitions(),
                 w.load(), w.avgLatencyMs(), w.stakeMicros(), w.imageDigests()));
+    }
+
+    /**
+     * Null when one of {@code workers} (a pool's registered workers, busy, silent and cooling ones included)
+     * {@link #mayTakeLater may take a replica of the job later}; else why none ever can, each lasting reason
+     * once with the workers it rules out, most first: {@code no worker in pool gpu can run it: no matching
+     * gpu (3 workers), too little memory (1 worker)}, or {@code ...: none registered}. The matcher ends a
+     * queued job with this reason once it has held for the pool's grace ({@link MarketRules#unmatchedGraceMs}).
+     */
+    public static String nobodyMayTake(MatchRequest req, Iterable<WorkerView> workers, String pool) {
+        Map<String, Integer> reasons = new HashMap<>();
+        for (WorkerView w : workers) {
+            String why = lastingRejection(req, w);
+            if (why == null) {
+                return null;
+            }
+            reasons.merge(why, 1, Integer::sum);
+        }
+        StringBuilder out = new StringBuilder("no worker in pool " + pool + " can run it: ");
+        if (reasons.isEmpty()) {
+            return out.append("none registered").toString();
+        }
+        List<Map.Entry<String, Integer>> most = new ArrayList<>(reasons.entrySet());
+        most.sort(Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+        for (int i = 0; i < most.size(); i++) {
+            if (i == MAX_REASONS) {
+                int rest = most.subList(i, most.size()).stream().mapToInt(Map.Entry::getValue).sum();
+                out.append(", other reasons (").append(workers(rest)).append(')');
+                break;
+            }
+            Map.Entry<String, Integer> e = most.get(i);
+            out.append(i == 0 ? "" : ", ").append(e.getKey()).append(" (").append(workers(e.getValue())).append(')');
+        }
+        return out.toString();
+    }
+
+    private static String workers(int n) {
+        return n + (n == 1 ? " worker" : " workers");
     }
 
     /** GPUs a worker must have: the requirement's minimum, or the container's own request if larger. */

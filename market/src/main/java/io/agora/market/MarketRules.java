@@ -24,7 +24,9 @@ import java.util.stream.Collectors;
  * least: a job that names no redundancy runs 3f + 1 replicas, 2f + 1 must agree; 1 when unset) and
  * {@code agora.market.dispute.fee.micros} (what a client pays to dispute a verdict, default
  * {@link #DISPUTE_FEE_MICROS}) and {@code agora.pool.<name>.poh.price.micros} (the pool bounds each worker's
- * price per cpu-second by its checked proof-of-hardware score, {@link Pricing#cpuPriceBound}; 0 when unset: no bound).
+ * price per cpu-second by its checked proof-of-hardware score, {@link Pricing#cpuPriceBound}; 0 when unset: no bound)
+ * and {@code agora.pool.<name>.unmatched.grace.ms} (default {@code agora.market.unmatched.grace.ms},
+ * {@link #UNMATCHED_GRACE_MS}; 0 turns it off).
  *
  * @param weights            scoring weights
  * @param starterGrantMicros credits a new client receives once
@@ -40,21 +42,26 @@ import java.util.stream.Collectors;
  *                           opened after it
  * @param pohPrices          pool name to the price per cpu-second its workers may charge per reference speed
  *                           ({@link Pricing#cpuPriceBound}; absent: the pool bounds no price)
+ * @param unmatchedGraces    pool name to its {@link #unmatchedGraceMs}
+ * @param unmatchedGraceMs   the grace of a pool that sets none
  */
 public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<String, Set<String>> allowlists,
                           Map<String, Long> minStakes, Map<String, Integer> bftFaults, long disputeFeeMicros,
-                          Map<String, Long> pohPrices) {
+                          Map<String, Long> pohPrices, Map<String, Long> unmatchedGraces, long unmatchedGraceMs) {
 
     public static final long REFERENCE_PRICE_MICROS = 1000L;
     public static final long STARTER_SECONDS = 3600L;
     /** The default dispute fee ({@link #disputeFeeMicros}): 0.1 credit. */
     public static final long DISPUTE_FEE_MICROS = 100_000L;
+    /** The default {@link #unmatchedGraceMs}: a minute, time for a worker starting with the job to register. */
+    public static final long UNMATCHED_GRACE_MS = 60_000L;
 
     public MarketRules {
         allowlists = Map.copyOf(allowlists);
         minStakes = Map.copyOf(minStakes);
         bftFaults = Map.copyOf(bftFaults);
         pohPrices = Map.copyOf(pohPrices);
+        unmatchedGraces = Map.copyOf(unmatchedGraces);
     }
 
     /** The rules with every setting at its default. */
@@ -78,12 +85,17 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
         Map<String, Long> stakes = new HashMap<>();
         Map<String, Integer> faults = new HashMap<>();
         Map<String, Long> pohPrices = new HashMap<>();
+        Map<String, Long> graces = new HashMap<>();
         cfg.asMap().forEach((k, v) -> {
             if (k.startsWith("agora.pool.") && k.endsWith(".poh.price.micros")) {
                 long micros = Math.max(0, Long.parseLong(v.trim()));
                 if (micros > 0) {
                     pohPrices.put(k.substring("agora.pool.".length(), k.length() - ".poh.price.micros".length()), micros);
                 }
+            }
+            if (k.startsWith("agora.pool.") && k.endsWith(".unmatched.grace.ms")) {
+                graces.put(k.substring("agora.pool.".length(), k.length() - ".unmatched.grace.ms".length()),
+                        Math.max(0, Long.parseLong(v.trim())));
             }
             if (k.startsWith("agora.pool.") && k.endsWith(".bft.f")) {
                 faults.put(k.substring("agora.pool.".length(), k.length() - ".bft.f".length()),
@@ -100,7 +112,8 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
             }
         });
         return new MarketRules(w, cfg.getLong("agora.matcher.starter.grant.micros", STARTER_SECONDS * refPrice), allow,
-                stakes, faults, Math.max(0, cfg.getLong("agora.market.dispute.fee.micros", DISPUTE_FEE_MICROS)), pohPrices);
+                stakes, faults, Math.max(0, cfg.getLong("agora.market.dispute.fee.micros", DISPUTE_FEE_MICROS)), pohPrices,
+                graces, Math.max(0, cfg.getLong("agora.market.unmatched.grace.ms", UNMATCHED_GRACE_MS)));
     }
 
     /** The allowlist of a trusted pool, or null when the pool is open to every registered worker. */
@@ -115,7 +128,8 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withAllowlist(String pool, Set<String> workers) {
         Map<String, Set<String>> a = new HashMap<>(allowlists);
         a.put(pool, Set.copyOf(workers));
-        return new MarketRules(weights, starterGrantMicros, a, minStakes, bftFaults, disputeFeeMicros, pohPrices);
+        return new MarketRules(weights, starterGrantMicros, a, minStakes, bftFaults, disputeFeeMicros, pohPrices,
+                unmatchedGraces, unmatchedGraceMs);
     }
 
     /** The bond a worker must keep to be registered in {@code pool} (0: none). */
@@ -125,7 +139,8 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
 
     public MarketRules withMinStake(String pool, long micros) {
         return new MarketRules(weights, starterGrantMicros, allowlists, plus(minStakes, pool, micros), bftFaults,
-                disputeFeeMicros, pohPrices);
+                disputeFeeMicros, pohPrices,
+                unmatchedGraces, unmatchedGraceMs);
     }
 
     /** The f of a {@code bft} job in {@code pool}: n = 3f + 1 replicas tolerate f faulty workers (1 when unset). */
@@ -136,7 +151,8 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
     public MarketRules withBftFaults(String pool, int f) {
         Map<String, Integer> m = new HashMap<>(bftFaults);
         m.put(pool, Math.max(1, f));
-        return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, m, disputeFeeMicros, pohPrices);
+        return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, m, disputeFeeMicros, pohPrices,
+                unmatchedGraces, unmatchedGraceMs);
     }
 
     /** What {@code pool}'s workers may charge per cpu-second per reference speed ({@link Pricing#cpuPriceBound}); 0: no bound. */
@@ -146,7 +162,22 @@ public record MarketRules(Scoring.Weights weights, long starterGrantMicros, Map<
 
     public MarketRules withPohPrice(String pool, long micros) {
         return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, bftFaults, disputeFeeMicros,
-                plus(pohPrices, pool, micros));
+                plus(pohPrices, pool, micros), unmatchedGraces, unmatchedGraceMs);
+    }
+
+    /**
+     * How long a queued job of {@code pool} that no registered worker of the pool could ever run
+     * ({@link Eligibility#nobodyMayTake}) waits, by the matcher's clock, before it ends EXPIRED saying why,
+     * its escrow refunded; a worker that registers meanwhile and could run it takes it. 0: such a job
+     * waits for its queue timeout.
+     */
+    public long unmatchedGraceMs(String pool) {
+        return unmatchedGraces.getOrDefault(pool, unmatchedGraceMs);
+    }
+
+    public MarketRules withUnmatchedGrace(String pool, long ms) {
+        return new MarketRules(weights, starterGrantMicros, allowlists, minStakes, bftFaults, disputeFeeMicros, pohPrices,
+                plus(unmatchedGraces, pool, ms), unmatchedGraceMs);
     }
 
     /** {@code m} with {@code pool} set to {@code value}. */

@@ -14,6 +14,7 @@ import io.agora.market.Matching;
 import io.agora.market.MatchRequest;
 import io.agora.market.Postings;
 import io.agora.market.Pricing;
+import io.agora.market.WorkerView;
 import io.agora.matcher.PoolState.Job;
 import io.agora.matcher.PoolState.JobStatus;
 import io.agora.matcher.PoolState.Replica;
@@ -51,8 +52,9 @@ import java.util.TreeMap;
  * not matched at all while fewer workers are free than it has replicas.
  *
  * <p>A tick takes silent workers offline (their leases fail), expires leases, times out queued jobs,
- * gives up running jobs past their deadline, forgets ended jobs and retries the queue. Behind the
- * matcher's worker gate ({@link #behindGate}) the gate judges silence instead ({@link Flow.Silent}).
+ * ends queued jobs no registered worker could ever run ({@link #endIfUnmatched}), gives up running jobs
+ * past their deadline, forgets ended jobs and retries the queue. Behind the matcher's worker gate
+ * ({@link #behindGate}) the gate judges silence instead ({@link Flow.Silent}).
  */
 final class PoolMarket {
     static final long FORGET_AFTER_MS = 24L * 3600 * 1000;
@@ -259,6 +261,7 @@ final class PoolMarket {
      */
     Effects tick(long now, long heard) {
         begin(now);
+        List<WorkerView> registered = null;
         for (Worker w : registry.all()) {
             if (w.coolingUntil != 0 && w.coolingUntil <= now) {
                 w.coolingUntil = 0;
@@ -283,6 +286,9 @@ final class PoolMarket {
                     long timeoutAt = job.request.getSubmittedAt().toEpochMilli() + job.request.getQueueTimeoutMs();
                     if (timeoutAt <= now) {
                         terminate(job, Outcome.EXPIRED, JobEventType.EXPIRED, "queue timeout");
+                    } else {
+                        registered = registered == null ? registered() : registered;
+                        endIfUnmatched(job, registered, heard);
                     }
                 }
                 case RUNNING -> {
@@ -395,9 +401,49 @@ final class PoolMarket {
         }
         tryPlace(job, true);
         if (job.status == JobStatus.QUEUED) {
+            String nobody = unmatched(job, registered());
+            long grace = cfg.rules().unmatchedGraceMs(pool);
+            job.unmatchedSince = nobody == null ? 0 : now;
+            String why = nobody == null ? "" : "; " + nobody
+                    + (grace > 0 ? " (it ends in " + grace / 1000 + " s unless one registers)" : "");
             emit(job.jobId, Topics.JOB_EVENTS.name(), event(job, JobEventType.QUEUED,
-                    "waiting for " + req.getRedundancy() + " eligible workers", null, -1, -1));
+                    "waiting for " + req.getRedundancy() + " eligible workers" + why, null, -1, -1));
         }
+    }
+
+    /**
+     * Ends the queued job EXPIRED, its escrow refunded (the market's failure, not the client's), once no
+     * registered worker of the pool could ever run it ({@link Eligibility#nobodyMayTake}: busy, silent and
+     * cooling workers count as able) and that has held for the pool's {@link io.agora.market.MarketRules#unmatchedGraceMs}
+     * up to {@code heard}, the time the stage has read its input up to: a registration on its way still counts.
+     * The time it was first seen so is not stored: after a restart the grace starts again.
+     */
+    private void endIfUnmatched(Job job, List<WorkerView> registered, long heard) {
+        long grace = cfg.rules().unmatchedGraceMs(pool);
+        String nobody = grace <= 0 ? null : unmatched(job, registered);
+        if (nobody == null) {
+            job.unmatchedSince = 0;
+        } else if (job.unmatchedSince == 0) {
+            job.unmatchedSince = heard;
+        } else if (job.unmatchedSince + grace <= heard) {
+            terminate(job, Outcome.EXPIRED, JobEventType.EXPIRED, nobody);
+        }
+    }
+
+    /** Why no registered worker of the pool could ever run the job; null when one could. */
+    private String unmatched(Job job, List<WorkerView> registered) {
+        return Eligibility.nobodyMayTake(MatchRequest.of(job.request, 1, job.touched, cfg.allowlist(pool)), registered, pool);
+    }
+
+    /** The views of the pool's registered workers, departed ones (kept only for their cool-down) left out. */
+    private List<WorkerView> registered() {
+        List<WorkerView> views = new ArrayList<>();
+        for (Worker w : registry.all()) {
+            if (!w.departed) {
+                views.add(w.view());
+            }
+        }
+        return views;
     }
 
     /**

@@ -169,6 +169,11 @@ final class PoolState {
          * it came without one (null in older records).
          */
         String traceparent;
+        /**
+         * Not stored: since when, by the matcher's clock, no registered worker of the pool could ever run the
+         * queued job (0: one could); {@link PoolMarket} ends it after the pool's grace.
+         */
+        long unmatchedSince;
         /** Not stored: {@link #request} as plain Avro binary, and the object it was encoded from. */
         byte[] requestBytes;
         JobRequested requestEncoded;

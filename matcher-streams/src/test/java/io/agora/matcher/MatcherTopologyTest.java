@@ -366,6 +366,34 @@ class MatcherTopologyTest {
     }
 
     @Test
+    void aJobNoRegisteredWorkerCouldEverRunEndsAfterThePoolsGraceSayingWhyAndRefunded() {
+        start(MatcherConfig.from(io.agora.schemas.AgoraConfig.of(Map.of("agora.market.unmatched.grace.ms", "5000")))
+                .withRetryBackoffMs(0));
+        worker("public", List.of(1));
+        JobRequested job = Fx.job("job-gpu", "gina", 1, clock);
+        job.getRequirements().setGpuModel("H100");
+        submit(job);
+        ledger.readRecordsToList();
+        String why = "no worker in pool public can run it: no matching gpu (1 worker)";
+        assertThat(events.readValuesToList()).extracting(JobEvent::getReason)
+                .contains("waiting for 1 eligible workers; " + why + " (it ends in 5 s unless one registers)");
+        for (int s = 0; s < 4; s++) {
+            advance(1_000);
+        }
+        assertNothingElse();
+        for (int s = 0; s < 3; s++) {
+            advance(1_000);
+        }
+        assertThat(ledger.readValue().getTransactionId()).isEqualTo("refund:job-gpu");
+        JobVerdict v = verdicts.readValue();
+        assertThat(v.getOutcome()).isEqualTo(Outcome.EXPIRED);
+        assertThat(v.getRefundMicros()).isEqualTo(10_000);
+        assertThat(v.getReason()).isEqualTo(why);
+        assertThat(events.readValue().getReason()).isEqualTo(why);
+        assertNothingElse();
+    }
+
+    @Test
     void expiredLeaseIsReassignedToAnotherWorkerWithPenalty() {
         start();
         Identity a = worker("public", List.of(0));

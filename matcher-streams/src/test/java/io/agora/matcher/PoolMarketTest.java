@@ -10,7 +10,10 @@ import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
+import io.agora.events.GpuInfo;
 import io.agora.market.Eligibility;
+import io.agora.market.MarketRules;
+import io.agora.schemas.AgoraConfig;
 import io.agora.market.Matching;
 import io.agora.matcher.PoolMarket.Effects;
 import io.agora.matcher.PoolState.Status;
@@ -349,6 +352,103 @@ class PoolMarketTest {
         assertThat(forgotten.records()).isEmpty();
     }
 
+    // ---- a job no registered worker could ever run ------------------------------------------
+
+    /** Registers a worker with {@link Fx#caps} (4 cores, 8 GiB, two A100s) but {@code memoryMb}, and its first heartbeat. */
+    void joinWithMemory(String workerId, int memoryMb, long at) {
+        market.on(new Flow.Registered(SignedRecords.registration(workerId, Fx.caps(POOL, 500).setMemoryMb(memoryMb).build(),
+                seq++, at), 0), at);
+        beat(workerId, 500, 2, List.of(0), List.of(), at);
+    }
+
+    /** A job of alice needing an H100 and 16 GiB: none of {@link Fx#caps}' workers has the gpu. */
+    static JobRequested h100Job(String jobId, long at) {
+        JobRequested job = Fx.job(jobId, "alice", 1, at);
+        job.getRequirements().setGpuModel("H100");
+        job.getRequirements().setMinMemoryMb(16_384);
+        return job;
+    }
+
+    static final String NOBODY_FOR_H100 = "no worker in pool " + POOL
+            + " can run it: no matching gpu (2 workers), too little memory (1 worker)";
+
+    @Test
+    void aQueuedJobNoRegisteredWorkerCouldEverRunEndsAfterThePoolsGraceSayingWhyWithItsEscrowRefunded() {
+        joinWithMemory("w-small", 8_192, T0);
+        joinWithMemory("w-big1", 32_768, T0);
+        joinWithMemory("w-big2", 32_768, T0);
+        assertThat(lines(submit(h100Job("job-u", T0), T0))).containsExactly("events job-u: QUEUED (waiting for 1 eligible "
+                + "workers; " + NOBODY_FOR_H100 + " (it ends in 60 s unless one registers))");
+        assertThat(market.tick(T0 + 1_000).isEmpty()).isTrue();
+        assertThat(lines(market.tick(T0 + MarketRules.UNMATCHED_GRACE_MS - 1))).as("silent workers count as able")
+                .containsOnly("reputation w-small: -20 offline", "reputation w-big1: -20 offline", "reputation w-big2: -20 offline");
+        Effects fx = market.tick(T0 + MarketRules.UNMATCHED_GRACE_MS);
+        assertThat(lines(fx)).containsExactly(
+                "ledger alice: REFUND refund:job-u",
+                "verdicts job-u: EXPIRED refund 10000",
+                "events job-u: EXPIRED (" + NOBODY_FOR_H100 + ")");
+        assertThat(only(fx, JobVerdict.class).getReason()).isEqualTo(NOBODY_FOR_H100);
+        assertThat(savedJobs(fx)).containsExactly("job-u DONE");
+    }
+
+    @Test
+    void aWorkerThatRegistersWithinTheGraceAndCanRunTheJobTakesIt() {
+        joinWithMemory("w-small", 8_192, T0);
+        submit(h100Job("job-u", T0), T0);
+        market.tick(T0 + 30_000);
+        market.on(new Flow.Registered(SignedRecords.registration("w-h100", Fx.caps(POOL, 500).setMemoryMb(32_768)
+                .setGpus(List.of(GpuInfo.newBuilder().setModel("H100").setCount(1).setVramMb(80_000).build())).build(),
+                seq++, T0 + 40_000), 0), T0 + 40_000);
+        assertThat(lines(beat("w-h100", 500, 2, List.of(3), List.of(), T0 + 40_000)))
+                .containsExactly("tasks w-h100: job-u/0/0 to w-h100 @p3", "events job-u: ASSIGNED w-h100");
+        assertThat(lines(market.tick(T0 + 2 * MarketRules.UNMATCHED_GRACE_MS))).noneMatch(l -> l.contains("EXPIRED"));
+    }
+
+    @Test
+    void aBusyWorkerThatCouldRunTheJobKeepsItQueuedAndTheGraceStartsWhenItLeaves() {
+        joinWithSlots("w-a", 500, 1, 0, T0);
+        beat("w-a", 500, 0, List.of(0), List.of(), T0);
+        assertThat(lines(submit(Fx.job("job-b", "alice", 1, T0), T0)))
+                .containsExactly("events job-b: QUEUED (waiting for 1 eligible workers)");
+        assertThat(lines(market.tick(T0 + 2 * MarketRules.UNMATCHED_GRACE_MS))).as("busy and silent, not unable")
+                .containsExactly("reputation w-a: -20 offline");
+
+        long left = T0 + 2 * MarketRules.UNMATCHED_GRACE_MS + 1_000;
+        market.on(new Flow.Removed("w-a"), left);
+        market.tick(left);
+        assertThat(market.tick(left + MarketRules.UNMATCHED_GRACE_MS - 1).records()).isEmpty();
+        assertThat(lines(market.tick(left + MarketRules.UNMATCHED_GRACE_MS)))
+                .contains("events job-b: EXPIRED (no worker in pool " + POOL + " can run it: none registered)");
+    }
+
+    @Test
+    void aStageBehindItsInputJudgesTheGraceByWhatItHasRead() {
+        joinWithMemory("w-small", 8_192, T0);
+        submit(h100Job("job-u", T0), T0);
+        long grace = MarketRules.UNMATCHED_GRACE_MS;
+        assertThat(lines(market.tick(T0 + grace + 5_000, T0 + grace - 1))).as("a registration may be on its way")
+                .containsExactly("reputation w-small: -20 offline");
+        assertThat(lines(market.tick(T0 + grace + 6_000, T0 + grace))).contains("verdicts job-u: EXPIRED refund 10000");
+    }
+
+    @Test
+    void aPoolsOwnGraceAppliesAndZeroLeavesTheJobToItsQueueTimeout() {
+        MatcherConfig cfg = MatcherConfig.from(AgoraConfig.of(Map.of("agora.market.unmatched.grace.ms", "0",
+                "agora.pool.gpu.unmatched.grace.ms", "5000")));
+        PoolMarket off = new PoolMarket(POOL, cfg);
+        JobRequested job = h100Job("job-o", T0);
+        job.setQueueTimeoutMs(600_000);
+        assertThat(lines(off.on(new Flow.Admitted(job, ESCROW_PER_REPLICA), T0))).containsExactly("events job-o: QUEUED "
+                + "(waiting for 1 eligible workers; no worker in pool " + POOL + " can run it: none registered)");
+        assertThat(off.tick(T0 + 599_999).isEmpty()).isTrue();
+        assertThat(lines(off.tick(T0 + 600_000))).contains("events job-o: EXPIRED (queue timeout)");
+
+        PoolMarket gpu = new PoolMarket("gpu", cfg);
+        gpu.on(new Flow.Admitted(h100Job("job-g", T0), ESCROW_PER_REPLICA), T0);
+        assertThat(gpu.tick(T0 + 4_999).isEmpty()).isTrue();
+        assertThat(lines(gpu.tick(T0 + 5_000))).contains("events job-g: EXPIRED (no worker in pool gpu can run it: none registered)");
+    }
+
     @Test
     void aMisroutedHandBackIsSentAgainToTheIntendedWorkersOtherPartition() {
         join("w-a", 300, List.of(0, 1), T0);
@@ -593,7 +693,7 @@ class PoolMarketTest {
     @Test
     void onlyEffectsAnotherServiceWaitsOnAreCommittedAtOnce() {
         Effects queued = submit(Fx.job("job-q", "alice", 1, T0), T0);
-        assertThat(lines(queued)).containsExactly("events job-q: QUEUED (waiting for 1 eligible workers)");
+        assertThat(lines(queued)).hasSize(1).allMatch(l -> l.startsWith("events job-q: QUEUED (waiting for 1 eligible workers"));
         assertThat(queued.awaited()).as("a job event alone").isFalse();
         assertThat(register("w-a", 300, T0 + 1).awaited()).as("no record at all").isFalse();
 

@@ -170,6 +170,32 @@ class RulesTest {
                 .contains("memory");
     }
 
+    @Test
+    void nobodyMayTakeCountsEachLastingReasonButNotBusySilentOrPartitionlessWorkers() {
+        Requirements r = Fx.req(1000).build();
+        MatchRequest big = Fx.request(Fx.spec(1000, 1, 16_384), r, 1);
+        WorkerCapabilities small = Fx.caps("public", 500).build();
+        WorkerCapabilities dear = Fx.caps("public", 5_000).setMemoryMb(32_768).build();
+        List<WorkerView> unable = List.of(Fx.view("s1", small, 1, 0, 0, -1), Fx.view("s2", small, 0, 0, 0, -1),
+                Fx.view("d", dear, 1, 0, 0, -1));
+        assertThat(Eligibility.nobodyMayTake(big, unable, "p")).isEqualTo("no worker in pool p can run it: "
+                + "too little memory (2 workers), " + Eligibility.rejection(big, Fx.view("d", dear, 1, 0, 0, -1)) + " (1 worker)");
+        assertThat(Eligibility.nobodyMayTake(big, List.of(), "p")).isEqualTo("no worker in pool p can run it: none registered");
+
+        WorkerCapabilities able = Fx.caps("public", 500).setMemoryMb(32_768).build();
+        WorkerView busySilentPartitionless = new WorkerView("b", "public", false, able, 500, 0, 0, List.of(), 0, -1);
+        assertThat(Eligibility.nobodyMayTake(big, List.of(unable.get(0), busySilentPartitionless), "p")).isNull();
+
+        List<WorkerView> regions = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            regions.add(Fx.view("r" + i, Fx.caps("public", 500).setRegion("region-" + i).build(), 1, 0, 0, -1));
+        }
+        MatchRequest inEu = Fx.request(spec, Fx.req(1000).setRegion("eu").build(), 1);
+        assertThat(Eligibility.nobodyMayTake(inEu, regions, "p")).as("five reasons, then the rest counted")
+                .startsWith("no worker in pool p can run it: in region region-0 (1 worker), ")
+                .endsWith("in region region-4 (1 worker), other reasons (2 workers)");
+    }
+
     // ---- MatchPreview ----
 
     @Test
@@ -276,8 +302,12 @@ class RulesTest {
         assertThat(d.starterGrantMicros()).isEqualTo(3_600_000L);
         assertThat(d.leaseMs()).isEqualTo(15_000);
         assertThat(d.allowlist("public")).isNull();
+        assertThat(d.rules().unmatchedGraceMs("public")).isEqualTo(60_000);
         MatcherConfig c = MatcherConfig.from(AgoraConfig.of(Map.of("agora.matcher.weight.price", "0.5",
-                "agora.market.reference.price", "2000", "agora.pool.secure.allowlist", "a, b")));
+                "agora.market.reference.price", "2000", "agora.pool.secure.allowlist", "a, b",
+                "agora.market.unmatched.grace.ms", "30000", "agora.pool.gpu.unmatched.grace.ms", "0")));
+        assertThat(c.rules().unmatchedGraceMs("public")).isEqualTo(30_000);
+        assertThat(c.rules().unmatchedGraceMs("gpu")).isZero();
         assertThat(c.weights().price()).isEqualTo(0.5);
         assertThat(c.starterGrantMicros()).isEqualTo(7_200_000L);
         assertThat(c.allowlist("secure")).containsExactlyInAnyOrder("a", "b");

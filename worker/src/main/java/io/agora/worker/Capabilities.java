@@ -44,7 +44,7 @@ public final class Capabilities {
         String meminfo = read(Path.of("/proc/meminfo"));
         int threads = Runtime.getRuntime().availableProcessors();
         List<String> caps = cfg.capabilities().isEmpty() ? servedImages : cfg.capabilities();
-        List<GpuInfo> gpus = nvidiaGpus();
+        List<GpuInfo> gpus = nvidiaGpus(NVIDIA_SMI);
         return WorkerCapabilities.newBuilder()
                 .setArch(arch(System.getProperty("os.arch")))
                 .setCpuCores(parsePhysicalCores(cpuinfo, threads))
@@ -52,7 +52,7 @@ public final class Capabilities {
                 .setCpuFeatures(parseCpuFeatures(cpuinfo))
                 .setMemoryMb(parseMemTotalMb(meminfo))
                 .setGpus(gpus)
-                .setAccelerators(accelerators(gpus, driNodes(), cfg.accelerators()))
+                .setAccelerators(accelerators(gpus, driNodes(DEV_DRI, SYS_DRM), cfg.accelerators()))
                 .setStorageMb(freeStorageMb(cfg.stateDir()))
                 .setDiskWriteMiBps(HardwareProbes.diskWriteMiBps(cfg.stateDir().resolve("work"), cfg.diskProbeMb()))
                 .setNetworkMbps(bandwidth.mbps())
@@ -226,21 +226,30 @@ public final class Capabilities {
         return new ArrayList<>(out);
     }
 
-    /** The render nodes under {@code /dev/dri} with their vendor ids; none without the folder. */
-    static Map<String, String> driNodes() {
+    /** The NVIDIA tool the GPUs are read from, looked up on the worker's PATH. */
+    static final String NVIDIA_SMI = "nvidia-smi";
+    static final Path DEV_DRI = Path.of("/dev/dri");
+    static final Path SYS_DRM = Path.of("/sys/class/drm");
+
+    /**
+     * The render nodes under {@code devDri} ({@link #DEV_DRI}) with their vendor ids, read from
+     * {@code <sysDrm>/<node>/device/vendor} ({@link #SYS_DRM}); none without the folder.
+     */
+    static Map<String, String> driNodes(Path devDri, Path sysDrm) {
         Map<String, String> out = new TreeMap<>();
-        try (var names = Files.list(Path.of("/dev/dri"))) {
+        try (var names = Files.list(devDri)) {
             names.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("renderD"))
-                    .forEach(n -> out.put(n, read(Path.of("/sys/class/drm", n, "device", "vendor"))));
+                    .forEach(n -> out.put(n, read(sysDrm.resolve(n).resolve("device").resolve("vendor"))));
         } catch (IOException e) {
             return Map.of(); // no /dev/dri: no render node to offer
         }
         return out;
     }
 
-    static List<GpuInfo> nvidiaGpus() {
+    /** The GPUs {@code nvidiaSmi} ({@link #NVIDIA_SMI}) lists; none when it is absent, fails or hangs. */
+    static List<GpuInfo> nvidiaGpus(String nvidiaSmi) {
         try {
-            Process p = new ProcessBuilder("nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader")
+            Process p = new ProcessBuilder(nvidiaSmi, "--query-gpu=name,memory.total", "--format=csv,noheader")
                     .redirectErrorStream(true).start();
             if (!p.waitFor(5, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

@@ -6,7 +6,9 @@ import io.agora.events.WorkerCapabilities;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
@@ -80,6 +82,52 @@ class CapabilitiesTest {
                 .containsExactly("cuda", "dri", "dri-0x1af4", "dri-amd", "dri-intel", "tpu-v4");
         assertThat(Capabilities.accelerators(List.of(), Map.of("card0", "0x8086"), List.of())).isEmpty();
         assertThat(Capabilities.accelerators(List.of(), Map.of(), List.of())).isEmpty();
+    }
+
+    /** An executable {@code nvidia-smi} under the temp dir running {@code body} (sh). */
+    Path fakeNvidiaSmi(String folder, String body) throws Exception {
+        Path bin = Files.createDirectories(dir.resolve(folder));
+        Path smi = bin.resolve("nvidia-smi");
+        Files.writeString(smi, "#!/bin/sh\n" + body);
+        Files.setPosixFilePermissions(smi, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return smi;
+    }
+
+    @Test
+    void detects_gpus_and_render_nodes_with_a_fake_nvidia_smi_and_dev_dri() throws Exception {
+        // what nvidia-smi prints on a host with two A100s and an RTX 4090, only when asked as the worker asks
+        Path smi = fakeNvidiaSmi("bin", """
+                [ "$*" = "--query-gpu=name,memory.total --format=csv,noheader" ] || { echo "bad args: $*" >&2; exit 2; }
+                printf 'NVIDIA A100-SXM4-80GB, 81920 MiB\nNVIDIA A100-SXM4-80GB, 81920 MiB\nNVIDIA GeForce RTX 4090, 24564 MiB\n'
+                """);
+        List<GpuInfo> gpus = Capabilities.nvidiaGpus(smi.toString());
+        assertThat(gpus).containsExactly(new GpuInfo("NVIDIA A100-SXM4-80GB", 2, 81920L),
+                new GpuInfo("NVIDIA GeForce RTX 4090", 1, 24564L));
+
+        // /dev/dri with an Intel and an NVIDIA render node and a card node; the makers under /sys/class/drm
+        Path devDri = Files.createDirectories(dir.resolve("dev/dri"));
+        for (String node : List.of("renderD128", "renderD129", "card0")) {
+            Files.createFile(devDri.resolve(node));
+        }
+        Path sysDrm = dir.resolve("sys/class/drm");
+        for (String[] nv : new String[][]{{"renderD128", "0x8086\n"}, {"renderD129", "0x10de\n"}}) {
+            Files.writeString(Files.createDirectories(sysDrm.resolve(nv[0]).resolve("device")).resolve("vendor"), nv[1]);
+        }
+        Map<String, String> nodes = Capabilities.driNodes(devDri, sysDrm);
+        assertThat(nodes).containsOnlyKeys("renderD128", "renderD129");
+        assertThat(Capabilities.accelerators(gpus, nodes, List.of()))
+                .containsExactly("cuda", "dri", "dri-intel", "dri-nvidia");
+    }
+
+    @Test
+    void a_missing_or_failing_nvidia_smi_and_no_dev_dri_offer_nothing() throws Exception {
+        Path failing = fakeNvidiaSmi("broken", """
+                echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."
+                exit 9
+                """);
+        assertThat(Capabilities.nvidiaGpus(failing.toString())).isEmpty();
+        assertThat(Capabilities.nvidiaGpus(dir.resolve("absent/nvidia-smi").toString())).isEmpty();
+        assertThat(Capabilities.driNodes(dir.resolve("no/dev/dri"), dir.resolve("sys"))).isEmpty();
     }
 
     @Test

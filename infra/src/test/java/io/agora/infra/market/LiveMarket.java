@@ -73,6 +73,8 @@ final class LiveMarket {
                     "AGORA_WORKER_HEARTBEAT_MS", "1000",
                     "AGORA_WORKER_MAX_CONCURRENT", "2",
                     "AGORA_POOL_TRUSTED_ALLOWLIST", trustedId,
+                    // a job its one worker can never run ends after 3 s, not the 60 s default
+                    "AGORA_POOL_TRUSTED_UNMATCHED_GRACE_MS", "3000",
                     "AGORA_OTEL_ENDPOINT", traces.endpoint()));
             Runtime.getRuntime().addShutdownHook(new Thread(market::close, "market-down"));
             try {

@@ -181,6 +181,19 @@ class MarketEndToEndIT {
     }
 
     @Test
+    void aJobNoWorkerOfItsPoolCanEverRunEndsAfterThePoolsGraceSayingWhyAndFullyRefunded() throws Exception {
+        String key = live.apiKey("e2e-unmatched");
+        String jobId = live.submit(key, LiveMarket.job("echo never", 1, 1, 20_000,
+                Map.of("requirements", Map.of("pool", LiveMarket.TRUSTED, "gpuModel", "H100"))));
+        MarketClient.Answer job = live.awaitTerminal(key, jobId, Duration.ofMinutes(1));
+        assertThat(job.text("status")).as(job.toString()).isEqualTo("EXPIRED");
+        assertThat(job.text("reason")).isEqualTo("no worker in pool " + LiveMarket.TRUSTED + " can run it: no matching gpu (1 worker)");
+        assertThat(job.body().get("costMicros").asLong()).isZero();
+        assertThat(live.scalar("select balance_micros from agora.accounts where account_id = ?", "escrow:" + jobId)).isZero();
+        live.assertLedgerInvariants();
+    }
+
+    @Test
     void aMalformedSubmissionIsRefusedWithEveryProblemListed() {
         String key = live.apiKey("e2e-bad");
         MarketClient.Answer a = live.client.submit(key, "{\"command\":[],\"redundancy\":0,\"quorum\":5,\"timeoutMs\":-1}");
