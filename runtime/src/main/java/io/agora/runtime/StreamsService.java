@@ -63,6 +63,8 @@ public final class StreamsService implements Service {
     private final AtomicLong threadsReplaced = new AtomicLong();
     private final AtomicLong outagesInARow = new AtomicLong();
     private volatile long lastOutageAtMs;
+    /** The last outage a stream thread failed on ({@link Outage#of}), shown on /health while it is recent. */
+    private volatile String lastOutage;
 
     public StreamsService(String appId, Topology topology, Properties props) {
         this(appId, topology, props, Meters.registry());
@@ -186,6 +188,10 @@ public final class StreamsService implements Service {
         h.put("app", appId);
         h.put("threadsAlive", alive);
         h.put("threadsReplaced", threadsReplaced.get());
+        String outage = lastOutage;
+        if (outage != null && System.currentTimeMillis() - lastOutageAtMs <= 2 * MAX_OUTAGE_BACKOFF.toMillis()) {
+            h.put("outage", outage); // what the threads are waiting out (the registry, the broker...)
+        }
         // how the work is spread over the instances of the app (agora chaos prints it)
         h.put("processed", processed);
         h.put("activeTasks", tasks(local, ThreadMetadata::activeTasks));
@@ -208,8 +214,9 @@ public final class StreamsService implements Service {
         threadsReplaced.incrementAndGet();
         if (Outage.isOutage(e)) {
             Duration wait = outageBackoff(System.currentTimeMillis());
+            lastOutage = Outage.of(e).orElseThrow();
             log.error("{} stream thread failed during an outage ({}), replacing it in {} ms", appId,
-                    Outage.of(e).orElseThrow(), wait.toMillis(), e);
+                    lastOutage, wait.toMillis(), e);
             try {
                 Thread.sleep(wait.toMillis());
             } catch (InterruptedException ie) {
@@ -228,7 +235,12 @@ public final class StreamsService implements Service {
         }
         lastOutageAtMs = nowMs;
         long n = outagesInARow.incrementAndGet();
-        return Duration.ofMillis(Math.min(MAX_OUTAGE_BACKOFF.toMillis(), 500L << Math.min(n - 1, 10)));
+        return Duration.ofMillis(outagePauseMs((int) Math.min(n - 1, Integer.MAX_VALUE)));
+    }
+
+    /** The pause before the {@code attempt}-th retry (from 0) of the same outage: 0.5 s doubling to {@link #MAX_OUTAGE_BACKOFF}. */
+    static long outagePauseMs(int attempt) {
+        return Math.min(MAX_OUTAGE_BACKOFF.toMillis(), 500L << Math.min(attempt, 10));
     }
 
     /** The ids of the tasks of these threads, sorted, comma-separated. */

@@ -69,6 +69,21 @@ class DeadLetterHandlerTest {
         assertThat(DeadLetters.header(dead.headers(), DeadLetters.H_OFFSET)).isEqualTo("7");
     }
 
+    @Test
+    void aRecordWithoutTheRegistryHeaderIsDeadLetteredInPlainWordsWithoutAskingTheRegistry() throws IOException {
+        AgoraSerdes serdes = AgoraSerdes.registry("http://127.0.0.1:" + closedPort() + "/apis/registry/v2");
+        byte[] value = "this is not an avro record".getBytes();
+        Exception failure = catchException(() -> serdes.valueSerde(Topics.HEARTBEATS).deserializer()
+                .deserialize(Topics.HEARTBEATS.name(), value));
+
+        Response r = handler.handleError(null, record(value), failure);
+
+        assertThat(r.result()).isEqualTo(Result.RESUME);
+        assertThat(DeadLetters.header(r.deadLetterQueueRecords().get(0).headers(), DeadLetters.H_REASON)).isEqualTo(
+                "undeserialisable: SerializationException: not a registry record: first byte 0x74, not the magic byte 0x00 on "
+                        + Topics.HEARTBEATS.name());
+    }
+
     static ConsumerRecord<byte[], byte[]> record(byte[] value) {
         return new ConsumerRecord<>(Topics.HEARTBEATS.name(), 3, 7, "w1".getBytes(), value);
     }

@@ -23,8 +23,9 @@ import java.util.Set;
  * {@code SerializationException} around Apicurio's client error, a stream task's
  * {@code StreamsException} around a processor's. Apicurio's HTTP client drops the I/O cause
  * (it reports a connection failure as a {@code RestClientException} without HTTP status, named
- * after the Java exception), so a registry error without status counts as unreachable. A 4xx
- * from the registry (an unknown schema id) is the record's fault.
+ * after the Java exception), so a registry error without status counts as unreachable. Another 4xx
+ * from the registry is the record's fault; an unknown schema id (404) is an outage for a grace
+ * period, then the record's fault ({@link UnknownSchemaIds}).
  */
 public final class Outage {
     private static final int MAX_DEPTH = 32;
@@ -52,6 +53,9 @@ public final class Outage {
     }
 
     private static String outage(Throwable t) {
+        if (t instanceof UnknownSchemaIds.NotYetKnown) {
+            return t.getMessage();
+        }
         if (t instanceof RestClientException rc) {
             Integer code = rc.getError() == null ? null : rc.getError().getErrorCode();
             if (code == null || code == 0 || code >= 500 || code == 401 || code == 403 || code == 408 || code == 429) {

@@ -19,7 +19,6 @@ import org.apache.kafka.common.serialization.Serializer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,7 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   id's schema to the class Apicurio decoded into is kept (an id's content never changes) when
  *   it decodes those bytes to an equal record.</li>
  * </ul>
- * Anything else (no magic byte, a check that fails) is Apicurio's, record by record.
+ * A check that fails leaves the id to Apicurio, record by record. A record without the header, and a
+ * schema id the registry does not know, are judged by {@link UnknownSchemaIds}.
  */
 final class RegistryCodec {
     /** How long a topic's resolved writer id is used before Apicurio resolves it again. */
@@ -108,6 +108,7 @@ final class RegistryCodec {
 
         private final AvroKafkaDeserializer<V> apicurio;
         private final Map<Integer, DatumReader<SpecificRecord>> ids = new ConcurrentHashMap<>();
+        private final UnknownSchemaIds unknownIds = new UnknownSchemaIds(UnknownSchemaIds.GRACE_MS);
 
         Reader(AvroKafkaDeserializer<V> apicurio) {
             this.apicurio = apicurio;
@@ -129,15 +130,23 @@ final class RegistryCodec {
             if (data == null) {
                 return null;
             }
-            if (data.length <= 5 || data[0] != 0) {
-                return headers == null ? apicurio.deserialize(topic, data) : apicurio.deserialize(topic, headers, data);
+            String problem = UnknownSchemaIds.headerProblem(data);
+            int id = problem == null ? UnknownSchemaIds.id(data) : 0;
+            problem = problem == null ? UnknownSchemaIds.idProblem(id) : problem;
+            if (problem != null) {
+                throw new SerializationException(problem + " on " + topic);
             }
-            int id = ByteBuffer.wrap(data, 1, 4).getInt();
             DatumReader<SpecificRecord> reader = ids.get(id);
             if (reader != null && reader != APICURIO_ONLY) {
                 return (V) decode(reader, data, topic);
             }
-            V v = headers == null ? apicurio.deserialize(topic, data) : apicurio.deserialize(topic, headers, data);
+            V v;
+            try {
+                v = headers == null ? apicurio.deserialize(topic, data) : apicurio.deserialize(topic, headers, data);
+            } catch (RuntimeException e) {
+                throw unknownIds.judge(id, e, System.currentTimeMillis());
+            }
+            unknownIds.known(id);
             if (reader == null && v != null) {
                 ids.put(id, readerMatching(id, v, data, topic));
             }

@@ -17,6 +17,7 @@ import io.opentelemetry.context.Context;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.Outage;
 import io.agora.schemas.TaskSeal;
 import io.agora.market.Pricing;
 import io.agora.schemas.Topics;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
@@ -119,6 +121,10 @@ public final class WorkerAgent implements Service {
     private final Serializer<Heartbeat> heartbeatSerializer;
     private final Serializer<WorkerRegistration> registrationSerializer;
     private final Backoff resultBackoff = new Backoff(200, 10_000);
+    /** The pause before a task record that could not be read during an outage is read again. */
+    static final Backoff OUTAGE_BACKOFF = new Backoff(500, 5_000);
+    /** Polls in a row that met an outage; only the poll thread touches it. */
+    private int outagesInARow;
     private final QuietHeartbeats quietHeartbeats;
 
     private final ThreadPoolExecutor runners;
@@ -150,6 +156,10 @@ public final class WorkerAgent implements Service {
     static final int HEARTBEAT_DIGESTS = 64;
     /** The proof of hardware this agent registered with (the host's, for a co-hosted identity). */
     private volatile ProofOfHardware.Proof proof;
+    /** The host's latest proof and when its challenge was asked ({@link #proofForRegistration}). */
+    private final Object proofLock = new Object();
+    private ProofOfHardware.Proof hostProof;
+    private long hostProofAtNanos;
     /** The bandwidth this host registered with (measured once per host; its identities share the link). */
     private volatile HardwareProbes.Bandwidth bandwidth;
     /** The host's background measure of its bandwidth while the market's probe fails ({@link #measureBandwidthLater}). */
@@ -264,9 +274,6 @@ public final class WorkerAgent implements Service {
             log.warn("removed {} containers a previous run of this worker left behind", leftovers);
         }
         long seq = signer.seqClock().next();
-        // one proof per host: the host answers one market challenge naming all its identities, which reuse it
-        ProofOfHardware.Proof proof = host == this ? benchmark(seq) : host.proof;
-        this.proof = proof;
         sandbox.probe().ifPresent(r -> lastError = r);
         List<String> served = sandbox.localImages().stream()
                 .filter(i -> cfg.allowedImages().isEmpty() || cfg.allowedImages().contains(i)).toList();
@@ -274,13 +281,15 @@ public final class WorkerAgent implements Service {
                 ? Capabilities.bandwidth(cfg, path -> signer.authorization("GET", path), List.copyOf(hosted.keySet()))
                 : host.bandwidth;
         this.bandwidth = bandwidth;
+        // last before the registration: the probes above may take long, and the challenge's window runs from its fetch
+        ProofOfHardware.Proof proof = host.proofForRegistration(seq, false);
+        this.proof = proof;
         capabilities = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served, bandwidth))
                 .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey()).build();
         log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
                 workerId(), cfg.pool(), capabilities.getCpuCores(), capabilities.getMemoryMb(), proof.score(),
                 proof.proofHash(), proof.steps(), cfg.mode());
-        WorkerRegistration reg = signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros(), seq);
-        send(Topics.REGISTRATIONS.name(), workerId(), registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg), null);
+        sendRegistration(signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros(), seq), proof);
         if (drainRequested.get()) {
             return; // drained while starting: drain() already deregistered
         }
@@ -320,11 +329,9 @@ public final class WorkerAgent implements Service {
                 Optional<HardwareProbes.Bandwidth> measured = HardwareProbes.marketBandwidth(api,
                         path -> signer.authorization("GET", path), List.copyOf(hosted.keySet()));
                 if (measured.isPresent()) {
-                    ProofOfHardware.Proof fresh = benchmark(signer.seqClock().next());
-                    proof = fresh;
                     bandwidth = measured.get();
                     for (WorkerAgent a : group()) {
-                        a.registerAgain(fresh, measured.get());
+                        a.registerAgain(measured.get());
                     }
                     return;
                 }
@@ -338,21 +345,86 @@ public final class WorkerAgent implements Service {
 
     static final long BANDWIDTH_RETRY_MAX_MS = 300_000;
 
-    /** A new registration with the measured bandwidth and a fresh proof; none once draining ({@link #leave} holds the same lock). */
-    private synchronized void registerAgain(ProofOfHardware.Proof fresh, HardwareProbes.Bandwidth measured) {
+    /** A new registration with the measured bandwidth ({@link #registerWithFreshProof}); none once draining. */
+    private synchronized void registerAgain(HardwareProbes.Bandwidth measured) {
         if (draining || closed || capabilities == null) {
             return;
         }
-        this.proof = fresh;
         this.bandwidth = measured;
         capabilities = WorkerCapabilities.newBuilder(capabilities).setNetworkMbps(measured.mbps())
-                .setNetworkAttestation(measured.attestation()).setBenchmarkScore(fresh.score())
-                .setBenchmarkProof(fresh.toEvent()).build();
-        WorkerRegistration reg = signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros(),
-                signer.seqClock().next());
-        send(Topics.REGISTRATIONS.name(), workerId(), registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg), null);
+                .setNetworkAttestation(measured.attestation()).build();
+        registerWithFreshProof(false);
         log.info("worker {} registered again: bandwidth {} Mbit/s ({}), benchmark {}", workerId(), measured.mbps(),
-                measured.attestation() == null ? "unattested" : "attested by the market", fresh.score());
+                measured.attestation() == null ? "unattested" : "attested by the market", proof.score());
+    }
+
+    /**
+     * A new registration with a proof answering a market challenge fetched just before ({@link #proofForRegistration});
+     * {@code renew}: a new challenge whatever the age of the current one (the last proof arrived past its window).
+     * None once draining ({@link #leave} holds the same lock).
+     */
+    private synchronized void registerWithFreshProof(boolean renew) {
+        if (draining || closed || capabilities == null) {
+            return;
+        }
+        if (renew) {
+            host.forgetProof();
+        }
+        long seq = signer.seqClock().next();
+        ProofOfHardware.Proof fresh = host.proofForRegistration(seq, true);
+        this.proof = fresh;
+        capabilities = WorkerCapabilities.newBuilder(capabilities).setBenchmarkScore(fresh.score())
+                .setBenchmarkProof(fresh.toEvent()).build();
+        sendRegistration(signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros(), seq), fresh);
+    }
+
+    /**
+     * Sends a registration; when the broker appended it (the time the matcher checks) past its challenge's window
+     * ({@link ProofFreshness#staleOnArrival}), the matcher refuses its proof as stale: registers again with a new
+     * challenge, at most {@value #STALE_REREGISTRATIONS} times in a row.
+     */
+    private void sendRegistration(WorkerRegistration reg, ProofOfHardware.Proof answering) {
+        send(Topics.REGISTRATIONS.name(), workerId(), registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg), null,
+                (md, ex) -> {
+                    if (ex != null || md == null || !md.hasTimestamp()) {
+                        return;
+                    }
+                    if (!ProofFreshness.staleOnArrival(answering.seed(), md.timestamp())) {
+                        staleRegistrations.set(0);
+                    } else if (staleRegistrations.incrementAndGet() <= STALE_REREGISTRATIONS && !scheduler.isShutdown()) {
+                        log.warn("worker {}: registration arrived {} ms after its challenge, past the market's window: "
+                                + "registering again with a new one", workerId(),
+                                md.timestamp() - io.agora.market.PohChallenge.parse(answering.seed()).issuedAt());
+                        scheduler.execute(() -> registerWithFreshProof(true));
+                    }
+                });
+    }
+
+    static final int STALE_REREGISTRATIONS = 3;
+    private final AtomicInteger staleRegistrations = new AtomicInteger();
+
+    /** The next registration asks a new challenge whatever the current one's age. */
+    private void forgetProof() {
+        synchronized (proofLock) {
+            hostProof = null;
+        }
+    }
+
+    /**
+     * The host's proof for a registration about to be sent ({@link ProofFreshness}): the current one while its
+     * challenge was fetched at most {@link ProofFreshness#MAX_AGE_MS} ago, else a new one from a new challenge;
+     * with {@code marketChallengeWanted} a proof on a local seed (the market was away) is made again too.
+     * Called on the host; its identities share the proof (one challenge names them all).
+     */
+    private ProofOfHardware.Proof proofForRegistration(long seq, boolean marketChallengeWanted) {
+        synchronized (proofLock) {
+            long now = System.nanoTime();
+            if (ProofFreshness.renew(hostProof, (now - hostProofAtNanos) / 1_000_000, marketChallengeWanted)) {
+                hostProofAtNanos = now; // its age counts from before the challenge is asked
+                hostProof = benchmark(seq);
+            }
+            return hostProof;
+        }
     }
 
     // ---------------------------------------------------------------- poll loop (the only consumer thread)
@@ -380,13 +452,28 @@ public final class WorkerAgent implements Service {
                     continue;
                 }
                 Map<TopicPartition, OffsetAndMetadata> taken = new HashMap<>();
+                Set<TopicPartition> readAgain = new java.util.HashSet<>();
                 for (ConsumerRecord<String, byte[]> rec : records) {
-                    take(rec);
-                    taken.put(new TopicPartition(rec.topic(), rec.partition()), new OffsetAndMetadata(rec.offset() + 1));
+                    TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
+                    if (readAgain.contains(tp)) {
+                        continue;
+                    }
+                    if (!take(rec)) {
+                        consumer.seek(tp, rec.offset()); // an outage: this record and the rest of its partition again
+                        readAgain.add(tp);
+                        continue;
+                    }
+                    taken.put(tp, new OffsetAndMetadata(rec.offset() + 1));
                 }
                 uncommitted.putAll(taken);
                 maybeCommit();
+                outagesInARow = readAgain.isEmpty() ? 0 : outagesInARow + 1;
+                if (!readAgain.isEmpty()) {
+                    Thread.sleep(OUTAGE_BACKOFF.delayMs(outagesInARow - 1));
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closed while waiting out an outage
         } catch (RuntimeException e) {
             lastError = "poll loop failed: " + CircuitBreaker.describe(e);
             loopFailure = ": " + CircuitBreaker.describe(e);
@@ -411,19 +498,31 @@ public final class WorkerAgent implements Service {
         paused = shouldPause;
     }
 
-    private void take(ConsumerRecord<String, byte[]> rec) {
+    /**
+     * Takes one task record: runs, queues, hands back, skips or dead-letters it, and answers true; false when
+     * it cannot be read during an {@link Outage} (the schema registry away): nothing is dead-lettered and the
+     * poll loop reads it again after a pause.
+     */
+    private boolean take(ConsumerRecord<String, byte[]> rec) {
         TaskAssigned task;
         try {
             task = taskDeserializer.deserialize(rec.topic(), rec.value());
         } catch (RuntimeException e) {
+            Optional<String> outage = Outage.of(e);
+            if (outage.isPresent()) {
+                lastError = "cannot read task at " + rec.topic() + "-" + rec.partition() + "@" + rec.offset()
+                        + ", reading it again: " + outage.get();
+                log.warn(lastError);
+                return false;
+            }
             String reason = "undecodable TaskAssigned: " + CircuitBreaker.describe(e);
             log.warn("{} at {}-{}@{}", reason, rec.topic(), rec.partition(), rec.offset());
             byte[] key = rec.key() == null ? null : rec.key().getBytes(StandardCharsets.UTF_8);
             sendRaw(DeadLetters.record(APP, reason, rec.topic(), rec.partition(), rec.offset(), key, rec.value()));
-            return;
+            return true;
         }
         if (task == null) {
-            return;
+            return true;
         }
         Optional<String> forged = Assignments.problem(task, cfg.matcherKey());
         if (forged.isPresent()) {
@@ -431,7 +530,7 @@ public final class WorkerAgent implements Service {
             refusedTasks.incrementAndGet();
             log.warn("skipping task {} at {}-{}@{}: {}", task.getTaskId(), rec.topic(), rec.partition(), rec.offset(),
                     forged.get());
-            return;
+            return true;
         }
         Headers trace = new RecordHeaders(); // the task's trace, continued by its result
         Traces.hop("worker", SpanKind.CONSUMER, rec.headers(), trace);
@@ -440,9 +539,10 @@ public final class WorkerAgent implements Service {
             log.info("task {} addressed to {} arrived here: handing it back", task.getTaskId(), task.getWorkerId());
             handedBack.incrementAndGet();
             publish(signer.handBack(task, "misrouted: addressed to " + task.getWorkerId()), null, 0, trace);
-            return;
+            return true;
         }
         to.accept(task, trace);
+        return true;
     }
 
     /** A task addressed to this identity: queued on the task threads unless already here or draining. */
@@ -650,6 +750,11 @@ public final class WorkerAgent implements Service {
     }
 
     private void send(String topic, String key, byte[] value, Headers headers, java.util.function.Consumer<Exception> then) {
+        send(topic, key, value, headers, then == null ? null : (md, ex) -> then.accept(ex));
+    }
+
+    /** Sends, {@code then} told the record's metadata (null on failure) and the failure (null on success). */
+    private void send(String topic, String key, byte[] value, Headers headers, Callback then) {
         try {
             producer.send(new ProducerRecord<>(topic, null, key.getBytes(StandardCharsets.UTF_8), value, headers), (md, ex) -> {
                 if (ex == null) {
@@ -659,14 +764,14 @@ public final class WorkerAgent implements Service {
                     lastError = produceBreaker.lastError();
                 }
                 if (then != null) {
-                    then.accept(ex);
+                    then.onCompletion(md, ex);
                 }
             });
         } catch (RuntimeException e) {
             produceBreaker.onFailure("kafka produce failing: " + CircuitBreaker.describe(e));
             lastError = produceBreaker.lastError();
             if (then != null) {
-                then.accept(e);
+                then.onCompletion(null, e);
             }
         }
     }

@@ -28,12 +28,15 @@ final class ProbeMarket implements AutoCloseable {
     final HttpServer server;
     /** Whether the probe carries a ticket (an ingest-api with the challenge key). */
     final boolean attests;
+    /** What was asked, in order: {@code challenge}, {@code probe}, {@code attestation}. */
+    final List<String> asked = java.util.Collections.synchronizedList(new ArrayList<>());
 
     ProbeMarket(int port, boolean attests) throws IOException {
         this.attests = attests;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         server.createContext(HardwareProbes.MARKET_PROBE_PATH, this::probeOrAttest);
         server.createContext("/api/v1/challenges", x -> {
+            asked.add("challenge");
             String seed = PohChallenge.issue(KEY, Arrays.asList(query(x).get("workers").split(",")), System.currentTimeMillis());
             answer(x, 200, "{\"seed\":\"" + seed + "\"}");
         });
@@ -54,6 +57,7 @@ final class ProbeMarket implements AutoCloseable {
             return;
         }
         Map<String, String> q = query(x);
+        asked.add(x.getRequestURI().getPath().equals(HardwareProbes.ATTESTATION_PATH) ? "attestation" : "probe");
         if (x.getRequestURI().getPath().equals(HardwareProbes.ATTESTATION_PATH)) {
             String ticket = q.get("ticket");
             BandwidthAttestation.Ticket t = BandwidthAttestation.parseTicket(KEY, ticket);

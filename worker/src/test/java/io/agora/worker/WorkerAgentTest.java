@@ -61,7 +61,7 @@ class WorkerAgentTest {
     final Identity identity = Identity.generate();
     final TaskSeal.Keys sealKeys = TaskSeal.Keys.generate();
     final SlowMockConsumer consumer = new SlowMockConsumer();
-    final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    final ArrivalProducer producer = new ArrivalProducer();
     final CircuitBreaker engine = new CircuitBreaker("docker engine", 1, 60_000);
     final CircuitBreaker produce = new CircuitBreaker("kafka produce", 3, 60_000);
     WorkerAgent agent;
@@ -84,6 +84,27 @@ class WorkerAgentTest {
                 }
             }
             return r;
+        }
+    }
+
+    /**
+     * MockProducer reports no broker time; this one reports {@code arrival} (when set) as the time the broker
+     * appended a record, as a LogAppendTime topic does.
+     */
+    static final class ArrivalProducer extends MockProducer<byte[], byte[]> {
+        volatile java.util.function.ToLongFunction<ProducerRecord<byte[], byte[]>> arrival;
+
+        ArrivalProducer() {
+            super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+        }
+
+        @Override
+        public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+                ProducerRecord<byte[], byte[]> record, org.apache.kafka.clients.producer.Callback callback) {
+            var at = arrival;
+            return super.send(record, at == null || callback == null ? callback : (md, ex) -> callback.onCompletion(
+                    md == null ? null : new org.apache.kafka.clients.producer.RecordMetadata(new TopicPartition(md.topic(), md.partition()), md.offset(),
+                            0, at.applyAsLong(record), 0, 0), ex));
         }
     }
 
@@ -640,5 +661,55 @@ class WorkerAgentTest {
             }
         }
         assertThat(agent.capabilities().getNetworkMbps()).isPositive();
+    }
+
+    @Test
+    void asks_the_market_challenge_after_its_probes_right_before_registering() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        try (ProbeMarket market = new ProbeMarket(port, true)) {
+            start(new SimulatedSandbox(0), Map.of("agora.worker.api.url", "http://127.0.0.1:" + port,
+                    "agora.worker.network.probe.url", "", "agora.worker.disk.probe.mb", "0"));
+            await().until(() -> !sent(Topics.REGISTRATIONS).isEmpty());
+            assertThat(market.asked).as("a slow probe cannot age the challenge").containsExactly("probe", "attestation", "challenge");
+            assertThat(io.agora.market.PohChallenge.check(ProbeMarket.KEY,
+                    sent(Topics.REGISTRATIONS).get(0).getCapabilities().getBenchmarkProof().getSeed(), identity.workerId(),
+                    System.currentTimeMillis())).isNull();
+        }
+    }
+
+    @Test
+    void a_registration_arriving_past_its_challenges_window_is_sent_again_with_a_new_challenge() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        var reader = serdes.avroSerde(WorkerRegistration.class).deserializer();
+        // the broker appends the first registration 146 s after its challenge was issued, the next ones at once
+        java.util.concurrent.atomic.AtomicInteger registrations = new java.util.concurrent.atomic.AtomicInteger();
+        producer.arrival = r -> {
+            if (!r.topic().equals(Topics.REGISTRATIONS.name())) {
+                return System.currentTimeMillis();
+            }
+            String seed = reader.deserialize(r.topic(), r.value()).getCapabilities().getBenchmarkProof().getSeed();
+            long issued = io.agora.market.PohChallenge.parse(seed).issuedAt();
+            return registrations.getAndIncrement() == 0 ? issued + 146_000 : issued + 1;
+        };
+        try (ProbeMarket market = new ProbeMarket(port, true)) {
+            start(new SimulatedSandbox(0), Map.of("agora.worker.api.url", "http://127.0.0.1:" + port,
+                    "agora.worker.network.probe.url", "off", "agora.worker.disk.probe.mb", "0"));
+            await().until(() -> sent(Topics.REGISTRATIONS).size() >= 2);
+            List<WorkerRegistration> regs = sent(Topics.REGISTRATIONS);
+            assertThat(regs).hasSize(2);
+            String stale = regs.get(0).getCapabilities().getBenchmarkProof().getSeed();
+            String fresh = regs.get(1).getCapabilities().getBenchmarkProof().getSeed();
+            assertThat(fresh).isNotEqualTo(stale);
+            assertThat(regs.get(1).getSeq()).isGreaterThan(regs.get(0).getSeq());
+            assertThat(io.agora.market.PohChallenge.check(ProbeMarket.KEY, fresh, identity.workerId(), System.currentTimeMillis()))
+                    .isNull();
+            assertThat(market.asked).containsExactly("challenge", "challenge");
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.agora.events.EntryKind;
 import io.agora.events.LedgerEntry;
 import io.agora.ledger.AuditMain;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -32,8 +33,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * The market's invariants under faults, on the real stack: a worker killed mid-task, a
  * lying worker, the verifier and the ledger sink killed with SIGKILL under load, PostgreSQL
- * stopped and restarted, the broker and the matcher killed with SIGKILL under load, and an
- * audit by replay that finds a row altered by hand.
+ * stopped and restarted, the broker and the matcher killed with SIGKILL under load, an
+ * audit by replay that finds a row altered by hand, and the schema registry stopped while the
+ * services restart with no schema cached.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MarketFaultsIT {
@@ -190,6 +192,72 @@ class MarketFaultsIT {
             assertThat(tampered.output()).contains(account);
         } finally {
             live.scalar("update agora.accounts set balance_micros = balance_micros - 1 where account_id = ? returning 1", account);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void theRegistryStoppedWhileTheServicesRestartDeadLettersNothingAndEveryJobEndsWhenItReturns() throws Exception {
+        long dlqFrom = endOffsets(List.of(Topics.DLQ.name()));
+        List<String> jobs = new ArrayList<>();
+        jobs.add(live.submit(key, LiveMarket.job("echo before the registry stops", 3, 2, 30_000, LiveMarket.honestOnly())));
+        live.stack.stopComponent("registry");
+        // restarted, the streams apps and the sink hold no schema: every record they read asks the registry
+        for (String service : List.of("matcher", "verifier", "ledger-sink")) {
+            live.market.service(service).kill();
+            live.market.service(service).start();
+        }
+        // ingest-api and the workers write with the schema ids they hold (fault-tolerant refresh)
+        for (int i = 0; i < 2; i++) {
+            jobs.add(live.submit(key, LiveMarket.job("echo while the registry is away " + i, 3, 2, 30_000, LiveMarket.honestOnly())));
+        }
+        String matcherHealth = "http://localhost:" + live.market.service("matcher").env().get("AGORA_MATCHER_ADMIN_PORT") + "/health";
+        await("the matcher says what it waits out").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                .until(() -> httpBody(matcherHealth).contains("schema registry"));
+        for (String service : List.of("matcher", "verifier", "ledger-sink")) {
+            assertThat(live.market.service(service).alive()).as(service + " stays up while the registry is away").isTrue();
+        }
+        live.stack.start(); // stack-up starts what is missing: the registry, with its schemas
+
+        for (String jobId : jobs) {
+            MarketClient.Answer job = live.awaitTerminal(key, jobId, Duration.ofMinutes(4));
+            assertThat(job.text("status")).as(job + "\n" + live.market.diagnostics()).isEqualTo("COMPLETED");
+        }
+        for (String service : List.of("ingest-api", "matcher", "verifier", "ledger-sink")) {
+            assertThat(live.market.service(service).alive()).as(service + " survived the registry's absence").isTrue();
+        }
+        List<String> unreadable = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
+            TopicPartition dlq = new TopicPartition(Topics.DLQ.name(), 0);
+            c.assign(List.of(dlq));
+            c.seek(dlq, dlqFrom);
+            long end = c.endOffsets(List.of(dlq)).get(dlq);
+            while (c.position(dlq) < end) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    String reason = DeadLetters.header(r.headers(), DeadLetters.H_REASON);
+                    // a late result after the restarts ("unknown task") is the market's rule, not the registry's absence
+                    if (reason != null && (reason.contains("undeserialisable") || reason.contains("undecodable")
+                            || reason.contains("cannot decode") || reason.contains("registry") || reason.contains("schema"))) {
+                        unreadable.add(DeadLetters.header(r.headers(), DeadLetters.H_APP) + ": " + reason);
+                    }
+                }
+            }
+        }
+        assertThat(unreadable).as("records dead-lettered as unreadable while the registry was away").isEmpty();
+        awaitSinkCaughtUp();
+        live.assertLedgerInvariants();
+    }
+
+    private static String httpBody(String url) {
+        try {
+            var http = java.net.http.HttpClient.newHttpClient();
+            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(20)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        } catch (java.io.IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
         }
     }
 
