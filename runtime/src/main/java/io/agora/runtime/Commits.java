@@ -17,10 +17,10 @@ import java.util.Map;
  * them all. A caught-up stage still commits as soon as a job moves. The record's time is only a
  * hint here (a worker's clock, for its results): a wrong one costs at most one commit interval.
  * <p>
- * Every commit is a transaction: an offset record for each input partition the thread consumed, a
- * marker on each partition it wrote, three or four {@code __transaction_state} records, and a flush
- * of every cached store. At saturation a record arrives every few ms, so asking for each made a
- * commit of every pass of the loop, and commits wrote half of the log offsets of a job. The gap
+ * Every commit is a transaction: an offset record for each input partition its tasks ever consumed
+ * (moved or not), a marker on each partition it wrote, {@code __transaction_state} records, and a
+ * flush of every cached store. At saturation a record arrives every few ms, so asking for each made
+ * a commit of every pass of the loop, and commits nearly half of the log offsets of a job. The gap
  * keeps a stage's commits at most {@value #GAP_MS} ms apart; a record the gap holds back waits
  * for the stage's next ask or the interval's commit, whichever comes first. It is per stage, not
  * per thread: a job's consecutive hops on one thread (the matcher's admission, then its placement
