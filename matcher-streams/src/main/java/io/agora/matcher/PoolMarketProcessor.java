@@ -212,7 +212,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             }
         }
         if (fx.awaited() && freshInput) {
-            ctx.commit(); // after this loop, not at the next commit interval
+            Commits.ask(ctx); // after this loop, not at the next commit interval
         }
         meters.effects(m.pool(), fx, m.queued());
     }

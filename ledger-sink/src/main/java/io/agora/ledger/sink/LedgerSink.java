@@ -68,6 +68,7 @@ public final class LedgerSink implements Runnable, AutoCloseable {
     private final SinkHealth health;
     private final BatchRecorder.BeforeCommit faultPoint;
     private final SinkMeters meters;
+    private final MonitoringOffsets monitoring = new MonitoringOffsets();
 
     private final Set<TopicPartition> awaitingSeek = new HashSet<>();
     private boolean rebalanced;
@@ -167,6 +168,8 @@ public final class LedgerSink implements Runnable, AutoCloseable {
                 ConsumerRecords<byte[], byte[]> polled = consumer.poll(cfg.pollTimeout());
                 if (!polled.isEmpty()) {
                     recordBatch(polled);
+                } else {
+                    commitToKafkaForMonitoring(monitoring.idle(System.currentTimeMillis()));
                 }
             }
         } catch (WakeupException e) {
@@ -214,7 +217,7 @@ public final class LedgerSink implements Runnable, AutoCloseable {
                 spans.forEach(Span::end);
                 health.up(polled.count());
                 meters.committed(decoded, undecodable.size() + result.refused().size());
-                commitToKafkaForMonitoring(next);
+                commitToKafkaForMonitoring(monitoring.committed(next, System.currentTimeMillis()));
                 LOG.debug("batch of {} records: {} applied, {} duplicates, {} refused, {} undecodable",
                         polled.count(), result.applied(), result.duplicates(), result.refused().size(), undecodable.size());
                 return;
@@ -346,9 +349,18 @@ public final class LedgerSink implements Runnable, AutoCloseable {
         return false;
     }
 
+    /** Kafka's copy of the offsets, for monitoring only ({@link MonitoringOffsets}): of the partitions still assigned. */
     private void commitToKafkaForMonitoring(Map<TopicPartition, Long> next) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        next.forEach((tp, o) -> offsets.put(tp, new OffsetAndMetadata(o)));
+        Set<TopicPartition> assigned = next.isEmpty() ? Set.of() : consumer.assignment();
+        next.forEach((tp, o) -> {
+            if (assigned.contains(tp)) {
+                offsets.put(tp, new OffsetAndMetadata(o));
+            }
+        });
+        if (offsets.isEmpty()) {
+            return;
+        }
         consumer.commitAsync(offsets, (o, e) -> {
             if (e != null) {
                 LOG.debug("informational Kafka offset commit failed: {}", e.toString());
