@@ -36,6 +36,12 @@ public final class PohChallenge {
     /** The most identities one challenge may name (one host's). */
     public static final int MAX_WORKERS = 64;
     private static final int NONCE_HEX = 32;
+    /**
+     * Characters of the longest challenge: {@link #MAX_WORKERS} ids of {@link Limits#ID_MAX} characters,
+     * issued at the largest time (a host's 4 identities already take more than one id's length).
+     */
+    public static final int MAX_SEED = VERSION.length() + 1 + String.valueOf(Long.MAX_VALUE).length() + 1
+            + MAX_WORKERS * (Limits.ID_MAX + 1) - 1 + 1 + NONCE_HEX;
 
     /** A challenge's issue time and the workers it names. */
     public record Parsed(long issuedAt, List<String> workers) {

@@ -31,6 +31,13 @@ class PohChallengeTest {
     }
 
     @Test
+    void theLongestChallengeIsMaxSeedCharacters() {
+        List<String> ids = java.util.stream.IntStream.range(0, PohChallenge.MAX_WORKERS)
+                .mapToObj(i -> String.format("%0" + Limits.ID_MAX + "d", i)).toList();
+        assertThat(PohChallenge.issue(KEY, ids, Long.MAX_VALUE)).hasSize(PohChallenge.MAX_SEED);
+    }
+
+    @Test
     void aChallengeIsAnsweredWithinItsWindow() {
         String seed = PohChallenge.issue(KEY, List.of("w"), T);
         assertThat(PohChallenge.check(KEY, seed, "w", T + PohChallenge.WINDOW_MS)).isNull();

@@ -122,7 +122,7 @@ public final class InputBounds {
             p.finite("capabilities.benchmarkScore", c.getBenchmarkScore(), -Double.MAX_VALUE, Double.MAX_VALUE);
             io.agora.events.BenchmarkProof proof = c.getBenchmarkProof();
             if (proof != null) {
-                p.str("capabilities.benchmarkProof.seed", proof.getSeed());
+                p.str("capabilities.benchmarkProof.seed", proof.getSeed(), io.agora.market.PohChallenge.MAX_SEED);
                 p.str("capabilities.benchmarkProof.proofHash", proof.getProofHash());
                 p.ids("capabilities.benchmarkProof.checkpoints", proof.getCheckpoints(),
                         io.agora.market.ProofOfHardware.CHECKPOINTS, 64);
@@ -298,8 +298,13 @@ public final class InputBounds {
 
         /** Present (possibly empty) and at most {@link #MAX_ID} characters. */
         void str(String field, String v) {
-            if (v == null || v.length() > MAX_ID) {
-                add(field, "must be at most " + MAX_ID + " characters");
+            str(field, v, MAX_ID);
+        }
+
+        /** Present (possibly empty) and at most {@code max} characters. */
+        void str(String field, String v, int max) {
+            if (v == null || v.length() > max) {
+                add(field, "must be at most " + max + " characters");
             }
         }
 

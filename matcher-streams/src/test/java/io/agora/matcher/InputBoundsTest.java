@@ -2,6 +2,8 @@ package io.agora.matcher;
 
 import io.agora.schemas.testing.SignedRecords;
 import io.agora.market.Limits;
+import io.agora.market.PohChallenge;
+import io.agora.events.BenchmarkProof;
 import io.agora.events.CommandType;
 import io.agora.events.EntryKind;
 import io.agora.events.Heartbeat;
@@ -93,6 +95,25 @@ class InputBoundsTest {
         ReputationChanged rc = ReputationChanged.newBuilder().setEventId("e").setWorkerId(HUGE).setDelta(5)
                 .setReason("agreed").setTimestamp(Instant.ofEpochMilli(T0)).build();
         assertThat(InputBounds.reputation(rc)).isEqualTo("workerId must be 1..200 characters");
+    }
+
+    /** A registration of worker w-1 with a proof of hardware from {@code seed}. */
+    static WorkerRegistration registrationWithProof(String seed) {
+        return SignedRecords.registration("w-1", Fx.caps("public", 500)
+                .setBenchmarkProof(new BenchmarkProof(seed, 1L, 1L, 1L, List.of(), "h")).build(), 1, T0);
+    }
+
+    @Test
+    void aProofAnsweringOneChallengeForAHostsIdentitiesIsInBounds() {
+        byte[] key = new byte[32];
+        // four identities (Ed25519 keys, 43 characters each) already make a challenge longer than an id
+        List<String> four = java.util.stream.IntStream.range(0, 4).mapToObj(i -> i + "x".repeat(42)).toList();
+        String seed = PohChallenge.issue(key, four, T0);
+        assertThat(seed.length()).isGreaterThan(InputBounds.MAX_ID);
+        assertThat(InputBounds.registration(registrationWithProof(seed))).isNull();
+        assertThat(InputBounds.registration(registrationWithProof("y".repeat(PohChallenge.MAX_SEED)))).isNull();
+        assertThat(InputBounds.registration(registrationWithProof("y".repeat(PohChallenge.MAX_SEED + 1))))
+                .isEqualTo("capabilities.benchmarkProof.seed must be at most " + PohChallenge.MAX_SEED + " characters");
     }
 
     @Test
