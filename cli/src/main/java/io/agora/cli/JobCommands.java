@@ -24,7 +24,7 @@ final class JobCommands {
         Table.record(out, "job", job.path("jobId"), "status", job.path("status"), "reason", job.path("reason"),
                 "verdict", verdict(job), "pool", job.path("pool"), "exit code", job.path("exitCode"),
                 "escrow", job.path("escrowMicros"), "cost", job.path("costMicros"), "refund", job.path("refundMicros"),
-                "agreeing", job.path("agreeing"), "dissenting", job.path("dissenting"),
+                "agreeing", job.path("agreeing"), "dissenting", job.path("dissenting"), "dispute", job.path("dispute"),
                 "submitted", job.path("submittedAt"), "updated", job.path("updatedAt"));
         if (job.hasNonNull("output")) {
             out.println("output:");
