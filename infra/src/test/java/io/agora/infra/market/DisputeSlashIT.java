@@ -3,6 +3,10 @@ package io.agora.infra.market;
 import io.agora.events.EntryKind;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -12,6 +16,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -99,6 +105,13 @@ class DisputeSlashIT {
                         "select count(*) from agora.reputation_events where worker_id = ? and job_id = ? and reason = ?",
                         liar, jobId, "dispute opened: stake locked") == 1);
             }
+            await("dispute shown open").atMost(Duration.ofSeconds(60)).until(() ->
+                    live.scalar("select count(*) from agora.jobs where job_id = ? and dispute = 'opened'", jobId) == 1);
+            // a client watching the job now is sent its events until the dispute's decision, not just its state
+            CompletableFuture<HttpResponse<String>> watched = HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(
+                            URI.create(live.market.apiUrl() + "/api/v1/jobs/" + jobId + "/events"))
+                    .header("Authorization", "Bearer " + key).header("Accept", "text/event-stream").build(),
+                    HttpResponse.BodyHandlers.ofString());
             Map<String, Long> reputationBefore = new HashMap<>();
             for (String liar : liars) {
                 reputationBefore.put(liar, live.reputation(liar));
@@ -118,6 +131,7 @@ class DisputeSlashIT {
             }
             assertThat(live.scalar("select count(*) from agora.jobs where job_id = ? and dispute = 'opened'", jobId))
                     .as("the dispute is still open").isEqualTo(1);
+            assertThat(watched).as("the watcher's stream is still open").isNotDone();
 
             // 6. honest workers join the pool and re-run the job: they contradict the liars
             live.market.startWorker("witnesses", "docker", Map.of("AGORA_WORKER_POOL", POOL, "AGORA_WORKER_IDENTITIES", "2"));
@@ -191,6 +205,10 @@ class DisputeSlashIT {
             assertThat(events.status()).isEqualTo(200);
             assertThat(events.body().asText()).as("events after the verdict the client saw")
                     .contains("\"type\":\"DISPUTED\"").contains("overturned");
+            HttpResponse<String> stream = watched.get(1, TimeUnit.MINUTES);
+            assertThat(stream.statusCode()).isEqualTo(200);
+            assertThat(stream.body()).as("the watcher's stream, ended by the decision").contains("\"dispute\":\"opened\"")
+                    .contains("\"reason\":\"overturned");
 
             // 7. the dispute is over: now an unbond goes through, after the cool-down
             long slashedAt = live.scalar("select floor(extract(epoch from max(ts)) * 1000)::bigint from agora.ledger_transactions"
