@@ -251,6 +251,33 @@ class AgoraCliTest {
     }
 
     @Test
+    void watchFollowsAnOpenDisputeToItsDecisionThenShowsTheJobWithIt() {
+        answer("GET /api/v1/jobs/j-2/events", 200, """
+                event: status
+                data: {"jobId":"j-2","status":"COMPLETED","dispute":"opened"}
+
+                event: job-event
+                id: e-7
+                data: {"eventId":"e-7","jobId":"j-2","type":"DISPUTED","reason":"refused: already disputed"}
+
+                event: job-event
+                id: e-8
+                data: {"eventId":"e-8","jobId":"j-2","type":"DISPUTED","reason":"overturned: dispute replicas agree on h2"}
+
+                event: job-event
+                id: e-9
+                data: {"eventId":"e-9","jobId":"j-2","type":"ASSIGNED"}
+
+                """);
+        answer("GET /api/v1/jobs/j-2", 200, "{\"jobId\":\"j-2\",\"status\":\"COMPLETED\",\"dispute\":\"overturned\"}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "watch", "j-2")).isZero();
+        assertThat(out.toString().lines().limit(4)).containsExactly("status COMPLETED",
+                "DISPUTED (refused: already disputed)", "DISPUTED (overturned: dispute replicas agree on h2)", "status COMPLETED");
+        assertThat(out.toString()).containsPattern("dispute +overturned").doesNotContain("ASSIGNED");
+    }
+
+    @Test
     void submitWithJsonOutputPrintsTheApisReceipt() throws Exception {
         StringWriter out = new StringWriter();
         assertThat(run(out, new StringWriter(), "-o", "json", "submit", "--image", "busybox", "--max-price", "10", "--", "true")).isZero();

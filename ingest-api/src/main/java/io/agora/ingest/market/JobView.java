@@ -53,6 +53,20 @@ public record JobView(String jobId,
         return isTerminal(status);
     }
 
+    /**
+     * Whether nothing more will happen to the job: terminal, and no dispute of it open (an opened
+     * dispute is decided by a later JobEvent DISPUTED, {@link #decidesDispute}).
+     */
+    public boolean over() {
+        return terminal() && !"opened".equals(dispute);
+    }
+
+    /** Whether a JobEvent decides its job's open dispute: DISPUTED "overturned: ..." or "upheld" (a refusal does not). */
+    public static boolean decidesDispute(String eventType, @Nullable String reason) {
+        return "DISPUTED".equals(eventType) && reason != null
+                && (reason.startsWith("overturned") || reason.startsWith("upheld"));
+    }
+
     /** Whether a job status, or the type of a JobEvent, ends the job's story. */
     public static boolean isTerminal(@Nullable String statusOrEventType) {
         return statusOrEventType != null && TERMINAL.contains(statusOrEventType.toUpperCase(java.util.Locale.ROOT));
