@@ -26,6 +26,15 @@ final class JobCommands {
                 "escrow", job.path("escrowMicros"), "cost", job.path("costMicros"), "refund", job.path("refundMicros"),
                 "agreeing", job.path("agreeing"), "dissenting", job.path("dissenting"), "dispute", job.path("dispute"),
                 "submitted", job.path("submittedAt"), "updated", job.path("updatedAt"));
+        if (job.path("verdicts").size() > 1) { // the verdict, then its dispute: each step in order
+            out.println("verdict history:");
+            for (JsonNode step : job.path("verdicts")) {
+                String hash = step.hasNonNull("consensusHash") ? " hash " + step.path("consensusHash").asText() : "";
+                out.println("  " + step.path("at").asText() + "  " + step.path("step").asText()
+                        + (step.hasNonNull("outcome") ? " " + step.path("outcome").asText() : "") + hash
+                        + (step.hasNonNull("reason") ? "  (" + step.path("reason").asText() + ")" : ""));
+            }
+        }
         if (job.hasNonNull("output")) {
             out.println("output:");
             printText(out, job.path("output").asText());

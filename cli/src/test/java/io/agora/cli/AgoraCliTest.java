@@ -412,6 +412,22 @@ class AgoraCliTest {
     }
 
     @Test
+    void describeShowsAnOverturnedVerdictsHistoryInOrder() {
+        answer("GET /api/v1/jobs/j-4", 200, """
+                {"jobId":"j-4","status":"COMPLETED","outcome":"COMPLETED","consensusHash":"h1","dispute":"overturned","verdicts":[
+                 {"step":"verdict","outcome":"COMPLETED","consensusHash":"h1","at":"2026-12-06T10:00:00Z"},
+                 {"step":"dispute opened","reason":"opened: 2 dispute replicas from replica 2","at":"2026-12-06T10:01:00Z"},
+                 {"step":"dispute overturned","consensusHash":"h2","reason":"overturned: dispute replicas agree on h2",
+                  "at":"2026-12-06T10:02:00Z"}]}""");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "describe", "j-4", "--events-ms", "0")).isZero();
+        assertThat(out.toString().lines().dropWhile(l -> !l.equals("verdict history:")).skip(1).limit(3)).containsExactly(
+                "  2026-12-06T10:00:00Z  verdict COMPLETED hash h1",
+                "  2026-12-06T10:01:00Z  dispute opened  (opened: 2 dispute replicas from replica 2)",
+                "  2026-12-06T10:02:00Z  dispute overturned hash h2  (overturned: dispute replicas agree on h2)");
+    }
+
+    @Test
     void describeShowsTheVerdictMoneyWorkersAndTheEventsSoFar() throws Exception {
         answer("GET /api/v1/jobs/j-3", 200, """
                 {"jobId":"j-3","status":"RUNNING","outcome":null,"pool":"gpu","escrowMicros":3000,"costMicros":null,

@@ -195,6 +195,12 @@ class DisputeSlashIT {
             MarketClient.Answer shown = live.client.job(key, jobId);
             assertThat(shown.text("dispute")).as(shown.toString()).isEqualTo("overturned");
             assertThat(shown.text("status")).isEqualTo("COMPLETED");
+            List<String> steps = new ArrayList<>();
+            shown.body().path("verdicts").forEach(v -> steps.add(v.path("step").asText()));
+            assertThat(steps).as("the verdict history, in order").containsExactly("verdict", "dispute opened", "dispute overturned");
+            assertThat(shown.body().path("verdicts").get(0).path("consensusHash").asText()).isEqualTo(lie.text("consensusHash"));
+            assertThat(shown.body().path("verdicts").get(2).path("consensusHash").asText()).as("the honest workers' hash")
+                    .isNotEmpty().isNotEqualTo(lie.text("consensusHash"));
             List<String> disputed = live.strings("select reason from agora.job_events where job_id = ? and type = 'DISPUTED' order by ts", jobId);
             assertThat(disputed).hasSize(2);
             assertThat(disputed.get(0)).startsWith("opened");

@@ -37,7 +37,7 @@ class JobEventStreamTest {
 
     static JobView state(String jobId, String status) {
         return new JobView(jobId, "c", "public", status, null, null, null, null, null, null, null, null, List.of(),
-                List.of(), null, null, null, null);
+                List.of(), null, null, null, null, List.of());
     }
 
     /** What the stream sent, as "status X" or the event type; fails if the stream does not end. */
@@ -106,7 +106,7 @@ class JobEventStreamTest {
 
     static JobView disputed(String jobId, String dispute) {
         return new JobView(jobId, "c", "public", "COMPLETED", null, null, null, null, null, null, null, null, List.of(),
-                List.of(), null, null, dispute, null);
+                List.of(), null, null, dispute, null, List.of());
     }
 
     static JobEvent disputedEvent(String jobId, String reason) {
