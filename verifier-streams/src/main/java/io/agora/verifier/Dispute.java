@@ -105,7 +105,7 @@ final class Dispute {
         s.extraRequested += count;
         s.disputeFeeMicros = c.getFeeHeldMicros();
         k.changed();
-        k.requestReplicas(s.disputeFrom, count, "dispute");
+        k.requestReplicas(s.disputeFrom, count, io.agora.market.Eligibility.DISPUTE_REPLICAS);
         event(k, terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
         for (String w : s.agreeing) { // their stake cannot leave while the dispute is open
             reputation(k, w, 0, "dispute opened: stake locked", stakeOrder(s, StakeAction.LOCK, 0, List.of()));
