@@ -268,8 +268,7 @@ public final class AgoraCli {
             try (Progress progress = cmd.progress(jobId)) {
                 if (!poll) {
                     try {
-                        cmd.client().stream("/api/v1/jobs/" + ApiClient.segment(jobId) + "/events",
-                                e -> TERMINAL.contains(e.path("type").asText()) || TERMINAL.contains(e.path("status").asText()),
+                        cmd.client().stream("/api/v1/jobs/" + ApiClient.segment(jobId) + "/events", new StoryEnd(),
                                 e -> {
                                     String line = e.has("type") ? e.path("type").asText() + (e.hasNonNull("reason")
                                             ? " (" + e.path("reason").asText() + ")" : "") : "status " + e.path("status").asText();
@@ -298,7 +297,7 @@ public final class AgoraCli {
                         }
                         last = status;
                     }
-                    if (TERMINAL.contains(status.toUpperCase(java.util.Locale.ROOT))) {
+                    if (TERMINAL.contains(status.toUpperCase(java.util.Locale.ROOT)) && !disputeOpen(job)) {
                         progress.close();
                         if (cmd.json()) {
                             cmd.print(job);
@@ -310,6 +309,33 @@ public final class AgoraCli {
                     Thread.sleep(intervalMs);
                 }
             }
+        }
+    }
+
+    /** Whether the job (its state as the API shows it) has a dispute open: more is to come though it is terminal. */
+    static boolean disputeOpen(JsonNode job) {
+        return "opened".equals(job.path("dispute").asText());
+    }
+
+    /**
+     * When a job's event stream has told the whole story: at a terminal state or event, or, for a job whose
+     * dispute was open when the stream began, at the DISPUTED event that decides it (overturned, upheld).
+     */
+    static final class StoryEnd implements java.util.function.Predicate<JsonNode> {
+        private boolean disputed;
+
+        @Override
+        public boolean test(JsonNode e) {
+            if (!e.has("type")) { // the job's state, sent first
+                disputed = disputeOpen(e);
+                return TERMINAL.contains(e.path("status").asText()) && !disputed;
+            }
+            String type = e.path("type").asText();
+            if (!disputed) {
+                return TERMINAL.contains(type);
+            }
+            String reason = e.path("reason").asText();
+            return type.equals("DISPUTED") && (reason.startsWith("overturned") || reason.startsWith("upheld"));
         }
     }
 

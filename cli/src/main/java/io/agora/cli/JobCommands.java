@@ -24,8 +24,17 @@ final class JobCommands {
         Table.record(out, "job", job.path("jobId"), "status", job.path("status"), "reason", job.path("reason"),
                 "verdict", verdict(job), "pool", job.path("pool"), "exit code", job.path("exitCode"),
                 "escrow", job.path("escrowMicros"), "cost", job.path("costMicros"), "refund", job.path("refundMicros"),
-                "agreeing", job.path("agreeing"), "dissenting", job.path("dissenting"),
+                "agreeing", job.path("agreeing"), "dissenting", job.path("dissenting"), "dispute", job.path("dispute"),
                 "submitted", job.path("submittedAt"), "updated", job.path("updatedAt"));
+        if (job.path("verdicts").size() > 1) { // the verdict, then its dispute: each step in order
+            out.println("verdict history:");
+            for (JsonNode step : job.path("verdicts")) {
+                String hash = step.hasNonNull("consensusHash") ? " hash " + step.path("consensusHash").asText() : "";
+                out.println("  " + step.path("at").asText() + "  " + step.path("step").asText()
+                        + (step.hasNonNull("outcome") ? " " + step.path("outcome").asText() : "") + hash
+                        + (step.hasNonNull("reason") ? "  (" + step.path("reason").asText() + ")" : ""));
+            }
+        }
         if (job.hasNonNull("output")) {
             out.println("output:");
             printText(out, job.path("output").asText());
@@ -46,7 +55,8 @@ final class JobCommands {
     }
 
     @Command(name = "describe", description = {"A job: status, verdict, cost and refund, agreeing and dissenting workers, and its events so far.",
-            "Events come from the job's event stream, read for --events-ms at most; a finished job's stream holds none."})
+            "Events come from the job's event stream, read for --events-ms at most; a finished job's stream holds none",
+            "(one whose dispute is open: the dispute's, to its decision)."})
     static final class Describe extends AgoraCli.Base {
         @Parameters(index = "0", paramLabel = "JOB_ID")
         String jobId;
@@ -59,7 +69,7 @@ final class JobCommands {
             ArrayNode events = ApiClient.JSON.createArrayNode();
             if (eventsMs > 0) {
                 try {
-                    client().stream(jobPath(jobId) + "/events", e -> AgoraCli.TERMINAL.contains(e.path("type").asText()),
+                    client().stream(jobPath(jobId) + "/events", new AgoraCli.StoryEnd(),
                             e -> {
                                 if (e.has("eventId")) {
                                     events.add(e);

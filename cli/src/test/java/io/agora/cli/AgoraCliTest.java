@@ -251,6 +251,33 @@ class AgoraCliTest {
     }
 
     @Test
+    void watchFollowsAnOpenDisputeToItsDecisionThenShowsTheJobWithIt() {
+        answer("GET /api/v1/jobs/j-2/events", 200, """
+                event: status
+                data: {"jobId":"j-2","status":"COMPLETED","dispute":"opened"}
+
+                event: job-event
+                id: e-7
+                data: {"eventId":"e-7","jobId":"j-2","type":"DISPUTED","reason":"refused: already disputed"}
+
+                event: job-event
+                id: e-8
+                data: {"eventId":"e-8","jobId":"j-2","type":"DISPUTED","reason":"overturned: dispute replicas agree on h2"}
+
+                event: job-event
+                id: e-9
+                data: {"eventId":"e-9","jobId":"j-2","type":"ASSIGNED"}
+
+                """);
+        answer("GET /api/v1/jobs/j-2", 200, "{\"jobId\":\"j-2\",\"status\":\"COMPLETED\",\"dispute\":\"overturned\"}");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "watch", "j-2")).isZero();
+        assertThat(out.toString().lines().limit(4)).containsExactly("status COMPLETED",
+                "DISPUTED (refused: already disputed)", "DISPUTED (overturned: dispute replicas agree on h2)", "status COMPLETED");
+        assertThat(out.toString()).containsPattern("dispute +overturned").doesNotContain("ASSIGNED");
+    }
+
+    @Test
     void submitWithJsonOutputPrintsTheApisReceipt() throws Exception {
         StringWriter out = new StringWriter();
         assertThat(run(out, new StringWriter(), "-o", "json", "submit", "--image", "busybox", "--max-price", "10", "--", "true")).isZero();
@@ -382,6 +409,22 @@ class AgoraCliTest {
         StringWriter failed = new StringWriter();
         assertThat(run(failed, new StringWriter(), "watch", "--poll", "j-2")).isEqualTo(Exit.NOT_COMPLETED);
         assertThat(failed.toString()).containsPattern("dissenting +w-1, w-2");
+    }
+
+    @Test
+    void describeShowsAnOverturnedVerdictsHistoryInOrder() {
+        answer("GET /api/v1/jobs/j-4", 200, """
+                {"jobId":"j-4","status":"COMPLETED","outcome":"COMPLETED","consensusHash":"h1","dispute":"overturned","verdicts":[
+                 {"step":"verdict","outcome":"COMPLETED","consensusHash":"h1","at":"2026-12-06T10:00:00Z"},
+                 {"step":"dispute opened","reason":"opened: 2 dispute replicas from replica 2","at":"2026-12-06T10:01:00Z"},
+                 {"step":"dispute overturned","consensusHash":"h2","reason":"overturned: dispute replicas agree on h2",
+                  "at":"2026-12-06T10:02:00Z"}]}""");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "describe", "j-4", "--events-ms", "0")).isZero();
+        assertThat(out.toString().lines().dropWhile(l -> !l.equals("verdict history:")).skip(1).limit(3)).containsExactly(
+                "  2026-12-06T10:00:00Z  verdict COMPLETED hash h1",
+                "  2026-12-06T10:01:00Z  dispute opened  (opened: 2 dispute replicas from replica 2)",
+                "  2026-12-06T10:02:00Z  dispute overturned hash h2  (overturned: dispute replicas agree on h2)");
     }
 
     @Test

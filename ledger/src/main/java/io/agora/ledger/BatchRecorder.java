@@ -293,7 +293,7 @@ public final class BatchRecorder {
             message = m.getMessage();
         }
         if ("accounts_no_overdraft".equals(constraint)) {
-            return what + " refused: it would make a non-mint account negative (" + detail + ")";
+            return what + " refused: it would make a client or escrow account negative (" + detail + ")";
         }
         if ("ledger_transaction_balanced".equals(constraint)) {
             return what + " refused: " + message;

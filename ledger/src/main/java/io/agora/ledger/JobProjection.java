@@ -48,8 +48,8 @@ public final class JobProjection {
             return fresh;
         }
         try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
+                INSERT INTO job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts, consensus_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
             for (JobEvent e : events) {
                 ps.setString(1, e.getEventId());
                 ps.setString(2, e.getJobId());
@@ -59,6 +59,7 @@ public final class JobProjection {
                 ps.setInt(6, e.getReplica());
                 ps.setInt(7, e.getAttempt());
                 ps.setObject(8, Sql.ts(e.getTimestamp()));
+                ps.setString(9, e.getConsensusHash());
                 ps.addBatch();
             }
             fresh = Sql.inserted(ps.executeBatch());

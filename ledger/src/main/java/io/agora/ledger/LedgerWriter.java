@@ -16,7 +16,8 @@ import java.util.TreeSet;
  * ledger: the transaction, its postings and the account balances. A transaction id that is
  * already booked is refused silently, so retries and replays change nothing. PostgreSQL
  * enforces the rules: postings must sum to zero (deferred constraint trigger) and no
- * non-mint account may go negative (CHECK {@code accounts_no_overdraft}).
+ * client or escrow account may go negative (CHECK {@code accounts_no_overdraft}; a worker's own and
+ * stake accounts may for a while, booked before credits read from another partition: migration V9).
  *
  * <p>Entries are booked a list at a time with JDBC batches: four round trips whatever the
  * list's length, the balances moved in the list's order, so an overdraft is refused exactly

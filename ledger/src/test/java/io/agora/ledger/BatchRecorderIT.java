@@ -250,6 +250,28 @@ class BatchRecorderIT {
     }
 
     @Test
+    void aStakeAndASlashReadBeforeTheCreditsTheySpendAreBookedAndTheLedgerEndsAsInOrder() throws SQLException {
+        long ts = T0.toEpochMilli();
+        io.agora.market.Stake.Account liar = new io.agora.market.Stake.Account(1_000, 800, 0, 0, -1, java.util.Set.of("j2"));
+        io.agora.market.Stake.Slash slash = io.agora.market.Stake.slash(liar, 1_000, List.of("h1"));
+        // the worker's partition (its STAKE) and the second job's SLASH read before the client's partition
+        // (the PAYOUTs they spend), as the sink or the audit's replay may read them
+        recorder.record(records(io.agora.market.Postings.stake("w1", 7, 800, ts), io.agora.market.Postings.slash("j2", "c1", "w1", slash, ts)),
+                Map.of(), null);
+        assertThat(balance("worker:w1")).as("booked before its credits").isEqualTo(-800 - 1_000);
+        assertThat(AuditReport.check(ds, schema).findings()).as("not caught up yet").anyMatch(f -> f.contains("worker:w1 is negative"));
+        recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 800), refund("c1", "j1", 1_200),
+                hold("c1", "j2", 2_000), payout("c1", "j2", "w1", 1_000), refund("c1", "j2", 1_000)), Map.of(), null);
+        assertThat(balance("worker:w1")).isZero();
+        assertThat(balance("stake:w1")).isEqualTo(400);
+        assertThat(balance("client:c1")).isEqualTo(5_000 - 800 - 1_000 + 1_000 + 160);
+        assertThat(AuditReport.check(ds, schema).findings()).isEmpty();
+        // a client's account is still never booked below 0
+        BatchRecorder.Result overdraft = recorder.record(records(hold("c1", "j3", 1_000_000)), Map.of(), null);
+        assertThat(overdraft.refused()).singleElement().satisfies(r -> assertThat(r.reason()).contains("client:c1", "negative"));
+    }
+
+    @Test
     void aDisputeFeePaidToTheWorkersIsEarnings() throws SQLException {
         long ts = T0.toEpochMilli();
         recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 1_000),

@@ -25,6 +25,13 @@ public final class Eligibility {
     public static final String NO_ELIGIBLE_WORKER = "no eligible worker left";
     /** The distinct reasons {@link #nobodyMayTake} names before it counts the rest together (a reason stays short). */
     static final int MAX_REASONS = 5;
+    /**
+     * The reason of the verifier's REQUEST_REPLICAS for a dispute's re-run. Those replicas are never failed as
+     * {@link #NO_ELIGIBLE_WORKER}: they need workers that ran none of the job, which a pool whose own workers
+     * formed the disputed quorum gets only when fresh ones join, so they wait for one until the job's deadline
+     * (the dispute is decided then at the latest).
+     */
+    public static final String DISPUTE_REPLICAS = "dispute";
 
     private Eligibility() {
     }

@@ -102,11 +102,31 @@ public final class Stake {
             return new Change(next, bond, null);
         }
         if (!a.disputes().isEmpty()) {
-            return new Change(a, 0, "unbond refused: an open dispute names the worker (job "
-                    + a.disputes().iterator().next() + ")");
+            return new Change(a, 0, refusal(a.disputes().iterator().next()));
         }
         return new Change(new Account(a.availableMicros(), a.bondedMicros(), a.bondedMicros() - target,
                 now + coolDown.toMillis(), seq, a.disputes()), 0, null);
+    }
+
+    /**
+     * A dispute of job {@code jobId}, opened at {@code openedAt} (ms), names the worker: its stake cannot leave
+     * until the dispute ends. The gate reads the dispute (a StakeOrder LOCK) and the worker's registrations from
+     * different topics, so it may read an unbond asked after the dispute opened before the dispute itself: such
+     * an unbond (asked at its due time less {@code coolDown}) is refused now as it would have been in the other
+     * order (the bond stays, the worker asks again once the dispute is over). One asked before the dispute
+     * opened waits for its end ({@link #due}).
+     */
+    public static Change lock(Account a, String jobId, long openedAt, Duration coolDown) {
+        Account locked = a.lock(jobId);
+        if (a.unbondingMicros() > 0 && a.unbondDueAt() - coolDown.toMillis() >= openedAt) {
+            return new Change(new Account(locked.availableMicros(), locked.bondedMicros(), 0, 0, -1, locked.disputes()),
+                    0, refusal(jobId));
+        }
+        return new Change(locked, 0, null);
+    }
+
+    private static String refusal(String jobId) {
+        return "unbond refused: an open dispute names the worker (job " + jobId + ")";
     }
 
     /** What a due unbond returns: the account after it and the UNSTAKE amount (0: nothing due). */

@@ -75,6 +75,27 @@ class StakeTest {
     }
 
     @Test
+    void anUnbondAskedAfterTheDisputeOpenedIsRefusedWhicheverTheGateReadsFirst() {
+        Stake.Account bonded = Stake.request(Stake.Account.NEW.credit(5_000), 5_000, 1, 0, COOL_DOWN).account();
+        long opened = 1_000;
+        // the dispute first: the unbond asked after it is refused
+        Stake.Change first = Stake.request(Stake.lock(bonded, "job-1", opened, COOL_DOWN).account(), 0, 2, 1_500, COOL_DOWN);
+        // the unbond first (asked at 1,500, read before the LOCK of the dispute opened at 1,000): refused by the LOCK
+        Stake.Change late = Stake.lock(Stake.request(bonded, 0, 2, 1_500, COOL_DOWN).account(), "job-1", opened, COOL_DOWN);
+        for (Stake.Change c : java.util.List.of(first, late)) {
+            assertEquals("unbond refused: an open dispute names the worker (job job-1)", c.refused());
+            assertEquals(5_000, c.account().effectiveMicros(), "the bond stays");
+            assertEquals(0, c.account().unbondingMicros());
+            assertEquals(java.util.Set.of("job-1"), c.account().disputes());
+        }
+        // an unbond asked before the dispute opened is not refused: it waits for the dispute's end
+        Stake.Change earlier = Stake.lock(Stake.request(bonded, 0, 2, 500, COOL_DOWN).account(), "job-1", opened, COOL_DOWN);
+        assertNull(earlier.refused());
+        assertEquals(5_000, earlier.account().unbondingMicros());
+        assertEquals(0, Stake.due(earlier.account(), Long.MAX_VALUE).unstakeMicros());
+    }
+
+    @Test
     void aSlashRefundsTheClientAndSplitsHalfTheBondAsDocumented() {
         Stake.Account a = Stake.request(Stake.Account.NEW.credit(10_000), 10_000, 1, 0, COOL_DOWN).account()
                 .credit(300).lock("job-1");

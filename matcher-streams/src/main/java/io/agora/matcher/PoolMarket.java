@@ -625,7 +625,9 @@ final class PoolMarket {
             job.replicas.put(n, r);
         }
         job.nextReplica = Math.max(job.nextReplica, from + count);
-        failIfNobodyMayTake(job);
+        if (!Eligibility.DISPUTE_REPLICAS.equals(c.getReason())) { // a dispute's re-run waits for fresh workers
+            failIfNobodyMayTake(job);
+        }
         tryPlace(job, true);
     }
 

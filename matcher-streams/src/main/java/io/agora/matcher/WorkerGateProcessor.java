@@ -177,6 +177,10 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         }
         if (stake.refused() != null) {
             log.warn("worker {}: {}", workerId, stake.refused());
+        } else if (target != g.stake().effectiveMicros()) {
+            log.info("worker {} {} (seq {}, at {}): stake {} asked, {} bonded, {} unbonding, open disputes {}", workerId,
+                    reg.getType(), reg.getSeq(), record.timestamp(), target, stake.account().bondedMicros(),
+                    stake.account().unbondingMicros(), stake.account().disputes());
         }
         if (g.pool() != null && !g.pool().equals(pool)) {
             ctx.forward(new Record<>(g.pool(), new Flow.Removed(workerId), record.timestamp()));
@@ -301,7 +305,14 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             String jobId = rc.getJobId();
             long now = ctx.currentSystemTimeMs();
             switch (order.getAction()) {
-                case LOCK -> stake = stake.lock(jobId);
+                case LOCK -> {
+                    Stake.Change locked = Stake.lock(stake, jobId, rc.getTimestamp().toEpochMilli(),
+                            Duration.ofMillis(cfg.stakeCoolDownMs()));
+                    if (locked.refused() != null) {
+                        log.warn("worker {}: {}", workerId, locked.refused());
+                    }
+                    stake = locked.account();
+                }
                 case RELEASE -> stake = stake.release(jobId);
                 case SLASH -> {
                     Stake.Slash slash = Stake.slash(stake, order.getReclaimMicros(), order.getHonestWorkers());
@@ -319,6 +330,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
                 }
             }
             indexUnbond(workerId, g.stake(), stake);
+            log.info("worker {}: stake {} for job {} (at {}): {} bonded, open disputes {}", workerId, order.getAction(), jobId,
+                    record.timestamp(), stake.bondedMicros(), stake.disputes());
         }
         gate.put(workerId, new GateState(g.registrationSeq(), g.heartbeatSeq(), pool, rep, stake));
         if (pool != null) {

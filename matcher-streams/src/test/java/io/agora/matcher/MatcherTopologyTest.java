@@ -1029,9 +1029,15 @@ class MatcherTopologyTest {
     }
 
     void stakeOrder(String workerId, String jobId, io.agora.events.StakeAction action, long reclaim, List<String> honest) {
+        stakeOrder(workerId, jobId, action, reclaim, honest, clock);
+    }
+
+    /** A StakeOrder the verifier decided at {@code decidedAt}, read now. */
+    void stakeOrder(String workerId, String jobId, io.agora.events.StakeAction action, long reclaim, List<String> honest,
+                    long decidedAt) {
         in(Topics.REPUTATION).pipeInput(workerId, ReputationChanged.newBuilder().setEventId(UUID.randomUUID().toString())
                 .setWorkerId(workerId).setDelta(action == io.agora.events.StakeAction.SLASH ? -10 : 0)
-                .setReason("dispute " + action).setJobId(jobId).setTimestamp(Instant.ofEpochMilli(clock))
+                .setReason("dispute " + action).setJobId(jobId).setTimestamp(Instant.ofEpochMilli(decidedAt))
                 .setStake(new io.agora.events.StakeOrder(action, "client-1", reclaim, honest)).build(), clock);
     }
 
@@ -1091,6 +1097,30 @@ class MatcherTopologyTest {
         assertThat(unstake.getKind()).isEqualTo(EntryKind.UNSTAKE);
         assertThat(unstake.getTransactionId()).isEqualTo("unstake:" + w.workerId() + ":" + asked);
         assertThat(legs(unstake)).isEqualTo(Map.of("stake:" + w.workerId(), -3_000L, "worker:" + w.workerId(), 3_000L));
+        reputation.readRecordsToList();
+        events.readRecordsToList();
+        assertNothingElse();
+    }
+
+    @Test
+    void anUnbondReadBeforeTheDisputesLockButAskedAfterTheDisputeOpenedIsRefusedByTheLock() {
+        start(MatcherConfig.defaults().withRetryBackoffMs(0));
+        long coolDown = MatcherConfig.defaults().stakeCoolDownMs();
+        Identity w = Identity.generate();
+        owned.put(w.workerId(), List.of(1));
+        paid(w.workerId(), "old-job", 4_000);
+        register(w, "public", 4_000);
+        assertThat(ledger.readValue().getKind()).isEqualTo(EntryKind.STAKE);
+
+        long opened = clock;
+        advance(1_000);
+        register(w, "public", 0); // a second after the dispute opened, read before its LOCK (another topic)
+        stakeOrder(w.workerId(), "job-d", io.agora.events.StakeAction.LOCK, 0, List.of(), opened);
+        advance(coolDown + 1_000);
+        assertThat(ledger.readRecordsToList()).as("no unbond while a dispute names the worker").isEmpty();
+        stakeOrder(w.workerId(), "job-d", io.agora.events.StakeAction.RELEASE, 0, List.of());
+        advance(coolDown + 1_000);
+        assertThat(ledger.readRecordsToList()).as("the refused unbond stays refused: the worker asks again").isEmpty();
         reputation.readRecordsToList();
         events.readRecordsToList();
         assertNothingElse();

@@ -89,9 +89,14 @@ class PoolMarketTest {
 
     /** The verifier's REQUEST_REPLICAS for {@code count} replicas of alice's job from {@code replica} on. */
     Effects requestReplicas(String jobId, int replica, int count, List<String> exclude, long at) {
+        return requestReplicas(jobId, replica, count, exclude, null, at);
+    }
+
+    /** The same, with the request's {@code reason} ({@link Eligibility#DISPUTE_REPLICAS}: a dispute's re-run). */
+    Effects requestReplicas(String jobId, int replica, int count, List<String> exclude, String reason, long at) {
         return market.on(new Flow.Command(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString())
                 .setJobId(jobId).setClientId("alice").setPool(POOL).setType(CommandType.REQUEST_REPLICAS)
-                .setReplica(replica).setCount(count).setExcludeWorkers(exclude)
+                .setReplica(replica).setCount(count).setExcludeWorkers(exclude).setReason(reason)
                 .setTimestamp(Instant.ofEpochMilli(T0)).build()), at);
     }
 
@@ -776,6 +781,19 @@ class PoolMarketTest {
         beat("w-c", 600, 0, List.of(2), List.of(), T0 + 2);
         assertThat(lines(request.apply(3))).as("waits for w-c").noneMatch(l -> l.contains("REPLICA_FAILED") || l.startsWith("tasks"));
         assertThat(lines(beat("w-c", 600, 1, List.of(2), List.of(), T0 + 3))).contains("tasks w-c: job-h/3/0 to w-c @p2");
+    }
+
+    @Test
+    void aDisputesReplicasNoWorkerOfThePoolCanTakeYetWaitForAFreshOne() {
+        join("w-a", 300, List.of(0), T0);
+        join("w-b", 600, List.of(1), T0);
+        JobRequested job = Fx.job("job-d", "alice", 2, T0);
+        job.setMaxTotalResults(4);
+        submit(job, T0);
+        // the pool's only workers formed the disputed quorum: the re-run needs workers that join later
+        Effects fx = requestReplicas("job-d", 2, 2, List.of("w-a", "w-b"), Eligibility.DISPUTE_REPLICAS, T0 + 1);
+        assertThat(lines(fx)).as("not failed: a fresh worker may join").noneMatch(l -> l.contains("REPLICA_FAILED"));
+        assertThat(lines(join("w-c", 600, List.of(2), T0 + 2))).contains("tasks w-c: job-d/2/0 to w-c @p2");
     }
 
     // ---- integrity: what a worker claims is bounded by what the matcher knows -----------------

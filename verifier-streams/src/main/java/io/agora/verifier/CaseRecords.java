@@ -48,8 +48,11 @@ final class CaseRecords {
                 .build();
     }
 
-    /** JobEvent DISPUTED: a dispute refused, opened or decided; {@code pool} null for a job never seen. */
-    JobEvent disputeEvent(String clientId, String pool, String reason) {
+    /**
+     * JobEvent DISPUTED: a dispute refused, opened or decided; {@code pool} null for a job never seen; {@code consensusHash}
+     * the hash a decided dispute settles on (null until it is decided), the last step of the job's verdict history.
+     */
+    JobEvent disputeEvent(String clientId, String pool, String reason, String consensusHash) {
         return JobEvent.newBuilder()
                 .setEventId(UUID.randomUUID().toString())
                 .setJobId(jobId)
@@ -58,6 +61,7 @@ final class CaseRecords {
                 .setReason(reason)
                 .setPool(pool)
                 .setTimestamp(Instant.ofEpochMilli(now))
+                .setConsensusHash(consensusHash)
                 .build();
     }
 

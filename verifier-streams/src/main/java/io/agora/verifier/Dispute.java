@@ -105,7 +105,7 @@ final class Dispute {
         s.extraRequested += count;
         s.disputeFeeMicros = c.getFeeHeldMicros();
         k.changed();
-        k.requestReplicas(s.disputeFrom, count, "dispute");
+        k.requestReplicas(s.disputeFrom, count, io.agora.market.Eligibility.DISPUTE_REPLICAS);
         event(k, terms.getClientId(), "opened: " + count + " dispute replicas from replica " + s.disputeFrom);
         for (String w : s.agreeing) { // their stake cannot leave while the dispute is open
             reputation(k, w, 0, "dispute opened: stake locked", stakeOrder(s, StakeAction.LOCK, 0, List.of()));
@@ -187,7 +187,7 @@ final class Dispute {
             }
             k.emit(clientId, Postings.disputeFeeRefund(k.records().jobId(), clientId, s.disputeFeeMicros, k.now()));
             event(k, clientId, "overturned: dispute replicas agree on " + winner + "; " + s.agreeing.size()
-                    + " original workers slashed, what they were paid reclaimed for the client");
+                    + " original workers slashed, what they were paid reclaimed for the client", winner);
         } else {
             for (String w : s.agreeing) {
                 reputation(k, w, 0, "dispute upheld: stake released", stakeOrder(s, StakeAction.RELEASE, 0, List.of()));
@@ -196,7 +196,7 @@ final class Dispute {
                     .map(TaskResult::getWorkerId).distinct().toList();
             k.emit(clientId, Postings.disputeFeePaid(k.records().jobId(), clientId,
                     confirming.isEmpty() ? List.copyOf(s.agreeing) : confirming, s.disputeFeeMicros, k.now()));
-            event(k, clientId, "upheld");
+            event(k, clientId, "upheld", winner);
         }
         s.disputeResolved = true;
         k.changed();
@@ -232,9 +232,14 @@ final class Dispute {
     }
 
     private static void event(Case k, String clientId, String reason) {
+        event(k, clientId, reason, null);
+    }
+
+    /** A DISPUTED event; {@code decidedHash}: the hash a decided dispute settles on (null while it is not decided). */
+    private static void event(Case k, String clientId, String reason, String decidedHash) {
         JobState s = k.state();
         k.emit(k.records().jobId(), k.records().disputeEvent(clientId,
-                s == null || s.first == null ? null : s.first.getTerms().getPool(), reason));
+                s == null || s.first == null ? null : s.first.getTerms().getPool(), reason, decidedHash));
     }
 
     private static void reputation(Case k, String workerId, int delta, String reason, StakeOrder stake) {

@@ -769,6 +769,7 @@ class JobCaseTest {
         assertThat(req.getReplica()).as("first dispute replica number").isEqualTo(2);
         assertThat(req.getExcludeWorkers()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         assertThat(single(e, JobEvent.class).getReason()).isEqualTo("opened: 2 dispute replicas from replica 2");
+        assertThat(single(e, JobEvent.class).getConsensusHash()).as("not decided yet").isNull();
         assertThat(values(e, LedgerEntry.class)).as("admission held the fee").isEmpty();
         List<LedgerEntry> fee = new ArrayList<>(List.of(held(MarketRules.DISPUTE_FEE_MICROS)));
         assertThat(e.changes().sweepAt()).as("decided at the deadline at the latest").isEqualTo(DEADLINE);
@@ -786,6 +787,8 @@ class JobCaseTest {
                 .containsExactly(JobEventType.REPLICA_FINISHED, JobEventType.DISPUTED);
         assertThat(events(e).get(1).getReason()).isEqualTo("overturned: dispute replicas agree on " + hash(B)
                 + "; 2 original workers slashed, what they were paid reclaimed for the client");
+        assertThat(events(e).get(1).getConsensusHash()).as("the verdict history ends on the dispute replicas' hash")
+                .isEqualTo(hash(B));
         assertThat(reputation(e)).containsExactlyInAnyOrderEntriesOf(Map.of(
                 w1.workerId(), -10, w2.workerId(), -10, w3.workerId(), 5, w4.workerId(), 5));
         Map<String, Long> paid = new java.util.HashMap<>();
@@ -817,6 +820,7 @@ class JobCaseTest {
         assertThat(tick(DEADLINE - 1).out()).isEmpty();
         Effects e = tick(DEADLINE);
         assertThat(single(e, JobEvent.class).getReason()).isEqualTo("upheld");
+        assertThat(single(e, JobEvent.class).getConsensusHash()).as("upheld: the verdict's hash stands").isNotNull();
         assertThat(reputation(e)).as("upheld: nobody's reputation moves")
                 .containsExactlyInAnyOrderEntriesOf(Map.of(w1.workerId(), 0, w2.workerId(), 0));
         assertThat(stakeOrders(e)).containsOnlyKeys(w1.workerId(), w2.workerId())

@@ -33,6 +33,7 @@ import static org.awaitility.Awaitility.await;
  * a real broker, registry and PostgreSQL ({@link LocalStack}), the four services and five
  * workers as separate JVMs running tasks in real Docker containers, every one exporting its spans
  * over OTLP to {@link #traces}. Workers w1..w4 are honest; {@code liar} always returns a wrong output.
+ * Tests may start more workers in pools of their own ({@link DisputeSlashIT}).
  */
 final class LiveMarket {
     static final String HONEST = "w";
@@ -66,9 +67,11 @@ final class LiveMarket {
             // the trusted pool's allowlist names one worker, whose key is made before it first starts
             String trustedId = Identity.loadOrCreate(work.resolve("state").resolve(TRUSTED).resolve("worker.key")).workerId();
             TraceCollector traces = TraceCollector.start();
-            // short leases and grace so crash tests finish quickly; two concurrent tasks per worker
+            // short leases and grace so crash tests finish quickly; two concurrent tasks per worker; an
+            // unbond returned 2 s after it is asked for, so one that should wait (DisputeSlashIT) would show
             Market market = new Market(endpoints, LocalStack.repoRoot(), work, Map.of(
                     "AGORA_MATCHER_LEASE_MS", "8000",
+                    "AGORA_MATCHER_STAKE_COOLDOWN_MS", "2000",
                     "AGORA_MATCHER_WORKER_GRACE_MS", "6000",
                     "AGORA_WORKER_HEARTBEAT_MS", "1000",
                     "AGORA_WORKER_MAX_CONCURRENT", "2",
@@ -213,8 +216,11 @@ final class LiveMarket {
         long grantsAndDeposits = scalar("select coalesce(sum(p.amount_micros),0) from agora.ledger_postings p "
                 + "join agora.ledger_transactions t using (transaction_id) "
                 + "where t.kind in ('STARTER_GRANT','DEPOSIT') and p.account_id not like 'mint:%'");
+        long burned = scalar("select coalesce(sum(balance_micros),0) from agora.accounts where account_id = 'mint:slashed'");
+        assertThat(burned).as("what slashing burned").isNotNegative();
         assertThat(scalar("select coalesce(sum(balance_micros),0) from agora.accounts where account_id not like 'mint:%'"))
-                .as("client+escrow+worker money equals grants and deposits").isEqualTo(minted).isEqualTo(grantsAndDeposits);
+                .as("client+escrow+worker+stake money equals grants and deposits less what slashing burned")
+                .isEqualTo(minted).isEqualTo(grantsAndDeposits - burned);
         assertThat(strings("select account_id from agora.accounts where balance_micros < 0 and account_id not like 'mint:%'"))
                 .as("negative accounts").isEmpty();
         assertThat(strings("select 'escrow:' || j.job_id from agora.jobs j join agora.accounts a on a.account_id = 'escrow:' || j.job_id "

@@ -18,7 +18,8 @@ import java.util.function.Supplier;
 
 /**
  * What a client watching one job is sent: the job's state now, then its events until a terminal
- * one. The state comes from the read model and the events from the agora.jobs.events tail
+ * one; for a terminal job whose dispute is open, until the event that decides the dispute
+ * ({@link JobView#over}). The state comes from the read model and the events from the agora.jobs.events tail
  * ({@link JobEventHub}); the two are not in step, so the order matters: the live events are
  * subscribed to and buffered <em>before</em> the state is read, and the events the hub still holds
  * from just before are replayed. A terminal event arriving while the state is read, or shortly
@@ -82,7 +83,7 @@ public class JobEventStream {
         }
         Flux<Item> first = Flux.just(new State(now));
         Set<String> seen = lastEventId == null ? Set.of() : Set.of(lastEventId);
-        if (now.terminal()) {
+        if (now.over()) {
             subscription.dispose();
             return lastEventId == null ? first
                     : Flux.concat(first, Flux.fromIterable(before).map(Change::new));
@@ -91,7 +92,8 @@ public class JobEventStream {
         Flux<Item> events = Flux.concat(Flux.fromIterable(replay), live)
                 .filter(e -> !seen.contains(e.getEventId()))
                 .distinct(JobEvent::getEventId)
-                .takeUntil(e -> JobView.isTerminal(e.getType().name()))
+                .takeUntil(now.terminal() ? e -> JobView.decidesDispute(e.getType().name(), e.getReason())
+                        : e -> JobView.isTerminal(e.getType().name()))
                 .<Item>map(Change::new)
                 .doFinally(signal -> subscription.dispose());
         return Flux.concat(first, events);

@@ -27,14 +27,53 @@ public record JobView(String jobId,
                       @Nullable Instant updatedAt,
                       @Nullable String dispute,
                       @Schema(description = "What costMicros paid for, per resource; absent until the job has a cost")
-                      @Nullable CostBreakdown costBreakdown) {
+                      @Nullable CostBreakdown costBreakdown,
+                      @Schema(description = "The job's verdict history, oldest first: its verdict, then its dispute opened and"
+                              + " decided (overturned or upheld); empty before the verdict and in listings")
+                      List<VerdictStep> verdicts) {
 
     private static final List<String> TERMINAL = List.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED",
             "CANCELLED", "REJECTED");
 
     public static JobView submitted(String jobId, String clientId, String pool, Instant at) {
         return new JobView(jobId, clientId, pool, "submitted", null, null, null, null, null, null, null, null,
-                List.of(), List.of(), at, at, null, null);
+                List.of(), List.of(), at, at, null, null, List.of());
+    }
+
+    /** This view with its verdict history. */
+    public JobView withVerdicts(List<VerdictStep> history) {
+        return new JobView(jobId, clientId, pool, status, reason, outcome, output, consensusHash, exitCode, escrowMicros,
+                costMicros, refundMicros, agreeing, dissenting, submittedAt, updatedAt, dispute, costBreakdown, List.copyOf(history));
+    }
+
+    /**
+     * One step of a job's verdict history: the market's verdict, then the client's dispute of it opened and
+     * decided. A dispute that overturns the verdict names the hash its replicas agreed on, which replaces the
+     * verdict's; the job's status stays the verdict's outcome (the money moved is in its receipts).
+     */
+    @Serdeable
+    @Schema(description = "One step of the job's verdict history")
+    public record VerdictStep(@Schema(description = "verdict, dispute opened, dispute overturned or dispute upheld") String step,
+                              @Schema(description = "The verdict's outcome (the verdict step only)") @Nullable String outcome,
+                              @Schema(description = "The verdict's agreed hash; for a decided dispute, the hash it settled on")
+                              @Nullable String consensusHash,
+                              @Nullable String reason,
+                              Instant at) {
+        public static VerdictStep verdict(String outcome, @Nullable String consensusHash, @Nullable String reason, Instant at) {
+            return new VerdictStep("verdict", outcome, consensusHash, reason, at);
+        }
+
+        /**
+         * The step a JobEvent DISPUTED makes (its reason starts with what happened: opened, overturned, upheld);
+         * empty for a refused dispute, which leaves the history as it was.
+         */
+        public static java.util.Optional<VerdictStep> dispute(@Nullable String reason, @Nullable String consensusHash, Instant at) {
+            String word = reason == null ? "" : reason.split("[: ;]", 2)[0];
+            if (!List.of("opened", "overturned", "upheld").contains(word)) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(new VerdictStep("dispute " + word, null, consensusHash, reason, at));
+        }
     }
 
     /** The verdict's cost split by resource: GPU-seconds, memory GiB-seconds, and the rest of the cost, CPU-seconds. */
@@ -51,6 +90,20 @@ public record JobView(String jobId,
 
     public boolean terminal() {
         return isTerminal(status);
+    }
+
+    /**
+     * Whether nothing more will happen to the job: terminal, and no dispute of it open (an opened
+     * dispute is decided by a later JobEvent DISPUTED, {@link #decidesDispute}).
+     */
+    public boolean over() {
+        return terminal() && !"opened".equals(dispute);
+    }
+
+    /** Whether a JobEvent decides its job's open dispute: DISPUTED "overturned: ..." or "upheld" (a refusal does not). */
+    public static boolean decidesDispute(String eventType, @Nullable String reason) {
+        return "DISPUTED".equals(eventType) && reason != null
+                && (reason.startsWith("overturned") || reason.startsWith("upheld"));
     }
 
     /** Whether a job status, or the type of a JobEvent, ends the job's story. */

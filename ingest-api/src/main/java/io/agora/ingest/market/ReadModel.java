@@ -33,9 +33,23 @@ public class ReadModel {
         this.dataSource = io.micronaut.data.connection.jdbc.advice.DelegatingDataSource.unwrapDataSource(dataSource);
     }
 
+    /** The job with its verdict history ({@link #verdicts}). */
     public Optional<JobView> job(String jobId) {
         return query("SELECT " + JOB_COLUMNS + " FROM agora.jobs WHERE job_id = ?", List.of(jobId), ReadModel::job)
-                .stream().findFirst();
+                .stream().findFirst().map(j -> j.terminal() ? j.withVerdicts(verdicts(jobId)) : j);
+    }
+
+    /** The job's verdict history: its verdict, then each DISPUTED event that opened or decided its dispute, in order. */
+    List<JobView.VerdictStep> verdicts(String jobId) {
+        List<JobView.VerdictStep> out = new ArrayList<>(query("SELECT outcome, consensus_hash, reason, decided_at"
+                + " FROM agora.verdicts WHERE job_id = ?", List.of(jobId), rs -> JobView.VerdictStep.verdict(
+                rs.getString(1), rs.getString(2), rs.getString(3), Rows.instant(rs, "decided_at"))));
+        query("SELECT reason, consensus_hash, ts FROM agora.job_events WHERE job_id = ? AND type = 'DISPUTED'"
+                + " ORDER BY ts, event_id", List.of(jobId), rs -> {
+            JobView.VerdictStep.dispute(rs.getString(1), rs.getString(2), Rows.instant(rs, "ts")).ifPresent(out::add);
+            return null;
+        });
+        return out;
     }
 
     /**
@@ -203,7 +217,7 @@ public class ReadModel {
                 Rows.longOrNull(rs, "refund_micros"), Rows.strings(rs, "agreeing"), Rows.strings(rs, "dissenting"),
                 Rows.instant(rs, "submitted_at"), Rows.instant(rs, "updated_at"), rs.getString("dispute"),
                 JobView.CostBreakdown.of(Rows.longOrNull(rs, "cost_micros"), rs.getLong("gpu_cost_micros"),
-                        rs.getLong("memory_cost_micros")));
+                        rs.getLong("memory_cost_micros")), List.of());
     }
 
     private static String outcome(String status) {

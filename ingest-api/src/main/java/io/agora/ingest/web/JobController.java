@@ -179,7 +179,8 @@ public class JobController {
 
     /**
      * The job's current state ({@code status}), then its JobEvents ({@code job-event}, with the
-     * event id); the stream ends after a terminal event. {@link JobEventStream} says why none is lost.
+     * event id); the stream ends after a terminal event (a disputed job's: after the dispute's decision).
+     * {@link JobEventStream} says why none is lost.
      * {@code Last-Event-ID} (sent by a reconnecting EventSource) resumes after that event; a comment
      * every {@code agora.ingest.sse-keep-alive-ms} (15 s) keeps a quiet stream open.
      */

@@ -37,7 +37,7 @@ class JobEventStreamTest {
 
     static JobView state(String jobId, String status) {
         return new JobView(jobId, "c", "public", status, null, null, null, null, null, null, null, null, List.of(),
-                List.of(), null, null, null, null);
+                List.of(), null, null, null, null, List.of());
     }
 
     /** What the stream sent, as "status X" or the event type; fails if the stream does not end. */
@@ -101,6 +101,44 @@ class JobEventStreamTest {
     void a_terminal_state_is_all_that_is_sent() {
         hub.publish(event(job, JobEventType.COMPLETED));
         assertThat(sent(stream.watch(job, () -> state(job, "COMPLETED")))).containsExactly("status COMPLETED");
+        assertThat(hub.liveSubscribers()).isZero();
+    }
+
+    static JobView disputed(String jobId, String dispute) {
+        return new JobView(jobId, "c", "public", "COMPLETED", null, null, null, null, null, null, null, null, List.of(),
+                List.of(), null, null, dispute, null, List.of());
+    }
+
+    static JobEvent disputedEvent(String jobId, String reason) {
+        return JobEvent.newBuilder(event(jobId, JobEventType.DISPUTED)).setReason(reason).build();
+    }
+
+    @Test
+    void a_completed_job_whose_dispute_is_open_streams_until_the_dispute_is_decided() {
+        hub.publish(event(job, JobEventType.COMPLETED));
+        hub.publish(disputedEvent(job, "opened: 2 dispute replicas from replica 2"));
+        List<String> got = new CopyOnWriteArrayList<>();
+        AtomicBoolean ended = new AtomicBoolean();
+        stream.watch(job, () -> disputed(job, "opened")).map(JobEventStreamTest::describe)
+                .doOnComplete(() -> ended.set(true)).subscribe(got::add);
+        await().atMost(ENOUGH).until(() -> got.size() == 3);
+        hub.publish(event(job, JobEventType.ASSIGNED));
+        hub.publish(disputedEvent(job, "refused: already disputed")); // a second dispute: this one goes on
+        hub.publish(disputedEvent(job, "overturned: dispute replicas agree on another output"));
+        hub.publish(event(job, JobEventType.ASSIGNED));
+        await().atMost(ENOUGH).untilTrue(ended);
+        assertThat(got).containsExactly("status COMPLETED", "COMPLETED", "DISPUTED", "ASSIGNED", "DISPUTED", "DISPUTED");
+        assertThat(hub.liveSubscribers()).isZero();
+    }
+
+    @Test
+    void a_decided_dispute_leaves_the_job_over() {
+        for (String decided : List.of("overturned", "upheld")) {
+            assertThat(sent(stream.watch(job, () -> disputed(job, decided)))).containsExactly("status COMPLETED");
+        }
+        assertThat(JobView.decidesDispute("DISPUTED", "upheld")).isTrue();
+        assertThat(JobView.decidesDispute("DISPUTED", "refused: insufficient credits")).isFalse();
+        assertThat(JobView.decidesDispute("COMPLETED", "overturned")).isFalse();
         assertThat(hub.liveSubscribers()).isZero();
     }
 
