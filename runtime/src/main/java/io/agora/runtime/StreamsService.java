@@ -50,7 +50,7 @@ public final class StreamsService implements Service {
     /** Milliseconds without progress on waiting input after which {@code /health} says DOWN. */
     public static final String STALL_MS_CONFIG = "agora.streams.stall.ms";
     public static final long DEFAULT_STALL_MS = Duration.ofMinutes(5).toMillis();
-    static final Duration MAX_OUTAGE_BACKOFF = Duration.ofSeconds(30);
+    static final Duration MAX_OUTAGE_BACKOFF = Duration.ofMillis(Outage.MAX_PAUSE_MS);
     private static final Logger log = LoggerFactory.getLogger(StreamsService.class);
 
     private final KafkaStreams streams;
@@ -240,7 +240,7 @@ public final class StreamsService implements Service {
 
     /** The pause before the {@code attempt}-th retry (from 0) of the same outage: 0.5 s doubling to {@link #MAX_OUTAGE_BACKOFF}. */
     static long outagePauseMs(int attempt) {
-        return Math.min(MAX_OUTAGE_BACKOFF.toMillis(), 500L << Math.min(attempt, 10));
+        return Outage.pauseMs(attempt);
     }
 
     /** The ids of the tasks of these threads, sorted, comma-separated. */

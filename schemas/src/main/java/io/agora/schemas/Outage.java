@@ -32,7 +32,20 @@ public final class Outage {
     /** Transport packages: an {@link IOException} from these is the network, never a malformed record (whose EOF is java.io). */
     private static final Set<String> NETWORK_PACKAGES = Set.of("java.net", "java.net.http", "javax.net.ssl");
 
+    /** The longest pause between two reads of a record during one outage. */
+    public static final long MAX_PAUSE_MS = 30_000;
+    /** How long after its last failure an outage is still named on {@code /health}. */
+    public static final long RECENT_MS = 2 * MAX_PAUSE_MS;
+
     private Outage() {
+    }
+
+    /**
+     * The pause before the {@code attempt}-th read again (from 0) of a record that met the same outage:
+     * 0.5 s doubling to {@link #MAX_PAUSE_MS}. Every consumer that waits out an outage uses it.
+     */
+    public static long pauseMs(int attempt) {
+        return Math.min(MAX_PAUSE_MS, 500L << Math.max(0, Math.min(attempt, 10)));
     }
 
     /** What is out, in words for the log and {@code /health}; empty when the failure is the record's own. */

@@ -23,6 +23,13 @@ class OutageTest {
     }
 
     @Test
+    void theRecordIsReadAgainAfterHalfASecondDoublingToThirtySeconds() {
+        assertThat(java.util.stream.IntStream.range(0, 8).mapToObj(Outage::pauseMs).toList())
+                .containsExactly(500L, 1_000L, 2_000L, 4_000L, 8_000L, 16_000L, 30_000L, 30_000L);
+        assertThat(Outage.pauseMs(Integer.MAX_VALUE)).isEqualTo(30_000L);
+    }
+
+    @Test
     void registryUnreachableBehindSerializationExceptionIsAnOutage() {
         // Apicurio's JDK client reports a refused connection as a status-less RestClientException.
         var e = new SerializationException("cannot deserialize", new IllegalStateException(registryError("ConnectException", null)));

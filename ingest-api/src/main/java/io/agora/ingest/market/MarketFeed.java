@@ -6,12 +6,15 @@ import io.agora.events.ReputationChanged;
 import io.agora.events.WorkerRegistration;
 import io.agora.ingest.config.KafkaSettings;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Outage;
 import io.agora.schemas.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,15 +30,18 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * Background reader of the topics the API shows live. No consumer group: it assigns itself
  * every partition, reads agora.workers.registrations, .heartbeats and .reputation from the
  * beginning into {@link WorkerRegistry}, and tails agora.jobs.events from the end into
- * {@link JobEventHub}. A record that does not decode is logged and skipped.
+ * {@link JobEventHub}. A record that cannot be read during an outage is read again after a pause, never
+ * skipped ({@link #read}); a record at fault is logged and skipped.
  * <p>
  * Until it has caught up (every topic assigned and a poll that found nothing new) the workers the
  * API shows may be incomplete and a job's events may be missed; {@code /metrics} says which with
@@ -48,32 +54,47 @@ public class MarketFeed implements Runnable {
     private static final List<String> FROM_START = List.of(Topics.REGISTRATIONS.name(), Topics.HEARTBEATS.name(),
             Topics.REPUTATION.name());
     private static final int TOPICS = FROM_START.size() + 1;
-    private final KafkaConsumer<String, byte[]> consumer;
+    private final Consumer<String, byte[]> consumer;
     private final WorkerRegistry registry;
     private final JobEventHub hub;
-    private final Deserializer<WorkerRegistration> registrations;
-    private final Deserializer<Heartbeat> heartbeats;
-    private final Deserializer<ReputationChanged> reputation;
-    private final Deserializer<JobEvent> events;
+    private final Decoders decoders;
     private final Thread thread;
     private volatile boolean running = true;
     private volatile boolean caughtUp;
+    /** Polls in a row that met an outage; only the feed thread touches it. */
+    private int outagesInARow;
+    /** The outage the feed last waited out ({@link Outage#of}), on /health while recent. */
+    private volatile String lastOutage;
+    private volatile long lastOutageAtMs;
 
+    /** How the feed reads each of its topics' values. */
+    record Decoders(Deserializer<WorkerRegistration> registrations, Deserializer<Heartbeat> heartbeats,
+                    Deserializer<ReputationChanged> reputation, Deserializer<JobEvent> events) {
+        static Decoders of(AgoraSerdes serdes) {
+            return new Decoders(serdes.valueSerde(Topics.REGISTRATIONS).deserializer(),
+                    serdes.valueSerde(Topics.HEARTBEATS).deserializer(), serdes.valueSerde(Topics.REPUTATION).deserializer(),
+                    serdes.valueSerde(Topics.JOB_EVENTS).deserializer());
+        }
+    }
+
+    @Inject
     public MarketFeed(KafkaSettings kafka, WorkerRegistry registry, JobEventHub hub, MeterRegistry meters) {
-        this.registry = registry;
-        this.hub = hub;
-        AgoraSerdes serdes = AgoraSerdes.fromConfig(kafka);
-        this.registrations = serdes.valueSerde(Topics.REGISTRATIONS).deserializer();
-        this.heartbeats = serdes.valueSerde(Topics.HEARTBEATS).deserializer();
-        this.reputation = serdes.valueSerde(Topics.REPUTATION).deserializer();
-        this.events = serdes.valueSerde(Topics.JOB_EVENTS).deserializer();
-        this.consumer = new KafkaConsumer<>(consumerProps(kafka), new StringDeserializer(), new ByteArrayDeserializer());
+        this(new KafkaConsumer<>(consumerProps(kafka), new StringDeserializer(), new ByteArrayDeserializer()),
+                Decoders.of(AgoraSerdes.fromConfig(kafka)), registry, hub);
         Gauge.builder("agora.ingest.market.feed.caught.up", this, f -> f.caughtUp ? 1 : 0)
                 .description("1 once the market feed has read the worker topics to their end and tails the job events")
                 .register(meters);
+        this.thread.start();
+    }
+
+    /** A feed on this consumer, its thread not started: {@link #read} drives it one poll at a time. */
+    MarketFeed(Consumer<String, byte[]> consumer, Decoders decoders, WorkerRegistry registry, JobEventHub hub) {
+        this.consumer = consumer;
+        this.decoders = decoders;
+        this.registry = registry;
+        this.hub = hub;
         this.thread = new Thread(this, "agora-ingest-feed");
         this.thread.setDaemon(true);
-        this.thread.start();
     }
 
     /** The feed's consumer: assigned partitions, no group, no commits. */
@@ -102,13 +123,13 @@ public class MarketFeed implements Runnable {
                     Thread.sleep(500);
                     continue;
                 }
-                var records = consumer.poll(Duration.ofMillis(500));
-                long now = System.currentTimeMillis();
-                for (ConsumerRecord<String, byte[]> r : records) {
-                    handle(r, now);
-                }
-                if (records.isEmpty() && assignedTopics.size() == TOPICS) {
+                boolean empty = read(System.currentTimeMillis());
+                if (empty && assignedTopics.size() == TOPICS) {
                     caughtUp = true;
+                }
+                long pause = pauseMs();
+                if (pause > 0) {
+                    Thread.sleep(pause);
                 }
             }
         } catch (WakeupException e) {
@@ -166,24 +187,68 @@ public class MarketFeed implements Runnable {
         LOG.info("market feed reading {}", all.stream().map(TopicPartition::topic).distinct().toList());
     }
 
-    private void handle(ConsumerRecord<String, byte[]> r, long now) {
+    /**
+     * One poll: applies each record read. A record that cannot be read during an {@link Outage} (the schema
+     * registry away) is not skipped: its partition is sought back to it, so it and the rest of its partition are
+     * read again after the pause {@link #outagesInARow} sets. A record at fault is logged and skipped (the feed's
+     * topics are written by the market's own services, whose consumers dead-letter it). Whether the poll was empty.
+     */
+    boolean read(long now) {
+        var records = consumer.poll(Duration.ofMillis(500));
+        Set<TopicPartition> readAgain = new HashSet<>();
+        for (ConsumerRecord<String, byte[]> r : records) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            if (readAgain.contains(tp)) {
+                continue;
+            }
+            Optional<String> outage = handle(r, now);
+            if (outage.isPresent()) {
+                consumer.seek(tp, r.offset());
+                readAgain.add(tp);
+                lastOutage = outage.get();
+                lastOutageAtMs = now;
+                LOG.warn("cannot read {}-{}@{}, reading it again: {}", r.topic(), r.partition(), r.offset(), outage.get());
+            }
+        }
+        outagesInARow = readAgain.isEmpty() ? 0 : outagesInARow + 1;
+        return records.isEmpty();
+    }
+
+    /** How long to wait before the next poll: 0, or {@link Outage#pauseMs} while polls in a row meet an outage. */
+    long pauseMs() {
+        return outagesInARow == 0 ? 0 : Outage.pauseMs(outagesInARow - 1);
+    }
+
+    /** Applies the record; the outage that kept it from being read, if one did. */
+    private Optional<String> handle(ConsumerRecord<String, byte[]> r, long now) {
         try {
             String t = r.topic();
             if (t.equals(Topics.REGISTRATIONS.name())) {
                 if (r.value() != null) {
                     // the broker's append time: the proof-of-hardware window is checked against it, as the matcher does
-                    registry.apply(registrations.deserialize(t, r.value()), r.timestamp());
+                    registry.apply(decoders.registrations().deserialize(t, r.value()), r.timestamp());
                 }
             } else if (t.equals(Topics.HEARTBEATS.name())) {
-                registry.apply(heartbeats.deserialize(t, r.value()), now);
+                registry.apply(decoders.heartbeats().deserialize(t, r.value()), now);
             } else if (t.equals(Topics.REPUTATION.name())) {
-                registry.apply(reputation.deserialize(t, r.value()));
+                registry.apply(decoders.reputation().deserialize(t, r.value()));
             } else if (t.equals(Topics.JOB_EVENTS.name())) {
-                hub.publish(events.deserialize(t, r.value()));
+                hub.publish(decoders.events().deserialize(t, r.value()));
             }
+            return Optional.empty();
         } catch (RuntimeException e) {
-            LOG.warn("skipping unreadable record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+            Optional<String> outage = Outage.of(e);
+            if (outage.isEmpty()) {
+                LOG.warn("skipping unreadable record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+            }
+            return outage;
         }
+    }
+
+    /** The outage the feed waits out, while its last failure is at most {@link Outage#RECENT_MS} old. */
+    public Optional<String> outage(long nowMs) {
+        String o = lastOutage;
+        return o != null && nowMs - lastOutageAtMs <= Outage.RECENT_MS ? Optional.of(o) : Optional.empty();
     }
 
     /** Whether the feed thread still runs; {@link MarketFeedHealth} turns a dead one into DOWN. */
