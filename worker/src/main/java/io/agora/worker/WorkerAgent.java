@@ -149,6 +149,8 @@ public final class WorkerAgent implements Service {
     private long lastCommitMs;
     static final long COMMIT_INTERVAL_MS = 100;
     private volatile String lastError = "";
+    /** Why the first registration waits (an outage), or null: /health is DEGRADED meanwhile. */
+    private volatile String registering;
     private volatile String loopFailure = "";
     private volatile WorkerCapabilities capabilities;
     private volatile ScheduledFuture<?> heartbeats;
@@ -281,15 +283,25 @@ public final class WorkerAgent implements Service {
                 ? Capabilities.bandwidth(cfg, path -> signer.authorization("GET", path), List.copyOf(hosted.keySet()))
                 : host.bandwidth;
         this.bandwidth = bandwidth;
-        // last before the registration: the probes above may take long, and the challenge's window runs from its fetch
-        ProofOfHardware.Proof proof = host.proofForRegistration(seq, false);
-        this.proof = proof;
-        capabilities = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served, bandwidth))
-                .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey()).build();
-        log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
-                workerId(), cfg.pool(), capabilities.getCpuCores(), capabilities.getMemoryMb(), proof.score(),
-                proof.proofHash(), proof.steps(), cfg.mode());
-        sendRegistration(signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros(), seq), proof);
+        AtomicBoolean firstTry = new AtomicBoolean(true);
+        Optional<WorkerCapabilities> registered; // register() sets capabilities
+        try {
+            // a registry outage (its schema not cached yet) is waited out, with a new proof and seq for each try
+            registered = throughOutages(() -> register(firstTry.getAndSet(false) ? seq : signer.seqClock().next(), served, bandwidth),
+                    () -> drainRequested.get() || closed, why -> {
+                        registering = why;
+                        lastError = why;
+                        log.warn("worker {}: {}", workerId(), why);
+                    }, Thread::sleep);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return; // closed while waiting
+        } finally {
+            registering = null;
+        }
+        if (registered.isEmpty()) {
+            return; // drained or closed while waiting for the registry
+        }
         if (drainRequested.get()) {
             return; // drained while starting: drain() already deregistered
         }
@@ -311,6 +323,54 @@ public final class WorkerAgent implements Service {
             bandwidthRetry = named("worker-bandwidth").newThread(this::measureBandwidthLater);
             bandwidthRetry.start();
         }
+    }
+
+    /** Sends this identity's first registration, its proof made last (the probes before may be slow); the capabilities sent. */
+    private WorkerCapabilities register(long seq, List<String> served, HardwareProbes.Bandwidth bandwidth) {
+        // last before the registration: the challenge's window runs from its fetch
+        ProofOfHardware.Proof proof = host.proofForRegistration(seq, false);
+        this.proof = proof;
+        WorkerCapabilities caps = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served, bandwidth))
+                .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey()).build();
+        log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
+                workerId(), cfg.pool(), caps.getCpuCores(), caps.getMemoryMb(), proof.score(),
+                proof.proofHash(), proof.steps(), cfg.mode());
+        capabilities = caps; // before the send: a drain meanwhile deregisters it
+        try {
+            sendRegistration(signer.registration(RegistrationType.REGISTERED, caps, cfg.stakeMicros(), seq), proof);
+        } catch (RuntimeException e) {
+            capabilities = null; // not sent: nothing to deregister
+            throw e;
+        }
+        return caps;
+    }
+
+    /** A pause between two tries; {@link Thread#sleep} in service. */
+    interface Pause {
+        void sleep(long ms) throws InterruptedException;
+    }
+
+    /**
+     * Calls {@code attempt} until it does not fail on an {@link Outage} (the schema registry away at start, its
+     * schemas not cached yet), pausing {@link Outage#pauseMs} between tries and telling {@code waiting} why; empty
+     * once {@code stop} says to give up (drained or closed). Any other failure is thrown.
+     */
+    static <T> Optional<T> throughOutages(java.util.function.Supplier<T> attempt, java.util.function.BooleanSupplier stop,
+                                          java.util.function.Consumer<String> waiting, Pause pause) throws InterruptedException {
+        for (int tries = 0; !stop.getAsBoolean(); tries++) {
+            try {
+                return Optional.of(attempt.get());
+            } catch (RuntimeException e) {
+                Optional<String> outage = Outage.of(e);
+                if (outage.isEmpty()) {
+                    throw e;
+                }
+                long ms = Outage.pauseMs(tries);
+                waiting.accept("not registered, trying again in " + ms + " ms: " + outage.get());
+                pause.sleep(ms);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -819,6 +879,10 @@ public final class WorkerAgent implements Service {
 
     /** Why the worker takes no tasks though it is up, or null. */
     private String degradedReason() {
+        String waiting = registering;
+        if (waiting != null) {
+            return waiting;
+        }
         if (!engineBreaker.isClosed()) {
             return engineBreaker.lastError();
         }
