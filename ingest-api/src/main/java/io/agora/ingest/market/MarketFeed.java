@@ -123,7 +123,7 @@ public class MarketFeed implements Runnable {
                     Thread.sleep(500);
                     continue;
                 }
-                boolean empty = read(System.currentTimeMillis());
+                boolean empty = read();
                 if (empty && assignedTopics.size() == TOPICS) {
                     caughtUp = true;
                 }
@@ -132,7 +132,7 @@ public class MarketFeed implements Runnable {
                     Thread.sleep(pause);
                 }
             }
-        } catch (WakeupException e) {
+        } catch (WakeupException | org.apache.kafka.common.errors.InterruptException e) {
             // closing
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -193,8 +193,9 @@ public class MarketFeed implements Runnable {
      * read again after the pause {@link #outagesInARow} sets. A record at fault is logged and skipped (the feed's
      * topics are written by the market's own services, whose consumers dead-letter it). Whether the poll was empty.
      */
-    boolean read(long now) {
+    boolean read() {
         var records = consumer.poll(Duration.ofMillis(500));
+        long now = System.currentTimeMillis();
         Set<TopicPartition> readAgain = new HashSet<>();
         for (ConsumerRecord<String, byte[]> r : records) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
@@ -267,6 +268,7 @@ public class MarketFeed implements Runnable {
         }
         running = false;
         consumer.wakeup();
+        thread.interrupt(); // it may be pausing for an outage
         thread.join(5000);
     }
 }

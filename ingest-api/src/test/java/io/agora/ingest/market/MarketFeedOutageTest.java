@@ -69,7 +69,7 @@ class MarketFeedOutageTest {
                             values.get(offset).getBytes(StandardCharsets.UTF_8)));
                 }
             }
-            return feed.read(0);
+            return feed.read();
         }
     }
 
@@ -93,7 +93,7 @@ class MarketFeedOutageTest {
         assertThat(seen("job-4")).isFalse();
         assertThat(consumer.position(p0)).as("sought back to the unread record").isEqualTo(3);
         assertThat(feed.pauseMs()).isEqualTo(500);
-        assertThat(feed.outage(0)).hasValueSatisfying(o -> assertThat(o).contains("Connection refused"));
+        assertThat(feed.outage(System.currentTimeMillis())).hasValueSatisfying(o -> assertThat(o).contains("Connection refused"));
         log.poll();
         assertThat(feed.pauseMs()).as("the same outage: a longer pause").isEqualTo(1000);
 
@@ -103,8 +103,8 @@ class MarketFeedOutageTest {
         assertThat(seen("job-5")).isTrue();
         assertThat(consumer.position(p0)).isEqualTo(5);
         assertThat(feed.pauseMs()).isZero();
-        assertThat(feed.outage(0)).as("still recent: named on /health").isPresent();
-        assertThat(feed.outage(io.agora.schemas.Outage.RECENT_MS + 1)).isEmpty();
+        assertThat(feed.outage(System.currentTimeMillis())).as("still recent: named on /health").isPresent();
+        assertThat(feed.outage(System.currentTimeMillis() + io.agora.schemas.Outage.RECENT_MS + 1_000)).isEmpty();
     }
 
     @Test
@@ -117,7 +117,7 @@ class MarketFeedOutageTest {
         assertThat(seen("job-7")).isTrue();
         assertThat(consumer.position(p0)).isEqualTo(2);
         assertThat(feed.pauseMs()).isZero();
-        assertThat(feed.outage(0)).isEmpty();
+        assertThat(feed.outage(System.currentTimeMillis())).isEmpty();
     }
 
     @Test
