@@ -58,6 +58,8 @@ class WorkerAgentTest {
     @TempDir
     Path dir;
     final AgoraSerdes serdes = AgoraSerdes.plain();
+    /** The agent's serdes: {@link #serdes}, or a registry's. */
+    AgoraSerdes agentSerdes = serdes;
     final Identity identity = Identity.generate();
     final TaskSeal.Keys sealKeys = TaskSeal.Keys.generate();
     final SlowMockConsumer consumer = new SlowMockConsumer();
@@ -162,7 +164,7 @@ class WorkerAgentTest {
             consumer.updateBeginningOffsets(Map.of(P3, 0L, P7, 0L));
         });
         agent = new WorkerAgent(cfg, new MessageSigner(identity, new SeqClock(cfg.seqFile())), sealKeys, consumer, producer,
-                serdes, sandbox, engine, produce);
+                agentSerdes, sandbox, engine, produce);
         for (Identity other : cohosted) {
             agent.coHost(new MessageSigner(other, new SeqClock(dir.resolve(other.workerId() + ".seq"))), TaskSeal.Keys.generate());
         }
@@ -214,6 +216,31 @@ class WorkerAgentTest {
     Optional<Heartbeat> lastHeartbeat() {
         List<Heartbeat> hbs = sent(Topics.HEARTBEATS);
         return hbs.isEmpty() ? Optional.empty() : Optional.of(hbs.get(hbs.size() - 1));
+    }
+
+    @Test
+    void started_while_the_registry_is_away_it_waits_degraded_instead_of_failing_its_start() throws Exception {
+        agentSerdes = AgoraSerdes.registry("http://127.0.0.1:1/apis/registry/v2"); // nothing listens: refused
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread starting = new Thread(() -> {
+            try {
+                start(new SimulatedSandbox(0), Map.of());
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        });
+        starting.start();
+        await().untilAsserted(() -> {
+            assertThat(failed.get()).isNull();
+            assertThat(agent).isNotNull();
+            assertThat(agent.health()).containsEntry("status", "DEGRADED").hasEntrySatisfying("reason",
+                    r -> assertThat((String) r).startsWith("not registered, trying again in").contains("registry"));
+        });
+        agent.close(); // a drain meanwhile ends the wait: nothing was registered, nothing to deregister
+        starting.join();
+        assertThat(failed.get()).isNull();
+        assertThat(producer.history()).isEmpty();
+        agent = null;
     }
 
     @Test
