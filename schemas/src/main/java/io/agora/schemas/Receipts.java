@@ -1,5 +1,7 @@
 package io.agora.schemas;
 
+import io.agora.events.DisputeFeePayout;
+import io.agora.events.DisputeReceipt;
 import io.agora.events.Outcome;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
@@ -45,12 +47,7 @@ public final class Receipts {
      * signed by that key, the signature holds, and payouts plus refund are the escrow.
      */
     public static List<String> problems(Receipt r, String marketKey) {
-        List<String> out = new ArrayList<>();
-        if (!marketKey.equals(r.getMarketKey())) {
-            out.add("signed by " + r.getMarketKey() + ", not the market key " + marketKey);
-        } else if (!Signatures.verify(r, marketKey)) {
-            out.add("bad signature: the receipt is not the one the market signed");
-        }
+        List<String> out = signerProblems(r, r.getMarketKey(), marketKey, "receipt");
         long paid = 0;
         for (ReceiptPayout p : r.getPayouts()) {
             if (p.getMicros() < 0) {
@@ -60,6 +57,43 @@ public final class Receipts {
         }
         if (r.getRefundMicros() < 0 || paid + r.getRefundMicros() != r.getEscrowMicros()) {
             out.add("payouts " + paid + " + refund " + r.getRefundMicros() + " are not the escrow " + r.getEscrowMicros());
+        }
+        return out;
+    }
+
+    /** Stamps the signer's public key on a dispute's receipt and signs it in place. */
+    public static DisputeReceipt sign(DisputeReceipt r, Identity market) {
+        r.setMarketKey(market.workerId());
+        return Signatures.sign(r, market.privateKey());
+    }
+
+    /**
+     * What is wrong with a dispute's receipt, checked against the market's public key: empty when it is
+     * signed by that key, the signature holds, and fee payouts plus fee refund are the fee.
+     */
+    public static List<String> problems(DisputeReceipt r, String marketKey) {
+        List<String> out = signerProblems(r, r.getMarketKey(), marketKey, "dispute receipt");
+        long paid = 0;
+        for (DisputeFeePayout p : r.getFeePayouts()) {
+            if (p.getMicros() < 0) {
+                out.add("negative fee payout to " + p.getWorkerId());
+            }
+            paid += p.getMicros();
+        }
+        if (r.getFeeRefundMicros() < 0 || paid + r.getFeeRefundMicros() != r.getFeeMicros()) {
+            out.add("fee payouts " + paid + " + fee refund " + r.getFeeRefundMicros() + " are not the fee " + r.getFeeMicros());
+        }
+        return out;
+    }
+
+    /** Whether {@code r}, stamped with {@code signer}, is signed by {@code marketKey}: empty, else why not. */
+    private static List<String> signerProblems(org.apache.avro.specific.SpecificRecord r, String signer, String marketKey,
+                                               String what) {
+        List<String> out = new ArrayList<>();
+        if (!marketKey.equals(signer)) {
+            out.add("signed by " + signer + ", not the market key " + marketKey);
+        } else if (!Signatures.verify(r, marketKey)) {
+            out.add("bad signature: the " + what + " is not the one the market signed");
         }
         return out;
     }
