@@ -58,9 +58,11 @@ class ReceiptsTest {
     }
 
     @Test
-    void aSignedDisputeReceiptVerifiesOnlyUntouchedAndBalanced() {
+    void aSignedDisputeReceiptSurvivesItsStoredAndJsonFormsAndVerifiesOnlyUntouchedAndBalanced() {
         DisputeReceipt r = upheld();
         assertThat(Receipts.problems(r, market.workerId())).isEmpty();
+        assertThat(Receipts.problems(Receipts.disputeFromBytes(Receipts.toBytes(r)), market.workerId())).isEmpty();
+        assertThat(Receipts.problems(Receipts.disputeFromMap(Receipts.toMap(r)), market.workerId())).isEmpty();
         assertThat(Receipts.problems(r, Identity.generate().workerId())).singleElement().asString().startsWith("signed by");
         DisputeReceipt moved = DisputeReceipt.newBuilder(r).build();
         moved.getFeePayouts().get(0).setWorkerId("w9");
