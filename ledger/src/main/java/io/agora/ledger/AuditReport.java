@@ -179,11 +179,8 @@ public final class AuditReport {
                         .formatted(s),
                 rs -> {
                     String job = rs.getString(1);
-                    Receipt r;
-                    try {
-                        r = Receipts.fromBytes(rs.getBytes(5));
-                    } catch (IllegalArgumentException e) {
-                        out.add(s + ": receipt of job " + job + " cannot be read: " + e.getMessage());
+                    Receipt r = readable(rs.getBytes(5), Receipts::fromBytes, s + ": receipt of job " + job, out);
+                    if (r == null) {
                         return;
                     }
                     Receipts.problems(r, marketKey).forEach(p -> out.add(s + ": receipt of job " + job + ": " + p));
@@ -235,11 +232,8 @@ public final class AuditReport {
         query(c, "SELECT job_id, dispute_receipt FROM %s.job_events WHERE dispute_receipt IS NOT NULL ORDER BY 1".formatted(s),
                 rs -> {
                     String job = rs.getString(1);
-                    DisputeReceipt r;
-                    try {
-                        r = Receipts.disputeFromBytes(rs.getBytes(2));
-                    } catch (IllegalArgumentException e) {
-                        out.add(s + ": dispute receipt of job " + job + " cannot be read: " + e.getMessage());
+                    DisputeReceipt r = readable(rs.getBytes(2), Receipts::disputeFromBytes, s + ": dispute receipt of job " + job, out);
+                    if (r == null) {
                         return;
                     }
                     Receipts.problems(r, marketKey).forEach(p -> out.add(s + ": dispute receipt of job " + job + ": " + p));
@@ -270,6 +264,16 @@ public final class AuditReport {
                     });
                 });
         return out;
+    }
+
+    /** The stored receipt {@code bytes} decoded, else null with a finding "{@code what} cannot be read". */
+    private static <R> R readable(byte[] bytes, java.util.function.Function<byte[], R> decode, String what, List<String> out) {
+        try {
+            return decode.apply(bytes);
+        } catch (IllegalArgumentException e) {
+            out.add(what + " cannot be read: " + e.getMessage());
+            return null;
+        }
     }
 
     private interface Row {
