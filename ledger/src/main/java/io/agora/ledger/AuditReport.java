@@ -217,7 +217,7 @@ public final class AuditReport {
         query(c, """
                 SELECT t.job_id, t.kind, p.account_id, sum(p.amount_micros)
                   FROM %1$s.ledger_transactions t JOIN %1$s.ledger_postings p USING (transaction_id)
-                 WHERE t.kind IN ('DISPUTE_FEE','SLASH') AND t.job_id IS NOT NULL
+                 WHERE (t.kind = 'SLASH' OR t.kind = 'DISPUTE_FEE' AND p.amount_micros > 0) AND t.job_id IS NOT NULL
                  GROUP BY 1, 2, 3""".formatted(s),
                 rs -> {
                     String job = rs.getString(1);
@@ -225,7 +225,7 @@ public final class AuditReport {
                     long micros = rs.getLong(4);
                     if (rs.getString(2).equals("SLASH")) {
                         slashes.computeIfAbsent(job, k -> new HashMap<>()).merge(account, micros, Long::sum);
-                    } else if (micros > 0 && !account.equals(Accounts.disputeEscrow(job))) {
+                    } else if (!account.equals(Accounts.disputeEscrow(job))) { // credits only: the hold debits the client
                         fees.computeIfAbsent(job, k -> new HashMap<>()).merge(account, micros, Long::sum);
                     }
                 });
