@@ -2,6 +2,7 @@ package io.agora.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.agora.events.DisputeReceipt;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
 import io.agora.schemas.Receipts;
@@ -23,6 +24,7 @@ import java.util.Map;
  * API), exit 1 when it does not hold.
  */
 @Command(name = "receipt", description = {"The job's receipt, signed by the market: outcome, each payout, the refund, the escrow.",
+        "With --verify, a decided dispute's receipt (its fee's payouts or refund, the workers slashed) is checked too.",
         "--verify checks the signature, the sums and the job id against the market's public key",
         "(--market-key FILE, e.g. the verifier's verifier-market.key.pub, or --key-from-api); exit 1 when it fails.",
         "--from FILE verifies a receipt saved earlier with -o json, without asking the API for it."})
@@ -73,8 +75,57 @@ final class ReceiptCommand extends AgoraCli.Base {
         if (!receipt.getJobId().equals(jobId)) {
             problems.add("the receipt is for job " + receipt.getJobId() + ", not " + jobId);
         }
+        JsonNode dispute = from != null ? null : disputeReceipt();
+        List<String> disputeProblems = dispute == null ? List.of() : disputeProblems(dispute, marketKey);
+        if (dispute != null && json()) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) dispute).put("verified", disputeProblems.isEmpty())
+                    .set("problems", ApiClient.JSON.valueToTree(disputeProblems));
+            ((com.fasterxml.jackson.databind.node.ObjectNode) node).set("disputeReceipt", dispute);
+        }
         show(receipt, node, problems);
-        return problems.isEmpty() ? Exit.OK : Exit.NOT_COMPLETED;
+        if (dispute != null && !json()) {
+            showDispute(dispute, disputeProblems);
+        }
+        return problems.isEmpty() && disputeProblems.isEmpty() ? Exit.OK : Exit.NOT_COMPLETED;
+    }
+
+    /** The receipt of the job's decided dispute ({@code GET .../dispute-receipt}), null when there is none (404). */
+    private JsonNode disputeReceipt() throws Exception {
+        try {
+            return client().get(JobCommands.jobPath(jobId) + "/dispute-receipt");
+        } catch (ApiClient.ApiError e) {
+            if (e.status == 404) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /** What is wrong with a dispute receipt, checked like the verdict's: empty when it holds. */
+    private List<String> disputeProblems(JsonNode node, String marketKey) {
+        try {
+            DisputeReceipt r = Receipts.disputeFromMap(ApiClient.JSON.convertValue(node, new TypeReference<Map<String, Object>>() { }));
+            List<String> problems = new java.util.ArrayList<>(Receipts.problems(r, marketKey));
+            if (!r.getJobId().equals(jobId)) {
+                problems.add("the dispute receipt is for job " + r.getJobId() + ", not " + jobId);
+            }
+            return problems;
+        } catch (IllegalArgumentException e) {
+            return List.of(e.getMessage());
+        }
+    }
+
+    private void showDispute(JsonNode node, List<String> problems) {
+        PrintWriter out = out();
+        out.println("dispute " + (node.path("overturned").asBoolean() ? "overturned" : "upheld") + " on "
+                + node.path("decidedHash").asText() + ": fee " + node.path("feeMicros").asLong() + ", refunded "
+                + node.path("feeRefundMicros").asLong() + ", slashed " + node.path("slashed"));
+        for (JsonNode p : node.path("feePayouts")) {
+            out.println("fee payout " + p.path("micros").asLong() + " to " + p.path("workerId").asText());
+        }
+        out.println(problems.isEmpty() ? "VERIFIED: the dispute receipt is signed by the market key, fee payouts + refund = fee"
+                : "NOT VERIFIED (dispute receipt): " + String.join("; ", problems));
+        out.flush();
     }
 
     private void show(Receipt r, JsonNode node, List<String> problems) throws Exception {

@@ -573,12 +573,10 @@ class AgoraCliTest {
     @Test
     void receiptVerifyAcceptsTheMarketsSignatureAndRejectsAPayoutRaisedByOne(@TempDir Path dir) throws Exception {
         Identity market = Identity.generate();
-        Receipt good = io.agora.schemas.Receipts.sign(Receipt.newBuilder().setJobId("j-1").setClientId("c")
-                .setOutcome(Outcome.COMPLETED).setAgreedHash("ab").setPayouts(List.of(new ReceiptPayout("w1", 400L)))
-                .setRefundMicros(600).setEscrowMicros(1_000).setIssuedAt(Instant.parse("2030-01-01T00:00:10Z"))
-                .setMarketKey("").setSignature(java.nio.ByteBuffer.allocate(0)).build(), market);
+        Receipt good = verdictReceipt(market);
         Map<String, Object> json = io.agora.schemas.Receipts.toMap(good);
         answer("GET /api/v1/jobs/j-1/receipt", 200, ApiClient.JSON.writeValueAsString(json));
+        answer("GET /api/v1/jobs/j-1/dispute-receipt", 404, "{\"type\":\"about:blank\",\"detail\":\"no dispute receipt\"}");
         answer("GET /api/v1/market/key", 200, "{\"algorithm\":\"Ed25519\",\"publicKey\":\"" + market.workerId() + "\"}");
         Path keyFile = dir.resolve("market.pub");
         Files.writeString(keyFile, market.workerId() + "\n");
@@ -606,6 +604,44 @@ class AgoraCliTest {
         assertThat(json(badJson).path("verified").asBoolean()).isFalse();
         assertThat(run(new StringWriter(), new StringWriter(), "receipt", "j-1", "--verify")).as("no key given")
                 .isEqualTo(Exit.USAGE);
+    }
+
+    /** A COMPLETED job j-1's receipt: 400 paid to w1, 600 refunded, signed by {@code market}. */
+    private static Receipt verdictReceipt(Identity market) {
+        return io.agora.schemas.Receipts.sign(Receipt.newBuilder().setJobId("j-1").setClientId("c")
+                .setOutcome(Outcome.COMPLETED).setAgreedHash("ab").setPayouts(List.of(new ReceiptPayout("w1", 400L)))
+                .setRefundMicros(600).setEscrowMicros(1_000).setIssuedAt(Instant.parse("2030-01-01T00:00:10Z"))
+                .setMarketKey("").setSignature(java.nio.ByteBuffer.allocate(0)).build(), market);
+    }
+
+    @Test
+    void receiptVerifyChecksADecidedDisputesReceiptToo(@TempDir Path dir) throws Exception {
+        Identity market = Identity.generate();
+        Receipt verdict = verdictReceipt(market);
+        io.agora.events.DisputeReceipt dispute = io.agora.schemas.Receipts.sign(io.agora.events.DisputeReceipt.newBuilder()
+                .setJobId("j-1").setClientId("c").setOverturned(false).setDecidedHash("ab").setFeeMicros(100)
+                .setFeePayouts(List.of(new io.agora.events.DisputeFeePayout("w3", 100L))).setFeeRefundMicros(0)
+                .setSlashed(List.of()).setHonestWorkers(List.of()).setIssuedAt(Instant.parse("2030-01-01T00:01:00Z"))
+                .setMarketKey("").setSignature(java.nio.ByteBuffer.allocate(0)).build(), market);
+        answer("GET /api/v1/jobs/j-1/receipt", 200, ApiClient.JSON.writeValueAsString(io.agora.schemas.Receipts.toMap(verdict)));
+        Map<String, Object> disputeJson = io.agora.schemas.Receipts.toMap(dispute);
+        answer("GET /api/v1/jobs/j-1/dispute-receipt", 200, ApiClient.JSON.writeValueAsString(disputeJson));
+        Path keyFile = dir.resolve("market.pub");
+        Files.writeString(keyFile, market.workerId() + "\n");
+
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "receipt", "j-1", "--verify", "--market-key", keyFile.toString())).isZero();
+        assertThat(out.toString()).contains("dispute upheld on ab: fee 100, refunded 0").contains("fee payout 100 to w3")
+                .contains("VERIFIED: the dispute receipt is signed by the market key");
+
+        Map<String, Object> tampered = new java.util.LinkedHashMap<>(disputeJson);
+        tampered.put("feePayouts", List.of(Map.of("workerId", "w9", "micros", 100)));
+        answer("GET /api/v1/jobs/j-1/dispute-receipt", 200, ApiClient.JSON.writeValueAsString(tampered));
+        StringWriter bad = new StringWriter();
+        assertThat(run(bad, new StringWriter(), "-o", "json", "receipt", "j-1", "--verify", "--market-key", keyFile.toString()))
+                .as("the verdict's receipt holds, the dispute's does not").isEqualTo(Exit.NOT_COMPLETED);
+        assertThat(json(bad).path("verified").asBoolean()).isTrue();
+        assertThat(json(bad).path("disputeReceipt").path("verified").asBoolean()).isFalse();
     }
 
     @Test

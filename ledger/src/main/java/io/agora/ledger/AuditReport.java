@@ -1,5 +1,6 @@
 package io.agora.ledger;
 
+import io.agora.events.DisputeReceipt;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
 import io.agora.market.Accounts;
@@ -75,6 +76,7 @@ public final class AuditReport {
         List<String> out = new ArrayList<>(findings);
         try (Connection c = dataSource.getConnection()) {
             out.addAll(receipts(c, schema, marketKey));
+            out.addAll(disputeReceipts(c, schema, marketKey));
         }
         return new AuditReport(out);
     }
@@ -177,11 +179,8 @@ public final class AuditReport {
                         .formatted(s),
                 rs -> {
                     String job = rs.getString(1);
-                    Receipt r;
-                    try {
-                        r = Receipts.fromBytes(rs.getBytes(5));
-                    } catch (IllegalArgumentException e) {
-                        out.add(s + ": receipt of job " + job + " cannot be read: " + e.getMessage());
+                    Receipt r = readable(rs.getBytes(5), Receipts::fromBytes, s + ": receipt of job " + job, out);
+                    if (r == null) {
                         return;
                     }
                     Receipts.problems(r, marketKey).forEach(p -> out.add(s + ": receipt of job " + job + ": " + p));
@@ -203,6 +202,78 @@ public final class AuditReport {
                     }
                 });
         return out;
+    }
+
+    /**
+     * Every stored dispute receipt must be signed by {@code marketKey} and balanced ({@link Receipts#problems}) and
+     * state exactly where the job's DISPUTE_FEE postings sent the fee (each worker's payout, the client's refund); and
+     * no SLASH of the job debits a worker the receipt does not name as slashed or credits one it does not name as
+     * honest. Disputes decided before dispute receipts (NULL) are not checked.
+     */
+    static List<String> disputeReceipts(Connection c, String s, String marketKey) throws SQLException {
+        List<String> out = new ArrayList<>();
+        Map<String, Map<String, Long>> fees = new HashMap<>(); // job -> account -> micros credited out of the fee's escrow
+        Map<String, Map<String, Long>> slashes = new HashMap<>(); // job -> worker account -> net micros of its SLASHes
+        query(c, """
+                SELECT t.job_id, t.kind, p.account_id, sum(p.amount_micros)
+                  FROM %1$s.ledger_transactions t JOIN %1$s.ledger_postings p USING (transaction_id)
+                 WHERE (t.kind = 'SLASH' OR t.kind = 'DISPUTE_FEE' AND p.amount_micros > 0) AND t.job_id IS NOT NULL
+                 GROUP BY 1, 2, 3""".formatted(s),
+                rs -> {
+                    String job = rs.getString(1);
+                    String account = rs.getString(3);
+                    long micros = rs.getLong(4);
+                    if (rs.getString(2).equals("SLASH")) {
+                        slashes.computeIfAbsent(job, k -> new HashMap<>()).merge(account, micros, Long::sum);
+                    } else if (!account.equals(Accounts.disputeEscrow(job))) { // credits only: the hold debits the client
+                        fees.computeIfAbsent(job, k -> new HashMap<>()).merge(account, micros, Long::sum);
+                    }
+                });
+        query(c, "SELECT job_id, dispute_receipt FROM %s.job_events WHERE dispute_receipt IS NOT NULL ORDER BY 1".formatted(s),
+                rs -> {
+                    String job = rs.getString(1);
+                    DisputeReceipt r = readable(rs.getBytes(2), Receipts::disputeFromBytes, s + ": dispute receipt of job " + job, out);
+                    if (r == null) {
+                        return;
+                    }
+                    Receipts.problems(r, marketKey).forEach(p -> out.add(s + ": dispute receipt of job " + job + ": " + p));
+                    if (!r.getJobId().equals(job)) {
+                        out.add(s + ": dispute receipt of job " + job + " is for job " + r.getJobId());
+                    }
+                    Map<String, Long> expected = new TreeMap<>();
+                    r.getFeePayouts().forEach(p -> expected.merge(Accounts.worker(p.getWorkerId()), p.getMicros(), Long::sum));
+                    if (r.getFeeRefundMicros() > 0) {
+                        expected.merge(Accounts.client(r.getClientId()), r.getFeeRefundMicros(), Long::sum);
+                    }
+                    Map<String, Long> posted = new TreeMap<>(fees.getOrDefault(job, Map.of()));
+                    if (!expected.equals(posted)) {
+                        out.add(s + ": dispute receipt of job " + job + " says the fee went to " + expected
+                                + " but the ledger credited " + posted);
+                    }
+                    slashes.getOrDefault(job, Map.of()).forEach((account, micros) -> {
+                        if (!account.startsWith(Accounts.stake("")) && !account.startsWith(Accounts.worker(""))) {
+                            return; // the client's share and the burn
+                        }
+                        String worker = account.substring(account.indexOf(':') + 1);
+                        boolean named = micros < 0 ? r.getSlashed().contains(worker)
+                                : r.getSlashed().contains(worker) || r.getHonestWorkers().contains(worker);
+                        if (!named && micros != 0) {
+                            out.add(s + ": a SLASH of job " + job + " moved " + micros + " on " + account
+                                    + ", which its dispute receipt does not name");
+                        }
+                    });
+                });
+        return out;
+    }
+
+    /** The stored receipt {@code bytes} decoded, else null with a finding "{@code what} cannot be read". */
+    private static <R> R readable(byte[] bytes, java.util.function.Function<byte[], R> decode, String what, List<String> out) {
+        try {
+            return decode.apply(bytes);
+        } catch (IllegalArgumentException e) {
+            out.add(what + " cannot be read: " + e.getMessage());
+            return null;
+        }
     }
 
     private interface Row {

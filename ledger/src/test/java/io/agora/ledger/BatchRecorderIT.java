@@ -5,6 +5,7 @@ import io.agora.events.JobVerdict;
 import io.agora.events.Outcome;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
+import io.agora.market.Accounts;
 import io.agora.schemas.Identity;
 import io.agora.schemas.Receipts;
 import io.agora.schemas.Topics;
@@ -327,6 +328,45 @@ class BatchRecorderIT {
                 .anySatisfy(f -> assertThat(f).contains("receipt of job j2 says").contains("PAYOUT worker:w1=1001"));
         assertThat(AuditReport.checkReceipts(ds, schema, Identity.generate().workerId()).findings())
                 .anySatisfy(f -> assertThat(f).contains("receipt of job j1: signed by " + market.workerId()));
+    }
+
+    @Test
+    void theDisputeReceiptIsStoredAndTheAuditVerifiesItAgainstTheFeeAndSlashPostings() throws SQLException {
+        Identity market = Identity.generate();
+        io.agora.events.JobEvent upheld = jobEvent("j1", "c1", JobEventType.DISPUTED, 5_000);
+        upheld.setDisputeReceipt(disputeReceipt(market, "j1", false, List.of(new io.agora.events.DisputeFeePayout("w3", 100L)), 0,
+                List.of(), List.of()));
+        io.agora.events.JobEvent overturned = jobEvent("j2", "c1", JobEventType.DISPUTED, 5_000);
+        // signed and balanced, but the ledger refunded all 100 and a SLASH credited w5, whom it does not name
+        overturned.setDisputeReceipt(disputeReceipt(market, "j2", true, List.of(new io.agora.events.DisputeFeePayout("w3", 40L)),
+                60, List.of("w1"), List.of("w4")));
+        long t = T0.toEpochMilli();
+        recorder.record(records(grant("c1", 5_000),
+                entry("bond:w1", "w1", io.agora.events.EntryKind.STAKE, null, p(Accounts.MINT_GRANTS, -1_000), p(Accounts.stake("w1"), 1_000)),
+                io.agora.market.Postings.disputeFee("j1", "c1", 100, t), io.agora.market.Postings.disputeFeePaid("j1", "c1", List.of("w3"), 100, t),
+                upheld, io.agora.market.Postings.disputeFee("j2", "c1", 100, t), io.agora.market.Postings.disputeFeeRefund("j2", "c1", 100, t),
+                io.agora.market.Postings.slash("j2", "c1", "w1", new io.agora.market.Stake.Slash(0, 500, 200, Map.of("w5", 200L), 100), t),
+                overturned), Map.of(), null);
+
+        assertThat(Receipts.disputeFromBytes(bytes("SELECT dispute_receipt FROM job_events WHERE job_id = 'j1'")))
+                .isEqualTo(upheld.getDisputeReceipt());
+        List<String> findings = AuditReport.checkReceipts(ds, schema, market.workerId()).findings();
+        assertThat(findings).noneMatch(f -> f.contains("job j1"));
+        assertThat(findings).anySatisfy(f -> assertThat(f).contains("dispute receipt of job j2 says the fee went to")
+                        .contains("but the ledger credited {client:c1=100}"))
+                .anySatisfy(f -> assertThat(f).contains("a SLASH of job j2 moved 200 on worker:w5"))
+                .noneMatch(f -> f.contains("stake:w1"));
+        assertThat(AuditReport.checkReceipts(ds, schema, Identity.generate().workerId()).findings())
+                .anySatisfy(f -> assertThat(f).contains("dispute receipt of job j1: signed by " + market.workerId()));
+    }
+
+    private static io.agora.events.DisputeReceipt disputeReceipt(Identity market, String job, boolean overturned,
+                                                                 List<io.agora.events.DisputeFeePayout> payouts, long refund,
+                                                                 List<String> slashed, List<String> honest) {
+        return Receipts.sign(io.agora.events.DisputeReceipt.newBuilder().setJobId(job).setClientId("c1").setOverturned(overturned)
+                .setDecidedHash("abc").setFeeMicros(100).setFeePayouts(payouts).setFeeRefundMicros(refund).setSlashed(slashed)
+                .setHonestWorkers(honest).setIssuedAt(T0.plusSeconds(5)).setMarketKey("").setSignature(ByteBuffer.allocate(0))
+                .build(), market);
     }
 
     private static Receipt receipt(Identity market, String job, long payout, long refund) {

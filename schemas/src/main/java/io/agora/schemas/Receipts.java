@@ -1,5 +1,7 @@
 package io.agora.schemas;
 
+import io.agora.events.DisputeFeePayout;
+import io.agora.events.DisputeReceipt;
 import io.agora.events.Outcome;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
@@ -45,12 +47,7 @@ public final class Receipts {
      * signed by that key, the signature holds, and payouts plus refund are the escrow.
      */
     public static List<String> problems(Receipt r, String marketKey) {
-        List<String> out = new ArrayList<>();
-        if (!marketKey.equals(r.getMarketKey())) {
-            out.add("signed by " + r.getMarketKey() + ", not the market key " + marketKey);
-        } else if (!Signatures.verify(r, marketKey)) {
-            out.add("bad signature: the receipt is not the one the market signed");
-        }
+        List<String> out = signerProblems(r, r.getMarketKey(), marketKey, "receipt");
         long paid = 0;
         for (ReceiptPayout p : r.getPayouts()) {
             if (p.getMicros() < 0) {
@@ -64,15 +61,60 @@ public final class Receipts {
         return out;
     }
 
+    /** Stamps the signer's public key on a dispute's receipt and signs it in place. */
+    public static DisputeReceipt sign(DisputeReceipt r, Identity market) {
+        r.setMarketKey(market.workerId());
+        return Signatures.sign(r, market.privateKey());
+    }
+
+    /**
+     * What is wrong with a dispute's receipt, checked against the market's public key: empty when it is
+     * signed by that key, the signature holds, and fee payouts plus fee refund are the fee.
+     */
+    public static List<String> problems(DisputeReceipt r, String marketKey) {
+        List<String> out = signerProblems(r, r.getMarketKey(), marketKey, "dispute receipt");
+        long paid = 0;
+        for (DisputeFeePayout p : r.getFeePayouts()) {
+            if (p.getMicros() < 0) {
+                out.add("negative fee payout to " + p.getWorkerId());
+            }
+            paid += p.getMicros();
+        }
+        if (r.getFeeRefundMicros() < 0 || paid + r.getFeeRefundMicros() != r.getFeeMicros()) {
+            out.add("fee payouts " + paid + " + fee refund " + r.getFeeRefundMicros() + " are not the fee " + r.getFeeMicros());
+        }
+        return out;
+    }
+
+    /** Whether {@code r}, stamped with {@code signer}, is signed by {@code marketKey}: empty, else why not. */
+    private static List<String> signerProblems(org.apache.avro.specific.SpecificRecord r, String signer, String marketKey,
+                                               String what) {
+        List<String> out = new ArrayList<>();
+        if (!marketKey.equals(signer)) {
+            out.add("signed by " + signer + ", not the market key " + marketKey);
+        } else if (!Signatures.verify(r, marketKey)) {
+            out.add("bad signature: the " + what + " is not the one the market signed");
+        }
+        return out;
+    }
+
     /** The receipt as stored (Avro single-object encoding: fingerprint, then the binary). */
     public static byte[] toBytes(Receipt r) {
+        return encoded(r::toByteBuffer);
+    }
+
+    private interface Encoding {
+        ByteBuffer encode() throws IOException;
+    }
+
+    private static byte[] encoded(Encoding e) {
         try {
-            ByteBuffer b = r.toByteBuffer();
+            ByteBuffer b = e.encode();
             byte[] out = new byte[b.remaining()];
             b.get(out);
             return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
         }
     }
 
@@ -95,22 +137,12 @@ public final class Receipts {
         m.put("clientId", r.getClientId());
         m.put("outcome", r.getOutcome().name());
         m.put("agreedHash", r.getAgreedHash());
-        List<Map<String, Object>> payouts = new ArrayList<>();
-        for (ReceiptPayout p : r.getPayouts()) {
-            Map<String, Object> pm = new LinkedHashMap<>();
-            pm.put("workerId", p.getWorkerId());
-            pm.put("micros", p.getMicros());
-            payouts.add(pm);
-        }
-        m.put("payouts", payouts);
+        m.put("payouts", r.getPayouts().stream().map(p -> payout(p.getWorkerId(), p.getMicros())).toList());
         m.put("refundMicros", r.getRefundMicros());
         m.put("escrowMicros", r.getEscrowMicros());
         m.put("issuedAt", r.getIssuedAt().toString());
         m.put("marketKey", r.getMarketKey());
-        ByteBuffer sig = r.getSignature().duplicate();
-        byte[] s = new byte[sig.remaining()];
-        sig.get(s);
-        m.put("signature", Base64.getEncoder().encodeToString(s));
+        m.put("signature", base64(r.getSignature()));
         return m;
     }
 
@@ -138,6 +170,82 @@ public final class Receipts {
         } catch (ClassCastException | NullPointerException | java.time.format.DateTimeParseException e) {
             throw new IllegalArgumentException("malformed receipt: " + e.getMessage(), e);
         }
+    }
+
+    /** A dispute's receipt as stored (Avro single-object encoding, as {@link #toBytes(Receipt)}). */
+    public static byte[] toBytes(DisputeReceipt r) {
+        return encoded(r::toByteBuffer);
+    }
+
+    public static DisputeReceipt disputeFromBytes(byte[] bytes) {
+        try {
+            return DisputeReceipt.fromByteBuffer(ByteBuffer.wrap(bytes));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a dispute receipt: " + e.getMessage(), e);
+        }
+    }
+
+    /** A dispute's receipt as JSON-ready values, like {@link #toMap(Receipt)}; {@link #disputeFromMap} reads it back. */
+    public static Map<String, Object> toMap(DisputeReceipt r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("jobId", r.getJobId());
+        m.put("clientId", r.getClientId());
+        m.put("overturned", r.getOverturned());
+        m.put("decidedHash", r.getDecidedHash());
+        m.put("feeMicros", r.getFeeMicros());
+        m.put("feePayouts", r.getFeePayouts().stream().map(p -> payout(p.getWorkerId(), p.getMicros())).toList());
+        m.put("feeRefundMicros", r.getFeeRefundMicros());
+        m.put("slashed", List.copyOf(r.getSlashed()));
+        m.put("honestWorkers", List.copyOf(r.getHonestWorkers()));
+        m.put("issuedAt", r.getIssuedAt().toString());
+        m.put("marketKey", r.getMarketKey());
+        m.put("signature", base64(r.getSignature()));
+        return m;
+    }
+
+    /** Reads {@link #toMap(DisputeReceipt)}'s form; throws IllegalArgumentException on a missing or malformed field. */
+    public static DisputeReceipt disputeFromMap(Map<String, ?> m) {
+        try {
+            List<DisputeFeePayout> payouts = new ArrayList<>();
+            for (Object o : (List<?>) required(m, "feePayouts")) {
+                Map<?, ?> p = (Map<?, ?>) o;
+                payouts.add(new DisputeFeePayout(String.valueOf(p.get("workerId")), ((Number) p.get("micros")).longValue()));
+            }
+            return DisputeReceipt.newBuilder()
+                    .setJobId((String) required(m, "jobId"))
+                    .setClientId((String) required(m, "clientId"))
+                    .setOverturned((Boolean) required(m, "overturned"))
+                    .setDecidedHash((String) required(m, "decidedHash"))
+                    .setFeeMicros(((Number) required(m, "feeMicros")).longValue())
+                    .setFeePayouts(payouts)
+                    .setFeeRefundMicros(((Number) required(m, "feeRefundMicros")).longValue())
+                    .setSlashed(strings(required(m, "slashed")))
+                    .setHonestWorkers(strings(required(m, "honestWorkers")))
+                    .setIssuedAt(Instant.parse((String) required(m, "issuedAt")))
+                    .setMarketKey((String) required(m, "marketKey"))
+                    .setSignature(ByteBuffer.wrap(Base64.getDecoder().decode((String) required(m, "signature"))))
+                    .build();
+        } catch (ClassCastException | NullPointerException | java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("malformed dispute receipt: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> payout(String workerId, long micros) {
+        Map<String, Object> pm = new LinkedHashMap<>();
+        pm.put("workerId", workerId);
+        pm.put("micros", micros);
+        return pm;
+    }
+
+    private static List<String> strings(Object list) {
+        return ((List<?>) list).stream().map(o -> (String) o).toList();
+    }
+
+    private static String base64(ByteBuffer signature) {
+        ByteBuffer sig = signature.duplicate();
+        byte[] s = new byte[sig.remaining()];
+        sig.get(s);
+        return Base64.getEncoder().encodeToString(s);
     }
 
     private static Object required(Map<String, ?> m, String field) {

@@ -1,5 +1,7 @@
 package io.agora.schemas;
 
+import io.agora.events.DisputeFeePayout;
+import io.agora.events.DisputeReceipt;
 import io.agora.events.Outcome;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
@@ -45,5 +47,29 @@ class ReceiptsTest {
         Receipt unbalanced = Receipts.sign(Receipt.newBuilder(r).setRefundMicros(499).build(), market);
         assertThat(Receipts.problems(unbalanced, market.workerId()))
                 .containsExactly("payouts 500 + refund 499 are not the escrow 1000");
+    }
+
+    private DisputeReceipt upheld() {
+        return Receipts.sign(DisputeReceipt.newBuilder().setJobId("j").setClientId("c").setOverturned(false)
+                .setDecidedHash("ab".repeat(32)).setFeeMicros(1_000)
+                .setFeePayouts(List.of(new DisputeFeePayout("w3", 500L), new DisputeFeePayout("w4", 500L)))
+                .setFeeRefundMicros(0).setSlashed(List.of()).setHonestWorkers(List.of()).setIssuedAt(Instant.ofEpochMilli(9_000))
+                .setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(), market);
+    }
+
+    @Test
+    void aSignedDisputeReceiptSurvivesItsStoredAndJsonFormsAndVerifiesOnlyUntouchedAndBalanced() {
+        DisputeReceipt r = upheld();
+        assertThat(Receipts.problems(r, market.workerId())).isEmpty();
+        assertThat(Receipts.problems(Receipts.disputeFromBytes(Receipts.toBytes(r)), market.workerId())).isEmpty();
+        assertThat(Receipts.problems(Receipts.disputeFromMap(Receipts.toMap(r)), market.workerId())).isEmpty();
+        assertThat(Receipts.problems(r, Identity.generate().workerId())).singleElement().asString().startsWith("signed by");
+        DisputeReceipt moved = DisputeReceipt.newBuilder(r).build();
+        moved.getFeePayouts().get(0).setWorkerId("w9");
+        assertThat(Receipts.problems(moved, market.workerId()))
+                .containsExactly("bad signature: the dispute receipt is not the one the market signed");
+        DisputeReceipt unbalanced = Receipts.sign(DisputeReceipt.newBuilder(r).setFeeRefundMicros(1).build(), market);
+        assertThat(Receipts.problems(unbalanced, market.workerId()))
+                .containsExactly("fee payouts 1000 + fee refund 1 are not the fee 1000");
     }
 }

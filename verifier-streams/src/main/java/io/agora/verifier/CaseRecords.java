@@ -51,8 +51,10 @@ final class CaseRecords {
     /**
      * JobEvent DISPUTED: a dispute refused, opened or decided; {@code pool} null for a job never seen; {@code consensusHash}
      * the hash a decided dispute settles on (null until it is decided), the last step of the job's verdict history.
+     * {@code receipt} its signed DisputeReceipt (null until it is decided).
      */
-    JobEvent disputeEvent(String clientId, String pool, String reason, String consensusHash) {
+    JobEvent disputeEvent(String clientId, String pool, String reason, String consensusHash,
+                          io.agora.events.DisputeReceipt receipt) {
         return JobEvent.newBuilder()
                 .setEventId(UUID.randomUUID().toString())
                 .setJobId(jobId)
@@ -62,6 +64,7 @@ final class CaseRecords {
                 .setPool(pool)
                 .setTimestamp(Instant.ofEpochMilli(now))
                 .setConsensusHash(consensusHash)
+                .setDisputeReceipt(receipt)
                 .build();
     }
 

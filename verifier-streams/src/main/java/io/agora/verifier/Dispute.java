@@ -1,15 +1,24 @@
 package io.agora.verifier;
 
+import io.agora.events.DisputeFeePayout;
+import io.agora.events.DisputeReceipt;
 import io.agora.events.JobCommand;
 import io.agora.events.JobTerms;
+import io.agora.events.LedgerEntry;
 import io.agora.events.Outcome;
+import io.agora.events.Posting;
 import io.agora.events.StakeAction;
 import io.agora.events.StakeOrder;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.market.Accounts;
 import io.agora.market.MarketRules;
 import io.agora.market.Postings;
+import io.agora.schemas.Identity;
+import io.agora.schemas.Receipts;
 
+import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,6 +50,11 @@ import java.util.Set;
  * finish by the deadline), to the original agreeing workers, whose result stands. Each posting has
  * a deterministic transaction id and is written once: a second dispute is refused, a decided one
  * is never decided again.
+ *
+ * <p>The decision's DISPUTED event carries a {@link DisputeReceipt} signed by the market's key: overturned or
+ * upheld, the hash decided on, the fee and exactly where its DISPUTE_FEE posting sent it, the workers ordered
+ * slashed and the honest workers sharing their slashes (the slash amounts are the gate's to book, from the bond
+ * it holds: {@code slash:<jobId>:<workerId>}).
  */
 final class Dispute {
     /** What a dispute reads and writes of the case it is part of: one input's step. */
@@ -67,10 +81,12 @@ final class Dispute {
 
     private final VerifierConfig cfg;
     private final Consensus consensus;
+    private final Identity market;
 
-    Dispute(VerifierConfig cfg, Consensus consensus) {
+    Dispute(VerifierConfig cfg, Consensus consensus, Identity market) {
         this.cfg = cfg;
         this.consensus = consensus;
+        this.market = market;
     }
 
     /** Whether the job has a dispute not yet decided. */
@@ -185,18 +201,21 @@ final class Dispute {
                 reputation(k, w, cfg.repDissent(), "consensus overturned by dispute",
                         stakeOrder(s, StakeAction.SLASH, paid.getOrDefault(w, 0L), honest));
             }
-            k.emit(clientId, Postings.disputeFeeRefund(k.records().jobId(), clientId, s.disputeFeeMicros, k.now()));
+            LedgerEntry fee = Postings.disputeFeeRefund(k.records().jobId(), clientId, s.disputeFeeMicros, k.now());
+            k.emit(clientId, fee);
             event(k, clientId, "overturned: dispute replicas agree on " + winner + "; " + s.agreeing.size()
-                    + " original workers slashed, what they were paid reclaimed for the client", winner);
+                    + " original workers slashed, what they were paid reclaimed for the client", winner,
+                    receipt(k, true, winner, fee, List.copyOf(s.agreeing), honest));
         } else {
             for (String w : s.agreeing) {
                 reputation(k, w, 0, "dispute upheld: stake released", stakeOrder(s, StakeAction.RELEASE, 0, List.of()));
             }
             List<String> confirming = votes.stream().filter(r -> r.getOutputSha256().equals(winner))
                     .map(TaskResult::getWorkerId).distinct().toList();
-            k.emit(clientId, Postings.disputeFeePaid(k.records().jobId(), clientId,
-                    confirming.isEmpty() ? List.copyOf(s.agreeing) : confirming, s.disputeFeeMicros, k.now()));
-            event(k, clientId, "upheld", winner);
+            LedgerEntry fee = Postings.disputeFeePaid(k.records().jobId(), clientId,
+                    confirming.isEmpty() ? List.copyOf(s.agreeing) : confirming, s.disputeFeeMicros, k.now());
+            k.emit(clientId, fee);
+            event(k, clientId, "upheld", winner, receipt(k, false, winner, fee, List.of(), List.of()));
         }
         s.disputeResolved = true;
         k.changed();
@@ -227,19 +246,43 @@ final class Dispute {
         return paid;
     }
 
+    /** The decision's receipt, its fee legs read off the DISPUTE_FEE posting {@code fee} itself, signed by the market. */
+    private DisputeReceipt receipt(Case k, boolean overturned, String decidedHash, LedgerEntry fee, List<String> slashed,
+                                   List<String> honest) {
+        JobState s = k.state();
+        String clientId = s.first.getTerms().getClientId();
+        List<DisputeFeePayout> payouts = new ArrayList<>();
+        long refund = 0;
+        for (Posting p : fee.getPostings()) {
+            if (p.getAccountId().equals(Accounts.client(clientId))) {
+                refund += p.getAmountMicros();
+            } else if (p.getAmountMicros() > 0 && p.getAccountId().startsWith(Accounts.worker(""))) {
+                payouts.add(new DisputeFeePayout(p.getAccountId().substring(Accounts.worker("").length()), p.getAmountMicros()));
+            }
+        }
+        return Receipts.sign(DisputeReceipt.newBuilder().setJobId(k.records().jobId()).setClientId(clientId)
+                .setOverturned(overturned).setDecidedHash(decidedHash).setFeeMicros(s.disputeFeeMicros)
+                .setFeePayouts(payouts).setFeeRefundMicros(refund).setSlashed(slashed).setHonestWorkers(honest)
+                .setIssuedAt(Instant.ofEpochMilli(k.now())).setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(),
+                market);
+    }
+
     private static StakeOrder stakeOrder(JobState s, StakeAction action, long reclaimMicros, List<String> honest) {
         return new StakeOrder(action, s.first.getTerms().getClientId(), reclaimMicros, honest);
     }
 
     private static void event(Case k, String clientId, String reason) {
-        event(k, clientId, reason, null);
+        event(k, clientId, reason, null, null);
     }
 
-    /** A DISPUTED event; {@code decidedHash}: the hash a decided dispute settles on (null while it is not decided). */
-    private static void event(Case k, String clientId, String reason, String decidedHash) {
+    /**
+     * A DISPUTED event; {@code decidedHash}: the hash a decided dispute settles on, {@code receipt}: its signed
+     * receipt (both null while it is not decided).
+     */
+    private static void event(Case k, String clientId, String reason, String decidedHash, DisputeReceipt receipt) {
         JobState s = k.state();
         k.emit(k.records().jobId(), k.records().disputeEvent(clientId,
-                s == null || s.first == null ? null : s.first.getTerms().getPool(), reason, decidedHash));
+                s == null || s.first == null ? null : s.first.getTerms().getPool(), reason, decidedHash, receipt));
     }
 
     private static void reputation(Case k, String workerId, int delta, String reason, StakeOrder stake) {

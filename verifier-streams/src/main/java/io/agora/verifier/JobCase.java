@@ -140,7 +140,7 @@ final class JobCase {
             String matcherKey) {
         this.cfg = cfg;
         this.consensus = new Consensus(cfg);
-        this.dispute = new Dispute(cfg, consensus);
+        this.dispute = new Dispute(cfg, consensus, market);
         this.standings = standings;
         this.stakes = stakes;
         this.market = market;

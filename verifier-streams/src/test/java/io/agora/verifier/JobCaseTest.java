@@ -770,6 +770,7 @@ class JobCaseTest {
         assertThat(req.getExcludeWorkers()).containsExactlyInAnyOrder(w1.workerId(), w2.workerId());
         assertThat(single(e, JobEvent.class).getReason()).isEqualTo("opened: 2 dispute replicas from replica 2");
         assertThat(single(e, JobEvent.class).getConsensusHash()).as("not decided yet").isNull();
+        assertThat(single(e, JobEvent.class).getDisputeReceipt()).as("no receipt before the decision").isNull();
         assertThat(values(e, LedgerEntry.class)).as("admission held the fee").isEmpty();
         List<LedgerEntry> fee = new ArrayList<>(List.of(held(MarketRules.DISPUTE_FEE_MICROS)));
         assertThat(e.changes().sweepAt()).as("decided at the deadline at the latest").isEqualTo(DEADLINE);
@@ -807,6 +808,12 @@ class JobCaseTest {
         fee.addAll(values(e, LedgerEntry.class));
         assertDisputeFeeSettled(fee);
         assertThat(balance(fee, Accounts.client("client-1"))).as("overturned: the client paid no fee").isZero();
+        io.agora.events.DisputeReceipt receipt = assertDisputeReceipt(events(e).get(1), single(e, LedgerEntry.class));
+        assertThat(receipt.getOverturned()).isTrue();
+        assertThat(receipt.getDecidedHash()).isEqualTo(hash(B));
+        assertThat(receipt.getFeeRefundMicros()).isEqualTo(MarketRules.DISPUTE_FEE_MICROS);
+        assertThat(receipt.getSlashed()).as("the workers the SLASH orders name").containsExactlyInAnyOrderElementsOf(slashes.keySet());
+        assertThat(receipt.getHonestWorkers()).containsExactlyInAnyOrder(w3.workerId(), w4.workerId());
         assertThat(values(e, JobVerdict.class)).isEmpty();
         assertThat(e.changes().sweepAt()).isEqualTo(-1);
     }
@@ -915,6 +922,13 @@ class JobCaseTest {
         assertThat(balance(ledger, Accounts.worker(w3.workerId()))).isEqualTo(MarketRules.DISPUTE_FEE_MICROS / 2);
         assertThat(balance(ledger, Accounts.worker(w4.workerId()))).isEqualTo(MarketRules.DISPUTE_FEE_MICROS / 2);
         assertThat(balance(ledger, Accounts.worker(w1.workerId()))).as("the original workers were paid by the verdict").isZero();
+        io.agora.events.DisputeReceipt receipt = assertDisputeReceipt(events(e).get(events(e).size() - 1),
+                single(e, LedgerEntry.class));
+        assertThat(receipt.getOverturned()).isFalse();
+        assertThat(receipt.getFeeRefundMicros()).isZero();
+        assertThat(receipt.getFeePayouts()).extracting(io.agora.events.DisputeFeePayout::getWorkerId)
+                .containsExactlyInAnyOrder(w3.workerId(), w4.workerId());
+        assertThat(receipt.getSlashed()).isEmpty();
 
         // a redelivered result, a late failure report and the deadline move no more money
         assertThat(values(submit(result(w4, 3, 0, A, 1_000)), LedgerEntry.class)).isEmpty();
@@ -1027,6 +1041,32 @@ class JobCaseTest {
         tampered.setRefundMicros(tampered.getRefundMicros() - 1);
         assertThat(Receipts.problems(tampered, market.workerId())).isNotEmpty();
         assertThat(Receipts.problems(verdicts.get(0).getReceipt(), market.workerId())).isEmpty();
+    }
+
+    /**
+     * A decided dispute's receipt is signed by the market, names the decision's hash, and its fee legs are exactly the
+     * DISPUTE_FEE posting's; tampering with one breaks the signature.
+     */
+    private io.agora.events.DisputeReceipt assertDisputeReceipt(JobEvent decided, LedgerEntry fee) {
+        io.agora.events.DisputeReceipt r = decided.getDisputeReceipt();
+        assertThat(r).isNotNull();
+        assertThat(Receipts.problems(r, market.workerId())).isEmpty();
+        assertThat(r.getJobId()).isEqualTo(job.jobId());
+        assertThat(r.getDecidedHash()).isEqualTo(decided.getConsensusHash());
+        assertThat(r.getFeeMicros()).isEqualTo(job.state().disputeFeeMicros);
+        Map<String, Long> legs = new java.util.HashMap<>();
+        r.getFeePayouts().forEach(p -> legs.merge(Accounts.worker(p.getWorkerId()), p.getMicros(), Long::sum));
+        if (r.getFeeRefundMicros() != 0) {
+            legs.put(Accounts.client(r.getClientId()), r.getFeeRefundMicros());
+        }
+        legs.put(Accounts.disputeEscrow(job.jobId()), -r.getFeeMicros());
+        Map<String, Long> posted = new java.util.HashMap<>();
+        fee.getPostings().forEach(p -> posted.merge(p.getAccountId(), p.getAmountMicros(), Long::sum));
+        assertThat(legs).as("the receipt's amounts are the posting's").isEqualTo(posted);
+        io.agora.events.DisputeReceipt tampered = io.agora.events.DisputeReceipt.newBuilder(r)
+                .setOverturned(!r.getOverturned()).build();
+        assertThat(Receipts.problems(tampered, market.workerId())).isNotEmpty();
+        return r;
     }
 
     /** The receipt is signed by the market, says what the verdict says, and each amount is the posting's. */

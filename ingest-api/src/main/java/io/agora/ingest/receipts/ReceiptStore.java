@@ -1,5 +1,6 @@
 package io.agora.ingest.receipts;
 
+import io.agora.events.DisputeReceipt;
 import io.agora.events.Receipt;
 import io.agora.schemas.Receipts;
 import jakarta.inject.Singleton;
@@ -32,11 +33,26 @@ public class ReceiptStore {
     }
 
     private Optional<Receipt> receipt(String jobId) {
+        return stored("SELECT receipt FROM agora.verdicts WHERE job_id = ? AND receipt IS NOT NULL", jobId)
+                .map(Receipts::fromBytes);
+    }
+
+    /**
+     * The receipt of the decided dispute of {@code clientId}'s own job {@code jobId} (a job's dispute is decided
+     * once); empty when the job is someone else's, was not disputed, is not decided yet, or was decided before
+     * dispute receipts.
+     */
+    public Optional<DisputeReceipt> disputeReceipt(String jobId, String clientId) {
+        return stored("SELECT dispute_receipt FROM agora.job_events WHERE job_id = ? AND dispute_receipt IS NOT NULL"
+                + " ORDER BY ts LIMIT 1", jobId).map(Receipts::disputeFromBytes).filter(r -> r.getClientId().equals(clientId));
+    }
+
+    private Optional<byte[]> stored(String sql, String jobId) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT receipt FROM agora.verdicts WHERE job_id = ? AND receipt IS NOT NULL")) {
+             PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(Receipts.fromBytes(rs.getBytes(1))) : Optional.empty();
+                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
             }
         } catch (SQLException e) {
             if ("42P01".equals(e.getSQLState()) || "3F000".equals(e.getSQLState()) || "42703".equals(e.getSQLState())) {

@@ -52,6 +52,19 @@ public class ReceiptController {
         return Receipts.toMap(r);
     }
 
+    /**
+     * The receipt of the job's decided dispute as {@link Receipts#toMap(io.agora.events.DisputeReceipt)} writes it;
+     * 404 when there is none (not disputed, not decided yet) or the job is another client's.
+     */
+    @Get("/jobs/{id}/dispute-receipt")
+    public Map<String, Object> disputeReceipt(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                              @PathVariable String id) {
+        String clientId = caller.client(authorization);
+        return Receipts.toMap(receipts.disputeReceipt(id, clientId)
+                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "no dispute receipt for job " + id
+                        + ": not your job, not disputed, or the dispute is not decided yet")));
+    }
+
     /** The market's public key (base64url Ed25519); 503 while none is configured. */
     @Get("/market/key")
     public Map<String, String> key() {

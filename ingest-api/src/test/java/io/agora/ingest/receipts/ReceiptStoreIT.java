@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The receipts the sink stored, read back for their own client only, from a real PostgreSQL. */
 class ReceiptStoreIT {
     @Test
-    void aClientGetsItsOwnJobsReceiptAndNobodyElses() throws Exception {
+    void aClientGetsItsOwnJobsReceiptsAndNobodyElses() throws Exception {
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
             DataSource ds = pg.getPostgresDatabase();
             Flyway.configure().dataSource(ds).schemas("agora").defaultSchema("agora").createSchemas(true)
@@ -42,6 +42,21 @@ class ReceiptStoreIT {
             assertThat(store.receipt("j1", "mallory")).as("someone else's job").isEmpty();
             assertThat(store.receipt("j0", "alice")).as("a verdict from before receipts").isEmpty();
             assertThat(store.receipt("nope", "alice")).isEmpty();
+
+            io.agora.events.DisputeReceipt d = Receipts.sign(io.agora.events.DisputeReceipt.newBuilder().setJobId("j1")
+                    .setClientId("alice").setOverturned(true).setDecidedHash("ab").setFeeMicros(100).setFeePayouts(List.of())
+                    .setFeeRefundMicros(100).setSlashed(List.of("w1")).setHonestWorkers(List.of("w2"))
+                    .setIssuedAt(Instant.ofEpochMilli(9_000)).setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(),
+                    Identity.generate());
+            try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO agora.job_events (event_id, job_id, type, replica, attempt, ts, dispute_receipt)
+                    VALUES ('d0', 'j1', 'DISPUTED', -1, -1, now(), NULL), ('d1', 'j1', 'DISPUTED', -1, -1, now(), ?)""")) {
+                ps.setBytes(1, Receipts.toBytes(d));
+                ps.executeUpdate();
+            }
+            assertThat(store.disputeReceipt("j1", "alice")).as("the decision's, not the opening's").contains(d);
+            assertThat(store.disputeReceipt("j1", "mallory")).as("someone else's job").isEmpty();
+            assertThat(store.disputeReceipt("j0", "alice")).as("never disputed").isEmpty();
         }
     }
 }
