@@ -20,7 +20,7 @@ import java.util.Set;
  * worker has its own, {@code worker-<name>}, issued when it enrols and revocable. Everything not
  * granted here is refused by the broker's authorizer.
  *
- * <p>Money-moving topics (the ledger, verdicts, tasks and their verifier copy, reputation) are written only by the
+ * <p>Money-moving topics (the ledger, verdicts, tasks and their verifier copy, reputation, the gate's slash results) are written only by the
  * services that own them; a worker may write only registrations, heartbeats and results (which
  * the apps accept only when signed by the worker's Ed25519 key) and read only the task topic.
  */
@@ -42,10 +42,11 @@ public final class KafkaAccess {
                     Set.of(Topics.REGISTRATIONS, Topics.HEARTBEATS, Topics.JOB_REQUESTS, Topics.JOB_COMMANDS,
                             Topics.RESULTS, Topics.LEDGER, Topics.REPUTATION),
                     Set.of(Topics.TASKS, Topics.ASSIGNMENTS, Topics.JOB_EVENTS, Topics.VERDICTS, Topics.LEDGER,
-                            Topics.REPUTATION, Topics.JOB_COMMANDS, Topics.DLQ),
+                            Topics.REPUTATION, Topics.JOB_COMMANDS, Topics.SLASHES, Topics.DLQ),
                     List.of(), List.of("agora-matcher")),
             "verifier", new Role(
-                    Set.of(Topics.ASSIGNMENTS, Topics.RESULTS, Topics.JOB_COMMANDS, Topics.REPUTATION, Topics.LEDGER),
+                    Set.of(Topics.ASSIGNMENTS, Topics.RESULTS, Topics.JOB_COMMANDS, Topics.REPUTATION, Topics.LEDGER,
+                            Topics.SLASHES),
                     Set.of(Topics.VERDICTS, Topics.JOB_EVENTS, Topics.LEDGER, Topics.REPUTATION, Topics.JOB_COMMANDS,
                             Topics.DLQ),
                     List.of(), List.of("agora-verifier")),

@@ -5,6 +5,9 @@ import io.agora.events.DisputeReceipt;
 import io.agora.events.Outcome;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
+import io.agora.events.SettlementReceipt;
+import io.agora.events.SlashShare;
+import io.agora.events.SlashTaken;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,8 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The market's signed receipts ({@link Receipt}, carried by every JobVerdict): what a job's escrow
- * became. The verifier signs them with the market's Ed25519 key ({@link Identity}); anyone with the
+ * The market's signed receipts: what a job's escrow became ({@link Receipt}, carried by every JobVerdict), where a
+ * decided dispute's fee went ({@link DisputeReceipt}) and what an overturned dispute's slashes took
+ * ({@link SettlementReceipt}), each carried by a JobEvent DISPUTED. The verifier signs them with the market's Ed25519 key ({@link Identity}); anyone with the
  * market's public key (base64url, like a worker id) checks them offline. The signed bytes are
  * {@link Signatures#canonicalBytes}: the Avro binary of the receipt with an empty signature, so
  * every field, the signer's key included, is covered.
@@ -82,6 +86,43 @@ public final class Receipts {
         }
         if (r.getFeeRefundMicros() < 0 || paid + r.getFeeRefundMicros() != r.getFeeMicros()) {
             out.add("fee payouts " + paid + " + fee refund " + r.getFeeRefundMicros() + " are not the fee " + r.getFeeMicros());
+        }
+        return out;
+    }
+
+    /** Stamps the signer's public key on an overturned dispute's settlement receipt and signs it in place. */
+    public static SettlementReceipt sign(SettlementReceipt r, Identity market) {
+        r.setMarketKey(market.workerId());
+        return Signatures.sign(r, market.privateKey());
+    }
+
+    /**
+     * What is wrong with a settlement receipt, checked against the market's public key: empty when it is signed by
+     * that key, the signature holds, it names each slashed worker once, no amount is negative and each slash's client
+     * share, honest shares and burn are what it took from the bond.
+     */
+    public static List<String> problems(SettlementReceipt r, String marketKey) {
+        List<String> out = signerProblems(r, r.getMarketKey(), marketKey, "settlement receipt");
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (SlashTaken t : r.getSlashes()) {
+            String w = t.getWorkerId();
+            if (!seen.add(w)) {
+                out.add("slash of " + w + " named twice");
+            }
+            long split = t.getClientMicros() + t.getBurnedMicros();
+            for (SlashShare h : t.getHonestShares()) {
+                if (h.getMicros() <= 0) {
+                    out.add("slash of " + w + ": share " + h.getMicros() + " to " + h.getWorkerId() + " is not positive");
+                }
+                split += h.getMicros();
+            }
+            if (t.getReclaimMicros() < 0 || t.getSlashedMicros() < 0 || t.getClientMicros() < 0 || t.getBurnedMicros() < 0) {
+                out.add("slash of " + w + ": a negative amount");
+            }
+            if (split != t.getSlashedMicros()) {
+                out.add("slash of " + w + ": client share + honest shares + burn " + split + " are not the "
+                        + t.getSlashedMicros() + " slashed");
+            }
         }
         return out;
     }
@@ -228,6 +269,76 @@ public final class Receipts {
         } catch (ClassCastException | NullPointerException | java.time.format.DateTimeParseException e) {
             throw new IllegalArgumentException("malformed dispute receipt: " + e.getMessage(), e);
         }
+    }
+
+    /** A settlement receipt as stored (Avro single-object encoding, as {@link #toBytes(Receipt)}). */
+    public static byte[] toBytes(SettlementReceipt r) {
+        return encoded(r::toByteBuffer);
+    }
+
+    public static SettlementReceipt settlementFromBytes(byte[] bytes) {
+        try {
+            return SettlementReceipt.fromByteBuffer(ByteBuffer.wrap(bytes));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a settlement receipt: " + e.getMessage(), e);
+        }
+    }
+
+    /** A settlement receipt as JSON-ready values, like {@link #toMap(Receipt)}; {@link #settlementFromMap} reads it back. */
+    public static Map<String, Object> toMap(SettlementReceipt r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("jobId", r.getJobId());
+        m.put("clientId", r.getClientId());
+        m.put("slashes", r.getSlashes().stream().map(t -> {
+            Map<String, Object> tm = new LinkedHashMap<>();
+            tm.put("workerId", t.getWorkerId());
+            tm.put("reclaimMicros", t.getReclaimMicros());
+            tm.put("slashedMicros", t.getSlashedMicros());
+            tm.put("clientMicros", t.getClientMicros());
+            tm.put("honestShares", t.getHonestShares().stream().map(h -> payout(h.getWorkerId(), h.getMicros())).toList());
+            tm.put("burnedMicros", t.getBurnedMicros());
+            return tm;
+        }).toList());
+        m.put("issuedAt", r.getIssuedAt().toString());
+        m.put("marketKey", r.getMarketKey());
+        m.put("signature", base64(r.getSignature()));
+        return m;
+    }
+
+    /** Reads {@link #toMap(SettlementReceipt)}'s form; throws IllegalArgumentException on a missing or malformed field. */
+    public static SettlementReceipt settlementFromMap(Map<String, ?> m) {
+        try {
+            List<SlashTaken> slashes = new ArrayList<>();
+            for (Object o : (List<?>) required(m, "slashes")) {
+                Map<String, ?> t = asMap(o);
+                List<SlashShare> shares = new ArrayList<>();
+                for (Object h : (List<?>) required(t, "honestShares")) {
+                    Map<?, ?> hm = (Map<?, ?>) h;
+                    shares.add(new SlashShare(String.valueOf(hm.get("workerId")), ((Number) hm.get("micros")).longValue()));
+                }
+                slashes.add(new SlashTaken((String) required(t, "workerId"), micros(t, "reclaimMicros"),
+                        micros(t, "slashedMicros"), micros(t, "clientMicros"), shares, micros(t, "burnedMicros")));
+            }
+            return SettlementReceipt.newBuilder()
+                    .setJobId((String) required(m, "jobId"))
+                    .setClientId((String) required(m, "clientId"))
+                    .setSlashes(slashes)
+                    .setIssuedAt(Instant.parse((String) required(m, "issuedAt")))
+                    .setMarketKey((String) required(m, "marketKey"))
+                    .setSignature(ByteBuffer.wrap(Base64.getDecoder().decode((String) required(m, "signature"))))
+                    .build();
+        } catch (ClassCastException | NullPointerException | java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("malformed settlement receipt: " + e.getMessage(), e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, ?> asMap(Object o) {
+        return (Map<String, ?>) o;
+    }
+
+    private static long micros(Map<String, ?> m, String field) {
+        return ((Number) required(m, field)).longValue();
     }
 
     private static Map<String, Object> payout(String workerId, long micros) {

@@ -7,6 +7,7 @@ import io.agora.events.JobRequested;
 import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
+import io.agora.events.SlashResult;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.events.WorkerRegistration;
@@ -55,6 +56,13 @@ public final class Topics {
             "agora.jobs.verdicts", String.class, JobVerdict.class, PARTITIONS, false, FOREVER);
     public static final TopicSpec<String, LedgerEntry> LEDGER = new TopicSpec<>(
             "agora.ledger.entries", String.class, LedgerEntry.class, PARTITIONS, false, FOREVER);
+    /**
+     * What the matcher's worker gate took carrying out each SLASH order ({@link SlashResult}, key jobId,
+     * co-partitioned with the verifier's other inputs): only the matcher writes it, only the verifier reads it
+     * ({@link KafkaAccess}), and signs an overturned dispute's settlement receipt from it.
+     */
+    public static final TopicSpec<String, SlashResult> SLASHES = new TopicSpec<>(
+            "agora.jobs.slashes", String.class, SlashResult.class, PARTITIONS, false, FOREVER);
     public static final TopicSpec<String, ReputationChanged> REPUTATION = new TopicSpec<>(
             "agora.workers.reputation", String.class, ReputationChanged.class, PARTITIONS, false, FOREVER);
     public static final TopicSpec<byte[], byte[]> DLQ = new TopicSpec<>(
@@ -66,6 +74,6 @@ public final class Topics {
     /** Every topic, in the order topic setup creates them. */
     public static List<TopicSpec<?, ?>> all() {
         return List.of(REGISTRATIONS, HEARTBEATS, JOB_REQUESTS, JOB_COMMANDS, TASKS, ASSIGNMENTS, RESULTS,
-                JOB_EVENTS, VERDICTS, LEDGER, REPUTATION, DLQ);
+                JOB_EVENTS, VERDICTS, LEDGER, SLASHES, REPUTATION, DLQ);
     }
 }

@@ -5,6 +5,9 @@ import io.agora.events.DisputeReceipt;
 import io.agora.events.Outcome;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
+import io.agora.events.SettlementReceipt;
+import io.agora.events.SlashShare;
+import io.agora.events.SlashTaken;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -71,5 +74,34 @@ class ReceiptsTest {
         DisputeReceipt unbalanced = Receipts.sign(DisputeReceipt.newBuilder(r).setFeeRefundMicros(1).build(), market);
         assertThat(Receipts.problems(unbalanced, market.workerId()))
                 .containsExactly("fee payouts 1000 + fee refund 1 are not the fee 1000");
+    }
+
+    private SettlementReceipt settled() {
+        return Receipts.sign(SettlementReceipt.newBuilder().setJobId("j").setClientId("c").setSlashes(List.of(
+                        new SlashTaken("w1", 300L, 1_000L, 400L, List.of(new SlashShare("w3", 200L), new SlashShare("w4", 200L)), 200L),
+                        new SlashTaken("w2", 0L, 0L, 0L, List.of(), 0L)))
+                .setIssuedAt(Instant.ofEpochMilli(9_500)).setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(), market);
+    }
+
+    @Test
+    void aSignedSettlementReceiptSurvivesItsStoredAndJsonFormsAndVerifiesOnlyUntouchedAndBalanced() {
+        SettlementReceipt r = settled();
+        assertThat(Receipts.problems(r, market.workerId())).isEmpty();
+        assertThat(Receipts.settlementFromBytes(Receipts.toBytes(r))).isEqualTo(r);
+        assertThat(Receipts.settlementFromMap(Receipts.toMap(r))).isEqualTo(r);
+        assertThat(Receipts.problems(r, Identity.generate().workerId())).singleElement().asString().startsWith("signed by");
+        SettlementReceipt lowered = SettlementReceipt.newBuilder(r).build();
+        lowered.getSlashes().get(0).setSlashedMicros(900L);
+        lowered.getSlashes().get(0).setBurnedMicros(100L); // still balanced: only the signature gives it away
+        assertThat(Receipts.problems(lowered, market.workerId()))
+                .containsExactly("bad signature: the settlement receipt is not the one the market signed");
+        SettlementReceipt unbalanced = SettlementReceipt.newBuilder(r).build();
+        unbalanced.getSlashes().get(0).setBurnedMicros(201L);
+        unbalanced.getSlashes().get(1).getHonestShares().add(new SlashShare("w3", 0L));
+        assertThat(Receipts.problems(Receipts.sign(unbalanced, market), market.workerId())).containsExactly(
+                "slash of w1: client share + honest shares + burn 1001 are not the 1000 slashed",
+                "slash of w2: share 0 to w3 is not positive");
+        SettlementReceipt twice = SettlementReceipt.newBuilder(r).setSlashes(List.of(r.getSlashes().get(1), r.getSlashes().get(1))).build();
+        assertThat(Receipts.problems(Receipts.sign(twice, market), market.workerId())).containsExactly("slash of w2 named twice");
     }
 }
