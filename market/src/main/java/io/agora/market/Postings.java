@@ -3,6 +3,8 @@ package io.agora.market;
 import io.agora.events.EntryKind;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Posting;
+import io.agora.events.SlashShare;
+import io.agora.events.SlashTaken;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -104,6 +106,25 @@ public final class Postings {
         });
         return entry(tx, clientId, EntryKind.SLASH, jobId, "slash of " + workerId + ": dispute overturned its result",
                 timestampMs, postings);
+    }
+
+    /**
+     * What {@code slash} took from {@code workerId}, as the gate's SlashResult and the settlement receipt carry it;
+     * {@link #slash(String, String, SlashTaken, long)} posts exactly the same legs.
+     */
+    public static SlashTaken taken(String workerId, Stake.Slash slash) {
+        List<SlashShare> honest = new java.util.ArrayList<>();
+        slash.honestMicros().forEach((w, m) -> honest.add(new SlashShare(w, m)));
+        return new SlashTaken(workerId, slash.reclaimMicros(), slash.slashedMicros(), slash.clientMicros(), honest,
+                slash.burnedMicros());
+    }
+
+    /** The SLASH transaction a receipt's {@link SlashTaken} stands for ({@link #slash(String, String, String, Stake.Slash, long)}). */
+    public static LedgerEntry slash(String jobId, String clientId, SlashTaken t, long timestampMs) {
+        java.util.Map<String, Long> honest = new java.util.LinkedHashMap<>();
+        t.getHonestShares().forEach(h -> honest.merge(h.getWorkerId(), h.getMicros(), Long::sum));
+        return slash(jobId, clientId, t.getWorkerId(), new Stake.Slash(t.getReclaimMicros(), t.getSlashedMicros(),
+                t.getClientMicros(), honest, t.getBurnedMicros()), timestampMs);
     }
 
     /** Whether {@code e} is the hold of a dispute's fee ({@link #disputeFee}), not its payment or refund. */

@@ -127,6 +127,21 @@ class StakeTest {
     }
 
     @Test
+    void whatASlashTookPostsTheSameLegsAsTheSlashItself() {
+        Stake.Account a = Stake.request(Stake.Account.NEW.credit(10_000), 10_000, 1, 0, COOL_DOWN).account().credit(700);
+        Stake.Slash s = Stake.slash(a, 700, List.of("h1", "h2"));
+        io.agora.events.SlashTaken t = Postings.taken("liar", s);
+        assertEquals(List.of(new io.agora.events.SlashShare("h1", 1_000L), new io.agora.events.SlashShare("h2", 1_000L)),
+                t.getHonestShares());
+        assertEquals(List.of(700L, 5_000L, 2_000L, 1_000L), List.of(t.getReclaimMicros(), t.getSlashedMicros(),
+                t.getClientMicros(), t.getBurnedMicros()));
+        assertEquals(Postings.slash("job-1", "c1", "liar", s, 5).getPostings(), Postings.slash("job-1", "c1", t, 5).getPostings());
+        Stake.Slash none = Stake.slash(Stake.Account.NEW, 700, List.of("h1"));
+        assertTrue(Postings.slash("job-1", "c1", Postings.taken("liar", none), 5).getPostings().isEmpty(),
+                "a slash that took nothing posts no leg");
+    }
+
+    @Test
     void stakeAndUnstakeAreTransfersNamedByTheRegistration() {
         LedgerEntry stake = Postings.stake("w1", 7, 1_000, 0);
         assertEquals("stake:w1:7", stake.getTransactionId());

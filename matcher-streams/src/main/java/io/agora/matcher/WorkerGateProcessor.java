@@ -5,6 +5,7 @@ import io.agora.events.Heartbeat;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Posting;
 import io.agora.events.RegistrationType;
+import io.agora.events.SlashResult;
 import io.agora.events.ReputationChanged;
 import io.agora.events.StakeOrder;
 import io.agora.events.WorkerCapabilities;
@@ -54,7 +55,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * ({@code agora.ledger.entries}, PAYOUT and SLASH legs to {@code worker:<id>}, re-keyed by worker),
  * the stake a signed registration asks for (STAKE at once, UNSTAKE after the cool-down, swept by a
  * wall-clock punctuator through the {@link #UNBONDS} index) and the verifier's {@link StakeOrder}s
- * carried by reputation changes (LOCK and RELEASE around a dispute, SLASH when it is lost). A
+ * carried by reputation changes (LOCK and RELEASE around a dispute, SLASH when it is lost: what each SLASH took goes
+ * to {@code agora.jobs.slashes}, key jobId, as a {@link SlashResult}, for the verifier's settlement receipt). A
  * registration whose stake stays below its pool's minimum is refused (DLQ); a worker slashed below
  * it leaves its pool until it registers again with enough stake.
  */
@@ -321,6 +323,10 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
                         emit(order.getClientId(), record.timestamp(),
                                 Postings.slash(jobId, order.getClientId(), workerId, slash, now));
                     }
+                    // the verifier signs the dispute's settlement from every slashed worker's result, nothing taken included
+                    ctx.forward(new Record<>(jobId, Flow.Emit.of(Topics.SLASHES.name(), new SlashResult(
+                            java.util.UUID.randomUUID().toString(), jobId, order.getClientId(),
+                            Postings.taken(workerId, slash), java.time.Instant.ofEpochMilli(now))), record.timestamp()));
                     if (pool != null && stake.effectiveMicros() < cfg.minStakeMicros(pool)) {
                         log.info("worker {} slashed below the minimum stake of pool {}: it leaves the pool", workerId, pool);
                         ctx.forward(new Record<>(pool, new Flow.Removed(workerId), record.timestamp()));

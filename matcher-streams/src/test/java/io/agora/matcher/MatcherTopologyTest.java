@@ -80,6 +80,7 @@ class MatcherTopologyTest {
     TestOutputTopic<String, JobVerdict> verdicts;
     TestOutputTopic<String, ReputationChanged> reputation;
     TestOutputTopic<String, JobCommand> commandsOut;
+    TestOutputTopic<String, io.agora.events.SlashResult> slashes;
     TestOutputTopic<byte[], byte[]> dlq;
 
     void start(MatcherConfig cfg) {
@@ -98,6 +99,7 @@ class MatcherTopologyTest {
         verdicts = out(Topics.VERDICTS);
         reputation = out(Topics.REPUTATION);
         commandsOut = out(Topics.JOB_COMMANDS);
+        slashes = out(Topics.SLASHES);
         dlq = harness.dlq();
     }
 
@@ -162,6 +164,7 @@ class MatcherTopologyTest {
         assertThat(verdicts.readRecordsToList()).isEmpty();
         assertThat(reputation.readRecordsToList()).isEmpty();
         assertThat(commandsOut.readRecordsToList()).isEmpty();
+        assertThat(slashes.readRecordsToList()).isEmpty();
         assertThat(dlq.readRecordsToList()).isEmpty();
     }
 
@@ -1148,6 +1151,18 @@ class MatcherTopologyTest {
                 "client:client-1", 800L + 2_000L, "worker:h1", 1_000L, "worker:h2", 1_000L,
                 io.agora.market.Accounts.MINT_SLASHED, 1_000L));
         assertThat(slash.value().getPostings().stream().mapToLong(io.agora.events.Posting::getAmountMicros).sum()).isZero();
+        TestRecord<String, io.agora.events.SlashResult> result = slashes.readRecord();
+        assertThat(result.key()).as("keyed by the job, for the verifier").isEqualTo("job-x");
+        assertThat(result.value().getClientId()).isEqualTo("client-1");
+        assertThat(result.value().getTaken()).isEqualTo(new io.agora.events.SlashTaken(liar.workerId(), 800L, 5_000L, 2_000L,
+                List.of(new io.agora.events.SlashShare("h1", 1_000L), new io.agora.events.SlashShare("h2", 1_000L)), 1_000L));
+        assertThat(io.agora.market.Postings.slash("job-x", "client-1", result.value().getTaken(), 0).getPostings())
+                .as("what the result says was taken is the SLASH posted").isEqualTo(slash.value().getPostings());
+
+        // a worker the gate holds nothing of is slashed too: its result says nothing was taken, and no SLASH is posted
+        stakeOrder("stranger", "job-x", io.agora.events.StakeAction.SLASH, 800, List.of("h1", "h2"));
+        assertThat(slashes.readValue().getTaken()).isEqualTo(new io.agora.events.SlashTaken("stranger", 0L, 0L, 0L, List.of(), 0L));
+        assertThat(ledger.readRecordsToList()).isEmpty();
 
         submitTo("open", "job-after");
         assertThat(tasks.readRecordsToList()).as("slashed below the pool's minimum: no longer matched").isEmpty();
