@@ -3,6 +3,8 @@ package io.agora.verifier;
 import io.agora.market.Limits;
 import io.agora.events.JobCommand;
 import io.agora.events.JobTerms;
+import io.agora.events.SlashResult;
+import io.agora.events.SlashShare;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 
@@ -32,6 +34,7 @@ import java.util.regex.Pattern;
  *   characters, at most {@link #FILES_MAX} output files with paths of at most {@link #PATH_MAX}
  *   characters and 64-hex hashes, a signature of at most {@link #SIGNATURE_MAX} bytes.</li>
  *   <li>a command: its reason at most {@link #TEXT_MAX} characters, replica -1 or a replica number.</li>
+ *   <li>a slash result: ids as above, no negative amount, at most {@link #REPLICAS_MAX} honest shares.</li>
  * </ul>
  */
 final class Bounds {
@@ -109,6 +112,26 @@ final class Bounds {
                 id("clientId", c.getClientId()),
                 count("replica", c.getReplica(), -1, REPLICAS_MAX - 1),
                 c.getReason() == null ? null : text("reason", c.getReason()));
+    }
+
+    /** The matcher gate's result of a SLASH order: what the settlement receipt will say. */
+    static Optional<String> of(SlashResult r) {
+        var t = r.getTaken();
+        String shares = t.getHonestShares().size() > REPLICAS_MAX ? "over " + REPLICAS_MAX + " honest shares" : null;
+        for (SlashShare h : t.getHonestShares()) {
+            shares = shares != null ? shares : worker("an honest share's workerId", h.getWorkerId());
+            shares = shares != null ? shares : count("an honest share", h.getMicros(), 0, Long.MAX_VALUE);
+        }
+        return first(
+                id("jobId", r.getJobId()),
+                id("eventId", r.getEventId()),
+                id("clientId", r.getClientId()),
+                worker("workerId", t.getWorkerId()),
+                count("reclaimMicros", t.getReclaimMicros(), 0, Long.MAX_VALUE),
+                count("slashedMicros", t.getSlashedMicros(), 0, Long.MAX_VALUE),
+                count("clientMicros", t.getClientMicros(), 0, Long.MAX_VALUE),
+                count("burnedMicros", t.getBurnedMicros(), 0, Long.MAX_VALUE),
+                shares);
     }
 
     private static Optional<String> first(String... problems) {

@@ -7,6 +7,9 @@ import io.agora.events.JobTerms;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Outcome;
 import io.agora.events.Posting;
+import io.agora.events.SettlementReceipt;
+import io.agora.events.SlashResult;
+import io.agora.events.SlashTaken;
 import io.agora.events.StakeAction;
 import io.agora.events.StakeOrder;
 import io.agora.events.TaskAssigned;
@@ -53,8 +56,12 @@ import java.util.Set;
  *
  * <p>The decision's DISPUTED event carries a {@link DisputeReceipt} signed by the market's key: overturned or
  * upheld, the hash decided on, the fee and exactly where its DISPUTE_FEE posting sent it, the workers ordered
- * slashed and the honest workers sharing their slashes (the slash amounts are the gate's to book, from the bond
- * it holds: {@code slash:<jobId>:<workerId>}).
+ * slashed and the honest workers sharing their slashes. The slash amounts are the gate's to book, from the bond
+ * it holds ({@code slash:<jobId>:<workerId>}), so an overturned dispute is settled in a second step: the gate
+ * sends what each SLASH took ({@link SlashResult}, {@code agora.jobs.slashes}), the job keeps each slashed worker's
+ * ({@link JobState#slashesTaken}), and once every one is in, a JobEvent DISPUTED "settled" carries a
+ * {@link SettlementReceipt} signed by the market's key: each slash's amounts, in the order the dispute receipt
+ * names the slashed workers, exactly the job's SLASH postings.
  */
 final class Dispute {
     /** What a dispute reads and writes of the case it is part of: one input's step. */
@@ -77,6 +84,9 @@ final class Dispute {
 
         /** A record to emit (its value's type picks the topic). */
         void emit(String key, org.apache.avro.specific.SpecificRecord value);
+
+        /** A refused input, for the DLQ with the reason. */
+        void refuse(org.apache.avro.specific.SpecificRecord input, String reason);
     }
 
     private final VerifierConfig cfg;
@@ -201,6 +211,7 @@ final class Dispute {
                 reputation(k, w, cfg.repDissent(), "consensus overturned by dispute",
                         stakeOrder(s, StakeAction.SLASH, paid.getOrDefault(w, 0L), honest));
             }
+            s.overturned = true;
             LedgerEntry fee = Postings.disputeFeeRefund(k.records().jobId(), clientId, s.disputeFeeMicros, k.now());
             k.emit(clientId, fee);
             event(k, clientId, "overturned: dispute replicas agree on " + winner + "; " + s.agreeing.size()
@@ -219,6 +230,57 @@ final class Dispute {
         }
         s.disputeResolved = true;
         k.changed();
+    }
+
+    /**
+     * The matcher gate's result of one SLASH this dispute ordered: kept, and once every slashed worker's is in, the
+     * settlement signed. A result no overturned dispute of this job waits for (another job's, a worker not slashed,
+     * another client, a second different result for the same worker) is refused with the reason; the same result
+     * again (a redelivery) changes nothing.
+     */
+    void slashed(SlashResult r, Case k) {
+        JobState s = k.state();
+        SlashTaken t = r.getTaken();
+        String refused = null;
+        if (s == null || s.first == null || !s.overturned) {
+            refused = "no overturned dispute of job " + r.getJobId() + " ordered a slash";
+        } else if (!s.agreeing.contains(t.getWorkerId())) {
+            refused = "worker " + t.getWorkerId() + " was not ordered slashed for job " + r.getJobId();
+        } else if (!s.first.getTerms().getClientId().equals(r.getClientId())) {
+            refused = "not the job's client";
+        }
+        Optional<SlashTaken> before = s == null ? Optional.empty()
+                : s.slashesTaken.stream().filter(x -> x.getWorkerId().equals(t.getWorkerId())).findFirst();
+        if (refused == null && before.isPresent()) {
+            if (before.get().equals(t)) {
+                return;
+            }
+            refused = "a second, different slash result for worker " + t.getWorkerId();
+        }
+        if (refused != null) {
+            k.refuse(r, refused);
+            return;
+        }
+        s.slashesTaken.add(t);
+        k.changed();
+        if (s.settlementSigned || s.slashesTaken.size() < new HashSet<>(s.agreeing).size()) {
+            return;
+        }
+        List<SlashTaken> ordered = new ArrayList<>();
+        for (String w : s.agreeing) {
+            s.slashesTaken.stream().filter(x -> x.getWorkerId().equals(w)).findFirst()
+                    .filter(x -> !ordered.contains(x)).ifPresent(ordered::add);
+        }
+        String clientId = r.getClientId();
+        SettlementReceipt receipt = Receipts.sign(SettlementReceipt.newBuilder().setJobId(k.records().jobId())
+                .setClientId(clientId).setSlashes(ordered).setIssuedAt(Instant.ofEpochMilli(k.now())).setMarketKey("")
+                .setSignature(ByteBuffer.allocate(0)).build(), market);
+        s.settlementSigned = true;
+        long taken = ordered.stream().mapToLong(x -> x.getReclaimMicros() + x.getSlashedMicros()).sum();
+        k.emit(k.records().jobId(), io.agora.events.JobEvent.newBuilder(k.records().disputeEvent(clientId,
+                        s.first.getTerms().getPool(), "settled: " + ordered.size() + " slashes took " + taken
+                                + " micro-credits (what the job paid them and part of their bonds)", null, null))
+                .setSettlementReceipt(receipt).build());
     }
 
     /**

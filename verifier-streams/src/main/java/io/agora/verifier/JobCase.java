@@ -10,6 +10,7 @@ import io.agora.events.LedgerEntry;
 import io.agora.events.Outcome;
 import io.agora.events.ReputationChanged;
 import io.agora.events.ResultStatus;
+import io.agora.events.SlashResult;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.schemas.Assignments;
@@ -42,8 +43,8 @@ import java.util.function.Predicate;
 
 /**
  * One job's case at the verifier, from its first TaskAssigned to its retirement, as a pure state
- * machine: it takes one input (a TaskAssigned, a TaskResult, a JobCommand or a tick of the wall
- * clock), the time and the {@link Job} as the verifier keeps it, and returns the {@link Effects}:
+ * machine: it takes one input (a TaskAssigned, a TaskResult, a JobCommand, the matcher gate's SlashResult or
+ * a tick of the wall clock), the time and the {@link Job} as the verifier keeps it, and returns the {@link Effects}:
  * the records to emit, in order, and the state that changed. It accepts or refuses results,
  * counts votes, asks {@link Consensus} for a decision, requests extra replicas when agreement has
  * become impossible, settles the escrow once ({@link Settlement}), scores reputation, handles
@@ -93,7 +94,7 @@ final class JobCase {
     }
 
     /**
-     * A refused input (TaskResult, TaskAssigned or JobCommand), for {@code agora.dlq} with the
+     * A refused input (TaskResult, TaskAssigned, JobCommand or SlashResult), for {@code agora.dlq} with the
      * reason; {@code key} is the key of its own topic.
      */
     record DeadLetter(String key, SpecificRecord record, String reason) implements Out {
@@ -160,17 +161,29 @@ final class JobCase {
     }
 
     Effects onCommand(JobCommand c, long now, Job job) {
+        return inBounds(c, c.getJobId(), Bounds.of(c), now, job, step -> {
+            switch (c.getType()) {
+                case CANCEL -> step.cancel(c);
+                case DISPUTE -> dispute.open(c, step);
+                case REPLICA_FAILED -> step.replicaFailed(c);
+                case REQUEST_REPLICAS -> { } // our own hand-off to the matcher
+            }
+        });
+    }
+
+    /** What the matcher's gate took carrying out a SLASH of this job's dispute ({@link Dispute#slashed}). */
+    Effects onSlash(SlashResult r, long now, Job job) {
+        return inBounds(r, r.getJobId(), Bounds.of(r), now, job, step -> dispute.slashed(r, step));
+    }
+
+    /** One step on {@code input}, dead-lettered (key {@code key}) when it is out of bounds, else taken by {@code take}. */
+    private Effects inBounds(SpecificRecord input, String key, Optional<String> outOfBounds, long now, Job job,
+                             java.util.function.Consumer<Step> take) {
         Step step = new Step(job, now);
-        Optional<String> outOfBounds = Bounds.of(c);
         if (outOfBounds.isPresent()) {
-            step.out.add(new DeadLetter(c.getJobId(), c, outOfBounds.get()));
-            return step.effects();
-        }
-        switch (c.getType()) {
-            case CANCEL -> step.cancel(c);
-            case DISPUTE -> dispute.open(c, step);
-            case REPLICA_FAILED -> step.replicaFailed(c);
-            case REQUEST_REPLICAS -> { } // our own hand-off to the matcher
+            step.out.add(new DeadLetter(key, input, outOfBounds.get()));
+        } else {
+            take.accept(step);
         }
         return step.effects();
     }
@@ -777,6 +790,11 @@ final class JobCase {
         @Override
         public void emit(String key, SpecificRecord value) {
             out.add(new Emit(key, value));
+        }
+
+        @Override
+        public void refuse(SpecificRecord input, String reason) {
+            out.add(new DeadLetter(jobId, input, reason));
         }
 
         private void deadLetter(TaskResult r, String reason) {

@@ -1,6 +1,7 @@
 package io.agora.verifier;
 
 import io.agora.events.Outcome;
+import io.agora.events.SlashTaken;
 import io.agora.events.TaskAssigned;
 import io.agora.events.state.VerifierJob;
 import io.agora.schemas.AgoraSerdes;
@@ -59,6 +60,12 @@ public final class JobState {
      * exactly this, whatever the setting is when the dispute is decided.
      */
     long disputeFeeMicros;
+    /** The dispute overturned the verdict: each of {@link #agreeing} was ordered SLASHed. */
+    boolean overturned;
+    /** What the matcher's gate took from each slashed worker (its SlashResults), in arrival order. */
+    final List<SlashTaken> slashesTaken = new ArrayList<>();
+    /** The settlement receipt was signed: every slashed worker's result is in. */
+    boolean settlementSigned;
 
     /** Replicas in play: the job's redundancy plus every extra replica requested (disputes included). */
     int slots() {
@@ -89,6 +96,9 @@ public final class JobState {
         c.disputeCount = disputeCount;
         c.disputeResolved = disputeResolved;
         c.disputeFeeMicros = disputeFeeMicros;
+        c.overturned = overturned;
+        c.slashesTaken.addAll(slashesTaken);
+        c.settlementSigned = settlementSigned;
         return c;
     }
 
@@ -106,7 +116,7 @@ public final class JobState {
                 cancelRequested, cancelSeenAt, settled, outcome == null ? null : outcome.name(), consensusHash,
                 decidedAt, new ArrayList<>(counted), new HashMap<>(receivedAt), new ArrayList<>(failedReplicas),
                 extraRequested, new ArrayList<>(agreeing), new ArrayList<>(dissenting), disputeFrom, disputeCount,
-                disputeResolved, disputeFeeMicros);
+                disputeResolved, disputeFeeMicros, overturned, new ArrayList<>(slashesTaken), settlementSigned);
     }
 
     static JobState fromAvro(VerifierJob v) {
@@ -128,6 +138,9 @@ public final class JobState {
         s.disputeCount = v.getDisputeCount();
         s.disputeResolved = v.getDisputeResolved();
         s.disputeFeeMicros = v.getDisputeFeeMicros();
+        s.overturned = v.getOverturned();
+        s.slashesTaken.addAll(v.getSlashesTaken());
+        s.settlementSigned = v.getSettlementSigned();
         return s;
     }
 

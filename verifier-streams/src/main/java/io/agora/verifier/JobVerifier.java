@@ -5,6 +5,7 @@ import io.agora.events.JobEvent;
 import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
+import io.agora.events.SlashResult;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.runtime.Commits;
@@ -44,7 +45,7 @@ import java.util.function.Function;
 
 /**
  * The verifier's per-job processor, keyed by jobId. Input: TaskAssigned (re-keyed by job),
- * TaskResult and JobCommand, and a wall-clock punctuator. For each it loads the job
+ * TaskResult, JobCommand and SlashResult, and a wall-clock punctuator. For each it loads the job
  * ({@code verifier-jobs}, its {@code verifier-tasks}, {@code verifier-results} and
  * {@code verifier-orphans}), lets {@link JobCase} decide, writes what changed (keeping the sweep
  * indexes {@code verifier-open} and {@code verifier-retire} in step) and forwards the records.
@@ -133,6 +134,12 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
             }
         } else if (v instanceof JobCommand c) {
             run(c.getJobId(), job -> cases.onCommand(c, now, job), false);
+        } else if (v instanceof SlashResult r) {
+            if (!r.getJobId().equals(rec.key())) {
+                deadLetter(rec.key(), r, "record key is not the job id " + r.getJobId());
+            } else {
+                run(r.getJobId(), job -> cases.onSlash(r, now, job), false);
+            }
         }
     }
 
@@ -290,6 +297,10 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
             topic = Topics.ASSIGNMENTS.name();
             bytes = serdes.valueSerde(Topics.ASSIGNMENTS).serializer().serialize(topic, t);
             log.warn("task {} sent to DLQ: {}", cut(t.getTaskId()), reason);
+        } else if (v instanceof SlashResult r) {
+            topic = Topics.SLASHES.name();
+            bytes = serdes.valueSerde(Topics.SLASHES).serializer().serialize(topic, r);
+            log.warn("slash result of worker {} for job {} sent to DLQ: {}", cut(r.getTaken().getWorkerId()), cut(r.getJobId()), reason);
         } else {
             JobCommand c = (JobCommand) v;
             topic = Topics.JOB_COMMANDS.name();

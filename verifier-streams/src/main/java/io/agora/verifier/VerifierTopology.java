@@ -23,8 +23,8 @@ import org.apache.kafka.streams.state.Stores;
  * each verdict's receipt and the matcher's public key, which must sign each task.
  * <ul>
  *   <li>Reads {@code agora.jobs.assignments} (the matcher's copy of each task, key jobId),
- *   {@code agora.jobs.results} and {@code agora.jobs.commands} (key jobId), co-partitioned, into
- *   one {@link JobVerifier}.</li>
+ *   {@code agora.jobs.results}, {@code agora.jobs.commands} and {@code agora.jobs.slashes} (what the matcher's gate
+ *   took for each SLASH ordered, key jobId), co-partitioned, into one {@link JobVerifier}.</li>
  *   <li>Reads {@code agora.workers.reputation} into the global store {@code verifier-reputation}
  *   ({@link ReputationBook}), for reputation-weighted and adaptive consensus, and
  *   {@code agora.ledger.entries} into the global store {@code verifier-stakes} ({@link StakeBook}),
@@ -99,9 +99,14 @@ public final class VerifierTopology {
                 .stream(Topics.JOB_COMMANDS.name(), Consumed.with(keys, serdes.valueSerde(Topics.JOB_COMMANDS)).withName("commands-source"))
                 .mapValues(c -> (SpecificRecord) c, Named.as("commands-as-input"));
 
+        KStream<String, SpecificRecord> slashes = b
+                .stream(Topics.SLASHES.name(), Consumed.with(keys, serdes.valueSerde(Topics.SLASHES)).withName("slashes-source"))
+                .mapValues(r -> (SpecificRecord) r, Named.as("slashes-as-input"));
+
         KStream<String, Emission> out = tasks
                 .merge(results, Named.as("merge-results"))
                 .merge(commands, Named.as("merge-commands"))
+                .merge(slashes, Named.as("merge-slashes"))
                 .filter((k, v) -> k != null && v != null, Named.as("drop-empty"))
                 .process(() -> new JobVerifier(cfg, serdes, market, matcherKey), Named.as("job-verifier"),
                         JOBS_STORE, TASKS_STORE, RESULTS_STORE, ORPHANS_STORE, OPEN_STORE, RETIRE_STORE)

@@ -26,6 +26,10 @@ import io.agora.schemas.OutputHash;
 import io.agora.schemas.Receipts;
 import io.agora.schemas.Signatures;
 import io.agora.verifier.JobCase.DeadLetter;
+import io.agora.events.SettlementReceipt;
+import io.agora.events.SlashResult;
+import io.agora.events.SlashShare;
+import io.agora.events.SlashTaken;
 import io.agora.verifier.JobCase.Effects;
 import io.agora.verifier.JobCase.Emit;
 import io.agora.verifier.JobCase.Job;
@@ -819,6 +823,65 @@ class JobCaseTest {
     }
 
     @Test
+    void theSettlementReceiptIsSignedOnceEverySlashedWorkersResultIsInAndSaysWhatTheGateTook() {
+        agreeTwoOfTwo(4);
+        now += 60_000;
+        dispute(MarketRules.DISPUTE_FEE_MICROS);
+        assign(w3, 2, 0);
+        assign(w4, 3, 0);
+        submit(result(w3, 2, 0, B, 1_000));
+        assertThat(events(submit(result(w4, 3, 0, B, 1_000)))).extracting(JobEvent::getReason)
+                .anyMatch(r -> r.startsWith("overturned"));
+        List<String> slashed = List.copyOf(job.state().agreeing);
+        SlashTaken first = new SlashTaken(slashed.get(0), 800L, 5_000L, 2_000L,
+                List.of(new SlashShare(w3.workerId(), 1_000L), new SlashShare(w4.workerId(), 1_000L)), 1_000L);
+        SlashTaken second = new SlashTaken(slashed.get(1), 0L, 0L, 0L, List.of(), 0L); // it had bonded nothing
+
+        now += 1_000;
+        Effects e = slash(second);
+        assertThat(e.out()).as("one slashed worker's result is not the settlement yet").isEmpty();
+        assertThat(e.changes().stateChanged()).isTrue();
+        assertThat(slash(second).changes().stateChanged()).as("the same result again changes nothing").isFalse();
+        assertThat(slash(new SlashTaken(w3.workerId(), 0L, 0L, 0L, List.of(), 0L)).out()).singleElement()
+                .isEqualTo(new DeadLetter("job-1", lastSlash, "worker " + w3.workerId() + " was not ordered slashed for job job-1"));
+        assertThat(slash(new SlashTaken(slashed.get(1), 1L, 0L, 0L, List.of(), 0L)).out()).singleElement()
+                .extracting(o -> ((DeadLetter) o).reason())
+                .isEqualTo("a second, different slash result for worker " + slashed.get(1));
+
+        now += 1_000;
+        e = slash(first);
+        JobEvent settled = single(e, JobEvent.class);
+        assertThat(settled.getType()).isEqualTo(JobEventType.DISPUTED);
+        assertThat(settled.getReason()).isEqualTo("settled: 2 slashes took 5800 micro-credits"
+                + " (what the job paid them and part of their bonds)");
+        SettlementReceipt r = settled.getSettlementReceipt();
+        assertThat(Receipts.problems(r, market.workerId())).isEmpty();
+        assertThat(r.getJobId()).isEqualTo("job-1");
+        assertThat(r.getClientId()).isEqualTo("client-1");
+        assertThat(r.getIssuedAt()).isEqualTo(Instant.ofEpochMilli(now));
+        assertThat(r.getSlashes()).as("in the order the dispute receipt names the slashed workers").containsExactly(first, second);
+        assertThat(e.out()).hasSize(1);
+        assertThat(slash(first).out()).as("signed once").isEmpty();
+        assertThat(job.state().settlementSigned).isTrue();
+        assertThat(JobState.fromAvro(job.state().toAvro()).slashesTaken).as("kept across a restart").containsExactly(second, first);
+    }
+
+    @Test
+    void aSlashResultNoOverturnedDisputeWaitsForIsDeadLettered() {
+        agreeTwoOfTwo(4);
+        SlashTaken t = new SlashTaken(w1.workerId(), 0L, 0L, 0L, List.of(), 0L);
+        assertThat(slash(t).out()).singleElement().isEqualTo(new DeadLetter("job-1", lastSlash,
+                "no overturned dispute of job job-1 ordered a slash"));
+        assertThat(slash(new SlashTaken(w1.workerId(), -1L, 0L, 0L, List.of(), 0L)).out()).singleElement()
+                .extracting(o -> ((DeadLetter) o).reason()).isEqualTo("out of bounds: reclaimMicros -1 is not in [0, "
+                        + Long.MAX_VALUE + "]");
+        job = Job.unseen("job-2");
+        assertThat(slash(t).out()).singleElement().extracting(o -> ((DeadLetter) o).reason())
+                .isEqualTo("no overturned dispute of job job-2 ordered a slash");
+        assertThat(job.state()).as("a job never seen is not opened by a slash result").isNull();
+    }
+
+    @Test
     void aDisputeStillOpenAtTheDeadlineIsUpheldAndOneAfterTheWindowIsRefused() {
         agreeTwoOfTwo(4);
         List<LedgerEntry> fee = new ArrayList<>(List.of(held(MarketRules.DISPUTE_FEE_MICROS)));
@@ -1120,6 +1183,14 @@ class JobCaseTest {
         return step(cases.onCommand(JobCommand.newBuilder().setEventId(UUID.randomUUID().toString()).setJobId(job.jobId())
                 .setClientId("client-1").setType(CommandType.DISPUTE).setFeeHeldMicros(feeHeldMicros).setTimestamp(T0)
                 .build(), now, job));
+    }
+
+    private SlashResult lastSlash;
+
+    /** The matcher gate's result of a SLASH of this job's dispute. */
+    private Effects slash(SlashTaken taken) {
+        lastSlash = new SlashResult(UUID.randomUUID().toString(), job.jobId(), "client-1", taken, T0);
+        return step(cases.onSlash(lastSlash, now, job));
     }
 
     /** Admission's hold of the job's dispute fee. */

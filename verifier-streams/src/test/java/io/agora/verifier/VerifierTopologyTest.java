@@ -530,6 +530,28 @@ class VerifierTopologyTest {
         assertThat(balance(fee, Accounts.client("client-1"))).as("overturned: the fee goes back").isZero();
         assertThat(balance(fee, Accounts.disputeEscrow("job-14"))).isZero();
         assertNoOtherOutput(); // the slashes are the matcher's gate's to post
+
+        // the gate's results of the two SLASHes: the second one in settles the dispute with a signed receipt
+        var slashes = harness.in(Topics.SLASHES);
+        var taken1 = new io.agora.events.SlashTaken(w1.workerId(), 100L, 500L, 200L,
+                List.of(new io.agora.events.SlashShare(w3.workerId(), 100L), new io.agora.events.SlashShare(w4.workerId(), 100L)), 100L);
+        var taken2 = new io.agora.events.SlashTaken(w2.workerId(), 0L, 0L, 0L, List.of(), 0L);
+        slashes.pipeInput("job-14", new io.agora.events.SlashResult("s1", "job-14", "client-1", taken1, T0));
+        slashes.pipeInput("job-15", new io.agora.events.SlashResult("s2", "job-14", "client-1", taken2, T0));
+        List<TopologyHarness.DeadLetter> letters = harness.deadLetters();
+        assertThat(letters).singleElement().satisfies(l -> {
+            assertThat(l.key()).isEqualTo("job-15");
+            assertThat(l.reason()).isEqualTo("record key is not the job id job-14");
+            assertThat(l.topic()).as("its own topic's bytes").isEqualTo(Topics.SLASHES.name());
+            assertThat(l.value(serdes, Topics.SLASHES).getTaken()).isEqualTo(taken2);
+        });
+        assertThat(events.isEmpty()).isTrue();
+        slashes.pipeInput("job-14", new io.agora.events.SlashResult("s3", "job-14", "client-1", taken2, T0));
+        JobEvent settled = single(events.readKeyValuesToList(), "job-14");
+        assertThat(settled.getReason()).startsWith("settled: 2 slashes took 600 micro-credits");
+        assertThat(settled.getSettlementReceipt().getSlashes()).containsExactly(taken1, taken2);
+        assertThat(io.agora.schemas.Receipts.problems(settled.getSettlementReceipt(), market.workerId())).isEmpty();
+        assertNoOtherOutput();
     }
 
     @Test
