@@ -3,7 +3,10 @@ package io.agora.ledger;
 import io.agora.events.DisputeReceipt;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
+import io.agora.events.SettlementReceipt;
+import io.agora.events.SlashTaken;
 import io.agora.market.Accounts;
+import io.agora.market.Postings;
 import io.agora.schemas.Receipts;
 
 import javax.sql.DataSource;
@@ -77,6 +80,7 @@ public final class AuditReport {
         try (Connection c = dataSource.getConnection()) {
             out.addAll(receipts(c, schema, marketKey));
             out.addAll(disputeReceipts(c, schema, marketKey));
+            out.addAll(settlementReceipts(c, schema, marketKey));
         }
         return new AuditReport(out);
     }
@@ -263,6 +267,77 @@ public final class AuditReport {
                         }
                     });
                 });
+        return out;
+    }
+
+    /**
+     * Every stored settlement receipt checked by {@link #settlementProblems} against the job's dispute receipt and its
+     * SLASH transactions.
+     */
+    static List<String> settlementReceipts(Connection c, String s, String marketKey) throws SQLException {
+        List<String> out = new ArrayList<>();
+        Map<String, Map<String, Map<String, Long>>> slashes = new HashMap<>(); // job -> transaction -> account -> micros
+        query(c, """
+                SELECT t.job_id, t.transaction_id, p.account_id, sum(p.amount_micros)
+                  FROM %1$s.ledger_transactions t JOIN %1$s.ledger_postings p USING (transaction_id)
+                 WHERE t.kind = 'SLASH' AND t.job_id IS NOT NULL
+                 GROUP BY 1, 2, 3""".formatted(s),
+                rs -> slashes.computeIfAbsent(rs.getString(1), k -> new HashMap<>())
+                        .computeIfAbsent(rs.getString(2), k -> new HashMap<>()).merge(rs.getString(3), rs.getLong(4), Long::sum));
+        Map<String, List<String>> slashed = new HashMap<>(); // job -> the workers its dispute receipt names slashed
+        query(c, "SELECT job_id, dispute_receipt FROM %s.job_events WHERE dispute_receipt IS NOT NULL".formatted(s), rs -> {
+            try {
+                slashed.put(rs.getString(1), List.copyOf(Receipts.disputeFromBytes(rs.getBytes(2)).getSlashed()));
+            } catch (IllegalArgumentException unreadable) {
+                // reported by disputeReceipts
+            }
+        });
+        query(c, "SELECT job_id, settlement_receipt FROM %s.job_events WHERE settlement_receipt IS NOT NULL ORDER BY 1"
+                .formatted(s), rs -> {
+                    String job = rs.getString(1);
+                    String what = s + ": settlement receipt of job " + job;
+                    SettlementReceipt r = readable(rs.getBytes(2), Receipts::settlementFromBytes, what, out);
+                    if (r != null) {
+                        settlementProblems(job, r, marketKey, slashed.get(job), slashes.getOrDefault(job, Map.of()))
+                                .forEach(p -> out.add(what + ": " + p));
+                    }
+                });
+        return out;
+    }
+
+    /**
+     * What is wrong with job {@code job}'s settlement receipt {@code r}: it must be signed by {@code marketKey} and
+     * balanced ({@link Receipts#problems}), be for the job, name exactly the workers its dispute receipt slashed
+     * ({@code slashed}, null when no dispute receipt is stored), and each slash's amounts must be the legs of the job's
+     * SLASH transaction of that worker ({@link Postings#slash(String, String, SlashTaken, long)}; none posted when the
+     * slash took nothing), and no other SLASH of the job may exist. {@code posted}: the job's SLASH transactions, by
+     * id, each account's net micros.
+     */
+    static List<String> settlementProblems(String job, SettlementReceipt r, String marketKey, List<String> slashed,
+                                           Map<String, Map<String, Long>> posted) {
+        List<String> out = new ArrayList<>(Receipts.problems(r, marketKey));
+        if (!r.getJobId().equals(job)) {
+            out.add("it is for job " + r.getJobId());
+        }
+        List<String> named = r.getSlashes().stream().map(SlashTaken::getWorkerId).toList();
+        if (slashed == null) {
+            out.add("no dispute receipt of the job names the workers slashed");
+        } else if (!new java.util.HashSet<>(named).equals(new java.util.HashSet<>(slashed))) {
+            out.add("it settles the slashes of " + named + " but the dispute receipt slashed " + slashed);
+        }
+        Map<String, Map<String, Long>> unmatched = new TreeMap<>(posted);
+        for (SlashTaken t : r.getSlashes()) {
+            var entry = Postings.slash(job, r.getClientId(), t, 0);
+            Map<String, Long> expected = new TreeMap<>();
+            entry.getPostings().forEach(p -> expected.merge(p.getAccountId(), p.getAmountMicros(), Long::sum));
+            Map<String, Long> ledger = new TreeMap<>(unmatched.getOrDefault(entry.getTransactionId(), Map.of()));
+            unmatched.remove(entry.getTransactionId());
+            if (!expected.equals(ledger)) {
+                out.add("the slash of " + t.getWorkerId() + " took " + expected + " but " + entry.getTransactionId()
+                        + " posted " + ledger);
+            }
+        }
+        unmatched.keySet().forEach(tx -> out.add(tx + " is not on the receipt"));
         return out;
     }
 

@@ -13,8 +13,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Keeps the {@code jobs} row of every job, its {@code job_events} history (with a decided dispute's
- * market-signed receipt) and its {@code verdicts} (with the market-signed receipt each carries), from topics {@code agora.jobs.events}
+ * Keeps the {@code jobs} row of every job, its {@code job_events} history (with the market-signed receipts of a
+ * decided dispute and of an overturned dispute's slashes) and its {@code verdicts} (with the market-signed receipt each carries), from topics {@code agora.jobs.events}
  * and {@code agora.jobs.verdicts}.
  *
  * <p>The two topics are read in no particular order relative to each other, so every column is
@@ -49,8 +49,8 @@ public final class JobProjection {
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO job_events (event_id, job_id, type, reason, worker_id, replica, attempt, ts, consensus_hash,
-                                        dispute_receipt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
+                                        dispute_receipt, settlement_receipt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {
             for (JobEvent e : events) {
                 ps.setString(1, e.getEventId());
                 ps.setString(2, e.getJobId());
@@ -62,6 +62,7 @@ public final class JobProjection {
                 ps.setObject(8, Sql.ts(e.getTimestamp()));
                 ps.setString(9, e.getConsensusHash());
                 ps.setBytes(10, e.getDisputeReceipt() == null ? null : Receipts.toBytes(e.getDisputeReceipt()));
+                ps.setBytes(11, e.getSettlementReceipt() == null ? null : Receipts.toBytes(e.getSettlementReceipt()));
                 ps.addBatch();
             }
             fresh = Sql.inserted(ps.executeBatch());

@@ -340,13 +340,18 @@ class BatchRecorderIT {
         // signed and balanced, but the ledger refunded all 100 and a SLASH credited w5, whom it does not name
         overturned.setDisputeReceipt(disputeReceipt(market, "j2", true, List.of(new io.agora.events.DisputeFeePayout("w3", 40L)),
                 60, List.of("w1"), List.of("w4")));
+        io.agora.events.JobEvent settled = jobEvent("j2", "c1", JobEventType.DISPUTED, 6_000);
+        io.agora.market.Stake.Slash slash = new io.agora.market.Stake.Slash(0, 500, 200, Map.of("w5", 200L), 100);
+        settled.setReason("settled: 1 slashes took 500 micro-credits");
+        settled.setSettlementReceipt(Receipts.sign(io.agora.events.SettlementReceipt.newBuilder().setJobId("j2").setClientId("c1")
+                .setSlashes(List.of(io.agora.market.Postings.taken("w1", slash))).setIssuedAt(T0.plusSeconds(6)).setMarketKey("")
+                .setSignature(ByteBuffer.allocate(0)).build(), market));
         long t = T0.toEpochMilli();
         recorder.record(records(grant("c1", 5_000),
                 entry("bond:w1", "w1", io.agora.events.EntryKind.STAKE, null, p(Accounts.MINT_GRANTS, -1_000), p(Accounts.stake("w1"), 1_000)),
                 io.agora.market.Postings.disputeFee("j1", "c1", 100, t), io.agora.market.Postings.disputeFeePaid("j1", "c1", List.of("w3"), 100, t),
                 upheld, io.agora.market.Postings.disputeFee("j2", "c1", 100, t), io.agora.market.Postings.disputeFeeRefund("j2", "c1", 100, t),
-                io.agora.market.Postings.slash("j2", "c1", "w1", new io.agora.market.Stake.Slash(0, 500, 200, Map.of("w5", 200L), 100), t),
-                overturned), Map.of(), null);
+                io.agora.market.Postings.slash("j2", "c1", "w1", slash, t), overturned, settled), Map.of(), null);
 
         assertThat(Receipts.disputeFromBytes(bytes("SELECT dispute_receipt FROM job_events WHERE job_id = 'j1'")))
                 .isEqualTo(upheld.getDisputeReceipt());
@@ -355,9 +360,13 @@ class BatchRecorderIT {
         assertThat(findings).anySatisfy(f -> assertThat(f).contains("dispute receipt of job j2 says the fee went to")
                         .contains("but the ledger credited {client:c1=100}"))
                 .anySatisfy(f -> assertThat(f).contains("a SLASH of job j2 moved 200 on worker:w5"))
-                .noneMatch(f -> f.contains("stake:w1"));
+                .noneMatch(f -> f.contains("stake:w1"))
+                .noneMatch(f -> f.contains("settlement receipt")); // its amounts are the SLASH posted
+        assertThat(Receipts.settlementFromBytes(bytes("SELECT settlement_receipt FROM job_events WHERE settlement_receipt IS NOT NULL")))
+                .isEqualTo(settled.getSettlementReceipt());
         assertThat(AuditReport.checkReceipts(ds, schema, Identity.generate().workerId()).findings())
-                .anySatisfy(f -> assertThat(f).contains("dispute receipt of job j1: signed by " + market.workerId()));
+                .anySatisfy(f -> assertThat(f).contains("dispute receipt of job j1: signed by " + market.workerId()))
+                .anySatisfy(f -> assertThat(f).contains("settlement receipt of job j2: signed by " + market.workerId()));
     }
 
     private static io.agora.events.DisputeReceipt disputeReceipt(Identity market, String job, boolean overturned,
