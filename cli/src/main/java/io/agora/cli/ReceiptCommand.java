@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.agora.events.DisputeReceipt;
 import io.agora.events.Receipt;
 import io.agora.events.ReceiptPayout;
+import io.agora.events.SettlementReceipt;
+import io.agora.events.SlashTaken;
 import io.agora.schemas.Receipts;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,7 +26,8 @@ import java.util.Map;
  * API), exit 1 when it does not hold.
  */
 @Command(name = "receipt", description = {"The job's receipt, signed by the market: outcome, each payout, the refund, the escrow.",
-        "With --verify, a decided dispute's receipt (its fee's payouts or refund, the workers slashed) is checked too.",
+        "With --verify, a decided dispute's receipt (its fee's payouts or refund, the workers slashed) is checked too,",
+        "and an overturned dispute's settlement receipt (what each slash took: reclaimed, from the bond, the split).",
         "--verify checks the signature, the sums and the job id against the market's public key",
         "(--market-key FILE, e.g. the verifier's verifier-market.key.pub, or --key-from-api); exit 1 when it fails.",
         "--from FILE verifies a receipt saved earlier with -o json, without asking the API for it."})
@@ -75,30 +78,81 @@ final class ReceiptCommand extends AgoraCli.Base {
         if (!receipt.getJobId().equals(jobId)) {
             problems.add("the receipt is for job " + receipt.getJobId() + ", not " + jobId);
         }
-        JsonNode dispute = from != null ? null : disputeReceipt();
+        JsonNode dispute = from != null ? null : stored("/dispute-receipt");
         List<String> disputeProblems = dispute == null ? List.of() : disputeProblems(dispute, marketKey);
-        if (dispute != null && json()) {
-            ((com.fasterxml.jackson.databind.node.ObjectNode) dispute).put("verified", disputeProblems.isEmpty())
-                    .set("problems", ApiClient.JSON.valueToTree(disputeProblems));
-            ((com.fasterxml.jackson.databind.node.ObjectNode) node).set("disputeReceipt", dispute);
-        }
+        attach(node, "disputeReceipt", dispute, disputeProblems);
+        JsonNode settlement = dispute == null || !dispute.path("overturned").asBoolean() ? null : stored("/settlement-receipt");
+        List<String> settlementProblems = settlement == null ? List.of() : settlementProblems(settlement, marketKey, dispute);
+        attach(node, "settlementReceipt", settlement, settlementProblems);
         show(receipt, node, problems);
         if (dispute != null && !json()) {
             showDispute(dispute, disputeProblems);
+            if (dispute.path("overturned").asBoolean()) {
+                showSettlement(settlement, settlementProblems);
+            }
         }
-        return problems.isEmpty() && disputeProblems.isEmpty() ? Exit.OK : Exit.NOT_COMPLETED;
+        return problems.isEmpty() && disputeProblems.isEmpty() && settlementProblems.isEmpty() ? Exit.OK : Exit.NOT_COMPLETED;
     }
 
-    /** The receipt of the job's decided dispute ({@code GET .../dispute-receipt}), null when there is none (404). */
-    private JsonNode disputeReceipt() throws Exception {
+    /** In JSON output, {@code receipt} (if any) under {@code field} of {@code node}, with whether it verified. */
+    private void attach(JsonNode node, String field, JsonNode receipt, List<String> problems) {
+        if (receipt != null && json()) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) receipt).put("verified", problems.isEmpty())
+                    .set("problems", ApiClient.JSON.valueToTree(problems));
+            ((com.fasterxml.jackson.databind.node.ObjectNode) node).set(field, receipt);
+        }
+    }
+
+    /** A receipt of the job's dispute ({@code GET <job><suffix>}), null when there is none (404). */
+    private JsonNode stored(String suffix) throws Exception {
         try {
-            return client().get(JobCommands.jobPath(jobId) + "/dispute-receipt");
+            return client().get(JobCommands.jobPath(jobId) + suffix);
         } catch (ApiClient.ApiError e) {
             if (e.status == 404) {
                 return null;
             }
             throw e;
         }
+    }
+
+    /**
+     * What is wrong with a settlement receipt: checked like the verdict's, and it must settle the slashes of exactly the
+     * workers the dispute receipt names slashed.
+     */
+    private List<String> settlementProblems(JsonNode node, String marketKey, JsonNode dispute) {
+        try {
+            SettlementReceipt r = Receipts.settlementFromMap(ApiClient.JSON.convertValue(node, new TypeReference<Map<String, Object>>() { }));
+            List<String> problems = new java.util.ArrayList<>(Receipts.problems(r, marketKey));
+            if (!r.getJobId().equals(jobId)) {
+                problems.add("the settlement receipt is for job " + r.getJobId() + ", not " + jobId);
+            }
+            java.util.Set<String> slashed = new java.util.TreeSet<>();
+            dispute.path("slashed").forEach(w -> slashed.add(w.asText()));
+            java.util.Set<String> settled = new java.util.TreeSet<>(r.getSlashes().stream().map(SlashTaken::getWorkerId).toList());
+            if (!settled.equals(slashed)) {
+                problems.add("it settles the slashes of " + settled + " but the dispute receipt slashed " + slashed);
+            }
+            return problems;
+        } catch (IllegalArgumentException e) {
+            return List.of(e.getMessage());
+        }
+    }
+
+    private void showSettlement(JsonNode node, List<String> problems) {
+        PrintWriter out = out();
+        if (node == null) {
+            out.println("no settlement receipt yet: not every slash is booked");
+            out.flush();
+            return;
+        }
+        for (JsonNode t : node.path("slashes")) {
+            out.println("slash of " + t.path("workerId").asText() + ": reclaimed " + t.path("reclaimMicros").asLong()
+                    + ", from the bond " + t.path("slashedMicros").asLong() + " (client " + t.path("clientMicros").asLong()
+                    + ", honest " + t.path("honestShares") + ", burned " + t.path("burnedMicros").asLong() + ")");
+        }
+        out.println(problems.isEmpty() ? "VERIFIED: the settlement receipt is signed by the market key, each slash's split is what it took"
+                : "NOT VERIFIED (settlement receipt): " + String.join("; ", problems));
+        out.flush();
     }
 
     /** What is wrong with a dispute receipt, checked like the verdict's: empty when it holds. */

@@ -645,6 +645,48 @@ class AgoraCliTest {
     }
 
     @Test
+    void receiptVerifyChecksAnOverturnedDisputesSettlementReceipt(@TempDir Path dir) throws Exception {
+        Identity market = Identity.generate();
+        io.agora.events.DisputeReceipt dispute = io.agora.schemas.Receipts.sign(io.agora.events.DisputeReceipt.newBuilder()
+                .setJobId("j-1").setClientId("c").setOverturned(true).setDecidedHash("cd").setFeeMicros(100)
+                .setFeePayouts(List.of()).setFeeRefundMicros(100).setSlashed(List.of("w1")).setHonestWorkers(List.of("w3"))
+                .setIssuedAt(Instant.parse("2030-01-01T00:01:00Z")).setMarketKey("").setSignature(java.nio.ByteBuffer.allocate(0))
+                .build(), market);
+        io.agora.events.SettlementReceipt settled = io.agora.schemas.Receipts.sign(io.agora.events.SettlementReceipt.newBuilder()
+                .setJobId("j-1").setClientId("c").setSlashes(List.of(new io.agora.events.SlashTaken("w1", 400L, 1_000L, 400L,
+                        List.of(new io.agora.events.SlashShare("w3", 400L)), 200L)))
+                .setIssuedAt(Instant.parse("2030-01-01T00:01:01Z")).setMarketKey("").setSignature(java.nio.ByteBuffer.allocate(0))
+                .build(), market);
+        answer("GET /api/v1/jobs/j-1/receipt", 200, ApiClient.JSON.writeValueAsString(io.agora.schemas.Receipts.toMap(verdictReceipt(market))));
+        answer("GET /api/v1/jobs/j-1/dispute-receipt", 200, ApiClient.JSON.writeValueAsString(io.agora.schemas.Receipts.toMap(dispute)));
+        answer("GET /api/v1/jobs/j-1/settlement-receipt", 404, "{\"type\":\"about:blank\",\"detail\":\"no settlement receipt\"}");
+        Path keyFile = dir.resolve("market.pub");
+        Files.writeString(keyFile, market.workerId() + "\n");
+
+        StringWriter pending = new StringWriter();
+        assertThat(run(pending, new StringWriter(), "receipt", "j-1", "--verify", "--market-key", keyFile.toString())).isZero();
+        assertThat(pending.toString()).contains("no settlement receipt yet: not every slash is booked");
+
+        Map<String, Object> settledJson = io.agora.schemas.Receipts.toMap(settled);
+        answer("GET /api/v1/jobs/j-1/settlement-receipt", 200, ApiClient.JSON.writeValueAsString(settledJson));
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "receipt", "j-1", "--verify", "--market-key", keyFile.toString())).isZero();
+        assertThat(out.toString()).contains("slash of w1: reclaimed 400, from the bond 1000 (client 400, honest ")
+                .contains("burned 200)").contains("VERIFIED: the settlement receipt is signed by the market key");
+
+        Map<String, Object> lowered = new java.util.LinkedHashMap<>(settledJson);
+        lowered.put("slashes", List.of(Map.of("workerId", "w1", "reclaimMicros", 0, "slashedMicros", 1_000, "clientMicros", 400,
+                "honestShares", List.of(Map.of("workerId", "w3", "micros", 400)), "burnedMicros", 200)));
+        answer("GET /api/v1/jobs/j-1/settlement-receipt", 200, ApiClient.JSON.writeValueAsString(lowered));
+        StringWriter bad = new StringWriter();
+        assertThat(run(bad, new StringWriter(), "-o", "json", "receipt", "j-1", "--verify", "--market-key", keyFile.toString()))
+                .as("a reclaim the receipt no longer shows").isEqualTo(Exit.NOT_COMPLETED);
+        assertThat(json(bad).path("disputeReceipt").path("verified").asBoolean()).isTrue();
+        assertThat(json(bad).path("settlementReceipt").path("verified").asBoolean()).isFalse();
+        assertThat(json(bad).path("settlementReceipt").path("problems").get(0).asText()).startsWith("bad signature");
+    }
+
+    @Test
     void earningsOfAWorkerWhoseIdNeedsEscaping() throws Exception {
         answer("GET /api/v1/workers/MCow+a/b/earnings", 200, "{}");
         answer("GET /api/v1/workers/w-1/earnings", 200, "{\"workerId\":\"w-1\",\"todayMicros\":5,\"weekMicros\":50,"

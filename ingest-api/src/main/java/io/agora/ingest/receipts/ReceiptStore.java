@@ -2,6 +2,7 @@ package io.agora.ingest.receipts;
 
 import io.agora.events.DisputeReceipt;
 import io.agora.events.Receipt;
+import io.agora.events.SettlementReceipt;
 import io.agora.schemas.Receipts;
 import jakarta.inject.Singleton;
 
@@ -13,7 +14,8 @@ import java.sql.SQLException;
 import java.util.Optional;
 
 /**
- * The market-signed receipts the ledger sink keeps ({@code agora.verdicts.receipt}), read only.
+ * The market-signed receipts the ledger sink keeps ({@code agora.verdicts.receipt}, {@code agora.job_events.dispute_receipt}
+ * and {@code settlement_receipt}), read only.
  */
 @Singleton
 public class ReceiptStore {
@@ -45,6 +47,15 @@ public class ReceiptStore {
     public Optional<DisputeReceipt> disputeReceipt(String jobId, String clientId) {
         return stored("SELECT dispute_receipt FROM agora.job_events WHERE job_id = ? AND dispute_receipt IS NOT NULL"
                 + " ORDER BY ts LIMIT 1", jobId).map(Receipts::disputeFromBytes).filter(r -> r.getClientId().equals(clientId));
+    }
+
+    /**
+     * The settlement receipt of the overturned dispute of {@code clientId}'s own job {@code jobId}: what each slash
+     * took; empty when the job is someone else's, no dispute of it was overturned, or not every slash is booked yet.
+     */
+    public Optional<SettlementReceipt> settlementReceipt(String jobId, String clientId) {
+        return stored("SELECT settlement_receipt FROM agora.job_events WHERE job_id = ? AND settlement_receipt IS NOT NULL"
+                + " ORDER BY ts LIMIT 1", jobId).map(Receipts::settlementFromBytes).filter(r -> r.getClientId().equals(clientId));
     }
 
     private Optional<byte[]> stored(String sql, String jobId) {

@@ -65,6 +65,20 @@ public class ReceiptController {
                         + ": not your job, not disputed, or the dispute is not decided yet")));
     }
 
+    /**
+     * The settlement receipt of the job's overturned dispute (what each slash took) as
+     * {@link Receipts#toMap(io.agora.events.SettlementReceipt)} writes it; 404 when there is none (no overturned
+     * dispute, its slashes not all booked yet) or the job is another client's.
+     */
+    @Get("/jobs/{id}/settlement-receipt")
+    public Map<String, Object> settlementReceipt(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                                 @PathVariable String id) {
+        String clientId = caller.client(authorization);
+        return Receipts.toMap(receipts.settlementReceipt(id, clientId)
+                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "no settlement receipt for job " + id
+                        + ": not your job, no dispute of it overturned, or its slashes are not all booked yet")));
+    }
+
     /** The market's public key (base64url Ed25519); 503 while none is configured. */
     @Get("/market/key")
     public Map<String, String> key() {

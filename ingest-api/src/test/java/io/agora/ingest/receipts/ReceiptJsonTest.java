@@ -31,4 +31,17 @@ class ReceiptJsonTest {
         assertThat(Receipts.problems(Receipts.fromMap(back), market.workerId())).isEmpty();
         assertThat(body).contains("\"issuedAt\":\"1970-01-01T00:00:05.123Z\"");
     }
+
+    @Test
+    void theApisJsonOfASettlementReceiptStillVerifies() throws Exception {
+        Identity market = Identity.generate();
+        io.agora.events.SettlementReceipt r = Receipts.sign(io.agora.events.SettlementReceipt.newBuilder().setJobId("j1")
+                .setClientId("alice").setSlashes(List.of(new io.agora.events.SlashTaken("w1", 9_000_000_000L, 1_000L, 400L,
+                        List.of(new io.agora.events.SlashShare("w2", 400L)), 200L)))
+                .setIssuedAt(Instant.ofEpochMilli(7_000)).setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(), market);
+        ObjectMapper json = ObjectMapper.getDefault();
+        Map<String, Object> back = json.readValue(json.writeValueAsString(Receipts.toMap(r)), Argument.mapOf(String.class, Object.class));
+        assertThat(Receipts.settlementFromMap(back)).isEqualTo(r);
+        assertThat(Receipts.problems(Receipts.settlementFromMap(back), market.workerId())).isEmpty();
+    }
 }

@@ -57,6 +57,21 @@ class ReceiptStoreIT {
             assertThat(store.disputeReceipt("j1", "alice")).as("the decision's, not the opening's").contains(d);
             assertThat(store.disputeReceipt("j1", "mallory")).as("someone else's job").isEmpty();
             assertThat(store.disputeReceipt("j0", "alice")).as("never disputed").isEmpty();
+
+            io.agora.events.SettlementReceipt settled = Receipts.sign(io.agora.events.SettlementReceipt.newBuilder().setJobId("j1")
+                    .setClientId("alice").setSlashes(List.of(new io.agora.events.SlashTaken("w1", 0L, 0L, 0L, List.of(), 0L)))
+                    .setIssuedAt(Instant.ofEpochMilli(9_500)).setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(),
+                    Identity.generate());
+            assertThat(store.settlementReceipt("j1", "alice")).as("not every slash booked yet").isEmpty();
+            try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO agora.job_events (event_id, job_id, type, replica, attempt, ts, settlement_receipt)
+                    VALUES ('d2', 'j1', 'DISPUTED', -1, -1, now(), ?)""")) {
+                ps.setBytes(1, Receipts.toBytes(settled));
+                ps.executeUpdate();
+            }
+            assertThat(store.settlementReceipt("j1", "alice")).contains(settled);
+            assertThat(store.settlementReceipt("j1", "mallory")).as("someone else's job").isEmpty();
+            assertThat(store.disputeReceipt("j1", "alice")).as("the dispute's receipt is still the decision's").contains(d);
         }
     }
 }
