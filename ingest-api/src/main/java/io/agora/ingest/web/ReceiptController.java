@@ -59,10 +59,8 @@ public class ReceiptController {
     @Get("/jobs/{id}/dispute-receipt")
     public Map<String, Object> disputeReceipt(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                               @PathVariable String id) {
-        String clientId = caller.client(authorization);
-        return Receipts.toMap(receipts.disputeReceipt(id, clientId)
-                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "no dispute receipt for job " + id
-                        + ": not your job, not disputed, or the dispute is not decided yet")));
+        return Receipts.toMap(found(receipts.disputeReceipt(id, caller.client(authorization)), "no dispute receipt for job " + id
+                + ": not your job, not disputed, or the dispute is not decided yet"));
     }
 
     /**
@@ -73,10 +71,13 @@ public class ReceiptController {
     @Get("/jobs/{id}/settlement-receipt")
     public Map<String, Object> settlementReceipt(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                  @PathVariable String id) {
-        String clientId = caller.client(authorization);
-        return Receipts.toMap(receipts.settlementReceipt(id, clientId)
-                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "no settlement receipt for job " + id
-                        + ": not your job, no dispute of it overturned, or its slashes are not all booked yet")));
+        return Receipts.toMap(found(receipts.settlementReceipt(id, caller.client(authorization)), "no settlement receipt for job "
+                + id + ": not your job, no dispute of it overturned, or its slashes are not all booked yet"));
+    }
+
+    /** The receipt, else 404 saying {@code why} (another client's job answers as an unknown one). */
+    private static <R> R found(java.util.Optional<R> receipt, String why) {
+        return receipt.orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, why));
     }
 
     /** The market's public key (base64url Ed25519); 503 while none is configured. */
