@@ -111,6 +111,11 @@ class MarketPairTest {
     private TestOutputTopic<String, JobVerdict> vVerdicts;
     private TestOutputTopic<String, ReputationChanged> vReputation;
     private TestOutputTopic<String, JobEvent> vEvents;
+    private TestOutputTopic<String, io.agora.events.SlashResult> mSlashes;
+    private TestInputTopic<String, io.agora.events.SlashResult> vSlashes;
+    /** The verifier's DISPUTED events, in order. */
+    private final List<JobEvent> disputed = new ArrayList<>();
+    private final Identity market = Identity.generate();
 
     /** Everything written to the shared topics, in order. */
     private final List<LedgerEntry> ledger = new ArrayList<>();
@@ -128,7 +133,7 @@ class MarketPairTest {
         Identity matcherKey = Identity.generate(); // the matcher signs every task, the verifier checks it
         matcherApp = new TopologyHarness(MatcherTopology.build(MatcherConfig.defaults().withRetryBackoffMs(0), serdes,
                 matcherKey), MatcherApp.APP_ID, Files.createDirectories(dir.resolve("m")), T0, serdes);
-        verifierApp = new TopologyHarness(VerifierTopology.build(VerifierConfig.defaults(), serdes, Identity.generate(),
+        verifierApp = new TopologyHarness(VerifierTopology.build(VerifierConfig.defaults(), serdes, market,
                 matcherKey.workerId()), VerifierConfig.APP_ID, Files.createDirectories(dir.resolve("v")), T0, serdes);
         matcher = matcherApp.driver();
         verifier = verifierApp.driver();
@@ -155,6 +160,8 @@ class MarketPairTest {
         vVerdicts = verifierApp.out(Topics.VERDICTS);
         vReputation = verifierApp.out(Topics.REPUTATION);
         vEvents = verifierApp.out(Topics.JOB_EVENTS);
+        mSlashes = matcherApp.out(Topics.SLASHES);
+        vSlashes = verifierApp.in(Topics.SLASHES);
     }
 
     @AfterEach
@@ -284,6 +291,19 @@ class MarketPairTest {
                 + balance(Accounts.MINT_SLASHED)).isEqualTo(slashed);
         assertThat(reputation).filteredOn(r -> liars.contains(r.getWorkerId()) && "job-lie".equals(r.getJobId()))
                 .extracting(ReputationChanged::getDelta).contains(-10);
+        // the gate's results reached the verifier: the settlement receipt says exactly what the SLASHes posted
+        JobEvent settled = disputed.get(disputed.size() - 1);
+        assertThat(settled.getReason()).startsWith("settled: 2 slashes");
+        io.agora.events.SettlementReceipt receipt = settled.getSettlementReceipt();
+        assertThat(io.agora.schemas.Receipts.problems(receipt, market.workerId())).isEmpty();
+        assertThat(receipt.getSlashes()).extracting(io.agora.events.SlashTaken::getWorkerId)
+                .containsExactlyInAnyOrderElementsOf(disputed.get(disputed.size() - 2).getDisputeReceipt().getSlashed());
+        for (io.agora.events.SlashTaken t : receipt.getSlashes()) {
+            LedgerEntry posted = slashes.stream().filter(e -> e.getTransactionId().equals("slash:job-lie:" + t.getWorkerId()))
+                    .findFirst().orElseThrow();
+            assertThat(io.agora.market.Postings.slash("job-lie", "fay", t, 0).getPostings()).as("the slash of " + t.getWorkerId())
+                    .isEqualTo(posted.getPostings());
+        }
         assertConserved();
         Admission.Account acc = matcher.<String, Admission.Account>getKeyValueStore("matcher-admission-accounts").get("fay");
         assertThat(acc.availableMicros()).as("admission credits the slash").isEqualTo(balance(Accounts.client("fay")));
@@ -551,8 +571,12 @@ class MarketPairTest {
             }
             verdicts.addAll(mVerdicts.readValuesToList());
             verdicts.addAll(vVerdicts.readValuesToList());
+            for (KeyValue<String, io.agora.events.SlashResult> kv : mSlashes.readKeyValuesToList()) {
+                vSlashes.pipeInput(kv.key, kv.value, clock);
+                moved = true;
+            }
             mEvents.readValuesToList();
-            vEvents.readValuesToList();
+            vEvents.readValuesToList().stream().filter(e -> e.getType() == JobEventType.DISPUTED).forEach(disputed::add);
             if (!moved) {
                 return;
             }
