@@ -1,6 +1,14 @@
 package io.agora.infra.market;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agora.events.EntryKind;
+import io.agora.events.SettlementReceipt;
+import io.agora.events.SlashShare;
+import io.agora.events.SlashTaken;
+import io.agora.ledger.AuditReport;
+import io.agora.market.Postings;
+import io.agora.schemas.Receipts;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -31,12 +39,14 @@ import static org.awaitility.Awaitility.await;
  * {@code Stake}: their payment back to the client, half their bond taken, 40 % of that to the
  * client, 40 % to the honest dispute workers, the rest burned to {@code mint:slashed}), lose
  * reputation, the dispute fee comes back, the job shows the overturned dispute through the API, each
- * transaction is committed once on {@code agora.ledger.entries} and the ledger balances. Only once the
+ * transaction is committed once on {@code agora.ledger.entries} and the ledger balances; the settlement receipt the
+ * API serves verifies with the market's public key and its amounts are the SLASH postings. Only once the
  * dispute is over does an unbond go through (UNSTAKE after the market's short test cool-down).
  */
 class DisputeSlashIT {
     /** An open pool only this test's workers join, so no other test's job reaches the liars. */
     static final String POOL = "slash";
+    private static final ObjectMapper JSON = new ObjectMapper();
     /** What each liar asks to keep bonded at first: more than it will have, so it bonds everything it earned. */
     static final long ASKED_STAKE = 1_000_000;
     /** The liars' per-job minimum: a simulated run takes no time, so this is what each job pays each of them. */
@@ -191,6 +201,41 @@ class DisputeSlashIT {
                         .until(() -> live.reputation(liar) == reputationBefore.get(liar) - 10);
             }
 
+            // the settlement receipt, fetched from the API and checked offline with the market's public key (the
+            // verifier's key file): what each slash took, exactly the SLASH posted; another client's job is a 404
+            String marketKey = Receipts.readPublicKey(live.workDir.resolve("state/verifier/verifier-market.key.pub"));
+            assertThat(live.client.get(key, "/api/v1/market/key").text("publicKey")).isEqualTo(marketKey);
+            MarketClient.Answer[] answer = new MarketClient.Answer[1];
+            await("settlement receipt").atMost(Duration.ofSeconds(60)).until(() ->
+                    (answer[0] = live.client.get(key, "/api/v1/jobs/" + jobId + "/settlement-receipt")).status() == 200);
+            SettlementReceipt settlement = Receipts.settlementFromMap(JSON.convertValue(answer[0].body(),
+                    new TypeReference<Map<String, Object>>() { }));
+            assertThat(Receipts.problems(settlement, marketKey)).isEmpty();
+            assertThat(settlement.getJobId()).isEqualTo(jobId);
+            assertThat(settlement.getClientId()).isEqualTo(client);
+            assertThat(settlement.getSlashes()).extracting(SlashTaken::getWorkerId).containsExactlyInAnyOrderElementsOf(liars);
+            for (SlashTaken t : settlement.getSlashes()) {
+                String liar = t.getWorkerId();
+                long slashed = bond.get(liar) / 2;
+                assertThat(List.of(t.getReclaimMicros(), t.getSlashedMicros(), t.getClientMicros()))
+                        .as("the receipt's amounts for " + liar).containsExactly(paid.get(liar), slashed, slashed * 4_000 / 10_000);
+                assertThat(t.getHonestShares()).extracting(SlashShare::getWorkerId).containsExactlyInAnyOrderElementsOf(witnesses);
+                for (io.agora.events.Posting p : Postings.slash(jobId, client, t, 0).getPostings()) {
+                    assertThat(postedTo(live, "slash:" + jobId + ":" + liar, p.getAccountId()))
+                            .as("the receipt's leg on " + p.getAccountId()).isEqualTo(p.getAmountMicros());
+                }
+                assertThat(live.scalar("select count(*) from agora.ledger_postings where transaction_id = ?", "slash:" + jobId + ":" + liar))
+                        .as("no leg the receipt does not show").isEqualTo(Postings.slash(jobId, client, t, 0).getPostings().size());
+            }
+            assertThat(live.client.get(live.apiKey("slash-bystander"), "/api/v1/jobs/" + jobId + "/settlement-receipt").status())
+                    .as("another client's job").isEqualTo(404);
+            org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+            ds.setURL(live.stack.jdbcUrl());
+            ds.setUser(live.stack.jdbcUser());
+            ds.setPassword(live.stack.jdbcPassword());
+            assertThat(AuditReport.checkReceipts(ds, "agora", marketKey).findings()).as("the audit of the job's receipts")
+                    .noneMatch(f -> f.contains(jobId));
+
             // the job shows the dispute and its outcome
             MarketClient.Answer shown = live.client.job(key, jobId);
             assertThat(shown.text("dispute")).as(shown.toString()).isEqualTo("overturned");
@@ -202,9 +247,10 @@ class DisputeSlashIT {
             assertThat(shown.body().path("verdicts").get(2).path("consensusHash").asText()).as("the honest workers' hash")
                     .isNotEmpty().isNotEqualTo(lie.text("consensusHash"));
             List<String> disputed = live.strings("select reason from agora.job_events where job_id = ? and type = 'DISPUTED' order by ts", jobId);
-            assertThat(disputed).hasSize(2);
+            assertThat(disputed).hasSize(3);
             assertThat(disputed.get(0)).startsWith("opened");
             assertThat(disputed.get(1)).startsWith("overturned");
+            assertThat(disputed.get(2)).startsWith("settled: 2 slashes");
             String lastSeen = live.strings("select event_id from agora.job_events where job_id = ? and type = 'COMPLETED'", jobId).get(0);
             MarketClient.Answer events = live.client.send("GET", "/api/v1/jobs/" + jobId + "/events", key, null,
                     Map.of("Accept", "text/event-stream", "Last-Event-ID", lastSeen));
