@@ -34,7 +34,8 @@ import static org.awaitility.Awaitility.await;
  * A slashed liar on the real stack (issue 15): two lying identities of one worker process form a
  * job's whole quorum in pool {@value #POOL}, having bonded what an earlier job paid them; the client
  * disputes, both liars try to unbond while the dispute is open (a deregistration, then a
- * re-registration asking for no stake) and are refused, then two honest identities joining the pool
+ * re-registration asking for no stake) and are refused, the verifier is killed (SIGKILL) and started
+ * again while the dispute is open, then two honest identities joining the pool
  * re-run the job and contradict them. The liars are slashed by the documented split (market's
  * {@code Stake}: their payment back to the client, half their bond taken, 40 % of that to the
  * client, 40 % to the honest dispute workers, the rest burned to {@code mint:slashed}), lose
@@ -142,6 +143,10 @@ class DisputeSlashIT {
             assertThat(live.scalar("select count(*) from agora.jobs where job_id = ? and dispute = 'opened'", jobId))
                     .as("the dispute is still open").isEqualTo(1);
             assertThat(watched).as("the watcher's stream is still open").isNotDone();
+            // the verifier crashes while the dispute is open: its state (the open dispute, what the verdict paid)
+            // comes back from its changelog, and the decision, the slashes and their receipt below happen after it
+            live.market.service("verifier").kill();
+            live.market.service("verifier").start();
 
             // 6. honest workers join the pool and re-run the job: they contradict the liars
             live.market.startWorker("witnesses", "docker", Map.of("AGORA_WORKER_POOL", POOL, "AGORA_WORKER_IDENTITIES", "2"));
