@@ -12,7 +12,9 @@ import org.apache.kafka.streams.KafkaStreams;
  *   could not be);</li>
  *   <li>input is waiting (consumer lag above zero) and no record has been processed for
  *   {@code stallMs}: a record that fails over and over without reaching a handler, an outage
- *   that outlasts its retries, a rebalance that never ends.</li>
+ *   that outlasts its retries, a rebalance that never ends;</li>
+ *   <li>a state store's restore has restored nothing for {@code stallMs} ({@link RestoreWatch}, applied by
+ *   {@link StreamsService}): its task never runs while the others go on.</li>
  * </ul>
  * Otherwise UP. An idle app (nothing pending) is never stalled.
  */

@@ -58,6 +58,8 @@ public final class StreamsService implements Service {
     private final Properties props;
     private final int threads;
     private final StreamsHealth health;
+    private final long stallMs;
+    private final RestoreWatch restores = new RestoreWatch(System::currentTimeMillis);
     private final PrometheusMeterRegistry meters;
     private final KafkaStreamsMetrics streamsMetrics;
     private final AtomicLong threadsReplaced = new AtomicLong();
@@ -77,12 +79,14 @@ public final class StreamsService implements Service {
         this.props = new Properties();
         this.props.putAll(props);
         this.threads = Integer.parseInt(String.valueOf(props.getOrDefault(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1")));
-        this.health = new StreamsHealth(Long.parseLong(String.valueOf(props.getOrDefault(STALL_MS_CONFIG, DEFAULT_STALL_MS))));
+        this.stallMs = Long.parseLong(String.valueOf(props.getOrDefault(STALL_MS_CONFIG, DEFAULT_STALL_MS)));
+        this.health = new StreamsHealth(stallMs);
         Properties streamsProps = new Properties();
         streamsProps.putAll(props);
         streamsProps.remove(STALL_MS_CONFIG);
         this.streams = new KafkaStreams(topology, streamsProps);
         this.streams.setUncaughtExceptionHandler(this::replaceThread);
+        this.streams.setGlobalStateRestoreListener(restores);
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(meters);
         FunctionCounter.builder("agora.streams.threads.replaced", threadsReplaced, AtomicLong::get)
@@ -179,6 +183,10 @@ public final class StreamsService implements Service {
         long processed = (long) sum("process-total", "stream-thread-metrics");
         StreamsHealth.Verdict v = health.judge(new StreamsHealth.Reading(state, alive, threads,
                 processed, pendingInput(), System.currentTimeMillis()));
+        String stuckRestore = v.up() ? restores.standingStill(stallMs) : null;
+        if (stuckRestore != null) {
+            v = StreamsHealth.Verdict.down(stuckRestore);
+        }
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("status", v.up() ? "UP" : "DOWN");
         if (!v.up()) {

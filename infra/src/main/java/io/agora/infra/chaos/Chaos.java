@@ -612,18 +612,18 @@ public final class Chaos {
     private void checkLedgerTopic() {
         AgoraSerdes serdes = AgoraSerdes.forRegistryUrl(require("AGORA_REGISTRY_URL"));
         var de = serdes.valueSerde(Topics.LEDGER).deserializer();
-        Map<String, Integer> seen = new HashMap<>();
+        LedgerCopies read = new LedgerCopies();
         List<ConsumerRecord<byte[], byte[]>> records = readAll(Topics.LEDGER.name());
         for (ConsumerRecord<byte[], byte[]> r : records) {
             LedgerEntry e = de.deserialize(r.topic(), r.value());
-            seen.merge(e.getTransactionId(), 1, Integer::sum);
+            read.read(e.getTransactionId(), r.topic(), r.partition(), r.offset());
         }
-        List<String> twice = seen.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).sorted().toList();
-        out.println("no transaction twice on " + Topics.LEDGER.name() + ": " + (twice.isEmpty() ? "yes" : "NO") + " ("
-                + records.size() + " records, " + seen.size() + " transactions" + (twice.isEmpty() ? ""
-                : ", twice or more: " + twice.subList(0, Math.min(10, twice.size()))) + ")");
-        if (!twice.isEmpty()) {
-            violations.add(twice.size() + " transactions more than once on the ledger topic");
+        int twice = read.copies().size();
+        out.println("no transaction twice on " + Topics.LEDGER.name() + ": " + (twice == 0 ? "yes" : "NO") + " ("
+                + records.size() + " records, " + read.transactions() + " transactions" + (twice == 0 ? ""
+                : ", twice or more: " + read.describe(10)) + ")");
+        if (twice > 0) {
+            violations.add(twice + " transactions more than once on the ledger topic");
         }
     }
 

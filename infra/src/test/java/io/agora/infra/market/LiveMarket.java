@@ -234,8 +234,24 @@ final class LiveMarket {
      * (the DLQ test's probe) are not money and are skipped.
      */
     Map<String, Integer> committedOnLedgerTopic(Set<EntryKind> kinds) {
-        var deser = AgoraSerdes.registry(stack.registryUrl()).valueSerde(Topics.LEDGER).deserializer();
         Map<String, Integer> seen = new java.util.HashMap<>();
+        readCommittedLedger((r, e) -> {
+            if (kinds.contains(e.getKind())) {
+                seen.merge(e.getTransactionId(), 1, Integer::sum);
+            }
+        });
+        return seen;
+    }
+
+    /** Every committed record of the ledger topic, each transaction with the positions it was read at. */
+    io.agora.infra.chaos.LedgerCopies ledgerTopicCopies() {
+        var read = new io.agora.infra.chaos.LedgerCopies();
+        readCommittedLedger((r, e) -> read.read(e.getTransactionId(), r.topic(), r.partition(), r.offset()));
+        return read;
+    }
+
+    private void readCommittedLedger(java.util.function.BiConsumer<ConsumerRecord<byte[], byte[]>, LedgerEntry> each) {
+        var deser = AgoraSerdes.registry(stack.registryUrl()).valueSerde(Topics.LEDGER).deserializer();
         try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
             List<TopicPartition> parts = new ArrayList<>();
             c.partitionsFor(Topics.LEDGER.name()).forEach(p -> parts.add(new TopicPartition(Topics.LEDGER.name(), p.partition())));
@@ -250,13 +266,10 @@ final class LiveMarket {
                     } catch (org.apache.kafka.common.errors.SerializationException garbage) {
                         continue;
                     }
-                    if (kinds.contains(e.getKind())) {
-                        seen.merge(e.getTransactionId(), 1, Integer::sum);
-                    }
+                    each.accept(r, e);
                 }
             }
         }
-        return seen;
     }
 
     KafkaConsumer<byte[], byte[]> rawConsumer() {
