@@ -331,7 +331,8 @@ public final class WorkerAgent implements Service {
         ProofOfHardware.Proof proof = host.proofForRegistration(seq, false);
         this.proof = proof;
         WorkerCapabilities caps = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served, bandwidth))
-                .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey()).build();
+                .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey())
+                .setPullAllowlist(sandbox.pullAllowlist().orElse(null)).build();
         log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
                 workerId(), cfg.pool(), caps.getCpuCores(), caps.getMemoryMb(), proof.score(),
                 proof.proofHash(), proof.steps(), cfg.mode());

@@ -265,6 +265,26 @@ class WorkerAgentTest {
     }
 
     @Test
+    void registers_the_pull_allowlist_of_its_sandbox_so_the_matcher_knows_which_images_it_may_pull() {
+        Sandbox pulling = new DelegatingSandbox(new SimulatedSandbox(0)) {
+            @Override
+            public SandboxOutcome run(TaskAssigned task) {
+                return inner.run(task);
+            }
+
+            @Override
+            public Optional<List<String>> pullAllowlist() {
+                return Optional.of(List.of("localhost:5000", "registry.example/team/"));
+            }
+        };
+        start(pulling, Map.of());
+        await().until(() -> !sent(Topics.REGISTRATIONS).isEmpty());
+        assertThat(sent(Topics.REGISTRATIONS).get(0).getCapabilities().getPullAllowlist())
+                .containsExactly("localhost:5000", "registry.example/team/");
+        assertThat(new SimulatedSandbox(0).pullAllowlist()).as("runs any image without pulling: the matcher assumes any").isEmpty();
+    }
+
+    @Test
     void runs_a_task_produces_a_signed_result_and_commits() {
         start(new FixedDurationSandbox(1500), Map.of());
         TaskAssigned task = Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").build());
