@@ -20,8 +20,9 @@ import java.util.function.LongSupplier;
  * The drain's last word, bounded: the DEREGISTERED of every identity a worker hosts (it takes the identity off the
  * market at once and unbonds its stake) sent through an outage of the schema registry or Kafka. Each round writes
  * the records not acknowledged yet and waits for the broker's acks; those that met an outage are written again
- * after {@link Outage#pauseMs} (never past the deadline), until every one is acknowledged or the deadline
- * ({@code deregister.timeout.ms} after the drain) passes: then the rest are given up, so a shutdown never hangs
+ * after {@link Outage#pauseMs}, until every one is acknowledged or the deadline ({@code deregister.timeout.ms}
+ * after the drain) comes, nothing written or waited for past it and no pause that would end past it: then the
+ * rest are given up, so a shutdown never hangs
  * on an outage (the matcher takes those identities for offline after its grace and they deregister when they next
  * start). A record that fails for a reason of its own is not written again.
  */
@@ -47,6 +48,9 @@ final class Deregistrations {
             String outage = null;
             Map<K, CompletableFuture<?>> acks = new LinkedHashMap<>();
             for (K k : List.copyOf(left)) {
+                if (clock.getAsLong() >= deadlineMs) {
+                    break; // a write may block (Kafka's max.block.ms): the rest are not written past the deadline
+                }
                 try {
                     acks.put(k, writer.write(k));
                 } catch (RuntimeException e) {
@@ -63,11 +67,10 @@ final class Deregistrations {
                     return left; // the deadline, waiting for the broker
                 }
             }
-            long remaining = deadlineMs - clock.getAsLong();
-            if (left.isEmpty() || remaining <= 0) {
-                break;
+            long ms = Outage.pauseMs(tries);
+            if (left.isEmpty() || ms >= deadlineMs - clock.getAsLong()) {
+                break; // no try would come before the deadline
             }
-            long ms = Math.min(Outage.pauseMs(tries), remaining);
             waiting.accept(left.size() + " not deregistered, trying again in " + ms + " ms: " + outage);
             pause.sleep(ms);
         }
