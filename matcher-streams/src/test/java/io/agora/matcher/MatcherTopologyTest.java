@@ -310,6 +310,25 @@ class MatcherTopologyTest {
     }
 
     @Test
+    void aWorkerIsGivenOnlyJobsWhoseImageItsRegisteredPullAllowlistAdmits() {
+        start();
+        String digest = "@sha256:" + "cd".repeat(32);
+        Identity local = worker("public", List.of(0), Fx.caps("public", 100).setPullAllowlist(List.of("localhost:5000")).build());
+        Identity untold = worker("public", List.of(1), Fx.caps("public", 500).build());
+        JobRequested foreign = Fx.job("job-far", "erin", 1, clock);
+        foreign.getSpec().setImage("registry.example/foo" + digest);
+        submit(foreign);
+        assertThat(readTask().value().getWorkerId()).as("the cheaper worker may not pull it").isEqualTo(untold.workerId());
+        JobRequested ours = Fx.job("job-near", "erin", 1, clock);
+        ours.getSpec().setImage("localhost:5000/agora/busybox" + digest);
+        submit(ours);
+        assertThat(readTask().value().getWorkerId()).isEqualTo(local.workerId());
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        assertNothingElse();
+    }
+
+    @Test
     void insufficientCreditsAreRejectedWithoutHold() {
         start();
         worker("public", List.of(0));
