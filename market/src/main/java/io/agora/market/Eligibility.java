@@ -4,11 +4,13 @@ import io.agora.events.GpuInfo;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
+import io.agora.schemas.PullAllowlist;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The hard filter of matching: a worker either passes every requirement of the job or is not
@@ -32,6 +34,8 @@ public final class Eligibility {
      * (the dispute is decided then at the latest).
      */
     public static final String DISPUTE_REPLICAS = "dispute";
+    /** How the rejection of a worker that would refuse to pull the job's image begins; the image's name follows. */
+    public static final String PULL_ALLOWLIST = "pull allowlist excludes ";
 
     private Eligibility() {
     }
@@ -89,6 +93,10 @@ public final class Eligibility {
         }
         if (spec.getNetwork() && !c.getAllowNetwork()) {
             return "no network";
+        }
+        Optional<String> unpullable = PullAllowlist.excluded(c.getPullAllowlist(), spec.getImage());
+        if (unpullable.isPresent()) {
+            return PULL_ALLOWLIST + unpullable.get();
         }
         Pricing.Rates ceilings = Pricing.Rates.ceilings(r);
         String price = new Pricing.Rates(w.pricePerCpuSecondMicros(), c.getPricePerGpuSecondMicros(),

@@ -3,6 +3,8 @@ package io.agora.market;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
+import io.agora.schemas.ImageRef;
+import io.agora.schemas.PullAllowlist;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -279,6 +281,8 @@ public final class Matching {
         final double maxLocalityTerm;
         /** The job's image digest, null when it names none. */
         final String digest;
+        /** The job's image when a worker pulls it (it names a registry), for the workers' pull allowlists; else null. */
+        final ImageRef pulled;
         final Scoring.Weights weights;
 
         Prepared(MatchRequest req, Scoring.Weights weights) {
@@ -318,6 +322,7 @@ public final class Matching {
             maxPohTerm = Math.max(weights.poh() * 0.0, weights.poh() * 1.0);
             maxLocalityTerm = Math.max(weights.locality() * 0.0, weights.locality() * 1.0);
             digest = Scoring.imageDigest(spec.getImage());
+            pulled = ImageRef.parse(spec.getImage()).filter(ImageRef::hasRegistry).orElse(null);
         }
 
         /** {@code sum} plus the stake, proof-of-hardware and locality terms, added as {@link Scoring#score} adds them. */
@@ -416,6 +421,9 @@ public final class Matching {
                 return false;
             }
             if (accelerator != null && !c.getAccelerators().contains(accelerator)) {
+                return false;
+            }
+            if (pulled != null && c.getPullAllowlist() != null && !PullAllowlist.admits(c.getPullAllowlist(), pulled)) {
                 return false;
             }
             List<String> all = r.getTagsAll();

@@ -25,6 +25,11 @@ class MatchingEquivalenceTest {
     private static final List<String> TAGS = List.of("ssd", "gpu", "fast", "arm");
     private static final List<String> CAPS = List.of("python", "java", "cuda");
     private static final String DIGEST = "sha256:" + "ab".repeat(32);
+    private static final List<String> IMAGES = List.of("alpine@" + DIGEST, "alpine:3", "localhost:5000/agora/alpine@" + DIGEST,
+            "registry.example/team/alpine@" + DIGEST);
+    /** Null: a worker that did not tell its allowlist. */
+    private static final List<List<String>> PULL_ALLOWLISTS = java.util.Arrays.asList(null, List.of(), List.of("localhost:5000"),
+            List.of("registry.example/team/", "localhost:5000"));
 
     @Test
     void bestIsTheTopNOfEveryEligibleWorkerBySortedScore() {
@@ -258,12 +263,13 @@ class MatchingEquivalenceTest {
                 .setAllowNetwork(rnd.nextBoolean()).setMinPricePerJobMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(100_000) : 0)
                 .setBenchmarkScore(rnd.nextInt(3) * 500.0)
                 .setPricePerGpuSecondMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(20_000) : 0)
-                .setPricePerGbSecondMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(300) : 0).build();
+                .setPricePerGbSecondMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(300) : 0)
+                .setPullAllowlist(PULL_ALLOWLISTS.get(rnd.nextInt(PULL_ALLOWLISTS.size()))).build();
         return caps;
     }
 
     private static MatchRequest request(Random rnd, List<WorkerView> workers) {
-        JobSpec spec = JobSpec.newBuilder().setImage(rnd.nextBoolean() ? "alpine@" + DIGEST : "alpine:3").setCommand(List.of("true"))
+        JobSpec spec = JobSpec.newBuilder().setImage(IMAGES.get(rnd.nextInt(IMAGES.size()))).setCommand(List.of("true"))
                 .setTimeoutMs(10_000 + rnd.nextInt(3) * 10_000).setCpus(rnd.nextInt(4) * 0.75)
                 .setMemoryMb(rnd.nextInt(4) * 1024).setNetwork(rnd.nextInt(4) == 0)
                 .setGpus(rnd.nextInt(6) == 0 ? 1 + rnd.nextInt(3) : 0).build();

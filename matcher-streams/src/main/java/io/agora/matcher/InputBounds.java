@@ -113,6 +113,9 @@ public final class InputBounds {
             p.str("capabilities.region", c.getRegion());
             p.ids("capabilities.tags", c.getTags(), MAX_LIST, MAX_ID);
             p.ids("capabilities.capabilities", c.getCapabilities(), MAX_LIST, MAX_ID);
+            if (c.getPullAllowlist() != null) {
+                p.ids("capabilities.pullAllowlist", c.getPullAllowlist(), MAX_LIST, MAX_ID);
+            }
             p.range("capabilities.pricePerCpuSecondMicros", c.getPricePerCpuSecondMicros(), 0, MAX_MICROS);
             p.range("capabilities.pricePerGpuSecondMicros", c.getPricePerGpuSecondMicros(), 0, MAX_MICROS);
             p.range("capabilities.pricePerGbSecondMicros", c.getPricePerGbSecondMicros(), 0, MAX_MICROS);

@@ -92,6 +92,12 @@ class InputBoundsTest {
         assertThat(InputBounds.job(Fx.job(HUGE, "alice", 1, T0))).isEqualTo("jobId must be 1..200 visible ASCII characters without '/' or '|'");
         assertThat(InputBounds.registration(SignedRecords.registration(HUGE, Fx.caps("public", 1).build(), 1, T0)))
                 .isEqualTo("workerId must be 1..200 characters");
+        assertThat(InputBounds.registration(SignedRecords.registration("w-1", Fx.caps("public", 1)
+                .setPullAllowlist(List.of("localhost:5000", HUGE)).build(), 1, T0)))
+                .isEqualTo("capabilities.pullAllowlist items must be at most 200 characters");
+        assertThat(InputBounds.registration(SignedRecords.registration("w-1", Fx.caps("public", 1)
+                .setPullAllowlist(java.util.Collections.nCopies(257, "localhost:5000")).build(), 1, T0)))
+                .isEqualTo("capabilities.pullAllowlist must list at most 256 items");
         ReputationChanged rc = ReputationChanged.newBuilder().setEventId("e").setWorkerId(HUGE).setDelta(5)
                 .setReason("agreed").setTimestamp(Instant.ofEpochMilli(T0)).build();
         assertThat(InputBounds.reputation(rc)).isEqualTo("workerId must be 1..200 characters");

@@ -313,6 +313,31 @@ class MatcherTopologyTest {
     }
 
     @Test
+    void aWorkerIsGivenOnlyJobsWhoseImageItsRegisteredPullAllowlistAdmits() {
+        start();
+        String digest = "@sha256:" + "cd".repeat(32);
+        Identity local = worker("public", List.of(0), Fx.caps("public", 500).setPullAllowlist(List.of("localhost:5000")).build());
+        Identity untold = worker("public", List.of(1), Fx.caps("public", 500).build());
+        for (String jobId : List.of("job-far-1", "job-far-2", "job-far-3")) {
+            JobRequested foreign = Fx.job(jobId, "erin", 1, clock);
+            foreign.getSpec().setImage("registry.example/foo" + digest);
+            submit(foreign);
+        }
+        // the worker that did not tell its allowlist takes two (its two slots); the third waits though the other is free
+        assertThat(readTask().value().getWorkerId()).isEqualTo(untold.workerId());
+        assertThat(readTask().value().getWorkerId()).isEqualTo(untold.workerId());
+        assertThat(events.readValuesToList()).filteredOn(e -> e.getJobId().equals("job-far-3")).extracting(JobEvent::getType)
+                .containsExactly(JobEventType.ACCEPTED, JobEventType.QUEUED);
+        JobRequested ours = Fx.job("job-near", "erin", 1, clock);
+        ours.getSpec().setImage("localhost:5000/agora/busybox" + digest);
+        submit(ours);
+        assertThat(readTask().value().getWorkerId()).isEqualTo(local.workerId());
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        assertNothingElse();
+    }
+
+    @Test
     void insufficientCreditsAreRejectedWithoutHold() {
         start();
         worker("public", List.of(0));

@@ -397,6 +397,26 @@ class PoolMarketTest {
     }
 
     @Test
+    void aJobWhoseImageNoWorkersPullAllowlistAdmitsEndsAfterTheGraceSayingSoWhileOneTheyMayPullRuns() {
+        for (String w : List.of("w-1", "w-2")) {
+            market.on(new Flow.Registered(SignedRecords.registration(w, Fx.caps(POOL, 500)
+                    .setPullAllowlist(List.of("localhost:5000")).build(), seq++, T0), 0), T0);
+            beat(w, 500, 2, List.of(0), List.of(), T0);
+        }
+        String digest = "@sha256:" + "cd".repeat(32);
+        JobRequested foreign = Fx.job("job-f", "alice", 1, T0);
+        foreign.getSpec().setImage("registry.example/foo" + digest);
+        String nobody = "no worker in pool " + POOL + " can run it: pull allowlist excludes registry.example/foo (2 workers)";
+        assertThat(lines(submit(foreign, T0))).containsExactly("events job-f: QUEUED (waiting for 1 eligible workers; "
+                + nobody + " (it ends in 60 s unless one registers))");
+        JobRequested ours = Fx.job("job-o", "alice", 1, T0);
+        ours.getSpec().setImage("localhost:5000/agora/busybox" + digest);
+        assertThat(lines(submit(ours, T0))).anyMatch(l -> l.startsWith("tasks w-") && l.contains(": job-o/0/0 to w-"));
+        Effects fx = market.tick(T0 + MarketRules.UNMATCHED_GRACE_MS);
+        assertThat(lines(fx)).contains("verdicts job-f: EXPIRED refund 10000", "events job-f: EXPIRED (" + nobody + ")");
+    }
+
+    @Test
     void aWorkerThatRegistersWithinTheGraceAndCanRunTheJobTakesIt() {
         joinWithMemory("w-small", 8_192, T0);
         submit(h100Job("job-u", T0), T0);

@@ -196,6 +196,33 @@ class RulesTest {
                 .endsWith("in region region-4 (1 worker), other reasons (2 workers)");
     }
 
+    @Test
+    void aWorkerIsRefusedAJobWhoseImageItsPullAllowlistExcludesAndNobodyMayTakeSaysSo() {
+        String digest = "@sha256:" + "cd".repeat(32);
+        JobSpec foreign = JobSpec.newBuilder(spec).setImage("registry.example/foo" + digest).build();
+        JobSpec ours = JobSpec.newBuilder(spec).setImage("localhost:5000/agora/busybox" + digest).build();
+        Requirements r = Fx.req(1000).build();
+        WorkerView local = Fx.view("l", Fx.caps("public", 500).setPullAllowlist(List.of("localhost:5000")).build(), 1, 0, 0, -1);
+        WorkerView none = Fx.view("n", Fx.caps("public", 500).setPullAllowlist(List.of()).build(), 1, 0, 0, -1);
+        WorkerView untold = Fx.view("u", Fx.caps("public", 500).build(), 1, 0, 0, -1);
+        assertThat(Eligibility.rejection(Fx.request(foreign, r, 1), local))
+                .isEqualTo(Eligibility.PULL_ALLOWLIST + "registry.example/foo").isEqualTo("pull allowlist excludes registry.example/foo");
+        assertThat(Eligibility.rejection(Fx.request(ours, r, 1), local)).isNull();
+        assertThat(Eligibility.rejection(Fx.request(ours, r, 1), none)).contains("pull allowlist");
+        assertThat(Eligibility.rejection(Fx.request(spec, r, 1), none)).as("a local image is not pulled").isNull();
+        assertThat(Eligibility.rejection(Fx.request(foreign, r, 1), untold)).as("a worker that did not say: any").isNull();
+        assertThat(Matching.best(Fx.request(foreign, r, 2), List.of(local, none, untold), Scoring.Weights.defaults())).extracting(c -> c.worker().workerId())
+                .containsExactly("u");
+
+        WorkerView busy = Fx.view("b", Fx.caps("public", 500).setPullAllowlist(List.of("localhost:5000")).build(), 0, 0, 0, -1);
+        assertThat(Eligibility.nobodyMayTake(Fx.request(foreign, r, 1), List.of(local, none, busy), "p"))
+                .isEqualTo("no worker in pool p can run it: pull allowlist excludes registry.example/foo (3 workers)");
+        assertThat(Eligibility.nobodyMayTake(Fx.request(foreign, r, 1), List.of(local, untold), "p")).isNull();
+        MatchPreview.Preview preview = MatchPreview.of(Fx.request(foreign, r, 1), List.of(local, untold), Scoring.Weights.defaults());
+        assertThat(preview.excluded()).extracting(MatchPreview.Excluded::reason)
+                .containsExactly("pull allowlist excludes registry.example/foo");
+    }
+
     // ---- MatchPreview ----
 
     @Test

@@ -26,6 +26,11 @@ abstract class DelegatingSandbox implements Sandbox {
     }
 
     @Override
+    public Optional<List<String>> pullAllowlist() {
+        return inner.pullAllowlist();
+    }
+
+    @Override
     public List<String> imageDigests(int max) {
         return inner.imageDigests(max);
     }

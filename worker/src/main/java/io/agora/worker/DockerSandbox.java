@@ -257,6 +257,11 @@ public final class DockerSandbox implements Sandbox {
     }
 
     @Override
+    public Optional<List<String>> pullAllowlist() {
+        return Optional.of(pulls.allowlist());
+    }
+
+    @Override
     public List<String> imageDigests(int max) {
         return pulls.digests(max);
     }

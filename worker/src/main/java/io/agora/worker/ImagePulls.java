@@ -1,6 +1,7 @@
 package io.agora.worker;
 
 import io.agora.schemas.ImageRef;
+import io.agora.schemas.PullAllowlist;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,10 +11,9 @@ import java.util.Optional;
 /**
  * Which images this worker pulls, and which pulled images it keeps. An image is pulled only by
  * digest ({@code registry/name@sha256:<64 hex>}; the market resolves tags at submit) and only
- * from an allowlisted registry or repository: an entry {@code localhost:5000} allows every
- * repository of that registry, {@code localhost:5000/agora/} only those under that path. An image
- * without a registry (a local one such as {@code agora/busybox:1}) is never pulled: it runs when
- * present. Pulled images form a bounded cache: beyond {@code capacity} the least recently used are
+ * from a registry or repository of its {@link PullAllowlist} (which it registers, so the matcher knows
+ * it too). An image without a registry (a local one such as {@code agora/busybox:1}) is never pulled:
+ * it runs when present. Pulled images form a bounded cache: beyond {@code capacity} the least recently used are
  * given back ({@link #used}).
  */
 final class ImagePulls {
@@ -24,6 +24,11 @@ final class ImagePulls {
     ImagePulls(List<String> allowed, int capacity) {
         this.allowed = List.copyOf(allowed);
         this.capacity = Math.max(1, capacity);
+    }
+
+    /** The allowlist this worker pulls from ({@link PullAllowlist}): registered with its capabilities. */
+    List<String> allowlist() {
+        return allowed;
     }
 
     /** The registry an image names ({@link ImageRef}). */
@@ -40,12 +45,8 @@ final class ImagePulls {
         if (ref.get().digest() == null) {
             return Optional.of("image " + image + " is not named by digest (name@sha256:...): this worker pulls by digest only");
         }
-        String name = ref.get().name();
-        for (String a : allowed) {
-            boolean registryWide = !a.contains("/");
-            if (registryWide ? name.startsWith(a + "/") : (name + "/").startsWith(a.endsWith("/") ? a : a + "/")) {
-                return Optional.empty();
-            }
+        if (PullAllowlist.admits(allowed, ref.get())) {
+            return Optional.empty();
         }
         return Optional.of("image " + image + " is outside this worker's allowlist of registries " + allowed);
     }

@@ -21,6 +21,15 @@ public interface Sandbox extends AutoCloseable {
     }
 
     /**
+     * The registries and repositories this sandbox pulls images from ({@link io.agora.schemas.PullAllowlist}),
+     * registered so the matcher gives it no job of an image it would refuse to pull; empty when it runs any
+     * image without pulling (a simulated sandbox): the matcher then assumes any.
+     */
+    default Optional<List<String>> pullAllowlist() {
+        return Optional.empty();
+    }
+
+    /**
      * Content digests ({@code sha256:<hex>}) of the pulled images it holds, most recently used first,
      * at most {@code max}: reported in heartbeats, so the matcher prefers it for a job of one of them.
      */

@@ -30,6 +30,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.KafkaException;
@@ -51,6 +52,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -172,6 +174,14 @@ public final class WorkerAgent implements Service {
     public WorkerAgent(WorkerConfig cfg, MessageSigner signer, TaskSeal.Keys sealKeys, Consumer<String, byte[]> consumer,
                        Producer<byte[], byte[]> producer, AgoraSerdes serdes, Sandbox sandbox,
                        CircuitBreaker engineBreaker, CircuitBreaker produceBreaker) {
+        this(cfg, signer, sealKeys, consumer, producer, serdes, serdes.avroSerde(WorkerRegistration.class).serializer(), sandbox,
+                engineBreaker, produceBreaker);
+    }
+
+    /** {@code registrations}: how registrations are written (the schema registry's edge; a test's may fail on purpose). */
+    WorkerAgent(WorkerConfig cfg, MessageSigner signer, TaskSeal.Keys sealKeys, Consumer<String, byte[]> consumer,
+                Producer<byte[], byte[]> producer, AgoraSerdes serdes, Serializer<WorkerRegistration> registrations,
+                Sandbox sandbox, CircuitBreaker engineBreaker, CircuitBreaker produceBreaker) {
         this.cfg = cfg;
         this.signer = signer;
         this.sealKeys = sealKeys;
@@ -186,7 +196,7 @@ public final class WorkerAgent implements Service {
         this.resultSerializer = serdes.avroSerde(TaskResult.class).serializer();
         this.heartbeatSerializer = serdes.avroSerde(Heartbeat.class).serializer();
         this.quietHeartbeats = new QuietHeartbeats(cfg.heartbeatIdleMs());
-        this.registrationSerializer = serdes.avroSerde(WorkerRegistration.class).serializer();
+        this.registrationSerializer = registrations;
         this.runners = new ThreadPoolExecutor(cfg.maxConcurrent(), cfg.maxConcurrent(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), named("worker-task"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("worker-heartbeat"));
@@ -331,7 +341,8 @@ public final class WorkerAgent implements Service {
         ProofOfHardware.Proof proof = host.proofForRegistration(seq, false);
         this.proof = proof;
         WorkerCapabilities caps = WorkerCapabilities.newBuilder(Capabilities.detect(cfg, proof.score(), served, bandwidth))
-                .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey()).build();
+                .setBenchmarkProof(proof.toEvent()).setSealKey(sealKeys.publicKey())
+                .setPullAllowlist(sandbox.pullAllowlist().orElse(null)).build();
         log.info("worker {} registering in pool {}: {} cores, {} MB, benchmark {} (proof {} after {} steps), mode {}",
                 workerId(), cfg.pool(), caps.getCpuCores(), caps.getMemoryMb(), proof.score(),
                 proof.proofHash(), proof.steps(), cfg.mode());
@@ -413,17 +424,23 @@ public final class WorkerAgent implements Service {
         this.bandwidth = measured;
         capabilities = WorkerCapabilities.newBuilder(capabilities).setNetworkMbps(measured.mbps())
                 .setNetworkAttestation(measured.attestation()).build();
+        log.info("worker {} registering again: bandwidth {} Mbit/s ({})", workerId(), measured.mbps(),
+                measured.attestation() == null ? "unattested" : "attested by the market");
         registerWithFreshProof(false);
-        log.info("worker {} registered again: bandwidth {} Mbit/s ({}), benchmark {}", workerId(), measured.mbps(),
-                measured.attestation() == null ? "unattested" : "attested by the market", proof.score());
     }
 
     /**
      * A new registration with a proof answering a market challenge fetched just before ({@link #proofForRegistration});
      * {@code renew}: a new challenge whatever the age of the current one (the last proof arrived past its window).
-     * None once draining ({@link #leave} holds the same lock).
+     * None once draining ({@link #leave} holds the same lock). One that meets an outage is sent again later
+     * ({@link #registerAfterOutage}); the worker's last registration stands meanwhile.
      */
-    private synchronized void registerWithFreshProof(boolean renew) {
+    private void registerWithFreshProof(boolean renew) {
+        registerWithFreshProof(renew, 0);
+    }
+
+    /** {@code tries}: the registrations in a row that met an outage before this one. */
+    private synchronized void registerWithFreshProof(boolean renew, int tries) {
         if (draining || closed || capabilities == null) {
             return;
         }
@@ -435,18 +452,67 @@ public final class WorkerAgent implements Service {
         this.proof = fresh;
         capabilities = WorkerCapabilities.newBuilder(capabilities).setBenchmarkScore(fresh.score())
                 .setBenchmarkProof(fresh.toEvent()).build();
-        sendRegistration(signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros(), seq), fresh);
+        try {
+            sendRegistration(signer.registration(RegistrationType.REGISTERED, capabilities, cfg.stakeMicros(), seq), fresh, tries);
+        } catch (RuntimeException e) {
+            if (!registerAfterOutage(e, tries)) {
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * After a registration met an outage (the schema registry or Kafka away): the next one, with a fresh proof and
+     * seq, {@link Outage#pauseMs} later, until one is sent or the worker drains; false when the failure is no outage.
+     */
+    private boolean registerAfterOutage(Throwable failure, int tries) {
+        Optional<String> outage = Outage.of(failure);
+        if (outage.isEmpty()) {
+            return false;
+        }
+        long ms = Outage.pauseMs(tries);
+        lastError = "not registered again, trying again in " + ms + " ms: " + outage.get();
+        log.warn("worker {}: {}", workerId(), lastError);
+        if (!scheduler.isShutdown()) {
+            ScheduledFuture<?> next = scheduler.schedule(() -> {
+                try {
+                    registerWithFreshProof(false, tries + 1);
+                } catch (RuntimeException e) {
+                    lastError = "registration failed: " + CircuitBreaker.describe(e);
+                    log.error("worker {}: {}", workerId(), lastError, e);
+                }
+            }, ms, TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> earlier = registrationRetry.getAndSet(next);
+            if (earlier != null) {
+                earlier.cancel(false); // the new one registers the latest capabilities: one retry waits at a time
+            }
+        }
+        return true;
+    }
+
+    /** The registration waiting out an outage ({@link #registerAfterOutage}), or null. */
+    private final AtomicReference<ScheduledFuture<?>> registrationRetry = new AtomicReference<>();
+
+    private void sendRegistration(WorkerRegistration reg, ProofOfHardware.Proof answering) {
+        sendRegistration(reg, answering, 0);
     }
 
     /**
      * Sends a registration; when the broker appended it (the time the matcher checks) past its challenge's window
      * ({@link ProofFreshness#staleOnArrival}), the matcher refuses its proof as stale: registers again with a new
-     * challenge, at most {@value #STALE_REREGISTRATIONS} times in a row.
+     * challenge, at most {@value #STALE_REREGISTRATIONS} times in a row. One the broker did not take during an
+     * outage is sent again ({@link #registerAfterOutage}); one the registry cannot write throws.
      */
-    private void sendRegistration(WorkerRegistration reg, ProofOfHardware.Proof answering) {
+    private void sendRegistration(WorkerRegistration reg, ProofOfHardware.Proof answering, int tries) {
         send(Topics.REGISTRATIONS.name(), workerId(), registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg), null,
                 (md, ex) -> {
-                    if (ex != null || md == null || !md.hasTimestamp()) {
+                    if (ex != null) {
+                        if (!registerAfterOutage(ex, tries)) {
+                            log.error("worker {}: registration not sent: {}", workerId(), CircuitBreaker.describe(ex));
+                        }
+                        return;
+                    }
+                    if (md == null || !md.hasTimestamp()) {
                         return;
                     }
                     if (!ProofFreshness.staleOnArrival(answering.seed(), md.timestamp())) {
@@ -984,7 +1050,7 @@ public final class WorkerAgent implements Service {
             }
         }
         try {
-            if (!drained.await(cfg.drainTimeoutMs() + 30_000, TimeUnit.MILLISECONDS)) {
+            if (!drained.await(cfg.drainTimeoutMs() + cfg.deregisterTimeoutMs() + 30_000, TimeUnit.MILLISECONDS)) {
                 log.error("drain did not finish in time");
             }
         } catch (InterruptedException e) {
@@ -1024,7 +1090,7 @@ public final class WorkerAgent implements Service {
                     producer.flush();
                     Thread.sleep(20);
                 }
-                group.forEach(WorkerAgent::leave);
+                deregister(group);
                 producer.flush();
             }
             log.info("worker {} drained: {} done, {} failed, {} handed back", workerId(), done.get(), failed.get(), handedBack.get());
@@ -1038,22 +1104,62 @@ public final class WorkerAgent implements Service {
         }
     }
 
-    /** Stops heartbeating, sends a last DRAINING heartbeat and the deregistration of this identity. */
-    private synchronized void leave() {
+    /**
+     * Sends the deregistration of every identity of {@code group} through an outage, for at most
+     * {@link WorkerConfig#deregisterTimeoutMs} in all ({@link Deregistrations}); then logs the ones not sent and goes.
+     */
+    private void deregister(List<WorkerAgent> group) throws InterruptedException {
+        Map<WorkerAgent, WorkerRegistration> leaving = new LinkedHashMap<>();
+        for (WorkerAgent a : group) {
+            a.leave().ifPresent(d -> leaving.put(a, d));
+        }
+        List<WorkerAgent> unsent = Deregistrations.send(leaving.keySet(), a -> a.sendAcked(leaving.get(a)),
+                System.currentTimeMillis() + cfg.deregisterTimeoutMs(), System::currentTimeMillis, why -> {
+                    lastError = why;
+                    log.warn("worker {}: {}", workerId(), why);
+                }, (a, why) -> log.error("worker {}: deregistration not sent: {}", a.workerId(), why), Thread::sleep);
+        if (!unsent.isEmpty()) {
+            lastError = unsent.size() + " deregistrations not sent within deregister.timeout.ms (" + cfg.deregisterTimeoutMs()
+                    + " ms): the matcher takes them for offline after its grace";
+            log.error("worker {}: {}: {}", workerId(), lastError, unsent.stream().map(WorkerAgent::workerId).toList());
+        }
+        leaving.keySet().forEach(a -> a.signer.seqClock().save());
+    }
+
+    /**
+     * Stops heartbeating and registering again, sends a last DRAINING heartbeat; the deregistration of this identity
+     * to send, empty when it never registered.
+     */
+    private synchronized Optional<WorkerRegistration> leave() {
         ScheduledFuture<?> hb = heartbeats;
         if (hb != null) {
             hb.cancel(false);
         }
+        ScheduledFuture<?> retry = registrationRetry.getAndSet(null);
+        if (retry != null) {
+            retry.cancel(false);
+        }
         if (capabilities == null) {
-            return; // never registered
+            return Optional.empty(); // never registered
         }
         if (produceBreaker.isClosed()) {
             heartbeatSafely(); // a last DRAINING heartbeat: free slots 0 (skipped when Kafka is away: it would block)
         }
-        WorkerRegistration dereg = signer.registration(RegistrationType.DEREGISTERED, capabilities);
-        send(Topics.REGISTRATIONS.name(), workerId(),
-                registrationSerializer.serialize(Topics.REGISTRATIONS.name(), dereg), null);
-        signer.seqClock().save();
+        return Optional.of(signer.registration(RegistrationType.DEREGISTERED, capabilities));
+    }
+
+    /** Writes a registration record; the future completes with the broker's ack. Throws when it cannot be encoded (the registry away). */
+    private CompletableFuture<RecordMetadata> sendAcked(WorkerRegistration reg) {
+        byte[] value = registrationSerializer.serialize(Topics.REGISTRATIONS.name(), reg);
+        var acked = new CompletableFuture<RecordMetadata>();
+        send(Topics.REGISTRATIONS.name(), workerId(), value, null, (md, ex) -> {
+            if (ex != null) {
+                acked.completeExceptionally(ex);
+            } else {
+                acked.complete(md);
+            }
+        });
+        return acked;
     }
 
     @Override

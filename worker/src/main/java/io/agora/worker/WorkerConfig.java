@@ -22,6 +22,9 @@ import java.util.List;
  * @param outputInlineLimit     stdout bytes carried inline in the TaskResult
  * @param tmpfsMb               size of the job's writable {@code /tmp}
  * @param drainTimeoutMs        how long a drain waits for running tasks before handing them back
+ * @param deregisterTimeoutMs   how long a drain, after it, tries to send the deregistrations of its identities
+ *                              through an outage (schema registry or Kafka away; {@code deregister.timeout.ms},
+ *                              30000); then it logs that they are not sent and the worker goes
  * @param pollMs                how long the task poll waits ({@code poll.ms}, 1000): a task ends the wait at
  *                              once, and so do a slot freed while paused and a drain (a wakeup); an idle
  *                              worker's loop at 200 ms was most of its CPU
@@ -77,6 +80,7 @@ public record WorkerConfig(
         String dockerHost,
         int tmpfsMb,
         long drainTimeoutMs,
+        long deregisterTimeoutMs,
         long benchmarkMs,
         long pollMs,
         int sessionTimeoutMs,
@@ -128,6 +132,7 @@ public record WorkerConfig(
                 c.get(PREFIX + "docker.host", "unix:///var/run/docker.sock"),
                 c.getInt(PREFIX + "tmpfs.mb", 64),
                 c.getLong(PREFIX + "drain.timeout.ms", 30_000),
+                Math.max(0, c.getLong(PREFIX + "deregister.timeout.ms", 30_000)),
                 c.getLong(PREFIX + "benchmark.ms", 1000),
                 c.getLong(PREFIX + "poll.ms", 1000),
                 c.getInt(PREFIX + "session.timeout.ms", 15_000),

@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * A real OCI registry (Debian's docker-registry, the CNCF distribution) on loopback: the job image
  * is pushed to it, its local copies under the registry's name are removed, and a DockerSandbox
- * task pulls it by digest; an image outside the worker's allowlist ends the task IMAGE_MISSING, an
+ * task pulls it by digest; an image outside the worker's allowlist (which it registers, so the matcher
+ * keeps such jobs from it) ends the task IMAGE_MISSING, an
  * unknown digest or a registry refusing the worker's login IMAGE_PULL_FAILED (both the market's
  * fault), with the registry's message. A second registry on the same storage wants a login
  * (htpasswd): the worker holding its credentials ({@code registry.auth}) pulls from it.
@@ -111,6 +112,9 @@ class ImagePullIT {
             SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(byDigest).build()));
             assertThat(o.status()).isEqualTo(ResultStatus.IMAGE_MISSING);
             assertThat(o.reason()).contains("outside this worker's allowlist", byDigest);
+            // the allowlist it registers keeps the matcher from offering it such a job in the first place
+            assertThat(io.agora.schemas.PullAllowlist.excluded(s.pullAllowlist().orElseThrow(), byDigest))
+                    .contains(REGISTRY + "/" + Tasks.IMAGE.substring(0, Tasks.IMAGE.indexOf(':')));
         }
         assertThatThrownBy(() -> docker.inspectImageCmd(byDigest).exec()).isInstanceOf(NotFoundException.class);
     }

@@ -21,6 +21,16 @@ class ImagePullsTest {
     }
 
     @Test
+    void refuses_as_outside_its_allowlist_exactly_the_images_the_matcher_keeps_from_it() {
+        ImagePulls p = new ImagePulls(List.of("localhost:5000", "registry.example.com/team/"), 4);
+        for (String image : List.of("localhost:5000/agora/busybox" + D, "registry.example.com/team/tool" + D,
+                "registry.example.com/other/tool" + D, "localhost:50001/agora/busybox" + D, "agora/busybox:1")) {
+            boolean outside = p.refusal(image).filter(r -> r.contains("outside this worker's allowlist")).isPresent();
+            assertThat(outside).as(image).isEqualTo(io.agora.schemas.PullAllowlist.excluded(p.allowlist(), image).isPresent());
+        }
+    }
+
+    @Test
     void the_registry_is_the_first_component_with_a_dot_a_port_or_localhost() {
         assertThat(ImagePulls.registry("localhost/x" + D)).contains("localhost");
         assertThat(ImagePulls.registry("localhost:5000/x" + D)).contains("localhost:5000");

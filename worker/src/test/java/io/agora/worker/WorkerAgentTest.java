@@ -68,6 +68,26 @@ class WorkerAgentTest {
     final CircuitBreaker produce = new CircuitBreaker("kafka produce", 3, 60_000);
     WorkerAgent agent;
     long offset;
+    /** How the agent writes its registrations: through {@link #agentSerdes}, the schema registry away for chosen calls. */
+    final FlakyRegistry registrations = new FlakyRegistry();
+
+    /** The registrations' serializer, the registry away ({@link RegistrationThroughOutageTest#registryAway}) on the calls (from 1) {@code away} picks. */
+    final class FlakyRegistry implements org.apache.kafka.common.serialization.Serializer<WorkerRegistration> {
+        final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        volatile java.util.function.IntPredicate away = n -> false;
+        org.apache.kafka.common.serialization.Serializer<WorkerRegistration> inner;
+
+        @Override
+        public byte[] serialize(String topic, WorkerRegistration r) {
+            if (away.test(calls.incrementAndGet())) {
+                throw RegistrationThroughOutageTest.registryAway();
+            }
+            if (inner == null) {
+                inner = agentSerdes.avroSerde(WorkerRegistration.class).serializer();
+            }
+            return inner.serialize(topic, r);
+        }
+    }
 
     /** MockConsumer returns at once from poll; a short nap keeps the loop from spinning. */
     static final class SlowMockConsumer extends MockConsumer<String, byte[]> {
@@ -164,7 +184,7 @@ class WorkerAgentTest {
             consumer.updateBeginningOffsets(Map.of(P3, 0L, P7, 0L));
         });
         agent = new WorkerAgent(cfg, new MessageSigner(identity, new SeqClock(cfg.seqFile())), sealKeys, consumer, producer,
-                agentSerdes, sandbox, engine, produce);
+                agentSerdes, registrations, sandbox, engine, produce);
         for (Identity other : cohosted) {
             agent.coHost(new MessageSigner(other, new SeqClock(dir.resolve(other.workerId() + ".seq"))), TaskSeal.Keys.generate());
         }
@@ -262,6 +282,26 @@ class WorkerAgentTest {
         ReplayGuard hbGuard = new ReplayGuard();
         assertThat(sent(Topics.HEARTBEATS)).allSatisfy(hb -> assertThat(SignedMessages.verify(hb, hbGuard).accepted()).isTrue());
         assertThat(producer.history().get(0).key()).isEqualTo(identity.workerId().getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void registers_the_pull_allowlist_of_its_sandbox_so_the_matcher_knows_which_images_it_may_pull() {
+        Sandbox pulling = new DelegatingSandbox(new SimulatedSandbox(0)) {
+            @Override
+            public SandboxOutcome run(TaskAssigned task) {
+                return inner.run(task);
+            }
+
+            @Override
+            public Optional<List<String>> pullAllowlist() {
+                return Optional.of(List.of("localhost:5000", "registry.example/team/"));
+            }
+        };
+        start(pulling, Map.of());
+        await().until(() -> !sent(Topics.REGISTRATIONS).isEmpty());
+        assertThat(sent(Topics.REGISTRATIONS).get(0).getCapabilities().getPullAllowlist())
+                .containsExactly("localhost:5000", "registry.example/team/");
+        assertThat(new SimulatedSandbox(0).pullAllowlist()).as("runs any image without pulling: the matcher assumes any").isEmpty();
     }
 
     @Test
@@ -707,36 +747,99 @@ class WorkerAgentTest {
         }
     }
 
-    @Test
-    void a_registration_arriving_past_its_challenges_window_is_sent_again_with_a_new_challenge() throws Exception {
+    /**
+     * Starts against a market whose challenge it answers, the broker appending its first registration 146 s after the
+     * challenge was issued (past the window, so it registers again) and the next ones at once; the registrations
+     * once there are two, and the market's requests into {@code asked}.
+     */
+    List<WorkerRegistration> registeredAgainAfterAStaleArrival(List<String> asked) throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
         var reader = serdes.avroSerde(WorkerRegistration.class).deserializer();
-        // the broker appends the first registration 146 s after its challenge was issued, the next ones at once
-        java.util.concurrent.atomic.AtomicInteger registrations = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger arrivals = new java.util.concurrent.atomic.AtomicInteger();
         producer.arrival = r -> {
             if (!r.topic().equals(Topics.REGISTRATIONS.name())) {
                 return System.currentTimeMillis();
             }
             String seed = reader.deserialize(r.topic(), r.value()).getCapabilities().getBenchmarkProof().getSeed();
             long issued = io.agora.market.PohChallenge.parse(seed).issuedAt();
-            return registrations.getAndIncrement() == 0 ? issued + 146_000 : issued + 1;
+            return arrivals.getAndIncrement() == 0 ? issued + 146_000 : issued + 1;
         };
         try (ProbeMarket market = new ProbeMarket(port, true)) {
             start(new SimulatedSandbox(0), Map.of("agora.worker.api.url", "http://127.0.0.1:" + port,
                     "agora.worker.network.probe.url", "off", "agora.worker.disk.probe.mb", "0"));
             await().until(() -> sent(Topics.REGISTRATIONS).size() >= 2);
-            List<WorkerRegistration> regs = sent(Topics.REGISTRATIONS);
-            assertThat(regs).hasSize(2);
-            String stale = regs.get(0).getCapabilities().getBenchmarkProof().getSeed();
-            String fresh = regs.get(1).getCapabilities().getBenchmarkProof().getSeed();
-            assertThat(fresh).isNotEqualTo(stale);
-            assertThat(regs.get(1).getSeq()).isGreaterThan(regs.get(0).getSeq());
-            assertThat(io.agora.market.PohChallenge.check(ProbeMarket.KEY, fresh, identity.workerId(), System.currentTimeMillis()))
-                    .isNull();
-            assertThat(market.asked).containsExactly("challenge", "challenge");
+            asked.addAll(market.asked);
+            return sent(Topics.REGISTRATIONS);
         }
+    }
+
+    @Test
+    void a_registration_arriving_past_its_challenges_window_is_sent_again_with_a_new_challenge() throws Exception {
+        List<String> asked = new java.util.ArrayList<>();
+        List<WorkerRegistration> regs = registeredAgainAfterAStaleArrival(asked);
+        assertThat(regs).hasSize(2);
+        String stale = regs.get(0).getCapabilities().getBenchmarkProof().getSeed();
+        String fresh = regs.get(1).getCapabilities().getBenchmarkProof().getSeed();
+        assertThat(fresh).isNotEqualTo(stale);
+        assertThat(regs.get(1).getSeq()).isGreaterThan(regs.get(0).getSeq());
+        assertThat(io.agora.market.PohChallenge.check(ProbeMarket.KEY, fresh, identity.workerId(), System.currentTimeMillis()))
+                .isNull();
+        assertThat(asked).containsExactly("challenge", "challenge");
+    }
+
+    @Test
+    void a_registration_again_that_meets_a_registry_outage_is_sent_once_the_registry_answers() throws Exception {
+        registrations.away = n -> n == 2 || n == 3; // the two tries after the first registration
+        List<WorkerRegistration> regs = registeredAgainAfterAStaleArrival(new java.util.ArrayList<>());
+        assertThat(regs).hasSize(2);
+        assertThat(registrations.calls.get()).as("two tries met the outage, the third was sent").isEqualTo(4);
+        assertThat(regs.get(1).getType()).isEqualTo(RegistrationType.REGISTERED);
+        assertThat(regs.get(1).getSeq()).isGreaterThan(regs.get(0).getSeq());
+        ReplayGuard guard = new ReplayGuard();
+        assertThat(SignedMessages.verify(regs.get(0), guard).accepted()).isTrue();
+        assertThat(SignedMessages.verify(regs.get(1), guard).accepted()).isTrue();
+        assertThat(io.agora.market.PohChallenge.check(ProbeMarket.KEY, regs.get(1).getCapabilities().getBenchmarkProof()
+                .getSeed(), identity.workerId(), System.currentTimeMillis())).as("a fresh proof").isNull();
+        assertThat((String) agent.health().get("lastError")).startsWith("not registered again, trying again in 1000 ms")
+                .contains("Connection refused");
+    }
+
+    @Test
+    void a_drain_during_a_registry_outage_deregisters_once_the_registry_answers() throws Exception {
+        Identity coHosted = Identity.generate();
+        start(new SimulatedSandbox(0), Map.of(), List.of(coHosted));
+        await().until(() -> sent(Topics.REGISTRATIONS).size() == 2);
+        registrations.away = n -> true;
+        Thread draining = new Thread(agent::drain);
+        draining.start();
+        await().untilAsserted(() -> assertThat((String) agent.health().get("lastError"))
+                .startsWith("2 not deregistered, trying again in").contains("Connection refused"));
+        assertThat(agent.isDrained()).isFalse();
+        registrations.away = n -> false;
+        draining.join();
+        assertThat(agent.isDrained()).isTrue();
+        List<WorkerRegistration> regs = sent(Topics.REGISTRATIONS);
+        assertThat(regs.subList(2, regs.size())).extracting(WorkerRegistration::getType)
+                .containsExactly(RegistrationType.DEREGISTERED, RegistrationType.DEREGISTERED);
+        assertThat(regs.subList(2, regs.size())).extracting(WorkerRegistration::getWorkerId)
+                .containsExactlyInAnyOrder(identity.workerId(), coHosted.workerId());
+        ReplayGuard guard = new ReplayGuard();
+        assertThat(regs).allSatisfy(r -> assertThat(SignedMessages.verify(r, guard).accepted()).isTrue());
+    }
+
+    @Test
+    void a_registry_outage_that_outlasts_the_deregistration_limit_is_logged_and_the_worker_goes() {
+        start(new SimulatedSandbox(0), Map.of("agora.worker.deregister.timeout.ms", "1200"));
+        await().until(() -> sent(Topics.REGISTRATIONS).size() == 1);
+        registrations.away = n -> true;
+        agent.close();
+        assertThat(agent.isDrained()).isTrue();
+        assertThat(sent(Topics.REGISTRATIONS)).extracting(WorkerRegistration::getType).containsExactly(RegistrationType.REGISTERED);
+        assertThat((String) agent.health().get("lastError"))
+                .isEqualTo("1 deregistrations not sent within deregister.timeout.ms (1200 ms): the matcher takes them for offline after its grace");
+        agent = null;
     }
 }
