@@ -65,22 +65,28 @@ public final class Commits {
         return lastAsked == null || now - lastAsked >= GAP_MS || now < lastAsked;
     }
 
-    /** When an ask held back by a stage's ask at {@code lastAsked} is made: the gap's end. */
-    static long carryAt(long lastAsked) {
-        return lastAsked + GAP_MS;
+    /**
+     * When an ask held back by a stage's ask at {@code lastAsked} is made: the gap's end, and never before the
+     * next ms of the wall clock ({@code wallNow}). The stage's times are Streams' cached loop time, which can lag
+     * the wall clock by more than the gap, and Streams puts off a punctuation whose start has passed by a whole
+     * interval.
+     */
+    static long carryAt(long lastAsked, long wallNow) {
+        return Math.max(lastAsked + GAP_MS, wallNow + 1);
     }
 
     /**
      * How long a poll for {@code wantedMs} may wait with a carried ask due at {@code carriedAt}: until the ask is
-     * due, so a stream thread with nothing to read wakes for it; not at all once it is due (its punctuation runs
-     * after this poll); as long as wanted when it is due for a gap or more, as only a task closed since (its
-     * punctuation gone) leaves it waiting that long.
+     * due, so a stream thread with nothing to read wakes for it; a ms once it is due (its punctuation runs after
+     * this poll; a ms, not none, so that a punctuation Streams put off is waited for without spinning); as long
+     * as wanted when it is due for a gap or more, as only a task closed since (its punctuation gone) leaves it
+     * waiting that long.
      */
     static long pollWaitMs(long wantedMs, long now, long carriedAt) {
         if (carriedAt > now) {
             return Math.min(wantedMs, carriedAt - now);
         }
-        return now - carriedAt < GAP_MS ? 0 : wantedMs;
+        return now - carriedAt < GAP_MS ? Math.min(wantedMs, 1) : wantedMs;
     }
 
     /** How long this stream thread's poll may wait for {@code wantedMs}: bounded by its stages' carried asks. */
@@ -111,8 +117,9 @@ public final class Commits {
         if (due(now, s.lastAsked)) {
             grant(ctx, s, now);
         } else if (s.carried == null) {
+            long at = carryAt(s.lastAsked, System.currentTimeMillis());
             Cancellable[] self = new Cancellable[1];
-            self[0] = ctx.schedule(Instant.ofEpochMilli(carryAt(s.lastAsked)), Duration.ofMillis(GAP_MS),
+            self[0] = ctx.schedule(Instant.ofEpochMilli(at), Duration.ofMillis(GAP_MS),
                     PunctuationType.WALL_CLOCK_TIME, ts -> {
                         self[0].cancel(); // one shot
                         if (s.carried == self[0]) {
@@ -120,7 +127,7 @@ public final class Commits {
                         }
                     });
             s.carried = self[0];
-            s.carriedAt = carryAt(s.lastAsked);
+            s.carriedAt = at;
         }
     }
 

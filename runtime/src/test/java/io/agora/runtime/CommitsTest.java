@@ -10,7 +10,8 @@ import java.util.Properties;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class CommitsTest {
-    static final long T0 = 1_700_000_000_000L;
+    /** Far ahead of the wall clock (2096): a carried ask starts at the gap's end, never before the wall clock. */
+    static final long T0 = 4_000_000_000_000L;
 
     @Test
     void onlyAFreshRecordAsksForACommitAtOnce() {
@@ -57,7 +58,9 @@ class CommitsTest {
     @Test
     void anAskTheGapHoldsIsCarriedToTheGapsEndByOneWallClockPunctuation() {
         long t = T0 + 20 * Commits.GAP_MS;
-        assertThat(Commits.carryAt(t)).isEqualTo(t + Commits.GAP_MS);
+        assertThat(Commits.carryAt(t, t + 10)).isEqualTo(t + Commits.GAP_MS);
+        assertThat(Commits.carryAt(t, t + Commits.GAP_MS + 7)).as("the loop's time lagged the wall clock past the gap")
+                .isEqualTo(t + Commits.GAP_MS + 8);
         MockProcessorContext<String, String> first = context(new TaskId(50, 0), t);
         MockProcessorContext<String, String> held = context(new TaskId(50, 1), t + 10);
         MockProcessorContext<String, String> alsoHeld = context(new TaskId(50, 2), t + 20);
@@ -114,8 +117,9 @@ class CommitsTest {
         long due = T0 + 1_000;
         assertThat(Commits.pollWaitMs(500, due - 30, due)).as("until it is due").isEqualTo(30);
         assertThat(Commits.pollWaitMs(500, due - 900, due)).as("never longer than wanted").isEqualTo(500);
-        assertThat(Commits.pollWaitMs(500, due, due)).as("due: its punctuation runs after this poll").isZero();
-        assertThat(Commits.pollWaitMs(500, due + Commits.GAP_MS - 1, due)).isZero();
+        assertThat(Commits.pollWaitMs(500, due, due)).as("due: its punctuation runs after this poll").isEqualTo(1);
+        assertThat(Commits.pollWaitMs(500, due + Commits.GAP_MS - 1, due)).isEqualTo(1);
+        assertThat(Commits.pollWaitMs(0, due, due)).as("never longer than wanted").isZero();
         assertThat(Commits.pollWaitMs(500, due + Commits.GAP_MS, due)).as("a gap overdue: its task has closed").isEqualTo(500);
 
         long t = T0 + 100 * Commits.GAP_MS; // every ask earlier tests carried on this thread is long overdue
