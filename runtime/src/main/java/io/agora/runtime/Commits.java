@@ -31,8 +31,8 @@ import java.util.Map;
  * when its loop runs: after a lone record, up to a poll wait ({@code AGORA_STREAMS_POLL_MS}) later.
  * A punctuation too runs only when the loop does, so the thread's poll waits no longer than until
  * its earliest carried ask ({@link #pollWaitMs}, {@link StreamsClients}). One carried ask a stage at
- * a time: the stage's asks held until then ride on it, and an ask granted before it fires (a commit
- * that carries what it waited for) cancels it. It is per stage, not per thread: a job's consecutive hops
+ * a time: the stage's asks held until then ride on it, and an ask any stage of the thread is granted
+ * before it fires cancels it (that commit carries what it waited for: a thread commits all its tasks). It is per stage, not per thread: a job's consecutive hops
  * on one thread (the matcher's admission, then its placement behind the repartition topic) are
  * different sub-topologies and each still commits at once.
  */
@@ -131,10 +131,17 @@ public final class Commits {
         }
     }
 
+    /**
+     * Asks for the commit after this loop. Under exactly-once a stream thread commits all its tasks at once,
+     * so that commit carries every record the thread has handled: every stage's carried ask is dropped (each
+     * would have made a commit of its own with little in it, about 5 % more log offsets per job at saturation).
+     */
     private static void grant(ProcessorContext<?, ?> ctx, Stage s, long now) {
-        if (s.carried != null) {
-            s.carried.cancel(); // this commit carries what it waited for
-            s.carried = null;
+        for (Stage any : STAGES.get().values()) {
+            if (any.carried != null) {
+                any.carried.cancel();
+                any.carried = null;
+            }
         }
         s.lastAsked = now;
         ctx.commit();

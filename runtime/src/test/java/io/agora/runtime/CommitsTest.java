@@ -113,6 +113,22 @@ class CommitsTest {
     }
 
     @Test
+    void anAskAnotherStageOfTheThreadIsGrantedCancelsTheCarriedOneToo() {
+        long t = T0 + 60 * Commits.GAP_MS;
+        MockProcessorContext<String, String> admission = context(new TaskId(52, 0), t);
+        MockProcessorContext<String, String> placement = context(new TaskId(53, 0), t + 5);
+        Commits.ask(admission);
+        admission.resetCommit();
+        admission.setCurrentSystemTimeMs(t + 1);
+        Commits.ask(admission);
+        MockProcessorContext.CapturedPunctuator carried = admission.scheduledPunctuators().get(0);
+
+        Commits.ask(placement);
+        assertThat(placement.committed()).isTrue();
+        assertThat(carried.cancelled()).as("the thread's commit carries every task's records").isTrue();
+    }
+
+    @Test
     void aStreamThreadsPollWaitsNoLongerThanUntilItsCarriedAskIsDue() {
         long due = T0 + 1_000;
         assertThat(Commits.pollWaitMs(500, due - 30, due)).as("until it is due").isEqualTo(30);
