@@ -84,7 +84,7 @@ public final class StreamsService implements Service {
         Properties streamsProps = new Properties();
         streamsProps.putAll(props);
         streamsProps.remove(STALL_MS_CONFIG);
-        this.streams = new KafkaStreams(topology, streamsProps);
+        this.streams = new KafkaStreams(topology, streamsProps, new StreamsClients());
         this.streams.setUncaughtExceptionHandler(this::replaceThread);
         this.streams.setGlobalStateRestoreListener(restores);
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
@@ -107,7 +107,8 @@ public final class StreamsService implements Service {
      * in ms: 500, against Streams' 100. An idle thread ran its loop (poll, punctuation and commit checks over
      * every task) ten times a second, most of an idle matcher's and verifier's stream thread CPU. A record
      * still ends the wait at once; a commit a stage asks for ({@code Commits}) is made in the loop that
-     * handled the record, and a commit interval's commit after a lone record too (the interval has passed):
+     * handled the record, one the commit gap holds back when it is due ({@link StreamsClients}), and a commit
+     * interval's commit after a lone record too (the interval has passed):
      * only the tail of a burst with no commit asked for waits up to this long, and a wall-clock punctuation
      * runs up to this late.
      */
