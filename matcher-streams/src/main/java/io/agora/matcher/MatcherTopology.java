@@ -21,6 +21,7 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
@@ -35,7 +36,7 @@ import org.apache.kafka.streams.processor.api.FixedKeyRecord;
  *  agora.ledger.entries ┤                                         ├─► agora.jobs.events (ACCEPTED, REJECTED, DISPUTED)
  *  DISPUTE (by client) ─┴─► admission (by client) ─► DLQ (bounds) ┼─► agora.jobs.commands (DISPUTE, fee held)
  *                                │ admitted job, keyed by pool    │
- *  agora.workers.registrations ┐ ▼                                │
+ *  agora.workers.registrations ┐ │                                │
  *  agora.workers.heartbeats ───┼► worker gate (by worker) ──► DLQ │ (bounds, bad signature, replay, allowlist)
  *  agora.workers.reputation ───┤ │ verified, keyed by pool        │ (+ STAKE, UNSTAKE, SLASH to the ledger)
  *  worker credits (ledger by worker, internal) ┘                  │
@@ -49,6 +50,9 @@ import org.apache.kafka.streams.processor.api.FixedKeyRecord;
  *                                                                     verdicts, ledger (REFUND), reputation,
  *                                                                     commands (REPLICA_FAILED)
  * </pre>
+ * Four sub-topologies: admission, the worker gate and the job input gate each read their own inputs (a
+ * commit writes an offset for every partition a committed task ever consumed, so only the inputs of the
+ * stages that moved) and each writes the one pool-events topic the pool market reads.
  * Every record for a market topic travels as a {@link Flow.Emit} and is written by an
  * {@link Emission} sink that takes the topic, the value serde and, for tasks, the partition from the emit.
  */
@@ -59,6 +63,11 @@ public final class MatcherTopology {
     public static final String DISPUTE_REQUESTS = "dispute-requests";
     /** Name of the re-keying of worker credits by worker ({@code <application.id>-worker-credits-repartition}). */
     public static final String WORKER_CREDITS = "worker-credits";
+    /**
+     * The pool-events repartition topic, which admission's {@code repartition} creates and the worker gate and
+     * the job input gate write as well: each front stage its own sub-topology, the pool stage one input.
+     */
+    static final String POOL_EVENTS_TOPIC = MatcherApp.APP_ID + "-" + POOL_EVENTS + "-repartition";
 
     private MatcherTopology() {
     }
@@ -96,42 +105,52 @@ public final class MatcherTopology {
         b.addStateStore(StateStores.keyValue(PoolMarketProcessor.JOBS,
                 keys, StateSerdes.job()));
 
-        // how far behind its input each task of the front stage reads: the worker gate judges silence by it
+        // how far behind its input each task of the worker gate reads: the gate judges silence by it
         ReadClock.PerTask reads = new ReadClock.PerTask();
-        KStream<String, SpecificRecord> ledger = source(b, serdes, Topics.LEDGER, reads, cfg);
-        KStream<String, SpecificRecord> commands = source(b, serdes, Topics.JOB_COMMANDS, reads, cfg);
-        KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS, reads, cfg)
+        KStream<String, SpecificRecord> ledger = source(b, serdes, Topics.LEDGER);
+        KStream<String, SpecificRecord> commands = source(b, serdes, Topics.JOB_COMMANDS);
+        KStream<String, Flow> admission = source(b, serdes, Topics.JOB_REQUESTS)
                 .merge(ledger, Named.as("admission-inputs"))
-                .merge(disputeRequests(commands, reads), Named.as("admission-inputs-2"))
+                .merge(disputeRequests(commands), Named.as("admission-inputs-2"))
                 .process(() -> new AdmissionProcessor(cfg, serdes, meters), Named.as("admission"),
                         AdmissionProcessor.ACCOUNTS, AdmissionProcessor.SEEN_JOBS);
 
-        KStream<String, Flow> gate = source(b, serdes, Topics.REGISTRATIONS, reads, cfg)
-                .merge(source(b, serdes, Topics.HEARTBEATS, reads, cfg), Named.as("gate-inputs-1"))
-                .merge(source(b, serdes, Topics.REPUTATION, reads, cfg), Named.as("gate-inputs-2"))
+        KStream<String, Flow> gate = read(source(b, serdes, Topics.REGISTRATIONS), Topics.REGISTRATIONS, reads, cfg)
+                .merge(read(source(b, serdes, Topics.HEARTBEATS), Topics.HEARTBEATS, reads, cfg), Named.as("gate-inputs-1"))
+                .merge(read(source(b, serdes, Topics.REPUTATION), Topics.REPUTATION, reads, cfg), Named.as("gate-inputs-2"))
                 .merge(workerCredits(ledger, reads), Named.as("gate-inputs-3"))
                 .process(() -> new WorkerGateProcessor(cfg, serdes, challengeKey, reads), Named.as("worker-gate"), WorkerGateProcessor.GATE,
                         WorkerGateProcessor.UNBONDS);
 
-        KStream<String, Flow> jobInputs = source(b, serdes, Topics.RESULTS, reads, cfg)
+        KStream<String, Flow> jobInputs = source(b, serdes, Topics.RESULTS)
                 .merge(commands, Named.as("job-inputs"))
                 .process(() -> new JobInputGateProcessor(serdes), Named.as("job-input-gate"));
 
-        KStream<String, Flow> front = admission
-                .merge(gate, Named.as("front-1"))
-                .merge(jobInputs, Named.as("front-2"));
-
-        Emission.to(front.filter((k, v) -> v instanceof Flow.Emit, Named.as("front-emits")), serdes, "front-sink");
-
-        KStream<String, Flow> market = front
-                .filter((k, v) -> v instanceof Flow.PoolEvent, Named.as("front-pool-events"))
-                .mapValues(v -> (Flow.PoolEvent) v, Named.as("as-pool-event"))
-                .processValues(Stamp::new, Named.as("pool-events-stamped"))
-                .repartition(Repartitioned.with(keys, FlowSerdes.poolEventSerde()).withName(POOL_EVENTS))
+        // the three front stages stay three sub-topologies (no merge joins them): a commit writes the
+        // offsets of the input partitions of the tasks that moved, not of all nine front inputs
+        KStream<String, Flow.PoolEvent> market = toPool(admission, serdes, "admission")
+                .repartition(Repartitioned.with(keys, FlowSerdes.poolEventSerde()).withName(POOL_EVENTS)
+                        .withNumberOfPartitions(Topics.PARTITIONS));
+        Produced<String, Flow.PoolEvent> poolEvents = Produced.with(keys, FlowSerdes.poolEventSerde());
+        toPool(gate, serdes, "worker-gate").to(POOL_EVENTS_TOPIC, poolEvents.withName("worker-gate-pool-events-sink"));
+        toPool(jobInputs, serdes, "job-input-gate").to(POOL_EVENTS_TOPIC, poolEvents.withName("job-input-gate-pool-events-sink"));
+        KStream<String, Flow> placed = market
                 .process(() -> new PoolMarketProcessor(cfg, matcher, meters), Named.as("pool-market"),
                         PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
-        Emission.to(market, serdes, "market-sink");
+        Emission.to(placed, serdes, "market-sink");
         return b.build();
+    }
+
+    /**
+     * A front stage's output: its emits to their market topics through a sink of its own, its pool events
+     * stamped ({@link Stamp}) for the pool stage.
+     */
+    private static KStream<String, Flow.PoolEvent> toPool(KStream<String, Flow> stage, AgoraSerdes serdes, String name) {
+        Emission.to(stage.filter((k, v) -> v instanceof Flow.Emit, Named.as(name + "-emits")), serdes, name + "-sink");
+        return stage
+                .filter((k, v) -> v instanceof Flow.PoolEvent, Named.as(name + "-pool-events"))
+                .mapValues(v -> (Flow.PoolEvent) v, Named.as(name + "-as-pool-event"))
+                .processValues(Stamp::new, Named.as(name + "-pool-events-stamped"));
     }
 
     /**
@@ -139,8 +158,7 @@ public final class MatcherTopology {
      * {@code agora-matcher-dispute-requests-repartition}: admission holds each one's fee against the client's
      * balance and hands it on to the verifier ({@link AdmissionProcessor#isDisputeRequest}).
      */
-    private static KStream<String, SpecificRecord> disputeRequests(KStream<String, SpecificRecord> commands,
-                                                                   ReadClock.PerTask reads) {
+    private static KStream<String, SpecificRecord> disputeRequests(KStream<String, SpecificRecord> commands) {
         return commands
                 .filter((k, v) -> v instanceof JobCommand c && AdmissionProcessor.isDisputeRequest(c)
                         && c.getClientId() != null, Named.as("dispute-requests-only"))
@@ -148,8 +166,7 @@ public final class MatcherTopology {
                 .mapValues(v -> (JobCommand) v, Named.as("dispute-requests-as-commands"))
                 .repartition(Repartitioned.with(Serdes.String(), AgoraSerdes.plain().avroSerde(JobCommand.class))
                         .withName(DISPUTE_REQUESTS).withNumberOfPartitions(Topics.PARTITIONS))
-                .mapValues(v -> (SpecificRecord) v, Named.as("dispute-requests-values"))
-                .processValues(() -> new Read(reads, Long.MAX_VALUE), Named.as("dispute-requests-read"));
+                .mapValues(v -> (SpecificRecord) v, Named.as("dispute-requests-values"));
     }
 
     /**
@@ -168,17 +185,20 @@ public final class MatcherTopology {
                 .processValues(() -> new Read(reads, Long.MAX_VALUE), Named.as("worker-credits-read"));
     }
 
-    /** A market topic read by the front stage, each record's age read into its task's {@link ReadClock}. */
+    /** A market topic read by a front stage. */
     private static <V extends SpecificRecord> KStream<String, SpecificRecord> source(StreamsBuilder b, AgoraSerdes serdes,
-                                                                                    TopicSpec<String, V> spec,
-                                                                                    ReadClock.PerTask reads,
-                                                                                    MatcherConfig cfg) {
-        // a worker chooses the time of what it writes, unless the broker stamps it
-        long maxAgeMs = KafkaAccess.WORKER.writes().contains(spec) && !spec.brokerTime() ? cfg.workerGraceMs() : Long.MAX_VALUE;
+                                                                                    TopicSpec<String, V> spec) {
         return b.stream(spec.name(), Consumed.with(serdes.keySerde(), serdes.valueSerde(spec))
                         .withName(spec.name() + "-source"))
-                .mapValues(v -> (SpecificRecord) v, Named.as(spec.name() + "-values"))
-                .processValues(() -> new Read(reads, maxAgeMs), Named.as(spec.name() + "-read"));
+                .mapValues(v -> (SpecificRecord) v, Named.as(spec.name() + "-values"));
+    }
+
+    /** A market topic the worker gate reads, each record's age read into its task's {@link ReadClock}. */
+    private static KStream<String, SpecificRecord> read(KStream<String, SpecificRecord> topic, TopicSpec<String, ?> spec,
+                                                        ReadClock.PerTask reads, MatcherConfig cfg) {
+        // a worker chooses the time of what it writes, unless the broker stamps it
+        long maxAgeMs = KafkaAccess.WORKER.writes().contains(spec) && !spec.brokerTime() ? cfg.workerGraceMs() : Long.MAX_VALUE;
+        return topic.processValues(() -> new Read(reads, maxAgeMs), Named.as(spec.name() + "-read"));
     }
 
     /** Reads each record's age into the {@link ReadClock} of its task; the record goes on as it is. */

@@ -14,10 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * read yet silent, nor their leases expired.
  *
  * <p>A record's age is the reader's clock less the record's time. The pool stage's input is stamped with
- * the matcher's own clock as it enters the repartition topic ({@link MatcherTopology}); the front stage
- * reads the market's topics, where a record's time is its producer's: the market's services' clocks for
- * job requests, commands, ledger entries and reputation changes, the broker's for registrations, but the
- * worker's own for heartbeats and results, whose age counts at most one worker
+ * the matcher's own clock as it enters the repartition topic ({@link MatcherTopology}); the worker gate
+ * reads the workers' topics and their credits, where a record's time is its producer's: the market's
+ * services' clocks for reputation changes and ledger entries, the broker's for registrations, but the
+ * worker's own for heartbeats, whose age counts at most one worker
  * grace, so that no worker can hold back every other worker's silence by stamping its records in the past.
  */
 final class ReadClock {
@@ -46,9 +46,9 @@ final class ReadClock {
     }
 
     /**
-     * One clock per stream task, shared by the processors of the task: the front stage's admission, worker
-     * gate and job input gate read their inputs in one task, in timestamp order, so any of them reading late
-     * holds up the others' records too.
+     * One clock per stream task, read into by the sources of the worker gate's task (registrations,
+     * heartbeats, reputation, credits), which it reads in timestamp order: admission and the job input gate
+     * are sub-topologies of their own, so a burst of job requests or results is not ahead of the heartbeats.
      */
     static final class PerTask {
         private final Map<TaskId, ReadClock> clocks = new ConcurrentHashMap<>();

@@ -442,8 +442,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
 
     /**
      * Tells each silent worker's pool that its heartbeats stopped for the grace ({@link Flow.Silent}, once per
-     * silence), judged by the time the task has read its input up to ({@link ReadClock}): under a burst of job
-     * requests the heartbeats behind them wait (the task reads in timestamp order), and a worker is not silent
+     * silence), judged by the time the task has read its input up to ({@link ReadClock}): under a burst of registrations,
+     * reputation changes or credits the heartbeats behind them wait (the task reads in timestamp order), and a worker is not silent
      * for heartbeats not read yet. Whether another worker's grace ends within the idle tick (the sweep must not
      * idle past it).
      */

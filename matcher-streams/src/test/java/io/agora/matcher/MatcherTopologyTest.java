@@ -530,15 +530,17 @@ class MatcherTopologyTest {
     }
 
     @Test
-    void whileTheFrontReadsABurstLateTheHeartbeatsWaitingBehindItAreNoSilence() {
+    void whileTheGateReadsABurstLateTheHeartbeatsWaitingBehindItAreNoSilence() {
         start();
         TestOutputTopic<String, Flow.PoolEvent> poolEvents = poolEvents();
         Identity a = worker("public", List.of(0));
-        // a burst: the front task works through job requests written 25 s before it reads them (more than two
+        // a burst: the gate's task works through registrations written 25 s before it reads them (more than two
         // graces), while the worker's heartbeats wait behind them in timestamp order (none is piped)
         for (int s = 1; s <= 30; s++) {
             advance(1_000);
-            requests.pipeInput("ida", Fx.job("job-burst-" + s, "ida", 1, clock - 25_000), clock - 25_000);
+            Identity newcomer = Identity.generate();
+            registrations.pipeInput(newcomer.workerId(), SignedRecords.registration(newcomer,
+                    Fx.caps("public", 500).build(), 1, clock - 25_000), clock - 25_000);
         }
         assertThat(poolEvents.readValuesToList()).as("30 s after its last heartbeat, but only 5 s by what was read")
                 .noneMatch(Flow.Silent.class::isInstance);
@@ -548,6 +550,19 @@ class MatcherTopologyTest {
         advance(1_000);
         assertThat(poolEvents.readValuesToList()).noneMatch(Flow.Silent.class::isInstance);
         advance(1_000);
+        assertThat(poolEvents.readValuesToList()).contains(new Flow.Silent(a.workerId()));
+    }
+
+    @Test
+    void aBurstOfJobRequestsReadLateHoldsNoHeartbeatBackSoItDelaysNoSilence() {
+        start();
+        TestOutputTopic<String, Flow.PoolEvent> poolEvents = poolEvents();
+        Identity a = worker("public", List.of(0));
+        // admission is a task of its own: job requests read 25 s late are not ahead of the gate's heartbeats
+        for (int s = 1; s <= 11; s++) {
+            advance(1_000);
+            requests.pipeInput("ida", Fx.job("job-burst-" + s, "ida", 1, clock - 25_000), clock - 25_000);
+        }
         assertThat(poolEvents.readValuesToList()).contains(new Flow.Silent(a.workerId()));
     }
 
