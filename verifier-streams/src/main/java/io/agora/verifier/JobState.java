@@ -116,7 +116,8 @@ public final class JobState {
                 cancelRequested, cancelSeenAt, settled, outcome == null ? null : outcome.name(), consensusHash,
                 decidedAt, new ArrayList<>(counted), new HashMap<>(receivedAt), new ArrayList<>(failedReplicas),
                 extraRequested, new ArrayList<>(agreeing), new ArrayList<>(dissenting), disputeFrom, disputeCount,
-                disputeResolved, disputeFeeMicros, overturned, new ArrayList<>(slashesTaken), settlementSigned);
+                disputeResolved, disputeFeeMicros, overturned, new ArrayList<>(slashesTaken), settlementSigned,
+                new ArrayList<>(), new ArrayList<>()); // tasks and results: JobRecord
     }
 
     static JobState fromAvro(VerifierJob v) {

@@ -46,8 +46,8 @@ import java.util.function.Function;
 /**
  * The verifier's per-job processor, keyed by jobId. Input: TaskAssigned (re-keyed by job),
  * TaskResult, JobCommand and SlashResult, and a wall-clock punctuator. For each it loads the job
- * ({@code verifier-jobs}, its {@code verifier-tasks}, {@code verifier-results} and
- * {@code verifier-orphans}), lets {@link JobCase} decide, writes what changed (keeping the sweep
+ * ({@code verifier-jobs}, one {@link JobRecord} with its tasks and results, and its {@code verifier-orphans}),
+ * lets {@link JobCase} decide, writes what changed, the job's record at most once (keeping the sweep
  * indexes {@code verifier-open} and {@code verifier-retire} in step) and forwards the records.
  * Output values, routed by type in {@link VerifierTopology}: JobVerdict, JobEvent, LedgerEntry
  * (key clientId), ReputationChanged (key workerId), JobCommand (REQUEST_REPLICAS) and
@@ -64,7 +64,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
 
     private ProcessorContext<String, Emission> ctx;
     private JobCase cases;
-    private KeyValueStore<String, JobState> jobs;
+    private KeyValueStore<String, JobRecord> jobs;
+    /** Former stores of a job's tasks and results, read and emptied for the jobs a build before {@link JobRecord} kept. */
     private KeyValueStore<String, TaskAssigned> tasks;
     private KeyValueStore<String, TaskResult> results;
     private KeyValueStore<String, Orphan> orphans;
@@ -196,9 +197,11 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
     // ---- load, decide, write, forward --------------------------------------------------
 
     private void run(String jobId, Function<JobCase.Job, JobCase.Effects> decide, boolean tick) {
-        JobCase.Job job = load(jobId);
+        Set<String> legacyTasks = new LinkedHashSet<>();
+        Set<String> legacyResults = new LinkedHashSet<>();
+        JobCase.Job job = load(jobId, legacyTasks, legacyResults);
         JobCase.Effects e = decide.apply(job);
-        write(job, e.changes(), tick);
+        write(job, e.changes(), tick, legacyTasks, legacyResults);
         for (JobCase.Out o : e.out()) {
             if (o instanceof JobCase.DeadLetter d) {
                 deadLetter(d.key(), d.record(), d.reason());
@@ -230,9 +233,21 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
         throw new IllegalStateException("the verifier emits no " + value.getSchema().getFullName());
     }
 
-    private JobCase.Job load(String jobId) {
-        return new JobCase.Job(jobId, jobs.get(jobId), scan(tasks, jobId, TaskAssigned::getJobId, new TreeMap<>()),
-                scan(results, jobId, TaskResult::getJobId, new HashMap<>()),
+    /**
+     * The job as kept: its record, with the tasks and results a build before {@link JobRecord} kept in their own
+     * stores (their keys go to {@code legacyTasks} and {@code legacyResults}, to be moved into the record).
+     */
+    private JobCase.Job load(String jobId, Set<String> legacyTasks, Set<String> legacyResults) {
+        SortedMap<String, TaskAssigned> t = scan(tasks, jobId, TaskAssigned::getJobId, new TreeMap<>());
+        Map<String, TaskResult> r = scan(results, jobId, TaskResult::getJobId, new HashMap<>());
+        legacyTasks.addAll(t.keySet());
+        legacyResults.addAll(r.keySet());
+        JobRecord kept = jobs.get(jobId);
+        if (kept != null) {
+            t.putAll(kept.tasks());
+            r.putAll(kept.results());
+        }
+        return new JobCase.Job(jobId, kept == null ? null : kept.state(), t, r,
                 scan(orphans, jobId, o -> o.result().getJobId(), new TreeMap<>()));
     }
 
@@ -249,21 +264,24 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
         return into;
     }
 
-    /** The writes of one step; the indexes follow the job's state, checked when it changed and on every tick. */
-    private void write(JobCase.Job job, JobCase.Changes c, boolean tick) {
+    /**
+     * The writes of one step: the job's record once, when its state, tasks or results changed (or it still had
+     * some in the former stores); the indexes follow the job's state, checked when it changed and on every tick.
+     */
+    private void write(JobCase.Job job, JobCase.Changes c, boolean tick, Set<String> legacyTasks, Set<String> legacyResults) {
         String jobId = job.jobId();
-        if (c.stateChanged()) {
-            if (c.state() == null) {
+        JobCase.Job after = job.after(c);
+        boolean moved = !legacyTasks.isEmpty() || !legacyResults.isEmpty();
+        if (after.state() == null) {
+            if (c.stateChanged()) {
                 jobs.delete(jobId);
-                job.tasks().keySet().forEach(tasks::delete);
-                job.results().keySet().forEach(results::delete);
                 log.debug("job {} dropped", jobId);
-            } else {
-                jobs.put(jobId, c.state());
             }
+        } else if (c.stateChanged() || !c.tasks().isEmpty() || !c.results().isEmpty() || moved) {
+            jobs.put(jobId, new JobRecord(after.state(), after.tasks(), after.results()));
         }
-        c.tasks().forEach(t -> tasks.put(t.getTaskId(), t));
-        c.results().forEach(r -> results.put(r.getTaskId(), r));
+        legacyTasks.forEach(tasks::delete);
+        legacyResults.forEach(results::delete);
         c.orphansRemoved().forEach(orphans::delete);
         c.orphansAdded().forEach(orphans::put);
         if (!c.stateChanged() && !tick) {

@@ -34,8 +34,9 @@ import org.apache.kafka.streams.state.Stores;
  *   {@code agora.jobs.commands} (REQUEST_REPLICAS, key jobId) and {@code agora.dlq}, each record an
  *   {@link Emission} written by one sink, as in the matcher.</li>
  * </ul>
- * Stores (key jobId unless said): {@code verifier-jobs} ({@link JobState}), {@code verifier-tasks}
- * and {@code verifier-results} (key taskId), {@code verifier-orphans} (key taskId|eventId),
+ * Stores (key jobId unless said): {@code verifier-jobs} ({@link JobRecord}: the job's state, tasks and results),
+ * {@code verifier-tasks} and {@code verifier-results} (key taskId: where a build before {@link JobRecord} kept them;
+ * only read and emptied), {@code verifier-orphans} (key taskId|eventId),
  * {@code verifier-open} (deadline of each open job), {@code verifier-retire} (key
  * {@code <due ms, 19 digits>|jobId}: when a decided job's state is dropped). Internal records and state use plain Avro
  * (single-object encoding, see {@link io.agora.schemas.SchemaHistory}), whatever the serdes of the market topics.
@@ -67,7 +68,7 @@ public final class VerifierTopology {
         Serde<String> keys = serdes.keySerde();
         StreamsBuilder b = new StreamsBuilder();
 
-        b.addStateStore(StateStores.keyValue(JOBS_STORE, Serdes.String(), JobState.serde()));
+        b.addStateStore(StateStores.keyValue(JOBS_STORE, Serdes.String(), JobRecord.serde()));
         b.addStateStore(StateStores.keyValue(TASKS_STORE, Serdes.String(),
                 internal.avroSerde(TaskAssigned.class)));
         b.addStateStore(StateStores.keyValue(RESULTS_STORE, Serdes.String(),

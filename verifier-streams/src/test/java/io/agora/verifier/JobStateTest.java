@@ -104,6 +104,42 @@ class JobStateTest {
         assertThat(back.disputeFeeMicros).isEqualTo(100_000);
     }
 
+    /** A job's record keeps its tasks and its counted results (in counting order) beside its state. */
+    @Test
+    void aJobRecordSurvivesTheStoreWithItsTasksAndResults() {
+        JobState s = state();
+        java.util.SortedMap<String, TaskAssigned> tasks = new java.util.TreeMap<>(Map.of("j/0/0", s.first));
+        Map<String, io.agora.events.TaskResult> results = new java.util.HashMap<>();
+        for (String id : s.counted) {
+            int replica = Integer.parseInt(id.split("/")[1]);
+            results.put(id, io.agora.schemas.testing.SignedRecords.unsignedResult("j", "w" + replica, replica, 0,
+                    io.agora.events.ResultStatus.SUCCEEDED, "out " + id, 1, Instant.EPOCH, replica));
+        }
+        JobRecord back = JobRecord.serde().deserializer().deserialize("t",
+                JobRecord.serde().serializer().serialize("t", new JobRecord(s, tasks, results)));
+        assertThat(back.state()).usingRecursiveComparison().isEqualTo(s);
+        assertThat(back.tasks()).isEqualTo(tasks);
+        assertThat(back.results()).isEqualTo(results);
+        assertThat(back.results().keySet()).containsExactlyElementsOf(s.counted);
+    }
+
+    /** A VerifierJob of the build before JobRecord (history's last version) reads as its state with no tasks or results. */
+    @Test
+    void aJobWrittenBeforeItsRecordKeptTasksAndResultsReadsWithNone() throws Exception {
+        List<Schema> history = SchemaHistory.of(VerifierJob.getClassSchema().getFullName());
+        Schema before = history.get(history.size() - 1);
+        assertThat(before.getField("tasks")).isNull();
+        GenericRecord old = new GenericData.Record(before);
+        for (Schema.Field f : before.getFields()) {
+            old.put(f.name(), GenericData.get().deepCopy(f.schema(), state().toAvro().get(f.name())));
+        }
+        byte[] framed = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), before).encode(old).array();
+        JobRecord back = JobRecord.serde().deserializer().deserialize("t", framed);
+        assertThat(back.state()).usingRecursiveComparison().isEqualTo(state());
+        assertThat(back.tasks()).isEmpty();
+        assertThat(back.results()).isEmpty();
+    }
+
     @Test
     void isStoredAsAvroUnderTheSchemaHistory() {
         byte[] b = JobState.serde().serializer().serialize("t", state());

@@ -156,8 +156,7 @@ class VerifierTopologyTest {
 
     @Test
     void twoOfThreeAgreeingCompletesPaysTheAgreeingAndRefundsTheRest() {
-        JobTerms terms = terms("job-1", Strategy.K_OF_N, 3, 2, 5);
-        assign(task("job-1", w1, 0, 0, terms), task("job-1", w2, 1, 0, terms), task("job-1", w3, 2, 0, terms));
+        JobTerms terms = twoOfThree("job-1");
         submit(result("job-1", w1, 0, 0, OUT_A, 4_000));
         submit(result("job-1", w2, 1, 0, OUT_B, 3_000));
         assertThat(verdicts.isEmpty()).isTrue();
@@ -190,6 +189,51 @@ class VerifierTopologyTest {
         assertThat(eventTypes()).containsExactly(JobEventType.REPLICA_FINISHED, JobEventType.REPLICA_FINISHED,
                 JobEventType.REPLICA_FINISHED, JobEventType.VERDICT, JobEventType.COMPLETED);
         assertNoOtherOutput();
+    }
+
+    @Test
+    void aTwoOfThreeJobWritesItsStateOncePerInput() {
+        twoOfThree("job-c");
+        submit(result("job-c", w1, 0, 0, OUT_A, 1_000));
+        submit(result("job-c", w2, 1, 0, OUT_A, 1_000));
+        submit(result("job-c", w3, 2, 0, OUT_A, 1_000)); // late: scored, never paid
+        assertThat(single(verdicts.readKeyValuesToList(), "job-c").getOutcome()).isEqualTo(Outcome.COMPLETED);
+
+        // the test driver commits after every input, so this is the most a job writes: six inputs
+        Map<String, Long> writes = changelogWrites();
+        System.out.println("changelog records of a 2-of-3 job: " + writes);
+        assertThat(writes).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "verifier-jobs", 6L, "verifier-open", 2L, "verifier-retire", 1L));
+    }
+
+    @Test
+    void aJobWhoseTasksAndResultsAnEarlierBuildKeptInTheirOwnStoresGoesOnAndMovesThemIntoItsRecord() {
+        twoOfThree("job-u");
+        submit(result("job-u", w1, 0, 0, OUT_A, 4_000));
+        // as a build before JobRecord left it: the state alone in verifier-jobs, tasks and results in their stores
+        KeyValueStore<String, JobRecord> jobStore = driver.getKeyValueStore(VerifierTopology.JOBS_STORE);
+        KeyValueStore<String, TaskAssigned> taskStore = driver.getKeyValueStore(VerifierTopology.TASKS_STORE);
+        KeyValueStore<String, TaskResult> resultStore = driver.getKeyValueStore(VerifierTopology.RESULTS_STORE);
+        JobRecord kept = jobStore.get("job-u");
+        jobStore.put("job-u", new JobRecord(kept.state(), new java.util.TreeMap<>(), new java.util.HashMap<>()));
+        kept.tasks().forEach(taskStore::put);
+        kept.results().forEach(resultStore::put);
+
+        submit(result("job-u", w2, 1, 0, OUT_A, 6_000));
+        JobVerdict v = single(verdicts.readKeyValuesToList(), "job-u");
+        assertThat(v.getOutcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(v.getAgreeing()).containsExactly(w1.workerId(), w2.workerId());
+        assertThat(v.getReceipt().getPayouts()).extracting(ReceiptPayout::getMicros).containsExactly(
+                Pricing.payout(WORKER_PRICE, MAX_PRICE, 4_000, 10_000, 1.0), Pricing.payout(WORKER_PRICE, MAX_PRICE, 6_000, 10_000, 1.0));
+        JobRecord moved = jobStore.get("job-u");
+        assertThat(moved.tasks()).containsOnlyKeys("job-u/0/0", "job-u/1/0", "job-u/2/0");
+        assertThat(moved.results()).containsOnlyKeys("job-u/0/0", "job-u/1/0");
+        assertThat(taskStore.get("job-u/0/0")).isNull();
+        assertThat(resultStore.get("job-u/0/0")).isNull();
+        // a redelivered result the former store held is still known: ignored, not counted twice
+        submit(result("job-u", w1, 0, 0, OUT_A, 4_000));
+        assertThat(verdicts.isEmpty()).isTrue();
+        assertThat(jobStore.get("job-u").state().counted).containsExactly("job-u/0/0", "job-u/1/0");
     }
 
     @Test
@@ -419,12 +463,9 @@ class VerifierTopologyTest {
         ledger.readRecordsToList();
         events.readRecordsToList();
         reputation.readRecordsToList();
-        KeyValueStore<String, JobState> jobStore = driver.getKeyValueStore(VerifierTopology.JOBS_STORE);
-        KeyValueStore<String, TaskAssigned> taskStore = driver.getKeyValueStore(VerifierTopology.TASKS_STORE);
-        KeyValueStore<String, TaskResult> resultStore = driver.getKeyValueStore(VerifierTopology.RESULTS_STORE);
-        assertThat(jobStore.get("job-old")).isNotNull();
-        assertThat(taskStore.get("job-old/0/0")).isNotNull();
-        assertThat(resultStore.get("job-old/1/0")).isNotNull();
+        KeyValueStore<String, JobRecord> jobStore = driver.getKeyValueStore(VerifierTopology.JOBS_STORE);
+        assertThat(jobStore.get("job-old").tasks()).containsOnlyKeys("job-old/0/0", "job-old/1/0");
+        assertThat(jobStore.get("job-old").results()).containsOnlyKeys("job-old/0/0", "job-old/1/0");
 
         // the deadline (60 s) plus the default retention (7 days) has not passed yet: a repeated CANCEL is still ignored
         driver.advanceWallClockTime(Duration.ofDays(7));
@@ -433,10 +474,6 @@ class VerifierTopologyTest {
         assertNoOtherOutput();
         driver.advanceWallClockTime(Duration.ofMinutes(2));
         assertThat(jobStore.get("job-old")).isNull();
-        assertThat(taskStore.get("job-old/0/0")).isNull();
-        assertThat(taskStore.get("job-old/1/0")).isNull();
-        assertThat(resultStore.get("job-old/0/0")).isNull();
-        assertThat(resultStore.get("job-old/1/0")).isNull();
         assertNoOtherOutput();
 
         // after it: a CANCEL is remembered for a job never seen and forgotten, never refunding anything
@@ -738,8 +775,29 @@ class VerifierTopologyTest {
         return SignedRecords.result(w, jobId, replica, attempt, status, "", 10_000, T0, 1);
     }
 
+    /** The records written to each store's changelog so far, by store. */
+    private Map<String, Long> changelogWrites() {
+        String prefix = VerifierConfig.APP_ID + "-";
+        Map<String, Long> writes = new java.util.TreeMap<>();
+        for (String topic : driver.producedTopicNames()) {
+            if (topic.startsWith(prefix) && topic.endsWith("-changelog")) {
+                long n = driver.createOutputTopic(topic, new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer()).getQueueSize();
+                writes.put(topic.substring(prefix.length(), topic.length() - "-changelog".length()), n);
+            }
+        }
+        return writes;
+    }
+
     private static String hash(String stdout) {
         return SignedRecords.hash(stdout);
+    }
+
+    /** A 2-of-3 job (maxTotalResults 5) assigned to w1, w2 and w3. */
+    private JobTerms twoOfThree(String jobId) {
+        JobTerms terms = terms(jobId, Strategy.K_OF_N, 3, 2, 5);
+        assign(task(jobId, w1, 0, 0, terms), task(jobId, w2, 1, 0, terms), task(jobId, w3, 2, 0, terms));
+        return terms;
     }
 
     /** A 2-of-2 job (w1, w2) whose two results agree on OUT_A: it completes. */
