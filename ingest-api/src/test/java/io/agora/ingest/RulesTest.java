@@ -420,6 +420,10 @@ class RulesTest {
         WorkerState noPartition = new WorkerState("np", ok.capabilities(), true, "READY", 1, 0, 5, NOW, 0, 0, 0, List.of());
         assertThat(market(noPartition).match(SPEC, REQ, 5).excluded()).extracting(MarketView.Excluded::reasons)
                 .containsExactly("owns no task partition");
+        WorkerState otherImages = new WorkerState("oi", WorkerCapabilities.newBuilder(ok.capabilities())
+                .setAllowedImages(List.of("agora/busybox:1")).build(), true, "READY", 1, 0, 5, NOW, 0, 0, 0, List.of(0));
+        assertThat(market(otherImages).match(SPEC, REQ, 5).excluded()).extracting(MarketView.Excluded::reasons)
+                .containsExactly("allowed images exclude i");
     }
 
     @Test

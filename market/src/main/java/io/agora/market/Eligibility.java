@@ -4,6 +4,7 @@ import io.agora.events.GpuInfo;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
+import io.agora.schemas.AllowedImages;
 import io.agora.schemas.PullAllowlist;
 
 import java.util.ArrayList;
@@ -36,6 +37,8 @@ public final class Eligibility {
     public static final String DISPUTE_REPLICAS = "dispute";
     /** How the rejection of a worker that would refuse to pull the job's image begins; the image's name follows. */
     public static final String PULL_ALLOWLIST = "pull allowlist excludes ";
+    /** How the rejection of a worker whose allowed images do not admit the job's image begins; the image follows. */
+    public static final String ALLOWED_IMAGES = "allowed images exclude ";
 
     private Eligibility() {
     }
@@ -93,6 +96,10 @@ public final class Eligibility {
         }
         if (spec.getNetwork() && !c.getAllowNetwork()) {
             return "no network";
+        }
+        Optional<String> refused = AllowedImages.excluded(c.getAllowedImages(), spec.getImage());
+        if (refused.isPresent()) {
+            return ALLOWED_IMAGES + refused.get();
         }
         Optional<String> unpullable = PullAllowlist.excluded(c.getPullAllowlist(), spec.getImage());
         if (unpullable.isPresent()) {

@@ -9,6 +9,8 @@ import java.util.regex.Pattern;
 public final class Limits {
     /** Characters of an id (job, event, client, pool, worker). */
     public static final int ID_MAX = 200;
+    /** Characters of an image reference: a job's image as ingest-api admits it, an entry of a worker's allowed images. */
+    public static final int IMAGE_MAX = 255;
     /** Replicas of a job, and attempts of a replica. */
     public static final int REPLICAS_MAX = 1000;
     /** An id: visible ASCII without '/' (task ids are {@code <jobId>/<replica>/<attempt>}) or '|'. */

@@ -3,6 +3,7 @@ package io.agora.market;
 import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.WorkerCapabilities;
+import io.agora.schemas.AllowedImages;
 import io.agora.schemas.ImageRef;
 import io.agora.schemas.PullAllowlist;
 
@@ -283,6 +284,9 @@ public final class Matching {
         final String digest;
         /** The job's image when a worker pulls it (it names a registry), for the workers' pull allowlists; else null. */
         final ImageRef pulled;
+        /** The job's image and its repository ({@link AllowedImages#repository}), for the workers' allowed images. */
+        final String image;
+        final String repository;
         final Scoring.Weights weights;
 
         Prepared(MatchRequest req, Scoring.Weights weights) {
@@ -323,6 +327,8 @@ public final class Matching {
             maxLocalityTerm = Math.max(weights.locality() * 0.0, weights.locality() * 1.0);
             digest = Scoring.imageDigest(spec.getImage());
             pulled = ImageRef.parse(spec.getImage()).filter(ImageRef::hasRegistry).orElse(null);
+            image = spec.getImage();
+            repository = AllowedImages.repository(image);
         }
 
         /** {@code sum} plus the stake, proof-of-hardware and locality terms, added as {@link Scoring#score} adds them. */
@@ -421,6 +427,9 @@ public final class Matching {
                 return false;
             }
             if (accelerator != null && !c.getAccelerators().contains(accelerator)) {
+                return false;
+            }
+            if (!AllowedImages.admits(c.getAllowedImages(), image, repository)) {
                 return false;
             }
             if (pulled != null && c.getPullAllowlist() != null && !PullAllowlist.admits(c.getPullAllowlist(), pulled)) {

@@ -30,6 +30,10 @@ class MatchingEquivalenceTest {
     /** Null: a worker that did not tell its allowlist. */
     private static final List<List<String>> PULL_ALLOWLISTS = java.util.Arrays.asList(null, List.of(), List.of("localhost:5000"),
             List.of("registry.example/team/", "localhost:5000"));
+    /** Null: a worker that did not tell which images it runs; entries naming an image exactly, or a repository. */
+    private static final List<List<String>> ALLOWED_IMAGES = java.util.Arrays.asList(null, null, List.of(), List.of("alpine:3"),
+            List.of("alpine"), List.of("localhost:5000/agora/alpine@" + DIGEST, "alpine@" + DIGEST),
+            List.of("registry.example/team/alpine", "localhost:5000/agora/other"));
 
     @Test
     void bestIsTheTopNOfEveryEligibleWorkerBySortedScore() {
@@ -264,7 +268,8 @@ class MatchingEquivalenceTest {
                 .setBenchmarkScore(rnd.nextInt(3) * 500.0)
                 .setPricePerGpuSecondMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(20_000) : 0)
                 .setPricePerGbSecondMicros(rnd.nextInt(3) == 0 ? rnd.nextInt(300) : 0)
-                .setPullAllowlist(PULL_ALLOWLISTS.get(rnd.nextInt(PULL_ALLOWLISTS.size()))).build();
+                .setPullAllowlist(PULL_ALLOWLISTS.get(rnd.nextInt(PULL_ALLOWLISTS.size())))
+                .setAllowedImages(ALLOWED_IMAGES.get(rnd.nextInt(ALLOWED_IMAGES.size()))).build();
         return caps;
     }
 

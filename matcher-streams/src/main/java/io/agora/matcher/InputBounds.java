@@ -116,6 +116,9 @@ public final class InputBounds {
             if (c.getPullAllowlist() != null) {
                 p.ids("capabilities.pullAllowlist", c.getPullAllowlist(), MAX_LIST, MAX_ID);
             }
+            if (c.getAllowedImages() != null) {
+                p.ids("capabilities.allowedImages", c.getAllowedImages(), MAX_LIST, Limits.IMAGE_MAX);
+            }
             p.range("capabilities.pricePerCpuSecondMicros", c.getPricePerCpuSecondMicros(), 0, MAX_MICROS);
             p.range("capabilities.pricePerGpuSecondMicros", c.getPricePerGpuSecondMicros(), 0, MAX_MICROS);
             p.range("capabilities.pricePerGbSecondMicros", c.getPricePerGbSecondMicros(), 0, MAX_MICROS);

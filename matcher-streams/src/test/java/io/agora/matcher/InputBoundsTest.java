@@ -41,6 +41,11 @@ class InputBoundsTest {
                 .setFinishedAt(Instant.ofEpochMilli(T0)).setSeq(1).setSignature(ByteBuffer.allocate(0)).build();
     }
 
+    /** The bounds of worker w-1's registration with {@code caps}. */
+    static String capsBounds(io.agora.events.WorkerCapabilities.Builder caps) {
+        return InputBounds.registration(SignedRecords.registration("w-1", caps.build(), 1, T0));
+    }
+
     static JobCommand replicas(int replica, int count) {
         return JobCommand.newBuilder().setEventId("e").setJobId("job-1").setClientId("alice").setPool("public")
                 .setType(CommandType.REQUEST_REPLICAS).setReplica(replica).setCount(count)
@@ -92,12 +97,16 @@ class InputBoundsTest {
         assertThat(InputBounds.job(Fx.job(HUGE, "alice", 1, T0))).isEqualTo("jobId must be 1..200 visible ASCII characters without '/' or '|'");
         assertThat(InputBounds.registration(SignedRecords.registration(HUGE, Fx.caps("public", 1).build(), 1, T0)))
                 .isEqualTo("workerId must be 1..200 characters");
-        assertThat(InputBounds.registration(SignedRecords.registration("w-1", Fx.caps("public", 1)
-                .setPullAllowlist(List.of("localhost:5000", HUGE)).build(), 1, T0)))
+        assertThat(capsBounds(Fx.caps("public", 1).setPullAllowlist(List.of("localhost:5000", HUGE))))
                 .isEqualTo("capabilities.pullAllowlist items must be at most 200 characters");
-        assertThat(InputBounds.registration(SignedRecords.registration("w-1", Fx.caps("public", 1)
-                .setPullAllowlist(java.util.Collections.nCopies(257, "localhost:5000")).build(), 1, T0)))
+        assertThat(capsBounds(Fx.caps("public", 1).setPullAllowlist(java.util.Collections.nCopies(257, "localhost:5000"))))
                 .isEqualTo("capabilities.pullAllowlist must list at most 256 items");
+        assertThat(capsBounds(Fx.caps("public", 1).setAllowedImages(List.of("agora/busybox:1",
+                "x".repeat(io.agora.market.Limits.IMAGE_MAX))))).as("an image as long as a job's may be").isNull();
+        assertThat(capsBounds(Fx.caps("public", 1).setAllowedImages(List.of("agora/busybox:1", HUGE))))
+                .isEqualTo("capabilities.allowedImages items must be at most 255 characters");
+        assertThat(capsBounds(Fx.caps("public", 1).setAllowedImages(java.util.Collections.nCopies(257, "agora/busybox:1"))))
+                .isEqualTo("capabilities.allowedImages must list at most 256 items");
         ReputationChanged rc = ReputationChanged.newBuilder().setEventId("e").setWorkerId(HUGE).setDelta(5)
                 .setReason("agreed").setTimestamp(Instant.ofEpochMilli(T0)).build();
         assertThat(InputBounds.reputation(rc)).isEqualTo("workerId must be 1..200 characters");

@@ -338,6 +338,28 @@ class MatcherTopologyTest {
     }
 
     @Test
+    void aWorkerIsGivenOnlyJobsWhoseImageItsRegisteredAllowedImagesAdmit() {
+        start();
+        Identity tool = worker("public", List.of(0), Fx.caps("public", 500).setAllowedImages(List.of("agora/tool")).build());
+        Identity untold = worker("public", List.of(1), Fx.caps("public", 500).build());
+        for (String jobId : List.of("job-alpine-1", "job-alpine-2", "job-alpine-3")) {
+            submit(Fx.job(jobId, "erin", 1, clock)); // alpine:3
+        }
+        // the worker that did not tell takes two (its two slots); the third waits though the other is free
+        assertThat(readTask().value().getWorkerId()).isEqualTo(untold.workerId());
+        assertThat(readTask().value().getWorkerId()).isEqualTo(untold.workerId());
+        assertThat(events.readValuesToList()).filteredOn(e -> e.getJobId().equals("job-alpine-3")).extracting(JobEvent::getType)
+                .containsExactly(JobEventType.ACCEPTED, JobEventType.QUEUED);
+        JobRequested ours = Fx.job("job-tool", "erin", 1, clock);
+        ours.getSpec().setImage("agora/tool:2"); // a repository entry admits every tag
+        submit(ours);
+        assertThat(readTask().value().getWorkerId()).isEqualTo(tool.workerId());
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        assertNothingElse();
+    }
+
+    @Test
     void insufficientCreditsAreRejectedWithoutHold() {
         start();
         worker("public", List.of(0));

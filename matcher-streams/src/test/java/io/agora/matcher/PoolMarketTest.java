@@ -11,6 +11,7 @@ import io.agora.events.LedgerEntry;
 import io.agora.events.ReputationChanged;
 import io.agora.events.TaskAssigned;
 import io.agora.events.GpuInfo;
+import io.agora.events.WorkerCapabilities;
 import io.agora.market.Eligibility;
 import io.agora.market.MarketRules;
 import io.agora.schemas.AgoraConfig;
@@ -361,9 +362,13 @@ class PoolMarketTest {
 
     /** Registers a worker with {@link Fx#caps} (4 cores, 8 GiB, two A100s) but {@code memoryMb}, and its first heartbeat. */
     void joinWithMemory(String workerId, int memoryMb, long at) {
-        market.on(new Flow.Registered(SignedRecords.registration(workerId, Fx.caps(POOL, 500).setMemoryMb(memoryMb).build(),
-                seq++, at), 0), at);
-        beat(workerId, 500, 2, List.of(0), List.of(), at);
+        joinWith(workerId, Fx.caps(POOL, 500).setMemoryMb(memoryMb).build(), at);
+    }
+
+    /** Registers a worker with {@code caps} and its first heartbeat at their price: two free slots, partition 0. */
+    void joinWith(String workerId, WorkerCapabilities caps, long at) {
+        market.on(new Flow.Registered(SignedRecords.registration(workerId, caps, seq++, at), 0), at);
+        beat(workerId, caps.getPricePerCpuSecondMicros(), 2, List.of(0), List.of(), at);
     }
 
     /** A job of alice needing an H100 and 16 GiB: none of {@link Fx#caps}' workers has the gpu. */
@@ -399,9 +404,7 @@ class PoolMarketTest {
     @Test
     void aJobWhoseImageNoWorkersPullAllowlistAdmitsEndsAfterTheGraceSayingSoWhileOneTheyMayPullRuns() {
         for (String w : List.of("w-1", "w-2")) {
-            market.on(new Flow.Registered(SignedRecords.registration(w, Fx.caps(POOL, 500)
-                    .setPullAllowlist(List.of("localhost:5000")).build(), seq++, T0), 0), T0);
-            beat(w, 500, 2, List.of(0), List.of(), T0);
+            joinWith(w, Fx.caps(POOL, 500).setPullAllowlist(List.of("localhost:5000")).build(), T0);
         }
         String digest = "@sha256:" + "cd".repeat(32);
         JobRequested foreign = Fx.job("job-f", "alice", 1, T0);
@@ -414,6 +417,22 @@ class PoolMarketTest {
         assertThat(lines(submit(ours, T0))).anyMatch(l -> l.startsWith("tasks w-") && l.contains(": job-o/0/0 to w-"));
         Effects fx = market.tick(T0 + MarketRules.UNMATCHED_GRACE_MS);
         assertThat(lines(fx)).contains("verdicts job-f: EXPIRED refund 10000", "events job-f: EXPIRED (" + nobody + ")");
+    }
+
+    @Test
+    void aJobWhoseImageNoWorkersAllowedImagesAdmitEndsAfterTheGraceSayingSoWhileAnAllowedOneRuns() {
+        for (String w : List.of("w-1", "w-2")) {
+            joinWith(w, Fx.caps(POOL, 500).setAllowedImages(List.of("agora/busybox:1")).build(), T0);
+        }
+        JobRequested other = Fx.job("job-x", "alice", 1, T0);
+        String nobody = "no worker in pool " + POOL + " can run it: allowed images exclude alpine:3 (2 workers)";
+        assertThat(lines(submit(other, T0))).containsExactly("events job-x: QUEUED (waiting for 1 eligible workers; "
+                + nobody + " (it ends in 60 s unless one registers))");
+        JobRequested allowed = Fx.job("job-a", "alice", 1, T0);
+        allowed.getSpec().setImage("agora/busybox:1");
+        assertThat(lines(submit(allowed, T0))).anyMatch(l -> l.startsWith("tasks w-") && l.contains(": job-a/0/0 to w-"));
+        Effects fx = market.tick(T0 + MarketRules.UNMATCHED_GRACE_MS);
+        assertThat(lines(fx)).contains("verdicts job-x: EXPIRED refund 10000", "events job-x: EXPIRED (" + nobody + ")");
     }
 
     @Test

@@ -223,6 +223,33 @@ class RulesTest {
                 .containsExactly("pull allowlist excludes registry.example/foo");
     }
 
+    @Test
+    void aWorkerIsRefusedAJobWhoseImageItsAllowedImagesExcludeAndNobodyMayTakeSaysSo() {
+        String pinned = "localhost:5000/agora/busybox@sha256:" + "cd".repeat(32);
+        JobSpec registry = JobSpec.newBuilder(spec).setImage(pinned).build();
+        Requirements r = Fx.req(1000).build();
+        WorkerView tool = Fx.view("t", Fx.caps("public", 500).setAllowedImages(List.of("agora/tool:1")).build(), 1, 0, 0, -1);
+        WorkerView repo = Fx.view("r", Fx.caps("public", 500).setAllowedImages(List.of("localhost:5000/agora/busybox")).build(), 1, 0, 0, -1);
+        WorkerView any = Fx.view("a", Fx.caps("public", 500).setAllowedImages(List.of()).build(), 1, 0, 0, -1);
+        WorkerView untold = Fx.view("u", Fx.caps("public", 500).build(), 1, 0, 0, -1);
+        assertThat(Eligibility.rejection(Fx.request(spec, r, 1), tool))
+                .isEqualTo(Eligibility.ALLOWED_IMAGES + spec.getImage()).isEqualTo("allowed images exclude " + spec.getImage());
+        assertThat(Eligibility.rejection(Fx.request(registry, r, 1), repo)).as("a repository entry admits the resolved digest").isNull();
+        assertThat(Eligibility.rejection(Fx.request(spec, r, 1), repo)).startsWith(Eligibility.ALLOWED_IMAGES);
+        assertThat(Eligibility.rejection(Fx.request(spec, r, 1), any)).as("an empty list: any").isNull();
+        assertThat(Eligibility.rejection(Fx.request(spec, r, 1), untold)).as("a worker that did not say: any").isNull();
+        assertThat(Matching.best(Fx.request(registry, r, 4), List.of(tool, repo, any, untold), Scoring.Weights.defaults()))
+                .extracting(c -> c.worker().workerId()).containsExactlyInAnyOrder("r", "a", "u");
+
+        WorkerView busy = Fx.view("b", Fx.caps("public", 500).setAllowedImages(List.of("agora/tool:1")).build(), 0, 0, 0, -1);
+        assertThat(Eligibility.nobodyMayTake(Fx.request(registry, r, 1), List.of(tool, busy), "p"))
+                .isEqualTo("no worker in pool p can run it: allowed images exclude " + pinned + " (2 workers)");
+        assertThat(Eligibility.nobodyMayTake(Fx.request(registry, r, 1), List.of(tool, repo), "p")).isNull();
+        MatchPreview.Preview preview = MatchPreview.of(Fx.request(registry, r, 1), List.of(tool, repo), Scoring.Weights.defaults());
+        assertThat(preview.chosen()).extracting(c -> c.worker().workerId()).containsExactly("r");
+        assertThat(preview.excluded()).containsExactly(new MatchPreview.Excluded("t", "allowed images exclude " + pinned));
+    }
+
     // ---- MatchPreview ----
 
     @Test

@@ -67,6 +67,7 @@ public final class Capabilities {
                 .setMaxConcurrent(cfg.slots())
                 .setPool(cfg.pool())
                 .setAllowNetwork(cfg.networkAllowed())
+                .setAllowedImages(cfg.allowedImages().isEmpty() ? null : cfg.allowedImages())
                 .setBenchmarkScore(benchmarkScore)
                 .build();
     }

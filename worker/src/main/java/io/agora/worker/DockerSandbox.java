@@ -24,6 +24,7 @@ import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import io.agora.events.JobSpec;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
+import io.agora.schemas.AllowedImages;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.slf4j.Logger;
@@ -291,8 +292,8 @@ public final class DockerSandbox implements Sandbox {
         long start = System.currentTimeMillis();
         JobSpec spec = task.getSpec();
         String image = spec.getImage();
-        if (!cfg.allowedImages().isEmpty() && !cfg.allowedImages().contains(image)) {
-            return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, "image " + image + " is not served by this worker",
+        if (!AllowedImages.admits(cfg.allowedImages(), image)) {
+            return SandboxOutcome.failed(ResultStatus.IMAGE_MISSING, "image " + image + " is not among this worker's allowed images",
                     start, System.currentTimeMillis());
         }
         Optional<String> badFile = spec.getOutputFiles().stream().filter(f -> !validOutputPath(f)).findFirst();

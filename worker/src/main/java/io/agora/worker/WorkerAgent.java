@@ -8,6 +8,7 @@ import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.events.WorkerCapabilities;
+import io.agora.schemas.AllowedImages;
 import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
 import io.agora.schemas.Traces;
@@ -288,7 +289,7 @@ public final class WorkerAgent implements Service {
         long seq = signer.seqClock().next();
         sandbox.probe().ifPresent(r -> lastError = r);
         List<String> served = sandbox.localImages().stream()
-                .filter(i -> cfg.allowedImages().isEmpty() || cfg.allowedImages().contains(i)).toList();
+                .filter(i -> AllowedImages.admits(cfg.allowedImages(), i)).toList();
         HardwareProbes.Bandwidth bandwidth = host == this
                 ? Capabilities.bandwidth(cfg, path -> signer.authorization("GET", path), List.copyOf(hosted.keySet()))
                 : host.bandwidth;

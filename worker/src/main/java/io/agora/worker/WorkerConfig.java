@@ -12,7 +12,9 @@ import java.util.List;
  * (environment {@code AGORA_WORKER_*}).
  *
  * @param stateDir              holds {@code worker.key} (the identity), {@code worker.seal.key} and {@code worker.seq}
- * @param allowedImages         images this worker agrees to run; empty = any image present locally
+ * @param allowedImages         the only images this worker runs ({@code allowed.images}; {@link io.agora.schemas.AllowedImages}:
+ *                              an image, or a repository admitting every tag and digest of it); empty = any;
+ *                              registered, so the matcher offers no other
  * @param heartbeatIdleMs       the longest an identity with nothing in flight and nothing new to report stays
  *                              silent ({@code heartbeat.idle.ms}, 4000; never below {@code heartbeat.ms}):
  *                              see {@link QuietHeartbeats}

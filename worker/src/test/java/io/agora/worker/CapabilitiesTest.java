@@ -148,6 +148,7 @@ class CapabilitiesTest {
         assertThat(c.getRegion()).isEqualTo("eu-west");
         assertThat(c.getTags()).containsExactly("ssd", "fast");
         assertThat(c.getCapabilities()).containsExactly("agora/busybox:1");
+        assertThat(c.getAllowedImages()).as("no allowed.images: any image, registered as not told").isNull();
         assertThat(c.getPricePerCpuSecondMicros()).isEqualTo(1200);
         assertThat(c.getPricePerGpuSecondMicros()).isEqualTo(30_000);
         assertThat(c.getPricePerGbSecondMicros()).isEqualTo(15);

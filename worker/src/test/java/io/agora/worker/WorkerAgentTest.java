@@ -11,6 +11,7 @@ import io.agora.events.RegistrationType;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
 import io.agora.schemas.AgoraSerdes;
@@ -284,24 +285,43 @@ class WorkerAgentTest {
         assertThat(producer.history().get(0).key()).isEqualTo(identity.workerId().getBytes(StandardCharsets.UTF_8));
     }
 
-    @Test
-    void registers_the_pull_allowlist_of_its_sandbox_so_the_matcher_knows_which_images_it_may_pull() {
-        Sandbox pulling = new DelegatingSandbox(new SimulatedSandbox(0)) {
+    /** A simulated sandbox that holds the {@code local} images and pulls from {@code pulls} (empty: runs any without pulling). */
+    static Sandbox withImages(List<String> local, Optional<List<String>> pulls) {
+        return new DelegatingSandbox(new SimulatedSandbox(0)) {
             @Override
             public SandboxOutcome run(TaskAssigned task) {
                 return inner.run(task);
             }
 
             @Override
+            public List<String> localImages() {
+                return local;
+            }
+
+            @Override
             public Optional<List<String>> pullAllowlist() {
-                return Optional.of(List.of("localhost:5000", "registry.example/team/"));
+                return pulls;
             }
         };
-        start(pulling, Map.of());
+    }
+
+    @Test
+    void registers_the_pull_allowlist_of_its_sandbox_so_the_matcher_knows_which_images_it_may_pull() {
+        start(withImages(List.of(), Optional.of(List.of("localhost:5000", "registry.example/team/"))), Map.of());
         await().until(() -> !sent(Topics.REGISTRATIONS).isEmpty());
         assertThat(sent(Topics.REGISTRATIONS).get(0).getCapabilities().getPullAllowlist())
                 .containsExactly("localhost:5000", "registry.example/team/");
         assertThat(new SimulatedSandbox(0).pullAllowlist()).as("runs any image without pulling: the matcher assumes any").isEmpty();
+    }
+
+    @Test
+    void registers_its_allowed_images_so_the_matcher_offers_it_no_other_image_and_none_when_it_runs_any() {
+        start(withImages(List.of("agora/busybox:1", "agora/python:3", "other/tool:2"), Optional.empty()),
+                Map.of("agora.worker.allowed.images", "agora/busybox:1, localhost:5000/agora/busybox"));
+        await().until(() -> !sent(Topics.REGISTRATIONS).isEmpty());
+        WorkerCapabilities caps = sent(Topics.REGISTRATIONS).get(0).getCapabilities();
+        assertThat(caps.getAllowedImages()).containsExactly("agora/busybox:1", "localhost:5000/agora/busybox");
+        assertThat(caps.getCapabilities()).as("of its local images it serves those it runs").containsExactly("agora/busybox:1");
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.agora.events.JobSpec;
 import io.agora.events.Requirements;
 import io.agora.events.Strategy;
 import io.agora.ingest.api.Problem;
+import io.agora.market.Limits;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,7 +51,7 @@ public final class JobRequestRules {
     public static final long MAX_MIN_MEMORY_MB = 16L * 1024 * 1024;
     public static final int MAX_MIN_GPU_COUNT = 64;
     public static final long MAX_MIN_GPU_VRAM_MB = 1024L * 1024;
-    public static final String IMAGE_PATTERN = "[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}";
+    public static final String IMAGE_PATTERN = "[A-Za-z0-9][A-Za-z0-9._/:@-]{0," + (Limits.IMAGE_MAX - 1) + "}";
     public static final String ENV_NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_]*";
     public static final String POOL_PATTERN = "[a-z0-9][a-z0-9._-]{0,62}";
     public static final String OUTPUT_DIR = "/tmp/";

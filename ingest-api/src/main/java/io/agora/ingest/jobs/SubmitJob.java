@@ -19,7 +19,7 @@ import static io.agora.ingest.jobs.JobRequestRules.*;
 @Schema(description = "A container job: what to run, on how many replicas, agreed by which quorum, at what price")
 public record SubmitJob(
         @Schema(description = "Container image reference, e.g. agora/busybox:1", requiredMode = Schema.RequiredMode.REQUIRED,
-                pattern = IMAGE_PATTERN, maxLength = 255)
+                pattern = IMAGE_PATTERN, maxLength = io.agora.market.Limits.IMAGE_MAX)
         @Nullable String image,
         @Schema(description = "Command and arguments (a non-empty array), run without a shell",
                 requiredMode = Schema.RequiredMode.REQUIRED)
