@@ -1,12 +1,17 @@
 package io.agora.worker;
 
 import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.StreamType;
 import io.agora.events.JobSpec;
+import io.agora.events.ResultStatus;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,5 +44,22 @@ class SandboxLimitsTest {
             assertThat(d.getCapabilities()).containsExactly(List.of("gpu"));
         });
         assertThat(hc.getBinds()).singleElement().satisfies(b -> assertThat(b.getVolume().getPath()).isEqualTo("/tmp"));
+    }
+
+    @Test
+    void stdoutAndStderrAreKeptApartEachCutAtItsOwnCapAndFlagged() {
+        DockerSandbox.Capture capture = new DockerSandbox.Capture(8, 4);
+        capture.onNext(new Frame(StreamType.STDOUT, "hello ".getBytes(StandardCharsets.UTF_8)));
+        capture.onNext(new Frame(StreamType.STDERR, "oops".getBytes(StandardCharsets.UTF_8)));
+        capture.onNext(new Frame(StreamType.STDOUT, "wor".getBytes(StandardCharsets.UTF_8)));
+        SandboxOutcome o = capture.outcome(ResultStatus.SUCCEEDED, null, 0, Map.of(), 0, 1);
+        assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).isEqualTo("hello wo");
+        assertThat(o.stdoutTruncated()).isTrue();
+        assertThat(new String(o.stderr(), StandardCharsets.UTF_8)).isEqualTo("oops");
+        assertThat(o.stderrTruncated()).as("exactly its cap: nothing was cut").isFalse();
+        capture.onNext(new Frame(StreamType.STDERR, "!".getBytes(StandardCharsets.UTF_8)));
+        SandboxOutcome more = capture.outcome(ResultStatus.SUCCEEDED, null, 0, Map.of(), 0, 1);
+        assertThat(new String(more.stderr(), StandardCharsets.UTF_8)).isEqualTo("oops");
+        assertThat(more.stderrTruncated()).isTrue();
     }
 }

@@ -117,6 +117,23 @@ class SignedMessagesTest {
         assertThat(Identity.loadOrCreate(key).workerId()).isEqualTo(a.workerId());
     }
 
+    @Test
+    void a_result_carries_stdout_and_stderr_apart_each_cut_at_the_inline_limit_and_flagged_when_cut() {
+        byte[] out = "0123456789".getBytes(StandardCharsets.UTF_8);
+        SandboxOutcome o = new SandboxOutcome(ResultStatus.SUCCEEDED, null, 0, out, false,
+                "warn".getBytes(StandardCharsets.UTF_8), false, Map.of(), 1, 2);
+        TaskResult r = signer.result(Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").build()), o, 4);
+        assertThat(r.getStdout()).isEqualTo("0123");
+        assertThat(r.getStdoutTruncated()).isTrue();
+        assertThat(r.getOutputSha256()).as("the vote covers every byte captured").isEqualTo(OutputHash.of(0, out, Map.of()));
+        assertThat(r.getStderr()).isEqualTo("warn");
+        assertThat(r.getStderrTruncated()).as("exactly the limit").isFalse();
+        SandboxOutcome capped = new SandboxOutcome(ResultStatus.SUCCEEDED, null, 0, out, false,
+                "w".getBytes(StandardCharsets.UTF_8), true, Map.of(), 1, 2);
+        assertThat(signer.result(Tasks.task(identity.workerId(), Tasks.spec("echo", "hi").build()), capped, 4)
+                .getStderrTruncated()).as("the sandbox cut it at stderr.cap").isTrue();
+    }
+
     private Heartbeat heartbeat() {
         return signer.heartbeat("public", WorkerStatus.READY, null, 2, 0.0, List.of("j/0/1"), List.of(3, 7), 800,
                 List.of("sha256:" + "ab".repeat(32)));
