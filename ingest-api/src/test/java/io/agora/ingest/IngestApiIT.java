@@ -14,6 +14,7 @@ import io.agora.events.WorkerStatus;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.TopicSpec;
 import io.agora.schemas.Topics;
+import io.agora.schemas.testing.OciTestRegistry;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.core.type.Argument;
 import io.micronaut.json.JsonMapper;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -40,6 +42,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -525,6 +528,34 @@ class IngestApiIT {
             assertThat(j.getMaxTotalResults()).isEqualTo(6);
             assertThat(j.getRequirements().getPool()).isEqualTo("public");
         });
+    }
+
+    @Test
+    void aRegistryImagesTagIsRecordedAsTheDigestItsRegistryServesAndAnUnknownImageIsA400(@TempDir Path oci) throws Exception {
+        // a real registry (Debian's docker-registry) holding the job image, as ImageDigestsIT runs it
+        try (OciTestRegistry registry = OciTestRegistry.start(19504, oci)) {
+            String pinned = registry.push("agora/busybox:1");
+            try {
+                String clientId = client();
+                String key = newKey(clientId);
+                HttpResponse<String> r = call("POST", "/api/v1/jobs", key,
+                        JOB.replace("\"busybox\"", "\"" + registry.host() + "/agora/busybox:1\""));
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+                String jobId = (String) map(r).get("jobId");
+                assertThat(readAll(Topics.JOB_REQUESTS, j -> j.getJobId().equals(jobId), 1)).singleElement()
+                        .satisfies(j -> assertThat(j.getSpec().getImage()).isEqualTo(pinned)
+                                .matches(registry.host() + "/agora/busybox@sha256:[0-9a-f]{64}"));
+                HttpResponse<String> unknown = call("POST", "/api/v1/jobs", key,
+                        JOB.replace("\"busybox\"", "\"" + registry.host() + "/agora/nothing:1\""));
+                assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(400);
+                assertThat(problems(unknown)).singleElement().satisfies(p -> {
+                    assertThat(p).containsEntry("field", "image");
+                    assertThat((String) p.get("message")).startsWith("unknown image " + registry.host() + "/agora/nothing:1");
+                });
+            } finally {
+                OciTestRegistry.docker("rmi", registry.host() + "/agora/busybox:1");
+            }
+        }
     }
 
     // ---------------------------------------------------------------- keys and money

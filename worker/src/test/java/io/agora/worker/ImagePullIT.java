@@ -65,8 +65,13 @@ class ImagePullIT {
     }
 
     static DockerSandbox sandbox(String allowed, String registryAuth) {
-        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.state.dir", state.toString(),
-                "agora.worker.pull.allowed", allowed, "agora.worker.registry.auth", registryAuth)));
+        return sandbox(Map.of("agora.worker.pull.allowed", allowed, "agora.worker.registry.auth", registryAuth));
+    }
+
+    static DockerSandbox sandbox(Map<String, String> settings) {
+        Map<String, String> all = new java.util.HashMap<>(settings);
+        all.put("agora.worker.state.dir", state.toString());
+        WorkerConfig cfg = WorkerConfig.from(AgoraConfig.of(all));
         // a client of its own: closing the sandbox closes it
         return new DockerSandbox(DockerSandbox.client("unix:///var/run/docker.sock"), cfg, WORKER,
                 new CircuitBreaker("docker", 3, 1000));
@@ -80,6 +85,20 @@ class ImagePullIT {
             assertThat(new String(o.stdout(), StandardCharsets.UTF_8)).isEqualTo("pulled\n");
             assertThat(docker.inspectImageCmd(byDigest).exec().getRepoDigests()).contains(byDigest);
             assertThat(s.pulledImages()).containsExactly(byDigest);
+        } finally {
+            OciTestRegistry.docker("rmi", byDigest);
+        }
+    }
+
+    @Test
+    void allowed_images_naming_the_repository_admit_the_digest_the_market_resolved_and_nothing_else() throws Exception {
+        try (DockerSandbox s = sandbox(Map.of("agora.worker.pull.allowed", REGISTRY,
+                "agora.worker.allowed.images", REGISTRY + "/agora/busybox"))) {
+            SandboxOutcome o = s.run(Tasks.task(WORKER, Tasks.spec("true").setImage(byDigest).build()));
+            assertThat(o.status()).as(o.reason()).isEqualTo(ResultStatus.SUCCEEDED);
+            SandboxOutcome local = s.run(Tasks.task(WORKER, Tasks.spec("true").build()));
+            assertThat(local.status()).as("present, but not allowed").isEqualTo(ResultStatus.IMAGE_MISSING);
+            assertThat(local.reason()).contains("allowed images");
         } finally {
             OciTestRegistry.docker("rmi", byDigest);
         }
