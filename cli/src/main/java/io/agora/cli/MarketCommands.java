@@ -86,17 +86,21 @@ final class MarketCommands {
         }
     }
 
-    @Command(name = "audit", mixinStandardHelpOptions = true,
-            description = {"Replay every topic into a fresh schema, compare it row by row with the live database, check the "
-                    + "ledger invariants, re-verify every result signature and every stored receipt (with the market's public key).",
-                    "Exit 0: clean; 1: differences or violations; 2: could not run."})
-    static final class Audit implements Callable<Integer> {
+    /** A command on the live market's topics and the sink's database: {@code audit}, {@code settle-disputes}. */
+    abstract static class OnLiveMarket {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
         @CommandLine.Mixin
         KafkaOptions kafka = new KafkaOptions();
         @CommandLine.Mixin
         DbOptions db = new DbOptions();
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true,
+            description = {"Replay every topic into a fresh schema, compare it row by row with the live database, check the "
+                    + "ledger invariants, re-verify every result signature and every stored receipt (with the market's public key).",
+                    "Exit 0: clean; 1: differences or violations; 2: could not run."})
+    static final class Audit extends OnLiveMarket implements Callable<Integer> {
         @Option(names = "--replay-schema", description = "schema to replay into; must not exist (default: agora_audit_<millis>)")
         String replaySchema;
         @Option(names = "--sink-group", defaultValue = "${env:AGORA_SINK_GROUP_ID:-agora-ledger-sink}",
@@ -190,13 +194,7 @@ final class MarketCommands {
                     + "agora audit --market-key then checks it.",
                     "Exit 0: every such dispute settled (or none); 1: some refused (their SLASH legs are not the slashes); "
                             + "2: could not run."})
-    static final class SettleDisputes implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @CommandLine.Mixin
-        KafkaOptions kafka = new KafkaOptions();
-        @CommandLine.Mixin
-        DbOptions db = new DbOptions();
+    static final class SettleDisputes extends OnLiveMarket implements Callable<Integer> {
         @Option(names = "--market-key-secret", paramLabel = "FILE", required = true,
                 description = "the verifier's market key, base64 of its 32-byte seed (agora.verifier.market.key.file, "
                         + "or <verifier state dir>/verifier-market.key)")
