@@ -37,7 +37,7 @@ import java.util.function.BooleanSupplier;
                 ResultCommands.Logs.class, ReceiptCommand.class,
                 AgoraCli.Workers.class, MarketStats.Earnings.class, AgoraCli.Match.class, MarketStats.Stats.class,
                 AgoraCli.Balance.class, AgoraCli.Keys.class, AgoraCli.Deposit.class, AgoraCli.Completion.class,
-                MarketCommands.Audit.class, MarketCommands.Analytics.class})
+                MarketCommands.Audit.class, MarketCommands.Analytics.class, MarketCommands.SettleDisputes.class})
 public final class AgoraCli {
     static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "NO_CONSENSUS", "EXPIRED", "CANCELLED", "REJECTED");
 

@@ -1,6 +1,7 @@
 package io.agora.cli;
 
 import io.agora.schemas.Receipts;
+import io.agora.events.JobEvent;
 import io.agora.events.JobRequested;
 import io.agora.events.JobVerdict;
 import io.agora.events.LedgerEntry;
@@ -8,10 +9,16 @@ import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
 import io.agora.ledger.AuditMain;
 import io.agora.ledger.AuditReport;
+import io.agora.ledger.DisputeSettlements;
 import io.agora.ledger.LedgerSchema;
 import io.agora.schemas.AgoraConfig;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.Identity;
 import io.agora.schemas.Topics;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.postgresql.ds.PGSimpleDataSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,7 +44,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** The commands that read the topics and the database directly: {@code audit} and {@code analytics}. */
+/**
+ * The commands that read the topics and the database directly: {@code audit}, {@code analytics} and the operator's
+ * {@code settle-disputes}.
+ */
 final class MarketCommands {
     private MarketCommands() {
     }
@@ -56,15 +66,8 @@ final class MarketCommands {
         }
     }
 
-    @Command(name = "audit", mixinStandardHelpOptions = true,
-            description = {"Replay every topic into a fresh schema, compare it row by row with the live database, check the "
-                    + "ledger invariants, re-verify every result signature and every stored receipt (with the market's public key).",
-                    "Exit 0: clean; 1: differences or violations; 2: could not run."})
-    static final class Audit implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @CommandLine.Mixin
-        KafkaOptions kafka = new KafkaOptions();
+    /** The live sink's PostgreSQL, shared by both commands that read it. */
+    static class DbOptions {
         @Option(names = "--jdbc-url", defaultValue = "${env:AGORA_JDBC_URL:-jdbc:postgresql://localhost:5433/agora}")
         String jdbcUrl;
         @Option(names = "--jdbc-user", defaultValue = "${env:AGORA_JDBC_USER:-agora}")
@@ -73,6 +76,31 @@ final class MarketCommands {
         String jdbcPassword;
         @Option(names = "--live-schema", defaultValue = "agora", description = "schema of the live sink (default: ${DEFAULT-VALUE})")
         String liveSchema;
+
+        PGSimpleDataSource dataSource() {
+            PGSimpleDataSource ds = new PGSimpleDataSource();
+            ds.setURL(jdbcUrl);
+            ds.setUser(jdbcUser);
+            ds.setPassword(jdbcPassword);
+            return ds;
+        }
+    }
+
+    /** A command on the live market's topics and the sink's database: {@code audit}, {@code settle-disputes}. */
+    abstract static class OnLiveMarket {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        KafkaOptions kafka = new KafkaOptions();
+        @CommandLine.Mixin
+        DbOptions db = new DbOptions();
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true,
+            description = {"Replay every topic into a fresh schema, compare it row by row with the live database, check the "
+                    + "ledger invariants, re-verify every result signature and every stored receipt (with the market's public key).",
+                    "Exit 0: clean; 1: differences or violations; 2: could not run."})
+    static final class Audit extends OnLiveMarket implements Callable<Integer> {
         @Option(names = "--replay-schema", description = "schema to replay into; must not exist (default: agora_audit_<millis>)")
         String replaySchema;
         @Option(names = "--sink-group", defaultValue = "${env:AGORA_SINK_GROUP_ID:-agora-ledger-sink}",
@@ -91,10 +119,8 @@ final class MarketCommands {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             String replay = replaySchema != null ? replaySchema : "agora_audit_" + System.currentTimeMillis();
-            PGSimpleDataSource ds = new PGSimpleDataSource();
-            ds.setURL(jdbcUrl);
-            ds.setUser(jdbcUser);
-            ds.setPassword(jdbcPassword);
+            String liveSchema = db.liveSchema;
+            PGSimpleDataSource ds = db.dataSource();
             AuditReport ledger;
             SignatureAudit.Report signatures;
             AuditReport receipts = null;
@@ -157,6 +183,71 @@ final class MarketCommands {
             out.println(clean ? "AUDIT CLEAN" : "AUDIT FOUND PROBLEMS");
             out.flush();
             return clean ? 0 : 1;
+        }
+    }
+
+    @Command(name = "settle-disputes", mixinStandardHelpOptions = true,
+            description = {"Settle from the ledger every overturned dispute decided before --decided-before that has no "
+                    + "settlement receipt (decided by a build before slash results, or retired 'unsettled' by the verifier): "
+                    + "each slash read back from its SLASH transaction, the receipt signed with the market's key and published "
+                    + "on agora.jobs.events (JobEvent DISPUTED 'settled from the ledger') for the sink to keep; "
+                    + "agora audit --market-key then checks it.",
+                    "Exit 0: every such dispute settled (or none); 1: some refused (their SLASH legs are not the slashes); "
+                            + "2: could not run."})
+    static final class SettleDisputes extends OnLiveMarket implements Callable<Integer> {
+        @Option(names = "--market-key-secret", paramLabel = "FILE", required = true,
+                description = "the verifier's market key, base64 of its 32-byte seed (agora.verifier.market.key.file, "
+                        + "or <verifier state dir>/verifier-market.key)")
+        Path secret;
+        @Option(names = "--decided-before", required = true,
+                description = "ISO instant or -1h/-7d: only disputes decided before it, when every matcher and verifier "
+                        + "already ran a build with slash results (a later dispute's results may still be on their way)")
+        String decidedBefore;
+        @Option(names = "--dry-run", description = "show what would be settled, publish nothing")
+        boolean dryRun;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            DisputeSettlements.Found found;
+            try {
+                if (!Files.isReadable(secret)) {
+                    throw new IllegalArgumentException(secret + " is not a readable key file");
+                }
+                Identity market = Identity.loadOrCreate(secret);
+                out.println("signing with market key " + market.workerId());
+                found = DisputeSettlements.find(db.dataSource(), db.liveSchema, TimeArg.instant(decidedBefore, Instant.now()),
+                        market, Instant.now());
+                if (!dryRun && !found.settled().isEmpty()) {
+                    publish(found.settled());
+                }
+            } catch (Exception e) {
+                out.println("settle-disputes could not run: " + e);
+                out.flush();
+                return 2;
+            }
+            found.settled().forEach(e -> out.println((dryRun ? "would settle job " : "settled job ") + e.getJobId() + ": "
+                    + e.getReason()));
+            found.refused().forEach(r -> out.println("refused: " + r));
+            out.println(found.settled().size() + " settled, " + found.refused().size() + " refused"
+                    + (dryRun ? " (dry run: nothing published)" : ""));
+            out.flush();
+            return found.refused().isEmpty() ? 0 : 1;
+        }
+
+        /** The settlements on agora.jobs.events, keyed by job, each acknowledged by every in-sync replica. */
+        private void publish(List<JobEvent> settled) throws Exception {
+            Map<String, Object> props = new java.util.HashMap<>(AgoraConfig.load(Map.of()).kafkaClientProperties());
+            props.put("bootstrap.servers", kafka.bootstrap);
+            props.put("acks", "all");
+            props.put("enable.idempotence", true);
+            var values = kafka.serdes().valueSerde(Topics.JOB_EVENTS).serializer();
+            try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+                for (JobEvent e : settled) {
+                    p.send(new ProducerRecord<>(Topics.JOB_EVENTS.name(), e.getJobId(),
+                            values.serialize(Topics.JOB_EVENTS.name(), e))).get();
+                }
+            }
         }
     }
 

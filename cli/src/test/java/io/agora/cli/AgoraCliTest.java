@@ -385,6 +385,20 @@ class AgoraCliTest {
     }
 
     @Test
+    void settleDisputesNeedsTheMarketsSecretKeyAndACutOffAndNeverInventsAKey(@TempDir Path dir) throws Exception {
+        Path key = dir.resolve("market.key");
+        StringWriter out = new StringWriter();
+        assertThat(run(out, new StringWriter(), "settle-disputes", "--market-key-secret", key.toString(),
+                "--decided-before", "-1h")).isEqualTo(2);
+        assertThat(out.toString()).contains("settle-disputes could not run").contains(key + " is not a readable key file");
+        assertThat(key).as("no key of its own: receipts must be signed by the verifier's").doesNotExist();
+        StringWriter err = new StringWriter();
+        assertThat(run(new StringWriter(), err, "settle-disputes", "--market-key-secret", key.toString())).isEqualTo(Exit.USAGE);
+        assertThat(err.toString()).contains("--decided-before");
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
     void aMissingOrMalformedSpecFileIsAUsageErrorNamingIt(@TempDir Path dir) throws Exception {
         StringWriter err = new StringWriter();
         assertThat(run(new StringWriter(), err, "submit", "-f", dir.resolve("nope.json").toString())).isEqualTo(Exit.USAGE);

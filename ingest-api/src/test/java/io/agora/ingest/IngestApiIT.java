@@ -430,6 +430,56 @@ class IngestApiIT {
     }
 
     @Test
+    void theSettlementReceiptIsServedToItsOwnerOnceEverySlashIsBookedAndToNobodyElse() throws Exception {
+        String clientId = client();
+        String owner = newKey(clientId);
+        String other = newKey(client());
+        String jobId = UUID.randomUUID().toString();
+        String path = "/api/v1/jobs/" + jobId + "/settlement-receipt";
+        io.agora.schemas.Identity marketKey = io.agora.schemas.Identity.generate();
+        // the sink's rows of an overturned dispute: its decision (with the dispute receipt), no settlement yet
+        io.agora.events.DisputeReceipt decided = io.agora.schemas.Receipts.sign(io.agora.events.DisputeReceipt.newBuilder()
+                .setJobId(jobId).setClientId(clientId).setOverturned(true).setDecidedHash("ab").setFeeMicros(100)
+                .setFeePayouts(List.of()).setFeeRefundMicros(100).setSlashed(List.of("w1")).setHonestWorkers(List.of("w2"))
+                .setIssuedAt(Instant.ofEpochMilli(9_000)).setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(), marketKey);
+        sql("INSERT INTO agora.job_events (event_id, job_id, type, replica, attempt, ts, dispute_receipt)"
+                + " VALUES (?, ?, 'DISPUTED', -1, -1, now(), ?)", UUID.randomUUID().toString(), jobId,
+                io.agora.schemas.Receipts.toBytes(decided));
+        HttpResponse<String> notYet = call("GET", path, owner, null);
+        assertThat(notYet.statusCode()).as(notYet.body()).isEqualTo(404);
+        assertThat((String) map(notYet).get("detail")).contains("slashes are not all booked yet");
+        assertThat(call("GET", "/api/v1/jobs/" + jobId + "/dispute-receipt", owner, null).statusCode()).isEqualTo(200);
+
+        io.agora.events.SettlementReceipt settled = io.agora.schemas.Receipts.sign(io.agora.events.SettlementReceipt.newBuilder()
+                .setJobId(jobId).setClientId(clientId).setSlashes(List.of(new io.agora.events.SlashTaken("w1", 300L, 500L,
+                        200L, List.of(new io.agora.events.SlashShare("w2", 200L)), 100L)))
+                .setIssuedAt(Instant.ofEpochMilli(9_500)).setMarketKey("").setSignature(ByteBuffer.allocate(0)).build(), marketKey);
+        sql("INSERT INTO agora.job_events (event_id, job_id, type, replica, attempt, ts, settlement_receipt)"
+                + " VALUES (?, ?, 'DISPUTED', -1, -1, now(), ?)", UUID.randomUUID().toString(), jobId,
+                io.agora.schemas.Receipts.toBytes(settled));
+        HttpResponse<String> mine = call("GET", path, owner, null);
+        assertThat(mine.statusCode()).as(mine.body()).isEqualTo(200);
+        io.agora.events.SettlementReceipt served = io.agora.schemas.Receipts.settlementFromMap(map(mine));
+        assertThat(served).isEqualTo(settled);
+        assertThat(io.agora.schemas.Receipts.problems(served, marketKey.workerId())).isEmpty();
+
+        // another client's job answers exactly as an unknown one
+        String unknown = UUID.randomUUID().toString();
+        HttpResponse<String> theirs = call("GET", path, other, null, "X-Request-Id", "probe");
+        HttpResponse<String> none = call("GET", "/api/v1/jobs/" + unknown + "/settlement-receipt", other, null,
+                "X-Request-Id", "probe");
+        assertThat(theirs.statusCode()).isEqualTo(404);
+        assertThat(theirs.body()).isEqualTo(none.body().replace(unknown, jobId));
+        assertThat(call("GET", path, null, null).statusCode()).isEqualTo(401);
+        assertThat(call("GET", path, "agk_nope_nope", null).statusCode()).isEqualTo(401);
+        for (String receipt : List.of("receipt", "dispute-receipt", "settlement-receipt")) {
+            HttpResponse<String> bad = call("GET", "/api/v1/jobs/x%00y/" + receipt, owner, null);
+            assertThat(bad.statusCode()).as(receipt + " " + bad.body()).isEqualTo(400);
+            assertThat(problems(bad)).singleElement().satisfies(p -> assertThat(p.get("field")).isEqualTo("id"));
+        }
+    }
+
+    @Test
     void tooLittleBalanceIs402() throws Exception {
         String clientId = client();
         String key = newKey(clientId);

@@ -284,7 +284,19 @@ public final class AuditReport {
                  GROUP BY 1, 2, 3""".formatted(s),
                 rs -> slashes.computeIfAbsent(rs.getString(1), k -> new HashMap<>())
                         .computeIfAbsent(rs.getString(2), k -> new HashMap<>()).merge(rs.getString(3), rs.getLong(4), Long::sum));
-        Map<String, List<String>> slashed = new HashMap<>(); // job -> the workers its dispute receipt names slashed
+        // job -> the workers its overturned dispute slashed: the verdict's agreeing ones, as its dispute receipt names them
+        // (a dispute decided before dispute receipts has none; a settlement from the ledger settles it all the same)
+        Map<String, List<String>> slashed = new HashMap<>();
+        query(c, """
+                SELECT DISTINCT v.job_id, v.agreeing FROM %1$s.verdicts v JOIN %1$s.job_events e USING (job_id)
+                 WHERE e.type = 'DISPUTED' AND e.reason LIKE 'overturned%%'""".formatted(s),
+                rs -> slashed.put(rs.getString(1), List.of((String[]) rs.getArray(2).getArray())));
+        query(c, """
+                SELECT DISTINCT e.job_id FROM %1$s.job_events e WHERE e.type = 'DISPUTED' AND e.reason LIKE 'overturned%%'
+                   AND NOT EXISTS (SELECT 1 FROM %1$s.job_events r WHERE r.job_id = e.job_id AND r.settlement_receipt IS NOT NULL)
+                 ORDER BY 1""".formatted(s),
+                rs -> out.add(s + ": the overturned dispute of job " + rs.getString(1) + " has no settlement receipt"
+                        + " (agora settle-disputes settles it from its SLASH transactions)"));
         query(c, "SELECT job_id, dispute_receipt FROM %s.job_events WHERE dispute_receipt IS NOT NULL".formatted(s), rs -> {
             try {
                 slashed.put(rs.getString(1), List.copyOf(Receipts.disputeFromBytes(rs.getBytes(2)).getSlashed()));
@@ -308,7 +320,8 @@ public final class AuditReport {
     /**
      * What is wrong with job {@code job}'s settlement receipt {@code r}: it must be signed by {@code marketKey} and
      * balanced ({@link Receipts#problems}), be for the job, name exactly the workers its dispute receipt slashed
-     * ({@code slashed}, null when no dispute receipt is stored), and each slash's amounts must be the legs of the job's
+     * ({@code slashed}; for a dispute decided before dispute receipts, the verdict's agreeing workers, whom an overturned
+     * dispute slashes; null when the job has neither), and each slash's amounts must be the legs of the job's
      * SLASH transaction of that worker ({@link Postings#slash(String, String, SlashTaken, long)}; none posted when the
      * slash took nothing), and no other SLASH of the job may exist. {@code posted}: the job's SLASH transactions, by
      * id, each account's net micros.

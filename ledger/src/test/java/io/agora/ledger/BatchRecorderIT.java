@@ -369,6 +369,57 @@ class BatchRecorderIT {
                 .anySatisfy(f -> assertThat(f).contains("settlement receipt of job j2: signed by " + market.workerId()));
     }
 
+    @Test
+    void anOverturnedDisputeWithoutASettlementReceiptIsSettledFromItsSlashPostingsAndTheAuditChecksIt() throws SQLException {
+        Identity market = Identity.generate();
+        long ts = T0.toEpochMilli();
+        io.agora.market.Stake.Account liar = new io.agora.market.Stake.Account(200, 800, 0, 0, -1, java.util.Set.of("j1"));
+        io.agora.market.Stake.Slash slash = io.agora.market.Stake.slash(liar, 1_000, List.of("h1"));
+        // as a build before slash results left it: the verdict (w1 and w2 agreeing), a dispute overturned with no
+        // receipt, one SLASH (w2 had nothing to take: no transaction); j2 the same, decided after the cut-off
+        recorder.record(records(grant("c1", 5_000), hold("c1", "j1", 2_000), payout("c1", "j1", "w1", 1_000),
+                refund("c1", "j1", 1_000), io.agora.market.Postings.stake("w1", 7, 800, ts),
+                jobEvent("j1", "c1", JobEventType.ACCEPTED, 0), verdict("j1", "c1", Outcome.COMPLETED, 1_000, 1_000),
+                io.agora.events.JobEvent.newBuilder(jobEvent("j1", "c1", JobEventType.DISPUTED, 20))
+                        .setReason("overturned: dispute replicas agree on x").build(),
+                io.agora.market.Postings.slash("j1", "c1", "w1", slash, ts + 20),
+                jobEvent("j2", "c1", JobEventType.ACCEPTED, 0), verdict("j2", "c1", Outcome.COMPLETED, 0, 0),
+                io.agora.events.JobEvent.newBuilder(jobEvent("j2", "c1", JobEventType.DISPUTED, 60_000))
+                        .setReason("overturned: dispute replicas agree on x").build()), Map.of(), null);
+        assertThat(AuditReport.checkReceipts(ds, schema, market.workerId()).findings())
+                .anySatisfy(f -> assertThat(f).endsWith("the overturned dispute of job j1 has no settlement receipt"
+                        + " (agora settle-disputes settles it from its SLASH transactions)"))
+                .anySatisfy(f -> assertThat(f).contains("the overturned dispute of job j2 has no settlement receipt"));
+
+        DisputeSettlements.Found found = DisputeSettlements.find(ds, schema, T0.plusSeconds(30), market, T0.plusSeconds(90));
+        assertThat(found.refused()).isEmpty();
+        io.agora.events.JobEvent settled = found.settled().stream().filter(e -> e.getJobId().equals("j1")).findFirst().orElseThrow();
+        assertThat(found.settled()).as("j2 was decided after the cut-off").hasSize(1);
+        assertThat(settled.getType()).isEqualTo(JobEventType.DISPUTED);
+        assertThat(settled.getReason()).isEqualTo("settled from the ledger: 2 slashes took 600 micro-credits"
+                + " (what the job paid them and part of their bonds)");
+        io.agora.events.SettlementReceipt r = settled.getSettlementReceipt();
+        assertThat(Receipts.problems(r, market.workerId())).isEmpty();
+        assertThat(r.getSlashes()).as("in the verdict's order, w2's taking nothing")
+                .containsExactly(io.agora.market.Postings.taken("w1", slash),
+                        new io.agora.events.SlashTaken("w2", 0L, 0L, 0L, List.of(), 0L));
+
+        // published, the sink keeps it like the verifier's own, and the audit checks it against the SLASH postings
+        recorder.record(records(settled), Map.of(), null);
+        assertThat(AuditReport.checkReceipts(ds, schema, market.workerId()).findings()).noneMatch(f -> f.contains("job j1"));
+        assertThat(DisputeSettlements.find(ds, schema, T0.plusSeconds(30), market, T0.plusSeconds(90)).settled())
+                .as("settled once").isEmpty();
+        assertThat(AuditReport.checkReceipts(ds, schema, Identity.generate().workerId()).findings())
+                .anySatisfy(f -> assertThat(f).contains("settlement receipt of job j1: signed by " + market.workerId()));
+
+        // a SLASH of a worker the verdict did not name: nothing signed, the dispute refused with the reason
+        recorder.record(records(io.agora.market.Postings.slash("j2", "c1", "w9", slash, ts + 60_000)), Map.of(), null);
+        DisputeSettlements.Found j2 = DisputeSettlements.find(ds, schema, T0.plusSeconds(90), market, T0.plusSeconds(90));
+        assertThat(j2.settled()).isEmpty();
+        assertThat(j2.refused()).containsExactly("job j2: its SLASH transactions are not the slashes of [w1, w2] for client c1;"
+                + " nothing signed");
+    }
+
     private static io.agora.events.DisputeReceipt disputeReceipt(Identity market, String job, boolean overturned,
                                                                  List<io.agora.events.DisputeFeePayout> payouts, long refund,
                                                                  List<String> slashed, List<String> honest) {

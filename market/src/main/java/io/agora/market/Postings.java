@@ -91,7 +91,7 @@ public final class Postings {
      * slash per (job, worker).
      */
     public static LedgerEntry slash(String jobId, String clientId, String workerId, Stake.Slash slash, long timestampMs) {
-        String tx = "slash:" + jobId + ":" + workerId;
+        String tx = slashTransactionId(jobId, workerId);
         java.util.Map<String, Long> legs = new java.util.LinkedHashMap<>();
         legs.merge(Accounts.worker(workerId), -slash.reclaimMicros(), Long::sum);
         legs.merge(Accounts.stake(workerId), -slash.slashedMicros(), Long::sum);
@@ -125,6 +125,51 @@ public final class Postings {
         t.getHonestShares().forEach(h -> honest.merge(h.getWorkerId(), h.getMicros(), Long::sum));
         return slash(jobId, clientId, t.getWorkerId(), new Stake.Slash(t.getReclaimMicros(), t.getSlashedMicros(),
                 t.getClientMicros(), honest, t.getBurnedMicros()), timestampMs);
+    }
+
+    /** The id of the one SLASH transaction of {@code workerId} for job {@code jobId}'s dispute. */
+    public static String slashTransactionId(String jobId, String workerId) {
+        return "slash:" + jobId + ":" + workerId;
+    }
+
+    /**
+     * What a booked SLASH took, read back from its legs ({@link #slash(String, String, SlashTaken, long)} backwards): a
+     * dispute no SlashResult receipted is settled from the ledger this way. {@code legs}: the postings of
+     * {@code slash:<jobId>:<workerId>} in posting order, none when the slash took nothing. Empty when the legs are not
+     * exactly what posting the result gives (another account, a negative share, a split that does not add up).
+     */
+    public static java.util.Optional<SlashTaken> takenFrom(String jobId, String clientId, String workerId, List<Posting> legs) {
+        long reclaim = 0;
+        long slashed = 0;
+        long toClient = 0;
+        long burned = 0;
+        java.util.Map<String, Long> honest = new java.util.LinkedHashMap<>();
+        for (Posting p : legs) {
+            String account = p.getAccountId();
+            if (account.equals(Accounts.worker(workerId))) {
+                reclaim -= p.getAmountMicros();
+            } else if (account.equals(Accounts.stake(workerId))) {
+                slashed -= p.getAmountMicros();
+            } else if (account.equals(Accounts.client(clientId))) {
+                toClient += p.getAmountMicros();
+            } else if (account.equals(Accounts.MINT_SLASHED)) {
+                burned += p.getAmountMicros();
+            } else if (account.startsWith(Accounts.worker(""))) {
+                honest.merge(account.substring(Accounts.worker("").length()), p.getAmountMicros(), Long::sum);
+            } else {
+                return java.util.Optional.empty();
+            }
+        }
+        long clientShare = toClient - reclaim;
+        long shared = honest.values().stream().mapToLong(Long::longValue).sum();
+        if (reclaim < 0 || slashed < 0 || clientShare < 0 || burned < 0 || honest.values().stream().anyMatch(m -> m <= 0)
+                || clientShare + shared + burned != slashed) {
+            return java.util.Optional.empty();
+        }
+        List<SlashShare> shares = new java.util.ArrayList<>();
+        honest.forEach((w, m) -> shares.add(new SlashShare(w, m)));
+        SlashTaken t = new SlashTaken(workerId, reclaim, slashed, clientShare, shares, burned);
+        return slash(jobId, clientId, t, 0).getPostings().equals(legs) ? java.util.Optional.of(t) : java.util.Optional.empty();
     }
 
     /** Whether {@code e} is the hold of a dispute's fee ({@link #disputeFee}), not its payment or refund. */

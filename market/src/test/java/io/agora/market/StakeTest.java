@@ -142,6 +142,24 @@ class StakeTest {
     }
 
     @Test
+    void aBookedSlashReadsBackFromItsLegsAsWhatItTookAndNothingElseDoes() {
+        Stake.Account a = Stake.request(Stake.Account.NEW.credit(10_000), 10_000, 1, 0, COOL_DOWN).account().credit(700);
+        Stake.Slash s = Stake.slash(a, 700, List.of("h1", "h2"));
+        List<Posting> legs = Postings.slash("job-1", "c1", "liar", s, 5).getPostings();
+        assertEquals(java.util.Optional.of(Postings.taken("liar", s)), Postings.takenFrom("job-1", "c1", "liar", legs));
+        assertEquals(java.util.Optional.of(Postings.taken("liar", Stake.slash(Stake.Account.NEW, 700, List.of("h1")))),
+                Postings.takenFrom("job-1", "c1", "liar", List.of()), "no leg: the slash took nothing");
+        List<Posting> moved = new java.util.ArrayList<>(legs);
+        moved.set(moved.size() - 1, new Posting("mint:grants", moved.get(moved.size() - 1).getAmountMicros()));
+        assertTrue(Postings.takenFrom("job-1", "c1", "liar", moved).isEmpty(), "a leg no slash posts");
+        assertTrue(Postings.takenFrom("job-1", "c2", "liar", legs).isEmpty(), "another client's");
+        assertTrue(Postings.takenFrom("job-1", "c1", "h1", legs).isEmpty(), "another worker's");
+        assertTrue(Postings.takenFrom("job-1", "c1", "liar", List.of(new Posting("stake:liar", -10L),
+                new Posting(Accounts.MINT_SLASHED, 5L), new Posting("client:c1", 5L), new Posting("worker:liar", 0L))).isEmpty(),
+                "legs out of the order and shape posting gives");
+    }
+
+    @Test
     void stakeAndUnstakeAreTransfersNamedByTheRegistration() {
         LedgerEntry stake = Postings.stake("w1", 7, 1_000, 0);
         assertEquals("stake:w1:7", stake.getTransactionId());

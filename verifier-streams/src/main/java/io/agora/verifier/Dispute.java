@@ -105,6 +105,30 @@ final class Dispute {
     }
 
     /**
+     * An overturned dispute whose settlement receipt is not signed yet: a slashed worker's SlashResult is still awaited,
+     * so the job outlives its retention once ({@link JobCase#retireAt}).
+     */
+    static boolean awaitsSlashes(JobState s) {
+        return s.overturned && !s.settlementSigned;
+    }
+
+    /**
+     * The job retires with slash results still missing (the gate did not answer within a second retention): a
+     * DISPUTED "unsettled" event says how many came in; a later one goes to the DLQ, and the operator settles the
+     * dispute from the ledger's SLASH postings ({@code agora settle-disputes}).
+     */
+    void unsettled(Case k) {
+        JobState s = k.state();
+        event(k, s.first.getTerms().getClientId(), "unsettled: " + s.slashesTaken.size() + " of " + slashedCount(s)
+                + " slash results came in before the job retired; its settlement receipt is left to the operator, from the"
+                + " ledger's SLASH postings (agora settle-disputes)");
+    }
+
+    private static int slashedCount(JobState s) {
+        return new HashSet<>(s.agreeing).size();
+    }
+
+    /**
      * A DISPUTE command: the client's own request is admission's (it holds the fee and hands the dispute on,
      * {@code feeHeldMicros} set); one whose fee is held is refused with a reason, the fee refunded, or opened.
      */
@@ -263,7 +287,7 @@ final class Dispute {
         }
         s.slashesTaken.add(t);
         k.changed();
-        if (s.settlementSigned || s.slashesTaken.size() < new HashSet<>(s.agreeing).size()) {
+        if (s.settlementSigned || s.slashesTaken.size() < slashedCount(s)) {
             return;
         }
         List<SlashTaken> ordered = new ArrayList<>();

@@ -217,12 +217,17 @@ final class JobCase {
         return -1;
     }
 
-    /** When a decided job's state is dropped: {@code retention} after its deadline (or its verdict, if later). */
+    /**
+     * When a decided job's state is dropped: {@code retention} after its deadline (or its verdict, if later); a job
+     * whose overturned dispute still awaits slash results ({@link Dispute#awaitsSlashes}) is kept one {@code retention}
+     * more for them, and retires then without its settlement receipt ({@link Dispute#unsettled}).
+     */
     long retireAt(JobState s) {
         if (s == null || !s.settled) {
             return -1;
         }
-        return Math.max(s.first.getTerms().getDeadline().toEpochMilli(), s.decidedAt) + cfg.retention().toMillis();
+        long retire = Math.max(s.first.getTerms().getDeadline().toEpochMilli(), s.decidedAt) + cfg.retention().toMillis();
+        return Dispute.awaitsSlashes(s) ? retire + cfg.retention().toMillis() : retire;
     }
 
     /** Casts a ballot: for an output, or for a failure of the job's own ({@link #isJobFailure}). */
@@ -779,7 +784,10 @@ final class JobCase {
             }
             long retire = retireAt(s);
             if (retire >= 0 && now >= retire && !Dispute.isOpen(s)) {
-                // the money was settled with the verdict: nothing is owed to or by a retired job
+                // the money was settled with the verdict and the gate books the slashes: nothing is owed to or by a retired job
+                if (Dispute.awaitsSlashes(s)) {
+                    dispute.unsettled(this);
+                }
                 s = null;
                 stateChanged = true;
             }

@@ -592,6 +592,60 @@ class VerifierTopologyTest {
     }
 
     @Test
+    void anOverturnedDisputeStillAwaitingASlashResultOutlivesItsRetentionUntilTheResultIsInThenRetires() {
+        overturn("job-16");
+        slashed("job-16", nothingTaken(w2));
+        KeyValueStore<String, JobRecord> jobStore = driver.getKeyValueStore(VerifierTopology.JOBS_STORE);
+        // the deadline (60 s) plus the retention (7 days) passes: the job is kept, w1's slash result is still awaited
+        driver.advanceWallClockTime(Duration.ofDays(7).plusMinutes(2));
+        assertThat(jobStore.get("job-16")).isNotNull();
+        assertNoOtherOutput();
+
+        var taken = new io.agora.events.SlashTaken(w1.workerId(), 100L, 400L, 160L,
+                List.of(new io.agora.events.SlashShare(w3.workerId(), 80L), new io.agora.events.SlashShare(w4.workerId(), 80L)), 80L);
+        slashed("job-16", taken);
+        JobEvent settled = single(events.readKeyValuesToList(), "job-16");
+        assertThat(settled.getReason()).startsWith("settled: 2 slashes took 500 micro-credits");
+        assertThat(settled.getSettlementReceipt().getSlashes()).containsExactly(taken, nothingTaken(w2));
+        assertThat(Receipts.problems(settled.getSettlementReceipt(), market.workerId())).isEmpty();
+        assertNoOtherOutput();
+
+        // settled, its retention long over: the next sweep retires it, and a result for it is now a stray
+        driver.advanceWallClockTime(Duration.ofMinutes(1));
+        assertThat(jobStore.get("job-16")).isNull();
+        slashed("job-16", taken);
+        assertThat(harness.deadLetters()).singleElement().satisfies(l -> {
+            assertThat(l.reason()).isEqualTo("no overturned dispute of job job-16 ordered a slash");
+            assertThat(l.topic()).isEqualTo(Topics.SLASHES.name());
+        });
+        assertNoOtherOutput();
+    }
+
+    @Test
+    void anOverturnedDisputeWhoseSlashResultsDoNotComeWithinASecondRetentionRetiresUnsettledAndALateOneIsDeadLettered() {
+        overturn("job-17");
+        slashed("job-17", nothingTaken(w2));
+        KeyValueStore<String, JobRecord> jobStore = driver.getKeyValueStore(VerifierTopology.JOBS_STORE);
+        driver.advanceWallClockTime(Duration.ofDays(14));
+        assertThat(jobStore.get("job-17")).as("within the bound: deadline + 2 x retention").isNotNull();
+        assertNoOtherOutput();
+
+        driver.advanceWallClockTime(Duration.ofMinutes(2));
+        assertThat(jobStore.get("job-17")).isNull();
+        JobEvent unsettled = single(events.readKeyValuesToList(), "job-17");
+        assertThat(unsettled.getType()).isEqualTo(JobEventType.DISPUTED);
+        assertThat(unsettled.getReason()).isEqualTo("unsettled: 1 of 2 slash results came in before the job retired;"
+                + " its settlement receipt is left to the operator, from the ledger's SLASH postings (agora settle-disputes)");
+        assertThat(unsettled.getSettlementReceipt()).isNull();
+        assertNoOtherOutput();
+
+        slashed("job-17", nothingTaken(w1));
+        assertThat(harness.deadLetters()).singleElement().extracting(TopologyHarness.DeadLetter::reason)
+                .isEqualTo("no overturned dispute of job job-17 ordered a slash");
+        assertNoOtherOutput();
+    }
+
+    @Test
     void disputeAfterTheWindowIsRefused() {
         JobTerms terms = terms("job-15", Strategy.FIRST, 1, 1, 2);
         assign(task("job-15", w1, 0, 0, terms));
@@ -807,6 +861,34 @@ class VerifierTopologyTest {
         submit(result(jobId, w1, 0, 0, OUT_A, 1_000));
         submit(result(jobId, w2, 1, 0, OUT_A, 1_000));
         return terms;
+    }
+
+    /**
+     * A 2-of-2 job (w1, w2, maxTotalResults 4) completed on OUT_A, disputed, and overturned by w3 and w4 on OUT_B: w1
+     * and w2 are ordered slashed; every output so far is read.
+     */
+    private void overturn(String jobId) {
+        JobTerms terms = agreeTwoOfTwo(jobId, 4);
+        dispute(jobId);
+        assign(task(jobId, w3, 2, 0, terms), task(jobId, w4, 3, 0, terms));
+        submit(result(jobId, w3, 2, 0, OUT_B, 1_000));
+        submit(result(jobId, w4, 3, 0, OUT_B, 1_000));
+        assertThat(events.readValuesToList()).extracting(JobEvent::getReason).anyMatch(r -> r.startsWith("overturned"));
+        verdicts.readRecordsToList();
+        ledger.readRecordsToList();
+        reputation.readRecordsToList();
+        commands.readRecordsToList();
+    }
+
+    /** The matcher gate's result of the SLASH of {@code taken}'s worker for {@code jobId}. */
+    private void slashed(String jobId, io.agora.events.SlashTaken taken) {
+        harness.in(Topics.SLASHES).pipeInput(jobId, new io.agora.events.SlashResult(UUID.randomUUID().toString(), jobId,
+                "client-1", taken, T0), ts++);
+    }
+
+    /** A SLASH that found nothing to take: the worker had bonded nothing and kept nothing of its pay. */
+    private static io.agora.events.SlashTaken nothingTaken(Identity w) {
+        return new io.agora.events.SlashTaken(w.workerId(), 0L, 0L, 0L, List.of(), 0L);
     }
 
     /** The tasks as the matcher sends them: signed with its key. */

@@ -6,6 +6,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.agora.ingest.api.ApiError;
 import io.agora.events.Receipt;
 import io.agora.ingest.api.ApiException;
+import io.agora.ingest.api.PathIds;
 import io.agora.ingest.auth.Caller;
 import io.agora.ingest.receipts.MarketPublicKey;
 import io.agora.ingest.receipts.ReceiptStore;
@@ -41,12 +42,15 @@ public class ReceiptController {
         this.marketKey = marketKey;
     }
 
-    /** The receipt as {@link Receipts#toMap} writes it; 404 for another client's job, as for an unknown one. */
+    /**
+     * The receipt as {@link Receipts#toMap} writes it; 404 for another client's job, as for an unknown one. Each receipt
+     * answers 401 without a valid API key and 400 for a malformed job id ({@link PathIds}), as every job path does.
+     */
     @Get("/jobs/{id}/receipt")
     public Map<String, Object> receipt(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                        @PathVariable String id) {
         String clientId = caller.client(authorization);
-        Receipt r = receipts.receipt(id, clientId)
+        Receipt r = receipts.receipt(PathIds.check("id", id), clientId)
                 .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "no receipt for job " + id
                         + ": not your job, or not decided yet"));
         return Receipts.toMap(r);
@@ -59,7 +63,8 @@ public class ReceiptController {
     @Get("/jobs/{id}/dispute-receipt")
     public Map<String, Object> disputeReceipt(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                               @PathVariable String id) {
-        return Receipts.toMap(found(receipts.disputeReceipt(id, caller.client(authorization)), "no dispute receipt for job " + id
+        String clientId = caller.client(authorization);
+        return Receipts.toMap(found(receipts.disputeReceipt(PathIds.check("id", id), clientId), "no dispute receipt for job " + id
                 + ": not your job, not disputed, or the dispute is not decided yet"));
     }
 
@@ -71,7 +76,8 @@ public class ReceiptController {
     @Get("/jobs/{id}/settlement-receipt")
     public Map<String, Object> settlementReceipt(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
                                                  @PathVariable String id) {
-        return Receipts.toMap(found(receipts.settlementReceipt(id, caller.client(authorization)), "no settlement receipt for job "
+        String clientId = caller.client(authorization);
+        return Receipts.toMap(found(receipts.settlementReceipt(PathIds.check("id", id), clientId), "no settlement receipt for job "
                 + id + ": not your job, no dispute of it overturned, or its slashes are not all booked yet"));
     }
 
