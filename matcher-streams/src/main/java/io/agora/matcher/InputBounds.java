@@ -5,6 +5,8 @@ import io.agora.events.CommandType;
 import io.agora.events.EntryKind;
 import io.agora.events.GpuInfo;
 import io.agora.events.Heartbeat;
+import io.agora.events.HostHeartbeat;
+import io.agora.events.HostedBeat;
 import io.agora.events.JobCommand;
 import io.agora.events.JobRequested;
 import io.agora.events.JobSpec;
@@ -15,6 +17,7 @@ import io.agora.events.ReputationChanged;
 import io.agora.events.TaskResult;
 import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
+import io.agora.schemas.HostBeats;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -81,6 +84,38 @@ public final class InputBounds {
         }
         p.range("pricePerCpuSecondMicros", hb.getPricePerCpuSecondMicros(), 0, MAX_MICROS);
         p.ids("imageDigests", hb.getImageDigests(), MAX_IMAGE_DIGESTS, MAX_DIGEST);
+        return p.result();
+    }
+
+    /**
+     * A host's record: 1..{@link HostBeats#MAX_BEATS} beats of distinct identities, all of the partition of the first
+     * (the record's key: a host groups its identities by partition, {@link HostBeats#partition}), each in the bounds of
+     * a {@link #heartbeat}. Whether each beat is signed by its identity for this host and sequence number is the gate's.
+     */
+    public static String hostHeartbeat(HostHeartbeat hb, int taskPartitions) {
+        Problems p = new Problems();
+        p.str("eventId", hb.getEventId());
+        p.id("host", hb.getHost());
+        List<HostedBeat> beats = hb.getBeats();
+        if (beats == null || beats.isEmpty() || beats.size() > HostBeats.MAX_BEATS) {
+            p.add("beats", "must hold 1.." + HostBeats.MAX_BEATS + " beats");
+            return p.result();
+        }
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        Integer partition = null;
+        for (int i = 0; i < beats.size() && p.ok(); i++) {
+            HostedBeat b = beats.get(i);
+            String bad = heartbeat(HostBeats.asHeartbeat(hb, b), taskPartitions);
+            if (bad != null) {
+                p.add("beats[" + i + "]", bad);
+            } else if (!ids.add(b.getWorkerId())) {
+                p.add("beats", "must name each worker once");
+            } else if (partition == null) {
+                partition = HostBeats.partition(b.getWorkerId());
+            } else if (HostBeats.partition(b.getWorkerId()) != partition) {
+                p.add("beats", "must be of workers of one partition (" + partition + "): a host sends a record per partition");
+            }
+        }
         return p.result();
     }
 

@@ -38,6 +38,7 @@ import org.apache.kafka.streams.processor.api.FixedKeyRecord;
  *                                │ admitted job, keyed by pool    │
  *  agora.workers.registrations ┐ │                                │
  *  agora.workers.heartbeats ───┼► worker gate (by worker) ──► DLQ │ (bounds, bad signature, replay, allowlist)
+ *  agora.workers.host-beats ───┤ │                                │
  *  agora.workers.reputation ───┤ │ verified, keyed by pool        │ (+ STAKE, UNSTAKE, SLASH to the ledger)
  *  worker credits (ledger by worker, internal) ┘                  │
  *  agora.jobs.results ──┐        │                                │
@@ -119,6 +120,7 @@ public final class MatcherTopology {
                 .merge(read(source(b, serdes, Topics.HEARTBEATS), Topics.HEARTBEATS, reads, cfg), Named.as("gate-inputs-1"))
                 .merge(read(source(b, serdes, Topics.REPUTATION), Topics.REPUTATION, reads, cfg), Named.as("gate-inputs-2"))
                 .merge(workerCredits(ledger, reads), Named.as("gate-inputs-3"))
+                .merge(read(source(b, serdes, Topics.HOST_BEATS), Topics.HOST_BEATS, reads, cfg), Named.as("gate-inputs-4"))
                 .process(() -> new WorkerGateProcessor(cfg, serdes, challengeKey, reads), Named.as("worker-gate"), WorkerGateProcessor.GATE,
                         WorkerGateProcessor.UNBONDS);
 

@@ -2,6 +2,8 @@ package io.agora.matcher;
 
 import io.agora.events.EntryKind;
 import io.agora.events.Heartbeat;
+import io.agora.events.HostHeartbeat;
+import io.agora.events.HostedBeat;
 import io.agora.events.LedgerEntry;
 import io.agora.events.Posting;
 import io.agora.events.RegistrationType;
@@ -18,6 +20,7 @@ import io.agora.market.Stake;
 import io.agora.runtime.Punctuations;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.HostBeats;
 import io.agora.schemas.Signatures;
 import io.agora.schemas.TaskSeal;
 import io.agora.schemas.Topics;
@@ -42,7 +45,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The worker gate, keyed by workerId. Inputs: {@code agora.workers.registrations},
- * {@code agora.workers.heartbeats}, {@code agora.workers.reputation}. It checks each signed event
+ * {@code agora.workers.heartbeats}, {@code agora.workers.host-beats} (a host's identities of this partition in one
+ * record, {@link #hostHeartbeat}), {@code agora.workers.reputation}. It checks each signed event
  * against its sender id (Ed25519, {@link Signatures#verify}), refuses records out of
  * {@link InputBounds} (checked first, before anything is looked up or kept), replays (seq must grow
  * per worker and event kind) and registrations to a trusted pool by workers off its allowlist; those
@@ -74,6 +78,10 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         GateState with(Stake.Account a) {
             return new GateState(registrationSeq, heartbeatSeq, pool, reputation, a);
         }
+
+        GateState withHeartbeatSeq(long seq) {
+            return new GateState(registrationSeq, seq, pool, reputation, stake);
+        }
     }
 
     private final MatcherConfig cfg;
@@ -83,6 +91,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     private final java.util.Map<String, Double> sharedProofs = lru(256);
     private final Serializer<WorkerRegistration> registrationBytes;
     private final Serializer<Heartbeat> heartbeatBytes;
+    private final Serializer<HostHeartbeat> hostBeatBytes;
     private final Serializer<ReputationChanged> reputationBytes;
     private final Serializer<LedgerEntry> ledgerBytes;
     /** Liveness, judged here: heartbeats that report nothing new stop here ({@link QuietBeats}, built at init). */
@@ -102,6 +111,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
         this.challengeKey = challengeKey.clone();
         this.registrationBytes = serdes.valueSerde(Topics.REGISTRATIONS).serializer();
         this.heartbeatBytes = serdes.valueSerde(Topics.HEARTBEATS).serializer();
+        this.hostBeatBytes = serdes.valueSerde(Topics.HOST_BEATS).serializer();
         this.reputationBytes = serdes.valueSerde(Topics.REPUTATION).serializer();
         this.ledgerBytes = serdes.valueSerde(Topics.LEDGER).serializer();
     }
@@ -133,6 +143,8 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             register(record, reg);
         } else if (v instanceof Heartbeat hb) {
             heartbeat(record, hb);
+        } else if (v instanceof HostHeartbeat hb) {
+            hostHeartbeat(record, hb);
         } else if (v instanceof ReputationChanged rc) {
             reputation(record, rc);
         } else if (v instanceof LedgerEntry e) {
@@ -280,15 +292,66 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
             deadLetter(record, heartbeatBytes.serialize(Topics.HEARTBEATS.name(), hb), bad);
             return;
         }
-        gate.put(workerId, new GateState(g.registrationSeq(), hb.getSeq(), g.pool(), g.reputation(), g.stake()));
+        gate.put(workerId, g.withHeartbeatSeq(hb.getSeq()));
+        pass(g, hb, record.timestamp());
+    }
+
+    /** A verified heartbeat of a worker the gate holds as {@code g}: on to its pool if it reports something new. */
+    private void pass(GateState g, Heartbeat hb, long ts) {
         if (g.pool() == null) {
-            log.debug("heartbeat of unregistered worker {} ignored", workerId);
+            log.debug("heartbeat of unregistered worker {} ignored", hb.getWorkerId());
             return;
         }
-        if (!quiet.forward(hb, ctx.currentSystemTimeMs())) {
+        if (quiet.forward(hb, ctx.currentSystemTimeMs())) {
+            ctx.forward(new Record<>(g.pool(), new Flow.Beat(hb), ts));
+        }
+    }
+
+    /**
+     * A host's record of its identities' beats ({@link HostBeats}): the record must be signed by its host, and each
+     * beat by its identity for this host and this sequence number, so a host beats only for identities whose keys it
+     * holds, and no beat is moved from one record into another; the sequence number must be above the last heartbeat
+     * sequence of the record's first identity (its key: one gate state written per record, not one per identity), so
+     * a record is not replayed. Anything else and the whole record is dead-lettered with the reason. Then each beat
+     * is what the identity's own heartbeat would be: the same liveness, lease renewal and free slots.
+     */
+    private void hostHeartbeat(Record<String, SpecificRecord> record, HostHeartbeat hb) {
+        String bad = InputBounds.hostHeartbeat(hb, Topics.TASKS.partitions());
+        if (bad != null) {
+            deadLetter(record, hostBeatBytes.serialize(Topics.HOST_BEATS.name(), hb), "host heartbeat out of bounds: " + bad);
             return;
         }
-        ctx.forward(new Record<>(g.pool(), new Flow.Beat(hb), record.timestamp()));
+        String host = hb.getHost();
+        String lead = hb.getBeats().get(0).getWorkerId();
+        GateState first = state(lead);
+        if (!Signatures.verify(hb, host)) {
+            bad = "bad signature on host heartbeat of " + host;
+        } else {
+            for (HostedBeat b : hb.getBeats()) {
+                if (!host.equals(b.getHost()) || b.getSeq() != hb.getSeq()) {
+                    bad = "host " + host + " beats for " + b.getWorkerId() + " with a beat signed for host " + b.getHost()
+                            + " seq " + b.getSeq() + ", not this record's seq " + hb.getSeq();
+                } else if (!Signatures.verify(b, b.getWorkerId())) {
+                    bad = "host " + host + " beats for " + b.getWorkerId() + ", whose signature the beat does not carry:"
+                            + " a host beats only for the identities it holds the keys of";
+                }
+                if (bad != null) {
+                    break;
+                }
+            }
+        }
+        if (bad == null && hb.getSeq() <= first.heartbeatSeq()) {
+            bad = "replayed host heartbeat: seq " + hb.getSeq() + " <= " + first.heartbeatSeq() + " of " + lead;
+        }
+        if (bad != null) {
+            deadLetter(record, hostBeatBytes.serialize(Topics.HOST_BEATS.name(), hb), bad);
+            return;
+        }
+        gate.put(lead, first.withHeartbeatSeq(hb.getSeq()));
+        for (HostedBeat b : hb.getBeats()) {
+            GateState g = b.getWorkerId().equals(lead) ? first : state(b.getWorkerId());
+            pass(g, HostBeats.asHeartbeat(hb, b), record.timestamp());
+        }
     }
 
     private void reputation(Record<String, SpecificRecord> record, ReputationChanged rc) {

@@ -44,8 +44,8 @@ class MatcherSubTopologiesTest {
         assertThat(inputsByStage()).isEqualTo(Map.of(
                 "admission", Set.of(Topics.JOB_REQUESTS.name(), Topics.LEDGER.name(),
                         MatcherTopology.DISPUTE_REQUESTS + "-repartition"),
-                "worker-gate", Set.of(Topics.REGISTRATIONS.name(), Topics.HEARTBEATS.name(), Topics.REPUTATION.name(),
-                        MatcherTopology.WORKER_CREDITS + "-repartition"),
+                "worker-gate", Set.of(Topics.REGISTRATIONS.name(), Topics.HEARTBEATS.name(), Topics.HOST_BEATS.name(),
+                        Topics.REPUTATION.name(), MatcherTopology.WORKER_CREDITS + "-repartition"),
                 "job-input-gate", Set.of(Topics.RESULTS.name(), Topics.JOB_COMMANDS.name()),
                 "pool-market", Set.of(POOL_EVENTS)));
     }

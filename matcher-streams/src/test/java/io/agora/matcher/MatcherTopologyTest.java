@@ -4,6 +4,8 @@ import io.agora.schemas.testing.SignedRecords;
 import io.agora.events.CommandType;
 import io.agora.events.EntryKind;
 import io.agora.events.Heartbeat;
+import io.agora.events.HostHeartbeat;
+import io.agora.events.HostedBeat;
 import io.agora.events.JobCommand;
 import io.agora.events.JobEvent;
 import io.agora.events.JobEventType;
@@ -20,6 +22,7 @@ import io.agora.events.WorkerRegistration;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
 import io.agora.schemas.Assignments;
+import io.agora.schemas.HostBeats;
 import io.agora.schemas.Identity;
 import io.agora.schemas.TaskSeal;
 import io.agora.schemas.Signatures;
@@ -71,6 +74,7 @@ class MatcherTopologyTest {
     TestInputTopic<String, JobRequested> requests;
     TestInputTopic<String, WorkerRegistration> registrations;
     TestInputTopic<String, Heartbeat> heartbeats;
+    TestInputTopic<String, HostHeartbeat> hostBeats;
     TestInputTopic<String, TaskResult> results;
     TestInputTopic<String, JobCommand> commandsIn;
     TestOutputTopic<String, LedgerEntry> ledger;
@@ -90,6 +94,7 @@ class MatcherTopologyTest {
         requests = in(Topics.JOB_REQUESTS);
         registrations = in(Topics.REGISTRATIONS);
         heartbeats = in(Topics.HEARTBEATS);
+        hostBeats = in(Topics.HOST_BEATS);
         results = in(Topics.RESULTS);
         commandsIn = in(Topics.JOB_COMMANDS);
         ledger = out(Topics.LEDGER);
@@ -713,6 +718,126 @@ class MatcherTopologyTest {
         Heartbeat old = SignedRecords.heartbeat(a, "public", 1, clock, 2, List.of(0), List.of());
         heartbeats.pipeInput(a.workerId(), old, clock);
         assertThat(DeadLetters.header(dlq.readRecord().headers(), DeadLetters.H_REASON)).startsWith("replayed heartbeat");
+        assertNothingElse();
+    }
+
+    /** Registers each of {@code ids} in {@code pool}, owning {@code partitions}, with no heartbeat of its own. */
+    void register(List<Identity> ids, String pool, List<Integer> partitions) {
+        for (Identity id : ids) {
+            owned.put(id.workerId(), partitions);
+            registrations.pipeInput(id.workerId(), SignedRecords.registration(id, Fx.caps(pool, 500).build(), seq++, clock), clock);
+        }
+    }
+
+    /** The record of host {@code ids.get(0)} with a beat of each of {@code ids}, each holding its tasks in {@code inFlight}. */
+    HostHeartbeat hostBeat(List<Identity> ids, String pool, Map<String, List<String>> inFlight) {
+        long s = seq++;
+        String host = ids.get(0).workerId();
+        List<HostedBeat> beats = ids.stream().map(id -> SignedRecords.hostedBeat(id, id.workerId(), host, s, pool, 2,
+                owned.get(id.workerId()), inFlight.getOrDefault(id.workerId(), List.of()))).toList();
+        return SignedRecords.hostHeartbeat(ids.get(0), s, clock, beats);
+    }
+
+    /** Sends a host's record as its worker does: keyed by its first identity. */
+    void send(HostHeartbeat hb) {
+        hostBeats.pipeInput(hb.getBeats().get(0).getWorkerId(), hb, clock);
+    }
+
+    static String reason(TestRecord<byte[], byte[]> deadLetter) {
+        return DeadLetters.header(deadLetter.headers(), DeadLetters.H_REASON);
+    }
+
+    @Test
+    void oneHostRecordBeatsForEachOfItsIdentitiesAsTheirOwnHeartbeatsWouldAndRenewsTheirLeases() {
+        start();
+        TestOutputTopic<String, Flow.PoolEvent> poolEvents = poolEvents();
+        List<Identity> ids = SignedRecords.identitiesOfOnePartition(3);
+        register(ids, "public", List.of(0));
+        send(hostBeat(ids, "public", Map.of()));
+        assertThat(poolEvents.readValuesToList()).as("the registrations, then a beat of each from the one record")
+                .extracting(e -> e instanceof Flow.Beat b ? b.heartbeat().getWorkerId() : e.getClass().getSimpleName())
+                .containsExactly("Registered", "Registered", "Registered",
+                        ids.get(0).workerId(), ids.get(1).workerId(), ids.get(2).workerId());
+        submit(Fx.job("job-host", "hal", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        TestRecord<String, TaskAssigned> task = readTask();
+        String holder = task.key();
+        assertThat(ids.stream().map(Identity::workerId)).contains(holder);
+        poolEvents.readValuesToList(); // the admitted job
+        for (int i = 0; i < 4; i++) {
+            advance(5_000);
+            send(hostBeat(ids, "public", Map.of(holder, List.of(task.value().getTaskId()))));
+        }
+        // past the lease's first end: renewed by the host's records on the matcher's clock; the first one started the job
+        JobEvent started = events.readValue();
+        assertThat(started.getType()).isEqualTo(JobEventType.STARTED);
+        assertThat(started.getWorkerId()).isEqualTo(holder);
+        assertThat(reputation.readRecordsToList()).as("no lease expired, no identity silent").isEmpty();
+        assertThat(poolEvents.readValuesToList()).as("the idle identities' beats reported nothing new")
+                .allSatisfy(e -> assertThat(((Flow.Beat) e).heartbeat().getWorkerId()).isEqualTo(holder));
+        assertNothingElse();
+    }
+
+    @Test
+    void aHostBeatingForAnIdentityItDoesNotHostIsDeadLetteredAndChangesNothing() {
+        start();
+        TestOutputTopic<String, Flow.PoolEvent> poolEvents = poolEvents();
+        List<Identity> ids = SignedRecords.identitiesOfOnePartition(3);
+        Identity host = ids.get(0);
+        Identity victim = ids.get(1);
+        Identity victimsHost = ids.get(2);
+        register(ids, "public", List.of(0));
+        poolEvents.readValuesToList();
+        String h = host.workerId();
+        String v = victim.workerId();
+        // the victim's beat signed with the host's own key: it does not hold the victim's
+        long s1 = seq++;
+        send(SignedRecords.hostHeartbeat(host, s1, clock, List.of(
+                SignedRecords.hostedBeat(host, h, h, s1, "public", 2, List.of(0), List.of()),
+                SignedRecords.hostedBeat(host, v, h, s1, "public", 2, List.of(0), List.of()))));
+        assertThat(reason(dlq.readRecord())).isEqualTo("host " + h + " beats for " + v
+                + ", whose signature the beat does not carry: a host beats only for the identities it holds the keys of");
+        // the victim's own beat, signed for the host that runs it, copied into this host's record
+        long s2 = seq++;
+        HostedBeat real = SignedRecords.hostedBeat(victim, v, victimsHost.workerId(), s2, "public", 2, List.of(0), List.of());
+        send(SignedRecords.hostHeartbeat(host, s2, clock, List.of(
+                SignedRecords.hostedBeat(host, h, h, s2, "public", 2, List.of(0), List.of()), real)));
+        assertThat(reason(dlq.readRecord())).isEqualTo("host " + h + " beats for " + v + " with a beat signed for host "
+                + victimsHost.workerId() + " seq " + s2 + ", not this record's seq " + s2);
+        // that beat in a record naming its host, but signed by this one
+        HostHeartbeat posing = SignedRecords.hostHeartbeat(host, s2, clock, List.of(real));
+        posing.setHost(victimsHost.workerId());
+        send(posing);
+        assertThat(reason(dlq.readRecord())).isEqualTo("bad signature on host heartbeat of " + victimsHost.workerId());
+        assertThat(poolEvents.readValuesToList()).as("nobody's beat went on, the host's own neither").isEmpty();
+        assertNothingElse();
+    }
+
+    @Test
+    void aReplayedReorderedOversizedOrMixedPartitionHostRecordIsDeadLettered() {
+        start();
+        List<Identity> ids = SignedRecords.identitiesOfOnePartition(2);
+        register(ids, "public", List.of(0));
+        HostHeartbeat first = hostBeat(ids, "public", Map.of());
+        send(first);
+        send(first);
+        assertThat(reason(dlq.readRecord())).isEqualTo("replayed host heartbeat: seq " + first.getSeq() + " <= "
+                + first.getSeq() + " of " + ids.get(0).workerId());
+        HostHeartbeat next = hostBeat(ids, "public", Map.of());
+        send(HostHeartbeat.newBuilder(next).setBeats(List.of(next.getBeats().get(1), next.getBeats().get(0))).build());
+        assertThat(reason(dlq.readRecord())).isEqualTo("bad signature on host heartbeat of " + ids.get(0).workerId());
+        Identity elsewhere = Identity.generate();
+        while (HostBeats.partition(elsewhere.workerId()) == HostBeats.partition(ids.get(0).workerId())) {
+            elsewhere = Identity.generate();
+        }
+        owned.put(elsewhere.workerId(), List.of(1));
+        send(hostBeat(List.of(ids.get(0), elsewhere), "public", Map.of()));
+        assertThat(reason(dlq.readRecord())).startsWith("host heartbeat out of bounds: beats must be of workers of one partition");
+        HostHeartbeat one = hostBeat(ids.subList(0, 1), "public", Map.of());
+        send(SignedRecords.hostHeartbeat(ids.get(0), one.getSeq(), clock,
+                java.util.Collections.nCopies(HostBeats.MAX_BEATS + 1, one.getBeats().get(0))));
+        assertThat(reason(dlq.readRecord())).isEqualTo("host heartbeat out of bounds: beats must hold 1.." + HostBeats.MAX_BEATS + " beats");
         assertNothingElse();
     }
 

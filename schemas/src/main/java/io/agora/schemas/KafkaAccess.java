@@ -21,7 +21,7 @@ import java.util.Set;
  * granted here is refused by the broker's authorizer.
  *
  * <p>Money-moving topics (the ledger, verdicts, tasks and their verifier copy, reputation, the gate's slash results) are written only by the
- * services that own them; a worker may write only registrations, heartbeats and results (which
+ * services that own them; a worker may write only registrations, heartbeats (its own or its host's) and results (which
  * the apps accept only when signed by the worker's Ed25519 key) and read only the task topic.
  */
 public final class KafkaAccess {
@@ -39,8 +39,8 @@ public final class KafkaAccess {
     /** The service roles by principal name. Streams apps own their internal topics, group and transactional ids. */
     public static final Map<String, Role> SERVICES = Map.of(
             "matcher", new Role(
-                    Set.of(Topics.REGISTRATIONS, Topics.HEARTBEATS, Topics.JOB_REQUESTS, Topics.JOB_COMMANDS,
-                            Topics.RESULTS, Topics.LEDGER, Topics.REPUTATION),
+                    Set.of(Topics.REGISTRATIONS, Topics.HEARTBEATS, Topics.HOST_BEATS, Topics.JOB_REQUESTS,
+                            Topics.JOB_COMMANDS, Topics.RESULTS, Topics.LEDGER, Topics.REPUTATION),
                     Set.of(Topics.TASKS, Topics.ASSIGNMENTS, Topics.JOB_EVENTS, Topics.VERDICTS, Topics.LEDGER,
                             Topics.REPUTATION, Topics.JOB_COMMANDS, Topics.SLASHES, Topics.DLQ),
                     List.of(), List.of("agora-matcher")),
@@ -56,14 +56,14 @@ public final class KafkaAccess {
                     Set.of(Topics.DLQ),
                     List.of("agora-ledger-sink"), List.of()),
             "ingest-api", new Role(
-                    Set.of(Topics.REGISTRATIONS, Topics.HEARTBEATS, Topics.REPUTATION, Topics.JOB_EVENTS),
+                    Set.of(Topics.REGISTRATIONS, Topics.HEARTBEATS, Topics.HOST_BEATS, Topics.REPUTATION, Topics.JOB_EVENTS),
                     Set.of(Topics.JOB_REQUESTS, Topics.JOB_COMMANDS, Topics.LEDGER),
                     List.of(), List.of()));
 
     /** What every enrolled worker may do. */
     public static final Role WORKER = new Role(
             Set.of(Topics.TASKS),
-            Set.of(Topics.REGISTRATIONS, Topics.HEARTBEATS, Topics.RESULTS),
+            Set.of(Topics.REGISTRATIONS, Topics.HEARTBEATS, Topics.HOST_BEATS, Topics.RESULTS),
             List.of(WORKER_GROUP), List.of());
 
     private KafkaAccess() {

@@ -1,6 +1,7 @@
 package io.agora.schemas;
 
 import io.agora.events.Heartbeat;
+import io.agora.events.HostHeartbeat;
 import io.agora.events.JobCommand;
 import io.agora.events.JobEvent;
 import io.agora.events.JobRequested;
@@ -34,6 +35,12 @@ public final class Topics {
             "agora.workers.registrations", String.class, WorkerRegistration.class, PARTITIONS, true, FOREVER, true);
     public static final TopicSpec<String, Heartbeat> HEARTBEATS = new TopicSpec<>(
             "agora.workers.heartbeats", String.class, Heartbeat.class, PARTITIONS, false, DAY);
+    /**
+     * The heartbeats of a worker host's identities, one record per host and partition ({@link HostBeats}): keyed by
+     * the first identity in it, so it goes to the partition all its identities' other records go to.
+     */
+    public static final TopicSpec<String, HostHeartbeat> HOST_BEATS = new TopicSpec<>(
+            "agora.workers.host-beats", String.class, HostHeartbeat.class, PARTITIONS, false, DAY);
     public static final TopicSpec<String, JobRequested> JOB_REQUESTS = new TopicSpec<>(
             "agora.jobs.requests", String.class, JobRequested.class, PARTITIONS, false, FOREVER);
     public static final TopicSpec<String, JobCommand> JOB_COMMANDS = new TopicSpec<>(
@@ -73,7 +80,7 @@ public final class Topics {
 
     /** Every topic, in the order topic setup creates them. */
     public static List<TopicSpec<?, ?>> all() {
-        return List.of(REGISTRATIONS, HEARTBEATS, JOB_REQUESTS, JOB_COMMANDS, TASKS, ASSIGNMENTS, RESULTS,
+        return List.of(REGISTRATIONS, HEARTBEATS, HOST_BEATS, JOB_REQUESTS, JOB_COMMANDS, TASKS, ASSIGNMENTS, RESULTS,
                 JOB_EVENTS, VERDICTS, LEDGER, SLASHES, REPUTATION, DLQ);
     }
 }

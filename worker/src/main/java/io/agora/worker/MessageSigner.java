@@ -1,6 +1,8 @@
 package io.agora.worker;
 
 import io.agora.events.Heartbeat;
+import io.agora.events.HostHeartbeat;
+import io.agora.events.HostedBeat;
 import io.agora.events.RegistrationType;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
@@ -86,6 +88,40 @@ public final class MessageSigner {
                 .setOwnedPartitions(partitions)
                 .setPricePerCpuSecondMicros(price)
                 .setImageDigests(imageDigests)
+                .setSignature(UNSIGNED)
+                .build(), identity.privateKey());
+    }
+
+    /**
+     * This identity's beat inside its host's record {@code seq} ({@link io.agora.schemas.HostBeats}), signed with its
+     * key: it counts only in that record of {@code host}. Takes no sequence number of this identity's own.
+     */
+    HostedBeat hostedBeat(String host, long seq, QuietHeartbeats.Report r) {
+        return Signatures.sign(HostedBeat.newBuilder()
+                .setWorkerId(workerId())
+                .setHost(host)
+                .setSeq(seq)
+                .setPool(r.pool())
+                .setStatus(r.status())
+                .setStatusReason(r.reason())
+                .setFreeSlots(r.freeSlots())
+                .setLoad(r.load())
+                .setInFlightTaskIds(r.inFlight())
+                .setOwnedPartitions(r.owned())
+                .setPricePerCpuSecondMicros(r.price())
+                .setImageDigests(r.images())
+                .setSignature(UNSIGNED)
+                .build(), identity.privateKey());
+    }
+
+    /** A host record of {@code beats} (each signed by its identity for this host and {@code seq}), signed as the host. */
+    public HostHeartbeat hostHeartbeat(long seq, List<HostedBeat> beats) {
+        return Signatures.sign(HostHeartbeat.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setHost(workerId())
+                .setSeq(seq)
+                .setTimestamp(now())
+                .setBeats(beats)
                 .setSignature(UNSIGNED)
                 .build(), identity.privateKey());
     }

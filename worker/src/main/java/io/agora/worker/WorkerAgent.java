@@ -3,6 +3,8 @@ package io.agora.worker;
 import io.agora.market.ProofOfHardware;
 import io.agora.runtime.Service;
 import io.agora.events.Heartbeat;
+import io.agora.events.HostHeartbeat;
+import io.agora.events.HostedBeat;
 import io.agora.events.RegistrationType;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
@@ -18,6 +20,7 @@ import io.opentelemetry.context.Context;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.HostBeats;
 import io.agora.schemas.Outage;
 import io.agora.schemas.TaskSeal;
 import io.agora.market.Pricing;
@@ -83,10 +86,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * crash is covered by the lease. Only the poll thread touches the consumer.
  * <p>
  * One agent may host further worker identities ({@link #coHost}): each has its own key,
- * registration, heartbeats, slots and signed results, and they share this agent's consumer,
- * producer, sandbox and task threads. Every hosted identity lists the host's task partitions in
- * its heartbeats; the poll loop hands each task to the identity it is addressed to (a task for
- * none of them is handed back as misrouted). The broker sees one principal for the whole host.
+ * registration, slots, signed results and signed beats, and they share this agent's consumer,
+ * producer, sandbox and task threads. The host sends their beats in its own rounds, one record per
+ * partition of {@code agora.workers.host-beats} for all of them ({@link #hostHeartbeat}). Every hosted
+ * identity lists the host's task partitions in its beats; the poll loop hands each task to the identity
+ * it is addressed to (a task for none of them is handed back as misrouted). The broker sees one principal for the whole host.
  */
 public final class WorkerAgent implements Service {
     private static final Logger log = LoggerFactory.getLogger(WorkerAgent.class);
@@ -122,6 +126,7 @@ public final class WorkerAgent implements Service {
     private final Deserializer<TaskAssigned> taskDeserializer;
     private final Serializer<TaskResult> resultSerializer;
     private final Serializer<Heartbeat> heartbeatSerializer;
+    private final Serializer<HostHeartbeat> hostBeatSerializer;
     private final Serializer<WorkerRegistration> registrationSerializer;
     private final Backoff resultBackoff = new Backoff(200, 10_000);
     /** The pause before a task record that could not be read during an outage is read again. */
@@ -157,6 +162,10 @@ public final class WorkerAgent implements Service {
     private volatile String loopFailure = "";
     private volatile WorkerCapabilities capabilities;
     private volatile ScheduledFuture<?> heartbeats;
+    /** Registered and not left: its beats go out (on its own schedule, or in its host's rounds). */
+    private volatile boolean beating;
+    /** A host's rounds run one at a time (its schedule, a rebalance, an identity's start, the drain). */
+    private final Object rounds = new Object();
     /** The most image digests a heartbeat lists (the matcher's bound: market's InputBounds). */
     static final int HEARTBEAT_DIGESTS = 64;
     /** The proof of hardware this agent registered with (the host's, for a co-hosted identity). */
@@ -196,6 +205,7 @@ public final class WorkerAgent implements Service {
         this.taskDeserializer = serdes.avroSerde(TaskAssigned.class).deserializer();
         this.resultSerializer = serdes.avroSerde(TaskResult.class).serializer();
         this.heartbeatSerializer = serdes.avroSerde(Heartbeat.class).serializer();
+        this.hostBeatSerializer = serdes.avroSerde(HostHeartbeat.class).serializer();
         this.quietHeartbeats = new QuietHeartbeats(cfg.heartbeatIdleMs());
         this.registrationSerializer = registrations;
         this.runners = new ThreadPoolExecutor(cfg.maxConcurrent(), cfg.maxConcurrent(), 0, TimeUnit.MILLISECONDS,
@@ -218,6 +228,7 @@ public final class WorkerAgent implements Service {
         this.taskDeserializer = host.taskDeserializer;
         this.resultSerializer = host.resultSerializer;
         this.heartbeatSerializer = host.heartbeatSerializer;
+        this.hostBeatSerializer = host.hostBeatSerializer;
         this.quietHeartbeats = new QuietHeartbeats(cfg.heartbeatIdleMs());
         this.registrationSerializer = host.registrationSerializer;
         this.runners = host.runners;
@@ -225,9 +236,9 @@ public final class WorkerAgent implements Service {
     }
 
     /**
-     * Hosts one more worker identity in this agent, before {@link #start}: it registers and
-     * heartbeats on its own and runs the tasks addressed to it on this agent's task threads
-     * (their number grows with the slots hosted, up to {@value #MAX_HOST_THREADS}).
+     * Hosts one more worker identity in this agent, before {@link #start}: it registers on its own,
+     * beats in the host's rounds and runs the tasks addressed to it on this agent's task threads (their
+     * number grows with the slots hosted, up to {@value #MAX_HOST_THREADS}).
      */
     public WorkerAgent coHost(MessageSigner identity, TaskSeal.Keys sealKeys) {
         if (host != this || started.get()) {
@@ -316,12 +327,13 @@ public final class WorkerAgent implements Service {
         if (drainRequested.get()) {
             return; // drained while starting: drain() already deregistered
         }
-        // co-hosted identities spread their heartbeats over the interval
-        long first = host == this ? 0 : java.util.concurrent.ThreadLocalRandom.current().nextLong(cfg.heartbeatIntervalMs());
-        heartbeats = scheduler.scheduleAtFixedRate(this::heartbeatSafely, first, cfg.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
+        beating = true;
         if (host != this) {
+            // a co-hosted identity beats in its host's rounds (one record per partition for all of them): its first now
+            scheduler.execute(host::heartbeatSafely);
             return;
         }
+        heartbeats = scheduler.scheduleAtFixedRate(this::heartbeatSafely, 0, cfg.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
         if (!hosted.isEmpty()) {
             log.info("worker {} hosts {} more identities", workerId(), hosted.size());
         }
@@ -748,7 +760,7 @@ public final class WorkerAgent implements Service {
             }
             log.info("owns task partitions {}", new TreeSet<>(owned));
             if (!closed && !scheduler.isShutdown()) {
-                group().forEach(a -> scheduler.execute(a::heartbeatSafely));
+                scheduler.execute(WorkerAgent.this::heartbeatSafely); // a host's round carries every identity's beat
             }
         }
 
@@ -913,12 +925,33 @@ public final class WorkerAgent implements Service {
 
     // ---------------------------------------------------------------- heartbeats and status
 
+    /** This identity's heartbeat; a host's round of every identity's ({@link #hostHeartbeat}) when it hosts others. */
     private void heartbeatSafely() {
         try {
-            heartbeat();
+            if (host.hosted.isEmpty()) {
+                heartbeat();
+            } else {
+                host.hostHeartbeat();
+            }
         } catch (RuntimeException e) {
             lastError = "heartbeat failed: " + CircuitBreaker.describe(e);
             log.warn(lastError, e);
+        }
+    }
+
+    /** What this identity's heartbeat reports now. */
+    private QuietHeartbeats.Report report() {
+        WorkerStatus status = status();
+        int free = status == WorkerStatus.READY || status == WorkerStatus.FULL
+                ? Math.max(0, cfg.slots() - slotsUsed.get()) : 0;
+        return new QuietHeartbeats.Report(cfg.pool(), status, statusReason(status), free, load(),
+                new ArrayList<>(new TreeSet<>(inFlight.keySet())), new ArrayList<>(new TreeSet<>(owned)),
+                cfg.pricePerCpuSecondMicros(), sandbox.imageDigests(HEARTBEAT_DIGESTS));
+    }
+
+    private void probeEngine() {
+        if (!engineBreaker.isClosed() && engineBreaker.state() == CircuitBreaker.State.HALF_OPEN) {
+            sandbox.probe(); // the half-open trial: closes the breaker when the engine answers
         }
     }
 
@@ -926,15 +959,8 @@ public final class WorkerAgent implements Service {
         if (closed) {
             return;
         }
-        if (!engineBreaker.isClosed() && engineBreaker.state() == CircuitBreaker.State.HALF_OPEN) {
-            sandbox.probe(); // the half-open trial: closes the breaker when the engine answers
-        }
-        WorkerStatus status = status();
-        int free = status == WorkerStatus.READY || status == WorkerStatus.FULL
-                ? Math.max(0, cfg.slots() - slotsUsed.get()) : 0;
-        QuietHeartbeats.Report r = new QuietHeartbeats.Report(cfg.pool(), status, statusReason(status), free, load(),
-                new ArrayList<>(new TreeSet<>(inFlight.keySet())), new ArrayList<>(new TreeSet<>(owned)),
-                cfg.pricePerCpuSecondMicros(), sandbox.imageDigests(HEARTBEAT_DIGESTS));
+        probeEngine();
+        QuietHeartbeats.Report r = report();
         if (!quietHeartbeats.send(r, System.currentTimeMillis())) {
             return;
         }
@@ -942,6 +968,47 @@ public final class WorkerAgent implements Service {
                 r.owned(), r.price(), r.images());
         send(Topics.HEARTBEATS.name(), workerId(), heartbeatSerializer.serialize(Topics.HEARTBEATS.name(), hb), null);
         signer.seqClock().save();
+    }
+
+    /**
+     * A host's round (on the host): the beat of every identity that has something to send ({@link QuietHeartbeats}),
+     * signed by the identity, grouped by the partition its records go to ({@link HostBeats#partition}), one record per
+     * group (of at most {@link HostBeats#MAX_BEATS} beats) signed by the host, keyed by the group's first identity.
+     */
+    private void hostHeartbeat() {
+        synchronized (rounds) {
+            if (!closed) {
+                probeEngine();
+                hostRound();
+            }
+        }
+    }
+
+    private void hostRound() {
+        long now = System.currentTimeMillis();
+        List<Map.Entry<WorkerAgent, QuietHeartbeats.Report>> due = new ArrayList<>();
+        for (WorkerAgent a : group()) {
+            if (!a.beating) {
+                continue;
+            }
+            QuietHeartbeats.Report r = a.report();
+            if (a.quietHeartbeats.send(r, now)) {
+                due.add(Map.entry(a, r));
+            }
+        }
+        for (List<Map.Entry<WorkerAgent, QuietHeartbeats.Report>> record : HostBeats.records(due, e -> e.getKey().workerId())) {
+            long seq = signer.seqClock().next();
+            List<HostedBeat> beats = new ArrayList<>(record.size());
+            for (var e : record) {
+                beats.add(e.getKey().signer.hostedBeat(workerId(), seq, e.getValue()));
+            }
+            HostHeartbeat hb = signer.hostHeartbeat(seq, beats);
+            send(Topics.HOST_BEATS.name(), beats.get(0).getWorkerId(),
+                    hostBeatSerializer.serialize(Topics.HOST_BEATS.name(), hb), null);
+        }
+        if (!due.isEmpty()) {
+            signer.seqClock().save();
+        }
     }
 
     /** Why the worker takes no tasks though it is up, or null. */
@@ -1110,6 +1177,15 @@ public final class WorkerAgent implements Service {
      * {@link WorkerConfig#deregisterTimeoutMs} in all ({@link Deregistrations}); then logs the ones not sent and goes.
      */
     private void deregister(List<WorkerAgent> group) throws InterruptedException {
+        if (!hosted.isEmpty()) {
+            ScheduledFuture<?> hb = heartbeats;
+            if (hb != null) {
+                hb.cancel(false);
+            }
+            if (produceBreaker.isClosed()) {
+                heartbeatSafely(); // one last round: every identity DRAINING, free slots 0 (skipped when Kafka is away)
+            }
+        }
         Map<WorkerAgent, WorkerRegistration> leaving = new LinkedHashMap<>();
         for (WorkerAgent a : group) {
             a.leave().ifPresent(d -> leaving.put(a, d));
@@ -1143,9 +1219,10 @@ public final class WorkerAgent implements Service {
         if (capabilities == null) {
             return Optional.empty(); // never registered
         }
-        if (produceBreaker.isClosed()) {
+        if (produceBreaker.isClosed() && host.hosted.isEmpty()) {
             heartbeatSafely(); // a last DRAINING heartbeat: free slots 0 (skipped when Kafka is away: it would block)
         }
+        beating = false;
         return Optional.of(signer.registration(RegistrationType.DEREGISTERED, capabilities));
     }
 

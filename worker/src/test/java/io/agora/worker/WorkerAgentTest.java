@@ -7,6 +7,8 @@ import io.agora.schemas.Assignments;
 import io.agora.schemas.MatcherKey;
 import io.agora.schemas.TaskSeal;
 import io.agora.events.Heartbeat;
+import io.agora.events.HostHeartbeat;
+import io.agora.events.HostedBeat;
 import io.agora.events.RegistrationType;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskAssigned;
@@ -16,7 +18,9 @@ import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
+import io.agora.schemas.HostBeats;
 import io.agora.schemas.Identity;
+import io.agora.schemas.Signatures;
 import io.agora.schemas.Topics;
 import io.agora.schemas.Traces;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -40,10 +44,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -573,8 +580,8 @@ class WorkerAgentTest {
         Identity third = Identity.generate();
         start(new SimulatedSandbox(0), Map.of("agora.worker.pool", "lab"), List.of(second, third));
         List<String> ids = List.of(identity.workerId(), second.workerId(), third.workerId());
-        await().untilAsserted(() -> assertThat(sent(Topics.HEARTBEATS).stream()
-                .filter(hb -> hb.getOwnedPartitions().equals(List.of(3, 7))).map(hb -> hb.getWorkerId().toString())
+        await().untilAsserted(() -> assertThat(sent(Topics.HOST_BEATS).stream().flatMap(r -> r.getBeats().stream())
+                .filter(b -> b.getOwnedPartitions().equals(List.of(3, 7))).map(b -> b.getWorkerId().toString())
                 .distinct()).as("each identity lists the host's partitions").containsExactlyInAnyOrderElementsOf(ids));
         assertThat(sent(Topics.REGISTRATIONS)).extracting(r -> r.getWorkerId().toString())
                 .containsExactlyInAnyOrderElementsOf(ids);
@@ -596,6 +603,45 @@ class WorkerAgentTest {
         agent.drain();
         assertThat(sent(Topics.REGISTRATIONS).stream().filter(r -> r.getType() == RegistrationType.DEREGISTERED)
                 .map(r -> r.getWorkerId().toString())).as("every identity leaves").containsExactlyInAnyOrderElementsOf(ids);
+    }
+
+    @Test
+    void a_host_sends_its_identities_beats_in_records_per_partition_each_beat_signed_by_its_own_key() {
+        List<Identity> cohosted = new ArrayList<>();
+        for (int i = 0; i < 11; i++) {
+            cohosted.add(Identity.generate());
+        }
+        start(new SimulatedSandbox(0), Map.of("agora.worker.heartbeat.idle.ms", "50"), cohosted); // every round: every identity
+        Set<String> ids = new HashSet<>(List.of(identity.workerId()));
+        cohosted.forEach(c -> ids.add(c.workerId()));
+        await().untilAsserted(() -> assertThat(sent(Topics.HOST_BEATS).stream().flatMap(r -> r.getBeats().stream())
+                .map(b -> b.getWorkerId().toString()).distinct()).containsExactlyInAnyOrderElementsOf(ids));
+        agent.drain();
+        List<ProducerRecord<byte[], byte[]>> records = producer.history().stream()
+                .filter(r -> r.topic().equals(Topics.HOST_BEATS.name())).toList();
+        var de = serdes.valueSerde(Topics.HOST_BEATS).deserializer();
+        Map<String, WorkerStatus> last = new HashMap<>();
+        for (ProducerRecord<byte[], byte[]> r : records) {
+            HostHeartbeat hb = de.deserialize(r.topic(), r.value());
+            String key = new String(r.key(), StandardCharsets.UTF_8);
+            assertThat(key).as("keyed by its first identity").isEqualTo(hb.getBeats().get(0).getWorkerId());
+            assertThat(hb.getHost()).isEqualTo(identity.workerId());
+            assertThat(Signatures.verify(hb, identity.workerId())).as("signed by the host").isTrue();
+            for (HostedBeat b : hb.getBeats()) {
+                assertThat(HostBeats.partition(b.getWorkerId())).as("one partition per record").isEqualTo(HostBeats.partition(key));
+                assertThat(b.getSeq()).isEqualTo(hb.getSeq());
+                assertThat(b.getHost()).isEqualTo(identity.workerId());
+                assertThat(Signatures.verify(b, b.getWorkerId())).as("signed by its identity").isTrue();
+                last.put(b.getWorkerId(), b.getStatus());
+            }
+        }
+        assertThat(records.stream().map(r -> de.deserialize(r.topic(), r.value()).getSeq()).distinct().count())
+                .as("a sequence number per record").isEqualTo(records.size());
+        assertThat(records.stream().mapToInt(r -> de.deserialize(r.topic(), r.value()).getBeats().size()).max().orElse(0))
+                .as("12 identities on 6 partitions: a record carries several").isGreaterThan(1);
+        assertThat(sent(Topics.HEARTBEATS)).as("no identity of a host beats on its own").isEmpty();
+        assertThat(last).as("the last round says every identity drains").hasSize(ids.size())
+                .allSatisfy((id, status) -> assertThat(status).isEqualTo(WorkerStatus.DRAINING));
     }
 
     @Test

@@ -1,11 +1,13 @@
 package io.agora.ingest.market;
 
 import io.agora.events.Heartbeat;
+import io.agora.events.HostHeartbeat;
 import io.agora.events.JobEvent;
 import io.agora.events.ReputationChanged;
 import io.agora.events.WorkerRegistration;
 import io.agora.ingest.config.KafkaSettings;
 import io.agora.schemas.AgoraSerdes;
+import io.agora.schemas.HostBeats;
 import io.agora.schemas.Outage;
 import io.agora.schemas.Topics;
 import io.micrometer.core.instrument.Gauge;
@@ -38,8 +40,8 @@ import java.util.Set;
 
 /**
  * Background reader of the topics the API shows live. No consumer group: it assigns itself
- * every partition, reads agora.workers.registrations, .heartbeats and .reputation from the
- * beginning into {@link WorkerRegistry}, and tails agora.jobs.events from the end into
+ * every partition, reads agora.workers.registrations, .heartbeats, .host-beats (each beat of a host's record as
+ * the identity's heartbeat) and .reputation from the beginning into {@link WorkerRegistry}, and tails agora.jobs.events from the end into
  * {@link JobEventHub}. A record that cannot be read during an outage is read again after a pause, never
  * skipped ({@link #read}); a record at fault is logged and skipped.
  * <p>
@@ -52,7 +54,7 @@ import java.util.Set;
 public class MarketFeed implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(MarketFeed.class);
     private static final List<String> FROM_START = List.of(Topics.REGISTRATIONS.name(), Topics.HEARTBEATS.name(),
-            Topics.REPUTATION.name());
+            Topics.HOST_BEATS.name(), Topics.REPUTATION.name());
     private static final int TOPICS = FROM_START.size() + 1;
     private final Consumer<String, byte[]> consumer;
     private final WorkerRegistry registry;
@@ -69,11 +71,12 @@ public class MarketFeed implements Runnable {
 
     /** How the feed reads each of its topics' values. */
     record Decoders(Deserializer<WorkerRegistration> registrations, Deserializer<Heartbeat> heartbeats,
-                    Deserializer<ReputationChanged> reputation, Deserializer<JobEvent> events) {
+                    Deserializer<HostHeartbeat> hostBeats, Deserializer<ReputationChanged> reputation,
+                    Deserializer<JobEvent> events) {
         static Decoders of(AgoraSerdes serdes) {
             return new Decoders(serdes.valueSerde(Topics.REGISTRATIONS).deserializer(),
-                    serdes.valueSerde(Topics.HEARTBEATS).deserializer(), serdes.valueSerde(Topics.REPUTATION).deserializer(),
-                    serdes.valueSerde(Topics.JOB_EVENTS).deserializer());
+                    serdes.valueSerde(Topics.HEARTBEATS).deserializer(), serdes.valueSerde(Topics.HOST_BEATS).deserializer(),
+                    serdes.valueSerde(Topics.REPUTATION).deserializer(), serdes.valueSerde(Topics.JOB_EVENTS).deserializer());
         }
     }
 
@@ -231,6 +234,9 @@ public class MarketFeed implements Runnable {
                 }
             } else if (t.equals(Topics.HEARTBEATS.name())) {
                 registry.apply(decoders.heartbeats().deserialize(t, r.value()), now);
+            } else if (t.equals(Topics.HOST_BEATS.name())) {
+                HostHeartbeat hb = decoders.hostBeats().deserialize(t, r.value());
+                hb.getBeats().forEach(b -> registry.apply(HostBeats.asHeartbeat(hb, b), now));
             } else if (t.equals(Topics.REPUTATION.name())) {
                 registry.apply(decoders.reputation().deserialize(t, r.value()));
             } else if (t.equals(Topics.JOB_EVENTS.name())) {

@@ -45,7 +45,7 @@ class MarketFeedOutageTest {
         return JobEvent.newBuilder().setEventId(jobId + "-e").setJobId(jobId).setClientId("c")
                 .setType(JobEventType.COMPLETED).setTimestamp(Instant.EPOCH).build();
     };
-    final MarketFeed feed = new MarketFeed(consumer, new MarketFeed.Decoders(null, null, null, events), null, hub);
+    final MarketFeed feed = new MarketFeed(consumer, new MarketFeed.Decoders(null, null, null, null, events), null, hub);
     final Log log = new Log();
 
     MarketFeedOutageTest() {

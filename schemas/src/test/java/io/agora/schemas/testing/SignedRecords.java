@@ -1,12 +1,15 @@
 package io.agora.schemas.testing;
 
 import io.agora.events.Heartbeat;
+import io.agora.events.HostHeartbeat;
+import io.agora.events.HostedBeat;
 import io.agora.events.RegistrationType;
 import io.agora.events.ResultStatus;
 import io.agora.events.TaskResult;
 import io.agora.events.WorkerCapabilities;
 import io.agora.events.WorkerRegistration;
 import io.agora.events.WorkerStatus;
+import io.agora.schemas.HostBeats;
 import io.agora.schemas.Identity;
 import io.agora.schemas.OutputHash;
 import io.agora.schemas.Signatures;
@@ -14,6 +17,7 @@ import io.agora.schemas.Signatures;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -63,6 +67,38 @@ public final class SignedRecords {
                 .setPool(pool).setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setStatus(WorkerStatus.READY)
                 .setFreeSlots(freeSlots).setLoad(0.1).setInFlightTaskIds(inFlight).setOwnedPartitions(partitions)
                 .setPricePerCpuSecondMicros(price).setSignature(ByteBuffer.allocate(0)).build();
+    }
+
+    /**
+     * A READY beat at load 0.1 asking 500 micro-credits per cpu-second of {@code workerId} inside the record {@code seq}
+     * of {@code host}, signed with {@code signer} (the worker's own key, or another's for a forgery).
+     */
+    public static HostedBeat hostedBeat(Identity signer, String workerId, String host, long seq, String pool, int freeSlots,
+                                        List<Integer> partitions, List<String> inFlight) {
+        return Signatures.sign(HostedBeat.newBuilder().setWorkerId(workerId).setHost(host).setSeq(seq).setPool(pool)
+                .setStatus(WorkerStatus.READY).setFreeSlots(freeSlots).setLoad(0.1).setInFlightTaskIds(inFlight)
+                .setOwnedPartitions(partitions).setPricePerCpuSecondMicros(500).setSignature(ByteBuffer.allocate(0)).build(),
+                signer.privateKey());
+    }
+
+    /** A host's record of {@code beats}, signed by {@code host}. */
+    public static HostHeartbeat hostHeartbeat(Identity host, long seq, long ts, List<HostedBeat> beats) {
+        return Signatures.sign(HostHeartbeat.newBuilder().setEventId(UUID.randomUUID().toString()).setHost(host.workerId())
+                .setSeq(seq).setTimestamp(Instant.ofEpochMilli(ts)).setBeats(beats).setSignature(ByteBuffer.allocate(0))
+                .build(), host.privateKey());
+    }
+
+    /** {@code n} fresh identities whose records all go to one partition ({@link HostBeats#partition}), as a host groups them. */
+    public static List<Identity> identitiesOfOnePartition(int n) {
+        Identity first = Identity.generate();
+        List<Identity> out = new ArrayList<>(List.of(first));
+        while (out.size() < n) {
+            Identity id = Identity.generate();
+            if (HostBeats.partition(id.workerId()) == HostBeats.partition(first.workerId())) {
+                out.add(id);
+            }
+        }
+        return out;
     }
 
     /**
