@@ -59,6 +59,8 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     private final MatcherConfig cfg;
     private final Identity matcher;
     private final MatcherMeters meters;
+    /** Where the job input gate learns which of this task's pools have a job waiting ({@link ResultAsks}). */
+    private final ResultAsks asks;
     private final Map<String, PoolMarket> markets = new LinkedHashMap<>();
     /**
      * The tick's interval while no pool has business within it ({@link PoolMarket#busyWithin}): every tick is an
@@ -78,10 +80,11 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     /** Whether the input being handled is fresh: only then does a moved job ask for a commit at once ({@link Commits}). */
     private boolean freshInput = true;
 
-    PoolMarketProcessor(MatcherConfig cfg, Identity matcher, MatcherMeters meters) {
+    PoolMarketProcessor(MatcherConfig cfg, Identity matcher, MatcherMeters meters, ResultAsks asks) {
         this.cfg = cfg;
         this.matcher = matcher;
         this.meters = meters;
+        this.asks = asks;
     }
 
     @Override
@@ -89,6 +92,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         this.ctx = context;
         this.workerStore = context.getStateStore(WORKERS);
         this.jobStore = context.getStateStore(JOBS);
+        markets.keySet().forEach(asks::forget);
         markets.clear();
         try (KeyValueIterator<String, Worker> it = workerStore.all()) {
             it.forEachRemaining(kv -> market(kv.value.pool).restore(kv.value));
@@ -215,5 +219,11 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             Commits.ask(ctx); // after this loop, not at the next commit interval
         }
         meters.effects(m.pool(), fx, m.queued());
+        asks.waits(m.pool(), m.queued() > 0);
+    }
+
+    @Override
+    public void close() {
+        markets.keySet().forEach(asks::forget);
     }
 }
