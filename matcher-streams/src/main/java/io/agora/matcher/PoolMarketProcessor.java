@@ -128,7 +128,8 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         freshInput = Commits.fresh(now, record.timestamp());
         PoolMarket m = market(record.key());
         long t0 = System.nanoTime();
-        PoolMarket.Effects fx = m.on(record.value(), now);
+        // the front stamped the event as it handed it on (MatcherTopology.Stamp)
+        PoolMarket.Effects fx = m.on(record.value(), now, record.timestamp());
         meters.decided(record.value().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT), System.nanoTime() - t0);
         // the records this event causes continue its trace; an arriving job keeps it for what happens to it later
         Headers trace = new RecordHeaders();
