@@ -22,17 +22,20 @@ import org.slf4j.LoggerFactory;
  * pool: which task ended and how ({@link Flow.Result}), and CANCEL and REQUEST_REPLICAS commands
  * ({@link Flow.Command}; the others are not for the matcher). A result is believed only when signed
  * by the worker it names: an unsigned one would end a lease (and free the slot) without the penalty
- * of letting it expire. It is dropped here, not dead-lettered: the verifier dead-letters it.
+ * of letting it expire. It is dropped here, not dead-lettered: the verifier dead-letters it. A command
+ * handed on asks for a commit at once, a result only when the pool stage's answer is awaited ({@link ResultAsks}).
  */
 final class JobInputGateProcessor implements Processor<String, SpecificRecord, String, Flow> {
     private static final Logger log = LoggerFactory.getLogger(JobInputGateProcessor.class);
     private final Serializer<TaskResult> resultBytes;
     private final Serializer<JobCommand> commandBytes;
+    private final ResultAsks asks;
     private ProcessorContext<String, Flow> ctx;
 
-    JobInputGateProcessor(AgoraSerdes serdes) {
+    JobInputGateProcessor(AgoraSerdes serdes, ResultAsks asks) {
         this.resultBytes = serdes.valueSerde(Topics.RESULTS).serializer();
         this.commandBytes = serdes.valueSerde(Topics.JOB_COMMANDS).serializer();
+        this.asks = asks;
     }
 
     @Override
@@ -52,8 +55,11 @@ final class JobInputGateProcessor implements Processor<String, SpecificRecord, S
             } else {
                 ctx.forward(record.withKey(r.getPool()).withValue(new Flow.Result(r.getTaskId(), r.getJobId(),
                         r.getWorkerId(), r.getReplica(), r.getAttempt(), r.getStatus().name(), r.getDurationMs())));
-                // a result frees a slot: the pool stage sees it after this loop, not a commit interval later
-                Commits.soon(ctx, record.timestamp());
+                // a slot a waiting job needs, or a hand-back: the pool stage sees it after this loop, not a
+                // commit interval later
+                if (asks.asks(r.getPool(), r.getStatus().name())) {
+                    Commits.soon(ctx, record.timestamp());
+                }
             }
         } else if (record.value() instanceof JobCommand c
                 && (c.getType() == CommandType.CANCEL || c.getType() == CommandType.REQUEST_REPLICAS)) {

@@ -91,6 +91,12 @@ public final class MatcherTopology {
      */
     public static Topology build(MatcherConfig cfg, AgoraSerdes serdes, Identity matcher, MatcherMeters meters,
                                  byte[] challengeKey) {
+        return build(cfg, serdes, matcher, meters, challengeKey, new ResultAsks());
+    }
+
+    /** With {@code asks}, through which the pool stage tells the job input gate which pools have a job waiting. */
+    static Topology build(MatcherConfig cfg, AgoraSerdes serdes, Identity matcher, MatcherMeters meters,
+                          byte[] challengeKey, ResultAsks asks) {
         StreamsBuilder b = new StreamsBuilder();
         Serde<String> keys = serdes.keySerde();
         b.addStateStore(StateStores.keyValue(AdmissionProcessor.ACCOUNTS,
@@ -126,7 +132,7 @@ public final class MatcherTopology {
 
         KStream<String, Flow> jobInputs = source(b, serdes, Topics.RESULTS)
                 .merge(commands, Named.as("job-inputs"))
-                .process(() -> new JobInputGateProcessor(serdes), Named.as("job-input-gate"));
+                .process(() -> new JobInputGateProcessor(serdes, asks), Named.as("job-input-gate"));
 
         // the three front stages stay three sub-topologies (no merge joins them): a commit writes the
         // offsets of the input partitions of the tasks that moved, not of all nine front inputs
@@ -137,7 +143,7 @@ public final class MatcherTopology {
         toPool(gate, serdes, "worker-gate").to(POOL_EVENTS_TOPIC, poolEvents.withName("worker-gate-pool-events-sink"));
         toPool(jobInputs, serdes, "job-input-gate").to(POOL_EVENTS_TOPIC, poolEvents.withName("job-input-gate-pool-events-sink"));
         KStream<String, Flow> placed = market
-                .process(() -> new PoolMarketProcessor(cfg, matcher, meters), Named.as("pool-market"),
+                .process(() -> new PoolMarketProcessor(cfg, matcher, meters, asks), Named.as("pool-market"),
                         PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
         Emission.to(placed, serdes, "market-sink");
         return b.build();

@@ -109,8 +109,9 @@ final class PoolMarket {
     /** The need each queue key was counted under. */
     private final Map<String, Integer> needOfKey = new HashMap<>();
 
-    // the input being handled: its time and what it did so far
+    // the input being handled: its time, when the front handed it on, and what it did so far
     private long now;
+    private long heardAt;
     private List<Effects.Emitted> records;
     private Map<String, Worker> savedWorkers;
     private Set<String> removedWorkers;
@@ -217,7 +218,17 @@ final class PoolMarket {
 
     /** Handles one input of the pool at time {@code now}. */
     Effects on(Flow.PoolEvent ev, long now) {
+        return on(ev, now, now);
+    }
+
+    /**
+     * Handles one input of the pool at time {@code now} that the matcher's front handed on at {@code heardAt}: a
+     * result's latency ends there, not when the stage reads it, which waits for the front's commit (at once
+     * or at the interval, {@link ResultAsks}).
+     */
+    Effects on(Flow.PoolEvent ev, long now, long heardAt) {
         begin(now);
+        this.heardAt = Math.min(now, heardAt);
         if (ev instanceof Flow.Admitted a) {
             admitted(a);
         } else if (ev instanceof Flow.Registered r) {
@@ -846,7 +857,7 @@ final class PoolMarket {
         } else if (res.workerId().equals(r.workerId)) {
             r.state = ReplicaState.FINISHED;
             if (sender != null) {
-                double sample = Math.max(0, now - r.assignedAt);
+                double sample = Math.max(0, heardAt - r.assignedAt);
                 sender.avgLatencyMs = sender.avgLatencyMs < 0 ? sample : 0.8 * sender.avgLatencyMs + 0.2 * sample;
                 saveWorker(sender);
             }

@@ -59,6 +59,8 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     private final MatcherConfig cfg;
     private final Identity matcher;
     private final MatcherMeters meters;
+    /** Where the job input gate learns which of this task's pools have a job waiting ({@link ResultAsks}). */
+    private final ResultAsks asks;
     private final Map<String, PoolMarket> markets = new LinkedHashMap<>();
     /**
      * The tick's interval while no pool has business within it ({@link PoolMarket#busyWithin}): every tick is an
@@ -78,10 +80,11 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     /** Whether the input being handled is fresh: only then does a moved job ask for a commit at once ({@link Commits}). */
     private boolean freshInput = true;
 
-    PoolMarketProcessor(MatcherConfig cfg, Identity matcher, MatcherMeters meters) {
+    PoolMarketProcessor(MatcherConfig cfg, Identity matcher, MatcherMeters meters, ResultAsks asks) {
         this.cfg = cfg;
         this.matcher = matcher;
         this.meters = meters;
+        this.asks = asks;
     }
 
     @Override
@@ -89,6 +92,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         this.ctx = context;
         this.workerStore = context.getStateStore(WORKERS);
         this.jobStore = context.getStateStore(JOBS);
+        markets.keySet().forEach(asks::forget);
         markets.clear();
         try (KeyValueIterator<String, Worker> it = workerStore.all()) {
             it.forEachRemaining(kv -> market(kv.value.pool).restore(kv.value));
@@ -124,7 +128,8 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         freshInput = Commits.fresh(now, record.timestamp());
         PoolMarket m = market(record.key());
         long t0 = System.nanoTime();
-        PoolMarket.Effects fx = m.on(record.value(), now);
+        // the front stamped the event as it handed it on (MatcherTopology.Stamp)
+        PoolMarket.Effects fx = m.on(record.value(), now, record.timestamp());
         meters.decided(record.value().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT), System.nanoTime() - t0);
         // the records this event causes continue its trace; an arriving job keeps it for what happens to it later
         Headers trace = new RecordHeaders();
@@ -215,5 +220,11 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             Commits.ask(ctx); // after this loop, not at the next commit interval
         }
         meters.effects(m.pool(), fx, m.queued());
+        asks.waits(m.pool(), m.queued() > 0);
+    }
+
+    @Override
+    public void close() {
+        markets.keySet().forEach(asks::forget);
     }
 }

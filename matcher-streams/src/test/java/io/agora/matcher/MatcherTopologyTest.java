@@ -70,6 +70,8 @@ class MatcherTopologyTest {
     long clock = T0;
     long seq = 1;
     final Map<String, List<Integer>> owned = new HashMap<>();
+    /** What the pool stage tells the job input gate ({@link ResultAsks}). */
+    final ResultAsks asks = new ResultAsks();
 
     TestInputTopic<String, JobRequested> requests;
     TestInputTopic<String, WorkerRegistration> registrations;
@@ -88,7 +90,8 @@ class MatcherTopologyTest {
     TestOutputTopic<byte[], byte[]> dlq;
 
     void start(MatcherConfig cfg) {
-        harness = new TopologyHarness(MatcherTopology.build(cfg, SERDES, MATCHER, new MatcherMeters(meters), CHALLENGE_KEY), MatcherApp.APP_ID,
+        harness = new TopologyHarness(MatcherTopology.build(cfg, SERDES, MATCHER, new MatcherMeters(meters), CHALLENGE_KEY, asks),
+                MatcherApp.APP_ID,
                 stateDir, Instant.ofEpochMilli(T0), SERDES);
         driver = harness.driver();
         requests = in(Topics.JOB_REQUESTS);
@@ -393,6 +396,19 @@ class MatcherTopologyTest {
         assertThat(partitionOf(t)).isEqualTo(7);
         assertThat(events.readValue().getType()).isEqualTo(JobEventType.ASSIGNED);
         assertNothingElse();
+    }
+
+    @Test
+    void thePoolStageTellsTheJobInputGateWhetherAJobOfItsPoolWaits() {
+        start();
+        assertThat(asks.asks("public", "SUCCEEDED")).as("a pool no pool stage holds yet").isTrue();
+        submitTo("public", "job-w"); // no worker yet: it waits
+        assertThat(asks.asks("public", "SUCCEEDED")).as("a result would free a slot a job waits for").isTrue();
+        worker("public", List.of(7));
+        assertThat(readTask().value().getJobId()).isEqualTo("job-w");
+        assertThat(asks.asks("public", "SUCCEEDED")).as("nothing waits: the slot rides the interval").isFalse();
+        assertThat(asks.asks("public", "HANDED_BACK")).as("a task handed back goes out again").isTrue();
+        assertThat(asks.asks("elsewhere", "SUCCEEDED")).isTrue();
     }
 
     @Test

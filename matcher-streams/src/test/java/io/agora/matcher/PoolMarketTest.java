@@ -226,6 +226,15 @@ class PoolMarketTest {
     }
 
     @Test
+    void aResultsLatencyEndsWhenTheFrontHandedItOnNotWhenThePoolStageReadsIt() {
+        join("w-a", 300, List.of(0), T0);
+        submit(Fx.job("job-1", "alice", 1, T0), T0);
+        // handed on 200 ms after the assignment, read 400 ms later (a commit interval and a poll)
+        Effects fx = market.on(new Flow.Result("job-1/0/0", "job-1", "w-a", 0, 0, "SUCCEEDED", 10), T0 + 600, T0 + 200);
+        assertThat(fx.savedWorkers()).singleElement().satisfies(w -> assertThat(w.avgLatencyMs).isEqualTo(200.0));
+    }
+
+    @Test
     void aJobWaitsInTheQueueWhileNoWorkerIsFreeAndIsPlacedOnALaterHeartbeat() {
         register("w-a", 500, T0);
         beat("w-a", 500, 0, List.of(0), List.of(), T0);

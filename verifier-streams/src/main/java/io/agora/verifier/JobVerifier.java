@@ -48,7 +48,7 @@ import java.util.function.Function;
  * TaskResult, JobCommand and SlashResult, and a wall-clock punctuator. For each it loads the job
  * ({@code verifier-jobs}, one {@link JobRecord} with its tasks and results, and its {@code verifier-orphans}),
  * lets {@link JobCase} decide, writes what changed, the job's record at most once (keeping the sweep
- * indexes {@code verifier-open} and {@code verifier-retire} in step) and forwards the records.
+ * indexes, {@link OpenJobs} in memory and {@code verifier-retire}, in step) and forwards the records.
  * Output values, routed by type in {@link VerifierTopology}: JobVerdict, JobEvent, LedgerEntry
  * (key clientId), ReputationChanged (key workerId), JobCommand (REQUEST_REPLICAS) and
  * {@code byte[]} dead letters with DLQ headers.
@@ -69,8 +69,10 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
     private KeyValueStore<String, TaskAssigned> tasks;
     private KeyValueStore<String, TaskResult> results;
     private KeyValueStore<String, Orphan> orphans;
-    /** Open jobs by the time of their next sweep ({@link JobCase#sweepAt}). */
-    private KeyValueStore<String, Long> open;
+    /** Open jobs by the time of their next sweep, built at the task's first sweep (null until then). */
+    private OpenJobs open;
+    /** Where a build before {@link OpenJobs} kept that index: emptied at the first sweep (the records say the same). */
+    private KeyValueStore<String, Long> formerOpen;
     /** Decided jobs by the time their state is dropped: key {@link #retireKey}, value jobId. */
     private KeyValueStore<String, String> retire;
     /**
@@ -103,7 +105,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
         tasks = context.getStateStore(VerifierTopology.TASKS_STORE);
         results = context.getStateStore(VerifierTopology.RESULTS_STORE);
         orphans = context.getStateStore(VerifierTopology.ORPHANS_STORE);
-        open = context.getStateStore(VerifierTopology.OPEN_STORE);
+        open = null;
+        formerOpen = context.getStateStore(VerifierTopology.OPEN_STORE);
         retire = context.getStateStore(VerifierTopology.RETIRE_STORE);
         KeyValueStore<String, WorkerStanding> standings = context.getStateStore(VerifierTopology.REPUTATION_STORE);
         KeyValueStore<String, Long> stakes = context.getStateStore(VerifierTopology.STAKES_STORE);
@@ -151,15 +154,10 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
     private boolean sweep(long now) {
         outTs = now;
         trace = new RecordHeaders();
-        List<String> due = new ArrayList<>();
-        try (KeyValueIterator<String, Long> it = open.all()) {
-            it.forEachRemaining(kv -> {
-                if (now >= kv.value) {
-                    due.add(kv.key);
-                }
-            });
+        if (open == null) {
+            open = indexed();
         }
-        due.forEach(jobId -> run(jobId, job -> cases.onTick(now, job), true));
+        open.due(now).forEach(jobId -> run(jobId, job -> cases.onTick(now, job), true));
 
         Set<String> waiting = new LinkedHashSet<>();
         try (KeyValueIterator<String, Orphan> it = orphans.all()) {
@@ -180,7 +178,27 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
             run(kv.value, job -> cases.onTick(now, job), true);
         }
         // an open job or a waiting result needs the next sweep on time; retirements (days away) do not
-        return any(open) || any(orphans);
+        return !open.isEmpty() || any(orphans);
+    }
+
+    /**
+     * The open jobs of this task's records, read once (at a start, after a rebalance or a restore, every record
+     * the task keeps, decided ones too); the index a build before {@link OpenJobs} kept is emptied.
+     */
+    private OpenJobs indexed() {
+        OpenJobs index = new OpenJobs();
+        try (KeyValueIterator<String, JobRecord> it = jobs.all()) {
+            it.forEachRemaining(kv -> index.put(kv.key, cases.sweepAt(kv.value.state())));
+        }
+        List<String> former = new ArrayList<>();
+        try (KeyValueIterator<String, Long> it = formerOpen.all()) {
+            it.forEachRemaining(kv -> former.add(kv.key));
+        }
+        former.forEach(formerOpen::delete);
+        if (!former.isEmpty()) {
+            log.info("{} open jobs read from their records; the former index verifier-open emptied", index.size());
+        }
+        return index;
     }
 
     private static boolean any(KeyValueStore<String, ?> store) {
@@ -266,7 +284,8 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
 
     /**
      * The writes of one step: the job's record once, when its state, tasks or results changed (or it still had
-     * some in the former stores); the indexes follow the job's state, checked when it changed and on every tick.
+     * some in the former stores); the indexes follow the job's state ({@code verifier-retire} checked when it
+     * changed and on every tick).
      */
     private void write(JobCase.Job job, JobCase.Changes c, boolean tick, Set<String> legacyTasks, Set<String> legacyResults) {
         String jobId = job.jobId();
@@ -284,16 +303,11 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
         legacyResults.forEach(results::delete);
         c.orphansRemoved().forEach(orphans::delete);
         c.orphansAdded().forEach(orphans::put);
+        if (open != null) { // else the first sweep reads it from the record
+            open.put(jobId, c.sweepAt());
+        }
         if (!c.stateChanged() && !tick) {
             return;
-        }
-        Long sweep = open.get(jobId);
-        if (c.sweepAt() < 0) {
-            if (sweep != null) {
-                open.delete(jobId);
-            }
-        } else if (sweep == null || sweep != c.sweepAt()) {
-            open.put(jobId, c.sweepAt());
         }
         if (c.retireAt() >= 0 && retire.get(retireKey(c.retireAt(), jobId)) == null) {
             retire.put(retireKey(c.retireAt(), jobId), jobId);

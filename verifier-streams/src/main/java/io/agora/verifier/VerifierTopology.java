@@ -37,7 +37,7 @@ import org.apache.kafka.streams.state.Stores;
  * Stores (key jobId unless said): {@code verifier-jobs} ({@link JobRecord}: the job's state, tasks and results),
  * {@code verifier-tasks} and {@code verifier-results} (key taskId: where a build before {@link JobRecord} kept them;
  * only read and emptied), {@code verifier-orphans} (key taskId|eventId),
- * {@code verifier-open} (deadline of each open job), {@code verifier-retire} (key
+ * {@code verifier-open} (where a build before {@link OpenJobs} kept each open job's deadline; only emptied), {@code verifier-retire} (key
  * {@code <due ms, 19 digits>|jobId}: when a decided job's state is dropped). Internal records and state use plain Avro
  * (single-object encoding, see {@link io.agora.schemas.SchemaHistory}), whatever the serdes of the market topics.
  */

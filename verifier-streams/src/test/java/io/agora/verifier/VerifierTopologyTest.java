@@ -203,7 +203,23 @@ class VerifierTopologyTest {
         Map<String, Long> writes = changelogWrites();
         System.out.println("changelog records of a 2-of-3 job: " + writes);
         assertThat(writes).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "verifier-jobs", 6L, "verifier-open", 2L, "verifier-retire", 1L));
+                "verifier-jobs", 6L, "verifier-retire", 1L));
+    }
+
+    @Test
+    void theSweepFindsOpenJobsInTheirRecordsAndEmptiesTheIndexAnEarlierBuildKept() {
+        // written before the task's first sweep: only the job's record says it is open
+        long deadline = twoOfThree("job-r").getDeadline().toEpochMilli();
+        submit(result("job-r", w1, 0, 0, OUT_A, 1_000));
+        // as a build before OpenJobs left it: the open jobs' deadlines in verifier-open
+        KeyValueStore<String, Long> former = driver.getKeyValueStore(VerifierTopology.OPEN_STORE);
+        former.put("job-r", deadline);
+
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        assertThat(former.get("job-r")).as("emptied at the first sweep").isNull();
+        assertThat(verdicts.isEmpty()).isTrue();
+        driver.advanceWallClockTime(Duration.ofSeconds(59));
+        assertThat(single(verdicts.readKeyValuesToList(), "job-r").getOutcome()).isEqualTo(Outcome.EXPIRED);
     }
 
     @Test
