@@ -122,7 +122,7 @@ class HostileWorkerIT {
                         .isInstanceOf(TopicAuthorizationException.class);
             }
             // its own duties are allowed (signatures, checked by the apps, prove whose they are)
-            for (TopicSpec<?, ?> allowed : List.of(Topics.HEARTBEATS, Topics.REGISTRATIONS, Topics.RESULTS)) {
+            for (TopicSpec<?, ?> allowed : List.of(Topics.HEARTBEATS, Topics.HOST_BEATS, Topics.REGISTRATIONS, Topics.RESULTS)) {
                 assertThat(write(p, allowed)).as("worker writing " + allowed.name()).isNull();
             }
         }
@@ -132,7 +132,7 @@ class HostileWorkerIT {
     void aWorkerCannotReadResultsTheLedgerOrOtherClientsJobs() {
         try (KafkaConsumer<byte[], byte[]> c = consumer(as(MALLORY, Map.of()))) {
             for (TopicSpec<?, ?> forbidden : List.of(Topics.RESULTS, Topics.LEDGER, Topics.JOB_REQUESTS,
-                    Topics.VERDICTS, Topics.JOB_EVENTS, Topics.HEARTBEATS, Topics.REGISTRATIONS)) {
+                    Topics.VERDICTS, Topics.JOB_EVENTS, Topics.HEARTBEATS, Topics.HOST_BEATS, Topics.REGISTRATIONS)) {
                 assertThat(read(c, forbidden)).as("worker reading " + forbidden.name())
                         .isInstanceOf(TopicAuthorizationException.class);
             }
