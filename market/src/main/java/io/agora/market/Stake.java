@@ -23,9 +23,10 @@ import java.util.TreeSet;
  *   names the worker is refused, and an unbond due during a dispute waits for its end: a worker cannot
  *   flee a dispute with its stake.</li>
  *   <li><b>Slash</b> ({@link #slash}): the worker pays back what it was paid for the disputed job (as
- *   far as its available credits go) to the client, and loses {@link #SLASH_BPS} of its bond:
- *   {@link #CLIENT_BPS} of that to the client, {@link #HONEST_BPS} shared equally by the workers whose
- *   dispute replicas contradicted it, the rest burned to {@link Accounts#MINT_SLASHED}.</li>
+ *   far as its available credits go) to the client, and loses {@link #SLASH_BPS} of its bond. What its
+ *   credits could not pay back goes to the client first out of the slashed amount; of the rest,
+ *   {@link #CLIENT_BPS} to the client, {@link #HONEST_BPS} shared equally by the workers whose
+ *   dispute replicas contradicted it, the remainder burned to {@link Accounts#MINT_SLASHED}.</li>
  * </ul>
  */
 public final class Stake {
@@ -155,10 +156,14 @@ public final class Stake {
     public static Slash slash(Account a, long paidMicros, List<String> honestWorkers) {
         long reclaim = Math.max(0, Math.min(paidMicros, a.availableMicros()));
         long slashed = share(a.bondedMicros(), SLASH_BPS);
-        long client = share(slashed, CLIENT_BPS);
+        // what the worker's credits could not pay back comes first out of the slashed bond: the
+        // client is made whole before anyone shares the rest
+        long cover = Math.min(Math.max(0, paidMicros) - reclaim, slashed);
+        long rest = slashed - cover;
+        long client = cover + share(rest, CLIENT_BPS);
         Map<String, Long> honest = new LinkedHashMap<>();
         List<String> distinct = honestWorkers.stream().distinct().toList();
-        long each = distinct.isEmpty() ? 0 : share(slashed, HONEST_BPS) / distinct.size();
+        long each = distinct.isEmpty() ? 0 : share(rest, HONEST_BPS) / distinct.size();
         if (each > 0) {
             distinct.forEach(w -> honest.put(w, each));
         }

@@ -96,15 +96,24 @@ class StakeTest {
     }
 
     @Test
-    void aSlashRefundsTheClientAndSplitsHalfTheBondAsDocumented() {
+    void aSlashMakesTheClientWholeFirstThenSplitsTheRestOfHalfTheBondAsDocumented() {
         Stake.Account a = Stake.request(Stake.Account.NEW.credit(10_000), 10_000, 1, 0, COOL_DOWN).account()
                 .credit(300).lock("job-1");
         Stake.Slash s = Stake.slash(a, 500, List.of("h1", "h2", "h3"));
         assertEquals(300, s.reclaimMicros(), "reclaims what the job paid, as far as the worker's credits go");
         assertEquals(5_000, s.slashedMicros());
-        assertEquals(2_000, s.clientMicros());
-        assertEquals(Map.of("h1", 666L, "h2", 666L, "h3", 666L), s.honestMicros());
-        assertEquals(5_000 - 2_000 - 3 * 666, s.burnedMicros(), "the rounding remainder is burned");
+        // the 200 its credits could not pay back come first out of the 5,000; 40 % of the other 4,800
+        assertEquals(200 + 1_920, s.clientMicros());
+        assertEquals(300 + s.clientMicros() - 1_920, 500, "the client gets all it paid back");
+        assertEquals(Map.of("h1", 640L, "h2", 640L, "h3", 640L), s.honestMicros());
+        assertEquals(5_000 - 2_120 - 3 * 640, s.burnedMicros(), "the rest, and the rounding remainder, is burned");
+
+        Stake.Slash small = Stake.slash(Stake.request(Stake.Account.NEW.credit(1_000), 1_000, 1, 0, COOL_DOWN).account(),
+                900, List.of("h1"));
+        assertEquals(0, small.reclaimMicros());
+        assertEquals(500, small.clientMicros(), "a bond too small to cover the payment all goes to the client");
+        assertEquals(Map.of(), small.honestMicros());
+        assertEquals(0, small.burnedMicros());
 
         Stake.Account after = Stake.after(a, "job-1", s);
         assertEquals(5_000, after.bondedMicros());
