@@ -59,6 +59,42 @@ class MatchingEquivalenceTest {
     }
 
     @Test
+    void requestsOfOneShapeGetOneAnswerAndTheShapeSeesEveryFieldMatchingReads() {
+        Random rnd = new Random(11);
+        for (int round = 0; round < 200; round++) {
+            List<WorkerView> workers = workers(rnd, 1 + rnd.nextInt(100));
+            MatchRequest req = request(rnd, workers);
+            // what matching never reads: the command, the environment, limits the sandbox alone applies
+            JobSpec other = JobSpec.newBuilder(req.spec()).setCommand(List.of("sh", "-c", "echo " + round))
+                    .setEnv(java.util.Map.of("ROUND", Integer.toString(round))).setPidsLimit(1 + rnd.nextInt(100))
+                    .setOutputFiles(List.of("out-" + round)).build();
+            MatchRequest same = new MatchRequest(other, req.requirements(), req.count(), req.excluded(), req.allowlist());
+            assertThat(shape(same)).isEqualTo(shape(req)).hasSameHashCodeAs(shape(req));
+            assertSame(Matching.best(same, workers, Scoring.Weights.defaults()),
+                    Matching.best(req, workers, Scoring.Weights.defaults()));
+        }
+        JobSpec spec = JobSpec.newBuilder().setImage("alpine:3").setCommand(List.of("true")).setTimeoutMs(10_000)
+                .setCpus(1).setMemoryMb(512).build();
+        Requirements r = Requirements.newBuilder().setMaxPricePerCpuSecondMicros(1_000).build();
+        MatchRequest.Shape base = shape(new MatchRequest(spec, r, 1, Set.of(), null));
+        for (JobSpec changed : List.of(JobSpec.newBuilder(spec).setImage("alpine:4").build(),
+                JobSpec.newBuilder(spec).setTimeoutMs(20_000).build(), JobSpec.newBuilder(spec).setCpus(2).build(),
+                JobSpec.newBuilder(spec).setMemoryMb(1024).build(), JobSpec.newBuilder(spec).setGpus(1).build(),
+                JobSpec.newBuilder(spec).setNetwork(true).build())) {
+            assertThat(shape(new MatchRequest(changed, r, 1, Set.of(), null))).isNotEqualTo(base);
+        }
+        assertThat(shape(new MatchRequest(spec, Requirements.newBuilder(r).setMinReputation(5).build(), 1, Set.of(), null)))
+                .isNotEqualTo(base);
+    }
+
+    private static MatchRequest.Shape shape(MatchRequest req) {
+        return MatchRequest.Shape.of(io.agora.events.JobRequested.newBuilder().setEventId("e").setJobId("j")
+                .setClientId("c").setSpec(req.spec()).setRequirements(req.requirements()).setRedundancy(1).setQuorum(1)
+                .setStrategy(io.agora.events.Strategy.K_OF_N).setMaxTotalResults(1)
+                .setSubmittedAt(java.time.Instant.EPOCH).build());
+    }
+
+    @Test
     void freeIndexDecidesLikeTheDefinitionOnLargePoolsThatChange() {
         Random rnd = new Random(23);
         for (int round = 0; round < 100; round++) {

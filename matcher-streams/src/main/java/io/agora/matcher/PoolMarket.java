@@ -98,16 +98,8 @@ final class PoolMarket {
     private final boolean silenceFromGate;
     private final PoolRegistry registry = new PoolRegistry();
     private final Map<String, Job> jobs = new HashMap<>();
-    /** Jobs with replicas waiting, by queue key: higher priority first, then oldest (key stored in the job). */
-    private final TreeMap<String, String> queue = new TreeMap<>();
-    /**
-     * The queued jobs by the fewest free workers that could place one (a queued job's replicas go all
-     * at once, a running job's one by one), counted: while fewer workers are free than the smallest
-     * need, a drain has nothing to try, so a freed slot does not walk the whole backlog.
-     */
-    private final TreeMap<Integer, Integer> queuedNeeds = new TreeMap<>();
-    /** The need each queue key was counted under. */
-    private final Map<String, Integer> needOfKey = new HashMap<>();
+    /** Jobs with replicas waiting, in placement order and by need (key stored in the job). */
+    private final PoolQueue queue = new PoolQueue();
 
     // the input being handled: its time, when the front handed it on, and what it did so far
     private long now;
@@ -178,8 +170,7 @@ final class PoolMarket {
     void restore(Job job) {
         jobs.put(job.jobId, job);
         if (job.queueKey != null) {
-            queue.put(job.queueKey, job.jobId);
-            countNeed(job);
+            queue.add(job.queueKey, job.jobId, need(job));
         }
     }
 
@@ -462,14 +453,16 @@ final class PoolMarket {
      * job is saved when it changed here or when {@code dirty} (the caller changed it before): a
      * queued job that still cannot be placed is not written again (a drain tries every queued job).
      */
-    private void tryPlace(Job job, boolean dirty) {
+    /** Places what it can of the job's waiting replicas; whether it placed any. */
+    private boolean tryPlace(Job job, boolean dirty) {
         if (job.status != JobStatus.QUEUED && job.status != JobStatus.RUNNING) {
             if (dirty) {
                 saveJob(job);
             }
-            return;
+            return false;
         }
         boolean changed = dirty;
+        boolean placed = false;
         List<Replica> waiting = job.waiting(now);
         boolean initial = job.status == JobStatus.QUEUED;
         // all-or-nothing needs as many distinct free workers as waiting replicas; eligible workers
@@ -482,6 +475,7 @@ final class PoolMarket {
                 for (int i = 0; i < Math.min(choices.size(), waiting.size()); i++) {
                     assign(job, waiting.get(i), choices.get(i));
                     changed = true;
+                    placed = true;
                 }
                 if (job.status != JobStatus.RUNNING) {
                     job.status = JobStatus.RUNNING;
@@ -498,6 +492,7 @@ final class PoolMarket {
         if (changed || !Objects.equals(queueKey, job.queueKey)) {
             saveJob(job);
         }
+        return placed;
     }
 
     private void assign(Job job, Replica r, Matching.Choice choice) {
@@ -919,24 +914,51 @@ final class PoolMarket {
     }
 
     /** Retries the queued jobs, higher priority first, then oldest first, while a worker is free. */
+    /**
+     * Places what the free workers can take, in queue order: only jobs whose need the free workers meet are
+     * tried ({@link PoolQueue#next}), and a job of a shape that already failed in this drain is passed over
+     * without asking matching again (placements only take free slots, so what failed stays failed).
+     */
     private void drain() {
-        if (nothingPlaceable()) {
-            return;
-        }
-        for (String id : new ArrayList<>(queue.values())) {
-            Job job = jobs.get(id);
-            if (job != null) {
-                tryPlace(job, false);
-                if (nothingPlaceable()) {
-                    return;
+        Set<Unplaced> failed = null;
+        String key = null;
+        while (queue.anyWithin(registry.freeCount())) {
+            key = queue.next(key, registry.freeCount());
+            if (key == null) {
+                return;
+            }
+            Job job = jobs.get(queue.jobAt(key));
+            if (job == null) {
+                continue;
+            }
+            if (failed != null && failed.contains(unplaced(job))) {
+                continue;
+            }
+            if (!tryPlace(job, false)) {
+                if (failed == null) {
+                    failed = new HashSet<>();
                 }
+                failed.add(unplaced(job));
             }
         }
     }
 
-    /** Fewer free workers than any queued job needs (no free slot at all included): no queued job can be placed. */
-    private boolean nothingPlaceable() {
-        return queuedNeeds.isEmpty() || registry.freeCount() < queuedNeeds.firstKey();
+    /** A matching question that found too few workers: the job's shape, the replicas asked for, the workers excluded. */
+    private record Unplaced(MatchRequest.Shape shape, int count, boolean initial, Set<String> excluded) {
+    }
+
+    private Unplaced unplaced(Job job) {
+        if (job.shape == null) {
+            job.shape = MatchRequest.Shape.of(job.request);
+        }
+        int count = 0;
+        for (Replica r : job.replicas.values()) {
+            if (r.state == ReplicaState.WAITING && r.notBefore <= now) {
+                count++;
+            }
+        }
+        return new Unplaced(job.shape, count, job.status == JobStatus.QUEUED,
+                job.touched.isEmpty() ? Set.of() : Set.copyOf(job.touched));
     }
 
     /**
@@ -957,12 +979,6 @@ final class PoolMarket {
             }
         }
         return Math.max(1, waiting);
-    }
-
-    private void countNeed(Job job) {
-        int need = need(job);
-        needOfKey.put(job.queueKey, need);
-        queuedNeeds.merge(need, 1, Integer::sum);
     }
 
     // ---- state ------------------------------------------------------------------------------
@@ -999,18 +1015,13 @@ final class PoolMarket {
         if (job.queueKey == null) {
             long rank = (long) Integer.MAX_VALUE - job.request.getPriority();
             job.queueKey = String.format("%s|%010d|%013d|%s", pool, rank, job.queuedAt, job.jobId);
-            queue.put(job.queueKey, job.jobId);
-            countNeed(job);
+            queue.add(job.queueKey, job.jobId, need(job));
         }
     }
 
     private void dequeue(Job job) {
         if (job.queueKey != null) {
             queue.remove(job.queueKey);
-            Integer need = needOfKey.remove(job.queueKey);
-            if (need != null) {
-                queuedNeeds.computeIfPresent(need, (k, n) -> n == 1 ? null : n - 1);
-            }
             job.queueKey = null;
         }
     }

@@ -177,6 +177,8 @@ final class PoolState {
         /** Not stored: {@link #request} as plain Avro binary, and the object it was encoded from. */
         byte[] requestBytes;
         JobRequested requestEncoded;
+        /** Not stored: what matching reads of {@link #request}, once computed ({@link PoolMarket}'s drain). */
+        io.agora.market.MatchRequest.Shape shape;
 
         long deadline() {
             return request.getSubmittedAt().toEpochMilli() + request.getDeadlineMs();

@@ -797,6 +797,26 @@ class PoolMarketTest {
     }
 
     @Test
+    void aDrainPassesOverJobsOfAShapeThatFoundNoWorkerButPlacesAnotherShapeBehindThem() {
+        joinWithSlots("w-a", 300, 4, 0, T0);
+        submit(h100Job("gpu-1", T0), T0 + 1);
+        submit(h100Job("gpu-2", T0), T0 + 2);
+        JobRequested small = Fx.job("small", "alice", 1, T0);
+        JobRequested gpu3 = h100Job("gpu-3", T0);
+        gpu3.getSpec().setCommand(List.of("echo", "another command, the same shape"));
+        beat("w-a", 300, 0, List.of(0), List.of(), T0 + 3);
+        submit(small, T0 + 4);
+        submit(gpu3, T0 + 5);
+
+        assertThat(lines(beat("w-a", 300, 2, List.of(0), List.of(), T0 + 10)))
+                .as("the gpu jobs ahead of it wait, the small one behind them is placed")
+                .containsExactly("tasks w-a: small/0/0 to w-a @p0", "events small: ASSIGNED w-a");
+        JobRequested small2 = Fx.job("small-2", "alice", 1, T0);
+        submit(small2, T0 + 11);
+        assertThat(market.queued()).as("small-2 took the second slot; the three gpu jobs wait").isEqualTo(3);
+    }
+
+    @Test
     void requestedReplicasBeyondTheEscrowBoundAreReportedFailed() {
         join("w-a", 300, List.of(0), T0);
         join("w-b", 600, List.of(1), T0);
