@@ -13,6 +13,11 @@ public final class Limits {
     public static final int IMAGE_MAX = 255;
     /** Replicas of a job, and attempts of a replica. */
     public static final int REPLICAS_MAX = 1000;
+    /**
+     * Task ids one heartbeat lists at most: the matcher dead-letters a longer list (and a worker whose every
+     * heartbeat is refused goes silent), so a worker holds no more tasks at once and lists those not done first.
+     */
+    public static final int HEARTBEAT_TASKS_MAX = 256;
     /** An id: visible ASCII without '/' (task ids are {@code <jobId>/<replica>/<attempt>}) or '|'. */
     private static final Pattern ID = Pattern.compile("[\\x21-\\x7e&&[^/|]]{1," + ID_MAX + "}");
 

@@ -75,7 +75,7 @@ public final class InputBounds {
         p.text("statusReason", hb.getStatusReason());
         p.range("freeSlots", hb.getFreeSlots(), 0, MAX_SLOTS);
         p.finite("load", hb.getLoad(), 0, 1e6);
-        p.ids("inFlightTaskIds", hb.getInFlightTaskIds(), MAX_LIST, MAX_TASK_ID);
+        p.ids("inFlightTaskIds", hb.getInFlightTaskIds(), Limits.HEARTBEAT_TASKS_MAX, MAX_TASK_ID);
         List<Integer> parts = hb.getOwnedPartitions();
         if (parts == null || parts.size() > taskPartitions) {
             p.add("ownedPartitions", "must list at most " + taskPartitions + " partitions");

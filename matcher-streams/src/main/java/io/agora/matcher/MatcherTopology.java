@@ -1,5 +1,11 @@
 package io.agora.matcher;
 
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import java.nio.charset.StandardCharsets;
 import io.agora.events.CommandType;
 import io.agora.events.JobCommand;
 import io.agora.events.LedgerEntry;
@@ -68,6 +74,8 @@ public final class MatcherTopology {
      * The pool-events repartition topic, which admission's {@code repartition} creates and the worker gate and
      * the job input gate write as well: each front stage its own sub-topology, the pool stage one input.
      */
+    /** Which front handed a pool event on and how far behind its input, in ms ({@link Stamp}). */
+    static final String FRONT_LAG_HEADER = "agora-front-lag-ms";
     static final String POOL_EVENTS_TOPIC = MatcherApp.APP_ID + "-" + POOL_EVENTS + "-repartition";
 
     private MatcherTopology() {
@@ -136,12 +144,12 @@ public final class MatcherTopology {
 
         // the three front stages stay three sub-topologies (no merge joins them): a commit writes the
         // offsets of the input partitions of the tasks that moved, not of all nine front inputs
-        KStream<String, Flow.PoolEvent> market = toPool(admission, serdes, "admission")
+        KStream<String, Flow.PoolEvent> market = toPool(admission, serdes, "admission", 0)
                 .repartition(Repartitioned.with(keys, FlowSerdes.poolEventSerde()).withName(POOL_EVENTS)
                         .withNumberOfPartitions(Topics.PARTITIONS));
         Produced<String, Flow.PoolEvent> poolEvents = Produced.with(keys, FlowSerdes.poolEventSerde());
-        toPool(gate, serdes, "worker-gate").to(POOL_EVENTS_TOPIC, poolEvents.withName("worker-gate-pool-events-sink"));
-        toPool(jobInputs, serdes, "job-input-gate").to(POOL_EVENTS_TOPIC, poolEvents.withName("job-input-gate-pool-events-sink"));
+        toPool(gate, serdes, "worker-gate", cfg.workerGraceMs()).to(POOL_EVENTS_TOPIC, poolEvents.withName("worker-gate-pool-events-sink"));
+        toPool(jobInputs, serdes, "job-input-gate", cfg.workerGraceMs()).to(POOL_EVENTS_TOPIC, poolEvents.withName("job-input-gate-pool-events-sink"));
         KStream<String, Flow> placed = market
                 .process(() -> new PoolMarketProcessor(cfg, matcher, meters, asks), Named.as("pool-market"),
                         PoolMarketProcessor.WORKERS, PoolMarketProcessor.JOBS);
@@ -153,12 +161,13 @@ public final class MatcherTopology {
      * A front stage's output: its emits to their market topics through a sink of its own, its pool events
      * stamped ({@link Stamp}) for the pool stage.
      */
-    private static KStream<String, Flow.PoolEvent> toPool(KStream<String, Flow> stage, AgoraSerdes serdes, String name) {
+    private static KStream<String, Flow.PoolEvent> toPool(KStream<String, Flow> stage, AgoraSerdes serdes, String name,
+                                                          long maxLagMs) {
         Emission.to(stage.filter((k, v) -> v instanceof Flow.Emit, Named.as(name + "-emits")), serdes, name + "-sink");
         return stage
                 .filter((k, v) -> v instanceof Flow.PoolEvent, Named.as(name + "-pool-events"))
                 .mapValues(v -> (Flow.PoolEvent) v, Named.as(name + "-as-pool-event"))
-                .processValues(Stamp::new, Named.as(name + "-pool-events-stamped"));
+                .processValues(() -> new Stamp(name, maxLagMs), Named.as(name + "-pool-events-stamped"));
     }
 
     /**
@@ -237,10 +246,22 @@ public final class MatcherTopology {
     /**
      * Stamps each pool event with the matcher's clock as it enters the repartition topic, so the pool stage
      * knows how far behind its input it reads ({@link PoolMarketProcessor}): the events' own times are the
-     * clocks of clients and workers. Nothing downstream reads an event's original time.
+     * clocks of clients and workers. Nothing downstream reads an event's original time. The gates that hand on
+     * what ends and renews leases (results, heartbeats) also say how far behind their own input they handed the
+     * event on, in the {@link #FRONT_LAG_HEADER} header ({@code <front> <ms>}: now less the event's time, at most
+     * one worker grace, as a worker chooses the time of what it writes), so that the pool stage judges leases by
+     * what both it and each gate have read ({@link FrontClocks}): a result waiting behind a busy gate does not let
+     * its lease expire. Admission says nothing: a burst of job requests read late holds no lease back.
      */
-    private static final class Stamp implements FixedKeyProcessor<String, Flow.PoolEvent, Flow.PoolEvent> {
+    static final class Stamp implements FixedKeyProcessor<String, Flow.PoolEvent, Flow.PoolEvent> {
+        private final String front;
+        private final long maxLagMs;
         private FixedKeyProcessorContext<String, Flow.PoolEvent> ctx;
+
+        Stamp(String front, long maxLagMs) {
+            this.front = front;
+            this.maxLagMs = maxLagMs;
+        }
 
         @Override
         public void init(FixedKeyProcessorContext<String, Flow.PoolEvent> context) {
@@ -249,7 +270,64 @@ public final class MatcherTopology {
 
         @Override
         public void process(FixedKeyRecord<String, Flow.PoolEvent> record) {
-            ctx.forward(record.withTimestamp(ctx.currentSystemTimeMs()));
+            long now = ctx.currentSystemTimeMs();
+            Headers headers = new RecordHeaders(record.headers().toArray());
+            headers.remove(FRONT_LAG_HEADER);
+            if (maxLagMs > 0) {
+                long lag = Math.min(maxLagMs, Math.max(0, now - record.timestamp()));
+                headers.add(FRONT_LAG_HEADER, (front + " " + lag).getBytes(StandardCharsets.US_ASCII));
+            }
+            ctx.forward(record.withHeaders(headers).withTimestamp(now));
+        }
+    }
+
+    /**
+     * The pool stage's read clocks, one per front that says its lag ({@link Stamp}) and one for the events of
+     * the others: the stage has heard from the market up to the earliest of them ({@link #heard}).
+     */
+    static final class FrontClocks {
+        private static final int MAX_FRONTS = 8;
+        private final long maxLagMs;
+        private final Map<String, ReadClock> clocks = new HashMap<>();
+
+        FrontClocks(long maxLagMs) {
+            this.maxLagMs = maxLagMs;
+        }
+
+        /** An event stamped {@code stampedAt}, with these headers, read at {@code now}. */
+        void read(long now, long stampedAt, Headers headers) {
+            String front = "";
+            long lag = 0;
+            Header h = headers.lastHeader(FRONT_LAG_HEADER);
+            String v = h == null || h.value() == null || h.value().length > 64 ? null
+                    : new String(h.value(), StandardCharsets.US_ASCII);
+            int sp = v == null ? -1 : v.lastIndexOf(' ');
+            if (sp > 0) {
+                try {
+                    lag = Math.min(maxLagMs, Math.max(0, Long.parseLong(v.substring(sp + 1))));
+                    front = v.substring(0, sp);
+                } catch (NumberFormatException e) {
+                    lag = 0;
+                }
+            }
+            ReadClock c = clocks.get(front);
+            if (c == null) {
+                if (clocks.size() >= MAX_FRONTS) {
+                    front = "";
+                    lag = 0;
+                }
+                c = clocks.computeIfAbsent(front, f -> new ReadClock());
+            }
+            c.read(now, stampedAt - lag);
+        }
+
+        /** The time up to which the stage and every front have read, at {@code now}. */
+        long heard(long now) {
+            long heard = now;
+            for (ReadClock c : clocks.values()) {
+                heard = Math.min(heard, c.heard(now));
+            }
+            return heard;
         }
     }
 }

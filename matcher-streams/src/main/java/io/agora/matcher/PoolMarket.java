@@ -305,7 +305,7 @@ final class PoolMarket {
                             Worker holder = registry.get(r.workerId);
                             if (holder != null && Leases.countsTowardsCoolDown(r.leaseDeadline, cfg.leaseMs(),
                                     lastHeard(holder, heard), holder.tookUp(r.taskId(job.jobId)))) {
-                                dropped(holder, 1);
+                                dropped(holder, 1, "lease expired");
                             }
                             fail(job, r, "lease expired");
                         }
@@ -322,7 +322,7 @@ final class PoolMarket {
         w.status = Status.OFFLINE;
         saveWorker(w);
         reputation(w.workerId, cfg.offlinePenalty(), "offline", null);
-        dropped(w, failAllOf(w, "worker offline"));
+        dropped(w, failAllOf(w, "worker offline"), "worker offline");
     }
 
     /**
@@ -798,7 +798,7 @@ final class PoolMarket {
         if (w == null) {
             return;
         }
-        dropped(w, failAllOf(w, reason));
+        dropped(w, failAllOf(w, reason), reason);
         if (w.coolingUntil == 0) {
             removeWorker(workerId);
         } else {
@@ -813,7 +813,7 @@ final class PoolMarket {
      * those that expired in a live worker's backlog: {@link Leases#countsTowardsCoolDown}): {@code agora.matcher.cooldown.expired.leases}
      * of them within {@code agora.matcher.cooldown.window.ms} and it is not matched for {@code agora.matcher.cooldown.ms}.
      */
-    private void dropped(Worker w, int leases) {
+    private void dropped(Worker w, int leases, String why) {
         if (w == null || leases == 0) {
             return;
         }
@@ -827,8 +827,8 @@ final class PoolMarket {
         if (cfg.coolDownLeases() > 0 && w.expiredLeases.size() >= cfg.coolDownLeases()) {
             w.coolingUntil = now + cfg.coolDownMs();
             w.expiredLeases.clear();
-            log.info("worker {} let {} leases expire within {} ms: not matched until {}", w.workerId,
-                    cfg.coolDownLeases(), cfg.coolDownWindowMs(), w.coolingUntil);
+            log.info("worker {} let {} leases expire within {} ms (the last {} of them: {}): not matched until {}",
+                    w.workerId, cfg.coolDownLeases(), cfg.coolDownWindowMs(), leases, why, w.coolingUntil);
         }
         saveWorker(w);
     }

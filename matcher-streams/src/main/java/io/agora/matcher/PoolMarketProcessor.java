@@ -74,9 +74,9 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
     private KeyValueStore<String, Job> jobStore;
     /**
      * How far behind its input the stage reads: the front stamps each pool event with the matcher's clock
-     * ({@link MatcherTopology}), and a tick judges leases (and, off the gate, silences) by the time read up to.
+     * and its own lag ({@link MatcherTopology.Stamp}), and a tick judges leases (and, off the gate, silences) by the time read up to.
      */
-    private final ReadClock read = new ReadClock();
+    private final MatcherTopology.FrontClocks read;
     /** Whether the input being handled is fresh: only then does a moved job ask for a commit at once ({@link Commits}). */
     private boolean freshInput = true;
 
@@ -85,6 +85,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         this.matcher = matcher;
         this.meters = meters;
         this.asks = asks;
+        this.read = new MatcherTopology.FrontClocks(cfg.workerGraceMs());
     }
 
     @Override
@@ -124,7 +125,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
             ticks.wake(); // a beat only moves a worker's grace further away
         }
         long now = ctx.currentSystemTimeMs();
-        read.read(now, record.timestamp());
+        read.read(now, record.timestamp(), record.headers());
         freshInput = Commits.fresh(now, record.timestamp());
         PoolMarket m = market(record.key());
         long t0 = System.nanoTime();

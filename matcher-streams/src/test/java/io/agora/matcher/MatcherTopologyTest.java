@@ -496,6 +496,33 @@ class MatcherTopologyTest {
     }
 
     @Test
+    void aResultGateReadingLateHoldsLeasesBackByItsLagButAFreshHeartbeatAfterItDoesNot() {
+        start();
+        Identity a = worker("public", List.of(0));
+        submit(Fx.job("job-lag", "lea", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        readTask();
+        advance(7_000);
+        beat(a, "public", List.of());
+        advance(7_000);
+        // the job-input gate reads a result 8 s after it was written (it works through a backlog), then the
+        // worker gate a fresh heartbeat: the pool stage has read everything the worker gate has, but the
+        // results of the last 8 s may still wait behind the job-input gate
+        results.pipeInput("job-other", SignedRecords.result(a, "job-other", 0, 0, ResultStatus.SUCCEEDED, "x", 1,
+                Instant.ofEpochMilli(clock - 8_000), seq++), clock - 8_000);
+        beat(a, "public", List.of());
+        advance(2_000);
+        assertThat(reputation.readRecordsToList()).as("16 s after the assignment, but only 10 s by what the gates read")
+                .isEmpty();
+        advance(7_000);
+        beat(a, "public", List.of());
+        ReputationChanged penalty = reputation.readValue();
+        assertThat(penalty.getReason()).as("the gate caught up: no result came").isEqualTo("lease expired");
+        assertThat(penalty.getWorkerId()).isEqualTo(a.workerId());
+    }
+
+    @Test
     void leaseRenewedByHeartbeatDoesNotExpire() {
         start();
         Identity a = worker("public", List.of(0));

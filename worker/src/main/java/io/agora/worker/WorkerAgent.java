@@ -1,5 +1,6 @@
 package io.agora.worker;
 
+import io.agora.market.Limits;
 import io.agora.market.ProofOfHardware;
 import io.agora.runtime.Service;
 import io.agora.events.Heartbeat;
@@ -945,8 +946,32 @@ public final class WorkerAgent implements Service {
         int free = status == WorkerStatus.READY || status == WorkerStatus.FULL
                 ? Math.max(0, cfg.slots() - slotsUsed.get()) : 0;
         return new QuietHeartbeats.Report(cfg.pool(), status, statusReason(status), free, load(),
-                new ArrayList<>(new TreeSet<>(inFlight.keySet())), new ArrayList<>(new TreeSet<>(owned)),
+                listedTasks(), new ArrayList<>(new TreeSet<>(owned)),
                 cfg.pricePerCpuSecondMicros(), sandbox.imageDigests(HEARTBEAT_DIGESTS));
+    }
+
+    /**
+     * The tasks a heartbeat lists: those queued or running first (their leases need renewing), then those whose
+     * result awaits the broker's acknowledgement, each in id order, at most {@link Limits#HEARTBEAT_TASKS_MAX}:
+     * with every slot busy, results still awaiting their acks made the list longer than the matcher accepts, it
+     * dead-lettered every heartbeat and called the worker silent (256 slots per worker, issue 11).
+     */
+    private List<String> listedTasks() {
+        TreeSet<String> open = new TreeSet<>();
+        TreeSet<String> done = new TreeSet<>();
+        inFlight.forEach((id, f) -> (f.phase.get() == Phase.DONE || f.phase.get() == Phase.HANDED_BACK ? done : open).add(id));
+        List<String> out = new ArrayList<>(Math.min(Limits.HEARTBEAT_TASKS_MAX, open.size() + done.size()));
+        for (String id : open) {
+            if (out.size() < Limits.HEARTBEAT_TASKS_MAX) {
+                out.add(id);
+            }
+        }
+        for (String id : done) {
+            if (out.size() < Limits.HEARTBEAT_TASKS_MAX) {
+                out.add(id);
+            }
+        }
+        return out;
     }
 
     private void probeEngine() {

@@ -161,9 +161,12 @@ public record WorkerConfig(
                 Math.max(0, c.getInt(PREFIX + "queued.tasks", 0)));
     }
 
-    /** Tasks the worker holds at once: {@code max.concurrent} running, {@code queued.tasks} waiting for one of them. */
+    /**
+     * Tasks the worker holds at once: {@code max.concurrent} running, {@code queued.tasks} waiting for one of them,
+     * never more than a heartbeat can list ({@link io.agora.market.Limits#HEARTBEAT_TASKS_MAX}).
+     */
     public int slots() {
-        return maxConcurrent + queuedTasks;
+        return Math.min(io.agora.market.Limits.HEARTBEAT_TASKS_MAX, maxConcurrent + queuedTasks);
     }
 
     public Path keyFile() {

@@ -21,6 +21,7 @@ import io.agora.schemas.DeadLetters;
 import io.agora.schemas.HostBeats;
 import io.agora.schemas.Identity;
 import io.agora.schemas.Signatures;
+import io.agora.market.Limits;
 import io.agora.schemas.Topics;
 import io.agora.schemas.Traces;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -123,6 +124,8 @@ class WorkerAgentTest {
      */
     static final class ArrivalProducer extends MockProducer<byte[], byte[]> {
         volatile java.util.function.ToLongFunction<ProducerRecord<byte[], byte[]>> arrival;
+        /** When set, results are kept but never acknowledged: the worker waits on their acks. */
+        volatile boolean holdResults;
 
         ArrivalProducer() {
             super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
@@ -132,6 +135,9 @@ class WorkerAgentTest {
         public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
                 ProducerRecord<byte[], byte[]> record, org.apache.kafka.clients.producer.Callback callback) {
             var at = arrival;
+            if (holdResults && record.topic().equals(Topics.RESULTS.name())) {
+                return super.send(record, null);
+            }
             return super.send(record, at == null || callback == null ? callback : (md, ex) -> callback.onCompletion(
                     md == null ? null : new org.apache.kafka.clients.producer.RecordMetadata(new TopicPartition(md.topic(), md.partition()), md.offset(),
                             0, at.applyAsLong(record), 0, 0), ex));
@@ -689,6 +695,26 @@ class WorkerAgentTest {
         List<WorkerRegistration> regs = sent(Topics.REGISTRATIONS);
         assertThat(regs.get(regs.size() - 1).getType()).isEqualTo(RegistrationType.DEREGISTERED);
         assertThat(consumer.closed()).isTrue();
+    }
+
+    @Test
+    void holds_no_more_tasks_than_a_heartbeat_lists_and_lists_no_more_while_results_await_their_acks() {
+        producer.holdResults = true;
+        start(new SimulatedSandbox(0), Map.of("agora.worker.max.concurrent", "300"));
+        await().until(() -> !sent(Topics.REGISTRATIONS).isEmpty());
+        TaskAssigned[] tasks = new TaskAssigned[300];
+        for (int i = 0; i < tasks.length; i++) {
+            tasks[i] = Tasks.task(identity.workerId(), Tasks.spec("echo", Integer.toString(i)).build());
+        }
+        offerBatch(P3, tasks);
+        await().untilAsserted(() -> assertThat(agent.health()).containsEntry("tasksDone", 300L));
+        // every result sent, none acknowledged: all 300 are still held, and a heartbeat lists what the matcher reads
+        await().untilAsserted(() -> assertThat(lastHeartbeat()).hasValueSatisfying(hb -> {
+            assertThat(hb.getInFlightTaskIds()).hasSize(Limits.HEARTBEAT_TASKS_MAX).doesNotHaveDuplicates();
+            assertThat(hb.getFreeSlots()).isEqualTo(Limits.HEARTBEAT_TASKS_MAX);
+        }));
+        assertThat(WorkerConfig.from(AgoraConfig.of(Map.of("agora.worker.max.concurrent", "300"))).slots())
+                .isEqualTo(Limits.HEARTBEAT_TASKS_MAX);
     }
 
     @Test
