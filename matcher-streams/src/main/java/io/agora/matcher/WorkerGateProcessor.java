@@ -101,6 +101,9 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     private KeyValueStore<String, String> unbonds;
     /** Returns due unbonds and calls silent workers; idles while neither is near. */
     private Punctuations.Adaptive sweeps;
+    /** When the last sweep ran; a gap longer than the idle tick and a margin is logged (a stalled stream thread). */
+    private long lastSweepAt;
+    private static final long STALL_LOG_MS = PoolMarketProcessor.IDLE_TICK.toMillis() + 2_000;
     private final ReadClock.PerTask reads;
     /** How far behind its input the gate's task reads: silence is judged by the time it has heard up to. */
     private ReadClock read;
@@ -511,7 +514,15 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
      * idle past it).
      */
     private boolean callSilent(long now) {
-        for (String workerId : quiet.silent(read.heard(now))) {
+        long heard = read.heard(now);
+        if (lastSweepAt > 0 && now - lastSweepAt > STALL_LOG_MS) {
+            log.info("worker gate {}: sweep {} ms after the previous one (read up to {} ms ago)", ctx.taskId(),
+                    now - lastSweepAt, now - heard);
+        }
+        lastSweepAt = now;
+        for (String workerId : quiet.silent(heard)) {
+            log.info("worker {} silent: no heartbeat read for the grace by {} ms ago, what the gate has read up to",
+                    workerId, now - heard);
             GateState g = gate.get(workerId);
             if (g != null && g.pool() != null) {
                 ctx.forward(new Record<>(g.pool(), new Flow.Silent(workerId), now));

@@ -927,6 +927,9 @@ public final class WorkerAgent implements Service {
     // ---------------------------------------------------------------- heartbeats and status
 
     /** This identity's heartbeat; a host's round of every identity's ({@link #hostHeartbeat}) when it hosts others. */
+    /** A heartbeat acknowledged later than this is logged: past the matcher's grace (10 s) the worker counts as silent. */
+    private static final long SLOW_BEAT_MS = 3_000;
+
     private void heartbeatSafely() {
         try {
             if (host.hosted.isEmpty()) {
@@ -991,7 +994,14 @@ public final class WorkerAgent implements Service {
         }
         Heartbeat hb = signer.heartbeat(r.pool(), r.status(), r.reason(), r.freeSlots(), r.load(), r.inFlight(),
                 r.owned(), r.price(), r.images());
-        send(Topics.HEARTBEATS.name(), workerId(), heartbeatSerializer.serialize(Topics.HEARTBEATS.name(), hb), null);
+        long sentAt = System.currentTimeMillis();
+        send(Topics.HEARTBEATS.name(), workerId(), heartbeatSerializer.serialize(Topics.HEARTBEATS.name(), hb), null, (Callback) (md, ex) -> {
+            long ms = System.currentTimeMillis() - sentAt;
+            if (ex == null && ms > SLOW_BEAT_MS) {
+                log.warn("heartbeat acknowledged {} ms after it was sent ({} tasks in flight): the market hears it that late",
+                        ms, hb.getInFlightTaskIds().size());
+            }
+        });
         signer.seqClock().save();
     }
 
