@@ -951,13 +951,7 @@ final class PoolMarket {
         if (job.shape == null) {
             job.shape = MatchRequest.Shape.of(job.request);
         }
-        int count = 0;
-        for (Replica r : job.replicas.values()) {
-            if (r.state == ReplicaState.WAITING && r.notBefore <= now) {
-                count++;
-            }
-        }
-        return new Unplaced(job.shape, count, job.status == JobStatus.QUEUED,
+        return new Unplaced(job.shape, job.waitingCount(now), job.status == JobStatus.QUEUED,
                 job.touched.isEmpty() ? Set.of() : Set.copyOf(job.touched));
     }
 

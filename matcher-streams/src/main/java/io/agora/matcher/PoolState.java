@@ -188,14 +188,30 @@ final class PoolState {
             return request.getMaxAttempts() > 0 ? request.getMaxAttempts() : fallback;
         }
 
+        /** The replicas that may be placed at {@code now}: waiting, their retry time reached. */
         List<Replica> waiting(long now) {
             List<Replica> out = new ArrayList<>();
             for (Replica r : replicas.values()) {
-                if (r.state == ReplicaState.WAITING && r.notBefore <= now) {
+                if (placeable(r, now)) {
                     out.add(r);
                 }
             }
             return out;
+        }
+
+        /** How many {@link #waiting} replicas there are, without listing them. */
+        int waitingCount(long now) {
+            int n = 0;
+            for (Replica r : replicas.values()) {
+                if (placeable(r, now)) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        private static boolean placeable(Replica r, long now) {
+            return r.state == ReplicaState.WAITING && r.notBefore <= now;
         }
 
         boolean hasWaiting() {
