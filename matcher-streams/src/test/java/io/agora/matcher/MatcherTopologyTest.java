@@ -523,6 +523,31 @@ class MatcherTopologyTest {
     }
 
     @Test
+    void aWorkerStampingItsResultsInThePastHoldsOthersLeasesBackByOneGraceAtMost() {
+        start();
+        Identity a = worker("public", List.of(0));
+        Identity liar = worker("public", List.of(1));
+        submit(Fx.job("job-held", "lea", 1, clock));
+        ledger.readRecordsToList();
+        events.readRecordsToList();
+        assertThat(readTask().value().getWorkerId()).isEqualTo(a.workerId());
+        for (int s = 1; s <= 26; s++) {
+            advance(1_000);
+            // results of a job that does not exist, signed by the liar and stamped an hour ago
+            results.pipeInput("job-none", SignedRecords.result(liar, "job-none", 0, 0, ResultStatus.SUCCEEDED, "x", 1,
+                    Instant.ofEpochMilli(clock - 3_600_000), seq++), clock - 3_600_000);
+            if (s % 2 == 0) {
+                beat(a, "public", List.of());
+                beat(liar, "public", List.of());
+            }
+        }
+        // a's lease ran out at 15 s; an hour of claimed lag counts as one grace (10 s): expired by 26 s
+        List<ReputationChanged> penalties = reputation.readValuesToList();
+        assertThat(penalties).extracting(ReputationChanged::getWorkerId, ReputationChanged::getReason)
+                .contains(org.assertj.core.groups.Tuple.tuple(a.workerId(), "lease expired"));
+    }
+
+    @Test
     void leaseRenewedByHeartbeatDoesNotExpire() {
         start();
         Identity a = worker("public", List.of(0));
