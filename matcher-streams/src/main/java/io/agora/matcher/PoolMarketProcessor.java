@@ -3,6 +3,7 @@ package io.agora.matcher;
 import io.agora.events.TaskAssigned;
 import io.agora.matcher.PoolState.Job;
 import io.agora.matcher.PoolState.Worker;
+import io.agora.runtime.Polls;
 import io.agora.runtime.Punctuations;
 import io.agora.schemas.Assignments;
 import io.agora.schemas.Topics;
@@ -107,7 +108,7 @@ final class PoolMarketProcessor implements Processor<String, Flow.PoolEvent, Str
         ticks = Punctuations.adaptive(context, Duration.ofMillis(cfg.punctuateMs()), IDLE_TICK, now -> {
             boolean busy = false;
             freshInput = true;
-            long heard = read.heard(now);
+            long heard = Math.min(read.heard(now), Polls.fetchedUpTo()); // nor what its thread has not fetched
             for (PoolMarket m : markets.values()) {
                 long t0 = System.nanoTime();
                 PoolMarket.Effects fx = m.tick(now, heard);

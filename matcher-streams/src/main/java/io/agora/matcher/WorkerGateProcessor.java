@@ -17,6 +17,7 @@ import io.agora.market.BandwidthAttestation;
 import io.agora.market.PohChallenge;
 import io.agora.market.Postings;
 import io.agora.market.Stake;
+import io.agora.runtime.Polls;
 import io.agora.runtime.Punctuations;
 import io.agora.schemas.AgoraSerdes;
 import io.agora.schemas.DeadLetters;
@@ -103,6 +104,7 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
     private Punctuations.Adaptive sweeps;
     /** When the last sweep ran; a gap longer than the idle tick and a margin is logged (a stalled stream thread). */
     private long lastSweepAt;
+    private long lastFetched;
     private static final long STALL_LOG_MS = PoolMarketProcessor.IDLE_TICK.toMillis() + 2_000;
     private final ReadClock.PerTask reads;
     /** How far behind its input the gate's task reads: silence is judged by the time it has heard up to. */
@@ -510,15 +512,21 @@ final class WorkerGateProcessor implements Processor<String, SpecificRecord, Str
      * Tells each silent worker's pool that its heartbeats stopped for the grace ({@link Flow.Silent}, once per
      * silence), judged by the time the task has read its input up to ({@link ReadClock}): under a burst of registrations,
      * reputation changes or credits the heartbeats behind them wait (the task reads in timestamp order), and a worker is not silent
-     * for heartbeats not read yet. Whether another worker's grace ends within the idle tick (the sweep must not
+     * for heartbeats not read yet, nor for heartbeats its stream thread has not fetched ({@link Polls}). Whether another worker's grace ends within the idle tick (the sweep must not
      * idle past it).
      */
     private boolean callSilent(long now) {
-        long heard = read.heard(now);
+        long fetched = Polls.fetchedUpTo();
+        long heard = Math.min(read.heard(now), fetched);
         if (lastSweepAt > 0 && now - lastSweepAt > STALL_LOG_MS) {
             log.info("worker gate {}: sweep {} ms after the previous one (read up to {} ms ago)", ctx.taskId(),
                     now - lastSweepAt, now - heard);
         }
+        if (now - fetched > STALL_LOG_MS && lastFetched != fetched) {
+            log.info("worker gate {}: its stream thread has fetched nothing for {} ms (busy with what it fetched before): no worker is called silent for it",
+                    ctx.taskId(), now - fetched);
+        }
+        lastFetched = fetched;
         lastSweepAt = now;
         for (String workerId : quiet.silent(heard)) {
             log.info("worker {} silent: no heartbeat read for the grace by {} ms ago, what the gate has read up to",

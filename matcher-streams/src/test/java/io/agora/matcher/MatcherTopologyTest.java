@@ -702,6 +702,33 @@ class MatcherTopologyTest {
         assertNothingElse();
     }
 
+    /**
+     * A stream thread busy with what it fetched earlier does not poll, and the heartbeats wait on the broker:
+     * the worker is not silent until its thread has fetched past the grace (256 slots per worker, issue 11).
+     * Fails without {@link io.agora.runtime.Polls}: the worker is called offline while nothing was fetched.
+     */
+    @Test
+    void aWorkerIsNotCalledSilentWhileTheMatchersThreadFetchesNothing() {
+        start();
+        try {
+            Identity a = worker("public", List.of(0));
+            submit(Fx.job("job-71", "gus", 1, clock));
+            ledger.readRecordsToList();
+            events.readRecordsToList();
+            assertThat(readTask().key()).isEqualTo(a.workerId());
+            io.agora.runtime.Polls.polling(clock);
+            io.agora.runtime.Polls.polling(clock + 50);
+            advance(15_000); // the thread processes and commits what it holds, and polls no more
+            assertNothingElse();
+            io.agora.runtime.Polls.polling(clock);
+            io.agora.runtime.Polls.polling(clock + 50);
+            advance(1_000); // it has fetched again: the worker sent nothing in the grace
+            assertThat(reputation.readValue().getReason()).isEqualTo("offline");
+        } finally {
+            io.agora.runtime.Polls.reset();
+        }
+    }
+
     @Test
     void replicaOutOfAttemptsIsReportedToTheVerifier() {
         MatcherConfig cfg = MatcherConfig.defaults().withRetryBackoffMs(0);

@@ -18,6 +18,7 @@ import java.util.Map;
  * poll no longer than until the thread's earliest carried commit ask ({@link Commits#pollWaitMs}). Streams
  * polls for {@code poll.ms} (500 ms here) and runs punctuations only between polls, so a commit that
  * {@link Commits} carries to the end of its gap would otherwise wait for the next record or the poll's end.
+ * Each poll's start is noted for the thread ({@link Polls}): how far it has fetched.
  */
 public final class StreamsClients implements KafkaClientSupplier {
     @Override
@@ -45,7 +46,7 @@ public final class StreamsClients implements KafkaClientSupplier {
         return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
-    /** A stream thread's consumer: polled on that thread, so it sees the thread's carried asks. */
+    /** A stream thread's consumer: polled on that thread, so it sees the thread's carried asks and notes its polls. */
     static final class MainConsumer extends KafkaConsumer<byte[], byte[]> {
         MainConsumer(Map<String, Object> config) {
             super(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -53,7 +54,9 @@ public final class StreamsClients implements KafkaClientSupplier {
 
         @Override
         public ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
-            return super.poll(Duration.ofMillis(Commits.pollWaitMs(timeout.toMillis(), System.currentTimeMillis())));
+            long now = System.currentTimeMillis();
+            Polls.polling(now);
+            return super.poll(Duration.ofMillis(Commits.pollWaitMs(timeout.toMillis(), now)));
         }
     }
 }

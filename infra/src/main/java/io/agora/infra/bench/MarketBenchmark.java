@@ -738,7 +738,8 @@ public final class MarketBenchmark {
         long[] e2e = ok.stream().filter(s -> verdicts.containsKey(s.jobId()))
                 .mapToLong(s -> verdicts.get(s.jobId()).atNanos() - s.startNanos()).sorted().toArray();
         long[] http = subs.stream().mapToLong(Submission::httpNanos).sorted().toArray();
-        int verdictCount = e2e.length;
+        // counted when the wait ended, as the outcomes are (verdicts read after it would count as failed)
+        int verdictCount = r.outcomes().values().stream().mapToInt(Integer::intValue).sum();
         long window = (r.lastVerdictNanos() > 0 ? r.lastVerdictNanos() : System.nanoTime()) - start;
         Map<String, Integer> reasons = new TreeMap<>();
         for (Submission s : ok) {
