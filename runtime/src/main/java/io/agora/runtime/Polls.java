@@ -1,9 +1,9 @@
 package io.agora.runtime;
 
 /**
- * Up to when a stream thread has fetched its input: a stage that judges liveness by what it has read
- * (the matcher's worker gate and pool stage) must not take "nothing arrived" for "nothing was sent" while
- * its thread is not fetching. A stream thread with records buffered goes on processing and committing them
+ * Up to when a stream thread has fetched its input: a stage that judges by the clock what has not arrived
+ * (the matcher's worker gate and pool stage: silent workers, expired leases; the verifier: deadlines, orphaned
+ * results) must not take "nothing arrived" for "nothing was sent" while its thread is not fetching. A stream thread with records buffered goes on processing and committing them
  * without polling for up to half of {@code max.poll.interval.ms} (150 s by default), and only a poll fetches;
  * its wall-clock punctuations still run. At 256 slots per worker the matcher's thread went 10 s and more
  * without a poll (each commit's markers spread over hundreds of task partitions): the heartbeats waited

@@ -115,6 +115,14 @@ public final class StreamsService implements Service {
     public static final String POLL_MS = "agora.streams.poll.ms";
 
     /**
+     * The most records a stream thread's poll returns ({@code AGORA_STREAMS_MAX_POLL_RECORDS}, Streams' main
+     * consumer {@code max.poll.records}). A thread polls again only once it has processed what it holds, so this
+     * bounds how long it goes without fetching: heartbeats and results wait on the broker meanwhile
+     * ({@link Polls}).
+     */
+    public static final String MAX_POLL_RECORDS = "agora.streams.max.poll.records";
+
+    /**
      * How long the group waits for a silent instance before its tasks go to the others
      * ({@code AGORA_STREAMS_SESSION_TIMEOUT_MS}, default 10 s instead of the client's 45 s): a
      * SIGKILLed instance's partitions stood still that long (agora chaos measured a 74 s placement
@@ -148,6 +156,7 @@ public final class StreamsService implements Service {
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, cfg.find(STANDBY_REPLICAS).orElse("1"));
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), cfg.find(SESSION_TIMEOUT_MS).orElse("10000"));
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), Integer.toString(cfg.fetchMaxWaitMs()));
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), cfg.find(MAX_POLL_RECORDS).orElse("1000"));
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, ProductionDeadLetterHandler.class.getName());

@@ -8,6 +8,7 @@ import io.agora.events.ReputationChanged;
 import io.agora.events.SlashResult;
 import io.agora.events.TaskAssigned;
 import io.agora.events.TaskResult;
+import io.agora.runtime.Polls;
 import io.agora.runtime.Commits;
 import io.agora.runtime.Punctuations;
 import io.agora.runtime.Emission;
@@ -149,10 +150,14 @@ final class JobVerifier implements Processor<String, SpecificRecord, String, Emi
 
     /**
      * Ticks the jobs the wall clock has business with, in three passes as the indexes find them:
-     * sweep time reached, a result that waited too long for its task, retention over.
+     * sweep time reached, a result that waited too long for its task, retention over. Judged at the time
+     * the stream thread has fetched its input up to ({@link Polls}), not the bare wall clock: a thread busy
+     * with a backlog goes seconds without a poll, and a result written before its job's deadline, or a
+     * task before its orphan's timeout, must be read before the job is called EXPIRED or the result orphaned.
      */
-    private boolean sweep(long now) {
-        outTs = now;
+    private boolean sweep(long wallNow) {
+        outTs = wallNow;
+        long now = Math.min(wallNow, Polls.fetchedUpTo());
         trace = new RecordHeaders();
         if (open == null) {
             open = indexed();

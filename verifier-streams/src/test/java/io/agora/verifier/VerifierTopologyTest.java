@@ -369,6 +369,30 @@ class VerifierTopologyTest {
         assertNoOtherOutput();
     }
 
+    /**
+     * A stream thread busy with what it fetched goes seconds without a poll: a result written before the deadline
+     * waits on the broker, and the job is not EXPIRED for it. Fails without {@link io.agora.runtime.Polls}.
+     */
+    @Test
+    void aJobIsNotExpiredWhileItsThreadHasNotFetchedPastTheDeadline() {
+        JobTerms terms = terms("job-5", Strategy.K_OF_N, 2, 2, 2);
+        assign(task("job-5", w1, 0, 0, terms), task("job-5", w2, 1, 0, terms));
+        submit(result("job-5", w1, 0, 0, OUT_A, 1_000));
+        events.readKeyValuesToList();
+        try {
+            driver.advanceWallClockTime(Duration.ofSeconds(58));
+            long at = T0.toEpochMilli() + 58_000;
+            io.agora.runtime.Polls.polling(at);
+            io.agora.runtime.Polls.polling(at + 50); // then it processes and commits what it holds, and polls no more
+            driver.advanceWallClockTime(Duration.ofSeconds(10));
+            assertThat(verdicts.isEmpty()).as("nothing fetched since before the deadline").isTrue();
+            submit(result("job-5", w2, 1, 0, OUT_A, 1_000)); // written in time, fetched now
+            assertThat(single(verdicts.readKeyValuesToList(), "job-5").getOutcome()).isEqualTo(Outcome.COMPLETED);
+        } finally {
+            io.agora.runtime.Polls.reset();
+        }
+    }
+
     @Test
     void aJobArrivingAfterAnIdleSpellStillExpiresOnTime() {
         // nothing open: the sweep slows to every 30 s; the job's arrival brings the 1 s sweep back
